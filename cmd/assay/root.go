@@ -1,0 +1,93 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+
+	"github.com/assay-dev/assay/core/exit"
+)
+
+// commands holds the constructors of the top-level commands; each command
+// file appends its own in init(), so adding a command touches one file.
+var commands []func() *cobra.Command
+
+// Command groups shown in help, in order.
+var groups = []*cobra.Group{
+	{ID: "start", Title: "Start here:"},
+	{ID: "evidence", Title: "Evidence (build and verify packs):"},
+	{ID: "capture", Title: "Capture (record receipts from programs):"},
+	{ID: "standards", Title: "Standards (claims, locks, diffs):"},
+	{ID: "setup", Title: "Setup and keys:"},
+}
+
+func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	var logLevel string
+	root := &cobra.Command{
+		Use:   "assay",
+		Short: "Tamper-evident receipts and signed proof packs for AI agent runs",
+		Long: `assay turns every LLM call and agent action into a receipt, packs a run's
+receipts into a signed 5-file proof pack, and verifies that pack offline.
+
+verify-pack exit codes (everywhere, text and --json alike):
+  0  evidence intact and claims met
+  1  evidence intact, but it shows a failure (an honest failure)
+  2  evidence tampered
+  3  bad input`,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			lvl, err := zerolog.ParseLevel(logLevel)
+			if err != nil || logLevel == "" {
+				return exit.Bad("use one of debug, info, warn, error", "unknown --log-level %q", logLevel)
+			}
+			log = zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: !isTerminal(stderr), PartsExclude: []string{zerolog.TimestampFieldName}}).Level(lvl)
+			return nil
+		},
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.PersistentFlags().StringVar(&logLevel, "log-level", "warn", "log verbosity on stderr: debug, info, warn or error")
+	root.AddGroup(groups...)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return exit.Bad("see '"+c.CommandPath()+" --help'", "%s", err.Error())
+	})
+	for _, mk := range commands {
+		root.AddCommand(mk())
+	}
+	return root
+}
+
+// log writes diagnostics to stderr; stdout carries results only.
+var log = zerolog.New(os.Stderr).Level(zerolog.WarnLevel)
+
+// run executes the CLI and returns the process exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRoot(stdin, stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return exit.OK
+	}
+	var silent exit.Silent
+	if !errors.As(err, &silent) {
+		msg := err.Error()
+		if strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "accepts ") || strings.HasPrefix(msg, "requires ") {
+			msg += " (see 'assay --help')"
+		}
+		fmt.Fprintf(stderr, "assay: %s\n", firstLine(msg))
+	}
+	return exit.Code(err)
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}
