@@ -53,10 +53,10 @@ func Home() (string, error) {
 
 // Store is a trace store rooted at Home.
 type Store struct {
-	Home string
-	mu   sync.Mutex
-	seqs map[string]int64 // next per-trace seq for traces this process writes
-	seqFile *os.File       // the locked .store_seq, while Append holds it
+	Home    string
+	mu      sync.Mutex
+	seqs    map[string]int64 // next per-trace seq for traces this process writes
+	seqFile *os.File         // the locked .store_seq, while Append holds it
 }
 
 // Open returns the store at home.
