@@ -1,0 +1,172 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/assay-dev/assay/core/canon"
+	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/receipt"
+	"github.com/assay-dev/assay/core/store"
+)
+
+func init() {
+	commands = append(commands, func() *cobra.Command {
+		var (
+			dataJSON string
+			parent   string
+			seq      int64
+			asJSON   bool
+		)
+		c := &cobra.Command{
+			Use:   "emit TYPE [key=value ...]",
+			Short: "Append a receipt to the current trace (for shell scripts and other languages)",
+			Long: `Append a receipt to the trace named by ASSAY_TRACE_ID, which 'assay run'
+sets for the program it runs. Use it from shell scripts or any language to
+record guardian verdicts, decisions and tool uses next to the model calls.
+
+Fields come from --data (a JSON object) and then key=value words, which win.
+A value that parses as JSON (numbers, true, false, null, objects, arrays,
+quoted strings) is kept as JSON; anything else is a string.
+
+  assay emit guardian_verdict verdict=allow tool=web_search risk_score=0.12
+  assay emit acme.decision --data '{"approved": true}' --parent r_1a2b3c4d5e6f
+
+Prints the receipt id (--json: the stored receipt).`,
+			GroupID: "capture",
+			Args:    cobra.MinimumNArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				typ := args[0]
+				if !receipt.TypeAllowed(typ) {
+					return exit.Bad("use one of: "+receipt.AllowedForms(), "receipt type %q cannot go into a proof pack", typ)
+				}
+				traceID := os.Getenv(store.EnvTrace)
+				if traceID == "" {
+					return exit.Bad("run the program under 'assay run -- CMD', or export ASSAY_TRACE_ID=<trace id>", "ASSAY_TRACE_ID is not set, so there is no current trace")
+				}
+				if err := store.ValidTraceID(traceID); err != nil {
+					return exit.Bad("ASSAY_TRACE_ID must look like trace_20260115T115900_1a2b3c4d", "ASSAY_TRACE_ID=%q is not a valid trace id", traceID)
+				}
+				data, err := emitData(dataJSON, args[1:])
+				if err != nil {
+					return err
+				}
+				st, err := store.OpenDefault()
+				if err != nil {
+					return err
+				}
+				// A one-shot emitter has no process-wide counter, so seq
+				// continues the trace: shell-emitted receipts keep their
+				// order in the pack (sorted by seq, then receipt id).
+				if !cmd.Flags().Changed("seq") {
+					seq, err = nextSeq(st, traceID)
+					if err != nil {
+						return err
+					}
+				}
+				if _, ok := data.Get("seq"); !ok {
+					data.Set("seq", seq)
+				}
+				r, err := st.Emit(traceID, typ, data, store.EmitOptions{ParentReceiptID: parent})
+				if err != nil {
+					return exit.Wrap(exit.Code(err), fmt.Errorf("receipt not written: %w", err), "check that ASSAY_HOME is writable")
+				}
+				out := cmd.OutOrStdout()
+				if asJSON {
+					b, err := canon.Options{KeepOrder: true}.Marshal(r)
+					if err != nil {
+						return err
+					}
+					_, err = fmt.Fprintf(out, "%s\n", b)
+					return err
+				}
+				fmt.Fprintln(out, r.String("receipt_id"))
+				return nil
+			},
+		}
+		c.Flags().StringVar(&dataJSON, "data", "", "receipt fields as a JSON object")
+		c.Flags().StringVar(&parent, "parent", "", "parent_receipt_id (the receipt this one follows from)")
+		c.Flags().Int64Var(&seq, "seq", 0, "seq field (default: one past the trace's highest seq)")
+		c.Flags().BoolVar(&asJSON, "json", false, "print the stored receipt as JSON")
+		return c
+	})
+}
+
+// emitData merges --data and key=value words into one object. Keys must be
+// ASCII (the pack's canonical form refuses others) and must not be store
+// stamps.
+func emitData(dataJSON string, kvs []string) (*canon.Object, error) {
+	data := &canon.Object{}
+	if strings.TrimSpace(dataJSON) != "" {
+		v, err := canon.Decode([]byte(dataJSON))
+		if err != nil {
+			return nil, exit.Bad(`pass a JSON object, e.g. --data '{"verdict": "allow"}'`, "--data is not valid JSON: %v", err)
+		}
+		obj, ok := v.(*canon.Object)
+		if !ok {
+			return nil, exit.Bad(`pass a JSON object, e.g. --data '{"verdict": "allow"}'`, "--data must be a JSON object")
+		}
+		data = obj
+	}
+	for _, kv := range kvs {
+		k, raw, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, exit.Bad("write fields as key=value, e.g. verdict=allow", "%q is not a key=value field", kv)
+		}
+		var val any = raw
+		if v, err := canon.Decode([]byte(raw)); err == nil && raw != "" {
+			val = v
+		}
+		data.Set(k, val)
+	}
+	for _, m := range data.Members {
+		if err := checkKey(m.Key); err != nil {
+			return nil, err
+		}
+	}
+	return data, nil
+}
+
+func checkKey(k string) error {
+	for i := 0; i < len(k); i++ {
+		if k[i] >= 0x80 {
+			return exit.Bad("use ASCII field names", "field name %q is not ASCII; packs only carry ASCII keys", k)
+		}
+	}
+	switch k {
+	case "_trace_id", "_stored_at", "_store_seq":
+		return exit.Bad("drop the field; the store stamps it", "field %q is set by the store, not the emitter", k)
+	case "type":
+		return exit.Bad("give the type as the first argument", "field %q cannot be overridden", k)
+	}
+	return nil
+}
+
+// nextSeq is one past the highest integer seq in the trace (0 for a new
+// trace). It reads only this trace's file.
+func nextSeq(st *store.Store, traceID string) (int64, error) {
+	path, ok, err := st.Find(traceID)
+	if err != nil || !ok {
+		return 0, err
+	}
+	rs, _, err := store.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	next := int64(0)
+	for _, r := range rs {
+		v, _ := r.Get("seq")
+		n, ok := v.(canon.Number)
+		if !ok {
+			continue
+		}
+		if i, err := strconv.ParseInt(string(n), 10, 64); err == nil && i >= next {
+			next = i + 1
+		}
+	}
+	return next, nil
+}
