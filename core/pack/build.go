@@ -1,0 +1,491 @@
+package pack
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/assay-dev/assay/core/canon"
+	"github.com/assay-dev/assay/core/claims"
+	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/fsutil"
+	"github.com/assay-dev/assay/core/keys"
+	"github.com/assay-dev/assay/core/merkle"
+	"github.com/assay-dev/assay/core/receipt"
+	"github.com/assay-dev/assay/core/version"
+)
+
+// Options are the inputs of Build.
+type Options struct {
+	RunID    string             // the trace id; every receipt must belong to it
+	Receipts []*receipt.Receipt // any order; Build sorts them
+	Signer   *keys.Signer
+	OutDir   string // must not exist; created atomically
+
+	Claims   []claims.Claim // nil: no claims (claim_check N/A)
+	ClaimEnv claims.Env
+
+	Mode      string     // shadow (default), enforced or breakglass
+	CIBinding *CIBinding // nil: none
+
+	// Now is the build time (zero: time.Now()). Deterministic additionally
+	// derives the pack id from the content, so equal inputs give equal packs.
+	Now           time.Time
+	Deterministic bool
+	// VerifierVersion overrides the version recorded in the attestation
+	// (default version.Version); conformance tests use it.
+	VerifierVersion string
+}
+
+// Result describes a built pack.
+type Result struct {
+	Dir              string               `json:"output_dir"`
+	PackID           string               `json:"pack_id"`
+	RunID            string               `json:"run_id"`
+	PackRootSHA256   string               `json:"pack_root_sha256"`
+	SignerID         string               `json:"signer_id"`
+	Fingerprint      string               `json:"signer_fingerprint"`
+	NReceipts        int                  `json:"n_receipts"`
+	ReceiptIntegrity string               `json:"receipt_integrity"`
+	ClaimCheck       string               `json:"claim_check"`
+	HeadHash         string               `json:"head_hash"`
+	MerkleRoot       string               `json:"merkle_root"`
+	Claims           *claims.Verification `json:"claim_verification,omitempty"`
+	Manifest         *Manifest            `json:"-"`
+	Files            map[string][]byte    `json:"-"`
+}
+
+var modes = map[string]bool{"shadow": true, "enforced": true, "breakglass": true}
+
+// Build writes a signed proof pack (pack-format.md §4.7, DECISIONS 7, 9, 10):
+// receipts are checked, sorted and written as canonical lines; receipt
+// integrity, head hash, Merkle root and claims are computed; the
+// attestation, report and transcript are rendered; the manifest is signed;
+// and the directory is published atomically (built in a sibling staging
+// directory, then renamed). Bad input is refused with exit 3 before anything
+// is written.
+func Build(opt Options) (*Result, error) {
+	if opt.Signer == nil {
+		return nil, exit.Bad("load or generate a key first", "no signer given")
+	}
+	if opt.RunID == "" {
+		return nil, exit.Bad("", "no run id given")
+	}
+	if opt.Mode == "" {
+		opt.Mode = "shadow"
+	}
+	if !modes[opt.Mode] {
+		return nil, exit.Bad("use shadow, enforced or breakglass", "invalid mode %q", opt.Mode)
+	}
+	if opt.CIBinding != nil {
+		if err := opt.CIBinding.validate(); err != nil {
+			return nil, err
+		}
+	}
+	if opt.OutDir == "" {
+		return nil, exit.Bad("", "no output directory given")
+	}
+	if fsutil.Exists(opt.OutDir) {
+		return nil, exit.Bad("choose a new -o directory or remove the old pack", "output directory already exists: %s", opt.OutDir)
+	}
+	now := opt.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	vv := opt.VerifierVersion
+	if vv == "" {
+		vv = version.Version
+	}
+
+	recs, err := checkAndSort(opt.RunID, opt.Receipts)
+	if err != nil {
+		return nil, err
+	}
+	lines, integrity, head, err := writeLines(recs)
+	if err != nil {
+		return nil, err
+	}
+	tree := merkle.NewBuilder()
+	for _, l := range lines {
+		tree.AddLine(l)
+	}
+	var jsonl bytes.Buffer
+	for _, l := range lines {
+		jsonl.Write(l)
+		jsonl.WriteByte('\n')
+	}
+	jsonlHash := sha256hex(jsonl.Bytes())
+
+	claimSetHash := NoClaimsHash
+	claimCheck := "N/A"
+	var fp *string
+	var verification *claims.Verification
+	if opt.Claims != nil {
+		claimSetHash, err = claims.SetHash(opt.Claims)
+		if err != nil {
+			return nil, exit.Bad("check the card's params", "claim set cannot be hashed: %v", err)
+		}
+		verification, err = claims.Evaluate(opt.Claims, recs, opt.ClaimEnv, PolicyHash, SuiteHash)
+		if err != nil {
+			return nil, fmt.Errorf("evaluate claims: %w", err)
+		}
+		claimCheck = "FAIL"
+		if verification.Passed {
+			claimCheck = "PASS"
+		}
+		f := verification.DiscrepancyFingerprint
+		fp = &f
+	}
+
+	start, end := timeRange(recs, now)
+	att := Attestation{
+		PackFormatVersion: FormatVersion, FingerprintVersion: 1,
+		RunID: opt.RunID, SuiteID: SuiteID, SuiteHash: SuiteHash,
+		VerifierVersion: vv, CanonVersion: "jcs-rfc8785", CanonImpl: "receipts.jcs", CanonImplVersion: vv,
+		PolicyHash: PolicyHash, ClaimSetID: ClaimSetNone, ClaimSetHash: claimSetHash,
+		ReceiptIntegrity: integrity, ClaimCheck: claimCheck, DiscrepancyFingerprint: fp,
+		AssuranceLevel: "L0", ProofTier: "signed-pack", Mode: opt.Mode,
+		HeadHash: head, HeadHashAlgorithm: HeadHashAlgorithm, TimeAuthority: "local_clock",
+		NReceipts: len(recs), TimestampStart: start, TimestampEnd: end, CIBinding: opt.CIBinding,
+	}
+	if opt.Deterministic {
+		att.PackID, err = deterministicID(att, jsonlHash)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		att.PackID = "pack_" + now.UTC().Format("20060102T150405") + "_" + receipt.NewID("", 8)
+	}
+	attHash, err := AttestationHash(att)
+	if err != nil {
+		return nil, fmt.Errorf("hash attestation: %w", err)
+	}
+	builtAt := receipt.Timestamp(now)
+
+	rep := buildReport(reportInput{
+		att: att, attHash: attHash, builtAt: builtAt, jsonlHash: jsonlHash,
+		claims: verification, merkleRoot: tree.RootHex(), treeSize: tree.Size(),
+	})
+	reportBytes, err := indentJSON(rep)
+	if err != nil {
+		return nil, err
+	}
+	transcript := renderTranscript(att, verification, builtAt)
+	files := map[string][]byte{
+		FileReceipts:   jsonl.Bytes(),
+		FileReport:     reportBytes,
+		FileTranscript: transcript,
+	}
+	pub := opt.Signer.Public()
+	man := &Manifest{
+		PackID: att.PackID, PackVersion: FormatVersion, ManifestVersion: ManifestVersion, HashAlg: "sha256",
+		Attestation: att, AttestationSHA256: attHash, SuiteHash: SuiteHash,
+		ClaimSetID: ClaimSetNone, ClaimSetHash: claimSetHash, ReceiptCountExpected: len(recs),
+		ExpectedFiles: slices.Clone(KernelFiles),
+		SignerID:      opt.Signer.ID, SignerPubkey: keys.PubB64(pub), SignerPubkeySHA256: keys.Fingerprint(pub),
+		SignatureAlg: "ed25519", SignatureScope: SignatureScope,
+	}
+	for _, name := range []string{FileReceipts, FileReport, FileTranscript} {
+		man.Files = append(man.Files, FileEntry{Path: name, SHA256: sha256hex(files[name]), Bytes: int64(len(files[name]))})
+	}
+	sig, err := Sign(man, opt.Signer)
+	if err != nil {
+		return nil, err
+	}
+	man.Signature = base64.StdEncoding.EncodeToString(sig)
+	man.PackRootSHA256 = attHash
+	manBytes, err := indentJSON(man)
+	if err != nil {
+		return nil, err
+	}
+	files[FileManifest] = manBytes
+	files[FileSignature] = sig
+
+	res := &Result{
+		Dir: opt.OutDir, PackID: att.PackID, RunID: opt.RunID, PackRootSHA256: attHash,
+		SignerID: opt.Signer.ID, Fingerprint: man.SignerPubkeySHA256, NReceipts: len(recs),
+		ReceiptIntegrity: integrity, ClaimCheck: claimCheck, HeadHash: head, MerkleRoot: tree.RootHex(),
+		Claims: verification, Manifest: man, Files: files,
+	}
+	summary := renderSummary(res, att)
+	if err := publish(opt.OutDir, files, summary); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Sign signs the manifest's signing bytes with the signer.
+func Sign(man *Manifest, s *keys.Signer) ([]byte, error) {
+	raw, err := json.Marshal(man)
+	if err != nil {
+		return nil, err
+	}
+	v, err := canon.Decode(raw)
+	if err != nil {
+		return nil, err
+	}
+	msg, err := SigningBytes(v.(*canon.Object))
+	if err != nil {
+		return nil, err
+	}
+	return s.Sign(msg), nil
+}
+
+func sha256hex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// checkAndSort enforces the build-time rules of §4.7 step 1 and DECISIONS 10
+// and returns the receipts in pack order.
+func checkAndSort(runID string, in []*receipt.Receipt) ([]*receipt.Receipt, error) {
+	recs := slices.Clone(in)
+	for i, r := range recs {
+		tr, hasTr := r.Get("_trace_id")
+		rid, hasRid := r.Get("run_id")
+		if hasTr && hasRid && tr != rid {
+			return nil, exit.Bad("a receipt belongs to one run", "receipt %d (%s) has _trace_id %v but run_id %v", i, r.String("receipt_id"), tr, rid)
+		}
+		owner := tr
+		if !hasTr {
+			owner = rid
+		}
+		if (hasTr || hasRid) && owner != runID {
+			return nil, exit.Bad("pack each trace separately", "receipt %d (%s) belongs to run %v, not %s", i, r.String("receipt_id"), owner, runID)
+		}
+		typ := r.String("type")
+		if !receipt.TypeAllowed(typ) {
+			return nil, exit.Bad("allowed types: "+receipt.AllowedForms(), "receipt %d (%s) has type %q, which a proof pack cannot carry", i, r.String("receipt_id"), typ)
+		}
+	}
+	sort.SliceStable(recs, func(i, j int) bool {
+		a, b := recs[i], recs[j]
+		if ka, kb := sortOwner(a), sortOwner(b); ka != kb {
+			return ka < kb
+		}
+		if sa, sb := seqOf(a), seqOf(b); sa != sb {
+			return sa < sb
+		}
+		return a.String("receipt_id") < b.String("receipt_id")
+	})
+	return recs, nil
+}
+
+func sortOwner(r *receipt.Receipt) string {
+	if v, ok := r.Get("_trace_id"); ok {
+		return fmt.Sprint(v)
+	}
+	if v, ok := r.Get("run_id"); ok {
+		return fmt.Sprint(v)
+	}
+	return ""
+}
+
+func seqOf(r *receipt.Receipt) float64 {
+	v, _ := r.Get("seq")
+	if n, ok := v.(canon.Number); ok {
+		f, _ := strconv.ParseFloat(string(n), 64)
+		return f
+	}
+	switch x := v.(type) {
+	case int:
+		return float64(x)
+	case int64:
+		return float64(x)
+	case float64:
+		return x
+	}
+	return 0
+}
+
+// writeLines renders the pack lines, runs the receipt integrity checks and
+// computes the head hash.
+func writeLines(recs []*receipt.Receipt) (lines [][]byte, integrity, head string, err error) {
+	integrity = "PASS"
+	head = receipt.EmptyHeadHash
+	seen := make(map[string]bool, len(recs))
+	for i, r := range recs {
+		line, err := receipt.Line(r)
+		if err != nil {
+			return nil, "", "", exit.Bad("receipt keys must be ASCII and values finite", "receipt %d (%s) cannot be canonicalized: %v", i, r.String("receipt_id"), err)
+		}
+		lines = append(lines, line)
+		id := r.String("receipt_id")
+		ts := r.String("timestamp")
+		if id == "" || ts == "" || seen[id] {
+			integrity = "FAIL"
+		}
+		if _, ok := receipt.ParseTimestamp(ts); !ok {
+			integrity = "FAIL"
+		}
+		seen[id] = true
+	}
+	if len(recs) > 0 {
+		head, err = receipt.Digest(recs[len(recs)-1])
+		if err != nil {
+			return nil, "", "", err
+		}
+	}
+	return lines, integrity, head, nil
+}
+
+var rfc3339 = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$`)
+
+// timeRange returns the lexicographic min and max receipt timestamps (falling
+// back to _stored_at), as the reference does, normalised to strict RFC 3339
+// when a receipt used a looser form; the build time when there are none.
+func timeRange(recs []*receipt.Receipt, now time.Time) (string, string) {
+	var start, end string
+	for _, r := range recs {
+		ts := r.String("timestamp")
+		if ts == "" {
+			ts = r.String("_stored_at")
+		}
+		if ts == "" {
+			continue
+		}
+		if start == "" || ts < start {
+			start = ts
+		}
+		if end == "" || ts > end {
+			end = ts
+		}
+	}
+	norm := func(s string) string {
+		if rfc3339.MatchString(s) {
+			return s
+		}
+		if t, ok := receipt.ParseTimestamp(s); ok {
+			return receipt.Timestamp(t)
+		}
+		return receipt.Timestamp(now)
+	}
+	if start == "" {
+		ts := receipt.Timestamp(now)
+		return ts, ts
+	}
+	return norm(start), norm(end)
+}
+
+// deterministicID is pack_deterministic_<8 hex> over the content seed (§4.3).
+func deterministicID(att Attestation, jsonlHash string) (string, error) {
+	seed := map[string]any{
+		"pack_format_version": FormatVersion, "run_id": att.RunID, "receipt_pack_sha256": jsonlHash,
+		"policy_hash": att.PolicyHash, "suite_hash": att.SuiteHash, "claim_set_id": att.ClaimSetID,
+		"claim_set_hash": att.ClaimSetHash, "mode": att.Mode, "ci_binding": att.CIBinding,
+		"valid_until": att.ValidUntil, "superseded_by": att.SupersededBy,
+	}
+	b, err := canon.Marshal(seed)
+	if err != nil {
+		return "", err
+	}
+	seedHex := sha256hex(b)
+	return "pack_deterministic_" + sha256hex([]byte(seedHex))[:8], nil
+}
+
+var sha40 = regexp.MustCompile(`^[0-9a-f]{40}$`)
+
+func (c *CIBinding) validate() error {
+	if !slices.Contains(CIProviders, c.Provider) {
+		return exit.Bad("use one of "+strings.Join(CIProviders, ", "), "invalid CI provider %q", c.Provider)
+	}
+	if !sha40.MatchString(c.CommitSHA) {
+		return exit.Bad("a commit sha is 40 lowercase hex characters", "invalid CI commit sha %q", c.CommitSHA)
+	}
+	return nil
+}
+
+// DetectCIBinding returns the GitHub Actions binding when GITHUB_ACTIONS is
+// "true" and GITHUB_SHA is a full 40-hex SHA, as the reference does.
+func DetectCIBinding(getenv func(string) string) *CIBinding {
+	if getenv("GITHUB_ACTIONS") != "true" {
+		return nil
+	}
+	sha := strings.ToLower(getenv("GITHUB_SHA"))
+	if !sha40.MatchString(sha) {
+		return nil
+	}
+	return &CIBinding{
+		Provider: "github_actions", CommitSHA: sha, Repo: getenv("GITHUB_REPOSITORY"), Ref: getenv("GITHUB_REF"),
+		RunID: getenv("GITHUB_RUN_ID"), RunAttempt: getenv("GITHUB_RUN_ATTEMPT"),
+		WorkflowRef: getenv("GITHUB_WORKFLOW_REF"), Actor: getenv("GITHUB_ACTOR"),
+	}
+}
+
+// publish writes the files into a sibling staging directory and renames it
+// into place, so a reader never sees half a pack.
+func publish(outDir string, files map[string][]byte, summary []byte) (err error) {
+	parent := filepath.Dir(filepath.Clean(outDir))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return exit.Bad("check the -o path", "cannot create %s: %v", parent, err)
+	}
+	staging, err := os.MkdirTemp(parent, ".assay_pack_staging_")
+	if err != nil {
+		return exit.Bad("check that the output directory's parent is writable", "cannot create staging directory in %s: %v", parent, err)
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(staging)
+		}
+	}()
+	if err := os.Chmod(staging, 0o755); err != nil {
+		return err
+	}
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if err := writeSynced(filepath.Join(staging, n), files[n]); err != nil {
+			return fmt.Errorf("write %s: %w", n, err)
+		}
+	}
+	if summary != nil {
+		if err := os.Mkdir(filepath.Join(staging, DirUnsigned), 0o755); err != nil {
+			return err
+		}
+		if err := writeSynced(filepath.Join(staging, DirUnsigned, "PACK_SUMMARY.md"), summary); err != nil {
+			return err
+		}
+	}
+	if fsutil.Exists(outDir) {
+		return exit.Bad("choose a new -o directory", "output directory appeared while building: %s", outDir)
+	}
+	if err := os.Rename(staging, outDir); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return exit.Bad("choose a new -o directory", "output directory already exists: %s", outDir)
+		}
+		return fmt.Errorf("publish pack: %w", err)
+	}
+	_ = fsutil.SyncDir(parent)
+	return nil
+}
+
+func writeSynced(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
