@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// syncBuf is a bytes.Buffer safe to read while a command writes to it.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// waitFor polls buf until it contains want (or fails after 10 s).
+func waitFor(t *testing.T, buf *syncBuf, want string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if s := buf.String(); strings.Contains(s, want) {
+			return s
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %q; have %q", want, buf.String())
+	return ""
+}
+
+// interruptSelf sends SIGINT to this process; the command under test has
+// registered for it, so it only stops that command.
+func interruptSelf(t *testing.T) {
+	t.Helper()
+	if err := syscall.Kill(syscall.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMockLLMCommand(t *testing.T) {
+	var out, errb syncBuf
+	done := make(chan int)
+	go func() { done <- run([]string{"mock-llm", "--addr", "127.0.0.1:0"}, strings.NewReader(""), &out, &errb) }()
+	s := waitFor(t, &out, "GEMINI_API_KEY")
+	url := strings.SplitN(s, "\n", 2)[0]
+	if !strings.HasPrefix(url, "http://127.0.0.1:") || !strings.Contains(s, "export OPENAI_BASE_URL="+url+"/v1\n") {
+		t.Fatalf("stdout: %q", s)
+	}
+	req, _ := http.NewRequest(http.MethodPost, url+"/v1/chat/completions", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hi"}]}`))
+	req.Header.Set("Authorization", "Bearer x")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), "Synthetic answer to: hi") {
+		t.Fatalf("answer: %s", b)
+	}
+	interruptSelf(t)
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d, stderr %q", code, errb.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("mock-llm did not stop on SIGINT")
+	}
+}
+
+func TestMockLLMBadAddr(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run([]string{"mock-llm", "--addr", "256.1.1.1:99999"}, strings.NewReader(""), &out, &errb)
+	if code != 3 || out.Len() != 0 || strings.Count(errb.String(), "\n") != 1 || !strings.Contains(errb.String(), "--addr") {
+		t.Fatalf("code %d stdout %q stderr %q", code, out.String(), errb.String())
+	}
+}
