@@ -1,0 +1,217 @@
+package ciinit
+
+import (
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rhysd/actionlint"
+
+	"github.com/assay-dev/assay/core/exit"
+)
+
+// lint runs actionlint (as a library, with its shellcheck rule when the
+// shellcheck binary is installed) on a workflow and returns its findings.
+func lint(t *testing.T, yaml []byte) []*actionlint.Error {
+	t.Helper()
+	opts := &actionlint.LinterOptions{}
+	l, err := actionlint.NewLinter(io.Discard, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs, err := l.Lint("<stdin>", yaml, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return errs
+}
+
+func TestWorkflowPassesActionlint(t *testing.T) {
+	cases := []struct {
+		name string
+		o    WorkflowOptions
+	}{
+		{"defaults (placeholder)", WorkflowOptions{}},
+		{"custom command and cards", WorkflowOptions{RunCommand: "python   app.py  --mode 'fast run'", Cards: []string{"receipt_completeness,guardian_enforcement", "no_breakglass"}, Version: "0.1.0"}},
+		{"custom lock and baseline", WorkflowOptions{RunCommand: "node app.js", Lock: "ci/assay.lock", Baseline: "evidence/proof_pack_base"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w, err := RenderWorkflow(tc.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range lint(t, w.YAML) {
+				t.Errorf("actionlint: %s\n%s", e.Error(), w.YAML)
+			}
+		})
+	}
+}
+
+// A broken workflow must be caught by the same lint call, or the test above
+// proves nothing.
+func TestActionlintCatchesBrokenWorkflow(t *testing.T) {
+	w, err := RenderWorkflow(WorkflowOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := strings.Replace(string(w.YAML), "runs-on: ubuntu-latest", "runs-on: ubuntu-latest\n    permissions:\n      security-events: bogus", 1)
+	if len(lint(t, []byte(broken))) == 0 {
+		t.Fatal("actionlint accepted an invalid permission value")
+	}
+}
+
+func TestWorkflowContent(t *testing.T) {
+	w, err := RenderWorkflow(WorkflowOptions{RunCommand: "python  app.py", Cards: []string{"receipt_completeness,no_breakglass"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := string(w.YAML)
+	for _, want := range []string{
+		"actions/setup-go@v5",
+		"go install " + InstallModule,
+		"assay run -c receipt_completeness -c no_breakglass -o proof_pack_ci -- python app.py",
+		"assay verify-pack proof_pack_ci --lock assay.lock --require-claim-pass",
+		"assay diff proof_pack_baseline proof_pack_ci --gate-",
+		"hashFiles('proof_pack_baseline/pack_manifest.json')",
+		"actions/upload-artifact@v4",
+		"path: proof_pack_ci/",
+		"assay scan . --format sarif > assay-scan.sarif",
+		"github/codeql-action/upload-sarif@v3",
+		"security-events: write",
+	} {
+		if !strings.Contains(y, want) {
+			t.Errorf("workflow lacks %q", want)
+		}
+	}
+	if strings.Contains(y, "TODO") || w.Placeholder {
+		t.Error("a real run command must not leave the TODO")
+	}
+	if strings.Contains(y, "*") {
+		t.Error("the workflow must name exact pack paths, never a glob")
+	}
+	p, _ := RenderWorkflow(WorkflowOptions{})
+	if !p.Placeholder || !strings.Contains(string(p.YAML), "TODO") || p.RunCommand != DefaultRunCommand {
+		t.Errorf("placeholder run command not flagged: %+v", p)
+	}
+}
+
+func TestWorkflowBadInput(t *testing.T) {
+	for _, o := range []WorkflowOptions{
+		{RunCommand: "python app.py\nrm -rf /"},
+		{RunCommand: "echo ${{ github.event.issue.title }}"},
+		{Cards: []string{"bad card"}},
+		{Lock: "--x"},
+		{Baseline: "a b"},
+	} {
+		if _, err := RenderWorkflow(o); exit.Code(err) != exit.BadInput {
+			t.Errorf("%+v: want exit 3, got %v", o, err)
+		}
+	}
+}
+
+func TestWriteWorkflowNeedsForce(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, ".github", "workflows", "assay-verify.yml")
+	if err := WriteWorkflow(path, []byte("one"), false); err != nil {
+		t.Fatal(err)
+	}
+	err := WriteWorkflow(path, []byte("two"), false)
+	if exit.Code(err) != exit.BadInput || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("overwrite without force: %v", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "one" {
+		t.Fatalf("file changed without --force: %q", b)
+	}
+	if err := WriteWorkflow(path, []byte("two"), true); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "two" {
+		t.Fatalf("--force did not overwrite: %q", b)
+	}
+	ents, _ := os.ReadDir(filepath.Dir(path))
+	if len(ents) != 1 {
+		t.Fatalf("temp files left behind: %v", ents)
+	}
+}
+
+func TestMCPConfigRoundTrip(t *testing.T) {
+	for _, c := range Clients {
+		t.Run(string(c), func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, c.ConfigPath())
+			// An existing config with another server must keep it.
+			os.MkdirAll(filepath.Dir(path), 0o755)
+			other := `{"` + c.serversKey() + `": {"other": {"command": "x", "args": []}}, "inputs": [1]}`
+			if err := os.WriteFile(path, []byte(other), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if ok, _ := HasAssayServer(path, c); ok {
+				t.Fatal("assay entry reported before writing")
+			}
+			s, err := NewMCPServer(c, MCPServerBinary, []string{dir}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			changed, err := WriteMCPConfig(path, c, s, false)
+			if err != nil || !changed {
+				t.Fatalf("write: %v %v", changed, err)
+			}
+			got, err := ReadMCPConfig(path, c)
+			if err != nil || got == nil {
+				t.Fatalf("read back: %v %v", got, err)
+			}
+			if got.Command != MCPServerBinary || len(got.Roots()) != 1 || got.Roots()[0] != dir || got.AllowExec() {
+				t.Fatalf("entry: %+v", got)
+			}
+			if (c == ClientVSCode) != (got.Type == "stdio") {
+				t.Fatalf("type field: %+v", got)
+			}
+			var doc map[string]map[string]any
+			b, _ := os.ReadFile(path)
+			_ = json.Unmarshal(b, &doc)
+			if _, ok := doc[c.serversKey()]["other"]; !ok {
+				t.Fatalf("other server lost: %s", b)
+			}
+			if !strings.Contains(string(b), `"inputs"`) {
+				t.Fatalf("other keys lost: %s", b)
+			}
+			// Same entry again: no change. A different one needs force.
+			if changed, err := WriteMCPConfig(path, c, s, false); err != nil || changed {
+				t.Fatalf("rewrite same: %v %v", changed, err)
+			}
+			s2, _ := NewMCPServer(c, MCPServerBinary, []string{dir}, true)
+			if _, err := WriteMCPConfig(path, c, s2, false); exit.Code(err) != exit.BadInput {
+				t.Fatalf("different entry without force: %v", err)
+			}
+			if _, err := WriteMCPConfig(path, c, s2, true); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := ReadMCPConfig(path, c); !got.AllowExec() {
+				t.Fatal("--force did not replace the entry")
+			}
+		})
+	}
+}
+
+func TestMCPConfigBadInput(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, ".mcp.json")
+	os.WriteFile(path, []byte("{not json"), 0o644)
+	s, _ := NewMCPServer(ClientClaude, MCPServerBinary, []string{dir}, false)
+	if _, err := WriteMCPConfig(path, ClientClaude, s, true); exit.Code(err) != exit.BadInput {
+		t.Fatalf("unparseable config: %v", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "{not json" {
+		t.Fatal("an unparseable config was overwritten")
+	}
+	if _, err := NewMCPServer(ClientClaude, MCPServerBinary, []string{filepath.Join(dir, "missing")}, false); exit.Code(err) != exit.BadInput {
+		t.Fatalf("missing root: %v", err)
+	}
+	if _, err := ParseClient("emacs"); exit.Code(err) != exit.BadInput {
+		t.Fatalf("unknown client: %v", err)
+	}
+}

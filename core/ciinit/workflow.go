@@ -1,0 +1,230 @@
+// Package ciinit writes the files that wire assay into a project's
+// surroundings: the GitHub Actions workflow (`assay ci init github`) and the
+// MCP client config that registers assay-mcp (`assay start mcp --write`).
+// It computes file contents and writes them atomically; it never prints.
+package ciinit
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"text/template"
+
+	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/fsutil"
+)
+
+// Defaults shared by `assay ci init`, `assay flow ci` and `assay doctor`.
+const (
+	DefaultWorkflowPath = ".github/workflows/assay-verify.yml"
+	DefaultRunCommand   = "python3 app.py"
+	DefaultCard         = "receipt_completeness"
+	DefaultLock         = "assay.lock"
+	DefaultBaselinePack = "proof_pack_baseline"
+	// CIPack is where the workflow's run writes its pack: one exact path, so
+	// verify, diff and the artifact upload never depend on a glob.
+	CIPack = "proof_pack_ci"
+	// InstallModule is what the workflow `go install`s.
+	InstallModule = "github.com/assay-dev/assay/cmd/assay@latest"
+	// SARIFFile is the scan output the workflow uploads to code scanning.
+	SARIFFile = "assay-scan.sarif"
+)
+
+// WorkflowOptions are the inputs of the generated workflow.
+type WorkflowOptions struct {
+	// RunCommand is the program CI runs under `assay run`; empty means the
+	// placeholder DefaultRunCommand (the workflow then carries a TODO).
+	RunCommand string
+	// Cards become repeated -c flags; empty means DefaultCard.
+	Cards []string
+	// Lock is the lock file verify-pack checks against.
+	Lock string
+	// Baseline is the committed pack `assay diff` gates against; the gate
+	// step only runs when it exists.
+	Baseline string
+	// Version is the generating assay's version, written in the header.
+	Version string
+}
+
+// Workflow is a rendered workflow plus what went into it.
+type Workflow struct {
+	YAML        []byte   `json:"-"`
+	RunCommand  string   `json:"run_command"`
+	Cards       []string `json:"cards"`
+	Placeholder bool     `json:"placeholder"`
+	Lock        string   `json:"lock"`
+	Baseline    string   `json:"baseline"`
+	Pack        string   `json:"pack"`
+	SARIF       string   `json:"sarif"`
+}
+
+var cardPattern = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
+
+// ParseCards splits a comma-separated card list (blank entries dropped).
+func ParseCards(s string) ([]string, error) {
+	var out []string
+	for _, c := range strings.Split(s, ",") {
+		c = strings.TrimSpace(c)
+		if c == "" {
+			continue
+		}
+		if !cardPattern.MatchString(c) {
+			return nil, exit.Bad("name a built-in card or a card file path", "card %q has characters a workflow cannot carry safely", c)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// safePath matches paths we put into workflow YAML and shell lines unquoted.
+var safePath = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
+
+// RenderWorkflow builds the GitHub Actions workflow. The run command is
+// collapsed to single spaces; newlines and `${{` (expression injection into
+// the workflow) are refused as bad input.
+func RenderWorkflow(o WorkflowOptions) (*Workflow, error) {
+	w := &Workflow{Lock: o.Lock, Baseline: o.Baseline, Pack: CIPack, SARIF: SARIFFile}
+	if w.Lock == "" {
+		w.Lock = DefaultLock
+	}
+	if w.Baseline == "" {
+		w.Baseline = DefaultBaselinePack
+	}
+	for name, p := range map[string]string{"--lock": w.Lock, "--baseline": w.Baseline} {
+		if !safePath.MatchString(p) || strings.HasPrefix(p, "-") {
+			return nil, exit.Bad("use a plain relative path", "%s %q is not a plain path", name, p)
+		}
+	}
+	if strings.ContainsAny(o.RunCommand, "\r\n") || strings.Contains(o.RunCommand, "${{") {
+		return nil, exit.Bad("give a one-line command without ${{ }} expressions", "--run-command %q cannot go into a workflow safely", o.RunCommand)
+	}
+	w.RunCommand = strings.Join(strings.Fields(o.RunCommand), " ")
+	if w.RunCommand == "" {
+		w.RunCommand, w.Placeholder = DefaultRunCommand, true
+	}
+	for _, c := range o.Cards {
+		cs, err := ParseCards(c)
+		if err != nil {
+			return nil, err
+		}
+		w.Cards = append(w.Cards, cs...)
+	}
+	if len(w.Cards) == 0 {
+		w.Cards = []string{DefaultCard}
+	}
+	var cflags []string
+	for _, c := range w.Cards {
+		cflags = append(cflags, "-c "+c)
+	}
+	var buf bytes.Buffer
+	err := workflowTmpl.Execute(&buf, map[string]any{
+		"Version": o.Version, "Run": w.RunCommand, "Placeholder": w.Placeholder,
+		"CardFlags": strings.Join(cflags, " "), "Lock": w.Lock, "Baseline": w.Baseline,
+		"Pack": CIPack, "SARIF": SARIFFile, "Install": InstallModule,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("render workflow: %w", err)
+	}
+	w.YAML = buf.Bytes()
+	return w, nil
+}
+
+// WriteWorkflow writes data to path atomically, creating parent
+// directories. An existing file is refused (exit 3, nothing written) unless
+// force is set.
+func WriteWorkflow(path string, data []byte, force bool) error {
+	if st, err := os.Stat(path); err == nil {
+		if st.IsDir() {
+			return exit.Bad("name a file", "%s is a directory", path)
+		}
+		if !force {
+			return exit.Bad("pass --force to overwrite it", "%s already exists", path)
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return exit.Bad("check the output path", "cannot create %s: %v", filepath.Dir(path), err)
+	}
+	if err := fsutil.WriteFileAtomic(path, data, 0o644); err != nil {
+		return exit.Bad("check the output path", "cannot write %s: %v", path, err)
+	}
+	return nil
+}
+
+// The workflow: one job runs the program under assay, verifies its pack
+// against the lock, gates with diff and uploads the pack; a second job scans
+// for uninstrumented call sites and uploads SARIF to code scanning. The run
+// command goes into a block scalar so YAML never reinterprets it.
+var workflowTmpl = template.Must(template.New("wf").Parse(`# Generated by assay ci init github{{if .Version}} (assay {{.Version}}){{end}}.
+# Review it, commit it and push. Exit codes of every assay step:
+# 0 ok, 1 honest failure (claims or gates failed), 2 tampered, 3 bad input.
+name: Assay Verify
+
+on:
+  pull_request:
+  push:
+    branches: [main]
+
+permissions:
+  contents: read
+
+jobs:
+  assay-verify:
+    name: Run, verify and gate evidence
+    runs-on: ubuntu-latest
+    permissions:
+      contents: read
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-go@v5
+        with:
+          go-version: stable
+          cache: false
+      - name: Install assay
+        run: go install {{.Install}}
+      # Install your project's dependencies here (e.g. pip install -r requirements.txt).
+{{- if .Placeholder}}
+      # TODO: replace the placeholder command below with the program CI should run.
+{{- end}}
+      - name: Run the program under assay
+        run: |
+          assay run {{.CardFlags}} -o {{.Pack}} -- {{.Run}}
+      - name: Verify the pack against the lock
+        run: assay verify-pack {{.Pack}} --lock {{.Lock}} --require-claim-pass
+      - name: Gate against the baseline pack
+        if: hashFiles('{{.Baseline}}/pack_manifest.json') != ''
+        run: assay diff {{.Baseline}} {{.Pack}} --gate-cost-pct 25 --gate-p95-pct 50 --gate-errors 0
+      - name: Upload the proof pack
+        if: always()
+        uses: actions/upload-artifact@v4
+        with:
+          name: assay-proof-pack
+          path: {{.Pack}}/
+          if-no-files-found: warn
+
+  assay-scan:
+    name: Scan for uninstrumented LLM calls
+    runs-on: ubuntu-latest
+    permissions:
+      actions: read
+      contents: read
+      security-events: write
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-go@v5
+        with:
+          go-version: stable
+          cache: false
+      - name: Install assay
+        run: go install {{.Install}}
+      - name: Scan call sites (SARIF)
+        run: assay scan . --format sarif > {{.SARIF}}
+      - name: Upload scan results to code scanning
+        if: always() && hashFiles('{{.SARIF}}') != ''
+        uses: github/codeql-action/upload-sarif@v3
+        with:
+          sarif_file: {{.SARIF}}
+          category: assay-scan
+`))
