@@ -1,0 +1,390 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+
+	"github.com/assay-dev/assay/core/claims"
+	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/fsutil"
+	"github.com/assay-dev/assay/core/keys"
+	"github.com/assay-dev/assay/core/pack"
+	"github.com/assay-dev/assay/core/receipt"
+	"github.com/assay-dev/assay/core/runner"
+	"github.com/assay-dev/assay/core/store"
+)
+
+// runOptions are the flags of `assay run`.
+type runOptions struct {
+	cards         []string
+	output        string
+	mode          string
+	allowEmpty    bool
+	noGenerateKey bool
+	asJSON        bool
+	gateway       bool
+}
+
+// runSummary is the --json document of a run that built a pack; the
+// fields are the reference's.
+type runSummary struct {
+	Command          string `json:"command"`
+	Status           string `json:"status"`
+	ExitCode         int    `json:"exit_code"`
+	TraceID          string `json:"trace_id"`
+	PackID           string `json:"pack_id"`
+	PackRootSHA256   string `json:"pack_root_sha256"`
+	SignerID         string `json:"signer_id"`
+	OutputDir        string `json:"output_dir"`
+	ReceiptIntegrity string `json:"receipt_integrity"`
+	ClaimCheck       string `json:"claim_check"`
+	NReceipts        int    `json:"n_receipts"`
+}
+
+// runError is the --json document of a run that built no pack.
+type runError struct {
+	Command  string   `json:"command"`
+	Status   string   `json:"status"`
+	Error    string   `json:"error"`
+	Message  string   `json:"message"`
+	Fix      string   `json:"fix,omitempty"`
+	ExitCode int      `json:"exit_code"`
+	TraceID  string   `json:"trace_id,omitempty"`
+	Hints    []string `json:"hints,omitempty"`
+}
+
+func init() {
+	commands = append(commands, func() *cobra.Command {
+		var o runOptions
+		c := &cobra.Command{
+			Use:   "run [flags] -- CMD [ARGS...]",
+			Short: "Run a program and build a signed proof pack from the receipts it emits",
+			Long: `Run CMD with a fresh trace and build a signed proof pack from the receipts
+it (or the recording gateway, with --gateway) writes to that trace.
+
+The child gets the parent's environment plus ASSAY_TRACE_ID and ASSAY_HOME,
+inherits stdin, stdout and stderr (with --json its stdout goes to stderr so
+that stdout holds only the JSON summary), and receives SIGINT, SIGTERM,
+SIGHUP and SIGQUIT sent to assay. The pack is built when the child ends,
+also when it crashed or was killed. The trace stays in the store, so
+'assay proof-pack TRACE' can build it again later.
+
+Every flag, card and the command itself are checked before the child starts.
+
+Exit codes:
+  0   the child exited 0 and the pack was built
+  N   the child exited N (128+signal when killed); the pack is still built
+  1   the child exited 0 but emitted no receipts (and no --allow-empty)
+  3   bad input: bad flag or mode, unknown card, no command, command not
+      found, output directory exists, no key with --no-generate-key`,
+			Example: `  assay run -- python app.py
+  assay run -c receipt_completeness -o ./pack -- python app.py
+  assay run --gateway -- node app.js          # zero-code: record SDK calls
+  assay run --json -- ./agent.sh > run.json`,
+			GroupID: "capture",
+			Args:    cobra.ArbitraryArgs,
+			RunE: func(cmd *cobra.Command, args []string) error {
+				err := runRun(cmd, o, args)
+				if err != nil && o.asJSON {
+					writeRunErrorJSON(cmd.OutOrStdout(), err)
+				}
+				return err
+			},
+		}
+		f := c.Flags()
+		// Everything after the command word belongs to the child.
+		f.SetInterspersed(false)
+		f.StringArrayVarP(&o.cards, "run-card", "c", nil, "run card: a built-in id or a card JSON file (repeatable)")
+		f.StringVarP(&o.output, "output", "o", "", "pack directory; must not exist (default proof_pack_<trace_id>)")
+		f.StringVarP(&o.mode, "mode", "m", "shadow", "mode recorded in the attestation: shadow, enforced or breakglass")
+		f.BoolVar(&o.allowEmpty, "allow-empty", false, "build a pack even when no receipts were emitted")
+		f.BoolVar(&o.noGenerateKey, "no-generate-key", false, "fail instead of generating a signing key when none exists")
+		f.BoolVar(&o.asJSON, "json", false, "print a JSON summary on stdout (the child's stdout goes to stderr)")
+		f.BoolVar(&o.gateway, "gateway", false, "record the child's LLM SDK calls through a local recording gateway (no code changes)")
+		return c
+	})
+}
+
+// errKind names a run failure in the --json error document.
+type errKind struct {
+	kind  string
+	hints []string
+	trace string
+	err   error
+}
+
+func (e *errKind) Error() string { return e.err.Error() }
+func (e *errKind) Unwrap() error { return e.err }
+
+func kinded(kind string, err error) error { return &errKind{kind: kind, err: err} }
+
+func writeRunErrorJSON(w io.Writer, err error) {
+	doc := runError{Command: "run", Status: "error", Error: "bad_input", Message: err.Error(), ExitCode: exit.Code(err)}
+	var ek *errKind
+	if errors.As(err, &ek) {
+		doc.Error, doc.Hints, doc.TraceID = ek.kind, ek.hints, ek.trace
+	}
+	var xe *exit.Error
+	if errors.As(err, &xe) {
+		doc.Message, doc.Fix = xe.Msg, xe.Fix
+	}
+	var silent exit.Silent
+	if errors.As(err, &silent) {
+		return // the outcome was already rendered
+	}
+	_ = writeJSON(w, doc)
+}
+
+var validModes = map[string]bool{"shadow": true, "enforced": true, "breakglass": true}
+
+// runRun is `assay run`: validate everything, start the child, build the pack.
+func runRun(cmd *cobra.Command, o runOptions, args []string) error {
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "assay run: "+format+"\n", a...) }
+
+	// 1. Validate every input before anything happens.
+	if len(args) == 0 {
+		return kinded("no_command", exit.Bad("give the program after '--', e.g. assay run -- python app.py", "no command to run"))
+	}
+	if !validModes[o.mode] {
+		return kinded("bad_mode", exit.Bad("use --mode shadow, enforced or breakglass", "invalid --mode %q", o.mode))
+	}
+	var cardClaims []claims.Claim
+	for _, id := range o.cards {
+		card, err := resolveCard(id)
+		if err != nil {
+			return kinded("unknown_card", err)
+		}
+		cardClaims = append(cardClaims, card.Claims...)
+	}
+	home, err := store.Home()
+	if err != nil {
+		return err
+	}
+	st := store.Open(home)
+	traceID := store.NewTraceID()
+	outDir := o.output
+	if outDir == "" {
+		outDir = "proof_pack_" + traceID
+	}
+	if fsutil.Exists(outDir) {
+		return kinded("output_exists", exit.Bad("choose a new -o directory or remove the old pack", "output directory already exists: %s", outDir))
+	}
+	if parent := filepath.Dir(filepath.Clean(outDir)); fsutil.Exists(parent) && !fsutil.IsDir(parent) {
+		return kinded("bad_output", exit.Bad("choose a -o path inside a directory", "cannot create %s: %s is not a directory", outDir, parent))
+	}
+	env := childEnv(os.Environ(), map[string]string{store.EnvTrace: traceID, store.EnvHome: home})
+	if _, err := runner.Resolve(args[0], env); err != nil {
+		return kinded("command_not_found", exit.Bad("check the spelling and PATH, and put the command after '--'", "command not found: %s", args[0]))
+	}
+
+	// 2. Key bootstrap, before the child starts.
+	signer, generated, err := keys.Open(home).ActiveSigner(!o.noGenerateKey)
+	if err != nil {
+		return kinded("key_missing", err)
+	}
+	if generated {
+		logf("generated signing key '%s'", signer.ID)
+	}
+
+	// 3. The recording gateway, when asked for.
+	var gw captureGateway
+	if o.gateway {
+		gw, err = startGateway(cmd.Context(), st, traceID)
+		if err != nil {
+			return kinded("gateway_failed", exit.Wrap(exit.Code(err), err, "check the ASSAY_UPSTREAM_* variables"))
+		}
+		env = childEnv(env, gw.Env())
+		logf("gateway=%s", gw.URL())
+	}
+
+	// 4. Run the child.
+	logf("trace=%s", traceID)
+	logf("executing: %s", strings.Join(args, " "))
+	childOut := stdout
+	if o.asJSON {
+		childOut = stderr // keep stdout one pure JSON document
+	}
+	proc, err := runner.Start(runner.Spec{Args: args, Env: env, Stdin: cmd.InOrStdin(), Stdout: childOut, Stderr: stderr})
+	if err != nil {
+		if gw != nil {
+			_ = gw.Close()
+		}
+		if errors.Is(err, runner.ErrNotFound) {
+			return kinded("command_not_found", exit.Bad("check the spelling and PATH", "command not found: %s", args[0]))
+		}
+		return kinded("start_failed", exit.Wrap(exit.BadInput, err, ""))
+	}
+	res := proc.Wait()
+	if res.Signaled() {
+		logf("command killed by signal %s (exit code %d)", unix.SignalName(res.Signal), res.ExitCode)
+	} else {
+		logf("command exited with code %d", res.ExitCode)
+	}
+	childFailed := func(code int) int {
+		if res.ExitCode != 0 {
+			return res.ExitCode
+		}
+		return code
+	}
+
+	// 5. Close the gateway: in-flight calls finish and their receipts land
+	// before the trace is read.
+	if gw != nil {
+		if err := gw.Close(); err != nil {
+			logf("warning: gateway did not close cleanly: %v", err)
+		}
+	}
+
+	// 6. Read the trace back.
+	var recs []*receipt.Receipt
+	if path, ok, err := st.Find(traceID); err != nil {
+		return exit.Wrap(childFailed(exit.BadInput), err, "")
+	} else if ok {
+		var probs []store.LineProblem
+		recs, probs, err = store.ReadFile(path)
+		if err != nil {
+			return exit.Wrap(childFailed(exit.BadInput), err, "")
+		}
+		for _, p := range probs {
+			// Loud, never silent: a line cut short by a crash is named.
+			logf("warning: %s line %d is not a receipt and is left out of the pack: %s", path, p.Line, p.Err)
+		}
+	}
+	if len(recs) == 0 && !o.allowEmpty {
+		hints := noReceiptHints()
+		fmt.Fprintf(stderr, "assay run: no receipts were emitted to trace %s. Things to check:\n", traceID)
+		for i, h := range hints {
+			fmt.Fprintf(stderr, "  %d. %s\n", i+1, h)
+		}
+		e := exit.New(childFailed(exit.HonestFail), "see the checklist above, or pass --allow-empty", "no receipts emitted to trace %s", traceID)
+		return &errKind{kind: "no_receipts_emitted", hints: hints, trace: traceID, err: e}
+	}
+
+	// 7. Build the pack.
+	cwd, _ := os.Getwd()
+	built, err := pack.Build(pack.Options{
+		RunID:     traceID,
+		Receipts:  recs,
+		Signer:    signer,
+		OutDir:    outDir,
+		Claims:    cardClaims,
+		ClaimEnv:  claims.Env{Dir: cwd},
+		Mode:      o.mode,
+		CIBinding: pack.DetectCIBinding(os.Getenv),
+	})
+	if err != nil {
+		fix := "the trace is kept; rebuild it with 'assay proof-pack " + traceID + "'"
+		e := exit.New(childFailed(exit.Code(err)), fix, "pack not built: %v", err)
+		return &errKind{kind: "pack_build_failed", trace: traceID, err: e}
+	}
+
+	sum := runSummary{
+		Command: "run", Status: "ok", ExitCode: res.ExitCode, TraceID: traceID,
+		PackID: built.PackID, PackRootSHA256: built.PackRootSHA256, SignerID: built.SignerID,
+		OutputDir: outDir, ReceiptIntegrity: built.ReceiptIntegrity, ClaimCheck: built.ClaimCheck,
+		NReceipts: built.NReceipts,
+	}
+	if o.asJSON {
+		if err := writeJSON(stdout, sum); err != nil {
+			return err
+		}
+	} else {
+		printRunPanel(stdout, sum, len(cardClaims) > 0)
+	}
+	if res.ExitCode != 0 {
+		return exit.Silent{Code: res.ExitCode}
+	}
+	return nil
+}
+
+// childEnv returns env with the given variables set (replacing any
+// inherited value), sorted for a stable order.
+func childEnv(env []string, set map[string]string) []string {
+	out := make([]string, 0, len(env)+len(set))
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, ok := set[k]; !ok {
+			out = append(out, kv)
+		}
+	}
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		out = append(out, k+"="+set[k])
+	}
+	return out
+}
+
+func noReceiptHints() []string {
+	return []string{
+		"find the LLM call sites: assay scan .",
+		"see which are instrumented: assay scan . --report",
+		"Python: patch() must execute before any LLM API call ('assay patch' adds it, marked # assay:patched)",
+		"no instrumentation? add --gateway to record the SDKs' calls with no code changes",
+		"put '--' before the command: assay run [flags] -- python app.py",
+		"check the setup: assay doctor",
+	}
+}
+
+// printRunPanel renders the text result of a run.
+func printRunPanel(w io.Writer, s runSummary, withClaims bool) {
+	st := newStyle(w)
+	pass := func(v string) string {
+		switch v {
+		case "PASS":
+			return st.Green(v)
+		case "FAIL":
+			return st.Red(v)
+		}
+		return v
+	}
+	fmt.Fprintln(w, st.Bold("Proof Pack Built"))
+	row := func(k, v string) { fmt.Fprintf(w, "  %-10s %s\n", k+":", v) }
+	row("Trace", s.TraceID)
+	row("Pack ID", s.PackID)
+	row("Signer", s.SignerID)
+	code := fmt.Sprint(s.ExitCode)
+	if s.ExitCode != 0 {
+		code = st.Yellow(code)
+	}
+	row("Exit Code", code)
+	row("Integrity", pass(s.ReceiptIntegrity))
+	if withClaims {
+		row("Claims", pass(s.ClaimCheck))
+	}
+	row("Receipts", fmt.Sprint(s.NReceipts))
+	row("Output", s.OutputDir)
+	if ents, err := os.ReadDir(s.OutputDir); err == nil {
+		fmt.Fprintln(w)
+		for _, e := range ents {
+			if e.IsDir() {
+				fmt.Fprintf(w, "  %s\n", st.Dim(e.Name()+"/"))
+				continue
+			}
+			if info, err := e.Info(); err == nil {
+				fmt.Fprintf(w, "  %-24s %s\n", e.Name(), st.Dim(fmt.Sprintf("%d bytes", info.Size())))
+			}
+		}
+	}
+	fmt.Fprintf(w, "\nNext: assay verify-pack %s\n", s.OutputDir)
+}
+
+// captureGateway is what `assay run --gateway` needs from the recording
+// gateway (core/capture/gateway).
+type captureGateway interface {
+	URL() string
+	Env() map[string]string
+	Close() error
+}
