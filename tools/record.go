@@ -1,0 +1,115 @@
+package tools
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/assay-dev/assay/core/canon"
+	"github.com/assay-dev/assay/core/receipt"
+	"github.com/assay-dev/assay/core/store"
+	"github.com/assay-dev/assay/core/version"
+)
+
+// requestIDHeader carries the JSON-RPC id from the call hook to the handler.
+const requestIDHeader = "X-Assay-Mcp-Request-Id"
+
+// IntegrationSource names this server in its receipts (the reference's proxy
+// writes assay.mcp_proxy).
+const IntegrationSource = "assay.mcp_server"
+
+// session is the server's MCP session: one trace per server process, which
+// is one client session over stdio (each client starts its own process).
+type session struct {
+	id      string // mcp_<16 hex>
+	traceID string
+}
+
+func newSession(traceID string) (*session, error) {
+	id := receipt.NewID("mcp_", 16)
+	if traceID == "" {
+		// The reference proxy's shape: mcp_<session id>_<unix seconds>.
+		traceID = fmt.Sprintf("mcp_%s_%d", id, time.Now().Unix())
+	}
+	if err := store.ValidTraceID(traceID); err != nil {
+		return nil, fmt.Errorf("trace id %q: %w", traceID, err)
+	}
+	return &session{id: id, traceID: traceID}, nil
+}
+
+// HashJSON returns "sha256:" + hex of the canonical JSON of a JSON document
+// (DECISIONS 19).
+func HashJSON(doc []byte) (string, error) {
+	v, err := canon.Decode(doc)
+	if err != nil {
+		return "", err
+	}
+	b, err := canon.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	return "sha256:" + receipt.SHA256Hex(b), nil
+}
+
+// recordCall appends the mcp_tool_call receipt of one served call, with the
+// reference proxy's field names (runtime.md §7.2).
+func (s *Server) recordCall(tool string, req mcp.CallToolRequest, args json.RawMessage, res *mcp.CallToolResult, start time.Time) error {
+	end := time.Now()
+	argHash, err := HashJSON(args)
+	if err != nil {
+		return fmt.Errorf("hash the arguments: %w", err)
+	}
+	resJSON, err := json.Marshal(res)
+	if err != nil {
+		return fmt.Errorf("encode the result: %w", err)
+	}
+	resHash, err := HashJSON(resJSON)
+	if err != nil {
+		return fmt.Errorf("hash the result: %w", err)
+	}
+	var reqID any
+	if h := req.Header.Get(requestIDHeader); h != "" {
+		if v, err := canon.Decode([]byte(h)); err == nil {
+			reqID = v
+		}
+	}
+	outcome := "completed"
+	if res.IsError {
+		outcome = "error"
+	}
+	ms := math.Round(float64(end.Sub(start).Microseconds())/100) / 10
+	d := &canon.Object{}
+	d.Set("parent_receipt_id", nil)
+	d.Set("invocation_id", receipt.NewID("inv_", 16))
+	d.Set("session_id", s.session.id)
+	d.Set("trace_id", s.session.traceID)
+	d.Set("server_id", ServerName)
+	d.Set("server_transport", s.cfg.Transport)
+	d.Set("tool_name", tool)
+	d.Set("mcp_request_id", reqID)
+	d.Set("request_observed_at", receipt.Timestamp(start))
+	d.Set("policy_decided_at", nil)
+	d.Set("response_observed_at", receipt.Timestamp(end))
+	d.Set("arguments_hash", argHash)
+	d.Set("arguments_content", nil)
+	d.Set("result_hash", resHash)
+	d.Set("result_content", nil)
+	d.Set("result_is_error", res.IsError)
+	d.Set("outcome", outcome)
+	d.Set("duration_ms", canon.Number(strconv.FormatFloat(ms, 'f', 1, 64)))
+	d.Set("policy_verdict", "no_policy")
+	d.Set("policy_reason", nil)
+	d.Set("policy_ref", nil)
+	d.Set("policy_hash", nil)
+	d.Set("server_version", version.Version)
+	d.Set("integration_source", IntegrationSource)
+	_, err = s.store.Emit(s.session.traceID, "mcp_tool_call", d, store.EmitOptions{
+		ReceiptID: receipt.NewID("mtc_", 16),
+		Timestamp: receipt.Timestamp(end),
+	})
+	return err
+}

@@ -1,0 +1,4 @@
+package tools
+
+func (s *Server) addResources() {}
+func (s *Server) addPrompts()   {}

@@ -1,0 +1,169 @@
+// Package serve is the command line of the assay MCP server, shared by the
+// assay-mcp binary and `assay mcp serve`: flags, logging to stderr, the
+// stdio and streamable HTTP transports, and shutdown on a signal.
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	stdlog "log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/mark3labs/mcp-go/server"
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+
+	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/tools"
+)
+
+// EnvToken is the environment variable holding the HTTP bearer token.
+const EnvToken = "ASSAY_MCP_TOKEN"
+
+// Options are the command's flags.
+type Options struct {
+	HTTP           string
+	Roots          []string
+	AllowExec      bool
+	NoRecord       bool
+	Token          string
+	AllowedOrigins []string
+	TraceID        string
+	LogLevel       string
+	LogFormat      string
+}
+
+// Command returns the serve command; use is its cobra Use line. It speaks
+// on the command's own stdin/stdout and logs to its stderr.
+func Command(use string) *cobra.Command {
+	var o Options
+	c := &cobra.Command{
+		Use:   use,
+		Short: "Serve assay's MCP tools (stdio by default, streamable HTTP with --http)",
+		Long: `Serve assay's MCP tools to an agent: scan, emit-receipt, run-flow, verify-pack,
+explain-pack, diff-packs and bundle. Every tool call is recorded as an
+mcp_tool_call receipt in the session's trace, so bundle yields a signed pack
+of the agent's whole session.
+
+stdio (the default) keeps stdout for protocol frames; logs go to stderr.
+--http ADDR serves streamable HTTP at http://ADDR/mcp; it binds 127.0.0.1
+unless told otherwise, refuses foreign Origins (403) and needs a bearer token
+(--token or ` + EnvToken + `) on any non-loopback address (401 without it).`,
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.Token == "" {
+				o.Token = os.Getenv(EnvToken)
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return Run(ctx, o, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.HTTP, "http", "", "serve streamable HTTP on ADDR (host:port, or :port for 127.0.0.1:port) instead of stdio")
+	f.StringArrayVar(&o.Roots, "root", nil, "allowed directory for path arguments (repeatable; default: the working directory, or the client's MCP roots)")
+	f.BoolVar(&o.AllowExec, "allow-exec", false, "allow tools that execute commands (run-flow with apply)")
+	f.BoolVar(&o.NoRecord, "no-record", false, "do not record an mcp_tool_call receipt for each tool call")
+	f.StringVar(&o.Token, "token", "", "bearer token HTTP clients must send (default $"+EnvToken+"); required on non-loopback addresses")
+	f.StringArrayVar(&o.AllowedOrigins, "allowed-origin", nil, "extra browser Origin allowed over HTTP, e.g. https://app.example (repeatable)")
+	f.StringVar(&o.TraceID, "trace-id", "", "trace to record the session in (default $ASSAY_TRACE_ID, else a new mcp_mcp_… id)")
+	f.StringVar(&o.LogLevel, "log-level", "info", "log verbosity on stderr: debug, info, warn or error")
+	f.StringVar(&o.LogFormat, "log-format", "json", "log format on stderr: json or console")
+	return c
+}
+
+// Run serves until ctx ends, stdin closes (stdio) or the listener fails.
+func Run(ctx context.Context, o Options, stdin io.Reader, stdout, stderr io.Writer) error {
+	lvl, err := zerolog.ParseLevel(o.LogLevel)
+	if err != nil || o.LogLevel == "" {
+		return exit.Bad("use one of debug, info, warn, error", "unknown --log-level %q", o.LogLevel)
+	}
+	var w io.Writer = stderr
+	switch o.LogFormat {
+	case "json":
+	case "console":
+		w = zerolog.ConsoleWriter{Out: stderr, NoColor: true}
+	default:
+		return exit.Bad("use json or console", "unknown --log-format %q", o.LogFormat)
+	}
+	zl := zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+	// Anything using the standard log package also goes to stderr.
+	stdlog.SetFlags(0)
+	stdlog.SetOutput(zl)
+	if o.TraceID == "" {
+		o.TraceID = os.Getenv("ASSAY_TRACE_ID")
+	}
+	transport := tools.TransportStdio
+	if o.HTTP != "" {
+		transport = tools.TransportHTTP
+	}
+	srv, err := tools.New(tools.Config{
+		Roots: o.Roots, AllowExec: o.AllowExec, NoRecord: o.NoRecord, TraceID: o.TraceID,
+		Transport: transport, Log: zl,
+	})
+	if err != nil {
+		return exit.Bad("check --root, --trace-id and ASSAY_HOME", "%v", err)
+	}
+	if o.HTTP == "" {
+		s := server.NewStdioServer(srv.MCP)
+		s.SetErrorLogger(stdlog.New(zl, "", 0))
+		err := s.Listen(ctx, stdin, stdout)
+		if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
+			return exit.New(exit.BadInput, "", "stdio server: %v", err)
+		}
+		return nil
+	}
+	return serveHTTP(ctx, srv, o, zl)
+}
+
+// ListenAddr normalises --http: ":8080" binds 127.0.0.1:8080.
+func ListenAddr(a string) (string, string, error) {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return "", "", exit.Bad("use host:port, e.g. 127.0.0.1:8080 or :8080", "bad --http address %q: %v", a, err)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port), host, nil
+}
+
+func serveHTTP(ctx context.Context, srv *tools.Server, o Options, zl zerolog.Logger) error {
+	addr, host, err := ListenAddr(o.HTTP)
+	if err != nil {
+		return err
+	}
+	if !tools.IsLoopbackHost(host) && o.Token == "" {
+		return exit.Bad("pass --token or set "+EnvToken+", or bind 127.0.0.1", "refusing to serve HTTP on non-loopback address %s without a bearer token", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return exit.Bad("choose another --http address", "cannot listen on %s: %v", addr, err)
+	}
+	hs := &http.Server{
+		Handler:           srv.HTTPHandler(tools.HTTPOptions{Token: o.Token, AllowedOrigins: o.AllowedOrigins}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          stdlog.New(zl, "", 0),
+	}
+	zl.Info().Str("url", fmt.Sprintf("http://%s%s", ln.Addr(), tools.EndpointPath)).Bool("auth", o.Token != "").Msg("serving streamable HTTP")
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return exit.New(exit.BadInput, "", "http server: %v", err)
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(sctx)
+		return nil
+	}
+}

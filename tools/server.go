@@ -1,0 +1,160 @@
+// Package tools is assay's MCP server: the tool table (each tool a thin
+// adapter from typed arguments to a core call and back to a typed result),
+// the one wrapper that gives every tool its schemas, validation, errors,
+// logging, output bounds and mcp_tool_call receipt, plus resources, prompts,
+// path confinement and the HTTP security layer. cmd/assay-mcp and
+// `assay mcp serve` both build their server with New.
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+	"github.com/rs/zerolog"
+
+	"github.com/assay-dev/assay/core/store"
+	"github.com/assay-dev/assay/core/version"
+)
+
+// ServerName is the name the server reports in initialize and records as
+// server_id in its receipts.
+const ServerName = "assay-mcp"
+
+// Transports the server records in server_transport.
+const (
+	TransportStdio     = "stdio"
+	TransportHTTP      = "streamable-http"
+	TransportInProcess = "in-process"
+)
+
+// Config is everything the server needs; the zero value plus a logger is a
+// working stdio server confined to the working directory.
+type Config struct {
+	// Roots confine every path argument; empty means the working directory,
+	// or the client's MCP roots when it offers them.
+	Roots []string
+	// AllowExec permits tools that execute commands (run-flow with apply).
+	AllowExec bool
+	// NoRecord turns off the mcp_tool_call receipt for every call.
+	NoRecord bool
+	// Home is the assay home (store and keys); "" means store.Home().
+	Home string
+	// TraceID names the session's trace; "" makes a fresh mcp_mcp_… id.
+	TraceID string
+	// Transport is recorded in each receipt's server_transport.
+	Transport string
+	// Log receives every log line; it must not write to stdout in stdio mode.
+	Log zerolog.Logger
+}
+
+// Server is an assay MCP server: the mcp-go server plus what the tools share.
+type Server struct {
+	MCP     *server.MCPServer
+	cfg     Config
+	log     zerolog.Logger
+	home    string
+	store   *store.Store
+	roots   *roots
+	session *session
+	tools   []Tool
+
+	packsMu sync.Mutex
+	packs   map[string]string // resource pack id -> directory
+}
+
+// New builds the server with every tool, resource template and prompt.
+func New(cfg Config) (*Server, error) {
+	home := cfg.Home
+	if home == "" {
+		h, err := store.Home()
+		if err != nil {
+			return nil, fmt.Errorf("find the assay home: %w", err)
+		}
+		home = h
+	}
+	if cfg.Transport == "" {
+		cfg.Transport = TransportStdio
+	}
+	rs, err := newRoots(cfg.Roots)
+	if err != nil {
+		return nil, err
+	}
+	sess, err := newSession(cfg.TraceID)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:     cfg,
+		log:     cfg.Log.With().Str("svc", ServerName).Logger(),
+		home:    home,
+		store:   store.Open(home),
+		roots:   rs,
+		session: sess,
+		packs:   map[string]string{},
+	}
+	hooks := &server.Hooks{}
+	// mcp-go hands the JSON-RPC id to hooks only; carry it to the handler on
+	// the request (its header map is per request) so receipts can name it.
+	hooks.AddBeforeCallTool(func(_ context.Context, id any, req *mcp.CallToolRequest) {
+		b, err := json.Marshal(id)
+		if err != nil {
+			return
+		}
+		h := req.Header.Clone()
+		if h == nil {
+			h = map[string][]string{}
+		}
+		h.Set(requestIDHeader, string(b))
+		req.Header = h
+	})
+	s.MCP = server.NewMCPServer(ServerName, version.Version,
+		server.WithTitle("assay"),
+		server.WithInstructions(instructions),
+		server.WithToolCapabilities(false),
+		server.WithResourceCapabilities(false, true),
+		server.WithPromptCapabilities(false),
+		server.WithRecovery(),
+		server.WithResourceRecovery(),
+		server.WithHooks(hooks),
+		server.WithPaginationLimit(100),
+		server.WithLogger(s.slog()),
+	)
+	s.tools = Registry()
+	for _, t := range s.tools {
+		s.MCP.AddTool(t.MCPTool(), s.handler(t))
+	}
+	s.addResources()
+	s.addPrompts()
+	s.log.Info().Str("trace_id", sess.traceID).Strs("roots", rs.list()).Bool("allow_exec", cfg.AllowExec).
+		Bool("record", !cfg.NoRecord).Str("transport", cfg.Transport).Msg("assay-mcp ready")
+	return s, nil
+}
+
+// TraceID is the session's trace.
+func (s *Server) TraceID() string { return s.session.traceID }
+
+// Home is the assay home the server writes to.
+func (s *Server) Home() string { return s.home }
+
+const instructions = `assay records what an agent does as receipts and turns them into signed, offline-verifiable proof packs.
+Record your own decisions and actions with emit-receipt; every tool call here is also recorded in this session's trace.
+When done, call bundle to build and sign a pack of the whole session, then verify-pack to check it.
+Paths must be under the server's allowed roots.`
+
+// cwd returns the working directory, or "." when it cannot be read.
+func cwd() string {
+	d, err := os.Getwd()
+	if err != nil {
+		return "."
+	}
+	return filepath.Clean(d)
+}
+
+func (s *Server) slog() *slog.Logger { return slog.New(zerolog.NewSlogHandler(s.log)) }

@@ -1,0 +1,274 @@
+package tools
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+	jsv "github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/assay-dev/assay/core/exit"
+)
+
+// Annotations are the four behaviour hints every tool sets explicitly
+// (mcp-go's defaults are the pessimistic ones and cause needless prompts).
+type Annotations struct {
+	ReadOnly, Destructive, Idempotent, OpenWorld bool
+}
+
+// Call is what a handler gets besides its typed arguments.
+type Call struct {
+	Server *Server
+	// Raw is the arguments object exactly as received.
+	Raw json.RawMessage
+	req mcp.CallToolRequest
+}
+
+// Tool is one entry of the tool table.
+type Tool struct {
+	Name        string
+	Title       string
+	Description string
+	Annotations Annotations
+	// InputSchema and OutputSchema are reflected from the argument and result
+	// types (checked in under schemas/tools, drift-tested).
+	InputSchema, OutputSchema json.RawMessage
+
+	validator *jsv.Schema
+	call      func(ctx context.Context, c *Call) (result any, summary string, links []mcp.Content, err error)
+}
+
+// Result is returned by handlers that also want to attach content links.
+type withLinks interface{ resourceLinks() []mcp.Content }
+
+// newTool makes a tool from a typed handler: fn receives decoded, validated
+// arguments and returns the structured result plus a one-line summary.
+func newTool[A, R any](name, title, desc string, ann Annotations, fn func(ctx context.Context, c *Call, args A) (R, string, error)) Tool {
+	var a A
+	var r R
+	in, err := SchemaOf(&a)
+	if err != nil {
+		panic(err) // a programming error in the tool table, caught by every test
+	}
+	out, err := SchemaOf(&r)
+	if err != nil {
+		panic(err)
+	}
+	t := Tool{Name: name, Title: title, Description: desc, Annotations: ann, InputSchema: in, OutputSchema: out}
+	t.validator = compileSchema(name, in)
+	t.call = func(ctx context.Context, c *Call) (any, string, []mcp.Content, error) {
+		var args A
+		dec := json.NewDecoder(bytes.NewReader(c.Raw))
+		dec.UseNumber()
+		if err := dec.Decode(&args); err != nil {
+			return nil, "", nil, Failf("arguments do not match the input schema of %s: %v", name, err)
+		}
+		res, sum, err := fn(ctx, c, args)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		var links []mcp.Content
+		if l, ok := any(res).(withLinks); ok {
+			links = l.resourceLinks()
+		}
+		return res, sum, links, nil
+	}
+	return t
+}
+
+func compileSchema(name string, raw json.RawMessage) *jsv.Schema {
+	doc, err := jsv.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		panic(fmt.Sprintf("schema of %s: %v", name, err))
+	}
+	c := jsv.NewCompiler()
+	url := "mem:///" + name + ".input.json"
+	if err := c.AddResource(url, doc); err != nil {
+		panic(fmt.Sprintf("schema of %s: %v", name, err))
+	}
+	s, err := c.Compile(url)
+	if err != nil {
+		panic(fmt.Sprintf("schema of %s: %v", name, err))
+	}
+	return s
+}
+
+// MCPTool is the tool as tools/list shows it.
+func (t Tool) MCPTool() mcp.Tool {
+	b := func(v bool) *bool { return &v }
+	return mcp.Tool{
+		Name:            t.Name,
+		Description:     t.Description,
+		RawInputSchema:  t.InputSchema,
+		RawOutputSchema: t.OutputSchema,
+		Annotations: mcp.ToolAnnotation{
+			Title:           t.Title,
+			ReadOnlyHint:    b(t.Annotations.ReadOnly),
+			DestructiveHint: b(t.Annotations.Destructive),
+			IdempotentHint:  b(t.Annotations.Idempotent),
+			OpenWorldHint:   b(t.Annotations.OpenWorld),
+		},
+	}
+}
+
+// Failure is a domain failure: the call ran but cannot succeed as asked.
+// It becomes an isError result whose text tells the model what to change.
+type Failure struct{ Msg string }
+
+func (f *Failure) Error() string { return f.Msg }
+
+// Failf makes a Failure.
+func Failf(format string, args ...any) error { return &Failure{Msg: fmt.Sprintf(format, args...)} }
+
+// maxText bounds the text content of any result; structured content is
+// bounded by each tool's own limits (pages and summaries).
+const maxText = 8 << 10
+
+// handler wraps a tool: validation, the call, errors, logging, recording.
+func (s *Server) handler(t Tool) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		start := time.Now()
+		raw := rawArguments(req)
+		res := s.invoke(ctx, t, req, raw)
+		ev := s.log.Info()
+		if res.IsError {
+			ev = s.log.Warn()
+		}
+		ev.Str("tool", t.Name).Bool("is_error", res.IsError).Dur("took", time.Since(start)).Msg("tool call")
+		if !s.cfg.NoRecord {
+			if err := s.recordCall(t.Name, req, raw, res, start); err != nil {
+				// Evidence is never dropped in silence: the caller learns the
+				// call happened but could not be recorded.
+				s.log.Error().Err(err).Str("tool", t.Name).Msg("cannot record mcp_tool_call receipt")
+				res.IsError = true
+				res.Content = append(res.Content, mcp.NewTextContent("assay could not record this call in the session trace: "+err.Error()+
+					" (check that the assay home is writable)"))
+			}
+		}
+		return res, nil
+	}
+}
+
+func (s *Server) invoke(ctx context.Context, t Tool, req mcp.CallToolRequest, raw json.RawMessage) (res *mcp.CallToolResult) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error().Str("tool", t.Name).Interface("panic", p).Msg("tool panicked")
+			res = mcp.NewToolResultError(fmt.Sprintf("%s failed unexpectedly; this is a bug in assay-mcp, please report it", t.Name))
+		}
+	}()
+	if err := validateArgs(t, raw); err != nil {
+		return mcp.NewToolResultError(err.Error())
+	}
+	out, sum, links, err := t.call(ctx, &Call{Server: s, Raw: raw, req: req})
+	if err != nil {
+		return errorResult(t.Name, err)
+	}
+	text, _ := json.Marshal(out)
+	if sum != "" {
+		text = []byte(sum)
+	}
+	if len(text) > maxText {
+		text = append(text[:maxText:maxText], []byte("… (truncated; the full result is in structuredContent)")...)
+	}
+	r := mcp.NewToolResultStructured(out, string(text))
+	r.Content = append(r.Content, links...)
+	return r
+}
+
+// validateArgs checks the arguments against the input schema and names the
+// valid keys when an unknown one is given.
+func validateArgs(t Tool, raw json.RawMessage) error {
+	inst, err := jsv.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return Failf("%s: arguments are not a JSON object: %v", t.Name, err)
+	}
+	err = t.validator.Validate(inst)
+	if err == nil {
+		return nil
+	}
+	var ve *jsv.ValidationError
+	msg := err.Error()
+	if errors.As(err, &ve) {
+		msg = flattenValidation(ve)
+	}
+	return Failf("invalid arguments for %s: %s (valid arguments: %s)", t.Name, msg, strings.Join(argNames(t), ", "))
+}
+
+var printer = message.NewPrinter(language.English)
+
+func flattenValidation(ve *jsv.ValidationError) string {
+	var parts []string
+	var walk func(e *jsv.ValidationError)
+	walk = func(e *jsv.ValidationError) {
+		if len(e.Causes) == 0 {
+			loc := "/" + strings.Join(e.InstanceLocation, "/")
+			parts = append(parts, fmt.Sprintf("at %s: %s", loc, e.ErrorKind.LocalizedString(printer)))
+		}
+		for _, c := range e.Causes {
+			walk(c)
+		}
+	}
+	walk(ve)
+	return strings.Join(parts, "; ")
+}
+
+func argNames(t Tool) []string {
+	var s struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+		Required   []string                   `json:"required"`
+	}
+	_ = json.Unmarshal(t.InputSchema, &s)
+	req := map[string]bool{}
+	for _, r := range s.Required {
+		req[r] = true
+	}
+	var names []string
+	for k := range s.Properties {
+		if req[k] {
+			k += " (required)"
+		}
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// errorResult renders a handler error for the model: a Failure or an
+// exit.Error as its own message (with the fix), anything else with the tool
+// name so the model knows which call to change.
+func errorResult(name string, err error) *mcp.CallToolResult {
+	var f *Failure
+	var e *exit.Error
+	switch {
+	case errors.As(err, &f):
+		return mcp.NewToolResultError(f.Msg)
+	case errors.As(err, &e):
+		return mcp.NewToolResultError(e.Error())
+	default:
+		return mcp.NewToolResultError(name + ": " + err.Error())
+	}
+}
+
+// rawArguments returns the arguments object as received ({} when absent).
+func rawArguments(req mcp.CallToolRequest) json.RawMessage {
+	if len(req.Params.RawArguments) > 0 && !bytes.Equal(bytes.TrimSpace(req.Params.RawArguments), []byte("null")) {
+		return req.Params.RawArguments
+	}
+	if req.Params.Arguments == nil {
+		return json.RawMessage("{}")
+	}
+	b, err := json.Marshal(req.Params.Arguments)
+	if err != nil {
+		return json.RawMessage("{}")
+	}
+	return b
+}
