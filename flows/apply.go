@@ -1,0 +1,209 @@
+package flows
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"sync"
+	"time"
+)
+
+// TailBytes is how much of a step's stdout and stderr an outcome keeps.
+const TailBytes = 4096
+
+// RunResult is what a Runner reports for one command.
+type RunResult struct {
+	ExitCode int
+	Stdout   string // tail
+	Stderr   string // tail
+	// Err is set when the command could not be started at all (not found,
+	// not executable); ExitCode is then 127.
+	Err error
+}
+
+// Runner executes one command as argv in dir. argv[0] may be AssayArg0.
+type Runner interface {
+	Run(ctx context.Context, dir string, argv []string) RunResult
+}
+
+// ExecRunner runs steps as child processes, without a shell.
+type ExecRunner struct {
+	// Assay is the assay binary that replaces argv[0] "assay"; empty means
+	// AssayBinary().
+	Assay string
+	// Env is the child's environment; nil means the current one.
+	Env []string
+	// Stream, when set, receives the child's stdout and stderr as they are
+	// written (the tails are kept either way).
+	Stream io.Writer
+}
+
+// EnvAssayBin names the variable that overrides the assay binary steps run.
+const EnvAssayBin = "ASSAY_BIN"
+
+// AssayBinary is the binary that steps calling "assay" run: $ASSAY_BIN, else
+// this executable.
+func AssayBinary() string {
+	if b := os.Getenv(EnvAssayBin); b != "" {
+		return b
+	}
+	if exe, err := os.Executable(); err == nil {
+		return exe
+	}
+	return AssayArg0
+}
+
+// Run implements Runner.
+func (r *ExecRunner) Run(ctx context.Context, dir string, argv []string) RunResult {
+	if len(argv) == 0 {
+		return RunResult{ExitCode: 127, Err: errors.New("empty command")}
+	}
+	name := argv[0]
+	if name == AssayArg0 {
+		name = r.Assay
+		if name == "" {
+			name = AssayBinary()
+		}
+	}
+	cmd := exec.CommandContext(ctx, name, argv[1:]...)
+	cmd.Dir = dir
+	cmd.Env = r.Env
+	cmd.Stdin = nil // steps never read our stdin (an agent's protocol stream may be on it)
+	var out, errb tail
+	var sw io.Writer = io.Discard
+	if r.Stream != nil {
+		sw = &lockedWriter{w: r.Stream}
+	}
+	cmd.Stdout = io.MultiWriter(&out, sw)
+	cmd.Stderr = io.MultiWriter(&errb, sw)
+	cmd.WaitDelay = 2 * time.Second
+	err := cmd.Run()
+	res := RunResult{Stdout: out.String(), Stderr: errb.String()}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		res.ExitCode = ee.ExitCode()
+		if res.ExitCode < 0 { // killed by a signal
+			res.ExitCode = 128 + 9
+			res.Err = err
+		}
+	default:
+		res.ExitCode, res.Err = 127, err
+	}
+	return res
+}
+
+// Outcome is the result of applying a plan.
+type Outcome struct {
+	Flow   string        `json:"flow"`
+	Dir    string        `json:"dir"`
+	Status string        `json:"status"` // ok or failed
+	Steps  []StepOutcome `json:"steps"`
+	// FailedStep is the 1-based number of the step that failed, 0 if none.
+	FailedStep int `json:"failed_step,omitempty"`
+	// FailedCommand and FailedExitCode repeat the failing step's command and
+	// exit code so a reader does not have to search for them.
+	FailedCommand  string `json:"failed_command,omitempty"`
+	FailedExitCode *int   `json:"failed_exit_code,omitempty"`
+}
+
+// StepOutcome is one step's result.
+type StepOutcome struct {
+	Number     int      `json:"step"`
+	ID         string   `json:"id"`
+	Title      string   `json:"title"`
+	Command    string   `json:"command"`
+	Argv       []string `json:"argv"`
+	Status     string   `json:"status"`
+	ExitCode   *int     `json:"exit_code,omitempty"`
+	OKCodes    []int    `json:"ok_codes"`
+	DurationMS float64  `json:"duration_ms"`
+	SkipReason string   `json:"skip_reason,omitempty"`
+	StdoutTail string   `json:"stdout_tail,omitempty"`
+	StderrTail string   `json:"stderr_tail,omitempty"`
+	Error      string   `json:"error,omitempty"`
+}
+
+// Apply runs plan's steps in order in plan.Dir and stops at the first step
+// whose exit code is not accepted; later steps are reported as not_run.
+// Skip rules are evaluated again just before each step, because earlier
+// steps change the directory. A cancelled ctx fails the running step.
+func Apply(ctx context.Context, plan *Plan, r Runner) *Outcome {
+	out := &Outcome{Flow: plan.Flow, Dir: plan.Dir, Status: StatusOK}
+	for _, ps := range plan.Steps {
+		so := StepOutcome{Number: ps.Number, ID: ps.ID, Title: ps.Title, Command: ps.Command, Argv: ps.Argv, OKCodes: ps.OKCodes}
+		switch {
+		case out.FailedStep != 0:
+			so.Status = StatusNotRun
+		case ps.PrintOnly:
+			so.Status = StatusPrintOnly
+		default:
+			if ps.skip != nil {
+				if why, ok := ps.skip(plan.Dir); ok {
+					so.Status, so.SkipReason = StatusSkipped, why
+					break
+				}
+			}
+			start := time.Now()
+			res := r.Run(ctx, plan.Dir, ps.Argv)
+			so.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+			code := res.ExitCode
+			so.ExitCode = &code
+			so.StdoutTail, so.StderrTail = res.Stdout, res.Stderr
+			if res.Err != nil {
+				so.Error = res.Err.Error()
+			}
+			if res.Err == nil && slices.Contains(ps.OKCodes, code) {
+				so.Status = StatusOK
+			} else {
+				so.Status = StatusFailed
+				out.Status = StatusFailed
+				out.FailedStep, out.FailedCommand, out.FailedExitCode = ps.Number, ps.Command, &code
+			}
+		}
+		out.Steps = append(out.Steps, so)
+	}
+	return out
+}
+
+// tail keeps the last TailBytes written to it.
+type tail struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > 2*TailBytes {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-TailBytes:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.buf
+	if len(b) > TailBytes {
+		b = b[len(b)-TailBytes:]
+	}
+	return string(bytes.ToValidUTF8(b, []byte("?")))
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

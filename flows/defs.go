@@ -1,0 +1,352 @@
+package flows
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/mattn/go-shellwords"
+
+	"github.com/assay-dev/assay/core/ciinit"
+	"github.com/assay-dev/assay/core/exit"
+)
+
+// Each flow is one register call plus one build function.
+func init() {
+	register(&Flow{
+		Name:    "try",
+		Summary: "See tamper detection work: build a good and a tampered pack, verify both",
+		Params: []Param{
+			{Name: "out", Default: "challenge_pack", Help: "directory the demo packs are written to"},
+		},
+		build: buildTry,
+	})
+	register(&Flow{
+		Name:    "adopt",
+		Summary: "Instrument a project: scan, patch, run with receipt_completeness, verify, explain",
+		Params: []Param{
+			{Name: "path", Default: ".", Help: "project directory to scan and patch"},
+			{Name: "run_command", Default: "python3 app.py", Help: "the program to run under assay (one command, no shell syntax)"},
+			{Name: "pack", Default: "proof_pack_adopt", Help: "directory the run's proof pack is written to"},
+			{Name: "gateway", Default: "false", Help: "true: record through the loopback gateway (assay run --gateway)"},
+		},
+		build: buildAdopt,
+	})
+	register(&Flow{
+		Name:    "ci",
+		Summary: "Put evidence in CI: lock the claims, write the GitHub workflow, record a baseline pack",
+		Params: []Param{
+			{Name: "run_command", Default: "python3 app.py", Help: "the program CI runs under assay (one command, no shell syntax)"},
+			{Name: "cards", Default: "receipt_completeness", Help: "comma-separated run cards to lock and check"},
+			{Name: "workflow", Default: ciinit.DefaultWorkflowPath, Help: "workflow file to write"},
+			{Name: "pack", Default: ciinit.DefaultBaselinePack, Help: "baseline pack directory (made by a run if missing)"},
+		},
+		build: buildCI,
+	})
+	register(&Flow{
+		Name:    "mcp",
+		Summary: "Give an MCP client (Claude Code, Cursor, VS Code) the assay-mcp server, confined to this project",
+		Params: []Param{
+			{Name: "client", Default: "claude", Help: "claude (.mcp.json), cursor (.cursor/mcp.json) or vscode (.vscode/mcp.json)"},
+			{Name: "root", Default: ".", Help: "the one directory tree the server may read and write"},
+			{Name: "allow_exec", Default: "false", Help: "true: let the agent apply flows that run commands (assay-mcp --allow-exec)"},
+		},
+		build: buildMCP,
+	})
+	register(&Flow{
+		Name:    "audit",
+		Summary: "Hand a pack to an auditor: verify with claims, explain, bundle, check the bundle and the signer",
+		Params: []Param{
+			{Name: "pack", Help: "the pack directory (default: the only proof_pack_* directory here)"},
+			{Name: "bundle", Help: "bundle file to write (default: audit_bundle_<pack name>.tar.gz)"},
+			{Name: "expected_signer", Help: "signer id the pack must be signed by (optional)"},
+		},
+		build: buildAudit,
+	})
+}
+
+func buildTry(dir string, p map[string]string) ([]Step, error) {
+	out, err := relPath("out", p["out"])
+	if err != nil {
+		return nil, err
+	}
+	good, bad := filepath.Join(out, "good"), filepath.Join(out, "tampered")
+	return []Step{
+		{ID: "demo", Title: "Build a good pack and a tampered copy",
+			Why:      "a pack you can break on purpose shows what verification catches",
+			Argv:     []string{AssayArg0, "demo-challenge", "-o", out},
+			SkipRule: "both " + good + " and " + bad + " already hold a pack",
+			skip: func(d string) (string, bool) {
+				if isPack(filepath.Join(d, good)) && isPack(filepath.Join(d, bad)) {
+					return out + " already holds the demo packs", true
+				}
+				return "", false
+			}},
+		{ID: "verify-good", Title: "Verify the good pack (exit 0)",
+			Why:  "an intact pack with its claims met exits 0",
+			Argv: []string{AssayArg0, "verify-pack", good}},
+		{ID: "verify-tampered", Title: "Verify the tampered pack (exit 2)",
+			Why:     "one changed byte breaks the signed hashes: exit 2 is the expected result here",
+			Argv:    []string{AssayArg0, "verify-pack", bad},
+			OKCodes: []int{2}},
+		{ID: "explain", Title: "Explain the good pack in plain words",
+			Why:  "what the pack proves and what it does not",
+			Argv: []string{AssayArg0, "explain", good}},
+	}, nil
+}
+
+func buildAdopt(dir string, p map[string]string) ([]Step, error) {
+	cmd, err := SplitCommand("run_command", p["run_command"])
+	if err != nil {
+		return nil, err
+	}
+	pack, err := relPath("pack", p["pack"])
+	if err != nil {
+		return nil, err
+	}
+	gw, err := boolParam("gateway", p["gateway"])
+	if err != nil {
+		return nil, err
+	}
+	path := p["path"]
+	if path == "" {
+		path = "."
+	}
+	runArgv := []string{AssayArg0, "run", "-c", "receipt_completeness", "-o", pack}
+	if gw {
+		runArgv = append(runArgv, "--gateway")
+	}
+	runArgv = append(append(runArgv, "--"), cmd...)
+	return []Step{
+		{ID: "scan", Title: "Find the LLM call sites",
+			Why:  "shows which calls would leave no evidence today",
+			Argv: []string{AssayArg0, "scan", path}},
+		{ID: "patch", Title: "Instrument them",
+			Why:  "one import line per entrypoint makes every SDK call write a receipt",
+			Argv: []string{AssayArg0, "patch", path, "--yes"}},
+		{ID: "run", Title: "Run the program with receipts and build a pack",
+			Why:  "the receipt_completeness card checks the run left evidence; the pack goes to " + pack,
+			Argv: runArgv},
+		{ID: "verify", Title: "Verify the pack",
+			Why:  "integrity and claims, offline, with the documented exit codes",
+			Argv: []string{AssayArg0, "verify-pack", pack}},
+		{ID: "explain", Title: "Explain the pack",
+			Why:  "what happened, what it proves and what it does not",
+			Argv: []string{AssayArg0, "explain", pack}},
+	}, nil
+}
+
+func buildCI(dir string, p map[string]string) ([]Step, error) {
+	cmd, err := SplitCommand("run_command", p["run_command"])
+	if err != nil {
+		return nil, err
+	}
+	cards, err := ciinit.ParseCards(p["cards"])
+	if err != nil {
+		return nil, err
+	}
+	if len(cards) == 0 {
+		return nil, exit.Bad("pass --param cards=receipt_completeness", "flow ci needs at least one card")
+	}
+	wf, err := relPath("workflow", p["workflow"])
+	if err != nil {
+		return nil, err
+	}
+	pack, err := relPath("pack", p["pack"])
+	if err != nil {
+		return nil, err
+	}
+	runArgv := []string{AssayArg0, "run"}
+	for _, c := range cards {
+		runArgv = append(runArgv, "-c", c)
+	}
+	runArgv = append(append(runArgv, "-o", pack, "--"), cmd...)
+	return []Step{
+		{ID: "lock", Title: "Lock the claims CI checks",
+			Why:      "assay.lock freezes the cards, pack format and signer policy; verify-pack --lock enforces it",
+			Argv:     []string{AssayArg0, "lock", "write", "--cards", strings.Join(cards, ","), "-o", ciinit.DefaultLock},
+			SkipRule: ciinit.DefaultLock + " exists",
+			skip:     existsSkip(ciinit.DefaultLock)},
+		{ID: "workflow", Title: "Write the GitHub Actions workflow",
+			Why:      "CI runs the program under assay, verifies against the lock, gates with diff and uploads evidence",
+			Argv:     []string{AssayArg0, "ci", "init", "github", "--run-command", Quote(cmd), "--cards", strings.Join(cards, ","), "--baseline", pack, "-o", wf},
+			SkipRule: wf + " exists",
+			skip:     existsSkip(wf)},
+		{ID: "baseline-run", Title: "Record a baseline run",
+			Why:      "CI diffs every new pack against this one",
+			Argv:     runArgv,
+			SkipRule: pack + " already holds a pack",
+			skip: func(d string) (string, bool) {
+				if isPack(filepath.Join(d, pack)) {
+					return pack + " already holds a pack", true
+				}
+				return "", false
+			}},
+		{ID: "baseline-verify", Title: "Verify the baseline against the lock",
+			Why:  "a baseline that fails its own claims would make every diff meaningless",
+			Argv: []string{AssayArg0, "verify-pack", pack, "--lock", ciinit.DefaultLock, "--require-claim-pass"}},
+		{ID: "baseline-set", Title: "Record it as the baseline",
+			Why:  "assay diff --against-previous and CI gates compare with it",
+			Argv: []string{AssayArg0, "baseline", "set", pack}},
+	}, nil
+}
+
+func buildMCP(dir string, p map[string]string) ([]Step, error) {
+	client, err := ciinit.ParseClient(p["client"])
+	if err != nil {
+		return nil, err
+	}
+	allow, err := boolParam("allow_exec", p["allow_exec"])
+	if err != nil {
+		return nil, err
+	}
+	root := p["root"]
+	if root == "" {
+		root = "."
+	}
+	cfg := client.ConfigPath()
+	argv := []string{AssayArg0, "start", "mcp", "--write", "--client", string(client), "--root", root}
+	if allow {
+		argv = append(argv, "--allow-exec")
+	}
+	serve := []string{ciinit.MCPServerBinary, "--root", root}
+	if allow {
+		serve = append(serve, "--allow-exec")
+	}
+	return []Step{
+		{ID: "config", Title: "Register assay-mcp with " + client.Name(),
+			Why: "policy: the server may only touch files under " + root + "; " +
+				map[bool]string{true: "flows that run commands are allowed (--allow-exec)", false: "flows that run commands stay refused (no --allow-exec)"}[allow],
+			Argv:     argv,
+			SkipRule: cfg + " already lists an assay server",
+			skip: func(d string) (string, bool) {
+				if ok, _ := ciinit.HasAssayServer(filepath.Join(d, cfg), client); ok {
+					return cfg + " already lists an assay server", true
+				}
+				return "", false
+			}},
+		{ID: "check", Title: "Check the client config",
+			Why:  "doctor confirms the config parses, the server binary resolves and the roots exist",
+			Argv: []string{AssayArg0, "doctor", "--check", "DOCTOR_MCP_001"}},
+		{ID: "serve", Title: "What the client starts",
+			Why:       "the client launches this over stdio; restart the client to pick up the config",
+			Argv:      serve,
+			PrintOnly: true},
+	}, nil
+}
+
+func buildAudit(dir string, p map[string]string) ([]Step, error) {
+	pack := p["pack"]
+	if pack == "" {
+		var err error
+		if pack, err = onlyPack(dir); err != nil {
+			return nil, err
+		}
+	}
+	bundle := p["bundle"]
+	if bundle == "" {
+		bundle = "audit_bundle_" + filepath.Base(filepath.Clean(pack)) + ".tar.gz"
+	}
+	signer := []string{AssayArg0, "verify-signer", pack}
+	if e := p["expected_signer"]; e != "" {
+		signer = append(signer, "--expected", e)
+	}
+	return []Step{
+		{ID: "verify", Title: "Verify the pack with its claims",
+			Why:  "integrity and claims must both pass before evidence is handed over",
+			Argv: []string{AssayArg0, "verify-pack", pack, "--require-claim-pass"}},
+		{ID: "explain", Title: "Explain the pack",
+			Why:  "the plain-words summary the auditor reads first",
+			Argv: []string{AssayArg0, "explain", pack}},
+		{ID: "bundle", Title: "Bundle it for the auditor",
+			Why:  "one .tar.gz with the pack, signer info, summary and verify instructions",
+			Argv: []string{AssayArg0, "audit", "bundle", pack, "-o", bundle}},
+		{ID: "verify-bundle", Title: "Verify the bundle as the auditor will",
+			Why:  "verify-pack reads the bundle directly",
+			Argv: []string{AssayArg0, "verify-pack", bundle}},
+		{ID: "verify-signer", Title: "Check who signed it",
+			Why:  "the signature is checked and the key's fingerprint recomputed",
+			Argv: signer},
+	}, nil
+}
+
+// SplitCommand splits a run command into argv the way a POSIX shell splits
+// words (quotes, backslashes), but refuses shell syntax (pipes, ;, &&,
+// redirections, $VAR, backticks): steps never run through a shell.
+func SplitCommand(param, s string) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, exit.Bad("pass --param "+param+"='python3 app.py'", "%s is empty", param)
+	}
+	if strings.ContainsAny(s, "$`<>\n") {
+		return nil, exit.Bad("give one program and its arguments; wrap shell pipelines in a script", "%s %q uses shell syntax, and steps never run through a shell", param, s)
+	}
+	p := shellwords.NewParser()
+	argv, err := p.Parse(s)
+	if err != nil {
+		return nil, exit.Bad("check the quotes", "cannot split %s %q: %v", param, s, err)
+	}
+	if p.Position >= 0 || len(argv) == 0 {
+		return nil, exit.Bad("give one program and its arguments; wrap shell pipelines in a script", "%s %q uses shell syntax, and steps never run through a shell", param, s)
+	}
+	return argv, nil
+}
+
+// relPath checks that a path param is set and stays a plain path.
+func relPath(name, v string) (string, error) {
+	if strings.TrimSpace(v) == "" {
+		return "", exit.Bad("pass --param "+name+"=DIR", "param %s is empty", name)
+	}
+	if strings.ContainsAny(v, "*?[") {
+		return "", exit.Bad("name one exact path", "param %s %q is a glob; flows name exact paths", name, v)
+	}
+	return filepath.Clean(v), nil
+}
+
+func boolParam(name, v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "false", "0", "no":
+		return false, nil
+	case "true", "1", "yes":
+		return true, nil
+	}
+	return false, exit.Bad("use true or false", "param %s=%q is not a boolean", name, v)
+}
+
+func existsSkip(rel string) func(string) (string, bool) {
+	return func(d string) (string, bool) {
+		if _, err := os.Stat(filepath.Join(d, rel)); err == nil {
+			return rel + " exists", true
+		}
+		return "", false
+	}
+}
+
+func isPack(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "pack_manifest.json"))
+	return err == nil
+}
+
+// onlyPack resolves the default pack of the audit flow at plan time: the one
+// proof_pack_* directory in dir. Zero or several is bad input, so the plan
+// always names one exact pack.
+func onlyPack(dir string) (string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return "", exit.Bad("run the flow in your project directory", "cannot list %s: %v", dir, err)
+	}
+	var found []string
+	for _, e := range ents {
+		if e.IsDir() && strings.HasPrefix(e.Name(), "proof_pack_") && isPack(filepath.Join(dir, e.Name())) {
+			found = append(found, e.Name())
+		}
+	}
+	sort.Strings(found)
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return "", exit.Bad("pass --param pack=DIR", "no proof_pack_* directory in %s", dir)
+	}
+	return "", exit.Bad("pass --param pack=DIR with one of: "+strings.Join(found, ", "), "%d proof_pack_* directories in %s", len(found), dir)
+}
