@@ -21,7 +21,9 @@ type OutcomeDoc struct {
 }
 
 // NewPlanDoc wraps a plan for --json.
-func NewPlanDoc(p *Plan) PlanDoc { return PlanDoc{Command: "flow " + p.Flow, Status: "dry_run", Plan: p} }
+func NewPlanDoc(p *Plan) PlanDoc {
+	return PlanDoc{Command: "flow " + p.Flow, Status: "dry_run", Plan: p}
+}
 
 // NewOutcomeDoc wraps an outcome for --json.
 func NewOutcomeDoc(o *Outcome) OutcomeDoc { return OutcomeDoc{Command: "flow " + o.Flow, Outcome: o} }
