@@ -1,0 +1,98 @@
+package scan
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/assay-dev/assay/core/coverage"
+)
+
+const refDir = "../../testdata/vectors/reference-1.24/scan_sample"
+
+// The reference's scan of its sample tree (scan.json) is reproduced byte
+// for byte: call strings, tiers, frameworks, guard, per-file evidence,
+// .assayignore, the skipped Python 2 file, ordering, summary, next steps.
+func TestReferenceScanParity(t *testing.T) {
+	res, err := Scan(filepath.Join(refDir, "tree"), Options{NoGo: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := coverage.PyIndent(res.Document("ok"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	want, err := os.ReadFile(filepath.Join(refDir, "scan.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("scan JSON differs from the reference's:\n%s", got)
+	}
+	// The Python 2 file is skipped (and we say why); vendor/ is ignored.
+	if len(res.Skipped) != 1 || res.Skipped[0].Path != "agents/py2.py" {
+		t.Errorf("skipped = %+v", res.Skipped)
+	}
+}
+
+// The contract from the same scan equals the reference's contract.json
+// byte for byte once the two run-specific header fields are the same.
+func TestReferenceContractParity(t *testing.T) {
+	want, err := os.ReadFile(filepath.Join(refDir, "contract.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := coverage.Parse(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Scan(filepath.Join(refDir, "tree"), Options{NoGo: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at, _ := time.Parse(time.RFC3339Nano, ref.GeneratedAt)
+	c, excluded := res.Contract(ContractOptions{}, at)
+	if excluded != 3 {
+		t.Errorf("excluded = %d, want 3 (2 langchain + 1 litellm)", excluded)
+	}
+	c.ProjectRoot = ref.ProjectRoot
+	got, err := c.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("contract differs:\n%s", got)
+	}
+	if c.ContractHash != ref.ContractHash {
+		t.Errorf("hash %s != %s", c.ContractHash, ref.ContractHash)
+	}
+}
+
+// The report data (report.json minus meta) matches the reference's.
+func TestReferenceReportDataParity(t *testing.T) {
+	res, err := Scan(filepath.Join(refDir, "tree"), Options{NoGo: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := BuildReport(res, ReportMeta{})
+	var want, got map[string]any
+	raw, _ := os.ReadFile(filepath.Join(refDir, "report.json"))
+	if err := json.Unmarshal(raw, &want); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(rep)
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"findings", "summary"} {
+		wb, _ := json.Marshal(want[k])
+		gb, _ := json.Marshal(got[k])
+		if !bytes.Equal(wb, gb) {
+			t.Errorf("%s differs:\n got %s\nwant %s", k, gb, wb)
+		}
+	}
+}

@@ -1,0 +1,403 @@
+// Package scan finds LLM call sites in a source tree and says which ones
+// emit evidence. Python follows the reference's rules exactly (scanner.md
+// §1: call strings, tiers, framework guard, per-file instrumentation,
+// ignore rules, ordering); Go source is scanned with go/ast rules for the
+// Go SDKs (see core/scan/golang). The package also builds the coverage
+// contract, the summary and next steps, SARIF and the HTML report.
+package scan
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/scan/golang"
+	"github.com/assay-dev/assay/core/scan/python"
+)
+
+// Finding is one call site, with the reference's JSON keys and order.
+type Finding struct {
+	Path         string `json:"path"`
+	Line         int    `json:"line"`
+	Call         string `json:"call"`
+	Confidence   string `json:"confidence"`
+	Instrumented bool   `json:"instrumented"`
+	Fix          string `json:"fix,omitempty"`
+	Framework    string `json:"framework,omitempty"`
+	// Lang is "python" or "go" (not in the reference's JSON).
+	Lang string `json:"-"`
+}
+
+// Skipped is a file that was not analysed and why.
+type Skipped struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
+
+// Result is a whole scan.
+type Result struct {
+	Root     string // absolute scan root
+	Findings []Finding
+	Skipped  []Skipped
+	Files    int   // source files analysed or attempted
+	Bytes    int64 // bytes read
+}
+
+// Options tune a scan.
+type Options struct {
+	Include []string // fnmatch patterns; when set a file must match one
+	Exclude []string // fnmatch patterns; matching files and directories are dropped
+	// Workers parse files in parallel (default GOMAXPROCS).
+	Workers int
+	// Progress, when set, is called after each file with the count done so
+	// far and the total (from one goroutine at a time).
+	Progress func(done, total int)
+	// MaxFileSize skips larger files (0: no limit).
+	MaxFileSize int64
+	// NoGo turns the Go rules off (Python only, exactly the reference).
+	NoGo bool
+}
+
+// prunedDirs are the reference's exact-name directory prunes (the literal
+// "*.egg-info" is a name the reference compares by equality).
+var prunedDirs = map[string]bool{
+	".venv": true, "venv": true, "node_modules": true, ".git": true, "__pycache__": true,
+	".tox": true, ".mypy_cache": true, ".pytest_cache": true, "dist": true, "build": true,
+	".eggs": true, "challenge_pack": true, "*.egg-info": true,
+}
+
+// SplitList splits comma-separated flag values, trimming and dropping
+// empty items, as the reference's --include/--exclude do.
+func SplitList(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// ReadIgnore reads <root>/.assayignore: stripped lines, no blanks, no
+// '#' comments.
+func ReadIgnore(root string) []string {
+	data, err := os.ReadFile(filepath.Join(root, ".assayignore"))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, l := range strings.Split(string(data), "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// CheckRoot resolves the scan target, returning the reference's exit-3
+// errors for a missing path or a non-directory.
+func CheckRoot(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", exit.Bad("pass a directory to scan", "Directory not found: %s", path)
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", exit.Bad("pass an existing directory to scan", "Directory not found: %s", path)
+		}
+		return "", exit.Bad("check the path and its permissions", "cannot read %s: %v", path, err)
+	}
+	if !st.IsDir() {
+		return "", exit.Bad("pass the directory that contains it, e.g. 'assay scan "+filepath.Dir(path)+"'", "Not a directory: %s", path)
+	}
+	return abs, nil
+}
+
+type job struct {
+	rel, abs string
+	goDir    string // set for Go files: the package directory (relative)
+}
+
+// Scan walks root and analyses every .py file (and .go file unless NoGo).
+func Scan(root string, opt Options) (*Result, error) {
+	abs, err := CheckRoot(root)
+	if err != nil {
+		return nil, err
+	}
+	excl := compileAll(append(append([]string{}, opt.Exclude...), ReadIgnore(abs)...))
+	incl := compileAll(opt.Include)
+	res := &Result{Root: abs}
+
+	var pyJobs []job
+	goDirs := map[string][]job{}
+	var goOrder []string
+	walkErr := filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
+		rel, _ := filepath.Rel(abs, p)
+		if err != nil {
+			if p == abs {
+				return err
+			}
+			// os.walk ignores unreadable directories; we say so.
+			res.Skipped = append(res.Skipped, Skipped{Path: rel, Reason: "cannot read: " + errText(err)})
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			if p == abs {
+				return nil
+			}
+			name := d.Name()
+			if prunedDirs[name] || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "proof_pack_") || matchAny(excl, rel) {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		isPy := strings.HasSuffix(d.Name(), ".py")
+		isGo := !opt.NoGo && strings.HasSuffix(d.Name(), ".go")
+		if !isPy && !isGo {
+			return nil
+		}
+		if matchAny(excl, rel) || (len(incl) > 0 && !matchAny(incl, rel)) {
+			return nil
+		}
+		if isPy {
+			pyJobs = append(pyJobs, job{rel: rel, abs: p})
+		} else {
+			dir := filepath.Dir(rel)
+			if _, ok := goDirs[dir]; !ok {
+				goOrder = append(goOrder, dir)
+			}
+			goDirs[dir] = append(goDirs[dir], job{rel: rel, abs: p, goDir: dir})
+		}
+		return nil
+	})
+	if walkErr != nil {
+		return nil, exit.Bad("check the directory's permissions", "cannot read %s: %v", root, walkErr)
+	}
+
+	total := len(pyJobs)
+	for _, d := range goOrder {
+		total += len(goDirs[d])
+	}
+	res.Files = total
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	type unit struct {
+		py  *job
+		goJ []job
+	}
+	units := make([]unit, 0, len(pyJobs)+len(goOrder))
+	for i := range pyJobs {
+		units = append(units, unit{py: &pyJobs[i]})
+	}
+	for _, d := range goOrder {
+		units = append(units, unit{goJ: goDirs[d]})
+	}
+	outs := make([]fileOut, len(units))
+	var next, done atomic.Int64
+	var progMu sync.Mutex
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(units) {
+					return
+				}
+				u := units[i]
+				n := 1
+				if u.py != nil {
+					outs[i] = analysePython(*u.py, opt.MaxFileSize)
+				} else {
+					outs[i] = analyseGo(u.goJ, opt.MaxFileSize)
+					n = len(u.goJ)
+				}
+				d := done.Add(int64(n))
+				if opt.Progress != nil {
+					progMu.Lock()
+					opt.Progress(int(d), total)
+					progMu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, o := range outs {
+		res.Findings = append(res.Findings, o.findings...)
+		res.Skipped = append(res.Skipped, o.skipped...)
+		res.Bytes += o.bytes
+	}
+	sort.SliceStable(res.Findings, func(i, j int) bool {
+		a, b := res.Findings[i], res.Findings[j]
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		return a.Line < b.Line
+	})
+	sort.SliceStable(res.Skipped, func(i, j int) bool { return res.Skipped[i].Path < res.Skipped[j].Path })
+	return res, nil
+}
+
+type fileOut struct {
+	findings []Finding
+	skipped  []Skipped
+	bytes    int64
+}
+
+func errText(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+func readSource(j job, max int64) ([]byte, *Skipped) {
+	if max > 0 {
+		if st, err := os.Stat(j.abs); err == nil && st.Size() > max {
+			return nil, &Skipped{Path: j.rel, Reason: fmt.Sprintf("larger than %d bytes", max)}
+		}
+	}
+	src, err := os.ReadFile(j.abs)
+	if err != nil {
+		return nil, &Skipped{Path: j.rel, Reason: "cannot read: " + errText(err)}
+	}
+	return src, nil
+}
+
+// analysePython applies the reference's rules to one file.
+func analysePython(j job, max int64) fileOut {
+	src, sk := readSource(j, max)
+	if sk != nil {
+		return fileOut{skipped: []Skipped{*sk}}
+	}
+	out := fileOut{bytes: int64(len(src))}
+	f, err := python.Parse(src)
+	if err != nil {
+		reason := strings.TrimPrefix(err.Error(), python.ErrSkip.Error()+": ")
+		out.skipped = []Skipped{{Path: j.rel, Reason: reason}}
+		return out
+	}
+	out.findings = PythonFindings(j.rel, f)
+	return out
+}
+
+// PythonFindings turns a parsed file into findings (scanner.md §1.4–1.6).
+func PythonFindings(rel string, f *python.File) []Finding {
+	instrumented, guard := false, false
+	for _, im := range f.Imports {
+		if !im.From {
+			if containsEvidence(im.Module) {
+				instrumented = true
+			}
+			if guardModule(im.Module) {
+				guard = true
+			}
+			continue
+		}
+		if guardModule(im.Module) {
+			guard = true
+		}
+		if isEvidence(im.Module) || im.Module == ShimModule {
+			instrumented = true
+		}
+		for _, n := range im.Names {
+			full := n
+			if im.Module != "" {
+				full = im.Module + "." + n
+			}
+			if isEvidence(n) || containsEvidence(full) {
+				instrumented = true
+			}
+		}
+	}
+	var plain, held []Finding
+	for _, c := range f.Calls {
+		if last := lastComponent(c.Name); c.Name != "" && (last == "emit_receipt" || last == "_assay_emit") {
+			instrumented = true
+		}
+		r, ok := classify(c.Name)
+		if !ok {
+			continue
+		}
+		fd := Finding{Path: rel, Line: c.Line, Call: c.Name, Confidence: r.tier, Framework: r.framework, Lang: "python"}
+		if r.guarded {
+			held = append(held, fd)
+		} else {
+			plain = append(plain, fd)
+		}
+	}
+	if guard {
+		plain = append(plain, held...)
+	}
+	for i := range plain {
+		plain[i].Instrumented = instrumented
+		if !instrumented {
+			plain[i].Fix = fixFor(plain[i].Call)
+		}
+	}
+	return plain
+}
+
+// analyseGo applies the Go rules to one package directory.
+func analyseGo(js []job, max int64) fileOut {
+	var out fileOut
+	var files []golang.Source
+	for _, j := range js {
+		src, sk := readSource(j, max)
+		if sk != nil {
+			out.skipped = append(out.skipped, *sk)
+			continue
+		}
+		out.bytes += int64(len(src))
+		files = append(files, golang.Source{Path: j.rel, Src: src})
+	}
+	sites, skipped := golang.Analyze(files)
+	for _, s := range skipped {
+		out.skipped = append(out.skipped, Skipped{Path: s.Path, Reason: s.Reason})
+	}
+	for _, s := range sites {
+		f := Finding{Path: s.Path, Line: s.Line, Call: s.Call, Confidence: s.Confidence, Instrumented: s.Instrumented, Framework: s.Framework, Lang: "go"}
+		if !s.Instrumented {
+			f.Fix = s.Fix
+		}
+		out.findings = append(out.findings, f)
+	}
+	return out
+}
+
+func compileAll(pats []string) []Pattern {
+	out := make([]Pattern, 0, len(pats))
+	for _, p := range pats {
+		out = append(out, Compile(p))
+	}
+	return out
+}
+
+func matchAny(ps []Pattern, rel string) bool {
+	for _, p := range ps {
+		if p.Match(rel) {
+			return true
+		}
+	}
+	return false
+}
