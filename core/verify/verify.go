@@ -1,0 +1,736 @@
+package verify
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/assay-dev/assay/core/canon"
+	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/keys"
+	"github.com/assay-dev/assay/core/pack"
+	"github.com/assay-dev/assay/core/receipt"
+)
+
+// Options select the gates that run after integrity.
+type Options struct {
+	// RequireClaimPass fails (exit 1) unless the signed claim_check is PASS.
+	RequireClaimPass bool
+	// IntegrityOnly reports claims without gating on them (the reference's
+	// default); without it a signed claim_check FAIL is exit 1.
+	IntegrityOnly bool
+	// MaxAgeHours > 0 fails packs whose timestamp_end is older.
+	MaxAgeHours float64
+	// RequireCIBinding fails packs without a ci_binding.
+	RequireCIBinding bool
+	// ExpectedCommitSHA (40 hex) must equal ci_binding.commit_sha.
+	ExpectedCommitSHA string
+	// CheckExpiry fails packs whose valid_until has passed or is unreadable.
+	CheckExpiry bool
+	// Now is the verification time (zero: time.Now()).
+	Now time.Time
+	// Keystore verifies packs with an empty signer_pubkey (optional).
+	Keystore *keys.Store
+	// Gates run after integrity, in order (lock, coverage…).
+	Gates []GateCheck
+}
+
+// GateCheck is an extra gate over a verified pack.
+type GateCheck interface {
+	// Run inspects the result (manifest summary, callsite ids) and adds
+	// errors through the returned slice.
+	Run(r *Result, manifest *canon.Object) []Error
+	Name() string
+}
+
+// FutureSkew is how far in the future a pack's timestamps may lie.
+const FutureSkew = 24 * time.Hour
+
+// Validate checks option values; bad values are exit 3.
+func (o Options) Validate() error {
+	if o.MaxAgeHours < 0 || math.IsNaN(o.MaxAgeHours) || math.IsInf(o.MaxAgeHours, 0) {
+		return exit.Bad("give a positive number of hours", "--max-age-hours must be > 0, got %v", o.MaxAgeHours)
+	}
+	if o.ExpectedCommitSHA != "" && !hex40.MatchString(strings.ToLower(o.ExpectedCommitSHA)) {
+		return exit.Bad("give the full 40-character commit SHA", "--expected-commit-sha must be 40 hex characters, got %q", o.ExpectedCommitSHA)
+	}
+	return nil
+}
+
+// Verify checks the pack in dir. The returned error is non-nil only for bad
+// input (exit 3: no such directory, not a directory, no manifest); every
+// finding about the pack itself is in the Result, with its exit code.
+func Verify(dir string, opt Options) (*Result, error) {
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
+	if opt.Now.IsZero() {
+		opt.Now = time.Now()
+	}
+	r := &Result{Command: "verify-pack", Path: dir, Errors: []Error{}, Warnings: []string{}, Stages: []Stage{}, Gates: []Gate{}, TypeCounts: map[string]int{}}
+	man, _, err := pack.ReadManifest(dir)
+	if err != nil {
+		if exit.Code(err) == exit.Tampered {
+			r.addErr(EManifestTamper, pack.FileManifest, StageSchema, err.Error())
+			r.Stages = append(r.Stages, Stage{Stage: StageSchema, Status: "fail"})
+			r.finish(opt, nil)
+			return r, nil
+		}
+		return nil, err
+	}
+	v := &verifier{dir: dir, man: man, r: r, opt: opt}
+	v.run()
+	r.finish(opt, man)
+	return r, nil
+}
+
+type verifier struct {
+	dir  string
+	man  *canon.Object
+	att  *canon.Object
+	r    *Result
+	opt  Options
+	rcpt receiptScan
+}
+
+func (r *Result) addErr(code, field, stage, msg string) {
+	r.Errors = append(r.Errors, Error{Code: code, Field: field, Stage: stage, Message: msg, Meaning: meanings[code]})
+}
+
+func (r *Result) addGateErr(code, field, stage, msg string) {
+	r.Errors = append(r.Errors, Error{Code: code, Field: field, Stage: stage, Message: msg, Meaning: meanings[code], gate: true})
+}
+
+func (r *Result) stage(name string, since int, detail map[string]any) {
+	st := "ok"
+	for _, e := range r.Errors[since:] {
+		if e.Stage == name {
+			st = "fail"
+		}
+	}
+	r.Stages = append(r.Stages, Stage{Stage: name, Status: st, Detail: detail})
+}
+
+func (v *verifier) run() {
+	r := v.r
+	// Step 0: schema. A manifest that fails it stops verification here.
+	if errs := validateManifest(v.man); len(errs) > 0 {
+		for _, e := range errs {
+			r.addErr(EManifestTamper, pack.FileManifest, StageSchema, "Manifest schema validation failed: "+e)
+		}
+		r.Stages = append(r.Stages, Stage{Stage: StageSchema, Status: "fail"})
+		v.summarise()
+		return
+	}
+	r.Stages = append(r.Stages, Stage{Stage: StageSchema, Status: "ok"})
+	a, _ := v.man.Get("attestation")
+	v.att = a.(*canon.Object)
+	v.summarise()
+	v.warnUnexpected()
+
+	// The receipt file is read once: its whole-file hash for step 1 and its
+	// lines for step 2 come from the same pass.
+	v.rcpt = scanReceipts(filepath.Join(v.dir, pack.FileReceipts))
+
+	n0 := len(r.Errors)
+	files, _ := v.man.Get("files")
+	expected, _ := v.man.Get("expected_files")
+	paths := v.checkFiles(files.([]any), expected.([]any))
+	r.stage(StagePaths, n0, map[string]any{"paths_checked": paths})
+	r.Stages = append(r.Stages, Stage{}) // placeholder for file hashes, filled below
+	hashStage := len(r.Stages) - 1
+	st := "ok"
+	for _, e := range r.Errors[n0:] {
+		if e.Stage == StageFileHashes {
+			st = "fail"
+		}
+	}
+	r.Stages[hashStage] = Stage{Stage: StageFileHashes, Status: st, Detail: map[string]any{"files_checked": len(files.([]any))}}
+
+	n0 = len(r.Errors)
+	honestFail := v.checkReceipts()
+	s := Stage{Stage: StageReceipts, Status: "ok", Detail: map[string]any{"receipt_count": r.ReceiptCount, "head_hash": r.HeadHash}}
+	for _, e := range r.Errors[n0:] {
+		if e.Stage == StageReceipts {
+			s.Status = "fail"
+		}
+	}
+	if honestFail {
+		s.Status = "fail"
+	}
+	r.Stages = append(r.Stages, s)
+
+	n0 = len(r.Errors)
+	if h, err := pack.AttestationHash(v.att); err != nil || h != v.man.String("attestation_sha256") {
+		r.addErr(EManifestTamper, "attestation_sha256", StageAttestation, "Attestation hash mismatch in manifest")
+	}
+	r.stage(StageAttestation, n0, nil)
+
+	n0 = len(r.Errors)
+	v.checkSignature()
+	r.stage(StageSignature, n0, nil)
+
+	n0 = len(r.Errors)
+	if pr, as := v.man.String("pack_root_sha256"), v.man.String("attestation_sha256"); pr != "" && as != "" && pr != as {
+		r.addErr(EManifestTamper, "pack_root_sha256", StageD12, "pack_root_sha256 does not match attestation_sha256")
+	}
+	r.stage(StageD12, n0, nil)
+
+	v.checkTime()
+
+	// Step 7: the type allowlist, only on an otherwise clean pack.
+	if len(r.Errors) == 0 {
+		for _, bad := range v.rcpt.badTypes {
+			i := bad.index
+			r.Errors = append(r.Errors, Error{Code: ESchemaUnknown, Field: "type", Stage: StageTypes, ReceiptIndex: &i, Meaning: meanings[ESchemaUnknown],
+				Message: fmt.Sprintf("%s: type '%s' not in allowed types: %s", bad.id, bad.typ, receipt.AllowedForms())})
+		}
+	}
+	if honestFail && len(r.Errors) == 0 {
+		r.Warnings = append(r.Warnings, "The attestation honestly records receipt_integrity FAIL: the evidence is intact and shows malformed receipts.")
+	}
+	r.honestReceiptFail = honestFail
+}
+
+// summarise copies the manifest's statements into the result.
+func (v *verifier) summarise() {
+	m, r := v.man, v.r
+	r.Pack.PackID = m.String("pack_id")
+	r.Pack.SignerID = m.String("signer_id")
+	r.Pack.Fingerprint = m.String("signer_pubkey_sha256")
+	r.Pack.PackRootSHA256 = m.String("pack_root_sha256")
+	r.Pack.ClaimSetHash = m.String("claim_set_hash")
+	if a, ok := m.Get("attestation"); ok {
+		if att, ok := a.(*canon.Object); ok {
+			r.Pack.RunID = att.String("run_id")
+			r.Pack.ReceiptIntegrity = att.String("receipt_integrity")
+			r.Pack.ClaimCheck = att.String("claim_check")
+			r.Pack.Mode = att.String("mode")
+			r.Pack.TimestampStart = att.String("timestamp_start")
+			r.Pack.TimestampEnd = att.String("timestamp_end")
+			r.Pack.VerifierVersion = att.String("verifier_version")
+			r.Pack.FormatVersion = att.String("pack_format_version")
+			r.Pack.CIBinding, _ = att.Get("ci_binding")
+			r.Pack.ValidUntil = att.String("valid_until")
+		}
+	}
+}
+
+func (v *verifier) warnUnexpected() {
+	ents, err := os.ReadDir(v.dir)
+	if err != nil {
+		return
+	}
+	exp, _ := v.man.Get("expected_files")
+	want := map[string]bool{}
+	for _, e := range exp.([]any) {
+		if s, ok := e.(string); ok {
+			want[s] = true
+		}
+	}
+	for _, e := range ents {
+		name := e.Name()
+		switch {
+		case want[name]:
+		case name == pack.DirUnsigned && e.IsDir():
+		case name == "PACK_SUMMARY.md" || name == "decision_credential.json":
+			v.r.Warnings = append(v.r.Warnings, "Legacy unsigned sidecar at pack root: "+name)
+		default:
+			v.r.Warnings = append(v.r.Warnings, "Unexpected top-level pack entry ignored: "+name)
+		}
+	}
+}
+
+// contained resolves name inside the pack and reports whether it stays
+// there, following symlinks; absolute paths and NUL bytes never do.
+func (v *verifier) contained(name string) (string, bool) {
+	if name == "" || filepath.IsAbs(name) || strings.ContainsRune(name, 0) || strings.HasPrefix(name, "/") || strings.Contains(name, "\\") && filepath.Separator == '/' && strings.HasPrefix(name, "\\") {
+		return "", false
+	}
+	root, err := filepath.EvalSymlinks(v.dir)
+	if err != nil {
+		root = filepath.Clean(v.dir)
+	}
+	root, _ = filepath.Abs(root)
+	joined := filepath.Join(root, name)
+	resolved, err := filepath.EvalSymlinks(joined)
+	if err != nil {
+		// A missing file: resolve the deepest existing parent, as Python's
+		// non-strict resolve does, and check the rest lexically.
+		resolved = resolvePartial(joined)
+	}
+	rel, err := filepath.Rel(root, resolved)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", false
+	}
+	return resolved, true
+}
+
+func resolvePartial(p string) string {
+	dir, rest := p, ""
+	for {
+		if r, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(r, rest)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return p
+		}
+		rest = filepath.Join(filepath.Base(dir), rest)
+		dir = parent
+	}
+}
+
+// checkFiles runs steps 1 and 1b and returns the number of paths checked.
+func (v *verifier) checkFiles(files, expected []any) int {
+	r := v.r
+	listed := map[string]bool{}
+	for _, f := range files {
+		fe := f.(*canon.Object)
+		name := fe.String("path")
+		listed[name] = true
+		full, ok := v.contained(name)
+		if !ok {
+			r.addErr(EPathEscape, name, StagePaths, "Path escapes pack directory: "+name)
+			continue
+		}
+		want := fe.String("sha256")
+		var got string
+		var size int64
+		if name == pack.FileReceipts && full == v.rcptPath() {
+			if v.rcpt.missing {
+				r.addErr(EManifestTamper, name, StageFileHashes, "File missing: "+name)
+				continue
+			}
+			if v.rcpt.readErr != nil {
+				r.addErr(EManifestTamper, name, StageFileHashes, fmt.Sprintf("Cannot read %s: %v", name, v.rcpt.readErr))
+				continue
+			}
+			got, size = v.rcpt.fileHash, v.rcpt.size
+		} else {
+			var err error
+			got, size, err = hashFile(full)
+			if errors.Is(err, os.ErrNotExist) {
+				r.addErr(EManifestTamper, name, StageFileHashes, "File missing: "+name)
+				continue
+			}
+			if err != nil {
+				r.addErr(EManifestTamper, name, StageFileHashes, fmt.Sprintf("Cannot read %s: %v", name, err))
+				continue
+			}
+		}
+		if got != want {
+			r.addErr(EManifestTamper, name, StageFileHashes, fmt.Sprintf("Hash mismatch for %s: expected %s..., got %s...", name, short(want), short(got)))
+			continue
+		}
+		if b, ok := fe.Get("bytes"); ok && fmt.Sprint(b) != fmt.Sprint(size) {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("Size mismatch for %s: manifest says %v bytes, file has %d", name, b, size))
+		}
+	}
+	has := func(field string) bool {
+		for _, e := range r.Errors {
+			if e.Field == field {
+				return true
+			}
+		}
+		return false
+	}
+	names := map[string]bool{}
+	for _, e := range expected {
+		name, _ := e.(string)
+		names[name] = true
+		full, ok := v.contained(name)
+		if !ok {
+			if !has(name) {
+				r.addErr(EPathEscape, name, StagePaths, "Path escapes pack directory: "+name)
+			}
+			continue
+		}
+		if _, err := os.Lstat(full); err != nil && !has(name) {
+			r.addErr(EManifestTamper, name, StageFileHashes, "Expected file missing: "+name)
+		}
+	}
+	// Beyond the reference (pack-format.md §11.3): the three content files
+	// must be hash-covered and all five kernel names expected, or a pack
+	// could drop its receipts from the signed scope.
+	for _, k := range []string{pack.FileReceipts, pack.FileReport, pack.FileTranscript} {
+		if !listed[k] {
+			r.addErr(EManifestTamper, "files", StageFileHashes, "Kernel file is not hash-covered by the manifest: "+k)
+		}
+	}
+	for _, k := range pack.KernelFiles {
+		if !names[k] {
+			r.addErr(EManifestTamper, "expected_files", StageFileHashes, "Kernel file missing from expected_files: "+k)
+		}
+	}
+	return len(files) + len(expected)
+}
+
+func (v *verifier) rcptPath() string {
+	p, _ := v.contained(pack.FileReceipts)
+	return p
+}
+
+func short(h string) string {
+	if len(h) > 16 {
+		return h[:16]
+	}
+	return h
+}
+
+func hashFile(p string) (string, int64, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return "", 0, err
+	}
+	if st.IsDir() {
+		return "", 0, fmt.Errorf("is a directory")
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// checkReceipts is step 2 plus the Merkle check; it reports whether the
+// attestation honestly records a receipt integrity FAIL.
+func (v *verifier) checkReceipts() bool {
+	r, s := v.r, &v.rcpt
+	r.ReceiptCount = s.count
+	r.CallsiteIDs = s.callsites
+	r.TypeCounts = s.types
+	if s.missing || s.readErr != nil {
+		return false
+	}
+	if s.parseErrLine > 0 {
+		r.addErr(EManifestTamper, pack.FileReceipts, StageReceipts, fmt.Sprintf("Invalid JSON in receipt_pack.jsonl at line %d", s.parseErrLine))
+	} else if exp, ok := v.man.Get("receipt_count_expected"); ok && fmt.Sprint(exp) != fmt.Sprint(s.count) {
+		r.addErr(EOmission, "", StageReceipts, fmt.Sprintf("Receipt count mismatch: manifest expects %v, pack has %d", exp, s.count))
+	}
+	recomputed := "PASS"
+	if !s.integrityOK {
+		recomputed = "FAIL"
+	}
+	claimed, hasClaim := v.att.Get("receipt_integrity")
+	honest := false
+	if hasClaim && claimed != recomputed {
+		r.addErr(EManifestTamper, "receipt_integrity", StageReceipts, fmt.Sprintf("Recomputed receipt_integrity is %s, attestation claims %v", recomputed, claimed))
+	} else if hasClaim && recomputed == "FAIL" {
+		honest = true
+	}
+	var head string
+	headOK := true
+	if s.parseErrLine == 0 {
+		if s.count == 0 {
+			head = receipt.EmptyHeadHash
+		} else if s.last != nil {
+			h, err := receipt.Digest(s.last)
+			if err != nil {
+				headOK = false
+			} else {
+				head = h
+			}
+		} else {
+			headOK = false
+		}
+	} else {
+		headOK = false
+	}
+	if headOK {
+		r.HeadHash = &head
+	}
+	if want, ok := v.att.Get("head_hash"); ok {
+		switch {
+		case !headOK:
+			r.addErr(EManifestTamper, "head_hash", StageReceipts, "Attestation claims head_hash but verifier could not recompute it from the receipts")
+		case want != head:
+			r.addErr(EManifestTamper, "head_hash", StageReceipts, "Recomputed head_hash does not match attestation")
+		}
+	}
+	v.checkMerkle()
+	return honest
+}
+
+// checkMerkle recomputes the DECISIONS 9 Merkle root when the hash-covered
+// report records one.
+func (v *verifier) checkMerkle() {
+	full, ok := v.contained(pack.FileReport)
+	if !ok {
+		return
+	}
+	raw, err := os.ReadFile(full)
+	if err != nil {
+		return
+	}
+	doc, err := canon.Decode(raw)
+	if err != nil {
+		return // the reference never parses this file; neither does its verdict
+	}
+	obj, ok := doc.(*canon.Object)
+	if !ok {
+		return
+	}
+	mv, ok := obj.Get("merkle")
+	if !ok {
+		v.r.Merkle = &Merkle{Algorithm: "rfc6962-sha256", TreeSize: v.rcpt.tree.Size(), Root: v.rcpt.tree.RootHex()}
+		return
+	}
+	m, ok := mv.(*canon.Object)
+	got := v.rcpt.tree.RootHex()
+	res := &Merkle{Algorithm: "rfc6962-sha256", TreeSize: v.rcpt.tree.Size(), Root: got, Recorded: true}
+	v.r.Merkle = res
+	if !ok || m.String("algorithm") != "rfc6962-sha256" {
+		v.r.addErr(EManifestTamper, "merkle", StageReceipts, "verify_report.json records a Merkle object this verifier cannot read")
+		return
+	}
+	if size, _ := m.Get("tree_size"); fmt.Sprint(size) != fmt.Sprint(v.rcpt.tree.Size()) {
+		v.r.addErr(EManifestTamper, "merkle.tree_size", StageReceipts, fmt.Sprintf("Merkle tree size %v recorded, %d receipt lines found", size, v.rcpt.tree.Size()))
+		return
+	}
+	if m.String("root") != got {
+		v.r.addErr(EManifestTamper, "merkle.root", StageReceipts, fmt.Sprintf("Recomputed Merkle root %s... does not match recorded %s...", short(got), short(m.String("root"))))
+		return
+	}
+	res.Match = true
+}
+
+// lenientB64 decodes base64 as Python's non-validating b64decode: characters
+// outside the alphabet are discarded, padding is still required.
+func lenientB64(s string) ([]byte, error) {
+	var b strings.Builder
+	for _, c := range s {
+		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=' {
+			b.WriteRune(c)
+		}
+	}
+	return base64.StdEncoding.DecodeString(b.String())
+}
+
+func (v *verifier) checkSignature() {
+	r, m := v.r, v.man
+	sig, err := lenientB64(m.String("signature"))
+	if err != nil {
+		r.addErr(EPackSigInvalid, "signature", StageSignature, "Manifest signature is not valid base64")
+		return
+	}
+	if full, ok := v.contained(pack.FileSignature); !ok {
+		r.addErr(EPackSigInvalid, pack.FileSignature, StageSignature, "Detached signature path escapes pack directory")
+	} else if det, err := os.ReadFile(full); errors.Is(err, os.ErrNotExist) {
+		r.addErr(EPackSigInvalid, pack.FileSignature, StageSignature, "Detached signature file missing: "+pack.FileSignature)
+	} else if err != nil || !bytes.Equal(det, sig) {
+		r.addErr(EPackSigInvalid, pack.FileSignature, StageSignature, "Detached signature does not match manifest signature bytes")
+	}
+	msg, err := pack.SigningBytes(m)
+	if err != nil {
+		r.addErr(EPackSigInvalid, "signature", StageSignature, "Cannot canonicalize the manifest for signature verification: "+err.Error())
+		return
+	}
+	id := m.String("signer_id")
+	var pub []byte
+	if pk := m.String("signer_pubkey"); pk != "" {
+		pub, err = lenientB64(pk)
+		if err != nil {
+			r.addErr(EPackSigInvalid, "signer_pubkey", StageSignature, "signer_pubkey is not valid base64")
+			return
+		}
+		if keys.Fingerprint(pub) != m.String("signer_pubkey_sha256") {
+			r.addErr(EPackSigInvalid, "signer_pubkey_sha256", StageSignature, "signer_pubkey_sha256 does not match the embedded signer_pubkey")
+			return
+		}
+	} else {
+		if v.opt.Keystore != nil {
+			pub, _ = v.opt.Keystore.LoadPublic(id)
+		}
+		if pub == nil {
+			r.addErr(EPackSigInvalid, "signer_pubkey", StageSignature, "Cannot verify signature: missing signer_pubkey and no keystore fallback")
+			return
+		}
+	}
+	if len(pub) != ed25519.PublicKeySize || len(sig) != ed25519.SignatureSize || !ed25519.Verify(pub, msg, sig) {
+		r.addErr(EPackSigInvalid, "signer_pubkey", StageSignature, "Manifest signature verification failed against embedded signer_pubkey")
+		return
+	}
+	if v.opt.Keystore != nil && keys.ValidID(id) == nil {
+		if local, err := v.opt.Keystore.LoadPublic(id); err == nil && keys.Fingerprint(local) != keys.Fingerprint(pub) {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("Local key %q has a different fingerprint than the pack's signer", id))
+		}
+	}
+}
+
+// checkTime is step 6: freshness, the 24 h future guard and CI binding.
+func (v *verifier) checkTime() {
+	r, att, now := v.r, v.att, v.opt.Now
+	ts := att.String("timestamp_end")
+	if ts == "" {
+		ts = att.String("timestamp_start")
+	}
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if v.opt.MaxAgeHours > 0 {
+		switch {
+		case err != nil:
+			r.addGateErr(ETimestampInvalid, "timestamp_end", StageFreshness, "Cannot check freshness: pack timestamp missing or unreadable")
+		case now.Sub(t) > time.Duration(v.opt.MaxAgeHours*float64(time.Hour)):
+			r.addGateErr(EPackStale, "timestamp_end", StageFreshness, fmt.Sprintf("Pack is %.1f hours old, more than --max-age-hours %v", now.Sub(t).Hours(), v.opt.MaxAgeHours))
+		}
+	}
+	if err == nil && t.Sub(now) > FutureSkew {
+		r.addErr(ETimestampInvalid, "timestamp_end", StageFreshness, fmt.Sprintf("Pack timestamp %s is more than 24 hours in the future", ts))
+	}
+	ci, _ := att.Get("ci_binding")
+	cio, _ := ci.(*canon.Object)
+	if v.opt.RequireCIBinding && cio == nil {
+		r.addGateErr(ECIMissing, "ci_binding", StageCIBinding, "Pack has no ci_binding, and --require-ci-binding was given")
+	}
+	if want := strings.ToLower(v.opt.ExpectedCommitSHA); want != "" {
+		switch {
+		case cio == nil:
+			r.addGateErr(ECIMissing, "ci_binding", StageCIBinding, "Pack has no ci_binding to compare with --expected-commit-sha")
+		case cio.String("commit_sha") != want:
+			r.addGateErr(ECIMismatch, "ci_binding.commit_sha", StageCIBinding, fmt.Sprintf("Pack was built for commit %s, expected %s", cio.String("commit_sha"), want))
+		}
+	}
+}
+
+// finish runs the claim and requested gates and settles verdict and exit code.
+func (r *Result) finish(opt Options, man *canon.Object) {
+	integrityOK := true
+	for _, e := range r.Errors {
+		if !e.gate {
+			integrityOK = false
+		}
+	}
+	r.Passed = integrityOK
+	r.Integrity = map[bool]string{true: "PASS", false: "TAMPERED"}[integrityOK]
+	switch r.Pack.ClaimCheck {
+	case "PASS":
+		r.ClaimVerdict = "PASS"
+	case "FAIL":
+		r.ClaimVerdict = "HONEST_FAIL"
+	default:
+		r.ClaimVerdict = "NOT_EVALUATED"
+	}
+	if integrityOK && man != nil {
+		if r.Pack.ClaimCheck == "FAIL" && !opt.IntegrityOnly {
+			r.addGateErr(EClaimFailed, "claim_check", StageClaims, "The signed claim check is FAIL")
+			r.Gates = append(r.Gates, Gate{Name: "claims", Passed: false, Detail: "claim_check FAIL"})
+		}
+		if opt.RequireClaimPass {
+			ok := r.Pack.ClaimCheck == "PASS"
+			if !ok {
+				r.addGateErr(EClaimGate, "claim_check", StageClaims, fmt.Sprintf("--require-claim-pass: claim_check is %s", r.Pack.ClaimCheck))
+			}
+			r.Gates = append(r.Gates, Gate{Name: "require-claim-pass", Passed: ok, Detail: "claim_check " + r.Pack.ClaimCheck})
+		}
+		if opt.CheckExpiry {
+			ok := true
+			if vu := r.Pack.ValidUntil; vu != "" {
+				t, err := time.Parse(time.RFC3339Nano, vu)
+				if err != nil || !opt.Now.Before(t) {
+					ok = false
+					r.addGateErr(EExpired, "valid_until", StageExpiry, "Pack expired or has an unreadable valid_until: "+vu)
+				}
+			}
+			r.Gates = append(r.Gates, Gate{Name: "check-expiry", Passed: ok, Detail: "valid_until " + orNone(r.Pack.ValidUntil)})
+		}
+		for _, g := range opt.Gates {
+			errs := g.Run(r, man)
+			r.Errors = append(r.Errors, errs...)
+			r.Gates = append(r.Gates, Gate{Name: g.Name(), Passed: len(errs) == 0, Detail: gateDetail(errs)})
+		}
+	}
+	tampered, honest := false, false
+	for _, e := range r.Errors {
+		if e.gate {
+			honest = true
+		} else {
+			tampered = true
+		}
+	}
+	if r.honestReceiptFail {
+		honest = true
+	}
+	switch {
+	case tampered:
+		r.Verdict, r.ExitCode = VerdictTampered, exit.Tampered
+	case honest:
+		r.Verdict, r.ExitCode = VerdictHonestFail, exit.HonestFail
+	default:
+		r.Verdict, r.ExitCode = VerdictPass, exit.OK
+	}
+	r.FailureMechanisms = map[string]int{}
+	for _, e := range r.Errors {
+		r.FailureMechanisms[mechanisms[e.Code]]++
+	}
+	r.scope()
+	sort.Strings(r.CallsiteIDs)
+}
+
+func gateDetail(errs []Error) string {
+	if len(errs) == 0 {
+		return "passed"
+	}
+	return errs[0].Message
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// scope fills what the pack proves and does not prove.
+func (r *Result) scope() {
+	r.Proves = []string{}
+	r.DoesNotProve = append([]string{}, pack.DoesNotProveAlways...)
+	if r.Integrity != "PASS" {
+		r.Proves = append(r.Proves, "tamper_evidence_detected")
+		r.DoesNotProve = append([]string{"pack_integrity", "receipt_sequence_integrity", "signature_validity"}, r.DoesNotProve...)
+		return
+	}
+	r.Proves = append(r.Proves, "pack_integrity", "receipt_sequence_integrity", "signature_validity")
+	if r.Merkle != nil && r.Merkle.Recorded && r.Merkle.Match {
+		r.Proves = append(r.Proves, "merkle_root_matches")
+	}
+	if r.Pack.ClaimCheck == "PASS" || r.Pack.ClaimCheck == "FAIL" {
+		r.Proves = append(r.Proves, "claim_set_evaluated")
+		if r.Pack.ClaimCheck == "PASS" {
+			r.Proves = append(r.Proves, "claim_set_satisfied")
+		}
+	}
+	for _, g := range r.Gates {
+		if g.Name == "lock" && g.Passed {
+			r.Proves = append(r.Proves, "signer_trust_policy_satisfied")
+		}
+	}
+	if !contains(r.Proves, "signer_trust_policy_satisfied") {
+		r.Warnings = append(r.Warnings, "Signature valid for supplied key material; signer identity not pinned. Use --lock for trust-anchored verification.")
+	}
+}
+
+func contains(s []string, x string) bool {
+	for _, e := range s {
+		if e == x {
+			return true
+		}
+	}
+	return false
+}
