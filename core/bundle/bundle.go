@@ -1,0 +1,300 @@
+// Package bundle makes and opens audit bundles (pack-format.md §9.4,
+// DECISIONS 16): a .tar.gz holding a verified pack plus SIGNER_INFO.json,
+// PACK_SUMMARY.md, VERIFY_INSTRUCTIONS.md and VERIFY_RESULT.json, which is
+// what an auditor receives. Create refuses a tampered pack (exit 2) and
+// writes atomically; Extract unpacks a bundle without ever writing outside
+// its destination.
+package bundle
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/assay-dev/assay/core/canon"
+	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/fsutil"
+	"github.com/assay-dev/assay/core/pack"
+	"github.com/assay-dev/assay/core/receipt"
+	"github.com/assay-dev/assay/core/verify"
+	"github.com/assay-dev/assay/core/version"
+)
+
+const manifestName = pack.FileManifest
+
+// Names of the files the bundle adds at its root. Files with these names
+// at the pack root are replaced by fresh copies, as the reference does.
+const (
+	FileSignerInfo   = "SIGNER_INFO.json"
+	FileSummary      = "PACK_SUMMARY.md"
+	FileInstructions = "VERIFY_INSTRUCTIONS.md"
+	FileResult       = "VERIFY_RESULT.json"
+)
+
+var added = map[string]bool{FileSignerInfo: true, FileSummary: true, FileInstructions: true, FileResult: true}
+
+// Result describes a written bundle.
+type Result struct {
+	Path     string   `json:"path"`
+	PackID   string   `json:"pack_id"`
+	Verdict  string   `json:"verdict"`
+	ExitCode int      `json:"verify_exit_code"`
+	Files    []string `json:"files"`
+	Bytes    int64    `json:"bytes"`
+}
+
+// SignerInfo is SIGNER_INFO.json.
+type SignerInfo struct {
+	SignerID           string `json:"signer_id"`
+	SignerPubkey       string `json:"signer_pubkey"`
+	SignerPubkeySHA256 string `json:"signer_pubkey_sha256"`
+	SignatureAlg       string `json:"signature_alg"`
+}
+
+// DefaultName is audit_bundle_<pack_id>.tar.gz (pack ids are safe file
+// names; anything else is replaced).
+func DefaultName(packID string) string {
+	return "audit_bundle_" + unsafeChars.ReplaceAllString(packID, "_") + ".tar.gz"
+}
+
+var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)
+
+// Create verifies the pack in dir and writes its audit bundle to out
+// ("" for DefaultName in the working directory). A pack that fails
+// integrity is refused with exit 2 and nothing is written; an honest
+// failure (claims failed) is bundled, since that is evidence too.
+func Create(dir, out string) (*Result, error) {
+	vr, err := verify.Verify(dir, verify.Options{IntegrityOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	if vr.ExitCode == exit.Tampered {
+		msg := "integrity check failed"
+		if len(vr.Errors) > 0 {
+			e := vr.Errors[0]
+			msg = e.Code + " " + e.Field + ": " + e.Message
+		}
+		return nil, exit.New(exit.Tampered, "run 'assay verify-pack' on it for details; a tampered pack is never bundled", "pack %s failed verification: %s", dir, msg)
+	}
+	man, _, err := pack.ReadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	packID := man.String("pack_id")
+	if out == "" {
+		out = DefaultName(packID)
+	}
+	if err := checkOutside(dir, out); err != nil {
+		return nil, err
+	}
+	files, err := packFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	extra, err := extras(dir, man, vr)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Path: out, PackID: packID, Verdict: vr.Verdict, ExitCode: vr.ExitCode}
+	for _, f := range files {
+		res.Files = append(res.Files, f)
+	}
+	for _, n := range []string{FileSignerInfo, FileSummary, FileInstructions, FileResult} {
+		res.Files = append(res.Files, n)
+	}
+	n, err := writeAtomic(out, func(w io.Writer) error { return writeTar(w, dir, files, extra) })
+	if err != nil {
+		return nil, err
+	}
+	res.Bytes = n
+	return res, nil
+}
+
+// checkOutside refuses an output path inside the pack directory, which
+// would change the pack it bundles.
+func checkOutside(dir, out string) error {
+	d, err1 := filepath.Abs(dir)
+	o, err2 := filepath.Abs(out)
+	if err1 != nil || err2 != nil {
+		return exit.Bad("", "cannot resolve %s or %s", dir, out)
+	}
+	if rel, err := filepath.Rel(d, o); err == nil && !strings.HasPrefix(rel, "..") {
+		return exit.Bad("write the bundle outside the pack directory (-o)", "bundle path %s is inside the pack %s", out, dir)
+	}
+	if fsutil.IsDir(out) {
+		return exit.Bad("give a file name with -o, e.g. bundle.tar.gz", "%s is a directory", out)
+	}
+	return nil
+}
+
+// packFiles lists every regular file of the pack (slash paths, sorted),
+// except root-level files named like the ones the bundle adds. Anything
+// that is not a regular file or directory is refused: a bundle never
+// carries links.
+func packFiles(dir string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		switch {
+		case d.IsDir():
+			return nil
+		case d.Type().IsRegular():
+			if !added[rel] {
+				out = append(out, rel)
+			}
+			return nil
+		default:
+			return exit.Bad("remove it from the pack; bundles carry regular files only", "pack file %s is not a regular file (%s)", rel, d.Type())
+		}
+	})
+	if err != nil {
+		if exit.Code(err) == exit.BadInput {
+			if _, ok := err.(*exit.Error); ok {
+				return nil, err
+			}
+		}
+		return nil, exit.Bad("check the pack's permissions", "cannot list %s: %v", dir, err)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func extras(dir string, man *canon.Object, vr *verify.Result) (map[string][]byte, error) {
+	si := SignerInfo{
+		SignerID:           man.String("signer_id"),
+		SignerPubkey:       man.String("signer_pubkey"),
+		SignerPubkeySHA256: man.String("signer_pubkey_sha256"),
+		SignatureAlg:       man.String("signature_alg"),
+	}
+	sib, err := json.MarshalIndent(si, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	// VERIFY_RESULT.json is {"verified_at_bundle_time": true, ...the
+	// verify result}, plus when and with what it was bundled.
+	vb, err := json.Marshal(vr)
+	if err != nil {
+		return nil, fmt.Errorf("encode verify result: %w", err)
+	}
+	var vm map[string]any
+	if err := json.Unmarshal(vb, &vm); err != nil {
+		return nil, fmt.Errorf("encode verify result: %w", err)
+	}
+	vm["verified_at_bundle_time"] = true
+	vm["bundled_at"] = receipt.Now()
+	vm["bundled_by"] = "assay " + version.Version
+	vrb, err := json.MarshalIndent(vm, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return map[string][]byte{
+		FileSignerInfo:   append(sib, '\n'),
+		FileSummary:      []byte(summary(dir, man, vr)),
+		FileInstructions: []byte(instructions(man, vr)),
+		FileResult:       append(vrb, '\n'),
+	}, nil
+}
+
+func writeTar(w io.Writer, dir string, files []string, extra map[string][]byte) error {
+	gz := gzip.NewWriter(w)
+	tw := tar.NewWriter(gz)
+	now := time.Now().UTC().Truncate(time.Second)
+	dirs := map[string]bool{}
+	for _, rel := range files {
+		// Parent directories first, so any tar tool recreates them.
+		parts := strings.Split(rel, "/")
+		for i := 1; i < len(parts); i++ {
+			d := strings.Join(parts[:i], "/") + "/"
+			if !dirs[d] {
+				dirs[d] = true
+				if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d, Mode: 0o755, ModTime: now, Format: tar.FormatPAX}); err != nil {
+					return err
+				}
+			}
+		}
+		if err := addFile(tw, filepath.Join(dir, filepath.FromSlash(rel)), rel); err != nil {
+			return err
+		}
+	}
+	for _, name := range []string{FileSignerInfo, FileSummary, FileInstructions, FileResult} {
+		data := extra[name]
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: int64(len(data)), ModTime: now, Format: tar.FormatPAX}); err != nil {
+			return err
+		}
+		if _, err := tw.Write(data); err != nil {
+			return err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return gz.Close()
+}
+
+func addFile(tw *tar.Writer, path, rel string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return exit.Bad("check the pack's permissions", "cannot read %s: %v", path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: rel, Mode: 0o644, Size: st.Size(), ModTime: st.ModTime().UTC().Truncate(time.Second), Format: tar.FormatPAX}); err != nil {
+		return err
+	}
+	if _, err := io.Copy(tw, f); err != nil {
+		return fmt.Errorf("bundle %s: %w", rel, err)
+	}
+	return nil
+}
+
+// writeAtomic streams into a temp file next to path, fsyncs and renames it
+// into place, so a reader never sees a half-written bundle.
+func writeAtomic(path string, fill func(io.Writer) error) (int64, error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return 0, exit.Bad("choose a writable -o path", "cannot write in %s: %v", dir, err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // no-op after the rename
+	if err := fill(f); err != nil {
+		f.Close()
+		return 0, err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return 0, err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return 0, err
+	}
+	if err := f.Close(); err != nil {
+		return 0, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return 0, exit.Bad("choose a writable -o path", "cannot write %s: %v", path, err)
+	}
+	return st.Size(), nil
+}

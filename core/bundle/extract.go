@@ -1,0 +1,311 @@
+package bundle
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/assay-dev/assay/core/exit"
+)
+
+// Limits bound what Extract writes, against archive bombs.
+type Limits struct {
+	// MaxEntryBytes refuses an entry whose declared size is larger, before
+	// any of it is written.
+	MaxEntryBytes int64
+	// MaxTotalBytes caps the sum of all entries' sizes.
+	MaxTotalBytes int64
+	// MaxEntries caps the number of entries.
+	MaxEntries int
+}
+
+// DefaultLimits fit any pack we build (a million receipts is well under
+// 512 MiB of lines) and stop a gzip bomb long before the disk fills.
+var DefaultLimits = Limits{MaxEntryBytes: 512 << 20, MaxTotalBytes: 1 << 30, MaxEntries: 10000}
+
+// Extract unpacks the audit bundle tgzPath into destDir (created if missing;
+// it must be empty) with DefaultLimits.
+func Extract(tgzPath, destDir string) error {
+	return ExtractWithLimits(tgzPath, destDir, DefaultLimits)
+}
+
+// ExtractWithLimits unpacks a .tar.gz safely (DECISIONS 16): only regular
+// files and directories; no absolute paths, no ".." components, no
+// symlinks, hard links, devices or FIFOs; no entry twice; sizes within lim.
+// Any violation refuses the whole bundle with a bad-input error (exit 3)
+// naming the entry, and whatever was already extracted is removed, so
+// nothing is ever written outside destDir and nothing half-written stays.
+func ExtractWithLimits(tgzPath, destDir string, lim Limits) (err error) {
+	f, err := os.Open(tgzPath)
+	if err != nil {
+		return exit.Bad("check the path", "cannot open bundle %s: %v", tgzPath, err)
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return exit.Bad("give an audit bundle .tar.gz file", "not a regular file: %s", tgzPath)
+	}
+	if err := os.MkdirAll(destDir, 0o700); err != nil {
+		return exit.Bad("choose a writable destination", "cannot create %s: %v", destDir, err)
+	}
+	if ents, err := os.ReadDir(destDir); err != nil || len(ents) > 0 {
+		return exit.Bad("extract into a new or empty directory", "destination %s is not an empty directory", destDir)
+	}
+	root, err := filepath.Abs(destDir)
+	if err != nil {
+		return exit.Bad("choose another destination", "cannot resolve %s: %v", destDir, err)
+	}
+	defer func() {
+		if err != nil {
+			clearDir(root)
+		}
+	}()
+
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return exit.Bad("give an audit bundle made by 'assay audit bundle'", "%s is not a gzip file: %v", tgzPath, err)
+	}
+	defer gz.Close()
+	// Cap the decompressed stream too (entries plus generous room for tar
+	// headers and padding), so no header trick makes us inflate without end.
+	stream := &capped{r: gz, left: lim.MaxTotalBytes + int64(lim.MaxEntries+4)*1024 + 1<<20}
+	tr := tar.NewReader(stream)
+	var total int64
+	seen := map[string]bool{}
+	for n := 0; ; n++ {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			if n == 0 {
+				return exit.Bad("give an audit bundle made by 'assay audit bundle'", "bundle %s is empty", tgzPath)
+			}
+			return nil
+		}
+		if err != nil {
+			if errors.Is(err, errCapped) {
+				return refuse(tgzPath, "", "decompresses to more than %d bytes", lim.MaxTotalBytes)
+			}
+			return exit.Bad("give an audit bundle made by 'assay audit bundle'", "bundle %s is not a valid tar.gz: %v", tgzPath, err)
+		}
+		if n >= lim.MaxEntries {
+			return refuse(tgzPath, "", "has more than %d entries", lim.MaxEntries)
+		}
+		if hdr.Typeflag == tar.TypeXGlobalHeader {
+			continue // pax global metadata (git archive writes one); no file
+		}
+		rel, err := safeName(hdr.Name)
+		if err != nil {
+			return refuse(tgzPath, hdr.Name, "%v", err)
+		}
+		target := filepath.Join(root, filepath.FromSlash(rel))
+		if r, err := filepath.Rel(root, target); err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+			return refuse(tgzPath, hdr.Name, "path escapes the destination")
+		}
+		switch hdr.Typeflag {
+		case tar.TypeDir:
+			if rel == "." {
+				continue
+			}
+			if err := mkdirs(root, rel); err != nil {
+				return refuse(tgzPath, hdr.Name, "%v", err)
+			}
+			continue
+		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeSymlink:
+			return refuse(tgzPath, hdr.Name, "is a symbolic link (to %q)", hdr.Linkname)
+		case tar.TypeLink:
+			return refuse(tgzPath, hdr.Name, "is a hard link (to %q)", hdr.Linkname)
+		case tar.TypeChar, tar.TypeBlock:
+			return refuse(tgzPath, hdr.Name, "is a device file")
+		case tar.TypeFifo:
+			return refuse(tgzPath, hdr.Name, "is a FIFO")
+		default:
+			return refuse(tgzPath, hdr.Name, "has unsupported tar entry type %q", string(hdr.Typeflag))
+		}
+		if rel == "." {
+			return refuse(tgzPath, hdr.Name, "names no file")
+		}
+		if seen[rel] {
+			return refuse(tgzPath, hdr.Name, "appears twice")
+		}
+		seen[rel] = true
+		if hdr.Size < 0 || hdr.Size > lim.MaxEntryBytes {
+			return refuse(tgzPath, hdr.Name, "declares %d bytes, more than the %d-byte limit per file", hdr.Size, lim.MaxEntryBytes)
+		}
+		if total += hdr.Size; total > lim.MaxTotalBytes {
+			return refuse(tgzPath, hdr.Name, "brings the bundle past the %d-byte limit", lim.MaxTotalBytes)
+		}
+		if dir := path.Dir(rel); dir != "." {
+			if err := mkdirs(root, dir); err != nil {
+				return refuse(tgzPath, hdr.Name, "%v", err)
+			}
+		}
+		out, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return refuse(tgzPath, hdr.Name, "cannot be created: %v", err)
+		}
+		_, cerr := io.CopyN(out, tr, hdr.Size)
+		if err := out.Close(); cerr == nil {
+			cerr = err
+		}
+		if cerr != nil {
+			if errors.Is(cerr, errCapped) {
+				return refuse(tgzPath, hdr.Name, "decompresses past the limit")
+			}
+			return exit.Bad("give an audit bundle made by 'assay audit bundle'", "bundle %s: entry %q is truncated: %v", tgzPath, hdr.Name, cerr)
+		}
+	}
+}
+
+func refuse(bundle, entry, format string, args ...any) error {
+	what := fmt.Sprintf(format, args...)
+	if entry != "" {
+		what = fmt.Sprintf("entry %q %s", entry, what)
+	}
+	return exit.Bad("only extract bundles made by 'assay audit bundle'; this one was refused and nothing was kept", "unsafe bundle %s: %s", bundle, what)
+}
+
+// safeName checks an entry name and returns it cleaned and relative
+// ("." for the root itself).
+func safeName(name string) (string, error) {
+	switch {
+	case name == "":
+		return "", errors.New("has an empty name")
+	case strings.ContainsRune(name, 0):
+		return "", errors.New("has a NUL byte in its name")
+	case strings.Contains(name, `\`):
+		return "", errors.New("has a backslash in its name")
+	case strings.HasPrefix(name, "/"):
+		return "", errors.New("is an absolute path")
+	case len(name) >= 2 && name[1] == ':':
+		return "", errors.New("names a drive (absolute path)")
+	}
+	for _, part := range strings.Split(name, "/") {
+		if part == ".." {
+			return "", errors.New("has a '..' component (path traversal)")
+		}
+	}
+	return path.Clean(name), nil
+}
+
+// mkdirs creates rel (slash-separated) under root one component at a time,
+// refusing to go through anything that is not a plain directory.
+func mkdirs(root, rel string) error {
+	cur := root
+	for _, part := range strings.Split(rel, "/") {
+		cur = filepath.Join(cur, part)
+		st, err := os.Lstat(cur)
+		switch {
+		case err == nil && st.IsDir():
+			continue
+		case err == nil:
+			return fmt.Errorf("needs directory %q, which is a file", part)
+		case errors.Is(err, os.ErrNotExist):
+			if err := os.Mkdir(cur, 0o755); err != nil {
+				return fmt.Errorf("cannot create directory: %v", err)
+			}
+		default:
+			return err
+		}
+	}
+	return nil
+}
+
+func clearDir(root string) {
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		os.RemoveAll(filepath.Join(root, e.Name()))
+	}
+}
+
+var errCapped = errors.New("decompressed size limit reached")
+
+// capped reads at most left bytes, then fails with errCapped.
+type capped struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *capped) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		return 0, errCapped
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
+}
+
+// IsBundle reports whether path is a regular file that starts like a gzip
+// stream, so callers can accept a bundle wherever a pack directory goes.
+func IsBundle(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return false
+	}
+	var magic [2]byte
+	if _, err := io.ReadFull(f, magic[:]); err != nil {
+		return false
+	}
+	return magic[0] == 0x1f && magic[1] == 0x8b
+}
+
+// PackRoot returns the pack directory inside an extracted bundle: dir itself
+// when it holds pack_manifest.json, else its only subdirectory that does.
+func PackRoot(dir string) (string, error) {
+	if fileExists(filepath.Join(dir, manifestName)) {
+		return dir, nil
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return "", exit.Bad("", "cannot read %s: %v", dir, err)
+	}
+	var found []string
+	for _, e := range ents {
+		if e.IsDir() && fileExists(filepath.Join(dir, e.Name(), manifestName)) {
+			found = append(found, filepath.Join(dir, e.Name()))
+		}
+	}
+	if len(found) != 1 {
+		return "", exit.Bad("give an audit bundle made by 'assay audit bundle'", "the bundle holds no pack (no %s at its root)", manifestName)
+	}
+	return found[0], nil
+}
+
+// ExtractTemp extracts a bundle into a new temporary directory and returns
+// the pack directory inside it and a cleanup function (always non-nil).
+func ExtractTemp(tgzPath string) (packDir string, cleanup func(), err error) {
+	tmp, err := os.MkdirTemp("", "assay-bundle-*")
+	if err != nil {
+		return "", func() {}, fmt.Errorf("create temp dir: %w", err)
+	}
+	cleanup = func() { os.RemoveAll(tmp) }
+	if err := Extract(tgzPath, tmp); err != nil {
+		cleanup()
+		return "", func() {}, err
+	}
+	packDir, err = PackRoot(tmp)
+	if err != nil {
+		cleanup()
+		return "", func() {}, err
+	}
+	return packDir, cleanup, nil
+}
+
+func fileExists(p string) bool {
+	st, err := os.Lstat(p)
+	return err == nil && st.Mode().IsRegular()
+}

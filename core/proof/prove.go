@@ -1,0 +1,165 @@
+package proof
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/assay-dev/assay/core/canon"
+	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/merkle"
+	"github.com/assay-dev/assay/core/pack"
+	"github.com/assay-dev/assay/core/verify"
+)
+
+// Prove builds the proof of one receipt of the pack in dir. The pack is
+// verified first: a tampered pack is refused with exit 2, a pack without a
+// Merkle root (built by the reference) or without that receipt is bad
+// input (exit 3). The returned proof has been checked with Check.
+func Prove(dir, receiptID string) (*Proof, []byte, error) {
+	if receiptID == "" {
+		return nil, nil, exit.Bad("give the receipt_id of a receipt in the pack", "empty receipt id")
+	}
+	vr, err := verify.Verify(dir, verify.Options{IntegrityOnly: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	if vr.ExitCode == exit.Tampered {
+		return nil, nil, exit.New(exit.Tampered, "run 'assay verify-pack' on it for details", "pack %s failed verification: %s", dir, firstError(vr, "integrity check failed"))
+	}
+	manifest, _, err := pack.ReadManifest(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	report, err := os.ReadFile(filepath.Join(dir, pack.FileReport))
+	if err != nil {
+		return nil, nil, exit.Bad("a proof pack holds verify_report.json", "cannot read %s: %v", filepath.Join(dir, pack.FileReport), err)
+	}
+	rv, err := canon.Decode(report)
+	rep, ok := rv.(*canon.Object)
+	if err != nil || !ok {
+		return nil, nil, exit.New(exit.Tampered, "", "%s is not a JSON object", pack.FileReport)
+	}
+	mv, _ := rep.Get("merkle")
+	mo, ok := mv.(*canon.Object)
+	if !ok || mo.String("algorithm") != merkle.Algorithm {
+		return nil, nil, exit.Bad("rebuild the pack with this assay (packs built by the reference record no Merkle root)", "pack %s records no %s Merkle root in %s", dir, merkle.Algorithm, pack.FileReport)
+	}
+
+	line, index, hashes, err := findLine(filepath.Join(dir, pack.FileReceipts), receiptID)
+	if err != nil {
+		return nil, nil, err
+	}
+	b := merkle.NewBuilder()
+	for _, h := range hashes {
+		b.AddLeafHash(h)
+	}
+	root := b.RootHex()
+	if root != mo.String("root") {
+		return nil, nil, exit.New(exit.Tampered, "", "receipt lines do not match the report's merkle.root")
+	}
+	if ts, _ := mo.Get("tree_size"); ts != canon.Number(strconv.Itoa(len(hashes))) {
+		return nil, nil, exit.New(exit.Tampered, "", "receipt count %d does not match the report's merkle.tree_size", len(hashes))
+	}
+	path, err := merkle.InclusionProof(hashes, uint64(index))
+	if err != nil {
+		return nil, nil, fmt.Errorf("inclusion proof: %w", err)
+	}
+	p := &Proof{
+		Format:       Format,
+		PackID:       manifest.String("pack_id"),
+		ReceiptID:    receiptID,
+		ReceiptLine:  string(line),
+		Manifest:     manifest,
+		VerifyReport: string(report),
+		Inclusion: Inclusion{
+			Algorithm: merkle.Algorithm,
+			LeafIndex: uint64(index),
+			TreeSize:  uint64(len(hashes)),
+			Root:      root,
+			AuditPath: make([]string, len(path)),
+		},
+	}
+	for i, h := range path {
+		p.Inclusion.AuditPath[i] = hex.EncodeToString(h)
+	}
+	data, err := p.Marshal()
+	if err != nil {
+		return nil, nil, err
+	}
+	// Never hand out a proof that does not check.
+	if r := Check(data); !r.OK {
+		return nil, nil, exit.New(exit.Tampered, "run 'assay verify-pack' on the pack", "the proof does not check: %s", firstOf(r.Errors))
+	}
+	return p, data, nil
+}
+
+// findLine streams the receipt file: it hashes every line as a leaf and
+// returns the line (without newline) whose receipt_id is id, and its index.
+func findLine(path, id string) ([]byte, int, [][]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, nil, exit.Bad("a proof pack holds receipt_pack.jsonl", "cannot read %s: %v", path, err)
+	}
+	defer f.Close()
+	quoted, _ := canon.Marshal(id)
+	needle := append([]byte(`"receipt_id":`), quoted...)
+	r := bufio.NewReaderSize(f, 1<<20)
+	var (
+		hashes [][]byte
+		found  []byte
+		index  = -1
+	)
+	for {
+		line, err := r.ReadBytes('\n')
+		if len(line) > 0 {
+			line = bytes.TrimSuffix(line, []byte{'\n'})
+			hashes = append(hashes, merkle.LeafHash(line))
+			if index < 0 && bytes.Contains(line, needle) {
+				if v, derr := canon.Decode(line); derr == nil {
+					if o, ok := v.(*canon.Object); ok && o.String("receipt_id") == id {
+						index = len(hashes) - 1
+						found = bytes.Clone(line)
+					}
+				}
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, 0, nil, exit.Bad("check the file's permissions", "cannot read %s: %v", path, err)
+		}
+	}
+	if index < 0 {
+		return nil, 0, nil, exit.Bad("list the pack's receipt ids with 'assay explain' or look in receipt_pack.jsonl", "receipt %q is not in this pack", id)
+	}
+	return found, index, hashes, nil
+}
+
+func firstError(r *verify.Result, def string) string {
+	for _, e := range r.Errors {
+		s := e.Code
+		if e.Field != "" {
+			s += " " + e.Field
+		}
+		if e.Message != "" {
+			s += ": " + e.Message
+		}
+		return s
+	}
+	return def
+}
+
+func firstOf(s []string) string {
+	if len(s) == 0 {
+		return "unknown error"
+	}
+	return s[0]
+}
