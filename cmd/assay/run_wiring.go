@@ -9,9 +9,7 @@ import (
 )
 
 // resolveCard resolves a -c value: a built-in card id or a card JSON file.
-func resolveCard(idOrPath string) (*claims.Card, error) {
-	return nil, exit.Bad("run 'assay cards' to list them, or give a card JSON file", "unknown run card %q", idOrPath)
-}
+func resolveCard(idOrPath string) (*claims.Card, error) { return claims.Load(idOrPath) }
 
 // startGateway starts the recording gateway on a free loopback port,
 // writing model_call receipts into traceID.
