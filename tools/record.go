@@ -63,7 +63,7 @@ func (s *Server) recordCall(tool string, req mcp.CallToolRequest, args json.RawM
 	if err != nil {
 		return fmt.Errorf("hash the arguments: %w", err)
 	}
-	resJSON, err := json.Marshal(res)
+	resJSON, err := json.Marshal(ResultForHash(res))
 	if err != nil {
 		return fmt.Errorf("encode the result: %w", err)
 	}
@@ -112,4 +112,15 @@ func (s *Server) recordCall(tool string, req mcp.CallToolRequest, args json.RawM
 		Timestamp: receipt.Timestamp(end),
 	})
 	return err
+}
+
+// ResultForHash is the part of a tool result that result_hash covers: what
+// the tool returned (content, isError, structuredContent), without the
+// protocol envelope (_meta, resultType) that depends on the client's era.
+func ResultForHash(res *mcp.CallToolResult) map[string]any {
+	m := map[string]any{"content": res.Content, "isError": res.IsError}
+	if res.StructuredContent != nil {
+		m["structuredContent"] = res.StructuredContent
+	}
+	return m
 }

@@ -5,5 +5,6 @@ package tools
 func Registry() []Tool {
 	return []Tool{
 		emitTool(),
+		bundleTool(),
 	}
 }

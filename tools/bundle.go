@@ -1,0 +1,120 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/assay-dev/assay/core/keys"
+	"github.com/assay-dev/assay/core/pack"
+)
+
+// BundleArgs are the arguments of bundle.
+type BundleArgs struct {
+	Out  string `json:"out,omitempty" jsonschema:"description=Output path (must not exist). Default: .assay/mcp/packs/ under the first root"`
+}
+
+// BundleResult is what bundle returns.
+type BundleResult struct {
+	Kind           string   `json:"kind" jsonschema:"enum=pack,enum=audit_bundle"`
+	Path           string   `json:"path"`
+	PackID         string   `json:"pack_id,omitempty"`
+	TraceID        string   `json:"trace_id,omitempty"`
+	NReceipts      int      `json:"n_receipts,omitempty"`
+	SignerID       string   `json:"signer_id,omitempty"`
+	Fingerprint    string   `json:"signer_fingerprint,omitempty"`
+	PackRootSHA256 string   `json:"pack_root_sha256,omitempty"`
+	Files          []string `json:"files"`
+	ResourceURI    string   `json:"resource_uri,omitempty"`
+}
+
+func (r BundleResult) resourceLinks() []mcp.Content {
+	if r.ResourceURI == "" {
+		return nil
+	}
+	return []mcp.Content{mcp.NewResourceLink(r.ResourceURI, filepath.Base(r.Path), "the pack's signed manifest", "application/json")}
+}
+
+func bundleTool() Tool {
+	return newTool("bundle", "Build a signed pack or an audit bundle",
+		"Without pack: build and sign a proof pack of this session's trace (every tool call plus your emit-receipt receipts). With pack: make an audit bundle (.tar.gz) of that pack. Returns the paths and a resource link.",
+		Annotations{ReadOnly: false, Destructive: false, Idempotent: false, OpenWorld: false},
+		func(ctx context.Context, c *Call, a BundleArgs) (BundleResult, string, error) {
+			return packSession(ctx, c, a)
+		})
+}
+
+func packSession(ctx context.Context, c *Call, a BundleArgs) (BundleResult, string, error) {
+	s := c.Server
+	out, err := outPath(ctx, c, a.Out, "proof_pack_"+time.Now().UTC().Format("20060102T150405Z"))
+	if err != nil {
+		return BundleResult{}, "", err
+	}
+	recs, probs, err := s.store.Read(s.session.traceID)
+	if err != nil {
+		return BundleResult{}, "", Failf("this session's trace %s has no receipts yet; record some with emit-receipt first", s.session.traceID)
+	}
+	for _, p := range probs {
+		s.log.Warn().Int("line", p.Line).Str("problem", p.Err).Msg("trace line is not a receipt; left out of the pack")
+	}
+	signer, generated, err := keys.Open(s.home).ActiveSigner(true)
+	if err != nil {
+		return BundleResult{}, "", fmt.Errorf("load the signing key: %w", err)
+	}
+	if generated {
+		s.log.Info().Str("signer", signer.ID).Msg("generated signing key")
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return BundleResult{}, "", fmt.Errorf("create %s: %w", filepath.Dir(out), err)
+	}
+	built, err := pack.Build(pack.Options{
+		RunID: s.session.traceID, Receipts: recs, Signer: signer, OutDir: out,
+	})
+	if err != nil {
+		return BundleResult{}, "", err
+	}
+	id := s.registerPack(built.Dir)
+	res := BundleResult{
+		Kind: "pack", Path: built.Dir, PackID: built.PackID, TraceID: built.RunID, NReceipts: built.NReceipts,
+		SignerID: built.SignerID, Fingerprint: built.Fingerprint, PackRootSHA256: built.PackRootSHA256,
+		Files: kernelPaths(built.Dir), ResourceURI: packURI(id, pack.FileManifest),
+	}
+	return res, fmt.Sprintf("built and signed pack %s (%d receipts, signer %s) at %s", built.PackID, built.NReceipts, built.SignerID, built.Dir), nil
+}
+
+func kernelPaths(dir string) []string {
+	var ps []string
+	for _, f := range pack.KernelFiles {
+		ps = append(ps, filepath.Join(dir, f))
+	}
+	return ps
+}
+
+// outPath resolves the output argument (or the default under the first
+// root) inside the roots and refuses an existing path.
+func outPath(ctx context.Context, c *Call, out, base string) (string, error) {
+	if out == "" {
+		dirs := c.Server.roots.list()
+		out = filepath.Join(dirs[0], ".assay", "mcp", "packs", base)
+		for i := 2; exists(out); i++ {
+			out = filepath.Join(dirs[0], ".assay", "mcp", "packs", fmt.Sprintf("%s_%d", base, i))
+		}
+	}
+	p, err := c.Path(ctx, out)
+	if err != nil {
+		return "", err
+	}
+	if exists(p) {
+		return "", Failf("output %s already exists; pass another out path", p)
+	}
+	return p, nil
+}
+
+func exists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
+}

@@ -1,0 +1,185 @@
+package tools
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files (tools/list snapshot, schemas/tools, the README's mcp section)")
+
+// golden compares got with the file, or rewrites the file under -update.
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		mustWrite(t, path, got)
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./tools -update)", err)
+	}
+	if !bytes.Equal(want, got) {
+		t.Fatalf("%s is out of date (run go test ./tools -update and review the diff)\n--- got\n%s", path, got)
+	}
+}
+
+func listTools(t *testing.T) []byte {
+	e := newEnv(t, nil)
+	res, err := e.cli.ListTools(context.Background(), mcp.ListToolsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.MarshalIndent(res.Tools, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(b, '\n')
+}
+
+// The whole tools/list, as a client sees it, is a reviewed golden file.
+func TestToolsListSnapshot(t *testing.T) {
+	got := listTools(t)
+	golden(t, "testdata/tools_list.json", got)
+	t.Logf("tools/list: %d tools, %d bytes", len(Registry()), len(got))
+}
+
+// Schemas are checked in under schemas/tools and must match the Go types.
+func TestSchemasDrift(t *testing.T) {
+	for _, tl := range Registry() {
+		golden(t, filepath.Join("..", "schemas", "tools", tl.Name+".input.json"), append(append([]byte(nil), tl.InputSchema...), '\n'))
+		golden(t, filepath.Join("..", "schemas", "tools", tl.Name+".output.json"), append(append([]byte(nil), tl.OutputSchema...), '\n'))
+	}
+	if *update {
+		return
+	}
+	// No stale schema files of removed tools.
+	files, _ := filepath.Glob(filepath.Join("..", "schemas", "tools", "*.json"))
+	if len(files) != 2*len(Registry()) {
+		t.Fatalf("schemas/tools has %d files, want %d (remove stale ones)", len(files), 2*len(Registry()))
+	}
+}
+
+func TestToolInvariants(t *testing.T) {
+	name := regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
+	seen := map[string]bool{}
+	for _, tl := range Registry() {
+		if !name.MatchString(tl.Name) || seen[tl.Name] {
+			t.Errorf("tool name %q must be unique and match %s", tl.Name, name)
+		}
+		seen[tl.Name] = true
+		if tl.Title == "" || len(tl.Description) < 20 || len(tl.Description) > 400 {
+			t.Errorf("%s: needs a title and a description of 20..400 chars", tl.Name)
+		}
+	}
+}
+
+// Every tool sets all four hints explicitly on the wire, and read-only
+// tools are not destructive.
+func TestEveryToolSetsAllFourAnnotations(t *testing.T) {
+	var tools []struct {
+		Name        string         `json:"name"`
+		Annotations map[string]any `json:"annotations"`
+	}
+	if err := json.Unmarshal(listTools(t), &tools); err != nil {
+		t.Fatal(err)
+	}
+	if len(tools) != len(Registry()) {
+		t.Fatalf("tools/list has %d tools, registry %d", len(tools), len(Registry()))
+	}
+	for _, tl := range tools {
+		for _, h := range []string{"readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"} {
+			if _, ok := tl.Annotations[h].(bool); !ok {
+				t.Errorf("%s: %s not set", tl.Name, h)
+			}
+		}
+		if tl.Annotations["readOnlyHint"] == true && tl.Annotations["destructiveHint"] == true {
+			t.Errorf("%s: read-only and destructive", tl.Name)
+		}
+	}
+}
+
+// No schema contains a bare true schema, a $schema key or an object
+// without properties (all rejected by some clients or providers).
+func TestSchemasArePortable(t *testing.T) {
+	for _, tl := range Registry() {
+		for kind, raw := range map[string]json.RawMessage{"input": tl.InputSchema, "output": tl.OutputSchema} {
+			var v any
+			if err := json.Unmarshal(raw, &v); err != nil {
+				t.Fatalf("%s %s: %v", tl.Name, kind, err)
+			}
+			root, _ := v.(map[string]any)
+			if root == nil || root["type"] != "object" {
+				t.Errorf("%s %s schema: root must be an object schema", tl.Name, kind)
+			}
+			for _, p := range schemaProblems(v, "#", true) {
+				t.Errorf("%s %s schema: %s", tl.Name, kind, p)
+			}
+		}
+	}
+}
+
+// schemaProblems walks a schema; isSchema says v is in a schema position.
+func schemaProblems(v any, at string, isSchema bool) []string {
+	var out []string
+	switch x := v.(type) {
+	case bool:
+		// additionalProperties:false is fine; a bare true schema is not.
+		if isSchema && x {
+			out = append(out, at+": bare true schema")
+		}
+	case map[string]any:
+		if !isSchema {
+			for k, sub := range x {
+				out = append(out, schemaProblems(sub, at+"/"+k, true)...)
+			}
+			return out
+		}
+		if _, ok := x["$schema"]; ok {
+			out = append(out, at+": $schema key")
+		}
+		if x["type"] == "object" {
+			if _, ok := x["properties"].(map[string]any); !ok {
+				out = append(out, at+": object without properties")
+			}
+		}
+		for k, sub := range x {
+			switch k {
+			case "properties", "patternProperties", "$defs", "definitions", "dependentSchemas":
+				out = append(out, schemaProblems(sub, at+"/"+k, false)...)
+			case "items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames":
+				out = append(out, schemaProblems(sub, at+"/"+k, true)...)
+			case "anyOf", "oneOf", "allOf", "prefixItems":
+				if arr, ok := sub.([]any); ok {
+					for i, s := range arr {
+						out = append(out, schemaProblems(s, at+"/"+k+"/"+string(rune('0'+i)), true)...)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func TestSchemaProblemsCatchesBadSchemas(t *testing.T) {
+	bad := []string{
+		`{"type":"object","properties":{"a":true}}`,
+		`{"$schema":"x","type":"object","properties":{}}`,
+		`{"type":"object","properties":{"a":{"type":"object"}}}`,
+		`{"type":"object","properties":{"a":{"type":"array","items":true}}}`,
+	}
+	for _, b := range bad {
+		var v any
+		_ = json.Unmarshal([]byte(b), &v)
+		if len(schemaProblems(v, "#", true)) == 0 {
+			t.Errorf("no problem found in %s", b)
+		}
+	}
+}
