@@ -15,7 +15,7 @@ import (
 
 // BundleArgs are the arguments of bundle.
 type BundleArgs struct {
-	Out  string `json:"out,omitempty" jsonschema:"description=Output path (must not exist). Default: .assay/mcp/packs/ under the first root"`
+	Out string `json:"out,omitempty" jsonschema:"description=Output path (must not exist). Default: .assay/mcp/packs/ under the first root"`
 }
 
 // BundleResult is what bundle returns.

@@ -37,7 +37,7 @@ func TestEveryCallIsRecorded(t *testing.T) {
 	for k, re := range map[string]string{
 		"receipt_id": `^mtc_[0-9a-f]{16}$`, "invocation_id": `^inv_[0-9a-f]{16}$`, "session_id": `^mcp_[0-9a-f]{16}$`,
 		"request_observed_at": `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?\+00:00$`,
-		"arguments_hash": `^sha256:[0-9a-f]{64}$`,
+		"arguments_hash":      `^sha256:[0-9a-f]{64}$`,
 	} {
 		if !regexp.MustCompile(re).MatchString(r.String(k)) {
 			t.Errorf("%s = %q does not match %s", k, r.String(k), re)
