@@ -155,7 +155,7 @@ func ReadManifest(dir string) (*canon.Object, []byte, error) {
 		return nil, nil, exit.Bad("check the path", "pack not found: %s", dir)
 	}
 	if !st.IsDir() {
-		return nil, nil, exit.Bad("give the pack directory (or an audit bundle .tar.gz)", "not a pack directory: %s", dir)
+		return nil, nil, exit.Bad("give the pack directory, or an audit bundle .tar.gz", "not a pack directory: %s", dir)
 	}
 	p := filepath.Join(dir, FileManifest)
 	raw, err := os.ReadFile(p)

@@ -184,3 +184,10 @@ var gateCodes = map[string]bool{
 	EPackStale: true, ECIMissing: true, ECIMismatch: true, EClaimFailed: true, EClaimGate: true,
 	EExpired: true, ECoverage: true,
 }
+
+// NewError builds an error for a gate: gate true for an honest failure
+// (exit 1), false for tampering (exit 2).
+func NewError(code, field, stage, msg string, gate bool) Error {
+	m := meanings[code]
+	return Error{Code: code, Field: field, Stage: stage, Message: msg, Meaning: m, gate: gate}
+}

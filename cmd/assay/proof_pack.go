@@ -1,0 +1,122 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/assay-dev/assay/core/claims"
+	"github.com/assay-dev/assay/core/keys"
+	"github.com/assay-dev/assay/core/pack"
+	"github.com/assay-dev/assay/core/store"
+)
+
+func init() { commands = append(commands, newProofPackCmd) }
+
+func newProofPackCmd() *cobra.Command {
+	var out, mode string
+	var cards []string
+	var asJSON, noGenerate bool
+	c := &cobra.Command{
+		Use:     "proof-pack TRACE_ID",
+		Short:   "Build a signed proof pack from a stored trace",
+		GroupID: "evidence",
+		Long: `Build a signed 5-file proof pack from the receipts of a stored trace
+($ASSAY_HOME/<date>/<TRACE_ID>.jsonl), signed by the active signer.
+Cards (-c) evaluate claims over the receipts; the result is signed into the pack.`,
+		Example: `  assay proof-pack trace_20260115T115900_1a2b3c4d
+  assay proof-pack trace_20260115T115900_1a2b3c4d -o pack -c receipt_completeness -c no_breakglass`,
+		Args: exactArgs(1, "give the trace id (see ASSAY_TRACE_ID, or the file names under $ASSAY_HOME)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			traceID := args[0]
+			if err := store.ValidTraceID(traceID); err != nil {
+				return err
+			}
+			cardList, err := claims.LoadAll(cards)
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				out = "proof_pack_" + traceID
+			}
+			st, err := store.OpenDefault()
+			if err != nil {
+				return err
+			}
+			recs, probs, err := st.Read(traceID)
+			if err != nil {
+				return err
+			}
+			for _, p := range probs {
+				log.Warn().Int("line", p.Line).Str("trace", traceID).Msgf("store line is not a receipt and cannot be packed: %s", p.Err)
+			}
+			signer, made, err := keys.Open(st.Home).ActiveSigner(!noGenerate)
+			if err != nil {
+				return err
+			}
+			if made {
+				fmt.Fprintf(cmd.ErrOrStderr(), "assay: generated signing key '%s'\n", signer.ID)
+			}
+			res, err := buildPack(pack.Options{RunID: traceID, Receipts: recs, Signer: signer, OutDir: out, Mode: mode}, cardList)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), map[string]any{"command": "proof-pack", "status": "ok", "skipped_lines": len(probs), "pack": res})
+			}
+			renderBuilt(cmd.OutOrStdout(), res)
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&out, "output", "o", "", "pack directory to create (default proof_pack_<TRACE_ID>; must not exist)")
+	c.Flags().StringArrayVarP(&cards, "card", "c", nil, "run card id or card JSON file (repeatable); see 'assay cards list'")
+	c.Flags().StringVarP(&mode, "mode", "m", "shadow", "mode recorded in the attestation: shadow, enforced or breakglass")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.Flags().BoolVar(&noGenerate, "no-generate-key", false, "fail instead of generating a signing key when none exists")
+	return c
+}
+
+// buildPack builds with cards flattened into claims and the CI binding
+// detected from the environment; claims resolve relative paths against the
+// working directory, as the reference does.
+func buildPack(o pack.Options, cards []*claims.Card) (*pack.Result, error) {
+	if len(cards) > 0 {
+		o.Claims = claims.Flatten(cards)
+		wd, _ := os.Getwd()
+		o.ClaimEnv = claims.Env{Dir: wd}
+	}
+	if o.CIBinding == nil {
+		o.CIBinding = pack.DetectCIBinding(os.Getenv)
+	}
+	return pack.Build(o)
+}
+
+// renderBuilt prints the short "pack built" panel.
+func renderBuilt(w io.Writer, r *pack.Result) {
+	st := newStyle(w)
+	fmt.Fprintf(w, "%s %s\n\n", st.Green("Proof pack built:"), r.Dir)
+	row := func(k, v string) { fmt.Fprintf(w, "  %-11s %s\n", k, v) }
+	row("Pack ID", r.PackID)
+	row("Run", r.RunID)
+	row("Signer", fmt.Sprintf("%s (%s…)", r.SignerID, r.Fingerprint[:16]))
+	row("Receipts", fmt.Sprint(r.NReceipts))
+	row("Integrity", r.ReceiptIntegrity)
+	row("Claims", r.ClaimCheck)
+	row("Merkle root", r.MerkleRoot[:16]+"…")
+	abs, _ := filepath.Abs(r.Dir)
+	fmt.Fprintf(w, "\nNext: assay verify-pack %s\n", relOr(abs))
+}
+
+func relOr(abs string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return abs
+	}
+	if rel, err := filepath.Rel(wd, abs); err == nil && !filepath.IsAbs(rel) && len(rel) < len(abs) {
+		return rel
+	}
+	return abs
+}

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/assay-dev/assay/core/check"
+	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/keys"
+	"github.com/assay-dev/assay/core/store"
+	"github.com/assay-dev/assay/core/verify"
+)
+
+func init() { commands = append(commands, newVerifyPackCmd) }
+
+func newVerifyPackCmd() *cobra.Command {
+	var o check.Options
+	var asJSON bool
+	c := &cobra.Command{
+		Use:     "verify-pack PACK",
+		Short:   "Verify a proof pack (or an audit bundle .tar.gz) offline",
+		GroupID: "evidence",
+		Long: `Verify a proof pack offline: file hashes, receipts, attestation, signature,
+the D12 invariant and the Merkle root; then the gates you ask for.
+
+Exit codes (text and --json alike):
+  0  PASS         evidence intact, claims met (or none declared), gates passed
+  1  HONEST FAIL  evidence intact, but the signed claims failed or a gate failed
+  2  TAMPERED     the pack changed after signing, or it does not satisfy --lock
+  3  BAD INPUT    missing path, not a pack, bad flag value, unreadable lock or contract`,
+		Example: `  assay verify-pack ./proof_pack_trace_20260115T115900_1a2b3c4d
+  assay verify-pack pack/ --require-claim-pass --lock assay.lock --json
+  assay verify-pack audit_bundle.tar.gz`,
+		Args: exactArgs(1, "give the pack directory"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("max-age-hours") && o.MaxAgeHours <= 0 {
+				return exit.Bad("give a positive number of hours", "--max-age-hours must be > 0, got %v", o.MaxAgeHours)
+			}
+			if !cmd.Flags().Changed("min-coverage") {
+				o.MinCoverage = check.DefaultMinCoverage
+			}
+			if home, err := store.Home(); err == nil {
+				o.Keystore = keys.Open(home)
+			}
+			r, err := check.Pack(args[0], o)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if err := writeJSON(cmd.OutOrStdout(), r); err != nil {
+					return err
+				}
+			} else {
+				renderVerdict(cmd.OutOrStdout(), r)
+			}
+			return exit.Silent{Code: r.ExitCode}
+		},
+	}
+	f := c.Flags()
+	f.BoolVar(&asJSON, "json", false, "print one JSON document (schema: schemas/verify-result.schema.json)")
+	f.BoolVar(&o.RequireClaimPass, "require-claim-pass", false, "exit 1 unless the signed claim check is PASS (a pack without claims fails too)")
+	f.BoolVar(&o.IntegrityOnly, "integrity-only", false, "report claims without gating on them (the reference's default)")
+	f.Float64Var(&o.MaxAgeHours, "max-age-hours", 0, "exit 1 if the pack's last receipt is older than this many hours")
+	f.BoolVar(&o.RequireCIBinding, "require-ci-binding", false, "exit 1 if the pack is not bound to a CI run")
+	f.StringVar(&o.ExpectedCommitSHA, "expected-commit-sha", "", "exit 1 unless the pack's CI binding names this 40-hex commit")
+	f.BoolVar(&o.CheckExpiry, "check-expiry", false, "exit 1 if the pack's valid_until has passed")
+	f.StringVar(&o.LockPath, "lock", "", "enforce a lockfile (cards, format, signer allowlist); a mismatch exits 2")
+	f.StringVar(&o.CoverageContract, "coverage-contract", "", "coverage contract from 'assay scan --emit-contract'")
+	f.Float64Var(&o.MinCoverage, "min-coverage", check.DefaultMinCoverage, "minimum call-site coverage (0..1) with --coverage-contract")
+	return c
+}
+
+// exactArgs is cobra.ExactArgs with an exit-3 error that says what to give.
+func exactArgs(n int, fix string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return exit.Bad(fix+"; see '"+cmd.CommandPath()+" --help'", "%s takes %d argument(s), got %d", cmd.CommandPath(), n, len(args))
+		}
+		return nil
+	}
+}
+
+// renderVerdict prints the human verdict panel: verdict, what the pack is,
+// and the first errors with what they mean.
+func renderVerdict(w io.Writer, r *verify.Result) {
+	st := newStyle(w)
+	var head string
+	switch r.Verdict {
+	case verify.VerdictPass:
+		head = st.Green("PASS") + "  evidence intact" + map[bool]string{true: ", claims met", false: ""}[r.Pack.ClaimCheck == "PASS"]
+	case verify.VerdictHonestFail:
+		head = st.Yellow("HONEST FAIL") + "  evidence intact, and it shows a failure"
+	default:
+		head = st.Red("TAMPERED") + "  this pack changed after it was signed"
+	}
+	fmt.Fprintf(w, "%s\n\n", head)
+	row := func(k, v string) { fmt.Fprintf(w, "  %-12s %s\n", k, v) }
+	row("Pack", r.Path)
+	if r.Pack.PackID != "" {
+		row("Pack ID", r.Pack.PackID)
+		row("Run", r.Pack.RunID)
+		row("Signer", fmt.Sprintf("%s (%s…)", r.Pack.SignerID, shortHex(r.Pack.Fingerprint)))
+	}
+	row("Receipts", fmt.Sprintf("%d", r.ReceiptCount))
+	row("Integrity", r.Integrity)
+	row("Claims", claimText(r.Pack.ClaimCheck))
+	if r.Merkle != nil && r.Merkle.Recorded {
+		row("Merkle root", shortHex(r.Merkle.Root)+"… "+map[bool]string{true: "matches", false: "MISMATCH"}[r.Merkle.Match])
+	}
+	for _, g := range r.Gates {
+		row("Gate", fmt.Sprintf("%s: %s", g.Name, map[bool]string{true: "passed", false: "FAILED"}[g.Passed]))
+	}
+	if r.Coverage != nil {
+		row("Coverage", fmt.Sprintf("%.0f%% (%d/%d call sites)", r.Coverage.CoveragePct*100, r.Coverage.CoveredCount, r.Coverage.TotalCount))
+	}
+	if len(r.Errors) > 0 {
+		fmt.Fprintf(w, "\n%s\n", st.Bold(fmt.Sprintf("Errors (%d):", len(r.Errors))))
+		for i, e := range r.Errors {
+			if i == 5 {
+				fmt.Fprintf(w, "  … %d more (use --json for all)\n", len(r.Errors)-5)
+				break
+			}
+			field := ""
+			if e.Field != "" {
+				field = " [" + e.Field + "]"
+			}
+			fmt.Fprintf(w, "  %s%s %s\n      %s\n", e.Code, field, e.Message, st.Dim("means: "+e.Meaning))
+		}
+	}
+	for _, wmsg := range r.Warnings {
+		if strings.HasPrefix(wmsg, "Signature valid for supplied key material") && r.Verdict != verify.VerdictPass {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s %s", st.Dim("note:"), wmsg)
+	}
+	if len(r.Warnings) > 0 {
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "\nexit %d\n", r.ExitCode)
+}
+
+func claimText(c string) string {
+	switch c {
+	case "PASS":
+		return "PASS (signed claim check)"
+	case "FAIL":
+		return "FAIL (signed claim check)"
+	case "":
+		return "unknown"
+	}
+	return "none declared"
+}
+
+func shortHex(s string) string {
+	if len(s) > 16 {
+		return s[:16]
+	}
+	return s
+}

@@ -1,0 +1,114 @@
+// Package check is the one entry point both front ends use to verify
+// something a user points at: a pack directory or an audit bundle
+// (.tar.gz, extracted safely into a temp directory, DECISIONS 16), with the
+// requested gates (lockfile, coverage contract) turned into verify gates.
+package check
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/assay-dev/assay/core/bundle"
+	"github.com/assay-dev/assay/core/canon"
+	"github.com/assay-dev/assay/core/coverage"
+	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/verify"
+)
+
+// Options are verify.Options plus the file-based gates.
+type Options struct {
+	verify.Options
+	// LockPath enforces a lockfile (mismatch: exit 2).
+	LockPath string
+	// CoverageContract with MinCoverage (0..1) gates call-site coverage.
+	CoverageContract string
+	MinCoverage      float64
+}
+
+// DefaultMinCoverage is the reference's default --min-coverage.
+const DefaultMinCoverage = 0.8
+
+// Pack verifies the pack or bundle at path. The error is non-nil only for
+// bad input (exit 3); every verdict is in the result.
+func Pack(path string, o Options) (*verify.Result, error) {
+	if o.CoverageContract != "" {
+		if math.IsNaN(o.MinCoverage) || o.MinCoverage < 0 || o.MinCoverage > 1 {
+			return nil, exit.Bad("give a fraction between 0 and 1, e.g. 0.8", "--min-coverage must be within 0..1, got %v", o.MinCoverage)
+		}
+		g, err := newCoverageGate(o.CoverageContract, o.MinCoverage)
+		if err != nil {
+			return nil, err
+		}
+		o.Gates = append(o.Gates, g)
+	}
+	if o.LockPath != "" {
+		g, err := newLockGate(o.LockPath)
+		if err != nil {
+			return nil, err
+		}
+		o.Gates = append([]verify.GateCheck{g}, o.Gates...)
+	}
+	dir := path
+	if bundle.IsBundle(path) {
+		d, cleanup, err := bundle.ExtractTemp(path)
+		if err != nil {
+			return nil, err
+		}
+		defer cleanup()
+		dir = d
+	}
+	r, err := verify.Verify(dir, o.Options)
+	if err != nil {
+		return nil, err
+	}
+	r.Path = path
+	return r, nil
+}
+
+// coverageGate measures receipt callsite ids against a contract.
+type coverageGate struct {
+	contract *coverage.Contract
+	min      float64
+	hashErr  error
+}
+
+func newCoverageGate(path string, min float64) (*coverageGate, error) {
+	c, err := coverage.Load(path)
+	if err != nil {
+		if exit.Code(err) == exit.Tampered {
+			// A contract whose own hash is wrong is tampering (exit 2), reported
+			// as a verification error rather than bad input.
+			return &coverageGate{hashErr: err, min: min}, nil
+		}
+		return nil, err
+	}
+	return &coverageGate{contract: c, min: min}, nil
+}
+
+func (g *coverageGate) Name() string { return "coverage" }
+
+func (g *coverageGate) Run(r *verify.Result, _ *canon.Object) []verify.Error {
+	if g.hashErr != nil {
+		return []verify.Error{verify.NewError(verify.EContractTamper, "contract_hash", verify.StageCoverage, g.hashErr.Error(), false)}
+	}
+	rep := coverage.Measure(g.contract, r.CallsiteIDs)
+	r.Coverage = &verify.Coverage{
+		CoveredIDs: rep.CoveredIDs, UncoveredIDs: rep.UncoveredIDs, ExtraIDs: rep.ExtraIDs,
+		CoveragePct: rep.CoveragePct, CoveredCount: rep.CoveredCount, TotalCount: rep.TotalCount,
+		MinCoverage: g.min, Passed: rep.Fraction >= g.min,
+	}
+	if rep.Fraction >= g.min {
+		return nil
+	}
+	msg := fmt.Sprintf("Call-site coverage %s (%d/%d) is below --min-coverage %s; uncovered: %s",
+		coverage.Percent(rep.Fraction), rep.CoveredCount, rep.TotalCount, coverage.Percent(g.min), strings.Join(first(rep.UncoveredIDs, 10), ", "))
+	return []verify.Error{verify.NewError(verify.ECoverage, "callsite_id", verify.StageCoverage, msg, true)}
+}
+
+func first(s []string, n int) []string {
+	if len(s) > n {
+		return append(s[:n:n], fmt.Sprintf("… %d more", len(s)-n))
+	}
+	return s
+}

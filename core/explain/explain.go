@@ -1,0 +1,242 @@
+// Package explain says in plain words what a proof pack records: what
+// happened (receipts, models, tokens, errors, time range), whether the
+// evidence is intact, how the claims came out, and what the pack proves and
+// does not prove. It verifies first; it never trusts an unverified pack's
+// contents without saying so.
+package explain
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/assay-dev/assay/core/canon"
+	"github.com/assay-dev/assay/core/check"
+	"github.com/assay-dev/assay/core/claims"
+	"github.com/assay-dev/assay/core/pack"
+	"github.com/assay-dev/assay/core/verify"
+)
+
+// Model aggregates the model_call receipts of one model.
+type Model struct {
+	Model        string `json:"model"`
+	Provider     string `json:"provider,omitempty"`
+	Calls        int    `json:"calls"`
+	InputTokens  int64  `json:"input_tokens"`
+	OutputTokens int64  `json:"output_tokens"`
+	Errors       int    `json:"errors"`
+}
+
+// Explanation is the structured explanation of a pack.
+type Explanation struct {
+	Path           string               `json:"path"`
+	PackID         string               `json:"pack_id"`
+	RunID          string               `json:"run_id"`
+	Verdict        string               `json:"verdict"`
+	ExitCode       int                  `json:"exit_code"`
+	Integrity      string               `json:"integrity_verdict"`
+	ClaimCheck     string               `json:"claim_check"`
+	Signer         string               `json:"signer_id"`
+	Fingerprint    string               `json:"signer_fingerprint"`
+	Mode           string               `json:"mode"`
+	TimestampStart string               `json:"timestamp_start"`
+	TimestampEnd   string               `json:"timestamp_end"`
+	Receipts       int                  `json:"receipts"`
+	Types          map[string]int       `json:"receipt_types"`
+	Models         []Model              `json:"models"`
+	ModelErrors    int                  `json:"model_call_errors"`
+	Claims         *claims.Verification `json:"claims,omitempty"`
+	Errors         []verify.Error       `json:"errors"`
+	Proves         []string             `json:"proves"`
+	DoesNotProve   []string             `json:"does_not_prove"`
+	CIBinding      any                  `json:"ci_binding"`
+}
+
+// Pack explains the pack or bundle at path.
+func Pack(path string) (*Explanation, error) {
+	r, err := check.Pack(path, check.Options{Options: verify.Options{IntegrityOnly: true}})
+	if err != nil {
+		return nil, err
+	}
+	e := &Explanation{
+		Path: path, PackID: r.Pack.PackID, RunID: r.Pack.RunID, Verdict: r.Verdict, ExitCode: r.ExitCode,
+		Integrity: r.Integrity, ClaimCheck: r.Pack.ClaimCheck, Signer: r.Pack.SignerID, Fingerprint: r.Pack.Fingerprint,
+		Mode: r.Pack.Mode, TimestampStart: r.Pack.TimestampStart, TimestampEnd: r.Pack.TimestampEnd,
+		Receipts: r.ReceiptCount, Types: r.TypeCounts, Errors: r.Errors, Proves: r.Proves, DoesNotProve: r.DoesNotProve,
+		CIBinding: r.Pack.CIBinding, Models: []Model{},
+	}
+	if r.Pack.ClaimCheck == "FAIL" {
+		// explain reports claims; the verdict of the evidence itself is
+		// HONEST_FAIL, as verify-pack would say.
+		e.Verdict, e.ExitCode = verify.VerdictHonestFail, 1
+	}
+	dir := path
+	if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
+		return e, nil // a bundle: the receipts were in the temp extraction
+	}
+	e.Models, e.ModelErrors = models(filepath.Join(dir, pack.FileReceipts))
+	e.Claims = readClaims(filepath.Join(dir, pack.FileReport))
+	return e, nil
+}
+
+func models(path string) ([]Model, int) {
+	f, err := os.Open(path)
+	if err != nil {
+		return []Model{}, 0
+	}
+	defer f.Close()
+	by := map[string]*Model{}
+	errs := 0
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if !bytes.Contains(line, []byte(`"model_call"`)) {
+			continue
+		}
+		v, err := canon.Decode(line)
+		if err != nil {
+			continue
+		}
+		o, ok := v.(*canon.Object)
+		if !ok || o.String("type") != "model_call" {
+			continue
+		}
+		name := o.String("model_id")
+		if name == "" {
+			name = o.String("model")
+		}
+		if name == "" {
+			name = "unknown"
+		}
+		m := by[name]
+		if m == nil {
+			m = &Model{Model: name, Provider: o.String("provider")}
+			by[name] = m
+		}
+		m.Calls++
+		m.InputTokens += num(o, "input_tokens")
+		m.OutputTokens += num(o, "output_tokens")
+		if ev, ok := o.Get("error"); ok && ev != nil && ev != "" && ev != false {
+			m.Errors++
+			errs++
+		}
+	}
+	out := make([]Model, 0, len(by))
+	for _, m := range by {
+		out = append(out, *m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Calls > out[j].Calls || out[i].Calls == out[j].Calls && out[i].Model < out[j].Model })
+	return out, errs
+}
+
+func num(o *canon.Object, k string) int64 {
+	v, _ := o.Get(k)
+	n, ok := v.(canon.Number)
+	if !ok {
+		return 0
+	}
+	f, err := strconv.ParseFloat(string(n), 64)
+	if err != nil {
+		return 0
+	}
+	return int64(f)
+}
+
+func readClaims(path string) *claims.Verification {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var rep struct {
+		CV *claims.Verification `json:"claim_verification"`
+	}
+	if json.Unmarshal(raw, &rep) != nil {
+		return nil
+	}
+	return rep.CV
+}
+
+// Text renders the explanation for a terminal (md=false) or as Markdown.
+func (e *Explanation) Text(md bool) string {
+	var b strings.Builder
+	h := func(s string) {
+		if md {
+			fmt.Fprintf(&b, "\n## %s\n\n", s)
+		} else {
+			fmt.Fprintf(&b, "\n%s\n", strings.ToUpper(s))
+		}
+	}
+	bullet := func(format string, a ...any) {
+		if md {
+			b.WriteString("- ")
+		} else {
+			b.WriteString("  ")
+		}
+		fmt.Fprintf(&b, format+"\n", a...)
+	}
+	if md {
+		fmt.Fprintf(&b, "# Proof pack %s\n", e.PackID)
+	} else {
+		fmt.Fprintf(&b, "Proof pack %s (%s)\n", e.PackID, e.Path)
+	}
+	h("What happened")
+	bullet("Run %s recorded %d receipts between %s and %s (mode %s).", e.RunID, e.Receipts, e.TimestampStart, e.TimestampEnd, e.Mode)
+	types := make([]string, 0, len(e.Types))
+	for t, n := range e.Types {
+		types = append(types, fmt.Sprintf("%s ×%d", t, n))
+	}
+	sort.Strings(types)
+	if len(types) > 0 {
+		bullet("Receipt types: %s.", strings.Join(types, ", "))
+	}
+	for _, m := range e.Models {
+		bullet("%s: %d calls, %d input + %d output tokens, %d errors.", m.Model, m.Calls, m.InputTokens, m.OutputTokens, m.Errors)
+	}
+	h("Integrity")
+	switch e.Integrity {
+	case "PASS":
+		bullet("Intact: every file hash, the receipts, the attestation and the Ed25519 signature check out.")
+		bullet("Signed by %s (fingerprint %s).", e.Signer, e.Fingerprint)
+	default:
+		bullet("TAMPERED: the pack changed after it was signed.")
+		for i, er := range e.Errors {
+			if i == 5 {
+				bullet("… %d more errors", len(e.Errors)-5)
+				break
+			}
+			bullet("%s %s: %s", er.Code, er.Field, er.Message)
+		}
+	}
+	h("Claims")
+	switch {
+	case e.Claims == nil && e.ClaimCheck == "N/A":
+		bullet("No claims were declared when the pack was built.")
+	case e.Claims == nil:
+		bullet("Signed claim check: %s.", e.ClaimCheck)
+	default:
+		bullet("Signed claim check: %s (%d of %d claims passed).", e.ClaimCheck, e.Claims.NPassed, e.Claims.NClaims)
+		for _, r := range e.Claims.Results {
+			mark := "pass"
+			if !r.Passed {
+				mark = "FAIL"
+			}
+			bullet("[%s] %s (%s): expected %s, got %s", mark, r.ClaimID, r.Severity, r.Expected, r.Actual)
+		}
+	}
+	h("What this pack proves")
+	for _, p := range e.Proves {
+		bullet("%s", strings.ReplaceAll(p, "_", " "))
+	}
+	h("What it does not prove")
+	for _, p := range e.DoesNotProve {
+		bullet("%s", strings.ReplaceAll(p, "_", " "))
+	}
+	return b.String()
+}
