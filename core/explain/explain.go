@@ -132,7 +132,9 @@ func models(path string) ([]Model, int) {
 	for _, m := range by {
 		out = append(out, *m)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Calls > out[j].Calls || out[i].Calls == out[j].Calls && out[i].Model < out[j].Model })
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Calls > out[j].Calls || out[i].Calls == out[j].Calls && out[i].Model < out[j].Model
+	})
 	return out, errs
 }
 
