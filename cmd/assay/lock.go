@@ -1,0 +1,202 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/keys"
+	"github.com/assay-dev/assay/core/lock"
+)
+
+func init() { commands = append(commands, newLockCmd) }
+
+func newLockCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:     "lock",
+		Short:   "Freeze the cards, pack format and signers a pipeline accepts (assay.lock)",
+		GroupID: "standards",
+		Long: `assay.lock pins a card set (by claim_set_hash), the pack format and, optionally,
+an allowlist of signer fingerprints. 'assay verify-pack PACK --lock assay.lock'
+then exits 2 when a pack was built with other cards, another format or an
+unpinned signer. Lock files are shaped like the reference's and pass its
+'lock check' (when they name only its cards).`,
+	}
+	c.AddCommand(newLockWriteCmd(), newLockInitCmd(), newLockCheckCmd())
+	return c
+}
+
+// lockResult is what lock write/init print with --json.
+type lockResult struct {
+	Path string     `json:"path"`
+	Lock *lock.Lock `json:"lock"`
+}
+
+func reportLock(cmd *cobra.Command, path string, l *lock.Lock, asJSON bool) error {
+	if asJSON {
+		return writeJSON(cmd.OutOrStdout(), lockResult{Path: path, Lock: l})
+	}
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "Wrote %s\n  cards:          %s\n  claim_set_hash: %s\n  signer policy:  %s", path, strings.Join(l.CardIDs(), ", "), l.ClaimSetHash, l.SignerPolicy.Mode)
+	if n := len(l.SignerPolicy.AllowedFingerprints); n > 0 {
+		fmt.Fprintf(out, " (%d fingerprint(s))", n)
+	}
+	fmt.Fprintln(out)
+	if nr := l.NonReference(); len(nr) > 0 {
+		log.Warn().Msgf("the reference implementation's 'lock check' does not know card(s) %s; only this tool can check this lock", strings.Join(nr, ", "))
+	}
+	return nil
+}
+
+// resolveSigners turns --signer values into fingerprints: a 64-hex value is
+// taken as is, anything else must be a signer id in the local keystore.
+func resolveSigners(vals []string) ([]string, error) {
+	var out []string
+	for _, v := range vals {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
+		}
+		if lock.IsFingerprint(strings.ToLower(v)) {
+			out = append(out, strings.ToLower(v))
+			continue
+		}
+		ks, _, err := openKeystore()
+		if err != nil {
+			return nil, err
+		}
+		if keys.ValidID(v) != nil || !ks.Exists(v) {
+			return nil, exit.Bad("give 64-hex fingerprints or ids of keys in 'assay key list'", "--signer %q is neither a 64-hex fingerprint nor a local signer id", v)
+		}
+		pub, err := ks.LoadPublic(v)
+		if err != nil {
+			return nil, exit.Bad("regenerate or re-import the key", "cannot read public key of %q: %v", v, err)
+		}
+		out = append(out, keys.Fingerprint(pub))
+	}
+	return out, nil
+}
+
+func newLockWriteCmd() *cobra.Command {
+	var cards, signers []string
+	var out string
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "write --cards a,b [--signer FP|ID,...] [-o assay.lock]",
+		Short: "Write a lock for built-in cards (in order) and optional pinned signers",
+		Args:  cobra.NoArgs,
+		Example: `  assay lock write --cards receipt_completeness,no_breakglass
+  assay lock write --cards receipt_completeness --signer $(assay key info --json | jq -r .fingerprint)`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var ids []string
+			for _, c := range cards {
+				if c = strings.TrimSpace(c); c != "" {
+					ids = append(ids, c)
+				}
+			}
+			fps, err := resolveSigners(signers)
+			if err != nil {
+				return err
+			}
+			l, err := lock.New(ids, fps)
+			if err != nil {
+				return err
+			}
+			if err := l.Write(out); err != nil {
+				return err
+			}
+			return reportLock(cmd, out, l, asJSON)
+		},
+	}
+	c.Flags().StringSliceVar(&cards, "cards", nil, "built-in card ids, comma-separated, in order (required)")
+	c.Flags().StringSliceVar(&signers, "signer", nil, "pin signers: 64-hex fingerprints or local signer ids (switches to allowlist mode)")
+	c.Flags().StringVarP(&out, "output", "o", lock.DefaultPath, "lock file to write")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	_ = c.MarkFlagRequired("cards")
+	return c
+}
+
+func newLockInitCmd() *cobra.Command {
+	var from, out string
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "init [--from-pack PACK] [-o assay.lock]",
+		Short: "Start a lock: receipt_completeness, or the built-in cards a pack was built with",
+		Long: `Without --from-pack, writes a lock for the receipt_completeness card.
+With --from-pack, recovers the built-in cards the pack was built with (from the
+claim ids in its verify_report.json, checked against its signed
+claim_set_hash) and locks those, so 'lock check' and 'verify-pack --lock' pass
+on that pack. A pack built without cards or with custom card files cannot be
+locked this way (exit 3). The signer policy is "any"; pin signers with
+'lock write --signer' or 'key rotate --lock'.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var l *lock.Lock
+			var err error
+			if from != "" {
+				l, err = lock.FromPack(from)
+			} else {
+				l, err = lock.New([]string{"receipt_completeness"}, nil)
+			}
+			if err != nil {
+				return err
+			}
+			if err := l.Write(out); err != nil {
+				return err
+			}
+			return reportLock(cmd, out, l, asJSON)
+		},
+	}
+	c.Flags().StringVar(&from, "from-pack", "", "lock the built-in cards this proof pack was built with")
+	c.Flags().StringVarP(&out, "output", "o", lock.DefaultPath, "lock file to write")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func newLockCheckCmd() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "check [assay.lock]",
+		Short: "Check a lock file itself: fields, cards, hashes, signer policy (exit 0 valid, 1 issues, 3 unreadable)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := lock.DefaultPath
+			if len(args) == 1 {
+				path = args[0]
+			}
+			l, err := lock.Load(path)
+			if err != nil {
+				return err
+			}
+			issues := lock.Check(l)
+			code := exit.OK
+			if len(issues) > 0 {
+				code = exit.HonestFail
+			}
+			if asJSON {
+				if err := writeJSON(cmd.OutOrStdout(), map[string]any{"path": path, "valid": len(issues) == 0, "issues": append([]string{}, issues...), "cards": l.CardIDs(), "claim_set_hash": l.ClaimSetHash, "signer_policy": l.SignerPolicy, "exit_code": code}); err != nil {
+					return err
+				}
+			} else {
+				out := cmd.OutOrStdout()
+				st := newStyle(out)
+				if len(issues) == 0 {
+					fmt.Fprintf(out, "%s %s: cards %s, claim_set_hash %s…, signer policy %s\n", st.Green("VALID"), path, strings.Join(l.CardIDs(), ", "), l.ClaimSetHash[:16], l.SignerPolicy.Mode)
+				} else {
+					fmt.Fprintf(out, "%s %s: %d issue(s)\n", st.Red("INVALID"), path, len(issues))
+					for _, i := range issues {
+						fmt.Fprintf(out, "  - %s\n", i)
+					}
+				}
+			}
+			if code != exit.OK {
+				return exit.Silent{Code: code}
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
