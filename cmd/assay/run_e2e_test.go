@@ -186,6 +186,9 @@ while :; do sleep 0.05; done`
 		out := filepath.Join(work, "pack")
 		cmd := exec.Command(bin, "run", "--json", "-o", out, "--", "sh", "-c", script)
 		cmd.Env, cmd.Dir = env, work
+		// Its own process group, as under a supervisor: the SIGINT comes
+		// from us, not from a terminal, so assay must forward it.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		if err := cmd.Start(); err != nil {

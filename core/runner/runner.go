@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Forwarded are the signals passed on to the child while it runs.
@@ -154,15 +156,33 @@ func (p *Process) forward() {
 	for {
 		select {
 		case sig := <-p.sigs:
-			// The child shares our process group, so a terminal Ctrl-C
-			// reaches it directly too; forwarding covers kill(1), CI
-			// runners and supervisors that signal only us.
+			// Forwarding covers kill(1), CI runners and supervisors that
+			// signal only us. A Ctrl-C or Ctrl-\ typed at the terminal
+			// already reached the child (it shares our foreground process
+			// group); sending it again would interrupt the child's own
+			// cleanup, so those are not repeated.
+			if (sig == syscall.SIGINT || sig == syscall.SIGQUIT) && inForeground() {
+				continue
+			}
 			_ = p.cmd.Process.Signal(sig)
 			p.fwd = append(p.fwd, sig)
 		case <-p.done:
 			return
 		}
 	}
+}
+
+// inForeground reports whether our process group is the foreground group
+// of a controlling terminal, i.e. whether terminal-generated signals reach
+// the child without our help.
+var inForeground = func() bool {
+	tty, err := os.Open("/dev/tty")
+	if err != nil {
+		return false // no controlling terminal (CI, daemons)
+	}
+	defer tty.Close()
+	fg, err := unix.IoctlGetInt(int(tty.Fd()), unix.TIOCGPGRP)
+	return err == nil && fg == unix.Getpgrp()
 }
 
 // Wait waits for the child to end, stops forwarding and reports how it

@@ -54,7 +54,16 @@ func TestInheritsStdioAndEnv(t *testing.T) {
 	}
 }
 
+// notForeground pretends we are not a terminal's foreground group (as
+// under CI or a supervisor), whatever terminal the tests run in.
+func notForeground(t *testing.T) {
+	old := inForeground
+	inForeground = func() bool { return false }
+	t.Cleanup(func() { inForeground = old })
+}
+
 func TestForwardsSignals(t *testing.T) {
+	notForeground(t)
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) {
 			pr, pw := io.Pipe()
@@ -126,5 +135,35 @@ func TestDuration(t *testing.T) {
 	}
 	if res.Duration < 100*time.Millisecond {
 		t.Fatalf("duration %v", res.Duration)
+	}
+}
+
+// In a terminal's foreground group a typed Ctrl-C reaches the child by
+// itself, so SIGINT is not sent a second time; SIGTERM still is.
+func TestTerminalSignalsNotRepeated(t *testing.T) {
+	old := inForeground
+	inForeground = func() bool { return true }
+	t.Cleanup(func() { inForeground = old })
+	pr, pw := io.Pipe()
+	p, err := Start(Spec{
+		Args:   []string{"sh", "-c", `trap 'echo int' INT; trap 'exit 43' TERM; echo ready; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; exit 5`},
+		Stdout: pw,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(pr)
+	if line, _ := r.ReadString('\n'); line != "ready\n" {
+		t.Fatalf("child said %q", line)
+	}
+	rest := make(chan string)
+	go func() { b, _ := io.ReadAll(r); rest <- string(b) }()
+	syscall.Kill(os.Getpid(), syscall.SIGINT)
+	time.Sleep(150 * time.Millisecond) // the child would have trapped it by now
+	syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	res := p.Wait()
+	pw.Close()
+	if out := <-rest; res.ExitCode != 43 || out != "" || len(res.Forwarded) != 1 || res.Forwarded[0] != syscall.SIGTERM {
+		t.Fatalf("exit %d, output %q, forwarded %v", res.ExitCode, out, res.Forwarded)
 	}
 }
