@@ -5,6 +5,8 @@ package tools
 func Registry() []Tool {
 	return []Tool{
 		emitTool(),
+		verifyTool(),
+		explainTool(),
 		bundleTool(),
 	}
 }

@@ -1,0 +1,77 @@
+package tools
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/assay-dev/assay/core/pack"
+)
+
+// sessionPack records a few receipts and bundles them.
+func sessionPack(t *testing.T, e *env, out string) BundleResult {
+	t.Helper()
+	e.ok("emit-receipt", map[string]any{"type": "decision_v1", "data": map[string]any{"step": 1}}, nil)
+	var res BundleResult
+	e.ok("bundle", map[string]any{"out": out}, &res)
+	return res
+}
+
+func TestVerifyPack(t *testing.T) {
+	e := newEnv(t, nil)
+	b := sessionPack(t, e, "p1")
+	var v VerifyResult
+	e.ok("verify-pack", map[string]any{"path": "p1"}, &v)
+	if v.Verdict != "PASS" || v.ExitCode != 0 || v.ReceiptCount != b.NReceipts || v.PackID != b.PackID || v.ErrorsTotal != 0 {
+		t.Fatalf("verify %+v", v)
+	}
+	if len(v.Proves) == 0 || len(v.DoesNotProve) == 0 {
+		t.Fatalf("proves/does-not-prove empty: %+v", v)
+	}
+	found := false
+	for _, tc := range v.ReceiptTypes {
+		found = found || (tc.Type == "mcp_tool_call" && tc.Count == 1)
+	}
+	if !found {
+		t.Fatalf("receipt types %+v", v.ReceiptTypes)
+	}
+
+	// Tampering is a verdict, not a tool failure.
+	rp := filepath.Join(b.Path, pack.FileReceipts)
+	data, _ := os.ReadFile(rp)
+	data = []byte(strings.Replace(string(data), `"step":1`, `"step":2`, 1))
+	if err := os.WriteFile(rp, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var tv VerifyResult
+	e.ok("verify-pack", map[string]any{"path": b.Path, "limit": 1}, &tv)
+	if tv.Verdict != "TAMPERED" || tv.ExitCode != 2 || tv.ErrorsTotal == 0 || len(tv.Errors) != 1 {
+		t.Fatalf("tampered verify %+v", tv)
+	}
+}
+
+func TestVerifyPackErrors(t *testing.T) {
+	e := newEnv(t, nil)
+	e.fails("verify-pack", map[string]any{"path": "nope"}, "nope")
+	e.fails("verify-pack", map[string]any{"path": t.TempDir()}, "outside the allowed roots")
+	e.fails("verify-pack", map[string]any{}, "path (required)")
+	e.fails("verify-pack", map[string]any{"path": "x", "limit": 0}, "invalid arguments")
+	e.fails("verify-pack", map[string]any{"path": "x", "min_coverage": 2}, "invalid arguments")
+	e.fails("verify-pack", map[string]any{"path": ".", "lock": "/etc/passwd"}, "outside the allowed roots")
+}
+
+func TestExplainPack(t *testing.T) {
+	e := newEnv(t, nil)
+	b := sessionPack(t, e, "p1")
+	var x ExplainResult
+	r := e.ok("explain-pack", map[string]any{"path": "p1"}, &x)
+	if x.Verdict != "PASS" || x.PackID != b.PackID || x.Receipts != b.NReceipts || x.Explanation == "" {
+		t.Fatalf("explain %+v", x)
+	}
+	if text(r) != x.Explanation {
+		t.Fatalf("text content is not the explanation")
+	}
+	e.fails("explain-pack", map[string]any{"path": "missing"}, "missing")
+	e.fails("explain-pack", map[string]any{"path": "/"}, "outside the allowed roots")
+}
