@@ -136,7 +136,10 @@ func TestChecksPassAndFail(t *testing.T) {
 				return p.opts("DOCTOR_FS_001")
 			}, Fail},
 		{"DOCTOR_KEY_001",
-			func(p *project) Options { keys.Open(p.home).Generate(keys.DefaultSigner); return p.opts("DOCTOR_KEY_001") },
+			func(p *project) Options {
+				keys.Open(p.home).Generate(keys.DefaultSigner)
+				return p.opts("DOCTOR_KEY_001")
+			},
 			func(p *project) Options {
 				ks := keys.Open(p.home)
 				ks.Generate(keys.DefaultSigner)
@@ -158,8 +161,14 @@ func TestChecksPassAndFail(t *testing.T) {
 				return p.opts("DOCTOR_PACK_002")
 			}, Fail},
 		{"DOCTOR_LOCK_001",
-			func(p *project) Options { writeLock(filepath.Join(p.dir, "assay.lock"), "receipt_completeness"); return p.opts("DOCTOR_LOCK_001") },
-			func(p *project) Options { p.write("assay.lock", `{"lock_version": "1.0"}`); return p.opts("DOCTOR_LOCK_001") }, Fail},
+			func(p *project) Options {
+				writeLock(filepath.Join(p.dir, "assay.lock"), "receipt_completeness")
+				return p.opts("DOCTOR_LOCK_001")
+			},
+			func(p *project) Options {
+				p.write("assay.lock", `{"lock_version": "1.0"}`)
+				return p.opts("DOCTOR_LOCK_001")
+			}, Fail},
 		{"DOCTOR_LOCK_002",
 			func(p *project) Options {
 				writeLock(filepath.Join(p.dir, "assay.lock"), "receipt_completeness", "no_breakglass")
@@ -167,11 +176,16 @@ func TestChecksPassAndFail(t *testing.T) {
 			},
 			func(p *project) Options {
 				writeLock(filepath.Join(p.dir, "assay.lock"), "receipt_completeness")
-				p.editLock(func(m map[string]any) { m["run_cards"].([]any)[0].(map[string]any)["claim_set_hash"] = strings.Repeat("0", 64) })
+				p.editLock(func(m map[string]any) {
+					m["run_cards"].([]any)[0].(map[string]any)["claim_set_hash"] = strings.Repeat("0", 64)
+				})
 				return p.opts("DOCTOR_LOCK_002")
 			}, Fail},
 		{"DOCTOR_LOCK_003",
-			func(p *project) Options { writeLock(filepath.Join(p.dir, "assay.lock"), "receipt_completeness"); return p.opts("DOCTOR_LOCK_003") },
+			func(p *project) Options {
+				writeLock(filepath.Join(p.dir, "assay.lock"), "receipt_completeness")
+				return p.opts("DOCTOR_LOCK_003")
+			},
 			func(p *project) Options {
 				writeLock(filepath.Join(p.dir, "assay.lock"), "receipt_completeness")
 				p.editLock(func(m map[string]any) {
@@ -185,9 +199,15 @@ func TestChecksPassAndFail(t *testing.T) {
 				p.write(ciinit.DefaultWorkflowPath, string(w.YAML))
 				return p.opts("DOCTOR_CI_001")
 			},
-			func(p *project) Options { p.write(".github/workflows/build.yml", "on: push\njobs: {}\n"); return p.opts("DOCTOR_CI_001") }, Warn},
+			func(p *project) Options {
+				p.write(".github/workflows/build.yml", "on: push\njobs: {}\n")
+				return p.opts("DOCTOR_CI_001")
+			}, Warn},
 		{"DOCTOR_CI_002",
-			func(p *project) Options { writeLock(filepath.Join(p.dir, "assay.lock"), "receipt_completeness"); return p.opts("DOCTOR_CI_002") },
+			func(p *project) Options {
+				writeLock(filepath.Join(p.dir, "assay.lock"), "receipt_completeness")
+				return p.opts("DOCTOR_CI_002")
+			},
 			func(p *project) Options {
 				writeLock(filepath.Join(p.dir, "assay.lock"), "receipt_completeness")
 				p.editLock(func(m map[string]any) { delete(m["exit_contract"].(map[string]any), "2") })
