@@ -1,17 +1,38 @@
 package check
 
 import (
+	"strings"
+
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/lock"
 	"github.com/assay-dev/assay/core/verify"
 )
 
-type lockGate struct{ path string }
+// lockGate enforces a lockfile: an invalid lockfile is bad input (exit 3);
+// a pack that does not satisfy it (format, claim set, signer allowlist) is
+// exit 2 (DECISIONS 6, 15).
+type lockGate struct{ l *lock.Lock }
 
 func newLockGate(path string) (*lockGate, error) {
-	return nil, exit.Bad("", "--lock is not available yet")
+	l, err := lock.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if issues := lock.Check(l); len(issues) > 0 {
+		return nil, exit.Bad("rewrite it with 'assay lock write' and check it with 'assay lock check'", "invalid lockfile %s: %s", path, strings.Join(issues, "; "))
+	}
+	return &lockGate{l: l}, nil
 }
 
 func (g *lockGate) Name() string { return "lock" }
 
-func (g *lockGate) Run(r *verify.Result, man *canon.Object) []verify.Error { return nil }
+func (g *lockGate) Run(r *verify.Result, man *canon.Object) []verify.Error {
+	m := lock.Manifest{PackFormatVersion: r.Pack.FormatVersion, ClaimSetHash: man.String("claim_set_hash"), SignerPubkeySHA256: man.String("signer_pubkey_sha256")}
+	var errs []verify.Error
+	for _, mm := range lock.Compare(g.l, m) {
+		r.LockErrors = append(r.LockErrors, mm.String())
+		errs = append(errs, verify.NewError(verify.ELockMismatch, mm.Field, verify.StageLock, mm.String(), false))
+	}
+	return errs
+}
