@@ -17,6 +17,7 @@ import (
 	"github.com/assay-dev/assay/core/ciinit"
 	"github.com/assay-dev/assay/core/claims"
 	"github.com/assay-dev/assay/core/keys"
+	"github.com/assay-dev/assay/core/lock"
 	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/verify"
 	"github.com/assay-dev/assay/core/version"
@@ -49,6 +50,9 @@ func newEnv(o Options) (*env, error) {
 	}
 	if e.o.Version == "" {
 		e.o.Version = version.Version
+	}
+	if e.o.WriteLock == nil {
+		e.o.WriteLock = DefaultWriteLock
 	}
 	dir := o.Dir
 	if dir == "" {
@@ -302,6 +306,15 @@ func checkLockLoads(e *env) Check {
 			Fix: "mv " + shq(e.rel(e.lock)) + " " + shq(e.rel(e.lock)+".bad") + " && " + e.lockWriteCmd()}
 	}
 	return Check{Status: Pass, Severity: Info, Message: "lock " + e.rel(e.lock) + " is valid"}
+}
+
+// DefaultWriteLock writes a lock for the default card (lock write's file form).
+func DefaultWriteLock(path string) error {
+	l, err := lock.New([]string{ciinit.DefaultCard}, nil)
+	if err != nil {
+		return err
+	}
+	return l.Write(path)
 }
 
 func fixLock(e *env) (string, error) {

@@ -94,8 +94,8 @@ type Options struct {
 	Dial func(addr string) error
 	// Version is the running assay's version (default version.Version).
 	Version string
-	// WriteLock writes a default lock file at path for the LOCK_001 fix;
-	// nil leaves that fix to the user.
+	// WriteLock writes a default lock file at path for the LOCK_001 fix
+	// (default DefaultWriteLock).
 	WriteLock func(path string) error
 	// LookPath resolves a command name (default exec.LookPath).
 	LookPath func(string) (string, error)

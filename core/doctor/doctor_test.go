@@ -11,9 +11,9 @@ import (
 
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/ciinit"
-	"github.com/assay-dev/assay/core/claims"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/keys"
+	"github.com/assay-dev/assay/core/lock"
 	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/receipt"
 )
@@ -80,30 +80,13 @@ func (p *project) buildPack(name string) string {
 	return out
 }
 
-// writeLock writes a lock the way pack-format.md §7.1 describes, for cards.
+// writeLock writes a lock with core/lock, as `assay lock write` does.
 func writeLock(path string, cardIDs ...string) error {
-	var entries, hashes []any
-	var cards []*claims.Card
-	for _, id := range cardIDs {
-		c, _ := claims.Builtin(id)
-		h, err := claims.SetHash(c.Claims)
-		if err != nil {
-			return err
-		}
-		entries = append(entries, map[string]any{"id": id, "name": c.Name, "claim_set_hash": h})
-		hashes = append(hashes, h)
-		cards = append(cards, c)
+	l, err := lock.New(cardIDs, nil)
+	if err != nil {
+		return err
 	}
-	comp, _ := sha256JCS(hashes)
-	flat, _ := claims.SetHash(claims.Flatten(cards))
-	doc := map[string]any{
-		"lock_version": "1.0", "assay_version_min": "0.1.0", "pack_format_version": "0.1.0",
-		"run_cards": entries, "run_cards_composite_hash": comp, "claim_set_hash": flat,
-		"exit_contract": map[string]any{"0": "integrity_pass AND claims_pass", "1": "integrity_pass AND claims_fail", "2": "integrity_fail"},
-		"signer_policy": map[string]any{"mode": "any", "allowed_fingerprints": []any{}},
-	}
-	b, _ := json.MarshalIndent(doc, "", "  ")
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+	return l.Write(path)
 }
 
 func (p *project) editLock(f func(m map[string]any)) {
@@ -339,7 +322,6 @@ func TestFixThenSecondRunPasses(t *testing.T) {
 	o := p.opts()
 	o.Only = nil
 	o.Profile = ProfileRelease
-	o.WriteLock = func(path string) error { return writeLock(path, ciinit.DefaultCard) }
 	first, err := Run(o)
 	if err != nil {
 		t.Fatal(err)
