@@ -70,11 +70,11 @@ var langchainMethods = map[string]bool{"GenerateContent": true, "Call": true}
 func FixText(framework string) string {
 	switch framework {
 	case "openai", "anthropic":
-		return "build the client with option.WithHTTPClient(capture.NewHTTPClient(...)) from " + CapturePath + " (or run 'assay patch .')"
+		return "hc, _ := capture.NewClient(capture.Options{}) // " + CapturePath + "; then NewClient(option.WithHTTPClient(hc)), or run 'assay patch .'"
 	case "google":
-		return "set genai.ClientConfig{HTTPClient: capture.NewHTTPClient(...)} from " + CapturePath + " (or run 'assay patch .')"
+		return "hc, _ := capture.NewClient(capture.Options{}) // " + CapturePath + "; then genai.ClientConfig{HTTPClient: hc}, or run 'assay patch .'"
 	default:
-		return "pass an HTTP client from " + CapturePath + " to the model's constructor (WithHTTPClient)"
+		return "hc, _ := capture.NewClient(capture.Options{}) // " + CapturePath + "; then New(WithHTTPClient(hc)), or run 'assay patch .'"
 	}
 }
 
@@ -91,6 +91,7 @@ type pkg struct {
 	bindings map[string][]ctorInfo
 	captured map[string]bool // names bound to a capture-built value
 	funcs    map[string][]ctorInfo
+	prev     map[string][]ctorInfo // funcs from the previous pass
 }
 
 var majorVersion = regexp.MustCompile(`^v\d+$`)
@@ -148,11 +149,16 @@ func Analyze(files []Source) ([]Site, []Skipped) {
 	if len(p.imported) == 0 {
 		return nil, skipped
 	}
-	// Two passes so values built through helper functions (or captured
-	// HTTP clients assigned in another file) are known before use.
-	for pass := 0; pass < 2; pass++ {
+	// Repeat until nothing changes, so helpers and captured HTTP clients
+	// defined after (or in another file than) their use are known.
+	for pass := 0; pass < 4; pass++ {
+		p.prev, p.funcs, p.bindings = p.funcs, map[string][]ctorInfo{}, map[string][]ctorInfo{}
+		nCaptured := len(p.captured)
 		for i, f := range p.files {
 			p.collect(f, imps[i])
+		}
+		if pass > 0 && nCaptured == len(p.captured) && sameFuncs(p.prev, p.funcs) {
+			break
 		}
 	}
 	var sites []Site
@@ -178,7 +184,7 @@ func (p *pkg) ctorOf(call *ast.CallExpr, im map[string]string) (ctorInfo, bool) 
 		}
 	}
 	if id, ok := call.Fun.(*ast.Ident); ok {
-		if cs, ok := p.funcs[id.Name]; ok && len(cs) > 0 {
+		if cs, ok := p.prev[id.Name]; ok && len(cs) > 0 {
 			return merge(cs), true
 		}
 	}
@@ -325,6 +331,9 @@ func (p *pkg) collect(f *ast.File, im map[string]string) {
 							p.captured[name] = true
 						}
 					} else if id, ok := res.(*ast.Ident); ok {
+						if p.captured[id.Name] {
+							p.captured[name] = true
+						}
 						if cs, ok := p.bindings[id.Name]; ok {
 							for _, c := range cs {
 								p.addFunc(name, c)
@@ -337,6 +346,24 @@ func (p *pkg) collect(f *ast.File, im map[string]string) {
 		}
 		return true
 	})
+}
+
+func sameFuncs(a, b map[string][]ctorInfo) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		w := b[k]
+		if len(v) != len(w) {
+			return false
+		}
+		for i := range v {
+			if v[i] != w[i] {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (p *pkg) addBinding(name string, c ctorInfo) {

@@ -1,0 +1,5 @@
+package scan
+
+import "github.com/assay-dev/assay/core/exit"
+
+func exitpkgCode(err error) int { return exit.Code(err) }

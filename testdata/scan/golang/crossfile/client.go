@@ -1,0 +1,22 @@
+package agent
+
+import (
+	"net/http"
+
+	"github.com/assay-dev/assay/core/capture"
+	"github.com/anthropics/anthropic-sdk-go"
+	"github.com/anthropics/anthropic-sdk-go/option"
+)
+
+type Agent struct {
+	llm anthropic.Client
+}
+
+func httpClient() *http.Client {
+	hc, _ := capture.NewClient(capture.Options{})
+	return hc
+}
+
+func New() *Agent {
+	return &Agent{llm: anthropic.NewClient(option.WithHTTPClient(httpClient()))}
+}

@@ -1,0 +1,1 @@
+client.chat.completions.create()

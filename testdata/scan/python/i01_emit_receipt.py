@@ -1,0 +1,2 @@
+from assay import emit_receipt
+client.chat.completions.create()

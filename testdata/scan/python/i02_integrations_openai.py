@@ -1,0 +1,2 @@
+from assay.integrations.openai import patch
+client.chat.completions.create()

@@ -1,0 +1,2 @@
+client.messages.create()
+_assay_emit("x")

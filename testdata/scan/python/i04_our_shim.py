@@ -1,0 +1,2 @@
+import assay_capture  # assay:patched
+client.chat.completions.create()

@@ -1,0 +1,2 @@
+db.users.create(name=1)
+session.query.create()

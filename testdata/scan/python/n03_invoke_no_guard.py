@@ -1,0 +1,1 @@
+something.invoke({"a": 1})

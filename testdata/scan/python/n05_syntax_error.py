@@ -1,0 +1,2 @@
+def foo(:
+    client.chat.completions.create()

@@ -1,0 +1,1 @@
+d = {call_llm(): ask_llm(), run_model(): query_model()}

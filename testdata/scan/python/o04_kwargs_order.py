@@ -1,0 +1,1 @@
+f(x=call_llm(), *run_model())

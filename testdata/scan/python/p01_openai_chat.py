@@ -1,0 +1,3 @@
+import openai
+client = openai.OpenAI()
+client.chat.completions.create(model="gpt-4o", messages=[])

@@ -1,0 +1,2 @@
+client = get_client()
+client.completions.create(model="x", prompt="p")

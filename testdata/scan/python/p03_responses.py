@@ -1,0 +1,1 @@
+client.responses.create(model="gpt-4o", input="hi")

@@ -1,0 +1,1 @@
+azure_client.chat_completions.create(model="x")

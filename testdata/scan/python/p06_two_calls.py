@@ -1,0 +1,2 @@
+c.chat.completions.create()
+c.chat.completions.create()

@@ -1,0 +1,2 @@
+from langchain_core.runnables import RunnableSequence
+chain.invoke({"q": 1})

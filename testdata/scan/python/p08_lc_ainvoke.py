@@ -1,0 +1,2 @@
+from langchain_core.runnables import RunnableSequence
+await chain.ainvoke({"q": 1})

@@ -1,0 +1,1 @@
+llm = ChatAnthropic(model="c")

@@ -1,0 +1,2 @@
+from langchain.llms import OpenAI
+llm.predict("hi")

@@ -1,0 +1,1 @@
+self.call_llm("hello")

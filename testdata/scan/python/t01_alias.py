@@ -1,0 +1,2 @@
+import openai as oa
+oa.chat.completions.create()

@@ -1,0 +1,2 @@
+from openai import OpenAI as O
+O().chat.completions.create()

@@ -1,0 +1,2 @@
+create = client.chat.completions.create
+create()

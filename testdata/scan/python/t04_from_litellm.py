@@ -1,0 +1,2 @@
+from litellm import completion
+completion(model="x")

@@ -1,0 +1,2 @@
+import litellm as ll
+ll.completion(model="x")

@@ -1,0 +1,2 @@
+from langchain_openai import ChatOpenAI as LLM
+LLM(model="x")

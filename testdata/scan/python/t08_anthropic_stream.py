@@ -1,0 +1,2 @@
+with client.messages.stream(model="x") as s:
+    pass

@@ -1,0 +1,1 @@
+client.beta.chat.completions.parse(model="x")

@@ -1,0 +1,2 @@
+openai.ChatCompletion.create(model="x")
+openai.Completion.create(model="x")

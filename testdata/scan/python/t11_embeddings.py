@@ -1,0 +1,1 @@
+client.embeddings.create(input="x")

@@ -1,0 +1,2 @@
+client.models.generate_content(model="g")
+client.models.generate_content_stream(model="g")

@@ -1,0 +1,1 @@
+client.messages.create(to="+1", body="hi")

@@ -1,0 +1,1 @@
+client.beta.threads.messages.create(thread_id="t")

@@ -1,0 +1,1 @@
+db.messages.create(x=1)

@@ -1,0 +1,2 @@
+import litellm
+litellm.completion_cost(r)

@@ -1,0 +1,2 @@
+get_ChatOpenAI(x)
+AzureChatOpenAI(x)

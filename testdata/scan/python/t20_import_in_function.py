@@ -1,0 +1,3 @@
+def f():
+    import langchain
+chain.invoke(1)

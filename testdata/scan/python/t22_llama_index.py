@@ -1,0 +1,2 @@
+from llama_index.core import VectorStoreIndex
+agent.invoke(1)

@@ -1,0 +1,2 @@
+from .langchain import helper
+chain.invoke(1)

@@ -1,0 +1,2 @@
+import google.generativeai as genai
+chain.invoke(1)

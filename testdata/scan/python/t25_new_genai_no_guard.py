@@ -1,0 +1,2 @@
+from google import genai
+chain.invoke(1)

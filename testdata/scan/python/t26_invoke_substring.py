@@ -1,0 +1,3 @@
+import langchain
+agent.invoke_tool(1)
+bedrock.invoke_model(2)

@@ -1,0 +1,2 @@
+import langchain
+invoke(1)

@@ -1,0 +1,1 @@
+clients['oa'].chat.completions.create()

@@ -1,0 +1,1 @@
+get_client().chat.completions.create()

@@ -1,0 +1,1 @@
+x = f"{client.chat.completions.create(model=1)}"

@@ -1,0 +1,1 @@
+f = lambda p: client.chat.completions.create(messages=p)

@@ -1,0 +1,3 @@
+@call_llm('x')
+def f():
+    pass

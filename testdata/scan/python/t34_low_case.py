@@ -1,0 +1,2 @@
+Call_LLM(1)
+self.Query_Model(2)

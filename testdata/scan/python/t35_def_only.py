@@ -1,0 +1,2 @@
+def call_llm(x):
+    return x

@@ -1,0 +1,1 @@
+client.chat.completions.create(messages=[call_llm('x')])

@@ -1,0 +1,3 @@
+from assay.integrations.openai import patch as p
+p()
+client.chat.completions.create()

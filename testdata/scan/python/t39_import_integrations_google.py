@@ -1,0 +1,2 @@
+import assay.integrations.google
+model.generate_content("x")

@@ -1,0 +1,2 @@
+from assay.integrations import litellm
+litellm.completion(model="x")

@@ -1,0 +1,2 @@
+import my_emit_receipt_helpers
+client.chat.completions.create()

@@ -1,0 +1,3 @@
+from unittest import mock
+with mock.patch("x"):
+    client.chat.completions.create()

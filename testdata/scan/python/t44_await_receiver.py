@@ -1,0 +1,2 @@
+async def f():
+    return (await get_client()).chat.completions.create()

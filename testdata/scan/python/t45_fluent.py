@@ -1,0 +1,3 @@
+out = (client
+       .chat.completions
+       .create(model="x"))

@@ -1,0 +1,2 @@
+print 'hi'
+client.chat.completions.create()

@@ -1,0 +1,1 @@
+ChatAnthropicVertex(model="x")

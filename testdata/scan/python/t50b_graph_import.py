@@ -1,0 +1,3 @@
+from langgraph.graph import StateGraph
+async def f():
+    await graph.ainvoke(state)

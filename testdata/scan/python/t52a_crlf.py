@@ -1,0 +1,3 @@
+# a
+# b
+client.chat.completions.create()

@@ -1,0 +1,1 @@
+# a# bclient.chat.completions.create()

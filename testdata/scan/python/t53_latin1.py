@@ -1,0 +1,2 @@
+# café
+client.chat.completions.create()
