@@ -38,6 +38,9 @@ type Options struct {
 	TraceID        string
 	LogLevel       string
 	LogFormat      string
+	// OnListen, when set, is called with the endpoint URL once the HTTP
+	// listener is bound (tests and scripts use it with port 0).
+	OnListen func(url string)
 }
 
 // Command returns the serve command; use is its cobra Use line. It speaks
@@ -154,7 +157,11 @@ func serveHTTP(ctx context.Context, srv *tools.Server, o Options, zl zerolog.Log
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          stdlog.New(zl, "", 0),
 	}
-	zl.Info().Str("url", fmt.Sprintf("http://%s%s", ln.Addr(), tools.EndpointPath)).Bool("auth", o.Token != "").Msg("serving streamable HTTP")
+	url := fmt.Sprintf("http://%s%s", ln.Addr(), tools.EndpointPath)
+	zl.Info().Str("url", url).Bool("auth", o.Token != "").Msg("serving streamable HTTP")
+	if o.OnListen != nil {
+		o.OnListen(url)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -1,0 +1,182 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/assay-dev/assay/core/exit"
+)
+
+const initBody = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
+
+// startHTTP runs the server on addr in the background and returns its URL.
+func startHTTP(t *testing.T, o Options) string {
+	t.Helper()
+	t.Setenv("ASSAY_HOME", t.TempDir())
+	root, _ := filepath.EvalSymlinks(t.TempDir())
+	o.Roots = append(o.Roots, root)
+	o.LogLevel, o.LogFormat = "warn", "json"
+	urls := make(chan string, 1)
+	o.OnListen = func(u string) { urls <- u }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, o, nil, io.Discard, io.Discard) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	select {
+	case u := <-urls:
+		return u
+	case err := <-done:
+		t.Fatalf("server did not start: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("server did not start")
+	}
+	return ""
+}
+
+func post(t *testing.T, url string, hdr map[string]string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewBufferString(initBody))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res
+}
+
+func TestHTTPSecurity(t *testing.T) {
+	// A non-loopback bind (all interfaces) with a token; the test reaches it
+	// over loopback, so Host checks pass and only our layer decides.
+	url := startHTTP(t, Options{HTTP: "0.0.0.0:0", Token: "s3cret"})
+	url = strings.Replace(url, "0.0.0.0", "127.0.0.1", 1)
+	url = strings.Replace(url, "[::]", "127.0.0.1", 1)
+	cases := []struct {
+		name string
+		hdr  map[string]string
+		want int
+	}{
+		{"no token", nil, http.StatusUnauthorized},
+		{"wrong token", map[string]string{"Authorization": "Bearer nope"}, http.StatusUnauthorized},
+		{"not bearer", map[string]string{"Authorization": "Basic czNjcmV0"}, http.StatusUnauthorized},
+		{"foreign origin", map[string]string{"Authorization": "Bearer s3cret", "Origin": "http://evil.example"}, http.StatusForbidden},
+		{"foreign origin without token", map[string]string{"Origin": "https://evil.example"}, http.StatusForbidden},
+		{"loopback origin", map[string]string{"Authorization": "Bearer s3cret", "Origin": "http://localhost:5173"}, http.StatusOK},
+		{"good token", map[string]string{"Authorization": "Bearer s3cret"}, http.StatusOK},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res := post(t, url, c.hdr)
+			if res.StatusCode != c.want {
+				t.Fatalf("status %d, want %d", res.StatusCode, c.want)
+			}
+			if c.want == http.StatusUnauthorized && !strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "Bearer") {
+				t.Fatalf("401 without WWW-Authenticate: Bearer")
+			}
+		})
+	}
+
+	// A real client with the token works end to end, and a path outside
+	// the roots is an isError result.
+	cli, err := client.NewStreamableHttpClient(url, transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer s3cret"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := cli.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	init.Params.ClientInfo = mcp.Implementation{Name: "t", Version: "1"}
+	if _, err := cli.Initialize(ctx, init); err != nil {
+		t.Fatal(err)
+	}
+	lt, err := cli.ListTools(ctx, mcp.ListToolsRequest{})
+	if err != nil || len(lt.Tools) == 0 {
+		t.Fatalf("tools/list: %v", err)
+	}
+	req := mcp.CallToolRequest{}
+	req.Params.Name = "verify-pack"
+	req.Params.Arguments = map[string]any{"path": "/etc"}
+	res, err := cli.CallTool(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.IsError || !strings.Contains(res.Content[0].(mcp.TextContent).Text, "outside the allowed roots") {
+		t.Fatalf("path outside roots over HTTP: %+v", res)
+	}
+}
+
+// A loopback bind without a token still refuses foreign Origins.
+func TestHTTPLoopbackNoToken(t *testing.T) {
+	url := startHTTP(t, Options{HTTP: ":0"})
+	if !strings.HasPrefix(url, "http://127.0.0.1:") {
+		t.Fatalf(":0 must bind 127.0.0.1, got %s", url)
+	}
+	if res := post(t, url, nil); res.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	if res := post(t, url, map[string]string{"Origin": "http://evil.example"}); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("foreign origin: status %d", res.StatusCode)
+	}
+	// A foreign Host on a loopback connection (DNS rebinding) is refused by mcp-go.
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewBufferString(initBody))
+	req.Host = "evil.example"
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Fatalf("foreign Host: status %d", res.StatusCode)
+	}
+}
+
+func TestRunRefusesBadSetups(t *testing.T) {
+	t.Setenv("ASSAY_HOME", t.TempDir())
+	cases := []struct {
+		name string
+		o    Options
+		want string
+	}{
+		{"non-loopback without token", Options{HTTP: "0.0.0.0:0"}, "without a bearer token"},
+		{"bad address", Options{HTTP: "nonsense"}, "bad --http address"},
+		{"bad log level", Options{LogLevel: "loud"}, "--log-level"},
+		{"missing root", Options{Roots: []string{"/does/not/exist"}}, "does not exist"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.o.LogLevel == "" {
+				c.o.LogLevel = "info"
+			}
+			c.o.LogFormat = "json"
+			err := Run(context.Background(), c.o, strings.NewReader(""), io.Discard, io.Discard)
+			if err == nil || exit.Code(err) != exit.BadInput || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err %v (exit %d), want exit 3 mentioning %q", err, exit.Code(err), c.want)
+			}
+		})
+	}
+}
