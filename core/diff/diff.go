@@ -100,8 +100,8 @@ type Preflight struct {
 type ClaimDelta struct {
 	ClaimID  string `json:"claim_id"`
 	Status   string `json:"status" jsonschema:"enum=new,enum=removed,enum=regressed,enum=improved,enum=unchanged"`
-	Before   *bool  `json:"before"`
-	After    *bool  `json:"after"`
+	Before   *bool  `json:"before" jsonschema:"nullable"`
+	After    *bool  `json:"after" jsonschema:"nullable"`
 	Severity string `json:"severity,omitempty"`
 	Expected string `json:"expected,omitempty"`
 	Actual   string `json:"actual,omitempty"`
@@ -132,8 +132,8 @@ type Analysis struct {
 	// LatencySamples counts calls with a latency_ms; the percentiles are
 	// null when there are none.
 	LatencySamples int          `json:"latency_samples"`
-	LatencyP50Ms   *float64     `json:"latency_p50_ms"`
-	LatencyP95Ms   *float64     `json:"latency_p95_ms"`
+	LatencyP50Ms   *float64     `json:"latency_p50_ms" jsonschema:"nullable"`
+	LatencyP95Ms   *float64     `json:"latency_p95_ms" jsonschema:"nullable"`
 	Errors         int          `json:"errors"`
 	Models         []ModelStats `json:"models"`
 }
@@ -156,7 +156,7 @@ type Gate struct {
 	Threshold float64 `json:"threshold"`
 	// Actual is the measured value (percent change, or B's error count);
 	// null when it is infinite or the data is missing.
-	Actual   *float64 `json:"actual"`
+	Actual   *float64 `json:"actual" jsonschema:"nullable"`
 	Infinite bool     `json:"infinite,omitempty"`
 	Passed   bool     `json:"passed"`
 	Skipped  bool     `json:"skipped,omitempty"`
@@ -198,8 +198,8 @@ type Result struct {
 	VersionChanged bool         `json:"version_changed"`
 	Claims         []ClaimDelta `json:"claims"`
 	Regressions    int          `json:"regressions"`
-	AnalysisA      *Analysis    `json:"analysis_a"`
-	AnalysisB      *Analysis    `json:"analysis_b"`
+	AnalysisA      *Analysis    `json:"analysis_a" jsonschema:"nullable"`
+	AnalysisB      *Analysis    `json:"analysis_b" jsonschema:"nullable"`
 	Models         []ModelDelta `json:"models"`
 	CostDeltaUSD   float64      `json:"cost_delta_usd"`
 	Gates          []Gate       `json:"gates"`
