@@ -49,7 +49,8 @@ type Comparison struct {
 	Actual   string `json:"actual"`
 }
 
-// Report is the outcome; ExitCode is 0 ok, 1 mismatch, 2 bad signature.
+// Report is the outcome; ExitCode is 0 ok, 1 mismatch, 2 bad signature (or
+// a signed manifest whose files no longer match).
 type Report struct {
 	Command        string `json:"command"`
 	Path           string `json:"path"`
@@ -141,9 +142,6 @@ func Check(dir string, o Options) (*Report, error) {
 			rep.LocalFingerprintMatch = &m
 		}
 	}
-	if vr.Integrity != "PASS" {
-		rep.Problems = append(rep.Problems, "the signature is valid but the pack fails verification; run 'assay verify-pack "+dir+"'")
-	}
 	rep.compare(o)
 	rep.Passed = true
 	for _, c := range rep.Comparisons {
@@ -151,6 +149,16 @@ func Check(dir string, o Options) (*Report, error) {
 	}
 	if !rep.Passed {
 		rep.ExitCode = exit.HonestFail
+	}
+	// A valid signature over a manifest whose files no longer match vouches
+	// for nothing that is in the pack: that is tampering, not a signer match.
+	if vr.Integrity != "PASS" {
+		for _, e := range vr.Errors {
+			rep.Problems = append(rep.Problems, e.Message)
+		}
+		rep.Problems = append(rep.Problems, "the manifest signature verifies, but the pack's contents do not match what was signed; run 'assay verify-pack "+dir+"'")
+		rep.Passed = false
+		rep.ExitCode = exit.Tampered
 	}
 	return rep, nil
 }

@@ -1,0 +1,282 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/keys"
+	"github.com/assay-dev/assay/core/lock"
+)
+
+func init() {
+	keySubcommands = append(keySubcommands, newKeyRotateCmd, newKeyExportCmd, newKeyImportCmd, newKeyRevokeCmd)
+}
+
+// keyNow is the clock for rotated key ids (tests pin it).
+var keyNow = time.Now
+
+func newKeyRotateCmd() *cobra.Command {
+	var old, newID, lockPath string
+	var setActive, asJSON bool
+	c := &cobra.Command{
+		Use:   "rotate [--signer OLD] [--new-signer NEW] [--set-active] [--lock assay.lock]",
+		Short: "Create a successor key (default id OLD-YYYYMMDDHHMMSS); with --lock pin both fingerprints",
+		Long: `rotate generates a new key to replace --signer (default: the active signer).
+The old key stays, so packs it signed still verify. With --lock, both the old
+and the new fingerprint are added to the lock's allowlist (and the lock
+switches to allowlist mode), so packs from either key pass verify-pack --lock
+until you revoke the old one with 'assay key revoke OLD --lock'.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ks, _, err := openKeystore()
+			if err != nil {
+				return err
+			}
+			if old == "" {
+				old = ks.Active()
+			}
+			var l *lock.Lock
+			if lockPath != "" {
+				if l, err = lock.Load(lockPath); err != nil {
+					return err
+				}
+			}
+			oldFP, err := ks.FingerprintOf(old)
+			if err != nil {
+				return err
+			}
+			sg, err := ks.Rotate(old, newID, keyNow())
+			if err != nil {
+				return err
+			}
+			newFP := keys.Fingerprint(sg.Public())
+			if setActive {
+				if err := ks.SetActive(sg.ID); err != nil {
+					return err
+				}
+			}
+			if l != nil {
+				if err := l.Allow(oldFP); err != nil {
+					return err
+				}
+				if err := l.Allow(newFP); err != nil {
+					return err
+				}
+				if err := l.Write(lockPath); err != nil {
+					return err
+				}
+			}
+			res := map[string]any{"old_signer": old, "old_fingerprint": oldFP, "new_signer": sg.ID, "new_fingerprint": newFP, "active_signer": ks.Active(), "lock": nilIfEmpty(lockPath)}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), res)
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "Rotated %s -> %s\n  new fingerprint: %s\n  active signer:   %s\n", old, sg.ID, newFP, ks.Active())
+			if l != nil {
+				fmt.Fprintf(out, "  %s now allows %d signer(s), including %s and %s\n", lockPath, len(l.SignerPolicy.AllowedFingerprints), oldFP[:16], newFP[:16])
+			}
+			if !setActive {
+				fmt.Fprintf(out, "Make it the active signer with: assay key set-active %s\n", sg.ID)
+			}
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&old, "signer", "", "key to rotate (default: the active signer)")
+	f.StringVar(&newID, "new-signer", "", "id of the new key (default: OLD-YYYYMMDDHHMMSS)")
+	f.BoolVar(&setActive, "set-active", false, "make the new key the active signer")
+	f.StringVar(&lockPath, "lock", "", "add both fingerprints to this lock file's allowlist")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func newKeyExportCmd() *cobra.Command {
+	var dir string
+	var private, asJSON bool
+	c := &cobra.Command{
+		Use:   "export [SIGNER_ID] [--private] [-o DIR]",
+		Short: "Write <id>.pub.b64 and <id>.fingerprint (and, with --private, <id>.key.b64, mode 0600)",
+		Long: `export writes the public key (base64) and its fingerprint (hex) as text files,
+for verifiers and allowlists. The private key is written only with --private,
+to <id>.key.b64 with mode 0600; it is never printed.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ks, _, err := openKeystore()
+			if err != nil {
+				return err
+			}
+			id := ks.Active()
+			if len(args) == 1 {
+				id = args[0]
+			}
+			e, err := ks.Export(id, dir, private)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), e)
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "Exported %s (fingerprint %s)\n  %s\n  %s\n", id, e.Fingerprint, e.PubPath, e.FPPath)
+			if e.KeyPath != "" {
+				fmt.Fprintf(out, "  %s (PRIVATE KEY, mode 0600: keep it secret)\n", e.KeyPath)
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&dir, "output", "o", ".", "directory to write the files into")
+	c.Flags().BoolVar(&private, "private", false, "also export the private key (to a 0600 file)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func newKeyImportCmd() *cobra.Command {
+	var priv, id string
+	var setActive, asJSON bool
+	c := &cobra.Command{
+		Use:   "import PUB.b64 [--private KEY.b64] [--signer ID] [--set-active]",
+		Short: "Import an exported key (public only, or a full key pair)",
+		Long: `import adds a key exported with 'assay key export'. The id defaults to the file
+name without .pub.b64. A public key alone is stored as <id>.pub: 'key list'
+does not show it, but verify-pack uses it for packs that carry no embedded
+key. With --private the pair is checked and stored (the seed with mode 0600).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ks, _, err := openKeystore()
+			if err != nil {
+				return err
+			}
+			if setActive && priv == "" {
+				return exit.Bad("give --private KEY.b64 to import a key that can sign", "--set-active needs a private key")
+			}
+			got, err := ks.Import(args[0], priv, id)
+			if err != nil {
+				return err
+			}
+			if setActive {
+				if err := ks.SetActive(got); err != nil {
+					return err
+				}
+			}
+			fp, err := ks.FingerprintOf(got)
+			if err != nil {
+				return err
+			}
+			res := map[string]any{"signer_id": got, "fingerprint": fp, "private": priv != "", "active": ks.Active() == got}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), res)
+			}
+			kind := "public key"
+			if priv != "" {
+				kind = "key pair"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Imported %s %s (fingerprint %s)\n", kind, got, fp)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&priv, "private", "", "the exported private key file (<id>.key.b64)")
+	c.Flags().StringVar(&id, "signer", "", "signer id to store it under (default: from the file name)")
+	c.Flags().BoolVar(&setActive, "set-active", false, "make the imported key the active signer (needs --private)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func newKeyRevokeCmd() *cobra.Command {
+	var lockPath string
+	var del, asJSON bool
+	c := &cobra.Command{
+		Use:   "revoke SIGNER_ID|FINGERPRINT [--lock assay.lock] [--delete]",
+		Short: "Remove a signer from a lock's allowlist and/or delete its key files",
+		Long: `revoke takes a signer out of use: --lock removes its fingerprint from the
+lock's allowlist (so verify-pack --lock refuses its packs), --delete removes its
+key files. There is no revocation list: packs it signed still verify without
+--lock. Revoking the last pinned signer leaves an empty allowlist, which
+'lock check' reports.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if lockPath == "" && !del {
+				return exit.Bad("give --lock FILE, --delete or both", "nothing to revoke from")
+			}
+			ks, _, err := openKeystore()
+			if err != nil {
+				return err
+			}
+			arg := args[0]
+			id, fp := "", ""
+			if keys.ValidID(arg) == nil && (ks.Exists(arg) || fileExistsKey(ks, arg)) {
+				id = arg
+				if fp, err = ks.FingerprintOf(id); err != nil {
+					return err
+				}
+			} else if lock.IsFingerprint(strings.ToLower(arg)) {
+				fp = strings.ToLower(arg)
+				if del {
+					return exit.Bad("give the signer id to delete its files", "--delete needs a signer id, not a fingerprint")
+				}
+			} else {
+				return exit.Bad("list keys with 'assay key list', or give a 64-hex fingerprint", "no signer %q in %s", arg, ks.Dir)
+			}
+			var l *lock.Lock
+			removed := false
+			if lockPath != "" {
+				if l, err = lock.Load(lockPath); err != nil {
+					return err
+				}
+				removed = l.Disallow(fp)
+				if !removed {
+					return exit.Bad("see the allowlist with 'assay lock check "+lockPath+" --json'", "fingerprint %s is not in the allowlist of %s", fp[:16], lockPath)
+				}
+			}
+			if del {
+				if err := ks.Delete(id); err != nil {
+					return err
+				}
+			}
+			if l != nil {
+				if err := l.Write(lockPath); err != nil {
+					return err
+				}
+			}
+			left := -1
+			if l != nil {
+				left = len(l.SignerPolicy.AllowedFingerprints)
+			}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), map[string]any{"signer_id": nilIfEmpty(id), "fingerprint": fp, "removed_from_lock": removed, "deleted": del, "lock": nilIfEmpty(lockPath), "allowlist_remaining": left})
+			}
+			out := cmd.OutOrStdout()
+			if removed {
+				fmt.Fprintf(out, "Removed %s from the allowlist of %s (%d left)\n", fp[:16], lockPath, left)
+				if left == 0 {
+					log.Warn().Msgf("%s now has an empty allowlist: verify-pack --lock will refuse every pack until you pin a signer", lockPath)
+				}
+			}
+			if del {
+				fmt.Fprintf(out, "Deleted the key files of %s\n", id)
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&lockPath, "lock", "", "remove the fingerprint from this lock file's allowlist")
+	c.Flags().BoolVar(&del, "delete", false, "delete the signer's key files")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+// fileExistsKey reports whether the keystore holds any file of id (a
+// public-only import counts).
+func fileExistsKey(ks *keys.Store, id string) bool {
+	_, err := ks.FingerprintOf(id)
+	return err == nil
+}
