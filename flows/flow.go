@@ -215,3 +215,5 @@ func quoteArg(a string) string {
 	}
 	return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 }
+
+func exitBad(fix, format string, args ...any) error { return exit.Bad(fix, format, args...) }

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/flows"
+)
+
+func init() {
+	commands = append(commands, func() *cobra.Command {
+		var (
+			apply, asJSON bool
+			params        []string
+			dir           string
+		)
+		c := &cobra.Command{
+			Use:   "flow [NAME]",
+			Short: "Guided flows: read a step plan, then --apply it",
+			Long: `A flow is an ordered list of assay (and project) commands. Without --apply
+it only prints the plan; nothing runs. With --apply the steps run in order,
+without a shell, and the flow stops at the first step whose exit code is not
+accepted, showing that exit code and the command.
+
+Flows:
+  try    build a good and a tampered pack, verify both
+  adopt  scan, patch, run with receipt_completeness, verify, explain
+  ci     lock, GitHub workflow, baseline pack
+  mcp    register assay-mcp with an MCP client, confined to this project
+  audit  verify with claims, explain, bundle, verify the bundle and signer
+
+Exit codes: 0 the plan printed or every step passed, 1 a step failed,
+3 bad input (unknown flow or param).`,
+			Example: `  assay flow adopt --param run_command="python3 app.py"
+  assay flow adopt --apply --param run_command="python3 app.py"
+  assay flow audit --param pack=proof_pack_adopt --apply --json`,
+			GroupID: "start",
+			Args:    cobra.MaximumNArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				out := cmd.OutOrStdout()
+				if len(args) == 0 {
+					if asJSON {
+						var list []*flows.Flow
+						for _, n := range flows.Names() {
+							f, _ := flows.Get(n)
+							list = append(list, f)
+						}
+						return writeJSON(out, map[string]any{"command": "flow", "flows": list})
+					}
+					for _, n := range flows.Names() {
+						f, _ := flows.Get(n)
+						fmt.Fprintf(out, "  %-6s %s\n", n, f.Summary)
+					}
+					fmt.Fprintln(out, "\nSee a plan: assay flow NAME; run it: assay flow NAME --apply")
+					return nil
+				}
+				f, err := flows.Get(args[0])
+				if err != nil {
+					return err
+				}
+				kv, err := flows.ParseParams(params)
+				if err != nil {
+					return err
+				}
+				if dir != "" {
+					if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+						return exit.Bad("pass an existing directory", "--dir %s is not a directory", dir)
+					}
+				}
+				plan, err := f.Plan(dir, kv)
+				if err != nil {
+					return err
+				}
+				if !apply {
+					if asJSON {
+						return writeJSON(out, flows.NewPlanDoc(plan))
+					}
+					flows.RenderPlanText(out, plan)
+					return nil
+				}
+				runner := &flows.ExecRunner{}
+				if !asJSON {
+					// Child output streams to stderr; stdout carries the result.
+					runner.Stream = cmd.ErrOrStderr()
+				}
+				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+				defer stop()
+				res := flows.Apply(ctx, plan, runner)
+				if asJSON {
+					if err := writeJSON(out, flows.NewOutcomeDoc(res)); err != nil {
+						return err
+					}
+				} else {
+					flows.RenderOutcomeText(out, res)
+				}
+				if res.Status != flows.StatusOK {
+					return exit.Silent{Code: exit.HonestFail}
+				}
+				return nil
+			},
+		}
+		c.Flags().BoolVar(&apply, "apply", false, "run the steps (default: print the plan only)")
+		c.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
+		c.Flags().StringArrayVar(&params, "param", nil, "flow parameter as key=value (repeatable)")
+		c.Flags().StringVar(&dir, "dir", "", "project directory the steps run in (default: the current directory)")
+		return c
+	})
+}
