@@ -54,9 +54,14 @@ func packSession(ctx context.Context, c *Call, a BundleArgs) (BundleResult, stri
 	if err != nil {
 		return BundleResult{}, "", err
 	}
+	if _, ok, err := s.store.Find(s.session.traceID); err != nil {
+		return BundleResult{}, "", fmt.Errorf("find the session trace: %w", err)
+	} else if !ok {
+		return BundleResult{}, "", Failf("this session's trace %s has no receipts yet; record some with emit-receipt first", s.session.traceID)
+	}
 	recs, probs, err := s.store.Read(s.session.traceID)
 	if err != nil {
-		return BundleResult{}, "", Failf("this session's trace %s has no receipts yet; record some with emit-receipt first", s.session.traceID)
+		return BundleResult{}, "", fmt.Errorf("read the session trace: %w", err)
 	}
 	for _, p := range probs {
 		s.log.Warn().Int("line", p.Line).Str("problem", p.Err).Msg("trace line is not a receipt; left out of the pack")

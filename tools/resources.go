@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/assay-dev/assay/core/pack"
 )
@@ -61,12 +62,17 @@ func (s *Server) registerPack(dir string) string {
 	}
 	s.packs[id] = dir
 	s.packsMu.Unlock()
+	var rs []server.ServerResource
 	for _, f := range pack.KernelFiles {
-		s.MCP.AddResource(mcp.NewResource(packURI(id, f), id+"/"+f,
-			mcp.WithMIMEType(fileMIME[f]),
-			mcp.WithResourceDescription("file "+f+" of the proof pack at "+dir)),
-			s.readPackFile)
+		rs = append(rs, server.ServerResource{
+			Resource: mcp.NewResource(packURI(id, f), id+"/"+f,
+				mcp.WithMIMEType(fileMIME[f]),
+				mcp.WithResourceDescription("file "+f+" of the proof pack at "+dir)),
+			Handler: s.readPackFile,
+		})
 	}
+	// One call, so one list_changed notification per pack.
+	s.MCP.AddResources(rs...)
 	return id
 }
 
