@@ -202,7 +202,8 @@ func bombTgz(t *testing.T, name string, size int64) string {
 	for n := int64(0); n < size/chunk; n++ {
 		f.Write(zeros)
 	}
-	f.Write(member(make([]byte, size%chunk+1024))) // rest + end-of-archive blocks
+	pad := (512 - size%512) % 512
+	f.Write(member(make([]byte, size%chunk+pad+1024))) // rest, block padding, end-of-archive blocks
 	return p
 }
 
@@ -221,19 +222,23 @@ func TestExtractRefusesUnsafeBundles(t *testing.T) {
 		t.Fatalf("small archive extracted wrong: %v", err)
 	}
 	cases := map[string]string{
-		"dotdot":       writeTgz(t, []entry{{hdr: tar.Header{Name: "pack_manifest.json"}, data: "{}"}, {hdr: tar.Header{Name: "../x"}, data: "escaped"}}),
-		"nested":       writeTgz(t, []entry{{hdr: tar.Header{Name: "a/../../x"}, data: "escaped"}}),
-		"absolute":     writeTgz(t, []entry{{hdr: tar.Header{Name: "/tmp/assay-bundle-test-abs-x"}, data: "escaped"}}),
-		"symlink":      writeTgz(t, []entry{{hdr: tar.Header{Name: "x", Typeflag: tar.TypeSymlink, Linkname: "/etc/passwd"}}}),
-		"symlink dir":  writeTgz(t, []entry{{hdr: tar.Header{Name: "d", Typeflag: tar.TypeSymlink, Linkname: ".."}}, {hdr: tar.Header{Name: "d/x"}, data: "escaped"}}),
-		"hardlink":     writeTgz(t, []entry{{hdr: tar.Header{Name: "x", Typeflag: tar.TypeLink, Linkname: "/etc/passwd"}}}),
-		"device":       writeTgz(t, []entry{{hdr: tar.Header{Name: "x", Typeflag: tar.TypeChar, Devmajor: 1, Devminor: 3}}}),
-		"fifo":         writeTgz(t, []entry{{hdr: tar.Header{Name: "x", Typeflag: tar.TypeFifo}}}),
-		"duplicate":    writeTgz(t, []entry{{hdr: tar.Header{Name: "x"}, data: "a"}, {hdr: tar.Header{Name: "./x"}, data: "b"}}),
-		"backslash":    writeTgz(t, []entry{{hdr: tar.Header{Name: `..\x`}, data: "a"}}),
-		"gzip bomb":    bomb,
-		"empty":        writeTgz(t, nil),
-		"not gzip":     func() string { p := filepath.Join(t.TempDir(), "x.tar.gz"); os.WriteFile(p, []byte("plain"), 0o644); return p }(),
+		"dotdot":      writeTgz(t, []entry{{hdr: tar.Header{Name: "pack_manifest.json"}, data: "{}"}, {hdr: tar.Header{Name: "../x"}, data: "escaped"}}),
+		"nested":      writeTgz(t, []entry{{hdr: tar.Header{Name: "a/../../x"}, data: "escaped"}}),
+		"absolute":    writeTgz(t, []entry{{hdr: tar.Header{Name: "/tmp/assay-bundle-test-abs-x"}, data: "escaped"}}),
+		"symlink":     writeTgz(t, []entry{{hdr: tar.Header{Name: "x", Typeflag: tar.TypeSymlink, Linkname: "/etc/passwd"}}}),
+		"symlink dir": writeTgz(t, []entry{{hdr: tar.Header{Name: "d", Typeflag: tar.TypeSymlink, Linkname: ".."}}, {hdr: tar.Header{Name: "d/x"}, data: "escaped"}}),
+		"hardlink":    writeTgz(t, []entry{{hdr: tar.Header{Name: "x", Typeflag: tar.TypeLink, Linkname: "/etc/passwd"}}}),
+		"device":      writeTgz(t, []entry{{hdr: tar.Header{Name: "x", Typeflag: tar.TypeChar, Devmajor: 1, Devminor: 3}}}),
+		"fifo":        writeTgz(t, []entry{{hdr: tar.Header{Name: "x", Typeflag: tar.TypeFifo}}}),
+		"duplicate":   writeTgz(t, []entry{{hdr: tar.Header{Name: "x"}, data: "a"}, {hdr: tar.Header{Name: "./x"}, data: "b"}}),
+		"backslash":   writeTgz(t, []entry{{hdr: tar.Header{Name: `..\x`}, data: "a"}}),
+		"gzip bomb":   bomb,
+		"empty":       writeTgz(t, nil),
+		"not gzip": func() string {
+			p := filepath.Join(t.TempDir(), "x.tar.gz")
+			os.WriteFile(p, []byte("plain"), 0o644)
+			return p
+		}(),
 		"missing file": filepath.Join(t.TempDir(), "none.tar.gz"),
 	}
 	for name, tgz := range cases {
