@@ -1,0 +1,116 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/assay-dev/assay/core/lock"
+)
+
+func TestLockCLI(t *testing.T) {
+	home, dir := ckEnv(t)
+	if code, out, errs := ckRun(t, "lock", "write", "--cards", "receipt_completeness,no_breakglass"); code != 0 || !strings.Contains(out, "Wrote assay.lock") {
+		t.Fatalf("lock write: %d %q %q", code, out, errs)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "assay.lock"))
+	if !strings.HasPrefix(string(b), "{\n  \"lock_version\": \"1.0\",\n  \"assay_version_min\": \"1.24.0\",\n  \"assay_version_max\": \"2.0.0\",") || !strings.HasSuffix(string(b), "}\n") {
+		t.Errorf("lock file shape:\n%s", b)
+	}
+	if code, out, _ := ckRun(t, "lock", "check"); code != 0 || !strings.HasPrefix(out, "VALID assay.lock") {
+		t.Errorf("lock check: %d %q", code, out)
+	}
+	// A hand-edited lock: its issues, exit 1, in text and JSON alike.
+	l, _ := lock.Load("assay.lock")
+	l.RunCards[1].ClaimSetHash = strings.Repeat("0", 64)
+	_ = l.Write("drift.lock")
+	code, out, _ := ckRun(t, "lock", "check", "drift.lock")
+	if code != 1 || !strings.Contains(out, "claim_set_hash drift") {
+		t.Errorf("drifted lock: %d %q", code, out)
+	}
+	code, out, _ = ckRun(t, "lock", "check", "drift.lock", "--json")
+	var res struct {
+		Valid  bool     `json:"valid"`
+		Issues []string `json:"issues"`
+	}
+	ckJSON(t, out, &res)
+	if code != 1 || res.Valid || len(res.Issues) != 2 {
+		t.Errorf("drifted lock --json: %d %+v", code, res)
+	}
+
+	// lock init: receipt_completeness; --from-pack: the pack's cards.
+	if code, _, _ := ckRun(t, "lock", "init", "-o", "init.lock"); code != 0 {
+		t.Fatal("lock init failed")
+	}
+	if l, _ := lock.Load("init.lock"); strings.Join(l.CardIDs(), ",") != "receipt_completeness" {
+		t.Errorf("init cards %v", l.CardIDs())
+	}
+	pk := ckPack(t, home, filepath.Join(dir, "pack"), []string{"no_breakglass", "receipt_completeness", "timestamp_ordering"}, "gpt-4o")
+	if code, out, errs := ckRun(t, "lock", "init", "--from-pack", pk, "-o", "frompack.lock", "--json"); code != 0 || !strings.Contains(out, `"no_breakglass"`) {
+		t.Fatalf("init --from-pack: %d %q %q", code, out, errs)
+	}
+	if code, _, _ := ckRun(t, "lock", "check", "frompack.lock"); code != 0 {
+		t.Error("lock from pack fails check")
+	}
+	fl, _ := lock.Load("frompack.lock")
+	if ms := lock.Compare(fl, packFacts(t, pk)); len(ms) != 0 {
+		t.Errorf("pack mismatches the lock made from it: %v", ms)
+	}
+
+	ckOneLine(t, []string{"lock", "write", "--cards", "nope"}, `unknown built-in card "nope"`)
+	ckOneLine(t, []string{"lock", "write"}, `required flag(s) "cards" not set`)
+	ckOneLine(t, []string{"lock", "write", "--cards", "no_breakglass", "--signer", "abc"}, `--signer "abc" is neither a 64-hex fingerprint nor a local signer id`)
+	ckOneLine(t, []string{"lock", "write", "--cards", "no_breakglass", "-o", filepath.Join(dir, "no", "such", "dir.lock")}, "cannot write lock file")
+	ckOneLine(t, []string{"lock", "check", "missing.lock"}, "lock file not found: missing.lock")
+	_ = os.WriteFile("garbage.lock", []byte("{not json"), 0o644)
+	ckOneLine(t, []string{"lock", "check", "garbage.lock"}, "invalid lock file garbage.lock")
+	ckOneLine(t, []string{"lock", "init", "--from-pack", dir}, "is not a proof pack")
+	nocards := ckPack(t, home, filepath.Join(dir, "nocards"), nil, "gpt-4o")
+	ckOneLine(t, []string{"lock", "init", "--from-pack", nocards}, "declares no claims")
+}
+
+// packFacts are the manifest fields a lock compares.
+func packFacts(t *testing.T, dir string) lock.Manifest {
+	m := ckManifest(t, dir)
+	att := m["attestation"].(map[string]any)
+	return lock.Manifest{PackFormatVersion: att["pack_format_version"].(string), ClaimSetHash: m["claim_set_hash"].(string), SignerPubkeySHA256: m["signer_pubkey_sha256"].(string)}
+}
+
+// Lock against packs built here: the matching pack passes; other cards,
+// another format version or an unpinned signer each give a mismatch naming
+// the field.
+func TestLockComparePacks(t *testing.T) {
+	home, dir := ckEnv(t)
+	good := ckPack(t, home, filepath.Join(dir, "good"), []string{"receipt_completeness", "no_breakglass"}, "gpt-4o")
+	fp := ckManifest(t, good)["signer_pubkey_sha256"].(string)
+	if code, _, errs := ckRun(t, "lock", "write", "--cards", "receipt_completeness,no_breakglass", "--signer", "assay-local"); code != 0 {
+		t.Fatalf("lock write --signer assay-local: %s", errs)
+	}
+	l, err := lock.Load("assay.lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lock.Check(l)) != 0 || len(l.SignerPolicy.AllowedFingerprints) != 1 || l.SignerPolicy.AllowedFingerprints[0] != fp {
+		t.Fatalf("lock: %+v %v", l.SignerPolicy, lock.Check(l))
+	}
+	if ms := lock.Compare(l, packFacts(t, good)); len(ms) != 0 {
+		t.Fatalf("good pack: %v", ms)
+	}
+	otherCards := ckPack(t, home, filepath.Join(dir, "other"), []string{"receipt_completeness"}, "gpt-4o")
+	if ms := lock.Compare(l, packFacts(t, otherCards)); len(ms) != 1 || !strings.HasPrefix(ms[0].String(), "lock mismatch: claim_set_hash: expected ") {
+		t.Errorf("other cards: %v", ms)
+	}
+	f := packFacts(t, good)
+	f.PackFormatVersion = "0.2.0"
+	if ms := lock.Compare(l, f); len(ms) != 1 || ms[0].String() != "lock mismatch: pack_format_version: expected 0.1.0, got 0.2.0" {
+		t.Errorf("format: %v", ms)
+	}
+	if code, _, _ := ckRun(t, "key", "rotate", "--new-signer", "next", "--set-active"); code != 0 {
+		t.Fatal("rotate")
+	}
+	newSigner := ckPack(t, home, filepath.Join(dir, "newsigner"), []string{"receipt_completeness", "no_breakglass"}, "gpt-4o")
+	if ms := lock.Compare(l, packFacts(t, newSigner)); len(ms) != 1 || !strings.HasPrefix(ms[0].String(), "lock mismatch: signer_pubkey_sha256: expected "+fp[:16]) {
+		t.Errorf("new signer: %v", ms)
+	}
+}
