@@ -123,7 +123,7 @@ type Result struct {
 	Path         string   `json:"path"`
 	Pack         Pack     `json:"pack"`
 	ReceiptCount int      `json:"receipt_count"`
-	HeadHash     *string  `json:"head_hash"`
+	HeadHash     *string  `json:"head_hash" jsonschema:"oneof_type=string;null"`
 	Merkle       *Merkle  `json:"merkle,omitempty"`
 	Errors       []Error  `json:"errors"`
 	Warnings     []string `json:"warnings"`
