@@ -45,11 +45,11 @@ until you revoke the old one with 'assay key revoke OLD --lock'.`,
 					return err
 				}
 			}
-			oldFP, err := ks.FingerprintOf(old)
+			sg, err := ks.Rotate(old, newID, keyNow())
 			if err != nil {
 				return err
 			}
-			sg, err := ks.Rotate(old, newID, keyNow())
+			oldFP, err := ks.FingerprintOf(old)
 			if err != nil {
 				return err
 			}
