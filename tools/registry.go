@@ -4,9 +4,11 @@ package tools
 // line here plus its file.
 func Registry() []Tool {
 	return []Tool{
+		scanTool(),
 		emitTool(),
 		verifyTool(),
 		explainTool(),
+		diffTool(),
 		bundleTool(),
 	}
 }

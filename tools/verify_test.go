@@ -75,3 +75,31 @@ func TestExplainPack(t *testing.T) {
 	e.fails("explain-pack", map[string]any{"path": "missing"}, "missing")
 	e.fails("explain-pack", map[string]any{"path": "/"}, "outside the allowed roots")
 }
+
+func TestDiffPacks(t *testing.T) {
+	e := newEnv(t, nil)
+	a := sessionPack(t, e, "a")
+	b := sessionPack(t, e, "b")
+	var d DiffResult
+	e.ok("diff-packs", map[string]any{"a": "a", "b": "b", "max_errors": 0}, &d)
+	if d.Status != "ok" || d.ExitCode != 0 || !d.Verified || d.A.PackID != a.PackID || d.B.PackID != b.PackID {
+		t.Fatalf("diff %+v", d)
+	}
+	if d.B.NReceipts != int64(b.NReceipts) || len(d.Gates) != 1 {
+		t.Fatalf("diff %+v", d)
+	}
+	// A tampered pack is a verdict (exit 2), not a tool failure.
+	rp := filepath.Join(b.Path, pack.FileReceipts)
+	data, _ := os.ReadFile(rp)
+	if err := os.WriteFile(rp, []byte(strings.Replace(string(data), `"step":1`, `"step":9`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var dt DiffResult
+	e.ok("diff-packs", map[string]any{"a": "a", "b": "b"}, &dt)
+	if dt.ExitCode != 2 || dt.Status != "integrity_failed" {
+		t.Fatalf("tampered diff %+v", dt)
+	}
+	e.fails("diff-packs", map[string]any{"a": "a", "b": "nope"}, "nope")
+	e.fails("diff-packs", map[string]any{"a": "a", "b": "/tmp"}, "outside the allowed roots")
+	e.fails("diff-packs", map[string]any{"a": "a"}, "b (required)")
+}

@@ -174,9 +174,11 @@ func (s *stdioSession) initialize() {
 // pack directory that exists before the session starts.
 func e2eArgs(prePack string) map[string]map[string]any {
 	return map[string]map[string]any{
+		"scan":         {"min_confidence": "medium"},
 		"emit-receipt": {"type": "decision_v1", "data": map[string]any{"choice": "ship", "confidence": 0.9}},
 		"verify-pack":  {"path": prePack},
 		"explain-pack": {"path": prePack},
+		"diff-packs":   {"a": prePack, "b": prePack},
 		"bundle":       {"out": "session_pack_mid"},
 	}
 }
