@@ -91,9 +91,9 @@ func (r *Result) SARIF(toolVersion string) any {
 		index[sr.tier] = i
 		rules = append(rules, sarifRule{
 			ID: sr.id, Name: sr.name,
-			ShortDescription: sarifText{sr.desc},
-			FullDescription:  sarifText{sr.desc + ": nothing records that this call happened or what it returned, so it cannot be proven later."},
-			Help:             sarifText{"Instrument the call site so each call emits a model_call receipt: run 'assay patch .' (Python: adds one import of assay's capture shim; Go: builds SDK clients with the capture middleware), then check with 'assay scan --emit-contract' and 'assay verify-pack --coverage-contract'."},
+			ShortDescription:     sarifText{sr.desc},
+			FullDescription:      sarifText{sr.desc + ": nothing records that this call happened or what it returned, so it cannot be proven later."},
+			Help:                 sarifText{"Instrument the call site so each call emits a model_call receipt: run 'assay patch .' (Python: adds one import of assay's capture shim; Go: builds SDK clients with the capture middleware), then check with 'assay scan --emit-contract' and 'assay verify-pack --coverage-contract'."},
 			DefaultConfiguration: map[string]any{"level": sr.level},
 			Properties:           map[string]any{"tags": []string{"ai", "evidence", "llm"}, "precision": map[string]string{High: "high", Medium: "medium", Low: "low"}[sr.tier]},
 		})
