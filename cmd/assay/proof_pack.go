@@ -35,6 +35,9 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 			if err := store.ValidTraceID(traceID); err != nil {
 				return err
 			}
+			if err := pack.ValidMode(mode); err != nil {
+				return err
+			}
 			cardList, err := claims.LoadAll(cards)
 			if err != nil {
 				return err

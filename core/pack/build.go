@@ -69,6 +69,14 @@ type Result struct {
 
 var modes = map[string]bool{"shadow": true, "enforced": true, "breakglass": true}
 
+// ValidMode checks a --mode value before anything is written.
+func ValidMode(m string) error {
+	if !modes[m] {
+		return exit.Bad("use shadow, enforced or breakglass", "invalid mode %q", m)
+	}
+	return nil
+}
+
 // Build writes a signed proof pack (pack-format.md §4.7, DECISIONS 7, 9, 10):
 // receipts are checked, sorted and written as canonical lines; receipt
 // integrity, head hash, Merkle root and claims are computed; the
@@ -86,8 +94,8 @@ func Build(opt Options) (*Result, error) {
 	if opt.Mode == "" {
 		opt.Mode = "shadow"
 	}
-	if !modes[opt.Mode] {
-		return nil, exit.Bad("use shadow, enforced or breakglass", "invalid mode %q", opt.Mode)
+	if err := ValidMode(opt.Mode); err != nil {
+		return nil, err
 	}
 	if opt.CIBinding != nil {
 		if err := opt.CIBinding.validate(); err != nil {
