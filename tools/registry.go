@@ -9,6 +9,7 @@ func Registry() []Tool {
 		verifyTool(),
 		explainTool(),
 		diffTool(),
+		flowTool(),
 		bundleTool(),
 	}
 }

@@ -155,5 +155,3 @@ func (s *Server) readPackFile(ctx context.Context, req mcp.ReadResourceRequest) 
 	}
 	return []mcp.ResourceContents{mcp.TextResourceContents{URI: uri, MIMEType: fileMIME[file], Text: string(b)}}, nil
 }
-
-func (s *Server) addPrompts() {}

@@ -272,3 +272,8 @@ func rawArguments(req mcp.CallToolRequest) json.RawMessage {
 	}
 	return b
 }
+
+func jsonString(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

@@ -179,6 +179,7 @@ func e2eArgs(prePack string) map[string]map[string]any {
 		"verify-pack":  {"path": prePack},
 		"explain-pack": {"path": prePack},
 		"diff-packs":   {"a": prePack, "b": prePack},
+		"run-flow":     {"flow": "try"},
 		"bundle":       {"out": "session_pack_mid"},
 	}
 }
@@ -268,5 +269,41 @@ func TestStdioBinaryEndToEnd(t *testing.T) {
 	}
 	if !strings.Contains(s.stderr.String(), `"message":"tool call"`) {
 		t.Fatalf("no log lines on stderr: %s", s.stderr)
+	}
+}
+
+// run-flow apply runs the steps only when the server allows exec.
+func TestStdioRunFlowApply(t *testing.T) {
+	mcpBin, assayBin := binaries(t)
+	home := t.TempDir()
+	root, _ := filepath.EvalSymlinks(t.TempDir())
+	t.Setenv("ASSAY_BIN", assayBin)
+
+	s := startStdio(t, mcpBin, home, root)
+	s.initialize()
+	if r := s.call("run-flow", map[string]any{"flow": "try", "apply": true}); !r.IsError {
+		t.Fatal("apply without --allow-exec ran")
+	}
+	if _, err := os.Stat(filepath.Join(root, "challenge_pack")); err == nil {
+		t.Fatal("a refused apply left files behind")
+	}
+
+	x := startStdio(t, mcpBin, home, root, "--allow-exec")
+	x.initialize()
+	r := x.call("run-flow", map[string]any{"flow": "try", "apply": true})
+	if r.IsError || r.StructuredContent["status"] != "ok" || r.StructuredContent["applied"] != true {
+		t.Fatalf("apply: %+v", r)
+	}
+	steps, _ := r.StructuredContent["steps"].([]any)
+	if len(steps) != 4 {
+		t.Fatalf("steps %v", steps)
+	}
+	for _, st := range steps {
+		if m := st.(map[string]any); m["status"] != "ok" {
+			t.Fatalf("step %v", m)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "challenge_pack", "good", pack.FileManifest)); err != nil {
+		t.Fatal(err)
 	}
 }
