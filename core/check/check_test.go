@@ -1,0 +1,111 @@
+package check
+
+import (
+	"crypto/ed25519"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/assay-dev/assay/core/coverage"
+	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/keys"
+	"github.com/assay-dev/assay/core/pack"
+	"github.com/assay-dev/assay/core/receipt"
+	"github.com/assay-dev/assay/core/verify"
+)
+
+const ref = "../../testdata/vectors/reference-1.24/"
+
+var now = time.Date(2026, 11, 25, 21, 0, 0, 0, time.UTC)
+
+func opts(o Options) Options { o.Now = now; return o }
+
+// The reference's own lock and pack: verify-pack --lock --require-claim-pass
+// gives exit 0, as the reference's verify_run_pack.json records.
+func TestReferenceLockAndPack(t *testing.T) {
+	r, err := Pack(ref+"run_pack", opts(Options{LockPath: ref + "assay.lock", Options: verify.Options{RequireClaimPass: true}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ExitCode != 0 || r.Verdict != "PASS" {
+		t.Fatalf("exit %d %+v", r.ExitCode, r.Errors)
+	}
+	// The same lock against a pack with another claim set: exit 2, naming the field.
+	r, err = Pack(ref+"challenge_good", opts(Options{LockPath: ref + "assay.lock"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ExitCode != 2 || len(r.LockErrors) != 1 || r.Errors[0].Field != "claim_set_hash" {
+		t.Fatalf("exit %d lock errors %v errors %+v", r.ExitCode, r.LockErrors, r.Errors)
+	}
+}
+
+func TestBadLockAndContractAreBadInput(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte("{not json"), 0o644)
+	for _, o := range []Options{
+		{LockPath: filepath.Join(dir, "missing.lock")},
+		{LockPath: bad},
+		{CoverageContract: filepath.Join(dir, "missing.json"), MinCoverage: 0.8},
+		{CoverageContract: bad, MinCoverage: 0.8},
+		{CoverageContract: bad, MinCoverage: 1.5},
+	} {
+		if _, err := Pack(ref+"run_pack", opts(o)); exit.Code(err) != exit.BadInput {
+			t.Errorf("%+v: err %v (code %d), want exit 3", o, err, exit.Code(err))
+		}
+	}
+}
+
+func coveragePack(t *testing.T, ids ...string) string {
+	var recs []*receipt.Receipt
+	for i, id := range ids {
+		r := &receipt.Receipt{}
+		r.Set("receipt_id", "r"+id)
+		r.Set("type", "model_call")
+		r.Set("timestamp", "2026-01-15T11:59:0"+string(rune('0'+i))+"+00:00")
+		r.Set("callsite_id", id)
+		recs = append(recs, r)
+	}
+	dir := filepath.Join(t.TempDir(), "p")
+	s := &keys.Signer{ID: "t", Private: ed25519.NewKeyFromSeed(make([]byte, 32))}
+	if _, err := pack.Build(pack.Options{RunID: "run", Receipts: recs, Signer: s, OutDir: dir, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestCoverageGate(t *testing.T) {
+	sites := []coverage.Site{
+		{CallsiteID: coverage.CallsiteID("app.py", 3), Path: "app.py", Line: 3, Call: "client.chat.completions.create", Confidence: "high"},
+		{CallsiteID: coverage.CallsiteID("app.py", 9), Path: "app.py", Line: 9, Call: "client.messages.create", Confidence: "high"},
+	}
+	c := coverage.New(".", sites, now)
+	b, _ := c.Marshal()
+	cpath := filepath.Join(t.TempDir(), "assay.coverage.json")
+	os.WriteFile(cpath, b, 0o644)
+
+	full := coveragePack(t, sites[0].CallsiteID, sites[1].CallsiteID, "extra0000000")
+	r, err := Pack(full, opts(Options{CoverageContract: cpath, MinCoverage: 1}))
+	if err != nil || r.ExitCode != 0 || r.Coverage.CoveredCount != 2 || len(r.Coverage.ExtraIDs) != 1 {
+		t.Fatalf("%v %+v %+v", err, r.Errors, r.Coverage)
+	}
+	half := coveragePack(t, sites[0].CallsiteID)
+	r, _ = Pack(half, opts(Options{CoverageContract: cpath, MinCoverage: 0.8}))
+	if r.ExitCode != 1 || r.Coverage.CoveragePct != 0.5 || r.Coverage.UncoveredIDs[0] != sites[1].CallsiteID {
+		t.Fatalf("exit %d %+v", r.ExitCode, r.Coverage)
+	}
+	r, _ = Pack(half, opts(Options{CoverageContract: cpath, MinCoverage: 0.5}))
+	if r.ExitCode != 0 {
+		t.Fatalf("0.5 coverage at min 0.5: exit %d", r.ExitCode)
+	}
+	// A contract whose own hash is wrong is tampering: exit 2.
+	c.ContractHash = "0000000000000000000000000000000000000000000000000000000000000000"
+	b, _ = c.Marshal()
+	os.WriteFile(cpath, b, 0o644)
+	r, err = Pack(full, opts(Options{CoverageContract: cpath, MinCoverage: 0.8}))
+	if err != nil || r.ExitCode != 2 {
+		t.Fatalf("tampered contract: %v exit %d", err, r.ExitCode)
+	}
+}
