@@ -9,12 +9,14 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/assay-dev/assay/core/bundle"
 	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/pack"
 )
 
 // BundleArgs are the arguments of bundle.
 type BundleArgs struct {
+	Pack string `json:"pack,omitempty" jsonschema:"description=Existing pack directory: make an audit bundle (.tar.gz) of it instead. Omit to build and sign a pack of this session's trace"`
 	Out string `json:"out,omitempty" jsonschema:"description=Output path (must not exist). Default: .assay/mcp/packs/ under the first root"`
 }
 
@@ -44,6 +46,9 @@ func bundleTool() Tool {
 		"Without pack: build and sign a proof pack of this session's trace (every tool call plus your emit-receipt receipts). With pack: make an audit bundle (.tar.gz) of that pack. Returns the paths and a resource link.",
 		Annotations{ReadOnly: false, Destructive: false, Idempotent: false, OpenWorld: false},
 		func(ctx context.Context, c *Call, a BundleArgs) (BundleResult, string, error) {
+			if a.Pack != "" {
+				return auditBundle(ctx, c, a)
+			}
 			return packSession(ctx, c, a)
 		})
 }
@@ -122,4 +127,37 @@ func outPath(ctx context.Context, c *Call, out, base string) (string, error) {
 func exists(p string) bool {
 	_, err := os.Lstat(p)
 	return err == nil
+}
+
+// auditBundle verifies an existing pack and writes its audit bundle
+// (refused with exit 2 when the pack is tampered).
+func auditBundle(ctx context.Context, c *Call, a BundleArgs) (BundleResult, string, error) {
+	dir, err := c.Path(ctx, a.Pack)
+	if err != nil {
+		return BundleResult{}, "", err
+	}
+	man, _, err := pack.ReadManifest(dir)
+	if err != nil {
+		return BundleResult{}, "", err
+	}
+	out := a.Out
+	if out == "" {
+		out = filepath.Join(filepath.Dir(dir), bundle.DefaultName(man.String("pack_id")))
+		if _, err := c.Path(ctx, out); err != nil {
+			out = filepath.Join(c.Server.roots.list()[0], ".assay", "mcp", "bundles", bundle.DefaultName(man.String("pack_id")))
+		}
+	}
+	if out, err = newFile(ctx, c, out); err != nil {
+		return BundleResult{}, "", err
+	}
+	r, err := bundle.Create(dir, out)
+	if err != nil {
+		return BundleResult{}, "", err
+	}
+	id := c.Server.registerPack(dir)
+	res := BundleResult{Kind: "audit_bundle", Path: r.Path, PackID: r.PackID, Files: r.Files, ResourceURI: packURI(id, pack.FileManifest)}
+	if res.Files == nil {
+		res.Files = []string{}
+	}
+	return res, fmt.Sprintf("wrote audit bundle %s of pack %s (verify verdict %s, exit %d, %d bytes)", r.Path, r.PackID, r.Verdict, r.ExitCode, r.Bytes), nil
 }

@@ -117,3 +117,31 @@ func TestPackResourcesListed(t *testing.T) {
 		t.Fatal("reading a non-pack file succeeded")
 	}
 }
+
+func TestBundleAudit(t *testing.T) {
+	e := newEnv(t, nil)
+	b := sessionPack(t, e, "packs/p1")
+	var ab BundleResult
+	e.ok("bundle", map[string]any{"pack": "packs/p1"}, &ab)
+	if ab.Kind != "audit_bundle" || ab.PackID != b.PackID || filepath.Dir(ab.Path) != filepath.Join(e.root, "packs") || !strings.HasSuffix(ab.Path, ".tar.gz") {
+		t.Fatalf("audit bundle %+v", ab)
+	}
+	// The bundle verifies through verify-pack (bundles are accepted there).
+	var v VerifyResult
+	e.ok("verify-pack", map[string]any{"path": ab.Path}, &v)
+	if v.Verdict != "PASS" || v.PackID != b.PackID {
+		t.Fatalf("verify bundle %+v", v)
+	}
+	e.fails("bundle", map[string]any{"pack": "packs/p1"}, "already exists")
+	e.fails("bundle", map[string]any{"pack": "packs/missing"}, "missing")
+	// A tampered pack is refused and nothing is written.
+	rp := filepath.Join(b.Path, pack.FileReceipts)
+	data, _ := os.ReadFile(rp)
+	if err := os.WriteFile(rp, []byte(strings.Replace(string(data), `"step":1`, `"step":3`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.fails("bundle", map[string]any{"pack": "packs/p1", "out": "t.tar.gz"}, "")
+	if _, err := os.Stat(filepath.Join(e.root, "t.tar.gz")); err == nil {
+		t.Fatal("a tampered pack was bundled")
+	}
+}
