@@ -17,7 +17,7 @@ import (
 // BundleArgs are the arguments of bundle.
 type BundleArgs struct {
 	Pack string `json:"pack,omitempty" jsonschema:"description=Existing pack directory: make an audit bundle (.tar.gz) of it instead. Omit to build and sign a pack of this session's trace"`
-	Out string `json:"out,omitempty" jsonschema:"description=Output path (must not exist). Default: .assay/mcp/packs/ under the first root"`
+	Out  string `json:"out,omitempty" jsonschema:"description=Output path (must not exist). Default: .assay/mcp/packs/ under the first root"`
 }
 
 // BundleResult is what bundle returns.
