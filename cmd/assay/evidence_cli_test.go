@@ -1,195 +1,248 @@
 package main
 
 import (
+	"archive/tar"
+	"compress/gzip"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/assay-dev/assay/core/canon"
-	"github.com/assay-dev/assay/core/store"
-	"github.com/assay-dev/assay/core/verify"
+	"github.com/assay-dev/assay/core/packs/packstest"
 )
 
-// evTrace records three receipts in a fresh trace and returns its id.
-func evTrace(t *testing.T) string {
+func TestAuditBundleCLI(t *testing.T) {
+	dir := t.TempDir()
+	p := packstest.DiffFixture(t, dir, "base")
+	out := filepath.Join(dir, "audit.tar.gz")
+	code, stdout, errs := dfRun(t, "audit", "bundle", p, "-o", out, "--json")
+	var r struct {
+		Path    string   `json:"path"`
+		Verdict string   `json:"verdict"`
+		Files   []string `json:"files"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &r) != nil || r.Path != out || r.Verdict != "PASS" || len(r.Files) != 10 {
+		t.Fatalf("exit %d %q %s", code, errs, stdout)
+	}
+	// verify-pack takes the bundle directly.
+	code, stdout, errs = dfRun(t, "verify-pack", out)
+	if code != 0 {
+		t.Fatalf("verify-pack on the bundle: exit %d %s\n%s", code, errs, stdout)
+	}
+	// Default name in the working directory.
+	t.Chdir(t.TempDir())
+	if code, stdout, _ = dfRun(t, "audit", "bundle", p); code != 0 || !strings.Contains(stdout, "audit_bundle_pack_") {
+		t.Fatalf("default name: %d %s", code, stdout)
+	}
+	// A tampered pack is refused with exit 2 and no file.
+	bad := filepath.Join(t.TempDir(), "proof_pack_bad")
+	packstest.Copy(t, p, bad)
+	packstest.FlipByte(t, filepath.Join(bad, "verify_transcript.md"), -1)
+	badOut := filepath.Join(dir, "bad.tar.gz")
+	code, stdout, errs = dfRun(t, "audit", "bundle", bad, "-o", badOut)
+	if code != 2 || stdout != "" {
+		t.Fatalf("tampered: exit %d %q", code, stdout)
+	}
+	oneLineErr(t, errs)
+	if _, err := os.Stat(badOut); !os.IsNotExist(err) {
+		t.Fatal("a bundle of a tampered pack was written")
+	}
+	// Bad input.
+	for name, args := range map[string][]string{
+		"no args":     {"audit", "bundle"},
+		"missing":     {"audit", "bundle", filepath.Join(dir, "nope")},
+		"not a pack":  {"audit", "bundle", t.TempDir()},
+		"no sub":      {"audit"},
+		"unknown sub": {"audit", "frobnicate"},
+		"out in pack": {"audit", "bundle", p, "-o", filepath.Join(p, "x.tar.gz")},
+	} {
+		code, stdout, errs := dfRun(t, args...)
+		if code != 3 || stdout != "" {
+			t.Errorf("%s: exit %d %q", name, code, stdout)
+		}
+		oneLineErr(t, errs)
+	}
+}
+
+// A tampered bundle given to verify-pack: 2 for a changed pack inside, 3
+// for an unsafe archive.
+func TestVerifyPackOnBadBundles(t *testing.T) {
+	dir := t.TempDir()
+	p := packstest.DiffFixture(t, dir, "base")
+	tgz := filepath.Join(dir, "evil.tar.gz")
+	writeEvilTgz(t, tgz)
+	code, _, errs := dfRun(t, "verify-pack", tgz)
+	if code != 3 {
+		t.Fatalf("unsafe bundle: exit %d %s", code, errs)
+	}
+	oneLineErr(t, errs)
+	if _, err := os.Stat(filepath.Join(filepath.Dir(dir), "x")); err == nil {
+		t.Fatal("wrote outside")
+	}
+	_ = p
+}
+
+func TestProveAndVerifyReceiptCLI(t *testing.T) {
+	dir := t.TempDir()
+	p := packstest.DiffFixture(t, dir, "claim_regression")
+	out := filepath.Join(dir, "r.proof.json")
+	code, stdout, errs := dfRun(t, "prove", p, "r_guardian0001", "-o", out)
+	if code != 0 || !strings.Contains(stdout, "leaf 10 of 11") {
+		t.Fatalf("prove: exit %d %s %s", code, errs, stdout)
+	}
+	code, stdout, _ = dfRun(t, "verify-receipt", out)
+	if code != 0 || !strings.Contains(stdout, "PROVEN") || !strings.Contains(stdout, `"receipt_id":"r_guardian0001"`) {
+		t.Fatalf("verify-receipt: exit %d\n%s", code, stdout)
+	}
+	code, stdout, _ = dfRun(t, "verify-receipt", out, "--json")
+	var r map[string]any
+	if json.Unmarshal([]byte(stdout), &r) != nil || code != 0 || r["ok"] != true || r["leaf_index"] != float64(10) {
+		t.Fatalf("json: %d %s", code, stdout)
+	}
+	// One changed byte: exit 2, text and JSON alike.
+	data, _ := os.ReadFile(out)
+	i := strings.Index(string(data), `\"verdict\":\"deny\"`) + len(`\"verdict\":\"`)
+	data[i] = 'D'
+	os.WriteFile(out, data, 0o644)
+	for _, args := range [][]string{{"verify-receipt", out}, {"verify-receipt", out, "--json"}} {
+		code, stdout, _ = dfRun(t, args...)
+		if code != 2 || !strings.Contains(stdout, "inclusion") {
+			t.Fatalf("%v: exit %d\n%s", args, code, stdout)
+		}
+	}
+	// -o - writes the proof to stdout.
+	code, stdout, _ = dfRun(t, "prove", p, "mcr_0000000000000003", "-o", "-")
+	if code != 0 || !strings.HasPrefix(stdout, `{"format":"assay.receipt_proof.v1"`) {
+		t.Fatalf("stdout proof: %d %.80s", code, stdout)
+	}
+	// Tampered pack: exit 2.
+	bad := filepath.Join(t.TempDir(), "proof_pack_bad")
+	packstest.Copy(t, p, bad)
+	packstest.FlipByte(t, filepath.Join(bad, "receipt_pack.jsonl"), -1)
+	code, stdout, errs = dfRun(t, "prove", bad, "r_guardian0001", "-o", filepath.Join(dir, "bad.json"))
+	if code != 2 || stdout != "" {
+		t.Fatalf("tampered: %d %s", code, stdout)
+	}
+	oneLineErr(t, errs)
+	// Bad input everywhere: exit 3, one line.
+	notProof := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notProof, []byte("hello"), 0o644)
+	for name, args := range map[string][]string{
+		"unknown receipt":  {"prove", p, "r_nope", "-o", filepath.Join(dir, "x.json")},
+		"prove no args":    {"prove", p},
+		"prove not pack":   {"prove", t.TempDir(), "r_1"},
+		"reference pack":   {"prove", "../../testdata/vectors/pack/golden_minimal", "r_001", "-o", filepath.Join(dir, "y.json")},
+		"missing proof":    {"verify-receipt", filepath.Join(dir, "none.json")},
+		"proof is dir":     {"verify-receipt", dir},
+		"not a proof":      {"verify-receipt", notProof},
+		"verify no args":   {"verify-receipt"},
+		"prove out is dir": {"prove", p, "r_guardian0001", "-o", dir},
+	} {
+		code, stdout, errs := dfRun(t, args...)
+		if code != 3 || stdout != "" {
+			t.Errorf("%s: exit %d %q", name, code, stdout)
+		}
+		oneLineErr(t, errs)
+	}
+}
+
+func TestPacksAndBaselineCLI(t *testing.T) {
+	t.Chdir(t.TempDir())
+	dir := t.TempDir()
+	a := packstest.DiffFixture(t, dir, "base")
+	b := packstest.DiffFixture(t, dir, "errors")
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(a, old, old)
+	os.MkdirAll(filepath.Join(dir, "proof_pack_empty_dir"), 0o755) // no manifest: not listed
+	os.MkdirAll(filepath.Join(dir, "other"), 0o755)
+
+	code, stdout, _ := dfRun(t, "baseline", "set", a, "--json")
+	if code != 0 || !strings.Contains(stdout, a) {
+		t.Fatalf("baseline set: %d %s", code, stdout)
+	}
+	code, stdout, _ = dfRun(t, "packs", "list", "-d", dir, "--json")
+	var l struct {
+		Packs []struct {
+			Path       string `json:"path"`
+			NReceipts  int    `json:"n_receipts"`
+			ClaimCheck string `json:"claim_check"`
+			IsBaseline bool   `json:"is_baseline"`
+		} `json:"packs"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &l) != nil || len(l.Packs) != 2 {
+		t.Fatalf("list: %d %s", code, stdout)
+	}
+	// Newest first; the baseline is marked.
+	if l.Packs[0].Path != b || l.Packs[1].Path != a || !l.Packs[1].IsBaseline || l.Packs[0].IsBaseline || l.Packs[0].NReceipts != 10 || l.Packs[0].ClaimCheck != "PASS" {
+		t.Fatalf("list rows %+v", l.Packs)
+	}
+	if code, stdout, _ = dfRun(t, "packs", "list", "-d", dir); code != 0 || !strings.Contains(stdout, "(baseline)") {
+		t.Fatalf("list text: %s", stdout)
+	}
+	code, stdout, _ = dfRun(t, "packs", "show", b, "--json")
+	var s struct {
+		LinesOnDisk int `json:"lines_on_disk"`
+		Files       []struct {
+			Path       string `json:"path"`
+			InManifest bool   `json:"in_manifest"`
+		} `json:"files"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &s) != nil || s.LinesOnDisk != 10 || len(s.Files) != 6 /* five kernel files and _unsigned/PACK_SUMMARY.md */ {
+		t.Fatalf("show: %d %s", code, stdout)
+	}
+	covered := 0
+	for _, f := range s.Files {
+		if f.InManifest {
+			covered++
+		}
+	}
+	if covered != 3 {
+		t.Fatalf("hash-covered files %d", covered)
+	}
+	if code, stdout, _ = dfRun(t, "packs", "show", b); code != 0 || !strings.Contains(stdout, "receipt_pack.jsonl") {
+		t.Fatalf("show text: %s", stdout)
+	}
+	// Bad input.
+	os.Remove(filepath.Join(".assay", "baseline.json"))
+	for name, args := range map[string][]string{
+		"no baseline":      {"baseline", "get"},
+		"set not a pack":   {"baseline", "set", t.TempDir()},
+		"set missing":      {"baseline", "set", filepath.Join(dir, "nope")},
+		"list missing dir": {"packs", "list", "-d", filepath.Join(dir, "nope")},
+		"show not pack":    {"packs", "show", filepath.Join(dir, "other")},
+		"show no args":     {"packs", "show"},
+		"packs no sub":     {"packs"},
+	} {
+		code, stdout, errs := dfRun(t, args...)
+		if code != 3 || stdout != "" {
+			t.Errorf("%s: exit %d %q", name, code, stdout)
+		}
+		oneLineErr(t, errs)
+	}
+	os.WriteFile(filepath.Join(".assay", "baseline.json"), []byte("garbage"), 0o644)
+	code, _, errs := dfRun(t, "baseline", "get")
+	if code != 3 {
+		t.Fatalf("garbage baseline: %d", code)
+	}
+	oneLineErr(t, errs)
+}
+
+// writeEvilTgz writes a bundle whose second entry climbs out with "../x".
+func writeEvilTgz(t *testing.T, path string) {
 	t.Helper()
-	st, err := store.OpenDefault()
+	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := store.NewTraceID()
-	for _, typ := range []string{"model_call", "guardian_verdict", "model_call"} {
-		d := &canon.Object{}
-		d.Set("model_id", "gpt-4o")
-		if _, err := st.Emit(tr, typ, d, store.EmitOptions{}); err != nil {
-			t.Fatal(err)
-		}
+	defer f.Close()
+	gz := gzip.NewWriter(f)
+	tw := tar.NewWriter(gz)
+	for _, e := range []struct{ name, data string }{{"pack_manifest.json", "{}"}, {"../x", "escaped"}} {
+		tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: e.name, Size: int64(len(e.data)), Mode: 0o644})
+		tw.Write([]byte(e.data))
 	}
-	return tr
-}
-
-func TestProofPackVerifyExplain(t *testing.T) {
-	home, dir := ckEnv(t)
-	tr := evTrace(t)
-	code, out, errs := ckRun(t, "proof-pack", tr, "-o", "p", "-c", "receipt_completeness")
-	if code != 0 || !strings.Contains(out, "Proof pack built") || !strings.Contains(errs, "generated signing key 'assay-local'") {
-		t.Fatalf("proof-pack: %d %q %q", code, out, errs)
-	}
-	if st, err := os.Stat(filepath.Join(home, "keys", "assay-local.key")); err != nil || st.Mode().Perm() != 0o600 {
-		t.Fatalf("private key mode: %v %v", st, err)
-	}
-	code, out, _ = ckRun(t, "verify-pack", "p")
-	if code != 0 || !strings.HasPrefix(out, "PASS") {
-		t.Fatalf("verify-pack: %d %q", code, out)
-	}
-	code, out, _ = ckRun(t, "verify-pack", "p", "--json")
-	var r verify.Result
-	ckJSON(t, out, &r)
-	if code != 0 || r.ExitCode != 0 || r.Verdict != "PASS" || r.ReceiptCount != 3 || r.Pack.ClaimCheck != "PASS" || !r.Merkle.Match {
-		t.Fatalf("json: %d %+v", code, r)
-	}
-	for _, f := range []string{"text", "md", "json"} {
-		code, out, _ = ckRun(t, "explain", "p", "--format", f)
-		if code != 0 || !strings.Contains(out, "gpt-4o") {
-			t.Fatalf("explain %s: %d %q", f, code, out)
-		}
-	}
-	// One flipped byte: exit 2 in text and JSON alike.
-	p := filepath.Join(dir, "p", "receipt_pack.jsonl")
-	raw, _ := os.ReadFile(p)
-	raw[10] ^= 1
-	os.WriteFile(p, raw, 0o644)
-	code, out, _ = ckRun(t, "verify-pack", "p")
-	if code != 2 || !strings.HasPrefix(out, "TAMPERED") || !strings.Contains(out, "E_MANIFEST_TAMPER") {
-		t.Fatalf("tampered: %d %q", code, out)
-	}
-	code, out, _ = ckRun(t, "verify-pack", "p", "--json")
-	ckJSON(t, out, &r)
-	if code != 2 || r.ExitCode != 2 {
-		t.Fatalf("tampered json: %d", code)
-	}
-	// The existing output directory is refused, nothing overwritten.
-	ckOneLine(t, []string{"proof-pack", tr, "-o", "p"}, "already exists")
-}
-
-func TestTryLeavesNothingBehind(t *testing.T) {
-	ckEnv(t)
-	tmp := t.TempDir()
-	t.Setenv("TMPDIR", tmp)
-	code, out, _ := ckRun(t, "try")
-	if code != 0 || !strings.Contains(out, "PASS (exit 0)") || !strings.Contains(out, "TAMPERED (exit 2)") || !strings.Contains(out, "offset") {
-		t.Fatalf("try: %d %q", code, out)
-	}
-	if ents, _ := os.ReadDir(tmp); len(ents) != 0 {
-		t.Fatalf("try left %v in TMPDIR", ents)
-	}
-	if ents, _ := os.ReadDir("."); len(ents) != 0 {
-		t.Fatalf("try left %v in the working directory", ents)
-	}
-}
-
-func TestDemos(t *testing.T) {
-	ckEnv(t)
-	code, out, _ := ckRun(t, "demo-challenge", "-o", "ch")
-	if code != 0 || !strings.Contains(out, "receipt_pack.jsonl offset") || !strings.Contains(out, "'4' (0x34) -> '5' (0x35)") {
-		t.Fatalf("demo-challenge: %d %q", code, out)
-	}
-	for sub, want := range map[string]int{"ch/good": 0, "ch/tampered": 2} {
-		if code, _, _ := ckRun(t, "verify-pack", sub); code != want {
-			t.Errorf("%s: exit %d want %d", sub, code, want)
-		}
-	}
-	code, out, _ = ckRun(t, "demo-incident", "-o", "inc")
-	if code != 0 || !strings.Contains(out, "exit 1") {
-		t.Fatalf("demo-incident: %d %q", code, out)
-	}
-	for sub, want := range map[string]int{"inc/act1": 0, "inc/act2": 1} {
-		if code, _, _ := ckRun(t, "verify-pack", sub); code != want {
-			t.Errorf("%s: exit %d want %d", sub, code, want)
-		}
-	}
-	ckOneLine(t, []string{"demo-challenge", "-o", "ch"}, "already exists")
-}
-
-func TestEvidenceBadInput(t *testing.T) {
-	_, dir := ckEnv(t)
-	os.WriteFile(filepath.Join(dir, "file.txt"), []byte("x"), 0o644)
-	os.Mkdir(filepath.Join(dir, "empty"), 0o755)
-	for _, cmd := range [][]string{{"verify-pack"}, {"explain"}} {
-		ckOneLine(t, append(cmd, "missing"), "not found")
-		ckOneLine(t, append(cmd, "file.txt"), "not a pack directory")
-		ckOneLine(t, append(cmd, "empty"), "no pack_manifest.json")
-		ckOneLine(t, append(cmd, "empty", "--bogus"), "unknown flag")
-		ckOneLine(t, cmd, "argument")
-	}
-	ckOneLine(t, []string{"verify-pack", "empty", "--max-age-hours", "-2"}, "--max-age-hours")
-	ckOneLine(t, []string{"verify-pack", "empty", "--max-age-hours", "abc"}, "invalid argument")
-	ckOneLine(t, []string{"verify-pack", "empty", "--expected-commit-sha", "abc"}, "40 hex")
-	ckOneLine(t, []string{"verify-pack", "empty", "--lock", "nolock.json"}, "lock")
-	ckOneLine(t, []string{"explain", "empty", "--format", "pdf"}, "--format")
-	ckOneLine(t, []string{"proof-pack", "trace_missing"}, "no trace")
-	ckOneLine(t, []string{"proof-pack", "../etc"}, "invalid trace id")
-	ckOneLine(t, []string{"proof-pack", evTrace(t), "-m", "yolo"}, "invalid mode")
-	ckOneLine(t, []string{"proof-pack", evTrace(t), "-c", "no_such_card"}, "no_such_card")
-	ckOneLine(t, []string{"key", "set-active", "nobody"}, "no signer")
-	ckOneLine(t, []string{"key", "info", "nobody"}, "no signing key")
-	ckOneLine(t, []string{"key", "generate", ".bad"}, "invalid signer id")
-	ckOneLine(t, []string{"nosuchcommand"}, "unknown command")
-}
-
-func TestKeyCommands(t *testing.T) {
-	ckEnv(t)
-	code, out, _ := ckRun(t, "key", "list")
-	if code != 0 || !strings.Contains(out, "No signing keys") {
-		t.Fatalf("%d %q", code, out)
-	}
-	if code, _, _ := ckRun(t, "key", "generate", "ci-signer"); code != 0 {
-		t.Fatal("generate")
-	}
-	ckOneLine(t, []string{"key", "generate", "ci-signer"}, "already exists")
-	if code, _, _ := ckRun(t, "key", "generate", "other", "--no-set-active"); code != 0 {
-		t.Fatal("generate other")
-	}
-	code, out, _ = ckRun(t, "key", "list", "--json")
-	var l struct {
-		Active  string `json:"active_signer"`
-		Signers []struct {
-			ID     string `json:"signer_id"`
-			Active bool   `json:"active"`
-		} `json:"signers"`
-	}
-	ckJSON(t, out, &l)
-	if l.Active != "ci-signer" || len(l.Signers) != 2 {
-		t.Fatalf("%+v", l)
-	}
-	if code, _, _ := ckRun(t, "key", "set-active", "other"); code != 0 {
-		t.Fatal("set-active")
-	}
-	code, out, _ = ckRun(t, "key", "info")
-	if code != 0 || !strings.Contains(out, "other") || !strings.Contains(out, "Ed25519") {
-		t.Fatalf("info: %q", out)
-	}
-	// proof-pack signs with the active signer (DECISIONS 13).
-	tr := evTrace(t)
-	code, out, _ = ckRun(t, "proof-pack", tr, "-o", "p", "--json")
-	if code != 0 || !strings.Contains(out, `"signer_id": "other"`) {
-		t.Fatalf("proof-pack signer: %q", out)
-	}
-}
-
-func TestHelpAndCompletion(t *testing.T) {
-	ckEnv(t)
-	code, out, _ := ckRun(t, "--help")
-	for _, want := range []string{"verify-pack", "Start here:", "0  evidence intact"} {
-		if code != 0 || !strings.Contains(out, want) {
-			t.Fatalf("help lacks %q: %q", want, out)
-		}
-	}
-	for _, sh := range []string{"bash", "zsh", "fish"} {
-		code, out, _ = ckRun(t, "completion", sh)
-		if code != 0 || !strings.Contains(out, "assay") {
-			t.Fatalf("completion %s: %d", sh, code)
-		}
-	}
+	tw.Close()
+	gz.Close()
 }
