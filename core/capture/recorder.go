@@ -1,0 +1,169 @@
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"github.com/rs/zerolog"
+
+	"github.com/assay-dev/assay/core/receipt"
+	"github.com/assay-dev/assay/core/store"
+)
+
+// Recorder appends model_call receipts to a trace. In async mode the
+// appends (each one fsyncs, DECISIONS 12) happen on a writer goroutine so
+// a response never waits for the disk; Close waits until every queued
+// receipt is durable. A receipt that cannot be written is logged loudly
+// and counted as lost, never dropped in silence.
+type Recorder struct {
+	store   *store.Store
+	traceID string // "" = read ASSAY_TRACE_ID at each write
+	log     zerolog.Logger
+
+	async  bool
+	mu     sync.RWMutex // guards closed against concurrent sends on q
+	closed bool
+	q      chan *Call
+	done   chan struct{}
+
+	written atomic.Int64
+	lost    atomic.Int64
+	lastErr atomic.Value // string
+}
+
+// RecorderOptions configure a Recorder.
+type RecorderOptions struct {
+	Store   *store.Store    // required
+	TraceID string          // "" = $ASSAY_TRACE_ID at each write (a new trace if unset)
+	Async   bool            // write on a background goroutine; Close drains
+	Logger  *zerolog.Logger // default: zerolog to stderr
+}
+
+// Stats are a recorder's counters.
+type Stats struct {
+	Written int64 `json:"receipts_written"`
+	Lost    int64 `json:"receipts_lost"`
+	Pending int64 `json:"receipts_pending"`
+}
+
+// NewRecorder returns a recorder writing to o.Store.
+func NewRecorder(o RecorderOptions) (*Recorder, error) {
+	if o.Store == nil {
+		return nil, errors.New("capture: a store is required")
+	}
+	if o.TraceID != "" {
+		if err := store.ValidTraceID(o.TraceID); err != nil {
+			return nil, err
+		}
+	}
+	r := &Recorder{store: o.Store, traceID: o.TraceID, async: o.Async}
+	if o.Logger != nil {
+		r.log = *o.Logger
+	} else {
+		r.log = zerolog.New(os.Stderr).With().Timestamp().Logger()
+	}
+	if r.async {
+		r.q = make(chan *Call, 4096)
+		r.done = make(chan struct{})
+		go r.writer()
+	}
+	return r, nil
+}
+
+var fallbackTrace = struct {
+	once sync.Once
+	id   string
+}{}
+
+// TraceID is the trace the next receipt goes to.
+func (r *Recorder) TraceID() string {
+	if r.traceID != "" {
+		return r.traceID
+	}
+	if id := os.Getenv(store.EnvTrace); id != "" {
+		return id
+	}
+	// Like the reference: no ASSAY_TRACE_ID means a fresh random trace.
+	fallbackTrace.once.Do(func() {
+		fallbackTrace.id = store.NewTraceID()
+		r.log.Warn().Str("trace_id", fallbackTrace.id).Msg("assay capture: ASSAY_TRACE_ID is not set; recording to a new trace")
+	})
+	return fallbackTrace.id
+}
+
+// Record writes (or queues) the receipt of c. It never blocks on the disk
+// in async mode unless the queue is full.
+func (r *Recorder) Record(c *Call) {
+	if r.async {
+		r.mu.RLock()
+		if !r.closed {
+			r.q <- c
+			r.mu.RUnlock()
+			return
+		}
+		r.mu.RUnlock()
+	}
+	r.write(c)
+}
+
+func (r *Recorder) writer() {
+	defer close(r.done)
+	for c := range r.q {
+		r.write(c)
+	}
+}
+
+func (r *Recorder) write(c *Call) {
+	trace := r.TraceID()
+	_, err := r.store.Emit(trace, "model_call", c.Data(), store.EmitOptions{
+		ReceiptID: receipt.NewID("mcr_", 16),
+		Timestamp: receipt.Timestamp(c.End),
+	})
+	if err != nil {
+		n := r.lost.Add(1)
+		msg := fmt.Sprintf("%v", err)
+		r.lastErr.Store(msg)
+		r.log.Error().Str("trace_id", trace).Str("provider", c.Req.Provider).Str("model", c.Req.Model).
+			Int64("receipts_lost", n).Str("error", msg).
+			Msg("assay capture: model_call receipt NOT written; this call is missing from the evidence")
+		return
+	}
+	r.written.Add(1)
+}
+
+// Stats returns the counters.
+func (r *Recorder) Stats() Stats {
+	s := Stats{Written: r.written.Load(), Lost: r.lost.Load()}
+	if r.q != nil {
+		s.Pending = int64(len(r.q))
+	}
+	return s
+}
+
+// LastError is the last write failure ("" if none).
+func (r *Recorder) LastError() string {
+	s, _ := r.lastErr.Load().(string)
+	return s
+}
+
+// Close drains the queue (async mode) so every recorded receipt is durable,
+// then reports lost receipts as an error. Records after Close are written
+// synchronously.
+func (r *Recorder) Close() error {
+	if r.async {
+		r.mu.Lock()
+		if !r.closed {
+			r.closed = true
+			close(r.q)
+		}
+		r.mu.Unlock()
+		<-r.done
+	}
+	if n := r.lost.Load(); n > 0 {
+		return fmt.Errorf("%d model_call receipt(s) could not be written (last error: %s)", n, r.LastError())
+	}
+	return nil
+}
