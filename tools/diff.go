@@ -19,21 +19,58 @@ type DiffArgs struct {
 	Limit     int      `json:"limit,omitempty" jsonschema:"description=Maximum claims and models listed (default 20),minimum=1,maximum=200"`
 }
 
+// DiffPack is what diff-packs says about each pack.
+type DiffPack struct {
+	Path             string `json:"path"`
+	PackID           string `json:"pack_id"`
+	ReceiptIntegrity string `json:"receipt_integrity"`
+	ClaimCheck       string `json:"claim_check"`
+	NReceipts        int64  `json:"n_receipts"`
+	SignerID         string `json:"signer_id"`
+}
+
+// DiffClaim is one claim compared across the packs.
+type DiffClaim struct {
+	ClaimID  string `json:"claim_id"`
+	Status   string `json:"status" jsonschema:"enum=new,enum=removed,enum=regressed,enum=improved,enum=unchanged"`
+	Severity string `json:"severity,omitempty"`
+	Actual   string `json:"actual,omitempty"`
+}
+
+// DiffModel compares one model's calls and cost across the packs.
+type DiffModel struct {
+	Model  string  `json:"model"`
+	Status string  `json:"status"`
+	CallsA int     `json:"calls_a"`
+	CallsB int     `json:"calls_b"`
+	CostA  float64 `json:"cost_a_usd"`
+	CostB  float64 `json:"cost_b_usd"`
+}
+
+// DiffGate is one budget gate's outcome.
+type DiffGate struct {
+	Name   string `json:"name"`
+	Passed bool   `json:"passed"`
+	Detail string `json:"detail"`
+}
+
 // DiffResult is what diff-packs returns.
 type DiffResult struct {
-	Status       string            `json:"status" jsonschema:"enum=ok,enum=regression,enum=gate_failed,enum=integrity_failed"`
-	ExitCode     int               `json:"exit_code" jsonschema:"description=0 no regression; 1 regression or gate failed; 2 a pack failed integrity"`
-	Reasons      []string          `json:"reasons"`
-	Verified     bool              `json:"verified"`
-	A            diff.PackInfo     `json:"a"`
-	B            diff.PackInfo     `json:"b"`
-	SameClaimSet bool              `json:"same_claim_set"`
-	Regressions  int               `json:"regressions"`
-	Claims       []diff.ClaimDelta `json:"claims"`
-	ClaimsTotal  int               `json:"claims_total"`
-	Models       []diff.ModelDelta `json:"models"`
-	CostDeltaUSD float64           `json:"cost_delta_usd"`
-	Gates        []diff.Gate       `json:"gates"`
+	Status       string      `json:"status" jsonschema:"enum=ok,enum=regression,enum=gate_failed,enum=integrity_failed"`
+	ExitCode     int         `json:"exit_code"`
+	Reasons      []string    `json:"reasons"`
+	A            DiffPack    `json:"a"`
+	B            DiffPack    `json:"b"`
+	Regressions  int         `json:"regressions"`
+	Claims       []DiffClaim `json:"claims"`
+	ClaimsTotal  int         `json:"claims_total"`
+	Models       []DiffModel `json:"models"`
+	CostDeltaUSD float64     `json:"cost_delta_usd"`
+	Gates        []DiffGate  `json:"gates"`
+}
+
+func diffPack(p diff.PackInfo) DiffPack {
+	return DiffPack{Path: p.Path, PackID: p.PackID, ReceiptIntegrity: p.ReceiptIntegrity, ClaimCheck: p.ClaimCheck, NReceipts: p.NReceipts, SignerID: p.SignerID}
 }
 
 func diffTool() Tool {
@@ -55,19 +92,18 @@ func diffTool() Tool {
 			}
 			n := limitOr(a.Limit)
 			res := DiffResult{
-				Status: r.Status, ExitCode: r.ExitCode, Reasons: bound(nonNil(r.Reasons), n), Verified: r.Verified,
-				A: r.A, B: r.B, SameClaimSet: r.SameClaimSet, Regressions: r.Regressions,
-				Claims: bound(r.Claims, n), ClaimsTotal: len(r.Claims), Models: bound(r.Models, n),
-				CostDeltaUSD: r.CostDeltaUSD, Gates: r.Gates,
+				Status: r.Status, ExitCode: r.ExitCode, Reasons: bound(nonNil(r.Reasons), n),
+				A: diffPack(r.A), B: diffPack(r.B), Regressions: r.Regressions, ClaimsTotal: len(r.Claims),
+				CostDeltaUSD: r.CostDeltaUSD, Claims: []DiffClaim{}, Models: []DiffModel{}, Gates: []DiffGate{},
 			}
-			if res.Claims == nil {
-				res.Claims = []diff.ClaimDelta{}
+			for _, c := range bound(r.Claims, n) {
+				res.Claims = append(res.Claims, DiffClaim{ClaimID: c.ClaimID, Status: c.Status, Severity: c.Severity, Actual: c.Actual})
 			}
-			if res.Models == nil {
-				res.Models = []diff.ModelDelta{}
+			for _, m := range bound(r.Models, n) {
+				res.Models = append(res.Models, DiffModel{Model: m.Model, Status: m.Status, CallsA: m.CallsA, CallsB: m.CallsB, CostA: m.CostA, CostB: m.CostB})
 			}
-			if res.Gates == nil {
-				res.Gates = []diff.Gate{}
+			for _, g := range r.Gates {
+				res.Gates = append(res.Gates, DiffGate{Name: g.Name, Passed: g.Passed, Detail: g.Detail})
 			}
 			sum := fmt.Sprintf("%s (exit %d): %d claim regressions, cost delta $%.4f", res.Status, res.ExitCode, res.Regressions, res.CostDeltaUSD)
 			if len(res.Reasons) > 0 {
