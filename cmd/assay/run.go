@@ -186,28 +186,40 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		return kinded("command_not_found", exit.Bad("check the spelling and PATH, and put the command after '--'", "command not found: %s", args[0]))
 	}
 
-	// 2. Key bootstrap, before the child starts.
+	// 2. The recording gateway, when asked for (its upstreams are checked
+	// here, before anything else is written).
+	var gw captureGateway
+	if o.gateway {
+		var err error
+		gw, err = startGateway(cmd.Context(), st, traceID)
+		if err != nil {
+			return kinded("gateway_failed", err)
+		}
+		set := map[string]string{}
+		for _, kv := range gw.Env() {
+			k, v, _ := strings.Cut(kv, "=")
+			set[k] = v
+		}
+		env = childEnv(env, set)
+	}
+
+	// 3. Key bootstrap, before the child starts.
 	signer, generated, err := keys.Open(home).ActiveSigner(!o.noGenerateKey)
 	if err != nil {
+		if gw != nil {
+			_ = gw.Close()
+		}
 		return kinded("key_missing", err)
 	}
 	if generated {
 		logf("generated signing key '%s'", signer.ID)
 	}
 
-	// 3. The recording gateway, when asked for.
-	var gw captureGateway
-	if o.gateway {
-		gw, err = startGateway(cmd.Context(), st, traceID)
-		if err != nil {
-			return kinded("gateway_failed", exit.Wrap(exit.Code(err), err, "check the ASSAY_UPSTREAM_* variables"))
-		}
-		env = childEnv(env, gw.Env())
-		logf("gateway=%s", gw.URL())
-	}
-
 	// 4. Run the child.
 	logf("trace=%s", traceID)
+	if gw != nil {
+		logf("gateway=%s (recording OpenAI, Anthropic and Gemini SDK calls)", gw.URL())
+	}
 	logf("executing: %s", strings.Join(args, " "))
 	childOut := stdout
 	if o.asJSON {
@@ -385,6 +397,6 @@ func printRunPanel(w io.Writer, s runSummary, withClaims bool) {
 // gateway (core/capture/gateway).
 type captureGateway interface {
 	URL() string
-	Env() map[string]string
+	Env() []string // KEY=VALUE base-URL variables for the SDKs
 	Close() error
 }

@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 
+	"github.com/assay-dev/assay/core/capture/gateway"
 	"github.com/assay-dev/assay/core/claims"
-	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/store"
 )
 
@@ -12,7 +12,12 @@ import (
 func resolveCard(idOrPath string) (*claims.Card, error) { return claims.Load(idOrPath) }
 
 // startGateway starts the recording gateway on a free loopback port,
-// writing model_call receipts into traceID.
+// writing model_call receipts into traceID. Upstreams come from
+// ASSAY_UPSTREAM_* (or base-URL variables the user already set), else the
+// vendors' APIs.
 func startGateway(ctx context.Context, st *store.Store, traceID string) (captureGateway, error) {
-	return nil, exit.Bad("", "the recording gateway is not available in this build")
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return gateway.Start(ctx, gateway.Options{Addr: "127.0.0.1:0", Store: st, TraceID: traceID, Logger: &log})
 }
