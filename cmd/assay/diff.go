@@ -153,7 +153,7 @@ func renderDiff(w io.Writer, r *diff.Result) {
 		head = st.Red("INTEGRITY FAILED") + "  a pack failed verification; nothing was compared"
 	}
 	fmt.Fprintf(w, "%s\n\n", head)
-	row := func(k, a, b string) { fmt.Fprintf(w, "  %-14s %-28s %s\n", k, a, b) }
+	row := func(k, a, b string) { fmt.Fprintf(w, "  %-14s %-32s %s\n", k, a, b) }
 	if r.AnalysisA == nil {
 		for _, pf := range r.Preflight {
 			fmt.Fprintf(w, "  %s: %s (exit %d)\n", pf.Path, pf.Verdict, pf.ExitCode)
@@ -232,7 +232,11 @@ func renderDiff(w io.Writer, r *diff.Result) {
 			}
 			fmt.Fprintln(w)
 			for i, l := range y.Chain {
-				fmt.Fprintf(w, "    %s%s %s %s\n", strings.Repeat("  ", min(i, 8)), l.ReceiptID, l.Type, l.Summary)
+				arrow := "   "
+				if i > 0 {
+					arrow = "↳ "
+				}
+				fmt.Fprintf(w, "    %s%s %s %s\n", arrow, l.ReceiptID, l.Type, l.Summary)
 			}
 			if y.Note != "" {
 				fmt.Fprintf(w, "    %s\n", st.Dim(y.Note))

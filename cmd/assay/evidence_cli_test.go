@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"compress/gzip"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,7 +82,57 @@ func TestVerifyPackOnBadBundles(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(filepath.Dir(dir), "x")); err == nil {
 		t.Fatal("wrote outside")
 	}
-	_ = p
+	// A 1 GiB gzip-bomb entry is refused before anything is written.
+	bomb := filepath.Join(dir, "bomb.tar.gz")
+	packstest.GzipBomb(t, bomb, "receipt_pack.jsonl", 1<<30)
+	code, stdout, errs := dfRun(t, "verify-pack", bomb, "--json")
+	if code != 3 || stdout != "" || !strings.Contains(errs, "receipt_pack.jsonl") {
+		t.Fatalf("bomb: exit %d %q %q", code, stdout, errs)
+	}
+	oneLineErr(t, errs)
+	// And a bundle of a pack changed after bundling is tampering: exit 2.
+	good := filepath.Join(dir, "good.tar.gz")
+	if code, _, errs := dfRun(t, "audit", "bundle", p, "-o", good); code != 0 {
+		t.Fatalf("bundle: %s", errs)
+	}
+	changed := filepath.Join(dir, "changed.tar.gz")
+	rewriteEntry(t, good, changed, "receipt_pack.jsonl")
+	if code, _, _ := dfRun(t, "verify-pack", changed); code != 2 {
+		t.Fatalf("changed bundle: exit %d", code)
+	}
+}
+
+// rewriteEntry copies a bundle, flipping one byte in the middle of entry.
+func rewriteEntry(t *testing.T, src, dst, entry string) {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	gr, err := gzip.NewReader(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gr)
+	out, _ := os.Create(dst)
+	defer out.Close()
+	gw := gzip.NewWriter(out)
+	tw := tar.NewWriter(gw)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		data, _ := io.ReadAll(tr)
+		if h.Name == entry {
+			data[len(data)/2] ^= 1
+		}
+		tw.WriteHeader(h)
+		tw.Write(data)
+	}
+	tw.Close()
+	gw.Close()
 }
 
 func TestProveAndVerifyReceiptCLI(t *testing.T) {

@@ -60,7 +60,7 @@ Exit codes (text and --json alike):
 			} else {
 				fmt.Fprintf(w, "%s  this proof does not check out\n\n", st.Red("TAMPERED"))
 			}
-			row := func(k, v string) { fmt.Fprintf(w, "  %-12s %s\n", k, v) }
+			row := func(k, v string) { fmt.Fprintf(w, "  %-19s %s\n", k, v) }
 			if r.SignerID != "" {
 				row("Signer", fmt.Sprintf("%s (%s…)", r.SignerID, shortHex(r.Signer)))
 			}

@@ -173,37 +173,9 @@ func writeTgz(t *testing.T, entries []entry) string {
 	return p
 }
 
-// bombTgz writes a .tar.gz whose single entry declares and holds `size`
-// zero bytes, streaming: one gzip member of 1 MiB of zeros is compressed
-// once and repeated (gzip readers concatenate members), so a 1 GiB entry
-// costs about 1 MB on disk and no 1 GiB buffer.
 func bombTgz(t *testing.T, name string, size int64) string {
-	t.Helper()
 	p := filepath.Join(t.TempDir(), "bomb.tar.gz")
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	member := func(data []byte) []byte {
-		var b bytes.Buffer
-		gz, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
-		gz.Write(data)
-		gz.Close()
-		return b.Bytes()
-	}
-	var hdr bytes.Buffer
-	tw := tar.NewWriter(&hdr)
-	tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Size: size, Mode: 0o644})
-	tw.Flush() // header block only; the data follows as gzip members
-	f.Write(member(hdr.Bytes()))
-	const chunk = 1 << 20
-	zeros := member(make([]byte, chunk))
-	for n := int64(0); n < size/chunk; n++ {
-		f.Write(zeros)
-	}
-	pad := (512 - size%512) % 512
-	f.Write(member(make([]byte, size%chunk+pad+1024))) // rest, block padding, end-of-archive blocks
+	packstest.GzipBomb(t, p, name, size)
 	return p
 }
 
