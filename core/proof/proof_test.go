@@ -108,16 +108,25 @@ func TestMain(m *testing.M) {
 func TestRoundTripBig(t *testing.T) {
 	dir := bigPack(t)
 	t.Logf("built 100000-receipt pack in %v", bigTime)
-	for _, i := range []int{0, 65536, 99999} {
+	for _, i := range []int{65536, 0, 99999} {
 		start := time.Now()
-		data := mustProve(t, dir, id(i))
+		var data []byte
+		if i == 65536 {
+			data = mustProve(t, dir, id(i))
+		} else {
+			// The pack was verified by the first Prove; skip re-verifying it.
+			var err error
+			if _, data, err = prove(dir, id(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
 		proveTime := time.Since(start)
 		start = time.Now()
 		r := Check(data)
 		if !r.OK || r.LeafIndex != uint64(i) || r.TreeSize != 100000 {
 			t.Fatalf("i=%d: %+v", i, r.Errors)
 		}
-		t.Logf("i=%d prove %v (verifies the pack), check %v, proof %d bytes", i, proveTime, time.Since(start), len(data))
+		t.Logf("i=%d prove %v, check %v, proof %d bytes", i, proveTime, time.Since(start), len(data))
 	}
 }
 

@@ -33,6 +33,11 @@ func Prove(dir, receiptID string) (*Proof, []byte, error) {
 	if vr.ExitCode == exit.Tampered {
 		return nil, nil, exit.New(exit.Tampered, "run 'assay verify-pack' on it for details", "pack %s failed verification: %s", dir, firstError(vr, "integrity check failed"))
 	}
+	return prove(dir, receiptID)
+}
+
+// prove builds the proof from a pack that has just been verified.
+func prove(dir, receiptID string) (*Proof, []byte, error) {
 	manifest, _, err := pack.ReadManifest(dir)
 	if err != nil {
 		return nil, nil, err
