@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/assay-dev/assay/core/capture/mockllm"
 )
 
 // syncBuf is a bytes.Buffer safe to read while a command writes to it.
@@ -80,4 +82,76 @@ func TestMockLLMBadAddr(t *testing.T) {
 	if code != 3 || out.Len() != 0 || strings.Count(errb.String(), "\n") != 1 || !strings.Contains(errb.String(), "--addr") {
 		t.Fatalf("code %d stdout %q stderr %q", code, out.String(), errb.String())
 	}
+}
+
+func TestGatewayCommand(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("ASSAY_HOME", home)
+	mock := startMockForGateway(t)
+	var out, errb syncBuf
+	done := make(chan int)
+	go func() {
+		done <- run([]string{"gateway", "--upstream-openai", mock + "/v1", "--trace", "trace_20260101T000000_00000001"}, strings.NewReader(""), &out, &errb)
+	}()
+	s := waitFor(t, &out, "ASSAY_TRACE_ID=")
+	var base string
+	for _, l := range strings.Split(s, "\n") {
+		if v, ok := strings.CutPrefix(l, "export OPENAI_BASE_URL="); ok {
+			base = v
+		}
+	}
+	if !strings.HasPrefix(base, "http://127.0.0.1:") || !strings.HasSuffix(base, "/openai") || !strings.Contains(s, "export ASSAY_TRACE_ID=trace_20260101T000000_00000001\n") {
+		t.Fatalf("stdout %q", s)
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+"/chat/completions", strings.NewReader(`{"model":"gpt-cli","messages":[{"role":"user","content":"hi"}]}`))
+	req.Header.Set("Authorization", "Bearer sk-cli-SECRET-000000000000")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), "Synthetic answer to: hi") {
+		t.Fatalf("answer %s", b)
+	}
+	interruptSelf(t)
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errb.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("gateway did not stop on SIGINT")
+	}
+	if e := errb.String(); !strings.Contains(e, "1 requests, 1 model calls, 1 receipts written, 0 lost") || !strings.Contains(e, "Next: assay proof-pack trace_20260101T000000_00000001") {
+		t.Fatalf("stderr %q", e)
+	}
+	if strings.Contains(out.String(), "assay gateway:") {
+		t.Fatal("diagnostics on stdout")
+	}
+}
+
+func TestGatewayCommandBadInput(t *testing.T) {
+	t.Setenv("ASSAY_HOME", t.TempDir())
+	for _, args := range [][]string{
+		{"gateway", "--upstream-openai", "not a url"},
+		{"gateway", "--trace", "../x"},
+		{"gateway", "--addr", "256.0.0.1:80"},
+	} {
+		var out, errb bytes.Buffer
+		code := run(args, strings.NewReader(""), &out, &errb)
+		if code != 3 || out.Len() != 0 || strings.Count(errb.String(), "\n") != 1 {
+			t.Errorf("%v: code %d stdout %q stderr %q", args, code, out.String(), errb.String())
+		}
+	}
+}
+
+func startMockForGateway(t *testing.T) string {
+	t.Helper()
+	m, err := mockllm.Start("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m.URL()
 }
