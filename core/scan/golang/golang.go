@@ -273,12 +273,22 @@ func (p *pkg) collect(f *ast.File, im map[string]string) {
 		if u, ok := v.(*ast.UnaryExpr); ok {
 			v = unparen(u.X)
 		}
-		call, ok := v.(*ast.CallExpr)
-		if !ok || name == "" || name == "_" {
+		if name == "" || name == "_" {
 			return
 		}
-		if isCaptureCall(call, im) {
-			p.captured[name] = true
+		// A value built with a capture call anywhere inside it (directly, or
+		// in a sync.OnceValue closure as 'assay patch' writes) is a
+		// captured HTTP client.
+		ast.Inspect(v, func(n ast.Node) bool {
+			if c, ok := n.(*ast.CallExpr); ok && isCaptureCall(c, im) {
+				p.captured[name] = true
+				return false
+			}
+			return true
+		})
+		call, ok := v.(*ast.CallExpr)
+		if !ok {
+			return
 		}
 		if c, ok := p.ctorOf(call, im); ok {
 			p.addBinding(name, c)

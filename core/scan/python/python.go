@@ -9,6 +9,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -350,3 +352,66 @@ func dotted(s string) string {
 	}
 	return string(b)
 }
+
+// HeaderEnd returns the 0-based line before which an import may be
+// inserted without breaking the file: after the module docstring and any
+// `from __future__` imports when there are some, otherwise after a leading
+// shebang and encoding cookie. ok is false when src does not parse.
+func HeaderEnd(src []byte) (line int, ok bool) {
+	src = normalizeNewlines(src)
+	p := pool.Get().(*Parser)
+	defer pool.Put(p)
+	tree := p.p.Parse(src, nil)
+	if tree == nil {
+		return 0, false
+	}
+	defer tree.Close()
+	root := tree.RootNode()
+	if root.HasError() {
+		return 0, false
+	}
+	end := -1
+	first := true
+	for i := uint(0); i < root.ChildCount(); i++ {
+		c := root.Child(i)
+		switch c.Kind() {
+		case "comment":
+			continue
+		case "expression_statement":
+			if first && c.NamedChildCount() == 1 {
+				s := c.NamedChild(0)
+				if k := s.Kind(); k == "string" || k == "concatenated_string" {
+					t := strings.ToLower(s.Utf8Text(src))
+					if !strings.HasPrefix(t, "f") && !strings.HasPrefix(t, "b") && !strings.HasPrefix(t, "rb") && !strings.HasPrefix(t, "br") {
+						end = int(c.EndPosition().Row)
+						first = false
+						continue
+					}
+				}
+			}
+		case "future_import_statement":
+			end = int(c.EndPosition().Row)
+			first = false
+			continue
+		}
+		break
+	}
+	if end >= 0 {
+		return end + 1, true
+	}
+	// No docstring or future import: keep a shebang and an encoding cookie
+	// (which must stay on lines 1-2) above the insertion.
+	lines := strings.SplitN(string(src), "\n", 3)
+	n := 0
+	for n < len(lines) && n < 2 {
+		l := lines[n]
+		if (n == 0 && strings.HasPrefix(l, "#!")) || codingCookie.MatchString(l) {
+			n++
+			continue
+		}
+		break
+	}
+	return n, true
+}
+
+var codingCookie = regexp.MustCompile(`^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+`)

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/patch"
+	"github.com/assay-dev/assay/core/scan"
+)
+
+type patchFlags struct {
+	dryRun, yes, undo, asJSON bool
+	entrypoint                string
+	lang                      string
+}
+
+type patchDoc struct {
+	Command  string        `json:"command"`
+	Status   string        `json:"status"`
+	Plans    []*patch.Plan `json:"plans"`
+	Files    []string      `json:"files"`
+	Diff     string        `json:"diff"`
+	Restored []string      `json:"restored,omitempty"`
+}
+
+func init() {
+	commands = append(commands, func() *cobra.Command {
+		var o patchFlags
+		c := &cobra.Command{
+			Use:   "patch [PATH]",
+			Short: "Instrument a project so every LLM call emits a receipt",
+			Long: `Instrument the project at PATH (default .) so every LLM call emits a
+model_call receipt with its callsite_id.
+
+Python: writes assay's stdlib-only capture module (assay_capture.py) beside
+the entrypoint and inserts one import line marked "# assay:patched" after the
+docstring and __future__ imports. The entrypoint is --entrypoint FILE, or the
+file with the most uninstrumented call sites.
+Go: builds every openai-go, anthropic-sdk-go, genai and langchaingo client
+with assay's capture middleware (a generated assay_capture_gen.go per package).
+
+Each changed file is backed up as FILE.assay.bak, compile-checked (python3 /
+go build) and rolled back if it no longer compiles. Running it again changes
+nothing. --undo restores the original bytes and removes the generated files.
+
+Exit codes: 0 applied, nothing to do, dry run or cancelled; 1 the patched
+code did not compile (rolled back) or --undo found no backup; 3 bad input.`,
+			GroupID: "capture",
+			Args:    cobra.MaximumNArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				path := "."
+				if len(args) == 1 {
+					path = args[0]
+				}
+				return runPatch(cmd, path, o)
+			},
+		}
+		f := c.Flags()
+		f.BoolVar(&o.dryRun, "dry-run", false, "show the unified diff; change nothing")
+		f.BoolVarP(&o.yes, "yes", "y", false, "apply without asking")
+		f.BoolVar(&o.undo, "undo", false, "restore the files from their .assay.bak backups")
+		f.StringVar(&o.entrypoint, "entrypoint", "", "Python file to patch, relative to PATH")
+		f.StringVar(&o.lang, "lang", "auto", "python, go or auto (both, where call sites were found)")
+		f.BoolVar(&o.asJSON, "json", false, "print JSON (applies without asking unless --dry-run)")
+		return c
+	})
+}
+
+func runPatch(cmd *cobra.Command, path string, o patchFlags) error {
+	out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	switch o.lang {
+	case "auto", "python", "go":
+	default:
+		return exit.Bad("use python, go or auto", "unknown --lang %q", o.lang)
+	}
+	root, err := scan.CheckRoot(path)
+	if err != nil {
+		return err
+	}
+	if o.undo {
+		restored, err := patch.Undo(root, o.entrypoint)
+		if err != nil {
+			return err
+		}
+		if o.asJSON {
+			return writeJSON(out, patchDoc{Command: "patch", Status: "undone", Plans: []*patch.Plan{}, Files: restored, Restored: restored})
+		}
+		for _, r := range restored {
+			fmt.Fprintf(out, "Restored %s\n", r)
+		}
+		return nil
+	}
+	res, err := scan.Scan(root, scan.Options{})
+	if err != nil {
+		return err
+	}
+	var plans []*patch.Plan
+	hasGo, hasPy := false, false
+	for _, f := range res.Findings {
+		if f.Instrumented {
+			continue
+		}
+		hasGo = hasGo || f.Lang == "go"
+		hasPy = hasPy || f.Lang == "python"
+	}
+	if o.lang == "python" || (o.lang == "auto" && (hasPy || strings.HasSuffix(o.entrypoint, ".py"))) {
+		p, err := patch.PlanPython(res, o.entrypoint)
+		if err != nil {
+			return err
+		}
+		plans = append(plans, p)
+	}
+	if o.lang == "go" || (o.lang == "auto" && hasGo) {
+		p, err := patch.PlanGo(root)
+		if err != nil {
+			return err
+		}
+		plans = append(plans, p)
+	}
+	var diff, fullDiff strings.Builder
+	var files []string
+	for _, p := range plans {
+		diff.WriteString(p.Diff(false))
+		fullDiff.WriteString(p.Diff(true))
+		files = append(files, p.Files()...)
+	}
+	doc := patchDoc{Command: "patch", Plans: plans, Files: files, Diff: fullDiff.String()}
+	if doc.Plans == nil {
+		doc.Plans = []*patch.Plan{}
+	}
+	if doc.Files == nil {
+		doc.Files = []string{}
+	}
+	st := newStyle(out)
+	if !o.asJSON {
+		if len(plans) == 0 {
+			fmt.Fprintln(out, "No uninstrumented call sites found: nothing to patch.")
+			return nil
+		}
+		for _, p := range plans {
+			fmt.Fprintf(out, "%s: %d uninstrumented call site(s); frameworks: %s\n", p.Language, p.Uninstrumented, strings.Join(p.Frameworks, ", "))
+			if p.Entrypoint != "" {
+				fmt.Fprintf(out, "  entrypoint: %s (already patched: %v)\n", p.Entrypoint, p.AlreadyPatched)
+			}
+			if p.LangchainNote != "" {
+				fmt.Fprintf(out, "  note: %s\n", p.LangchainNote)
+			}
+			for _, n := range p.Notes {
+				fmt.Fprintf(out, "  note: %s\n", n)
+			}
+		}
+		if diff.Len() > 0 {
+			fmt.Fprintln(out)
+			fmt.Fprint(out, diff.String())
+		}
+	}
+	if len(files) == 0 {
+		doc.Status = "nothing_to_do"
+		if o.asJSON {
+			return writeJSON(out, doc)
+		}
+		fmt.Fprintln(out, "Already patched: no files to change.")
+		return nil
+	}
+	if o.dryRun {
+		doc.Status = "dry_run"
+		if o.asJSON {
+			return writeJSON(out, doc)
+		}
+		fmt.Fprintln(out, "Dry run -- no files changed.")
+		return nil
+	}
+	if !o.yes && !o.asJSON {
+		fmt.Fprintf(errw, "Apply these changes to %d file(s)? [y/N] ", len(files))
+		line, _ := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
+		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
+			fmt.Fprintln(out, "Cancelled: no files changed.")
+			return nil
+		}
+	}
+	for _, p := range plans {
+		check := patch.CheckPython
+		if p.Language == "go" {
+			check = patch.CheckGo
+		}
+		if err := patch.Apply(p, check); err != nil {
+			return err
+		}
+	}
+	doc.Status = "applied"
+	if o.asJSON {
+		return writeJSON(out, doc)
+	}
+	for _, p := range plans {
+		for _, c := range p.Changes {
+			verb := "Patched"
+			if c.Created {
+				verb = "Wrote"
+			}
+			fmt.Fprintf(out, "%s %s\n", st.Green(verb), c.Rel)
+		}
+		if p.Language == "python" && p.Entrypoint != "" {
+			fmt.Fprintf(out, "Next: assay run -c receipt_completeness -- python %s\n", filepath.FromSlash(p.Entrypoint))
+		}
+	}
+	fmt.Fprintln(out, "Undo with: assay patch --undo "+path)
+	return nil
+}

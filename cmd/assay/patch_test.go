@@ -1,0 +1,252 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/assay-dev/assay/core/capture/mockllm"
+	"github.com/assay-dev/assay/core/coverage"
+	"github.com/assay-dev/assay/core/patch"
+	"github.com/assay-dev/assay/core/scan"
+	"github.com/assay-dev/assay/core/store"
+)
+
+var patchData, _ = filepath.Abs("../../testdata/scan/patch")
+
+// copyTree copies src into a fresh temp dir and returns it.
+func copyTree(t *testing.T, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// snapshot returns every file's bytes under root.
+func snapshot(t *testing.T, root string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && !strings.Contains(p, "__pycache__") {
+			b, _ := os.ReadFile(p)
+			rel, _ := filepath.Rel(root, p)
+			m[rel] = string(b)
+		}
+		return nil
+	})
+	return m
+}
+
+// The sample projects of the acceptance list: after `assay patch` each
+// still compiles and runs against the synthetic LLM server, emits one
+// model_call receipt per call with the callsite_id the contract (scanned
+// after patching) holds for that line; a second patch changes nothing;
+// --undo restores every byte.
+func TestPatchPythonSamples(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Fatalf("python3 is required: %v", err)
+	}
+	srv, err := mockllm.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	for _, tc := range []struct {
+		project, entry string
+		insertAt       int
+		line           string
+		run            []string // argv after python3, run in the project root
+		calls          int
+	}{
+		{"plain", "app.py", 0, "import assay_capture  # assay:patched", []string{"app.py"}, 1},
+		{"pkgmain", "agent/__main__.py", 1, "from . import assay_capture  # assay:patched", []string{"-m", "agent"}, 1},
+		{"shebang", "app.py", 1, "import assay_capture  # assay:patched", []string{"app.py"}, 1},
+		{"docstring", "app.py", 4, "import assay_capture  # assay:patched", []string{"app.py"}, 2},
+		{"future", "app.py", 3, "import assay_capture  # assay:patched", []string{"app.py"}, 1},
+		{"comments", "app.py", 4, "import assay_capture  # assay:patched", []string{"app.py"}, 1},
+	} {
+		t.Run(tc.project, func(t *testing.T) {
+			dir := copyTree(t, filepath.Join(patchData, "projects", tc.project))
+			before := snapshot(t, dir)
+
+			code, out, errs := scRun(t, "patch", dir, "--dry-run")
+			if code != 0 || !strings.Contains(out, "+"+tc.line) || !strings.Contains(out, "Dry run -- no files changed.") {
+				t.Fatalf("dry run: exit %d\n%s%s", code, out, errs)
+			}
+			if got := snapshot(t, dir); !mapsEqual(got, before) {
+				t.Fatal("dry run changed files")
+			}
+
+			code, out, errs = scRun(t, "patch", dir, "--yes")
+			if code != 0 {
+				t.Fatalf("patch: exit %d\n%s%s", code, out, errs)
+			}
+			src, _ := os.ReadFile(filepath.Join(dir, tc.entry))
+			lines := strings.Split(string(src), "\n")
+			if lines[tc.insertAt] != tc.line {
+				t.Fatalf("line %d is %q, want %q\n%s", tc.insertAt, lines[tc.insertAt], tc.line, src)
+			}
+			if !ptExists(filepath.Join(dir, filepath.Dir(tc.entry), patch.ShimFile)) || !ptExists(filepath.Join(dir, tc.entry+patch.BackupExt)) {
+				t.Fatal("shim or backup missing")
+			}
+			patched := snapshot(t, dir)
+
+			// Idempotent.
+			code, out, _ = scRun(t, "patch", dir, "--yes")
+			if code != 0 || !(strings.Contains(out, "nothing to patch") || strings.Contains(out, "Already patched")) || !mapsEqual(snapshot(t, dir), patched) {
+				t.Fatalf("second patch changed something (exit %d):\n%s", code, out)
+			}
+
+			// The scan now sees the entrypoint as instrumented; its contract
+			// is what the run is measured against.
+			contract := filepath.Join(t.TempDir(), "c.json")
+			if code, _, errs := scRun(t, "scan", dir, "--emit-contract", contract, "--json"); code != 0 {
+				t.Fatalf("scan: %s", errs)
+			}
+			c, err := coverage.Load(contract)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range c.CallSites {
+				if !s.Instrumented {
+					t.Errorf("%s:%d not instrumented after patch", s.Path, s.Line)
+				}
+			}
+
+			home := t.TempDir()
+			trace := "trace_patch_" + tc.project
+			cmd := exec.Command(py, tc.run...)
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), append(srv.Env(), "ASSAY_HOME="+home, "ASSAY_TRACE_ID="+trace, "PYTHONPATH="+filepath.Join(patchData, "sdk"), "PYTHONDONTWRITEBYTECODE=1")...)
+			var o, e bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &o, &e
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("patched program failed: %v\n%s%s", err, o.String(), e.String())
+			}
+			if !strings.Contains(o.String(), "Synthetic answer") || e.Len() > 0 {
+				t.Errorf("program output %q stderr %q", o.String(), e.String())
+			}
+			rs, problems, err := store.Open(home).Read(trace)
+			if err != nil || len(problems) > 0 {
+				t.Fatalf("read trace: %v %v", err, problems)
+			}
+			if len(rs) != tc.calls {
+				t.Fatalf("%d receipts, want %d", len(rs), tc.calls)
+			}
+			rep := coverage.Measure(c, coverage.ReceiptIDs(rs))
+			if rep.CoveredCount != len(c.CallSites) || len(rep.ExtraIDs) != 0 {
+				t.Errorf("coverage %+v", rep)
+			}
+			for i, r := range rs {
+				if r.String("type") != "model_call" || r.String("integration_source") != "assay.shim.python" {
+					t.Errorf("receipt %d: %v", i, r)
+				}
+				if v, _ := r.Get("_store_seq"); v == nil {
+					t.Errorf("receipt %d not stamped", i)
+				}
+				if r.String("input_hash") == "" || len(r.String("output_hash")) != 64 || r.String("content_hash_alg") != "sha256-jcs-v1" {
+					t.Errorf("receipt %d hashes: %v", i, r)
+				}
+			}
+
+			code, out, errs = scRun(t, "patch", dir, "--undo")
+			if code != 0 {
+				t.Fatalf("undo: exit %d %s", code, errs)
+			}
+			if got := snapshot(t, dir); !mapsEqual(got, before) {
+				t.Errorf("undo did not restore the exact bytes:\n%v\n%v", ptKeys(got), ptKeys(before))
+			}
+		})
+	}
+}
+
+// Bad input and rollback: a missing path and a missing entrypoint are
+// exit 3; --undo without a backup is exit 1; a patch whose compile check
+// fails leaves every byte as it was.
+func TestPatchBadInputAndRollback(t *testing.T) {
+	dir := copyTree(t, filepath.Join(patchData, "projects", "plain"))
+	before := snapshot(t, dir)
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"patch", filepath.Join(dir, "nope")}, 3, "Directory not found"},
+		{[]string{"patch", dir, "--entrypoint", "missing.py", "--yes"}, 3, "entrypoint not found"},
+		{[]string{"patch", dir, "--undo"}, 1, "no .assay.bak backup"},
+		{[]string{"patch", dir, "--lang", "rust"}, 3, "unknown --lang"},
+	} {
+		code, _, errs := scRun(t, tc.args...)
+		if code != tc.code || !strings.Contains(errs, tc.msg) {
+			t.Errorf("%v: exit %d, stderr %q", tc.args, code, errs)
+		}
+	}
+	res, err := scan.Scan(dir, scan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := patch.PlanPython(res, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = patch.Apply(p, func(*patch.Plan) error { return os.ErrInvalid })
+	if err == nil || !strings.Contains(err.Error(), "rolled back") {
+		t.Fatalf("apply with a failing check: %v", err)
+	}
+	if got := snapshot(t, dir); !mapsEqual(got, before) {
+		t.Errorf("rollback left changes: %v", ptKeys(got))
+	}
+	// A real compile failure: an entrypoint whose patched form does not
+	// compile is caught by python3 and rolled back.
+	bad := filepath.Join(dir, "app.py")
+	os.WriteFile(bad, []byte("client.chat.completions.create()\ndef f(:\n"), 0o644)
+	if code, _, errs := scRun(t, "patch", dir, "--yes", "--entrypoint", "app.py"); code != 3 || !strings.Contains(errs, "does not parse") {
+		t.Errorf("unparseable entrypoint: exit %d %s", code, errs)
+	}
+}
+
+func mapsEqual(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+func ptKeys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func ptExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+var _ = json.Valid
