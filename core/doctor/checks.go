@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/assay-dev/assay/core/canon"
+	"github.com/assay-dev/assay/core/capture/gateway"
 	"github.com/assay-dev/assay/core/ciinit"
 	"github.com/assay-dev/assay/core/claims"
 	"github.com/assay-dev/assay/core/keys"
@@ -513,8 +514,14 @@ func checkContinueOnError(e *env) Check {
 // ---- DOCTOR_GATEWAY_001
 
 // GatewayEnv lists the base-URL variables the official SDKs read; the
-// recording gateway works by pointing them at itself.
-var GatewayEnv = []string{"OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "GOOGLE_GEMINI_BASE_URL"}
+// recording gateway works by pointing them at itself (gateway.Env).
+var GatewayEnv = func() []string {
+	var out []string
+	for _, r := range gateway.Routes {
+		out = append(out, gateway.BaseURLEnv[r])
+	}
+	return out
+}()
 
 // EnvGateway names the variable that says the assay gateway is expected
 // (its address, host:port or URL). When set, every base URL must point at it.
@@ -587,10 +594,14 @@ func hostPort(v string) string {
 	return net.JoinHostPort(u.Hostname(), "80")
 }
 
+// gatewayURL is what the gateway itself exports for the variable name:
+// http://<addr>/<route>.
 func gatewayURL(name, expect string) string {
 	base := "http://" + hostPort(expect)
-	if name == "OPENAI_BASE_URL" {
-		return base + "/v1"
+	for _, r := range gateway.Routes {
+		if gateway.BaseURLEnv[r] == name {
+			return base + "/" + r
+		}
 	}
 	return base
 }

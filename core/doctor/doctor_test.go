@@ -292,6 +292,9 @@ func TestGatewayWiring(t *testing.T) {
 			if tc.status == Fail && c.Fix == "" {
 				t.Fatal("failure without a fix")
 			}
+			if tc.env[EnvGateway] != "" && tc.env["OPENAI_BASE_URL"] != "" && c.Fix != "export OPENAI_BASE_URL=http://127.0.0.1:8787/openai" {
+				t.Fatalf("fix %q does not point the SDK at the gateway's route", c.Fix)
+			}
 		})
 	}
 }
