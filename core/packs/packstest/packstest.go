@@ -96,9 +96,21 @@ func Generic(n int) []*receipt.Receipt {
 // exist, and returns the build result.
 func Build(t testing.TB, out string, recs []*receipt.Receipt, cl []claims.Claim) *pack.Result {
 	t.Helper()
+	return build(t, out, recs, cl, false)
+}
+
+// BuildDeterministic is Build with a content-derived pack id, so the same
+// receipts give a byte-identical pack in every process (fuzz workers).
+func BuildDeterministic(t testing.TB, out string, recs []*receipt.Receipt, cl []claims.Claim) *pack.Result {
+	t.Helper()
+	return build(t, out, recs, cl, true)
+}
+
+func build(t testing.TB, out string, recs []*receipt.Receipt, cl []claims.Claim, det bool) *pack.Result {
+	t.Helper()
 	res, err := pack.Build(pack.Options{
 		RunID: "trace_20260115T120000_packtest", Receipts: recs, Signer: Signer(), OutDir: out,
-		Claims: cl, Now: Epoch.Add(time.Hour),
+		Claims: cl, Now: Epoch.Add(time.Hour), Deterministic: det,
 	})
 	if err != nil {
 		t.Fatalf("build pack %s: %v", out, err)
