@@ -54,13 +54,30 @@ func Home() (string, error) {
 // Store is a trace store rooted at Home.
 type Store struct {
 	Home    string
-	mu      sync.Mutex
-	seqs    map[string]int64 // next per-trace seq for traces this process writes
-	seqFile *os.File         // the locked .store_seq, while Append holds it
+	mu      sync.Mutex           // guards seqs
+	seqs    map[string]int64     // next per-trace seq for traces this process writes
+	paths   map[string]string    // trace id -> file, once known
+	tails   map[string]tailState // what this process last appended to each trace
+	seqFile *os.File             // the locked .store_seq, while a flush holds it
+
+	fmu      sync.Mutex // serialises flushes (paths, tails, seqFile)
+	qmu      sync.Mutex // guards queue and flushing
+	queue    []*pending
+	flushing bool
+}
+
+// tailState remembers the size of a trace file after our last append and
+// the _store_seq written there, so the next append need not read the tail
+// again unless another writer appended in between.
+type tailState struct {
+	size int64
+	seq  int64
 }
 
 // Open returns the store at home.
-func Open(home string) *Store { return &Store{Home: home, seqs: map[string]int64{}} }
+func Open(home string) *Store {
+	return &Store{Home: home, seqs: map[string]int64{}, paths: map[string]string{}, tails: map[string]tailState{}}
+}
 
 // OpenDefault opens the store at Home().
 func OpenDefault() (*Store, error) {
@@ -132,51 +149,139 @@ func (s *Store) Path(traceID string) (string, error) {
 var storeLineOpts = canon.Options{KeepOrder: true, EscapeLineSeparators: true}
 
 // Append stamps r with _trace_id, _stored_at and _store_seq and appends it
-// to the trace file, under the store lock, with fsync. The stamps are set on
-// r itself so the caller sees what was written. Appending never reads the
-// rest of the store.
+// to the trace file, under the store lock, with fsync: when Append returns
+// nil the receipt is durable. The stamps are set on r itself so the caller
+// sees what was written. Appending never reads the rest of the store.
+//
+// Concurrent appends in one process share the work (group commit): one
+// caller takes the lock, writes every queued receipt and fsyncs each file
+// once, so throughput is not bounded by one fsync per receipt.
 func (s *Store) Append(traceID string, r *receipt.Receipt) error {
 	if err := ValidTraceID(traceID); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	path, err := s.Path(traceID)
-	if err != nil {
-		return err
+	p := &pending{trace: traceID, r: r, done: make(chan error, 1)}
+	s.qmu.Lock()
+	s.queue = append(s.queue, p)
+	lead := !s.flushing
+	s.flushing = true
+	s.qmu.Unlock()
+	if lead {
+		for {
+			s.qmu.Lock()
+			batch := s.queue
+			s.queue = nil
+			if len(batch) == 0 {
+				s.flushing = false
+				s.qmu.Unlock()
+				break
+			}
+			s.qmu.Unlock()
+			s.flush(batch)
+		}
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("receipt not written: create store directory: %w", err)
+	return <-p.done
+}
+
+type pending struct {
+	trace string
+	r     *receipt.Receipt
+	done  chan error
+}
+
+// flush writes one batch under the store lock and reports to each waiter.
+func (s *Store) flush(batch []*pending) {
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	fail := func(ps []*pending, err error) {
+		for _, p := range ps {
+			p.done <- err
+		}
 	}
 	unlock, err := s.lock()
 	if err != nil {
-		return err
+		fail(batch, err)
+		return
 	}
 	defer unlock()
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	base, err := s.readStoreSeq()
 	if err != nil {
-		return fmt.Errorf("receipt not written: open trace file: %w", err)
+		fail(batch, err)
+		return
 	}
-	defer f.Close()
-	seq, err := s.nextStoreSeq(path)
-	if err != nil {
-		return err
+	type open struct {
+		f       *os.File
+		path    string
+		waiters []*pending
+		seq     int64
 	}
-	r.Set("_trace_id", traceID)
-	r.Set("_stored_at", receipt.Now())
-	r.Set("_store_seq", seq)
-	line, err := storeLineOpts.Marshal(r)
-	if err != nil {
-		return fmt.Errorf("receipt not written: %w", err)
+	files := map[string]*open{}
+	var order []*open
+	for _, p := range batch {
+		o := files[p.trace]
+		if o == nil {
+			path := s.paths[p.trace]
+			if path == "" {
+				if path, err = s.Path(p.trace); err != nil {
+					p.done <- err
+					continue
+				}
+			}
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				p.done <- fmt.Errorf("receipt not written: create store directory: %w", err)
+				continue
+			}
+			f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
+			if err != nil {
+				p.done <- fmt.Errorf("receipt not written: open trace file: %w", err)
+				continue
+			}
+			o = &open{f: f, path: path, seq: -1}
+			if last, ok := s.lastStoreSeq(f, p.trace); ok {
+				o.seq = last
+			}
+			files[p.trace] = o
+			order = append(order, o)
+		}
+		seq := max(base, o.seq+1)
+		p.r.Set("_trace_id", p.trace)
+		p.r.Set("_stored_at", receipt.Now())
+		p.r.Set("_store_seq", seq)
+		line, err := storeLineOpts.Marshal(p.r)
+		if err != nil {
+			p.done <- fmt.Errorf("receipt not written: %w", err)
+			continue
+		}
+		if _, err := o.f.Write(append(line, '\n')); err != nil {
+			p.done <- fmt.Errorf("receipt not written: append to %s: %w", o.path, err)
+			continue
+		}
+		base, o.seq = seq+1, seq
+		o.waiters = append(o.waiters, p)
 	}
-	line = append(line, '\n')
-	if _, err := f.Write(line); err != nil {
-		return fmt.Errorf("receipt not written: append to %s: %w", path, err)
+	if err := s.writeStoreSeq(base); err != nil {
+		for _, o := range order {
+			fail(o.waiters, err)
+			o.f.Close()
+		}
+		return
 	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("receipt not durable: fsync %s: %w", path, err)
+	for _, o := range order {
+		err := o.f.Sync()
+		if err != nil {
+			err = fmt.Errorf("receipt not durable: fsync %s: %w", o.path, err)
+		} else {
+			trace := o.waiters
+			if len(trace) > 0 {
+				s.paths[trace[0].trace] = o.path
+				if st, serr := o.f.Stat(); serr == nil {
+					s.tails[trace[0].trace] = tailState{size: st.Size(), seq: o.seq}
+				}
+			}
+		}
+		o.f.Close()
+		fail(o.waiters, err)
 	}
-	return nil
 }
 
 // lock takes the exclusive flock on <home>/.store_seq.
@@ -200,59 +305,66 @@ func (s *Store) lock() (func(), error) {
 	}, nil
 }
 
-// nextStoreSeq allocates the next _store_seq. The counter file holds the
-// next value to allocate; the allocation is also kept above the last stamp
-// in this trace file, so a trace written by several emitters (ours and the
-// reference's) stays strictly increasing whatever the others store there.
-func (s *Store) nextStoreSeq(tracePath string) (int64, error) {
-	f := s.seqFile
+// readStoreSeq reads the next value to allocate from the locked counter
+// file (empty: 0). Allocations are also kept above the last stamp of each
+// trace file written (see flush), so a trace written by several emitters
+// (ours and the reference's) stays strictly increasing whatever the others
+// store in the counter.
+func (s *Store) readStoreSeq() (int64, error) {
 	raw := make([]byte, 32)
-	n, err := f.ReadAt(raw, 0)
+	n, err := s.seqFile.ReadAt(raw, 0)
 	if err != nil && err != io.EOF {
 		return 0, fmt.Errorf("receipt not written: read .store_seq: %w", err)
 	}
-	next := int64(0)
-	if t := strings.TrimSpace(string(raw[:n])); t != "" {
-		v, err := strconv.ParseInt(t, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("receipt not written: %s/.store_seq holds %q, not a number", s.Home, t)
-		}
-		next = v
+	t := strings.TrimSpace(string(raw[:n]))
+	if t == "" {
+		return 0, nil
 	}
-	if last, ok := lastStoreSeq(tracePath); ok && last >= next {
-		next = last + 1
+	v, err := strconv.ParseInt(t, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("receipt not written: %s/.store_seq holds %q, not a number", s.Home, t)
 	}
-	if err := f.Truncate(0); err != nil {
-		return 0, fmt.Errorf("receipt not written: update .store_seq: %w", err)
-	}
-	if _, err := f.WriteAt([]byte(strconv.FormatInt(next+1, 10)), 0); err != nil {
-		return 0, fmt.Errorf("receipt not written: update .store_seq: %w", err)
-	}
-	return next, nil
+	return v, nil
 }
 
-// lastStoreSeq reads the _store_seq of the last line of a trace file by
-// looking only at its tail.
-func lastStoreSeq(path string) (int64, bool) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, false
+func (s *Store) writeStoreSeq(next int64) error {
+	if err := s.seqFile.Truncate(0); err != nil {
+		return fmt.Errorf("receipt not written: update .store_seq: %w", err)
 	}
-	defer f.Close()
+	if _, err := s.seqFile.WriteAt([]byte(strconv.FormatInt(next, 10)), 0); err != nil {
+		return fmt.Errorf("receipt not written: update .store_seq: %w", err)
+	}
+	return nil
+}
+
+// lastStoreSeq returns the _store_seq of the trace file's last line. When
+// the file is as this process left it, the remembered value is used; else
+// only the tail is read (a few KiB, doubling until a whole line is seen).
+func (s *Store) lastStoreSeq(f *os.File, traceID string) (int64, bool) {
 	st, err := f.Stat()
 	if err != nil || st.Size() == 0 {
 		return 0, false
 	}
-	size := min(st.Size(), 64<<10)
-	buf := make([]byte, size)
-	if _, err := f.ReadAt(buf, st.Size()-size); err != nil && err != io.EOF {
-		return 0, false
+	if t, ok := s.tails[traceID]; ok && t.size == st.Size() {
+		return t.seq, true
 	}
-	buf = bytes.TrimRight(buf, "\n")
-	if i := bytes.LastIndexByte(buf, '\n'); i >= 0 {
-		buf = buf[i+1:]
+	for size := int64(4 << 10); ; size *= 2 {
+		n := min(size, st.Size())
+		buf := make([]byte, n)
+		if _, err := f.ReadAt(buf, st.Size()-n); err != nil && err != io.EOF {
+			return 0, false
+		}
+		buf = bytes.TrimRight(buf, "\n")
+		i := bytes.LastIndexByte(buf, '\n')
+		if i < 0 && n < st.Size() && size < 64<<20 {
+			continue
+		}
+		return seqOfLine(buf[i+1:])
 	}
-	v, err := canon.Decode(buf)
+}
+
+func seqOfLine(line []byte) (int64, bool) {
+	v, err := canon.Decode(line)
 	if err != nil {
 		return 0, false
 	}

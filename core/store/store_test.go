@@ -2,6 +2,7 @@ package store
 
 import (
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -96,4 +97,64 @@ func TestBadTraceID(t *testing.T) {
 	if _, err := s.Emit("t1", "policy_impact", nil, EmitOptions{}); err == nil {
 		t.Error("disallowed type accepted")
 	}
+}
+
+// Another writer (the reference's emit_receipt, say) appends between our
+// appends with its own counter: our next stamp still sorts after its line.
+func TestForeignWriterKeepsTraceIncreasing(t *testing.T) {
+	home := t.TempDir()
+	s := Open(home)
+	tr := NewTraceID()
+	if _, err := s.Emit(tr, "model_call", nil, EmitOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	p, _, _ := s.Find(tr)
+	f, _ := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0o644)
+	f.WriteString(`{"receipt_id": "r_py", "type": "model_call", "timestamp": "2026-01-15T11:59:00+00:00", "_trace_id": "` + tr + `", "_store_seq": 41}` + "\n")
+	f.Close()
+	r, err := s.Emit(tr, "model_call", nil, EmitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := r.Get("_store_seq"); mustInt(t, canon.Number(strings.TrimSpace(fmtAny(v)))) != 42 {
+		t.Fatalf("_store_seq %v, want 42", v)
+	}
+}
+
+func fmtAny(v any) string {
+	switch x := v.(type) {
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case canon.Number:
+		return string(x)
+	}
+	return ""
+}
+
+func BenchmarkEmit(b *testing.B) {
+	s := Open(b.TempDir())
+	tr := NewTraceID()
+	d := &canon.Object{}
+	d.Set("model_id", "gpt-4o")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.Emit(tr, "model_call", d, EmitOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkEmitParallel shows group commit: concurrent emitters share fsyncs.
+func BenchmarkEmitParallel(b *testing.B) {
+	s := Open(b.TempDir())
+	tr := NewTraceID()
+	b.SetParallelism(50)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.Emit(tr, "model_call", nil, EmitOptions{}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }
