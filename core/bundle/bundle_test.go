@@ -147,7 +147,9 @@ type entry struct {
 	data string
 }
 
-func writeTgz(t *testing.T, entries []entry) string {
+func writeTgz(t *testing.T, entries []entry) string { return writeTgzF(t, entries) }
+
+func writeTgzF(t testing.TB, entries []entry) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "evil.tar.gz")
 	f, _ := os.Create(p)
