@@ -9,6 +9,13 @@ import (
 	"github.com/assay-dev/assay/core/lock"
 )
 
+// refVectors is relative to the package directory (tests chdir later, so
+// resolve it before ckEnv).
+var refVectors = func() string {
+	p, _ := filepath.Abs("../../testdata/vectors/reference-1.24")
+	return p
+}()
+
 func TestLockCLI(t *testing.T) {
 	home, dir := ckEnv(t)
 	if code, out, errs := ckRun(t, "lock", "write", "--cards", "receipt_completeness,no_breakglass"); code != 0 || !strings.Contains(out, "Wrote assay.lock") {
@@ -112,5 +119,67 @@ func TestLockComparePacks(t *testing.T) {
 	newSigner := ckPack(t, home, filepath.Join(dir, "newsigner"), []string{"receipt_completeness", "no_breakglass"}, "gpt-4o")
 	if ms := lock.Compare(l, packFacts(t, newSigner)); len(ms) != 1 || !strings.HasPrefix(ms[0].String(), "lock mismatch: signer_pubkey_sha256: expected "+fp[:16]) {
 		t.Errorf("new signer: %v", ms)
+	}
+}
+
+// The acceptance path: lock write → lock check → verify-pack --lock passes;
+// other cards, another format version or an unpinned signer make
+// verify-pack --lock exit 2 with a line naming the field, in text and JSON.
+func TestLockVerifyPackEndToEnd(t *testing.T) {
+	home, dir := ckEnv(t)
+	cards := []string{"receipt_completeness", "no_breakglass", "timestamp_ordering"}
+	good := ckPack(t, home, filepath.Join(dir, "good"), cards, "gpt-4o", "claude-sonnet-4")
+	if code, _, errs := ckRun(t, "lock", "write", "--cards", strings.Join(cards, ","), "--signer", "assay-local"); code != 0 {
+		t.Fatal(errs)
+	}
+	if code, _, _ := ckRun(t, "lock", "check"); code != 0 {
+		t.Fatal("lock check")
+	}
+	if code, out, errs := ckRun(t, "verify-pack", good, "--lock", "assay.lock"); code != 0 {
+		t.Fatalf("verify-pack --lock on the locked pack: %d\n%s%s", code, out, errs)
+	}
+
+	otherCards := ckPack(t, home, filepath.Join(dir, "cards"), []string{"receipt_completeness", "no_breakglass"}, "gpt-4o")
+	l, _ := lock.Load("assay.lock")
+	l.PackFormatVersion = "0.2.0"
+	_ = l.Write("format.lock")
+	if code, _, _ := ckRun(t, "key", "rotate", "--new-signer", "ci-2", "--set-active"); code != 0 {
+		t.Fatal("rotate")
+	}
+	newSigner := ckPack(t, home, filepath.Join(dir, "signer"), cards, "gpt-4o")
+
+	tests := []struct {
+		name, pack, lock, field string
+	}{
+		{"cards", otherCards, "assay.lock", "lock mismatch: claim_set_hash: expected " + l.ClaimSetHash[:16]},
+		{"format", good, "format.lock", "lock mismatch: pack_format_version: expected 0.2.0, got 0.1.0"},
+		{"signer", newSigner, "assay.lock", "lock mismatch: signer_pubkey_sha256: expected " + l.SignerPolicy.AllowedFingerprints[0][:16]},
+	}
+	for _, tc := range tests {
+		code, out, errs := ckRun(t, "verify-pack", tc.pack, "--lock", tc.lock)
+		if code != 2 || !strings.Contains(out+errs, tc.field) {
+			t.Errorf("%s: exit %d (want 2), no line %q:\n%s%s", tc.name, code, tc.field, out, errs)
+		}
+		code, out, _ = ckRun(t, "verify-pack", tc.pack, "--lock", tc.lock, "--json")
+		var res struct {
+			ExitCode   int      `json:"exit_code"`
+			LockErrors []string `json:"lock_errors"`
+		}
+		ckJSON(t, out, &res)
+		if code != 2 || res.ExitCode != 2 || len(res.LockErrors) != 1 || !strings.HasPrefix(res.LockErrors[0], tc.field) {
+			t.Errorf("%s --json: exit %d %+v", tc.name, code, res)
+		}
+	}
+	// Rotating with --lock pins the new key too: the new signer's pack passes.
+	if code, _, errs := ckRun(t, "key", "rotate", "--signer", "ci-2", "--new-signer", "ci-3", "--lock", "assay.lock"); code != 0 {
+		t.Fatal(errs)
+	}
+	if code, out, errs := ckRun(t, "verify-pack", newSigner, "--lock", "assay.lock"); code != 0 {
+		t.Errorf("after rotate --lock: %d\n%s%s", code, out, errs)
+	}
+	// The reference's own lock and pack agree under our verifier.
+	ref, refLock := filepath.Join(refVectors, "run_pack"), filepath.Join(refVectors, "assay.lock")
+	if code, out, errs := ckRun(t, "verify-pack", ref, "--lock", refLock); code != 0 {
+		t.Errorf("reference pack with its lock: %d\n%s%s", code, out, errs)
 	}
 }
