@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
+	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
@@ -147,7 +149,7 @@ var validModes = map[string]bool{"shadow": true, "enforced": true, "breakglass":
 
 // runRun is `assay run`: validate everything, start the child, build the pack.
 func runRun(cmd *cobra.Command, o runOptions, args []string) error {
-	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	stdout, stderr := syncWriters(cmd.OutOrStdout(), cmd.ErrOrStderr())
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "assay run: "+format+"\n", a...) }
 
 	// 1. Validate every input before anything happens.
@@ -191,7 +193,8 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	var gw captureGateway
 	if o.gateway {
 		var err error
-		gw, err = startGateway(cmd.Context(), st, traceID)
+		gwLog := zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: !isTerminal(cmd.ErrOrStderr()), PartsExclude: []string{zerolog.TimestampFieldName}}).Level(log.GetLevel())
+		gw, err = startGateway(cmd.Context(), st, traceID, &gwLog)
 		if err != nil {
 			return kinded("gateway_failed", err)
 		}
@@ -316,6 +319,30 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		return exit.Silent{Code: res.ExitCode}
 	}
 	return nil
+}
+
+// syncWriters serialises writes to stdout and stderr when they are not
+// files (in-process callers and tests pass buffers): the child's output
+// copiers, the gateway's log and our own lines write concurrently.
+func syncWriters(stdout, stderr io.Writer) (io.Writer, io.Writer) {
+	_, f1 := stdout.(*os.File)
+	_, f2 := stderr.(*os.File)
+	if f1 && f2 {
+		return stdout, stderr
+	}
+	mu := &sync.Mutex{}
+	return &lockedWriter{mu: mu, w: stdout}, &lockedWriter{mu: mu, w: stderr}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // childEnv returns env with the given variables set (replacing any
