@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# A real MCP client against the built stdio server: the MCP Inspector CLI
+# (pinned) lists the tools with --strict (schema portability gate, exit 6 on
+# a problem) in both protocol eras, calls each read-only tool on a real pack,
+# checks that a path outside the roots is an isError result, and reads a
+# pack resource and a flow prompt. Any unexpected exit code fails loudly.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+go build -o "$work/bin/" ./cmd/assay-mcp ./cmd/assay
+export ASSAY_HOME="$work/home"
+root="$work/root"
+mkdir -p "$root"
+"$work/bin/assay" demo-challenge -o "$root/challenge" >/dev/null
+
+inspector() {
+  npx -y -p node@22 -p @modelcontextprotocol/inspector@2.12.0 inspector --cli \
+    --cwd "$root" -e "ASSAY_HOME=$ASSAY_HOME" "$work/bin/assay-mcp" "$@" --format json 2>"$work/stderr"
+}
+
+fail() {
+  echo "50-mcp-inspector: FAIL: $*" >&2
+  grep -v '^npm warn' "$work/stderr" | tail -20 >&2 || true
+  exit 1
+}
+
+# expect WANT_RC GREP_PATTERN inspector-args...
+expect() {
+  local want=$1 pat=$2
+  shift 2
+  local out rc=0
+  out=$(inspector "$@") || rc=$?
+  [ "$rc" -eq "$want" ] || fail "inspector $* exited $rc, want $want: ${out:0:400}"
+  grep -q -- "$pat" <<<"$out" || fail "inspector $*: output lacks $pat: ${out:0:400}"
+  echo "ok: $* (exit $rc)" >&2
+}
+
+expect 0 '"verify-pack"' --method tools/list --strict
+expect 0 '"verify-pack"' --method tools/list --strict --protocol-era modern
+expect 0 '"verdict": *"PASS"' --method tools/call --tool-name verify-pack --tool-arg path=challenge/good
+expect 0 '"verdict": *"TAMPERED"' --method tools/call --tool-name verify-pack --tool-arg path=challenge/tampered
+expect 0 '"verdict": *"PASS"' --method tools/call --tool-name explain-pack --tool-arg path=challenge/good
+expect 0 '"status": *"integrity_failed"' --method tools/call --tool-name diff-packs --tool-arg a=challenge/good b=challenge/tampered
+expect 0 '"sites_total"' --method tools/call --tool-name scan --tool-args-json '{"min_confidence":"medium"}'
+expect 0 '"status": *"dry_run"' --method tools/call --tool-name run-flow --tool-arg flow=try
+expect 5 'outside the allowed roots' --method tools/call --tool-name verify-pack --tool-arg path=/etc
+expect 5 'allow-exec' --method tools/call --tool-name run-flow --tool-args-json '{"flow":"try","apply":true}'
+expect 0 'assay://pack/good/pack_manifest.json' --method resources/list
+expect 0 'pack_version' --method resources/read --uri assay://pack/good/pack_manifest.json
+expect 0 'run-flow' --method prompts/get --prompt-name flow-try
+echo "50-mcp-inspector: all inspector checks passed" >&2
