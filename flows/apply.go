@@ -207,3 +207,24 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// Executes reports whether applying the plan would run any command (some
+// step is planned, not skipped or print-only). Callers that gate execution
+// (the MCP server without --allow-exec) check this before Apply.
+func (p *Plan) Executes() bool {
+	for _, s := range p.Steps {
+		if s.Status == StatusPlanned {
+			return true
+		}
+	}
+	return false
+}
+
+// ExitCode is the exit code of an applied flow: 0 when every step passed,
+// 1 when one failed (the step's own code is in FailedExitCode).
+func (o *Outcome) ExitCode() int {
+	if o.Status == StatusOK {
+		return 0
+	}
+	return 1
+}

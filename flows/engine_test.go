@@ -45,6 +45,9 @@ func TestPlanNeverExecutes(t *testing.T) {
 			t.Errorf("step %d: default ok codes missing", i+1)
 		}
 	}
+	if !p.Executes() {
+		t.Error("a plan with a planned step says it executes nothing")
+	}
 	if p.Steps[1].SkipReason != "marker exists" {
 		t.Errorf("skip reason %q", p.Steps[1].SkipReason)
 	}
@@ -68,6 +71,9 @@ func TestApplyStopsAtFirstFailure(t *testing.T) {
 	}
 	var stream bytes.Buffer
 	out := Apply(context.Background(), p, &ExecRunner{Stream: &stream})
+	if out.ExitCode() != 1 {
+		t.Errorf("failed flow exit code %d", out.ExitCode())
+	}
 	if out.Status != StatusFailed || out.FailedStep != 3 || out.FailedExitCode == nil || *out.FailedExitCode != 3 {
 		t.Fatalf("outcome: %+v", out)
 	}
@@ -126,6 +132,12 @@ func TestApplyReevaluatesSkips(t *testing.T) {
 		t.Fatalf("planned status %s", p.Steps[1].Status)
 	}
 	out := Apply(context.Background(), p, &ExecRunner{})
+	if out.ExitCode() != 0 {
+		t.Errorf("exit code %d", out.ExitCode())
+	}
+	if p2, _ := testFlow(Step{ID: "i", Argv: []string{"x"}, PrintOnly: true}, Step{ID: "s", Argv: []string{"x"}, skip: existsSkip("lock")}).Plan(dir, nil); p2.Executes() {
+		t.Error("a plan of print-only and skipped steps says it executes")
+	}
 	if out.Status != StatusOK || out.Steps[1].Status != StatusSkipped || out.Steps[1].ExitCode != nil {
 		t.Fatalf("outcome %+v", out.Steps[1])
 	}
