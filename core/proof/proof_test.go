@@ -14,6 +14,7 @@ import (
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/packs/packstest"
+	"github.com/assay-dev/assay/core/receipt"
 )
 
 func buildPack(t testing.TB, n int) string {
@@ -265,6 +266,27 @@ func TestReceiptOfAnotherPackFails(t *testing.T) {
 	}
 	if !Check(pb).OK {
 		t.Fatal("B's own proof fails")
+	}
+}
+
+// Receipt ids are opaque strings: quotes, backslashes, non-ASCII and line
+// separators (escaped in pack lines) are all found and proven.
+func TestOddReceiptIDs(t *testing.T) {
+	ids := []string{`q"uote`, `back\slash`, "caf\u00e9 ☃", "line\u2028sep", "r/with/slashes"}
+	var recs []*receipt.Receipt
+	for i, rid := range ids {
+		recs = append(recs, packstest.R(map[string]any{"receipt_id": rid, "type": "session_metadata", "seq": i, "timestamp": "2026-01-15T12:00:00+00:00"}))
+	}
+	dir := filepath.Join(t.TempDir(), "proof_pack_odd")
+	packstest.Build(t, dir, recs, nil)
+	for _, rid := range ids {
+		_, data, err := Prove(dir, rid)
+		if err != nil {
+			t.Fatalf("%q: %v", rid, err)
+		}
+		if r := Check(data); !r.OK || r.ReceiptID != rid {
+			t.Fatalf("%q: %+v", rid, r.Errors)
+		}
 	}
 }
 

@@ -113,7 +113,8 @@ func findLine(path, id string) ([]byte, int, [][]byte, error) {
 		return nil, 0, nil, exit.Bad("a proof pack holds receipt_pack.jsonl", "cannot read %s: %v", path, err)
 	}
 	defer f.Close()
-	quoted, _ := canon.Marshal(id)
+	// Lines escape U+2028/U+2029/U+0085 (DECISIONS 7); so must the needle.
+	quoted, _ := canon.Options{EscapeLineSeparators: true}.Marshal(id)
 	needle := append([]byte(`"receipt_id":`), quoted...)
 	r := bufio.NewReaderSize(f, 1<<20)
 	var (
