@@ -28,9 +28,14 @@ func viewCard(c *claims.Card) (cardView, error) {
 	if err != nil {
 		return cardView{}, err
 	}
+	// A card is the reference's when it is one of its built-ins as defined
+	// there (a file reusing the id with other claims is not).
 	ref := false
 	for _, id := range claims.ReferenceIDs {
-		ref = ref || id == c.CardID
+		if b, ok := claims.Builtin(id); ok && id == c.CardID {
+			bh, _ := claims.SetHash(b.Claims)
+			ref = bh == h
+		}
 	}
 	return cardView{CardID: c.CardID, Name: c.Name, Description: c.Description, ClaimSetHash: h, Reference: ref, Claims: c.Claims}, nil
 }
