@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,6 +19,9 @@ import (
 func lint(t *testing.T, yaml []byte) []*actionlint.Error {
 	t.Helper()
 	opts := &actionlint.LinterOptions{}
+	if sc, err := exec.LookPath("shellcheck"); err == nil {
+		opts.Shellcheck = sc // scripts/setup.d installs it; then run: scripts are checked too
+	}
 	l, err := actionlint.NewLinter(io.Discard, opts)
 	if err != nil {
 		t.Fatal(err)
