@@ -66,7 +66,7 @@ type Report struct {
 	// (PASS or TAMPERED); a signer check says nothing about the receipts.
 	Integrity             string       `json:"integrity_verdict"`
 	KeyInLocalKeystore    bool         `json:"key_in_local_keystore"`
-	LocalFingerprintMatch *bool        `json:"local_fingerprint_match"`
+	LocalFingerprintMatch *bool        `json:"local_fingerprint_match" jsonschema:"nullable"`
 	Comparisons           []Comparison `json:"comparisons"`
 	Problems              []string     `json:"problems"`
 	Passed                bool         `json:"passed"`

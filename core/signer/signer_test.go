@@ -1,0 +1,130 @@
+package signer
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	jsv "github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/assay-dev/assay/core/exit"
+)
+
+var update = flag.Bool("update", false, "rewrite the checked-in schema from the Go type")
+
+const refDir = "../../testdata/vectors/reference-1.24"
+
+const refFP = "0134090c9ea6be5d204a91c79d6000b78a0131c1f91c3b8485ea99030ea730aa"
+
+func TestCheck(t *testing.T) {
+	run := filepath.Join(refDir, "run_pack")
+	tests := []struct {
+		name string
+		dir  string
+		o    Options
+		exit int
+	}{
+		{"no expectations", run, Options{}, 0},
+		{"all match", run, Options{ExpectedID: "assay-local", FingerprintPrefix: "0134090C9EA6BE5D", Allowed: []string{refFP}, AllowedFrom: "list"}, 0},
+		{"id", run, Options{ExpectedID: "ci"}, 1},
+		{"prefix", run, Options{FingerprintPrefix: strings.Repeat("0", 16)}, 1},
+		{"allowlist", run, Options{Allowed: []string{strings.Repeat("a", 64)}, AllowedFrom: "list"}, 1},
+		{"empty allowlist source", run, Options{Allowed: nil, AllowedFrom: "empty"}, 1},
+		{"tampered receipts", filepath.Join(refDir, "challenge_tampered"), Options{}, 2},
+		{"tampered signature (golden vectors)", "../../testdata/vectors/pack/tampered_signature", Options{}, 2},
+	}
+	for _, tc := range tests {
+		r, err := Check(tc.dir, tc.o)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if r.ExitCode != tc.exit || r.Passed != (tc.exit == 0) {
+			t.Errorf("%s: exit %d passed %v, want %d: %+v", tc.name, r.ExitCode, r.Passed, tc.exit, r)
+		}
+		if tc.exit < 2 && (r.Fingerprint != refFP || !r.SignatureValid) {
+			t.Errorf("%s: fingerprint %s valid %v", tc.name, r.Fingerprint, r.SignatureValid)
+		}
+	}
+	for _, o := range []Options{{FingerprintPrefix: "0134"}, {FingerprintPrefix: strings.Repeat("g", 16)}, {FingerprintPrefix: strings.Repeat("a", 65)}, {ExpectedID: "../x"}} {
+		if _, err := Check(run, o); exit.Code(err) != exit.BadInput {
+			t.Errorf("%+v: %v", o, err)
+		}
+	}
+	if _, err := Check(filepath.Join(refDir, "nope"), Options{}); exit.Code(err) != exit.BadInput {
+		t.Errorf("missing pack: %v", err)
+	}
+}
+
+func TestLoadAllowlist(t *testing.T) {
+	dir := t.TempDir()
+	w := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		_ = os.WriteFile(p, []byte(body), 0o644)
+		return p
+	}
+	got, err := LoadAllowlist(w("ok", "# signers\n\n"+strings.ToUpper(refFP)+" ci # main\n   "+strings.Repeat("b", 64)+"\n"))
+	if err != nil || len(got) != 2 || got[0] != refFP {
+		t.Errorf("list: %v %v", got, err)
+	}
+	lockBody := `{"lock_version":"1.0","signer_policy":{"mode":"allowlist","allowed_fingerprints":["` + refFP + `"]}}`
+	if got, err := LoadAllowlist(w("lock", lockBody)); err != nil || len(got) != 1 {
+		t.Errorf("lock: %v %v", got, err)
+	}
+	for name, body := range map[string]string{
+		"bad":   "abc\n",
+		"empty": "# nothing\n",
+		"any":   `{"signer_policy":{"mode":"any","allowed_fingerprints":[]}}`,
+		"json":  `{"signer_policy":`,
+	} {
+		if _, err := LoadAllowlist(w(name, body)); exit.Code(err) != exit.BadInput {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := LoadAllowlist(filepath.Join(dir, "missing")); exit.Code(err) != exit.BadInput {
+		t.Errorf("missing: %v", err)
+	}
+}
+
+func TestSchemaDrift(t *testing.T) {
+	got, err := Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("..", "..", SchemaPath)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (generate it with: go test ./core/signer -run TestSchemaDrift -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s is stale: regenerate with go test ./core/signer -run TestSchemaDrift -update", SchemaPath)
+	}
+	sdoc, _ := jsv.UnmarshalJSON(bytes.NewReader(got))
+	c := jsv.NewCompiler()
+	if err := c.AddResource("s.json", sdoc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("s.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{filepath.Join(refDir, "run_pack"), filepath.Join(refDir, "challenge_tampered")} {
+		r, err := Check(dir, Options{ExpectedID: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(r)
+		doc, _ := jsv.UnmarshalJSON(bytes.NewReader(b))
+		if err := sch.Validate(doc); err != nil {
+			t.Errorf("%s: report does not validate: %v", dir, err)
+		}
+	}
+}
