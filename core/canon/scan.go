@@ -1,0 +1,415 @@
+package canon
+
+import (
+	"encoding/binary"
+	"math"
+	"strconv"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// Kind is the type of a scanned JSON value: its first byte ('{', '[', '"',
+// 't', 'f', 'n'), '0' for any number, 'N' for NaN/Infinity/-Infinity.
+type Kind byte
+
+// Kinds reported by Scan.
+const (
+	KindObject    Kind = '{'
+	KindArray     Kind = '['
+	KindString    Kind = '"'
+	KindNumber    Kind = '0'
+	KindTrue      Kind = 't'
+	KindFalse     Kind = 'f'
+	KindNull      Kind = 'n'
+	KindNonFinite Kind = 'N'
+)
+
+// ScanMember is one top-level member of an object, as Scan reports it. Its slices
+// alias the scanned input.
+type ScanMember struct {
+	// Key is the raw key between its quotes; KeyEscaped reports a backslash
+	// in it (decode it with Unquote before comparing).
+	Key        []byte
+	KeyEscaped bool
+	// Value is the raw value; for a string it includes the quotes and
+	// ValueEscaped reports a backslash in it.
+	Value        []byte
+	ValueEscaped bool
+	// Suspect reports that the member may fail to canonicalize under
+	// Options{ASCIIKeys: true}: a non-ASCII key (this one or at any depth
+	// below), a NaN/Infinity literal or a float literal that overflows. A
+	// false Suspect is certain; a true one is not (a later duplicate key may
+	// replace the offending value), so callers confirm with Decode+Marshal.
+	Suspect bool
+}
+
+// ScanResult is what Scan learned about a document.
+type ScanResult struct {
+	// Valid is exactly "Decode would succeed".
+	Valid bool
+	// Kind is the top-level value's kind (meaningful only when Valid).
+	Kind Kind
+	// Suspect: see ScanMember.Suspect, for the whole document.
+	Suspect bool
+}
+
+// Scan validates data as one JSON document with exactly Decode's rules
+// (whitespace, nesting limit, NaN/Infinity literals, lone surrogates,
+// invalid UTF-8, control characters) without building values and without
+// allocating. When the top-level value is an object, its members are
+// appended to dst[:0] in input order, duplicates included (Decode keeps the
+// last value of a duplicate key in the first one's position); the returned
+// slice is meaningful only when the result is Valid. Reusing it across calls
+// keeps scanning allocation-free.
+func Scan(data []byte, dst []ScanMember) (ScanResult, []ScanMember) {
+	s := scanner{data: data, members: dst[:0]}
+	r := s.scan()
+	return r, s.members
+}
+
+func (s *scanner) scan() ScanResult {
+	data := s.data
+	s.skipWS()
+	if s.pos >= len(s.data) {
+		return ScanResult{}
+	}
+	kind := Kind(s.data[s.pos])
+	switch {
+	case kind == '-' && s.pos+1 < len(data) && data[s.pos+1] == 'I', kind == 'I':
+		kind = KindNonFinite
+	case kind == '-' || kind >= '0' && kind <= '9':
+		kind = KindNumber
+	}
+	if !s.value(0) {
+		return ScanResult{}
+	}
+	s.skipWS()
+	if s.pos != len(s.data) {
+		return ScanResult{}
+	}
+	return ScanResult{Valid: true, Kind: kind, Suspect: s.suspect}
+}
+
+// Unquote decodes a JSON string literal (with its quotes) as Decode does.
+func Unquote(raw []byte) (string, error) {
+	d := decoder{data: raw}
+	if len(raw) == 0 || raw[0] != '"' {
+		return "", d.errf("not a string")
+	}
+	s, err := d.str()
+	if err == nil && d.pos != len(raw) {
+		err = d.errf("trailing data after string")
+	}
+	return s, err
+}
+
+// UnquoteKey decodes a raw key as reported in ScanMember.Key.
+func UnquoteKey(raw []byte) (string, error) {
+	q := make([]byte, 0, len(raw)+2)
+	q = append(append(append(q, '"'), raw...), '"')
+	return Unquote(q)
+}
+
+type scanner struct {
+	data     []byte
+	pos      int
+	members  []ScanMember
+	suspect  bool
+	esc      bool // the last string scanned had a backslash
+	nonASCII bool // the last string scanned decodes to non-ASCII
+}
+
+func (s *scanner) skipWS() {
+	for s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (s *scanner) value(depth int) bool {
+	if depth > maxDepth || s.pos >= len(s.data) {
+		return false
+	}
+	switch c := s.data[s.pos]; {
+	case c == '{':
+		return s.object(depth)
+	case c == '[':
+		return s.array(depth)
+	case c == '"':
+		return s.str()
+	case c == 't':
+		return s.lit("true")
+	case c == 'f':
+		return s.lit("false")
+	case c == 'n':
+		return s.lit("null")
+	case c == 'N':
+		s.suspect = true
+		return s.lit("NaN")
+	case c == 'I':
+		s.suspect = true
+		return s.lit("Infinity")
+	case c == '-' && s.pos+1 < len(s.data) && s.data[s.pos+1] == 'I':
+		s.suspect = true
+		return s.lit("-Infinity")
+	case c == '-' || (c >= '0' && c <= '9'):
+		return s.number()
+	}
+	return false
+}
+
+func (s *scanner) lit(l string) bool {
+	if len(s.data)-s.pos < len(l) || string(s.data[s.pos:s.pos+len(l)]) != l {
+		return false
+	}
+	s.pos += len(l)
+	return true
+}
+
+func (s *scanner) object(depth int) bool {
+	s.pos++ // '{'
+	s.skipWS()
+	if s.pos < len(s.data) && s.data[s.pos] == '}' {
+		s.pos++
+		return true
+	}
+	top := depth == 0
+	for {
+		s.skipWS()
+		if s.pos >= len(s.data) || s.data[s.pos] != '"' {
+			return false
+		}
+		kstart := s.pos
+		if !s.str() {
+			return false
+		}
+		kend, kesc, knon := s.pos, s.esc, s.nonASCII
+		if knon {
+			s.suspect = true
+		}
+		s.skipWS()
+		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
+			return false
+		}
+		s.pos++
+		s.skipWS()
+		if top {
+			outer := s.suspect
+			s.suspect = false
+			vstart := s.pos
+			if !s.value(depth + 1) {
+				return false
+			}
+			isStr := s.data[vstart] == '"'
+			s.members = append(s.members, ScanMember{
+				Key: s.data[kstart+1 : kend-1], KeyEscaped: kesc,
+				Value: s.data[vstart:s.pos], ValueEscaped: isStr && s.esc,
+				Suspect: s.suspect || knon,
+			})
+			s.suspect = s.suspect || outer
+		} else if !s.value(depth + 1) {
+			return false
+		}
+		s.skipWS()
+		if s.pos >= len(s.data) {
+			return false
+		}
+		switch s.data[s.pos] {
+		case ',':
+			s.pos++
+		case '}':
+			s.pos++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+func (s *scanner) array(depth int) bool {
+	s.pos++ // '['
+	s.skipWS()
+	if s.pos < len(s.data) && s.data[s.pos] == ']' {
+		s.pos++
+		return true
+	}
+	for {
+		s.skipWS()
+		if !s.value(depth + 1) {
+			return false
+		}
+		s.skipWS()
+		if s.pos >= len(s.data) {
+			return false
+		}
+		switch s.data[s.pos] {
+		case ',':
+			s.pos++
+		case ']':
+			s.pos++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+func (s *scanner) number() bool {
+	d, i := s.data, s.pos
+	start := i
+	if d[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if i < len(d) && d[i] == '0' {
+		i++
+	} else if digits() == 0 {
+		return false
+	}
+	frac, exp := false, false
+	if i < len(d) && d[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+		frac = true
+	}
+	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+		i++
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+		exp = true
+	}
+	s.pos = i
+	// A float literal overflows to ±Inf only with an exponent or more than
+	// 308 integer digits; only those need parsing.
+	if exp || frac && i-start > 300 {
+		lit := d[start:i]
+		f, _ := strconv.ParseFloat(unsafe.String(unsafe.SliceData(lit), len(lit)), 64)
+		if math.IsInf(f, 0) {
+			s.suspect = true
+		}
+	}
+	return true
+}
+
+const (
+	lo8 = 0x0101010101010101
+	hi8 = 0x8080808080808080
+)
+
+// str scans a string starting at its opening quote, validating it as
+// Decode's str does, and leaves pos after the closing quote.
+func (s *scanner) str() bool {
+	d := s.data
+	i := s.pos + 1
+	s.esc, s.nonASCII = false, false
+	for {
+		// Eight bytes at a time while none is '"', '\\', a control
+		// character or non-ASCII.
+		for i+8 <= len(d) {
+			x := binary.LittleEndian.Uint64(d[i:])
+			q := x ^ (lo8 * '"')
+			b := x ^ (lo8 * '\\')
+			if (x|(x-lo8*0x20)&^x|(q-lo8)&^q|(b-lo8)&^b)&hi8 != 0 {
+				break
+			}
+			i += 8
+		}
+		if i >= len(d) {
+			return false
+		}
+		c := d[i]
+		switch {
+		case c == '"':
+			s.pos = i + 1
+			return true
+		case c == '\\':
+			s.esc = true
+			i++
+			if i >= len(d) {
+				return false
+			}
+			e := d[i]
+			i++
+			switch e {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				r, ok := hex4(d, i)
+				if !ok {
+					return false
+				}
+				i += 4
+				if r >= 0xD800 && r <= 0xDFFF {
+					if r >= 0xDC00 || i+6 > len(d) || d[i] != '\\' || d[i+1] != 'u' {
+						return false
+					}
+					i += 2
+					r2, ok := hex4(d, i)
+					if !ok {
+						return false
+					}
+					i += 4
+					if r2 < 0xDC00 || r2 > 0xDFFF {
+						return false
+					}
+					r = 0x10000 // a pair always decodes above the BMP
+				}
+				if r >= 0x80 {
+					s.nonASCII = true
+				}
+			default:
+				return false
+			}
+		case c < 0x20:
+			return false
+		case c >= 0x80:
+			// Continuation bytes are never '"' or '\\', so decoding past
+			// the string's end cannot change the verdict.
+			if _, size := utf8.DecodeRune(d[i:]); size == 1 {
+				return false
+			} else {
+				i += size
+			}
+			s.nonASCII = true
+		default:
+			i++
+		}
+	}
+}
+
+func hex4(d []byte, i int) (rune, bool) {
+	if i+4 > len(d) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range d[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
