@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/assay-dev/assay/core/canon"
@@ -107,5 +109,28 @@ func TestNoRecord(t *testing.T) {
 	recs := e.trace()
 	if len(recs) != 1 || recs[0].String("type") != "decision_v1" {
 		t.Fatalf("with NoRecord the trace holds only the emitted receipt, got %d", len(recs))
+	}
+}
+
+// A call that cannot be recorded says so in its result (evidence is never
+// dropped in silence).
+func TestRecordFailureIsLoud(t *testing.T) {
+	home := filepath.Join(t.TempDir(), "home")
+	e := newEnv(t, func(c *Config) { c.Home = home })
+	// The home becomes a file: nothing can be appended any more.
+	if err := os.WriteFile(home, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.fails("scan", map[string]any{}, "could not record this call")
+}
+
+func TestClip(t *testing.T) {
+	s := strings.Repeat("é", 10)
+	c := clip(s, 5)
+	if !strings.HasPrefix(c, "éé") || strings.HasPrefix(c, "ééé") || !strings.Contains(c, "cut at 4 bytes") {
+		t.Fatalf("clip %q", c)
+	}
+	if clip("short", 10) != "short" {
+		t.Fatal("clip changed a short string")
 	}
 }

@@ -106,6 +106,13 @@ func (r *roots) fromClient(ctx context.Context, s *server.MCPServer) {
 	}
 }
 
+// refresh makes the next path argument ask the client for its roots again.
+func (r *roots) refresh() {
+	r.mu.Lock()
+	r.fetched = false
+	r.mu.Unlock()
+}
+
 // resolve turns a path argument into an absolute path inside a root.
 // Relative paths are taken from the first root. The path need not exist
 // (outputs), but its nearest existing ancestor is resolved through symlinks

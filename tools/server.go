@@ -120,12 +120,17 @@ func New(cfg Config) (*Server, error) {
 		server.WithToolCapabilities(false),
 		server.WithResourceCapabilities(false, true),
 		server.WithPromptCapabilities(false),
+		server.WithRoots(),
 		server.WithRecovery(),
 		server.WithResourceRecovery(),
 		server.WithHooks(hooks),
 		server.WithPaginationLimit(100),
 		server.WithLogger(s.slog()),
 	)
+	// A client whose roots change gets them asked for again.
+	s.MCP.AddNotificationHandler(mcp.MethodNotificationRootsListChanged, func(context.Context, mcp.JSONRPCNotification) {
+		s.roots.refresh()
+	})
 	s.tools = Registry()
 	for _, t := range s.tools {
 		s.MCP.AddTool(t.MCPTool(), s.handler(t))

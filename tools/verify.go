@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
+	"unicode/utf8"
 
 	"github.com/assay-dev/assay/core/check"
 	"github.com/assay-dev/assay/core/explain"
@@ -182,7 +184,7 @@ func explainTool() Tool {
 				return ExplainResult{}, "", err
 			}
 			res := ExplainResult{
-				Explanation: e.Text(true), Verdict: e.Verdict, ExitCode: e.ExitCode, PackID: e.PackID, RunID: e.RunID,
+				Explanation: clip(e.Text(true), maxExplanation), Verdict: e.Verdict, ExitCode: e.ExitCode, PackID: e.PackID, RunID: e.RunID,
 				Integrity: e.Integrity, ClaimCheck: e.ClaimCheck, SignerID: e.Signer,
 				TimestampStart: e.TimestampStart, TimestampEnd: e.TimestampEnd, Receipts: e.Receipts,
 				ReceiptTypes: typeCounts(e.Types), Models: []ModelUse{}, Claims: []ClaimOutcome{},
@@ -237,4 +239,18 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// maxExplanation bounds explain-pack's Markdown.
+const maxExplanation = 16 << 10
+
+// clip cuts s to n bytes (on a rune boundary) and says so.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "\n… (cut at " + strconv.Itoa(n) + " bytes; the structured fields have the rest)"
 }
