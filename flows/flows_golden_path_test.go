@@ -1,0 +1,137 @@
+package flows_test
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/assay-dev/assay/core/capture/mockllm"
+	"github.com/assay-dev/assay/core/ciinit"
+	"github.com/assay-dev/assay/flows"
+)
+
+func TestFlowAudit(t *testing.T) {
+	dir := project(t)
+	if o := apply(t, plan(t, "try", dir, nil)); o.Status != "ok" {
+		t.Fatalf("setup: %+v", o)
+	}
+	// No proof_pack_* here: the default pack cannot be chosen.
+	if _, err := mustGet(t, "audit").Plan(dir, nil); err == nil {
+		t.Fatal("audit planned without a pack")
+	}
+	p := plan(t, "audit", dir, map[string]string{"pack": "challenge_pack/good", "expected_signer": "challenge"})
+	assertPlanned(t, p, "planned", "planned", "planned", "planned", "planned")
+	o := apply(t, p)
+	assertOutcome(t, o, want{"verify", "ok", 0}, want{"explain", "ok", 0}, want{"bundle", "ok", 0}, want{"verify-bundle", "ok", 0}, want{"verify-signer", "ok", 0})
+	if _, err := os.Stat(filepath.Join(dir, "audit_bundle_good.tar.gz")); err != nil {
+		t.Fatal("bundle not written where the plan said")
+	}
+	// The wrong expected signer fails the last step with exit 1.
+	o = apply(t, plan(t, "audit", dir, map[string]string{"pack": "challenge_pack/good", "bundle": "b2.tar.gz", "expected_signer": "someone-else"}))
+	if o.Status != "failed" || o.FailedStep != 5 || *o.FailedExitCode != 1 {
+		t.Fatalf("outcome %+v", o)
+	}
+}
+
+func mustGet(t *testing.T, name string) *flows.Flow {
+	f, err := flows.Get(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestFlowCI(t *testing.T) {
+	dir := project(t)
+	run := assayBin + ` emit model_call --data '{"model_id": "gpt-4o", "provider": "openai"}'`
+	p := plan(t, "ci", dir, map[string]string{"run_command": run})
+	assertPlanned(t, p, "planned", "planned", "planned", "planned", "planned")
+	o := apply(t, p)
+	assertOutcome(t, o, want{"lock", "ok", 0}, want{"workflow", "ok", 0}, want{"baseline-run", "ok", 0}, want{"baseline-verify", "ok", 0}, want{"baseline-set", "ok", 0})
+	wf, err := os.ReadFile(filepath.Join(dir, ciinit.DefaultWorkflowPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(wf), "emit model_call") || !strings.Contains(string(wf), "assay diff proof_pack_baseline proof_pack_ci") {
+		t.Errorf("workflow does not carry the run command and baseline:\n%s", wf)
+	}
+	for _, f := range []string{"assay.lock", "proof_pack_baseline/pack_manifest.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s missing: %v", f, err)
+		}
+	}
+	// Second time: lock, workflow and baseline run are skipped.
+	p = plan(t, "ci", dir, map[string]string{"run_command": run})
+	assertPlanned(t, p, "skipped", "skipped", "skipped", "planned", "planned")
+	assertOutcome(t, apply(t, p), want{"lock", "skipped", -1}, want{"workflow", "skipped", -1}, want{"baseline-run", "skipped", -1}, want{"baseline-verify", "ok", 0}, want{"baseline-set", "ok", 0})
+}
+
+// adoptApp calls the OpenAI chat API. Its SDK call is what scan finds and
+// patch instruments; the openai package is not installed here (PyPI is not
+// reachable), so at run time it takes the standard-library path, recorded
+// through the gateway against the synthetic LLM server.
+const adoptApp = `import json, os, urllib.request
+
+try:
+    from openai import OpenAI
+except ImportError:
+    OpenAI = None
+
+
+def ask(prompt):
+    if OpenAI is not None:
+        client = OpenAI()
+        r = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": prompt}])
+        return r.choices[0].message.content
+    base = os.environ["OPENAI_BASE_URL"].rstrip("/")
+    body = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": prompt}]}).encode()
+    req = urllib.request.Request(base + "/chat/completions", data=body,
+                                 headers={"Content-Type": "application/json", "Authorization": "Bearer mock-key"})
+    with urllib.request.urlopen(req) as r:
+        return json.load(r)["choices"][0]["message"]["content"]
+
+
+if __name__ == "__main__":
+    print(ask("hello"))
+`
+
+func TestFlowAdopt(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Fatal("python3 is needed for the adopt flow test")
+	}
+	dir := project(t)
+	srv, err := mockllm.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	t.Setenv("ASSAY_UPSTREAM_OPENAI", srv.URL()+"/v1")
+	os.WriteFile(filepath.Join(dir, "app.py"), []byte(adoptApp), 0o644)
+	p := plan(t, "adopt", dir, map[string]string{"run_command": "python3 app.py", "gateway": "true"})
+	assertPlanned(t, p, "planned", "planned", "planned", "planned", "planned")
+	if !strings.Contains(p.Steps[2].Command, "assay run -c receipt_completeness -o proof_pack_adopt --gateway -- python3 app.py") {
+		t.Fatalf("run step: %s", p.Steps[2].Command)
+	}
+	o := apply(t, p)
+	assertOutcome(t, o, want{"scan", "ok", 0}, want{"patch", "ok", 0}, want{"run", "ok", 0}, want{"verify", "ok", 0}, want{"explain", "ok", 0})
+	if !strings.Contains(o.Steps[0].StdoutTail, "app.py") {
+		t.Errorf("scan did not report the call site in app.py")
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "app.py")); !strings.Contains(string(b), "assay:patched") {
+		t.Errorf("patch did not instrument app.py:\n%s", b)
+	}
+	if srv.Requests() < 1 {
+		t.Fatal("the program never reached the synthetic server")
+	}
+	var rep struct {
+		ReceiptCount int            `json:"receipt_count"`
+		Types        map[string]int `json:"receipt_types"`
+	}
+	b, _ := exec.Command(assayBin, "verify-pack", filepath.Join(dir, "proof_pack_adopt"), "--json").Output()
+	if err := json.Unmarshal(b, &rep); err != nil || rep.ReceiptCount < 1 || rep.Types["model_call"] != 1 {
+		t.Fatalf("pack: %v %s", err, b)
+	}
+}
