@@ -15,12 +15,13 @@ func init() { commands = append(commands, newCardsCmd) }
 
 // cardView is a card as `cards list|show --json` prints it.
 type cardView struct {
-	CardID       string         `json:"card_id"`
-	Name         string         `json:"name"`
-	Description  string         `json:"description"`
-	ClaimSetHash string         `json:"claim_set_hash"`
-	Reference    bool           `json:"in_reference"`
-	Claims       []claims.Claim `json:"claims"`
+	CardID       string `json:"card_id"`
+	Name         string `json:"name"`
+	Description  string `json:"description"`
+	ClaimSetHash string `json:"claim_set_hash"`
+	// Reference: the card hashes exactly as the reference's card of that id.
+	Reference bool           `json:"in_reference"`
+	Claims    []claims.Claim `json:"claims"`
 }
 
 func viewCard(c *claims.Card) (cardView, error) {
@@ -111,7 +112,7 @@ A file may also extend a built-in card with its own params:
 			}
 			fmt.Fprintf(out, "claim_set_hash: %s\n", v.ClaimSetHash)
 			if !v.Reference {
-				fmt.Fprintln(out, st.Dim("(not a card of the reference implementation)"))
+				fmt.Fprintln(out, st.Dim("(not hash-identical to a card of the reference implementation: its lock check and packs will not match this claim_set_hash)"))
 			}
 			fmt.Fprintln(out)
 			for _, cl := range v.Claims {

@@ -116,7 +116,10 @@ func builtinCards() []*Card {
 	}
 }
 
-// coverageDescription is the callsite_coverage claim's description.
+// coverageDescription is the callsite_coverage claim's description. The
+// reference's text is not known here (only its card hash, ecc0e258…222f), so
+// this card's claim_set_hash differs from the reference's; ReferenceIDs
+// leaves it out so locks and `cards show` say so.
 const coverageDescription = "At least 80% of detected call sites are covered by receipts"
 
 var builtins = func() map[string]*Card {
@@ -127,9 +130,11 @@ var builtins = func() map[string]*Card {
 	return m
 }()
 
-// ReferenceIDs are the built-in cards the reference (assay-ai 1.24) also has;
-// a lock that names only these passes the reference's lock check.
-var ReferenceIDs = []string{"guardian_enforcement", "receipt_completeness", "no_breakglass", "timestamp_ordering", "schema_consistency", "coverage_contract"}
+// ReferenceIDs are the built-in cards that hash exactly as the reference's
+// (assay-ai 1.24) do; a lock that names only these passes the reference's
+// lock check. coverage_contract is the reference's too, but not
+// hash-identical (see coverageDescription).
+var ReferenceIDs = []string{"guardian_enforcement", "receipt_completeness", "no_breakglass", "timestamp_ordering", "schema_consistency"}
 
 // BuiltinIDs returns the ids of the built-in cards, sorted.
 func BuiltinIDs() []string {

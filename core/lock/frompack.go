@@ -129,8 +129,8 @@ func (l *Lock) CardIDs() []string {
 	return out
 }
 
-// NonReference lists the lock's cards the reference does not have (its lock
-// check would refuse them).
+// NonReference lists the lock's cards the reference does not have, or
+// defines differently (its lock check would refuse them).
 func (l *Lock) NonReference() []string {
 	var out []string
 	for _, r := range l.RunCards {
