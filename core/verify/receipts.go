@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"hash/maphash"
 	"io"
 	"os"
+	"runtime"
 	"slices"
 
 	"github.com/assay-dev/assay/core/canon"
@@ -23,8 +25,9 @@ type badType struct {
 // receiptScan is what one streaming pass over receipt_pack.jsonl learns:
 // the whole-file hash, the receipts' integrity, the last receipt (for the
 // head hash), the Merkle root over the lines, disallowed types and callsite
-// ids. Memory stays bounded: the file is read in chunks and duplicate ids
-// are found through 64-bit hashes, confirmed exactly on a collision.
+// ids. Memory stays bounded: the file is read in a few line-aligned chunks
+// at a time and duplicate ids are found through 64-bit hashes, confirmed
+// exactly on a collision.
 type receiptScan struct {
 	missing      bool
 	readErr      error
@@ -34,18 +37,39 @@ type receiptScan struct {
 	parseErrLine int // first line that is not JSON (1-based), 0 if none
 	integrityOK  bool
 	last         *receipt.Receipt
-	tree         *merkle.Builder
+	tree         *merkle.Stack
 	badTypes     []badType
 	callsites    []string
 	types        map[string]int
 }
 
-const chunkSize = 1 << 20
+const (
+	// chunkSize is the read size; a chunk holds the whole lines of one read
+	// (a longer line grows its chunk).
+	chunkSize = 1 << 20
+	// maxChunks bounds the chunks in flight, and so memory.
+	maxChunks = 8
+)
 
 var seed = maphash.MakeSeed()
 
+// chunk is a line-aligned run of the file on its way through the pipeline:
+// the reader fills it, the hasher adds it to the file hash in order, a
+// worker validates its lines and hashes its Merkle leaves, the merger folds
+// its result into the scan in order and hands it back to the reader.
+type chunk struct {
+	buf    []byte
+	data   []byte
+	res    chunkResult
+	done   chan struct{}
+	hashed chan struct{}
+}
+
+// scanReceipts reads path once. One goroutine hashes the file in order
+// while workers check line-aligned chunks in parallel; results are merged in
+// file order, so every figure is exactly what a sequential pass gives.
 func scanReceipts(path string) receiptScan {
-	s := receiptScan{integrityOK: true, tree: merkle.NewBuilder(), types: map[string]int{}}
+	s := receiptScan{integrityOK: true, tree: &merkle.Stack{}, types: map[string]int{}}
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		s.missing = true
@@ -56,97 +80,328 @@ func scanReceipts(path string) receiptScan {
 		return s
 	}
 	defer f.Close()
-	h := sha256.New()
-	var idHashes []uint64
-	callsites := map[string]bool{}
-	lineNo := 0
-	var carry []byte
-	buf := make([]byte, chunkSize)
-	handle := func(line []byte) {
-		lineNo++
-		s.tree.AddLine(line)
-		if s.parseErrLine > 0 {
-			return
-		}
-		if len(bytes.TrimSpace(line)) == 0 {
-			return
-		}
-		v, err := canon.Decode(line)
-		if err != nil {
-			s.parseErrLine = lineNo
-			s.integrityOK = false
-			s.last = nil
-			return
-		}
-		idx := s.count
-		s.count++
-		obj, ok := v.(*canon.Object)
-		if !ok {
-			s.integrityOK = false
-			s.last = nil
-			return
-		}
-		s.last = obj
-		id, typ, ts := obj.String("receipt_id"), obj.String("type"), obj.String("timestamp")
-		if typ == "" {
-			typ = obj.String("receipt_type")
-		}
-		if id == "" || obj.String("type") == "" || ts == "" {
-			s.integrityOK = false
-		} else if _, ok := receipt.ParseTimestamp(ts); !ok {
-			s.integrityOK = false
-		}
-		if _, err := receipt.Digest(obj); err != nil {
-			s.integrityOK = false
-		}
-		idHashes = append(idHashes, maphash.String(seed, id))
-		s.types[typ]++
-		if !receipt.TypeAllowed(typ) {
-			s.badTypes = append(s.badTypes, badType{idx, id, typ})
-		}
-		if c := obj.String("callsite_id"); c != "" && !callsites[c] {
-			callsites[c] = true
-			s.callsites = append(s.callsites, c)
-		}
+
+	workers := max(1, runtime.GOMAXPROCS(0))
+	free := make(chan *chunk, maxChunks)
+	for range maxChunks {
+		free <- &chunk{done: make(chan struct{}, 1), hashed: make(chan struct{}, 1)}
 	}
-	for {
-		n, err := f.Read(buf)
-		if n > 0 {
-			chunk := buf[:n]
-			h.Write(chunk)
-			s.size += int64(n)
-			for {
-				i := bytes.IndexByte(chunk, '\n')
-				if i < 0 {
-					carry = append(carry, chunk...)
+	hashQ := make(chan *chunk, maxChunks)
+	workQ := make(chan *chunk, maxChunks)
+	orderQ := make(chan *chunk, maxChunks)
+	h := sha256.New()
+	go func() {
+		for c := range hashQ {
+			h.Write(c.data)
+			c.hashed <- struct{}{}
+		}
+	}()
+	for range workers {
+		go func() {
+			w := newLineWorker()
+			for c := range workQ {
+				w.chunk(c)
+				c.done <- struct{}{}
+			}
+		}()
+	}
+	m := merger{s: &s, callsites: map[string]bool{}}
+	merged := make(chan struct{})
+	go func() {
+		for c := range orderQ {
+			<-c.done
+			m.merge(c)
+			<-c.hashed
+			free <- c
+		}
+		close(merged)
+	}()
+
+	var carry []byte
+	var readErr error
+	for eof := false; !eof && readErr == nil; {
+		c := <-free
+		c.buf = append(c.buf[:0], carry...)
+		if cap(c.buf) < chunkSize {
+			c.buf = append(make([]byte, 0, chunkSize), c.buf...)
+		}
+		for {
+			for len(c.buf) < cap(c.buf) {
+				n, err := f.Read(c.buf[len(c.buf):cap(c.buf)])
+				c.buf = c.buf[:len(c.buf)+n]
+				if err == io.EOF {
+					eof = true
 					break
 				}
-				if len(carry) > 0 {
-					carry = append(carry, chunk[:i]...)
-					handle(carry)
-					carry = carry[:0]
-				} else {
-					handle(chunk[:i])
+				if err != nil {
+					readErr = err
+					break
 				}
-				chunk = chunk[i+1:]
 			}
+			if eof || readErr != nil || bytes.IndexByte(c.buf[len(carry):], '\n') >= 0 {
+				break
+			}
+			// One line longer than the chunk: grow it and read on.
+			c.buf = append(c.buf[:cap(c.buf)], 0)[:len(c.buf)]
 		}
-		if err == io.EOF {
+		if readErr != nil {
+			free <- c
 			break
 		}
-		if err != nil {
-			s.readErr = err
-			return s
+		c.data = c.buf
+		carry = carry[:0]
+		if !eof {
+			i := bytes.LastIndexByte(c.buf, '\n')
+			carry = append(carry, c.buf[i+1:]...)
+			c.data = c.buf[:i+1]
 		}
+		if len(c.data) == 0 {
+			free <- c
+			continue
+		}
+		s.size += int64(len(c.data))
+		orderQ <- c
+		hashQ <- c
+		workQ <- c
 	}
-	if len(carry) > 0 {
-		handle(carry) // a final line without its newline
+	close(workQ)
+	close(hashQ)
+	close(orderQ)
+	<-merged
+	if readErr != nil {
+		return receiptScan{readErr: readErr, integrityOK: true, tree: &merkle.Stack{}, types: map[string]int{}}
 	}
 	s.fileHash = hex.EncodeToString(h.Sum(nil))
-	if s.parseErrLine == 0 && hasDuplicate(idHashes) && exactDuplicate(path) {
+	if m.lastOK {
+		if v, err := canon.Decode(m.last); err == nil {
+			s.last, _ = v.(*canon.Object)
+		}
+	}
+	if s.parseErrLine == 0 && hasDuplicate(m.ids) && exactDuplicate(path, m.ids) {
 		s.integrityOK = false
 	}
 	return s
+}
+
+// chunkResult is what a worker learns from one chunk; line numbers and
+// receipt indexes are relative to the chunk.
+type chunkResult struct {
+	lines     int
+	leaves    [][32]byte
+	count     int
+	parseErr  int  // first invalid line in the chunk (1-based), 0 if none
+	bad       bool // a receipt before parseErr fails integrity
+	last      int  // 0: no receipt, 1: the last receipt is an object at data[lastStart:lastEnd], 2: it is not an object
+	lastStart int
+	lastEnd   int
+	ids       []uint64
+	typeIdx   map[string]int
+	typeNames []string
+	typeOK    []bool
+	typeCount []int
+	badTypes  []badType
+	callSeen  map[string]bool
+	callsites []string
+}
+
+func (r *chunkResult) reset() {
+	r.lines, r.count, r.parseErr, r.bad, r.last = 0, 0, 0, false, 0
+	r.leaves, r.ids, r.badTypes, r.callsites = r.leaves[:0], r.ids[:0], r.badTypes[:0], r.callsites[:0]
+	r.typeNames, r.typeOK, r.typeCount = r.typeNames[:0], r.typeOK[:0], r.typeCount[:0]
+	if r.typeIdx == nil {
+		r.typeIdx, r.callSeen = map[string]int{}, map[string]bool{}
+	}
+	clear(r.typeIdx)
+	clear(r.callSeen)
+}
+
+type lineWorker struct {
+	leaf    *merkle.LeafHasher
+	members []canon.ScanMember
+}
+
+func newLineWorker() *lineWorker {
+	return &lineWorker{leaf: merkle.NewLeafHasher(), members: make([]canon.ScanMember, 0, 32)}
+}
+
+func (w *lineWorker) chunk(c *chunk) {
+	r := &c.res
+	r.reset()
+	data, off := c.data, 0
+	for off < len(data) {
+		end := len(data)
+		if i := bytes.IndexByte(data[off:], '\n'); i >= 0 {
+			end = off + i
+		}
+		line := data[off:end]
+		r.lines++
+		r.leaves = append(r.leaves, [32]byte{})
+		w.leaf.Sum(&r.leaves[len(r.leaves)-1], line)
+		if r.parseErr == 0 {
+			w.line(r, line, off)
+		}
+		off = end + 1
+	}
+}
+
+// field is a top-level string member as Object.String sees it: "" when
+// absent or not a string.
+type field struct{ b []byte }
+
+func (f *field) set(m *canon.ScanMember) {
+	switch {
+	case m.Value[0] != '"':
+		f.b = nil
+	case !m.ValueEscaped:
+		f.b = m.Value[1 : len(m.Value)-1]
+	default:
+		s, _ := canon.Unquote(m.Value) // already validated by Scan
+		f.b = []byte(s)
+	}
+}
+
+// line checks one line exactly as canon.Decode, Object.String,
+// receipt.ParseTimestamp and receipt.Digest would, without building it.
+func (w *lineWorker) line(r *chunkResult, line []byte, off int) {
+	res, ms := canon.Scan(line, w.members)
+	w.members = ms
+	if !res.Valid {
+		if len(bytes.TrimSpace(line)) == 0 {
+			return // a blank line: a Merkle leaf, not a receipt
+		}
+		r.parseErr = r.lines
+		return
+	}
+	idx := r.count
+	r.count++
+	if res.Kind != canon.KindObject {
+		r.bad = true
+		r.last = 2
+		return
+	}
+	r.last, r.lastStart, r.lastEnd = 1, off, off+len(line)
+	var id, typ, rtype, ts, cs field
+	suspect := false
+	for i := range ms {
+		m := &ms[i]
+		key := m.Key
+		if m.KeyEscaped {
+			k, _ := canon.UnquoteKey(key)
+			key = []byte(k)
+		}
+		switch string(key) {
+		case "receipt_id":
+			id.set(m)
+		case "type":
+			typ.set(m)
+		case "receipt_type":
+			rtype.set(m)
+		case "timestamp":
+			ts.set(m)
+		case "callsite_id":
+			cs.set(m)
+		case "signatures", "signature", "cose_signature", "receipt_hash", "anchor":
+			continue // dropped by the v0 projection before hashing
+		}
+		if m.Suspect {
+			suspect = true
+		}
+	}
+	t := typ.b
+	if len(t) == 0 {
+		t = rtype.b
+	}
+	if len(id.b) == 0 || len(typ.b) == 0 || len(ts.b) == 0 || !validTimestamp(ts.b) {
+		r.bad = true
+	}
+	if suspect && !canonicalizes(line) {
+		r.bad = true
+	}
+	r.ids = append(r.ids, maphash.Bytes(seed, id.b))
+	ti, ok := r.typeIdx[string(t)]
+	if !ok {
+		name := string(t)
+		ti = len(r.typeNames)
+		r.typeIdx[name] = ti
+		r.typeNames = append(r.typeNames, name)
+		r.typeOK = append(r.typeOK, receipt.TypeAllowed(name))
+		r.typeCount = append(r.typeCount, 0)
+	}
+	r.typeCount[ti]++
+	if !r.typeOK[ti] {
+		r.badTypes = append(r.badTypes, badType{idx, string(id.b), r.typeNames[ti]})
+	}
+	if len(cs.b) > 0 && !r.callSeen[string(cs.b)] {
+		c := string(cs.b)
+		r.callSeen[c] = true
+		r.callsites = append(r.callsites, c)
+	}
+}
+
+// canonicalizes is the exact (slow) check for the rare line the scanner
+// flags: a duplicate key may have replaced the offending value.
+func canonicalizes(line []byte) bool {
+	v, err := canon.Decode(line)
+	if err != nil {
+		return false
+	}
+	obj, ok := v.(*canon.Object)
+	if !ok {
+		return false
+	}
+	_, err = receipt.Digest(obj)
+	return err == nil
+}
+
+// merger folds chunk results into the scan in file order.
+type merger struct {
+	s         *receiptScan
+	lines     int
+	ids       []uint64
+	callsites map[string]bool
+	last      []byte
+	lastOK    bool
+}
+
+func (m *merger) merge(c *chunk) {
+	s, r := m.s, &c.res
+	for i := range r.leaves {
+		s.tree.AddLeafHash(&r.leaves[i])
+	}
+	base := m.lines
+	m.lines += r.lines
+	if s.parseErrLine > 0 {
+		return // parsing stopped at an earlier line
+	}
+	if r.bad {
+		s.integrityOK = false
+	}
+	for _, b := range r.badTypes {
+		b.index += s.count
+		s.badTypes = append(s.badTypes, b)
+	}
+	s.count += r.count
+	m.ids = append(m.ids, r.ids...)
+	for i, name := range r.typeNames {
+		s.types[name] += r.typeCount[i]
+	}
+	for _, c := range r.callsites {
+		if !m.callsites[c] {
+			m.callsites[c] = true
+			s.callsites = append(s.callsites, c)
+		}
+	}
+	switch {
+	case r.parseErr > 0:
+		s.parseErrLine = base + r.parseErr
+		s.integrityOK = false
+		m.lastOK = false
+	case r.last == 1:
+		m.last = append(m.last[:0], c.data[r.lastStart:r.lastEnd]...)
+		m.lastOK = true
+	case r.last == 2:
+		m.lastOK = false
+	}
 }
 
 func hasDuplicate(hs []uint64) bool {
@@ -160,30 +415,58 @@ func hasDuplicate(hs []uint64) bool {
 }
 
 // exactDuplicate confirms a hash collision by comparing the ids themselves;
-// it runs only when two 64-bit id hashes are equal.
-func exactDuplicate(path string) bool {
-	raw, err := os.ReadFile(path)
+// it runs only when two 64-bit id hashes are equal (hs sorted), and streams
+// the file again keeping only the ids whose hash collided.
+func exactDuplicate(path string, hs []uint64) bool {
+	colliding := map[uint64]bool{}
+	for i := 1; i < len(hs); i++ {
+		if hs[i] == hs[i-1] {
+			colliding[hs[i]] = true
+		}
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		return true
 	}
+	defer f.Close()
 	seen := map[string]bool{}
-	for _, line := range bytes.Split(raw, []byte{'\n'}) {
-		if len(bytes.TrimSpace(line)) == 0 {
+	var ms []canon.ScanMember
+	br := bufio.NewReaderSize(f, 1<<16)
+	var long []byte
+	for {
+		line, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			long = append(long, line...)
 			continue
 		}
-		v, err := canon.Decode(line)
+		if len(long) > 0 {
+			line = append(long, line...)
+			long = long[:0]
+		}
+		line = bytes.TrimSuffix(line, []byte{'\n'})
+		var res canon.ScanResult
+		res, ms = canon.Scan(line, ms)
+		if res.Valid && res.Kind == canon.KindObject {
+			var id field
+			for i := range ms {
+				key := ms[i].Key
+				if ms[i].KeyEscaped {
+					k, _ := canon.UnquoteKey(key)
+					key = []byte(k)
+				}
+				if string(key) == "receipt_id" {
+					id.set(&ms[i])
+				}
+			}
+			if colliding[maphash.Bytes(seed, id.b)] {
+				if seen[string(id.b)] {
+					return true
+				}
+				seen[string(id.b)] = true
+			}
+		}
 		if err != nil {
-			continue
+			return err != io.EOF
 		}
-		obj, ok := v.(*canon.Object)
-		if !ok {
-			continue
-		}
-		id := obj.String("receipt_id")
-		if seen[id] {
-			return true
-		}
-		seen[id] = true
 	}
-	return false
 }
