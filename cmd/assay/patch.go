@@ -120,6 +120,11 @@ func runPatch(cmd *cobra.Command, path string, o patchFlags) error {
 		if err != nil {
 			return err
 		}
+		for _, f := range res.Findings {
+			if f.Lang == "go" && !f.Instrumented {
+				p.Uninstrumented++
+			}
+		}
 		plans = append(plans, p)
 	}
 	var diff, fullDiff strings.Builder

@@ -154,7 +154,12 @@ func rewriteGo(path string, src []byte) (out []byte, pkg string, frameworks, not
 		imports[name] = ip
 	}
 	changed := false
-	helperCall := func() ast.Expr { return &ast.CallExpr{Fun: ast.NewIdent(goHelperFunc)} }
+	// New nodes get the position of the closing paren/brace they are added
+	// before, so the printer keeps trailing comments after the call.
+	id := func(name string, at token.Pos) *ast.Ident { return &ast.Ident{Name: name, NamePos: at} }
+	helperAt := func(at token.Pos) ast.Expr {
+		return &ast.CallExpr{Fun: id(goHelperFunc, at), Lparen: at, Rparen: at}
+	}
 	ast.Inspect(f, func(n ast.Node) bool {
 		call, ok := n.(*ast.CallExpr)
 		if !ok {
@@ -177,7 +182,8 @@ func rewriteGo(path string, src []byte) (out []byte, pkg string, frameworks, not
 				return true
 			}
 			opt := ensureImport(f, imports, ip+"/option", "option")
-			call.Args = append(call.Args, &ast.CallExpr{Fun: &ast.SelectorExpr{X: ast.NewIdent(opt), Sel: ast.NewIdent("WithHTTPClient")}, Args: []ast.Expr{helperCall()}})
+			at := call.Rparen
+			call.Args = append(call.Args, &ast.CallExpr{Fun: &ast.SelectorExpr{X: id(opt, at), Sel: id("WithHTTPClient", at)}, Lparen: at, Args: []ast.Expr{helperAt(at)}, Rparen: at})
 			frameworks = append(frameworks, map[bool]string{true: "openai", false: "anthropic"}[reOpenAI.MatchString(ip)])
 			changed = true
 		case reGenai.MatchString(ip) && sel.Sel.Name == "NewClient" && len(call.Args) == 2:
@@ -186,16 +192,21 @@ func rewriteGo(path string, src []byte) (out []byte, pkg string, frameworks, not
 				return true
 			}
 			cfg := call.Args[1]
-			if id, ok := cfg.(*ast.Ident); ok && id.Name == "nil" {
-				call.Args[1] = &ast.UnaryExpr{Op: token.AND, X: &ast.CompositeLit{Type: &ast.SelectorExpr{X: ast.NewIdent(x.Name), Sel: ast.NewIdent("ClientConfig")},
-					Elts: []ast.Expr{&ast.KeyValueExpr{Key: ast.NewIdent("HTTPClient"), Value: helperCall()}}}}
+			if nilID, ok := cfg.(*ast.Ident); ok && nilID.Name == "nil" {
+				at := nilID.Pos()
+				call.Args[1] = &ast.UnaryExpr{OpPos: at, Op: token.AND, X: &ast.CompositeLit{Type: &ast.SelectorExpr{X: ast.NewIdent(x.Name), Sel: ast.NewIdent("ClientConfig")},
+					Lbrace: at, Rbrace: at, Elts: []ast.Expr{&ast.KeyValueExpr{Key: ast.NewIdent("HTTPClient"), Colon: at, Value: helperAt(at)}}}}
 			} else if u, ok := cfg.(*ast.UnaryExpr); ok && u.Op == token.AND {
 				lit, ok := u.X.(*ast.CompositeLit)
 				if !ok {
 					notes = append(notes, fmt.Sprintf("line %d: genai config is not a literal; set HTTPClient: %s() by hand", line, goHelperFunc))
 					return true
 				}
-				lit.Elts = append(lit.Elts, &ast.KeyValueExpr{Key: ast.NewIdent("HTTPClient"), Value: helperCall()})
+				at := lit.Rbrace
+				if n := len(lit.Elts); n > 0 && fset.Position(lit.Elts[n-1].End()).Line < fset.Position(lit.Rbrace).Line {
+					at = lineBetween(fset, lit.Rbrace)
+				}
+				lit.Elts = append(lit.Elts, &ast.KeyValueExpr{Key: id("HTTPClient", at), Colon: at, Value: helperAt(at)})
 			} else {
 				notes = append(notes, fmt.Sprintf("line %d: genai config is not a literal; set HTTPClient: %s() by hand", line, goHelperFunc))
 				return true
@@ -207,7 +218,8 @@ func rewriteGo(path string, src []byte) (out []byte, pkg string, frameworks, not
 				notes = append(notes, fmt.Sprintf("line %d: %s.New already sets an HTTP client; wrap it with capture by hand", line, x.Name))
 				return true
 			}
-			call.Args = append(call.Args, &ast.CallExpr{Fun: &ast.SelectorExpr{X: ast.NewIdent(x.Name), Sel: ast.NewIdent("WithHTTPClient")}, Args: []ast.Expr{helperCall()}})
+			at := call.Rparen
+			call.Args = append(call.Args, &ast.CallExpr{Fun: &ast.SelectorExpr{X: id(x.Name, at), Sel: id("WithHTTPClient", at)}, Lparen: at, Args: []ast.Expr{helperAt(at)}, Rparen: at})
 			frameworks = append(frameworks, "langchaingo")
 			changed = true
 		}
@@ -221,6 +233,25 @@ func rewriteGo(path string, src []byte) (out []byte, pkg string, frameworks, not
 		return nil, pkg, nil, notes, err
 	}
 	return b.Bytes(), pkg, frameworks, notes, nil
+}
+
+// lineBetween returns a position on a new line just before the line of
+// pos (the newline that ends the previous line is made a line of its own),
+// so the printer puts a new element on its own line before a closing brace.
+func lineBetween(fset *token.FileSet, pos token.Pos) token.Pos {
+	tf := fset.File(pos)
+	start := tf.Offset(tf.LineStart(tf.Line(pos)))
+	nl := start - 1
+	lines := tf.Lines()
+	i := sort.SearchInts(lines, nl)
+	if nl <= 0 || (i < len(lines) && lines[i] == nl) || (i > 0 && lines[i-1] >= nl) {
+		return pos
+	}
+	lines = append(lines[:i], append([]int{nl}, lines[i:]...)...)
+	if !tf.SetLines(lines) {
+		return pos
+	}
+	return tf.Pos(nl)
 }
 
 // mentionsClient reports whether constructor arguments already choose an
