@@ -293,6 +293,9 @@ func (g *Gateway) Close() error {
 		}
 		cancel()
 		g.inflight.Wait()
+		if ci, ok := g.proxy.Transport.(interface{ CloseIdleConnections() }); ok {
+			ci.CloseIdleConnections()
+		}
 		g.closeErr = g.rec.Close()
 	})
 	return g.closeErr
