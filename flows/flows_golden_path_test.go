@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rhysd/actionlint"
+
 	"github.com/assay-dev/assay/core/capture/mockllm"
 	"github.com/assay-dev/assay/core/ciinit"
 	"github.com/assay-dev/assay/flows"
@@ -63,6 +65,7 @@ func TestFlowCI(t *testing.T) {
 			t.Errorf("%s missing: %v", f, err)
 		}
 	}
+	simulateWorkflow(t, dir, wf)
 	// Second time: lock, workflow and baseline run are skipped.
 	p = plan(t, "ci", dir, map[string]string{"run_command": run})
 	assertPlanned(t, p, "skipped", "skipped", "skipped", "planned", "planned")
@@ -133,5 +136,59 @@ func TestFlowAdopt(t *testing.T) {
 	b, _ := exec.Command(assayBin, "verify-pack", filepath.Join(dir, "proof_pack_adopt"), "--json").Output()
 	if err := json.Unmarshal(b, &rep); err != nil || rep.ReceiptCount < 1 || rep.Types["model_call"] != 1 {
 		t.Fatalf("pack: %v %s", err, b)
+	}
+}
+
+// simulateWorkflow runs the generated workflow's run: scripts the way the
+// runner would (bash -e, in the checkout), with the built assay on PATH in
+// place of the go install step, so every assay flag the workflow uses is
+// known to be real: run into proof_pack_ci, verify it against the lock,
+// diff-gate it against the baseline, scan to SARIF.
+func simulateWorkflow(t *testing.T, dir string, yaml []byte) {
+	t.Helper()
+	wf, errs := actionlint.Parse(yaml)
+	if len(errs) > 0 {
+		t.Fatalf("parse workflow: %v", errs)
+	}
+	path := filepath.Dir(assayBin) + string(os.PathListSeparator) + os.Getenv("PATH")
+	ran := 0
+	for _, job := range []string{"assay-verify", "assay-scan"} {
+		j := wf.Jobs[job]
+		if j == nil {
+			t.Fatalf("no job %s", job)
+		}
+		for _, st := range j.Steps {
+			r, ok := st.Exec.(*actionlint.ExecRun)
+			if !ok || r.Run == nil || strings.HasPrefix(r.Run.Value, "go install") {
+				continue
+			}
+			if st.If != nil && strings.Contains(st.If.Value, "hashFiles") {
+				// The gate's condition: the baseline pack is committed.
+				if _, err := os.Stat(filepath.Join(dir, ciinit.DefaultBaselinePack, "pack_manifest.json")); err != nil {
+					t.Fatalf("gate condition %q would be false", st.If.Value)
+				}
+			}
+			cmd := exec.Command("bash", "-e", "-c", r.Run.Value)
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "PATH="+path)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("workflow step %q failed: %v\n%s", r.Run.Value, err, out)
+			}
+			ran++
+		}
+	}
+	if ran != 4 {
+		t.Fatalf("ran %d workflow scripts, want 4 (run, verify, diff, scan)", ran)
+	}
+	var sarif struct {
+		Version string `json:"version"`
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, ciinit.SARIFFile))
+	if err := json.Unmarshal(b, &sarif); err != nil || sarif.Version != "2.1.0" {
+		t.Fatalf("scan SARIF: %v %.200s", err, b)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ciinit.CIPack, "pack_manifest.json")); err != nil {
+		t.Fatal("the workflow's run did not write " + ciinit.CIPack)
 	}
 }
