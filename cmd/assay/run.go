@@ -184,8 +184,12 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		return kinded("bad_output", exit.Bad("choose a -o path inside a directory", "cannot create %s: %s is not a directory", outDir, parent))
 	}
 	env := childEnv(os.Environ(), map[string]string{store.EnvTrace: traceID, store.EnvHome: home})
-	if _, err := runner.Resolve(args[0], env); err != nil {
+	exe, err := runner.Resolve(args[0], env)
+	if err != nil {
 		return kinded("command_not_found", exit.Bad("check the spelling and PATH, and put the command after '--'", "command not found: %s", args[0]))
+	}
+	if args[0] == "python" && filepath.Base(exe) == "python3" {
+		logf("no 'python' on PATH; running %s", exe)
 	}
 
 	// 2. The recording gateway, when asked for (its upstreams are checked
@@ -255,7 +259,8 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	// before the trace is read.
 	if gw != nil {
 		if err := gw.Close(); err != nil {
-			logf("warning: gateway did not close cleanly: %v", err)
+			// Evidence is never lost in silence: the pack will miss these.
+			logf("WARNING: the gateway lost evidence: %v", err)
 		}
 	}
 
@@ -275,7 +280,7 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		}
 	}
 	if len(recs) == 0 && !o.allowEmpty {
-		hints := noReceiptHints()
+		hints := noReceiptHints(gw != nil)
 		fmt.Fprintf(stderr, "assay run: no receipts were emitted to trace %s. Things to check:\n", traceID)
 		for i, h := range hints {
 			fmt.Fprintf(stderr, "  %d. %s\n", i+1, h)
@@ -366,12 +371,16 @@ func childEnv(env []string, set map[string]string) []string {
 	return out
 }
 
-func noReceiptHints() []string {
+func noReceiptHints(gateway bool) []string {
+	zeroCode := "no instrumentation? add --gateway to record the SDKs' calls with no code changes"
+	if gateway {
+		zeroCode = "the gateway saw no model calls: a base URL set in code wins over OPENAI_BASE_URL, ANTHROPIC_BASE_URL and GOOGLE_GEMINI_BASE_URL"
+	}
 	return []string{
 		"find the LLM call sites: assay scan .",
 		"see which are instrumented: assay scan . --report",
 		"Python: patch() must execute before any LLM API call ('assay patch' adds it, marked # assay:patched)",
-		"no instrumentation? add --gateway to record the SDKs' calls with no code changes",
+		zeroCode,
 		"put '--' before the command: assay run [flags] -- python app.py",
 		"check the setup: assay doctor",
 	}

@@ -518,3 +518,23 @@ func TestEmit(t *testing.T) {
 		})
 	}
 }
+
+// Flag parsing stops at the command word, as the reference's: '--' is
+// recommended, not required, and later flags belong to the child.
+func TestRunCommandWithoutDashDash(t *testing.T) {
+	_, dir := rtEnv(t)
+	rtChildEnv(t)
+	out := filepath.Join(dir, "pack")
+	argsFile := filepath.Join(dir, "args")
+	code, stdout, stderr := rtRun(t, "run", "-o", out, "sh", "-c", `printf '%s\n' "$@" > `+argsFile+`; "$ASSAY_TEST_BIN" -test.run=TestHelperEmit >/dev/null`, "child", "--json", "-o", "x")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "Proof Pack Built") {
+		t.Fatalf("--json after the command reached assay:\n%s", stdout)
+	}
+	b, _ := os.ReadFile(argsFile)
+	if string(b) != "--json\n-o\nx\n" {
+		t.Fatalf("child got %q", b)
+	}
+}
