@@ -107,6 +107,13 @@ func TestVerifySigner(t *testing.T) {
 		t.Errorf("tampered receipts: %d %+v", code, rep)
 	}
 
+	// An audit bundle is checked as the pack inside it.
+	if code, _, errs := ckRun(t, "audit", "bundle", pk, "-o", "b.tar.gz"); code != 0 {
+		t.Fatalf("audit bundle: %s", errs)
+	}
+	if code, out, _ := ckRun(t, "verify-signer", "b.tar.gz", "--fingerprint", fp[:16]); code != 0 || !strings.Contains(out, fp) {
+		t.Errorf("bundle: %d %q", code, out)
+	}
 	ckOneLine(t, []string{"verify-signer", pk, "--fingerprint", fp[:15]}, "--fingerprint must be 16 to 64 hex characters")
 	ckOneLine(t, []string{"verify-signer", pk, "--fingerprint", ""}, "--fingerprint is empty")
 	ckOneLine(t, []string{"verify-signer", pk, "--fingerprint", strings.Repeat("z", 16)}, "--fingerprint must be 16 to 64 hex")

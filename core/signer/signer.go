@@ -15,6 +15,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/assay-dev/assay/core/bundle"
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/keys"
@@ -89,17 +90,28 @@ func (o Options) Validate() error {
 	return nil
 }
 
-// Check verifies the pack's signature and compares its signer with the
-// options. The error is non-nil only for bad input (exit 3).
+// Check verifies the signature of the pack in dir (or in an audit bundle
+// .tar.gz) and compares its signer with the options. The error is non-nil
+// only for bad input (exit 3).
 func Check(dir string, o Options) (*Report, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
+	}
+	path := dir
+	if bundle.IsBundle(path) {
+		// An audit bundle (DECISIONS 16): check the pack inside it.
+		d, cleanup, err := bundle.ExtractTemp(path)
+		defer cleanup()
+		if err != nil {
+			return nil, err
+		}
+		dir = d
 	}
 	vr, err := verify.Verify(dir, verify.Options{IntegrityOnly: true, Keystore: o.Keystore})
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Command: "verify-signer", Path: dir, Integrity: vr.Integrity, Comparisons: []Comparison{}, Problems: []string{}}
+	rep := &Report{Command: "verify-signer", Path: path, Integrity: vr.Integrity, Comparisons: []Comparison{}, Problems: []string{}}
 	man, _, merr := pack.ReadManifest(dir)
 	if man != nil {
 		rep.SignerID = man.String("signer_id")
@@ -156,7 +168,7 @@ func Check(dir string, o Options) (*Report, error) {
 		for _, e := range vr.Errors {
 			rep.Problems = append(rep.Problems, e.Message)
 		}
-		rep.Problems = append(rep.Problems, "the manifest signature verifies, but the pack's contents do not match what was signed; run 'assay verify-pack "+dir+"'")
+		rep.Problems = append(rep.Problems, "the manifest signature verifies, but the pack's contents do not match what was signed; run 'assay verify-pack "+path+"'")
 		rep.Passed = false
 		rep.ExitCode = exit.Tampered
 	}
