@@ -103,8 +103,8 @@ func checkFS(e *env) Check {
 			Fix: "mkdir -p " + shq(home), Fixable: true}
 	}
 	if err != nil || !st.IsDir() {
-		return Check{Status: Fail, Severity: High, Message: "assay home " + home + " is not a directory",
-			Fix: "move " + shq(home) + " aside, or set ASSAY_HOME to a directory"}
+		return Check{Status: Fail, Severity: High, Message: "assay home " + home + " is not a directory (move it aside, or point ASSAY_HOME elsewhere)",
+			Fix: "mv " + shq(home) + " " + shq(home+".bak") + " && mkdir -p " + shq(home)}
 	}
 	f, err := os.CreateTemp(home, ".doctor-*")
 	if err != nil {
@@ -227,7 +227,7 @@ func checkPackFiles(e *env) Check {
 	}
 	if len(missing) > 0 {
 		return Check{Status: Fail, Severity: High, Message: fmt.Sprintf("pack %s lacks %s", e.rel(p), strings.Join(missing, ", ")),
-			Fix: "rebuild it: assay proof-pack TRACE_ID -o " + shq(e.rel(p)+"_new")}
+			Fix: "assay proof-pack " + runIDOf(p) + " -o " + shq(e.rel(p)+"_rebuilt")}
 	}
 	return Check{Status: Pass, Severity: Info, Message: "pack " + e.rel(p) + " has all 5 kernel files"}
 }
@@ -399,7 +399,7 @@ func checkLockSigners(e *env) Check {
 	}
 	sp, _ := doc["signer_policy"].(map[string]any)
 	mode := str(sp["mode"])
-	fix := "edit signer_policy in " + e.rel(e.lock) + ", or rewrite it: " + e.lockWriteCmd()
+	fix := "rm " + shq(e.rel(e.lock)) + " && " + e.lockWriteCmd()
 	for _, field := range []string{"allowed_signer_ids", "allowed_fingerprints"} {
 		list, _ := sp[field].([]any)
 		for _, v := range list {
@@ -506,7 +506,7 @@ func checkContinueOnError(e *env) Check {
 	}
 	if len(bad) > 0 {
 		return Check{Status: Warn, Severity: Medium, Message: "continue-on-error: true in an assay workflow lets failed verification pass CI: " + strings.Join(bad, ", "),
-			Fix: "remove 'continue-on-error: true' from " + strings.Join(bad, ", ")}
+			Fix: "sed -i '/continue-on-error: *true/d' " + strings.Join(bad, " ")}
 	}
 	return Check{Status: Pass, Severity: Info, Message: "no assay workflow ignores step failures"}
 }
@@ -556,7 +556,8 @@ func checkGatewayEnv(e *env) Check {
 		case loop:
 			if err := e.o.Dial(hp); err != nil {
 				problems = append(problems, fmt.Sprintf("%s points to %s but nothing is listening there", name, hp))
-				fixes = append(fixes, "start it: assay gateway --addr "+hp+" (or unset "+name+")")
+				problems[len(problems)-1] += " (start the gateway there, or unset " + name + ")"
+				fixes = append(fixes, "assay gateway --addr "+hp)
 				continue
 			}
 			fine = append(fine, name+" → "+hp+" (listening)")
@@ -570,7 +571,7 @@ func checkGatewayEnv(e *env) Check {
 	if !seen {
 		if expect != "" {
 			return Check{Status: Fail, Severity: High, Message: EnvGateway + " is set but no SDK base-URL variable points at it; SDK calls go to the vendors unrecorded",
-				Fix: "export OPENAI_BASE_URL=" + gatewayURL("OPENAI_BASE_URL", expect) + " (or run the program with: assay run --gateway -- CMD)"}
+				Fix: "export" + exportAll(expect)}
 		}
 		return Check{Status: Skip, Severity: Info, Message: "no SDK base-URL variables set (" + strings.Join(GatewayEnv, ", ") + ")"}
 	}
@@ -606,6 +607,30 @@ func gatewayURL(name, expect string) string {
 	return base
 }
 
+// exportAll lists NAME=URL for every SDK variable, pointing at the gateway.
+func exportAll(expect string) string {
+	var b strings.Builder
+	for _, name := range GatewayEnv {
+		b.WriteString(" " + name + "=" + gatewayURL(name, expect))
+	}
+	return b.String()
+}
+
+// runIDOf reads the run id (the trace) from a pack's manifest, for the
+// proof-pack rebuild command; TRACE_ID when it cannot.
+func runIDOf(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, pack.FileManifest))
+	if err == nil {
+		var m struct {
+			RunID string `json:"run_id"`
+		}
+		if json.Unmarshal(b, &m) == nil && m.RunID != "" {
+			return shq(m.RunID)
+		}
+	}
+	return "TRACE_ID"
+}
+
 func isLoopback(host string) bool {
 	if host == "localhost" {
 		return true
@@ -628,7 +653,7 @@ func checkMCPConfig(e *env) Check {
 		s, err := ciinit.ReadMCPConfig(path, c)
 		if err != nil {
 			problems = append(problems, c.ConfigPath()+": "+err.Error())
-			fixes = append(fixes, "fix the JSON in "+c.ConfigPath()+" or move it aside, then: "+rewrite)
+			fixes = append(fixes, "mv "+c.ConfigPath()+" "+c.ConfigPath()+".bak && "+rewrite)
 			continue
 		}
 		if s == nil {
