@@ -31,7 +31,7 @@ func NewOutcomeDoc(o *Outcome) OutcomeDoc { return OutcomeDoc{Command: "flow " +
 // RenderPlanText writes a dry run: each step's title, why, command and
 // status, then how to apply it.
 func RenderPlanText(w io.Writer, p *Plan) {
-	fmt.Fprintf(w, "assay flow %s -- plan (nothing has run)\n", p.Flow)
+	fmt.Fprintf(w, "%s -- plan (nothing has run)\n", commandName(p.Flow))
 	fmt.Fprintf(w, "  in %s\n", p.Dir)
 	if len(p.Params) > 0 {
 		keys := make([]string, 0, len(p.Params))
@@ -41,9 +41,13 @@ func RenderPlanText(w io.Writer, p *Plan) {
 		sort.Strings(keys)
 		var kv []string
 		for _, k := range keys {
-			kv = append(kv, k+"="+quoteArg(p.Params[k]))
+			if p.Params[k] != "" {
+				kv = append(kv, k+"="+quoteArg(p.Params[k]))
+			}
 		}
-		fmt.Fprintf(w, "  params: %s\n", strings.Join(kv, " "))
+		if len(kv) > 0 {
+			fmt.Fprintf(w, "  params: %s\n", strings.Join(kv, " "))
+		}
 	}
 	fmt.Fprintln(w)
 	for _, s := range p.Steps {
@@ -90,7 +94,7 @@ func RenderOutcomeText(w io.Writer, o *Outcome) {
 	if o.Status == StatusFailed {
 		verdict = "FAILED"
 	}
-	fmt.Fprintf(w, "assay flow %s -- %s\n", o.Flow, verdict)
+	fmt.Fprintf(w, "%s -- %s\n", commandName(o.Flow), verdict)
 	for _, s := range o.Steps {
 		label := map[string]string{StatusOK: "PASS", StatusSkipped: "SKIP", StatusPrintOnly: "INFO", StatusFailed: "FAIL", StatusNotRun: "----"}[s.Status]
 		line := fmt.Sprintf("  %s  %s", label, s.Title)
@@ -119,6 +123,15 @@ func RenderOutcomeText(w io.Writer, o *Outcome) {
 	if o.FailedStep != 0 {
 		fmt.Fprintf(w, "Flow stopped at step %d.\n", o.FailedStep)
 	}
+}
+
+// commandName is how a user starts the flow: "assay flow NAME" for
+// registered flows, "assay NAME" for command bodies such as quickstart.
+func commandName(flow string) string {
+	if _, ok := registry[flow]; ok {
+		return "assay flow " + flow
+	}
+	return "assay " + flow
 }
 
 func dur(ms float64) string {
