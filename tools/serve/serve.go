@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -38,6 +39,7 @@ type Options struct {
 	TraceID        string
 	LogLevel       string
 	LogFormat      string
+	LogFile        string
 	// OnListen, when set, is called with the endpoint URL once the HTTP
 	// listener is bound (tests and scripts use it with port 0).
 	OnListen func(url string)
@@ -72,7 +74,7 @@ unless told otherwise, refuses foreign Origins (403) and needs a bearer token
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&o.HTTP, "http", "", "serve streamable HTTP on ADDR (host:port, or :port for 127.0.0.1:port) instead of stdio")
+	f.StringVar(&o.HTTP, "http", "", "serve streamable HTTP on ADDR (host:port; :port or port alone bind 127.0.0.1) instead of stdio")
 	f.StringArrayVar(&o.Roots, "root", nil, "allowed directory for path arguments (repeatable; default: the working directory, or the client's MCP roots)")
 	f.BoolVar(&o.AllowExec, "allow-exec", false, "allow tools that execute commands (run-flow with apply)")
 	f.BoolVar(&o.NoRecord, "no-record", false, "do not record an mcp_tool_call receipt for each tool call")
@@ -81,6 +83,7 @@ unless told otherwise, refuses foreign Origins (403) and needs a bearer token
 	f.StringVar(&o.TraceID, "trace-id", "", "trace to record the session in (default $ASSAY_TRACE_ID, else a new mcp_mcp_… id)")
 	f.StringVar(&o.LogLevel, "log-level", "info", "log verbosity on stderr: debug, info, warn or error")
 	f.StringVar(&o.LogFormat, "log-format", "json", "log format on stderr: json or console")
+	f.StringVar(&o.LogFile, "log-file", "", "append logs to this file instead of stderr (for clients that discard stderr)")
 	return c
 }
 
@@ -91,10 +94,18 @@ func Run(ctx context.Context, o Options, stdin io.Reader, stdout, stderr io.Writ
 		return exit.Bad("use one of debug, info, warn, error", "unknown --log-level %q", o.LogLevel)
 	}
 	var w io.Writer = stderr
+	if o.LogFile != "" {
+		f, err := os.OpenFile(o.LogFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			return exit.Bad("pass a writable --log-file path", "cannot open log file: %v", err)
+		}
+		defer f.Close()
+		w = f
+	}
 	switch o.LogFormat {
 	case "json":
 	case "console":
-		w = zerolog.ConsoleWriter{Out: stderr, NoColor: true}
+		w = zerolog.ConsoleWriter{Out: w, NoColor: true}
 	default:
 		return exit.Bad("use json or console", "unknown --log-format %q", o.LogFormat)
 	}
@@ -128,8 +139,11 @@ func Run(ctx context.Context, o Options, stdin io.Reader, stdout, stderr io.Writ
 	return serveHTTP(ctx, srv, o, zl)
 }
 
-// ListenAddr normalises --http: ":8080" binds 127.0.0.1:8080.
+// ListenAddr normalises --http: ":8080" and "8080" bind 127.0.0.1:8080.
 func ListenAddr(a string) (string, string, error) {
+	if _, err := strconv.Atoi(a); err == nil {
+		a = ":" + a
+	}
 	host, port, err := net.SplitHostPort(a)
 	if err != nil {
 		return "", "", exit.Bad("use host:port, e.g. 127.0.0.1:8080 or :8080", "bad --http address %q: %v", a, err)

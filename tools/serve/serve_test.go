@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -178,5 +179,32 @@ func TestRunRefusesBadSetups(t *testing.T) {
 				t.Fatalf("err %v (exit %d), want exit 3 mentioning %q", err, exit.Code(err), c.want)
 			}
 		})
+	}
+}
+
+func TestListenAddr(t *testing.T) {
+	for in, want := range map[string]string{":8080": "127.0.0.1:8080", "8080": "127.0.0.1:8080", "0.0.0.0:1": "0.0.0.0:1", "[::1]:9": "[::1]:9"} {
+		got, _, err := ListenAddr(in)
+		if err != nil || got != want {
+			t.Errorf("ListenAddr(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, _, err := ListenAddr("localhost"); err == nil {
+		t.Error("an address without a port was accepted")
+	}
+}
+
+func TestLogFile(t *testing.T) {
+	t.Setenv("ASSAY_HOME", t.TempDir())
+	root, _ := filepath.EvalSymlinks(t.TempDir())
+	logf := filepath.Join(t.TempDir(), "mcp.log")
+	var stderr bytes.Buffer
+	err := Run(context.Background(), Options{Roots: []string{root}, LogLevel: "info", LogFormat: "json", LogFile: logf}, strings.NewReader(""), io.Discard, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(logf)
+	if !strings.Contains(string(b), "assay-mcp ready") || stderr.Len() != 0 {
+		t.Fatalf("log file %q, stderr %q", b, stderr.String())
 	}
 }
