@@ -315,8 +315,15 @@ func litValue(lit string) (*big.Rat, bool) {
 // numFloat is a number param as float64 (ok false when it is not a number;
 // booleans are not accepted as numbers in params).
 func numFloat(v any) (float64, bool) {
-	if _, isBool := v.(bool); isBool {
+	switch x := v.(type) {
+	case bool:
 		return 0, false
+	case canon.Number: // the common case (receipt fields): no big.Rat
+		f, err := strconv.ParseFloat(string(x), 64)
+		return f, err == nil
+	case json.Number:
+		f, err := strconv.ParseFloat(string(x), 64)
+		return f, err == nil
 	}
 	r, ok := numValue(v)
 	if !ok {
