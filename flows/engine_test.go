@@ -108,7 +108,7 @@ func TestApplyStopsAtFirstFailure(t *testing.T) {
 
 	var txt bytes.Buffer
 	RenderOutcomeText(&txt, out)
-	for _, want := range []string{"assay flow t -- FAILED", "PASS  one", "FAIL  three", "exit code 3", "$ sh -c 'echo boom; exit 3'", "Flow stopped at step 3"} {
+	for _, want := range []string{"assay t -- FAILED", "PASS  one", "FAIL  three", "exit code 3", "$ sh -c 'echo boom; exit 3'", "Flow stopped at step 3"} {
 		if !strings.Contains(txt.String(), want) {
 			t.Errorf("text outcome lacks %q:\n%s", want, txt.String())
 		}
