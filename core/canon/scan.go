@@ -3,6 +3,7 @@ package canon
 import (
 	"encoding/binary"
 	"math"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 	"unsafe"
@@ -24,17 +25,18 @@ const (
 	KindNonFinite Kind = 'N'
 )
 
-// ScanMember is one top-level member of an object, as Scan reports it. Its slices
-// alias the scanned input.
+// ScanMember is one top-level member of an object, as Scan reports it, by
+// offsets into the scanned input (no pointers: appending one is a plain
+// copy).
 type ScanMember struct {
-	// Key is the raw key between its quotes; KeyEscaped reports a backslash
-	// in it (decode it with Unquote before comparing).
-	Key        []byte
-	KeyEscaped bool
-	// Value is the raw value; for a string it includes the quotes and
-	// ValueEscaped reports a backslash in it.
-	Value        []byte
-	ValueEscaped bool
+	// KeyStart:KeyEnd is the raw key between its quotes; KeyEscaped reports
+	// a backslash in it (decode it with UnquoteKey before comparing).
+	KeyStart, KeyEnd int32
+	// ValueStart:ValueEnd is the raw value; for a string it includes the
+	// quotes and ValueEscaped reports a backslash in it.
+	ValueStart, ValueEnd int32
+	KeyEscaped           bool
+	ValueEscaped         bool
 	// Suspect reports that the member may fail to canonicalize under
 	// Options{ASCIIKeys: true}: a non-ASCII key (this one or at any depth
 	// below), a NaN/Infinity literal or a float literal that overflows. A
@@ -42,6 +44,12 @@ type ScanMember struct {
 	// replace the offending value), so callers confirm with Decode+Marshal.
 	Suspect bool
 }
+
+// Key returns the raw key within data, the input given to Scan.
+func (m *ScanMember) Key(data []byte) []byte { return data[m.KeyStart:m.KeyEnd] }
+
+// Value returns the raw value within data, the input given to Scan.
+func (m *ScanMember) Value(data []byte) []byte { return data[m.ValueStart:m.ValueEnd] }
 
 // ScanResult is what Scan learned about a document.
 type ScanResult struct {
@@ -61,7 +69,13 @@ type ScanResult struct {
 // last value of a duplicate key in the first one's position); the returned
 // slice is meaningful only when the result is Valid. Reusing it across calls
 // keeps scanning allocation-free.
+//
+// Documents of 2 GiB or more do not fit the offsets; Scan panics on them
+// rather than misreport (callers split input into lines first).
 func Scan(data []byte, dst []ScanMember) (ScanResult, []ScanMember) {
+	if len(data) > math.MaxInt32 {
+		panic("canon.Scan: document larger than 2 GiB")
+	}
 	s := scanner{data: data, members: dst[:0]}
 	r := s.scan()
 	return r, s.members
@@ -206,8 +220,8 @@ func (s *scanner) object(depth int) bool {
 			}
 			isStr := s.data[vstart] == '"'
 			s.members = append(s.members, ScanMember{
-				Key: s.data[kstart+1 : kend-1], KeyEscaped: kesc,
-				Value: s.data[vstart:s.pos], ValueEscaped: isStr && s.esc,
+				KeyStart: int32(kstart + 1), KeyEnd: int32(kend - 1), KeyEscaped: kesc,
+				ValueStart: int32(vstart), ValueEnd: int32(s.pos), ValueEscaped: isStr && s.esc,
 				Suspect: s.suspect || knon,
 			})
 			s.suspect = s.suspect || outer
@@ -320,18 +334,20 @@ func (s *scanner) str() bool {
 	i := s.pos + 1
 	s.esc, s.nonASCII = false, false
 	for {
-		// Eight bytes at a time while none is '"', '\\', a control
-		// character or non-ASCII.
-		for i+8 <= len(d) {
+		// Eight bytes at a time: the lowest set bit of the mask is the first
+		// '"', '\\', control or non-ASCII byte (borrows only cause false
+		// positives above a true one).
+		if i+8 <= len(d) {
 			x := binary.LittleEndian.Uint64(d[i:])
 			q := x ^ (lo8 * '"')
 			b := x ^ (lo8 * '\\')
-			if (x|(x-lo8*0x20)&^x|(q-lo8)&^q|(b-lo8)&^b)&hi8 != 0 {
-				break
+			mask := (x | (x-lo8*0x20)&^x | (q-lo8)&^q | (b-lo8)&^b) & hi8
+			if mask == 0 {
+				i += 8
+				continue
 			}
-			i += 8
-		}
-		if i >= len(d) {
+			i += bits.TrailingZeros64(mask) >> 3
+		} else if i >= len(d) {
 			return false
 		}
 		c := d[i]

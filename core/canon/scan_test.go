@@ -38,11 +38,11 @@ func checkScan(t *testing.T, data []byte) {
 	var members []seen
 	res, ms := Scan(data, nil)
 	for _, m := range ms {
-		k := string(m.Key)
+		k := string(m.Key(data))
 		if m.KeyEscaped {
 			var err error
-			if k, err = UnquoteKey(m.Key); err != nil {
-				t.Fatalf("%q: key %q does not unquote: %v", data, m.Key, err)
+			if k, err = UnquoteKey(m.Key(data)); err != nil {
+				t.Fatalf("%q: key %q does not unquote: %v", data, m.Key(data), err)
 			}
 		}
 		members = append(members, seen{m, k})
@@ -89,16 +89,16 @@ func checkScan(t *testing.T, data []byte) {
 	got := &Object{}
 	last := map[string]ScanMember{}
 	for _, s := range members {
-		mv, err := Decode(s.m.Value)
+		mv, err := Decode(s.m.Value(data))
 		if err != nil {
-			t.Fatalf("%q: member value %q does not decode: %v", data, s.m.Value, err)
+			t.Fatalf("%q: member value %q does not decode: %v", data, s.m.Value(data), err)
 		}
 		if str, isStr := mv.(string); isStr {
-			if s.m.ValueEscaped != strings.Contains(string(s.m.Value), `\`) {
-				t.Fatalf("%q: ValueEscaped wrong for %q", data, s.m.Value)
+			if s.m.ValueEscaped != strings.Contains(string(s.m.Value(data)), `\`) {
+				t.Fatalf("%q: ValueEscaped wrong for %q", data, s.m.Value(data))
 			}
-			if u, err := Unquote(s.m.Value); err != nil || u != str {
-				t.Fatalf("%q: Unquote(%q) = %q, %v", data, s.m.Value, u, err)
+			if u, err := Unquote(s.m.Value(data)); err != nil || u != str {
+				t.Fatalf("%q: Unquote(%q) = %q, %v", data, s.m.Value(data), u, err)
 			}
 		}
 		got.Set(s.key, mv)

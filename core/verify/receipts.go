@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"slices"
 
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/merkle"
@@ -177,7 +176,7 @@ func scanReceipts(path string) receiptScan {
 			s.last, _ = v.(*canon.Object)
 		}
 	}
-	if s.parseErrLine == 0 && hasDuplicate(m.ids) && exactDuplicate(path, m.ids) {
+	if s.parseErrLine == 0 && len(m.ids.collided) > 0 && exactDuplicate(path, m.ids.collided) {
 		s.integrityOK = false
 	}
 	return s
@@ -248,14 +247,15 @@ func (w *lineWorker) chunk(c *chunk) {
 // absent or not a string.
 type field struct{ b []byte }
 
-func (f *field) set(m *canon.ScanMember) {
+func (f *field) set(m *canon.ScanMember, line []byte) {
+	v := m.Value(line)
 	switch {
-	case m.Value[0] != '"':
+	case v[0] != '"':
 		f.b = nil
 	case !m.ValueEscaped:
-		f.b = m.Value[1 : len(m.Value)-1]
+		f.b = v[1 : len(v)-1]
 	default:
-		s, _ := canon.Unquote(m.Value) // already validated by Scan
+		s, _ := canon.Unquote(v) // already validated by Scan
 		f.b = []byte(s)
 	}
 }
@@ -284,22 +284,22 @@ func (w *lineWorker) line(r *chunkResult, line []byte, off int) {
 	suspect := false
 	for i := range ms {
 		m := &ms[i]
-		key := m.Key
+		key := m.Key(line)
 		if m.KeyEscaped {
 			k, _ := canon.UnquoteKey(key)
 			key = []byte(k)
 		}
 		switch string(key) {
 		case "receipt_id":
-			id.set(m)
+			id.set(m, line)
 		case "type":
-			typ.set(m)
+			typ.set(m, line)
 		case "receipt_type":
-			rtype.set(m)
+			rtype.set(m, line)
 		case "timestamp":
-			ts.set(m)
+			ts.set(m, line)
 		case "callsite_id":
-			cs.set(m)
+			cs.set(m, line)
 		case "signatures", "signature", "cose_signature", "receipt_hash", "anchor":
 			continue // dropped by the v0 projection before hashing
 		}
@@ -357,7 +357,7 @@ func canonicalizes(line []byte) bool {
 type merger struct {
 	s         *receiptScan
 	lines     int
-	ids       []uint64
+	ids       idSet
 	callsites map[string]bool
 	last      []byte
 	lastOK    bool
@@ -381,7 +381,9 @@ func (m *merger) merge(c *chunk) {
 		s.badTypes = append(s.badTypes, b)
 	}
 	s.count += r.count
-	m.ids = append(m.ids, r.ids...)
+	for _, h := range r.ids {
+		m.ids.add(h)
+	}
 	for i, name := range r.typeNames {
 		s.types[name] += r.typeCount[i]
 	}
@@ -404,25 +406,13 @@ func (m *merger) merge(c *chunk) {
 	}
 }
 
-func hasDuplicate(hs []uint64) bool {
-	slices.Sort(hs)
-	for i := 1; i < len(hs); i++ {
-		if hs[i] == hs[i-1] {
-			return true
-		}
-	}
-	return false
-}
-
-// exactDuplicate confirms a hash collision by comparing the ids themselves;
-// it runs only when two 64-bit id hashes are equal (hs sorted), and streams
-// the file again keeping only the ids whose hash collided.
-func exactDuplicate(path string, hs []uint64) bool {
+// exactDuplicate confirms hash collisions by comparing the ids themselves;
+// it runs only when two 64-bit id hashes are equal, and streams the file
+// again keeping only the ids whose hash collided.
+func exactDuplicate(path string, collided []uint64) bool {
 	colliding := map[uint64]bool{}
-	for i := 1; i < len(hs); i++ {
-		if hs[i] == hs[i-1] {
-			colliding[hs[i]] = true
-		}
+	for _, h := range collided {
+		colliding[h] = true
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -449,13 +439,13 @@ func exactDuplicate(path string, hs []uint64) bool {
 		if res.Valid && res.Kind == canon.KindObject {
 			var id field
 			for i := range ms {
-				key := ms[i].Key
+				key := ms[i].Key(line)
 				if ms[i].KeyEscaped {
 					k, _ := canon.UnquoteKey(key)
 					key = []byte(k)
 				}
 				if string(key) == "receipt_id" {
-					id.set(&ms[i])
+					id.set(&ms[i], line)
 				}
 			}
 			if colliding[maphash.Bytes(seed, id.b)] {

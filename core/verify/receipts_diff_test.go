@@ -128,6 +128,18 @@ func TestScanReceiptsMatchesReference(t *testing.T) {
 			})
 		}
 	}
+	// Duplicate ids far apart (different chunks), spelled differently.
+	var big []string
+	for i := 0; i < 4000; i++ {
+		big = append(big, fmt.Sprintf(`{"receipt_id":"r_%d","type":"model_call","timestamp":"2026-01-15T11:59:00+00:00","pad":"%s"}`, i, strings.Repeat("p", 600)))
+	}
+	for _, dup := range []string{`"r_0"`, `"r_\u0030"`, `"r_3999"`, `"r_x"`} {
+		lines := append(append([]string{}, big...), `{"receipt_id":`+dup+`,"type":"model_call","timestamp":"2026-01-15T11:59:00+00:00"}`)
+		compareScans(t, writeLines(t, lines, true))
+		if got := scanReceipts(writeLines(t, lines, true)).integrityOK; got != (dup == `"r_x"`) {
+			t.Fatalf("duplicate %s: integrityOK %v", dup, got)
+		}
+	}
 	compareScans(t, filepath.Join(t.TempDir(), "missing.jsonl"))
 	compareScans(t, t.TempDir()) // a directory: a read error
 	rng := rand.New(rand.NewSource(1))
@@ -202,5 +214,22 @@ func TestScanReceiptsAllocsPerLine(t *testing.T) {
 	// is allowed; per-line allocation is not.
 	if allocs > 1000 {
 		t.Fatalf("%v allocations for 20000 lines", allocs)
+	}
+}
+
+func TestIDSet(t *testing.T) {
+	var s idSet
+	for i := uint64(0); i < 5000; i++ {
+		s.add(i * 0x9E3779B97F4A7C15)
+	}
+	if len(s.collided) != 0 {
+		t.Fatalf("false collisions: %v", s.collided)
+	}
+	k := uint64(7)
+	dup := k * 0x9E3779B97F4A7C15
+	s.add(0)
+	s.add(dup)
+	if !reflect.DeepEqual(s.collided, []uint64{0, dup}) {
+		t.Fatalf("collisions %v", s.collided)
 	}
 }

@@ -1,0 +1,47 @@
+package verify
+
+// idSet is an open-addressing set of 64-bit receipt-id hashes. The merger
+// fills it while workers are still scanning, so finding duplicate ids costs
+// no serial sort at the end; equal hashes are kept for exact confirmation.
+type idSet struct {
+	slots    []uint64 // 0 marks an empty slot
+	n        int
+	zero     bool // the hash 0 itself was added
+	collided []uint64
+}
+
+func (s *idSet) add(h uint64) {
+	if h == 0 {
+		if s.zero {
+			s.collided = append(s.collided, 0)
+		}
+		s.zero = true
+		return
+	}
+	if (s.n+1)*2 > len(s.slots) {
+		s.grow()
+	}
+	mask := uint64(len(s.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case 0:
+			s.slots[i] = h
+			s.n++
+			return
+		case h:
+			s.collided = append(s.collided, h)
+			return
+		}
+	}
+}
+
+func (s *idSet) grow() {
+	old := s.slots
+	s.slots = make([]uint64, max(1024, 2*len(old)))
+	s.n = 0
+	for _, h := range old {
+		if h != 0 {
+			s.add(h)
+		}
+	}
+}
