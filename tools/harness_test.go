@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/rs/zerolog"
+	jsv "github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/assay-dev/assay/core/receipt"
 )
@@ -85,8 +87,21 @@ func (e *env) ok(name string, args any, out any) *mcp.CallToolResult {
 	if res.StructuredContent == nil {
 		e.t.Fatalf("%s: no structuredContent", name)
 	}
+	// Servers MUST conform to the output schema they declare.
+	b, _ := json.Marshal(res.StructuredContent)
+	for _, tl := range Registry() {
+		if tl.Name != name {
+			continue
+		}
+		inst, err := jsv.UnmarshalJSON(bytes.NewReader(b))
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if err := compileSchema(name+".output", tl.OutputSchema).Validate(inst); err != nil {
+			e.t.Fatalf("%s: structured content does not match the output schema: %v\n%s", name, err, b)
+		}
+	}
 	if out != nil {
-		b, _ := json.Marshal(res.StructuredContent)
 		if err := json.Unmarshal(b, out); err != nil {
 			e.t.Fatalf("%s: structured content %s: %v", name, b, err)
 		}

@@ -8,9 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
+	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/rs/zerolog"
+	jsv "github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files (tools/list snapshot, schemas/tools, the README's mcp section)")
@@ -181,5 +185,50 @@ func TestSchemaProblemsCatchesBadSchemas(t *testing.T) {
 		if len(schemaProblems(v, "#", true)) == 0 {
 			t.Errorf("no problem found in %s", b)
 		}
+	}
+}
+
+func TestOutputSchemaRejectsWrongShape(t *testing.T) {
+	s := compileSchema("emit.output", emitTool().OutputSchema)
+	for _, doc := range []string{`{"receipt_id":"r"}`, `{"receipt_id":"r","type":"t","trace_id":"x","seq":"0","timestamp":"t"}`, `{"receipt_id":"r","type":"t","trace_id":"x","seq":0,"timestamp":"t","extra":1}`} {
+		inst, _ := jsv.UnmarshalJSON(strings.NewReader(doc))
+		if s.Validate(inst) == nil {
+			t.Errorf("%s passed the output schema", doc)
+		}
+	}
+}
+
+// Clients of the handshake era (2025-11-25) get the same tools and records.
+func TestLegacyEraClient(t *testing.T) {
+	root, _ := filepath.EvalSymlinks(t.TempDir())
+	srv, err := New(Config{Roots: []string{root}, Home: t.TempDir(), Transport: TransportInProcess, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := client.NewInProcessClientWithOptions(srv.MCP, client.WithProtocolVersion(mcp.ProtocolVersion20251125))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	ctx := context.Background()
+	if err := cli.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.ProtocolVersion20251125
+	init.Params.ClientInfo = mcp.Implementation{Name: "legacy", Version: "1"}
+	ir, err := cli.Initialize(ctx, init)
+	if err != nil || ir.ProtocolVersion != mcp.ProtocolVersion20251125 {
+		t.Fatalf("initialize: %v %+v", err, ir)
+	}
+	e := &env{t: t, srv: srv, cli: cli, root: root}
+	lt, err := cli.ListTools(ctx, mcp.ListToolsRequest{})
+	if err != nil || len(lt.Tools) != len(Registry()) {
+		t.Fatalf("tools/list: %v", err)
+	}
+	e.ok("emit-receipt", map[string]any{"type": "decision_v1"}, nil)
+	recs := e.trace()
+	if len(recs) != 2 || recs[1].String("type") != "mcp_tool_call" {
+		t.Fatalf("trace %d receipts", len(recs))
 	}
 }
