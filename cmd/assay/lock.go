@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -120,9 +121,9 @@ func newLockWriteCmd() *cobra.Command {
 
 func newLockInitCmd() *cobra.Command {
 	var from, out string
-	var asJSON bool
+	var asJSON, force bool
 	c := &cobra.Command{
-		Use:   "init [--from-pack PACK] [-o assay.lock]",
+		Use:   "init [--from-pack PACK] [-o assay.lock] [--force]",
 		Short: "Start a lock: receipt_completeness, or the built-in cards a pack was built with",
 		Long: `Without --from-pack, writes a lock for the receipt_completeness card.
 With --from-pack, recovers the built-in cards the pack was built with (from the
@@ -143,6 +144,9 @@ locked this way (exit 3). The signer policy is "any"; pin signers with
 			if err != nil {
 				return err
 			}
+			if _, err := os.Lstat(out); err == nil && !force {
+				return exit.Bad("pass --force to replace it, or -o another file", "%s already exists", out)
+			}
 			if err := l.Write(out); err != nil {
 				return err
 			}
@@ -150,6 +154,7 @@ locked this way (exit 3). The signer policy is "any"; pin signers with
 		},
 	}
 	c.Flags().StringVar(&from, "from-pack", "", "lock the built-in cards this proof pack was built with")
+	c.Flags().BoolVar(&force, "force", false, "replace an existing lock file")
 	c.Flags().StringVarP(&out, "output", "o", lock.DefaultPath, "lock file to write")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c

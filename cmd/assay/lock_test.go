@@ -53,6 +53,10 @@ func TestLockCLI(t *testing.T) {
 	if l, _ := lock.Load("init.lock"); strings.Join(l.CardIDs(), ",") != "receipt_completeness" {
 		t.Errorf("init cards %v", l.CardIDs())
 	}
+	ckOneLine(t, []string{"lock", "init", "-o", "init.lock"}, "init.lock already exists")
+	if code, _, _ := ckRun(t, "lock", "init", "-o", "init.lock", "--force"); code != 0 {
+		t.Error("lock init --force")
+	}
 	pk := ckPack(t, home, filepath.Join(dir, "pack"), []string{"no_breakglass", "receipt_completeness", "timestamp_ordering"}, "gpt-4o")
 	if code, out, errs := ckRun(t, "lock", "init", "--from-pack", pk, "-o", "frompack.lock", "--json"); code != 0 || !strings.Contains(out, `"no_breakglass"`) {
 		t.Fatalf("init --from-pack: %d %q %q", code, out, errs)
