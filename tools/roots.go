@@ -77,10 +77,13 @@ func (r *roots) fromClient(ctx context.Context, s *server.MCPServer) {
 	}
 	r.fetched = true
 	r.mu.Unlock()
-	if sess := server.ClientSessionFromContext(ctx); sess == nil {
+	sess := server.ClientSessionFromContext(ctx)
+	if _, ok := sess.(server.SessionWithRoots); !ok {
 		return
 	}
-	if _, ok := server.ClientSessionFromContext(ctx).(server.SessionWithRoots); !ok {
+	// Ask only clients that declared the roots capability: others would
+	// leave the request unanswered until the timeout.
+	if ci, ok := sess.(server.SessionWithClientInfo); !ok || ci.GetClientCapabilities().Roots == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)

@@ -30,7 +30,6 @@ type Call struct {
 	Server *Server
 	// Raw is the arguments object exactly as received.
 	Raw json.RawMessage
-	req mcp.CallToolRequest
 }
 
 // Tool is one entry of the tool table.
@@ -47,7 +46,8 @@ type Tool struct {
 	call      func(ctx context.Context, c *Call) (result any, summary string, links []mcp.Content, err error)
 }
 
-// Result is returned by handlers that also want to attach content links.
+// withLinks is implemented by results that attach resource links to the
+// content (bundle links the pack it wrote).
 type withLinks interface{ resourceLinks() []mcp.Content }
 
 // newTool makes a tool from a typed handler: fn receives decoded, validated
@@ -138,7 +138,7 @@ func (s *Server) handler(t Tool) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		start := time.Now()
 		raw := rawArguments(req)
-		res := s.invoke(ctx, t, req, raw)
+		res := s.invoke(ctx, t, raw)
 		ev := s.log.Info()
 		if res.IsError {
 			ev = s.log.Warn()
@@ -158,7 +158,7 @@ func (s *Server) handler(t Tool) server.ToolHandlerFunc {
 	}
 }
 
-func (s *Server) invoke(ctx context.Context, t Tool, req mcp.CallToolRequest, raw json.RawMessage) (res *mcp.CallToolResult) {
+func (s *Server) invoke(ctx context.Context, t Tool, raw json.RawMessage) (res *mcp.CallToolResult) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error().Str("tool", t.Name).Interface("panic", p).Msg("tool panicked")
@@ -168,7 +168,7 @@ func (s *Server) invoke(ctx context.Context, t Tool, req mcp.CallToolRequest, ra
 	if err := validateArgs(t, raw); err != nil {
 		return mcp.NewToolResultError(err.Error())
 	}
-	out, sum, links, err := t.call(ctx, &Call{Server: s, Raw: raw, req: req})
+	out, sum, links, err := t.call(ctx, &Call{Server: s, Raw: raw})
 	if err != nil {
 		return errorResult(t.Name, err)
 	}
