@@ -538,3 +538,55 @@ func TestRunCommandWithoutDashDash(t *testing.T) {
 		t.Fatalf("child got %q", b)
 	}
 }
+
+// A child writing store lines itself (as non-Python programs may): a type
+// the verifier would reject stops the build with exit 3 and keeps the
+// trace; a line cut short by a crash is named on stderr and left out.
+func TestRunRawStoreLines(t *testing.T) {
+	appendLine := func(line string) string {
+		return `d="$ASSAY_HOME/$(date -u +%F)"; mkdir -p "$d"; printf '%s\n' '` + line + `' >> "$d/$ASSAY_TRACE_ID.jsonl"; `
+	}
+	t.Run("disallowed type", func(t *testing.T) {
+		home, dir := rtEnv(t)
+		out := filepath.Join(dir, "pack")
+		code, stdout, stderr := rtRun(t, "run", "--json", "-o", out, "--", "sh", "-c",
+			appendLine(`{"receipt_id": "r_000000000001", "type": "loom.secret", "timestamp": "2026-01-15T11:59:00+00:00"}`))
+		if code != 3 {
+			t.Fatalf("exit %d, want 3: %s", code, stderr)
+		}
+		if !strings.Contains(stderr, "pack not built") || !strings.Contains(stderr, "assay proof-pack trace_") {
+			t.Fatalf("stderr:\n%s", stderr)
+		}
+		doc := rtSummary(t, stdout)
+		if doc["error"] != "pack_build_failed" || doc["trace_id"] == nil {
+			t.Fatalf("JSON %v", doc)
+		}
+		ents, _ := os.ReadDir(dir)
+		if len(ents) != 0 {
+			t.Fatalf("left %v behind", ents)
+		}
+		if sts, _ := store.Open(home).List(); len(sts) != 1 || sts[0].TraceID != doc["trace_id"] {
+			t.Fatalf("trace not kept: %v", sts)
+		}
+	})
+	t.Run("torn last line", func(t *testing.T) {
+		_, dir := rtEnv(t)
+		rtChildEnv(t)
+		out := filepath.Join(dir, "pack")
+		script := `"$ASSAY_TEST_BIN" -test.run=TestHelperEmit >/dev/null; "$ASSAY_TEST_BIN" -test.run=TestHelperEmit >/dev/null; ` +
+			appendLine(`{"receipt_id": "r_00000000000`) + "kill -KILL $$"
+		code, _, stderr := rtRun(t, "run", "-o", out, "--", "sh", "-c", script)
+		if code != 137 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		if !strings.Contains(stderr, "line 3 is not a receipt and is left out of the pack") {
+			t.Fatalf("torn line not reported:\n%s", stderr)
+		}
+		if n := len(rtPackLines(t, out)); n != 2 {
+			t.Fatalf("pack holds %d receipts, want 2", n)
+		}
+		if vc, res := rtVerify(t, out); vc != 0 {
+			t.Fatalf("verify exit %d: %+v", vc, res.Errors)
+		}
+	})
+}
