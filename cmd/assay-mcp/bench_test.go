@@ -9,8 +9,9 @@ import (
 )
 
 // BenchmarkStdioVerifyPack measures the stdio round trip of verify-pack on a
-// 100-receipt pack against the built binary (recording on, as by default),
-// and reports the tools/list size in bytes.
+// 100-receipt pack against the built binary, with the per-call receipt (the
+// default: one fsynced append per call) and without, and reports the
+// tools/list size in bytes.
 //
 //	go test -run '^$' -bench StdioVerifyPack ./cmd/assay-mcp
 func BenchmarkStdioVerifyPack(b *testing.B) {
@@ -30,7 +31,16 @@ func BenchmarkStdioVerifyPack(b *testing.B) {
 		b.Fatalf("bundle: %+v", r)
 	}
 
-	s := startStdio(b, mcpBin, home, root, "--log-level", "warn")
+	for _, mode := range []struct {
+		name string
+		args []string
+	}{{"record", nil}, {"no-record", []string{"--no-record"}}} {
+		b.Run(mode.name, func(b *testing.B) { benchVerify(b, mcpBin, home, root, mode.args) })
+	}
+}
+
+func benchVerify(b *testing.B, mcpBin, home, root string, extra []string) {
+	s := startStdio(b, mcpBin, home, root, append([]string{"--log-level", "warn"}, extra...)...)
 	s.initialize()
 	list := s.request("tools/list", map[string]any{})
 	var l struct {
