@@ -127,6 +127,14 @@ func TestHTTPSecurity(t *testing.T) {
 	if !res.IsError || !strings.Contains(res.Content[0].(mcp.TextContent).Text, "outside the allowed roots") {
 		t.Fatalf("path outside roots over HTTP: %+v", res)
 	}
+	req.Params.Name = "run-flow"
+	req.Params.Arguments = map[string]any{"flow": "try", "apply": true}
+	if res, err = cli.CallTool(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if !res.IsError || !strings.Contains(res.Content[0].(mcp.TextContent).Text, "--allow-exec") {
+		t.Fatalf("run-flow apply without --allow-exec over HTTP: %+v", res)
+	}
 }
 
 // A loopback bind without a token still refuses foreign Origins.
