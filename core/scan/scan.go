@@ -7,6 +7,7 @@
 package scan
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -291,6 +292,10 @@ func analysePython(j job, max int64) fileOut {
 		return fileOut{skipped: []Skipped{*sk}}
 	}
 	out := fileOut{bytes: int64(len(src))}
+	if python.Acceptable(src) == nil && !mayHaveFindings(src) {
+		// No rule can match anything in this file: skip the parse.
+		return out
+	}
 	f, err := python.Parse(src)
 	if err != nil {
 		reason := strings.TrimPrefix(err.Error(), python.ErrSkip.Error()+": ")
@@ -299,6 +304,33 @@ func analysePython(j job, max int64) fileOut {
 	}
 	out.findings = PythonFindings(j.rel, f)
 	return out
+}
+
+// candidateWords are the identifier pieces every rule needs (lower-cased):
+// each HIGH/MEDIUM pattern ends in one of the first seven, and a LOW
+// finding's last component is one of the LOW names. A file that contains
+// none of them, in any case, cannot produce a finding, so it is not parsed
+// (most files of a real tree; parsing is the scan's whole cost).
+var candidateWords = func() [][]byte {
+	ws := []string{"create", "generate_content", "chatopenai", "chatanthropic", "completion", "invoke", "predict"}
+	for n := range lowNames {
+		ws = append(ws, n)
+	}
+	out := make([][]byte, len(ws))
+	for i, w := range ws {
+		out[i] = []byte(w)
+	}
+	return out
+}()
+
+func mayHaveFindings(src []byte) bool {
+	lower := bytes.ToLower(src)
+	for _, w := range candidateWords {
+		if bytes.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // PythonFindings turns a parsed file into findings (scanner.md §1.4–1.6).

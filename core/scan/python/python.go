@@ -79,13 +79,8 @@ var bom = []byte{0xEF, 0xBB, 0xBF}
 // UTF-8, a BOM, a NUL byte, a syntax error, or Python 2 print/exec
 // statements.
 func (p *Parser) Parse(src []byte) (*File, error) {
-	switch {
-	case bytes.HasPrefix(src, bom):
-		return nil, fmt.Errorf("%w: starts with a UTF-8 BOM", ErrSkip)
-	case bytes.IndexByte(src, 0) >= 0:
-		return nil, fmt.Errorf("%w: contains a NUL byte", ErrSkip)
-	case !utf8.Valid(src):
-		return nil, fmt.Errorf("%w: not valid UTF-8", ErrSkip)
+	if err := Acceptable(src); err != nil {
+		return nil, err
 	}
 	src = normalizeNewlines(src)
 	tree := p.p.Parse(src, nil)
@@ -103,6 +98,19 @@ func (p *Parser) Parse(src []byte) (*File, error) {
 		return nil, fmt.Errorf("%w: Python 2 print/exec statement", ErrSkip)
 	}
 	return &w.f, nil
+}
+
+// Acceptable runs the byte-level checks of Parse (BOM, NUL, UTF-8).
+func Acceptable(src []byte) error {
+	switch {
+	case bytes.HasPrefix(src, bom):
+		return fmt.Errorf("%w: starts with a UTF-8 BOM", ErrSkip)
+	case bytes.IndexByte(src, 0) >= 0:
+		return fmt.Errorf("%w: contains a NUL byte", ErrSkip)
+	case !utf8.Valid(src):
+		return fmt.Errorf("%w: not valid UTF-8", ErrSkip)
+	}
+	return nil
 }
 
 // normalizeNewlines applies universal newlines: CRLF and lone CR become LF.
