@@ -231,3 +231,19 @@ func TestParamsAndRegistry(t *testing.T) {
 		t.Errorf("quote %q", Quote(argv))
 	}
 }
+
+// BenchmarkPlanAll plans every registered flow (what run-flow without
+// apply costs an agent).
+func BenchmarkPlanAll(b *testing.B) {
+	dir := b.TempDir()
+	os.MkdirAll(filepath.Join(dir, "proof_pack_x"), 0o755)
+	os.WriteFile(filepath.Join(dir, "proof_pack_x", "pack_manifest.json"), []byte("{}"), 0o644)
+	for i := 0; i < b.N; i++ {
+		for _, n := range Names() {
+			f, _ := Get(n)
+			if _, err := f.Plan(dir, nil); err != nil {
+				b.Fatal(n, err)
+			}
+		}
+	}
+}

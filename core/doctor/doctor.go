@@ -9,6 +9,7 @@ package doctor
 import (
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"time"
 
@@ -156,6 +157,11 @@ func Run(o Options) (*Report, error) {
 	}
 	if o.Home == "" {
 		return nil, exit.Bad("set ASSAY_HOME", "no assay home directory given")
+	}
+	if o.Pack != "" {
+		if st, err := os.Stat(o.Pack); err != nil || !st.IsDir() {
+			return nil, exit.Bad("pass a pack directory", "--pack %s is not a directory", o.Pack)
+		}
 	}
 	e, err := newEnv(o)
 	if err != nil {

@@ -20,12 +20,12 @@ import (
 
 // project is a fixture: a project dir and an assay home, both temp.
 type project struct {
-	t         *testing.T
+	t         testing.TB
 	dir, home string
 	env       map[string]string
 }
 
-func newProject(t *testing.T) *project {
+func newProject(t testing.TB) *project {
 	home := filepath.Join(t.TempDir(), "home")
 	os.MkdirAll(home, 0o700)
 	return &project{t: t, dir: t.TempDir(), home: home, env: map[string]string{}}
@@ -375,6 +375,9 @@ func TestExitCodesAndProfiles(t *testing.T) {
 	if _, err := Run(Options{Home: p.home, Only: []string{"DOCTOR_NOPE"}}); exit.Code(err) != exit.BadInput {
 		t.Fatalf("unknown check: %v", err)
 	}
+	if _, err := Run(Options{Home: p.home, Pack: filepath.Join(p.dir, "no-such-pack")}); exit.Code(err) != exit.BadInput {
+		t.Fatalf("missing --pack: %v", err)
+	}
 	// A warning: exit 0, or 1 with Strict.
 	o := p.opts("DOCTOR_KEY_001")
 	r, _ := Run(o)
@@ -402,5 +405,20 @@ func TestExitCodesAndProfiles(t *testing.T) {
 	local, ci, rel := count(ProfileLocal), count(ProfileCI), count(ProfileRelease)
 	if strings.Contains(strings.Join(local, " "), "LOCK") || !strings.Contains(strings.Join(ci, " "), "DOCTOR_CI_001") || strings.Contains(strings.Join(rel, " "), "PACK") {
 		t.Fatalf("profiles: local %v ci %v release %v", local, ci, rel)
+	}
+}
+
+func BenchmarkDoctorCI(b *testing.B) {
+	p := newProject(b)
+	keys.Open(p.home).Generate(keys.DefaultSigner)
+	writeLock(filepath.Join(p.dir, "assay.lock"), "receipt_completeness")
+	p.buildPack("proof_pack_a")
+	o := p.opts()
+	o.Profile = ProfileCI
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if r, err := Run(o); err != nil || r.Summary[Fail] != 0 {
+			b.Fatal(err, r)
+		}
 	}
 }
