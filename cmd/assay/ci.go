@@ -76,8 +76,9 @@ is written).`,
 			fmt.Fprintf(o, "  evidence: artifact assay-proof-pack, SARIF %s to code scanning\n", w.SARIF)
 			fmt.Fprintln(o, "\nNext:")
 			fmt.Fprintf(o, "  1. assay lock write --cards %s -o %s   (if you have no lock yet)\n", strings.Join(w.Cards, ","), w.Lock)
-			fmt.Fprintf(o, "  2. git add %s %s && git commit -m \"CI: verify assay evidence\"\n", out, w.Lock)
-			fmt.Fprintln(o, "  3. push and open a pull request")
+			fmt.Fprintf(o, "  2. assay run -c %s -o %s -- %s   (the baseline the diff gate compares with)\n", strings.Join(w.Cards, " -c "), w.Baseline, w.RunCommand)
+			fmt.Fprintf(o, "  3. git add %s %s %s && git commit -m \"CI: verify assay evidence\"\n", out, w.Lock, w.Baseline)
+			fmt.Fprintln(o, "  4. push and open a pull request")
 			return nil
 		},
 	}
