@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -80,7 +81,10 @@ func (r *ExecRunner) Run(ctx context.Context, dir string, argv []string) RunResu
 	}
 	cmd.Stdout = io.MultiWriter(&out, sw)
 	cmd.Stderr = io.MultiWriter(&errb, sw)
-	cmd.WaitDelay = 2 * time.Second
+	// On cancellation ask the step to stop (assay run then still builds its
+	// pack from what was recorded); kill it only if it lingers.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) }
+	cmd.WaitDelay = 5 * time.Second
 	err := cmd.Run()
 	res := RunResult{Stdout: out.String(), Stderr: errb.String()}
 	var ee *exec.ExitError
@@ -88,8 +92,8 @@ func (r *ExecRunner) Run(ctx context.Context, dir string, argv []string) RunResu
 	case err == nil:
 	case errors.As(err, &ee):
 		res.ExitCode = ee.ExitCode()
-		if res.ExitCode < 0 { // killed by a signal
-			res.ExitCode = 128 + 9
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			res.ExitCode = 128 + int(ws.Signal()) // the shell's convention
 			res.Err = err
 		}
 	default:

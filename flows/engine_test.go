@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/assay-dev/assay/core/exit"
 )
@@ -148,6 +149,21 @@ func TestApplyCommandNotFound(t *testing.T) {
 	out := Apply(context.Background(), p, &ExecRunner{})
 	if out.Status != StatusFailed || *out.Steps[0].ExitCode != 127 || out.Steps[0].Error == "" {
 		t.Fatalf("outcome %+v", out.Steps[0])
+	}
+}
+
+// Cancelling mid-step interrupts the step (SIGINT, exit 130) and fails it.
+func TestApplyCancelledMidStep(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	p, _ := testFlow(Step{ID: "sleep", Title: "sleep", Argv: []string{"sleep", "30"}}, Step{ID: "after", Title: "after", Argv: []string{"true"}}).Plan(t.TempDir(), nil)
+	go func() { time.Sleep(200 * time.Millisecond); cancel() }()
+	start := time.Now()
+	out := Apply(ctx, p, &ExecRunner{})
+	if time.Since(start) > 10*time.Second {
+		t.Fatal("cancel did not stop the step")
+	}
+	if out.Status != StatusFailed || *out.Steps[0].ExitCode != 130 || out.Steps[1].Status != StatusNotRun {
+		t.Fatalf("outcome %+v %+v", out.Steps[0], out.Steps[1])
 	}
 }
 
