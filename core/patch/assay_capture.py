@@ -485,14 +485,17 @@ def patch():
         ("google.genai.models", "Models", "generate_content", "google", _genai),
         ("google.genai.models", "AsyncModels", "generate_content", "google", _genai),
     ]
+    # ASSAY_CAPTURE_SKIP=anthropic,google leaves those SDKs unwrapped.
+    skip = {p.strip() for p in os.environ.get("ASSAY_CAPTURE_SKIP", "").split(",") if p.strip()}
+    targets = [t for t in targets if t[3] not in skip]
     for modname, cls, attr, prov, ext in targets:
         if _patch_attr(modname, cls, attr, prov, ext):
             PATCHED.append("%s.%s.%s" % (modname, cls, attr))
     for cls, attr in (("GenerativeModel", "generate_content"), ("GenerativeModel", "generate_content_async")):
-        if _patch_attr("google.generativeai", cls, attr, "google", _genai, _gemini_legacy_model):
+        if "google" not in skip and _patch_attr("google.generativeai", cls, attr, "google", _genai, _gemini_legacy_model):
             PATCHED.append("google.generativeai.%s.%s" % (cls, attr))
     for attr in ("completion", "acompletion"):
-        if _patch_attr("litellm", None, attr, "litellm", _openai_chat, _litellm_model):
+        if "litellm" not in skip and _patch_attr("litellm", None, attr, "litellm", _openai_chat, _litellm_model):
             PATCHED.append("litellm." + attr)
     return list(PATCHED)
 
