@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -88,7 +90,7 @@ Exit codes: 0 the plan printed or every step passed, 1 a step failed,
 					// Child output streams to stderr; stdout carries the result.
 					runner.Stream = cmd.ErrOrStderr()
 				}
-				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+				ctx, stop := flowContext(cmd.Context())
 				defer stop()
 				res := flows.Apply(ctx, plan, runner)
 				if asJSON {
@@ -110,4 +112,41 @@ Exit codes: 0 the plan printed or every step passed, 1 a step failed,
 		c.Flags().StringVar(&dir, "dir", "", "project directory the steps run in (default: the current directory)")
 		return c
 	})
+}
+
+// flowContext is cancelled on SIGTERM, and on SIGINT only if the running
+// step has not ended 2 s later: a terminal's Ctrl-C already reaches the step
+// (same process group), which then exits and stops the flow; repeating the
+// signal would interrupt it twice. A SIGINT sent to assay alone is passed
+// on by the cancellation.
+func flowContext(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(parent)
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case s := <-ch:
+				if s == syscall.SIGTERM {
+					cancel()
+					continue
+				}
+				go func() {
+					select {
+					case <-time.After(2 * time.Second):
+						cancel()
+					case <-done:
+					}
+				}()
+			}
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		close(done)
+		cancel()
+	}
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -58,7 +56,7 @@ func runQuickstart(cmd *cobra.Command, args []string, force, asJSON bool) error 
 	if !asJSON {
 		runner.Stream = cmd.ErrOrStderr()
 	}
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := flowContext(cmd.Context())
 	defer stop()
 	res := flows.Apply(ctx, plan, runner)
 	o := cmd.OutOrStdout()
