@@ -54,17 +54,17 @@ func bundleTool() Tool {
 }
 
 func packSession(ctx context.Context, c *Call, a BundleArgs) (BundleResult, string, error) {
-	s := c.Server
+	s, sess := c.Server, c.Session
 	out, err := outPath(ctx, c, a.Out, "proof_pack_"+time.Now().UTC().Format("20060102T150405Z"))
 	if err != nil {
 		return BundleResult{}, "", err
 	}
-	if _, ok, err := s.store.Find(s.session.traceID); err != nil {
+	if _, ok, err := s.store.Find(sess.traceID); err != nil {
 		return BundleResult{}, "", fmt.Errorf("find the session trace: %w", err)
 	} else if !ok {
-		return BundleResult{}, "", Failf("this session's trace %s has no receipts yet; record some with emit-receipt first", s.session.traceID)
+		return BundleResult{}, "", Failf("this session's trace %s has no receipts yet; record some with emit-receipt first", sess.traceID)
 	}
-	recs, probs, err := s.store.Read(s.session.traceID)
+	recs, probs, err := s.store.Read(sess.traceID)
 	if err != nil {
 		return BundleResult{}, "", fmt.Errorf("read the session trace: %w", err)
 	}
@@ -82,7 +82,7 @@ func packSession(ctx context.Context, c *Call, a BundleArgs) (BundleResult, stri
 		return BundleResult{}, "", fmt.Errorf("create %s: %w", filepath.Dir(out), err)
 	}
 	built, err := pack.Build(pack.Options{
-		RunID: s.session.traceID, Receipts: recs, Signer: signer, OutDir: out,
+		RunID: sess.traceID, Receipts: recs, Signer: signer, OutDir: out,
 	})
 	if err != nil {
 		return BundleResult{}, "", err

@@ -46,11 +46,11 @@ func emitTool() Tool {
 			if err != nil {
 				return EmitResult{}, "", err
 			}
-			r, err := c.Server.store.Emit(c.Server.session.traceID, a.Type, data, store.EmitOptions{ParentReceiptID: a.ParentReceiptID})
+			r, err := c.Server.store.Emit(c.Session.traceID, a.Type, data, store.EmitOptions{ParentReceiptID: a.ParentReceiptID})
 			if err != nil {
 				return EmitResult{}, "", err
 			}
-			res := EmitResult{ReceiptID: r.String("receipt_id"), Type: a.Type, TraceID: c.Server.session.traceID, Timestamp: r.String("timestamp")}
+			res := EmitResult{ReceiptID: r.String("receipt_id"), Type: a.Type, TraceID: c.Session.traceID, Timestamp: r.String("timestamp")}
 			if n, ok := r.Get("seq"); ok {
 				switch v := n.(type) {
 				case int:

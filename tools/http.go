@@ -30,7 +30,9 @@ const EndpointPath = "/mcp"
 func (s *Server) HTTPHandler(opt HTTPOptions) http.Handler {
 	h := server.NewStreamableHTTPServer(s.MCP,
 		server.WithEndpointPath(EndpointPath),
-		server.WithStateLess(true),
+		// The default session manager: handshake-era clients get an
+		// Mcp-Session-Id (never validated, so any replica can serve them),
+		// which keys their own trace.
 		server.WithStreamableHTTPLogger(s.slog()),
 	)
 	mux := http.NewServeMux()

@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/receipt"
@@ -22,8 +24,11 @@ const requestIDHeader = "X-Assay-Mcp-Request-Id"
 // writes assay.mcp_proxy).
 const IntegrationSource = "assay.mcp_server"
 
-// session is the server's MCP session: one trace per server process, which
-// is one client session over stdio (each client starts its own process).
+// session is an MCP session and its trace. Over stdio (and in-process) the
+// server process is the session: each client starts its own process. Over
+// HTTP, each client of the handshake era gets its own session, keyed by its
+// Mcp-Session-Id; requests without one (the stateless 2026-07-28 era) share
+// the process's session.
 type session struct {
 	id      string // mcp_<16 hex>
 	traceID string
@@ -57,7 +62,7 @@ func HashJSON(doc []byte) (string, error) {
 
 // recordCall appends the mcp_tool_call receipt of one served call, with the
 // reference proxy's field names (runtime.md §7.2).
-func (s *Server) recordCall(tool string, req mcp.CallToolRequest, args json.RawMessage, res *mcp.CallToolResult, start time.Time) error {
+func (s *Server) recordCall(sess *session, tool string, req mcp.CallToolRequest, args json.RawMessage, res *mcp.CallToolResult, start time.Time) error {
 	end := time.Now()
 	argHash, err := HashJSON(args)
 	if err != nil {
@@ -85,8 +90,8 @@ func (s *Server) recordCall(tool string, req mcp.CallToolRequest, args json.RawM
 	d := &canon.Object{}
 	d.Set("parent_receipt_id", nil)
 	d.Set("invocation_id", receipt.NewID("inv_", 16))
-	d.Set("session_id", s.session.id)
-	d.Set("trace_id", s.session.traceID)
+	d.Set("session_id", sess.id)
+	d.Set("trace_id", sess.traceID)
 	d.Set("server_id", ServerName)
 	d.Set("server_transport", s.cfg.Transport)
 	d.Set("tool_name", tool)
@@ -107,7 +112,7 @@ func (s *Server) recordCall(tool string, req mcp.CallToolRequest, args json.RawM
 	d.Set("policy_hash", nil)
 	d.Set("server_version", version.Version)
 	d.Set("integration_source", IntegrationSource)
-	_, err = s.store.Emit(s.session.traceID, "mcp_tool_call", d, store.EmitOptions{
+	_, err = s.store.Emit(sess.traceID, "mcp_tool_call", d, store.EmitOptions{
 		ReceiptID: receipt.NewID("mtc_", 16),
 		Timestamp: receipt.Timestamp(end),
 	})
@@ -123,4 +128,36 @@ func ResultForHash(res *mcp.CallToolResult) map[string]any {
 		m["structuredContent"] = res.StructuredContent
 	}
 	return m
+}
+
+// maxSessions bounds the per-client HTTP sessions kept in memory; beyond it,
+// new clients share the process's session (their traces stay on disk).
+const maxSessions = 1024
+
+// sessionFor returns the session a request belongs to.
+func (s *Server) sessionFor(ctx context.Context) *session {
+	if s.cfg.Transport != TransportHTTP || s.cfg.TraceID != "" {
+		return s.session
+	}
+	cs := server.ClientSessionFromContext(ctx)
+	if cs == nil || cs.SessionID() == "" {
+		return s.session
+	}
+	key := cs.SessionID()
+	s.sessionsMu.Lock()
+	defer s.sessionsMu.Unlock()
+	if sess, ok := s.sessions[key]; ok {
+		return sess
+	}
+	if len(s.sessions) >= maxSessions {
+		s.log.Warn().Int("max", maxSessions).Msg("too many HTTP sessions; this client shares the server's trace")
+		return s.session
+	}
+	sess, err := newSession("")
+	if err != nil {
+		return s.session
+	}
+	s.sessions[key] = sess
+	s.log.Info().Str("trace_id", sess.traceID).Msg("new HTTP session")
+	return sess
 }

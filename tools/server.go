@@ -62,8 +62,11 @@ type Server struct {
 	home    string
 	store   *store.Store
 	roots   *roots
-	session *session
+	session *session // the process's session
 	tools   []Tool
+
+	sessionsMu sync.Mutex
+	sessions   map[string]*session // HTTP sessions by Mcp-Session-Id
 
 	packsMu sync.Mutex
 	packs   map[string]string // resource pack id -> directory
@@ -98,6 +101,8 @@ func New(cfg Config) (*Server, error) {
 		roots:   rs,
 		session: sess,
 		packs:   map[string]string{},
+
+		sessions: map[string]*session{},
 	}
 	hooks := &server.Hooks{}
 	// mcp-go hands the JSON-RPC id to hooks only; carry it to the handler on
@@ -142,7 +147,8 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// TraceID is the session's trace.
+// TraceID is the trace of the process's session (stdio, in-process, and
+// HTTP requests without a session id).
 func (s *Server) TraceID() string { return s.session.traceID }
 
 // Home is the assay home the server writes to.

@@ -28,6 +28,8 @@ type Annotations struct {
 // Call is what a handler gets besides its typed arguments.
 type Call struct {
 	Server *Server
+	// Session is the MCP session the call belongs to (its trace).
+	Session *session
 	// Raw is the arguments object exactly as received.
 	Raw json.RawMessage
 }
@@ -138,14 +140,15 @@ func (s *Server) handler(t Tool) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		start := time.Now()
 		raw := rawArguments(req)
-		res := s.invoke(ctx, t, raw)
+		sess := s.sessionFor(ctx)
+		res := s.invoke(ctx, t, sess, raw)
 		ev := s.log.Info()
 		if res.IsError {
 			ev = s.log.Warn()
 		}
 		ev.Str("tool", t.Name).Bool("is_error", res.IsError).Dur("took", time.Since(start)).Msg("tool call")
 		if !s.cfg.NoRecord {
-			if err := s.recordCall(t.Name, req, raw, res, start); err != nil {
+			if err := s.recordCall(sess, t.Name, req, raw, res, start); err != nil {
 				// Evidence is never dropped in silence: the caller learns the
 				// call happened but could not be recorded.
 				s.log.Error().Err(err).Str("tool", t.Name).Msg("cannot record mcp_tool_call receipt")
@@ -158,7 +161,7 @@ func (s *Server) handler(t Tool) server.ToolHandlerFunc {
 	}
 }
 
-func (s *Server) invoke(ctx context.Context, t Tool, raw json.RawMessage) (res *mcp.CallToolResult) {
+func (s *Server) invoke(ctx context.Context, t Tool, sess *session, raw json.RawMessage) (res *mcp.CallToolResult) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error().Str("tool", t.Name).Interface("panic", p).Msg("tool panicked")
@@ -168,7 +171,7 @@ func (s *Server) invoke(ctx context.Context, t Tool, raw json.RawMessage) (res *
 	if err := validateArgs(t, raw); err != nil {
 		return mcp.NewToolResultError(err.Error())
 	}
-	out, sum, links, err := t.call(ctx, &Call{Server: s, Raw: raw})
+	out, sum, links, err := t.call(ctx, &Call{Server: s, Session: sess, Raw: raw})
 	if err != nil {
 		return errorResult(t.Name, err)
 	}
