@@ -263,3 +263,24 @@ func BenchmarkPlanAll(b *testing.B) {
 		}
 	}
 }
+
+// Quote's output splits back into the same argv (what a user copies from
+// a plan is what the step runs).
+func FuzzQuoteRoundTrip(f *testing.F) {
+	for _, s := range []string{`python3 app.py`, `python3 'my app.py' --x="a b"`, `node -e 'console.log(1)'`, `a\ b`, `"it's"`, `x ''`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		argv, err := SplitCommand("c", s)
+		if err != nil {
+			return
+		}
+		back, err := SplitCommand("c", Quote(argv))
+		if err != nil {
+			t.Fatalf("%q -> %q: %v", s, Quote(argv), err)
+		}
+		if strings.Join(back, "\x00") != strings.Join(argv, "\x00") {
+			t.Fatalf("%q: %q -> %q -> %q", s, argv, Quote(argv), back)
+		}
+	})
+}

@@ -8,42 +8,61 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/assay-dev/assay/core/ciinit"
 	"github.com/assay-dev/assay/flows"
 )
 
-// assayBin is the real assay binary (and assay-mcp beside it), built once.
-var assayBin string
+// assayBin is the real assay binary (and assay-mcp beside it), built on
+// first use, so unit tests and fuzzing do not pay for the build.
+var (
+	assayBin  string
+	binDir    string
+	buildOnce sync.Once
+	buildErr  error
+)
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "assay-flows-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Dir(filepath.Dir(file))
-	for _, pkg := range []string{"assay", "assay-mcp"} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, pkg), "./cmd/"+pkg)
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, out)
-			os.RemoveAll(dir)
-			os.Exit(1)
-		}
-	}
-	assayBin = filepath.Join(dir, "assay")
-	os.Setenv(flows.EnvAssayBin, assayBin)
 	code := m.Run()
-	os.RemoveAll(dir)
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
 	os.Exit(code)
+}
+
+func buildBinaries(t *testing.T) {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "assay-flows-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binDir = dir
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Dir(filepath.Dir(file))
+		for _, pkg := range []string{"assay", "assay-mcp"} {
+			cmd := exec.Command("go", "build", "-o", filepath.Join(dir, pkg), "./cmd/"+pkg)
+			cmd.Dir = root
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("build %s: %v\n%s", pkg, err, out)
+				return
+			}
+		}
+		assayBin = filepath.Join(dir, "assay")
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	t.Setenv(flows.EnvAssayBin, assayBin)
 }
 
 // project makes a temp project dir and a private assay home for it.
 func project(t *testing.T) string {
 	t.Helper()
+	buildBinaries(t)
 	t.Setenv("ASSAY_HOME", filepath.Join(t.TempDir(), "home"))
 	for _, k := range []string{"OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "GOOGLE_GEMINI_BASE_URL", "ASSAY_GATEWAY", "ASSAY_TRACE_ID"} {
 		t.Setenv(k, "")
