@@ -3,13 +3,16 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rhysd/actionlint"
 
@@ -298,5 +301,47 @@ func TestFlowCLI(t *testing.T) {
 	}
 	if code != 1 || !strings.Contains(errs, "TAMPERED") {
 		t.Fatalf("failed flow: exit %d, child output on stderr: %q", code, errs)
+	}
+}
+
+// Ctrl-C in a terminal (SIGINT to the process group) and SIGTERM to assay
+// alone both interrupt the running step; the flow reports exit code 130
+// for it and stops.
+func TestFlowInterrupted(t *testing.T) {
+	bin := gfBinary(t)
+	for _, tc := range []struct {
+		name  string
+		sig   syscall.Signal
+		group bool
+	}{{"ctrl-c to the group", syscall.SIGINT, true}, {"sigterm to assay", syscall.SIGTERM, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, dir := gfEnv(t)
+			cmd := exec.Command(bin, "flow", "adopt", "--apply", "--dir", dir, "--param", "run_command=sleep 30")
+			cmd.Env = os.Environ()
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			var out, errb bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errb
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			time.Sleep(2 * time.Second)
+			pid := cmd.Process.Pid
+			if tc.group {
+				pid = -pid
+			}
+			syscall.Kill(pid, tc.sig)
+			err := cmd.Wait()
+			if time.Since(start) > 20*time.Second {
+				t.Fatal("the step was not interrupted")
+			}
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+				t.Fatalf("exit: %v\n%s\n%s", err, out.String(), errb.String())
+			}
+			if !strings.Contains(out.String(), "exit code 130") || !strings.Contains(out.String(), "Flow stopped at step") {
+				t.Fatalf("output:\n%s", out.String())
+			}
+		})
 	}
 }
