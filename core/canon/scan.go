@@ -148,29 +148,32 @@ func (s *scanner) value(depth int) bool {
 	if depth > maxDepth || s.pos >= len(s.data) {
 		return false
 	}
-	switch c := s.data[s.pos]; {
-	case c == '{':
-		return s.object(depth)
-	case c == '[':
-		return s.array(depth)
-	case c == '"':
+	switch c := s.data[s.pos]; c {
+	case '"':
 		return s.str()
-	case c == 't':
+	case '{':
+		return s.object(depth)
+	case '[':
+		return s.array(depth)
+	case 't':
 		return s.lit("true")
-	case c == 'f':
+	case 'f':
 		return s.lit("false")
-	case c == 'n':
+	case 'n':
 		return s.lit("null")
-	case c == 'N':
+	case 'N':
 		s.suspect = true
 		return s.lit("NaN")
-	case c == 'I':
+	case 'I':
 		s.suspect = true
 		return s.lit("Infinity")
-	case c == '-' && s.pos+1 < len(s.data) && s.data[s.pos+1] == 'I':
-		s.suspect = true
-		return s.lit("-Infinity")
-	case c == '-' || (c >= '0' && c <= '9'):
+	case '-':
+		if s.pos+1 < len(s.data) && s.data[s.pos+1] == 'I' {
+			s.suspect = true
+			return s.lit("-Infinity")
+		}
+		return s.number()
+	case '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 		return s.number()
 	}
 	return false
@@ -185,54 +188,64 @@ func (s *scanner) lit(l string) bool {
 }
 
 func (s *scanner) object(depth int) bool {
+	d := s.data
 	s.pos++ // '{'
 	s.skipWS()
-	if s.pos < len(s.data) && s.data[s.pos] == '}' {
+	if s.pos < len(d) && d[s.pos] == '}' {
 		s.pos++
 		return true
 	}
 	top := depth == 0
 	for {
 		s.skipWS()
-		if s.pos >= len(s.data) || s.data[s.pos] != '"' {
+		if s.pos >= len(d) || d[s.pos] != '"' {
 			return false
 		}
 		kstart := s.pos
-		if !s.str() {
+		kend, kflags := scanString(d, kstart)
+		if kend < 0 {
 			return false
 		}
-		kend, kesc, knon := s.pos, s.esc, s.nonASCII
+		s.pos = kend
+		knon := kflags&strNonASCII != 0
 		if knon {
 			s.suspect = true
 		}
 		s.skipWS()
-		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
+		if s.pos >= len(d) || d[s.pos] != ':' {
 			return false
 		}
 		s.pos++
 		s.skipWS()
+		outer := s.suspect
 		if top {
-			outer := s.suspect
 			s.suspect = false
-			vstart := s.pos
-			if !s.value(depth + 1) {
+		}
+		vstart := s.pos
+		var vflags uint8
+		if vstart < len(d) && d[vstart] == '"' && depth < maxDepth {
+			// Strings are most values: scan them without the dispatch.
+			end, f := scanString(d, vstart)
+			if end < 0 {
 				return false
 			}
-			isStr := s.data[vstart] == '"'
-			s.members = append(s.members, ScanMember{
-				KeyStart: int32(kstart + 1), KeyEnd: int32(kend - 1), KeyEscaped: kesc,
-				ValueStart: int32(vstart), ValueEnd: int32(s.pos), ValueEscaped: isStr && s.esc,
-				Suspect: s.suspect || knon,
-			})
-			s.suspect = s.suspect || outer
+			s.pos, vflags = end, f
 		} else if !s.value(depth + 1) {
 			return false
 		}
+		if top {
+			s.members = append(s.members, ScanMember{
+				KeyStart: int32(kstart + 1), KeyEnd: int32(kend - 1), KeyEscaped: kflags&strEscaped != 0,
+				ValueStart: int32(vstart), ValueEnd: int32(s.pos), ValueEscaped: vflags&strEscaped != 0,
+				Suspect: s.suspect || knon,
+			})
+			s.suspect = s.suspect || outer
+		}
 		s.skipWS()
-		if s.pos >= len(s.data) {
+		if s.pos >= len(d) {
 			return false
 		}
-		switch s.data[s.pos] {
+		switch d[s.pos] {
 		case ',':
 			s.pos++
 		case '}':
@@ -327,12 +340,29 @@ const (
 	hi8 = 0x8080808080808080
 )
 
+const (
+	strEscaped  = 1 // the string has a backslash
+	strNonASCII = 2 // the string decodes to non-ASCII
+)
+
 // str scans a string starting at its opening quote, validating it as
 // Decode's str does, and leaves pos after the closing quote.
 func (s *scanner) str() bool {
-	d := s.data
-	i := s.pos + 1
-	s.esc, s.nonASCII = false, false
+	end, flags := scanString(s.data, s.pos)
+	if end < 0 {
+		return false
+	}
+	s.pos = end
+	s.esc, s.nonASCII = flags&strEscaped != 0, flags&strNonASCII != 0
+	return true
+}
+
+// scanString validates the string whose opening quote is at d[i] and
+// returns the index after its closing quote (-1 when invalid) and its flags.
+// A free function over locals, so the hot loop stays in registers.
+func scanString(d []byte, i int) (int, uint8) {
+	i++
+	var flags uint8
 	for {
 		// Eight bytes at a time: the lowest set bit of the mask is the first
 		// '"', '\\', control or non-ASCII byte (borrows only cause false
@@ -348,18 +378,17 @@ func (s *scanner) str() bool {
 			}
 			i += bits.TrailingZeros64(mask) >> 3
 		} else if i >= len(d) {
-			return false
+			return -1, 0
 		}
 		c := d[i]
 		switch {
 		case c == '"':
-			s.pos = i + 1
-			return true
+			return i + 1, flags
 		case c == '\\':
-			s.esc = true
+			flags |= strEscaped
 			i++
 			if i >= len(d) {
-				return false
+				return -1, 0
 			}
 			e := d[i]
 			i++
@@ -368,41 +397,41 @@ func (s *scanner) str() bool {
 			case 'u':
 				r, ok := hex4(d, i)
 				if !ok {
-					return false
+					return -1, 0
 				}
 				i += 4
 				if r >= 0xD800 && r <= 0xDFFF {
 					if r >= 0xDC00 || i+6 > len(d) || d[i] != '\\' || d[i+1] != 'u' {
-						return false
+						return -1, 0
 					}
 					i += 2
 					r2, ok := hex4(d, i)
 					if !ok {
-						return false
+						return -1, 0
 					}
 					i += 4
 					if r2 < 0xDC00 || r2 > 0xDFFF {
-						return false
+						return -1, 0
 					}
 					r = 0x10000 // a pair always decodes above the BMP
 				}
 				if r >= 0x80 {
-					s.nonASCII = true
+					flags |= strNonASCII
 				}
 			default:
-				return false
+				return -1, 0
 			}
 		case c < 0x20:
-			return false
+			return -1, 0
 		case c >= 0x80:
 			// Continuation bytes are never '"' or '\\', so decoding past
 			// the string's end cannot change the verdict.
-			if _, size := utf8.DecodeRune(d[i:]); size == 1 {
-				return false
-			} else {
-				i += size
+			_, size := utf8.DecodeRune(d[i:])
+			if size == 1 {
+				return -1, 0
 			}
-			s.nonASCII = true
+			i += size
+			flags |= strNonASCII
 		default:
 			i++
 		}
