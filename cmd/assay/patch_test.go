@@ -86,6 +86,7 @@ func TestPatchPythonSamples(t *testing.T) {
 		{"docstring", "app.py", 4, "import assay_capture  # assay:patched", []string{"app.py"}, 2},
 		{"future", "app.py", 3, "import assay_capture  # assay:patched", []string{"app.py"}, 1},
 		{"comments", "app.py", 4, "import assay_capture  # assay:patched", []string{"app.py"}, 1},
+		{"asyncerr", "app.py", 0, "import assay_capture  # assay:patched", []string{"app.py"}, 2},
 	} {
 		t.Run(tc.project, func(t *testing.T) {
 			dir := copyTree(t, filepath.Join(patchData, "projects", tc.project))
@@ -158,6 +159,21 @@ func TestPatchPythonSamples(t *testing.T) {
 			rep := coverage.Measure(c, coverage.ReceiptIDs(rs))
 			if rep.CoveredCount != len(c.CallSites) || len(rep.ExtraIDs) != 0 {
 				t.Errorf("coverage %+v", rep)
+			}
+			if tc.project == "asyncerr" {
+				// An async call, and a call that raised: its receipt says so
+				// and the exception still reached the program.
+				if r := rs[0]; r.String("finish_reason") != "stop" || r.String("api") != "chat_completions" {
+					t.Errorf("async receipt: %v", r)
+				}
+				r := rs[1]
+				if r.String("finish_reason") != "error" || !strings.Contains(r.String("error"), "500") || r.String("model_id") != "gpt-error-500" {
+					t.Errorf("error receipt: %v", r)
+				}
+				if !strings.Contains(o.String(), "caught HTTPError") {
+					t.Errorf("the SDK exception did not reach the program: %s", o.String())
+				}
+				rs = rs[:1] // the error receipt has no output hash
 			}
 			for i, r := range rs {
 				if r.String("type") != "model_call" || r.String("integration_source") != "assay.shim.python" {

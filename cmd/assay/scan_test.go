@@ -244,7 +244,10 @@ func TestScanHTMLReportInChromium(t *testing.T) {
 		}
 		return o.String()
 	}
-	dom := chrome("--virtual-time-budget=5000", "--dump-dom", "file://"+page)
+	// One browser run renders the page, saves the screenshot and dumps the
+	// DOM as it stands after the page's script ran.
+	shot := filepath.Join(t.TempDir(), "report.png")
+	dom := chrome("--window-size=1280,2400", "--virtual-time-budget=5000", "--screenshot="+shot, "--dump-dom", "file://"+page)
 	text := func(id string) string {
 		m := regexp.MustCompile(`id="` + id + `"[^>]*>([^<]*)<`).FindStringSubmatch(dom)
 		if m == nil {
@@ -281,11 +284,36 @@ func TestScanHTMLReportInChromium(t *testing.T) {
 	if !strings.Contains(dom, "12.5% (1/8)") {
 		t.Error("agents/ bar does not show 1 of 8 instrumented")
 	}
-	shot := filepath.Join(t.TempDir(), "report.png")
-	chrome("--window-size=1280,2400", "--virtual-time-budget=5000", "--screenshot="+shot, "file://"+page)
 	st, err := os.Stat(shot)
 	if err != nil || st.Size() < 10000 {
 		t.Fatalf("screenshot missing or empty: %v", err)
 	}
 	t.Logf("report screenshot: %s (%d bytes)", shot, st.Size())
+}
+
+// The progress bar draws only for trees above the threshold, ends on the
+// full count and clears its line.
+func TestScanProgressBar(t *testing.T) {
+	var b bytes.Buffer
+	p := &progress{w: &b, on: true, min: 10}
+	p.update(1, 5)
+	if b.Len() != 0 {
+		t.Fatalf("drew for a small tree: %q", b.String())
+	}
+	for i := 1; i <= 20; i++ {
+		p.update(i, 20)
+	}
+	p.done()
+	s := b.String()
+	if !strings.Contains(s, "[##############################] 20/20 files") || !strings.HasSuffix(s, "\r\x1b[2K") {
+		t.Errorf("progress output %q", s)
+	}
+	// Not a terminal: nothing at all.
+	var q bytes.Buffer
+	np := newProgress(&q, 0)
+	np.update(5, 10)
+	np.done()
+	if q.Len() != 0 {
+		t.Errorf("drew on a non-terminal: %q", q.String())
+	}
 }

@@ -11,6 +11,11 @@ class _Chat:
         self.completions = Completions(client)
 
 
+class _AsyncChat:
+    def __init__(self, client):
+        self.completions = AsyncCompletions(client)
+
+
 class OpenAI:
     def __init__(self, api_key=None, base_url=None):
         self.api_key = api_key or os.environ.get("OPENAI_API_KEY", "")
@@ -20,3 +25,9 @@ class OpenAI:
 
     def _post(self, path, body):
         return ns(post(self.base_url + path, {"authorization": "Bearer " + self.api_key}, body))
+
+
+class AsyncOpenAI(OpenAI):
+    def __init__(self, api_key=None, base_url=None):
+        super().__init__(api_key, base_url)
+        self.chat = _AsyncChat(self)
