@@ -187,69 +187,95 @@ func (s *scanner) lit(l string) bool {
 	return true
 }
 
+// isWS reports Decode's whitespace: ' ', '\t', '\n', '\r'.
+func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
 func (s *scanner) object(depth int) bool {
+	// pos is kept in a local (written back around calls) so the member
+	// loop runs in registers.
 	d := s.data
-	s.pos++ // '{'
-	s.skipWS()
-	if s.pos < len(d) && d[s.pos] == '}' {
-		s.pos++
+	pos := s.pos + 1 // '{'
+	for pos < len(d) && isWS(d[pos]) {
+		pos++
+	}
+	if pos < len(d) && d[pos] == '}' {
+		s.pos = pos + 1
 		return true
 	}
 	top := depth == 0
 	for {
-		s.skipWS()
-		if s.pos >= len(d) || d[s.pos] != '"' {
+		for pos < len(d) && isWS(d[pos]) {
+			pos++
+		}
+		if pos >= len(d) || d[pos] != '"' {
 			return false
 		}
-		kstart := s.pos
+		kstart := pos
 		kend, kflags := scanString(d, kstart)
 		if kend < 0 {
 			return false
 		}
-		s.pos = kend
+		pos = kend
 		knon := kflags&strNonASCII != 0
 		if knon {
 			s.suspect = true
 		}
-		s.skipWS()
-		if s.pos >= len(d) || d[s.pos] != ':' {
+		for pos < len(d) && isWS(d[pos]) {
+			pos++
+		}
+		if pos >= len(d) || d[pos] != ':' {
 			return false
 		}
-		s.pos++
-		s.skipWS()
+		pos++
+		for pos < len(d) && isWS(d[pos]) {
+			pos++
+		}
 		outer := s.suspect
 		if top {
 			s.suspect = false
 		}
-		vstart := s.pos
+		vstart := pos
 		var vflags uint8
-		if vstart < len(d) && d[vstart] == '"' && depth < maxDepth {
+		if pos < len(d) && d[pos] == '"' && depth < maxDepth {
 			// Strings are most values: scan them without the dispatch.
-			end, f := scanString(d, vstart)
+			end, f := scanString(d, pos)
 			if end < 0 {
 				return false
 			}
-			s.pos, vflags = end, f
-		} else if !s.value(depth + 1) {
-			return false
+			pos, vflags = end, f
+		} else {
+			s.pos = pos
+			if !s.value(depth + 1) {
+				return false
+			}
+			pos = s.pos
 		}
 		if top {
-			s.members = append(s.members, ScanMember{
-				KeyStart: int32(kstart + 1), KeyEnd: int32(kend - 1), KeyEscaped: kflags&strEscaped != 0,
-				ValueStart: int32(vstart), ValueEnd: int32(s.pos), ValueEscaped: vflags&strEscaped != 0,
-				Suspect: s.suspect || knon,
-			})
+			// Fields are stored one by one: building the struct on the
+			// stack and copying it stalls on store forwarding.
+			n := len(s.members)
+			if n < cap(s.members) {
+				s.members = s.members[:n+1]
+			} else {
+				s.members = append(s.members, ScanMember{})
+			}
+			m := &s.members[n]
+			m.KeyStart, m.KeyEnd, m.KeyEscaped = int32(kstart+1), int32(kend-1), kflags&strEscaped != 0
+			m.ValueStart, m.ValueEnd, m.ValueEscaped = int32(vstart), int32(pos), vflags&strEscaped != 0
+			m.Suspect = s.suspect || knon
 			s.suspect = s.suspect || outer
 		}
-		s.skipWS()
-		if s.pos >= len(d) {
+		for pos < len(d) && isWS(d[pos]) {
+			pos++
+		}
+		if pos >= len(d) {
 			return false
 		}
-		switch d[s.pos] {
+		switch d[pos] {
 		case ',':
-			s.pos++
+			pos++
 		case '}':
-			s.pos++
+			s.pos = pos + 1
 			return true
 		default:
 			return false
