@@ -102,6 +102,7 @@ func TestSDKsThroughMiddleware(t *testing.T) {
 	if bytes.Contains(b, []byte(sdktest.Secret)) {
 		t.Fatal("API key in the store")
 	}
+	sdktest.PackVerifies(t, st, trace)
 }
 
 // TestTwoLines is the documented usage: construct, pass to the SDK; the

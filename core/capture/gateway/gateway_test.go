@@ -160,6 +160,7 @@ func TestSDKsThroughGateway(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 	h.noSecret(t)
+	sdktest.PackVerifies(t, h.st, trace)
 }
 
 func TestUpstreamErrorsStillRecorded(t *testing.T) {

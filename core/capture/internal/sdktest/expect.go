@@ -3,12 +3,17 @@ package sdktest
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/assay-dev/assay/core/canon"
+	"github.com/assay-dev/assay/core/keys"
+	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/receipt"
+	"github.com/assay-dev/assay/core/store"
+	"github.com/assay-dev/assay/core/verify"
 )
 
 // The standard conversation every capture test sends, and what the
@@ -109,4 +114,31 @@ func ByModel(rs []*receipt.Receipt) map[string]*receipt.Receipt {
 		m[Field(r, "model_id")] = r
 	}
 	return m
+}
+
+// PackVerifies builds a signed proof pack from a trace (a fresh test key)
+// and verifies it offline: the receipts captured must make a pack that
+// verifies with exit 0 and carries every one of them.
+func PackVerifies(t testing.TB, st *store.Store, traceID string) {
+	t.Helper()
+	rs, probs, err := st.Read(traceID)
+	if err != nil || len(probs) > 0 {
+		t.Fatalf("read trace: %v %v", err, probs)
+	}
+	dir := t.TempDir()
+	signer, err := keys.Open(dir).Generate("capture-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "pack")
+	if _, err := pack.Build(pack.Options{RunID: traceID, Receipts: rs, Signer: signer, OutDir: out}); err != nil {
+		t.Fatalf("build pack: %v", err)
+	}
+	res, err := verify.Verify(out, verify.Options{})
+	if err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	if res.ExitCode != 0 || res.ReceiptCount != len(rs) {
+		t.Fatalf("pack verdict %s exit %d, %d receipts of %d; errors %v", res.Verdict, res.ExitCode, res.ReceiptCount, len(rs), res.Errors)
+	}
 }
