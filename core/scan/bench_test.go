@@ -11,7 +11,10 @@ import (
 
 // genTree writes n Python files of realistic shape (imports, classes,
 // functions, an LLM call in one file in ten) under dir, 100 per directory.
-func genTree(tb testing.TB, dir string, n int) int64 {
+func genTree(tb testing.TB, dir string, n int) int64 { return genTreeEvery(tb, dir, n, 10) }
+
+// genTreeEvery puts an LLM call in one file in every.
+func genTreeEvery(tb testing.TB, dir string, n, every int) int64 {
 	var total int64
 	body := strings.Repeat(`
 class Handler{{i}}:
@@ -39,7 +42,7 @@ class Handler{{i}}:
 			}
 		}
 		src := "import os\nimport json\nfrom typing import Any\n" + strings.ReplaceAll(body, "{{i}}", fmt.Sprint(i))
-		if i%10 == 0 {
+		if i%every == 0 {
 			src += "\ndef ask(client, q):\n    return client.chat.completions.create(model=\"gpt-4o\", messages=[{\"role\": \"user\", \"content\": q}])\n"
 		}
 		if err := os.WriteFile(filepath.Join(d, fmt.Sprintf("mod%05d.py", i)), []byte(src), 0o644); err != nil {
@@ -69,6 +72,19 @@ func BenchmarkScan10kPython(b *testing.B) {
 			}
 		}
 		report(b, size)
+	})
+	// Every file holds a call, so every file is parsed: the parser's own
+	// throughput, with no files skipped by the prefilter.
+	dense := b.TempDir()
+	denseSize := genTreeEvery(b, dense, 10000, 1)
+	b.Run("scan-all-parsed", func(b *testing.B) {
+		for b.Loop() {
+			r, err := Scan(dense, Options{})
+			if err != nil || len(r.Findings) != 10000 {
+				b.Fatalf("%v, %d findings", err, len(r.Findings))
+			}
+		}
+		report(b, denseSize)
 	})
 	b.Run("read", func(b *testing.B) {
 		for b.Loop() {
