@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,10 +64,20 @@ func (x *Exchange) Fail(err error) {
 		if x.ctx.Err() != nil {
 			x.Call.Err = x.cancelMsg + ": " + x.ctx.Err().Error()
 		} else {
-			x.Call.Err = "upstream unreachable: " + err.Error()
+			x.Call.Err = "upstream unreachable: " + TransportError(err)
 		}
 		x.rec.Record(x.Call)
 	})
+}
+
+// TransportError is the text of a failed round trip without the request
+// URL (which may carry ?key=...): the inner error of a *url.Error.
+func TransportError(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil {
+		return ue.Err.Error()
+	}
+	return err.Error()
 }
 
 // Observe replaces resp.Body with a pass-through that keeps a copy and

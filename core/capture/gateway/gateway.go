@@ -206,7 +206,7 @@ func Start(ctx context.Context, o Options) (*Gateway, error) {
 		if u.Host == ln.Addr().String() {
 			_ = ln.Close()
 			_ = rec.Close()
-			return nil, exit.Bad("point "+UpstreamEnv[r]+" at the real API, not at the gateway", "the %s upstream %s is the gateway itself", r, u)
+			return nil, exit.Bad("point "+UpstreamEnv[r]+" at the real API, not at the gateway", "the %s upstream %s is the gateway itself", r, displayURL(u))
 		}
 	}
 	tr := o.Transport
@@ -257,7 +257,7 @@ func (g *Gateway) TraceID() string { return g.traceID }
 // Upstream returns the resolved upstream of a route.
 func (g *Gateway) Upstream(route string) string {
 	if u := g.upstreams[route]; u != nil {
-		return u.String()
+		return displayURL(u)
 	}
 	return ""
 }
@@ -414,11 +414,19 @@ func (g *Gateway) errorHandler(w http.ResponseWriter, r *http.Request, err error
 	if r.Context().Err() != nil {
 		return // the client is gone; nobody to answer
 	}
-	up := g.upstreams[st.route]
-	g.log.Warn().Str("route", st.route).Str("upstream", up.String()).Str("error", err.Error()).Msg("assay gateway: upstream unreachable")
+	up := displayURL(g.upstreams[st.route])
+	msg := oneLine(capture.TransportError(err))
+	g.log.Warn().Str("route", st.route).Str("upstream", up).Str("error", msg).Msg("assay gateway: upstream unreachable")
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusBadGateway)
-	fmt.Fprintf(w, "assay gateway: upstream %s unreachable: %s (check %s or --upstream-%s)\n", up.String(), oneLine(err.Error()), UpstreamEnv[st.route], st.route)
+	fmt.Fprintf(w, "assay gateway: upstream %s unreachable: %s (check %s or --upstream-%s)\n", up, msg, UpstreamEnv[st.route], st.route)
+}
+
+// displayURL shows an upstream without any credentials in it.
+func displayURL(u *url.URL) string {
+	v := *u
+	v.User = nil
+	return v.String()
 }
 
 func oneLine(s string) string {

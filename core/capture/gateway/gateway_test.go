@@ -209,14 +209,25 @@ func TestUnreachableUpstream(t *testing.T) {
 	}
 	dead := "http://" + ln.Addr().String()
 	ln.Close()
-	h := newHarness(t, map[string]string{"openai": dead + "/v1"})
-	req, _ := http.NewRequest(http.MethodPost, h.env["OPENAI_BASE_URL"]+"/chat/completions", strings.NewReader(`{"model":"gpt-x","messages":[{"role":"user","content":"hi"}]}`))
-	req.Header.Set("Authorization", "Bearer "+sdktest.Secret)
-	resp, err := http.DefaultClient.Do(req)
+	h := newHarness(t, map[string]string{"openai": dead + "/v1", "gemini": dead})
+	// Gemini accepts the API key in the query: it must reach neither the
+	// 502 line nor the receipt.
+	resp, err := http.Post(h.env["GOOGLE_GEMINI_BASE_URL"]+"/v1beta/models/gemini-q:generateContent?key="+sdktest.Secret, "application/json", strings.NewReader(`{"contents":[]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadGateway || strings.Contains(string(body), "SECRET") || !strings.Contains(string(body), "ASSAY_UPSTREAM_GEMINI") {
+		t.Fatalf("gemini 502: %d %q", resp.StatusCode, body)
+	}
+	req, _ := http.NewRequest(http.MethodPost, h.env["OPENAI_BASE_URL"]+"/chat/completions", strings.NewReader(`{"model":"gpt-x","messages":[{"role":"user","content":"hi"}]}`))
+	req.Header.Set("Authorization", "Bearer "+sdktest.Secret)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusBadGateway {
 		t.Fatalf("status %d", resp.StatusCode)
@@ -226,13 +237,17 @@ func TestUnreachableUpstream(t *testing.T) {
 		t.Fatalf("502 body is not one clear line: %q", line)
 	}
 	rs := h.receipts(t)
-	if len(rs) != 1 {
+	if len(rs) != 2 {
 		t.Fatalf("%d receipts", len(rs))
 	}
-	if e := sdktest.Field(rs[0], "error"); !strings.HasPrefix(e, "upstream unreachable: ") || !strings.Contains(e, "connection refused") {
-		t.Fatalf("error %q", e)
+	by := sdktest.ByModel(rs)
+	for _, r := range rs {
+		if e := sdktest.Field(r, "error"); !strings.HasPrefix(e, "upstream unreachable: ") || !strings.Contains(e, "connection refused") {
+			t.Fatalf("error %q", e)
+		}
 	}
-	sdktest.Check(t, rs[0], map[string]string{"model_id": "gpt-x", "finish_reason": "error", "http_status": "0", "endpoint": dead + "/v1/chat/completions"})
+	sdktest.Check(t, by["gemini-q"], map[string]string{"endpoint": dead + "/v1beta/models/gemini-q:generateContent", "provider": "google"})
+	sdktest.Check(t, by["gpt-x"], map[string]string{"model_id": "gpt-x", "finish_reason": "error", "http_status": "0", "endpoint": dead + "/v1/chat/completions"})
 	h.noSecret(t)
 }
 
