@@ -383,6 +383,15 @@ func (s *scanner) str() bool {
 	return true
 }
 
+// special has the high bit set in each byte of x that is '"', '\\', a
+// control character or non-ASCII; the lowest set bit is exact (borrows only
+// cause false positives above a true one).
+func special(x uint64) uint64 {
+	q := x ^ (lo8 * '"')
+	b := x ^ (lo8 * '\\')
+	return (x | (x-lo8*0x20)&^x | (q-lo8)&^q | (b-lo8)&^b) & hi8
+}
+
 // scanString validates the string whose opening quote is at d[i] and
 // returns the index after its closing quote (-1 when invalid) and its flags.
 // A free function over locals, so the hot loop stays in registers.
@@ -390,19 +399,23 @@ func scanString(d []byte, i int) (int, uint8) {
 	i++
 	var flags uint8
 	for {
-		// Eight bytes at a time: the lowest set bit of the mask is the first
-		// '"', '\\', control or non-ASCII byte (borrows only cause false
-		// positives above a true one).
-		if i+8 <= len(d) {
-			x := binary.LittleEndian.Uint64(d[i:])
-			q := x ^ (lo8 * '"')
-			b := x ^ (lo8 * '\\')
-			mask := (x | (x-lo8*0x20)&^x | (q-lo8)&^q | (b-lo8)&^b) & hi8
-			if mask == 0 {
+		// Sixteen, then eight bytes at a time up to the first special byte.
+		if i+16 <= len(d) {
+			if m := special(binary.LittleEndian.Uint64(d[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+			} else if m := special(binary.LittleEndian.Uint64(d[i+8:])); m != 0 {
+				i += 8 + bits.TrailingZeros64(m)>>3
+			} else {
+				i += 16
+				continue
+			}
+		} else if i+8 <= len(d) {
+			m := special(binary.LittleEndian.Uint64(d[i:]))
+			if m == 0 {
 				i += 8
 				continue
 			}
-			i += bits.TrailingZeros64(mask) >> 3
+			i += bits.TrailingZeros64(m) >> 3
 		} else if i >= len(d) {
 			return -1, 0
 		}

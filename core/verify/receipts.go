@@ -198,20 +198,25 @@ type chunkResult struct {
 	typeNames []string
 	typeOK    []bool
 	typeCount []int
+	lastType  int // index of the previous receipt's type, -1 at start
 	badTypes  []badType
-	callSeen  map[string]bool
+	callSeen  map[string]string
+	callCache [callCacheSize]string
 	callsites []string
 }
 
+const callCacheSize = 128
+
 func (r *chunkResult) reset() {
-	r.lines, r.count, r.parseErr, r.bad, r.last = 0, 0, 0, false, 0
+	r.lines, r.count, r.parseErr, r.bad, r.last, r.lastType = 0, 0, 0, false, 0, -1
 	r.leaves, r.ids, r.badTypes, r.callsites = r.leaves[:0], r.ids[:0], r.badTypes[:0], r.callsites[:0]
 	r.typeNames, r.typeOK, r.typeCount = r.typeNames[:0], r.typeOK[:0], r.typeCount[:0]
 	if r.typeIdx == nil {
-		r.typeIdx, r.callSeen = map[string]int{}, map[string]bool{}
+		r.typeIdx, r.callSeen = map[string]int{}, map[string]string{}
 	}
 	clear(r.typeIdx)
 	clear(r.callSeen)
+	clear(r.callCache[:])
 }
 
 type lineWorker struct {
@@ -318,7 +323,10 @@ func (w *lineWorker) line(r *chunkResult, line []byte, off int) {
 		r.bad = true
 	}
 	r.ids = append(r.ids, maphash.Bytes(seed, id.b))
-	ti, ok := r.typeIdx[string(t)]
+	ti, ok := r.lastType, r.lastType >= 0 && r.typeNames[r.lastType] == string(t)
+	if !ok {
+		ti, ok = r.typeIdx[string(t)]
+	}
 	if !ok {
 		name := string(t)
 		ti = len(r.typeNames)
@@ -328,13 +336,24 @@ func (w *lineWorker) line(r *chunkResult, line []byte, off int) {
 		r.typeCount = append(r.typeCount, 0)
 	}
 	r.typeCount[ti]++
+	r.lastType = ti
 	if !r.typeOK[ti] {
 		r.badTypes = append(r.badTypes, badType{idx, string(id.b), r.typeNames[ti]})
 	}
-	if len(cs.b) > 0 && !r.callSeen[string(cs.b)] {
-		c := string(cs.b)
-		r.callSeen[c] = true
-		r.callsites = append(r.callsites, c)
+	if len(cs.b) > 0 {
+		// A small direct-mapped cache in front of the map: callsite ids
+		// repeat a lot, and hashing into it is cheaper than a map lookup.
+		slot := &r.callCache[maphash.Bytes(seed, cs.b)&(callCacheSize-1)]
+		if *slot != string(cs.b) {
+			if c, seen := r.callSeen[string(cs.b)]; seen {
+				*slot = c
+			} else {
+				c := string(cs.b)
+				r.callSeen[c] = c
+				r.callsites = append(r.callsites, c)
+				*slot = c
+			}
+		}
 	}
 }
 
