@@ -160,7 +160,17 @@ func TestFnmatch(t *testing.T) {
 }
 
 func TestBadTargets(t *testing.T) {
-	root := writeTree(t, map[string]string{"a.py": "x()\n"})
+	root := writeTree(t, map[string]string{"a.py": "x()\n", "real/b.py": "client.chat.completions.create()\n"})
+	// A symlinked root is followed (symlinked directories inside are not).
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(filepath.Join(root, "real"), link); err != nil {
+		t.Fatal(err)
+	}
+	os.Symlink(filepath.Join(root, "real"), filepath.Join(root, "real", "loop"))
+	r, err := Scan(link, Options{})
+	if err != nil || len(r.Findings) != 1 || r.Findings[0].Path != "b.py" {
+		t.Fatalf("symlinked root: %v %+v", err, r)
+	}
 	for _, tc := range []struct {
 		path, msg string
 	}{

@@ -124,6 +124,11 @@ func CheckRoot(path string) (string, error) {
 	if !st.IsDir() {
 		return "", exit.Bad("pass the directory that contains it, e.g. 'assay scan "+filepath.Dir(path)+"'", "Not a directory: %s", path)
 	}
+	// Like the reference's Path.resolve(): a symlinked root is followed and
+	// reported by its real path.
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
 	return abs, nil
 }
 

@@ -140,6 +140,7 @@ type kindIDs struct {
 	argList, keywordArg, dictSplat, conditional, dictionary, pair uint16
 	importStmt, importFrom, futureImport, aliased, dotted         uint16
 	relative, wildcard, printStmt, execStmt, genExp               uint16
+	exceptClause, integer, str                                    uint16
 }
 
 func newKindIDs() kindIDs {
@@ -153,6 +154,7 @@ func newKindIDs() kindIDs {
 		futureImport: id("future_import_statement"), aliased: id("aliased_import"),
 		dotted: id("dotted_name"), relative: id("relative_import"), wildcard: id("wildcard_import"),
 		printStmt: id("print_statement"), execStmt: id("exec_statement"), genExp: id("generator_expression"),
+		exceptClause: id("except_clause"), integer: id("integer"), str: id("string"),
 	}
 }
 
@@ -190,6 +192,26 @@ func (w *walker) visit(n *sitter.Node) {
 	case k.importStmt, k.importFrom, k.futureImport:
 		w.imports(n)
 		return
+	case k.integer:
+		// Python 2 octal (0777) and long (10L) literals.
+		if t := n.Utf8Text(w.src); py2Int.MatchString(t) {
+			w.py2 = true
+		}
+		return
+	case k.str:
+		// Python 2 ur"" strings and `repr` backticks (which the grammar
+		// parses as strings).
+		text := n.Utf8Text(w.src)
+		if t := strings.ToLower(prefixOf(text)); strings.HasPrefix(text, "`") || (strings.Contains(t, "u") && strings.Contains(t, "r")) {
+			w.py2 = true
+		}
+	case k.exceptClause:
+		// Python 2 "except E, e:".
+		for i := uint(0); i < n.ChildCount(); i++ {
+			if c := n.Child(i); c != nil && !c.IsNamed() && c.Kind() == "," {
+				w.py2 = true
+			}
+		}
 	case k.call:
 		fn := n.ChildByFieldName("function")
 		name := ""
@@ -255,6 +277,17 @@ func (w *walker) visit(n *sitter.Node) {
 			w.visit(ch)
 		}
 	}
+}
+
+var py2Int = regexp.MustCompile(`^(0[0-9_]*[1-9][0-9_]*|[0-9][0-9_]*[lL])$`)
+
+// prefixOf returns a string literal's prefix letters (before the quote).
+func prefixOf(s string) string {
+	i := strings.IndexAny(s, "'\"")
+	if i < 0 {
+		return ""
+	}
+	return s[:i]
 }
 
 // callee builds the dotted call string of a callee expression (§1.3).

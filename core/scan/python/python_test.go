@@ -19,6 +19,13 @@ func TestParseSkips(t *testing.T) {
 		{"py2 print", "print 'x'\n", true},
 		{"py2 exec", "exec 'x = 1'\n", true},
 		{"print call", "print('x')\n", false},
+		{"py2 except comma", "try:\n    x()\nexcept E, e:\n    pass\n", true},
+		{"py2 octal", "x = 0777\n", true},
+		{"py2 long", "x = 10L\n", true},
+		{"py2 ur string", "x = ur'abc'\n", true},
+		{"py3 zero", "x = 0\ny = 00\nz = 0o777\n", false},
+		{"py3 rb and f strings", "x = rb'a' + Rb'b' + f'{y}' + u'c' + br'd'\n", false},
+		{"backticks", "x = `y`\n", true},
 		{"match", "match x:\n    case 1:\n        pass\n", false},
 	} {
 		_, err := Parse([]byte(tc.src))
