@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	stdlog "log"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -227,9 +228,9 @@ func Start(ctx context.Context, o Options) (*Gateway, error) {
 		FlushInterval:  -1, // flush every write: streams pass through chunk by chunk
 		ModifyResponse: g.modifyResponse,
 		ErrorHandler:   g.errorHandler,
-		ErrorLog:       nil,
+		ErrorLog:       stdlog.New(debugWriter{g.log}, "", 0),
 	}
-	g.srv = &http.Server{Handler: http.HandlerFunc(g.serve), ReadHeaderTimeout: 30 * time.Second}
+	g.srv = &http.Server{Handler: http.HandlerFunc(g.serve), ReadHeaderTimeout: 30 * time.Second, ErrorLog: stdlog.New(debugWriter{g.log}, "", 0)}
 	go func() { _ = g.srv.Serve(ln) }()
 	g.stopCtx = context.AfterFunc(ctx, func() { _ = g.Close() })
 	return g, nil
@@ -420,6 +421,15 @@ func (g *Gateway) errorHandler(w http.ResponseWriter, r *http.Request, err error
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusBadGateway)
 	fmt.Fprintf(w, "assay gateway: upstream %s unreachable: %s (check %s or --upstream-%s)\n", up, msg, UpstreamEnv[st.route], st.route)
+}
+
+// debugWriter sends net/http's own log lines (aborted copies, TLS
+// handshake noise) to the logger at debug level instead of raw stderr.
+type debugWriter struct{ l zerolog.Logger }
+
+func (d debugWriter) Write(p []byte) (int, error) {
+	d.l.Debug().Msg(strings.TrimSpace(string(p)))
+	return len(p), nil
 }
 
 // displayURL shows an upstream without any credentials in it.
