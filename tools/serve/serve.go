@@ -130,7 +130,8 @@ func Run(ctx context.Context, o Options, stdin io.Reader, stdout, stderr io.Writ
 	if o.HTTP == "" {
 		s := server.NewStdioServer(srv.MCP)
 		s.SetErrorLogger(stdlog.New(zl, "", 0))
-		err := s.Listen(ctx, stdin, stdout)
+		d := newDrain(stdin, stdout)
+		err := s.Listen(ctx, d, d)
 		if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
 			return exit.New(exit.BadInput, "", "stdio server: %v", err)
 		}

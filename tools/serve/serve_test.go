@@ -3,11 +3,14 @@ package serve
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -214,5 +217,50 @@ func TestLogFile(t *testing.T) {
 	b, _ := os.ReadFile(logf)
 	if !strings.Contains(string(b), "assay-mcp ready") || stderr.Len() != 0 {
 		t.Fatalf("log file %q, stderr %q", b, stderr.String())
+	}
+}
+
+type lockedBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// A scripted client that writes its requests and closes stdin at once gets
+// every answer (mcp-go alone cancels in-flight calls at EOF).
+func TestStdioAnswersEverythingBeforeEOF(t *testing.T) {
+	t.Setenv("ASSAY_HOME", t.TempDir())
+	root, _ := filepath.EvalSymlinks(t.TempDir())
+	var in strings.Builder
+	in.WriteString(initBody + "\n" + `{"jsonrpc":"2.0","method":"notifications/initialized"}` + "\n")
+	const n = 20
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&in, `{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"emit-receipt","arguments":{"type":"decision_v1","data":{"i":%d}}}}`+"\n", 100+i, i)
+	}
+	in.WriteString(`{"jsonrpc":"2.0","id":999,"method":"tools/list"}`) // no final newline
+	var out lockedBuf
+	if err := Run(context.Background(), Options{Roots: []string{root}, LogLevel: "error", LogFormat: "json"}, strings.NewReader(in.String()), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(out.b.String()), "\n") {
+		var m struct {
+			ID     json.RawMessage `json:"id"`
+			Result json.RawMessage `json:"result"`
+		}
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("stdout line %q: %v", line, err)
+		}
+		if m.Result != nil {
+			ids[string(m.ID)] = true
+		}
+	}
+	if len(ids) != n+2 || !ids["999"] || !ids["119"] {
+		t.Fatalf("got %d answers, want %d: %v", len(ids), n+2, ids)
 	}
 }
