@@ -295,4 +295,9 @@ func TestGoCorpus(t *testing.T) {
 	for p, fs := range got {
 		t.Errorf("unexpected findings in %s: %v", p, fs)
 	}
+	// A Go-only tree gets Go commands in its next steps.
+	steps := res.NextSteps()
+	if len(steps) != 3 || steps[0].Commands[0] != "assay patch ." || steps[1].Commands[0] != "assay run -c receipt_completeness -- go run ." {
+		t.Errorf("next steps for Go: %+v", steps)
+	}
 }

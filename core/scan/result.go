@@ -118,16 +118,32 @@ func (r *Result) NextSteps() []Step {
 		return []Step{}
 	}
 	s := r.Summary()
+	// A tree with only Go findings gets Go commands; anything with Python
+	// keeps the reference's texts exactly.
+	onlyGo := true
+	for _, f := range r.Findings {
+		if f.Lang != "go" {
+			onlyGo = false
+		}
+	}
+	run, app := runCmd, "python your_app.py"
+	if onlyGo {
+		run, app = "assay run -c receipt_completeness -- go run .", "go run ."
+	}
 	verify := Step{"Verify and lock your baseline", []string{"assay verify-pack ./proof_pack_*/", "assay lock init"}}
 	if s.Uninstrumented == 0 {
 		return []Step{
-			{"Generate a fresh proof pack", []string{runCmd}},
+			{"Generate a fresh proof pack", []string{run}},
 			verify,
-			{"Enable CI evidence gating", []string{`assay ci init github --run-command "python your_app.py"`}},
+			{"Enable CI evidence gating", []string{`assay ci init github --run-command "` + app + `"`}},
 		}
 	}
-	gen := Step{"Generate a proof pack", []string{runCmd}}
-	switch line := patchLine(r.Findings); line {
+	gen := Step{"Generate a proof pack", []string{run}}
+	line := patchLine(r.Findings)
+	if onlyGo {
+		line = "assay patch ."
+	}
+	switch line {
 	case "assay patch .":
 		return []Step{{"Auto-instrument your entrypoint based on scan findings", []string{line}}, gen, verify}
 	case "":
