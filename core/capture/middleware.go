@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -104,6 +105,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if prov == nil {
 		return t.base.RoundTrip(req)
 	}
+	orig := req
 	var body []byte
 	if req.Body != nil && req.Body != http.NoBody {
 		b, err := io.ReadAll(req.Body)
@@ -120,6 +122,14 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		out.ContentLength = int64(len(b))
 		req = out
 	}
+	if isLoopback(req.URL.Hostname()) {
+		// Probably our own gateway: tell it this call is already recorded so
+		// one call does not yield two receipts.
+		if req == orig {
+			req = req.Clone(req.Context())
+		}
+		req.Header.Set(HeaderCaptured, SourceMiddleware)
+	}
 	x := Begin(t.rec, ExchangeOptions{Provider: prov, API: api, Request: req, Body: body, Source: SourceMiddleware})
 	x.Call.CallsiteID, x.Call.CallsiteFile, x.Call.CallsiteLine = t.callsite()
 	resp, err := t.base.RoundTrip(req)
@@ -129,6 +139,19 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	x.Observe(resp)
 	return resp, nil
+}
+
+// HeaderCaptured marks a request whose receipt the middleware writes; the
+// gateway forwards such requests without a second receipt (and strips the
+// header). It is only sent to loopback hosts.
+const HeaderCaptured = "X-Assay-Captured"
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // skipDefault are the packages a callsite is never in: the SDKs, their

@@ -26,7 +26,9 @@
 //
 // A caller may send X-Assay-Callsite (a 12-hex callsite id, or
 // "relative/path:line") to set the receipt's callsite_id; the header is
-// removed before forwarding.
+// removed before forwarding. A request carrying X-Assay-Captured was
+// already recorded in-process by the Go middleware: it is forwarded without
+// a second receipt, and the header is removed.
 //
 // # Base-URL variables read by the official SDKs
 //

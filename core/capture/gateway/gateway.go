@@ -366,8 +366,10 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 	st := &reqState{target: target, route: route}
 	cs := callsiteFrom(r.Header.Get(HeaderCallsite))
 	r.Header.Del(HeaderCallsite)
+	recorded := r.Header.Get(capture.HeaderCaptured) != ""
+	r.Header.Del(capture.HeaderCaptured)
 	prov := routeProvider[route]
-	if api := prov.Match(rest); api != "" && r.Method == http.MethodPost {
+	if api := prov.Match(rest); api != "" && r.Method == http.MethodPost && !recorded {
 		g.calls.Add(1)
 		body, err := io.ReadAll(r.Body)
 		if err != nil {

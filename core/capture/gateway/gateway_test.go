@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assay-dev/assay/core/capture"
 	"github.com/assay-dev/assay/core/capture/gateway"
 	"github.com/assay-dev/assay/core/capture/internal/sdktest"
 	"github.com/assay-dev/assay/core/capture/mockllm"
@@ -408,5 +410,41 @@ func TestBadOptions(t *testing.T) {
 		} else if strings.Contains(err.Error(), "\n") {
 			t.Errorf("multi-line error: %q", err)
 		}
+	}
+}
+
+// TestMiddlewareBehindGateway: a Go program using the middleware and run
+// under the gateway gets one receipt per call, not two, and the marker
+// header never reaches the upstream.
+func TestMiddlewareBehindGateway(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	mock := mockllm.NewHandler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Get(capture.HeaderCaptured))
+		mu.Unlock()
+		mock.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	h := newHarness(t, map[string]string{"anthropic": srv.URL})
+	tr, err := capture.NewTransport(capture.Options{Store: h.st, TraceID: trace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stream := range []bool{false, true} {
+		if _, err := sdktest.Anthropic(context.Background(), sdktest.Call{Base: h.env["ANTHROPIC_BASE_URL"], HTTP: tr.Client(), Key: "k", Model: "claude-" + fmt.Sprint(stream), Prompt: "p", Stream: stream}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rs := h.receipts(t)
+	if len(rs) != 2 || sdktest.Field(rs[0], "integration_source") != "assay.middleware.go" || sdktest.Field(rs[1], "integration_source") != "assay.middleware.go" {
+		t.Fatalf("%d receipts: %v", len(rs), rs)
+	}
+	if s := h.gw.Stats(); s.Requests != 2 || s.ModelCalls != 0 {
+		t.Fatalf("gateway stats %+v", s)
+	}
+	if len(seen) != 2 || seen[0] != "" || seen[1] != "" {
+		t.Fatalf("upstream saw the marker: %q", seen)
 	}
 }
