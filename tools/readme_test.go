@@ -30,7 +30,8 @@ const readmeIntro = "## MCP server: `assay-mcp`\n\n" +
 	"**The session is evidence.** Each session has its own trace (`mcp_mcp_<id>_<time>`, or `--trace-id`/`ASSAY_TRACE_ID`):\n" +
 	"over stdio the server process is the session; over HTTP each client that connects with the handshake gets its own\n" +
 	"(keyed by its `Mcp-Session-Id`). Every tool call is recorded in it as an `mcp_tool_call` receipt with the\n" +
-	"reference proxy's field names, arguments and result hashed as `sha256:` + hex of canonical JSON (no cleartext);\n" +
+	"reference proxy's field names, arguments and result hashed as `sha256:` + hex of canonical JSON (cleartext only with\n" +
+	"`--store-args`/`--store-results`);\n" +
 	"`emit-receipt` adds the agent's own receipts, and `bundle` signs a pack of the whole session that\n" +
 	"`assay verify-pack` checks offline. `--no-record` turns the per-call receipts off.\n\n" +
 	"**Safety.** Every path argument must lie under an allowed root: `--root DIR` (repeatable), else the client's\n" +

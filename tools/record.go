@@ -101,8 +101,18 @@ func (s *Server) recordCall(sess *session, tool string, req mcp.CallToolRequest,
 	d.Set("response_observed_at", receipt.Timestamp(end))
 	d.Set("arguments_hash", argHash)
 	d.Set("arguments_content", nil)
+	if s.cfg.StoreArgs {
+		if v, err := canon.Decode(args); err == nil {
+			d.Set("arguments_content", v)
+		}
+	}
 	d.Set("result_hash", resHash)
 	d.Set("result_content", nil)
+	if s.cfg.StoreResults {
+		if v, err := canon.Decode(resJSON); err == nil {
+			d.Set("result_content", v)
+		}
+	}
 	d.Set("result_is_error", res.IsError)
 	d.Set("outcome", outcome)
 	d.Set("duration_ms", canon.Number(strconv.FormatFloat(ms, 'f', 1, 64)))

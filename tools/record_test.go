@@ -134,3 +134,37 @@ func TestClip(t *testing.T) {
 		t.Fatal("clip changed a short string")
 	}
 }
+
+func TestStoreContent(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.StoreArgs, c.StoreResults = true, true })
+	e.ok("emit-receipt", map[string]any{"type": "decision_v1", "data": map[string]any{"k": "v"}}, nil)
+	r := e.trace()[1]
+	args, _ := r.Get("arguments_content")
+	res, _ := r.Get("result_content")
+	a, ok := args.(*canon.Object)
+	if !ok || a.String("type") != "decision_v1" {
+		t.Fatalf("arguments_content %v", args)
+	}
+	o, ok := res.(*canon.Object)
+	if !ok {
+		t.Fatalf("result_content %v", res)
+	}
+	if _, ok := o.Get("structuredContent"); !ok {
+		t.Fatalf("result_content lacks structuredContent: %s", mustJSON(o))
+	}
+	// The hashes still cover exactly the stored content.
+	ab, _ := canon.Marshal(a)
+	if h, _ := HashJSON(ab); h != r.String("arguments_hash") {
+		t.Fatalf("arguments_hash does not cover arguments_content")
+	}
+	rb, _ := canon.Marshal(o)
+	if h, _ := HashJSON(rb); h != r.String("result_hash") {
+		t.Fatalf("result_hash does not cover result_content")
+	}
+	// By default, hashes only.
+	d := newEnv(t, nil)
+	d.ok("emit-receipt", map[string]any{"type": "decision_v1"}, nil)
+	if v, _ := d.trace()[1].Get("arguments_content"); v != nil {
+		t.Fatalf("arguments stored without opt-in")
+	}
+}

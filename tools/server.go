@@ -44,6 +44,10 @@ type Config struct {
 	AllowExec bool
 	// NoRecord turns off the mcp_tool_call receipt for every call.
 	NoRecord bool
+	// StoreArgs and StoreResults also keep the cleartext arguments and
+	// results in the receipts (arguments_content, result_content); by
+	// default only their hashes are recorded.
+	StoreArgs, StoreResults bool
 	// Home is the assay home (store and keys); "" means store.Home().
 	Home string
 	// TraceID names the session's trace; "" makes a fresh mcp_mcp_… id.

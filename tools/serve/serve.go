@@ -34,6 +34,8 @@ type Options struct {
 	Roots          []string
 	AllowExec      bool
 	NoRecord       bool
+	StoreArgs      bool
+	StoreResults   bool
 	Token          string
 	AllowedOrigins []string
 	TraceID        string
@@ -78,6 +80,8 @@ unless told otherwise, refuses foreign Origins (403) and needs a bearer token
 	f.StringArrayVar(&o.Roots, "root", nil, "allowed directory for path arguments (repeatable; default: the working directory, or the client's MCP roots)")
 	f.BoolVar(&o.AllowExec, "allow-exec", false, "allow tools that execute commands (run-flow with apply)")
 	f.BoolVar(&o.NoRecord, "no-record", false, "do not record an mcp_tool_call receipt for each tool call")
+	f.BoolVar(&o.StoreArgs, "store-args", false, "keep each call's arguments in its receipt (default: only their hash)")
+	f.BoolVar(&o.StoreResults, "store-results", false, "keep each call's result in its receipt (default: only its hash)")
 	f.StringVar(&o.Token, "token", "", "bearer token HTTP clients must send (default $"+EnvToken+"); required on non-loopback addresses")
 	f.StringArrayVar(&o.AllowedOrigins, "allowed-origin", nil, "extra browser Origin allowed over HTTP, e.g. https://app.example (repeatable)")
 	f.StringVar(&o.TraceID, "trace-id", "", "trace to record the session in (default $ASSAY_TRACE_ID, else a new mcp_mcp_… id)")
@@ -122,6 +126,7 @@ func Run(ctx context.Context, o Options, stdin io.Reader, stdout, stderr io.Writ
 	}
 	srv, err := tools.New(tools.Config{
 		Roots: o.Roots, AllowExec: o.AllowExec, NoRecord: o.NoRecord, TraceID: o.TraceID,
+		StoreArgs: o.StoreArgs, StoreResults: o.StoreResults,
 		Transport: transport, Log: zl,
 	})
 	if err != nil {
