@@ -317,3 +317,22 @@ func TestScanProgressBar(t *testing.T) {
 		t.Errorf("drew on a non-terminal: %q", q.String())
 	}
 }
+
+// Bad files never stop a scan: they are listed as skipped (stderr, with
+// --log-level info naming each) and the rest is scanned; exit 0.
+func TestScanCLIBadFiles(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "ok.py"), []byte("client.chat.completions.create()\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "bin.py"), []byte("\x7fELF\x00\x00client.chat.completions.create()"), 0o644)
+	os.WriteFile(filepath.Join(dir, "py2.py"), []byte("print 'x'\nclient.chat.completions.create()\n"), 0o644)
+	os.Symlink(filepath.Join(dir, "gone.py"), filepath.Join(dir, "dangling.py"))
+	code, out, errs := scRun(t, "scan", dir, "--log-level", "info")
+	if code != 0 || !strings.Contains(out, "Found 1 LLM call site(s)") || !strings.Contains(errs, "3 file(s) skipped") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	for _, f := range []string{"bin.py", "py2.py", "dangling.py"} {
+		if !strings.Contains(errs, f) {
+			t.Errorf("stderr does not name %s:\n%s", f, errs)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -203,6 +204,12 @@ func TestBadFiles(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(root, "sealed"), 0); err != nil {
 		t.Fatal(err)
 	}
+	// Unreadable even for root: a dangling symlink and a FIFO (which would
+	// block a reader forever).
+	os.Symlink(filepath.Join(root, "gone.py"), filepath.Join(root, "dangling.py"))
+	if err := syscall.Mkfifo(filepath.Join(root, "pipe.py"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	defer os.Chmod(filepath.Join(root, "sealed"), 0o755)
 	r, err := Scan(root, Options{MaxFileSize: 64 << 20})
 	if err != nil {
@@ -211,6 +218,9 @@ func TestBadFiles(t *testing.T) {
 	sk := map[string]string{}
 	for _, s := range r.Skipped {
 		sk[s.Path] = s.Reason
+	}
+	if !strings.Contains(sk["dangling.py"], "cannot read") || sk["pipe.py"] != "not a regular file" {
+		t.Errorf("dangling symlink / FIFO: %v", sk)
 	}
 	if !strings.Contains(sk["bin.py"], "NUL") {
 		t.Errorf("binary file: %v", sk)

@@ -278,10 +278,16 @@ func errText(err error) string {
 }
 
 func readSource(j job, max int64) ([]byte, *Skipped) {
-	if max > 0 {
-		if st, err := os.Stat(j.abs); err == nil && st.Size() > max {
-			return nil, &Skipped{Path: j.rel, Reason: fmt.Sprintf("larger than %d bytes", max)}
-		}
+	st, err := os.Stat(j.abs) // follows a symlinked file, as the reference does
+	if err != nil {
+		return nil, &Skipped{Path: j.rel, Reason: "cannot read: " + errText(err)}
+	}
+	if !st.Mode().IsRegular() {
+		// A FIFO or device named *.py would block or never end.
+		return nil, &Skipped{Path: j.rel, Reason: "not a regular file"}
+	}
+	if max > 0 && st.Size() > max {
+		return nil, &Skipped{Path: j.rel, Reason: fmt.Sprintf("larger than %d bytes", max)}
 	}
 	src, err := os.ReadFile(j.abs)
 	if err != nil {
