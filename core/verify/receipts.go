@@ -8,6 +8,7 @@ import (
 	"errors"
 	"hash/maphash"
 	"io"
+	"math"
 	"os"
 	"runtime"
 
@@ -268,6 +269,10 @@ func (f *field) set(m *canon.ScanMember, line []byte) {
 // line checks one line exactly as canon.Decode, Object.String,
 // receipt.ParseTimestamp and receipt.Digest would, without building it.
 func (w *lineWorker) line(r *chunkResult, line []byte, off int) {
+	if len(line) > math.MaxInt32 {
+		w.hugeLine(r, line, off)
+		return
+	}
 	res, ms := canon.Scan(line, w.members)
 	w.members = ms
 	if !res.Valid {
@@ -322,7 +327,45 @@ func (w *lineWorker) line(r *chunkResult, line []byte, off int) {
 	if suspect && !canonicalizes(line) {
 		r.bad = true
 	}
-	r.ids = append(r.ids, maphash.Bytes(seed, id.b))
+	r.record(idx, id.b, t, cs.b)
+}
+
+// hugeLine handles a line too long for canon.Scan's offsets (2 GiB) the
+// way the original pass did: a full decode.
+func (w *lineWorker) hugeLine(r *chunkResult, line []byte, off int) {
+	v, err := canon.Decode(line)
+	if err != nil {
+		if len(bytes.TrimSpace(line)) > 0 {
+			r.parseErr = r.lines
+		}
+		return
+	}
+	idx := r.count
+	r.count++
+	obj, ok := v.(*canon.Object)
+	if !ok {
+		r.bad = true
+		r.last = 2
+		return
+	}
+	r.last, r.lastStart, r.lastEnd = 1, off, off+len(line)
+	id, typ, ts := obj.String("receipt_id"), obj.String("type"), obj.String("timestamp")
+	t := typ
+	if t == "" {
+		t = obj.String("receipt_type")
+	}
+	if id == "" || typ == "" || ts == "" || !validTimestamp([]byte(ts)) {
+		r.bad = true
+	}
+	if _, err := receipt.Digest(obj); err != nil {
+		r.bad = true
+	}
+	r.record(idx, []byte(id), []byte(t), []byte(obj.String("callsite_id")))
+}
+
+// record counts receipt idx's id hash, type and callsite.
+func (r *chunkResult) record(idx int, id, t, cs []byte) {
+	r.ids = append(r.ids, maphash.Bytes(seed, id))
 	ti, ok := r.lastType, r.lastType >= 0 && r.typeNames[r.lastType] == string(t)
 	if !ok {
 		ti, ok = r.typeIdx[string(t)]
@@ -338,17 +381,17 @@ func (w *lineWorker) line(r *chunkResult, line []byte, off int) {
 	r.typeCount[ti]++
 	r.lastType = ti
 	if !r.typeOK[ti] {
-		r.badTypes = append(r.badTypes, badType{idx, string(id.b), r.typeNames[ti]})
+		r.badTypes = append(r.badTypes, badType{idx, string(id), r.typeNames[ti]})
 	}
-	if len(cs.b) > 0 {
+	if len(cs) > 0 {
 		// A small direct-mapped cache in front of the map: callsite ids
 		// repeat a lot, and hashing into it is cheaper than a map lookup.
-		slot := &r.callCache[maphash.Bytes(seed, cs.b)&(callCacheSize-1)]
-		if *slot != string(cs.b) {
-			if c, seen := r.callSeen[string(cs.b)]; seen {
+		slot := &r.callCache[maphash.Bytes(seed, cs)&(callCacheSize-1)]
+		if *slot != string(cs) {
+			if c, seen := r.callSeen[string(cs)]; seen {
 				*slot = c
 			} else {
-				c := string(cs.b)
+				c := string(cs)
 				r.callSeen[c] = c
 				r.callsites = append(r.callsites, c)
 				*slot = c

@@ -179,8 +179,9 @@ func FuzzTimestampMatchesParse(f *testing.F) {
 		"0000-01-01T00:00:00+00:00", "2026-01-15T11:59:60+00:00", "2026-01-15T11:59:00.Z", "2026-01-15T11:59:00ZZ", "2026-01-15T11:59:00+00:00x"} {
 		f.Add(s)
 	}
+	f.Add("0001-W0")
 	f.Fuzz(func(t *testing.T, s string) {
-		_, want := receipt.ParseTimestamp(s)
+		want := parseTimestamp(s)
 		if fastTimestamp([]byte(s)) && !want {
 			t.Fatalf("%q: fast path accepts what ParseTimestamp refuses", s)
 		}
@@ -231,5 +232,15 @@ func TestIDSet(t *testing.T) {
 	s.add(dup)
 	if !reflect.DeepEqual(s.collided, []uint64{0, dup}) {
 		t.Fatalf("collisions %v", s.collided)
+	}
+}
+
+// TestTimestampThatPanicsParse: receipt.ParseTimestamp panics on some short
+// week dates; the pass must call that receipt malformed, not crash.
+func TestTimestampThatPanicsParse(t *testing.T) {
+	p := writeLines(t, []string{`{"receipt_id":"r_1","type":"model_call","timestamp":"0001-W0"}`}, true)
+	s := scanReceipts(p)
+	if s.count != 1 || s.integrityOK || s.parseErrLine != 0 {
+		t.Fatalf("count %d integrityOK %v parseErrLine %d", s.count, s.integrityOK, s.parseErrLine)
 	}
 }
