@@ -29,7 +29,19 @@ type Exchange struct {
 	rec       *Recorder
 	ctx       context.Context
 	cancelMsg string
+	reason    func() string
 	once      sync.Once
+}
+
+// cancelText is the error of a call whose context ended first.
+func (x *Exchange) cancelText() string {
+	msg := x.cancelMsg
+	if x.reason != nil {
+		if r := x.reason(); r != "" {
+			msg = r
+		}
+	}
+	return msg + ": " + x.ctx.Err().Error()
 }
 
 // ExchangeOptions describe a call about to be sent.
@@ -40,6 +52,9 @@ type ExchangeOptions struct {
 	Body      []byte        // the request body as sent
 	Source    string        // integration_source
 	CancelMsg string        // error text when ctx ends before the response does
+	// CancelReason, when set, overrides CancelMsg at the moment the call
+	// ends (e.g. "gateway shut down" rather than a client disconnect).
+	CancelReason func() string
 }
 
 // Begin starts an exchange; the clock starts now.
@@ -54,7 +69,7 @@ func Begin(rec *Recorder, o ExchangeOptions) *Exchange {
 	if msg == "" {
 		msg = "request cancelled before the response ended"
 	}
-	return &Exchange{Call: c, prov: o.Provider, rec: rec, ctx: req.Context(), cancelMsg: msg}
+	return &Exchange{Call: c, prov: o.Provider, rec: rec, ctx: req.Context(), cancelMsg: msg, reason: o.CancelReason}
 }
 
 // Fail records a call that got no response at all.
@@ -62,7 +77,7 @@ func (x *Exchange) Fail(err error) {
 	x.once.Do(func() {
 		x.Call.End = time.Now()
 		if x.ctx.Err() != nil {
-			x.Call.Err = x.cancelMsg + ": " + x.ctx.Err().Error()
+			x.Call.Err = x.cancelText()
 		} else {
 			x.Call.Err = "upstream unreachable: " + TransportError(err)
 		}
@@ -102,12 +117,12 @@ func (x *Exchange) finish(ct string, raw []byte, over, eof bool, rerr error) {
 		}
 		switch {
 		case rerr != nil && x.ctx.Err() != nil:
-			c.Err = x.cancelMsg + ": " + x.ctx.Err().Error()
+			c.Err = x.cancelText()
 		case rerr != nil:
 			c.Err = "response cut short: " + rerr.Error()
 		case !eof && !c.Resp.Complete && c.Status < 400:
 			if x.ctx.Err() != nil {
-				c.Err = x.cancelMsg + ": " + x.ctx.Err().Error()
+				c.Err = x.cancelText()
 			} else {
 				c.Err = "response body closed before the response ended"
 			}

@@ -133,6 +133,7 @@ type Gateway struct {
 	inflight  sync.WaitGroup
 	requests  atomic.Int64
 	calls     atomic.Int64
+	forced    atomic.Bool // Close cut in-flight calls after the grace period
 	closeOnce sync.Once
 	closeErr  error
 	stopCtx   func() bool
@@ -290,6 +291,7 @@ func (g *Gateway) Close() error {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), g.grace)
 		if err := g.srv.Shutdown(ctx); err != nil {
+			g.forced.Store(true)
 			_ = g.srv.Close()
 		}
 		cancel()
@@ -385,6 +387,12 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 		st.x = capture.Begin(g.rec, capture.ExchangeOptions{
 			Provider: prov, API: api, Request: view, Body: body, Source: capture.SourceGateway,
 			CancelMsg: "client disconnected before the response ended",
+			CancelReason: func() string {
+				if g.forced.Load() {
+					return "gateway shut down before the response ended"
+				}
+				return ""
+			},
 		})
 		st.x.Call.CallsiteID = cs
 	}

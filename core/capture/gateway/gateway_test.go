@@ -448,3 +448,43 @@ func TestMiddlewareBehindGateway(t *testing.T) {
 		t.Fatalf("upstream saw the marker: %q", seen)
 	}
 }
+
+// TestCloseCutsStuckStreams: Close waits for in-flight streams up to the
+// grace period, then cuts them; the cut call is still recorded, and says why.
+func TestCloseCutsStuckStreams(t *testing.T) {
+	up := &gatedUpstream{release: make(chan struct{}), headers: make(chan http.Header, 1)}
+	srv := httptest.NewServer(up)
+	defer srv.Close()
+	defer close(up.release)
+	st := store.Open(t.TempDir())
+	gw, err := gateway.Start(context.Background(), gateway.Options{Store: st, TraceID: trace, GracePeriod: 100 * time.Millisecond,
+		Upstreams: map[string]string{"openai": srv.URL + "/v1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, gw.URL()+"/openai/chat/completions", strings.NewReader(`{"model":"gpt-stuck","stream":true,"messages":[]}`))
+	req.Header.Set("Authorization", "Bearer k")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	<-up.headers
+	if _, err := bufio.NewReader(resp.Body).ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := gw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 100*time.Millisecond {
+		t.Fatalf("Close returned after %v, before the grace period", d)
+	}
+	rs, _, err := st.Read(trace)
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("%d receipts, %v", len(rs), err)
+	}
+	if e := sdktest.Field(rs[0], "error"); !strings.HasPrefix(e, "gateway shut down before the response ended") {
+		t.Fatalf("error %q", e)
+	}
+}
