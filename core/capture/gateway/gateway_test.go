@@ -488,3 +488,37 @@ func TestCloseCutsStuckStreams(t *testing.T) {
 		t.Fatalf("error %q", e)
 	}
 }
+
+// TestEchoedKeyIsScrubbed: an upstream that echoes the caller's key in its
+// error message (as some do for a wrong key) does not get it into the store.
+func TestEchoedKeyIsScrubbed(t *testing.T) {
+	const key = "sk-ant-api03-ECHOED-abcdefghijklmnopqrstuvwxyz"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprintf(w, `{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key %s (bearer %s)"}}`, r.Header.Get("X-Api-Key"), r.Header.Get("Authorization"))
+	}))
+	defer srv.Close()
+	h := newHarness(t, map[string]string{"anthropic": srv.URL})
+	req, _ := http.NewRequest(http.MethodPost, h.env["ANTHROPIC_BASE_URL"]+"/v1/messages", strings.NewReader(`{"model":"claude-k","max_tokens":5,"messages":[]}`))
+	req.Header.Set("X-Api-Key", key)
+	req.Header.Set("Authorization", "Bearer tok-"+key[7:])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 401 || !strings.Contains(string(body), key) {
+		t.Fatalf("the client must get the upstream's answer untouched: %d %s", resp.StatusCode, body)
+	}
+	rs := h.receipts(t)
+	if e := sdktest.Field(rs[0], "error"); e != "HTTP 401: invalid x-api-key [redacted] (bearer [redacted])" {
+		t.Fatalf("error %q", e)
+	}
+	p, _, _ := h.st.Find(trace)
+	b, _ := os.ReadFile(p)
+	if strings.Contains(string(b), "ECHOED") {
+		t.Fatal("the key reached the store")
+	}
+}
