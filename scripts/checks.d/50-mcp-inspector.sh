@@ -6,6 +6,7 @@
 # pack resource and a flow prompt. Any unexpected exit code fails loudly.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+command -v npx >/dev/null || { echo "50-mcp-inspector: FAIL: npx not found; install Node.js 20+ and npm" >&2; exit 1; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -5,6 +5,7 @@
 # and fails loudly on any failed scenario.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+command -v npx >/dev/null || { echo "60-mcp-conformance: FAIL: npx not found; install Node.js 20+ and npm" >&2; exit 1; }
 
 work=$(mktemp -d)
 pid=
