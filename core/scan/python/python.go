@@ -44,9 +44,9 @@ var ErrSkip = errors.New("file skipped")
 // Parser turns source bytes into a File. A Parser is not safe for
 // concurrent use; Parse (the package function) pools them.
 type Parser struct {
-	p      *sitter.Parser
-	kinds  kindIDs
-	cursor *sitter.TreeCursor
+	p     *sitter.Parser // the Go bindings, for HeaderEnd
+	c     *cParser       // one-call parse and flatten, for Parse
+	kinds kindIDs
 }
 
 var lang = sitter.NewLanguage(tspython.Language())
@@ -57,7 +57,7 @@ func NewParser() *Parser {
 	if err := p.SetLanguage(lang); err != nil {
 		panic(fmt.Sprintf("python: tree-sitter grammar: %v", err))
 	}
-	return &Parser{p: p, kinds: newKindIDs()}
+	return &Parser{p: p, c: newCParser(), kinds: newKindIDs()}
 }
 
 // Close frees the parser.
@@ -83,19 +83,17 @@ func (p *Parser) Parse(src []byte) (*File, error) {
 		return nil, err
 	}
 	src = normalizeNewlines(src)
-	tree := p.p.Parse(src, nil)
-	if tree == nil {
-		return nil, fmt.Errorf("%w: parser gave no tree", ErrSkip)
+	t, hasErr, err := p.c.parse(src)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSkip, err)
 	}
-	defer tree.Close()
-	root := tree.RootNode()
-	if root.HasError() {
+	if hasErr {
 		return nil, fmt.Errorf("%w: syntax error", ErrSkip)
 	}
-	w := walker{src: src, k: &p.kinds}
-	w.visit(root)
+	w := walker{src: src, k: &p.kinds, t: t, fields: &fieldIDs}
+	w.visit(0)
 	if w.py2 {
-		return nil, fmt.Errorf("%w: Python 2 print/exec statement", ErrSkip)
+		return nil, fmt.Errorf("%w: Python 2 syntax", ErrSkip)
 	}
 	return &w.f, nil
 }
@@ -156,242 +154,6 @@ func newKindIDs() kindIDs {
 		printStmt: id("print_statement"), execStmt: id("exec_statement"), genExp: id("generator_expression"),
 		exceptClause: id("except_clause"), integer: id("integer"), str: id("string"),
 	}
-}
-
-type walker struct {
-	src []byte
-	k   *kindIDs
-	f   File
-	py2 bool
-}
-
-// named returns n's named children that are not comments.
-func (w *walker) named(n *sitter.Node) []*sitter.Node {
-	c := n.NamedChildCount()
-	out := make([]*sitter.Node, 0, c)
-	for i := uint(0); i < c; i++ {
-		ch := n.NamedChild(i)
-		if ch == nil || ch.KindId() == w.k.comment {
-			continue
-		}
-		out = append(out, ch)
-	}
-	return out
-}
-
-// visit walks n in the order CPython's ast.NodeVisitor would reach the same
-// constructs, so findings on one line come out in the reference's order.
-func (w *walker) visit(n *sitter.Node) {
-	k := w.k
-	switch n.KindId() {
-	case k.comment:
-		return
-	case k.printStmt, k.execStmt:
-		w.py2 = true
-		return
-	case k.importStmt, k.importFrom, k.futureImport:
-		w.imports(n)
-		return
-	case k.integer:
-		// Python 2 octal (0777) and long (10L) literals.
-		if t := n.Utf8Text(w.src); py2Int.MatchString(t) {
-			w.py2 = true
-		}
-		return
-	case k.str:
-		// Python 2 ur"" strings and `repr` backticks (which the grammar
-		// parses as strings).
-		text := n.Utf8Text(w.src)
-		if t := strings.ToLower(prefixOf(text)); strings.HasPrefix(text, "`") || (strings.Contains(t, "u") && strings.Contains(t, "r")) {
-			w.py2 = true
-		}
-	case k.exceptClause:
-		// Python 2 "except E, e:".
-		for i := uint(0); i < n.ChildCount(); i++ {
-			if c := n.Child(i); c != nil && !c.IsNamed() && c.Kind() == "," {
-				w.py2 = true
-			}
-		}
-	case k.call:
-		fn := n.ChildByFieldName("function")
-		name := ""
-		if fn != nil {
-			name = w.callee(fn)
-		}
-		w.f.Calls = append(w.f.Calls, Call{Name: name, Line: int(n.StartPosition().Row) + 1})
-		if fn != nil {
-			w.visit(fn)
-		}
-		if args := n.ChildByFieldName("arguments"); args != nil {
-			if args.KindId() == k.argList {
-				// ast.Call visits positional (and *starred) args before keywords.
-				kids := w.named(args)
-				for _, a := range kids {
-					if id := a.KindId(); id != k.keywordArg && id != k.dictSplat {
-						w.visit(a)
-					}
-				}
-				for _, a := range kids {
-					if id := a.KindId(); id == k.keywordArg || id == k.dictSplat {
-						w.visit(a)
-					}
-				}
-			} else {
-				w.visit(args)
-			}
-		}
-		return
-	case k.conditional:
-		// ast.IfExp fields: test, body, orelse.
-		kids := w.named(n)
-		if len(kids) == 3 {
-			w.visit(kids[1])
-			w.visit(kids[0])
-			w.visit(kids[2])
-			return
-		}
-	case k.dictionary:
-		// ast.Dict visits all keys, then all values (a ** splat is a value).
-		kids := w.named(n)
-		for _, c := range kids {
-			if c.KindId() == k.pair {
-				if key := c.ChildByFieldName("key"); key != nil {
-					w.visit(key)
-				}
-			}
-		}
-		for _, c := range kids {
-			if c.KindId() == k.pair {
-				if v := c.ChildByFieldName("value"); v != nil {
-					w.visit(v)
-				}
-			} else {
-				w.visit(c)
-			}
-		}
-		return
-	}
-	c := n.NamedChildCount()
-	for i := uint(0); i < c; i++ {
-		if ch := n.NamedChild(i); ch != nil {
-			w.visit(ch)
-		}
-	}
-}
-
-var py2Int = regexp.MustCompile(`^(0[0-9_]*[1-9][0-9_]*|[0-9][0-9_]*[lL])$`)
-
-// prefixOf returns a string literal's prefix letters (before the quote).
-func prefixOf(s string) string {
-	i := strings.IndexAny(s, "'\"")
-	if i < 0 {
-		return ""
-	}
-	return s[:i]
-}
-
-// callee builds the dotted call string of a callee expression (§1.3).
-func (w *walker) callee(n *sitter.Node) string {
-	k := w.k
-	switch n.KindId() {
-	case k.identifier:
-		return n.Utf8Text(w.src)
-	case k.attribute:
-		attr := n.ChildByFieldName("attribute")
-		if attr == nil {
-			return ""
-		}
-		name := attr.Utf8Text(w.src)
-		if obj := n.ChildByFieldName("object"); obj != nil {
-			if s := w.callee(obj); s != "" {
-				return s + "." + name
-			}
-		}
-		return name
-	case k.subscript:
-		if v := n.ChildByFieldName("value"); v != nil {
-			return w.callee(v)
-		}
-	case k.paren:
-		kids := w.named(n)
-		if len(kids) == 1 {
-			return w.callee(kids[0])
-		}
-	}
-	return ""
-}
-
-func (w *walker) imports(n *sitter.Node) {
-	k := w.k
-	switch n.KindId() {
-	case k.importStmt:
-		for _, c := range w.named(n) {
-			name := c
-			if c.KindId() == k.aliased {
-				if nm := c.ChildByFieldName("name"); nm != nil {
-					name = nm
-				}
-			}
-			w.f.Imports = append(w.f.Imports, Import{Module: dotted(name.Utf8Text(w.src))})
-		}
-	case k.importFrom, k.futureImport:
-		imp := Import{From: true}
-		if n.KindId() == k.futureImport {
-			imp.Module = "__future__"
-		} else if m := n.ChildByFieldName("module_name"); m != nil {
-			t := m.Utf8Text(w.src)
-			if m.KindId() == k.relative {
-				t = trimDots(t)
-			}
-			imp.Module = dotted(t)
-		}
-		mod := n.ChildByFieldName("module_name")
-		for _, c := range w.named(n) {
-			if mod != nil && c.StartByte() == mod.StartByte() && c.KindId() == mod.KindId() {
-				continue
-			}
-			switch c.KindId() {
-			case k.wildcard:
-				imp.Names = append(imp.Names, "*")
-			case k.aliased:
-				if nm := c.ChildByFieldName("name"); nm != nil {
-					imp.Names = append(imp.Names, dotted(nm.Utf8Text(w.src)))
-				}
-			case k.dotted:
-				imp.Names = append(imp.Names, dotted(c.Utf8Text(w.src)))
-			}
-		}
-		w.f.Imports = append(w.f.Imports, imp)
-	}
-}
-
-func trimDots(s string) string {
-	i := 0
-	for i < len(s) && (s[i] == '.' || s[i] == ' ' || s[i] == '\t') {
-		i++
-	}
-	return s[i:]
-}
-
-// dotted drops whitespace, backslash continuations and comments a dotted
-// name may span ("a . b" is legal Python and means "a.b").
-func dotted(s string) string {
-	if !bytes.ContainsAny([]byte(s), " \t\n\\#") {
-		return s
-	}
-	var b []byte
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case ' ', '\t', '\n', '\\':
-		case '#':
-			for i < len(s) && s[i] != '\n' {
-				i++
-			}
-		default:
-			b = append(b, c)
-		}
-	}
-	return string(b)
 }
 
 // HeaderEnd returns the 0-based line before which an import may be
