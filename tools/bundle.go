@@ -93,7 +93,13 @@ func packSession(ctx context.Context, c *Call, a BundleArgs) (BundleResult, stri
 		SignerID: built.SignerID, Fingerprint: built.Fingerprint, PackRootSHA256: built.PackRootSHA256,
 		Files: kernelPaths(built.Dir), ResourceURI: packURI(id, pack.FileManifest),
 	}
-	return res, fmt.Sprintf("built and signed pack %s (%d receipts, signer %s) at %s", built.PackID, built.NReceipts, built.SignerID, built.Dir), nil
+	sum := fmt.Sprintf("built and signed pack %s (%d receipts, signer %s) at %s", built.PackID, built.NReceipts, built.SignerID, built.Dir)
+	if len(probs) > 0 {
+		// Never silent: a cut line (e.g. a crash mid-append) is named.
+		sum += fmt.Sprintf("; WARNING: %d line(s) of trace %s were not receipts and were left out (first: line %d: %s)",
+			len(probs), sess.traceID, probs[0].Line, probs[0].Err)
+	}
+	return res, sum, nil
 }
 
 func kernelPaths(dir string) []string {

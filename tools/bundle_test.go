@@ -145,3 +145,23 @@ func TestBundleAudit(t *testing.T) {
 		t.Fatal("a tampered pack was bundled")
 	}
 }
+
+// A trace line that is not a receipt is left out of the pack, loudly.
+func TestBundleNamesBadTraceLines(t *testing.T) {
+	e := newEnv(t, nil)
+	e.ok("emit-receipt", map[string]any{"type": "decision_v1"}, nil)
+	p, err := e.srv.store.Path(e.srv.TraceID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("{\"cut short\n")
+	f.Close()
+	r := e.ok("bundle", map[string]any{}, nil)
+	if !strings.Contains(text(r), "WARNING: 1 line(s)") {
+		t.Fatalf("bad trace line not reported: %s", text(r))
+	}
+}
