@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"sync"
 
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/merkle"
@@ -46,12 +47,16 @@ type receiptScan struct {
 const (
 	// chunkSize is the read size; a chunk holds the whole lines of one read
 	// (a longer line grows its chunk).
-	chunkSize = 1 << 20
+	chunkSize = 1 << 18
 	// maxChunks bounds the chunks in flight, and so memory.
-	maxChunks = 8
+	maxChunks = 12
 )
 
 var seed = maphash.MakeSeed()
+
+var chunkPool = sync.Pool{New: func() any {
+	return &chunk{done: make(chan struct{}, 1), hashed: make(chan struct{}, 1)}
+}}
 
 // chunk is a line-aligned run of the file on its way through the pipeline:
 // the reader fills it, the hasher adds it to the file hash in order, a
@@ -82,10 +87,26 @@ func scanReceipts(path string) receiptScan {
 	defer f.Close()
 
 	workers := max(1, runtime.GOMAXPROCS(0))
+	// Small files get small buffers; chunks (and their buffers) are pooled
+	// across calls.
+	bufSize := chunkSize
+	if st, err := f.Stat(); err == nil && st.Size() < chunkSize {
+		bufSize = max(4096, int(st.Size())+1)
+	}
 	free := make(chan *chunk, maxChunks)
 	for range maxChunks {
-		free <- &chunk{done: make(chan struct{}, 1), hashed: make(chan struct{}, 1)}
+		free <- chunkPool.Get().(*chunk)
 	}
+	defer func() {
+		for range maxChunks {
+			c := <-free
+			if cap(c.buf) > 4*chunkSize {
+				c.buf = nil // do not keep a huge line's buffer around
+			}
+			c.data = nil
+			chunkPool.Put(c)
+		}
+	}()
 	hashQ := make(chan *chunk, maxChunks)
 	workQ := make(chan *chunk, maxChunks)
 	orderQ := make(chan *chunk, maxChunks)
@@ -122,8 +143,8 @@ func scanReceipts(path string) receiptScan {
 	for eof := false; !eof && readErr == nil; {
 		c := <-free
 		c.buf = append(c.buf[:0], carry...)
-		if cap(c.buf) < chunkSize {
-			c.buf = append(make([]byte, 0, chunkSize), c.buf...)
+		if cap(c.buf) < bufSize {
+			c.buf = append(make([]byte, 0, bufSize), c.buf...)
 		}
 		for {
 			for len(c.buf) < cap(c.buf) {
@@ -201,9 +222,25 @@ type chunkResult struct {
 	typeCount []int
 	lastType  int // index of the previous receipt's type, -1 at start
 	badTypes  []badType
-	callSeen  map[string]string
-	callCache [callCacheSize]string
-	callsites []string
+	callCache [callCacheSize]int32 // index+1 into callsites, 0 when empty
+	callsites []csRef
+	data      []byte
+}
+
+// csRef is a callsite id found in a chunk: data[off:end] of the chunk, or
+// s when it had to be decoded. A chunk may list an id more than once (the
+// merger dedupes); listing ids as byte ranges keeps workers from
+// allocating a string per chunk and id.
+type csRef struct {
+	off, end int
+	s        string
+}
+
+func (c csRef) bytes(data []byte) []byte {
+	if c.s != "" {
+		return []byte(c.s)
+	}
+	return data[c.off:c.end]
 }
 
 const callCacheSize = 128
@@ -213,10 +250,9 @@ func (r *chunkResult) reset() {
 	r.leaves, r.ids, r.badTypes, r.callsites = r.leaves[:0], r.ids[:0], r.badTypes[:0], r.callsites[:0]
 	r.typeNames, r.typeOK, r.typeCount = r.typeNames[:0], r.typeOK[:0], r.typeCount[:0]
 	if r.typeIdx == nil {
-		r.typeIdx, r.callSeen = map[string]int{}, map[string]string{}
+		r.typeIdx = map[string]int{}
 	}
 	clear(r.typeIdx)
-	clear(r.callSeen)
 	clear(r.callCache[:])
 }
 
@@ -232,6 +268,7 @@ func newLineWorker() *lineWorker {
 func (w *lineWorker) chunk(c *chunk) {
 	r := &c.res
 	r.reset()
+	r.data = c.data
 	data, off := c.data, 0
 	for off < len(data) {
 		end := len(data)
@@ -251,18 +288,21 @@ func (w *lineWorker) chunk(c *chunk) {
 
 // field is a top-level string member as Object.String sees it: "" when
 // absent or not a string.
-type field struct{ b []byte }
+type field struct {
+	b  []byte
+	at int // offset of b in the line, -1 when b is a decoded copy
+}
 
 func (f *field) set(m *canon.ScanMember, line []byte) {
 	v := m.Value(line)
 	switch {
 	case v[0] != '"':
-		f.b = nil
+		f.b, f.at = nil, -1
 	case !m.ValueEscaped:
-		f.b = v[1 : len(v)-1]
+		f.b, f.at = v[1:len(v)-1], int(m.ValueStart)+1
 	default:
 		s, _ := canon.Unquote(v) // already validated by Scan
-		f.b = []byte(s)
+		f.b, f.at = []byte(s), -1
 	}
 }
 
@@ -327,7 +367,11 @@ func (w *lineWorker) line(r *chunkResult, line []byte, off int) {
 	if suspect && !canonicalizes(line) {
 		r.bad = true
 	}
-	r.record(idx, id.b, t, cs.b)
+	csOff := -1
+	if cs.at >= 0 {
+		csOff = off + cs.at
+	}
+	r.record(idx, id.b, t, cs.b, csOff)
 }
 
 // hugeLine handles a line too long for canon.Scan's offsets (2 GiB) the
@@ -360,11 +404,12 @@ func (w *lineWorker) hugeLine(r *chunkResult, line []byte, off int) {
 	if _, err := receipt.Digest(obj); err != nil {
 		r.bad = true
 	}
-	r.record(idx, []byte(id), []byte(t), []byte(obj.String("callsite_id")))
+	r.record(idx, []byte(id), []byte(t), []byte(obj.String("callsite_id")), -1)
 }
 
-// record counts receipt idx's id hash, type and callsite.
-func (r *chunkResult) record(idx int, id, t, cs []byte) {
+// record counts receipt idx's id hash, type and callsite (cs is
+// r.data[csOff:] unless csOff is -1).
+func (r *chunkResult) record(idx int, id, t, cs []byte, csOff int) {
 	r.ids = append(r.ids, maphash.Bytes(seed, id))
 	ti, ok := r.lastType, r.lastType >= 0 && r.typeNames[r.lastType] == string(t)
 	if !ok {
@@ -384,18 +429,16 @@ func (r *chunkResult) record(idx int, id, t, cs []byte) {
 		r.badTypes = append(r.badTypes, badType{idx, string(id), r.typeNames[ti]})
 	}
 	if len(cs) > 0 {
-		// A small direct-mapped cache in front of the map: callsite ids
-		// repeat a lot, and hashing into it is cheaper than a map lookup.
+		// A small direct-mapped cache of ids already listed by this chunk:
+		// ids repeat a lot; a miss only lists one again.
 		slot := &r.callCache[maphash.Bytes(seed, cs)&(callCacheSize-1)]
-		if *slot != string(cs) {
-			if c, seen := r.callSeen[string(cs)]; seen {
-				*slot = c
-			} else {
-				c := string(cs)
-				r.callSeen[c] = c
-				r.callsites = append(r.callsites, c)
-				*slot = c
+		if *slot == 0 || !bytes.Equal(r.callsites[*slot-1].bytes(r.data), cs) {
+			ref := csRef{off: csOff, end: csOff + len(cs)}
+			if csOff < 0 {
+				ref.s = string(cs)
 			}
+			r.callsites = append(r.callsites, ref)
+			*slot = int32(len(r.callsites))
 		}
 	}
 }
@@ -449,10 +492,11 @@ func (m *merger) merge(c *chunk) {
 	for i, name := range r.typeNames {
 		s.types[name] += r.typeCount[i]
 	}
-	for _, c := range r.callsites {
-		if !m.callsites[c] {
-			m.callsites[c] = true
-			s.callsites = append(s.callsites, c)
+	for _, ref := range r.callsites {
+		if b := ref.bytes(c.data); !m.callsites[string(b)] {
+			id := string(b)
+			m.callsites[id] = true
+			s.callsites = append(s.callsites, id)
 		}
 	}
 	switch {
