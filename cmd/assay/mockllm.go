@@ -25,7 +25,9 @@ Models named like "gpt-error-500" get that HTTP error; "abort" in the model
 name drops the connection mid-answer; "slow" paces streamed events.
 
 It prints its URL, then the environment lines that point the official SDKs
-at it. Stop it with Ctrl-C.`,
+at it. With those exported, 'assay run --gateway -- CMD' records the calls:
+the gateway takes a base URL already set in the environment as its
+upstream. Stop it with Ctrl-C.`,
 			GroupID: "capture",
 			Hidden:  true,
 			Args:    cobra.NoArgs,
