@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 	"github.com/assay-dev/assay/core/capture/mockllm"
 	"github.com/assay-dev/assay/core/coverage"
 	"github.com/assay-dev/assay/core/patch"
+	"github.com/assay-dev/assay/core/receipt"
 	"github.com/assay-dev/assay/core/scan"
 	"github.com/assay-dev/assay/core/store"
 )
@@ -87,6 +89,7 @@ func TestPatchPythonSamples(t *testing.T) {
 		{"future", "app.py", 3, "import assay_capture  # assay:patched", []string{"app.py"}, 1},
 		{"comments", "app.py", 4, "import assay_capture  # assay:patched", []string{"app.py"}, 1},
 		{"asyncerr", "app.py", 0, "import assay_capture  # assay:patched", []string{"app.py"}, 2},
+		{"streams", "app.py", 0, "import assay_capture  # assay:patched", []string{"app.py"}, 2},
 	} {
 		t.Run(tc.project, func(t *testing.T) {
 			dir := copyTree(t, filepath.Join(patchData, "projects", tc.project))
@@ -159,6 +162,20 @@ func TestPatchPythonSamples(t *testing.T) {
 			rep := coverage.Measure(c, coverage.ReceiptIDs(rs))
 			if rep.CoveredCount != len(c.CallSites) || len(rep.ExtraIDs) != 0 {
 				t.Errorf("coverage %+v", rep)
+			}
+			if tc.project == "streams" {
+				// Streamed answers: the receipt is written when the stream
+				// ends, with the full text's hash and the streamed usage.
+				for i, prompt := range []string{"stream one", "stream two"} {
+					r := rs[i]
+					want, _ := receipt.ContentHash(mockllm.Reply(prompt))
+					if st, _ := r.Get("stream"); st != true || r.String("output_hash") != want || r.String("usage_source") != "provider" {
+						t.Errorf("stream receipt %d: %v (want output_hash %s)", i, r, want)
+					}
+					if n, _ := r.Get("output_tokens"); fmt.Sprint(n) != fmt.Sprint(mockllm.Tokens(mockllm.Reply(prompt))) {
+						t.Errorf("stream receipt %d output_tokens %v", i, n)
+					}
+				}
 			}
 			if tc.project == "asyncerr" {
 				// An async call, and a call that raised: its receipt says so

@@ -370,11 +370,13 @@ def _genai(kw, resp):
     return d
 
 
-def _record(provider, extract, model, kw, start, resp, err, site, stream):
+def _record(provider, extract, model, kw, start, resp, err, site, stream, streamed=None):
     try:
         x = extract(kw, None if err is not None or stream else resp)
     except Exception:
         x = {}
+    if streamed is not None:
+        x.update(streamed)
     usage = x.get("usage")
     data = {
         "provider": provider,
@@ -401,6 +403,146 @@ def _record(provider, extract, model, kw, start, resp, err, site, stream):
     _emit(data)
 
 
+class _Acc:
+    """Accumulates what a streamed answer carried, per provider."""
+
+    def __init__(self, provider):
+        self.provider, self.text, self.finish, self.usage = provider, [], None, None
+        self._in = self._out = None
+
+    def add(self, ev):
+        if self.provider == "anthropic":
+            t = _get(ev, "type")
+            if t == "message_start":
+                self._in = _get(ev, "message", "usage", "input_tokens")
+            elif t == "content_block_delta":
+                txt = _get(ev, "delta", "text")
+                if isinstance(txt, str):
+                    self.text.append(txt)
+            elif t == "message_delta":
+                self.finish = _get(ev, "delta", "stop_reason") or self.finish
+                self._out = _get(ev, "usage", "output_tokens")
+            if self._in is not None or self._out is not None:
+                self.usage = (self._in, self._out, (self._in or 0) + (self._out or 0))
+            return
+        ch = _get(ev, "choices")
+        first = ch[0] if isinstance(ch, (list, tuple)) and ch else None
+        txt = _get(first, "delta", "content")
+        if isinstance(txt, str):
+            self.text.append(txt)
+        self.finish = _get(first, "finish_reason") or self.finish
+        u = _get(ev, "usage")
+        if u is not None:
+            self.usage = (_get(u, "prompt_tokens"), _get(u, "completion_tokens"), _get(u, "total_tokens"))
+
+    def result(self):
+        d = {"text": "".join(self.text), "finish_reason": self.finish or "stop"}
+        d["usage"] = self.usage
+        return d
+
+
+class _Stream:
+    """Wraps an SDK stream: the receipt is written when the stream ends
+    (exhausted, closed, or failed), with the text and usage it carried."""
+
+    def __init__(self, inner, done):
+        self._inner, self._done, self._finished = inner, done, False
+        self._it = self._ait = None
+
+    def _finish(self, err=None):
+        if not self._finished:
+            self._finished = True
+            self._done(err)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._it is None:
+            self._it = iter(self._inner)
+        try:
+            ev = next(self._it)
+        except StopIteration:
+            self._finish()
+            raise
+        except BaseException as e:
+            self._finish(e)
+            raise
+        self._done.acc.add(ev)
+        return ev
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        if self._ait is None:
+            self._ait = self._inner.__aiter__()
+        try:
+            ev = await self._ait.__anext__()
+        except StopAsyncIteration:
+            self._finish()
+            raise
+        except BaseException as e:
+            self._finish(e)
+            raise
+        self._done.acc.add(ev)
+        return ev
+
+    def __enter__(self):
+        if hasattr(self._inner, "__enter__"):
+            self._inner.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            if hasattr(self._inner, "__exit__"):
+                return self._inner.__exit__(*exc)
+        finally:
+            self._finish(exc[1])
+
+    async def __aenter__(self):
+        if hasattr(self._inner, "__aenter__"):
+            await self._inner.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc):
+        try:
+            if hasattr(self._inner, "__aexit__"):
+                return await self._inner.__aexit__(*exc)
+        finally:
+            self._finish(exc[1])
+
+    def close(self):
+        try:
+            if hasattr(self._inner, "close"):
+                self._inner.close()
+        finally:
+            self._finish()
+
+    def __del__(self):
+        try:
+            self._finish()
+        except Exception:
+            pass
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+
+def _streamed(provider, extract, model, kw, start, site, resp):
+    acc = _Acc(provider)
+
+    def done(err):
+        _record(provider, extract, model, kw, start, None, err, site, True, acc.result())
+
+    done.acc = acc
+    return _Stream(resp, done)
+
+
+def _is_stream(kw, resp):
+    return bool(kw.get("stream")) and resp is not None and (hasattr(resp, "__iter__") or hasattr(resp, "__aiter__")) and not isinstance(resp, (dict, list, str, bytes))
+
+
 def _wrap(fn, provider, extract, model_of):
     if getattr(fn, "__assay_wrapped__", False):
         return fn
@@ -415,13 +557,16 @@ def _wrap(fn, provider, extract, model_of):
             start, resp, err = time.monotonic(), None, None
             try:
                 resp = await fn(*args, **kw)
-                return resp
             except BaseException as e:
                 err = e
                 raise
             finally:
                 _inside.reset(tok)
-                _record(provider, extract, model_of(args, kw), kw, start, resp, err, site, kw.get("stream"))
+                if err is not None or not _is_stream(kw, resp):
+                    _record(provider, extract, model_of(args, kw), kw, start, resp, err, site, kw.get("stream"))
+            if _is_stream(kw, resp):
+                return _streamed(provider, extract, model_of(args, kw), kw, start, site, resp)
+            return resp
         awrapper.__assay_wrapped__ = True
         return awrapper
 
@@ -434,13 +579,16 @@ def _wrap(fn, provider, extract, model_of):
         start, resp, err = time.monotonic(), None, None
         try:
             resp = fn(*args, **kw)
-            return resp
         except BaseException as e:
             err = e
             raise
         finally:
             _inside.reset(tok)
-            _record(provider, extract, model_of(args, kw), kw, start, resp, err, site, kw.get("stream"))
+            if err is not None or not _is_stream(kw, resp):
+                _record(provider, extract, model_of(args, kw), kw, start, resp, err, site, kw.get("stream"))
+        if _is_stream(kw, resp):
+            return _streamed(provider, extract, model_of(args, kw), kw, start, site, resp)
+        return resp
     wrapper.__assay_wrapped__ = True
     return wrapper
 

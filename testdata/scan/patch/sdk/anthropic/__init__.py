@@ -1,7 +1,7 @@
 """Stand-in for the anthropic SDK (see ../README.md)."""
 import os
 
-from openai._http import ns, post
+from openai._http import Stream, ns, post
 from .resources.messages import Messages
 
 
@@ -12,4 +12,7 @@ class Anthropic:
         self.messages = Messages(self)
 
     def _post(self, path, body):
-        return ns(post(self.base_url + path, {"x-api-key": self.api_key, "anthropic-version": "2023-06-01"}, body))
+        headers = {"x-api-key": self.api_key, "anthropic-version": "2023-06-01"}
+        if body.get("stream"):
+            return Stream(self.base_url + path, headers, body)
+        return ns(post(self.base_url + path, headers, body))

@@ -1,7 +1,7 @@
 """Stand-in for the openai SDK (see ../README.md)."""
 import os
 
-from ._http import ns, post
+from ._http import Stream, ns, post
 from .resources.chat.completions import Completions, AsyncCompletions
 from .resources.responses import Responses
 
@@ -24,7 +24,10 @@ class OpenAI:
         self.responses = Responses(self)
 
     def _post(self, path, body):
-        return ns(post(self.base_url + path, {"authorization": "Bearer " + self.api_key}, body))
+        headers = {"authorization": "Bearer " + self.api_key}
+        if body.get("stream"):
+            return Stream(self.base_url + path, headers, body)
+        return ns(post(self.base_url + path, headers, body))
 
 
 class AsyncOpenAI(OpenAI):
