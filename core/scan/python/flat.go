@@ -104,6 +104,7 @@ import "C"
 
 import (
 	"errors"
+	"runtime"
 	"unsafe"
 
 	tspython "github.com/tree-sitter/tree-sitter-python/bindings/go"
@@ -126,7 +127,11 @@ func newCParser() *cParser {
 	if !C.ts_parser_set_language(p, (*C.TSLanguage)(tspython.Language())) {
 		panic("python: tree-sitter grammar version mismatch")
 	}
-	return &cParser{p: p}
+	cp := &cParser{p: p}
+	// Pooled parsers are dropped by the GC; free their C memory with them
+	// (a long-running server scans many trees).
+	runtime.AddCleanup(cp, func(p *C.TSParser) { C.ts_parser_delete(p) }, p)
+	return cp
 }
 
 var (

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -51,17 +52,16 @@ type Parser struct {
 
 var lang = sitter.NewLanguage(tspython.Language())
 
-// NewParser returns a parser; Close releases its C memory.
+// NewParser returns a parser; its C memory is freed when it is collected.
 func NewParser() *Parser {
 	p := sitter.NewParser()
 	if err := p.SetLanguage(lang); err != nil {
 		panic(fmt.Sprintf("python: tree-sitter grammar: %v", err))
 	}
-	return &Parser{p: p, c: newCParser(), kinds: newKindIDs()}
+	np := &Parser{p: p, c: newCParser(), kinds: newKindIDs()}
+	runtime.AddCleanup(np, func(sp *sitter.Parser) { sp.Close() }, p)
+	return np
 }
-
-// Close frees the parser.
-func (p *Parser) Close() { p.p.Close() }
 
 var pool = sync.Pool{New: func() any { return NewParser() }}
 
