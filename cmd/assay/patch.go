@@ -48,8 +48,15 @@ Each changed file is backed up as FILE.assay.bak, compile-checked (python3 /
 go build) and rolled back if it no longer compiles. Running it again changes
 nothing. --undo restores the original bytes and removes the generated files.
 
+Emit the coverage contract after patching ('assay scan --emit-contract'):
+the inserted import moves the entrypoint's lines down by one.
+
 Exit codes: 0 applied, nothing to do, dry run or cancelled; 1 the patched
 code did not compile (rolled back) or --undo found no backup; 3 bad input.`,
+			Example: `  assay patch . --dry-run
+  assay patch . --yes && assay scan . --emit-contract assay.coverage.json
+  assay run -- python app.py && assay verify-pack proof_pack_*/ --coverage-contract assay.coverage.json
+  assay patch . --undo`,
 			GroupID: "capture",
 			Args:    cobra.MaximumNArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {

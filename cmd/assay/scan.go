@@ -56,6 +56,11 @@ HTML page) and --emit-contract FILE (the coverage contract that
 Exit codes: 0 scanned (even with findings); 1 with --ci when findings at or
 above --fail-on lack receipts; 2 when a contract or report cannot be written;
 3 bad input (missing path, not a directory, bad flag value).`,
+			Example: `  assay scan .
+  assay scan . --report                     # evidence_gap_report.html
+  assay scan . --emit-contract assay.coverage.json
+  assay scan . --format sarif > assay.sarif # upload to GitHub code scanning
+  assay scan . --ci --fail-on medium --exclude 'tests/*,vendor/*'`,
 			GroupID: "start",
 			Args:    cobra.MaximumNArgs(2),
 			RunE: func(cmd *cobra.Command, args []string) error {
