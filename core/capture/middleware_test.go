@@ -2,7 +2,9 @@ package capture_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -236,5 +238,46 @@ func TestRedact(t *testing.T) {
 		if strings.Contains(got, s) {
 			t.Fatalf("%q survived: %s", s, got)
 		}
+	}
+}
+
+// gzipped answers like an API that compresses for a client that asked for
+// gzip itself (the transport then leaves the body compressed).
+type gzipped struct{ body string }
+
+func (g gzipped) RoundTrip(r *http.Request) (*http.Response, error) {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write([]byte(g.body))
+	zw.Close()
+	return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"gzip"}},
+		Body: io.NopCloser(&b), Request: r}, nil
+}
+
+func TestCompressedResponse(t *testing.T) {
+	st := store.Open(t.TempDir())
+	tr, err := capture.NewTransport(capture.Options{Store: st, TraceID: trace, Base: gzipped{cannedChat}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, "https://api.openai.com/v1/chat/completions", strings.NewReader(chatReq))
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := tr.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if bytes.Contains(raw, []byte("Synthetic")) {
+		t.Fatal("the caller must get the body as the server sent it (compressed)")
+	}
+	rs := read(t, st)
+	sdktest.Check(t, rs[0], map[string]string{
+		"output_hash":  sdktest.Sha256(`"Synthetic answer to: how much does the middleware cost"`),
+		"input_tokens": "12", "output_tokens": "9", "total_tokens": "21", "endpoint": "https://api.openai.com/v1/chat/completions",
+		"error": "null",
+	})
+	if _, ok := rs[0].Get("endpoint_hint"); ok {
+		t.Fatal("endpoint_hint on the vendor's own host")
 	}
 }
