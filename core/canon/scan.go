@@ -77,6 +77,7 @@ func Scan(data []byte, dst []ScanMember) (ScanResult, []ScanMember) {
 		panic("canon.Scan: document larger than 2 GiB")
 	}
 	s := scanner{data: data, members: dst[:0]}
+	s.plain = plainQuotes(data, &s.quotes)
 	r := s.scan()
 	return r, s.members
 }
@@ -125,9 +126,13 @@ func UnquoteKey(raw []byte) (string, error) {
 }
 
 type scanner struct {
-	data     []byte
-	pos      int
-	members  []ScanMember
+	data    []byte
+	pos     int
+	members []ScanMember
+	// plain: data has no backslash, control or non-ASCII byte, so every
+	// '"' delimits a string and quotes (one bit per byte) finds its end.
+	plain    bool
+	quotes   [plainWords]uint64
 	suspect  bool
 	esc      bool // the last string scanned had a backslash
 	nonASCII bool // the last string scanned decodes to non-ASCII
@@ -211,7 +216,7 @@ func (s *scanner) object(depth int) bool {
 			return false
 		}
 		kstart := pos
-		kend, kflags := scanString(d, kstart)
+		kend, kflags := s.stringAt(kstart)
 		if kend < 0 {
 			return false
 		}
@@ -238,7 +243,7 @@ func (s *scanner) object(depth int) bool {
 		var vflags uint8
 		if pos < len(d) && d[pos] == '"' && depth < maxDepth {
 			// Strings are most values: scan them without the dispatch.
-			end, f := scanString(d, pos)
+			end, f := s.stringAt(pos)
 			if end < 0 {
 				return false
 			}
@@ -374,13 +379,91 @@ const (
 // str scans a string starting at its opening quote, validating it as
 // Decode's str does, and leaves pos after the closing quote.
 func (s *scanner) str() bool {
-	end, flags := scanString(s.data, s.pos)
+	end, flags := s.stringAt(s.pos)
 	if end < 0 {
 		return false
 	}
 	s.pos = end
 	s.esc, s.nonASCII = flags&strEscaped != 0, flags&strNonASCII != 0
 	return true
+}
+
+// plainWords bounds the lines that take the plain path (4 KiB).
+const plainWords = 64
+
+const lo7 = 0x7f7f7f7f7f7f7f7f
+
+// plainQuotes reports whether d has no backslash, control or non-ASCII
+// byte and, when it has not, marks each '"' of d in q (bit i%64 of q[i/64]).
+// One branch-free pass: finding a string's end is then a bit scan instead
+// of a loop whose exit the CPU mispredicts once per string.
+func plainQuotes(d []byte, q *[plainWords]uint64) bool {
+	n := len(d)
+	if n > plainWords*64 {
+		return false
+	}
+	var bad uint64
+	w := 0
+	for ; w < n/64; w++ {
+		b := (*[64]byte)(d[w*64:])
+		b0, q0 := plainWord(binary.LittleEndian.Uint64(b[0:]))
+		b1, q1 := plainWord(binary.LittleEndian.Uint64(b[8:]))
+		b2, q2 := plainWord(binary.LittleEndian.Uint64(b[16:]))
+		b3, q3 := plainWord(binary.LittleEndian.Uint64(b[24:]))
+		b4, q4 := plainWord(binary.LittleEndian.Uint64(b[32:]))
+		b5, q5 := plainWord(binary.LittleEndian.Uint64(b[40:]))
+		b6, q6 := plainWord(binary.LittleEndian.Uint64(b[48:]))
+		b7, q7 := plainWord(binary.LittleEndian.Uint64(b[56:]))
+		bad |= b0 | b1 | b2 | b3 | b4 | b5 | b6 | b7
+		q[w] = q0 | q1<<8 | q2<<16 | q3<<24 | q4<<32 | q5<<40 | q6<<48 | q7<<56
+	}
+	if bad&hi8 != 0 {
+		return false
+	}
+	if w*64 < n {
+		var qw uint64
+		for i := w * 64; i < n; i++ {
+			switch c := d[i]; {
+			case c == '\\' || c < 0x20 || c >= 0x80:
+				return false
+			case c == '"':
+				qw |= 1 << (i & 63)
+			}
+		}
+		q[w] = qw
+	}
+	return true
+}
+
+// plainWord returns, for eight bytes, a mask whose high bits flag a
+// backslash, control or non-ASCII byte (no false positive without a true
+// one) and the eight bits marking '"' bytes.
+func plainWord(x uint64) (bad, quotes uint64) {
+	b := x ^ (lo8 * '\\')
+	t := x ^ (lo8 * '"')
+	z := ^((t&lo7 + lo7) | t) & hi8 // exact: high bit set where the byte is '"'
+	return x | (x-lo8*0x20)&^x | (b-lo8)&^b, (z >> 7) * 0x0102040810204080 >> 56
+}
+
+// stringAt scans the string whose opening quote is at d[i]; see scanString.
+func (s *scanner) stringAt(i int) (int, uint8) {
+	if !s.plain {
+		return scanString(s.data, i)
+	}
+	i++
+	w := i >> 6
+	if w >= len(s.quotes) {
+		return -1, 0
+	}
+	if b := s.quotes[w] >> (i & 63); b != 0 {
+		return i + bits.TrailingZeros64(b) + 1, 0
+	}
+	for w++; w < (len(s.data)+63)/64; w++ {
+		if b := s.quotes[w]; b != 0 {
+			return w<<6 + bits.TrailingZeros64(b) + 1, 0
+		}
+	}
+	return -1, 0
 }
 
 // special has the high bit set in each byte of x that is '"', '\\', a

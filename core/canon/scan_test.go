@@ -2,6 +2,7 @@ package canon
 
 import (
 	"crypto/sha256"
+	"math/rand"
 	"reflect"
 	"strings"
 	"testing"
@@ -27,6 +28,8 @@ var scanSeeds = []string{
 	strings.Repeat(`{"a":`, 512) + "1" + strings.Repeat("}", 512),
 	strings.Repeat(`{"a":`, 513) + "1" + strings.Repeat("}", 513),
 	`"abcdefghijklmnopqrstuvwxyz0123456789\"abcdefgh"`, `"abcdefghijklmnop`, `"abcdefgh\`,
+	`{"k":"` + strings.Repeat("0123456789abcdef", 300) + `"}`, `{"k":"` + strings.Repeat("0123456789abcdef", 300),
+	`{"` + strings.Repeat("k", 63) + `":"` + strings.Repeat("v", 64) + `","x":[1,"2",{"y":"z"}]}`,
 }
 
 // checkScan asserts that Scan agrees with Decode and Marshal(ASCIIKeys).
@@ -188,4 +191,47 @@ func BenchmarkSHA256Line(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		sha256.Sum256(line)
 	}
+}
+
+// TestPlainQuotes checks the bitmap pass against a byte loop on random
+// lines of every length around the 8- and 64-byte boundaries.
+func TestPlainQuotes(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	alphabet := []byte("ab\":{}, \\\x01\xc3\xa9")
+	for n := 0; n <= 4200; n += 1 + n/40 {
+		for round := 0; round < 20; round++ {
+			d := make([]byte, n)
+			plainOnly := round%2 == 0
+			for i := range d {
+				if plainOnly {
+					d[i] = alphabet[rng.Intn(7)]
+				} else {
+					d[i] = alphabet[rng.Intn(len(alphabet))]
+				}
+			}
+			var q [plainWords]uint64
+			got := plainQuotes(d, &q)
+			want := n <= plainWords*64
+			for _, c := range d {
+				if c == '\\' || c < 0x20 || c >= 0x80 {
+					want = false
+				}
+			}
+			if got != want {
+				t.Fatalf("n=%d %q: plain %v, want %v", n, d, got, want)
+			}
+			if !got {
+				continue
+			}
+			for i, c := range d {
+				if (q[i/64]>>(i%64)&1 == 1) != (c == '"') {
+					t.Fatalf("n=%d: quote bit %d wrong in %q", n, i, d)
+				}
+			}
+		}
+	}
+	// Past the plain limit, strings still scan (the general path).
+	long := `{"a":"` + strings.Repeat("x", 5000) + `","b":"` + strings.Repeat("y", 70) + `"}`
+	checkScan(t, []byte(long))
+	checkScan(t, []byte(long[:len(long)-3]))
 }
