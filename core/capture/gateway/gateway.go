@@ -134,6 +134,8 @@ type Gateway struct {
 	requests  atomic.Int64
 	calls     atomic.Int64
 	forced    atomic.Bool // Close cut in-flight calls after the grace period
+	connMu    sync.Mutex
+	fresh     map[net.Conn]bool // accepted connections that have not sent a request yet
 	closeOnce sync.Once
 	closeErr  error
 	stopCtx   func() bool
@@ -153,7 +155,7 @@ func Start(ctx context.Context, o Options) (*Gateway, error) {
 	if o.Store == nil {
 		return nil, errors.New("gateway: a store is required")
 	}
-	g := &Gateway{upstreams: map[string]*url.URL{}, grace: o.GracePeriod}
+	g := &Gateway{upstreams: map[string]*url.URL{}, grace: o.GracePeriod, fresh: map[net.Conn]bool{}}
 	if g.grace <= 0 {
 		g.grace = 30 * time.Second
 	}
@@ -231,7 +233,8 @@ func Start(ctx context.Context, o Options) (*Gateway, error) {
 		ErrorHandler:   g.errorHandler,
 		ErrorLog:       stdlog.New(debugWriter{g.log}, "", 0),
 	}
-	g.srv = &http.Server{Handler: http.HandlerFunc(g.serve), ReadHeaderTimeout: 30 * time.Second, ErrorLog: stdlog.New(debugWriter{g.log}, "", 0)}
+	g.srv = &http.Server{Handler: http.HandlerFunc(g.serve), ReadHeaderTimeout: 30 * time.Second, ErrorLog: stdlog.New(debugWriter{g.log}, "", 0),
+		ConnState: g.trackConn}
 	go func() { _ = g.srv.Serve(ln) }()
 	g.stopCtx = context.AfterFunc(ctx, func() { _ = g.Close() })
 	return g, nil
@@ -290,6 +293,14 @@ func (g *Gateway) Close() error {
 			g.stopCtx()
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), g.grace)
+		// Connections a client opened but never used (pre-dialled by a
+		// connection pool) would hold Shutdown for up to 5 s: close them.
+		g.srv.SetKeepAlivesEnabled(false)
+		g.connMu.Lock()
+		for c := range g.fresh {
+			_ = c.Close()
+		}
+		g.connMu.Unlock()
 		if err := g.srv.Shutdown(ctx); err != nil {
 			g.forced.Store(true)
 			_ = g.srv.Close()
@@ -302,6 +313,17 @@ func (g *Gateway) Close() error {
 		g.closeErr = g.rec.Close()
 	})
 	return g.closeErr
+}
+
+// trackConn remembers connections that have not carried a request yet.
+func (g *Gateway) trackConn(c net.Conn, st http.ConnState) {
+	g.connMu.Lock()
+	defer g.connMu.Unlock()
+	if st == http.StateNew {
+		g.fresh[c] = true
+	} else {
+		delete(g.fresh, c)
+	}
 }
 
 // route splits a request path into its route and the upstream path.
@@ -330,6 +352,19 @@ func (g *Gateway) route(path string) (route, rest string) {
 		path = strings.TrimPrefix(path, "/v1")
 	}
 	return RouteOpenAI, path
+}
+
+// escapedSuffix returns the escaped form of the unescaped path suffix rest
+// of u (rest is what route() left after the prefix, /openai or /v1).
+func escapedSuffix(u *url.URL, rest string) string {
+	esc := u.EscapedPath()
+	// The removed prefix (/openai, /anthropic, /gemini, /v1) needs no
+	// escaping, so it has the same length in both forms.
+	prefixLen := len(u.Path) - len(rest)
+	if prefixLen < 0 || prefixLen > len(esc) {
+		return (&url.URL{Path: rest}).EscapedPath()
+	}
+	return esc[prefixLen:]
 }
 
 var callsiteHex = regexp.MustCompile(`^[0-9a-f]{12}$`)
@@ -364,7 +399,8 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	up := g.upstreams[route]
-	target := &url.URL{Scheme: up.Scheme, Host: up.Host, Path: up.Path + rest, RawQuery: r.URL.RawQuery}
+	// Keep the caller's escaping (a %2F inside a model name stays one).
+	target := &url.URL{Scheme: up.Scheme, Host: up.Host, Path: up.Path + rest, RawPath: up.EscapedPath() + escapedSuffix(r.URL, rest), RawQuery: r.URL.RawQuery}
 	st := &reqState{target: target, route: route}
 	cs := callsiteFrom(r.Header.Get(HeaderCallsite))
 	r.Header.Del(HeaderCallsite)

@@ -522,3 +522,23 @@ func TestEchoedKeyIsScrubbed(t *testing.T) {
 		t.Fatal("the key reached the store")
 	}
 }
+
+// TestEscapedPathKept: a %2F inside a path segment reaches the upstream as
+// the caller wrote it.
+func TestEscapedPathKept(t *testing.T) {
+	got := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.URL.RawPath + " " + r.URL.RawQuery
+		io.WriteString(w, `{}`)
+	}))
+	defer srv.Close()
+	h := newHarness(t, map[string]string{"openai": srv.URL + "/v1"})
+	resp, err := http.Get(h.gw.URL() + "/openai/models/meta-llama%2FLlama-3?x=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if g := <-got; g != "/v1/models/meta-llama%2FLlama-3 x=1" {
+		t.Fatalf("upstream saw %q", g)
+	}
+}
