@@ -55,24 +55,24 @@ const (
 var seed = maphash.MakeSeed()
 
 var chunkPool = sync.Pool{New: func() any {
-	return &chunk{done: make(chan struct{}, 1), hashed: make(chan struct{}, 1)}
+	return &chunk{done: make(chan struct{}, 1)}
 }}
 
 // chunk is a line-aligned run of the file on its way through the pipeline:
-// the reader fills it, the hasher adds it to the file hash in order, a
-// worker validates its lines and hashes its Merkle leaves, the merger folds
-// its result into the scan in order and hands it back to the reader.
+// the reader fills it and adds it to the file hash in order, a worker
+// validates its lines and hashes its Merkle leaves, the merger folds its
+// result into the scan in order and hands it back to the reader.
 type chunk struct {
-	buf    []byte
-	data   []byte
-	res    chunkResult
-	done   chan struct{}
-	hashed chan struct{}
+	buf  []byte
+	data []byte
+	res  chunkResult
+	done chan struct{}
 }
 
-// scanReceipts reads path once. One goroutine hashes the file in order
-// while workers check line-aligned chunks in parallel; results are merged in
-// file order, so every figure is exactly what a sequential pass gives.
+// scanReceipts reads path once. The reading goroutine hashes the file in
+// order while workers check line-aligned chunks in parallel; results are
+// merged in file order, so every figure is exactly what a sequential pass
+// gives. At most maxChunks chunks are in flight.
 func scanReceipts(path string) receiptScan {
 	s := receiptScan{integrityOK: true, tree: &merkle.Stack{}, types: map[string]int{}}
 	f, err := os.Open(path)
@@ -107,16 +107,9 @@ func scanReceipts(path string) receiptScan {
 			chunkPool.Put(c)
 		}
 	}()
-	hashQ := make(chan *chunk, maxChunks)
 	workQ := make(chan *chunk, maxChunks)
 	orderQ := make(chan *chunk, maxChunks)
 	h := sha256.New()
-	go func() {
-		for c := range hashQ {
-			h.Write(c.data)
-			c.hashed <- struct{}{}
-		}
-	}()
 	for range workers {
 		go func() {
 			w := newLineWorker()
@@ -132,7 +125,6 @@ func scanReceipts(path string) receiptScan {
 		for c := range orderQ {
 			<-c.done
 			m.merge(c)
-			<-c.hashed
 			free <- c
 		}
 		close(merged)
@@ -182,11 +174,12 @@ func scanReceipts(path string) receiptScan {
 		}
 		s.size += int64(len(c.data))
 		orderQ <- c
-		hashQ <- c
 		workQ <- c
+		// The reader hashes the chunk it has just read, while it is hot in
+		// its cache; workers check lines meanwhile.
+		h.Write(c.data)
 	}
 	close(workQ)
-	close(hashQ)
 	close(orderQ)
 	<-merged
 	if readErr != nil {
