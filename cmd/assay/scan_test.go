@@ -115,7 +115,7 @@ func TestScanSARIFValidates(t *testing.T) {
 		results int
 	}{
 		{filepath.Join(scanSample, "tree"), 12},
-		{"../../testdata/scan/golang", 11},
+		{"../../testdata/scan/golang", 12},
 	} {
 		code, out, errs := scRun(t, "scan", tc.dir, "--format", "sarif")
 		if code != 0 {

@@ -493,7 +493,11 @@ func (p *pkg) calls(f *ast.File, path string, im map[string]string) []Site {
 			return true
 		}
 		str := chain(call.Fun)
-		line := p.fset.Position(call.Pos()).Line
+		// The line of the opening parenthesis: that is the line Go's
+		// runtime reports for the call (runtime.Caller), so the contract's
+		// callsite_id matches the capture middleware's even when a chain
+		// spans lines.
+		line := p.fset.Position(call.Lparen).Line
 		add := func(framework, confidence string, instrumented bool) {
 			out = append(out, Site{Path: path, Line: line, Call: str, Confidence: confidence, Framework: framework, Instrumented: instrumented, Fix: FixText(framework)})
 		}
