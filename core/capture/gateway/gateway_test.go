@@ -542,3 +542,35 @@ func TestEscapedPathKept(t *testing.T) {
 		t.Fatalf("upstream saw %q", g)
 	}
 }
+
+// TestUnprefixedCalls: a client given the gateway's bare URL is routed by
+// recognising the call (without doubling OpenAI's /v1).
+func TestUnprefixedCalls(t *testing.T) {
+	h := newHarness(t, nil)
+	for _, c := range []struct{ path, body string }{
+		{"/v1/chat/completions", `{"model":"bare-openai","messages":[{"role":"user","content":"x"}]}`},
+		{"/v1/messages", `{"model":"bare-anthropic","max_tokens":9,"messages":[{"role":"user","content":"x"}]}`},
+		{"/v1beta/models/bare-gemini:generateContent", `{"contents":[{"parts":[{"text":"x"}]}]}`},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, h.gw.URL()+c.path, strings.NewReader(c.body))
+		req.Header.Set("X-Api-Key", "k")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), "Synthetic answer to: x") {
+			t.Fatalf("%s: %d %s", c.path, resp.StatusCode, b)
+		}
+	}
+	by := sdktest.ByModel(h.receipts(t))
+	for model, prov := range map[string]string{"bare-openai": "openai", "bare-anthropic": "anthropic", "bare-gemini": "google"} {
+		if r := by[model]; r == nil || sdktest.Field(r, "provider") != prov || sdktest.Field(r, "output_tokens") != "4" {
+			t.Fatalf("%s: %v", model, r)
+		}
+	}
+	if ep := sdktest.Field(by["bare-openai"], "endpoint"); ep != h.mock.URL()+"/v1/chat/completions" {
+		t.Fatalf("endpoint %s", ep)
+	}
+}
