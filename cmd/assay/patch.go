@@ -19,13 +19,23 @@ type patchFlags struct {
 	lang                      string
 }
 
+// patchDoc is `assay patch --json`: the reference's top-level fields
+// (command, status, diff, and the Python plan's entrypoint, frameworks,
+// lines_to_insert, insertion_line, already_patched, langchain_note), plus
+// every plan (Python and Go) and the files changed.
 type patchDoc struct {
-	Command  string        `json:"command"`
-	Status   string        `json:"status"`
-	Plans    []*patch.Plan `json:"plans"`
-	Files    []string      `json:"files"`
-	Diff     string        `json:"diff"`
-	Restored []string      `json:"restored,omitempty"`
+	Command        string        `json:"command"`
+	Status         string        `json:"status"`
+	Diff           string        `json:"diff"`
+	Entrypoint     *string       `json:"entrypoint"`
+	Frameworks     []string      `json:"frameworks"`
+	LinesToInsert  []string      `json:"lines_to_insert"`
+	InsertionLine  int           `json:"insertion_line"`
+	AlreadyPatched bool          `json:"already_patched"`
+	LangchainNote  *string       `json:"langchain_note"`
+	Plans          []*patch.Plan `json:"plans"`
+	Files          []string      `json:"files"`
+	Restored       []string      `json:"restored,omitempty"`
 }
 
 func init() {
@@ -95,7 +105,7 @@ func runPatch(cmd *cobra.Command, path string, o patchFlags) error {
 			return err
 		}
 		if o.asJSON {
-			return writeJSON(out, patchDoc{Command: "patch", Status: "undone", Plans: []*patch.Plan{}, Files: restored, Restored: restored})
+			return writeJSON(out, patchDoc{Command: "patch", Status: "undone", Frameworks: []string{}, LinesToInsert: []string{}, Plans: []*patch.Plan{}, Files: restored, Restored: restored})
 		}
 		for _, r := range restored {
 			fmt.Fprintf(out, "Restored %s\n", r)
@@ -147,6 +157,21 @@ func runPatch(cmd *cobra.Command, path string, o patchFlags) error {
 	}
 	if doc.Files == nil {
 		doc.Files = []string{}
+	}
+	doc.Frameworks, doc.LinesToInsert = []string{}, []string{}
+	for _, p := range plans {
+		if p.Language != "python" {
+			continue
+		}
+		if p.Entrypoint != "" {
+			ep := p.Entrypoint
+			doc.Entrypoint = &ep
+		}
+		doc.Frameworks, doc.LinesToInsert, doc.InsertionLine, doc.AlreadyPatched = p.Frameworks, p.LinesToInsert, p.InsertionLine, p.AlreadyPatched
+		if p.LangchainNote != "" {
+			note := p.LangchainNote
+			doc.LangchainNote = &note
+		}
 	}
 	st := newStyle(out)
 	if !o.asJSON {

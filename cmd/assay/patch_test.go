@@ -215,6 +215,33 @@ func TestPatchPythonSamples(t *testing.T) {
 	}
 }
 
+// --json: a dry run changes nothing and carries the diff and the plan in
+// the reference's top-level fields; without --dry-run it applies.
+func TestPatchJSON(t *testing.T) {
+	dir := copyTree(t, filepath.Join(patchData, "projects", "future"))
+	before := snapshot(t, dir)
+	code, out, _ := scRun(t, "patch", dir, "--dry-run", "--json")
+	var d map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &d) != nil {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	if d["status"] != "dry_run" || d["entrypoint"] != "app.py" || d["insertion_line"] != float64(3) || d["already_patched"] != false ||
+		!strings.Contains(d["diff"].(string), "+import assay_capture  # assay:patched") || !mapsEqual(snapshot(t, dir), before) {
+		t.Errorf("dry run JSON: %v", d)
+	}
+	if fw := d["frameworks"].([]any); len(fw) != 1 || fw[0] != "openai" {
+		t.Errorf("frameworks %v", fw)
+	}
+	code, out, _ = scRun(t, "patch", dir, "--json")
+	if code != 0 || json.Unmarshal([]byte(out), &d) != nil || d["status"] != "applied" || mapsEqual(snapshot(t, dir), before) {
+		t.Errorf("apply JSON: exit %d %s", code, out)
+	}
+	code, out, _ = scRun(t, "patch", dir, "--undo", "--json")
+	if code != 0 || json.Unmarshal([]byte(out), &d) != nil || d["status"] != "undone" || !mapsEqual(snapshot(t, dir), before) {
+		t.Errorf("undo JSON: exit %d %s", code, out)
+	}
+}
+
 // Bad input and rollback: a missing path and a missing entrypoint are
 // exit 3; --undo without a backup is exit 1; a patch whose compile check
 // fails leaves every byte as it was.
@@ -281,5 +308,3 @@ func ptKeys(m map[string]string) []string {
 }
 
 func ptExists(p string) bool { _, err := os.Stat(p); return err == nil }
-
-var _ = json.Valid
