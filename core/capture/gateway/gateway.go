@@ -138,7 +138,7 @@ type Gateway struct {
 	fresh     map[net.Conn]bool // accepted connections that have not sent a request yet
 	closeOnce sync.Once
 	closeErr  error
-	stopCtx   func() bool
+	stopCtx   atomic.Pointer[func() bool] // releases the ctx hook
 }
 
 type ctxKey struct{}
@@ -202,7 +202,7 @@ func Start(ctx context.Context, o Options) (*Gateway, error) {
 		return nil, exit.Bad("pick a free loopback HOST:PORT, e.g. 127.0.0.1:0", "gateway cannot listen on %s: %v", addr, err)
 	}
 	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
-		g.log.Warn().Str("addr", ln.Addr().String()).Msg("assay gateway: listening beyond loopback; anyone who can reach it can use your API keys' calls through it")
+		g.log.Warn().Str("addr", ln.Addr().String()).Msg("assay gateway: listening beyond loopback; anyone who can reach this address can send calls through it")
 	}
 	g.ln, g.rec = ln, rec
 	g.url = "http://" + ln.Addr().String()
@@ -236,7 +236,8 @@ func Start(ctx context.Context, o Options) (*Gateway, error) {
 	g.srv = &http.Server{Handler: http.HandlerFunc(g.serve), ReadHeaderTimeout: 30 * time.Second, ErrorLog: stdlog.New(debugWriter{g.log}, "", 0),
 		ConnState: g.trackConn}
 	go func() { _ = g.srv.Serve(ln) }()
-	g.stopCtx = context.AfterFunc(ctx, func() { _ = g.Close() })
+	stop := context.AfterFunc(ctx, func() { _ = g.Close() })
+	g.stopCtx.Store(&stop)
 	return g, nil
 }
 
@@ -289,8 +290,8 @@ func (g *Gateway) Stats() Stats {
 // more than once.
 func (g *Gateway) Close() error {
 	g.closeOnce.Do(func() {
-		if g.stopCtx != nil {
-			g.stopCtx()
+		if stop := g.stopCtx.Load(); stop != nil {
+			(*stop)()
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), g.grace)
 		// Connections a client opened but never used (pre-dialled by a

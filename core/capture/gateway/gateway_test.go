@@ -574,3 +574,26 @@ func TestUnprefixedCalls(t *testing.T) {
 		t.Fatalf("endpoint %s", ep)
 	}
 }
+
+// TestContextStopsGateway: cancelling Start's context closes the gateway
+// (the run command ties it to its own lifetime).
+func TestContextStopsGateway(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	gw, err := gateway.Start(ctx, gateway.Options{Store: store.Open(t.TempDir()), TraceID: trace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		// An unrouted path is answered by the gateway itself (404), so
+		// nothing is forwarded anywhere.
+		resp, err := http.Get(gw.URL() + "/no-route")
+		if err != nil {
+			return // listener closed
+		}
+		resp.Body.Close()
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("gateway still serving after its context ended")
+}
