@@ -16,7 +16,7 @@ import (
 func init() {
 	commands = append(commands, func() *cobra.Command {
 		var addr, traceID string
-		var asJSON bool
+		var asJSON, content bool
 		up := map[string]*string{}
 		c := &cobra.Command{
 			Use:   "gateway",
@@ -64,7 +64,7 @@ Build the pack afterwards with 'assay proof-pack <trace>'. For one command,
 					}
 				}
 				lg := log
-				g, err := gateway.Start(ctx, gateway.Options{Addr: addr, Store: st, TraceID: traceID, Upstreams: ups, Logger: &lg})
+				g, err := gateway.Start(ctx, gateway.Options{Addr: addr, Store: st, TraceID: traceID, Upstreams: ups, Logger: &lg, StoreContent: content})
 				if err != nil {
 					return err
 				}
@@ -105,6 +105,7 @@ Build the pack afterwards with 'assay proof-pack <trace>'. For one command,
 		f.StringVar(&addr, "addr", "127.0.0.1:0", "listen address HOST:PORT (port 0 picks a free one)")
 		f.StringVar(&traceID, "trace", "", "trace id to record into (default $ASSAY_TRACE_ID, else a new one)")
 		f.BoolVar(&asJSON, "json", false, "print the URL, trace and environment as one JSON document")
+		f.BoolVar(&content, "store-content", false, "also record prompts and answers in the receipts (default: hashes only; or ASSAY_STORE_CONTENT=1)")
 		for _, r := range gateway.Routes {
 			up[r] = f.String("upstream-"+r, "", "upstream base URL for /"+r+" (overrides "+gateway.UpstreamEnv[r]+")")
 		}

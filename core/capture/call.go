@@ -13,6 +13,10 @@
 //	integration_source, endpoint, endpoint_hint (non-default hosts only),
 //	http_status, callsite_id (+ callsite_file, callsite_line in-process)
 //
+// Prompts and answers are not stored unless asked for (StoreContent, or
+// ASSAY_STORE_CONTENT=1): then input_content, system_content and
+// output_content hold them.
+//
 // One receipt is written per HTTP exchange: an SDK's automatic retry is a
 // second call and gets its own receipt. Token counts are 0 with
 // usage_source "absent" when the provider did not send usage (OpenAI
@@ -23,6 +27,7 @@ package capture
 
 import (
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -31,6 +36,16 @@ import (
 	"github.com/assay-dev/assay/core/capture/provider"
 	"github.com/assay-dev/assay/core/receipt"
 )
+
+// EnvStoreContent opts in to storing prompts and answers in receipts
+// ("1" or "true").
+const EnvStoreContent = "ASSAY_STORE_CONTENT"
+
+// StoreContentFromEnv reports whether ASSAY_STORE_CONTENT opts in.
+func StoreContentFromEnv() bool {
+	v := strings.ToLower(strings.TrimSpace(os.Getenv(EnvStoreContent)))
+	return v == "1" || v == "true" || v == "yes"
+}
 
 // Integration sources written into receipts.
 const (
@@ -49,6 +64,10 @@ type Call struct {
 	Endpoint string // upstream URL without query or credentials
 	Hint     string // endpoint_hint: the host when it is not the vendor's
 	Source   string // integration_source
+	// StoreContent adds input_content, system_content and output_content
+	// (explicit opt-in, DECISIONS 17; the reference's store_prompts and
+	// store_responses).
+	StoreContent bool
 
 	CallsiteID   string
 	CallsiteFile string
@@ -177,6 +196,17 @@ func (c *Call) Data() *canon.Object {
 		d.Set("output_hash", nil)
 	}
 	d.Set("content_hash_alg", receipt.ContentHashAlg)
+	if c.StoreContent {
+		d.Set("input_content", c.Req.Input)
+		if c.Req.System != nil {
+			d.Set("system_content", c.Req.System)
+		}
+		if c.Resp.HasText {
+			d.Set("output_content", c.Resp.Text)
+		} else {
+			d.Set("output_content", nil)
+		}
+	}
 	d.Set("message_count", c.Req.MessageCount)
 	d.Set("integration_source", c.Source)
 	d.Set("endpoint", c.Endpoint)

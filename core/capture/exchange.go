@@ -51,6 +51,7 @@ type ExchangeOptions struct {
 	Request   *http.Request // the outgoing request (URL = the real upstream)
 	Body      []byte        // the request body as sent
 	Source    string        // integration_source
+	Content   bool          // store prompts and answers (opt-in)
 	CancelMsg string        // error text when ctx ends before the response does
 	// CancelReason, when set, overrides CancelMsg at the moment the call
 	// ends (e.g. "gateway shut down" rather than a client disconnect).
@@ -60,7 +61,7 @@ type ExchangeOptions struct {
 // Begin starts an exchange; the clock starts now.
 func Begin(rec *Recorder, o ExchangeOptions) *Exchange {
 	req := o.Request
-	c := &Call{Start: time.Now(), Source: o.Source}
+	c := &Call{Start: time.Now(), Source: o.Source, StoreContent: o.Content}
 	c.Req = o.Provider.ParseRequest(o.API, req.URL.Path, req.URL.Query(), o.Body)
 	c.Endpoint = CleanEndpoint(req.URL)
 	c.Hint = HintFor(req.URL)

@@ -38,6 +38,9 @@ type Options struct {
 	SkipPackages []string
 	// Logger for lost-receipt errors; default zerolog on stderr.
 	Logger *zerolog.Logger
+	// StoreContent puts prompts and answers into the receipts (opt-in;
+	// also switched on by ASSAY_STORE_CONTENT=1).
+	StoreContent bool
 }
 
 // Transport is an http.RoundTripper that records every OpenAI, Anthropic
@@ -50,10 +53,11 @@ type Options struct {
 // (anthropic.NewClient(option.WithHTTPClient(hc)); genai.NewClient(ctx,
 // &genai.ClientConfig{HTTPClient: hc, ...})).
 type Transport struct {
-	base http.RoundTripper
-	rec  *Recorder
-	skip []string
-	cwd  string
+	base    http.RoundTripper
+	rec     *Recorder
+	skip    []string
+	cwd     string
+	content bool
 }
 
 // NewTransport returns the middleware.
@@ -74,7 +78,8 @@ func NewTransport(o Options) (*Transport, error) {
 		base = http.DefaultTransport
 	}
 	cwd, _ := os.Getwd()
-	return &Transport{base: base, rec: rec, skip: append(append([]string(nil), skipDefault...), o.SkipPackages...), cwd: cwd}, nil
+	return &Transport{base: base, rec: rec, skip: append(append([]string(nil), skipDefault...), o.SkipPackages...), cwd: cwd,
+		content: o.StoreContent || StoreContentFromEnv()}, nil
 }
 
 // NewClient returns an *http.Client using a new Transport.
@@ -130,7 +135,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		req.Header.Set(HeaderCaptured, SourceMiddleware)
 	}
-	x := Begin(t.rec, ExchangeOptions{Provider: prov, API: api, Request: req, Body: body, Source: SourceMiddleware})
+	x := Begin(t.rec, ExchangeOptions{Provider: prov, API: api, Request: req, Body: body, Source: SourceMiddleware, Content: t.content})
 	x.Call.CallsiteID, x.Call.CallsiteFile, x.Call.CallsiteLine = t.callsite()
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {

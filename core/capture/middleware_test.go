@@ -281,3 +281,37 @@ func TestCompressedResponse(t *testing.T) {
 		t.Fatal("endpoint_hint on the vendor's own host")
 	}
 }
+
+// TestContentOnlyOnOptIn: prompts and answers stay out of receipts unless
+// asked for; with the opt-in they are recorded as sent and received.
+func TestContentOnlyOnOptIn(t *testing.T) {
+	m := startMock(t)
+	for _, optIn := range []bool{false, true} {
+		st := store.Open(t.TempDir())
+		tr, err := capture.NewTransport(capture.Options{Store: st, TraceID: trace, StoreContent: optIn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sdktest.Anthropic(context.Background(), sdktest.Call{Base: m.URL(), HTTP: tr.Client(), Key: "k", Model: "c", System: sdktest.System, Prompt: sdktest.Prompt, Stream: true}); err != nil {
+			t.Fatal(err)
+		}
+		r := read(t, st)[0]
+		if !optIn {
+			for _, k := range []string{"input_content", "system_content", "output_content"} {
+				if _, ok := r.Get(k); ok {
+					t.Fatalf("%s recorded without opt-in", k)
+				}
+			}
+			p, _, _ := st.Find(trace)
+			if b, _ := os.ReadFile(p); bytes.Contains(b, []byte("hello there")) || bytes.Contains(b, []byte("Synthetic answer")) {
+				t.Fatal("prompt or answer text in the store without opt-in")
+			}
+			continue
+		}
+		sdktest.Check(t, r, map[string]string{
+			"input_content":  `[{"content":[{"text":"hello there","type":"text"}],"role":"user"}]`,
+			"system_content": `[{"text":"be brief","type":"text"}]`,
+			"output_content": sdktest.Answer,
+		})
+	}
+}

@@ -107,6 +107,9 @@ type Options struct {
 	Logger *zerolog.Logger
 	// Transport to the upstreams; default a pooled http.Transport.
 	Transport http.RoundTripper
+	// StoreContent puts prompts and answers into the receipts (opt-in;
+	// also switched on by ASSAY_STORE_CONTENT=1).
+	StoreContent bool
 }
 
 // Stats are the gateway's counters.
@@ -129,6 +132,7 @@ type Gateway struct {
 	upstreams map[string]*url.URL
 	log       zerolog.Logger
 	grace     time.Duration
+	content   bool
 
 	inflight  sync.WaitGroup
 	requests  atomic.Int64
@@ -155,7 +159,7 @@ func Start(ctx context.Context, o Options) (*Gateway, error) {
 	if o.Store == nil {
 		return nil, errors.New("gateway: a store is required")
 	}
-	g := &Gateway{upstreams: map[string]*url.URL{}, grace: o.GracePeriod, fresh: map[net.Conn]bool{}}
+	g := &Gateway{upstreams: map[string]*url.URL{}, grace: o.GracePeriod, fresh: map[net.Conn]bool{}, content: o.StoreContent || capture.StoreContentFromEnv()}
 	if g.grace <= 0 {
 		g.grace = 30 * time.Second
 	}
@@ -422,7 +426,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 		view := r.Clone(r.Context())
 		view.URL = target
 		st.x = capture.Begin(g.rec, capture.ExchangeOptions{
-			Provider: prov, API: api, Request: view, Body: body, Source: capture.SourceGateway,
+			Provider: prov, API: api, Request: view, Body: body, Source: capture.SourceGateway, Content: g.content,
 			CancelMsg: "client disconnected before the response ended",
 			CancelReason: func() string {
 				if g.forced.Load() {

@@ -32,7 +32,7 @@ func (Anthropic) ParseRequest(api, _ string, _ url.Values, body []byte) Request 
 	r.Stream, _ = get(o, "stream").(bool)
 	msgs := get(o, "messages")
 	r.MessageCount = countOf(msgs)
-	r.InputHash = inputHash(msgs, get(o, "system"))
+	r.setInput(msgs, get(o, "system"))
 	return r
 }
 

@@ -43,7 +43,7 @@ func (Gemini) ParseRequest(api, path string, query url.Values, body []byte) Requ
 		sys = get(o, "system_instruction")
 	}
 	r.MessageCount = countOf(contents)
-	r.InputHash = inputHash(contents, sys)
+	r.setInput(contents, sys)
 	return r
 }
 

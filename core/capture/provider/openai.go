@@ -36,12 +36,12 @@ func (OpenAI) ParseRequest(api, _ string, _ url.Values, body []byte) Request {
 	if api == "responses" {
 		in := get(o, "input")
 		r.MessageCount = countOf(in)
-		r.InputHash = inputHash(in, get(o, "instructions"))
+		r.setInput(in, get(o, "instructions"))
 		return r
 	}
 	msgs := get(o, "messages")
 	r.MessageCount = countOf(msgs)
-	r.InputHash = inputHash(msgs, nil)
+	r.setInput(msgs, nil)
 	return r
 }
 

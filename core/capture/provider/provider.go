@@ -38,6 +38,14 @@ type Request struct {
 	Stream       bool
 	MessageCount int
 	InputHash    string // "" when the body could not be read
+	Input        any    // the conversation as sent (decoded), for opt-in content storage
+	System       any    // the separate system prompt as sent, nil if none
+}
+
+// setInput records what was sent and its hash.
+func (r *Request) setInput(input, system any) {
+	r.Input, r.System = input, system
+	r.InputHash = inputHash(input, system)
 }
 
 // Response is what came back, as far as it was seen.
