@@ -56,6 +56,9 @@
 // and any client constructed with an explicit base URL in code (that code
 // wins over the environment).
 //
+// Receipts hold hashes of prompts and answers, not the text; Options.
+// StoreContent (or ASSAY_STORE_CONTENT=1) opts in to recording the text.
+//
 // # Guarantees
 //
 // One receipt per forwarded model call, written when the response ends:
