@@ -328,6 +328,14 @@ func (w *lineWorker) line(r *chunkResult, line []byte, off int) {
 	for i := range ms {
 		m := &ms[i]
 		key := m.Key(line)
+		if !m.KeyEscaped && (len(key) == 0 || len(key) > 31 || keyFilter[key[0]]>>len(key)&1 == 0) {
+			// Not a key of interest (the filter knows their first bytes
+			// and lengths): only its canonicalizability counts.
+			if m.Suspect {
+				suspect = true
+			}
+			continue
+		}
 		if m.KeyEscaped {
 			k, _ := canon.UnquoteKey(key)
 			key = []byte(k)
@@ -435,6 +443,16 @@ func (r *chunkResult) record(idx int, id, t, cs []byte, csOff int) {
 		}
 	}
 }
+
+// keyFilter[c] has bit n set when a key line() looks at starts with c and
+// is n bytes long.
+var keyFilter = func() (f [256]uint32) {
+	for _, k := range []string{"receipt_id", "type", "receipt_type", "timestamp", "callsite_id",
+		"signatures", "signature", "cose_signature", "receipt_hash", "anchor"} {
+		f[k[0]] |= 1 << len(k)
+	}
+	return f
+}()
 
 // canonicalizes is the exact (slow) check for the rare line the scanner
 // flags: a duplicate key may have replaced the offending value.
