@@ -1,15 +1,14 @@
 package diff
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/assay-dev/assay/schemas/schematest"
+
 	"github.com/invopop/jsonschema"
-	jsv "github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/assay-dev/assay/core/packs/packstest"
 )
@@ -22,19 +21,7 @@ func TestSchemaDrift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("..", "..", SchemaPath)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (generate it with: go test ./core/diff -run TestSchemaDrift -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s is stale: regenerate with go test ./core/diff -run TestSchemaDrift -update", SchemaPath)
-	}
+	schematest.Drift(t, SchemaPath, got, *update, "./core/diff")
 }
 
 // A real result carries every required field the schema names, and only
@@ -69,18 +56,7 @@ func TestResultMatchesSchema(t *testing.T) {
 	}
 	// And a full validation with an independent validator, for every
 	// fixture variant (nulls, infinite gates, why chains included).
-	sdoc, err := jsv.UnmarshalJSON(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsv.NewCompiler()
-	if err := c.AddResource("diff.schema.json", sdoc); err != nil {
-		t.Fatal(err)
-	}
-	sch, err := c.Compile("diff.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sch := schematest.Compile(t, raw)
 	empty := filepath.Join(dir, "proof_pack_nocalls")
 	packstest.Build(t, empty, packstest.Generic(2), nil)
 	tampered := packstest.DiffFixture(t, dir, "same")
@@ -104,18 +80,11 @@ func TestResultMatchesSchema(t *testing.T) {
 	// The validator does reject what the schema forbids.
 	bad := *r
 	bad.Status = "fine"
-	bb, _ := json.Marshal(&bad)
-	binst, _ := jsv.UnmarshalJSON(bytes.NewReader(bb))
-	if sch.Validate(binst) == nil {
+	if schematest.Valid(sch, &bad) == nil {
 		t.Fatal("schema accepts status \"fine\"")
 	}
 	for i, r := range results {
-		b, _ := json.Marshal(r)
-		inst, err := jsv.UnmarshalJSON(bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := sch.Validate(inst); err != nil {
+		if err := schematest.Valid(sch, r); err != nil {
 			t.Errorf("result %d (%s) does not validate: %v", i, r.Status, err)
 		}
 	}

@@ -1,10 +1,7 @@
 package signer
 
 import (
-	"encoding/json"
-	"fmt"
-
-	"github.com/invopop/jsonschema"
+	"github.com/assay-dev/assay/schemas"
 )
 
 // SchemaPath is where the schema of Report is checked in, relative to the
@@ -15,14 +12,5 @@ const SchemaPath = "schemas/verify-signer.schema.json"
 // --json` prints), generated from the Go type; a test compares it with the
 // checked-in file.
 func Schema() ([]byte, error) {
-	r := &jsonschema.Reflector{ExpandedStruct: true}
-	s := r.Reflect(&Report{})
-	s.ID = "https://github.com/assay-dev/assay/" + SchemaPath
-	s.Title = "assay verify-signer result"
-	s.Description = "Output of `assay verify-signer --json`. exit_code: 0 signature valid and every comparison matches, 1 a comparison does not match, 2 the signature does not verify or the pack's files no longer match the signed manifest; bad input (3) prints no result."
-	b, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("marshal verify-signer schema: %w", err)
-	}
-	return append(b, '\n'), nil
+	return schemas.Generate(&Report{}, SchemaPath, "assay verify-signer result", "Output of `assay verify-signer --json`. exit_code: 0 signature valid and every comparison matches, 1 a comparison does not match, 2 the signature does not verify or the pack's files no longer match the signed manifest; bad input (3) prints no result.")
 }

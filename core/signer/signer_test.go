@@ -1,15 +1,13 @@
 package signer
 
 import (
-	"bytes"
-	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	jsv "github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/assay-dev/assay/schemas/schematest"
 
 	"github.com/assay-dev/assay/core/exit"
 )
@@ -94,36 +92,14 @@ func TestSchemaDrift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("..", "..", SchemaPath)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (generate it with: go test ./core/signer -run TestSchemaDrift -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s is stale: regenerate with go test ./core/signer -run TestSchemaDrift -update", SchemaPath)
-	}
-	sdoc, _ := jsv.UnmarshalJSON(bytes.NewReader(got))
-	c := jsv.NewCompiler()
-	if err := c.AddResource("s.json", sdoc); err != nil {
-		t.Fatal(err)
-	}
-	sch, err := c.Compile("s.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	schematest.Drift(t, SchemaPath, got, *update, "./core/signer")
+	sch := schematest.Compile(t, got)
 	for _, dir := range []string{filepath.Join(refDir, "run_pack"), filepath.Join(refDir, "challenge_tampered")} {
 		r, err := Check(dir, Options{ExpectedID: "x"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := json.Marshal(r)
-		doc, _ := jsv.UnmarshalJSON(bytes.NewReader(b))
-		if err := sch.Validate(doc); err != nil {
+		if err := schematest.Valid(sch, r); err != nil {
 			t.Errorf("%s: report does not validate: %v", dir, err)
 		}
 	}
