@@ -422,7 +422,15 @@ func plainQuotes(d []byte, q *[plainWords]uint64) bool {
 	}
 	if w*64 < n {
 		var qw uint64
-		for i := w * 64; i < n; i++ {
+		i := w * 64
+		for ; i+8 <= n; i += 8 {
+			b, qs := plainWord(binary.LittleEndian.Uint64(d[i:]))
+			if b&hi8 != 0 {
+				return false
+			}
+			qw |= qs << (i & 63)
+		}
+		for ; i < n; i++ {
 			switch c := d[i]; {
 			case c == '\\' || c < 0x20 || c >= 0x80:
 				return false

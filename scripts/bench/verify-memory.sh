@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Peak memory and throughput of `assay verify-pack` on a 1M-receipt pack
 # (target: max RSS under 100 MB, throughput at least half of plain SHA-256
-# of the same receipt_pack.jsonl). The machine's other load skews single
-# runs: compare figures of the same run, and prefer the quietest. Reuses the pack BenchmarkVerify1M caches
-# in $TMPDIR (building it the first time takes a few minutes); override
-# with ASSAY_BENCH_PACK=dir. RUNS=n repeats each measurement (default 3).
+# of the same receipt_pack.jsonl). Reuses the pack BenchmarkVerify1M
+# caches in $TMPDIR (building it the first time takes a few minutes);
+# override with ASSAY_BENCH_PACK=dir. RUNS=n repeats each measurement
+# (default 3). Other load on the machine skews single runs: compare figures
+# of the same run, and prefer the quietest.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs="${RUNS:-3}"
