@@ -68,8 +68,19 @@ verify-pack exit codes (everywhere, text and --json alike):
 // log writes diagnostics to stderr; stdout carries results only.
 var log = zerolog.New(os.Stderr).Level(zerolog.WarnLevel)
 
+// exitInternal is the exit code of a bug in assay itself (EX_SOFTWARE): a
+// panic must never look like a verdict, least of all exit 2 (tampered),
+// which is what Go's default panic exit would say.
+const exitInternal = 70
+
 // run executes the CLI and returns the process exit code.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if p := recover(); p != nil {
+			fmt.Fprintf(stderr, "assay: internal error: %v (this is a bug in assay; please report it with the command you ran)\n", p)
+			code = exitInternal
+		}
+	}()
 	root := newRoot(stdin, stdout, stderr)
 	root.SetArgs(args)
 	err := root.Execute()
