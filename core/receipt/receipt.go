@@ -24,17 +24,37 @@ var v0Stripped = []string{"signatures", "signature", "cose_signature", "receipt_
 
 // ProjectV0 returns r without the v0-stripped top-level keys. Nested keys are
 // kept; r itself is not modified.
-func ProjectV0(r *Receipt) *Receipt {
+func ProjectV0(r *Receipt) *Receipt { return strip(r, v0Stripped) }
+
+// v2Stripped are the top-level keys the receipt-core-v2 projection removes
+// (pack-format.md §2.3): signatures and signer fields live outside what the
+// v2 envelope attests.
+var v2Stripped = []string{"verification_bundle", "signatures", "trust_anchors", "signature", "signer_id", "signer_pubkey_sha256", "cose_signature", "receipt_hash", "anchor"}
+
+// ProjectV2 returns r without the receipt-core-v2 stripped keys.
+func ProjectV2(r *Receipt) *Receipt { return strip(r, v2Stripped) }
+
+// BundleDigestV2 is the ReceiptV2 bundle_digest: "sha256:" + hex of the
+// canonical v2 projection.
+func BundleDigestV2(r *Receipt) (string, error) {
+	b, err := hashOpts.Marshal(ProjectV2(r))
+	if err != nil {
+		return "", err
+	}
+	return "sha256:" + SHA256Hex(b), nil
+}
+
+func strip(r *Receipt, keys []string) *Receipt {
 	out := &Receipt{Members: make([]canon.Member, 0, len(r.Members))}
 	for _, m := range r.Members {
-		strip := false
-		for _, k := range v0Stripped {
+		drop := false
+		for _, k := range keys {
 			if m.Key == k {
-				strip = true
+				drop = true
 				break
 			}
 		}
-		if !strip {
+		if !drop {
 			out.Members = append(out.Members, m)
 		}
 	}

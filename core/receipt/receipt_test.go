@@ -99,3 +99,43 @@ func TestTimestampFormat(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+func TestProjectionV2Vectors(t *testing.T) {
+	raw, err := os.ReadFile("../../testdata/vectors/receipt_projection_vectors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		V2 struct {
+			Vectors []struct {
+				ID        string          `json:"id"`
+				Input     json.RawMessage `json:"input"`
+				Canonical string          `json:"expected_canonical_utf8"`
+				SHA       string          `json:"expected_sha256"`
+				Digest    string          `json:"expected_bundle_digest"`
+			} `json:"vectors"`
+		} `json:"v2_vectors"`
+	}
+	if err := json.Unmarshal(raw, &f); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.V2.Vectors) != 3 {
+		t.Fatalf("want 3 v2 vectors, got %d", len(f.V2.Vectors))
+	}
+	for _, v := range f.V2.Vectors {
+		d, err := canon.Decode(v.Input)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Canonical != "" {
+			b, _ := canon.Marshal(ProjectV2(d.(*Receipt)))
+			if string(b) != v.Canonical {
+				t.Errorf("%s: got %s", v.ID, b)
+			}
+		}
+		dg, err := BundleDigestV2(d.(*Receipt))
+		if err != nil || dg != v.Digest || dg != "sha256:"+v.SHA {
+			t.Errorf("%s: digest %s want %s", v.ID, dg, v.Digest)
+		}
+	}
+}
