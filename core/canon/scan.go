@@ -192,6 +192,92 @@ func (s *scanner) lit(l string) bool {
 	return true
 }
 
+// plainMembers is object's member loop for the top level of a plain line
+// (see plainQuotes): no string has an escape or a non-ASCII byte, so each
+// ends at the next quote and only a value can be suspect. pos is at the
+// first non-space byte after '{', which is not '}'.
+func (s *scanner) plainMembers(pos int) bool {
+	d := s.data
+	for {
+		for pos < len(d) && d[pos] <= ' ' && isWS(d[pos]) {
+			pos++
+		}
+		if pos >= len(d) || d[pos] != '"' {
+			return false
+		}
+		kstart := pos
+		kend := s.quoteAfter(pos)
+		if kend < 0 {
+			return false
+		}
+		pos = kend
+		for pos < len(d) && d[pos] <= ' ' && isWS(d[pos]) {
+			pos++
+		}
+		if pos >= len(d) || d[pos] != ':' {
+			return false
+		}
+		pos++
+		for pos < len(d) && d[pos] <= ' ' && isWS(d[pos]) {
+			pos++
+		}
+		vstart := pos
+		suspect := false
+		if pos < len(d) && d[pos] == '"' {
+			if pos = s.quoteAfter(pos); pos < 0 {
+				return false
+			}
+		} else {
+			outer := s.suspect
+			s.suspect = false
+			s.pos = pos
+			if !s.value(1) {
+				return false
+			}
+			pos, suspect = s.pos, s.suspect
+			s.suspect = outer || suspect
+		}
+		n := len(s.members)
+		if n < cap(s.members) {
+			s.members = s.members[:n+1]
+		} else {
+			s.members = append(s.members, ScanMember{})
+		}
+		m := &s.members[n]
+		m.KeyStart, m.KeyEnd, m.KeyEscaped = int32(kstart+1), int32(kend-1), false
+		m.ValueStart, m.ValueEnd, m.ValueEscaped = int32(vstart), int32(pos), false
+		m.Suspect = suspect
+		for pos < len(d) && d[pos] <= ' ' && isWS(d[pos]) {
+			pos++
+		}
+		if pos >= len(d) {
+			return false
+		}
+		switch d[pos] {
+		case ',':
+			pos++
+		case '}':
+			s.pos = pos + 1
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// quoteAfter returns the index after the quote closing the string opened
+// at d[i] in a plain line, or -1 when it is unterminated.
+func (s *scanner) quoteAfter(i int) int {
+	i++
+	if w := i >> 6; w < len(s.quotes) {
+		if b := s.quotes[w] >> (i & 63); b != 0 {
+			return i + bits.TrailingZeros64(b) + 1
+		}
+	}
+	end, _ := s.stringAt(i - 1)
+	return end
+}
+
 // isWS reports Decode's whitespace: ' ', '\t', '\n', '\r'.
 func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
@@ -208,6 +294,9 @@ func (s *scanner) object(depth int) bool {
 		return true
 	}
 	top := depth == 0
+	if top && s.plain {
+		return s.plainMembers(pos)
+	}
 	for {
 		for pos < len(d) && isWS(d[pos]) {
 			pos++
