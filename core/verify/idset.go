@@ -10,6 +10,18 @@ type idSet struct {
 	collided []uint64
 }
 
+// reserve sizes the table for about n hashes, sparing the rehashing of
+// growth (n is a guess; add still grows past it).
+func (s *idSet) reserve(n int) {
+	size := 1024
+	for size < 2*n {
+		size *= 2
+	}
+	if size > len(s.slots) && s.n == 0 {
+		s.slots = make([]uint64, size)
+	}
+}
+
 func (s *idSet) add(h uint64) {
 	if h == 0 {
 		if s.zero {

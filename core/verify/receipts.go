@@ -90,8 +90,14 @@ func scanReceipts(path string) receiptScan {
 	// Small files get small buffers; chunks (and their buffers) are pooled
 	// across calls.
 	bufSize := chunkSize
-	if st, err := f.Stat(); err == nil && st.Size() < chunkSize {
-		bufSize = max(4096, int(st.Size())+1)
+	m := merger{s: &s, callsites: map[string]bool{}}
+	if st, err := f.Stat(); err == nil {
+		if st.Size() < chunkSize {
+			bufSize = max(4096, int(st.Size())+1)
+		}
+		// Receipt lines run to hundreds of bytes; a table sized for one
+		// id per 256 bytes (up to 1M ids, 16 MiB) rarely has to grow.
+		m.ids.reserve(int(min(st.Size()/256, 1<<20)))
 	}
 	free := make(chan *chunk, maxChunks)
 	for range maxChunks {
@@ -119,7 +125,6 @@ func scanReceipts(path string) receiptScan {
 			}
 		}()
 	}
-	m := merger{s: &s, callsites: map[string]bool{}}
 	merged := make(chan struct{})
 	go func() {
 		for c := range orderQ {
