@@ -536,10 +536,14 @@ func plainQuotes(d []byte, q *[plainWords]uint64) bool {
 // backslash, control or non-ASCII byte (no false positive without a true
 // one) and the eight bits marking '"' bytes.
 func plainWord(x uint64) (bad, quotes uint64) {
+	// A byte under 0x20 borrows in x-0x20 and a backslash in b-1; a
+	// non-ASCII byte has its own high bit. With every byte ASCII, no other
+	// byte sets a high bit unless a lower one borrowed, which is a true
+	// positive already.
 	b := x ^ (lo8 * '\\')
 	t := x ^ (lo8 * '"')
 	z := ^((t&lo7 + lo7) | t) & hi8 // exact: high bit set where the byte is '"'
-	return x | (x-lo8*0x20)&^x | (b-lo8)&^b, (z >> 7) * 0x0102040810204080 >> 56
+	return x | (x - lo8*0x20) | (b - lo8), (z >> 7) * 0x0102040810204080 >> 56
 }
 
 // stringAt scans the string whose opening quote is at d[i]; see scanString.
