@@ -206,8 +206,10 @@ func (s *scanner) plainMembers(pos int) bool {
 			return false
 		}
 		kstart := pos
-		kend := s.quoteAfter(pos)
-		if kend < 0 {
+		var kend int
+		if b := s.quoteBits(pos); b != 0 {
+			kend = pos + 2 + bits.TrailingZeros64(b)
+		} else if kend = s.quoteAfter(pos); kend < 0 {
 			return false
 		}
 		pos = kend
@@ -224,7 +226,9 @@ func (s *scanner) plainMembers(pos int) bool {
 		vstart := pos
 		suspect := false
 		if pos < len(d) && d[pos] == '"' {
-			if pos = s.quoteAfter(pos); pos < 0 {
+			if b := s.quoteBits(pos); b != 0 {
+				pos += 2 + bits.TrailingZeros64(b)
+			} else if pos = s.quoteAfter(pos); pos < 0 {
 				return false
 			}
 		} else {
@@ -265,16 +269,26 @@ func (s *scanner) plainMembers(pos int) bool {
 	}
 }
 
+// quoteBits returns the quote bits after the quote at d[i] up to the end
+// of its 64-byte word (inlined: the closing quote is usually there).
+func (s *scanner) quoteBits(i int) uint64 {
+	i++
+	if w := i >> 6; w < len(s.quotes) {
+		return s.quotes[w] >> (i & 63)
+	}
+	return 0
+}
+
 // quoteAfter returns the index after the quote closing the string opened
 // at d[i] in a plain line, or -1 when it is unterminated.
 func (s *scanner) quoteAfter(i int) int {
-	i++
-	if w := i >> 6; w < len(s.quotes) {
-		if b := s.quotes[w] >> (i & 63); b != 0 {
-			return i + bits.TrailingZeros64(b) + 1
+	// Small enough to inline: the quote is usually in the same word.
+	if w := (i + 1) >> 6; w < len(s.quotes) {
+		if b := s.quotes[w] >> ((i + 1) & 63); b != 0 {
+			return i + 2 + bits.TrailingZeros64(b)
 		}
 	}
-	end, _ := s.stringAt(i - 1)
+	end, _ := s.stringAt(i)
 	return end
 }
 
