@@ -307,7 +307,7 @@ func (f *field) set(m *canon.ScanMember, line []byte) {
 // line checks one line exactly as canon.Decode, Object.String,
 // receipt.ParseTimestamp and receipt.Digest would, without building it.
 func (w *lineWorker) line(r *chunkResult, line []byte, off int) {
-	if len(line) > math.MaxInt32 {
+	if len(line) > scanLimit {
 		w.hugeLine(r, line, off)
 		return
 	}
@@ -379,6 +379,10 @@ func (w *lineWorker) line(r *chunkResult, line []byte, off int) {
 	}
 	r.record(idx, id.b, t, cs.b, csOff)
 }
+
+// scanLimit is the longest line canon.Scan takes (its offsets are int32);
+// tests lower it to run hugeLine.
+var scanLimit = math.MaxInt32
 
 // hugeLine handles a line too long for canon.Scan's offsets (2 GiB) the
 // way the original pass did: a full decode.

@@ -160,6 +160,19 @@ func TestScanReceiptsMatchesReference(t *testing.T) {
 	}
 }
 
+// TestHugeLinePathMatchesReference runs the full-decode path for long
+// lines (over 2 GiB in production) on every nasty line by lowering the
+// limit.
+func TestHugeLinePathMatchesReference(t *testing.T) {
+	defer func(old int) { scanLimit = old }(scanLimit)
+	scanLimit = 0
+	good := `{"receipt_id":"r_g","type":"model_call","timestamp":"2026-01-15T11:59:00+00:00","callsite_id":"c\u0031"}`
+	for _, l := range nastyLines {
+		compareScans(t, writeLines(t, []string{good, l, good}, true))
+		compareScans(t, writeLines(t, []string{l}, false))
+	}
+}
+
 // FuzzScanReceiptsMatchesReference: any file content gives the same scan.
 func FuzzScanReceiptsMatchesReference(f *testing.F) {
 	for _, l := range nastyLines {
