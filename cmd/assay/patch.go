@@ -99,6 +99,26 @@ func runPatch(cmd *cobra.Command, path string, o patchFlags) error {
 	if err != nil {
 		return err
 	}
+	if o.undo && o.dryRun {
+		// A dry run changes nothing, --undo included: list what it would restore.
+		baks, err := patch.Backups(root, o.entrypoint)
+		if err != nil {
+			return err
+		}
+		var would []string
+		for _, b := range baks {
+			r, _ := filepath.Rel(root, strings.TrimSuffix(b, patch.BackupExt))
+			would = append(would, r)
+		}
+		if o.asJSON {
+			return writeJSON(out, patchDoc{Command: "patch", Status: "dry_run", Frameworks: []string{}, LinesToInsert: []string{}, Plans: []*patch.Plan{}, Files: would, Restored: []string{}})
+		}
+		for _, r := range would {
+			fmt.Fprintf(out, "Would restore %s\n", r)
+		}
+		fmt.Fprintln(out, "Dry run -- no files changed.")
+		return nil
+	}
 	if o.undo {
 		restored, err := patch.Undo(root, o.entrypoint)
 		if err != nil {

@@ -115,9 +115,40 @@ func CheckPython(p *Plan) error {
 // the capture shim beside each restored file. It returns the restored
 // paths (relative).
 func Undo(root, entrypoint string) ([]string, error) {
+	baks, err := Backups(root, entrypoint)
+	if err != nil {
+		return nil, err
+	}
+	var restored []string
+	for _, b := range baks {
+		orig := strings.TrimSuffix(b, BackupExt)
+		data, err := os.ReadFile(b)
+		if err != nil {
+			return restored, exit.Bad("check the file's permissions", "cannot read backup %s: %v", b, err)
+		}
+		if err := fsutil.WriteFileAtomic(orig, data, mode(orig)); err != nil {
+			return restored, exit.Bad("check the file is writable", "cannot restore %s: %v", orig, err)
+		}
+		if err := os.Remove(b); err != nil {
+			return restored, fmt.Errorf("remove backup %s: %w", b, err)
+		}
+		restored = append(restored, relTo(root, orig))
+		removeOurs(filepath.Join(filepath.Dir(orig), ShimFile), ShimMarker)
+		removeOurs(filepath.Join(filepath.Dir(orig), GoHelperFile), GoHelperMarker)
+	}
+	return restored, nil
+}
+
+// Backups lists the <file>.assay.bak backups Undo would restore (absolute
+// or root-joined paths), or an exit-1 error when there are none.
+func Backups(root, entrypoint string) ([]string, error) {
 	var baks []string
 	if entrypoint != "" {
-		b := filepath.Join(root, entrypoint) + BackupExt
+		rel, err := Confine(root, entrypoint)
+		if err != nil {
+			return nil, err
+		}
+		b := filepath.Join(root, rel) + BackupExt
 		if fsutil.Exists(b) {
 			baks = append(baks, b)
 		}
@@ -138,24 +169,7 @@ func Undo(root, entrypoint string) ([]string, error) {
 	if len(baks) == 0 {
 		return nil, exit.New(exit.HonestFail, "nothing to undo", "no %s backup found under %s", BackupExt, root)
 	}
-	var restored []string
-	for _, b := range baks {
-		orig := strings.TrimSuffix(b, BackupExt)
-		data, err := os.ReadFile(b)
-		if err != nil {
-			return restored, exit.Bad("check the file's permissions", "cannot read backup %s: %v", b, err)
-		}
-		if err := fsutil.WriteFileAtomic(orig, data, mode(orig)); err != nil {
-			return restored, exit.Bad("check the file is writable", "cannot restore %s: %v", orig, err)
-		}
-		if err := os.Remove(b); err != nil {
-			return restored, fmt.Errorf("remove backup %s: %w", b, err)
-		}
-		restored = append(restored, relTo(root, orig))
-		removeOurs(filepath.Join(filepath.Dir(orig), ShimFile), ShimMarker)
-		removeOurs(filepath.Join(filepath.Dir(orig), GoHelperFile), GoHelperMarker)
-	}
-	return restored, nil
+	return baks, nil
 }
 
 // removeOurs deletes a generated file only if it carries our marker and no

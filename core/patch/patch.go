@@ -144,6 +144,10 @@ func PlanPython(res *scan.Result, entrypoint string) (*Plan, error) {
 		counts := r.UninstrumentedByFile()
 		entrypoint = counts[0].Path
 	}
+	entrypoint, err := Confine(res.Root, entrypoint)
+	if err != nil {
+		return nil, err
+	}
 	abs := filepath.Join(res.Root, entrypoint)
 	src, err := os.ReadFile(abs)
 	if err != nil {
@@ -183,6 +187,29 @@ func PlanPython(res *scan.Result, entrypoint string) (*Plan, error) {
 		p.Changes = append(p.Changes, Change{Path: shimPath, Rel: relTo(res.Root, shimPath), Old: old, New: shim})
 	}
 	return p, nil
+}
+
+// Confine returns entrypoint as a clean path relative to root, refusing
+// one that leads out of the project: patch writes beside the entrypoint,
+// and must never write outside the tree it was pointed at. An absolute
+// path inside root is accepted and made relative.
+func Confine(root, entrypoint string) (string, error) {
+	rel := filepath.Clean(entrypoint)
+	if filepath.IsAbs(rel) {
+		absRoot, err := filepath.Abs(root)
+		if err != nil {
+			return "", fmt.Errorf("resolve %s: %w", root, err)
+		}
+		r, err := filepath.Rel(absRoot, rel)
+		if err != nil {
+			return "", exit.Bad("pass a file inside the project, relative to its root", "entrypoint %s is outside the project %s", entrypoint, root)
+		}
+		rel = r
+	}
+	if rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", exit.Bad("pass a file inside the project, relative to its root", "entrypoint %s is outside the project %s", entrypoint, root)
+	}
+	return rel, nil
 }
 
 func relTo(root, p string) string {
