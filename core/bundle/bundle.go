@@ -71,9 +71,10 @@ var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)
 // Create verifies the pack in dir and writes its audit bundle to out
 // ("" for DefaultName in the working directory). A pack that fails
 // integrity is refused with exit 2 and nothing is written; an honest
-// failure (claims failed) is bundled, since that is evidence too.
+// failure (claims failed) is bundled, since that is evidence too, with
+// the verdict verify-pack gives it (HONEST_FAIL, exit 1; DECISIONS 6).
 func Create(dir, out string) (*Result, error) {
-	vr, err := verify.Verify(dir, verify.Options{IntegrityOnly: true})
+	vr, err := verify.Verify(dir, verify.Options{})
 	if err != nil {
 		return nil, err
 	}

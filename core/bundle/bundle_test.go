@@ -270,3 +270,38 @@ func TestIsBundle(t *testing.T) {
 		t.Fatal("IsBundle")
 	}
 }
+
+// A pack whose signed claims failed is bundled, and the bundle records the
+// verdict verify-pack gives it (HONEST_FAIL, exit 1), not an integrity-only
+// PASS that contradicts 'assay verify-pack bundle.tar.gz'.
+func TestHonestFailBundleKeepsVerdict(t *testing.T) {
+	dir := packstest.DiffFixture(t, t.TempDir(), "claim_regression")
+	want, err := verify.Verify(dir, verify.Options{})
+	if err != nil || want.ExitCode != exit.HonestFail {
+		t.Fatalf("fixture should be an honest failure: %v %+v", err, want)
+	}
+	out := filepath.Join(t.TempDir(), "b.tar.gz")
+	res, err := Create(dir, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict != verify.VerdictHonestFail || res.ExitCode != exit.HonestFail {
+		t.Fatalf("bundle result %s/%d, want HONEST_FAIL/1", res.Verdict, res.ExitCode)
+	}
+	dest := filepath.Join(t.TempDir(), "x")
+	if err := Extract(out, dest); err != nil {
+		t.Fatal(err)
+	}
+	var rec struct {
+		Verdict  string `json:"verdict"`
+		ExitCode int    `json:"exit_code"`
+	}
+	raw, _ := os.ReadFile(filepath.Join(dest, FileResult))
+	if err := json.Unmarshal(raw, &rec); err != nil || rec.Verdict != verify.VerdictHonestFail || rec.ExitCode != exit.HonestFail {
+		t.Fatalf("VERIFY_RESULT.json says %s/%d (%v), want HONEST_FAIL/1", rec.Verdict, rec.ExitCode, err)
+	}
+	got, err := verify.Verify(dest, verify.Options{})
+	if err != nil || got.ExitCode != rec.ExitCode {
+		t.Fatalf("extracted bundle verifies %v %+v, VERIFY_RESULT says %d", err, got, rec.ExitCode)
+	}
+}
