@@ -62,18 +62,36 @@ Prints the receipt id (--json: the stored receipt).`,
 				// A one-shot emitter has no process-wide counter, so seq
 				// continues the trace: shell-emitted receipts keep their
 				// order in the pack (sorted by seq, then receipt id).
+				next, ids, err := traceState(st, traceID)
+				if err != nil {
+					return err
+				}
 				if !cmd.Flags().Changed("seq") {
-					seq, err = nextSeq(st, traceID)
-					if err != nil {
-						return err
-					}
+					seq = next
 				}
 				if _, ok := data.Get("seq"); !ok {
 					data.Set("seq", seq)
 				}
+				// Refuse what would make the whole pack's receipt
+				// integrity FAIL at build time.
+				if v, ok := data.Get("receipt_id"); ok {
+					id, isStr := v.(string)
+					if !isStr || strings.TrimSpace(id) == "" {
+						return exit.Bad("give a non-empty string, or drop receipt_id and let emit make one", "receipt_id must be a non-empty string")
+					}
+					if ids[id] {
+						return exit.Bad("use a new receipt_id, or drop it and let emit make one", "receipt_id %q is already in trace %s", id, traceID)
+					}
+				}
+				if v, ok := data.Get("timestamp"); ok {
+					ts, isStr := v.(string)
+					if _, valid := receipt.ParseTimestamp(ts); !isStr || !valid {
+						return exit.Bad("use an ISO 8601 time like 2026-01-15T11:59:00.123456+00:00, or drop timestamp and let emit stamp it", "timestamp %s is not a valid time", strings.TrimSpace(string(mustCanon(v))))
+					}
+				}
 				r, err := st.Emit(traceID, typ, data, store.EmitOptions{ParentReceiptID: parent})
 				if err != nil {
-					return exit.Wrap(exit.Code(err), fmt.Errorf("receipt not written: %w", err), "check that ASSAY_HOME is writable")
+					return exit.Wrap(exit.Code(err), err, "check that ASSAY_HOME is writable")
 				}
 				out := cmd.OutOrStdout()
 				if asJSON {
@@ -127,8 +145,22 @@ func emitData(dataJSON string, kvs []string) (*canon.Object, error) {
 		if err := checkKey(m.Key); err != nil {
 			return nil, err
 		}
+		// A value the pack's canonical JSON cannot hold (1e400) is bad
+		// input, named here, not a store failure after the fact.
+		if _, err := canon.Marshal(m.Value); err != nil {
+			return nil, exit.Bad("use finite numbers (quote the value to keep it as a string)", "field %q cannot go into a receipt: %v", m.Key, err)
+		}
 	}
 	return data, nil
+}
+
+// mustCanon renders a decoded value for an error message.
+func mustCanon(v any) []byte {
+	b, err := canon.Marshal(v)
+	if err != nil {
+		return []byte(fmt.Sprint(v))
+	}
+	return b
 }
 
 func checkKey(k string) error {
@@ -146,19 +178,22 @@ func checkKey(k string) error {
 	return nil
 }
 
-// nextSeq is one past the highest integer seq in the trace (0 for a new
-// trace). It reads only this trace's file.
-func nextSeq(st *store.Store, traceID string) (int64, error) {
+// traceState returns one past the highest integer seq in the trace (0 for
+// a new trace) and the receipt ids already in it. It reads only this
+// trace's file.
+func traceState(st *store.Store, traceID string) (int64, map[string]bool, error) {
+	ids := map[string]bool{}
 	path, ok, err := st.Find(traceID)
 	if err != nil || !ok {
-		return 0, err
+		return 0, ids, err
 	}
 	rs, _, err := store.ReadFile(path)
 	if err != nil {
-		return 0, err
+		return 0, ids, err
 	}
 	next := int64(0)
 	for _, r := range rs {
+		ids[r.String("receipt_id")] = true
 		v, _ := r.Get("seq")
 		n, ok := v.(canon.Number)
 		if !ok {
@@ -168,5 +203,5 @@ func nextSeq(st *store.Store, traceID string) (int64, error) {
 			next = i + 1
 		}
 	}
-	return next, nil
+	return next, ids, nil
 }

@@ -63,3 +63,65 @@ func TestQAPatchUndoDryRun(t *testing.T) {
 		t.Fatalf("undo: exit %d %s", code, errs)
 	}
 }
+
+// emit refuses fields that would make the pack's receipt integrity FAIL
+// (a repeated, empty or non-string receipt_id, an unparseable timestamp)
+// or that cannot be canonicalized (1e400), with one line naming the field
+// and exit 3; nothing is appended. A run whose trace holds such a receipt
+// anyway (written by another emitter) warns on stderr.
+func TestQAEmitRefusesIntegrityBreakers(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("ASSAY_HOME", home)
+	t.Setenv("ASSAY_TRACE_ID", "trace_20260115T115900_1a2b3c4d")
+	if code, _, errs := scRun(t, "emit", "capability_use", "receipt_id=r_dup"); code != 0 {
+		t.Fatalf("first emit: exit %d %s", code, errs)
+	}
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"receipt_id=r_dup"}, `receipt_id "r_dup" is already in trace`},
+		{[]string{`receipt_id=""`}, "receipt_id must be a non-empty string"},
+		{[]string{"receipt_id=5"}, "receipt_id must be a non-empty string"},
+		{[]string{"timestamp=yesterday"}, `timestamp "yesterday" is not a valid time`},
+		{[]string{"--data", `{"timestamp": 12}`}, "timestamp 12 is not a valid time"},
+		{[]string{`nested={"a":[1,1e400]}`}, `field "nested" cannot go into a receipt`},
+	} {
+		code, out, errs := scRun(t, append([]string{"emit", "capability_use"}, tc.args...)...)
+		if code != 3 || !strings.Contains(errs, tc.msg) || out != "" || strings.Count(errs, "\n") != 1 || strings.Contains(errs, "not written: receipt not written") {
+			t.Errorf("emit %v: exit %d, stdout %q, stderr %q (want %q)", tc.args, code, out, errs, tc.msg)
+		}
+	}
+	if code, _, errs := scRun(t, "emit", "capability_use", "timestamp=2026-01-15T11:59:00.123456+00:00", "receipt_id=r_other"); code != 0 {
+		t.Fatalf("valid explicit fields: exit %d %s", code, errs)
+	}
+	var n int
+	filepath.WalkDir(home, func(p string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".jsonl") {
+			b, _ := os.ReadFile(p)
+			n += strings.Count(string(b), "\n")
+		}
+		return nil
+	})
+	if n != 2 {
+		t.Fatalf("trace holds %d receipts, want 2 (refused emits must append nothing)", n)
+	}
+}
+
+// A trace holding receipts that break integrity (here a repeated id,
+// appended by a foreign emitter) still becomes a pack, and run says so on
+// stderr instead of printing only a red FAIL in the panel.
+func TestQARunWarnsOnIntegrityFail(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("ASSAY_HOME", home)
+	out := filepath.Join(t.TempDir(), "pack")
+	line := `{"receipt_id":"r_same","type":"capability_use","timestamp":"2026-01-15T11:59:00.123456+00:00","schema_version":"3.0","seq":0}`
+	script := `d="$ASSAY_HOME/$(date -u +%Y-%m-%d)"; mkdir -p "$d"; printf '%s\n%s\n' '` + line + `' '` + line + `' >> "$d/$ASSAY_TRACE_ID.jsonl"`
+	code, stdout, errs := scRun(t, "run", "-o", out, "--", "sh", "-c", script)
+	if code != 0 || !strings.Contains(stdout, "FAIL") {
+		t.Fatalf("run: exit %d\n%s%s", code, stdout, errs)
+	}
+	if !strings.Contains(errs, "WARNING: receipt integrity FAIL") {
+		t.Fatalf("no integrity warning on stderr:\n%s", errs)
+	}
+}

@@ -307,6 +307,10 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		return &errKind{kind: "pack_build_failed", trace: traceID, err: e}
 	}
 
+	if built.ReceiptIntegrity == "FAIL" {
+		// Loud: the pack is honest about it, and verify-pack will exit 1.
+		logf("WARNING: receipt integrity FAIL: a receipt has no receipt_id or timestamp, a bad timestamp, or a repeated receipt_id; 'assay verify-pack %s' exits 1", outDir)
+	}
 	sum := runSummary{
 		Command: "run", Status: "ok", ExitCode: res.ExitCode, TraceID: traceID,
 		PackID: built.PackID, PackRootSHA256: built.PackRootSHA256, SignerID: built.SignerID,
