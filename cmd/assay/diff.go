@@ -117,10 +117,7 @@ Exit codes (text and --json alike):
 					return err
 				}
 			} else {
-				renderDiff(cmd.OutOrStdout(), r)
-				if reportPath != "" {
-					fmt.Fprintf(cmd.OutOrStdout(), "report: %s\n", reportPath)
-				}
+				renderDiff(cmd.OutOrStdout(), r, reportPath)
 			}
 			return exit.Silent{Code: r.ExitCode}
 		},
@@ -139,7 +136,8 @@ Exit codes (text and --json alike):
 	return c
 }
 
-func renderDiff(w io.Writer, r *diff.Result) {
+// renderDiff prints the human diff; the exit line comes last.
+func renderDiff(w io.Writer, r *diff.Result, reportPath string) {
 	st := newStyle(w)
 	var head string
 	switch r.Status {
@@ -205,7 +203,7 @@ func renderDiff(w io.Writer, r *diff.Result) {
 			}
 			detail := ""
 			if c.Status == diff.ClaimRegressed || (c.After != nil && !*c.After) {
-				detail = fmt.Sprintf("  expected %s, got %s", c.Expected, c.Actual)
+				detail = fmt.Sprintf("  expected %s; actual: %s", c.Expected, c.Actual)
 			}
 			fmt.Fprintf(w, "  %-28s %s%s\n", c.ClaimID, s, detail)
 		}
@@ -246,6 +244,9 @@ func renderDiff(w io.Writer, r *diff.Result) {
 	fmt.Fprintln(w)
 	for _, reason := range r.Reasons {
 		fmt.Fprintf(w, "  %s\n", reason)
+	}
+	if reportPath != "" {
+		fmt.Fprintf(w, "report: %s\n", reportPath)
 	}
 	fmt.Fprintf(w, "exit %d\n", r.ExitCode)
 }

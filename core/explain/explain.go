@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/assay-dev/assay/core/bundle"
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/check"
 	"github.com/assay-dev/assay/core/claims"
@@ -71,14 +72,22 @@ func Pack(path string) (*Explanation, error) {
 		Receipts: r.ReceiptCount, Types: r.TypeCounts, Errors: r.Errors, Proves: r.Proves, DoesNotProve: r.DoesNotProve,
 		CIBinding: r.Pack.CIBinding, Models: []Model{},
 	}
-	if r.Pack.ClaimCheck == "FAIL" {
+	if r.Pack.ClaimCheck == "FAIL" && r.ExitCode == 0 {
 		// explain reports claims; the verdict of the evidence itself is
-		// HONEST_FAIL, as verify-pack would say.
+		// HONEST_FAIL, as verify-pack would say (a tampered pack stays
+		// TAMPERED, whatever its claims say).
 		e.Verdict, e.ExitCode = verify.VerdictHonestFail, 1
 	}
 	dir := path
 	if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
-		return e, nil // a bundle: the receipts were in the temp extraction
+		// A bundle (check.Pack accepted it): read the receipts and the
+		// claim results from a fresh extraction.
+		d, cleanup, err := bundle.ExtractTemp(path)
+		if err != nil {
+			return nil, err
+		}
+		defer cleanup()
+		dir = d
 	}
 	e.Models, e.ModelErrors = models(filepath.Join(dir, pack.FileReceipts))
 	e.Claims = readClaims(filepath.Join(dir, pack.FileReport))
@@ -183,13 +192,22 @@ func (e *Explanation) Text(md bool) string {
 		}
 		fmt.Fprintf(&b, format+"\n", a...)
 	}
+	id := e.PackID
+	if id == "" {
+		id = "with an unreadable manifest"
+	}
 	if md {
-		fmt.Fprintf(&b, "# Proof pack %s\n", e.PackID)
+		fmt.Fprintf(&b, "# Proof pack %s\n", id)
 	} else {
-		fmt.Fprintf(&b, "Proof pack %s (%s)\n", e.PackID, e.Path)
+		fmt.Fprintf(&b, "Proof pack %s (%s)\n", id, e.Path)
 	}
 	h("What happened")
-	bullet("Run %s recorded %d receipts between %s and %s (mode %s).", e.RunID, e.Receipts, e.TimestampStart, e.TimestampEnd, e.Mode)
+	if e.Integrity != "PASS" {
+		bullet("Unverified: the pack failed verification, so what follows was read from files that may have been altered.")
+	}
+	if e.RunID != "" {
+		bullet("Run %s recorded %d receipts between %s and %s (mode %s).", e.RunID, e.Receipts, e.TimestampStart, e.TimestampEnd, e.Mode)
+	}
 	types := make([]string, 0, len(e.Types))
 	for t, n := range e.Types {
 		types = append(types, fmt.Sprintf("%s ×%d", t, n))
@@ -220,8 +238,12 @@ func (e *Explanation) Text(md bool) string {
 	switch {
 	case e.Claims == nil && e.ClaimCheck == "N/A":
 		bullet("No claims were declared when the pack was built.")
+	case e.Claims == nil && e.ClaimCheck == "":
+		bullet("Signed claim check: unknown (the manifest could not be read).")
 	case e.Claims == nil:
 		bullet("Signed claim check: %s.", e.ClaimCheck)
+	case e.ClaimCheck == "":
+		bullet("Claim results in verify_report.json (unsigned here: the manifest could not be read): %d of %d claims passed.", e.Claims.NPassed, e.Claims.NClaims)
 	default:
 		bullet("Signed claim check: %s (%d of %d claims passed).", e.ClaimCheck, e.Claims.NPassed, e.Claims.NClaims)
 		for _, r := range e.Claims.Results {
@@ -229,7 +251,7 @@ func (e *Explanation) Text(md bool) string {
 			if !r.Passed {
 				mark = "FAIL"
 			}
-			bullet("[%s] %s (%s): expected %s, got %s", mark, r.ClaimID, r.Severity, r.Expected, r.Actual)
+			bullet("[%s] %s (%s): expected %s; actual: %s", mark, r.ClaimID, r.Severity, r.Expected, r.Actual)
 		}
 	}
 	h("What this pack proves")
