@@ -125,3 +125,28 @@ func TestQARunWarnsOnIntegrityFail(t *testing.T) {
 		t.Fatalf("no integrity warning on stderr:\n%s", errs)
 	}
 }
+
+// A typo in a subcommand of a group (mcp, key, lock, ...) is bad input
+// (exit 3, one line pointing at that group's help), not the group's help
+// with exit 0; cobra's argument errors get exactly one fix, naming the
+// command that refused them.
+func TestQAUnknownSubcommand(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"mcp", "serv"}, `unknown command "serv" for "assay mcp" (see 'assay mcp --help')`},
+		{[]string{"key", "lst"}, `unknown command "lst" for "assay key" (see 'assay key --help')`},
+		{[]string{"scan", ".", "extra"}, `accepts at most 1 arg(s), received 2 (see 'assay scan --help')`},
+		{[]string{"gateway", "extra"}, `(see 'assay gateway --help')`},
+		{[]string{"bogus"}, `unknown command "bogus" for "assay" (see 'assay --help')`},
+	} {
+		code, out, errs := scRun(t, tc.args...)
+		if code != 3 || out != "" || !strings.Contains(errs, tc.want) || strings.Count(errs, "(see ") != 1 || strings.Count(errs, "\n") != 1 {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", tc.args, code, out, errs)
+		}
+	}
+	if code, out, _ := scRun(t, "mcp"); code != 0 || !strings.Contains(out, "serve") {
+		t.Errorf("assay mcp alone: exit %d, want its help", code)
+	}
+}

@@ -62,7 +62,21 @@ verify-pack exit codes (everywhere, text and --json alike):
 	for _, mk := range commands {
 		root.AddCommand(mk())
 	}
+	groupsRefuseUnknown(root)
 	return root
+}
+
+// groupsRefuseUnknown makes every command that only groups subcommands
+// (key, lock, mcp, ...) refuse an unknown subcommand with exit 3: cobra
+// would print the group's help and exit 0, so a typo in a script passed.
+func groupsRefuseUnknown(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		groupsRefuseUnknown(sub)
+	}
+	if c.HasParent() && c.HasSubCommands() && !c.Runnable() {
+		c.Args = cobra.NoArgs
+		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	}
 }
 
 // log writes diagnostics to stderr; stdout carries results only.
@@ -83,15 +97,22 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	}()
 	root := newRoot(stdin, stdout, stderr)
 	root.SetArgs(args)
-	err := root.Execute()
+	cmd, err := root.ExecuteC()
 	if err == nil {
 		return exit.OK
 	}
 	var silent exit.Silent
+	var xe *exit.Error
 	if !errors.As(err, &silent) {
 		msg := err.Error()
-		if strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "accepts ") || strings.HasPrefix(msg, "requires ") {
-			msg += " (see 'assay --help')"
+		// cobra's own argument errors carry no fix: point at the help of
+		// the command that refused them (ours already name their fix).
+		if !errors.As(err, &xe) && (strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "accepts ") || strings.HasPrefix(msg, "requires ")) {
+			path := "assay"
+			if cmd != nil {
+				path = cmd.CommandPath()
+			}
+			msg += " (see '" + path + " --help')"
 		}
 		fmt.Fprintf(stderr, "assay: %s\n", firstLine(msg))
 	}
