@@ -150,3 +150,23 @@ func TestQAUnknownSubcommand(t *testing.T) {
 		t.Errorf("assay mcp alone: exit %d, want its help", code)
 	}
 }
+
+// "assay scan --report out.html" with the path left out writes the report
+// for "." instead of failing with "Directory not found: out.html"; a
+// contract or report target that is a directory is bad input (exit 3)
+// named before anything is scanned, not exit 2 with a temp file's name.
+func TestQAScanReportFileAlone(t *testing.T) {
+	dir := copyTree(t, filepath.Join(patchData, "projects", "plain"))
+	t.Chdir(dir)
+	code, out, errs := scRun(t, "scan", "--report", "out.html")
+	if code != 0 || !ptExists(filepath.Join(dir, "out.html")) || !strings.Contains(out, "Evidence gap report written: out.html") {
+		t.Fatalf("scan --report out.html: exit %d\n%s%s", code, out, errs)
+	}
+	os.Mkdir(filepath.Join(dir, "sub"), 0o755)
+	for _, args := range [][]string{{"scan", ".", "--emit-contract", "sub"}, {"scan", ".", "--report=sub"}} {
+		code, _, errs := scRun(t, args...)
+		if code != 3 || !strings.Contains(errs, "sub is a directory") || strings.Contains(errs, ".tmp") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
+		}
+	}
+}

@@ -75,6 +75,12 @@ above --fail-on lack receipts; 2 when a contract or report cannot be written;
 					}
 					o.report, args = args[1], args[:1]
 				}
+				// "assay scan --report out.html" (the path left out): the one
+				// positional is the report file, not a directory to scan.
+				if len(args) == 1 && cmd.Flags().Changed("report") && o.report == defaultReportPath &&
+					!fsutil.IsDir(args[0]) && isHTMLName(args[0]) {
+					o.report, args = args[0], nil
+				}
 				path := "."
 				if len(args) == 1 {
 					path = args[0]
@@ -121,6 +127,11 @@ func runScan(cmd *cobra.Command, path string, o scanFlags) error {
 	case "high", "medium", "low":
 	default:
 		return exit.Bad("use high, medium or low", "unknown --fail-on %q", o.failOn)
+	}
+	for flag, target := range map[string]string{"--emit-contract": o.contract, "--report": o.report} {
+		if target != "" && fsutil.IsDir(target) {
+			return exit.Bad("name a file, e.g. "+flag+" "+filepath.Join(target, map[string]string{"--emit-contract": "assay.coverage.json", "--report": defaultReportPath}[flag]), "%s %s is a directory", flag, target)
+		}
 	}
 	jsonErr := func(err error) error {
 		if format == "json" {
@@ -198,6 +209,11 @@ func runScan(cmd *cobra.Command, path string, o scanFlags) error {
 		return exit.Silent{Code: exit.HonestFail}
 	}
 	return nil
+}
+
+func isHTMLName(p string) bool {
+	ext := strings.ToLower(filepath.Ext(p))
+	return ext == ".html" || ext == ".htm"
 }
 
 func exitMsg(err error) string {
