@@ -30,3 +30,26 @@ func TestQADiffTextLayout(t *testing.T) {
 		t.Fatalf("claim detail wording:\n%s", out)
 	}
 }
+
+// --min-coverage alone gates nothing; it is refused rather than ignored
+// (a silently skipped gate reads as a passed one).
+func TestQAMinCoverageNeedsContract(t *testing.T) {
+	p := packstest.DiffFixture(t, t.TempDir(), "base")
+	for _, args := range [][]string{{"verify-pack", p, "--min-coverage", "0.9"}, {"verify-pack", p, "--min-coverage", "2", "--json"}} {
+		code, out, errs := dfRun(t, args...)
+		if code != 3 || out != "" || !strings.Contains(errs, "--coverage-contract") {
+			t.Fatalf("%v: exit %d stdout %q stderr %q", args, code, out, errs)
+		}
+		oneLineErr(t, errs)
+	}
+}
+
+// A verdict panel has no doubled blank line when the only note is one
+// that is not shown (the unpinned-signer note on a non-PASS verdict).
+func TestQAVerdictPanelSpacing(t *testing.T) {
+	p := packstest.DiffFixture(t, t.TempDir(), "claim_regression")
+	code, out, _ := dfRun(t, "verify-pack", p)
+	if code != 1 || strings.Contains(out, "\n\n\n") {
+		t.Fatalf("exit %d, panel:\n%q", code, out)
+	}
+}

@@ -41,6 +41,10 @@ Exit codes (text and --json alike):
 			}
 			if !cmd.Flags().Changed("min-coverage") {
 				o.MinCoverage = check.DefaultMinCoverage
+			} else if o.CoverageContract == "" {
+				// Without a contract there is nothing to measure: a silently
+				// ignored gate would read as a passed one.
+				return exit.Bad("add --coverage-contract FILE (from 'assay scan --emit-contract FILE')", "--min-coverage needs --coverage-contract")
 			}
 			if home, err := store.Home(); err == nil {
 				o.Keystore = keys.Open(home)
@@ -130,13 +134,15 @@ func renderVerdict(w io.Writer, r *verify.Result) {
 			fmt.Fprintf(w, "  %s%s %s\n      %s\n", e.Code, field, e.Message, st.Dim("means: "+e.Meaning))
 		}
 	}
+	notes := 0
 	for _, wmsg := range r.Warnings {
 		if strings.HasPrefix(wmsg, "Signature valid for supplied key material") && r.Verdict != verify.VerdictPass {
 			continue
 		}
 		fmt.Fprintf(w, "\n%s %s", st.Dim("note:"), wmsg)
+		notes++
 	}
-	if len(r.Warnings) > 0 {
+	if notes > 0 {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "\nexit %d\n", r.ExitCode)
