@@ -267,10 +267,9 @@ func addFile(tw *tar.Writer, path, rel string) error {
 // writeAtomic streams into a temp file next to path, fsyncs and renames it
 // into place, so a reader never sees a half-written bundle.
 func writeAtomic(path string, fill func(io.Writer) error) (int64, error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	f, err := fsutil.CreateTemp(path)
 	if err != nil {
-		return 0, exit.Bad("choose a writable -o path", "cannot write in %s: %v", dir, err)
+		return 0, exit.Bad("choose a writable -o path", "cannot write %s: %v", path, err)
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp) // no-op after the rename

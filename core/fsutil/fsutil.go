@@ -3,6 +3,7 @@
 package fsutil
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,8 +13,7 @@ import (
 // directory, fsyncs it and renames it into place, so readers never see a
 // half-written file.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	f, err := CreateTemp(path)
 	if err != nil {
 		return err
 	}
@@ -34,7 +34,39 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	if err := os.Rename(tmp, path); err != nil {
+		if IsDir(path) {
+			return fmt.Errorf("%s is a directory", path)
+		}
+		return err
+	}
+	return nil
+}
+
+// CreateTemp creates the temp file that will be renamed to path, in path's
+// directory. Its error says in plain words what is wrong with that
+// directory (missing, not a directory, not writable) instead of naming
+// the temp file.
+func CreateTemp(path string) (*os.File, error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err == nil {
+		return f, nil
+	}
+	st, serr := os.Stat(dir)
+	switch {
+	case os.IsNotExist(serr):
+		return nil, fmt.Errorf("directory %s does not exist", dir)
+	case serr == nil && !st.IsDir():
+		return nil, fmt.Errorf("%s is not a directory", dir)
+	case os.IsPermission(err):
+		return nil, fmt.Errorf("directory %s is not writable", dir)
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return nil, fmt.Errorf("cannot create a file in %s: %v", dir, pe.Err)
+	}
+	return nil, err
 }
 
 // IsDir reports whether path exists and is a directory.

@@ -1,0 +1,42 @@
+package fsutil
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Write errors name the problem with the target, never the temp file.
+func TestWriteFileAtomicErrors(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "afile")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ path, want string }{
+		{filepath.Join(dir, "missing", "x.json"), "directory " + filepath.Join(dir, "missing") + " does not exist"},
+		{filepath.Join(file, "x.json"), file + " is not a directory"},
+		{filepath.Join(dir, "sub"), filepath.Join(dir, "sub") + " is a directory"},
+	} {
+		err := WriteFileAtomic(c.path, []byte("data"), 0o644)
+		if err == nil || err.Error() != c.want || strings.Contains(err.Error(), ".tmp") {
+			t.Errorf("%s: error %v, want %q", c.path, err, c.want)
+		}
+	}
+	// Nothing half-written is left behind.
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 2 {
+		t.Fatalf("left behind: %v", ents)
+	}
+	ok := filepath.Join(dir, "ok.json")
+	if err := WriteFileAtomic(ok, []byte("data"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(ok); string(b) != "data" {
+		t.Fatalf("content %q", b)
+	}
+}
