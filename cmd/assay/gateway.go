@@ -9,9 +9,24 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/assay-dev/assay/core/capture/gateway"
+	"github.com/assay-dev/assay/core/doctor"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/store"
 )
+
+// storeWritable creates the store directory if needed and checks a file
+// can be created in it.
+func storeWritable(home string) error {
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(home, ".gateway-probe-*")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
 
 func init() {
 	commands = append(commands, func() *cobra.Command {
@@ -23,7 +38,8 @@ func init() {
 			Short: "Run the recording gateway: point LLM SDKs at it and every call becomes a receipt",
 			Long: `Run the zero-code recording gateway, an HTTP reverse proxy on loopback, for
 long-running services. Point the official OpenAI, Anthropic and Gemini SDKs
-(Go, JS, Python) at it with the environment lines it prints; each model call
+(Go, JS, Python) at it with the environment lines it prints (ASSAY_GATEWAY
+among them, so 'assay doctor' can check the base URLs point at it); each model call
 then becomes a model_call receipt in the trace, streams included, and is
 forwarded untouched (API keys included, never recorded) to the real API.
 
@@ -57,6 +73,11 @@ Build the pack afterwards with 'assay proof-pack <trace>'. For one command,
 				if err != nil {
 					return err
 				}
+				// Refuse an unusable store before listening: otherwise every
+				// call would be answered and its receipt lost.
+				if err := storeWritable(st.Home); err != nil {
+					return exit.Bad("point ASSAY_HOME at a writable directory", "the receipt store %s cannot be written: %v", st.Home, err)
+				}
 				ups := gateway.UpstreamsFromEnv(nil)
 				for r, v := range up {
 					if *v != "" {
@@ -69,13 +90,16 @@ Build the pack afterwards with 'assay proof-pack <trace>'. For one command,
 					return err
 				}
 				out := cmd.OutOrStdout()
+				// ASSAY_GATEWAY tells 'assay doctor' (DOCTOR_GATEWAY_001)
+				// which gateway the base URLs must point at.
+				env := append(g.Env(), doctor.EnvGateway+"="+g.URL())
 				if asJSON {
-					if err := writeJSON(out, map[string]any{"url": g.URL(), "trace_id": g.TraceID(), "store": st.Home, "env": g.Env(),
+					if err := writeJSON(out, map[string]any{"url": g.URL(), "trace_id": g.TraceID(), "store": st.Home, "env": env,
 						"upstreams": map[string]string{"openai": g.Upstream("openai"), "anthropic": g.Upstream("anthropic"), "gemini": g.Upstream("gemini")}}); err != nil {
 						return err
 					}
 				} else {
-					for _, kv := range g.Env() {
+					for _, kv := range env {
 						fmt.Fprintf(out, "export %s\n", kv)
 					}
 					fmt.Fprintf(out, "export %s=%s\n", store.EnvTrace, g.TraceID())

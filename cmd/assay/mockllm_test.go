@@ -100,7 +100,8 @@ func TestGatewayCommand(t *testing.T) {
 			base = v
 		}
 	}
-	if !strings.HasPrefix(base, "http://127.0.0.1:") || !strings.HasSuffix(base, "/openai") || !strings.Contains(s, "export ASSAY_TRACE_ID=trace_20260101T000000_00000001\n") {
+	if !strings.HasPrefix(base, "http://127.0.0.1:") || !strings.HasSuffix(base, "/openai") || !strings.Contains(s, "export ASSAY_TRACE_ID=trace_20260101T000000_00000001\n") ||
+		!strings.Contains(s, "export ASSAY_GATEWAY="+strings.TrimSuffix(base, "/openai")+"\n") {
 		t.Fatalf("stdout %q", s)
 	}
 	req, _ := http.NewRequest(http.MethodPost, base+"/chat/completions", strings.NewReader(`{"model":"gpt-cli","messages":[{"role":"user","content":"hi"}]}`))

@@ -170,3 +170,56 @@ func TestQAScanReportFileAlone(t *testing.T) {
 		}
 	}
 }
+
+// run --gateway tells the child which gateway records it (ASSAY_GATEWAY,
+// what doctor's DOCTOR_GATEWAY_001 checks the base URLs against).
+func TestQARunGatewaySetsAssayGateway(t *testing.T) {
+	t.Setenv("ASSAY_HOME", t.TempDir())
+	out := filepath.Join(t.TempDir(), "pack")
+	code, stdout, errs := scRun(t, "run", "--gateway", "--allow-empty", "-o", out, "--", "sh", "-c", `echo "GW=$ASSAY_GATEWAY/openai BASE=$OPENAI_BASE_URL"`)
+	if code != 0 {
+		t.Fatalf("run: exit %d\n%s%s", code, stdout, errs)
+	}
+	var gw, base string
+	for _, f := range strings.Fields(stdout) {
+		if v, ok := strings.CutPrefix(f, "GW="); ok {
+			gw = v
+		}
+		if v, ok := strings.CutPrefix(f, "BASE="); ok {
+			base = v
+		}
+	}
+	if !strings.HasPrefix(gw, "http://127.0.0.1:") || gw != base {
+		t.Fatalf("child saw ASSAY_GATEWAY+/openai %q, OPENAI_BASE_URL %q", gw, base)
+	}
+}
+
+// A program that cannot be executed is named as such, not "not found".
+func TestQARunNotExecutable(t *testing.T) {
+	t.Setenv("ASSAY_HOME", t.TempDir())
+	dir := t.TempDir()
+	script := filepath.Join(dir, "app.py")
+	os.WriteFile(script, []byte("print(1)\n"), 0o644)
+	for _, tc := range []struct{ arg, want string }{
+		{script, "app.py is not executable (make it executable (chmod +x"},
+		{dir, "is a directory, not a command"},
+		{"assay-no-such-cmd-qa", "command not found: assay-no-such-cmd-qa"},
+	} {
+		code, _, errs := scRun(t, "run", "--", tc.arg)
+		if code != 3 || !strings.Contains(errs, tc.want) || strings.Count(errs, "\n") != 1 {
+			t.Errorf("run -- %s: exit %d, stderr %q", tc.arg, code, errs)
+		}
+	}
+}
+
+// assay gateway refuses a store it cannot write before listening (it used
+// to answer every call and lose every receipt).
+func TestQAGatewayUnwritableStore(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(f, nil, 0o644)
+	t.Setenv("ASSAY_HOME", f)
+	code, out, errs := scRun(t, "gateway")
+	if code != 3 || out != "" || !strings.Contains(errs, "receipt store") || strings.Count(errs, "\n") != 1 {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+}

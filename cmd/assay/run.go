@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/assay-dev/assay/core/claims"
+	"github.com/assay-dev/assay/core/doctor"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/keys"
@@ -72,7 +74,8 @@ func init() {
 			Long: `Run CMD with a fresh trace and build a signed proof pack from the receipts
 it (or the recording gateway, with --gateway) writes to that trace.
 
-The child gets the parent's environment plus ASSAY_TRACE_ID and ASSAY_HOME,
+The child gets the parent's environment plus ASSAY_TRACE_ID and ASSAY_HOME
+(with --gateway also the SDKs' base-URL variables and ASSAY_GATEWAY),
 inherits stdin, stdout and stderr (with --json its stdout goes to stderr so
 that stdout holds only the JSON summary), and receives SIGINT, SIGTERM,
 SIGHUP and SIGQUIT sent to assay. The pack is built when the child ends,
@@ -186,7 +189,7 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	env := childEnv(os.Environ(), map[string]string{store.EnvTrace: traceID, store.EnvHome: home})
 	exe, err := runner.Resolve(args[0], env)
 	if err != nil {
-		return kinded("command_not_found", exit.Bad("check the spelling and PATH, and put the command after '--'", "command not found: %s", args[0]))
+		return kinded("command_not_found", commandNotFound(args[0], err))
 	}
 	if args[0] == "python" && filepath.Base(exe) == "python3" {
 		logf("no 'python' on PATH; running %s", exe)
@@ -202,7 +205,9 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		if err != nil {
 			return kinded("gateway_failed", err)
 		}
-		set := map[string]string{}
+		// ASSAY_GATEWAY lets the child (and 'assay doctor' run inside it)
+		// know which gateway records it.
+		set := map[string]string{doctor.EnvGateway: gw.URL()}
 		for _, kv := range gw.Env() {
 			k, v, _ := strings.Cut(kv, "=")
 			set[k] = v
@@ -215,6 +220,10 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	if err != nil {
 		if gw != nil {
 			_ = gw.Close()
+		}
+		var xe *exit.Error
+		if !errors.As(err, &xe) {
+			err = exit.Wrap(exit.BadInput, err, "check that ASSAY_HOME ("+home+") is a writable directory")
 		}
 		return kinded("key_missing", err)
 	}
@@ -328,6 +337,18 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		return exit.Silent{Code: res.ExitCode}
 	}
 	return nil
+}
+
+// commandNotFound names why args[0] cannot be started: a file that exists
+// but cannot be executed is not "not found".
+func commandNotFound(name string, err error) error {
+	if errors.Is(err, fs.ErrPermission) && strings.Contains(name, "/") {
+		if fsutil.IsDir(name) {
+			return exit.Bad("give the program to run, not its directory", "%s is a directory, not a command", name)
+		}
+		return exit.Bad("make it executable (chmod +x "+name+") or name its interpreter, e.g. assay run -- python3 "+name, "%s is not executable", name)
+	}
+	return exit.Bad("check the spelling and PATH, and put the command after '--'", "command not found: %s", name)
 }
 
 // syncWriters serialises writes to stdout and stderr when they are not

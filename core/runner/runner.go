@@ -65,7 +65,9 @@ func Resolve(name string, env []string) (string, error) {
 		}
 	}
 	if err != nil {
-		return "", fmt.Errorf("%w: %s", ErrNotFound, name)
+		// Keep the cause: fs.ErrPermission (not executable, or a
+		// directory) reads differently from "no such command".
+		return "", fmt.Errorf("%w: %s: %w", ErrNotFound, name, err)
 	}
 	return path, nil
 }
