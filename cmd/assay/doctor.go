@@ -94,7 +94,8 @@ func init() {
 			Long: `Runs offline preflight checks and prints, for each, its id, status, what is
 wrong and the exact command that fixes it. Profiles: local (default: home,
 key, cards, newest pack, gateway env, MCP client config), ci (adds the lock
-and the GitHub workflow), release (home, key, cards, lock).
+and the GitHub workflow), release (home, key, cards, lock). A --lock or
+--pack given explicitly is checked whatever the profile.
 
 --fix applies the safe fixes (create the assay home and the signing key,
 write a missing assay.lock) and checks again.

@@ -169,7 +169,10 @@ func Run(o Options) (*Report, error) {
 	}
 	var defs []def
 	for _, d := range table {
-		if len(o.Only) > 0 && contains(o.Only, d.id) || len(o.Only) == 0 && contains(d.profiles, o.Profile) {
+		// A lock or pack named on the command line is checked whatever the
+		// profile: silently ignoring what the user asked about reads as a pass.
+		asked := o.Lock != "" && strings.HasPrefix(d.id, "DOCTOR_LOCK_") || o.Pack != "" && strings.HasPrefix(d.id, "DOCTOR_PACK_")
+		if len(o.Only) > 0 && contains(o.Only, d.id) || len(o.Only) == 0 && (contains(d.profiles, o.Profile) || asked) {
 			defs = append(defs, d)
 		}
 	}

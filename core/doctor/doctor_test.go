@@ -406,6 +406,31 @@ func TestExitCodesAndProfiles(t *testing.T) {
 	if strings.Contains(strings.Join(local, " "), "LOCK") || !strings.Contains(strings.Join(ci, " "), "DOCTOR_CI_001") || strings.Contains(strings.Join(rel, " "), "PACK") {
 		t.Fatalf("profiles: local %v ci %v release %v", local, ci, rel)
 	}
+	// A lock or pack named explicitly is checked in every profile: an
+	// unreadable --lock under the local profile used to pass silently.
+	p.write("bad.lock", "{bad")
+	o = p.opts()
+	o.Only, o.Lock = nil, filepath.Join(p.dir, "bad.lock")
+	r, err := Run(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != Fail || r.ExitCode != exit.HonestFail || !strings.Contains(fmtChecks(r), "DOCTOR_LOCK_001 fail") {
+		t.Fatalf("explicit bad --lock in the local profile: %s", fmtChecks(r))
+	}
+	o = p.opts()
+	o.Only, o.Profile, o.Pack = nil, ProfileRelease, p.buildPack("proof_pack_rel")
+	if r, _ := Run(o); !strings.Contains(fmtChecks(r), "DOCTOR_PACK_002 pass") {
+		t.Fatalf("explicit --pack in the release profile: %s", fmtChecks(r))
+	}
+}
+
+func fmtChecks(r *Report) string {
+	var b strings.Builder
+	for _, c := range r.Checks {
+		b.WriteString(c.ID + " " + string(c.Status) + "; ")
+	}
+	return b.String()
 }
 
 func BenchmarkDoctorCI(b *testing.B) {
