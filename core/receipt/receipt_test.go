@@ -139,3 +139,12 @@ func TestProjectionV2Vectors(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseTimestamp(f *testing.F) {
+	for _, s := range []string{"2026-01-15T11:59:00.123456+00:00", "0001-W0", "2026-W03-4", "20260115T1159", "2026-01-15 11:59:00,5-02:30", "2026W034"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ParseTimestamp(s) // must not panic
+	})
+}

@@ -111,6 +111,9 @@ func parseDate(s string) (y, m, d int, ok bool) {
 	}
 	rest = strings.TrimPrefix(rest, "-")
 	if strings.HasPrefix(rest, "W") {
+		if len(rest) < 3 {
+			return 0, 0, 0, false
+		}
 		w, wok := digits(rest[1:3])
 		day := 1
 		if len(rest) > 3 {
