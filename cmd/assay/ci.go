@@ -59,6 +59,12 @@ is written).`,
 			if err != nil {
 				return err
 			}
+			// An unknown card would only fail in CI, after the push.
+			for _, id := range w.Cards {
+				if _, err := resolveCard(id); err != nil {
+					return err
+				}
+			}
 			if err := ciinit.WriteWorkflow(out, w.YAML, force); err != nil {
 				return err
 			}

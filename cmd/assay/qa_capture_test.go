@@ -223,3 +223,22 @@ func TestQAGatewayUnwritableStore(t *testing.T) {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 }
+
+// ci init refuses an unknown card and a run command with shell operators
+// before writing anything (the workflow would fail only in CI, or run part
+// of the command outside assay run).
+func TestQACIInitRefusesBadCardsAndOperators(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, args := range [][]string{
+		{"ci", "init", "github", "--run-command", "python3 app.py", "--cards", "receipt_completeness,nope"},
+		{"ci", "init", "github", "--run-command", "python3 app.py && echo hi"},
+	} {
+		code, out, errs := scRun(t, args...)
+		if code != 3 || out != "" || strings.Count(errs, "\n") != 1 || ptExists(".github") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errs)
+		}
+	}
+	if code, _, errs := scRun(t, "ci", "init", "github", "--run-command", "python3 app.py", "--cards", "receipt_completeness,no_breakglass"); code != 0 {
+		t.Fatalf("good ci init: exit %d %s", code, errs)
+	}
+}

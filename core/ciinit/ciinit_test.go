@@ -107,12 +107,24 @@ func TestWorkflowBadInput(t *testing.T) {
 	for _, o := range []WorkflowOptions{
 		{RunCommand: "python app.py\nrm -rf /"},
 		{RunCommand: "echo ${{ github.event.issue.title }}"},
+		// Operators would run the rest outside assay run, unrecorded.
+		{RunCommand: "python app.py && echo done"},
+		{RunCommand: "python app.py | tee log"},
+		{RunCommand: "python app.py; true"},
+		{RunCommand: "python app.py > out.txt"},
+		{RunCommand: "python 'app.py"},
 		{Cards: []string{"bad card"}},
 		{Lock: "--x"},
 		{Baseline: "a b"},
 	} {
 		if _, err := RenderWorkflow(o); exit.Code(err) != exit.BadInput {
 			t.Errorf("%+v: want exit 3, got %v", o, err)
+		}
+	}
+	// Quoted operators and shell variables stay plain arguments.
+	for _, cmd := range []string{"python app.py --sep '|'", "python app.py --key $KEY"} {
+		if _, err := RenderWorkflow(WorkflowOptions{RunCommand: cmd}); err != nil {
+			t.Errorf("%q refused: %v", cmd, err)
 		}
 	}
 }

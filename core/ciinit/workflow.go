@@ -13,6 +13,8 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/mattn/go-shellwords"
+
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/fsutil"
 )
@@ -100,6 +102,13 @@ func RenderWorkflow(o WorkflowOptions) (*Workflow, error) {
 	}
 	if strings.ContainsAny(o.RunCommand, "\r\n") || strings.Contains(o.RunCommand, "${{") {
 		return nil, exit.Bad("give a one-line command without ${{ }} expressions", "--run-command %q cannot go into a workflow safely", o.RunCommand)
+	}
+	// The command follows 'assay run ... --' in a shell line: an operator
+	// (&&, |, ;, >) would run the rest outside assay run, unrecorded.
+	if sp := shellwords.NewParser(); strings.TrimSpace(o.RunCommand) != "" {
+		if _, err := sp.Parse(o.RunCommand); err != nil || sp.Position >= 0 {
+			return nil, exit.Bad("give one program and its arguments; put pipelines and && chains in a script and run that", "--run-command %q uses shell operators, so part of it would run outside 'assay run'", o.RunCommand)
+		}
 	}
 	w.RunCommand = strings.Join(strings.Fields(o.RunCommand), " ")
 	if w.RunCommand == "" {
