@@ -1,10 +1,12 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/assay-dev/assay/core/bundle"
 	"github.com/assay-dev/assay/core/packs/packstest"
 )
 
@@ -51,5 +53,45 @@ func TestQAVerdictPanelSpacing(t *testing.T) {
 	code, out, _ := dfRun(t, "verify-pack", p)
 	if code != 1 || strings.Contains(out, "\n\n\n") {
 		t.Fatalf("exit %d, panel:\n%q", code, out)
+	}
+}
+
+// A bundle given to a command that needs the pack directory says so and
+// how to extract it (it used to say "give ... an audit bundle .tar.gz" to
+// a command that refuses bundles); a plain file is neither; a manifest
+// that is a directory is named once, without Go's doubled path.
+func TestQAPackPathMessages(t *testing.T) {
+	dir := t.TempDir()
+	p := packstest.DiffFixture(t, dir, "base")
+	b := filepath.Join(dir, "b.tar.gz")
+	if _, err := bundle.Create(p, b); err != nil {
+		t.Fatal(err)
+	}
+	plain := filepath.Join(dir, "notes.txt")
+	os.WriteFile(plain, []byte("hi"), 0o644)
+	odd := filepath.Join(dir, "odd")
+	os.MkdirAll(filepath.Join(odd, "pack_manifest.json"), 0o755)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"diff", p, b}, "is an audit bundle; this command needs the pack directory (extract it first: mkdir pack && tar xzf"},
+		{[]string{"prove", b, "r_x"}, "is an audit bundle; this command needs the pack directory"},
+		{[]string{"verify-pack", plain}, "not a pack directory or audit bundle: " + plain + " (give the pack directory, or an audit bundle .tar.gz)"},
+		{[]string{"verify-pack", plain, "--json"}, "not a pack directory or audit bundle"},
+		{[]string{"diff", p, plain}, "not a pack directory: " + plain + " (give the pack directory)"},
+		{[]string{"verify-pack", odd}, "cannot read " + filepath.Join(odd, "pack_manifest.json") + ": is a directory ("},
+	} {
+		code, out, errs := dfRun(t, c.args...)
+		if code != 3 || out != "" || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d stdout %q stderr %q, want %q", c.args, code, out, errs, c.want)
+		}
+		oneLineErr(t, errs)
+	}
+	// verify-pack, explain and verify-signer take the bundle itself.
+	for _, args := range [][]string{{"verify-pack", b}, {"explain", b}, {"verify-signer", b}} {
+		if code, _, errs := dfRun(t, args...); code != 0 {
+			t.Errorf("%v: exit %d %s", args, code, errs)
+		}
 	}
 }

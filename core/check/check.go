@@ -7,6 +7,7 @@ package check
 import (
 	"fmt"
 	"math"
+	"os"
 	"strings"
 
 	"github.com/assay-dev/assay/core/bundle"
@@ -50,6 +51,9 @@ func Pack(path string, o Options) (*verify.Result, error) {
 		o.Gates = append([]verify.GateCheck{g}, o.Gates...)
 	}
 	dir := path
+	if st, err := os.Stat(path); err == nil && !st.IsDir() && !bundle.IsBundle(path) {
+		return nil, exit.Bad("give the pack directory, or an audit bundle .tar.gz", "not a pack directory or audit bundle: %s", path)
+	}
 	if bundle.IsBundle(path) {
 		d, cleanup, err := bundle.ExtractTemp(path)
 		if err != nil {

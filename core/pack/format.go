@@ -6,6 +6,7 @@ package pack
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -155,7 +156,12 @@ func ReadManifest(dir string) (*canon.Object, []byte, error) {
 		return nil, nil, exit.Bad("check the path", "pack not found: %s", dir)
 	}
 	if !st.IsDir() {
-		return nil, nil, exit.Bad("give the pack directory, or an audit bundle .tar.gz", "not a pack directory: %s", dir)
+		if isGzip(dir) {
+			// Only check.Pack (verify-pack, explain, verify-signer) opens
+			// bundles; every other reader needs the directory.
+			return nil, nil, exit.Bad("extract it first: mkdir pack && tar xzf "+dir+" -C pack", "%s is an audit bundle; this command needs the pack directory", dir)
+		}
+		return nil, nil, exit.Bad("give the pack directory", "not a pack directory: %s", dir)
 	}
 	p := filepath.Join(dir, FileManifest)
 	raw, err := os.ReadFile(p)
@@ -163,7 +169,11 @@ func ReadManifest(dir string) (*canon.Object, []byte, error) {
 		return nil, nil, exit.Bad("a proof pack directory holds pack_manifest.json; build one with 'assay proof-pack' or 'assay run'", "no %s in %s", FileManifest, dir)
 	}
 	if err != nil {
-		return nil, nil, exit.Bad("check the file's permissions", "cannot read %s: %v", p, err)
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is in the message already
+		}
+		return nil, nil, exit.Bad("a pack's manifest is a readable file; check the path and its permissions", "cannot read %s: %v", p, err)
 	}
 	v, err := canon.Decode(raw)
 	if err != nil {
@@ -184,4 +194,16 @@ func indentJSON(v any) ([]byte, error) {
 		return nil, fmt.Errorf("encode JSON: %w", err)
 	}
 	return b, nil
+}
+
+// isGzip reports whether the file at path starts with the gzip magic.
+func isGzip(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var m [2]byte
+	n, _ := f.Read(m[:])
+	return n == 2 && m[0] == 0x1f && m[1] == 0x8b
 }
