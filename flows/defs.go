@@ -127,7 +127,15 @@ func buildAdopt(dir string, p map[string]string) ([]Step, error) {
 			Argv: []string{AssayArg0, "patch", path, "--yes"}},
 		{ID: "run", Title: "Run the program with receipts and build a pack",
 			Why:  "the receipt_completeness card checks the run left evidence; the pack goes to " + pack,
-			Argv: runArgv},
+			Argv: runArgv,
+			// Re-applying the flow must not stop on run's "output exists".
+			SkipRule: pack + " already holds a pack (remove it to record a new run)",
+			skip: func(d string) (string, bool) {
+				if isPack(filepath.Join(d, pack)) {
+					return pack + " already holds a pack (remove it to record a new run)", true
+				}
+				return "", false
+			}},
 		{ID: "verify", Title: "Verify the pack",
 			Why:  "integrity and claims, offline, with the documented exit codes",
 			Argv: []string{AssayArg0, "verify-pack", pack}},

@@ -137,6 +137,10 @@ func TestFlowAdopt(t *testing.T) {
 	if err := json.Unmarshal(b, &rep); err != nil || rep.ReceiptCount < 1 || rep.Types["model_call"] != 1 {
 		t.Fatalf("pack: %v %s", err, b)
 	}
+	// Applying the flow again passes: the run step is skipped (it used to
+	// stop the flow with run's "output directory already exists").
+	o = apply(t, plan(t, "adopt", dir, map[string]string{"run_command": "python3 app.py", "gateway": "true"}))
+	assertOutcome(t, o, want{"scan", "ok", 0}, want{"patch", "ok", 0}, want{"run", "skipped", -1}, want{"verify", "ok", 0}, want{"explain", "ok", 0})
 }
 
 // simulateWorkflow runs the generated workflow's run: scripts the way the
