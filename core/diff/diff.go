@@ -22,6 +22,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/assay-dev/assay/core/bundle"
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/packs"
@@ -215,6 +216,27 @@ func Compare(a, b string, opts Options) (*Result, error) {
 	}
 	res := &Result{SchemaVersion: SchemaVersion, Status: StatusOK, Reasons: []string{}, Preflight: []Preflight{},
 		Claims: []ClaimDelta{}, Models: []ModelDelta{}, Gates: []Gate{}}
+	// An audit bundle (.tar.gz) is compared like its pack, as verify-pack
+	// accepts it (DECISIONS 16): extracted safely into a temp directory,
+	// reported under the path the caller gave.
+	shown := map[string]string{}
+	for _, p := range []*string{&a, &b} {
+		if !bundle.IsBundle(*p) {
+			continue
+		}
+		dir, cleanup, err := bundle.ExtractTemp(*p)
+		if err != nil {
+			return nil, err
+		}
+		defer cleanup()
+		shown[dir], *p = *p, dir
+	}
+	name := func(p string) string {
+		if s, ok := shown[p]; ok {
+			return s
+		}
+		return p
+	}
 	if !opts.NoVerify {
 		res.Verified = true
 		for _, p := range []string{a, b} {
@@ -222,6 +244,7 @@ func Compare(a, b string, opts Options) (*Result, error) {
 			if err != nil {
 				return nil, err
 			}
+			pf.Path = name(p)
 			res.Preflight = append(res.Preflight, pf)
 		}
 		for _, pf := range res.Preflight {
@@ -238,6 +261,7 @@ func Compare(a, b string, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	pa.info.Path, pb.info.Path = name(a), name(b)
 	res.A, res.B = pa.info, pb.info
 	res.SameClaimSet = pa.info.ClaimSetHash != "" && pa.info.ClaimSetHash == pb.info.ClaimSetHash
 	res.SignerChanged = pa.info.SignerFingerprint != "" && pb.info.SignerFingerprint != "" && pa.info.SignerFingerprint != pb.info.SignerFingerprint

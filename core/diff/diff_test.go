@@ -1,12 +1,17 @@
 package diff
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/assay-dev/assay/core/bundle"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/packs/packstest"
 	"github.com/assay-dev/assay/core/receipt"
@@ -332,4 +337,91 @@ func TestPrices(t *testing.T) {
 	if _, err := LoadPrices(filepath.Join(dir, "missing.json")); exit.Code(err) != exit.BadInput {
 		t.Error("missing price file accepted")
 	}
+}
+
+// An audit bundle (.tar.gz) is diffed like its pack, as verify-pack
+// accepts it; the result names the bundle, not the temp extraction, and
+// nothing extracted is left behind. A tampered bundle is refused like a
+// tampered pack is.
+func TestCompareAcceptsBundles(t *testing.T) {
+	dir := t.TempDir()
+	base := packstest.DiffFixture(t, dir, "base")
+	swap := packstest.DiffFixture(t, dir, "model_swap")
+	bundlePath := filepath.Join(dir, "swap.tar.gz")
+	if _, err := bundle.Create(swap, bundlePath); err != nil {
+		t.Fatal(err)
+	}
+	tmpBefore, _ := filepath.Glob(filepath.Join(os.TempDir(), "assay-bundle-*"))
+	r, err := Compare(base, bundlePath, Options{Gates: allGates})
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct, err := Compare(base, swap, Options{Gates: allGates})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ExitCode != direct.ExitCode || r.Status != direct.Status || r.CostDeltaUSD != direct.CostDeltaUSD || !r.Verified {
+		t.Fatalf("bundle diff %s/%d, pack diff %s/%d", r.Status, r.ExitCode, direct.Status, direct.ExitCode)
+	}
+	if r.B.Path != bundlePath || r.Preflight[1].Path != bundlePath {
+		t.Fatalf("paths in the result: %q %q", r.B.Path, r.Preflight[1].Path)
+	}
+	if tmpAfter, _ := filepath.Glob(filepath.Join(os.TempDir(), "assay-bundle-*")); len(tmpAfter) != len(tmpBefore) {
+		t.Fatalf("extraction left behind: %v", tmpAfter)
+	}
+	// A bundle whose receipts were changed after bundling: exit 2.
+	badBundle := filepath.Join(dir, "bad.tar.gz")
+	if err := tamperBundle(bundlePath, badBundle); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := Compare(base, badBundle, Options{}); err != nil || r.ExitCode != exit.Tampered {
+		t.Fatalf("tampered bundle: %v %+v", err, r)
+	}
+}
+
+// tamperBundle copies a bundle, changing the last byte of the first
+// receipt_pack.jsonl entry before the final newline.
+func tamperBundle(src, dst string) error {
+	f, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		body, err := io.ReadAll(tr)
+		if err != nil {
+			return err
+		}
+		if strings.HasSuffix(h.Name, "receipt_pack.jsonl") && len(body) > 2 {
+			body[len(body)-2] ^= 1
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		if _, err := tw.Write(body); err != nil {
+			return err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	return os.WriteFile(dst, buf.Bytes(), 0o644)
 }
