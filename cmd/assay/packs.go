@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -55,17 +56,31 @@ func newPacksCmd() *cobra.Command {
 				return nil
 			}
 			st := newStyle(w)
-			fmt.Fprintf(w, "%-40s %-9s %-9s %-6s %-16s %s\n", "PACK", "RECEIPTS", "INTEGRITY", "CLAIMS", "SIGNER", "STARTED")
+			// The PACK column is as wide as the longest name (default pack
+			// names are 41 characters), padded on the plain text so colour
+			// codes do not shift the columns.
+			const mark = " (baseline)"
+			width := len("PACK")
 			for _, r := range rows {
-				name := r.Path
+				n := len(r.Path)
+				if r.IsBaseline {
+					n += len(mark)
+				}
+				width = max(width, n)
+			}
+			fmt.Fprintf(w, "%-*s %-9s %-9s %-6s %-16s %s\n", width, "PACK", "RECEIPTS", "INTEGRITY", "CLAIMS", "SIGNER", "STARTED")
+			for _, r := range rows {
+				name, plain := r.Path, r.Path
 				if r.IsBaseline {
 					name += " " + st.Bold("(baseline)")
+					plain += mark
 				}
+				name += strings.Repeat(" ", width-len(plain))
 				if r.Error != "" {
-					fmt.Fprintf(w, "%-40s %s\n", name, st.Red("unreadable: "+r.Error))
+					fmt.Fprintf(w, "%s %s\n", name, st.Red("unreadable: "+r.Error))
 					continue
 				}
-				fmt.Fprintf(w, "%-40s %-9d %-9s %-6s %-16s %s\n", name, r.NReceipts, r.ReceiptIntegrity, r.ClaimCheck, r.SignerID, r.TimestampStart)
+				fmt.Fprintf(w, "%s %-9d %-9s %-6s %-16s %s\n", name, r.NReceipts, r.ReceiptIntegrity, r.ClaimCheck, r.SignerID, r.TimestampStart)
 			}
 			return nil
 		},

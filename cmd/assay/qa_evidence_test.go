@@ -56,7 +56,7 @@ func TestQAVerdictPanelSpacing(t *testing.T) {
 	}
 }
 
-// A bundle given to a command that needs the pack directory says so and
+// A bundle given to a command that needs the pack directory (prove) says so and
 // how to extract it (it used to say "give ... an audit bundle .tar.gz" to
 // a command that refuses bundles); a plain file is neither; a manifest
 // that is a directory is named once, without Go's doubled path.
@@ -75,11 +75,10 @@ func TestQAPackPathMessages(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"diff", p, b}, "is an audit bundle; this command needs the pack directory (extract it first: mkdir pack && tar xzf"},
-		{[]string{"prove", b, "r_x"}, "is an audit bundle; this command needs the pack directory"},
+		{[]string{"prove", b, "r_x"}, "is an audit bundle; this command needs the pack directory (extract it first: mkdir pack && tar xzf"},
 		{[]string{"verify-pack", plain}, "not a pack directory or audit bundle: " + plain + " (give the pack directory, or an audit bundle .tar.gz)"},
 		{[]string{"verify-pack", plain, "--json"}, "not a pack directory or audit bundle"},
-		{[]string{"diff", p, plain}, "not a pack directory: " + plain + " (give the pack directory)"},
+		{[]string{"prove", plain, "r_x"}, "not a pack directory: " + plain + " (give the pack directory)"},
 		{[]string{"verify-pack", odd}, "cannot read " + filepath.Join(odd, "pack_manifest.json") + ": is a directory ("},
 	} {
 		code, out, errs := dfRun(t, c.args...)
@@ -93,5 +92,57 @@ func TestQAPackPathMessages(t *testing.T) {
 		if code, _, errs := dfRun(t, args...); code != 0 {
 			t.Errorf("%v: exit %d %s", args, code, errs)
 		}
+	}
+}
+
+// packs list keeps its columns aligned for default pack names (41
+// characters) and a baseline mark.
+func TestQAPacksListColumns(t *testing.T) {
+	dir := t.TempDir()
+	long := filepath.Join(dir, "proof_pack_trace_20261125T220000_aaaabbbb")
+	packstest.Build(t, long, packstest.Generic(3), nil)
+	short := filepath.Join(dir, "proof_pack_a")
+	packstest.Build(t, short, packstest.Generic(2), nil)
+	t.Chdir(dir)
+	if code, _, errs := dfRun(t, "baseline", "set", "proof_pack_a"); code != 0 {
+		t.Fatal(errs)
+	}
+	code, out, errs := dfRun(t, "packs", "list")
+	if code != 0 {
+		t.Fatal(errs)
+	}
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("want header and 2 rows:\n%s", out)
+	}
+	col := strings.Index(lines[0], "RECEIPTS")
+	for _, l := range lines[1:] {
+		if len(l) <= col || l[col-1] != ' ' || l[col] < '0' || l[col] > '9' {
+			t.Fatalf("RECEIPTS column (at %d) misaligned:\n%s", col, out)
+		}
+	}
+}
+
+// Fix hints name only things that exist; missing files are named plainly.
+func TestQAMissingInputsHints(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("ASSAY_HOME", filepath.Join(dir, "home"))
+	a := packstest.DiffFixture(t, dir, "base")
+	plain := filepath.Join(dir, "notes.txt")
+	os.WriteFile(plain, []byte("hi"), 0o644)
+	for _, c := range []struct {
+		args    []string
+		want    string
+		notWant string
+	}{
+		{[]string{"proof-pack", "trace_20260101T000000_deadbeef"}, "no trace \"trace_20260101T000000_deadbeef\"", "assay traces"},
+		{[]string{"diff", a, a, "--prices", filepath.Join(dir, "nope.json")}, "price file not found: " + filepath.Join(dir, "nope.json"), "open "},
+		{[]string{"packs", "list", "-d", plain}, plain + " is not a directory", "open "},
+	} {
+		code, out, errs := dfRun(t, c.args...)
+		if code != 3 || out != "" || !strings.Contains(errs, c.want) || strings.Contains(errs, c.notWant) {
+			t.Errorf("%v: exit %d stdout %q stderr %q", c.args, code, out, errs)
+		}
+		oneLineErr(t, errs)
 	}
 }

@@ -2,6 +2,7 @@ package diff
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
 	"sort"
@@ -120,7 +121,15 @@ func LoadPrices(path string) (Prices, error) {
 	p := BuiltinPrices()
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return p, exit.Bad("give a readable JSON file of {\"model\": {\"input\": N, \"output\": N}}", "cannot read price file %s: %v", path, err)
+		fix := "give a readable JSON file of {\"model\": {\"input\": N, \"output\": N}}"
+		if errors.Is(err, os.ErrNotExist) {
+			return p, exit.Bad(fix, "price file not found: %s", path)
+		}
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return p, exit.Bad(fix, "cannot read price file %s: %v", path, err)
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {

@@ -148,6 +148,9 @@ func List(dir, baseline string) ([]Summary, error) {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, exit.Bad("check the path given with -d", "directory not found: %s", dir)
 		}
+		if st, serr := os.Stat(dir); serr == nil && !st.IsDir() {
+			return nil, exit.Bad("give the directory that holds the proof_pack* directories with -d", "%s is not a directory", dir)
+		}
 		return nil, exit.Bad("give a readable directory with -d", "cannot read directory %s: %v", dir, err)
 	}
 	out := []Summary{}

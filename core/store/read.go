@@ -31,7 +31,7 @@ func (s *Store) Read(traceID string) ([]*receipt.Receipt, []LineProblem, error) 
 		return nil, nil, err
 	}
 	if !ok {
-		return nil, nil, exit.Bad("list traces with 'assay traces' or check ASSAY_HOME", "no trace %q in %s", traceID, s.Home)
+		return nil, nil, exit.Bad("traces are stored as <home>/<UTC date>/<trace_id>.jsonl; check the id (ASSAY_TRACE_ID of the run) and ASSAY_HOME", "no trace %q in %s", traceID, s.Home)
 	}
 	return ReadFile(path)
 }
