@@ -131,8 +131,9 @@ raw 32-byte Ed25519 seed (mode 0600), <id>.pub the raw public key, and
 	gen.Flags().BoolVar(&noActive, "no-set-active", false, "do not make the new key the active signer")
 	gen.Flags().BoolVar(&genJSON, "json", false, "print JSON")
 
+	var setJSON bool
 	setActive := &cobra.Command{
-		Use: "set-active SIGNER_ID", Short: "Make an existing key the active signer", Args: cobra.ExactArgs(1),
+		Use: "set-active SIGNER_ID", Short: "Make an existing key the active signer", Args: exactArgs(1, "give the signer id ('assay key list' shows them)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ks, _, err := openKeystore()
 			if err != nil {
@@ -141,10 +142,14 @@ raw 32-byte Ed25519 seed (mode 0600), <id>.pub the raw public key, and
 			if err := ks.SetActive(args[0]); err != nil {
 				return err
 			}
+			if setJSON {
+				return writeJSON(cmd.OutOrStdout(), map[string]any{"active_signer": args[0], "keystore": ks.Dir})
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Active signer: %s\n", args[0])
 			return nil
 		},
 	}
+	setActive.Flags().BoolVar(&setJSON, "json", false, "print JSON")
 	var infoJSON bool
 	info := &cobra.Command{
 		Use: "info [SIGNER_ID]", Short: "Show a key's algorithm, fingerprint and public key (default: the active signer)", Args: cobra.MaximumNArgs(1),

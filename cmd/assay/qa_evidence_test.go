@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -144,5 +145,31 @@ func TestQAMissingInputsHints(t *testing.T) {
 			t.Errorf("%v: exit %d stdout %q stderr %q", c.args, code, out, errs)
 		}
 		oneLineErr(t, errs)
+	}
+}
+
+// --json means the same on every command that prints results: explain and
+// key set-active take it too (explain --json is --format json).
+func TestQAJSONFlagEverywhere(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("ASSAY_HOME", filepath.Join(dir, "home"))
+	p := packstest.DiffFixture(t, dir, "base")
+	_, viaFormat, _ := dfRun(t, "explain", p, "--format", "json")
+	code, viaJSON, errs := dfRun(t, "explain", p, "--json")
+	if code != 0 || viaJSON != viaFormat || !strings.HasPrefix(viaJSON, "{") {
+		t.Fatalf("explain --json: exit %d %s\n%s", code, errs, viaJSON)
+	}
+	if code, out, errs := dfRun(t, "explain", p, "--json", "--format", "md"); code != 3 || out != "" {
+		t.Fatalf("--json with --format md: exit %d %q %q", code, out, errs)
+	}
+	if code, _, errs := dfRun(t, "key", "generate", "qa"); code != 0 {
+		t.Fatal(errs)
+	}
+	code, out, errs := dfRun(t, "key", "set-active", "qa", "--json")
+	var r struct {
+		Active string `json:"active_signer"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &r) != nil || r.Active != "qa" {
+		t.Fatalf("key set-active --json: exit %d %q %q", code, out, errs)
 	}
 }
