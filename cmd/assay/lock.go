@@ -97,6 +97,9 @@ func newLockWriteCmd() *cobra.Command {
 					ids = append(ids, c)
 				}
 			}
+			if len(ids) == 0 {
+				return exit.Bad("name built-in cards, e.g. --cards receipt_completeness,no_breakglass ('assay cards list' shows them)", "lock write needs --cards")
+			}
 			fps, err := resolveSigners(signers)
 			if err != nil {
 				return err
@@ -115,7 +118,6 @@ func newLockWriteCmd() *cobra.Command {
 	c.Flags().StringSliceVar(&signers, "signer", nil, "pin signers: 64-hex fingerprints or local signer ids (switches to allowlist mode)")
 	c.Flags().StringVarP(&out, "output", "o", lock.DefaultPath, "lock file to write")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	_ = c.MarkFlagRequired("cards")
 	return c
 }
 

@@ -173,3 +173,20 @@ func TestQAJSONFlagEverywhere(t *testing.T) {
 		t.Fatalf("key set-active --json: exit %d %q %q", code, out, errs)
 	}
 }
+
+// lock write without cards says what to give, in one line, and writes
+// nothing.
+func TestQALockWriteNeedsCards(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "assay.lock")
+	for _, args := range [][]string{{"lock", "write", "-o", out}, {"lock", "write", "--cards", "", "-o", out}, {"lock", "write", "--cards", " , ", "-o", out, "--json"}} {
+		code, stdout, errs := dfRun(t, args...)
+		if code != 3 || stdout != "" || !strings.Contains(errs, "lock write needs --cards (name built-in cards") {
+			t.Errorf("%v: exit %d %q %q", args, code, stdout, errs)
+		}
+		oneLineErr(t, errs)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatalf("a lock was written: %v", err)
+	}
+}
