@@ -68,7 +68,7 @@ func benchSHA(b *testing.B, n int) {
 // BenchmarkVerify10k and BenchmarkVerify1M report verify-pack throughput in
 // MB/s of receipt_pack.jsonl; BenchmarkSHA256* hash the same file, for the
 // "at least half of plain SHA-256" target.
-func BenchmarkVerify10k(b *testing.B) { benchVerify(b, 10_000) }
+func BenchmarkVerify10k(b *testing.B)     { benchVerify(b, 10_000) }
 func BenchmarkSHA256File10k(b *testing.B) { benchSHA(b, 10_000) }
-func BenchmarkVerify1M(b *testing.B)  { benchVerify(b, 1_000_000) }
-func BenchmarkSHA256File1M(b *testing.B) { benchSHA(b, 1_000_000) }
+func BenchmarkVerify1M(b *testing.B)      { benchVerify(b, 1_000_000) }
+func BenchmarkSHA256File1M(b *testing.B)  { benchSHA(b, 1_000_000) }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/assay-dev/assay/core/pack"
 )
@@ -45,7 +46,15 @@ func FuzzVerifyMutatedPack(f *testing.F) {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		r, err := Verify(dir, Options{Now: fixtureNow})
+		var r *Result
+		var err error
+		done := make(chan struct{})
+		go func() { r, err = Verify(dir, Options{Now: fixtureNow}); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("verify did not return for %s = %q", name, data)
+		}
 		if err != nil {
 			return // bad input (an unreadable manifest path), not a verdict
 		}
