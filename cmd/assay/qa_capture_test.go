@@ -242,3 +242,18 @@ func TestQACIInitRefusesBadCardsAndOperators(t *testing.T) {
 		t.Fatalf("good ci init: exit %d %s", code, errs)
 	}
 }
+
+// A receipt the builder refuses (a type packs cannot carry) leaves no pack
+// and exit 3; the fix names the trace file to repair, since rebuilding the
+// trace as is would fail the same way.
+func TestQARunBadReceiptTypeNamesTraceFile(t *testing.T) {
+	t.Setenv("ASSAY_HOME", t.TempDir())
+	out := filepath.Join(t.TempDir(), "pack")
+	line := `{"receipt_id":"r_1","type":"weird type","timestamp":"2026-01-15T11:59:00.123456+00:00"}`
+	script := `d="$ASSAY_HOME/$(date -u +%Y-%m-%d)"; mkdir -p "$d"; echo '` + line + `' >> "$d/$ASSAY_TRACE_ID.jsonl"`
+	code, _, errs := scRun(t, "run", "-o", out, "--", "sh", "-c", script)
+	last := errs[strings.LastIndex(strings.TrimSuffix(errs, "\n"), "\n")+1:]
+	if code != 3 || ptExists(out) || !strings.Contains(last, `type "weird type"`) || !strings.Contains(last, ".jsonl; fix or remove that receipt's line") {
+		t.Fatalf("exit %d, last line %q", code, last)
+	}
+}

@@ -275,9 +275,11 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 
 	// 6. Read the trace back.
 	var recs []*receipt.Receipt
+	tracePath := ""
 	if path, ok, err := st.Find(traceID); err != nil {
 		return exit.Wrap(childFailed(exit.BadInput), err, "")
 	} else if ok {
+		tracePath = path
 		var probs []store.LineProblem
 		recs, probs, err = store.ReadFile(path)
 		if err != nil {
@@ -312,6 +314,11 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	})
 	if err != nil {
 		fix := "the trace is kept; rebuild it with 'assay proof-pack " + traceID + "'"
+		if exit.Code(err) == exit.BadInput && tracePath != "" {
+			// The receipts themselves are the problem: rebuilding as is
+			// would fail the same way.
+			fix = "the trace is kept in " + tracePath + "; fix or remove that receipt's line, then 'assay proof-pack " + traceID + "'"
+		}
 		e := exit.New(childFailed(exit.Code(err)), fix, "pack not built: %v", err)
 		return &errKind{kind: "pack_build_failed", trace: traceID, err: e}
 	}
