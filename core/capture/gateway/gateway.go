@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -210,6 +211,11 @@ func Start(ctx context.Context, o Options) (*Gateway, error) {
 	}
 	g.ln, g.rec = ln, rec
 	g.url = "http://" + ln.Addr().String()
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		// Bound to every interface: the URL the SDKs on this host are
+		// given is loopback ("http://[::]:port" is no address to dial).
+		g.url = "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+	}
 	for r, u := range g.upstreams {
 		if u.Host == ln.Addr().String() {
 			_ = ln.Close()

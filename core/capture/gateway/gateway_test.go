@@ -107,6 +107,37 @@ func TestEnvPointsSDKsAtGateway(t *testing.T) {
 	}
 }
 
+// Bound to every interface, the gateway still hands the SDKs a URL they
+// can dial on this host (it printed "http://[::]:port"), and a call
+// through that URL is recorded.
+func TestWildcardBindGivesLoopbackURL(t *testing.T) {
+	mock, err := mockllm.Start("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mock.Close()
+	st := store.Open(t.TempDir())
+	gw, err := gateway.Start(context.Background(), gateway.Options{Addr: "0.0.0.0:0", Store: st, TraceID: trace,
+		Upstreams: map[string]string{"openai": mock.URL() + "/v1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Close()
+	if !strings.HasPrefix(gw.URL(), "http://127.0.0.1:") {
+		t.Fatalf("URL %s", gw.URL())
+	}
+	req, _ := http.NewRequest(http.MethodPost, gw.URL()+"/openai/chat/completions", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hi"}]}`))
+	req.Header.Set("Authorization", "Bearer k")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if err := gw.Close(); err != nil || gw.Stats().ReceiptsWritten != 1 {
+		t.Fatalf("close: %v, stats %+v", err, gw.Stats())
+	}
+}
+
 // TestSDKsThroughGateway runs openai-go (chat, responses), anthropic-sdk-go
 // and genai, streaming and not, through the gateway and checks every
 // receipt field exactly.
