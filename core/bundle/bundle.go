@@ -42,6 +42,10 @@ const (
 
 var added = map[string]bool{FileSignerInfo: true, FileSummary: true, FileInstructions: true, FileResult: true}
 
+// Added reports whether name is one of the files a bundle adds at the pack
+// root (not covered by the pack's signature).
+func Added(name string) bool { return added[name] }
+
 // Result describes a written bundle.
 type Result struct {
 	Path     string   `json:"path"`

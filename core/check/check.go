@@ -54,7 +54,8 @@ func Pack(path string, o Options) (*verify.Result, error) {
 	if st, err := os.Stat(path); err == nil && !st.IsDir() && !bundle.IsBundle(path) {
 		return nil, exit.Bad("give the pack directory, or an audit bundle .tar.gz", "not a pack directory or audit bundle: %s", path)
 	}
-	if bundle.IsBundle(path) {
+	isBundle := bundle.IsBundle(path)
+	if isBundle {
 		d, cleanup, err := bundle.ExtractTemp(path)
 		if err != nil {
 			return nil, err
@@ -67,7 +68,30 @@ func Pack(path string, o Options) (*verify.Result, error) {
 		return nil, err
 	}
 	r.Path = path
+	if isBundle {
+		r.Warnings = bundleWarnings(r.Warnings)
+	}
 	return r, nil
+}
+
+// bundleWarnings replaces the verifier's one warning per file a bundle adds
+// at the pack root ("Unexpected top-level pack entry ignored: SIGNER_INFO.json",
+// ...), which every bundle has, with one note saying what those files are.
+func bundleWarnings(ws []string) []string {
+	out := make([]string, 0, len(ws))
+	dropped := false
+	for _, w := range ws {
+		if i := strings.LastIndex(w, ": "); i >= 0 && bundle.Added(w[i+2:]) {
+			dropped = true
+			continue
+		}
+		out = append(out, w)
+	}
+	if dropped {
+		out = append([]string{"Audit bundle: " + bundle.FileSignerInfo + ", " + bundle.FileSummary + ", " + bundle.FileInstructions + " and " + bundle.FileResult +
+			" were added when it was bundled; they are not covered by the pack's signature"}, out...)
+	}
+	return out
 }
 
 // coverageGate measures receipt callsite ids against a contract.

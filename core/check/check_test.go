@@ -4,13 +4,16 @@ import (
 	"crypto/ed25519"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/assay-dev/assay/core/bundle"
 	"github.com/assay-dev/assay/core/coverage"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/pack"
+	"github.com/assay-dev/assay/core/packs/packstest"
 	"github.com/assay-dev/assay/core/receipt"
 	"github.com/assay-dev/assay/core/verify"
 )
@@ -107,5 +110,38 @@ func TestCoverageGate(t *testing.T) {
 	r, err = Pack(full, opts(Options{CoverageContract: cpath, MinCoverage: 0.8}))
 	if err != nil || r.ExitCode != 2 {
 		t.Fatalf("tampered contract: %v exit %d", err, r.ExitCode)
+	}
+}
+
+// A bundle verifies with one note about the files bundling added, not one
+// "unexpected entry" warning per file; a real stray file still warns.
+func TestBundleWarnings(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "proof_pack_x")
+	packstest.Build(t, p, packstest.Generic(3), nil)
+	b := filepath.Join(dir, "b.tar.gz")
+	if _, err := bundle.Create(p, b); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Pack(b, Options{})
+	if err != nil || r.ExitCode != 0 {
+		t.Fatalf("%v %+v", err, r)
+	}
+	n := 0
+	for _, w := range r.Warnings {
+		if strings.Contains(w, "SIGNER_INFO.json") || strings.Contains(w, "VERIFY_RESULT.json") || strings.Contains(w, "PACK_SUMMARY.md") {
+			n++
+			if !strings.HasPrefix(w, "Audit bundle: ") {
+				t.Errorf("per-file warning kept: %q", w)
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("want one bundle note, got %d: %q", n, r.Warnings)
+	}
+	os.WriteFile(filepath.Join(p, "stray.txt"), []byte("x"), 0o644)
+	r, err = Pack(p, Options{})
+	if err != nil || len(r.Warnings) == 0 || !strings.Contains(strings.Join(r.Warnings, "\n"), "stray.txt") {
+		t.Fatalf("stray file not warned: %v %q", err, r.Warnings)
 	}
 }
