@@ -257,3 +257,16 @@ func TestQARunBadReceiptTypeNamesTraceFile(t *testing.T) {
 		t.Fatalf("exit %d, last line %q", code, last)
 	}
 }
+
+// A newline in a file name does not split a row of the scan table.
+func TestQAScanTableQuotesControlChars(t *testing.T) {
+	dir := t.TempDir()
+	src := "from openai import OpenAI\nOpenAI().chat.completions.create(model='m', messages=[])\n"
+	if err := os.WriteFile(filepath.Join(dir, "new\nline.py"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := scRun(t, "scan", dir)
+	if code != 0 || !strings.Contains(out, `"new\nline.py":2`) {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -211,6 +212,17 @@ func runScan(cmd *cobra.Command, path string, o scanFlags) error {
 	return nil
 }
 
+// shownPath quotes a path holding control characters (a newline in a file
+// name would otherwise split the table row).
+func shownPath(p string) string {
+	for _, r := range p {
+		if r < 0x20 || r == 0x7f {
+			return strconv.Quote(p)
+		}
+	}
+	return p
+}
+
 func isHTMLName(p string) bool {
 	ext := strings.ToLower(filepath.Ext(p))
 	return ext == ".html" || ext == ".htm"
@@ -237,7 +249,7 @@ func printScanText(w io.Writer, res *scan.Result, st style) {
 	fmt.Fprintf(w, "  Found %d LLM call site(s):\n", len(res.Findings))
 	locW := 0
 	for _, f := range res.Findings {
-		locW = max(locW, len(fmt.Sprintf("%s:%-6d", f.Path, f.Line)))
+		locW = max(locW, len(fmt.Sprintf("%s:%-6d", shownPath(f.Path), f.Line)))
 	}
 	for _, f := range res.Findings {
 		label := map[string]string{scan.High: "HIGH", scan.Medium: "MED", scan.Low: "LOW"}[f.Confidence]
@@ -245,7 +257,7 @@ func printScanText(w io.Writer, res *scan.Result, st style) {
 		if f.Instrumented {
 			status = st.Green("INSTRUMENTED")
 		}
-		loc := fmt.Sprintf("%s:%-6d", f.Path, f.Line)
+		loc := fmt.Sprintf("%s:%-6d", shownPath(f.Path), f.Line)
 		fmt.Fprintf(w, "  %-6s %-*s %-45s %s\n", label, locW, loc, f.Call, status)
 	}
 	s := res.Summary()
