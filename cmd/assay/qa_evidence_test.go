@@ -190,3 +190,23 @@ func TestQALockWriteNeedsCards(t *testing.T) {
 		t.Fatalf("a lock was written: %v", err)
 	}
 }
+
+// An intact pack refused by the lock is exit 2, but the panel must not
+// claim it "changed after it was signed".
+func TestQALockMismatchHeadline(t *testing.T) {
+	dir := t.TempDir()
+	p := packstest.DiffFixture(t, dir, "base")
+	l := filepath.Join(dir, "assay.lock")
+	if code, _, errs := dfRun(t, "lock", "write", "--cards", "no_breakglass", "-o", l); code != 0 {
+		t.Fatal(errs)
+	}
+	code, out, _ := dfRun(t, "verify-pack", p, "--lock", l)
+	if code != 2 || !strings.HasPrefix(out, "TAMPERED  the pack is intact but does not satisfy the lock\n") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	packstest.FlipByte(t, filepath.Join(p, "receipt_pack.jsonl"), 20)
+	code, out, _ = dfRun(t, "verify-pack", p, "--lock", l)
+	if code != 2 || !strings.HasPrefix(out, "TAMPERED  this pack changed after it was signed\n") {
+		t.Fatalf("tampered and locked: exit %d:\n%s", code, out)
+	}
+}

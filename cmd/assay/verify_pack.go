@@ -98,7 +98,7 @@ func renderVerdict(w io.Writer, r *verify.Result) {
 	case verify.VerdictHonestFail:
 		head = st.Yellow("HONEST FAIL") + "  evidence intact, and it shows a failure"
 	default:
-		head = st.Red("TAMPERED") + "  this pack changed after it was signed"
+		head = st.Red("TAMPERED") + "  " + tamperedText(r)
 	}
 	fmt.Fprintf(w, "%s\n\n", head)
 	row := func(k, v string) { fmt.Fprintf(w, "  %-12s %s\n", k, v) }
@@ -146,6 +146,22 @@ func renderVerdict(w io.Writer, r *verify.Result) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "\nexit %d\n", r.ExitCode)
+}
+
+// tamperedText says why the verdict is TAMPERED: an intact pack refused by
+// the lock or a changed coverage contract did not change after signing.
+func tamperedText(r *verify.Result) string {
+	if r.Integrity == verify.VerdictPass {
+		for _, e := range r.Errors {
+			switch e.Code {
+			case verify.ELockMismatch:
+				return "the pack is intact but does not satisfy the lock"
+			case verify.EContractTamper:
+				return "the coverage contract was changed (its own hash does not match)"
+			}
+		}
+	}
+	return "this pack changed after it was signed"
 }
 
 func claimText(c string) string {
