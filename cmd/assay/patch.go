@@ -49,8 +49,10 @@ model_call receipt with its callsite_id.
 
 Python: writes assay's stdlib-only capture module (assay_capture.py) beside
 the entrypoint and inserts one import line marked "# assay:patched" after the
-docstring and __future__ imports. The entrypoint is --entrypoint FILE, or the
-file with the most uninstrumented call sites.
+docstring and __future__ imports (two lines inside a package, a try of the
+relative import, so the file runs both with -m and as a script). The
+entrypoint is --entrypoint FILE (inside PATH), or the file with the most
+uninstrumented call sites.
 Go: builds every openai-go, anthropic-sdk-go, genai and langchaingo client
 with assay's capture middleware (a generated assay_capture_gen.go per package).
 
@@ -59,7 +61,7 @@ go build) and rolled back if it no longer compiles. Running it again changes
 nothing. --undo restores the original bytes and removes the generated files.
 
 Emit the coverage contract after patching ('assay scan --emit-contract'):
-the inserted import moves the entrypoint's lines down by one.
+the inserted import moves the entrypoint's lines down.
 
 Exit codes: 0 applied, nothing to do, dry run or cancelled; 1 the patched
 code did not compile (rolled back) or --undo found no backup; 3 bad input.`,

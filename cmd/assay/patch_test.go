@@ -83,7 +83,7 @@ func TestPatchPythonSamples(t *testing.T) {
 		calls          int
 	}{
 		{"plain", "app.py", 0, "import assay_capture  # assay:patched", []string{"app.py"}, 1},
-		{"pkgmain", "agent/__main__.py", 1, "from . import assay_capture  # assay:patched", []string{"-m", "agent"}, 1},
+		{"pkgmain", "agent/__main__.py", 1, "try: from . import assay_capture  # assay:patched", []string{"-m", "agent"}, 1},
 		{"shebang", "app.py", 1, "import assay_capture  # assay:patched", []string{"app.py"}, 1},
 		{"docstring", "app.py", 4, "import assay_capture  # assay:patched", []string{"app.py"}, 2},
 		{"future", "app.py", 3, "import assay_capture  # assay:patched", []string{"app.py"}, 1},

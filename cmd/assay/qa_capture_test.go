@@ -4,10 +4,15 @@ package main
 // and MCP commands: each case failed before its fix.
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/assay-dev/assay/core/capture/mockllm"
+	"github.com/assay-dev/assay/core/store"
 )
 
 // patch never writes outside the project it was pointed at: an
@@ -268,5 +273,42 @@ func TestQAScanTableQuotesControlChars(t *testing.T) {
 	code, out, errs := scRun(t, "scan", dir)
 	if code != 0 || !strings.Contains(out, `"new\nline.py":2`) {
 		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+}
+
+// A patched file inside a package runs both as a script (python3
+// pkg/main.py: the relative import alone raised ImportError) and as a
+// module (python3 -m pkg.main), and each run records its call.
+func TestQAPatchPackageFileRunsAsScriptAndModule(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Fatalf("python3 is required: %v", err)
+	}
+	srv, err := mockllm.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "mypkg"), 0o755)
+	os.WriteFile(filepath.Join(dir, "mypkg", "__init__.py"), nil, 0o644)
+	os.WriteFile(filepath.Join(dir, "mypkg", "main.py"), []byte("from openai import OpenAI\nprint(OpenAI().chat.completions.create(model='m', messages=[{'role': 'user', 'content': 'x'}]).choices[0].message.content)\n"), 0o644)
+	if code, out, errs := scRun(t, "patch", dir, "--yes"); code != 0 {
+		t.Fatalf("patch: exit %d\n%s%s", code, out, errs)
+	}
+	for i, args := range [][]string{{"mypkg/main.py"}, {"-m", "mypkg.main"}} {
+		home := t.TempDir()
+		trace := fmt.Sprintf("trace_20260115T115900_0000000%d", i)
+		cmd := exec.Command(py, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), append(srv.Env(), "ASSAY_HOME="+home, "ASSAY_TRACE_ID="+trace, "PYTHONPATH="+filepath.Join(patchData, "sdk"), "PYTHONDONTWRITEBYTECODE=1")...)
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "Synthetic answer") {
+			t.Fatalf("python3 %v: %v\n%s", args, err, out)
+		}
+		rs, _, err := store.Open(home).Read(trace)
+		if err != nil || len(rs) != 1 || rs[0].String("type") != "model_call" {
+			t.Fatalf("python3 %v: %d receipts, %v", args, len(rs), err)
+		}
 	}
 }

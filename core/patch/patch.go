@@ -3,7 +3,9 @@
 // Python: a small stdlib-only capture module of ours (assay_capture.py,
 // embedded in the binary) is written beside the entrypoint, and one import
 // line marked "# assay:patched" is inserted after the file's docstring and
-// `from __future__` imports. Importing it wraps the installed SDKs (openai,
+// `from __future__` imports (inside a package, a two-line try of the
+// relative import with the plain one as fallback, so the file runs both as
+// part of its package and as a script). Importing it wraps the installed SDKs (openai,
 // anthropic, google-genai, litellm), so calls anywhere in the process are
 // recorded with their callsite_id.
 //
@@ -157,12 +159,19 @@ func PlanPython(res *scan.Result, entrypoint string) (*Plan, error) {
 		return nil, exit.Bad("check the file's permissions", "cannot read entrypoint %s: %v", entrypoint, err)
 	}
 	p.Entrypoint = filepath.ToSlash(entrypoint)
-	line := "import " + scan.ShimModule + "  " + Marker
+	lines := []string{"import " + scan.ShimModule + "  " + Marker}
 	if fsutil.Exists(filepath.Join(filepath.Dir(abs), "__init__.py")) {
-		// Inside a package the shim is a sibling module.
-		line = "from . import " + scan.ShimModule + "  " + Marker
+		// Inside a package the shim is a sibling module: a relative import
+		// when run as part of the package (python -m pkg.main), a plain one
+		// when the file is run as a script (python pkg/main.py), where the
+		// relative import alone raised ImportError.
+		lines = []string{
+			"try: from . import " + scan.ShimModule + "  " + Marker,
+			"except ImportError: import " + scan.ShimModule + "  " + Marker,
+		}
 	}
-	p.LinesToInsert = []string{line}
+	line := strings.Join(lines, "\n")
+	p.LinesToInsert = lines
 	if alreadyPatched(src) {
 		p.AlreadyPatched = true
 	} else {
@@ -261,5 +270,5 @@ func insertLine(src []byte, at int, text string) []byte {
 	if prefix != "" && !strings.HasSuffix(prefix, "\n") {
 		prefix += nl
 	}
-	return []byte(prefix + text + nl + s[off:])
+	return []byte(prefix + strings.ReplaceAll(text, "\n", nl) + nl + s[off:])
 }
