@@ -210,3 +210,23 @@ func TestQALockMismatchHeadline(t *testing.T) {
 		t.Fatalf("tampered and locked: exit %d:\n%s", code, out)
 	}
 }
+
+// A directory given where a file is expected is named once, without Go's
+// "read X: is a directory" repeating the path.
+func TestQADirectoryForFile(t *testing.T) {
+	dir := t.TempDir()
+	p := packstest.DiffFixture(t, dir, "base")
+	sub := filepath.Join(dir, "sub")
+	os.Mkdir(sub, 0o755)
+	for _, args := range [][]string{
+		{"verify-pack", p, "--coverage-contract", sub},
+		{"verify-signer", p, "--allowed-signers", sub},
+		{"verify-pack", p, "--lock", sub},
+	} {
+		code, out, errs := dfRun(t, args...)
+		if code != 3 || out != "" || strings.Count(errs, sub) != 1 || !strings.Contains(errs, "is a directory") {
+			t.Errorf("%v: exit %d %q %q", args, code, out, errs)
+		}
+		oneLineErr(t, errs)
+	}
+}

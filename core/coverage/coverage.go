@@ -20,6 +20,7 @@ import (
 
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/receipt"
 )
 
@@ -167,7 +168,7 @@ func Load(path string) (*Contract, error) {
 		return nil, exit.Bad("write one with 'assay scan --emit-contract "+path+"'", "coverage contract not found: %s", path)
 	}
 	if err != nil {
-		return nil, exit.Bad("check the path and its permissions", "cannot read coverage contract %s: %v", path, err)
+		return nil, exit.Bad("check the path and its permissions", "cannot read coverage contract %s: %v", path, fsutil.Reason(err))
 	}
 	c, err := Parse(data)
 	if err != nil {

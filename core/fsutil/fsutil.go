@@ -90,3 +90,14 @@ func SyncDir(dir string) error {
 	defer d.Close()
 	return d.Sync()
 }
+
+// Reason strips the operation and path from a *fs.PathError ("read x: is a
+// directory" becomes "is a directory"), for messages that name the path
+// already.
+func Reason(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

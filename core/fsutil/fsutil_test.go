@@ -40,3 +40,11 @@ func TestWriteFileAtomicErrors(t *testing.T) {
 		t.Fatalf("content %q", b)
 	}
 }
+
+func TestReason(t *testing.T) {
+	dir := t.TempDir()
+	_, err := os.ReadFile(dir)
+	if got := Reason(err); got == nil || strings.Contains(got.Error(), dir) {
+		t.Fatalf("Reason(%v) = %v", err, got)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/assay-dev/assay/core/bundle"
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/lock"
 	"github.com/assay-dev/assay/core/pack"
@@ -223,7 +224,7 @@ func LoadAllowlist(path string) ([]string, error) {
 		return nil, exit.Bad("give a file of fingerprints, one per line, or an assay.lock", "allowed-signers file not found: %s", path)
 	}
 	if err != nil {
-		return nil, exit.Bad("check the path and its permissions", "cannot read allowed-signers file %s: %v", path, err)
+		return nil, exit.Bad("check the path and its permissions", "cannot read allowed-signers file %s: %v", path, fsutil.Reason(err))
 	}
 	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '{' {
 		l, err := lock.Load(path)
