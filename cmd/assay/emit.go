@@ -38,7 +38,12 @@ quoted strings) is kept as JSON; anything else is a string.
 
 Prints the receipt id (--json: the stored receipt).`,
 			GroupID: "capture",
-			Args:    cobra.MinimumNArgs(1),
+			Args: func(_ *cobra.Command, args []string) error {
+				if len(args) == 0 {
+					return exit.Bad("give the type first, e.g. assay emit guardian_verdict verdict=allow", "no receipt type given")
+				}
+				return nil
+			},
 			RunE: func(cmd *cobra.Command, args []string) error {
 				typ := args[0]
 				if !receipt.TypeAllowed(typ) {

@@ -145,6 +145,7 @@ func TestQAUnknownSubcommand(t *testing.T) {
 		{[]string{"scan", ".", "extra"}, `accepts at most 1 arg(s), received 2 (see 'assay scan --help')`},
 		{[]string{"gateway", "extra"}, `(see 'assay gateway --help')`},
 		{[]string{"bogus"}, `unknown command "bogus" for "assay" (see 'assay --help')`},
+		{[]string{"emit"}, `no receipt type given (give the type first, e.g. assay emit guardian_verdict verdict=allow)`},
 	} {
 		code, out, errs := scRun(t, tc.args...)
 		if code != 3 || out != "" || !strings.Contains(errs, tc.want) || strings.Count(errs, "(see ") != 1 || strings.Count(errs, "\n") != 1 {
