@@ -148,7 +148,7 @@ func TestQAUnknownSubcommand(t *testing.T) {
 		{[]string{"emit"}, `no receipt type given (give the type first, e.g. assay emit guardian_verdict verdict=allow)`},
 	} {
 		code, out, errs := scRun(t, tc.args...)
-		if code != 3 || out != "" || !strings.Contains(errs, tc.want) || strings.Count(errs, "(see ") != 1 || strings.Count(errs, "\n") != 1 {
+		if code != 3 || out != "" || !strings.Contains(errs, tc.want) || strings.Count(errs, "(see ") != strings.Count(tc.want, "(see ") || strings.Count(errs, "\n") != 1 {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q", tc.args, code, out, errs)
 		}
 	}

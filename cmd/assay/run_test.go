@@ -501,7 +501,7 @@ func TestEmit(t *testing.T) {
 		{"not key=value", trace, []string{"model_call", "verdict"}, `"verdict" is not a key=value field`},
 		{"store stamp", trace, []string{"model_call", "_store_seq=9"}, "set by the store"},
 		{"non-ASCII key", trace, []string{"model_call", "café=1"}, "not ASCII"},
-		{"no type", trace, nil, "requires at least 1 arg"},
+		{"no type", trace, nil, "no receipt type given"},
 	}
 	for _, c := range bad {
 		t.Run(c.name, func(t *testing.T) {
