@@ -10,8 +10,8 @@ import (
 
 // DiffArgs are the arguments of diff-packs.
 type DiffArgs struct {
-	A         string   `json:"a" jsonschema:"description=Baseline pack directory"`
-	B         string   `json:"b" jsonschema:"description=New pack directory"`
+	A         string   `json:"a" jsonschema:"description=Baseline pack directory or audit bundle (.tar.gz)"`
+	B         string   `json:"b" jsonschema:"description=New pack directory or audit bundle (.tar.gz)"`
 	CostPct   *float64 `json:"cost_pct,omitempty" jsonschema:"description=Fail when B's model cost exceeds A's by more than this percent"`
 	P95Pct    *float64 `json:"p95_pct,omitempty" jsonschema:"description=Fail when B's p95 latency exceeds A's by more than this percent"`
 	MaxErrors *int     `json:"max_errors,omitempty" jsonschema:"description=Fail when B has more errored model calls than this,minimum=0"`
