@@ -230,3 +230,31 @@ func TestQADirectoryForFile(t *testing.T) {
 		oneLineErr(t, errs)
 	}
 }
+
+// Demos refuse an empty or impossible -o in one line, and try says what to
+// do when it cannot make its temp directory.
+func TestQADemoOutputs(t *testing.T) {
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "notes.txt")
+	os.WriteFile(plain, []byte("hi"), 0o644)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"demo-challenge", "-o", ""}, "-o must not be empty (give a directory name with -o)"},
+		{[]string{"demo-incident", "-o", "", "--json"}, "-o must not be empty"},
+		{[]string{"demo-incident", "-o", filepath.Join(plain, "x")}, "cannot create " + filepath.Join(plain, "x") + ": not a directory (check the -o path)"},
+	} {
+		code, out, errs := dfRun(t, c.args...)
+		if code != 3 || out != "" || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d %q %q", c.args, code, out, errs)
+		}
+		oneLineErr(t, errs)
+	}
+	t.Setenv("TMPDIR", filepath.Join(dir, "missing"))
+	code, out, errs := dfRun(t, "try", "--json")
+	if code != 3 || out != "" || !strings.Contains(errs, "(set TMPDIR to a writable directory)") {
+		t.Errorf("try with a missing TMPDIR: exit %d %q %q", code, out, errs)
+	}
+	oneLineErr(t, errs)
+}

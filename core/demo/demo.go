@@ -14,6 +14,7 @@ import (
 
 	"github.com/assay-dev/assay/core/claims"
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/receipt"
@@ -81,11 +82,8 @@ type Challenge struct {
 // first "gpt-4" changed to "gpt-5", writes SHA256SUMS.txt and CHALLENGE.md,
 // verifies both, and computes the byte difference.
 func BuildChallenge(out string) (*Challenge, error) {
-	if _, err := os.Stat(out); err == nil {
-		return nil, exit.Bad("choose a new -o directory or remove the old one", "output directory already exists: %s", out)
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return nil, exit.Bad("check the -o path", "cannot create %s: %v", out, err)
+	if err := newOutDir(out); err != nil {
+		return nil, err
 	}
 	good := filepath.Join(out, "good")
 	if _, err := pack.Build(pack.Options{RunID: "challenge-run", Receipts: ChallengeReceipts(), Signer: EphemeralSigner("challenge"), OutDir: good, Claims: demoClaims}); err != nil {
@@ -202,8 +200,8 @@ type Incident struct {
 // model swapped, the guardian removed: claims FAIL) under out and verifies
 // both for real: exit 0, then exit 1.
 func BuildIncident(out string) (*Incident, error) {
-	if _, err := os.Stat(out); err == nil {
-		return nil, exit.Bad("choose a new -o directory or remove the old one", "output directory already exists: %s", out)
+	if err := newOutDir(out); err != nil {
+		return nil, err
 	}
 	signer := EphemeralSigner("demo")
 	cl := append(append([]claims.Claim{}, demoClaims...), claims.Claim{ClaimID: "no_breakglass", Description: "No breakglass override", Check: "no_receipt_type", Params: map[string]any{"receipt_type": "breakglass"}, Severity: claims.Critical})
@@ -243,12 +241,26 @@ type TryStep struct {
 	ExitCode int            `json:"exit_code"`
 }
 
+// newOutDir creates the demo's -o directory, which must not exist yet.
+func newOutDir(out string) error {
+	if out == "" {
+		return exit.Bad("give a directory name with -o", "-o must not be empty")
+	}
+	if _, err := os.Stat(out); err == nil {
+		return exit.Bad("choose a new -o directory or remove the old one", "output directory already exists: %s", out)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return exit.Bad("check the -o path", "cannot create %s: %v", out, fsutil.Reason(err))
+	}
+	return nil
+}
+
 // Try builds a pack from synthetic receipts in a temp dir, verifies it,
 // flips one byte, verifies again, and removes everything it made.
 func Try() ([]TryStep, error) {
 	tmp, err := os.MkdirTemp("", "assay-try-*")
 	if err != nil {
-		return nil, fmt.Errorf("create temp dir: %w", err)
+		return nil, exit.Bad("set TMPDIR to a writable directory", "cannot create a temp directory in %s: %v", os.TempDir(), fsutil.Reason(err))
 	}
 	defer os.RemoveAll(tmp)
 	dir := filepath.Join(tmp, "proof_pack")
