@@ -32,6 +32,9 @@ switches to allowlist mode), so packs from either key pass verify-pack --lock
 until you revoke the old one with 'assay key revoke OLD --lock'.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := refuseEmpty(cmd, "output", "lock", "private", "signer", "new-signer"); err != nil {
+				return err
+			}
 			ks, _, err := openKeystore()
 			if err != nil {
 				return err
@@ -112,6 +115,9 @@ for verifiers and allowlists. The private key is written only with --private,
 to <id>.key.b64 with mode 0600; it is never printed.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := refuseEmpty(cmd, "output", "lock", "private", "signer", "new-signer"); err != nil {
+				return err
+			}
 			ks, _, err := openKeystore()
 			if err != nil {
 				return err
@@ -153,6 +159,9 @@ does not show it, but verify-pack uses it for packs that carry no embedded
 key. With --private the pair is checked and stored (the seed with mode 0600).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := refuseEmpty(cmd, "output", "lock", "private", "signer", "new-signer"); err != nil {
+				return err
+			}
 			ks, _, err := openKeystore()
 			if err != nil {
 				return err
@@ -205,6 +214,9 @@ key files. There is no revocation list: packs it signed still verify without
 'lock check' reports.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := refuseEmpty(cmd, "output", "lock", "private", "signer", "new-signer"); err != nil {
+				return err
+			}
 			if lockPath == "" && !del {
 				return exit.Bad("give --lock FILE, --delete or both", "nothing to revoke from")
 			}

@@ -91,6 +91,9 @@ func newLockWriteCmd() *cobra.Command {
 		Example: `  assay lock write --cards receipt_completeness,no_breakglass
   assay lock write --cards receipt_completeness --signer $(assay key info --json | jq -r .fingerprint)`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := refuseEmpty(cmd, "output", "from-pack"); err != nil {
+				return err
+			}
 			var ids []string
 			for _, c := range cards {
 				if c = strings.TrimSpace(c); c != "" {
@@ -136,6 +139,9 @@ locked this way (exit 3). The signer policy is "any"; pin signers with
 'lock write --signer' or 'key rotate --lock'.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := refuseEmpty(cmd, "output", "from-pack"); err != nil {
+				return err
+			}
 			var l *lock.Lock
 			var err error
 			if from != "" {

@@ -258,3 +258,33 @@ func TestQADemoOutputs(t *testing.T) {
 	}
 	oneLineErr(t, errs)
 }
+
+// A gate flag given an empty value (a script's unset $LOCK) is bad input,
+// never a silently skipped gate; an empty -o never reaches the file system.
+func TestQAEmptyFlagValues(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("ASSAY_HOME", filepath.Join(dir, "home"))
+	t.Chdir(dir)
+	p := packstest.DiffFixture(t, dir, "base")
+	for _, args := range [][]string{
+		{"verify-pack", p, "--lock="},
+		{"verify-pack", p, "--coverage-contract=", "--json"},
+		{"verify-pack", p, "--expected-commit-sha="},
+		{"verify-signer", p, "--allowed-signers="},
+		{"lock", "write", "--cards", "no_breakglass", "--output="},
+		{"lock", "init", "--output="},
+		{"lock", "init", "--from-pack="},
+		{"key", "export", "--output="},
+		{"key", "rotate", "--lock="},
+		{"key", "revoke", "x", "--lock="},
+	} {
+		code, out, errs := dfRun(t, args...)
+		if code != 3 || out != "" || !strings.Contains(errs, "is empty (give a value, or leave the flag out)") {
+			t.Errorf("%v: exit %d %q %q", args, code, out, errs)
+		}
+		oneLineErr(t, errs)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 { // only the pack
+		t.Fatalf("something was written: %v", ents)
+	}
+}

@@ -36,6 +36,9 @@ Exit codes (text and --json alike):
   assay verify-pack audit_bundle.tar.gz`,
 		Args: exactArgs(1, "give the pack directory"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := refuseEmpty(cmd, "lock", "coverage-contract", "expected-commit-sha"); err != nil {
+				return err
+			}
 			if cmd.Flags().Changed("max-age-hours") && o.MaxAgeHours <= 0 {
 				return exit.Bad("give a positive number of hours", "--max-age-hours must be > 0, got %v", o.MaxAgeHours)
 			}

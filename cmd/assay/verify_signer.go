@@ -37,6 +37,9 @@ match the signed manifest; 3 bad input.`,
 			if cmd.Flags().Changed("expected") && o.ExpectedID == "" {
 				return exit.Bad("give the signer id the pack should have", "--expected is empty")
 			}
+			if err := refuseEmpty(cmd, "allowed-signers"); err != nil {
+				return err
+			}
 			if err := o.Validate(); err != nil {
 				return err
 			}
