@@ -49,8 +49,9 @@ Routes: /openai -> ASSAY_UPSTREAM_OPENAI (default https://api.openai.com/v1),
 The --upstream-* flags override those; an SDK base URL already in the
 environment (e.g. OPENAI_BASE_URL to a LiteLLM proxy) becomes the upstream.
 
-The trace is --trace, else ASSAY_TRACE_ID, else a new one. SIGINT/SIGTERM
-stop it gracefully: in-flight streams finish and every receipt is written.
+The trace is --trace, else ASSAY_TRACE_ID, else a new one. SIGINT, SIGTERM
+and SIGHUP (a closed terminal) stop it gracefully: in-flight streams finish
+and every receipt is written.
 Build the pack afterwards with 'assay proof-pack <trace>'. For one command,
 'assay run --gateway -- CMD' does all of this for you.`,
 			Example: `  assay gateway --addr 127.0.0.1:8787
@@ -58,7 +59,7 @@ Build the pack afterwards with 'assay proof-pack <trace>'. For one command,
 			GroupID: "capture",
 			Args:    cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 				defer stop()
 				if traceID == "" {
 					traceID = os.Getenv(store.EnvTrace)

@@ -9,7 +9,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/assay-dev/assay/core/capture/mockllm"
 	"github.com/assay-dev/assay/core/store"
@@ -311,5 +313,30 @@ func TestQAPatchPackageFileRunsAsScriptAndModule(t *testing.T) {
 		if err != nil || len(rs) != 1 || rs[0].String("type") != "model_call" {
 			t.Fatalf("python3 %v: %d receipts, %v", args, len(rs), err)
 		}
+	}
+}
+
+// SIGHUP (a closed terminal or ssh session) stops the gateway gracefully
+// like SIGINT: it used to kill it outright, losing in-flight receipts
+// without a word.
+func TestQAGatewayStopsGracefullyOnSIGHUP(t *testing.T) {
+	t.Setenv("ASSAY_HOME", t.TempDir())
+	mock := startMockForGateway(t)
+	var out, errb syncBuf
+	done := make(chan int)
+	go func() {
+		done <- run([]string{"gateway", "--upstream-openai", mock + "/v1", "--trace", "trace_20260101T000000_00000002"}, strings.NewReader(""), &out, &errb)
+	}()
+	waitFor(t, &out, "ASSAY_TRACE_ID=")
+	if err := syscall.Kill(syscall.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-done:
+		if code != 0 || !strings.Contains(errb.String(), "0 lost") {
+			t.Fatalf("exit %d: %s", code, errb.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("gateway did not stop on SIGHUP")
 	}
 }

@@ -70,7 +70,7 @@ unless told otherwise, refuses foreign Origins (403) and needs a bearer token
 			if o.Token == "" {
 				o.Token = os.Getenv(EnvToken)
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 			defer stop()
 			return Run(ctx, o, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
