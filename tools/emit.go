@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/assay-dev/assay/core/canon"
+	"github.com/assay-dev/assay/core/capture"
 	"github.com/assay-dev/assay/core/receipt"
 	"github.com/assay-dev/assay/core/store"
 )
@@ -89,6 +90,10 @@ func rawData(c *Call) (*canon.Object, error) {
 		if !isASCII(m.Key) {
 			return nil, Failf("data key %q is not ASCII; receipt keys must be ASCII", m.Key)
 		}
+	}
+	// Secrets never enter a receipt: refuse a value shaped like an API key.
+	if p, bad := capture.KeyShapedField(data); bad {
+		return nil, Failf("data field %q looks like an API key or token; receipts never carry secrets, so record a hash or a name instead", p)
 	}
 	return data, nil
 }

@@ -50,6 +50,7 @@ func TestEmitReceiptErrors(t *testing.T) {
 		{"unknown argument", map[string]any{"type": "decision_v1", "colour": "red"}, "valid arguments"},
 		{"wrong type", map[string]any{"type": 7}, "invalid arguments for emit-receipt"},
 		{"data not object", map[string]any{"type": "decision_v1", "data": []int{1}}, "invalid arguments"},
+		{"key-shaped value", map[string]any{"type": "decision_v1", "data": map[string]any{"cfg": map[string]any{"auth": []any{"ok", "Bearer abcdefghijklmnop"}}}}, `"cfg.auth[1]" looks like an API key`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { e.fails("emit-receipt", c.args, c.want) })

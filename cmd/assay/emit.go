@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/assay-dev/assay/core/canon"
+	"github.com/assay-dev/assay/core/capture"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/receipt"
 	"github.com/assay-dev/assay/core/store"
@@ -31,7 +32,8 @@ record guardian verdicts, decisions and tool uses next to the model calls.
 
 Fields come from --data (a JSON object) and then key=value words, which win.
 A value that parses as JSON (numbers, true, false, null, objects, arrays,
-quoted strings) is kept as JSON; anything else is a string.
+quoted strings) is kept as JSON; anything else is a string. A value shaped
+like an API key or bearer token is refused: receipts never carry secrets.
 
   assay emit guardian_verdict verdict=allow tool=web_search risk_score=0.12
   assay emit acme.decision --data '{"approved": true}' --parent r_1a2b3c4d5e6f
@@ -149,6 +151,11 @@ func emitData(dataJSON string, kvs []string) (*canon.Object, error) {
 	for _, m := range data.Members {
 		if err := checkKey(m.Key); err != nil {
 			return nil, err
+		}
+		// Secrets never enter a receipt (team standard): a value shaped
+		// like an API key or bearer token is refused, not recorded.
+		if p, bad := capture.KeyShapedField(m.Value); bad {
+			return nil, exit.Bad("record a hash or a name instead of the secret", "field %q looks like an API key or token; receipts never carry secrets", capture.JoinField(m.Key, p))
 		}
 		// A value the pack's canonical JSON cannot hold (1e400) is bad
 		// input, named here, not a store failure after the fact.

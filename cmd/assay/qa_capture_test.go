@@ -93,6 +93,8 @@ func TestQAEmitRefusesIntegrityBreakers(t *testing.T) {
 		{[]string{"timestamp=yesterday"}, `timestamp "yesterday" is not a valid time`},
 		{[]string{"--data", `{"timestamp": 12}`}, "timestamp 12 is not a valid time"},
 		{[]string{`nested={"a":[1,1e400]}`}, `field "nested" cannot go into a receipt`},
+		{[]string{"api_key=sk-abcdefghijklmnopqrstuvwxyz123"}, `field "api_key" looks like an API key or token`},
+		{[]string{`cfg={"h":["Bearer abcdefghijkl"]}`}, `field "cfg.h[0]" looks like an API key or token`},
 	} {
 		code, out, errs := scRun(t, append([]string{"emit", "capability_use"}, tc.args...)...)
 		if code != 3 || !strings.Contains(errs, tc.msg) || out != "" || strings.Count(errs, "\n") != 1 || strings.Contains(errs, "not written: receipt not written") {
