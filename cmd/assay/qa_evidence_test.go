@@ -288,3 +288,28 @@ func TestQAEmptyFlagValues(t *testing.T) {
 		t.Fatalf("something was written: %v", ents)
 	}
 }
+
+// A typed flag with a bad value says what the value should be, without
+// strconv's internals; completion refuses an unknown shell like every other
+// group refuses an unknown subcommand.
+func TestQAFlagValueMessages(t *testing.T) {
+	p := packstest.DiffFixture(t, t.TempDir(), "base")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"diff", p, p, "--gate-cost-pct", "abc"}, `--gate-cost-pct: "abc" is not a number (see 'assay diff --help')`},
+		{[]string{"diff", p, p, "--gate-errors", "1.5", "--json"}, `--gate-errors: "1.5" is not a whole number`},
+		{[]string{"verify-pack", p, "--require-claim-pass=maybe"}, `--require-claim-pass: "maybe" is not true or false`},
+		{[]string{"completion", "nope"}, `unknown command "nope" for "assay completion"`},
+	} {
+		code, out, errs := dfRun(t, c.args...)
+		if code != 3 || out != "" || !strings.Contains(errs, c.want) || strings.Contains(errs, "strconv") {
+			t.Errorf("%v: exit %d %q %q", c.args, code, out, errs)
+		}
+		oneLineErr(t, errs)
+	}
+	if got := flagError(`invalid argument "x" for "-m, --min" flag: strconv.ParseFloat: parsing "x": invalid syntax`); got != `--min: "x" is not a number` {
+		t.Errorf("shorthand flag: %q", got)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -57,13 +58,39 @@ verify-pack exit codes (everywhere, text and --json alike):
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "warn", "log verbosity on stderr: debug, info, warn or error")
 	root.AddGroup(groups...)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return exit.Bad("see '"+c.CommandPath()+" --help'", "%s", err.Error())
+		return exit.Bad("see '"+c.CommandPath()+" --help'", "%s", flagError(err.Error()))
 	})
 	for _, mk := range commands {
 		root.AddCommand(mk())
 	}
+	// completion is otherwise added inside Execute, after the pass below.
+	root.InitDefaultCompletionCmd()
 	groupsRefuseUnknown(root)
 	return root
+}
+
+// badFlagValue matches pflag's parse error for a typed flag, e.g.
+// `invalid argument "abc" for "--gate-cost-pct" flag: strconv.ParseFloat: parsing "abc": invalid syntax`.
+var badFlagValue = regexp.MustCompile(`^invalid argument "(.*)" for "(.+?)" flag: strconv\.Parse(\w+): parsing ".*": (.*)$`)
+
+// flagError rewrites pflag's strconv noise into what was wrong with the value.
+func flagError(msg string) string {
+	m := badFlagValue.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	flag := m[2]
+	if i := strings.LastIndex(flag, ", "); i >= 0 {
+		flag = flag[i+2:] // "-o, --output" -> "--output"
+	}
+	if m[4] == "value out of range" {
+		return fmt.Sprintf("%s: %q is out of range", flag, m[1])
+	}
+	want := map[string]string{"Float": "a number", "Int": "a whole number", "Uint": "a whole number of 0 or more", "Bool": "true or false"}[m[3]]
+	if want == "" {
+		want = "a valid value"
+	}
+	return fmt.Sprintf("%s: %q is not %s", flag, m[1], want)
 }
 
 // groupsRefuseUnknown makes every command that only groups subcommands
