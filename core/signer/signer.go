@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/assay-dev/assay/core/bundle"
@@ -131,7 +132,9 @@ func Check(dir string, o Options) (*Report, error) {
 				rep.Problems = append(rep.Problems, e.Message)
 			}
 		}
-		if merr != nil {
+		// The verifier's schema error and ReadManifest's error describe the
+		// same unreadable manifest; say it once.
+		if merr != nil && !slices.Contains(rep.Problems, merr.Error()) {
 			rep.Problems = append(rep.Problems, merr.Error())
 		}
 		if len(rep.Problems) == 0 {

@@ -104,3 +104,30 @@ func TestSchemaDrift(t *testing.T) {
 		}
 	}
 }
+
+// A manifest that is not JSON is reported once, not twice (the verifier's
+// schema error and the manifest reader's error say the same thing).
+func TestUnreadableManifestOneProblem(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"pack_manifest.json", "pack_signature.sig", "receipt_pack.jsonl", "verify_report.json", "verify_transcript.md"} {
+		b, err := os.ReadFile(filepath.Join(refDir, "run_pack", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "pack_manifest.json" {
+			b = []byte("{")
+		}
+		os.WriteFile(filepath.Join(dir, f), b, 0o644)
+	}
+	r, err := Check(dir, Options{})
+	if err != nil || r.ExitCode != exit.Tampered {
+		t.Fatalf("%v %+v", err, r)
+	}
+	seen := map[string]bool{}
+	for _, p := range r.Problems {
+		if seen[p] {
+			t.Fatalf("problem repeated: %q", r.Problems)
+		}
+		seen[p] = true
+	}
+}
