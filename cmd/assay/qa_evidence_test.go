@@ -313,3 +313,20 @@ func TestQAFlagValueMessages(t *testing.T) {
 		t.Errorf("shorthand flag: %q", got)
 	}
 }
+
+// lock init --from-pack names a missing path and a file plainly.
+func TestQALockFromPackPaths(t *testing.T) {
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "notes.txt")
+	os.WriteFile(plain, []byte("hi"), 0o644)
+	for _, c := range []struct{ from, want string }{
+		{filepath.Join(dir, "nope"), "pack not found: " + filepath.Join(dir, "nope")},
+		{plain, "not a pack directory: " + plain},
+	} {
+		code, out, errs := dfRun(t, "lock", "init", "--from-pack", c.from, "-o", filepath.Join(dir, "x.lock"))
+		if code != 3 || out != "" || !strings.Contains(errs, c.want) {
+			t.Errorf("%s: exit %d %q %q", c.from, code, out, errs)
+		}
+		oneLineErr(t, errs)
+	}
+}

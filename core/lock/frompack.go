@@ -31,6 +31,11 @@ type packFacts struct {
 // the hash and then failed its own check). The signer policy stays "any";
 // pin signers with `lock write --signer` or `key rotate --lock`.
 func FromPack(dir string) (*Lock, error) {
+	if st, err := os.Stat(dir); err != nil {
+		return nil, exit.Bad("check the path given with --from-pack", "pack not found: %s", dir)
+	} else if !st.IsDir() {
+		return nil, exit.Bad("give the proof pack directory (extract an audit bundle first)", "not a pack directory: %s", dir)
+	}
 	mb, err := os.ReadFile(filepath.Join(dir, "pack_manifest.json"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, exit.Bad("give a proof pack directory", "%s is not a proof pack (no pack_manifest.json)", dir)
