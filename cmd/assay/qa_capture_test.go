@@ -342,3 +342,41 @@ func TestQAGatewayStopsGracefullyOnSIGHUP(t *testing.T) {
 		t.Fatal("gateway did not stop on SIGHUP")
 	}
 }
+
+// run --store-content (the gateway's flag, now on run too) records the
+// prompt and answer through the gateway and tells the child's Go
+// middleware; without it only hashes are kept.
+func TestQARunStoreContent(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Fatalf("python3 is required: %v", err)
+	}
+	srv, err := mockllm.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	t.Setenv("ASSAY_HOME", t.TempDir())
+	t.Setenv("ASSAY_UPSTREAM_OPENAI", srv.URL()+"/v1")
+	t.Setenv("OPENAI_API_KEY", "k")
+	t.Setenv("PYTHONPATH", filepath.Join(patchData, "sdk"))
+	prog := `import os; from openai import OpenAI; print("ENV=" + os.environ.get("ASSAY_STORE_CONTENT", "")); OpenAI().chat.completions.create(model="m", messages=[{"role": "user", "content": "qa prompt"}])`
+	for _, content := range []bool{false, true} {
+		out := filepath.Join(t.TempDir(), "pack")
+		args := []string{"run", "--gateway", "-o", out}
+		if content {
+			args = append(args, "--store-content")
+		}
+		code, stdout, errs := scRun(t, append(args, "--", py, "-c", prog)...)
+		if code != 0 {
+			t.Fatalf("run: exit %d\n%s%s", code, stdout, errs)
+		}
+		b, _ := os.ReadFile(filepath.Join(out, "receipt_pack.jsonl"))
+		if got := strings.Contains(string(b), `"input_content":[{"content":"qa prompt"`); got != content {
+			t.Errorf("--store-content=%v: prompt in the receipt: %v\n%s", content, got, b)
+		}
+		if got := strings.Contains(stdout, "ENV=1"); got != content {
+			t.Errorf("--store-content=%v: child saw ASSAY_STORE_CONTENT=1: %v", content, got)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"github.com/assay-dev/assay/core/capture"
 	"github.com/assay-dev/assay/core/claims"
 	"github.com/assay-dev/assay/core/doctor"
 	"github.com/assay-dev/assay/core/exit"
@@ -35,6 +36,7 @@ type runOptions struct {
 	noGenerateKey bool
 	asJSON        bool
 	gateway       bool
+	storeContent  bool
 }
 
 // runSummary is the --json document of a run that built a pack; the
@@ -114,6 +116,7 @@ Exit codes:
 		f.BoolVar(&o.noGenerateKey, "no-generate-key", false, "fail instead of generating a signing key when none exists")
 		f.BoolVar(&o.asJSON, "json", false, "print a JSON summary on stdout (the child's stdout goes to stderr)")
 		f.BoolVar(&o.gateway, "gateway", false, "record the child's LLM SDK calls through a local recording gateway (no code changes)")
+		f.BoolVar(&o.storeContent, "store-content", false, "also record prompts and answers in model_call receipts (gateway and Go middleware; default: hashes only; or ASSAY_STORE_CONTENT=1)")
 		return c
 	})
 }
@@ -186,7 +189,11 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	if parent := filepath.Dir(filepath.Clean(outDir)); fsutil.Exists(parent) && !fsutil.IsDir(parent) {
 		return kinded("bad_output", exit.Bad("choose a -o path inside a directory", "cannot create %s: %s is not a directory", outDir, parent))
 	}
-	env := childEnv(os.Environ(), map[string]string{store.EnvTrace: traceID, store.EnvHome: home})
+	vars := map[string]string{store.EnvTrace: traceID, store.EnvHome: home}
+	if o.storeContent {
+		vars[capture.EnvStoreContent] = "1" // the Go middleware in the child reads it
+	}
+	env := childEnv(os.Environ(), vars)
 	exe, err := runner.Resolve(args[0], env)
 	if err != nil {
 		return kinded("command_not_found", commandNotFound(args[0], err))
@@ -201,7 +208,7 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	if o.gateway {
 		var err error
 		gwLog := zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: !isTerminal(cmd.ErrOrStderr()), PartsExclude: []string{zerolog.TimestampFieldName}}).Level(log.GetLevel())
-		gw, err = startGateway(cmd.Context(), st, traceID, &gwLog)
+		gw, err = startGateway(cmd.Context(), st, traceID, &gwLog, o.storeContent)
 		if err != nil {
 			return kinded("gateway_failed", err)
 		}

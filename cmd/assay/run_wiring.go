@@ -17,9 +17,9 @@ func resolveCard(idOrPath string) (*claims.Card, error) { return claims.Load(idO
 // writing model_call receipts into traceID. Upstreams come from
 // ASSAY_UPSTREAM_* (or base-URL variables the user already set), else the
 // vendors' APIs.
-func startGateway(ctx context.Context, st *store.Store, traceID string, logger *zerolog.Logger) (captureGateway, error) {
+func startGateway(ctx context.Context, st *store.Store, traceID string, logger *zerolog.Logger, storeContent bool) (captureGateway, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	return gateway.Start(ctx, gateway.Options{Addr: "127.0.0.1:0", Store: st, TraceID: traceID, Logger: logger})
+	return gateway.Start(ctx, gateway.Options{Addr: "127.0.0.1:0", Store: st, TraceID: traceID, Logger: logger, StoreContent: storeContent})
 }
