@@ -330,3 +330,12 @@ func TestQALockFromPackPaths(t *testing.T) {
 		oneLineErr(t, errs)
 	}
 }
+
+// A reference-built pack (no Merkle root) says so in the panel, so a later
+// 'assay prove' refusal is no surprise.
+func TestQAReferencePackMerkleRow(t *testing.T) {
+	code, out, _ := dfRun(t, "verify-pack", "../../testdata/vectors/pack/golden_minimal")
+	if code != 0 || !strings.Contains(out, "Merkle root  not recorded (reference-built packs have none; 'assay prove' needs one)") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}

@@ -116,6 +116,8 @@ func renderVerdict(w io.Writer, r *verify.Result) {
 	row("Claims", claimText(r.Pack.ClaimCheck))
 	if r.Merkle != nil && r.Merkle.Recorded {
 		row("Merkle root", shortHex(r.Merkle.Root)+"… "+map[bool]string{true: "matches", false: "MISMATCH"}[r.Merkle.Match])
+	} else if r.Integrity == verify.VerdictPass {
+		row("Merkle root", "not recorded (reference-built packs have none; 'assay prove' needs one)")
 	}
 	for _, g := range r.Gates {
 		row("Gate", fmt.Sprintf("%s: %s", g.Name, map[bool]string{true: "passed", false: "FAILED"}[g.Passed]))

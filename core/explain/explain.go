@@ -217,7 +217,7 @@ func (e *Explanation) Text(md bool) string {
 		bullet("Receipt types: %s.", strings.Join(types, ", "))
 	}
 	for _, m := range e.Models {
-		bullet("%s: %d calls, %d input + %d output tokens, %d errors.", m.Model, m.Calls, m.InputTokens, m.OutputTokens, m.Errors)
+		bullet("%s: %s, %d input + %d output tokens, %s.", m.Model, plural(m.Calls, "call"), m.InputTokens, m.OutputTokens, plural(m.Errors, "error"))
 	}
 	h("Integrity")
 	switch e.Integrity {
@@ -263,4 +263,12 @@ func (e *Explanation) Text(md bool) string {
 		bullet("%s", strings.ReplaceAll(p, "_", " "))
 	}
 	return b.String()
+}
+
+// plural is "1 call", "2 calls".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

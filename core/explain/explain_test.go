@@ -80,3 +80,13 @@ func TestTamperedIsMarkedUnverified(t *testing.T) {
 		}
 	}
 }
+
+func TestModelLinePlural(t *testing.T) {
+	e, err := Pack("../../testdata/vectors/pack/golden_minimal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if txt := e.Text(false); !strings.Contains(txt, "test-model-v1: 1 call, 0 input + 0 output tokens, 0 errors.") {
+		t.Fatalf("model line:\n%s", txt)
+	}
+}
