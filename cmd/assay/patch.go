@@ -138,6 +138,15 @@ func runPatch(cmd *cobra.Command, path string, o patchFlags) error {
 	if err != nil {
 		return err
 	}
+	// A file the scanner could not parse has unknown call sites: patch
+	// leaves them alone, and says so instead of reporting success quietly.
+	for i, sk := range res.Skipped {
+		if i == 3 {
+			fmt.Fprintf(errw, "assay patch: ... and %d more ('assay scan --log-level info' lists them)\n", len(res.Skipped)-3)
+			break
+		}
+		fmt.Fprintf(errw, "assay patch: %s not analysed (%s); its LLM calls, if any, stay uninstrumented\n", sk.Path, sk.Reason)
+	}
 	var plans []*patch.Plan
 	hasGo, hasPy := false, false
 	for _, f := range res.Findings {

@@ -380,3 +380,14 @@ func TestQARunStoreContent(t *testing.T) {
 		}
 	}
 }
+
+// patch names a source file it could not parse (its calls stay
+// uninstrumented) on stderr instead of reporting success quietly.
+func TestQAPatchNamesUnparsedFiles(t *testing.T) {
+	dir := copyTree(t, filepath.Join(patchData, "projects", "plain"))
+	os.WriteFile(filepath.Join(dir, "broken.py"), []byte("def f(:\n  openai.chat.completions.create()\n"), 0o644)
+	code, _, errs := scRun(t, "patch", dir, "--yes")
+	if code != 0 || !strings.Contains(errs, "broken.py not analysed (syntax error)") {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+}
