@@ -76,7 +76,7 @@ func TestQAPackPathMessages(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"prove", b, "r_x"}, "is an audit bundle; this command needs the pack directory (extract it first: mkdir pack && tar xzf"},
+		{[]string{"prove", b, "r_x"}, "is a gzip archive; this command needs the pack directory (extract an audit bundle first: mkdir pack && tar xzf"},
 		{[]string{"verify-pack", plain}, "not a pack directory or audit bundle: " + plain + " (give the pack directory, or an audit bundle .tar.gz)"},
 		{[]string{"verify-pack", plain, "--json"}, "not a pack directory or audit bundle"},
 		{[]string{"prove", plain, "r_x"}, "not a pack directory: " + plain + " (give the pack directory)"},

@@ -159,7 +159,7 @@ func ReadManifest(dir string) (*canon.Object, []byte, error) {
 		if isGzip(dir) {
 			// Only check.Pack (verify-pack, explain, verify-signer) opens
 			// bundles; every other reader needs the directory.
-			return nil, nil, exit.Bad("extract it first: mkdir pack && tar xzf "+dir+" -C pack", "%s is an audit bundle; this command needs the pack directory", dir)
+			return nil, nil, exit.Bad("extract an audit bundle first: mkdir pack && tar xzf "+dir+" -C pack", "%s is a gzip archive; this command needs the pack directory", dir)
 		}
 		return nil, nil, exit.Bad("give the pack directory", "not a pack directory: %s", dir)
 	}
