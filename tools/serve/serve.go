@@ -123,6 +123,15 @@ func Run(ctx context.Context, o Options, stdin io.Reader, stdout, stderr io.Writ
 	transport := tools.TransportStdio
 	if o.HTTP != "" {
 		transport = tools.TransportHTTP
+		// Refuse a bad address or a missing token before the server says
+		// it is ready.
+		_, host, err := ListenAddr(o.HTTP)
+		if err != nil {
+			return err
+		}
+		if !tools.IsLoopbackHost(host) && o.Token == "" {
+			return exit.Bad("pass --token or set "+EnvToken+", or bind 127.0.0.1", "refusing to serve HTTP on non-loopback address %s without a bearer token", o.HTTP)
+		}
 	}
 	srv, err := tools.New(tools.Config{
 		Roots: o.Roots, AllowExec: o.AllowExec, NoRecord: o.NoRecord, TraceID: o.TraceID,

@@ -185,9 +185,14 @@ func TestRunRefusesBadSetups(t *testing.T) {
 				c.o.LogLevel = "info"
 			}
 			c.o.LogFormat = "json"
-			err := Run(context.Background(), c.o, strings.NewReader(""), io.Discard, io.Discard)
+			var logs strings.Builder
+			err := Run(context.Background(), c.o, strings.NewReader(""), io.Discard, &logs)
 			if err == nil || exit.Code(err) != exit.BadInput || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err %v (exit %d), want exit 3 mentioning %q", err, exit.Code(err), c.want)
+			}
+			// A refused setup never announces itself as ready first.
+			if strings.Contains(logs.String(), "assay-mcp ready") {
+				t.Fatalf("logged ready before refusing: %s", logs.String())
 			}
 		})
 	}
