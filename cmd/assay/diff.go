@@ -34,8 +34,9 @@ cost per model (USD per 1M tokens from a built-in table of OpenAI, Anthropic
 and Google models, unknown models at $10 in / $30 out; --prices FILE
 overrides), latency p50/p95 and errors.
 
-With --against-previous, A is compared with the baseline ('assay baseline
-set') or else with the newest other proof_pack* directory next to it.
+With --against-previous, the one pack given is the new run (B), compared
+with the baseline ('assay baseline set') or else with the newest other
+proof_pack* directory next to it (A).
 
 Exit codes (text and --json alike):
   0  no regression, every requested gate passed
@@ -123,7 +124,7 @@ Exit codes (text and --json alike):
 		},
 	}
 	f := c.Flags()
-	f.BoolVar(&againstPrev, "against-previous", false, "compare A with the baseline or the newest other proof_pack* next to it")
+	f.BoolVar(&againstPrev, "against-previous", false, "compare the pack given (as B) with the baseline or the newest other proof_pack* next to it")
 	f.BoolVar(&noVerify, "no-verify", false, "skip the integrity verification of both packs")
 	f.StringVar(&pricesPath, "prices", "", `JSON price file {"model": {"input": USD_per_1M, "output": USD_per_1M}, "default": {...}} over the built-in table`)
 	f.Float64Var(&costPct, "gate-cost-pct", 0, "exit 1 if B's cost exceeds A's by more than this percent")
