@@ -339,3 +339,15 @@ func TestQAReferencePackMerkleRow(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// packs show of a pack whose manifest is not JSON is exit 2 (tampering)
+// with one line that says what to run next.
+func TestQAPacksShowBrokenManifest(t *testing.T) {
+	p := packstest.DiffFixture(t, t.TempDir(), "base")
+	os.WriteFile(filepath.Join(p, "pack_manifest.json"), []byte("{"), 0o644)
+	code, out, errs := dfRun(t, "packs", "show", p)
+	if code != 2 || out != "" || !strings.Contains(errs, p+": pack_manifest.json is not valid JSON") || !strings.HasSuffix(errs, "(run 'assay verify-pack "+p+"' for details)\n") {
+		t.Fatalf("exit %d %q %q", code, out, errs)
+	}
+	oneLineErr(t, errs)
+}

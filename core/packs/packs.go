@@ -19,6 +19,7 @@ import (
 
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/pack"
 )
 
 // Kernel file names (the same as core/pack's; kept here so listing packs
@@ -58,29 +59,11 @@ func IsPack(dir string) bool {
 // manifest is bad input (3); a manifest that is not a JSON object is
 // tampering (2), as everywhere else (DECISIONS 6).
 func ReadManifest(dir string) (*canon.Object, error) {
-	st, err := os.Stat(dir)
-	if err != nil {
-		return nil, exit.Bad("check the path", "pack not found: %s", dir)
+	obj, _, err := pack.ReadManifest(dir)
+	if err != nil && exit.Code(err) == exit.Tampered {
+		return nil, exit.New(exit.Tampered, "run 'assay verify-pack "+dir+"' for details", "%s: %v", dir, err)
 	}
-	if !st.IsDir() {
-		return nil, exit.Bad("give a proof pack directory", "not a pack directory: %s", dir)
-	}
-	raw, err := os.ReadFile(filepath.Join(dir, manifestName))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, exit.Bad("a proof pack directory holds pack_manifest.json", "no %s in %s", manifestName, dir)
-	}
-	if err != nil {
-		return nil, exit.Bad("check the file's permissions", "cannot read %s: %v", filepath.Join(dir, manifestName), err)
-	}
-	v, err := canon.Decode(raw)
-	if err != nil {
-		return nil, exit.New(exit.Tampered, "", "%s in %s is not valid JSON: %v", manifestName, dir, err)
-	}
-	obj, ok := v.(*canon.Object)
-	if !ok {
-		return nil, exit.New(exit.Tampered, "", "%s in %s is not a JSON object", manifestName, dir)
-	}
-	return obj, nil
+	return obj, err
 }
 
 // Str returns the string at a dotted path in obj ("attestation.mode"), or "".
