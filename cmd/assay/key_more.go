@@ -250,15 +250,20 @@ key files. There is no revocation list: packs it signed still verify without
 					return exit.Bad("see the allowlist with 'assay lock check "+lockPath+" --json'", "fingerprint %s is not in the allowlist of %s", fp[:16], lockPath)
 				}
 			}
+			// The lock first: if it cannot be written, no key is gone yet.
+			if l != nil {
+				if err := l.Write(lockPath); err != nil {
+					return err
+				}
+			}
+			wasActive := del && ks.Active() == id
 			if del {
 				if err := ks.Delete(id); err != nil {
 					return err
 				}
 			}
-			if l != nil {
-				if err := l.Write(lockPath); err != nil {
-					return err
-				}
+			if wasActive {
+				log.Warn().Msgf("%s was the active signer: proof-pack and run now sign with %q (choose one with 'assay key set-active ID')", id, ks.Active())
 			}
 			left := -1
 			if l != nil {

@@ -351,3 +351,23 @@ func TestQAPacksShowBrokenManifest(t *testing.T) {
 	}
 	oneLineErr(t, errs)
 }
+
+// Deleting the active signer says (on stderr) which key signs from now on.
+func TestQARevokeActiveSigner(t *testing.T) {
+	dir := t.TempDir()
+	home := filepath.Join(dir, "home")
+	t.Setenv("ASSAY_HOME", home)
+	if code, _, errs := dfRun(t, "key", "generate", "ci"); code != 0 {
+		t.Fatal(errs)
+	}
+	if code, _, errs := dfRun(t, "lock", "write", "--cards", "no_breakglass", "--signer", "ci", "-o", filepath.Join(dir, "assay.lock")); code != 0 {
+		t.Fatal(errs)
+	}
+	code, _, errs := dfRun(t, "key", "revoke", "ci", "--delete", "--lock", filepath.Join(dir, "assay.lock"))
+	if code != 0 || !strings.Contains(errs, "ci was the active signer: proof-pack and run now sign with \"assay-local\"") {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(home, "keys", "ci.key")); !os.IsNotExist(err) {
+		t.Fatalf("key not deleted: %v", err)
+	}
+}
