@@ -87,7 +87,7 @@ func newDemoChallengeCmd() *cobra.Command {
 			}
 			w := cmd.OutOrStdout()
 			st := newStyle(w)
-			fmt.Fprintf(w, "Wrote %s/good, %s/tampered, SHA256SUMS.txt and CHALLENGE.md\n\n", out, out)
+			fmt.Fprintf(w, "Wrote %s: good/, tampered/, SHA256SUMS.txt and CHALLENGE.md\n\n", out)
 			fmt.Fprintf(w, "good:     %s (exit %d)\n", verdictWord(st, ch.Good), ch.Good.ExitCode)
 			fmt.Fprintf(w, "tampered: %s (exit %d)", verdictWord(st, ch.Tampered), ch.Tampered.ExitCode)
 			if len(ch.Tampered.Errors) > 0 {

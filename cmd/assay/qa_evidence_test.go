@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -40,7 +42,7 @@ func TestQAMinCoverageNeedsContract(t *testing.T) {
 	p := packstest.DiffFixture(t, t.TempDir(), "base")
 	for _, args := range [][]string{{"verify-pack", p, "--min-coverage", "0.9"}, {"verify-pack", p, "--min-coverage", "2", "--json"}} {
 		code, out, errs := dfRun(t, args...)
-		if code != 3 || out != "" || !strings.Contains(errs, "--coverage-contract") {
+		if code != 3 || !noResult(args, out) || !strings.Contains(errs, "--coverage-contract") {
 			t.Fatalf("%v: exit %d stdout %q stderr %q", args, code, out, errs)
 		}
 		oneLineErr(t, errs)
@@ -83,7 +85,7 @@ func TestQAPackPathMessages(t *testing.T) {
 		{[]string{"verify-pack", odd}, "cannot read " + filepath.Join(odd, "pack_manifest.json") + ": is a directory ("},
 	} {
 		code, out, errs := dfRun(t, c.args...)
-		if code != 3 || out != "" || !strings.Contains(errs, c.want) {
+		if code != 3 || !noResult(c.args, out) || !strings.Contains(errs, c.want) {
 			t.Errorf("%v: exit %d stdout %q stderr %q, want %q", c.args, code, out, errs, c.want)
 		}
 		oneLineErr(t, errs)
@@ -141,7 +143,7 @@ func TestQAMissingInputsHints(t *testing.T) {
 		{[]string{"packs", "list", "-d", plain}, plain + " is not a directory", "open "},
 	} {
 		code, out, errs := dfRun(t, c.args...)
-		if code != 3 || out != "" || !strings.Contains(errs, c.want) || strings.Contains(errs, c.notWant) {
+		if code != 3 || !noResult(c.args, out) || !strings.Contains(errs, c.want) || strings.Contains(errs, c.notWant) {
 			t.Errorf("%v: exit %d stdout %q stderr %q", c.args, code, out, errs)
 		}
 		oneLineErr(t, errs)
@@ -159,7 +161,7 @@ func TestQAJSONFlagEverywhere(t *testing.T) {
 	if code != 0 || viaJSON != viaFormat || !strings.HasPrefix(viaJSON, "{") {
 		t.Fatalf("explain --json: exit %d %s\n%s", code, errs, viaJSON)
 	}
-	if code, out, errs := dfRun(t, "explain", p, "--json", "--format", "md"); code != 3 || out != "" {
+	if code, out, errs := dfRun(t, "explain", p, "--json", "--format", "md"); code != 3 || !noResult([]string{"--json"}, out) {
 		t.Fatalf("--json with --format md: exit %d %q %q", code, out, errs)
 	}
 	if code, _, errs := dfRun(t, "key", "generate", "qa"); code != 0 {
@@ -181,7 +183,7 @@ func TestQALockWriteNeedsCards(t *testing.T) {
 	out := filepath.Join(dir, "assay.lock")
 	for _, args := range [][]string{{"lock", "write", "-o", out}, {"lock", "write", "--cards", "", "-o", out}, {"lock", "write", "--cards", " , ", "-o", out, "--json"}} {
 		code, stdout, errs := dfRun(t, args...)
-		if code != 3 || stdout != "" || !strings.Contains(errs, "lock write needs --cards (name built-in cards") {
+		if code != 3 || !noResult(args, stdout) || !strings.Contains(errs, "lock write needs --cards (name built-in cards") {
 			t.Errorf("%v: exit %d %q %q", args, code, stdout, errs)
 		}
 		oneLineErr(t, errs)
@@ -224,7 +226,7 @@ func TestQADirectoryForFile(t *testing.T) {
 		{"verify-pack", p, "--lock", sub},
 	} {
 		code, out, errs := dfRun(t, args...)
-		if code != 3 || out != "" || strings.Count(errs, sub) != 1 || !strings.Contains(errs, "is a directory") {
+		if code != 3 || !noResult(args, out) || strings.Count(errs, sub) != 1 || !strings.Contains(errs, "is a directory") {
 			t.Errorf("%v: exit %d %q %q", args, code, out, errs)
 		}
 		oneLineErr(t, errs)
@@ -246,14 +248,14 @@ func TestQADemoOutputs(t *testing.T) {
 		{[]string{"demo-incident", "-o", filepath.Join(plain, "x")}, "cannot create " + filepath.Join(plain, "x") + ": not a directory (check the -o path)"},
 	} {
 		code, out, errs := dfRun(t, c.args...)
-		if code != 3 || out != "" || !strings.Contains(errs, c.want) {
+		if code != 3 || !noResult(c.args, out) || !strings.Contains(errs, c.want) {
 			t.Errorf("%v: exit %d %q %q", c.args, code, out, errs)
 		}
 		oneLineErr(t, errs)
 	}
 	t.Setenv("TMPDIR", filepath.Join(dir, "missing"))
 	code, out, errs := dfRun(t, "try", "--json")
-	if code != 3 || out != "" || !strings.Contains(errs, "(set TMPDIR to a writable directory)") {
+	if code != 3 || !noResult([]string{"--json"}, out) || !strings.Contains(errs, "(set TMPDIR to a writable directory)") {
 		t.Errorf("try with a missing TMPDIR: exit %d %q %q", code, out, errs)
 	}
 	oneLineErr(t, errs)
@@ -279,7 +281,7 @@ func TestQAEmptyFlagValues(t *testing.T) {
 		{"key", "revoke", "x", "--lock="},
 	} {
 		code, out, errs := dfRun(t, args...)
-		if code != 3 || out != "" || !strings.Contains(errs, "is empty (give a value, or leave the flag out)") {
+		if code != 3 || !noResult(args, out) || !strings.Contains(errs, "is empty (give a value, or leave the flag out)") {
 			t.Errorf("%v: exit %d %q %q", args, code, out, errs)
 		}
 		oneLineErr(t, errs)
@@ -304,7 +306,7 @@ func TestQAFlagValueMessages(t *testing.T) {
 		{[]string{"completion", "nope"}, `unknown command "nope" for "assay completion"`},
 	} {
 		code, out, errs := dfRun(t, c.args...)
-		if code != 3 || out != "" || !strings.Contains(errs, c.want) || strings.Contains(errs, "strconv") {
+		if code != 3 || !noResult(c.args, out) || !strings.Contains(errs, c.want) || strings.Contains(errs, "strconv") {
 			t.Errorf("%v: exit %d %q %q", c.args, code, out, errs)
 		}
 		oneLineErr(t, errs)
@@ -324,7 +326,7 @@ func TestQALockFromPackPaths(t *testing.T) {
 		{plain, "not a pack directory: " + plain},
 	} {
 		code, out, errs := dfRun(t, "lock", "init", "--from-pack", c.from, "-o", filepath.Join(dir, "x.lock"))
-		if code != 3 || out != "" || !strings.Contains(errs, c.want) {
+		if code != 3 || !noResult(nil, out) || !strings.Contains(errs, c.want) {
 			t.Errorf("%s: exit %d %q %q", c.from, code, out, errs)
 		}
 		oneLineErr(t, errs)
@@ -346,7 +348,7 @@ func TestQAPacksShowBrokenManifest(t *testing.T) {
 	p := packstest.DiffFixture(t, t.TempDir(), "base")
 	os.WriteFile(filepath.Join(p, "pack_manifest.json"), []byte("{"), 0o644)
 	code, out, errs := dfRun(t, "packs", "show", p)
-	if code != 2 || out != "" || !strings.Contains(errs, p+": pack_manifest.json is not valid JSON") || !strings.HasSuffix(errs, "(run 'assay verify-pack "+p+"' for details)\n") {
+	if code != 2 || !noResult(nil, out) || !strings.Contains(errs, p+": pack_manifest.json is not valid JSON") || !strings.HasSuffix(errs, "(run 'assay verify-pack "+p+"' for details)\n") {
 		t.Fatalf("exit %d %q %q", code, out, errs)
 	}
 	oneLineErr(t, errs)
@@ -370,4 +372,48 @@ func TestQARevokeActiveSigner(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(home, "keys", "ci.key")); !os.IsNotExist(err) {
 		t.Fatalf("key not deleted: %v", err)
 	}
+}
+
+// demo-challenge names what it wrote relative to -o, and its "try it
+// yourself" commands really give the exit codes they promise.
+func TestQAChallengeSummary(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "ch")
+	code, stdout, errs := dfRun(t, "demo-challenge", "-o", out)
+	if code != 0 || !strings.HasPrefix(stdout, "Wrote "+out+": good/, tampered/, SHA256SUMS.txt and CHALLENGE.md\n") {
+		t.Fatalf("exit %d %q\n%s", code, errs, stdout)
+	}
+	for _, f := range []string{"good", "tampered", "SHA256SUMS.txt", "CHALLENGE.md"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	for dir, want := range map[string]int{"good": 0, "tampered": 2} {
+		if !strings.Contains(stdout, "assay verify-pack "+filepath.Join(out, dir)) {
+			t.Errorf("no command for %s:\n%s", dir, stdout)
+		}
+		if code, _, _ := dfRun(t, "verify-pack", filepath.Join(out, dir)); code != want {
+			t.Errorf("verify-pack %s: exit %d, want %d", dir, code, want)
+		}
+	}
+}
+
+// noResult reports whether stdout is right for a refused command: nothing
+// in text mode; with --json nothing or one JSON document carrying the
+// same non-zero exit code (the CLI may report errors as JSON there).
+func noResult(args []string, out string) bool {
+	if out == "" {
+		return true
+	}
+	if !slices.Contains(args, "--json") {
+		return false
+	}
+	dec := json.NewDecoder(strings.NewReader(out))
+	var doc struct {
+		ExitCode int `json:"exit_code"`
+	}
+	if dec.Decode(&doc) != nil || doc.ExitCode == 0 {
+		return false
+	}
+	_, err := dec.Token()
+	return err == io.EOF
 }
