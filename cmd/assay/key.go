@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/store"
 )
@@ -20,6 +22,9 @@ func openKeystore() (*keys.Store, string, error) {
 	home, err := store.Home()
 	if err != nil {
 		return nil, "", err
+	}
+	if st, err := os.Stat(home); err == nil && !st.IsDir() {
+		return nil, "", exit.Bad("point ASSAY_HOME at a directory (or unset it for ~/.assay)", "the assay home %s is not a directory", home)
 	}
 	return keys.Open(home), home, nil
 }

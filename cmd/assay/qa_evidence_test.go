@@ -417,3 +417,18 @@ func noResult(args []string, out string) bool {
 	_, err := dec.Token()
 	return err == io.EOF
 }
+
+// ASSAY_HOME pointing at a file is named as such, with the fix, for key
+// commands and for proof-pack's trace lookup.
+func TestQAHomeIsAFile(t *testing.T) {
+	plain := filepath.Join(t.TempDir(), "home")
+	os.WriteFile(plain, []byte("x"), 0o644)
+	t.Setenv("ASSAY_HOME", plain)
+	for _, args := range [][]string{{"key", "list"}, {"key", "info", "--json"}, {"proof-pack", "trace_20260101T000000_deadbeef"}} {
+		code, out, errs := dfRun(t, args...)
+		if code != 3 || !noResult(args, out) || !strings.Contains(errs, "(point ASSAY_HOME at a directory (or unset it for ~/.assay))") || strings.Contains(errs, "open ") {
+			t.Errorf("%v: exit %d %q %q", args, code, out, errs)
+		}
+		oneLineErr(t, errs)
+	}
+}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/receipt"
 )
 
@@ -117,7 +118,7 @@ func (s *Store) Find(traceID string) (string, bool, error) {
 		return "", false, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("read store %s: %w", s.Home, err)
+		return "", false, exit.Bad("point ASSAY_HOME at a directory (or unset it for ~/.assay)", "cannot read the trace store %s: %v", s.Home, fsutil.Reason(err))
 	}
 	names := make([]string, 0, len(ents))
 	for _, e := range ents {
