@@ -4,6 +4,7 @@ package main
 // and MCP commands: each case failed before its fix.
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -389,5 +390,39 @@ func TestQAPatchNamesUnparsedFiles(t *testing.T) {
 	code, _, errs := scRun(t, "patch", dir, "--yes")
 	if code != 0 || !strings.Contains(errs, "broken.py not analysed (syntax error)") {
 		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+}
+
+// --json keeps its promise of one JSON document on stdout when a command
+// fails on bad input before printing its own (flow, doctor, patch, ci
+// init, emit, gateway, quickstart printed nothing); commands that print
+// their own error document are not doubled.
+func TestQAJSONErrorDocument(t *testing.T) {
+	t.Setenv("ASSAY_HOME", t.TempDir())
+	t.Setenv("ASSAY_TRACE_ID", "trace_20260115T115900_1a2b3c4d")
+	for _, args := range [][]string{
+		{"flow", "bogus", "--json"},
+		{"doctor", "--profile", "x", "--json"},
+		{"patch", "/nonexistent-qa", "--json"},
+		{"ci", "init", "gitlab", "--json"},
+		{"emit", "Bad Type", "--json"},
+		{"gateway", "--addr", "bogus", "--json"},
+		{"quickstart", "/nonexistent-qa", "--json"},
+		{"run", "--json", "--", "assay-no-such-cmd-qa"},
+		{"scan", "/nonexistent-qa", "--json"},
+	} {
+		code, out, errs := scRun(t, args...)
+		var doc map[string]any
+		dec := json.NewDecoder(strings.NewReader(out))
+		if err := dec.Decode(&doc); err != nil || dec.More() || code != 3 || doc["status"] != "error" {
+			t.Errorf("%v: exit %d, stdout %q (%v), stderr %q", args, code, out, err, errs)
+		}
+		if strings.Count(errs, "\n") != 1 {
+			t.Errorf("%v: stderr %q, want one line", args, errs)
+		}
+	}
+	// Without --json nothing goes to stdout.
+	if _, out, _ := scRun(t, "flow", "bogus"); out != "" {
+		t.Errorf("text mode stdout %q", out)
 	}
 }
