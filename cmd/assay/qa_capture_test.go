@@ -426,3 +426,16 @@ func TestQAJSONErrorDocument(t *testing.T) {
 		t.Errorf("text mode stdout %q", out)
 	}
 }
+
+// An --include that keeps no file (a bare directory name: patterns match
+// file paths) says so on stderr instead of looking like a clean project.
+func TestQAScanIncludeMatchedNothing(t *testing.T) {
+	dir := copyTree(t, filepath.Join(patchData, "projects", "plain"))
+	code, out, errs := scRun(t, "scan", dir, "--include", "nosuchdir", "--json")
+	if code != 0 || !strings.Contains(errs, "--include nosuchdir matched no source file") || !strings.HasPrefix(out, "{") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	if _, _, errs := scRun(t, "scan", dir, "--include", "*.py"); strings.Contains(errs, "matched no source file") {
+		t.Fatalf("warned although files matched: %q", errs)
+	}
+}

@@ -158,6 +158,11 @@ func runScan(cmd *cobra.Command, path string, o scanFlags) error {
 	for _, s := range res.Skipped {
 		log.Info().Str("file", s.Path).Str("reason", s.Reason).Msg("skipped")
 	}
+	if res.Files == 0 && len(opt.Include) > 0 {
+		// Include patterns match file paths (reference semantics): a bare
+		// directory name keeps nothing, which reads like a clean project.
+		fmt.Fprintf(stderr, "assay scan: --include %s matched no source file (patterns match file paths relative to the root, e.g. --include 'src/*')\n", strings.Join(opt.Include, ","))
+	}
 	if n := len(res.Skipped); n > 0 && format == "text" {
 		fmt.Fprintf(stderr, "assay scan: %d file(s) skipped (unreadable or not parseable; --log-level info lists them)\n", n)
 	}
