@@ -123,8 +123,15 @@ func buildAdopt(dir string, p map[string]string) ([]Step, error) {
 			Why:  "shows which calls would leave no evidence today",
 			Argv: []string{AssayArg0, "scan", path}},
 		{ID: "patch", Title: "Instrument them",
-			Why:  "one import line per entrypoint makes every SDK call write a receipt",
-			Argv: []string{AssayArg0, "patch", path, "--yes"}},
+			Why:      "one import line per entrypoint makes every SDK call write a receipt",
+			Argv:     []string{AssayArg0, "patch", path, "--yes"},
+			SkipRule: "gateway=true (the gateway records the calls; patched code would record each call a second time)",
+			skip: func(string) (string, bool) {
+				if gw {
+					return "gateway=true: the gateway records the calls, and patched code would record each one a second time", true
+				}
+				return "", false
+			}},
 		{ID: "run", Title: "Run the program with receipts and build a pack",
 			Why:  "the receipt_completeness card checks the run left evidence; the pack goes to " + pack,
 			Argv: runArgv,

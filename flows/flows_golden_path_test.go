@@ -114,17 +114,20 @@ func TestFlowAdopt(t *testing.T) {
 	t.Setenv("ASSAY_UPSTREAM_OPENAI", srv.URL()+"/v1")
 	os.WriteFile(filepath.Join(dir, "app.py"), []byte(adoptApp), 0o644)
 	p := plan(t, "adopt", dir, map[string]string{"run_command": "python3 app.py", "gateway": "true"})
-	assertPlanned(t, p, "planned", "planned", "planned", "planned", "planned")
+	// With the gateway recording, patching is skipped: patched code under
+	// the gateway recorded every SDK call twice. Without it, patch runs.
+	assertPlanned(t, p, "planned", "skipped", "planned", "planned", "planned")
+	assertPlanned(t, plan(t, "adopt", dir, map[string]string{"run_command": "python3 app.py"}), "planned", "planned", "planned", "planned", "planned")
 	if !strings.Contains(p.Steps[2].Command, "assay run -c receipt_completeness -o proof_pack_adopt --gateway -- python3 app.py") {
 		t.Fatalf("run step: %s", p.Steps[2].Command)
 	}
 	o := apply(t, p)
-	assertOutcome(t, o, want{"scan", "ok", 0}, want{"patch", "ok", 0}, want{"run", "ok", 0}, want{"verify", "ok", 0}, want{"explain", "ok", 0})
+	assertOutcome(t, o, want{"scan", "ok", 0}, want{"patch", "skipped", -1}, want{"run", "ok", 0}, want{"verify", "ok", 0}, want{"explain", "ok", 0})
 	if !strings.Contains(o.Steps[0].StdoutTail, "app.py") {
 		t.Errorf("scan did not report the call site in app.py")
 	}
-	if b, _ := os.ReadFile(filepath.Join(dir, "app.py")); !strings.Contains(string(b), "assay:patched") {
-		t.Errorf("patch did not instrument app.py:\n%s", b)
+	if b, _ := os.ReadFile(filepath.Join(dir, "app.py")); strings.Contains(string(b), "assay:patched") {
+		t.Errorf("patch ran although the gateway records the calls:\n%s", b)
 	}
 	if srv.Requests() < 1 {
 		t.Fatal("the program never reached the synthetic server")
@@ -140,7 +143,7 @@ func TestFlowAdopt(t *testing.T) {
 	// Applying the flow again passes: the run step is skipped (it used to
 	// stop the flow with run's "output directory already exists").
 	o = apply(t, plan(t, "adopt", dir, map[string]string{"run_command": "python3 app.py", "gateway": "true"}))
-	assertOutcome(t, o, want{"scan", "ok", 0}, want{"patch", "ok", 0}, want{"run", "skipped", -1}, want{"verify", "ok", 0}, want{"explain", "ok", 0})
+	assertOutcome(t, o, want{"scan", "ok", 0}, want{"patch", "skipped", -1}, want{"run", "skipped", -1}, want{"verify", "ok", 0}, want{"explain", "ok", 0})
 }
 
 // simulateWorkflow runs the generated workflow's run: scripts the way the
