@@ -108,6 +108,32 @@ func (r *Result) addErr(code, field, stage, msg string) {
 	r.Errors = append(r.Errors, Error{Code: code, Field: field, Stage: stage, Message: msg, Meaning: meanings[code]})
 }
 
+// hasGateErr reports whether a gate error of stage was recorded.
+func (r *Result) hasGateErr(stage string) bool {
+	for _, e := range r.Errors {
+		if e.gate && e.Stage == stage {
+			return true
+		}
+	}
+	return false
+}
+
+// ciDetail names the commit a CI binding records, or says there is none.
+func ciDetail(ci any) string {
+	if o, ok := ci.(*canon.Object); ok && o.String("commit_sha") != "" {
+		return "commit " + o.String("commit_sha")
+	}
+	if m, ok := ci.(map[string]any); ok {
+		if sha, _ := m["commit_sha"].(string); sha != "" {
+			return "commit " + sha
+		}
+	}
+	if ci == nil {
+		return "no ci_binding"
+	}
+	return "ci_binding present"
+}
+
 func (r *Result) addGateErr(code, field, stage, msg string) {
 	r.Errors = append(r.Errors, Error{Code: code, Field: field, Stage: stage, Message: msg, Meaning: meanings[code], gate: true})
 }
@@ -649,6 +675,14 @@ func (r *Result) finish(opt Options, man *canon.Object) {
 				}
 			}
 			r.Gates = append(r.Gates, Gate{Name: "check-expiry", Passed: ok, Detail: "valid_until " + orNone(r.Pack.ValidUntil)})
+		}
+		// Freshness and CI binding were checked in checkTime; record them as
+		// gates too, so a requested gate that passed is visible.
+		if opt.MaxAgeHours > 0 {
+			r.Gates = append(r.Gates, Gate{Name: "max-age-hours", Passed: !r.hasGateErr(StageFreshness), Detail: "timestamp_end " + orNone(r.Pack.TimestampEnd)})
+		}
+		if opt.RequireCIBinding || opt.ExpectedCommitSHA != "" {
+			r.Gates = append(r.Gates, Gate{Name: "ci-binding", Passed: !r.hasGateErr(StageCIBinding), Detail: ciDetail(r.Pack.CIBinding)})
 		}
 		for _, g := range opt.Gates {
 			errs := g.Run(r, man)
