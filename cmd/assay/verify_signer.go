@@ -29,7 +29,10 @@ fingerprint from the public key that verified it, and compares:
 Exit codes: 0 signature valid and every comparison matches; 1 a comparison
 does not match; 2 the signature does not verify, or the pack's files no longer
 match the signed manifest; 3 bad input.`,
-		Args: cobra.ExactArgs(1),
+		Example: `  assay verify-signer proof_pack_trace_20260115T115900_1a2b3c4d --expected assay-local
+  assay verify-signer pack/ --fingerprint 0134090c9ea6be5d --json
+  assay verify-signer audit_bundle.tar.gz --allowed-signers assay.lock`,
+		Args: exactArgs(1, "give the pack directory or audit bundle"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("fingerprint") && o.FingerprintPrefix == "" {
 				return exit.Bad("give at least 16 hex characters of the fingerprint", "--fingerprint is empty")
