@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/assay-dev/assay/core/capture/gateway"
+
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -53,6 +55,10 @@ type runSummary struct {
 	ReceiptIntegrity string `json:"receipt_integrity"`
 	ClaimCheck       string `json:"claim_check"`
 	NReceipts        int    `json:"n_receipts"`
+	// EvidenceLost counts receipts that could not be written or read back
+	// (gateway write failures, store lines that are not receipts); a run
+	// that lost evidence does not exit 0.
+	EvidenceLost int64 `json:"evidence_lost"`
 }
 
 // runError is the --json document of a run that built no pack.
@@ -273,11 +279,13 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 
 	// 5. Close the gateway: in-flight calls finish and their receipts land
 	// before the trace is read.
+	var lost int64
 	if gw != nil {
 		if err := gw.Close(); err != nil {
 			// Evidence is never lost in silence: the pack will miss these.
 			logf("WARNING: the gateway lost evidence: %v", err)
 		}
+		lost += gw.Stats().ReceiptsLost
 	}
 
 	// 6. Read the trace back.
@@ -296,6 +304,7 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 			// Loud, never silent: a line cut short by a crash is named.
 			logf("warning: %s line %d is not a receipt and is left out of the pack: %s", path, p.Line, p.Err)
 		}
+		lost += int64(len(probs))
 	}
 	if len(recs) == 0 && !o.allowEmpty {
 		hints := noReceiptHints(gw != nil)
@@ -338,7 +347,7 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		Command: "run", Status: "ok", ExitCode: res.ExitCode, TraceID: traceID,
 		PackID: built.PackID, PackRootSHA256: built.PackRootSHA256, SignerID: built.SignerID,
 		OutputDir: outDir, ReceiptIntegrity: built.ReceiptIntegrity, ClaimCheck: built.ClaimCheck,
-		NReceipts: built.NReceipts,
+		NReceipts: built.NReceipts, EvidenceLost: lost,
 	}
 	if o.asJSON {
 		if err := writeJSON(stdout, sum); err != nil {
@@ -349,6 +358,12 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	}
 	if res.ExitCode != 0 {
 		return exit.Silent{Code: res.ExitCode}
+	}
+	if lost > 0 {
+		// The pack is honest about what it holds, but it is not the whole
+		// run: an honest failure, not a clean exit.
+		logf("exit 1: %d receipt(s) of this run were lost (see the warnings above); the pack holds the rest", lost)
+		return exit.Silent{Code: exit.HonestFail}
 	}
 	return nil
 }
@@ -474,4 +489,5 @@ type captureGateway interface {
 	URL() string
 	Env() []string // KEY=VALUE base-URL variables for the SDKs
 	Close() error
+	Stats() gateway.Stats
 }

@@ -589,4 +589,19 @@ func TestRunRawStoreLines(t *testing.T) {
 			t.Fatalf("verify exit %d: %+v", vc, res.Errors)
 		}
 	})
+	t.Run("lost evidence is not exit 0", func(t *testing.T) {
+		_, dir := rtEnv(t)
+		rtChildEnv(t)
+		out := filepath.Join(dir, "pack")
+		script := `"$ASSAY_TEST_BIN" -test.run=TestHelperEmit >/dev/null; ` + appendLine(`{"receipt_id": "r_00000000000`)
+		code, stdout, stderr := rtRun(t, "run", "--json", "-o", out, "--", "sh", "-c", script)
+		var doc map[string]any
+		ckJSON(t, stdout, &doc)
+		if code != 1 || doc["evidence_lost"] != float64(1) || !strings.Contains(stderr, "receipt(s) of this run were lost") {
+			t.Fatalf("exit %d doc %v stderr %s", code, doc, stderr)
+		}
+		if vc, _ := rtVerify(t, out); vc != 0 {
+			t.Fatalf("the pack of what was kept must still verify: exit %d", vc)
+		}
+	})
 }
