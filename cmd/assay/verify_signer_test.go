@@ -123,7 +123,7 @@ func TestVerifySigner(t *testing.T) {
 	ckOneLine(t, []string{"verify-signer", pk, "--allowed-signers", "any.lock"}, "has no signer allowlist")
 	ckOneLine(t, []string{"verify-signer", filepath.Join(dir, "nope")}, "pack not found")
 	ckOneLine(t, []string{"verify-signer", dir}, "no pack_manifest.json")
-	ckOneLine(t, []string{"verify-signer"}, "accepts 1 arg")
+	ckOneLine(t, []string{"verify-signer"}, "takes 1 argument(s), got 0 (give the pack directory or audit bundle")
 }
 
 // The reference's own pack: its signer and fingerprint are recomputed.
