@@ -27,8 +27,9 @@ func newDiffCmd() *cobra.Command {
 		Use:     "diff A [B]",
 		Short:   "Compare two proof packs: claim regressions, cost, latency, errors, with gates",
 		GroupID: "standards",
-		Long: `Compare pack A (the baseline) with pack B (the new run). Both packs are
-verified first (--no-verify skips it). The diff reports claims that regressed
+		Long: `Compare pack A (the baseline) with pack B (the new run); either may be a
+pack directory or an audit bundle (.tar.gz). Both packs are verified first
+(--no-verify skips it). The diff reports claims that regressed
 (passed in A, fail in B), and from the model_call receipts: calls, tokens and
 cost per model (USD per 1M tokens from a built-in table of OpenAI, Anthropic
 and Google models, unknown models at $10 in / $30 out; --prices FILE
