@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	"github.com/assay-dev/assay/core/packs/packstest"
 )
 
@@ -298,18 +296,4 @@ func writeEvilTgz(t *testing.T, path string) {
 	}
 	tw.Close()
 	gz.Close()
-}
-
-// A panic inside a command is reported in one line with exit 70, never as a
-// stack trace or as Go's default exit 2 (which would read as "tampered").
-func TestPanicIsNotAVerdict(t *testing.T) {
-	ckEnv(t)
-	commands = append(commands, func() *cobra.Command {
-		return &cobra.Command{Use: "boom", Hidden: true, RunE: func(*cobra.Command, []string) error { panic("kaboom") }}
-	})
-	defer func() { commands = commands[:len(commands)-1] }()
-	code, out, errs := ckRun(t, "boom")
-	if code != exitInternal || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "internal error: kaboom") {
-		t.Fatalf("exit %d stdout %q stderr %q", code, out, errs)
-	}
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/assay-dev/assay/core/exit"
+
 	"github.com/spf13/cobra"
 
 	"github.com/assay-dev/assay/core/claims"
@@ -19,7 +21,7 @@ func init() { commands = append(commands, newProofPackCmd) }
 func newProofPackCmd() *cobra.Command {
 	var out, mode string
 	var cards []string
-	var asJSON, noGenerate bool
+	var asJSON, noGenerate, allowEmpty bool
 	c := &cobra.Command{
 		Use:     "proof-pack TRACE_ID",
 		Short:   "Build a signed proof pack from a stored trace",
@@ -54,7 +56,10 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 				return err
 			}
 			for _, p := range probs {
-				log.Warn().Int("line", p.Line).Str("trace", traceID).Msgf("store line is not a receipt and cannot be packed: %s", p.Err)
+				fmt.Fprintf(cmd.ErrOrStderr(), "assay: warning: trace %s line %d is not a receipt and is left out of the pack: %s\n", traceID, p.Line, p.Err)
+			}
+			if len(recs) == 0 && !allowEmpty {
+				return exit.New(exit.HonestFail, "pass --allow-empty to pack it anyway", "trace %s holds no receipts", traceID)
 			}
 			signer, made, err := keys.Open(st.Home).ActiveSigner(!noGenerate)
 			if err != nil {
@@ -68,9 +73,18 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 				return err
 			}
 			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), map[string]any{"command": "proof-pack", "status": "ok", "skipped_lines": len(probs), "pack": res})
+				if err := writeJSON(cmd.OutOrStdout(), map[string]any{"command": "proof-pack", "status": "ok", "evidence_lost": len(probs), "pack": res}); err != nil {
+					return err
+				}
+			} else {
+				renderBuilt(cmd.OutOrStdout(), res)
 			}
-			renderBuilt(cmd.OutOrStdout(), res)
+			if len(probs) > 0 {
+				// The pack is honest about what it holds, but not the whole
+				// trace: an honest failure, as `assay run` reports it.
+				fmt.Fprintf(cmd.ErrOrStderr(), "assay: %d line(s) of trace %s could not be packed (see the warnings above); exit 1\n", len(probs), traceID)
+				return exit.Silent{Code: exit.HonestFail}
+			}
 			return nil
 		},
 	}
@@ -79,6 +93,7 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 	c.Flags().StringVarP(&mode, "mode", "m", "shadow", "mode recorded in the attestation: shadow, enforced or breakglass")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	c.Flags().BoolVar(&noGenerate, "no-generate-key", false, "fail instead of generating a signing key when none exists")
+	c.Flags().BoolVar(&allowEmpty, "allow-empty", false, "build a pack even when the trace holds no receipts")
 	return c
 }
 

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/assay-dev/assay/core/version"
+
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
@@ -30,8 +32,9 @@ var groups = []*cobra.Group{
 func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	var logLevel string
 	root := &cobra.Command{
-		Use:   "assay",
-		Short: "Tamper-evident receipts and signed proof packs for AI agent runs",
+		Use:     "assay",
+		Version: version.Version,
+		Short:   "Tamper-evident receipts and signed proof packs for AI agent runs",
 		Long: `assay turns every LLM call and agent action into a receipt, packs a run's
 receipts into a signed 5-file proof pack, and verifies that pack offline.
 
