@@ -119,7 +119,16 @@ func TestDiffCLIIntegrityAndFlags(t *testing.T) {
 		"report in dir":    {"diff", base, same, "--report", filepath.Join(dir, "no", "such", "r.html")},
 	} {
 		code, out, errs := dfRun(t, args...)
-		if code != 3 || out != "" {
+		if name == "json still 3" {
+			// --json promises one document on stdout, bad input included.
+			var doc struct {
+				Status   string `json:"status"`
+				ExitCode int    `json:"exit_code"`
+			}
+			if code != 3 || json.Unmarshal([]byte(out), &doc) != nil || doc.Status != "error" || doc.ExitCode != 3 {
+				t.Errorf("%s: exit %d stdout %q", name, code, out)
+			}
+		} else if code != 3 || out != "" {
 			t.Errorf("%s: exit %d stdout %q", name, code, out)
 		}
 		oneLineErr(t, errs)

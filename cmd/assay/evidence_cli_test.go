@@ -86,7 +86,7 @@ func TestVerifyPackOnBadBundles(t *testing.T) {
 	bomb := filepath.Join(dir, "bomb.tar.gz")
 	packstest.GzipBomb(t, bomb, "receipt_pack.jsonl", 1<<30)
 	code, stdout, errs := dfRun(t, "verify-pack", bomb, "--json")
-	if code != 3 || stdout != "" || !strings.Contains(errs, "receipt_pack.jsonl") {
+	if code != 3 || !strings.Contains(stdout, `"exit_code": 3`) || !strings.Contains(errs, "receipt_pack.jsonl") {
 		t.Fatalf("bomb: exit %d %q %q", code, stdout, errs)
 	}
 	oneLineErr(t, errs)

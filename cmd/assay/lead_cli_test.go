@@ -239,3 +239,31 @@ func TestPanicIsNotAVerdict(t *testing.T) {
 		t.Fatalf("exit %d stdout %q stderr %q", code, out, errs)
 	}
 }
+
+// Every --json command keeps its promise of exactly one JSON document on
+// stdout, bad input included (DECISIONS 6), while stderr keeps the one line.
+func TestJSONBadInputIsOneDocument(t *testing.T) {
+	ckEnv(t)
+	for _, args := range [][]string{
+		{"verify-pack", "missing", "--json"},
+		{"verify-pack", "--json", "missing", "--max-age-hours", "abc"},
+		{"explain", "missing", "--json"},
+		{"proof-pack", "trace_missing", "--json"},
+		{"key", "list", "--json", "--bogus"},
+	} {
+		code, out, errs := ckRun(t, args...)
+		var doc struct {
+			Status   string `json:"status"`
+			Error    string `json:"error"`
+			ExitCode int    `json:"exit_code"`
+		}
+		ckJSON(t, out, &doc)
+		if code != 3 || doc.Status != "error" || doc.ExitCode != 3 || doc.Error == "" || strings.Count(errs, "\n") != 1 {
+			t.Errorf("%v: exit %d doc %+v stderr %q", args, code, doc, errs)
+		}
+	}
+	// Without --json, stdout stays empty.
+	if code, out, _ := ckRun(t, "verify-pack", "missing"); code != 3 || out != "" {
+		t.Errorf("text mode: exit %d stdout %q", code, out)
+	}
+}

@@ -52,12 +52,6 @@ verify-pack exit codes (everywhere, text and --json alike):
 				return exit.Bad("use one of debug, info, warn, error", "unknown --log-level %q", logLevel)
 			}
 			log = zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: !isTerminal(stderr), PartsExclude: []string{zerolog.TimestampFieldName}}).Level(lvl)
-			if f := cmd.Flags().Lookup("json"); f != nil && f.Value.String() == "true" && jsonErrorDocs[strings.TrimPrefix(cmd.CommandPath(), "assay ")] {
-				// Count what the command prints, so a failure that printed
-				// nothing still leaves one JSON document on stdout.
-				jsonOut = &countingWriter{w: cmd.OutOrStdout()}
-				cmd.SetOut(jsonOut)
-			}
 			return nil
 		},
 	}
@@ -131,8 +125,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 			code = exitInternal
 		}
 	}()
-	jsonOut = nil
-	root := newRoot(stdin, stdout, stderr)
+	// Count what commands print, so a --json command that failed before
+	// printing still leaves exactly one JSON document on stdout.
+	out := &countingWriter{w: stdout}
+	root := newRoot(stdin, out, stderr)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteC()
 	if err == nil {
@@ -140,7 +136,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	}
 	var silent exit.Silent
 	var xe *exit.Error
-	if jsonOut != nil && jsonOut.n == 0 && !errors.As(err, &silent) {
+	if wantsJSON(cmd, args) && out.n == 0 && !errors.As(err, &silent) {
 		// --json promises one document on stdout, bad input included.
 		doc := jsonErrorDoc{Command: strings.TrimPrefix(cmd.CommandPath(), "assay "), Status: "error", Error: err.Error(), ExitCode: exit.Code(err)}
 		if errors.As(err, &xe) {
@@ -164,22 +160,33 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	return exit.Code(err)
 }
 
-// jsonErrorDocs are the commands whose --json bad input gets a generic
-// error document (like run's and scan's own). The evidence commands
-// (verify-pack, diff, ...) keep stdout empty on bad input, as their tests
-// pin; the team has yet to settle one convention for all.
-var jsonErrorDocs = map[string]bool{
-	"flow": true, "doctor": true, "patch": true, "ci init": true, "ci doctor": true,
-	"emit": true, "gateway": true, "quickstart": true,
+// wantsJSON reports whether the user asked for --json: from the parsed
+// flag, or from the arguments before "--" when flag parsing itself failed.
+func wantsJSON(cmd *cobra.Command, args []string) bool {
+	if cmd != nil {
+		if f := cmd.Flags().Lookup("json"); f != nil && f.Value.String() == "true" {
+			return true
+		}
+	}
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "--json" || a == "--json=true" {
+			return true
+		}
+	}
+	return false
 }
 
-// jsonOut counts the stdout bytes of a --json command (nil otherwise).
-var jsonOut *countingWriter
-
+// countingWriter counts the bytes a command writes to stdout.
 type countingWriter struct {
 	w io.Writer
 	n int
 }
+
+// Unwrap gives the terminal check the real stdout.
+func (c *countingWriter) Unwrap() io.Writer { return c.w }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
