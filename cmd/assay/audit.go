@@ -3,6 +3,9 @@ package main
 import (
 	"fmt"
 
+	"github.com/assay-dev/assay/core/fsutil"
+	"github.com/assay-dev/assay/core/pack"
+
 	"github.com/spf13/cobra"
 
 	"github.com/assay-dev/assay/core/bundle"
@@ -22,7 +25,7 @@ func newAuditCmd() *cobra.Command {
 		},
 	}
 	var out string
-	var asJSON bool
+	var asJSON, force bool
 	b := &cobra.Command{
 		Use:   "bundle PACK",
 		Short: "Write a .tar.gz of a verified pack with signer info, summary, instructions and the verify result",
@@ -37,6 +40,15 @@ written); 3 bad input. A pack whose claims honestly failed is bundled.`,
   assay audit bundle pack/ -o for-auditor.tar.gz`,
 		Args: exactArgs(1, "give the pack directory"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			target := out
+			if target == "" {
+				if man, _, err := pack.ReadManifest(args[0]); err == nil {
+					target = bundle.DefaultName(man.String("pack_id"))
+				}
+			}
+			if target != "" && !force && fsutil.Exists(target) {
+				return exit.Bad("pass --force to replace it, or choose another -o", "%s already exists", target)
+			}
 			r, err := bundle.Create(args[0], out)
 			if err != nil {
 				return err
@@ -53,6 +65,7 @@ written); 3 bad input. A pack whose claims honestly failed is bundled.`,
 	}
 	b.Flags().StringVarP(&out, "output", "o", "", "bundle file (default audit_bundle_<pack_id>.tar.gz)")
 	b.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	b.Flags().BoolVar(&force, "force", false, "replace an existing bundle file")
 	c.AddCommand(b)
 	return c
 }

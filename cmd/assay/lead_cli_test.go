@@ -267,3 +267,25 @@ func TestJSONBadInputIsOneDocument(t *testing.T) {
 		t.Errorf("text mode: exit %d stdout %q", code, out)
 	}
 }
+
+// audit bundle and prove refuse to replace an existing file unless --force,
+// like every other command that writes.
+func TestOutputsNeedForce(t *testing.T) {
+	ckEnv(t)
+	tr := evTrace(t)
+	if code, _, _ := ckRun(t, "proof-pack", tr, "-o", "p"); code != 0 {
+		t.Fatal("proof-pack")
+	}
+	st, _ := store.OpenDefault()
+	recs, _, _ := st.Read(tr)
+	id := recs[0].String("receipt_id")
+	for _, args := range [][]string{{"audit", "bundle", "p", "-o", "b.tar.gz"}, {"prove", "p", id, "-o", "r.json"}} {
+		if code, _, errs := ckRun(t, args...); code != 0 {
+			t.Fatalf("%v: %d %s", args, code, errs)
+		}
+		ckOneLine(t, args, "already exists")
+		if code, _, errs := ckRun(t, append(args, "--force")...); code != 0 {
+			t.Fatalf("%v --force: %d %s", args, code, errs)
+		}
+	}
+}

@@ -17,7 +17,7 @@ var safeFileID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
 
 func newProveCmd() *cobra.Command {
 	var out string
-	var asJSON bool
+	var asJSON, force bool
 	c := &cobra.Command{
 		Use:     "prove PACK RECEIPT_ID",
 		Short:   "Write a proof of one receipt that can be checked without the rest of the pack",
@@ -54,6 +54,9 @@ reference).`,
 			if fsutil.IsDir(out) {
 				return exit.Bad("give a file name with -o", "%s is a directory", out)
 			}
+			if !force && fsutil.Exists(out) {
+				return exit.Bad("pass --force to replace it, or choose another -o", "%s already exists", out)
+			}
 			if err := fsutil.WriteFileAtomic(out, data, 0o644); err != nil {
 				return exit.Bad("choose a writable -o path", "cannot write %s: %v", out, err)
 			}
@@ -71,5 +74,6 @@ reference).`,
 	}
 	c.Flags().StringVarP(&out, "output", "o", "", "proof file (default receipt_proof_<receipt_id>.json; '-' for stdout)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.Flags().BoolVar(&force, "force", false, "replace an existing proof file")
 	return c
 }
