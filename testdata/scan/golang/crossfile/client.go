@@ -3,9 +3,9 @@ package agent
 import (
 	"net/http"
 
-	"github.com/assay-dev/assay/core/capture"
 	"github.com/anthropics/anthropic-sdk-go"
 	"github.com/anthropics/anthropic-sdk-go/option"
+	"github.com/assay-dev/assay/core/capture"
 )
 
 type Agent struct {

@@ -1,7 +1,9 @@
 package main
 
 // No LLM SDK is imported: look-alike chains are not call sites.
-type fake struct{ Chat struct{ Completions struct{ New func() } } }
+type fake struct {
+	Chat struct{ Completions struct{ New func() } }
+}
 
 func main() {
 	var client fake
