@@ -281,7 +281,7 @@ func (v *verifier) warnUnexpected() {
 // contained resolves name inside the pack and reports whether it stays
 // there, following symlinks; absolute paths and NUL bytes never do.
 func (v *verifier) contained(name string) (string, bool) {
-	if name == "" || filepath.IsAbs(name) || strings.ContainsRune(name, 0) || strings.HasPrefix(name, "/") || strings.Contains(name, "\\") && filepath.Separator == '/' && strings.HasPrefix(name, "\\") {
+	if name == "" || filepath.IsAbs(name) || strings.ContainsRune(name, 0) {
 		return "", false
 	}
 	root, err := filepath.EvalSymlinks(v.dir)
