@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -383,5 +384,36 @@ func TestBadInput(t *testing.T) {
 	}
 	if _, err := Verify(tmp, Options{ExpectedCommitSHA: "abc"}); err == nil {
 		t.Error("short commit sha accepted")
+	}
+}
+
+// A receipt file that is a symlink out of the pack is reported and never
+// read: here it points at a FIFO, which would block any reader.
+func TestReceiptSymlinkOutIsNotRead(t *testing.T) {
+	dir := buildPack(t, sampleReceipts(), nil)
+	fifo := filepath.Join(t.TempDir(), "outside")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, pack.FileReceipts)
+	os.Remove(p)
+	if err := os.Symlink(fifo, p); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan *Result, 1)
+	go func() { r, _ := Verify(dir, Options{Now: fixtureNow}); done <- r }()
+	select {
+	case r := <-done:
+		found := false
+		for _, e := range r.Errors {
+			if e.Code == EPathEscape && e.Field == pack.FileReceipts {
+				found = true
+			}
+		}
+		if !found || r.ExitCode != 2 {
+			t.Fatalf("exit %d errors %+v", r.ExitCode, r.Errors)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("verify read the receipt file through a symlink out of the pack")
 	}
 }

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/assay-dev/assay/core/merkle"
+
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/keys"
@@ -166,23 +168,20 @@ func (v *verifier) run() {
 	v.warnUnexpected()
 
 	// The receipt file is read once: its whole-file hash for step 1 and its
-	// lines for step 2 come from the same pass.
-	v.rcpt = scanReceipts(filepath.Join(v.dir, pack.FileReceipts))
+	// lines for step 2 come from the same pass. A receipt file that resolves
+	// outside the pack (a symlink out) is never read; step 1 reports it.
+	if p, ok := v.contained(pack.FileReceipts); ok {
+		v.rcpt = scanReceipts(p)
+	} else {
+		v.rcpt = receiptScan{readErr: errors.New("path escapes the pack directory"), tree: &merkle.Stack{}, types: map[string]int{}}
+	}
 
 	n0 := len(r.Errors)
 	files, _ := v.man.Get("files")
 	expected, _ := v.man.Get("expected_files")
 	paths := v.checkFiles(files.([]any), expected.([]any))
 	r.stage(StagePaths, n0, map[string]any{"paths_checked": paths})
-	r.Stages = append(r.Stages, Stage{}) // placeholder for file hashes, filled below
-	hashStage := len(r.Stages) - 1
-	st := "ok"
-	for _, e := range r.Errors[n0:] {
-		if e.Stage == StageFileHashes {
-			st = "fail"
-		}
-	}
-	r.Stages[hashStage] = Stage{Stage: StageFileHashes, Status: st, Detail: map[string]any{"files_checked": len(files.([]any))}}
+	r.stage(StageFileHashes, n0, map[string]any{"files_checked": len(files.([]any))})
 
 	n0 = len(r.Errors)
 	honestFail := v.checkReceipts()
