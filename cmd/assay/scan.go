@@ -10,9 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/assay-dev/assay/core/pyjson"
+
 	"github.com/spf13/cobra"
 
-	"github.com/assay-dev/assay/core/coverage"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/receipt"
@@ -196,7 +197,7 @@ func runScan(cmd *cobra.Command, path string, o scanFlags) error {
 	}
 	switch format {
 	case "json":
-		b, err := coverage.PyIndent(res.Document(status))
+		b, err := pyjson.Indent(res.Document(status))
 		if err != nil {
 			return err
 		}

@@ -6,10 +6,8 @@
 package coverage
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -17,6 +15,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/assay-dev/assay/core/pyjson"
 
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
@@ -109,53 +109,11 @@ func New(projectRoot string, sites []Site, at time.Time) *Contract {
 // Marshal renders the contract as the reference writes it: Python
 // json.dumps(indent=2) (non-ASCII as \u escapes) plus a final newline.
 func (c *Contract) Marshal() ([]byte, error) {
-	b, err := PyIndent(c)
+	b, err := pyjson.Indent(c)
 	if err != nil {
 		return nil, err
 	}
 	return append(b, '\n'), nil
-}
-
-// PyIndent renders v like Python's json.dumps(v, indent=2) with the default
-// ensure_ascii: two-space indent, ", "-free item separators, ": " after keys,
-// no HTML escaping, and every non-ASCII character as a \uXXXX escape.
-func PyIndent(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return asciiEscape(bytes.TrimRight(buf.Bytes(), "\n")), nil
-}
-
-// asciiEscape rewrites non-ASCII runes (which encoding/json only emits
-// inside strings) as \uXXXX, with surrogate pairs above the BMP.
-func asciiEscape(b []byte) []byte {
-	ascii := true
-	for _, c := range b {
-		if c >= 0x80 {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		return b
-	}
-	out := make([]byte, 0, len(b)+16)
-	for _, r := range string(b) {
-		switch {
-		case r < 0x80:
-			out = append(out, byte(r))
-		case r < 0x10000:
-			out = fmt.Appendf(out, `\u%04x`, r)
-		default:
-			r -= 0x10000
-			out = fmt.Appendf(out, `\u%04x\u%04x`, 0xd800+(r>>10), 0xdc00+(r&0x3ff))
-		}
-	}
-	return out
 }
 
 // Load reads and checks a contract file. A missing, unreadable or invalid

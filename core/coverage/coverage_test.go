@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assay-dev/assay/core/pyjson"
+
 	"github.com/assay-dev/assay/core/exit"
 )
 
@@ -164,7 +166,7 @@ func TestMeasure(t *testing.T) {
 }
 
 func TestPyIndentEscapesNonASCII(t *testing.T) {
-	b, err := PyIndent(map[string]any{"p": "é<😀>"})
+	b, err := pyjson.Indent(map[string]any{"p": "é<😀>"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/assay-dev/assay/core/pyjson"
+
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/claims"
 	"github.com/assay-dev/assay/core/exit"
@@ -391,30 +393,11 @@ func short(h string) string {
 // Marshal is the file form: Python json.dumps(indent=2) + "\n" (", "/": "
 // separators, non-ASCII escaped).
 func (l *Lock) Marshal() ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(l); err != nil {
+	b, err := pyjson.Indent(l)
+	if err != nil {
 		return nil, err
 	}
-	return asciiEscape(b.Bytes()), nil
-}
-
-func asciiEscape(b []byte) []byte {
-	var out bytes.Buffer
-	for _, r := range string(b) {
-		switch {
-		case r < 0x80:
-			out.WriteRune(r)
-		case r < 0x10000:
-			fmt.Fprintf(&out, `\u%04x`, r)
-		default:
-			r -= 0x10000
-			fmt.Fprintf(&out, `\u%04x\u%04x`, 0xD800+(r>>10), 0xDC00+(r&0x3FF))
-		}
-	}
-	return out.Bytes()
+	return append(b, '\n'), nil
 }
 
 // Write stores the lock at path atomically.

@@ -6,9 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/assay-dev/assay/schemas/schematest"
+	"github.com/assay-dev/assay/core/pyjson"
 
-	"github.com/assay-dev/assay/core/coverage"
+	"github.com/assay-dev/assay/schemas/schematest"
 )
 
 var update = flag.Bool("update", false, "rewrite schemas/scan-result.schema.json from the Go type")
@@ -29,7 +29,7 @@ func TestSchemaDrift(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := coverage.PyIndent(r.Document("ok"))
+		b, _ := pyjson.Indent(r.Document("ok"))
 		docs = append(docs, b)
 	}
 	for i, d := range docs {

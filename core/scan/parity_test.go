@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assay-dev/assay/core/pyjson"
+
 	"github.com/assay-dev/assay/core/coverage"
 )
 
@@ -21,7 +23,7 @@ func TestReferenceScanParity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := coverage.PyIndent(res.Document("ok"))
+	got, err := pyjson.Indent(res.Document("ok"))
 	if err != nil {
 		t.Fatal(err)
 	}

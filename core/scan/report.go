@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/assay-dev/assay/core/pyjson"
 )
 
 // ReportMeta describes the scanned repository in the report.
@@ -193,30 +195,7 @@ func (rep *Report) SidecarJSON() ([]byte, error) {
 	if err := json.Unmarshal(b, &v); err != nil {
 		return nil, err
 	}
-	var out bytes.Buffer
-	enc := json.NewEncoder(&out)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return asciiOnly(bytes.TrimRight(out.Bytes(), "\n")), nil
-}
-
-func asciiOnly(b []byte) []byte {
-	var out bytes.Buffer
-	for _, r := range string(b) {
-		switch {
-		case r < 0x80:
-			out.WriteRune(r)
-		case r < 0x10000:
-			fmt.Fprintf(&out, `\u%04x`, r)
-		default:
-			r -= 0x10000
-			fmt.Fprintf(&out, `\u%04x\u%04x`, 0xd800+(r>>10), 0xdc00+(r&0x3ff))
-		}
-	}
-	return out.Bytes()
+	return pyjson.Indent(v)
 }
 
 // HTML renders the report as one self-contained page: inline CSS and JS,
