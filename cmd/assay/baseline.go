@@ -29,21 +29,7 @@ working directory, as the reference does.`,
 		Use:   "set PACK",
 		Short: "Record PACK as the baseline",
 		Args:  exactArgs(1, "give the pack directory"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			wd, err := os.Getwd()
-			if err != nil {
-				return exit.Bad("", "cannot read the working directory: %v", err)
-			}
-			b, err := packs.SetBaseline(wd, args[0])
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), map[string]any{"pack_path": b.PackPath, "baseline_file": packs.BaselinePath(wd)})
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "baseline set: %s\n  (recorded in %s)\n", b.PackPath, packs.BaselineFile)
-			return nil
-		},
+		RunE:  func(cmd *cobra.Command, args []string) error { return setBaseline(cmd, args[0], asJSON) },
 	}
 	get := &cobra.Command{
 		Use:   "get",
@@ -74,4 +60,22 @@ working directory, as the reference does.`,
 		c.AddCommand(s)
 	}
 	return c
+}
+
+// setBaseline records pack as the baseline of the working directory
+// (`baseline set` and `packs pin-baseline`).
+func setBaseline(cmd *cobra.Command, pack string, asJSON bool) error {
+	wd, err := os.Getwd()
+	if err != nil {
+		return exit.Bad("", "cannot read the working directory: %v", err)
+	}
+	b, err := packs.SetBaseline(wd, pack)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSON(cmd.OutOrStdout(), map[string]any{"pack_path": b.PackPath, "baseline_file": packs.BaselinePath(wd)})
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "baseline set: %s\n  (recorded in %s)\n", b.PackPath, packs.BaselineFile)
+	return nil
 }

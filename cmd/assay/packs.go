@@ -136,21 +136,7 @@ func newPacksCmd() *cobra.Command {
 		Use:   "pin-baseline DIR",
 		Short: "Record DIR as the baseline (same as 'assay baseline set')",
 		Args:  exactArgs(1, "give the pack directory"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			wd, err := os.Getwd()
-			if err != nil {
-				return exit.Bad("", "cannot read the working directory: %v", err)
-			}
-			b, err := packs.SetBaseline(wd, args[0])
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), map[string]any{"pack_path": b.PackPath, "baseline_file": packs.BaselinePath(wd)})
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "baseline set: %s\n", b.PackPath)
-			return nil
-		},
+		RunE:  func(cmd *cobra.Command, args []string) error { return setBaseline(cmd, args[0], asJSON) },
 	}
 	for _, s := range []*cobra.Command{list, show, pin} {
 		s.Flags().BoolVar(&asJSON, "json", false, "print JSON")
