@@ -14,14 +14,6 @@ import (
 	"github.com/assay-dev/assay/core/packs/packstest"
 )
 
-// dfRun runs the CLI in-process and returns the exit code, stdout, stderr.
-func dfRun(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := run(args, strings.NewReader(""), &out, &errb)
-	return code, out.String(), errb.String()
-}
-
 // oneLineErr asserts stderr is exactly one "assay: ..." line.
 func oneLineErr(t *testing.T, stderr string) {
 	t.Helper()
@@ -48,7 +40,7 @@ func TestDiffCLIFixtures(t *testing.T) {
 	} {
 		b := packstest.DiffFixture(t, dir, c.variant)
 		// Text mode.
-		code, out, errs := dfRun(t, append([]string{"diff", base, b}, gateArgs...)...)
+		code, out, errs := ckRun(t, append([]string{"diff", base, b}, gateArgs...)...)
 		if code != c.code || errs != "" {
 			t.Fatalf("%s: exit %d, stderr %q\n%s", c.variant, code, errs, out)
 		}
@@ -56,7 +48,7 @@ func TestDiffCLIFixtures(t *testing.T) {
 			t.Errorf("%s: text output lacks the exit line:\n%s", c.variant, out)
 		}
 		// JSON mode: same exit code, one JSON document.
-		code, out, _ = dfRun(t, append([]string{"diff", base, b, "--json"}, gateArgs...)...)
+		code, out, _ = ckRun(t, append([]string{"diff", base, b, "--json"}, gateArgs...)...)
 		var r struct {
 			Status   string `json:"status"`
 			ExitCode int    `json:"exit_code"`
@@ -88,17 +80,17 @@ func TestDiffCLIIntegrityAndFlags(t *testing.T) {
 	packstest.FlipByte(t, filepath.Join(bad, "pack_signature.sig"), 3)
 
 	// Integrity failure: exit 2 in text and JSON mode alike (DECISIONS 6).
-	code, out, _ := dfRun(t, "diff", base, bad)
+	code, out, _ := ckRun(t, "diff", base, bad)
 	if code != 2 || !strings.Contains(out, "INTEGRITY FAILED") {
 		t.Fatalf("text: exit %d\n%s", code, out)
 	}
-	code, out, _ = dfRun(t, "diff", base, bad, "--json")
+	code, out, _ = ckRun(t, "diff", base, bad, "--json")
 	var r map[string]any
 	if json.Unmarshal([]byte(out), &r) != nil || code != 2 || r["status"] != "integrity_failed" || r["exit_code"] != float64(2) {
 		t.Fatalf("json: exit %d %v", code, r)
 	}
 	// --no-verify compares anyway.
-	if code, out, _ = dfRun(t, "diff", base, bad, "--no-verify"); code != 0 {
+	if code, out, _ = ckRun(t, "diff", base, bad, "--no-verify"); code != 0 {
 		t.Fatalf("--no-verify: exit %d\n%s", code, out)
 	}
 	// Bad input: exit 3 and one line on stderr, nothing on stdout.
@@ -118,7 +110,7 @@ func TestDiffCLIIntegrityAndFlags(t *testing.T) {
 		"json still 3":     {"diff", base, t.TempDir(), "--json"},
 		"report in dir":    {"diff", base, same, "--report", filepath.Join(dir, "no", "such", "r.html")},
 	} {
-		code, out, errs := dfRun(t, args...)
+		code, out, errs := ckRun(t, args...)
 		if name == "json still 3" {
 			// --json promises one document on stdout, bad input included.
 			var doc struct {
@@ -145,7 +137,7 @@ func TestDiffAgainstPreviousAndBaseline(t *testing.T) {
 	os.Chtimes(base, old, old)
 
 	// No baseline: the newest other proof_pack* sibling (base) is used.
-	code, out, errs := dfRun(t, "diff", swap, "--against-previous", "--json", "--gate-cost-pct", "25")
+	code, out, errs := ckRun(t, "diff", swap, "--against-previous", "--json", "--gate-cost-pct", "25")
 	var r struct {
 		A struct{ Path string } `json:"a"`
 		B struct{ Path string } `json:"b"`
@@ -156,14 +148,14 @@ func TestDiffAgainstPreviousAndBaseline(t *testing.T) {
 	}
 	// With a baseline set, it wins.
 	same := packstest.DiffFixture(t, dir, "same")
-	if code, _, errs := dfRun(t, "baseline", "set", same); code != 0 {
+	if code, _, errs := ckRun(t, "baseline", "set", same); code != 0 {
 		t.Fatalf("baseline set: %d %s", code, errs)
 	}
-	code, out, _ = dfRun(t, "baseline", "get")
+	code, out, _ = ckRun(t, "baseline", "get")
 	if code != 0 || strings.TrimSpace(out) != same {
 		t.Fatalf("baseline get: %d %q", code, out)
 	}
-	code, out, _ = dfRun(t, "diff", swap, "--against-previous", "--json")
+	code, out, _ = ckRun(t, "diff", swap, "--against-previous", "--json")
 	json.Unmarshal([]byte(out), &r)
 	if r.A.Path != same {
 		t.Fatalf("baseline not used: %+v", r)
@@ -172,7 +164,7 @@ func TestDiffAgainstPreviousAndBaseline(t *testing.T) {
 	os.Remove(filepath.Join(work, ".assay", "baseline.json"))
 	lone := filepath.Join(t.TempDir(), "proof_pack_lone")
 	packstest.Copy(t, base, lone)
-	code, out, errs = dfRun(t, "diff", lone, "--against-previous")
+	code, out, errs = ckRun(t, "diff", lone, "--against-previous")
 	if code != 3 || out != "" || !strings.Contains(errs, "no baseline") {
 		t.Fatalf("lone: %d %q %q", code, out, errs)
 	}
@@ -185,7 +177,7 @@ func TestDiffReports(t *testing.T) {
 	reg := packstest.DiffFixture(t, dir, "claim_regression")
 	jr := filepath.Join(dir, "diff.json")
 	hr := filepath.Join(dir, "diff.html")
-	code, out, _ := dfRun(t, "diff", base, reg, "--why", "--report", jr)
+	code, out, _ := ckRun(t, "diff", base, reg, "--why", "--report", jr)
 	if code != 1 || !strings.Contains(out, "r_guardian0001") || !strings.Contains(out, "REGRESSED") {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
@@ -194,7 +186,7 @@ func TestDiffReports(t *testing.T) {
 	if json.Unmarshal(raw, &r) != nil || r["status"] != "regression" || r["why"] == nil {
 		t.Fatalf("json report %s", raw)
 	}
-	if code, _, _ = dfRun(t, "diff", base, reg, "--why", "--report", hr, "--gate-cost-pct", "1000"); code != 1 {
+	if code, _, _ = ckRun(t, "diff", base, reg, "--why", "--report", hr, "--gate-cost-pct", "1000"); code != 1 {
 		t.Fatalf("html: exit %d", code)
 	}
 	raw, _ = os.ReadFile(hr)

@@ -18,7 +18,7 @@ func TestAuditBundleCLI(t *testing.T) {
 	dir := t.TempDir()
 	p := packstest.DiffFixture(t, dir, "base")
 	out := filepath.Join(dir, "audit.tar.gz")
-	code, stdout, errs := dfRun(t, "audit", "bundle", p, "-o", out, "--json")
+	code, stdout, errs := ckRun(t, "audit", "bundle", p, "-o", out, "--json")
 	var r struct {
 		Path    string   `json:"path"`
 		Verdict string   `json:"verdict"`
@@ -28,13 +28,13 @@ func TestAuditBundleCLI(t *testing.T) {
 		t.Fatalf("exit %d %q %s", code, errs, stdout)
 	}
 	// verify-pack takes the bundle directly.
-	code, stdout, errs = dfRun(t, "verify-pack", out)
+	code, stdout, errs = ckRun(t, "verify-pack", out)
 	if code != 0 {
 		t.Fatalf("verify-pack on the bundle: exit %d %s\n%s", code, errs, stdout)
 	}
 	// Default name in the working directory.
 	t.Chdir(t.TempDir())
-	if code, stdout, _ = dfRun(t, "audit", "bundle", p); code != 0 || !strings.Contains(stdout, "audit_bundle_pack_") {
+	if code, stdout, _ = ckRun(t, "audit", "bundle", p); code != 0 || !strings.Contains(stdout, "audit_bundle_pack_") {
 		t.Fatalf("default name: %d %s", code, stdout)
 	}
 	// A tampered pack is refused with exit 2 and no file.
@@ -42,7 +42,7 @@ func TestAuditBundleCLI(t *testing.T) {
 	packstest.Copy(t, p, bad)
 	packstest.FlipByte(t, filepath.Join(bad, "verify_transcript.md"), -1)
 	badOut := filepath.Join(dir, "bad.tar.gz")
-	code, stdout, errs = dfRun(t, "audit", "bundle", bad, "-o", badOut)
+	code, stdout, errs = ckRun(t, "audit", "bundle", bad, "-o", badOut)
 	if code != 2 || stdout != "" {
 		t.Fatalf("tampered: exit %d %q", code, stdout)
 	}
@@ -59,7 +59,7 @@ func TestAuditBundleCLI(t *testing.T) {
 		"unknown sub": {"audit", "frobnicate"},
 		"out in pack": {"audit", "bundle", p, "-o", filepath.Join(p, "x.tar.gz")},
 	} {
-		code, stdout, errs := dfRun(t, args...)
+		code, stdout, errs := ckRun(t, args...)
 		if code != 3 || stdout != "" {
 			t.Errorf("%s: exit %d %q", name, code, stdout)
 		}
@@ -74,7 +74,7 @@ func TestVerifyPackOnBadBundles(t *testing.T) {
 	p := packstest.DiffFixture(t, dir, "base")
 	tgz := filepath.Join(dir, "evil.tar.gz")
 	writeEvilTgz(t, tgz)
-	code, _, errs := dfRun(t, "verify-pack", tgz)
+	code, _, errs := ckRun(t, "verify-pack", tgz)
 	if code != 3 {
 		t.Fatalf("unsafe bundle: exit %d %s", code, errs)
 	}
@@ -85,19 +85,19 @@ func TestVerifyPackOnBadBundles(t *testing.T) {
 	// A 1 GiB gzip-bomb entry is refused before anything is written.
 	bomb := filepath.Join(dir, "bomb.tar.gz")
 	packstest.GzipBomb(t, bomb, "receipt_pack.jsonl", 1<<30)
-	code, stdout, errs := dfRun(t, "verify-pack", bomb, "--json")
+	code, stdout, errs := ckRun(t, "verify-pack", bomb, "--json")
 	if code != 3 || !strings.Contains(stdout, `"exit_code": 3`) || !strings.Contains(errs, "receipt_pack.jsonl") {
 		t.Fatalf("bomb: exit %d %q %q", code, stdout, errs)
 	}
 	oneLineErr(t, errs)
 	// And a bundle of a pack changed after bundling is tampering: exit 2.
 	good := filepath.Join(dir, "good.tar.gz")
-	if code, _, errs := dfRun(t, "audit", "bundle", p, "-o", good); code != 0 {
+	if code, _, errs := ckRun(t, "audit", "bundle", p, "-o", good); code != 0 {
 		t.Fatalf("bundle: %s", errs)
 	}
 	changed := filepath.Join(dir, "changed.tar.gz")
 	rewriteEntry(t, good, changed, "receipt_pack.jsonl")
-	if code, _, _ := dfRun(t, "verify-pack", changed); code != 2 {
+	if code, _, _ := ckRun(t, "verify-pack", changed); code != 2 {
 		t.Fatalf("changed bundle: exit %d", code)
 	}
 }
@@ -139,15 +139,15 @@ func TestProveAndVerifyReceiptCLI(t *testing.T) {
 	dir := t.TempDir()
 	p := packstest.DiffFixture(t, dir, "claim_regression")
 	out := filepath.Join(dir, "r.proof.json")
-	code, stdout, errs := dfRun(t, "prove", p, "r_guardian0001", "-o", out)
+	code, stdout, errs := ckRun(t, "prove", p, "r_guardian0001", "-o", out)
 	if code != 0 || !strings.Contains(stdout, "leaf 10 of 11") {
 		t.Fatalf("prove: exit %d %s %s", code, errs, stdout)
 	}
-	code, stdout, _ = dfRun(t, "verify-receipt", out)
+	code, stdout, _ = ckRun(t, "verify-receipt", out)
 	if code != 0 || !strings.Contains(stdout, "PROVEN") || !strings.Contains(stdout, `"receipt_id":"r_guardian0001"`) {
 		t.Fatalf("verify-receipt: exit %d\n%s", code, stdout)
 	}
-	code, stdout, _ = dfRun(t, "verify-receipt", out, "--json")
+	code, stdout, _ = ckRun(t, "verify-receipt", out, "--json")
 	var r map[string]any
 	if json.Unmarshal([]byte(stdout), &r) != nil || code != 0 || r["ok"] != true || r["leaf_index"] != float64(10) {
 		t.Fatalf("json: %d %s", code, stdout)
@@ -158,13 +158,13 @@ func TestProveAndVerifyReceiptCLI(t *testing.T) {
 	data[i] = 'D'
 	os.WriteFile(out, data, 0o644)
 	for _, args := range [][]string{{"verify-receipt", out}, {"verify-receipt", out, "--json"}} {
-		code, stdout, _ = dfRun(t, args...)
+		code, stdout, _ = ckRun(t, args...)
 		if code != 2 || !strings.Contains(stdout, "inclusion") {
 			t.Fatalf("%v: exit %d\n%s", args, code, stdout)
 		}
 	}
 	// -o - writes the proof to stdout.
-	code, stdout, _ = dfRun(t, "prove", p, "mcr_0000000000000003", "-o", "-")
+	code, stdout, _ = ckRun(t, "prove", p, "mcr_0000000000000003", "-o", "-")
 	if code != 0 || !strings.HasPrefix(stdout, `{"format":"assay.receipt_proof.v1"`) {
 		t.Fatalf("stdout proof: %d %.80s", code, stdout)
 	}
@@ -172,7 +172,7 @@ func TestProveAndVerifyReceiptCLI(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "proof_pack_bad")
 	packstest.Copy(t, p, bad)
 	packstest.FlipByte(t, filepath.Join(bad, "receipt_pack.jsonl"), -1)
-	code, stdout, errs = dfRun(t, "prove", bad, "r_guardian0001", "-o", filepath.Join(dir, "bad.json"))
+	code, stdout, errs = ckRun(t, "prove", bad, "r_guardian0001", "-o", filepath.Join(dir, "bad.json"))
 	if code != 2 || stdout != "" {
 		t.Fatalf("tampered: %d %s", code, stdout)
 	}
@@ -191,7 +191,7 @@ func TestProveAndVerifyReceiptCLI(t *testing.T) {
 		"verify no args":   {"verify-receipt"},
 		"prove out is dir": {"prove", p, "r_guardian0001", "-o", dir},
 	} {
-		code, stdout, errs := dfRun(t, args...)
+		code, stdout, errs := ckRun(t, args...)
 		if code != 3 || stdout != "" {
 			t.Errorf("%s: exit %d %q", name, code, stdout)
 		}
@@ -209,11 +209,11 @@ func TestPacksAndBaselineCLI(t *testing.T) {
 	os.MkdirAll(filepath.Join(dir, "proof_pack_empty_dir"), 0o755) // no manifest: not listed
 	os.MkdirAll(filepath.Join(dir, "other"), 0o755)
 
-	code, stdout, _ := dfRun(t, "baseline", "set", a, "--json")
+	code, stdout, _ := ckRun(t, "baseline", "set", a, "--json")
 	if code != 0 || !strings.Contains(stdout, a) {
 		t.Fatalf("baseline set: %d %s", code, stdout)
 	}
-	code, stdout, _ = dfRun(t, "packs", "list", "-d", dir, "--json")
+	code, stdout, _ = ckRun(t, "packs", "list", "-d", dir, "--json")
 	var l struct {
 		Packs []struct {
 			Path       string `json:"path"`
@@ -229,10 +229,10 @@ func TestPacksAndBaselineCLI(t *testing.T) {
 	if l.Packs[0].Path != b || l.Packs[1].Path != a || !l.Packs[1].IsBaseline || l.Packs[0].IsBaseline || l.Packs[0].NReceipts != 10 || l.Packs[0].ClaimCheck != "PASS" {
 		t.Fatalf("list rows %+v", l.Packs)
 	}
-	if code, stdout, _ = dfRun(t, "packs", "list", "-d", dir); code != 0 || !strings.Contains(stdout, "(baseline)") {
+	if code, stdout, _ = ckRun(t, "packs", "list", "-d", dir); code != 0 || !strings.Contains(stdout, "(baseline)") {
 		t.Fatalf("list text: %s", stdout)
 	}
-	code, stdout, _ = dfRun(t, "packs", "show", b, "--json")
+	code, stdout, _ = ckRun(t, "packs", "show", b, "--json")
 	var s struct {
 		LinesOnDisk int `json:"lines_on_disk"`
 		Files       []struct {
@@ -252,7 +252,7 @@ func TestPacksAndBaselineCLI(t *testing.T) {
 	if covered != 3 {
 		t.Fatalf("hash-covered files %d", covered)
 	}
-	if code, stdout, _ = dfRun(t, "packs", "show", b); code != 0 || !strings.Contains(stdout, "receipt_pack.jsonl") {
+	if code, stdout, _ = ckRun(t, "packs", "show", b); code != 0 || !strings.Contains(stdout, "receipt_pack.jsonl") {
 		t.Fatalf("show text: %s", stdout)
 	}
 	// Bad input.
@@ -266,14 +266,14 @@ func TestPacksAndBaselineCLI(t *testing.T) {
 		"show no args":     {"packs", "show"},
 		"packs no sub":     {"packs"},
 	} {
-		code, stdout, errs := dfRun(t, args...)
+		code, stdout, errs := ckRun(t, args...)
 		if code != 3 || stdout != "" {
 			t.Errorf("%s: exit %d %q", name, code, stdout)
 		}
 		oneLineErr(t, errs)
 	}
 	os.WriteFile(filepath.Join(".assay", "baseline.json"), []byte("garbage"), 0o644)
-	code, _, errs := dfRun(t, "baseline", "get")
+	code, _, errs := ckRun(t, "baseline", "get")
 	if code != 3 {
 		t.Fatalf("garbage baseline: %d", code)
 	}

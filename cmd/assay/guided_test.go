@@ -68,13 +68,6 @@ func gfEnv(t *testing.T) (home, dir string) {
 	return home, t.TempDir()
 }
 
-func gfRun(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := run(args, strings.NewReader(""), &out, &errb)
-	return code, out.String(), errb.String()
-}
-
 // inDir runs f with the working directory set to dir.
 func inDir(t *testing.T, dir string, f func()) {
 	t.Helper()
@@ -98,7 +91,7 @@ func TestQuickstartGuard(t *testing.T) {
 		{"missing", filepath.Join(dir, "nope"), "not a directory"},
 	}
 	for _, tc := range cases {
-		code, out, errs := gfRun(t, "quickstart", tc.path)
+		code, out, errs := ckRun(t, "quickstart", tc.path)
 		if code != 3 || !strings.Contains(errs, tc.msg) || out != "" {
 			t.Errorf("%s: exit %d, stderr %q, stdout %q", tc.name, code, errs, out)
 		}
@@ -123,7 +116,7 @@ func TestQuickstartGuard(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	code, _, errs := gfRun(t, "quickstart", big)
+	code, _, errs := ckRun(t, "quickstart", big)
 	if code != 3 || !strings.Contains(errs, "more than 10000 Python files") {
 		t.Fatalf("big tree: exit %d, %q", code, errs)
 	}
@@ -138,7 +131,7 @@ func TestQuickstartGuard(t *testing.T) {
 	// --force skips the guards: quickstart runs in the big tree.
 	os.WriteFile(filepath.Join(big, "d100", "m10000.py"), nil, 0o644)
 	gfBinary(t)
-	code, out, errs := gfRun(t, "quickstart", big, "--force", "--json")
+	code, out, errs := ckRun(t, "quickstart", big, "--force", "--json")
 	if code != 0 {
 		t.Fatalf("--force: exit %d\n%s\n%s", code, out, errs)
 	}
@@ -157,11 +150,11 @@ func TestQuickstartGuard(t *testing.T) {
 
 func TestStartCommands(t *testing.T) {
 	_, dir := gfEnv(t)
-	code, out, _ := gfRun(t, "start")
+	code, out, _ := ckRun(t, "start")
 	if code != 0 || !strings.Contains(out, "assay try") || !strings.Contains(out, "assay flow adopt") {
 		t.Fatalf("start: %d %s", code, out)
 	}
-	code, out, _ = gfRun(t, "start", "ci", "--json")
+	code, out, _ = ckRun(t, "start", "ci", "--json")
 	var doc struct {
 		Steps []startStep `json:"steps"`
 	}
@@ -169,7 +162,7 @@ func TestStartCommands(t *testing.T) {
 		t.Fatalf("start ci --json: %d %s", code, out)
 	}
 	cfg := filepath.Join(dir, "cfg", "mcp.json")
-	code, out, _ = gfRun(t, "start", "mcp", "--write", "--root", dir, "-o", cfg, "--json")
+	code, out, _ = ckRun(t, "start", "mcp", "--write", "--root", dir, "-o", cfg, "--json")
 	if code != 0 {
 		t.Fatalf("start mcp --write: %d %s", code, out)
 	}
@@ -178,10 +171,10 @@ func TestStartCommands(t *testing.T) {
 		t.Fatalf("config: %+v %v", s, err)
 	}
 	// A different entry needs --force.
-	if code, _, errs := gfRun(t, "start", "mcp", "--write", "--root", dir, "--allow-exec", "-o", cfg); code != 3 || !strings.Contains(errs, "--force") {
+	if code, _, errs := ckRun(t, "start", "mcp", "--write", "--root", dir, "--allow-exec", "-o", cfg); code != 3 || !strings.Contains(errs, "--force") {
 		t.Fatalf("overwrite without --force: %d %s", code, errs)
 	}
-	if code, _, _ := gfRun(t, "start", "mcp", "--write", "--client", "emacs", "-o", cfg); code != 3 {
+	if code, _, _ := ckRun(t, "start", "mcp", "--write", "--client", "emacs", "-o", cfg); code != 3 {
 		t.Fatalf("unknown client: %d", code)
 	}
 }
@@ -189,7 +182,7 @@ func TestStartCommands(t *testing.T) {
 func TestCIInitCLI(t *testing.T) {
 	_, dir := gfEnv(t)
 	wf := filepath.Join(dir, ".github", "workflows", "assay-verify.yml")
-	code, out, errs := gfRun(t, "ci", "init", "github", "--run-command", "python3 app.py", "--cards", "receipt_completeness,no_breakglass", "-o", wf)
+	code, out, errs := ckRun(t, "ci", "init", "github", "--run-command", "python3 app.py", "--cards", "receipt_completeness,no_breakglass", "-o", wf)
 	if code != 0 || !strings.Contains(out, "Wrote "+wf) {
 		t.Fatalf("ci init: %d %s %s", code, out, errs)
 	}
@@ -200,11 +193,11 @@ func TestCIInitCLI(t *testing.T) {
 		t.Fatalf("actionlint: %v %v", err, lintErrs)
 	}
 	// Exists: exit 3 without --force, file unchanged.
-	code, _, errs = gfRun(t, "ci", "init", "--run-command", "node x.js", "-o", wf)
+	code, _, errs = ckRun(t, "ci", "init", "--run-command", "node x.js", "-o", wf)
 	if now, _ := os.ReadFile(wf); code != 3 || !bytes.Equal(now, first) || !strings.Contains(errs, "--force") {
 		t.Fatalf("no --force: exit %d %q", code, errs)
 	}
-	code, out, _ = gfRun(t, "ci", "init", "--run-command", "node x.js", "-o", wf, "--force", "--json")
+	code, out, _ = ckRun(t, "ci", "init", "--run-command", "node x.js", "-o", wf, "--force", "--json")
 	var doc map[string]any
 	if code != 0 || json.Unmarshal([]byte(out), &doc) != nil || doc["status"] != "ok" {
 		t.Fatalf("--force --json: %d %s", code, out)
@@ -212,7 +205,7 @@ func TestCIInitCLI(t *testing.T) {
 	if now, _ := os.ReadFile(wf); !strings.Contains(string(now), "-- node x.js") {
 		t.Fatal("--force did not overwrite")
 	}
-	if code, _, _ := gfRun(t, "ci", "init", "gitlab", "-o", filepath.Join(dir, "x.yml")); code != 3 {
+	if code, _, _ := ckRun(t, "ci", "init", "gitlab", "-o", filepath.Join(dir, "x.yml")); code != 3 {
 		t.Fatalf("unknown provider: exit %d", code)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "x.yml")); err == nil {
@@ -223,23 +216,23 @@ func TestCIInitCLI(t *testing.T) {
 func TestDoctorCLI(t *testing.T) {
 	_, dir := gfEnv(t)
 	inDir(t, dir, func() {
-		if code, _, errs := gfRun(t, "doctor", "--profile", "ledger"); code != 3 || !strings.Contains(errs, "unknown profile") {
+		if code, _, errs := ckRun(t, "doctor", "--profile", "ledger"); code != 3 || !strings.Contains(errs, "unknown profile") {
 			t.Fatalf("bad profile: %d %s", code, errs)
 		}
 		// Fresh machine and project: warnings (no home, key or lock), exit 0;
 		// --strict makes them exit 1.
-		code, out, _ := gfRun(t, "doctor", "--profile", "release")
+		code, out, _ := ckRun(t, "doctor", "--profile", "release")
 		if code != 0 || !strings.Contains(out, "WARN  DOCTOR_KEY_001") || !strings.Contains(out, "Fix: assay key generate") || !strings.Contains(out, "Next: ") {
 			t.Fatalf("first run: %d\n%s", code, out)
 		}
-		if code, _, _ := gfRun(t, "doctor", "--profile", "release", "--strict"); code != 1 {
+		if code, _, _ := ckRun(t, "doctor", "--profile", "release", "--strict"); code != 1 {
 			t.Fatalf("--strict with warnings: exit %d", code)
 		}
-		code, out, _ = gfRun(t, "doctor", "--profile", "release", "--fix")
+		code, out, _ = ckRun(t, "doctor", "--profile", "release", "--fix")
 		if code != 0 || !strings.Contains(out, "FIXED DOCTOR_KEY_001") || !strings.Contains(out, "FIXED DOCTOR_LOCK_001") {
 			t.Fatalf("--fix: %d\n%s", code, out)
 		}
-		code, out, _ = gfRun(t, "doctor", "--profile", "release", "--strict", "--json")
+		code, out, _ = ckRun(t, "doctor", "--profile", "release", "--strict", "--json")
 		var r struct {
 			Status  string         `json:"status"`
 			Summary map[string]int `json:"summary"`
@@ -249,7 +242,7 @@ func TestDoctorCLI(t *testing.T) {
 		}
 		// A failing check: exit 1 with its fix shown.
 		os.WriteFile("assay.lock", []byte("{}"), 0o644)
-		code, out, _ = gfRun(t, "doctor", "--profile", "ci", "--check", "DOCTOR_LOCK_001")
+		code, out, _ = ckRun(t, "doctor", "--profile", "ci", "--check", "DOCTOR_LOCK_001")
 		if code != 1 || !strings.Contains(out, "FAIL  DOCTOR_LOCK_001") || !strings.Contains(out, "Fix: mv assay.lock") {
 			t.Fatalf("failing check: %d\n%s", code, out)
 		}
@@ -258,16 +251,16 @@ func TestDoctorCLI(t *testing.T) {
 
 func TestFlowCLI(t *testing.T) {
 	_, dir := gfEnv(t)
-	code, out, _ := gfRun(t, "flow")
+	code, out, _ := ckRun(t, "flow")
 	if code != 0 || !strings.Contains(out, "adopt") || !strings.Contains(out, "audit") {
 		t.Fatalf("flow list: %d %s", code, out)
 	}
 	for _, args := range [][]string{{"flow", "nope"}, {"flow", "adopt", "--param", "bogus=1"}, {"flow", "adopt", "--param", "novalue"}, {"flow", "try", "--dir", filepath.Join(dir, "missing")}} {
-		if code, _, errs := gfRun(t, args...); code != 3 || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+		if code, _, errs := ckRun(t, args...); code != 3 || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
 		}
 	}
-	code, out, _ = gfRun(t, "flow", "try", "--dir", dir, "--json")
+	code, out, _ = ckRun(t, "flow", "try", "--dir", dir, "--json")
 	var plan struct {
 		Command string `json:"command"`
 		Status  string `json:"status"`
@@ -283,7 +276,7 @@ func TestFlowCLI(t *testing.T) {
 		t.Fatal("a dry run wrote files")
 	}
 	gfBinary(t)
-	code, out, _ = gfRun(t, "flow", "try", "--dir", dir, "--apply", "--json")
+	code, out, _ = ckRun(t, "flow", "try", "--dir", dir, "--apply", "--json")
 	var res flows.Outcome
 	if code != 0 || json.Unmarshal([]byte(out), &res) != nil || res.Status != "ok" {
 		t.Fatalf("apply: %d %s", code, out)
@@ -293,7 +286,7 @@ func TestFlowCLI(t *testing.T) {
 	f := filepath.Join(dir, "challenge_pack", "good", "receipt_pack.jsonl")
 	b, _ := os.ReadFile(f)
 	os.WriteFile(f, bytes.Replace(b, []byte(`gpt-4`), []byte(`gpt-7`), 1), 0o644)
-	code, out, errs := gfRun(t, "flow", "try", "--dir", dir, "--apply")
+	code, out, errs := ckRun(t, "flow", "try", "--dir", dir, "--apply")
 	for _, want := range []string{"assay flow try -- FAILED", "FAIL  Verify the good pack", "exit code 2", "$ assay verify-pack challenge_pack/good", "Flow stopped at step 2"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("failed flow output lacks %q:\n%s", want, out)

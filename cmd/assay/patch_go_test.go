@@ -49,7 +49,7 @@ func goModule(t *testing.T) string {
 func TestPatchGoProgram(t *testing.T) {
 	dir := goModule(t)
 	before := snapshot(t, dir)
-	code, out, errs := scRun(t, "patch", dir, "--yes")
+	code, out, errs := ckRun(t, "patch", dir, "--yes")
 	if code != 0 {
 		t.Fatalf("patch: exit %d\n%s%s", code, out, errs)
 	}
@@ -64,11 +64,11 @@ func TestPatchGoProgram(t *testing.T) {
 			t.Errorf("patched main.go lacks %q:\n%s", want, src)
 		}
 	}
-	if code, out, _ := scRun(t, "patch", dir, "--yes"); code != 0 || !strings.Contains(out, "nothing to patch") {
+	if code, out, _ := ckRun(t, "patch", dir, "--yes"); code != 0 || !strings.Contains(out, "nothing to patch") {
 		t.Errorf("second patch: exit %d %s", code, out)
 	}
 	contract := filepath.Join(t.TempDir(), "c.json")
-	if code, _, errs := scRun(t, "scan", dir, "--emit-contract", contract, "--json"); code != 0 {
+	if code, _, errs := ckRun(t, "scan", dir, "--emit-contract", contract, "--json"); code != 0 {
 		t.Fatal(errs)
 	}
 	c, err := coverage.Load(contract)
@@ -121,7 +121,7 @@ func TestPatchGoProgram(t *testing.T) {
 		t.Errorf("providers %v", providers)
 	}
 
-	if code, _, errs := scRun(t, "patch", dir, "--undo"); code != 0 {
+	if code, _, errs := ckRun(t, "patch", dir, "--undo"); code != 0 {
 		t.Fatalf("undo: %s", errs)
 	}
 	if after := snapshot(t, dir); !mapsEqual(after, before) {

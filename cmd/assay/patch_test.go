@@ -21,30 +21,6 @@ import (
 
 var patchData, _ = filepath.Abs("../../testdata/scan/patch")
 
-// copyTree copies src into a fresh temp dir and returns it.
-func copyTree(t *testing.T, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
-
 // snapshot returns every file's bytes under root.
 func snapshot(t *testing.T, root string) map[string]string {
 	t.Helper()
@@ -95,7 +71,7 @@ func TestPatchPythonSamples(t *testing.T) {
 			dir := copyTree(t, filepath.Join(patchData, "projects", tc.project))
 			before := snapshot(t, dir)
 
-			code, out, errs := scRun(t, "patch", dir, "--dry-run")
+			code, out, errs := ckRun(t, "patch", dir, "--dry-run")
 			if code != 0 || !strings.Contains(out, "+"+tc.line) || !strings.Contains(out, "Dry run -- no files changed.") {
 				t.Fatalf("dry run: exit %d\n%s%s", code, out, errs)
 			}
@@ -103,7 +79,7 @@ func TestPatchPythonSamples(t *testing.T) {
 				t.Fatal("dry run changed files")
 			}
 
-			code, out, errs = scRun(t, "patch", dir, "--yes")
+			code, out, errs = ckRun(t, "patch", dir, "--yes")
 			if code != 0 {
 				t.Fatalf("patch: exit %d\n%s%s", code, out, errs)
 			}
@@ -118,7 +94,7 @@ func TestPatchPythonSamples(t *testing.T) {
 			patched := snapshot(t, dir)
 
 			// Idempotent.
-			code, out, _ = scRun(t, "patch", dir, "--yes")
+			code, out, _ = ckRun(t, "patch", dir, "--yes")
 			if code != 0 || !(strings.Contains(out, "nothing to patch") || strings.Contains(out, "Already patched")) || !mapsEqual(snapshot(t, dir), patched) {
 				t.Fatalf("second patch changed something (exit %d):\n%s", code, out)
 			}
@@ -126,7 +102,7 @@ func TestPatchPythonSamples(t *testing.T) {
 			// The scan now sees the entrypoint as instrumented; its contract
 			// is what the run is measured against.
 			contract := filepath.Join(t.TempDir(), "c.json")
-			if code, _, errs := scRun(t, "scan", dir, "--emit-contract", contract, "--json"); code != 0 {
+			if code, _, errs := ckRun(t, "scan", dir, "--emit-contract", contract, "--json"); code != 0 {
 				t.Fatalf("scan: %s", errs)
 			}
 			c, err := coverage.Load(contract)
@@ -204,7 +180,7 @@ func TestPatchPythonSamples(t *testing.T) {
 				}
 			}
 
-			code, out, errs = scRun(t, "patch", dir, "--undo")
+			code, out, errs = ckRun(t, "patch", dir, "--undo")
 			if code != 0 {
 				t.Fatalf("undo: exit %d %s", code, errs)
 			}
@@ -220,7 +196,7 @@ func TestPatchPythonSamples(t *testing.T) {
 func TestPatchJSON(t *testing.T) {
 	dir := copyTree(t, filepath.Join(patchData, "projects", "future"))
 	before := snapshot(t, dir)
-	code, out, _ := scRun(t, "patch", dir, "--dry-run", "--json")
+	code, out, _ := ckRun(t, "patch", dir, "--dry-run", "--json")
 	var d map[string]any
 	if code != 0 || json.Unmarshal([]byte(out), &d) != nil {
 		t.Fatalf("exit %d: %s", code, out)
@@ -232,11 +208,11 @@ func TestPatchJSON(t *testing.T) {
 	if fw := d["frameworks"].([]any); len(fw) != 1 || fw[0] != "openai" {
 		t.Errorf("frameworks %v", fw)
 	}
-	code, out, _ = scRun(t, "patch", dir, "--json")
+	code, out, _ = ckRun(t, "patch", dir, "--json")
 	if code != 0 || json.Unmarshal([]byte(out), &d) != nil || d["status"] != "applied" || mapsEqual(snapshot(t, dir), before) {
 		t.Errorf("apply JSON: exit %d %s", code, out)
 	}
-	code, out, _ = scRun(t, "patch", dir, "--undo", "--json")
+	code, out, _ = ckRun(t, "patch", dir, "--undo", "--json")
 	if code != 0 || json.Unmarshal([]byte(out), &d) != nil || d["status"] != "undone" || !mapsEqual(snapshot(t, dir), before) {
 		t.Errorf("undo JSON: exit %d %s", code, out)
 	}
@@ -258,7 +234,7 @@ func TestPatchBadInputAndRollback(t *testing.T) {
 		{[]string{"patch", dir, "--undo"}, 1, "no .assay.bak backup"},
 		{[]string{"patch", dir, "--lang", "rust"}, 3, "unknown --lang"},
 	} {
-		code, _, errs := scRun(t, tc.args...)
+		code, _, errs := ckRun(t, tc.args...)
 		if code != tc.code || !strings.Contains(errs, tc.msg) {
 			t.Errorf("%v: exit %d, stderr %q", tc.args, code, errs)
 		}
@@ -282,7 +258,7 @@ func TestPatchBadInputAndRollback(t *testing.T) {
 	// compile is caught by python3 and rolled back.
 	bad := filepath.Join(dir, "app.py")
 	os.WriteFile(bad, []byte("client.chat.completions.create()\ndef f(:\n"), 0o644)
-	if code, _, errs := scRun(t, "patch", dir, "--yes", "--entrypoint", "app.py"); code != 3 || !strings.Contains(errs, "does not parse") {
+	if code, _, errs := ckRun(t, "patch", dir, "--yes", "--entrypoint", "app.py"); code != 3 || !strings.Contains(errs, "does not parse") {
 		t.Errorf("unparseable entrypoint: exit %d %s", code, errs)
 	}
 }

@@ -36,18 +36,18 @@ func TestQAPatchEntrypointConfined(t *testing.T) {
 	}
 	before := snapshot(t, parent)
 	for _, ep := range []string{"../outside.py", filepath.Join(parent, "outside.py"), "sub/../../outside.py", "."} {
-		code, _, errs := scRun(t, "patch", dir, "--yes", "--entrypoint", ep)
+		code, _, errs := ckRun(t, "patch", dir, "--yes", "--entrypoint", ep)
 		if code != 3 || !strings.Contains(errs, "outside the project") {
 			t.Errorf("--entrypoint %s: exit %d, stderr %q", ep, code, errs)
 		}
-		if code, _, errs := scRun(t, "patch", dir, "--undo", "--entrypoint", ep); code != 3 {
+		if code, _, errs := ckRun(t, "patch", dir, "--undo", "--entrypoint", ep); code != 3 {
 			t.Errorf("--undo --entrypoint %s: exit %d, stderr %q", ep, code, errs)
 		}
 	}
 	if got := snapshot(t, parent); !mapsEqual(got, before) {
 		t.Fatalf("a refused patch changed files: %v", ptKeys(got))
 	}
-	code, _, errs := scRun(t, "patch", dir, "--yes", "--entrypoint", filepath.Join(dir, "app.py"))
+	code, _, errs := ckRun(t, "patch", dir, "--yes", "--entrypoint", filepath.Join(dir, "app.py"))
 	if code != 0 || !ptExists(filepath.Join(dir, "app.py.assay.bak")) {
 		t.Fatalf("absolute entrypoint inside the project: exit %d %s", code, errs)
 	}
@@ -56,18 +56,18 @@ func TestQAPatchEntrypointConfined(t *testing.T) {
 // --undo --dry-run lists what it would restore and changes nothing.
 func TestQAPatchUndoDryRun(t *testing.T) {
 	dir := copyTree(t, filepath.Join(patchData, "projects", "plain"))
-	if code, _, errs := scRun(t, "patch", dir, "--yes"); code != 0 {
+	if code, _, errs := ckRun(t, "patch", dir, "--yes"); code != 0 {
 		t.Fatalf("patch: exit %d %s", code, errs)
 	}
 	patched := snapshot(t, dir)
-	code, out, errs := scRun(t, "patch", dir, "--undo", "--dry-run")
+	code, out, errs := ckRun(t, "patch", dir, "--undo", "--dry-run")
 	if code != 0 || !strings.Contains(out, "Would restore") || !strings.Contains(out, "no files changed") {
 		t.Fatalf("undo dry run: exit %d\n%s%s", code, out, errs)
 	}
 	if got := snapshot(t, dir); !mapsEqual(got, patched) {
 		t.Fatalf("--undo --dry-run changed files")
 	}
-	if code, _, errs := scRun(t, "patch", dir, "--undo"); code != 0 {
+	if code, _, errs := ckRun(t, "patch", dir, "--undo"); code != 0 {
 		t.Fatalf("undo: exit %d %s", code, errs)
 	}
 }
@@ -81,7 +81,7 @@ func TestQAEmitRefusesIntegrityBreakers(t *testing.T) {
 	home := t.TempDir()
 	t.Setenv("ASSAY_HOME", home)
 	t.Setenv("ASSAY_TRACE_ID", "trace_20260115T115900_1a2b3c4d")
-	if code, _, errs := scRun(t, "emit", "capability_use", "receipt_id=r_dup"); code != 0 {
+	if code, _, errs := ckRun(t, "emit", "capability_use", "receipt_id=r_dup"); code != 0 {
 		t.Fatalf("first emit: exit %d %s", code, errs)
 	}
 	for _, tc := range []struct {
@@ -97,12 +97,12 @@ func TestQAEmitRefusesIntegrityBreakers(t *testing.T) {
 		{[]string{"api_key=sk-abcdefghijklmnopqrstuvwxyz123"}, `field "api_key" looks like an API key or token`},
 		{[]string{`cfg={"h":["Bearer abcdefghijkl"]}`}, `field "cfg.h[0]" looks like an API key or token`},
 	} {
-		code, out, errs := scRun(t, append([]string{"emit", "capability_use"}, tc.args...)...)
+		code, out, errs := ckRun(t, append([]string{"emit", "capability_use"}, tc.args...)...)
 		if code != 3 || !strings.Contains(errs, tc.msg) || out != "" || strings.Count(errs, "\n") != 1 || strings.Contains(errs, "not written: receipt not written") {
 			t.Errorf("emit %v: exit %d, stdout %q, stderr %q (want %q)", tc.args, code, out, errs, tc.msg)
 		}
 	}
-	if code, _, errs := scRun(t, "emit", "capability_use", "timestamp=2026-01-15T11:59:00.123456+00:00", "receipt_id=r_other"); code != 0 {
+	if code, _, errs := ckRun(t, "emit", "capability_use", "timestamp=2026-01-15T11:59:00.123456+00:00", "receipt_id=r_other"); code != 0 {
 		t.Fatalf("valid explicit fields: exit %d %s", code, errs)
 	}
 	var n int
@@ -127,7 +127,7 @@ func TestQARunWarnsOnIntegrityFail(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "pack")
 	line := `{"receipt_id":"r_same","type":"capability_use","timestamp":"2026-01-15T11:59:00.123456+00:00","schema_version":"3.0","seq":0}`
 	script := `d="$ASSAY_HOME/$(date -u +%Y-%m-%d)"; mkdir -p "$d"; printf '%s\n%s\n' '` + line + `' '` + line + `' >> "$d/$ASSAY_TRACE_ID.jsonl"`
-	code, stdout, errs := scRun(t, "run", "-o", out, "--", "sh", "-c", script)
+	code, stdout, errs := ckRun(t, "run", "-o", out, "--", "sh", "-c", script)
 	if code != 0 || !strings.Contains(stdout, "FAIL") {
 		t.Fatalf("run: exit %d\n%s%s", code, stdout, errs)
 	}
@@ -152,12 +152,12 @@ func TestQAUnknownSubcommand(t *testing.T) {
 		{[]string{"bogus"}, `unknown command "bogus" for "assay" (see 'assay --help')`},
 		{[]string{"emit"}, `no receipt type given (give the type first, e.g. assay emit guardian_verdict verdict=allow)`},
 	} {
-		code, out, errs := scRun(t, tc.args...)
+		code, out, errs := ckRun(t, tc.args...)
 		if code != 3 || out != "" || !strings.Contains(errs, tc.want) || strings.Count(errs, "(see ") != strings.Count(tc.want, "(see ") || strings.Count(errs, "\n") != 1 {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q", tc.args, code, out, errs)
 		}
 	}
-	if code, out, _ := scRun(t, "mcp"); code != 0 || !strings.Contains(out, "serve") {
+	if code, out, _ := ckRun(t, "mcp"); code != 0 || !strings.Contains(out, "serve") {
 		t.Errorf("assay mcp alone: exit %d, want its help", code)
 	}
 }
@@ -169,13 +169,13 @@ func TestQAUnknownSubcommand(t *testing.T) {
 func TestQAScanReportFileAlone(t *testing.T) {
 	dir := copyTree(t, filepath.Join(patchData, "projects", "plain"))
 	t.Chdir(dir)
-	code, out, errs := scRun(t, "scan", "--report", "out.html")
+	code, out, errs := ckRun(t, "scan", "--report", "out.html")
 	if code != 0 || !ptExists(filepath.Join(dir, "out.html")) || !strings.Contains(out, "Evidence gap report written: out.html") {
 		t.Fatalf("scan --report out.html: exit %d\n%s%s", code, out, errs)
 	}
 	os.Mkdir(filepath.Join(dir, "sub"), 0o755)
 	for _, args := range [][]string{{"scan", ".", "--emit-contract", "sub"}, {"scan", ".", "--report=sub"}} {
-		code, _, errs := scRun(t, args...)
+		code, _, errs := ckRun(t, args...)
 		if code != 3 || !strings.Contains(errs, "sub is a directory") || strings.Contains(errs, ".tmp") {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
 		}
@@ -187,7 +187,7 @@ func TestQAScanReportFileAlone(t *testing.T) {
 func TestQARunGatewaySetsAssayGateway(t *testing.T) {
 	t.Setenv("ASSAY_HOME", t.TempDir())
 	out := filepath.Join(t.TempDir(), "pack")
-	code, stdout, errs := scRun(t, "run", "--gateway", "--allow-empty", "-o", out, "--", "sh", "-c", `echo "GW=$ASSAY_GATEWAY/openai BASE=$OPENAI_BASE_URL"`)
+	code, stdout, errs := ckRun(t, "run", "--gateway", "--allow-empty", "-o", out, "--", "sh", "-c", `echo "GW=$ASSAY_GATEWAY/openai BASE=$OPENAI_BASE_URL"`)
 	if code != 0 {
 		t.Fatalf("run: exit %d\n%s%s", code, stdout, errs)
 	}
@@ -216,7 +216,7 @@ func TestQARunNotExecutable(t *testing.T) {
 		{dir, "is a directory, not a command"},
 		{"assay-no-such-cmd-qa", "command not found: assay-no-such-cmd-qa"},
 	} {
-		code, _, errs := scRun(t, "run", "--", tc.arg)
+		code, _, errs := ckRun(t, "run", "--", tc.arg)
 		if code != 3 || !strings.Contains(errs, tc.want) || strings.Count(errs, "\n") != 1 {
 			t.Errorf("run -- %s: exit %d, stderr %q", tc.arg, code, errs)
 		}
@@ -229,7 +229,7 @@ func TestQAGatewayUnwritableStore(t *testing.T) {
 	f := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(f, nil, 0o644)
 	t.Setenv("ASSAY_HOME", f)
-	code, out, errs := scRun(t, "gateway")
+	code, out, errs := ckRun(t, "gateway")
 	if code != 3 || out != "" || !strings.Contains(errs, "receipt store") || strings.Count(errs, "\n") != 1 {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
 	}
@@ -244,12 +244,12 @@ func TestQACIInitRefusesBadCardsAndOperators(t *testing.T) {
 		{"ci", "init", "github", "--run-command", "python3 app.py", "--cards", "receipt_completeness,nope"},
 		{"ci", "init", "github", "--run-command", "python3 app.py && echo hi"},
 	} {
-		code, out, errs := scRun(t, args...)
+		code, out, errs := ckRun(t, args...)
 		if code != 3 || out != "" || strings.Count(errs, "\n") != 1 || ptExists(".github") {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errs)
 		}
 	}
-	if code, _, errs := scRun(t, "ci", "init", "github", "--run-command", "python3 app.py", "--cards", "receipt_completeness,no_breakglass"); code != 0 {
+	if code, _, errs := ckRun(t, "ci", "init", "github", "--run-command", "python3 app.py", "--cards", "receipt_completeness,no_breakglass"); code != 0 {
 		t.Fatalf("good ci init: exit %d %s", code, errs)
 	}
 }
@@ -262,7 +262,7 @@ func TestQARunBadReceiptTypeNamesTraceFile(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "pack")
 	line := `{"receipt_id":"r_1","type":"weird type","timestamp":"2026-01-15T11:59:00.123456+00:00"}`
 	script := `d="$ASSAY_HOME/$(date -u +%Y-%m-%d)"; mkdir -p "$d"; echo '` + line + `' >> "$d/$ASSAY_TRACE_ID.jsonl"`
-	code, _, errs := scRun(t, "run", "-o", out, "--", "sh", "-c", script)
+	code, _, errs := ckRun(t, "run", "-o", out, "--", "sh", "-c", script)
 	last := errs[strings.LastIndex(strings.TrimSuffix(errs, "\n"), "\n")+1:]
 	if code != 3 || ptExists(out) || !strings.Contains(last, `type "weird type"`) || !strings.Contains(last, ".jsonl; fix or remove that receipt's line") {
 		t.Fatalf("exit %d, last line %q", code, last)
@@ -276,7 +276,7 @@ func TestQAScanTableQuotesControlChars(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "new\nline.py"), []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errs := scRun(t, "scan", dir)
+	code, out, errs := ckRun(t, "scan", dir)
 	if code != 0 || !strings.Contains(out, `"new\nline.py":2`) {
 		t.Fatalf("exit %d\n%s%s", code, out, errs)
 	}
@@ -299,7 +299,7 @@ func TestQAPatchPackageFileRunsAsScriptAndModule(t *testing.T) {
 	os.Mkdir(filepath.Join(dir, "mypkg"), 0o755)
 	os.WriteFile(filepath.Join(dir, "mypkg", "__init__.py"), nil, 0o644)
 	os.WriteFile(filepath.Join(dir, "mypkg", "main.py"), []byte("from openai import OpenAI\nprint(OpenAI().chat.completions.create(model='m', messages=[{'role': 'user', 'content': 'x'}]).choices[0].message.content)\n"), 0o644)
-	if code, out, errs := scRun(t, "patch", dir, "--yes"); code != 0 {
+	if code, out, errs := ckRun(t, "patch", dir, "--yes"); code != 0 {
 		t.Fatalf("patch: exit %d\n%s%s", code, out, errs)
 	}
 	for i, args := range [][]string{{"mypkg/main.py"}, {"-m", "mypkg.main"}} {
@@ -368,7 +368,7 @@ func TestQARunStoreContent(t *testing.T) {
 		if content {
 			args = append(args, "--store-content")
 		}
-		code, stdout, errs := scRun(t, append(args, "--", py, "-c", prog)...)
+		code, stdout, errs := ckRun(t, append(args, "--", py, "-c", prog)...)
 		if code != 0 {
 			t.Fatalf("run: exit %d\n%s%s", code, stdout, errs)
 		}
@@ -387,7 +387,7 @@ func TestQARunStoreContent(t *testing.T) {
 func TestQAPatchNamesUnparsedFiles(t *testing.T) {
 	dir := copyTree(t, filepath.Join(patchData, "projects", "plain"))
 	os.WriteFile(filepath.Join(dir, "broken.py"), []byte("def f(:\n  openai.chat.completions.create()\n"), 0o644)
-	code, _, errs := scRun(t, "patch", dir, "--yes")
+	code, _, errs := ckRun(t, "patch", dir, "--yes")
 	if code != 0 || !strings.Contains(errs, "broken.py not analysed (syntax error)") {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
@@ -411,7 +411,7 @@ func TestQAJSONErrorDocument(t *testing.T) {
 		{"run", "--json", "--", "assay-no-such-cmd-qa"},
 		{"scan", "/nonexistent-qa", "--json"},
 	} {
-		code, out, errs := scRun(t, args...)
+		code, out, errs := ckRun(t, args...)
 		var doc map[string]any
 		dec := json.NewDecoder(strings.NewReader(out))
 		if err := dec.Decode(&doc); err != nil || dec.More() || code != 3 || doc["status"] != "error" {
@@ -422,7 +422,7 @@ func TestQAJSONErrorDocument(t *testing.T) {
 		}
 	}
 	// Without --json nothing goes to stdout.
-	if _, out, _ := scRun(t, "flow", "bogus"); out != "" {
+	if _, out, _ := ckRun(t, "flow", "bogus"); out != "" {
 		t.Errorf("text mode stdout %q", out)
 	}
 }
@@ -431,11 +431,11 @@ func TestQAJSONErrorDocument(t *testing.T) {
 // file paths) says so on stderr instead of looking like a clean project.
 func TestQAScanIncludeMatchedNothing(t *testing.T) {
 	dir := copyTree(t, filepath.Join(patchData, "projects", "plain"))
-	code, out, errs := scRun(t, "scan", dir, "--include", "nosuchdir", "--json")
+	code, out, errs := ckRun(t, "scan", dir, "--include", "nosuchdir", "--json")
 	if code != 0 || !strings.Contains(errs, "--include nosuchdir matched no source file") || !strings.HasPrefix(out, "{") {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
 	}
-	if _, _, errs := scRun(t, "scan", dir, "--include", "*.py"); strings.Contains(errs, "matched no source file") {
+	if _, _, errs := ckRun(t, "scan", dir, "--include", "*.py"); strings.Contains(errs, "matched no source file") {
 		t.Fatalf("warned although files matched: %q", errs)
 	}
 }

@@ -20,7 +20,7 @@ func TestQADiffTextLayout(t *testing.T) {
 	a := packstest.DiffFixture(t, dir, "base")
 	b := packstest.DiffFixture(t, dir, "claim_regression")
 	report := filepath.Join(dir, "d.html")
-	code, out, errs := dfRun(t, "diff", a, b, "--report", report)
+	code, out, errs := ckRun(t, "diff", a, b, "--report", report)
 	if code != 1 || errs != "" {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
@@ -41,7 +41,7 @@ func TestQADiffTextLayout(t *testing.T) {
 func TestQAMinCoverageNeedsContract(t *testing.T) {
 	p := packstest.DiffFixture(t, t.TempDir(), "base")
 	for _, args := range [][]string{{"verify-pack", p, "--min-coverage", "0.9"}, {"verify-pack", p, "--min-coverage", "2", "--json"}} {
-		code, out, errs := dfRun(t, args...)
+		code, out, errs := ckRun(t, args...)
 		if code != 3 || !noResult(args, out) || !strings.Contains(errs, "--coverage-contract") {
 			t.Fatalf("%v: exit %d stdout %q stderr %q", args, code, out, errs)
 		}
@@ -53,7 +53,7 @@ func TestQAMinCoverageNeedsContract(t *testing.T) {
 // that is not shown (the unpinned-signer note on a non-PASS verdict).
 func TestQAVerdictPanelSpacing(t *testing.T) {
 	p := packstest.DiffFixture(t, t.TempDir(), "claim_regression")
-	code, out, _ := dfRun(t, "verify-pack", p)
+	code, out, _ := ckRun(t, "verify-pack", p)
 	if code != 1 || strings.Contains(out, "\n\n\n") {
 		t.Fatalf("exit %d, panel:\n%q", code, out)
 	}
@@ -84,7 +84,7 @@ func TestQAPackPathMessages(t *testing.T) {
 		{[]string{"prove", plain, "r_x"}, "not a pack directory: " + plain + " (give the pack directory)"},
 		{[]string{"verify-pack", odd}, "cannot read " + filepath.Join(odd, "pack_manifest.json") + ": is a directory ("},
 	} {
-		code, out, errs := dfRun(t, c.args...)
+		code, out, errs := ckRun(t, c.args...)
 		if code != 3 || !noResult(c.args, out) || !strings.Contains(errs, c.want) {
 			t.Errorf("%v: exit %d stdout %q stderr %q, want %q", c.args, code, out, errs, c.want)
 		}
@@ -92,7 +92,7 @@ func TestQAPackPathMessages(t *testing.T) {
 	}
 	// verify-pack, explain and verify-signer take the bundle itself.
 	for _, args := range [][]string{{"verify-pack", b}, {"explain", b}, {"verify-signer", b}} {
-		if code, _, errs := dfRun(t, args...); code != 0 {
+		if code, _, errs := ckRun(t, args...); code != 0 {
 			t.Errorf("%v: exit %d %s", args, code, errs)
 		}
 	}
@@ -107,10 +107,10 @@ func TestQAPacksListColumns(t *testing.T) {
 	short := filepath.Join(dir, "proof_pack_a")
 	packstest.Build(t, short, packstest.Generic(2), nil)
 	t.Chdir(dir)
-	if code, _, errs := dfRun(t, "baseline", "set", "proof_pack_a"); code != 0 {
+	if code, _, errs := ckRun(t, "baseline", "set", "proof_pack_a"); code != 0 {
 		t.Fatal(errs)
 	}
-	code, out, errs := dfRun(t, "packs", "list")
+	code, out, errs := ckRun(t, "packs", "list")
 	if code != 0 {
 		t.Fatal(errs)
 	}
@@ -142,7 +142,7 @@ func TestQAMissingInputsHints(t *testing.T) {
 		{[]string{"diff", a, a, "--prices", filepath.Join(dir, "nope.json")}, "price file not found: " + filepath.Join(dir, "nope.json"), "open "},
 		{[]string{"packs", "list", "-d", plain}, plain + " is not a directory", "open "},
 	} {
-		code, out, errs := dfRun(t, c.args...)
+		code, out, errs := ckRun(t, c.args...)
 		if code != 3 || !noResult(c.args, out) || !strings.Contains(errs, c.want) || strings.Contains(errs, c.notWant) {
 			t.Errorf("%v: exit %d stdout %q stderr %q", c.args, code, out, errs)
 		}
@@ -156,18 +156,18 @@ func TestQAJSONFlagEverywhere(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("ASSAY_HOME", filepath.Join(dir, "home"))
 	p := packstest.DiffFixture(t, dir, "base")
-	_, viaFormat, _ := dfRun(t, "explain", p, "--format", "json")
-	code, viaJSON, errs := dfRun(t, "explain", p, "--json")
+	_, viaFormat, _ := ckRun(t, "explain", p, "--format", "json")
+	code, viaJSON, errs := ckRun(t, "explain", p, "--json")
 	if code != 0 || viaJSON != viaFormat || !strings.HasPrefix(viaJSON, "{") {
 		t.Fatalf("explain --json: exit %d %s\n%s", code, errs, viaJSON)
 	}
-	if code, out, errs := dfRun(t, "explain", p, "--json", "--format", "md"); code != 3 || !noResult([]string{"--json"}, out) {
+	if code, out, errs := ckRun(t, "explain", p, "--json", "--format", "md"); code != 3 || !noResult([]string{"--json"}, out) {
 		t.Fatalf("--json with --format md: exit %d %q %q", code, out, errs)
 	}
-	if code, _, errs := dfRun(t, "key", "generate", "qa"); code != 0 {
+	if code, _, errs := ckRun(t, "key", "generate", "qa"); code != 0 {
 		t.Fatal(errs)
 	}
-	code, out, errs := dfRun(t, "key", "set-active", "qa", "--json")
+	code, out, errs := ckRun(t, "key", "set-active", "qa", "--json")
 	var r struct {
 		Active string `json:"active_signer"`
 	}
@@ -182,7 +182,7 @@ func TestQALockWriteNeedsCards(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "assay.lock")
 	for _, args := range [][]string{{"lock", "write", "-o", out}, {"lock", "write", "--cards", "", "-o", out}, {"lock", "write", "--cards", " , ", "-o", out, "--json"}} {
-		code, stdout, errs := dfRun(t, args...)
+		code, stdout, errs := ckRun(t, args...)
 		if code != 3 || !noResult(args, stdout) || !strings.Contains(errs, "lock write needs --cards (name built-in cards") {
 			t.Errorf("%v: exit %d %q %q", args, code, stdout, errs)
 		}
@@ -199,15 +199,15 @@ func TestQALockMismatchHeadline(t *testing.T) {
 	dir := t.TempDir()
 	p := packstest.DiffFixture(t, dir, "base")
 	l := filepath.Join(dir, "assay.lock")
-	if code, _, errs := dfRun(t, "lock", "write", "--cards", "no_breakglass", "-o", l); code != 0 {
+	if code, _, errs := ckRun(t, "lock", "write", "--cards", "no_breakglass", "-o", l); code != 0 {
 		t.Fatal(errs)
 	}
-	code, out, _ := dfRun(t, "verify-pack", p, "--lock", l)
+	code, out, _ := ckRun(t, "verify-pack", p, "--lock", l)
 	if code != 2 || !strings.HasPrefix(out, "TAMPERED  the pack is intact but does not satisfy the lock\n") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	packstest.FlipByte(t, filepath.Join(p, "receipt_pack.jsonl"), 20)
-	code, out, _ = dfRun(t, "verify-pack", p, "--lock", l)
+	code, out, _ = ckRun(t, "verify-pack", p, "--lock", l)
 	if code != 2 || !strings.HasPrefix(out, "TAMPERED  this pack changed after it was signed\n") {
 		t.Fatalf("tampered and locked: exit %d:\n%s", code, out)
 	}
@@ -225,7 +225,7 @@ func TestQADirectoryForFile(t *testing.T) {
 		{"verify-signer", p, "--allowed-signers", sub},
 		{"verify-pack", p, "--lock", sub},
 	} {
-		code, out, errs := dfRun(t, args...)
+		code, out, errs := ckRun(t, args...)
 		if code != 3 || !noResult(args, out) || strings.Count(errs, sub) != 1 || !strings.Contains(errs, "is a directory") {
 			t.Errorf("%v: exit %d %q %q", args, code, out, errs)
 		}
@@ -247,14 +247,14 @@ func TestQADemoOutputs(t *testing.T) {
 		{[]string{"demo-incident", "-o", "", "--json"}, "-o must not be empty"},
 		{[]string{"demo-incident", "-o", filepath.Join(plain, "x")}, "cannot create " + filepath.Join(plain, "x") + ": not a directory (check the -o path)"},
 	} {
-		code, out, errs := dfRun(t, c.args...)
+		code, out, errs := ckRun(t, c.args...)
 		if code != 3 || !noResult(c.args, out) || !strings.Contains(errs, c.want) {
 			t.Errorf("%v: exit %d %q %q", c.args, code, out, errs)
 		}
 		oneLineErr(t, errs)
 	}
 	t.Setenv("TMPDIR", filepath.Join(dir, "missing"))
-	code, out, errs := dfRun(t, "try", "--json")
+	code, out, errs := ckRun(t, "try", "--json")
 	if code != 3 || !noResult([]string{"--json"}, out) || !strings.Contains(errs, "(set TMPDIR to a writable directory)") {
 		t.Errorf("try with a missing TMPDIR: exit %d %q %q", code, out, errs)
 	}
@@ -280,7 +280,7 @@ func TestQAEmptyFlagValues(t *testing.T) {
 		{"key", "rotate", "--lock="},
 		{"key", "revoke", "x", "--lock="},
 	} {
-		code, out, errs := dfRun(t, args...)
+		code, out, errs := ckRun(t, args...)
 		if code != 3 || !noResult(args, out) || !strings.Contains(errs, "is empty (give a value, or leave the flag out)") {
 			t.Errorf("%v: exit %d %q %q", args, code, out, errs)
 		}
@@ -305,7 +305,7 @@ func TestQAFlagValueMessages(t *testing.T) {
 		{[]string{"verify-pack", p, "--require-claim-pass=maybe"}, `--require-claim-pass: "maybe" is not true or false`},
 		{[]string{"completion", "nope"}, `unknown command "nope" for "assay completion"`},
 	} {
-		code, out, errs := dfRun(t, c.args...)
+		code, out, errs := ckRun(t, c.args...)
 		if code != 3 || !noResult(c.args, out) || !strings.Contains(errs, c.want) || strings.Contains(errs, "strconv") {
 			t.Errorf("%v: exit %d %q %q", c.args, code, out, errs)
 		}
@@ -325,7 +325,7 @@ func TestQALockFromPackPaths(t *testing.T) {
 		{filepath.Join(dir, "nope"), "pack not found: " + filepath.Join(dir, "nope")},
 		{plain, "not a pack directory: " + plain},
 	} {
-		code, out, errs := dfRun(t, "lock", "init", "--from-pack", c.from, "-o", filepath.Join(dir, "x.lock"))
+		code, out, errs := ckRun(t, "lock", "init", "--from-pack", c.from, "-o", filepath.Join(dir, "x.lock"))
 		if code != 3 || !noResult(nil, out) || !strings.Contains(errs, c.want) {
 			t.Errorf("%s: exit %d %q %q", c.from, code, out, errs)
 		}
@@ -336,7 +336,7 @@ func TestQALockFromPackPaths(t *testing.T) {
 // A reference-built pack (no Merkle root) says so in the panel, so a later
 // 'assay prove' refusal is no surprise.
 func TestQAReferencePackMerkleRow(t *testing.T) {
-	code, out, _ := dfRun(t, "verify-pack", "../../testdata/vectors/pack/golden_minimal")
+	code, out, _ := ckRun(t, "verify-pack", "../../testdata/vectors/pack/golden_minimal")
 	if code != 0 || !strings.Contains(out, "Merkle root  not recorded (reference-built packs have none; 'assay prove' needs one)") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
@@ -347,7 +347,7 @@ func TestQAReferencePackMerkleRow(t *testing.T) {
 func TestQAPacksShowBrokenManifest(t *testing.T) {
 	p := packstest.DiffFixture(t, t.TempDir(), "base")
 	os.WriteFile(filepath.Join(p, "pack_manifest.json"), []byte("{"), 0o644)
-	code, out, errs := dfRun(t, "packs", "show", p)
+	code, out, errs := ckRun(t, "packs", "show", p)
 	if code != 2 || !noResult(nil, out) || !strings.Contains(errs, p+": pack_manifest.json is not valid JSON") || !strings.HasSuffix(errs, "(run 'assay verify-pack "+p+"' for details)\n") {
 		t.Fatalf("exit %d %q %q", code, out, errs)
 	}
@@ -359,13 +359,13 @@ func TestQARevokeActiveSigner(t *testing.T) {
 	dir := t.TempDir()
 	home := filepath.Join(dir, "home")
 	t.Setenv("ASSAY_HOME", home)
-	if code, _, errs := dfRun(t, "key", "generate", "ci"); code != 0 {
+	if code, _, errs := ckRun(t, "key", "generate", "ci"); code != 0 {
 		t.Fatal(errs)
 	}
-	if code, _, errs := dfRun(t, "lock", "write", "--cards", "no_breakglass", "--signer", "ci", "-o", filepath.Join(dir, "assay.lock")); code != 0 {
+	if code, _, errs := ckRun(t, "lock", "write", "--cards", "no_breakglass", "--signer", "ci", "-o", filepath.Join(dir, "assay.lock")); code != 0 {
 		t.Fatal(errs)
 	}
-	code, _, errs := dfRun(t, "key", "revoke", "ci", "--delete", "--lock", filepath.Join(dir, "assay.lock"))
+	code, _, errs := ckRun(t, "key", "revoke", "ci", "--delete", "--lock", filepath.Join(dir, "assay.lock"))
 	if code != 0 || !strings.Contains(errs, "ci was the active signer: proof-pack and run now sign with \"assay-local\"") {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
@@ -378,7 +378,7 @@ func TestQARevokeActiveSigner(t *testing.T) {
 // yourself" commands really give the exit codes they promise.
 func TestQAChallengeSummary(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "ch")
-	code, stdout, errs := dfRun(t, "demo-challenge", "-o", out)
+	code, stdout, errs := ckRun(t, "demo-challenge", "-o", out)
 	if code != 0 || !strings.HasPrefix(stdout, "Wrote "+out+": good/, tampered/, SHA256SUMS.txt and CHALLENGE.md\n") {
 		t.Fatalf("exit %d %q\n%s", code, errs, stdout)
 	}
@@ -391,7 +391,7 @@ func TestQAChallengeSummary(t *testing.T) {
 		if !strings.Contains(stdout, "assay verify-pack "+filepath.Join(out, dir)) {
 			t.Errorf("no command for %s:\n%s", dir, stdout)
 		}
-		if code, _, _ := dfRun(t, "verify-pack", filepath.Join(out, dir)); code != want {
+		if code, _, _ := ckRun(t, "verify-pack", filepath.Join(out, dir)); code != want {
 			t.Errorf("verify-pack %s: exit %d, want %d", dir, code, want)
 		}
 	}
@@ -425,7 +425,7 @@ func TestQAHomeIsAFile(t *testing.T) {
 	os.WriteFile(plain, []byte("x"), 0o644)
 	t.Setenv("ASSAY_HOME", plain)
 	for _, args := range [][]string{{"key", "list"}, {"key", "info", "--json"}, {"proof-pack", "trace_20260101T000000_deadbeef"}} {
-		code, out, errs := dfRun(t, args...)
+		code, out, errs := ckRun(t, args...)
 		if code != 3 || !noResult(args, out) || !strings.Contains(errs, "(point ASSAY_HOME at a directory (or unset it for ~/.assay))") || strings.Contains(errs, "open ") {
 			t.Errorf("%v: exit %d %q %q", args, code, out, errs)
 		}

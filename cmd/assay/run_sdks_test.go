@@ -80,7 +80,7 @@ func rtDecode(t *testing.T, s string) any {
 
 func TestRunJSSDKsThroughGateway(t *testing.T) {
 	app := rtJSApp(t)
-	_, dir := rtEnv(t)
+	_, dir := ckEnv(t)
 	rtMock(t)
 	const prompt = "Say hello to the receipts."
 
@@ -99,7 +99,7 @@ func TestRunJSSDKsThroughGateway(t *testing.T) {
 	wantFinish := map[string]string{"openai": "stop", "anthropic": "end_turn", "google": "stop"}
 
 	out := filepath.Join(dir, "pack")
-	code, stdout, stderr := rtRun(t, "run", "--gateway", "--json", "-o", out, "--", "node", app)
+	code, stdout, stderr := ckRun(t, "run", "--gateway", "--json", "-o", out, "--", "node", app)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
@@ -186,12 +186,12 @@ func TestRunJSGatewayCrashAndBadUpstreams(t *testing.T) {
 	app := rtJSApp(t)
 
 	t.Run("SIGKILL after 3 of 5 calls", func(t *testing.T) {
-		_, dir := rtEnv(t)
+		_, dir := ckEnv(t)
 		rtMock(t)
 		t.Setenv("APP_STEPS", "openaiChat,openaiChatStream,anthropicMessages,anthropicMessagesStream,geminiGenerate")
 		t.Setenv("APP_KILL_AFTER", "3")
 		out := filepath.Join(dir, "pack")
-		code, _, stderr := rtRun(t, "run", "--gateway", "-o", out, "--", "node", app)
+		code, _, stderr := ckRun(t, "run", "--gateway", "-o", out, "--", "node", app)
 		if code != 128+9 {
 			t.Fatalf("exit %d, want 137\n%s", code, stderr)
 		}
@@ -210,7 +210,7 @@ func TestRunJSGatewayCrashAndBadUpstreams(t *testing.T) {
 	})
 
 	t.Run("unreachable upstream", func(t *testing.T) {
-		_, dir := rtEnv(t)
+		_, dir := ckEnv(t)
 		rtMock(t)
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -221,7 +221,7 @@ func TestRunJSGatewayCrashAndBadUpstreams(t *testing.T) {
 		t.Setenv("ASSAY_UPSTREAM_OPENAI", dead)
 		t.Setenv("APP_STEPS", "openaiChat")
 		out := filepath.Join(dir, "pack")
-		code, _, stderr := rtRun(t, "run", "--gateway", "-o", out, "--", "node", app)
+		code, _, stderr := ckRun(t, "run", "--gateway", "-o", out, "--", "node", app)
 		// The SDK call fails, app.js exits 1, and run exits with that code;
 		// the failed call is still evidence.
 		if code != 1 {
@@ -247,11 +247,11 @@ func TestRunJSGatewayCrashAndBadUpstreams(t *testing.T) {
 	})
 
 	t.Run("bad upstream URL is refused before the child starts", func(t *testing.T) {
-		home, dir := rtEnv(t)
+		home, dir := ckEnv(t)
 		rtMock(t)
 		t.Setenv("ASSAY_UPSTREAM_ANTHROPIC", "ftp://example.invalid")
 		marker := filepath.Join(dir, "child-ran")
-		code, _, stderr := rtRun(t, "run", "--gateway", "-o", filepath.Join(dir, "pack"), "--", "sh", "-c", "touch "+marker)
+		code, _, stderr := ckRun(t, "run", "--gateway", "-o", filepath.Join(dir, "pack"), "--", "sh", "-c", "touch "+marker)
 		lines := strings.Split(strings.TrimSpace(stderr), "\n")
 		if code != 3 || len(lines) != 1 || !strings.Contains(lines[0], "anthropic upstream") {
 			t.Fatalf("exit %d stderr %q", code, stderr)

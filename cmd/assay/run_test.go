@@ -17,26 +17,6 @@ import (
 	"github.com/assay-dev/assay/core/verify"
 )
 
-// rtEnv isolates a run test: a fresh ASSAY_HOME and working directory, and
-// no GitHub Actions variables leaking in from a CI runner.
-func rtEnv(t *testing.T) (home, dir string) {
-	t.Helper()
-	home, dir = t.TempDir(), t.TempDir()
-	t.Setenv(store.EnvHome, home)
-	t.Setenv(store.EnvTrace, "")
-	t.Setenv("GITHUB_ACTIONS", "")
-	t.Chdir(dir)
-	return home, dir
-}
-
-// rtRun runs the CLI in-process.
-func rtRun(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code = run(args, strings.NewReader(""), &out, &errb)
-	return code, out.String(), errb.String()
-}
-
 // rtPackLines reads a pack's receipts.
 func rtPackLines(t *testing.T, dir string) []*canon.Object {
 	t.Helper()
@@ -141,7 +121,7 @@ func TestRunExitCodeMatrix(t *testing.T) {
 				name += " --json"
 			}
 			t.Run(name, func(t *testing.T) {
-				_, dir := rtEnv(t)
+				_, dir := ckEnv(t)
 				rtChildEnv(t)
 				out := filepath.Join(dir, "pack")
 				args := append([]string{"run", "-o", out}, c.flags...)
@@ -149,7 +129,7 @@ func TestRunExitCodeMatrix(t *testing.T) {
 					args = append(args, "--json")
 				}
 				args = append(append(args, "--"), rtEmitScript(c.receipts, c.child)...)
-				code, stdout, stderr := rtRun(t, args...)
+				code, stdout, stderr := ckRun(t, args...)
 				if code != c.wantCode {
 					t.Fatalf("exit %d, want %d; stderr:\n%s", code, c.wantCode, stderr)
 				}
@@ -193,10 +173,10 @@ func TestRunExitCodeMatrix(t *testing.T) {
 func rtDirExists(p string) bool { st, err := os.Stat(p); return err == nil && st.IsDir() }
 
 func TestRunTextPanelAndKeyBootstrap(t *testing.T) {
-	home, dir := rtEnv(t)
+	home, dir := ckEnv(t)
 	rtChildEnv(t)
 	out := filepath.Join(dir, "p1")
-	code, stdout, stderr := rtRun(t, append([]string{"run", "-o", out, "--"}, rtEmitScript(1, 0)...)...)
+	code, stdout, stderr := ckRun(t, append([]string{"run", "-o", out, "--"}, rtEmitScript(1, 0)...)...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -220,19 +200,19 @@ func TestRunTextPanelAndKeyBootstrap(t *testing.T) {
 		}
 	}
 	// Second run: the key exists, so none is generated.
-	_, _, stderr = rtRun(t, append([]string{"run", "-o", filepath.Join(dir, "p2"), "--"}, rtEmitScript(1, 0)...)...)
+	_, _, stderr = ckRun(t, append([]string{"run", "-o", filepath.Join(dir, "p2"), "--"}, rtEmitScript(1, 0)...)...)
 	if strings.Contains(stderr, "generated signing key") {
 		t.Fatalf("key generated twice:\n%s", stderr)
 	}
 }
 
 func TestRunJSONIsPureAndChildEnv(t *testing.T) {
-	home, dir := rtEnv(t)
+	home, dir := ckEnv(t)
 	rtChildEnv(t)
 	envFile := filepath.Join(dir, "env.txt")
 	out := filepath.Join(dir, "pack")
 	script := `echo "child says hi"; printf '%s\n%s\n' "$ASSAY_TRACE_ID" "$ASSAY_HOME" > ` + envFile + `; "$ASSAY_TEST_BIN" -test.run=TestHelperEmit`
-	code, stdout, stderr := rtRun(t, "run", "--json", "-o", out, "--", "sh", "-c", script)
+	code, stdout, stderr := ckRun(t, "run", "--json", "-o", out, "--", "sh", "-c", script)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -263,14 +243,14 @@ func TestRunJSONIsPureAndChildEnv(t *testing.T) {
 }
 
 func TestRunModeAndCIBinding(t *testing.T) {
-	_, dir := rtEnv(t)
+	_, dir := ckEnv(t)
 	rtChildEnv(t)
 	t.Setenv("GITHUB_ACTIONS", "true")
 	t.Setenv("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
 	t.Setenv("GITHUB_REPOSITORY", "acme/agent")
 	t.Setenv("GITHUB_RUN_ID", "42")
 	out := filepath.Join(dir, "pack")
-	code, _, stderr := rtRun(t, append([]string{"run", "-m", "enforced", "-o", out, "--"}, rtEmitScript(1, 0)...)...)
+	code, _, stderr := ckRun(t, append([]string{"run", "-m", "enforced", "-o", out, "--"}, rtEmitScript(1, 0)...)...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -285,12 +265,12 @@ func TestRunModeAndCIBinding(t *testing.T) {
 }
 
 func TestRunSignalKilledChildKeepsReceipts(t *testing.T) {
-	_, dir := rtEnv(t)
+	_, dir := ckEnv(t)
 	rtChildEnv(t)
 	out := filepath.Join(dir, "pack")
 	// Three of five calls happen, then the child is SIGKILLed.
 	script := `for i in 1 2 3; do "$ASSAY_TEST_BIN" -test.run=TestHelperEmit >/dev/null; done; kill -KILL $$; for i in 4 5; do "$ASSAY_TEST_BIN" -test.run=TestHelperEmit; done`
-	code, _, stderr := rtRun(t, "run", "-o", out, "--", "sh", "-c", script)
+	code, _, stderr := ckRun(t, "run", "-o", out, "--", "sh", "-c", script)
 	if code != 128+9 {
 		t.Fatalf("exit %d, want 137; stderr:\n%s", code, stderr)
 	}
@@ -329,7 +309,7 @@ func TestRunBadInput(t *testing.T) {
 				name += " --json"
 			}
 			t.Run(name, func(t *testing.T) {
-				home, dir := rtEnv(t)
+				home, dir := ckEnv(t)
 				if c.setup != nil {
 					c.setup(t, dir)
 				}
@@ -342,7 +322,7 @@ func TestRunBadInput(t *testing.T) {
 				if !slices.Contains(c.args, "--") {
 					args = append(args, "--", "sh", "-c", "touch "+marker)
 				}
-				code, stdout, stderr := rtRun(t, args...)
+				code, stdout, stderr := ckRun(t, args...)
 				if code != 3 {
 					t.Fatalf("exit %d, want 3; stderr %q", code, stderr)
 				}
@@ -381,7 +361,7 @@ func TestRunBadInput(t *testing.T) {
 func rtFileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 func TestRunCards(t *testing.T) {
-	_, dir := rtEnv(t)
+	_, dir := ckEnv(t)
 	rtChildEnv(t)
 	card := filepath.Join(dir, "card.json")
 	os.WriteFile(card, []byte(`{"card_id": "needs_guardian", "name": "Guardian present", "claims": [
@@ -399,7 +379,7 @@ func TestRunCards(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			out := filepath.Join(dir, "pack"+strconv.Itoa(i))
 			args := append(append([]string{"run", "--json", "-o", out}, c.cards...), "--")
-			code, stdout, stderr := rtRun(t, append(args, rtEmitScript(1, 0)...)...)
+			code, stdout, stderr := ckRun(t, append(args, rtEmitScript(1, 0)...)...)
 			// Claims never change run's exit code; verify-pack gates them.
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
@@ -411,7 +391,7 @@ func TestRunCards(t *testing.T) {
 	}
 	// The text panel shows the claims row when cards were given.
 	out := filepath.Join(dir, "text")
-	_, stdout, _ := rtRun(t, append([]string{"run", "-c", "receipt_completeness", "-o", out, "--"}, rtEmitScript(1, 0)...)...)
+	_, stdout, _ := ckRun(t, append([]string{"run", "-c", "receipt_completeness", "-o", out, "--"}, rtEmitScript(1, 0)...)...)
 	if !strings.Contains(stdout, "Claims:    PASS") {
 		t.Fatalf("panel:\n%s", stdout)
 	}
@@ -433,9 +413,9 @@ func TestEmit(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			home, _ := rtEnv(t)
+			home, _ := ckEnv(t)
 			t.Setenv(store.EnvTrace, trace)
-			code, stdout, stderr := rtRun(t, append([]string{"emit", "--json"}, c.args...)...)
+			code, stdout, stderr := ckRun(t, append([]string{"emit", "--json"}, c.args...)...)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
@@ -463,11 +443,11 @@ func TestEmit(t *testing.T) {
 	}
 
 	t.Run("prints the id and continues seq", func(t *testing.T) {
-		home, _ := rtEnv(t)
+		home, _ := ckEnv(t)
 		t.Setenv(store.EnvTrace, trace)
 		var ids []string
 		for i := 0; i < 3; i++ {
-			code, stdout, stderr := rtRun(t, "emit", "model_call", "model_id=gpt-4o")
+			code, stdout, stderr := ckRun(t, "emit", "model_call", "model_id=gpt-4o")
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
@@ -505,9 +485,9 @@ func TestEmit(t *testing.T) {
 	}
 	for _, c := range bad {
 		t.Run(c.name, func(t *testing.T) {
-			home, _ := rtEnv(t)
+			home, _ := ckEnv(t)
 			t.Setenv(store.EnvTrace, c.trace)
-			code, stdout, stderr := rtRun(t, append([]string{"emit"}, c.args...)...)
+			code, stdout, stderr := ckRun(t, append([]string{"emit"}, c.args...)...)
 			lines := strings.Split(strings.TrimSpace(stderr), "\n")
 			if code != 3 || stdout != "" || len(lines) != 1 || !strings.Contains(lines[0], c.want) {
 				t.Fatalf("exit %d stdout %q stderr %q; want 3 and %q", code, stdout, stderr, c.want)
@@ -522,11 +502,11 @@ func TestEmit(t *testing.T) {
 // Flag parsing stops at the command word, as the reference's: '--' is
 // recommended, not required, and later flags belong to the child.
 func TestRunCommandWithoutDashDash(t *testing.T) {
-	_, dir := rtEnv(t)
+	_, dir := ckEnv(t)
 	rtChildEnv(t)
 	out := filepath.Join(dir, "pack")
 	argsFile := filepath.Join(dir, "args")
-	code, stdout, stderr := rtRun(t, "run", "-o", out, "sh", "-c", `printf '%s\n' "$@" > `+argsFile+`; "$ASSAY_TEST_BIN" -test.run=TestHelperEmit >/dev/null`, "child", "--json", "-o", "x")
+	code, stdout, stderr := ckRun(t, "run", "-o", out, "sh", "-c", `printf '%s\n' "$@" > `+argsFile+`; "$ASSAY_TEST_BIN" -test.run=TestHelperEmit >/dev/null`, "child", "--json", "-o", "x")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -547,9 +527,9 @@ func TestRunRawStoreLines(t *testing.T) {
 		return `d="$ASSAY_HOME/$(date -u +%F)"; mkdir -p "$d"; printf '%s\n' '` + line + `' >> "$d/$ASSAY_TRACE_ID.jsonl"; `
 	}
 	t.Run("disallowed type", func(t *testing.T) {
-		home, dir := rtEnv(t)
+		home, dir := ckEnv(t)
 		out := filepath.Join(dir, "pack")
-		code, stdout, stderr := rtRun(t, "run", "--json", "-o", out, "--", "sh", "-c",
+		code, stdout, stderr := ckRun(t, "run", "--json", "-o", out, "--", "sh", "-c",
 			appendLine(`{"receipt_id": "r_000000000001", "type": "loom.secret", "timestamp": "2026-01-15T11:59:00+00:00"}`))
 		if code != 3 {
 			t.Fatalf("exit %d, want 3: %s", code, stderr)
@@ -570,12 +550,12 @@ func TestRunRawStoreLines(t *testing.T) {
 		}
 	})
 	t.Run("torn last line", func(t *testing.T) {
-		_, dir := rtEnv(t)
+		_, dir := ckEnv(t)
 		rtChildEnv(t)
 		out := filepath.Join(dir, "pack")
 		script := `"$ASSAY_TEST_BIN" -test.run=TestHelperEmit >/dev/null; "$ASSAY_TEST_BIN" -test.run=TestHelperEmit >/dev/null; ` +
 			appendLine(`{"receipt_id": "r_00000000000`) + "kill -KILL $$"
-		code, _, stderr := rtRun(t, "run", "-o", out, "--", "sh", "-c", script)
+		code, _, stderr := ckRun(t, "run", "-o", out, "--", "sh", "-c", script)
 		if code != 137 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
@@ -590,11 +570,11 @@ func TestRunRawStoreLines(t *testing.T) {
 		}
 	})
 	t.Run("lost evidence is not exit 0", func(t *testing.T) {
-		_, dir := rtEnv(t)
+		_, dir := ckEnv(t)
 		rtChildEnv(t)
 		out := filepath.Join(dir, "pack")
 		script := `"$ASSAY_TEST_BIN" -test.run=TestHelperEmit >/dev/null; ` + appendLine(`{"receipt_id": "r_00000000000`)
-		code, stdout, stderr := rtRun(t, "run", "--json", "-o", out, "--", "sh", "-c", script)
+		code, stdout, stderr := ckRun(t, "run", "--json", "-o", out, "--", "sh", "-c", script)
 		var doc map[string]any
 		ckJSON(t, stdout, &doc)
 		if code != 1 || doc["evidence_lost"] != float64(1) || !strings.Contains(stderr, "receipt(s) of this run were lost") {

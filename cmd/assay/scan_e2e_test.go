@@ -42,11 +42,11 @@ func TestScanContractRoundTrip(t *testing.T) {
 
 	app := copyTree(t, filepath.Join(patchData, "projects", "roundtrip"))
 	out := t.TempDir()
-	if code, o, e := scRun(t, "patch", app, "--yes"); code != 0 {
+	if code, o, e := ckRun(t, "patch", app, "--yes"); code != 0 {
 		t.Fatalf("patch: %d\n%s%s", code, o, e)
 	}
 	contract := filepath.Join(app, "assay.coverage.json")
-	if code, o, e := scRun(t, "scan", app, "--emit-contract", contract); code != 0 || !strings.Contains(o, "(2 site(s)") {
+	if code, o, e := ckRun(t, "scan", app, "--emit-contract", contract); code != 0 || !strings.Contains(o, "(2 site(s)") {
 		t.Fatalf("scan: %d\n%s%s", code, o, e)
 	}
 	c, err := coverage.Load(contract)
@@ -80,11 +80,11 @@ func TestScanContractRoundTrip(t *testing.T) {
 	}
 	runAndVerify := func(name string) (int, covDoc) {
 		pack := filepath.Join(out, name)
-		code, o, e := scRun(t, "run", "-o", pack, "--", "python3", "app.py")
+		code, o, e := ckRun(t, "run", "-o", pack, "--", "python3", "app.py")
 		if code != 0 {
 			t.Fatalf("assay run %s: exit %d\n%s%s", name, code, o, e)
 		}
-		code, o, e = scRun(t, "verify-pack", pack, "--coverage-contract", contract, "--min-coverage", "1", "--json")
+		code, o, e = ckRun(t, "verify-pack", pack, "--coverage-contract", contract, "--min-coverage", "1", "--json")
 		var d covDoc
 		if err := json.Unmarshal([]byte(o), &d); err != nil {
 			t.Fatalf("verify-pack --json: %v\n%s%s", err, o, e)
@@ -113,7 +113,7 @@ func TestScanContractRoundTrip(t *testing.T) {
 	// A contract edited after the scan is refused as tampered (exit 2).
 	raw, _ := os.ReadFile(contract)
 	os.WriteFile(contract, []byte(strings.Replace(string(raw), anthropicID, "000000000000", 1)), 0o644)
-	if code, _, _ := scRun(t, "verify-pack", filepath.Join(out, "full"), "--coverage-contract", contract); code != 2 {
+	if code, _, _ := ckRun(t, "verify-pack", filepath.Join(out, "full"), "--coverage-contract", contract); code != 2 {
 		t.Errorf("tampered contract: exit %d, want 2", code)
 	}
 }

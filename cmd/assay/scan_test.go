@@ -18,17 +18,10 @@ import (
 
 var scanSample, _ = filepath.Abs("../../testdata/vectors/reference-1.24/scan_sample")
 
-func scRun(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := run(args, strings.NewReader(""), &out, &errb)
-	return code, out.String(), errb.String()
-}
-
 // `assay scan --json` on the reference's sample prints the reference's
 // document byte for byte.
 func TestScanCLIJSONParity(t *testing.T) {
-	code, out, _ := scRun(t, "scan", filepath.Join(scanSample, "tree"), "--json")
+	code, out, _ := ckRun(t, "scan", filepath.Join(scanSample, "tree"), "--json")
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
@@ -68,7 +61,7 @@ func TestScanCLIExitCodes(t *testing.T) {
 		{"bad format", []string{"scan", tree, "--format", "xml"}, 3, "", "unknown --format"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, out, errs := scRun(t, tc.args...)
+			code, out, errs := ckRun(t, tc.args...)
 			if code != tc.code {
 				t.Fatalf("exit %d, want %d (stderr %s)", code, tc.code, errs)
 			}
@@ -117,7 +110,7 @@ func TestScanSARIFValidates(t *testing.T) {
 		{filepath.Join(scanSample, "tree"), 12},
 		{"../../testdata/scan/golang", 12},
 	} {
-		code, out, errs := scRun(t, "scan", tc.dir, "--format", "sarif")
+		code, out, errs := ckRun(t, "scan", tc.dir, "--format", "sarif")
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, errs)
 		}
@@ -158,7 +151,7 @@ func TestScanSARIFValidates(t *testing.T) {
 func TestScanEmitContract(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "assay.coverage.json")
-	code, out, errs := scRun(t, "scan", filepath.Join(scanSample, "tree"), "--emit-contract", p)
+	code, out, errs := ckRun(t, "scan", filepath.Join(scanSample, "tree"), "--emit-contract", p)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -174,7 +167,7 @@ func TestScanEmitContract(t *testing.T) {
 		t.Errorf("hash %s, reference %s", c.ContractHash, ref.ContractHash)
 	}
 	// --include-low adds the LOW site; --json keeps stdout pure JSON.
-	code, out, _ = scRun(t, "scan", filepath.Join(scanSample, "tree"), "--emit-contract", p, "--include-low", "--json")
+	code, out, _ = ckRun(t, "scan", filepath.Join(scanSample, "tree"), "--emit-contract", p, "--include-low", "--json")
 	if code != 0 || !json.Valid([]byte(out)) {
 		t.Fatalf("exit %d, stdout not JSON", code)
 	}
@@ -183,7 +176,7 @@ func TestScanEmitContract(t *testing.T) {
 		t.Errorf("include-low: %d sites, summary %+v", len(c.CallSites), c.Summary)
 	}
 	// An unwritable destination is exit 2 with the reference's message.
-	code, _, errs = scRun(t, "scan", filepath.Join(scanSample, "tree"), "--emit-contract", filepath.Join(dir, "no", "such", "dir", "c.json"))
+	code, _, errs = ckRun(t, "scan", filepath.Join(scanSample, "tree"), "--emit-contract", filepath.Join(dir, "no", "such", "dir", "c.json"))
 	if code != 2 || !strings.Contains(errs, "contract emission failed") {
 		t.Errorf("exit %d: %s", code, errs)
 	}
@@ -199,7 +192,7 @@ func TestScanHTMLReportInChromium(t *testing.T) {
 	}
 	dir := t.TempDir()
 	page := filepath.Join(dir, "report.html")
-	code, out, errs := scRun(t, "scan", filepath.Join(scanSample, "tree"), "--report", page)
+	code, out, errs := ckRun(t, "scan", filepath.Join(scanSample, "tree"), "--report", page)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -326,7 +319,7 @@ func TestScanCLIBadFiles(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "bin.py"), []byte("\x7fELF\x00\x00client.chat.completions.create()"), 0o644)
 	os.WriteFile(filepath.Join(dir, "py2.py"), []byte("print 'x'\nclient.chat.completions.create()\n"), 0o644)
 	os.Symlink(filepath.Join(dir, "gone.py"), filepath.Join(dir, "dangling.py"))
-	code, out, errs := scRun(t, "scan", dir, "--log-level", "info")
+	code, out, errs := ckRun(t, "scan", dir, "--log-level", "info")
 	if code != 0 || !strings.Contains(out, "Found 1 LLM call site(s)") || !strings.Contains(errs, "3 file(s) skipped") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
 	}

@@ -11,27 +11,6 @@ import (
 	"github.com/assay-dev/assay/core/signer"
 )
 
-func copyDir(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if info.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestVerifySigner(t *testing.T) {
 	home, dir := ckEnv(t)
 	pk := ckPack(t, home, filepath.Join(dir, "pack"), []string{"receipt_completeness"}, "gpt-4o")

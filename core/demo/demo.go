@@ -90,7 +90,7 @@ func BuildChallenge(out string) (*Challenge, error) {
 		return nil, err
 	}
 	tampered := filepath.Join(out, "tampered")
-	if err := copyDir(good, tampered); err != nil {
+	if err := os.CopyFS(tampered, os.DirFS(good)); err != nil {
 		return nil, err
 	}
 	p := filepath.Join(tampered, pack.FileReceipts)
@@ -133,24 +133,6 @@ func Diff(name string, a, b []byte) []ByteDiff {
 		out = append(out, ByteDiff{File: name, Offset: n, Old: fmt.Sprintf("%d bytes", len(a)), New: fmt.Sprintf("%d bytes", len(b))})
 	}
 	return out
-}
-
-func copyDir(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		t := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(t, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(t, b, 0o644)
-	})
 }
 
 func writeSums(out string, dirs ...string) error {
