@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/assay-dev/assay/core/canon"
-	"github.com/assay-dev/assay/core/capture"
 	"github.com/assay-dev/assay/core/receipt"
 	"github.com/assay-dev/assay/core/store"
 )
@@ -87,22 +86,9 @@ func rawData(c *Call) (*canon.Object, error) {
 		if baseFields[m.Key] || strings.HasPrefix(m.Key, "_") {
 			return nil, Failf("data key %q is reserved (set by the store); rename it", m.Key)
 		}
-		if !isASCII(m.Key) {
-			return nil, Failf("data key %q is not ASCII; receipt keys must be ASCII", m.Key)
-		}
 	}
-	// Secrets never enter a receipt: refuse a value shaped like an API key.
-	if p, bad := capture.KeyShapedField(data); bad {
-		return nil, Failf("data field %q looks like an API key or token; receipts never carry secrets, so record a hash or a name instead", p)
+	if err := receipt.CheckData(data); err != nil {
+		return nil, Failf("data %v", err)
 	}
 	return data, nil
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/assay-dev/assay/core/canon"
-	"github.com/assay-dev/assay/core/capture"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/receipt"
 	"github.com/assay-dev/assay/core/store"
@@ -148,20 +147,10 @@ func emitData(dataJSON string, kvs []string) (*canon.Object, error) {
 		}
 		data.Set(k, val)
 	}
-	for _, m := range data.Members {
-		if err := checkKey(m.Key); err != nil {
-			return nil, err
-		}
-		// Secrets never enter a receipt (team standard): a value shaped
-		// like an API key or bearer token is refused, not recorded.
-		if p, bad := capture.KeyShapedField(m.Value); bad {
-			return nil, exit.Bad("record a hash or a name instead of the secret", "field %q looks like an API key or token; receipts never carry secrets", capture.JoinField(m.Key, p))
-		}
-		// A value the pack's canonical JSON cannot hold (1e400) is bad
-		// input, named here, not a store failure after the fact.
-		if _, err := canon.Marshal(m.Value); err != nil {
-			return nil, exit.Bad("use finite numbers (quote the value to keep it as a string)", "field %q cannot go into a receipt: %v", m.Key, err)
-		}
+	// One set of rules for every emitter (ASCII keys, no store stamps, no
+	// secrets, finite numbers), shared with the MCP emit-receipt tool.
+	if err := receipt.CheckData(data); err != nil {
+		return nil, err
 	}
 	return data, nil
 }
@@ -173,21 +162,6 @@ func mustCanon(v any) []byte {
 		return []byte(fmt.Sprint(v))
 	}
 	return b
-}
-
-func checkKey(k string) error {
-	for i := 0; i < len(k); i++ {
-		if k[i] >= 0x80 {
-			return exit.Bad("use ASCII field names", "field name %q is not ASCII; packs only carry ASCII keys", k)
-		}
-	}
-	switch k {
-	case "_trace_id", "_stored_at", "_store_seq":
-		return exit.Bad("drop the field; the store stamps it", "field %q is set by the store, not the emitter", k)
-	case "type":
-		return exit.Bad("give the type as the first argument", "field %q cannot be overridden", k)
-	}
-	return nil
 }
 
 // traceState returns one past the highest integer seq in the trace (0 for

@@ -93,7 +93,7 @@ func TestQAEmitRefusesIntegrityBreakers(t *testing.T) {
 		{[]string{"receipt_id=5"}, "receipt_id must be a non-empty string"},
 		{[]string{"timestamp=yesterday"}, `timestamp "yesterday" is not a valid time`},
 		{[]string{"--data", `{"timestamp": 12}`}, "timestamp 12 is not a valid time"},
-		{[]string{`nested={"a":[1,1e400]}`}, `field "nested" cannot go into a receipt`},
+		{[]string{`nested={"a":[1,1e400]}`}, `field "nested.a[1]" cannot go into a receipt`},
 		{[]string{"api_key=sk-abcdefghijklmnopqrstuvwxyz123"}, `field "api_key" looks like an API key or token`},
 		{[]string{`cfg={"h":["Bearer abcdefghijkl"]}`}, `field "cfg.h[0]" looks like an API key or token`},
 	} {

@@ -26,10 +26,8 @@
 package capture
 
 import (
-	"fmt"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"time"
 
@@ -102,50 +100,12 @@ func (c *Call) SecretsFrom(h map[string][]string, q url.Values) {
 	}
 }
 
-// keyShaped matches strings that look like API keys, as a second line of
-// defence for upstream error messages that echo a key.
-var keyShaped = regexp.MustCompile(`\b(sk|pk|rk|sess)-[A-Za-z0-9_\-*.]{12,}|\bAIza[0-9A-Za-z_\-]{20,}|\bBearer\s+[A-Za-z0-9_\-.=]{8,}`)
-
-// KeyShapedField returns the dotted path of the first string inside v (a
-// decoded canon value: *canon.Object, []any, string) that looks like an API
-// key or bearer token, so emitters can refuse to put it into a receipt.
-func KeyShapedField(v any) (string, bool) {
-	switch x := v.(type) {
-	case string:
-		return "", keyShaped.MatchString(x)
-	case *canon.Object:
-		for _, m := range x.Members {
-			if p, ok := KeyShapedField(m.Value); ok {
-				return JoinField(m.Key, p), true
-			}
-		}
-	case []any:
-		for i, e := range x {
-			if p, ok := KeyShapedField(e); ok {
-				return JoinField(fmt.Sprintf("[%d]", i), p), true
-			}
-		}
-	}
-	return "", false
-}
-
-// JoinField joins a field path: a.b, a[0], a[0].b.
-func JoinField(head, rest string) string {
-	switch {
-	case rest == "":
-		return head
-	case strings.HasPrefix(rest, "["):
-		return head + rest
-	}
-	return head + "." + rest
-}
-
 // Redact removes the call's credentials and key-shaped strings from s.
 func (c *Call) Redact(s string) string {
 	for _, v := range c.secrets {
 		s = strings.ReplaceAll(s, v, "[redacted]")
 	}
-	return keyShaped.ReplaceAllString(s, "[redacted]")
+	return receipt.SecretPattern.ReplaceAllString(s, "[redacted]")
 }
 
 // CleanEndpoint returns u without query, fragment or user info, so no

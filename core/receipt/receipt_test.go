@@ -3,6 +3,7 @@ package receipt
 import (
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,4 +148,28 @@ func FuzzParseTimestamp(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		ParseTimestamp(s) // must not panic
 	})
+}
+
+func TestCheckData(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"verdict":"allow","n":[1,{"x":"y"}]}`:    "",
+		`{"_store_seq":1}`:                         "set by the store",
+		`{"type":"x"}`:                             "cannot be overridden",
+		`{"a":{"b":["ok","sk-abcdefghijklmnop"]}}`: `"a.b[1]" looks like an API key`,
+		`{"auth":"Bearer abcdefghijk"}`:            `"auth" looks like an API key`,
+		`{"a":{"clé":1}}`:                          "not ASCII",
+		`{"big":1e400}`:                            `"big" cannot go into a receipt`,
+	} {
+		v, err := canon.Decode([]byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = CheckData(v.(*canon.Object))
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%s: %v", in, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("%s: got %v, want %q", in, err, want)
+		}
+	}
 }
