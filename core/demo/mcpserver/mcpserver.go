@@ -55,15 +55,17 @@ func New(opts Options) *server.MCPServer {
 }
 
 // Serve runs the server on newline-delimited JSON-RPC over in/out until in
-// reaches EOF or ctx ends; both are a normal end (nil). While a hang call is
-// in flight, EOF alone does not end it: only ctx does (or killing the
-// process), which is what the proxy's fault tests rely on.
+// reaches EOF or ctx ends; both are a normal end (nil). Every request read
+// before EOF is answered first (see drain.go). While a hang call is in
+// flight, EOF alone does not end it: only ctx does (or killing the process),
+// which is what the proxy's fault tests rely on.
 func Serve(ctx context.Context, in io.Reader, out io.Writer, opts Options) error {
-	w := &lineWriter{w: out}
+	p := newPending()
+	w := &lineWriter{w: out, p: p}
 	s := build(opts, w, ctx)
 	ss := server.NewStdioServer(s)
 	ss.SetErrorLogger(stdlog.New(logWriter(opts), "", 0))
-	err := ss.Listen(ctx, in, w)
+	err := ss.Listen(ctx, &drainReader{r: in, p: p, ctx: ctx}, w)
 	if ctx.Err() != nil && (err == nil || errors.Is(err, ctx.Err())) {
 		return nil
 	}
@@ -107,13 +109,19 @@ func logWriter(opts Options) io.Writer {
 // message with one Write (fmt.Fprintf of the JSON plus "\n", under its own
 // mutex), and garbage writes its line with one Write too, so no line on the
 // stream can be cut by another.
+// It also notes each response written, for the EOF drain.
 type lineWriter struct {
 	mu sync.Mutex
 	w  io.Writer
+	p  *pending
 }
 
-func (l *lineWriter) Write(p []byte) (int, error) {
+func (l *lineWriter) Write(b []byte) (int, error) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
+	n, err := l.w.Write(b)
+	l.mu.Unlock()
+	if l.p != nil {
+		l.p.response(b)
+	}
+	return n, err
 }
