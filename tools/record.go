@@ -48,17 +48,7 @@ func newSession(traceID string) (*session, error) {
 
 // HashJSON returns "sha256:" + hex of the canonical JSON of a JSON document
 // (DECISIONS 19).
-func HashJSON(doc []byte) (string, error) {
-	v, err := canon.Decode(doc)
-	if err != nil {
-		return "", err
-	}
-	b, err := canon.Marshal(v)
-	if err != nil {
-		return "", err
-	}
-	return "sha256:" + receipt.SHA256Hex(b), nil
-}
+func HashJSON(doc []byte) (string, error) { return receipt.HashJSON(doc) }
 
 // recordCall appends the mcp_tool_call receipt of one served call, with the
 // reference proxy's field names (runtime.md §7.2).

@@ -142,7 +142,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		if errors.As(err, &xe) {
 			doc.Error, doc.Fix = xe.Msg, xe.Fix
 		}
-		_ = writeJSON(stdout, doc)
+		w := stdout
+		if cmd != nil && cmd.Annotations[stdoutIsProtocol] != "" {
+			w = stderr // stdout belongs to the protocol
+		}
+		_ = writeJSON(w, doc)
 	}
 	if !errors.As(err, &silent) {
 		msg := err.Error()
