@@ -101,11 +101,12 @@ func structured(t *testing.T, r *mcp.CallToolResult) map[string]any {
 }
 
 var eras = []struct {
-	name string
-	opts []client.ClientOption
+	name   string
+	modern bool
+	opts   []client.ClientOption
 }{
-	{"2026 stateless", nil},
-	{"legacy handshake", []client.ClientOption{client.WithLegacyProtocolOnly()}},
+	{"2026 stateless", true, nil},
+	{"legacy handshake", false, []client.ClientOption{client.WithLegacyProtocolOnly()}},
 }
 
 var demoNames = []string{"calculate_risk", "check_inventory", "delete_records", "get_weather", "record_action"}
@@ -118,6 +119,9 @@ func TestToolsList(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				defer cancel()
 				s := serve(t, ctx, Options{Faults: faults}, era.opts...)
+				if v := s.c.ProtocolVersion(); mcp.IsModernProtocol(v) != era.modern {
+					t.Errorf("negotiated protocol %q, want modern=%v", v, era.modern)
+				}
 				res, err := s.c.ListTools(ctx, mcp.ListToolsRequest{})
 				if err != nil {
 					t.Fatal(err)
