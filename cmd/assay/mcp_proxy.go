@@ -133,10 +133,11 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 		pol = p
 	}
 	header := http.Header{}
-	for _, h := range o.upstreamHeaders {
+	for i, h := range o.upstreamHeaders {
 		name, val, ok := strings.Cut(h, ":")
-		if !ok || strings.TrimSpace(name) == "" || strings.ContainsAny(name, " \t") {
-			return exit.Bad(`write it as "Name: value"`, "--upstream-header: %q is not a header (the value is not shown)", strings.TrimSpace(name))
+		if !ok || strings.TrimSpace(name) == "" || strings.ContainsAny(strings.TrimSpace(name), " \t") {
+			// Nothing of it is echoed: it may hold a credential.
+			return exit.Bad(`write it as "Name: value"`, "--upstream-header number %d is not a header (its text is not shown)", i+1)
 		}
 		header.Add(strings.TrimSpace(name), strings.TrimSpace(val))
 	}
@@ -220,8 +221,14 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 		up = s
 	}
 
+	// The signal context stays until the pack is written: a SIGTERM from a
+	// client that closed us must hurry the shutdown, not kill the process.
+	// A client that closes our stdout or stderr early must not kill us with
+	// SIGPIPE either: writes fail instead, and the evidence is still packed.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
+	signal.Ignore(syscall.SIGPIPE)
+	defer signal.Reset(syscall.SIGPIPE)
 	logger.Debug().Str("trace_id", traceID).Str("server_id", serverID).Msg("proxy started")
 	sess, err := mcpproxy.Run(ctx, mcpproxy.Options{
 		Upstream: up, Client: cmd.InOrStdin(), ClientOut: cmd.OutOrStdout(),
@@ -232,7 +239,6 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	stop()
 
 	rep := &mcpProxyReport{Command: "mcp-proxy", Status: "complete", Session: sess}
 	if !sess.Complete {

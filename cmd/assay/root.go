@@ -142,11 +142,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		if errors.As(err, &xe) {
 			doc.Error, doc.Fix = xe.Msg, xe.Fix
 		}
-		w := stdout
 		if cmd != nil && cmd.Annotations[stdoutIsProtocol] != "" {
-			w = stderr // stdout belongs to the protocol
+			// stdout belongs to the protocol: the document goes to stderr,
+			// alone, so stderr is pure JSON too.
+			_ = writeJSON(stderr, doc)
+			return exit.Code(err)
 		}
-		_ = writeJSON(w, doc)
+		_ = writeJSON(stdout, doc)
 	}
 	if !errors.As(err, &silent) {
 		msg := err.Error()

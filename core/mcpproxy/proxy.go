@@ -191,18 +191,31 @@ func Run(ctx context.Context, o Options) (*Session, error) {
 		p.markIncomplete("the proxy was interrupted before the client closed the session")
 		grace = min(grace, interruptGrace)
 	}
+	// How long Stop waits for the process before terminating it: the whole
+	// grace when its output has ended (it is exiting), a moment otherwise
+	// (the grace was spent waiting below).
+	stopGrace := grace
 	if ended != "server" {
 		p.sendMu.Lock()
 		_ = p.up.CloseSend()
 		p.sendMu.Unlock()
 		// Calls in flight may still be answered; wait for the server's
-		// output to end, up to the grace period.
+		// output to end, up to the grace period, or less when interrupted
+		// (an MCP client that closed us sends SIGTERM after its own wait).
+		interrupted := ctx.Done()
+		if ended == "interrupt" {
+			interrupted = nil
+		}
 		select {
 		case <-serverDone:
 		case <-time.After(grace):
+			stopGrace = 10 * time.Millisecond
+		case <-interrupted:
+			p.log.Info().Msg("interrupted while the server shuts down; stopping it now")
+			stopGrace = 10 * time.Millisecond
 		}
 	}
-	exit := p.up.Stop(grace)
+	exit := p.up.Stop(stopGrace)
 	select {
 	case <-serverDone:
 	case <-time.After(drainAfterClose):
