@@ -64,16 +64,15 @@ func (e *Evaluator) Evaluate(tool string, canonicalArgs []byte, now time.Time) D
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	c, constrained := p.Tools.Constraints[tool]
-	cpath := joinPath("tools.constraints", tool)
 	// 3. the tool's own call budget.
 	if constrained && c.MaxCalls > 0 && e.perTool[tool] >= c.MaxCalls {
-		return deny(ReasonToolBudget, cpath+".max_calls", "tool %q already made its %d allowed call(s) (max_calls %d)", tool, e.perTool[tool], c.MaxCalls)
+		return deny(ReasonToolBudget, joinPath("tools.constraints", tool)+".max_calls", "tool %q already made its %d allowed call(s) (max_calls %d)", tool, e.perTool[tool], c.MaxCalls)
 	}
 	// 4. argument patterns, searched in the canonical JSON.
 	if constrained {
 		for i, re := range p.patterns[tool] {
 			if re.Match(canonicalArgs) {
-				return deny(ReasonArgumentDenied, fmt.Sprintf("%s.deny_patterns[%d]", cpath, i), "arguments of %q match deny pattern %q", tool, c.DenyPatterns[i])
+				return deny(ReasonArgumentDenied, fmt.Sprintf("%s.deny_patterns[%d]", joinPath("tools.constraints", tool), i), "arguments of %q match deny pattern %q", tool, c.DenyPatterns[i])
 			}
 		}
 	}

@@ -37,8 +37,9 @@
 //
 // deny_patterns are case-insensitive Go (RE2) regexps, searched anywhere in
 // the canonical JSON of the call's arguments (core/canon: keys sorted, no
-// spaces, e.g. {"action":"delete","path":"/x"}), not in a Python repr as the
-// reference did (runtime.md §10 item 15). RE2 has no lookaround or
+// spaces, e.g. {"action":"delete","path":"/x"}; inside strings only quotes,
+// backslashes and control characters are escaped), not in a Python repr as
+// the reference did (runtime.md §10 item 15). RE2 has no lookaround or
 // backreferences; such patterns are refused at load time.
 //
 // Limits are whole numbers from 1 to 1000000000; zero, negative, fractional

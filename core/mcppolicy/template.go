@@ -78,6 +78,8 @@ mode: {{.Mode}}
 # lookahead, lookbehind or backreferences), searched anywhere in the
 # arguments as canonical JSON: keys sorted, no spaces, e.g.
 #   {"action":"delete","path":"/etc/passwd"}
+# (inside strings a quote appears as \" and a backslash as \\; other
+# characters, / and non-ASCII included, appear as themselves).
 # Limits are whole numbers of at least 1; leave a key out for no limit.
 #
 # tools:
