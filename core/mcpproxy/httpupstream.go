@@ -300,15 +300,40 @@ func (u *HTTPUpstream) Send(ctx context.Context, m Message) error {
 	u.wg.Add(1)
 	u.mu.Unlock()
 
-	ready := make(chan struct{})
-	go u.post(m.Body, h, out, ready)
+	wrote, answered := make(chan struct{}), make(chan struct{})
+	go u.post(m.Body, h, out, wrote, answered)
 	select {
-	case <-ready:
-		return nil
+	case <-wrote:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	switch {
+	case out.init:
+		// Later messages need the session id this answer carries.
+		select {
+		case <-answered:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	case len(out.requests) == 0:
+		// Notifications and responses are answered at once (202): waiting
+		// for that keeps them processed in order with what follows (e.g.
+		// notifications/initialized before the first request), as the
+		// mcp-go client does. A server slow to answer gets orderWait.
+		t := time.NewTimer(orderWait)
+		defer t.Stop()
+		select {
+		case <-answered:
+		case <-t.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
+
+// orderWait bounds how long Send waits for the answer to a notification.
+const orderWait = 2 * time.Second
 
 // metaProtocolVersion reads params._meta's protocol version (2026-07-28
 // requests carry it on every request).
@@ -335,26 +360,25 @@ func toolName(params json.RawMessage) string {
 	return p.Name
 }
 
-// post sends one POST and delivers what comes back. ready is closed once
-// the request is written (or failed), or for initialize once the response
-// headers are handled.
-func (u *HTTPUpstream) post(body []byte, h http.Header, out outgoing, ready chan struct{}) {
+// post sends one POST and delivers what comes back. wrote is closed once
+// the request is written, answered once the response headers are handled
+// (both also when the POST fails).
+func (u *HTTPUpstream) post(body []byte, h http.Header, out outgoing, wrote, answered chan struct{}) {
 	defer u.wg.Done()
-	var once sync.Once
-	signal := func() { once.Do(func() { close(ready) }) }
+	var once, once2 sync.Once
+	signal := func() { once.Do(func() { close(wrote) }) }
+	headers := func() { once2.Do(func() { close(answered) }) }
 	defer signal()
+	defer headers()
 	defer u.postDone()
 
 	open := map[string]json.RawMessage{} // requests not answered yet
 	for _, id := range out.requests {
 		open[idKey(id)] = id
 	}
-	ctx := u.ctx
-	if !out.init {
-		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-			WroteRequest: func(httptrace.WroteRequestInfo) { signal() },
-		})
-	}
+	ctx := httptrace.WithClientTrace(u.ctx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { signal() },
+	})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.url, bytes.NewReader(body))
 	if err != nil {
 		u.failAll(open, "upstream unreachable: "+u.shortErr(err))
@@ -378,6 +402,7 @@ func (u *HTTPUpstream) post(body []byte, h http.Header, out outgoing, ready chan
 		u.mu.Unlock()
 	}
 	signal()
+	headers()
 
 	ctype, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	switch {

@@ -230,7 +230,7 @@ func TestHTTPAgainstAssayServer(t *testing.T) {
 	}
 	rec := &recorder{h: srv.HTTPHandler(tools.HTTPOptions{Token: "tok-s3cret-value"})}
 	ts := httptest.NewServer(rec)
-	defer ts.Close()
+	t.Cleanup(ts.Close) // after the upstream's Stop (cleanups run last first)
 	var logs bytes.Buffer
 	lg := zerolog.New(&logs)
 	u := newUp(t, ts.URL+tools.EndpointPath, HTTPOptions{
@@ -306,7 +306,8 @@ func TestHTTPAgainstAssayServer(t *testing.T) {
 	delivered := [][]byte{nil, nil, list.Body, call.Body}
 	for i, p := range posts {
 		if string(p.Body) != sent[i] {
-			t.Errorf("POST %d body changed: %s", i, p.Body)
+			t.Errorf("POST %d body changed or out of order: %.200s", i, p.Body)
+			continue
 		}
 		if ct, acc := p.Header.Get("Content-Type"), p.Header.Get("Accept"); ct != "application/json" || acc != "application/json, text/event-stream" {
 			t.Errorf("POST %d content-type %q accept %q", i, ct, acc)
@@ -319,7 +320,7 @@ func TestHTTPAgainstAssayServer(t *testing.T) {
 			t.Errorf("POST %d session %q version %q", i, p.Header.Get("Mcp-Session-Id"), p.Header.Get("Mcp-Protocol-Version"))
 		}
 		if delivered[i] != nil && !bytes.Equal(delivered[i], bytes.TrimSpace(p.Resp)) {
-			t.Errorf("POST %d: delivered bytes differ from the server's:\n%s\n%s", i, delivered[i], p.Resp)
+			t.Errorf("POST %d: delivered bytes differ from the server's:\n%.300s\n%.300s", i, delivered[i], p.Resp)
 		}
 	}
 	if p := posts[1]; p.Status != http.StatusAccepted {
@@ -346,7 +347,7 @@ func TestHTTPModernEraAgainstAssayServer(t *testing.T) {
 	}
 	rec := &recorder{h: srv.HTTPHandler(tools.HTTPOptions{})}
 	ts := httptest.NewServer(rec)
-	defer ts.Close()
+	t.Cleanup(ts.Close) // after the upstream's Stop (cleanups run last first)
 	u := newUp(t, ts.URL+tools.EndpointPath, HTTPOptions{})
 	meta := `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"t","version":"1"}}`
 	send(t, u, `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{`+meta+`}}`)
@@ -387,6 +388,7 @@ func sseServer(t *testing.T, opts ...server.StreamableHTTPOption) (*recorder, *h
 			for i := 1; i <= 2; i++ {
 				_ = server.ServerFromContext(ctx).SendNotificationToClient(ctx, "notifications/progress",
 					map[string]any{"progressToken": req.Params.Meta.ProgressToken, "progress": i, "total": 2})
+				time.Sleep(5 * time.Millisecond) // one at a time through mcp-go's forwarder
 			}
 		}
 		// Give the transport time to write the notifications before the
@@ -416,8 +418,10 @@ func initSession(t *testing.T, u *HTTPUpstream) {
 	send(t, u, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
 }
 
-// One POST answered with an SSE stream yields several messages, in order,
-// each exactly the event's data; a slow call does not hold up a later one.
+// One POST answered with an SSE stream yields several messages, in the
+// server's order, each exactly the event's data. The client leaves right
+// after sending the call: the answer still arrives, then the session ends
+// with a DELETE, then Recv reports io.EOF.
 func TestHTTPSSEResponsesFromMCPGo(t *testing.T) {
 	noLeaks(t)
 	rec, ts := sseServer(t)
@@ -426,17 +430,72 @@ func TestHTTPSSEResponsesFromMCPGo(t *testing.T) {
 	if u.ProtocolVersion() != "2025-06-18" {
 		t.Fatalf("version %q", u.ProtocolVersion())
 	}
-	send(t, u, `{"jsonrpc":"2.0","id":"slow","method":"tools/call","params":{"name":"work","arguments":{"ms":400},"_meta":{"progressToken":"p-slow"}}}`)
-	send(t, u, `{"jsonrpc":"2.0","id":"fast","method":"tools/call","params":{"name":"work","arguments":{"ms":10},"_meta":{"progressToken":"p-fast"}}}`)
+	waitFor(t, "the GET stream attempt", func() bool {
+		for _, e := range rec.all() {
+			if e.Method == http.MethodGet && e.Status == http.StatusMethodNotAllowed {
+				return true
+			}
+		}
+		return false
+	})
+	send(t, u, `{"jsonrpc":"2.0","id":"w","method":"tools/call","params":{"name":"work","arguments":{"ms":100},"_meta":{"progressToken":"p-w"}}}`)
+	u.CloseSend()
 	var got []Message
-	for range 6 {
+	for range 3 {
 		got = append(got, recv(t, u))
 	}
-	// Per stream order: progress 1, progress 2, result; the fast call ends
-	// before the slow one.
+	recvEOF(t, u)
+	u.Stop(time.Second)
+
+	ex := rec.all()
+	var call *exchange
+	for i := range ex {
+		if bytes.Contains(ex[i].Body, []byte(`"id":"w"`)) {
+			call = &ex[i]
+		}
+	}
+	if call == nil || !strings.HasPrefix(call.CType, "text/event-stream") || call.Header.Get("Mcp-Protocol-Version") != "2025-06-18" {
+		t.Fatalf("call exchange %+v", call)
+	}
+	var events []string
+	_ = readSSE(bytes.NewReader(call.Resp), func(d []byte) { events = append(events, string(d)) })
+	var delivered []string
+	for _, m := range got {
+		delivered = append(delivered, string(m.Body))
+	}
+	if strings.Join(events, "\n") != strings.Join(delivered, "\n") {
+		t.Fatalf("delivered:\n%s\nserver sent:\n%s", strings.Join(delivered, "\n"), strings.Join(events, "\n"))
+	}
+	if r := decode(t, got[2]); r.ID != "w" || !strings.Contains(string(r.Result), "slept 100ms") {
+		t.Fatalf("last message %s", got[2].Body)
+	}
+	for _, m := range got[:2] {
+		if decode(t, m).Method != "notifications/progress" {
+			t.Fatalf("want progress first: %s", m.Body)
+		}
+	}
+	if last := ex[len(ex)-1]; last.Method != http.MethodDelete || last.Header.Get("Mcp-Session-Id") == "" {
+		t.Errorf("last request %s %v, want the DELETE with the session id", last.Method, last.Header)
+	}
+}
+
+// In the 2026-07-28 era every request stands alone: a slow call does not
+// hold up a later one, and each POST's stream arrives in order.
+func TestHTTPConcurrentCallsModernEra(t *testing.T) {
+	noLeaks(t)
+	rec, ts := sseServer(t)
+	u := newUp(t, ts.URL+"/mcp", HTTPOptions{})
+	call := func(id string, ms int) string {
+		return fmt.Sprintf(`{"jsonrpc":"2.0","id":%q,"method":"tools/call","params":{"name":"work","arguments":{"ms":%d},"_meta":{"progressToken":"p-%s",`+
+			`"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}`, id, ms, id)
+	}
+	send(t, u, call("slow", 400))
+	send(t, u, call("fast", 10))
+	u.CloseSend()
 	seq := map[string][]string{}
 	var order []string
-	for _, m := range got {
+	for range 6 {
+		m := recv(t, u)
 		r := decode(t, m)
 		switch {
 		case r.Method == "notifications/progress":
@@ -447,13 +506,14 @@ func TestHTTPSSEResponsesFromMCPGo(t *testing.T) {
 			_ = json.Unmarshal(r.Params, &p)
 			key := strings.TrimPrefix(p.Token, "p-")
 			seq[key] = append(seq[key], fmt.Sprint("progress", p.Progress))
-		case r.ID != nil:
-			seq[r.ID.(string)] = append(seq[r.ID.(string)], "result")
-			order = append(order, r.ID.(string))
 		default:
-			t.Fatalf("unexpected %s", m.Body)
+			id, _ := r.ID.(string)
+			seq[id] = append(seq[id], "result")
+			order = append(order, id)
 		}
 	}
+	recvEOF(t, u)
+	u.Stop(time.Second)
 	for _, k := range []string{"slow", "fast"} {
 		if strings.Join(seq[k], ",") != "progress1,progress2,result" {
 			t.Errorf("%s stream order: %v", k, seq[k])
@@ -462,37 +522,21 @@ func TestHTTPSSEResponsesFromMCPGo(t *testing.T) {
 	if strings.Join(order, ",") != "fast,slow" {
 		t.Errorf("results in order %v: the slow call held up the fast one", order)
 	}
-	u.CloseSend()
-	recvEOF(t, u)
-	u.Stop(time.Second)
-
-	// The bytes delivered are the events' data, unchanged.
-	var events [][]byte
-	var get *exchange
 	for _, e := range rec.all() {
-		if e.Method == http.MethodGet {
-			get = &e
-		}
-		if e.Method != http.MethodPost || !strings.HasPrefix(e.CType, "text/event-stream") {
-			continue
-		}
-		_ = readSSE(bytes.NewReader(e.Resp), func(d []byte) { events = append(events, append([]byte(nil), d...)) })
-	}
-	if len(events) != 6 {
-		t.Fatalf("%d SSE events on the POSTs, want 6", len(events))
-	}
-	for _, m := range got {
-		found := false
-		for _, e := range events {
-			found = found || bytes.Equal(e, m.Body)
-		}
-		if !found {
-			t.Errorf("delivered message is not an event's data: %s", m.Body)
+		if e.Method != http.MethodPost || e.Header.Get("Mcp-Method") != "tools/call" || e.Header.Get("Mcp-Name") != "work" || e.Header.Get("Mcp-Session-Id") != "" {
+			t.Errorf("%s with headers %v", e.Method, e.Header)
 		}
 	}
-	if get == nil || get.Status != http.StatusMethodNotAllowed {
-		t.Errorf("GET stream: %+v", get)
+}
+
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if ok() {
+			return
+		}
 	}
+	t.Fatalf("timed out waiting for %s", what)
 }
 
 func TestHTTPReadSSE(t *testing.T) {
