@@ -141,11 +141,7 @@ func printPolicySummary(o io.Writer, p *mcppolicy.Policy, s mcppolicy.Summary) {
 	fmt.Fprintf(o, "  mode:        %s\n", modeText(p))
 	fmt.Fprintf(o, "  default:     %s\n", s.Default)
 	fmt.Fprintf(o, "  deny rules:  %d\n", s.DenyRules)
-	allow := fmt.Sprint(s.AllowRules)
-	if s.AllowRules > 0 && s.Default == mcppolicy.Allow {
-		allow += st.Yellow(" (not consulted: default is allow)")
-	}
-	fmt.Fprintf(o, "  allow rules: %s\n", allow)
+	fmt.Fprintf(o, "  allow rules: %d\n", s.AllowRules)
 	fmt.Fprintf(o, "  constraints: %d tool(s)\n", s.Constraints)
 	fmt.Fprintf(o, "  budget:      %s, %s\n", limitText(s.Budget.MaxToolCalls, "tool calls", ""), limitText(s.Budget.MaxWallTimeSec, "wall time", " s"))
 	var opts []string
@@ -162,6 +158,9 @@ func printPolicySummary(o io.Writer, p *mcppolicy.Policy, s mcppolicy.Summary) {
 	}
 	if len(opts) > 0 {
 		fmt.Fprintf(o, "  overrides:   %s (instead of the mcp-proxy flags)\n", strings.Join(opts, ", "))
+	}
+	for _, w := range s.Warnings {
+		fmt.Fprintf(o, "  %s %s\n", st.Yellow("note:"), w)
 	}
 }
 

@@ -107,6 +107,13 @@ func TestMCPPolicyValidate(t *testing.T) {
 		s.Budget.MaxToolCalls != 50 || s.Budget.MaxWallTimeSec != 300 || s.StoreArgs == nil || !*s.StoreArgs || s.StoreResults != nil {
 		t.Errorf("validate --json: exit %d, %+v", code, s)
 	}
+	if len(s.Warnings) != 0 {
+		t.Errorf("warnings for a coherent policy: %q", s.Warnings)
+	}
+	odd := writePolicy(t, dir, "odd.yaml", "tools:\n  allow: [read_*]\n")
+	if code, out, _ := ckRun(t, "mcp", "policy", "validate", odd); code != 0 || !strings.Contains(out, "note: tools.allow is not consulted while tools.default is allow") {
+		t.Errorf("validate odd.yaml: exit %d\n%s", code, out)
+	}
 	if !strings.Contains(out, `"store_results": null`) {
 		t.Errorf("absent store_results is not null: %s", out)
 	}

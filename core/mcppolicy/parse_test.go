@@ -196,3 +196,21 @@ func TestLoad(t *testing.T) {
 		}
 	}
 }
+
+func TestSummaryWarnings(t *testing.T) {
+	for _, tc := range []struct {
+		src  string
+		want []string
+	}{
+		{"tools:\n  deny: [rm]\n", []string{}},
+		{"tools:\n  default: deny\n  allow: [w]\n  constraints:\n    w: {max_calls: 1}\n", []string{}},
+		{"tools:\n  allow: [read_*]\n", []string{"tools.allow is not consulted while tools.default is allow; set tools.default: deny to allow only what it lists"}},
+		{"tools:\n  deny: [\"delete_*\"]\n  constraints:\n    delete_file: {max_calls: 1}\n    w: {max_calls: 1}\n", []string{`tools.constraints.delete_file never applies: tools.deny[0] "delete_*" denies the tool first`}},
+		{"tools:\n  default: deny\n  allow: [r]\n  constraints:\n    fs.w: {max_calls: 1}\n", []string{`tools.constraints["fs.w"] never applies: no tools.allow glob lets the tool run`}},
+	} {
+		got := mustParse(t, tc.src).Summary().Warnings
+		if strings.Join(got, "|") != strings.Join(tc.want, "|") || got == nil {
+			t.Errorf("%q: warnings %q, want %q", tc.src, got, tc.want)
+		}
+	}
+}

@@ -70,6 +70,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 
 	"github.com/assay-dev/assay/core/exit"
 )
@@ -208,6 +209,8 @@ type Summary struct {
 	StoreResults *bool  `json:"store_results"`
 	AutoPack     *bool  `json:"auto_pack"`
 	AuditDir     string `json:"audit_dir,omitempty"`
+	// Rules that can never decide anything, in words (empty when none).
+	Warnings []string `json:"warnings"`
 }
 
 // BudgetSummary is the session budget; 0 means unlimited.
@@ -224,7 +227,34 @@ func (p *Policy) Summary() Summary {
 		DenyRules: len(p.Tools.Deny), AllowRules: len(p.Tools.Allow), Constraints: len(p.Tools.Constraints),
 		Budget:    BudgetSummary{MaxToolCalls: p.Budget.MaxToolCalls, MaxWallTimeSec: p.Budget.MaxWallTimeSec},
 		StoreArgs: p.StoreArgs, StoreResults: p.StoreResults, AutoPack: p.AutoPack, AuditDir: p.AuditDir,
+		Warnings: p.warnings(),
 	}
+}
+
+// warnings lists rules that can never decide: legal, but rarely meant.
+func (p *Policy) warnings() []string {
+	w := []string{}
+	if len(p.Tools.Allow) > 0 && p.Tools.Default == Allow {
+		w = append(w, "tools.allow is not consulted while tools.default is allow; set tools.default: deny to allow only what it lists")
+	}
+	names := make([]string, 0, len(p.Tools.Constraints))
+	for name := range p.Tools.Constraints {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		path := joinPath("tools.constraints", name)
+		for i, re := range p.deny {
+			if re.MatchString(name) {
+				w = append(w, fmt.Sprintf("%s never applies: tools.deny[%d] %q denies the tool first", path, i, p.Tools.Deny[i]))
+				break
+			}
+		}
+		if p.Tools.Default == Deny && !matchAny(p.allow, name) {
+			w = append(w, fmt.Sprintf("%s never applies: no tools.allow glob lets the tool run", path))
+		}
+	}
+	return w
 }
 
 // String is a one-line description for logs.
