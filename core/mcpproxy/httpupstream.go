@@ -271,6 +271,9 @@ func (u *HTTPUpstream) Send(ctx context.Context, m Message) error {
 	version := u.version
 	if metaVersion != "" {
 		version = metaVersion // the body and the header must agree
+		if u.version == "" {
+			u.version = metaVersion // 2026-07-28: no initialize to learn it from
+		}
 	}
 	out.modern = mcp.IsModernProtocol(version)
 	if u.session != "" && !out.init && !out.modern {

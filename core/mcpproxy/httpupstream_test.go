@@ -529,6 +529,65 @@ func TestHTTPConcurrentCallsModernEra(t *testing.T) {
 	}
 }
 
+// A tool whose argument is mirrored into a header (x-mcp-header, 2026-07-28):
+// the upstream learns it from tools/list and sends Mcp-Param-Region, without
+// which the server refuses the call.
+func TestHTTPParamHeadersModernEra(t *testing.T) {
+	noLeaks(t)
+	s := server.NewMCPServer("fixture", "1", server.WithToolCapabilities(false))
+	s.AddTool(mcp.NewToolWithRawSchema("query", "runs a query", json.RawMessage(
+		`{"type":"object","properties":{"region":{"type":"string","x-mcp-header":"Region"}},"required":["region"]}`)),
+		func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return mcp.NewToolResultText("ran in " + req.GetString("region", "")), nil
+		})
+	rec := &recorder{h: server.NewStreamableHTTPServer(s, server.WithStreamableHTTPLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))}
+	ts := httptest.NewServer(rec)
+	t.Cleanup(ts.Close)
+	u := newUp(t, ts.URL+"/mcp", HTTPOptions{})
+	meta := `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}`
+	send(t, u, `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{`+meta+`}}`)
+	recv(t, u)
+	send(t, u, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"query","arguments":{"region":"eu-west-1"},`+meta+`}}`)
+	m := recv(t, u)
+	if r := decode(t, m); r.Error != nil || !strings.Contains(string(r.Result), "ran in eu-west-1") {
+		t.Fatalf("call: %s", m.Body)
+	}
+	if u.ProtocolVersion() != "2026-07-28" {
+		t.Errorf("version %q", u.ProtocolVersion())
+	}
+	u.CloseSend()
+	recvEOF(t, u)
+	u.Stop(time.Second)
+	ex := rec.all()
+	if len(ex) != 2 || ex[1].Header.Get("Mcp-Param-Region") != "eu-west-1" {
+		t.Fatalf("%d requests; call headers %v", len(ex), ex[len(ex)-1].Header)
+	}
+}
+
+// A batch (2025-03-26) that fails gets one error per request in it.
+func TestHTTPBatchFailure(t *testing.T) {
+	noLeaks(t)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "overloaded", http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(ts.Close)
+	u := newUp(t, ts.URL, HTTPOptions{})
+	send(t, u, `[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","method":"notifications/progress"},{"jsonrpc":"2.0","id":"two","method":"tools/list"}]`)
+	ids := map[any]string{}
+	for range 2 {
+		r := decode(t, recv(t, u))
+		if r.Error != nil {
+			ids[r.ID] = r.Error.Message
+		}
+	}
+	want := "upstream HTTP 503 Service Unavailable: overloaded"
+	if len(ids) != 2 || ids[float64(1)] != want || ids["two"] != want {
+		t.Fatalf("errors %v", ids)
+	}
+	u.CloseSend()
+	recvEOF(t, u)
+}
+
 func waitFor(t *testing.T, what string, ok func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
