@@ -401,7 +401,15 @@ func (u *HTTPUpstream) post(body []byte, h http.Header, out outgoing, wrote, ans
 	defer resp.Body.Close()
 	if out.init && resp.StatusCode/100 == 2 {
 		u.mu.Lock()
-		u.session = resp.Header.Get(mcp.HeaderSessionID) // a new initialize starts a new session
+		if sid := resp.Header.Get(mcp.HeaderSessionID); sid != u.session {
+			// A new initialize starts a new session: the GET stream of the
+			// old one goes, the next notifications/initialized opens another.
+			u.session = sid
+			if u.getCancel != nil {
+				u.getCancel()
+			}
+			u.getOpened = false
+		}
 		u.mu.Unlock()
 	}
 	signal()

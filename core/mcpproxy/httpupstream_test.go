@@ -382,6 +382,12 @@ func quote(s string) string { b, _ := json.Marshal(s); return string(b) }
 // streams are refused (405).
 func sseServer(t *testing.T, opts ...server.StreamableHTTPOption) (*recorder, *httptest.Server) {
 	t.Helper()
+	rec, ts, _ := sseServerMCP(t, opts...)
+	return rec, ts
+}
+
+func sseServerMCP(t *testing.T, opts ...server.StreamableHTTPOption) (*recorder, *httptest.Server, *server.MCPServer) {
+	t.Helper()
 	s := server.NewMCPServer("fixture", "1", server.WithToolCapabilities(false))
 	s.AddTool(mcp.NewTool("work", mcp.WithNumber("ms")), func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		if req.Params.Meta != nil && req.Params.Meta.ProgressToken != nil {
@@ -406,7 +412,7 @@ func sseServer(t *testing.T, opts ...server.StreamableHTTPOption) (*recorder, *h
 	rec := &recorder{h: server.NewStreamableHTTPServer(s, opts...)}
 	ts := httptest.NewServer(rec)
 	t.Cleanup(ts.Close)
-	return rec, ts
+	return rec, ts, s
 }
 
 func initSession(t *testing.T, u *HTTPUpstream) {
@@ -477,6 +483,30 @@ func TestHTTPSSEResponsesFromMCPGo(t *testing.T) {
 	if last := ex[len(ex)-1]; last.Method != http.MethodDelete || last.Header.Get("Mcp-Session-Id") == "" {
 		t.Errorf("last request %s %v, want the DELETE with the session id", last.Method, last.Header)
 	}
+}
+
+// Once the session is initialised the GET stream carries what the server
+// sends on its own; CloseSend ends it.
+func TestHTTPGETStream(t *testing.T) {
+	noLeaks(t)
+	rec, ts, s := sseServerMCP(t, server.WithDisableStreaming(false))
+	u := newUp(t, ts.URL+"/mcp", HTTPOptions{})
+	initSession(t, u)
+	waitFor(t, "the GET stream", func() bool {
+		for _, e := range rec.all() {
+			if e.Method == http.MethodGet && e.Status == http.StatusOK {
+				return true
+			}
+		}
+		return false
+	})
+	s.SendNotificationToAllClients("notifications/tools/list_changed", nil)
+	if r := decode(t, recv(t, u)); r.Method != "notifications/tools/list_changed" {
+		t.Fatalf("got %+v", r)
+	}
+	u.CloseSend()
+	recvEOF(t, u)
+	u.Stop(time.Second)
 }
 
 // In the 2026-07-28 era every request stands alone: a slow call does not
@@ -738,6 +768,14 @@ func TestHTTPSessionExpired(t *testing.T) {
 	if u.SessionID() == "" || u.SessionID() == sid {
 		t.Fatalf("new session %q (old %q)", u.SessionID(), sid)
 	}
+	waitFor(t, "a GET stream attempt for the new session", func() bool {
+		for _, e := range rec.all() {
+			if e.Method == http.MethodGet && e.Header.Get("Mcp-Session-Id") == u.SessionID() && e.Status != 0 {
+				return true
+			}
+		}
+		return false
+	})
 	u.CloseSend()
 	recvEOF(t, u)
 	u.Stop(time.Second)
