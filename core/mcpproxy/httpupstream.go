@@ -226,10 +226,12 @@ type outgoing struct {
 // errClosed is returned by Send after CloseSend or Stop.
 var errClosed = errors.New("upstream session closed")
 
-// Send POSTs m.Body. It returns once the request is written (for
-// initialize, once the response headers are in, so the session id is known
-// before the next message); the response is read in the background and
-// comes back through Recv.
+// Send POSTs m.Body unchanged. It returns once the request is written; for
+// initialize, once the response headers are in (the session id is needed
+// next), and for a message without requests once it is acknowledged (at
+// most orderWait), so the server sees them in order. Responses are read in
+// the background and come back through Recv. A failed POST is not an error
+// here: its requests get JSON-RPC errors through Recv.
 func (u *HTTPUpstream) Send(ctx context.Context, m Message) error {
 	if m.Blank() {
 		return nil // nothing to POST; stdio peers may send blank lines
@@ -461,7 +463,7 @@ func (u *HTTPUpstream) httpError(resp *http.Response, ctype string, hadSession b
 		if msgs, _, ok := parseRPC(data); ok && answersOnly(msgs, open) {
 			u.deliver(data, open)
 			if len(open) == 0 {
-				u.log.Warn().Int("status", resp.StatusCode).Msg("upstream: request answered with a JSON-RPC error")
+				u.log.Warn().Int("status", resp.StatusCode).Msg("upstream: answered with a JSON-RPC error")
 				return
 			}
 		}
@@ -489,9 +491,14 @@ func (u *HTTPUpstream) httpError(resp *http.Response, ctype string, hadSession b
 }
 
 // answersOnly reports whether msgs are all responses to requests of this
-// POST (so an error body is not delivered twice, or for a notification).
+// POST (so an error body is not delivered twice, or for a notification),
+// or, for a POST without requests, errors without an id (the server's
+// answer to an unparsable message, as a stdio server would give it).
 func answersOnly(msgs []rpc, open map[string]json.RawMessage) bool {
 	for _, m := range msgs {
+		if m.Method == "" && m.Error != nil && !m.hasID() && len(open) == 0 {
+			continue
+		}
 		if _, ok := open[idKey(m.ID)]; !ok || !m.isResponse() {
 			return false
 		}

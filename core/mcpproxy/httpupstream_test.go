@@ -735,6 +735,25 @@ func TestHTTPErrors(t *testing.T) {
 	}
 }
 
+// A message the server cannot parse is forwarded as sent, and the server's
+// parse error (id null) comes back as a stdio server's would.
+func TestHTTPUnparsableMessage(t *testing.T) {
+	noLeaks(t)
+	rec, ts := sseServer(t)
+	u := newUp(t, ts.URL+"/mcp", HTTPOptions{})
+	send(t, u, `{"jsonrpc":"2.0", not json`)
+	m := recv(t, u)
+	if r := decode(t, m); r.ID != nil || r.Error == nil || r.Error.Code != -32700 {
+		t.Fatalf("got %s", m.Body)
+	}
+	u.CloseSend()
+	recvEOF(t, u)
+	u.Stop(time.Second)
+	if ex := rec.all(); len(ex) != 1 || string(ex[0].Body) != `{"jsonrpc":"2.0", not json` || !bytes.Equal(bytes.TrimSpace(ex[0].Resp), m.Body) {
+		t.Fatalf("exchanges %+v", ex)
+	}
+}
+
 // A real stateful mcp-go server that no longer knows the session answers
 // 404: the client is told the session expired.
 func TestHTTPSessionExpired(t *testing.T) {
@@ -818,4 +837,17 @@ func TestHTTPStopCancelsHangingCall(t *testing.T) {
 	if err := u.Send(context.Background(), Message{Body: []byte(`{"jsonrpc":"2.0","id":1,"method":"ping"}`)}); err == nil {
 		t.Fatal("Send after Stop accepted")
 	}
+}
+
+func FuzzReadSSE(f *testing.F) {
+	for _, s := range []string{"data: {}\n\n", "data: a\ndata: b\n\n", ": c\r\nid: 1\r\ndata:x\r\n\r\n", "data", "\n\ndata: z"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		total := 0
+		err := readSSE(bytes.NewReader(in), func(d []byte) { total += len(d) })
+		if err != nil || total > len(in) {
+			t.Fatalf("err %v, %d data bytes from %d input bytes", err, total, len(in))
+		}
+	})
 }
