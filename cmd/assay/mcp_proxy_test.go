@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,9 @@ import (
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/rs/zerolog"
+
+	"github.com/assay-dev/assay/tools"
 
 	"github.com/assay-dev/assay/core/demo"
 	"github.com/assay-dev/assay/core/store"
@@ -243,4 +247,65 @@ func TestTryMCP(t *testing.T) {
 		t.Fatalf("kept pack: %v %v", res, err)
 	}
 	ckOneLine(t, []string{"try-mcp", "-o", keep}, "already exists")
+}
+
+// --upstream-url: a stdio client (mcp-go, spawning the proxy) reaches our
+// own server over streamable HTTP through the proxy, with a bearer token
+// that never lands in a receipt, a pack, the session file or a log line.
+func TestMCPProxyUpstreamHTTP(t *testing.T) {
+	home, dir := ckEnv(t)
+	if _, err := demo.BuildChallenge(filepath.Join(dir, "challenge")); err != nil {
+		t.Fatal(err)
+	}
+	const token = "tok-proxy-e2e-s3cret"
+	srv, err := tools.New(tools.Config{Roots: []string{dir}, Home: t.TempDir(), Transport: tools.TransportHTTP, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.HTTPHandler(tools.HTTPOptions{Token: token}))
+	defer ts.Close()
+	audit := filepath.Join(dir, "audit")
+	env := append(os.Environ(), envAsCLI+"=1", store.EnvHome+"="+home)
+	cli, err := client.NewStdioMCPClientWithOptions(os.Args[0], env, []string{"--log-level", "debug", "mcp-proxy", "--audit-dir", audit, "--upstream-url", ts.URL + tools.EndpointPath, "--upstream-header", "Authorization: Bearer " + token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	init.Params.ClientInfo = mcp.Implementation{Name: "proxy-http-e2e", Version: "1"}
+	if _, err := cli.Initialize(ctx, init); err != nil {
+		t.Fatal(err)
+	}
+	req := mcp.CallToolRequest{}
+	req.Params.Name = "verify-pack"
+	req.Params.Arguments = map[string]any{"path": filepath.Join(dir, "challenge", "good")}
+	res, err := cli.CallTool(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := json.Marshal(res.StructuredContent); !strings.Contains(string(b), `"PASS"`) {
+		t.Fatalf("verify-pack over HTTP through the proxy: %s", b)
+	}
+	cli.Close()
+	packs, _ := filepath.Glob(filepath.Join(audit, "packs", "proof_pack_*"))
+	if len(packs) != 1 {
+		t.Fatalf("packs %v", packs)
+	}
+	if r, err := verify.Verify(packs[0], verify.Options{}); err != nil || r.ExitCode != 0 {
+		t.Fatalf("verify: %v %v", r, err)
+	}
+	body, _ := os.ReadFile(filepath.Join(packs[0], "receipt_pack.jsonl"))
+	if !strings.Contains(string(body), `"server_transport":"streamable-http"`) || !strings.Contains(string(body), `"tool_name":"verify-pack"`) {
+		t.Errorf("pack receipts: %s", body)
+	}
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if b, _ := os.ReadFile(p); strings.Contains(string(b), token) {
+				t.Errorf("the token is in %s", p)
+			}
+		}
+		return nil
+	})
 }
