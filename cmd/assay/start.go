@@ -20,6 +20,7 @@ type startStep struct {
 var startMaps = map[string][]startStep{
 	"": {
 		{"assay try", "see tamper detection in ten seconds (nothing written)"},
+		{"assay try-mcp", "see the MCP notary proxy receipt and police an MCP server's tool calls (nothing written)"},
 		{"assay quickstart .", "demo packs plus a scan report of this project"},
 		{"assay flow adopt --param run_command='python3 app.py'", "scan, patch, run, verify, explain: the plan first, --apply to run it"},
 		{"assay flow ci", "lock, GitHub workflow, baseline pack"},
@@ -40,6 +41,10 @@ var startMaps = map[string][]startStep{
 		{"assay doctor --check DOCTOR_MCP_001", "check the config parses, the binary resolves, the roots exist"},
 		{"assay-mcp --root .", "what the client starts (stdio); add --allow-exec to let agents apply flows"},
 		{"assay verify-pack PACK", "verify the pack the agent's bundle tool made"},
+		{"assay try-mcp", "notarise another MCP server: the proxy in front of a synthetic one, offline"},
+		{"assay mcp policy init", "a policy for the proxy (audit or enforce; allow/deny globs, budgets)"},
+		{"assay mcp-proxy --policy assay.mcp-policy.yaml -- <server command>", "what the client starts instead of the server: a receipt per tool call, a signed pack per session"},
+		{"assay verify-pack .assay/mcp/packs/proof_pack_*", "verify a session's pack"},
 	},
 }
 

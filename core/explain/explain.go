@@ -51,6 +51,7 @@ type Explanation struct {
 	Receipts       int                  `json:"receipts"`
 	Types          map[string]int       `json:"receipt_types"`
 	Models         []Model              `json:"models"`
+	MCPSessions    []MCPSession         `json:"mcp_sessions"`
 	ModelErrors    int                  `json:"model_call_errors"`
 	Claims         *claims.Verification `json:"claims,omitempty"`
 	Errors         []verify.Error       `json:"errors"`
@@ -70,7 +71,7 @@ func Pack(path string) (*Explanation, error) {
 		Integrity: r.Integrity, ClaimCheck: r.Pack.ClaimCheck, Signer: r.Pack.SignerID, Fingerprint: r.Pack.Fingerprint,
 		Mode: r.Pack.Mode, TimestampStart: r.Pack.TimestampStart, TimestampEnd: r.Pack.TimestampEnd,
 		Receipts: r.ReceiptCount, Types: r.TypeCounts, Errors: r.Errors, Proves: r.Proves, DoesNotProve: r.DoesNotProve,
-		CIBinding: r.Pack.CIBinding, Models: []Model{},
+		CIBinding: r.Pack.CIBinding, Models: []Model{}, MCPSessions: []MCPSession{},
 	}
 	if r.Pack.ClaimCheck == "FAIL" && r.ExitCode == 0 {
 		// explain reports claims; the verdict of the evidence itself is
@@ -90,6 +91,9 @@ func Pack(path string) (*Explanation, error) {
 		dir = d
 	}
 	e.Models, e.ModelErrors = models(filepath.Join(dir, pack.FileReceipts))
+	if ms := mcpSessions(filepath.Join(dir, pack.FileReceipts)); ms != nil {
+		e.MCPSessions = ms
+	}
 	e.Claims = readClaims(filepath.Join(dir, pack.FileReport))
 	return e, nil
 }
@@ -218,6 +222,32 @@ func (e *Explanation) Text(md bool) string {
 	}
 	for _, m := range e.Models {
 		bullet("%s: %s, %d input + %d output tokens, %s.", m.Model, plural(m.Calls, "call"), m.InputTokens, m.OutputTokens, plural(m.Errors, "error"))
+	}
+	for _, m := range e.MCPSessions {
+		who := "MCP session " + m.SessionID
+		if m.Source == "assay.mcp_proxy" {
+			who = "MCP proxy session " + m.SessionID
+		}
+		oc := make([]string, 0, len(m.Outcomes))
+		for k, n := range m.Outcomes {
+			oc = append(oc, fmt.Sprintf("%d %s", n, k))
+		}
+		sort.Strings(oc)
+		detail := ""
+		if len(oc) > 0 {
+			detail = " (" + strings.Join(oc, ", ") + ")"
+		}
+		bullet("%s, server %s: %s%s.", who, m.ServerID, plural(m.ToolCalls, "tool call"), detail)
+		if len(m.Denied) > 0 {
+			bullet("Denied by policy: %s.", strings.Join(m.Denied, ", "))
+		}
+		switch {
+		case m.Complete == nil:
+		case *m.Complete:
+			bullet("The session completed: every forwarded call was answered and the server ended normally.")
+		default:
+			bullet("INCOMPLETE session: %s.", strings.Join(m.IncompleteReasons, "; "))
+		}
 	}
 	h("Integrity")
 	switch e.Integrity {

@@ -1,0 +1,101 @@
+package explain
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"sort"
+
+	"github.com/assay-dev/assay/core/canon"
+)
+
+// MCPSession summarises the MCP tool calls of one session in a pack: the
+// notary proxy's (with its session_metadata receipt) or an MCP server's own.
+type MCPSession struct {
+	SessionID string `json:"session_id"`
+	ServerID  string `json:"server_id"`
+	Source    string `json:"integration_source"`
+	ToolCalls int    `json:"tool_calls"`
+	// Outcomes counts calls by outcome (forwarded, error, denied, timeout,
+	// completed).
+	Outcomes map[string]int `json:"outcomes"`
+	// Denied lists "tool (reason)" for each denied call.
+	Denied []string `json:"denied"`
+	// Complete is the session_metadata receipt's session_complete; nil
+	// when the pack holds no such receipt.
+	Complete          *bool    `json:"session_complete"`
+	IncompleteReasons []string `json:"incomplete_reasons"`
+}
+
+// mcpSessions reads the MCP receipts of a pack's receipt file.
+func mcpSessions(path string) []MCPSession {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	by := map[string]*MCPSession{}
+	get := func(o *canon.Object) *MCPSession {
+		key := o.String("session_id") + "\x00" + o.String("integration_source")
+		s := by[key]
+		if s == nil {
+			s = &MCPSession{SessionID: o.String("session_id"), ServerID: o.String("server_id"), Source: o.String("integration_source"),
+				Outcomes: map[string]int{}, Denied: []string{}, IncompleteReasons: []string{}}
+			by[key] = s
+		}
+		return s
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if !bytes.Contains(line, []byte(`"mcp_tool_call"`)) && !bytes.Contains(line, []byte(`"session_metadata"`)) {
+			continue
+		}
+		v, err := canon.Decode(line)
+		if err != nil {
+			continue
+		}
+		o, ok := v.(*canon.Object)
+		if !ok {
+			continue
+		}
+		switch o.String("type") {
+		case "mcp_tool_call":
+			s := get(o)
+			s.ToolCalls++
+			out := o.String("outcome")
+			s.Outcomes[out]++
+			if out == "denied" {
+				s.Denied = append(s.Denied, o.String("tool_name")+" ("+o.String("policy_reason")+")")
+			}
+		case "session_metadata":
+			s := get(o)
+			if c, ok := o.Get("session_complete"); ok {
+				if b, ok := c.(bool); ok {
+					s.Complete = &b
+				}
+			}
+			if rs, ok := o.Get("incomplete_reasons"); ok {
+				if list, ok := rs.([]any); ok {
+					for _, r := range list {
+						if str, ok := r.(string); ok {
+							s.IncompleteReasons = append(s.IncompleteReasons, str)
+						}
+					}
+				}
+			}
+		}
+	}
+	out := make([]MCPSession, 0, len(by))
+	for _, s := range by {
+		out = append(out, *s)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].SessionID != out[j].SessionID {
+			return out[i].SessionID < out[j].SessionID
+		}
+		return out[i].Source < out[j].Source
+	})
+	return out
+}
