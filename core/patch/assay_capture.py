@@ -539,6 +539,34 @@ def _streamed(provider, extract, model, kw, start, site, resp):
     return _Stream(resp, done)
 
 
+_CAPTURED = "X-Assay-Captured"
+
+
+def _marked(provider, kw):
+    """The call's keyword arguments with a header telling assay's recording
+    gateway (``assay run --gateway`` sets ASSAY_GATEWAY) that this call is
+    already recorded here, so it is not recorded twice. Outside a gateway
+    the call is left exactly as the program made it."""
+    if not os.environ.get("ASSAY_GATEWAY"):
+        return kw
+    try:
+        if provider in ("openai", "anthropic"):
+            h = dict(kw.get("extra_headers") or {})
+            h[_CAPTURED] = "1"
+            return dict(kw, extra_headers=h)
+        if provider == "google":
+            cfg = kw.get("config")
+            if cfg is None or isinstance(cfg, dict):
+                cfg = dict(cfg or {})
+                ho = dict(cfg.get("http_options") or {})
+                ho["headers"] = dict(ho.get("headers") or {}, **{_CAPTURED: "1"})
+                cfg["http_options"] = ho
+                return dict(kw, config=cfg)
+    except Exception:
+        pass
+    return kw
+
+
 def _is_stream(kw, resp):
     return bool(kw.get("stream")) and resp is not None and (hasattr(resp, "__iter__") or hasattr(resp, "__aiter__")) and not isinstance(resp, (dict, list, str, bytes))
 
@@ -546,6 +574,8 @@ def _is_stream(kw, resp):
 def _wrap(fn, provider, extract, model_of):
     if getattr(fn, "__assay_wrapped__", False):
         return fn
+    # The receipt describes the call as the program made it (kw); the SDK
+    # gets it with the captured mark (_marked).
 
     if inspect.iscoroutinefunction(fn):
         @functools.wraps(fn)
@@ -556,7 +586,7 @@ def _wrap(fn, provider, extract, model_of):
             tok = _inside.set(True)
             start, resp, err = time.monotonic(), None, None
             try:
-                resp = await fn(*args, **kw)
+                resp = await fn(*args, **_marked(provider, kw))
             except BaseException as e:
                 err = e
                 raise
@@ -578,7 +608,7 @@ def _wrap(fn, provider, extract, model_of):
         tok = _inside.set(True)
         start, resp, err = time.monotonic(), None, None
         try:
-            resp = fn(*args, **kw)
+            resp = fn(*args, **_marked(provider, kw))
         except BaseException as e:
             err = e
             raise

@@ -11,8 +11,8 @@ class Anthropic:
         self.base_url = (base_url or os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com").rstrip("/")
         self.messages = Messages(self)
 
-    def _post(self, path, body):
-        headers = {"x-api-key": self.api_key, "anthropic-version": "2023-06-01"}
+    def _post(self, path, body, extra_headers=None):
+        headers = {"x-api-key": self.api_key, "anthropic-version": "2023-06-01", **(extra_headers or {})}
         if body.get("stream"):
             return Stream(self.base_url + path, headers, body)
         return ns(post(self.base_url + path, headers, body))

@@ -23,8 +23,8 @@ class OpenAI:
         self.chat = _Chat(self)
         self.responses = Responses(self)
 
-    def _post(self, path, body):
-        headers = {"authorization": "Bearer " + self.api_key}
+    def _post(self, path, body, extra_headers=None):
+        headers = {"authorization": "Bearer " + self.api_key, **(extra_headers or {})}
         if body.get("stream"):
             return Stream(self.base_url + path, headers, body)
         return ns(post(self.base_url + path, headers, body))
