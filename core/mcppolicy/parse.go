@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/fnmatch"
 )
 
 // The keys each mapping accepts, in the order the template shows them.
@@ -181,13 +182,13 @@ func (ps *parser) glob(n *yaml.Node, path, g string) (*regexp.Regexp, error) {
 	case strings.TrimSpace(g) != g:
 		return nil, ps.fail(n, "remove the spaces; tool names have none", "%s %q starts or ends with whitespace", path, g)
 	}
-	re, info, err := compileGlob(g)
+	re, info, err := fnmatch.Compile(g)
 	switch {
 	case err != nil: // the translator emits only valid RE2; kept as a guard
 		return nil, ps.fail(n, "simplify the glob", "%s %q cannot be compiled: %v", path, g, err)
-	case info.unclosed:
+	case info.Unclosed:
 		return nil, ps.fail(n, "close the set with ']', or write [[] for a literal '['", "%s %q has a '[' without a closing ']'", path, g)
-	case info.emptySet:
+	case info.EmptySet:
 		return nil, ps.fail(n, "write ranges low to high, e.g. [a-z]", "%s %q holds a set that matches no character", path, g)
 	}
 	return re, nil

@@ -1,4 +1,4 @@
-package mcppolicy
+package fnmatch
 
 import (
 	"encoding/json"
@@ -32,7 +32,7 @@ func TestGlobMatchesPython(t *testing.T) {
 	}
 	pairs := 0
 	for _, g := range v.Globs {
-		re, _, err := compileGlob(g.Glob)
+		re, _, err := Compile(g.Glob)
 		if err != nil {
 			t.Errorf("glob %q: %v", g.Glob, err)
 			continue
@@ -60,8 +60,8 @@ func TestGlobInfo(t *testing.T) {
 		{"[!z-a]", false, false}, // any character, like Python
 		{"[!]", true, false},
 	} {
-		_, info := translateGlob(tc.glob)
-		if info.unclosed != tc.unclosed || info.emptySet != tc.emptySet {
+		_, info := Translate(tc.glob)
+		if info.Unclosed != tc.unclosed || info.EmptySet != tc.emptySet {
 			t.Errorf("%q: got %+v, want unclosed=%v emptySet=%v", tc.glob, info, tc.unclosed, tc.emptySet)
 		}
 	}
@@ -73,7 +73,7 @@ func FuzzGlob(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, g string) {
-		re, _, err := compileGlob(g)
+		re, _, err := Compile(g)
 		if err != nil {
 			t.Fatalf("glob %q: %v", g, err)
 		}

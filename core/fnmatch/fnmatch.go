@@ -1,4 +1,8 @@
-package mcppolicy
+// Package fnmatch matches names against glob patterns with the semantics of
+// Python's fnmatch.fnmatchcase, which the reference uses for scan include and
+// exclude patterns and for MCP policy tool globs. The translator was checked
+// against CPython 3.11 on 89 globs x 88 names (testdata).
+package fnmatch
 
 import (
 	"fmt"
@@ -9,15 +13,15 @@ import (
 // neverMatch is an RE2 class that matches no character (RE2 has no (?!)).
 const neverMatch = `[^\x00-\x{10FFFF}]`
 
-// globInfo is what translating a glob found besides the regexp: the two
-// cases where Python's fnmatch quietly does something a policy author
-// almost certainly did not mean, which the loader refuses.
-type globInfo struct {
-	unclosed bool // a '[' without its ']' (fnmatch then matches a literal '[')
-	emptySet bool // a set such as [z-a] that matches no character
+// Info is what translating a glob found besides the regexp: the two
+// cases where Python's fnmatch quietly does something the author almost
+// certainly did not mean (the MCP policy loader refuses them).
+type Info struct {
+	Unclosed bool // a '[' without its ']' (fnmatch then matches a literal '[')
+	EmptySet bool // a set such as [z-a] that matches no character
 }
 
-// translateGlob turns an fnmatch glob into an anchored RE2 expression with
+// Translate turns an fnmatch glob into an anchored RE2 expression with
 // the semantics of Python's fnmatch.fnmatchcase (3.11): `*` matches any run
 // of characters (newlines and '/' included), `?` one character, `[seq]` one
 // character in seq, `[!seq]` one character not in seq; a ']' right after
@@ -27,8 +31,8 @@ type globInfo struct {
 //
 // It follows fnmatch.translate step by step, but emits every set member as
 // a \x{...} escape so no character can take on a regexp meaning.
-func translateGlob(pat string) (string, globInfo) {
-	var info globInfo
+func Translate(pat string) (string, Info) {
+	var info Info
 	p := []rune(pat)
 	n := len(p)
 	var b strings.Builder
@@ -58,7 +62,7 @@ func translateGlob(pat string) (string, globInfo) {
 				j++
 			}
 			if j >= n {
-				info.unclosed = true
+				info.Unclosed = true
 				b.WriteString(`\[`)
 				break
 			}
@@ -66,7 +70,7 @@ func translateGlob(pat string) (string, globInfo) {
 			i = j + 1
 			switch {
 			case len(set) == 0:
-				info.emptySet = true
+				info.EmptySet = true
 				b.WriteString(neverMatch)
 			case len(set) == 1 && set[0].lit && set[0].r == '!':
 				b.WriteString(`.`) // "[!]"-like negated empty set: any character
@@ -182,9 +186,10 @@ func emitSet(toks []setTok) string {
 	return b.String()
 }
 
-// compileGlob compiles a glob with fnmatchcase semantics.
-func compileGlob(pat string) (*regexp.Regexp, globInfo, error) {
-	expr, info := translateGlob(pat)
+// Compile compiles a glob with fnmatchcase semantics. The translator emits
+// only valid RE2, so err is a guard.
+func Compile(pat string) (*regexp.Regexp, Info, error) {
+	expr, info := Translate(pat)
 	re, err := regexp.Compile(expr)
 	return re, info, err
 }
