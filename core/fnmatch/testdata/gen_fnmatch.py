@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes fnmatch_vectors.json: what Python's fnmatch.fnmatchcase says for
-each (glob, name) pair below. glob_test.go checks our translator against it.
+each (glob, name) pair below. fnmatch_test.go checks our translator against it.
 Regenerate with: python3 testdata/gen_fnmatch.py > testdata/fnmatch_vectors.json
 """
 import fnmatch
