@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -54,7 +52,7 @@ is written).`,
 			if err != nil {
 				return exit.Bad("use audit or enforce", "--mode: unknown mode %q", mode)
 			}
-			if err := writeNewFile(out, data, force); err != nil {
+			if err := fsutil.WriteNew(out, data, force); err != nil {
 				return err
 			}
 			p, err := mcppolicy.Parse(data, out)
@@ -84,26 +82,6 @@ is written).`,
 	c.Flags().BoolVar(&force, "force", false, "overwrite an existing file")
 	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
 	return c
-}
-
-// writeNewFile writes data atomically, refusing to replace an existing
-// file unless force is set (the same rule and wording as `assay ci init`).
-func writeNewFile(path string, data []byte, force bool) error {
-	if st, err := os.Stat(path); err == nil {
-		if st.IsDir() {
-			return exit.Bad("name a file", "%s is a directory", path)
-		}
-		if !force {
-			return exit.Bad("pass --force to overwrite it", "%s already exists", path)
-		}
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return exit.Bad("check the output path", "cannot create %s: %v", filepath.Dir(path), err)
-	}
-	if err := fsutil.WriteFileAtomic(path, data, 0o644); err != nil {
-		return exit.Bad("check the output path", "cannot write %s: %v", path, err)
-	}
-	return nil
 }
 
 func mcpPolicyValidateCmd() *cobra.Command {

@@ -7,8 +7,6 @@ package ciinit
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"text/template"
@@ -145,21 +143,7 @@ func RenderWorkflow(o WorkflowOptions) (*Workflow, error) {
 // directories. An existing file is refused (exit 3, nothing written) unless
 // force is set.
 func WriteWorkflow(path string, data []byte, force bool) error {
-	if st, err := os.Stat(path); err == nil {
-		if st.IsDir() {
-			return exit.Bad("name a file", "%s is a directory", path)
-		}
-		if !force {
-			return exit.Bad("pass --force to overwrite it", "%s already exists", path)
-		}
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return exit.Bad("check the output path", "cannot create %s: %v", filepath.Dir(path), err)
-	}
-	if err := fsutil.WriteFileAtomic(path, data, 0o644); err != nil {
-		return exit.Bad("check the output path", "cannot write %s: %v", path, err)
-	}
-	return nil
+	return fsutil.WriteNew(path, data, force)
 }
 
 // The workflow: one job runs the program under assay, verifies its pack

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/assay-dev/assay/core/exit"
 )
 
 // WriteFileAtomic writes data to path through a temp file in the same
@@ -100,4 +102,25 @@ func Reason(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// WriteNew writes a file the user asked for (a workflow, a policy
+// template) atomically, creating parent directories. An existing file is
+// refused (exit 3, nothing written) unless force is set.
+func WriteNew(path string, data []byte, force bool) error {
+	if st, err := os.Stat(path); err == nil {
+		if st.IsDir() {
+			return exit.Bad("name a file", "%s is a directory", path)
+		}
+		if !force {
+			return exit.Bad("pass --force to overwrite it", "%s already exists", path)
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return exit.Bad("check the output path", "cannot create %s: %v", filepath.Dir(path), err)
+	}
+	if err := WriteFileAtomic(path, data, 0o644); err != nil {
+		return exit.Bad("check the output path", "cannot write %s: %v", path, err)
+	}
+	return nil
 }
