@@ -45,18 +45,7 @@ func TestMCPProxyInFrontOfAssayMCP(t *testing.T) {
 	}
 	audit := filepath.Join(dir, "audit")
 	env := append(os.Environ(), envAsCLI+"=1", store.EnvHome+"="+home)
-	cli, err := client.NewStdioMCPClient(os.Args[0], env, "mcp-proxy", "--audit-dir", audit, "--server-id", "assay-mcp", "--", os.Args[0], "mcp", "serve", "--root", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	init := mcp.InitializeRequest{}
-	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
-	init.Params.ClientInfo = mcp.Implementation{Name: "proxy-e2e", Version: "1"}
-	if _, err := cli.Initialize(ctx, init); err != nil {
-		t.Fatal(err)
-	}
+	cli, ctx := proxyClient(t, env, "mcp-proxy", "--audit-dir", audit, "--server-id", "assay-mcp", "--", os.Args[0], "mcp", "serve", "--root", dir)
 	tl, err := cli.ListTools(ctx, mcp.ListToolsRequest{})
 	if err != nil || len(tl.Tools) == 0 {
 		t.Fatalf("tools/list: %v", err)
@@ -105,6 +94,25 @@ func TestMCPProxyInFrontOfAssayMCP(t *testing.T) {
 			t.Errorf("%s: %d receipts, want %d (all: %v)", k, count[k], n, count)
 		}
 	}
+}
+
+// proxyClient starts this binary as `assay ARGS...` under mcp-go's stdio
+// client (a real client spawning the proxy) and initialises the session.
+func proxyClient(t *testing.T, env []string, args ...string) (*client.Client, context.Context) {
+	t.Helper()
+	cli, err := client.NewStdioMCPClient(os.Args[0], env, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	init.Params.ClientInfo = mcp.Implementation{Name: t.Name(), Version: "1"}
+	if _, err := cli.Initialize(ctx, init); err != nil {
+		t.Fatal(err)
+	}
+	return cli, ctx
 }
 
 func strAny(v any) string { s, _ := v.(string); return s }
@@ -266,18 +274,7 @@ func TestMCPProxyUpstreamHTTP(t *testing.T) {
 	defer ts.Close()
 	audit := filepath.Join(dir, "audit")
 	env := append(os.Environ(), envAsCLI+"=1", store.EnvHome+"="+home)
-	cli, err := client.NewStdioMCPClientWithOptions(os.Args[0], env, []string{"--log-level", "debug", "mcp-proxy", "--audit-dir", audit, "--upstream-url", ts.URL + tools.EndpointPath, "--upstream-header", "Authorization: Bearer " + token})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	init := mcp.InitializeRequest{}
-	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
-	init.Params.ClientInfo = mcp.Implementation{Name: "proxy-http-e2e", Version: "1"}
-	if _, err := cli.Initialize(ctx, init); err != nil {
-		t.Fatal(err)
-	}
+	cli, ctx := proxyClient(t, env, "--log-level", "debug", "mcp-proxy", "--audit-dir", audit, "--upstream-url", ts.URL+tools.EndpointPath, "--upstream-header", "Authorization: Bearer "+token)
 	req := mcp.CallToolRequest{}
 	req.Params.Name = "verify-pack"
 	req.Params.Arguments = map[string]any{"path": filepath.Join(dir, "challenge", "good")}
