@@ -80,10 +80,14 @@ func (r *Reader) Next() (Message, error) {
 }
 
 // readLine reads up to and including the next '\n', bounded by MaxMessage.
-func (r *Reader) readLine() ([]byte, error) {
+func (r *Reader) readLine() ([]byte, error) { return readLine(r.br) }
+
+// readLine reads up to and including the next '\n' from br, bounded by
+// MaxMessage (stdio lines and SSE lines alike).
+func readLine(br *bufio.Reader) ([]byte, error) {
 	var buf []byte
 	for {
-		chunk, err := r.br.ReadSlice('\n')
+		chunk, err := br.ReadSlice('\n')
 		if len(buf)+len(chunk) > MaxMessage {
 			return nil, ErrTooLarge
 		}

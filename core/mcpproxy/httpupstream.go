@@ -935,17 +935,4 @@ func readSSE(r io.Reader, fn func([]byte)) error {
 }
 
 // readSSELine reads one line including its '\n', bounded by MaxMessage.
-func readSSELine(br *bufio.Reader) ([]byte, error) {
-	var buf []byte
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if len(buf)+len(chunk) > MaxMessage {
-			return nil, ErrTooLarge
-		}
-		buf = append(buf, chunk...)
-		if err == bufio.ErrBufferFull {
-			continue
-		}
-		return buf, err
-	}
-}
+func readSSELine(br *bufio.Reader) ([]byte, error) { return readLine(br) }
