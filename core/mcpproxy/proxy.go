@@ -33,6 +33,12 @@ const (
 	defaultGrace    = 5 * time.Second
 	interruptGrace  = 2 * time.Second
 	drainAfterClose = time.Second
+	// clientEOFWindow: how long after a signal the client's end of input
+	// still counts as the client closing the session.
+	clientEOFWindow = 100 * time.Millisecond
+	// interruptStopGrace: how long a server gets to exit on its own when
+	// the proxy is signalled during shutdown (MCP clients SIGKILL after 2s).
+	interruptStopGrace = 500 * time.Millisecond
 )
 
 // Outcomes of a tool call.
@@ -124,7 +130,8 @@ type proxy struct {
 	written, lost atomic.Int64 // receipts the recorder wrote or lost
 
 	clientFraming atomic.Int32
-	outMu         sync.Mutex // serialises writes to the client
+	clientEOF     atomic.Bool // the client closed its input (not an interrupt)
+	outMu         sync.Mutex  // serialises writes to the client
 	clientGone    atomic.Bool
 	sendMu        sync.Mutex // serialises sends to the server
 
@@ -188,8 +195,21 @@ func Run(ctx context.Context, o Options) (*Session, error) {
 		ended = "server"
 	case <-ctx.Done():
 		ended = "interrupt"
-		p.markIncomplete("the proxy was interrupted before the client closed the session")
-		grace = min(grace, interruptGrace)
+		// MCP clients commonly close our stdin and signal us at the same
+		// moment (the TypeScript SDK's close aborts the child): a client
+		// whose input ended together with the signal closed the session.
+		select {
+		case <-clientDone:
+			if p.clientEOF.Load() {
+				ended = "client"
+				break
+			}
+			p.markIncomplete("the proxy was interrupted before the client closed the session")
+			grace = min(grace, interruptGrace)
+		case <-time.After(clientEOFWindow):
+			p.markIncomplete("the proxy was interrupted before the client closed the session")
+			grace = min(grace, interruptGrace)
+		}
 	}
 	// How long Stop waits for the process before terminating it: the whole
 	// grace when its output has ended (it is exiting), a moment otherwise
@@ -211,8 +231,10 @@ func Run(ctx context.Context, o Options) (*Session, error) {
 		case <-time.After(grace):
 			stopGrace = 10 * time.Millisecond
 		case <-interrupted:
+			// Hurry, but give a server that is exiting on its input's
+			// end a moment to do so rather than killing it mid-exit.
 			p.log.Info().Msg("interrupted while the server shuts down; stopping it now")
-			stopGrace = 10 * time.Millisecond
+			stopGrace = interruptStopGrace
 		}
 	}
 	exit := p.up.Stop(stopGrace)
@@ -223,7 +245,13 @@ func Run(ctx context.Context, o Options) (*Session, error) {
 	}
 	p.sess.ServerExit = exit
 	if exit.Killed {
-		p.markIncomplete("the MCP server " + exit.Detail)
+		if ended == "client" && p.idle() {
+			// The MCP stdio shutdown: the client closed, the server did not
+			// exit, so it is terminated. Nothing was in flight, nothing lost.
+			p.log.Info().Str("server", exit.Detail).Msg("the MCP server did not exit after the client closed; terminated with nothing in flight")
+		} else {
+			p.markIncomplete("the MCP server " + exit.Detail)
+		}
 	} else if exit.Code > 0 {
 		p.markIncomplete("the MCP server " + exit.Detail)
 	}
@@ -245,6 +273,22 @@ func Run(ctx context.Context, o Options) (*Session, error) {
 	p.incMu.Unlock()
 	p.sess.Complete = len(p.sess.Incomplete) == 0
 	return p.sess, nil
+}
+
+// idle reports whether the server owes no answer: no call is in flight and
+// no timed-out call is still unanswered.
+func (p *proxy) idle() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.pending) > 0 {
+		return false
+	}
+	for _, unanswered := range p.expired {
+		if unanswered {
+			return false
+		}
+	}
+	return true
 }
 
 // NewSessionID returns a session id in the reference's form, mcp_<16 hex>.
@@ -277,6 +321,8 @@ func (p *proxy) pumpClient(ctx context.Context) {
 			if !errors.Is(err, io.EOF) {
 				p.log.Warn().Err(err).Msg("reading the client failed; ending the session")
 				p.markIncomplete("the client's input could not be read: " + err.Error())
+			} else {
+				p.clientEOF.Store(true)
 			}
 			return
 		}
