@@ -130,8 +130,9 @@ type proxy struct {
 	written, lost atomic.Int64 // receipts the recorder wrote or lost
 
 	clientFraming atomic.Int32
-	clientEOF     atomic.Bool // the client closed its input (not an interrupt)
-	outMu         sync.Mutex  // serialises writes to the client
+	serverFraming atomic.Int32 // the framing of the server's last message (NDJSON until it speaks)
+	clientEOF     atomic.Bool  // the client closed its input (not an interrupt)
+	outMu         sync.Mutex   // serialises writes to the client
 	clientGone    atomic.Bool
 	sendMu        sync.Mutex // serialises sends to the server
 
@@ -562,6 +563,12 @@ func errorBody(id json.RawMessage, code int, msg string, data any) []byte {
 // forward sends a client message to the server. If the server cannot take
 // it, the calls it carried are answered with an error.
 func (p *proxy) forward(ctx context.Context, m Message, calls []*call) {
+	if sf := Framing(p.serverFraming.Load()); m.Framing != sf {
+		if m.Blank() {
+			return // a blank line means nothing in the other framing
+		}
+		m = reframe(m, sf)
+	}
 	p.sendMu.Lock()
 	err := p.up.Send(ctx, m)
 	p.sendMu.Unlock()
@@ -625,7 +632,8 @@ func (p *proxy) timeout(c *call) {
 		"requestId": c.rawID, "reason": detail,
 	}})
 	p.sendMu.Lock()
-	_ = p.up.Send(context.Background(), Message{Raw: Frame(cancel, c.framing), Body: cancel, Framing: c.framing})
+	sf := Framing(p.serverFraming.Load())
+	_ = p.up.Send(context.Background(), Message{Raw: Frame(cancel, sf), Body: cancel, Framing: sf})
 	p.sendMu.Unlock()
 }
 
@@ -668,6 +676,9 @@ func (p *proxy) pumpServer() {
 }
 
 func (p *proxy) fromServer(m Message) {
+	if len(m.Raw) > 0 && !m.Blank() {
+		p.serverFraming.Store(int32(m.Framing))
+	}
 	if m.Blank() {
 		p.toClientMsg(m)
 		return
@@ -981,11 +992,31 @@ func appendOnce(list []string, s string) []string {
 // toClientMsg forwards a server message: its bytes unchanged, or, for an
 // upstream without stdio framing, its body in the client's framing.
 func (p *proxy) toClientMsg(m Message) {
-	b := m.Raw
-	if len(b) == 0 {
-		b = Frame(m.Body, Framing(p.clientFraming.Load()))
+	cf := Framing(p.clientFraming.Load())
+	if m.Blank() && (len(m.Raw) == 0 || m.Framing != cf) {
+		return
 	}
-	p.toClient(b)
+	p.toClient(reframe(m, cf).Raw)
+}
+
+// reframe returns m framed with f: unchanged when it already is (the
+// bytes as they came), else its body in framing f, so that a client using
+// Content-Length framing can talk to an MCP stdio server, which reads and
+// writes one message per line. A multi-line body becomes one line by
+// dropping the whitespace between JSON tokens (json.Compact), the only
+// change made to a message's content.
+func reframe(m Message, f Framing) Message {
+	if len(m.Raw) > 0 && m.Framing == f {
+		return m
+	}
+	body := m.Body
+	if f == NDJSON && bytes.ContainsAny(body, "\r\n") {
+		var b bytes.Buffer
+		if json.Compact(&b, body) == nil {
+			body = b.Bytes()
+		}
+	}
+	return Message{Raw: Frame(body, f), Body: body, Framing: f}
 }
 
 func (p *proxy) toClient(b []byte) {

@@ -1,9 +1,12 @@
 package mcpproxy
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -148,6 +151,97 @@ func TestQAClientCloseAndSignal(t *testing.T) {
 			}
 			if n := len(h.receipts("mcp_tool_call")); n != s.ToolCalls {
 				t.Errorf("%d receipts for %d tool calls", n, s.ToolCalls)
+			}
+		})
+	}
+}
+
+// A Content-Length client in front of an MCP stdio server (one message per
+// line): each message reaches the server as one line, multi-line bodies
+// compacted, and the server's answers reach the client Content-Length
+// framed. Regression: the proxy forwarded the client's framing unchanged,
+// the server answered every message with a parse error, and the client
+// got newline-delimited errors it could not read.
+func TestQAContentLengthClientBridged(t *testing.T) {
+	h := startProxy(t, nil)
+	var got []Message
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r := NewReader(h.fromProxy)
+		for {
+			m, err := r.Next()
+			if err != nil {
+				return
+			}
+			got = append(got, m)
+		}
+	}()
+	msgs := []string{
+		`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"cl","version":"1"}}}`,
+		`{"jsonrpc":"2.0","method":"notifications/initialized"}`,
+		"{\n  \"jsonrpc\": \"2.0\",\n  \"id\": 1,\n  \"method\": \"tools/call\",\n  \"params\": {\"name\": \"echo\", \"arguments\": {\"text\": \"two\\nlines\"}}\n}",
+		`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_weather","arguments":{"city":"Oslo"}}}`,
+	}
+	for _, m := range msgs {
+		h.write(Frame([]byte(m), ContentLength))
+	}
+	time.Sleep(300 * time.Millisecond)
+	h.closeClient()
+	s := h.wait()
+	<-done
+	if !s.Complete || s.Outcomes[OutcomeForwarded] != 2 {
+		t.Fatalf("session complete %v %v outcomes %v", s.Complete, s.Incomplete, s.Outcomes)
+	}
+	ids := map[string]bool{}
+	for _, m := range got {
+		if m.Framing != ContentLength {
+			t.Errorf("the client got a %s message: %q", m.Framing, m.Raw)
+		}
+		var e envelope
+		if err := json.Unmarshal(m.Body, &e); err != nil || len(e.Error) > 0 {
+			t.Errorf("the client got %q", m.Body)
+		}
+		ids[string(e.ID)] = true
+	}
+	if !ids["0"] || !ids["1"] || !ids["2"] {
+		t.Errorf("answers to ids %v, want 0, 1, 2", ids)
+	}
+	in, _ := os.ReadFile(filepath.Join(h.dir, "server_in"))
+	lines := strings.Split(strings.TrimSuffix(string(in), "\n"), "\n")
+	if len(lines) != len(msgs) {
+		t.Fatalf("the server read %d lines, want %d: %q", len(lines), len(msgs), in)
+	}
+	for i, l := range lines {
+		var want bytes.Buffer
+		_ = json.Compact(&want, []byte(msgs[i]))
+		if l != want.String() {
+			t.Errorf("server line %d = %q, want %q", i, l, want.String())
+		}
+	}
+	if n := len(h.receipts("mcp_tool_call")); n != 2 {
+		t.Errorf("%d receipts, want 2", n)
+	}
+}
+
+func TestQAReframe(t *testing.T) {
+	cases := []struct {
+		name    string
+		in      Message
+		to      Framing
+		wantRaw string
+	}{
+		{"same framing: bytes unchanged", Message{Raw: []byte("{ \"a\" : 1 }\r\n"), Body: []byte(`{ "a" : 1 }`), Framing: NDJSON}, NDJSON, "{ \"a\" : 1 }\r\n"},
+		{"content-length to line", Message{Raw: Frame([]byte(`{"a":1}`), ContentLength), Body: []byte(`{"a":1}`), Framing: ContentLength}, NDJSON, "{\"a\":1}\n"},
+		{"multi-line body compacted", Message{Raw: []byte("x"), Body: []byte("{\n \"a\": \"b\\nc\"\n}"), Framing: ContentLength}, NDJSON, "{\"a\":\"b\\nc\"}\n"},
+		{"line to content-length", Message{Raw: []byte("{\"a\":1}\n"), Body: []byte(`{"a":1}`), Framing: NDJSON}, ContentLength, "Content-Length: 7\r\n\r\n{\"a\":1}"},
+		{"unframed (HTTP) body", Message{Body: []byte(`{"a":1}`)}, NDJSON, "{\"a\":1}\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := reframe(tc.in, tc.to)
+			if string(got.Raw) != tc.wantRaw || got.Framing != tc.to {
+				t.Errorf("reframe = %q (%s), want %q", got.Raw, got.Framing, tc.wantRaw)
 			}
 		})
 	}
