@@ -109,6 +109,7 @@ type call struct {
 	decidedAt  time.Time // zero without a policy
 	decision   *mcppolicy.Decision
 	timer      *time.Timer
+	cancelled  bool // the client sent notifications/cancelled for it
 }
 
 type proxy struct {
@@ -606,10 +607,14 @@ func (p *proxy) clientCancelled(params json.RawMessage) {
 	key := canonKey(v.RequestID)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if c, ok := p.pending[key]; ok {
-		p.resolveLocked(c, OutcomeError, nil, true, time.Now(), "cancelled by the client")
-		// A response that still comes is the client's to ignore.
-		p.expired[key] = false
+	// The call stays pending: servers often answer a cancelled call anyway
+	// (the answer is forwarded, so it is recorded), and one that does not
+	// is recorded as cancelled when the session ends.
+	if c, ok := p.pending[key]; ok && !c.cancelled {
+		c.cancelled = true
+		if c.timer != nil {
+			c.timer.Stop()
+		}
 	}
 }
 
@@ -617,7 +622,7 @@ func (p *proxy) clientCancelled(params json.RawMessage) {
 // server the request is cancelled.
 func (p *proxy) timeout(c *call) {
 	p.mu.Lock()
-	if cur, ok := p.pending[c.idKey]; !ok || cur != c {
+	if cur, ok := p.pending[c.idKey]; !ok || cur != c || c.cancelled {
 		p.mu.Unlock()
 		return
 	}
@@ -642,6 +647,11 @@ func (p *proxy) abandonPending(ended string) {
 	p.mu.Lock()
 	var open []*call
 	for _, c := range p.pending {
+		if c.cancelled {
+			// The client gave up on it and expects no answer.
+			p.resolveLocked(c, OutcomeError, nil, true, time.Now(), "cancelled by the client; the server did not answer")
+			continue
+		}
 		open = append(open, c)
 	}
 	p.mu.Unlock()
@@ -760,7 +770,11 @@ func (p *proxy) response(e *envelope) bool {
 	} else {
 		result = rawResult(doc)
 	}
-	p.resolveLocked(c, outcome, result, isErr, now, "")
+	detail := ""
+	if c.cancelled {
+		detail = "the client cancelled the call; the server answered anyway"
+	}
+	p.resolveLocked(c, outcome, result, isErr, now, detail)
 	return true
 }
 

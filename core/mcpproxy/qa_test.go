@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assay-dev/assay/core/canon"
+	"github.com/assay-dev/assay/core/receipt"
 	"github.com/assay-dev/assay/core/store"
 )
 
@@ -242,6 +245,77 @@ func TestQAReframe(t *testing.T) {
 			got := reframe(tc.in, tc.to)
 			if string(got.Raw) != tc.wantRaw || got.Framing != tc.to {
 				t.Errorf("reframe = %q (%s), want %q", got.Raw, got.Framing, tc.wantRaw)
+			}
+		})
+	}
+}
+
+// notifications/cancelled: a call the server answers anyway is recorded
+// with its real result (the answer reaches the client, so its hash must be
+// in the evidence); one it never answers is recorded as cancelled without
+// making the session incomplete and without an answer the client does not
+// expect. Regression: the first was recorded as an error with no result
+// hash although its result was delivered.
+func TestQAClientCancelled(t *testing.T) {
+	cases := []struct {
+		name       string
+		tool       string
+		args       map[string]any
+		outcome    string
+		detail     string
+		wantResult bool
+	}{
+		{"server answers anyway", "slow", map[string]any{"ms": 150}, OutcomeForwarded, "answered anyway", true},
+		{"server never answers", "hang", map[string]any{}, OutcomeError, "cancelled by the client", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := startProxyArgv(t, fixtureArgv(), func(o *Options) { o.Grace = 300 * time.Millisecond; o.CallTimeout = 200 * time.Millisecond })
+			c := newLineClient(h)
+			c.handshake()
+			c.send(map[string]any{"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": map[string]any{"name": tc.tool, "arguments": tc.args}})
+			c.send(map[string]any{"jsonrpc": "2.0", "method": "notifications/cancelled", "params": map[string]any{"requestId": 7, "reason": "user"}})
+			if r := c.call(8, "echo", map[string]any{"a": 1}); r["result"] == nil {
+				t.Fatalf("echo after the cancel: %v", r)
+			}
+			time.Sleep(400 * time.Millisecond) // past slow's answer and the call timeout
+			h.closeClient()
+			s := h.wait()
+			var r7 map[string]any
+			for b := range c.msgs {
+				var m map[string]any
+				if json.Unmarshal(b, &m) == nil && fmt.Sprint(m["id"]) == "7" {
+					r7 = m
+				}
+			}
+			if tc.wantResult != (r7 != nil && r7["result"] != nil) || (r7 != nil && r7["error"] != nil) {
+				t.Errorf("the client got %v for the cancelled call", r7)
+			}
+			rec := byTool(h.receipts("mcp_tool_call"))[tc.tool]
+			if rec == nil {
+				t.Fatal("no receipt for the cancelled call")
+			}
+			if field(rec, "outcome") != tc.outcome || !strings.Contains(field(rec, "outcome_detail"), tc.detail) {
+				t.Errorf("receipt outcome %q detail %q", field(rec, "outcome"), field(rec, "outcome_detail"))
+			}
+			if tc.wantResult {
+				var body []byte
+				for _, m := range []map[string]any{r7} {
+					body, _ = json.Marshal(m["result"])
+				}
+				v, _ := canon.Decode(body)
+				want, _ := receipt.HashValue(v)
+				if field(rec, "result_hash") != want {
+					t.Errorf("result_hash %q, want the delivered result's %q", field(rec, "result_hash"), want)
+				}
+			}
+			if tc.name == "server never answers" {
+				// The hung call keeps the fixture from exiting: it is
+				// terminated, which (a call unanswered) is incomplete.
+				return
+			}
+			if !s.Complete {
+				t.Errorf("session incomplete: %v", s.Incomplete)
 			}
 		})
 	}
