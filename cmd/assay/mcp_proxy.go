@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -176,6 +178,11 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Receipts that cannot be written are evidence lost: refuse to start
+	// rather than run a session that records nothing.
+	if err := probeWritable(st.Home); err != nil {
+		return exit.Bad("point "+store.EnvHome+" at a writable directory (or unset it for ~/.assay)", "the receipt store %s is not writable: %v", st.Home, err)
+	}
 	if err := os.MkdirAll(auditDir, 0o755); err != nil {
 		return exit.Bad("choose a writable --audit-dir", "cannot create the audit directory %s: %v", auditDir, err)
 	}
@@ -211,7 +218,14 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 		up = h
 	} else {
 		env := append(withoutEnv(os.Environ(), store.EnvTrace), store.EnvTrace+"="+traceID)
-		s, err := mcpproxy.StartStdio(mcpproxy.StdioOptions{Argv: argv, Env: env, Stderr: stderr})
+		var serverStderr io.Writer = stderr
+		if o.asJSON {
+			// --json: stderr carries JSON lines only, the server's too.
+			sl := &jsonLines{log: logger.With().Str("source", "mcp-server-stderr").Logger()}
+			defer sl.Flush()
+			serverStderr = sl
+		}
+		s, err := mcpproxy.StartStdio(mcpproxy.StdioOptions{Argv: argv, Env: env, Stderr: serverStderr})
 		if err != nil {
 			if errors.Is(err, runner.ErrNotFound) {
 				return exit.Bad("check the server command after -- (is it installed and on PATH?)", "cannot start the MCP server: %v", err)
@@ -267,7 +281,11 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 	if ferr != nil {
 		code = exit.HonestFail
 		rep.Error = ferr.Error()
-		logger.Error().Err(ferr).Str("trace_id", traceID).Msg("EVIDENCE NOT PACKED: the session's receipts are in the store; build the pack with assay proof-pack " + traceID)
+		msg := "EVIDENCE NOT PACKED: the session's receipts are in the store; build the pack with assay proof-pack " + traceID
+		if sess.EvidenceLost > 0 {
+			msg = fmt.Sprintf("EVIDENCE NOT PACKED: %d receipt(s) of this session could not be written and no pack was built", sess.EvidenceLost)
+		}
+		logger.Error().Err(ferr).Str("trace_id", traceID).Msg(msg)
 	}
 	rep.ExitCode = code
 	if o.asJSON {
@@ -363,5 +381,62 @@ func renderMCPSession(w io.Writer, r *mcpProxyReport) {
 	}
 	if r.Error != "" {
 		fmt.Fprintf(w, "  %s\n", st.Red("error: "+r.Error))
+	}
+}
+
+// probeWritable checks that files can be created in dir (made if missing).
+func probeWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".probe-*")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// jsonLines turns the server's stderr into JSON log lines, one per line of
+// text, so that --json keeps stderr pure JSON.
+type jsonLines struct {
+	log zerolog.Logger
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (j *jsonLines) Write(p []byte) (int, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.buf = append(j.buf, p...)
+	for {
+		i := bytes.IndexByte(j.buf, '\n')
+		if i < 0 {
+			break
+		}
+		j.emit(j.buf[:i])
+		j.buf = j.buf[i+1:]
+	}
+	if len(j.buf) > 64<<10 { // a very long line is cut, not buffered for ever
+		j.emit(j.buf)
+		j.buf = nil
+	}
+	return len(p), nil
+}
+
+// Flush emits a last line that had no newline.
+func (j *jsonLines) Flush() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if len(j.buf) > 0 {
+		j.emit(j.buf)
+		j.buf = nil
+	}
+}
+
+func (j *jsonLines) emit(line []byte) {
+	line = bytes.TrimRight(line, "\r")
+	if len(line) > 0 {
+		j.log.Log().Msg(string(line)) // no level: shown whatever --log-level, as without --json
 	}
 }
