@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -154,6 +155,17 @@ func TestQAClientCloseAndSignal(t *testing.T) {
 			}
 			if n := len(h.receipts("mcp_tool_call")); n != s.ToolCalls {
 				t.Errorf("%d receipts for %d tool calls", n, s.ToolCalls)
+			}
+			// A terminated server's detail says how long it really had
+			// since its input closed (it said "10ms" after seconds).
+			if s.ServerExit.Killed {
+				m := regexp.MustCompile(`within (\S+) after`).FindStringSubmatch(s.ServerExit.Detail)
+				if m == nil {
+					t.Fatalf("server exit detail %q", s.ServerExit.Detail)
+				}
+				if d, err := time.ParseDuration(m[1]); err != nil || d < 250*time.Millisecond {
+					t.Errorf("server exit detail %q: want the time since its input closed (>= 250ms)", s.ServerExit.Detail)
+				}
 			}
 		})
 	}

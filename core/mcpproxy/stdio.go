@@ -36,6 +36,7 @@ type StdioUpstream struct {
 	stopOnce sync.Once
 	exit     Exit
 	closeIn  sync.Once
+	closedAt time.Time // when its stdin was closed
 }
 
 // StartStdio starts the server. A command that cannot be found or run is
@@ -119,7 +120,10 @@ func (u *StdioUpstream) Recv() (Message, error) {
 // to shut down.
 func (u *StdioUpstream) CloseSend() error {
 	var err error
-	u.closeIn.Do(func() { err = u.stdin.Close() })
+	u.closeIn.Do(func() {
+		u.closedAt = time.Now()
+		err = u.stdin.Close()
+	})
 	return err
 }
 
@@ -145,10 +149,12 @@ func (u *StdioUpstream) Stop(grace time.Duration) Exit {
 	u.stopOnce.Do(func() {
 		_ = u.CloseSend()
 		killed := false
+		var termAt time.Time
 		select {
 		case <-u.done:
 		case <-time.After(grace):
 			killed = true
+			termAt = time.Now()
 			u.Signal(syscall.SIGTERM)
 			select {
 			case <-u.done:
@@ -160,7 +166,9 @@ func (u *StdioUpstream) Stop(grace time.Duration) Exit {
 		// Whatever is left of the group (a grandchild) goes too.
 		_ = syscall.Kill(-u.cmd.Process.Pid, syscall.SIGKILL)
 		u.stdout.Close()
-		u.exit = exitOf(u.cmd.ProcessState, u.waitErr, killed, grace)
+		// How long it had since its input closed (the proxy may have
+		// waited before calling Stop), not just this call's grace.
+		u.exit = exitOf(u.cmd.ProcessState, u.waitErr, killed, termAt.Sub(u.closedAt))
 	})
 	return u.exit
 }
@@ -179,7 +187,7 @@ func exitOf(ps *os.ProcessState, waitErr error, killed bool, grace time.Duration
 		e.Detail = fmt.Sprintf("exited %d", e.Code)
 	}
 	if killed {
-		e.Detail = fmt.Sprintf("did not exit within %s after its input closed; terminated (%s)", grace, e.Detail)
+		e.Detail = fmt.Sprintf("did not exit within %s after its input closed; terminated (%s)", grace.Round(10*time.Millisecond), e.Detail)
 	}
 	if waitErr != nil && !errors.As(waitErr, new(*exec.ExitError)) && e.Code == 0 {
 		e.Detail += fmt.Sprintf(" (%v)", waitErr)
