@@ -133,6 +133,7 @@ type proxy struct {
 	clientFraming atomic.Int32
 	serverFraming atomic.Int32 // the framing of the server's last message (NDJSON until it speaks)
 	clientEOF     atomic.Bool  // the client closed its input (not an interrupt)
+	sendFailed    atomic.Bool  // a send to the server has failed
 	outMu         sync.Mutex   // serialises writes to the client
 	clientGone    atomic.Bool
 	sendMu        sync.Mutex // serialises sends to the server
@@ -576,7 +577,9 @@ func (p *proxy) forward(ctx context.Context, m Message, calls []*call) {
 	if err == nil {
 		return
 	}
-	p.log.Warn().Err(err).Msg("could not deliver a message to the MCP server")
+	if !p.sendFailed.Swap(true) { // once: a gone server fails every send
+		p.log.Warn().Err(err).Msg("could not deliver a message to the MCP server")
+	}
 	p.markIncomplete("a message could not be delivered to the MCP server")
 	for _, c := range calls {
 		p.fail(c, "could not deliver the call to the MCP server: "+err.Error(), CodeServerGone)
