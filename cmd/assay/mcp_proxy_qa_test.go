@@ -128,3 +128,28 @@ func TestQAMCPProxySignalMidCall(t *testing.T) {
 		})
 	}
 }
+
+// try-mcp --json: duration_ms is a JSON number, as in the receipts (it
+// was a string).
+func TestQATryMCPJSONDurations(t *testing.T) {
+	ckEnv(t)
+	t.Setenv(envAsCLI, "1") // the demo server is this binary acting as assay
+	code, stdout, stderr := ckRun(t, "try-mcp", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var doc struct {
+		Result struct {
+			Calls []map[string]any `json:"calls"`
+		} `json:"result"`
+	}
+	ckJSON(t, stdout, &doc)
+	if len(doc.Result.Calls) == 0 {
+		t.Fatalf("no calls: %s", stdout)
+	}
+	for _, c := range doc.Result.Calls {
+		if _, ok := c["duration_ms"].(float64); !ok {
+			t.Errorf("%v: duration_ms %#v is not a number", c["tool"], c["duration_ms"])
+		}
+	}
+}

@@ -48,7 +48,7 @@ type Message struct {
 }
 
 // Blank reports whether the message has no content (a whitespace-only
-// line): forwarded like any other, never parsed.
+// line): not a message, so the proxy passes it in neither direction.
 func (m Message) Blank() bool { return len(bytes.TrimSpace(m.Body)) == 0 }
 
 // Reader reads messages from a stdio stream, detecting the framing of each

@@ -370,6 +370,9 @@ func firstByte(b []byte) byte {
 }
 
 func (p *proxy) fromClient(ctx context.Context, m Message) {
+	if m.Blank() {
+		return // not a message (servers answer it with a parse error)
+	}
 	switch firstByte(m.Body) {
 	case '{':
 		var e envelope
@@ -693,7 +696,7 @@ func (p *proxy) fromServer(m Message) {
 		p.serverFraming.Store(int32(m.Framing))
 	}
 	if m.Blank() {
-		p.toClientMsg(m)
+		// Not a message: clients that parse every line would choke on it.
 		return
 	}
 	switch firstByte(m.Body) {

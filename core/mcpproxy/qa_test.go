@@ -332,3 +332,41 @@ func TestQAClientCancelled(t *testing.T) {
 		})
 	}
 }
+
+// Whitespace-only lines are not messages: the proxy passes them in neither
+// direction (clients that parse every line failed on the server's blank
+// lines; servers answer a client's blank line with a parse error).
+func TestQABlankLinesDropped(t *testing.T) {
+	h := startProxy(t, nil)
+	c := newLineClient(h)
+	c.handshake()
+	h.write([]byte("\n   \r\n\t\n"))
+	if r := c.call(1, "garbage", map[string]any{"text": "   "}); r["result"] == nil {
+		t.Fatalf("garbage call: %v", r)
+	}
+	h.write([]byte("\n"))
+	if r := c.call(2, "echo", map[string]any{"a": 1}); r["result"] == nil {
+		t.Fatalf("echo: %v", r)
+	}
+	h.closeClient()
+	s := h.wait()
+	if !s.Complete || s.GarbageMessages != 0 {
+		t.Errorf("session complete %v %v, garbage %d", s.Complete, s.Incomplete, s.GarbageMessages)
+	}
+	c.mu.Lock()
+	raw := c.raw.String()
+	c.mu.Unlock()
+	for _, l := range strings.SplitAfter(raw, "\n") {
+		if l != "" && strings.TrimSpace(l) == "" {
+			t.Errorf("the client got a blank line: %q", raw)
+			break
+		}
+	}
+	in, _ := os.ReadFile(filepath.Join(h.dir, "server_in"))
+	for _, l := range strings.Split(strings.TrimSuffix(string(in), "\n"), "\n") {
+		if strings.TrimSpace(l) == "" {
+			t.Errorf("the server got a blank line: %q", in)
+			break
+		}
+	}
+}

@@ -47,7 +47,7 @@ type Call struct {
 	Outcome    string         `json:"outcome"`
 	Verdict    string         `json:"policy_verdict"`
 	Reason     string         `json:"policy_reason,omitempty"`
-	DurationMS string         `json:"duration_ms"`
+	DurationMS json.Number    `json:"duration_ms"` // a number, as in the receipt
 	ReceiptID  string         `json:"receipt_id"`
 	// Answer is what the client got: the result's text or the error message.
 	Answer string `json:"answer"`
@@ -167,7 +167,7 @@ func Run(ctx context.Context, serverArgv []string, keep string) (*Result, error)
 		c.Outcome, c.Verdict, c.Reason = str(r, "outcome"), str(r, "policy_verdict"), str(r, "policy_reason")
 		c.ReceiptID = str(r, "receipt_id")
 		if v, ok := r.Get("duration_ms"); ok {
-			c.DurationMS = fmt.Sprint(v)
+			c.DurationMS = json.Number(fmt.Sprint(v))
 		}
 	}
 	vr, err := verify.Verify(art.Pack.Dir, verify.Options{})
