@@ -42,12 +42,30 @@ const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] })
 let errText = ""; child.stderr.on("data", d => { errText += d; });
 const want = msgs.filter(m => m.id !== undefined && m.method).map(m => JSON.stringify(m.id));
 const answers = {}, notes = {}, bad = [];
-let buf = "", closed = false;
+// CL=1: the client speaks Content-Length framing (the proxy bridges it to
+// the server's newline-delimited stdio); every answer must come back so.
+const cl = process.env.CL === "1";
+let buf = Buffer.alloc(0), closed = false;
+const next = () => {
+  if (!cl) {
+    const i = buf.indexOf(10);
+    if (i < 0) return null;
+    const line = buf.subarray(0, i).toString(); buf = buf.subarray(i + 1);
+    return line;
+  }
+  const h = buf.indexOf("\r\n\r\n");
+  if (h < 0) return null;
+  const m = /^Content-Length: (\d+)$/i.exec(buf.subarray(0, h).toString());
+  if (!m) { const bad = buf.toString().slice(0, 120); buf = Buffer.alloc(0); return "\0" + bad; }
+  const n = +m[1];
+  if (buf.length < h + 4 + n) return null;
+  const body = buf.subarray(h + 4, h + 4 + n).toString(); buf = buf.subarray(h + 4 + n);
+  return body;
+};
 child.stdout.on("data", d => {
-  buf += d;
-  let i;
-  while ((i = buf.indexOf("\n")) >= 0) {
-    const line = buf.slice(0, i); buf = buf.slice(i + 1);
+  buf = Buffer.concat([buf, d]);
+  let line;
+  while ((line = next()) !== null) {
     let m;
     try { m = JSON.parse(line); } catch { bad.push(line.slice(0, 120)); continue; }
     if (m.method) { notes[m.method] = (notes[m.method] || 0) + 1; continue; }
@@ -56,9 +74,12 @@ child.stdout.on("data", d => {
   }
   if (!closed && want.every(k => k in answers)) { closed = true; child.stdin.end(); }
 });
-for (const m of msgs) child.stdin.write(JSON.stringify(m) + "\n");
+for (const m of msgs) {
+  const b = JSON.stringify(m);
+  child.stdin.write(cl ? `Content-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}` : b + "\n");
+}
 const t = setTimeout(() => { console.log(JSON.stringify({ timeout: true, answers, notes, bad })); child.kill("SIGKILL"); process.exit(1); }, 30000);
-child.on("close", code => { clearTimeout(t); if (buf) bad.push(buf.slice(0, 120)); console.log(JSON.stringify({ code, answers, notes, bad, stderr: errText })); });
+child.on("close", code => { clearTimeout(t); if (buf.length) bad.push(buf.toString().slice(0, 120)); console.log(JSON.stringify({ code, answers, notes, bad, stderr: errText })); });
 JS
 
 init='{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"drive","version":"1"}}},{"jsonrpc":"2.0","method":"notifications/initialized"}'
@@ -86,10 +107,10 @@ $(call 4 trigger-long-running-operation '{"duration":1,"steps":4}' ',"_meta":{"p
 $(call 5 get-tiny-image '{}'),
 $(call 6 get-structured-content '{"location":"Chicago"}'),
 $(call 7 no-such-tool '{}')]" >"$work/everything.json"
-out=$(node "$work/drive.mjs" "$work/everything.json" -- "$work/bin/assay" mcp-proxy --audit-dir "$work/a1" -- "$everything" stdio)
+out=$(node "$work/drive.mjs" "$work/everything.json" -- "$work/bin/assay" mcp-proxy --audit-dir "$work/a1" -- "$everything" stdio) || true # a timeout is reported below
 node -e '
-const r = JSON.parse(process.argv[1]);
-const f = m => { console.error("'$name': FAIL: server-everything: " + m + "\n" + r.stderr.slice(-800)); process.exit(1); };
+let r; try { r = JSON.parse(process.argv[1]); } catch { console.error("'$name': FAIL: the client driver printed no summary: " + process.argv[1].slice(0, 300)); process.exit(1); }
+const f = m => { console.error("'$name': FAIL: server-everything: " + m + "\n" + (r.stderr || "").slice(-800)); process.exit(1); };
 if (r.timeout) f("the client timed out: " + JSON.stringify(r.answers));
 if (r.code !== 0) f("the proxy exited " + r.code);
 if (r.bad.length) f("stdout carried non-JSON: " + JSON.stringify(r.bad));
@@ -103,16 +124,26 @@ check_session "$work/a1" 6
 ! grep -rq -- "$secret" "$work/a1" "$ASSAY_HOME" || fail "the secret argument was stored in cleartext (no --store-args)"
 echo "ok: server-everything: 6 pipelined calls, progress notifications, pure stdout, pack verifies, secret hashed only" >&2
 
+# 1b. The same session from a Content-Length framed client.
+out=$(CL=1 node "$work/drive.mjs" "$work/everything.json" -- "$work/bin/assay" mcp-proxy --audit-dir "$work/a1cl" -- "$everything" stdio) || true # a timeout is reported below
+node -e '
+let r; try { r = JSON.parse(process.argv[1]); } catch { console.error("'$name': FAIL: the client driver printed no summary: " + process.argv[1].slice(0, 300)); process.exit(1); }
+if (r.timeout || r.code !== 0 || r.bad.length || Object.keys(r.answers).length !== 8 || Object.values(r.answers).includes("DUPLICATE")) {
+  console.error("'$name': FAIL: server-everything, Content-Length client: " + JSON.stringify(r).slice(0, 1500)); process.exit(1);
+}' "$out"
+check_session "$work/a1cl" 6
+echo "ok: server-everything from a Content-Length client: every answer framed back, pack verifies" >&2
+
 # 2. server-filesystem: a 10 MB result, a directory listing, a path outside
 # the allowed root (an isError result, outcome error).
 echo "[$init,
 $(call 1 read_text_file "{\"path\":\"$fsroot/huge.txt\"}"),
 $(call 2 list_directory "{\"path\":\"$fsroot\"}"),
 $(call 3 read_text_file '{"path":"/etc/passwd"}')]" >"$work/fs.json"
-out=$(node "$work/drive.mjs" "$work/fs.json" -- "$work/bin/assay" mcp-proxy --audit-dir "$work/a2" -- "$filesystem" "$fsroot")
+out=$(node "$work/drive.mjs" "$work/fs.json" -- "$work/bin/assay" mcp-proxy --audit-dir "$work/a2" -- "$filesystem" "$fsroot") || true # a timeout is reported below
 node -e '
-const r = JSON.parse(process.argv[1]);
-const f = m => { console.error("'$name': FAIL: server-filesystem: " + m + "\n" + r.stderr.slice(-800)); process.exit(1); };
+let r; try { r = JSON.parse(process.argv[1]); } catch { console.error("'$name': FAIL: the client driver printed no summary: " + process.argv[1].slice(0, 300)); process.exit(1); }
+const f = m => { console.error("'$name': FAIL: server-filesystem: " + m + "\n" + (r.stderr || "").slice(-800)); process.exit(1); };
 if (r.timeout || r.code !== 0 || r.bad.length) f(JSON.stringify({ code: r.code, timeout: r.timeout, bad: r.bad }));
 if (!(parseInt((r.answers["1"] || "ok:0").slice(3)) > 10000000)) f("the 10 MB result did not come through: " + r.answers["1"]);
 if (!String(r.answers["2"]).startsWith("ok:") || !["error", "isError"].includes(r.answers["3"])) f(JSON.stringify(r.answers));
