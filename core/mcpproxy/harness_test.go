@@ -16,6 +16,7 @@ import (
 	"github.com/assay-dev/assay/core/demo/mcpserver"
 	"github.com/assay-dev/assay/core/receipt"
 	"github.com/assay-dev/assay/core/store"
+	"github.com/assay-dev/assay/tools/serve"
 )
 
 // The tests run a real MCP server behind the proxy: this test binary
@@ -28,13 +29,18 @@ const (
 )
 
 func TestMain(m *testing.M) {
-	if os.Getenv(envFixture) == "1" {
-		os.Exit(serveFixture())
+	switch os.Getenv(envFixture) {
+	case "1":
+		os.Exit(serveFixture(false))
+	case "assay-mcp":
+		os.Exit(serveFixture(true))
 	}
 	os.Exit(m.Run())
 }
 
-func serveFixture() int {
+// serveFixture serves the demo server with its fault tools, or our own MCP
+// server (assay-mcp, rooted at $MCPPROXY_ROOT), on stdio.
+func serveFixture(assayMCP bool) int {
 	var in io.Reader = os.Stdin
 	var out io.Writer = os.Stdout
 	if dir := os.Getenv(envTranscript); dir != "" {
@@ -46,14 +52,20 @@ func serveFixture() int {
 		in = io.TeeReader(in, fin)
 		out = io.MultiWriter(fout, out)
 	}
-	if err := mcpserver.Serve(context.Background(), in, out, mcpserver.Options{Faults: true}); err != nil {
+	var err error
+	if assayMCP {
+		err = serve.Run(context.Background(), serve.Options{Roots: []string{os.Getenv("MCPPROXY_ROOT")}, LogLevel: "error", LogFormat: "json"}, in, out, io.Discard)
+	} else {
+		err = mcpserver.Serve(context.Background(), in, out, mcpserver.Options{Faults: true})
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "fixture:", err)
 		return 1
 	}
 	return 0
 }
 
-// fixtureArgv is the command that starts the fixture server.
+// fixtureArgv is the command that starts a fixture server.
 func fixtureArgv() []string { return []string{os.Args[0], "-test.run=^$"} }
 
 // harness is a proxy session in progress, driven through real pipes.
@@ -74,12 +86,19 @@ type harness struct {
 
 // startProxy starts the fixture server and a proxy session in front of it.
 func startProxy(t *testing.T, mod func(*Options)) *harness {
+	return startProxyFor(t, "1", mod)
+}
+
+// startProxyFor starts a fixture server ("1": the demo server with its
+// fault tools; "assay-mcp": our own MCP server rooted at $MCPPROXY_ROOT)
+// and a proxy session in front of it.
+func startProxyFor(t *testing.T, server string, mod func(*Options)) *harness {
 	t.Helper()
 	h := &harness{t: t, dir: t.TempDir(), done: make(chan *Session, 1)}
 	h.st = store.Open(t.TempDir())
 	sid := NewSessionID()
 	h.traceID = NewTraceID(sid, time.Now())
-	env := append(os.Environ(), envFixture+"=1", envTranscript+"="+h.dir, store.EnvTrace+"="+h.traceID, store.EnvHome+"="+h.st.Home)
+	env := append(os.Environ(), envFixture+"="+server, envTranscript+"="+h.dir, store.EnvTrace+"="+h.traceID, store.EnvHome+"="+h.st.Home)
 	up, err := StartStdio(StdioOptions{Argv: fixtureArgv(), Env: env, Stderr: io.Discard})
 	if err != nil {
 		t.Fatal(err)

@@ -36,14 +36,16 @@ func (w clientWriter) Close() error { return w.h.toProxy.Close() }
 
 // A real client (mcp-go) and a real server: every byte crosses the proxy
 // unchanged both ways, each call gets one receipt, and the pack verifies.
-func TestRealClientTranscriptReceiptsAndPack(t *testing.T) {
-	h := startProxy(t, func(o *Options) { o.StoreArgs = true })
+// realClient connects mcp-go's client to the harness's proxy and
+// initialises the session; received returns every byte it read.
+func realClient(t *testing.T, h *harness) (*client.Client, context.Context, func() []byte) {
+	t.Helper()
 	var recv bytes.Buffer
 	var recvMu sync.Mutex
 	in := io.TeeReader(h.fromProxy, lockedWriter{&recvMu, &recv})
 	cli := client.NewClient(transport.NewIO(in, clientWriter{h}, io.NopCloser(strings.NewReader(""))))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	t.Cleanup(cancel)
 	if err := cli.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -53,6 +55,36 @@ func TestRealClientTranscriptReceiptsAndPack(t *testing.T) {
 	if _, err := cli.Initialize(ctx, init); err != nil {
 		t.Fatal(err)
 	}
+	return cli, ctx, func() []byte {
+		recvMu.Lock()
+		defer recvMu.Unlock()
+		return append([]byte(nil), recv.Bytes()...)
+	}
+}
+
+// sameBytesBothWays compares what the client sent with what the server
+// read, and what the server wrote with what the client read.
+func sameBytesBothWays(t *testing.T, h *harness, clientRead []byte) {
+	t.Helper()
+	serverIn, _ := os.ReadFile(filepath.Join(h.dir, "server_in"))
+	serverOut, _ := os.ReadFile(filepath.Join(h.dir, "server_out"))
+	h.sentMu.Lock()
+	sent := append([]byte(nil), h.sent.Bytes()...)
+	h.sentMu.Unlock()
+	if len(serverIn) == 0 || len(serverOut) == 0 {
+		t.Fatal("empty transcript")
+	}
+	if !bytes.Equal(sent, serverIn) {
+		t.Errorf("client->server bytes differ: client sent %d bytes, server read %d", len(sent), len(serverIn))
+	}
+	if !bytes.Equal(serverOut, clientRead) {
+		t.Errorf("server->client bytes differ:\nserver wrote %q\nclient read  %q", serverOut, clientRead)
+	}
+}
+
+func TestRealClientTranscriptReceiptsAndPack(t *testing.T) {
+	h := startProxy(t, func(o *Options) { o.StoreArgs = true })
+	cli, ctx, received := realClient(t, h)
 	tl, err := cli.ListTools(ctx, mcp.ListToolsRequest{})
 	if err != nil || len(tl.Tools) < 4 {
 		t.Fatalf("tools/list through the proxy: %v, %d tools", err, len(tl.Tools))
@@ -90,24 +122,7 @@ func TestRealClientTranscriptReceiptsAndPack(t *testing.T) {
 		t.Fatalf("session incomplete: %v", s.Incomplete)
 	}
 
-	// Bytes unchanged both ways.
-	serverIn, _ := os.ReadFile(filepath.Join(h.dir, "server_in"))
-	serverOut, _ := os.ReadFile(filepath.Join(h.dir, "server_out"))
-	h.sentMu.Lock()
-	sent := h.sent.Bytes()
-	h.sentMu.Unlock()
-	if !bytes.Equal(sent, serverIn) {
-		t.Errorf("client->server bytes differ:\nclient sent %d bytes\nserver read %d bytes", len(sent), len(serverIn))
-	}
-	recvMu.Lock()
-	got := recv.Bytes()
-	recvMu.Unlock()
-	if !bytes.Equal(serverOut, got) {
-		t.Errorf("server->client bytes differ:\nserver wrote %q\nclient read  %q", serverOut, got)
-	}
-	if len(serverIn) == 0 || len(serverOut) == 0 {
-		t.Fatal("empty transcript")
-	}
+	sameBytesBothWays(t, h, received())
 
 	// One receipt per call, with the reference's fields.
 	recs := h.receipts("mcp_tool_call")
@@ -171,6 +186,58 @@ func TestRealClientTranscriptReceiptsAndPack(t *testing.T) {
 	first, _ := os.ReadFile(art.SessionFile)
 	if !bytes.HasPrefix(first, []byte(`{"_store_seq"`)) || !bytes.Contains(bytes.SplitN(first, []byte("\n"), 2)[0], []byte(`"type":"session_metadata"`)) {
 		t.Errorf("session file does not start with the session_metadata receipt: %.200s", first)
+	}
+}
+
+// Our own MCP server (assay-mcp) behind the proxy, a real client in front:
+// bytes unchanged both ways, one proxy receipt per call, the server's own
+// receipts in the same trace, and the pack verifies.
+func TestAssayMCPBehindTheProxy(t *testing.T) {
+	root, _ := filepath.EvalSymlinks(t.TempDir())
+	if _, err := demo.BuildChallenge(filepath.Join(root, "challenge")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("MCPPROXY_ROOT", root)
+	h := startProxyFor(t, "assay-mcp", nil)
+	cli, ctx, received := realClient(t, h)
+	if _, err := cli.ListTools(ctx, mcp.ListToolsRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ tool, path, verdict string }{
+		{"verify-pack", "challenge/good", "PASS"},
+		{"verify-pack", "challenge/tampered", "TAMPERED"},
+		{"explain-pack", "challenge/good", "PASS"},
+	} {
+		req := mcp.CallToolRequest{}
+		req.Params.Name = c.tool
+		req.Params.Arguments = map[string]any{"path": filepath.Join(root, c.path)}
+		res, err := cli.CallTool(ctx, req)
+		if err != nil {
+			t.Fatalf("%s: %v", c.tool, err)
+		}
+		if b, _ := json.Marshal(res.StructuredContent); !strings.Contains(string(b), `"`+c.verdict+`"`) {
+			t.Fatalf("%s %s: %s", c.tool, c.path, b)
+		}
+	}
+	cli.Close()
+	s := h.wait()
+	if !s.Complete || s.Outcomes[OutcomeForwarded] != 3 {
+		t.Fatalf("session: complete %v %v outcomes %v", s.Complete, s.Incomplete, s.Outcomes)
+	}
+	sameBytesBothWays(t, h, received())
+	bySource := map[string]int{}
+	for _, r := range h.receipts("mcp_tool_call") {
+		bySource[field(r, "integration_source")]++
+	}
+	if bySource[IntegrationSource] != 3 || bySource["assay.mcp_server"] != 3 {
+		t.Fatalf("receipts by source: %v (want 3 from the proxy, 3 from the server itself)", bySource)
+	}
+	art, err := Finish(h.st, s, t.TempDir(), demo.EphemeralSigner("proxy-test"), "shadow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := verify.Verify(art.Pack.Dir, verify.Options{}); err != nil || res.ExitCode != 0 || art.Pack.NReceipts != 7 {
+		t.Fatalf("pack: %d receipts, verify %v %v", art.Pack.NReceipts, res, err)
 	}
 }
 
