@@ -762,19 +762,25 @@ func (p *proxy) response(e *envelope) bool {
 	isErr := false
 	if len(e.Error) > 0 && !isNull(e.Error) {
 		outcome, doc, isErr = OutcomeError, e.Error, true
-	} else {
-		var r struct {
-			IsError bool `json:"isError"`
-		}
-		if json.Unmarshal(e.Result, &r) == nil && r.IsError {
-			outcome, isErr = OutcomeError, true
-		}
 	}
 	var result any
 	if v, err := canon.Decode(doc); err == nil {
 		result = v
+		// isError read from the decoded result: a second encoding/json
+		// pass over a large result cost as much as hashing it.
+		if o, ok := v.(*canon.Object); ok && !isErr {
+			if ie, _ := o.Get("isError"); ie == true {
+				outcome, isErr = OutcomeError, true
+			}
+		}
 	} else {
 		result = rawResult(doc)
+		var r struct {
+			IsError bool `json:"isError"`
+		}
+		if !isErr && json.Unmarshal(doc, &r) == nil && r.IsError {
+			outcome, isErr = OutcomeError, true
+		}
 	}
 	detail := ""
 	if c.cancelled {

@@ -370,3 +370,38 @@ func TestQABlankLinesDropped(t *testing.T) {
 		}
 	}
 }
+
+// The outcome follows the result's top-level isError only (read from the
+// decoded result, not a second JSON pass): an isError nested in content is
+// data.
+func TestQAIsErrorOutcome(t *testing.T) {
+	h := startProxy(t, nil)
+	c := newLineClient(h)
+	c.handshake()
+	cases := []struct {
+		id      int
+		tool    string
+		args    map[string]any
+		outcome string
+	}{
+		{1, "fail", map[string]any{"message": "boom"}, OutcomeError},
+		{2, "echo", map[string]any{"isError": true}, OutcomeForwarded},
+		{3, "echo", map[string]any{"isError": false}, OutcomeForwarded},
+		{4, "no_such_tool", map[string]any{}, OutcomeError},
+	}
+	for _, tc := range cases {
+		c.call(tc.id, tc.tool, tc.args)
+	}
+	h.closeClient()
+	h.wait()
+	got := map[string]string{}
+	for _, r := range h.receipts("mcp_tool_call") {
+		v, _ := r.Get("mcp_request_id")
+		got[fmt.Sprint(v)] = field(r, "outcome")
+	}
+	for _, tc := range cases {
+		if o := got[fmt.Sprint(tc.id)]; o != tc.outcome {
+			t.Errorf("call %d (%s %v): outcome %q, want %q", tc.id, tc.tool, tc.args, o, tc.outcome)
+		}
+	}
+}
