@@ -39,6 +39,9 @@ const (
 	// interruptStopGrace: how long a server gets to exit on its own when
 	// the proxy is signalled during shutdown (MCP clients SIGKILL after 2s).
 	interruptStopGrace = 500 * time.Millisecond
+	// exitDrain: how long the server's output may stay open after its
+	// process exited (a grandchild holding it) before the session ends.
+	exitDrain = 300 * time.Millisecond
 )
 
 // Outcomes of a tool call.
@@ -188,13 +191,34 @@ func Run(ctx context.Context, o Options) (*Session, error) {
 	clientDone := make(chan struct{})
 	go func() { defer close(serverDone); p.pumpServer() }()
 	go func() { defer close(clientDone); p.pumpClient(ctx) }()
+	// The server has ended when its output closes, or when its process
+	// exits: a child it started may hold its stdout open for ever.
+	serverGone := make(chan struct{})
+	go func() {
+		defer close(serverGone)
+		var exited <-chan struct{}
+		if x, ok := o.Upstream.(interface{ Exited() <-chan struct{} }); ok {
+			exited = x.Exited()
+		}
+		select {
+		case <-serverDone:
+			return
+		case <-exited:
+		}
+		// Its last output may still be in the pipe.
+		select {
+		case <-serverDone:
+		case <-time.After(exitDrain):
+			p.log.Warn().Msg("the MCP server exited but its output is still open (held by a process it started); ending the session")
+		}
+	}()
 
 	grace := o.Grace
 	var ended string
 	select {
 	case <-clientDone:
 		ended = "client"
-	case <-serverDone:
+	case <-serverGone:
 		ended = "server"
 	case <-ctx.Done():
 		ended = "interrupt"

@@ -405,3 +405,28 @@ func TestQAIsErrorOutcome(t *testing.T) {
 		}
 	}
 }
+
+// A server that crashes while a process it started holds its stdout open:
+// the session ends when the server process exits, not when the client
+// gives up. Regression: the crashed call hung until the client closed.
+func TestQAServerExitWithOutputHeldOpen(t *testing.T) {
+	argv := []string{"/bin/sh", "-c", `sleep 30 & exec "$0" -test.run='^$'`, os.Args[0]}
+	h := startProxyArgv(t, argv, nil)
+	c := newLineClient(h)
+	c.handshake()
+	start := time.Now()
+	r := c.call(1, "crash", map[string]any{"code": 5})
+	if errCode(r) != CodeServerGone {
+		t.Fatalf("the crashed call got %v, want a %d error", r, CodeServerGone)
+	}
+	s := h.wait()
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("the session ended %s after the crash", d)
+	}
+	if s.Complete || s.ServerExit.Code != 5 {
+		t.Errorf("complete %v, server exit %+v", s.Complete, s.ServerExit)
+	}
+	if recs := h.receipts("mcp_tool_call"); len(recs) != 1 || field(recs[0], "outcome") != OutcomeError {
+		t.Errorf("receipts %d", len(recs))
+	}
+}
