@@ -403,6 +403,9 @@ func (p *proxy) fromClient(ctx context.Context, m Message) {
 		if json.Unmarshal(m.Body, &e) != nil {
 			break
 		}
+		if p.unanswerableCall(&e) {
+			return
+		}
 		if e.isToolCall() {
 			c, denied := p.admit(&e, m.Framing)
 			if denied {
@@ -437,8 +440,13 @@ func (p *proxy) fromClientBatch(ctx context.Context, m Message) {
 	var calls []*call
 	var keep []json.RawMessage
 	var denials []json.RawMessage
+	dropped := false
 	for _, el := range elems {
 		var e envelope
+		if json.Unmarshal(el, &e) == nil && p.unanswerableCall(&e) {
+			dropped = true
+			continue
+		}
 		if json.Unmarshal(el, &e) == nil && e.isToolCall() {
 			c, denied := p.admit(&e, m.Framing)
 			if denied {
@@ -454,8 +462,10 @@ func (p *proxy) fromClientBatch(ctx context.Context, m Message) {
 		}
 		keep = append(keep, el)
 	}
-	if len(denials) > 0 {
-		p.toClient(Frame(joinArray(denials), m.Framing))
+	if len(denials) > 0 || dropped {
+		if len(denials) > 0 {
+			p.toClient(Frame(joinArray(denials), m.Framing))
+		}
 		if len(keep) == 0 {
 			return
 		}
@@ -476,6 +486,17 @@ func joinArray(elems []json.RawMessage) []byte {
 	}
 	b.WriteByte(']')
 	return b.Bytes()
+}
+
+// unanswerableCall reports whether e is a tools/call without an id (or
+// with a null id) that an enforcing policy drops: it can get no answer, so
+// no receipt, and a server that ran it anyway would bypass the policy.
+func (p *proxy) unanswerableCall(e *envelope) bool {
+	if e.Method != "tools/call" || (len(e.ID) > 0 && !isNull(e.ID)) || p.eval == nil || !p.o.Policy.Enforce() {
+		return false
+	}
+	p.log.Warn().Msg("a tools/call without an id was dropped (enforce mode forwards no call it cannot check and receipt)")
+	return true
 }
 
 // admit registers a tools/call and applies the policy. When the call is

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/assay-dev/assay/core/canon"
+	"github.com/assay-dev/assay/core/mcppolicy"
 	"github.com/assay-dev/assay/core/receipt"
 	"github.com/assay-dev/assay/core/store"
 )
@@ -428,5 +429,49 @@ func TestQAServerExitWithOutputHeldOpen(t *testing.T) {
 	}
 	if recs := h.receipts("mcp_tool_call"); len(recs) != 1 || field(recs[0], "outcome") != OutcomeError {
 		t.Errorf("receipts %d", len(recs))
+	}
+}
+
+// A tools/call without an id (or with a null id) cannot be answered or
+// receipted: an enforcing policy never forwards it (a server that ran it
+// would bypass the policy); without enforcement it passes unchanged.
+func TestQAIdlessToolCall(t *testing.T) {
+	enforce := loadPolicy(t, "mode: enforce\ntools:\n  deny: [\"delete_*\"]\n")
+	audit := loadPolicy(t, "mode: audit\ntools:\n  deny: [\"delete_*\"]\n")
+	cases := []struct {
+		name      string
+		pol       *mcppolicy.Policy
+		forwarded bool
+	}{
+		{"enforce", enforce, false},
+		{"audit", audit, true},
+		{"no policy", nil, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := startProxy(t, func(o *Options) { o.Policy = tc.pol })
+			c := newLineClient(h)
+			c.handshake()
+			h.write([]byte(`{"jsonrpc":"2.0","method":"tools/call","params":{"name":"get_weather","arguments":{"city":"NOID"}}}` + "\n"))
+			h.write([]byte(`{"jsonrpc":"2.0","id":null,"method":"tools/call","params":{"name":"get_weather","arguments":{"city":"NULLID"}}}` + "\n"))
+			h.write([]byte(`[{"jsonrpc":"2.0","method":"tools/call","params":{"name":"get_weather","arguments":{"city":"BATCHNOID"}}},{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"get_weather","arguments":{"city":"Oslo"}}}]` + "\n"))
+			// (the fixture, like MCP 2025-06-18, answers no batch: call 5 is
+			// recorded unanswered; what matters is what reached it)
+			c.call(6, "echo", map[string]any{})
+			h.closeClient()
+			s := h.wait()
+			in, _ := os.ReadFile(filepath.Join(h.dir, "server_in"))
+			for _, city := range []string{"NOID", "NULLID", "BATCHNOID"} {
+				if got := bytes.Contains(in, []byte(city)); got != tc.forwarded {
+					t.Errorf("%s reached the server: %v, want %v", city, got, tc.forwarded)
+				}
+			}
+			if !bytes.Contains(in, []byte("Oslo")) {
+				t.Error("the batch's call with an id did not reach the server")
+			}
+			if s.ToolCalls != 2 || len(h.receipts("mcp_tool_call")) != 2 {
+				t.Errorf("tool calls %d, receipts %d; want the calls with ids (5, 6)", s.ToolCalls, len(h.receipts("mcp_tool_call")))
+			}
+		})
 	}
 }
