@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -186,11 +187,19 @@ func TestMCPProxyCLIIncompleteSession(t *testing.T) {
 	if !strings.Contains(stdout.String(), `"id":3`) || !strings.Contains(stdout.String(), "-32003") {
 		t.Errorf("the crashed call got no error: %s", stdout.String())
 	}
-	// The last stderr document is the report.
+	// stderr is JSON only (log lines, then the report): the last document
+	// is the report.
 	errOut := stderr.String()
-	i := strings.LastIndex(errOut, "\n{\n")
-	if i < 0 {
-		i = strings.Index(errOut, "{\n")
+	var last json.RawMessage
+	dec := json.NewDecoder(strings.NewReader(errOut))
+	for {
+		var doc json.RawMessage
+		if err := dec.Decode(&doc); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("--json stderr is not only JSON: %v\n%s", err, errOut)
+		}
+		last = doc
 	}
 	var rep struct {
 		Status    string `json:"status"`
@@ -201,7 +210,7 @@ func TestMCPProxyCLIIncompleteSession(t *testing.T) {
 			} `json:"pack"`
 		} `json:"artifacts"`
 	}
-	if err := json.Unmarshal([]byte(errOut[i:]), &rep); err != nil || rep.Status != "incomplete" || rep.ExitCode != 1 {
+	if err := json.Unmarshal(last, &rep); err != nil || rep.Status != "incomplete" || rep.ExitCode != 1 {
 		t.Fatalf("report: %v %+v\n%s", err, rep, errOut)
 	}
 	packs, _ := filepath.Glob(filepath.Join(audit, "packs", "proof_pack_*"))

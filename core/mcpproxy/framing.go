@@ -45,6 +45,11 @@ type Message struct {
 	// its line ending).
 	Body    []byte
 	Framing Framing
+	// Synthetic is non-empty when the transport made the message itself
+	// (an error answer for a request the server never answered, e.g. an
+	// unreachable HTTP upstream): why. The proxy forwards it, records the
+	// call as an error with this detail, and marks the session incomplete.
+	Synthetic string
 }
 
 // Blank reports whether the message has no content (a whitespace-only

@@ -538,7 +538,7 @@ func (u *HTTPUpstream) warnFailed(open map[string]json.RawMessage, out outgoing,
 // failAll answers every open request with a synthesized error.
 func (u *HTTPUpstream) failAll(open map[string]json.RawMessage, reason string) {
 	for k, id := range open {
-		u.push(errorResponse(id, reason))
+		u.pushMsg(Message{Body: errorResponse(id, reason), Framing: NDJSON, Synthetic: reason})
 		delete(open, k)
 	}
 }
@@ -621,9 +621,11 @@ func (u *HTTPUpstream) observe(method string, result json.RawMessage) {
 
 // push appends a message to the Recv queue. The queue is unbounded: a
 // reader must never block on a proxy that stopped reading.
-func (u *HTTPUpstream) push(body []byte) {
+func (u *HTTPUpstream) push(body []byte) { u.pushMsg(Message{Body: body, Framing: NDJSON}) }
+
+func (u *HTTPUpstream) pushMsg(m Message) {
 	u.mu.Lock()
-	u.queue = append(u.queue, Message{Body: body, Framing: NDJSON})
+	u.queue = append(u.queue, m)
 	u.mu.Unlock()
 	u.cond.Broadcast()
 }

@@ -751,7 +751,7 @@ func (p *proxy) fromServer(m Message) {
 			p.garbage(m)
 			return
 		}
-		if e.isResponse() && !p.response(&e) {
+		if e.isResponse() && !p.response(&e, m.Synthetic) {
 			return
 		}
 	case '[':
@@ -763,7 +763,7 @@ func (p *proxy) fromServer(m Message) {
 		for _, el := range elems {
 			var e envelope
 			if json.Unmarshal(el, &e) == nil && e.isResponse() {
-				p.response(&e)
+				p.response(&e, m.Synthetic)
 			}
 		}
 	default:
@@ -788,7 +788,12 @@ func (p *proxy) garbage(m Message) {
 // response matches a server response to its pending call and records it.
 // It reports whether the message should reach the client (a late answer to
 // a call the proxy already answered with a timeout does not).
-func (p *proxy) response(e *envelope) bool {
+func (p *proxy) response(e *envelope, synthetic string) bool {
+	if synthetic != "" {
+		// The transport answered for a server it could not reach: the
+		// call has no real response.
+		p.markIncomplete("the MCP server could not be reached for a call: " + synthetic)
+	}
 	key := canonKey(e.ID)
 	now := time.Now()
 	p.mu.Lock()
@@ -830,6 +835,9 @@ func (p *proxy) response(e *envelope) bool {
 	detail := ""
 	if c.cancelled {
 		detail = "the client cancelled the call; the server answered anyway"
+	}
+	if synthetic != "" {
+		detail = "no response from the MCP server: " + synthetic
 	}
 	p.resolveLocked(c, outcome, result, isErr, now, detail)
 	return true

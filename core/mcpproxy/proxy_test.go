@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/assay-dev/assay/core/demo"
 	"github.com/assay-dev/assay/core/mcppolicy"
 	"github.com/assay-dev/assay/core/receipt"
+	"github.com/assay-dev/assay/core/store"
 	"github.com/assay-dev/assay/core/verify"
 )
 
@@ -400,4 +402,57 @@ func loadPolicy(t *testing.T, yaml string) *mcppolicy.Policy {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// An HTTP upstream that cannot be reached: the client gets the transport's
+// error answer, the call is recorded as an error saying so, and the session
+// is incomplete (it was "complete" while the transport's answer passed for
+// the server's).
+func TestUnreachableHTTPUpstreamIsIncomplete(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String() + "/mcp"
+	ln.Close() // nothing listens there now: connection refused
+	up, err := NewHTTPUpstream(url, HTTPOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := store.Open(t.TempDir())
+	sid := NewSessionID()
+	trace := NewTraceID(sid, time.Now())
+	cr, cw, _ := os.Pipe()
+	pr, pw, _ := os.Pipe()
+	done := make(chan *Session, 1)
+	go func() {
+		s, _ := Run(context.Background(), Options{Upstream: up, Client: cr, ClientOut: pw, Store: st, TraceID: trace, SessionID: sid, ServerID: "gone", Grace: time.Second})
+		pw.Close()
+		done <- s
+	}()
+	cw.Write([]byte(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"x","arguments":{}}}` + "\n"))
+	m, err := NewReader(pr).Next()
+	if err != nil || !bytes.Contains(m.Body, []byte(`"id":7`)) || !bytes.Contains(m.Body, []byte(`"error"`)) {
+		t.Fatalf("client got %q, %v", m.Body, err)
+	}
+	cw.Close()
+	var s *Session
+	select {
+	case s = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the proxy did not end")
+	}
+	if s.Complete || !strings.Contains(strings.Join(s.Incomplete, ";"), "could not be reached") {
+		t.Fatalf("session: complete %v %v", s.Complete, s.Incomplete)
+	}
+	recs, _, _ := st.Read(trace)
+	var call *receipt.Receipt
+	for _, r := range recs {
+		if field(r, "type") == "mcp_tool_call" {
+			call = r
+		}
+	}
+	if call == nil || field(call, "outcome") != OutcomeError || !strings.Contains(field(call, "outcome_detail"), "no response from the MCP server") || field(call, "server_transport") != "streamable-http" {
+		t.Fatalf("receipt: %s", mustJSON(call))
+	}
 }
