@@ -37,17 +37,6 @@ type mcpProxyOptions struct {
 	callTimeout, grace                          time.Duration
 }
 
-// mcpProxyReport is the --json document of a session (written to stderr).
-type mcpProxyReport struct {
-	Command   string              `json:"command"`
-	Status    string              `json:"status"` // complete, incomplete
-	ExitCode  int                 `json:"exit_code"`
-	Session   *mcpproxy.Session   `json:"session"`
-	Artifacts *mcpproxy.Artifacts `json:"artifacts,omitempty"`
-	PackNote  string              `json:"pack_note,omitempty"`
-	Error     string              `json:"error,omitempty"`
-}
-
 func init() { commands = append(commands, newMCPProxyCmd) }
 
 func newMCPProxyCmd() *cobra.Command {
@@ -254,7 +243,7 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 		return err
 	}
 
-	rep := &mcpProxyReport{Command: "mcp-proxy", Status: "complete", Session: sess}
+	rep := &mcpproxy.Report{Command: "mcp-proxy", Status: "complete", Session: sess}
 	if !sess.Complete {
 		rep.Status = "incomplete"
 	}
@@ -350,7 +339,7 @@ func withoutEnv(env []string, name string) []string {
 }
 
 // renderMCPSession prints the end-of-session summary (to stderr).
-func renderMCPSession(w io.Writer, r *mcpProxyReport) {
+func renderMCPSession(w io.Writer, r *mcpproxy.Report) {
 	s := r.Session
 	st := newStyle(w)
 	head := st.Green("session complete")

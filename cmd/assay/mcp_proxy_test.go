@@ -16,9 +16,11 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/rs/zerolog"
 
+	"github.com/assay-dev/assay/schemas/schematest"
 	"github.com/assay-dev/assay/tools"
 
 	"github.com/assay-dev/assay/core/demo"
+	"github.com/assay-dev/assay/core/mcpproxy"
 	"github.com/assay-dev/assay/core/store"
 	"github.com/assay-dev/assay/core/verify"
 )
@@ -209,6 +211,10 @@ func TestMCPProxyCLIIncompleteSession(t *testing.T) {
 				Dir string `json:"output_dir"`
 			} `json:"pack"`
 		} `json:"artifacts"`
+	}
+	schema, _ := mcpproxy.ReportSchema()
+	if err := schematest.Valid(schematest.Compile(t, schema), last); err != nil {
+		t.Errorf("the report does not match %s: %v", mcpproxy.ReportSchemaPath, err)
 	}
 	if err := json.Unmarshal(last, &rep); err != nil || rep.Status != "incomplete" || rep.ExitCode != 1 {
 		t.Fatalf("report: %v %+v\n%s", err, rep, errOut)
