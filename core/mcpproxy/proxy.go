@@ -241,9 +241,9 @@ func Run(ctx context.Context, o Options) (*Session, error) {
 	// (the grace was spent waiting below).
 	stopGrace := grace
 	if ended != "server" {
-		p.sendMu.Lock()
+		// Not behind sendMu: a Send blocked on a server that stopped
+		// reading would hold it for ever; closing the input unblocks it.
 		_ = p.up.CloseSend()
-		p.sendMu.Unlock()
 		// Calls in flight may still be answered; wait for the server's
 		// output to end, up to the grace period, or less when interrupted
 		// (an MCP client that closed us sends SIGTERM after its own wait).

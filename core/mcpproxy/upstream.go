@@ -16,7 +16,8 @@ type Upstream interface {
 	// will send no more (stdout closed, or the HTTP session ended).
 	Recv() (Message, error)
 	// CloseSend tells the server the client is gone (closes its stdin;
-	// over HTTP, ends the session).
+	// over HTTP, ends the session). It may be called while a Send is
+	// blocked (a server that stopped reading) and must not wait for it.
 	CloseSend() error
 	// Stop ends the server: it waits up to grace for it to exit on its own,
 	// then terminates it. It returns how the server ended. Safe to call
