@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -116,14 +117,26 @@ func NewHTTPUpstream(rawURL string, o HTTPOptions) (*HTTPUpstream, error) {
 	}
 	for _, vs := range o.Header {
 		for _, v := range vs {
-			if v = strings.TrimSpace(v); len(v) >= 4 {
-				up.secrets = append(up.secrets, v)
+			up.addSecret(v)
+			// The token without its scheme ("Bearer ", "Basic "): a
+			// server's error text may echo it alone.
+			for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == '\t' || r == ',' }) {
+				if len(f) >= 8 {
+					up.addSecret(f)
+				}
 			}
 		}
 	}
-	if p, ok := u.User.Password(); ok && p != "" {
-		up.secrets = append(up.secrets, p)
+	if u.User != nil {
+		if name := u.User.Username(); len(name) >= 8 {
+			up.addSecret(name) // https://TOKEN@host/ is common
+		}
+		if p, ok := u.User.Password(); ok {
+			up.addSecret(p)
+		}
 	}
+	// Longest first: a value is redacted whole, not around a shorter part.
+	sort.Slice(up.secrets, func(i, j int) bool { return len(up.secrets[i]) > len(up.secrets[j]) })
 	if up.client == nil {
 		up.client, up.ownsCli = defaultClient(), true
 	}
@@ -861,7 +874,14 @@ func (u *HTTPUpstream) shortErr(err error) string {
 	return u.redact(err.Error())
 }
 
-// redact removes header values and the URL password from s.
+func (u *HTTPUpstream) addSecret(v string) {
+	if v = strings.TrimSpace(v); len(v) >= 4 {
+		u.secrets = append(u.secrets, v)
+	}
+}
+
+// redact removes header values (and the tokens in them) and the URL's
+// user and password from s.
 func (u *HTTPUpstream) redact(s string) string {
 	for _, v := range u.secrets {
 		s = strings.ReplaceAll(s, v, "[redacted]")

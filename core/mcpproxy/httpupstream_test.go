@@ -698,6 +698,10 @@ func TestHTTPErrors(t *testing.T) {
 	}{
 		{"connection refused", "http://user:pw-s3cret@" + dead + "/mcp?token=q-s3cret", "upstream unreachable: connection refused", "", 2},
 		{"500", status(500, "text/plain", "boom Bearer hdr-s3cret-value\nsecond line"), "upstream HTTP 500 Internal Server Error: boom [redacted]", "", 2},
+		// The token alone, without its "Bearer " scheme, is still a secret.
+		{"500 echoing the bare token", status(500, "text/plain", "invalid key hdr-s3cret-value"), "upstream HTTP 500 Internal Server Error: invalid key [redacted]", "", 2},
+		// So is a URL's user name (https://TOKEN@host/ is a common form).
+		{"500 echoing the URL's user", strings.Replace(status(500, "text/plain", "unknown user usr-s3cret-token"), "http://", "http://usr-s3cret-token@", 1), "upstream HTTP 500 Internal Server Error: unknown user [redacted]", "", 2},
 		{"401", status(401, "text/plain", "no"), "upstream refused the request (HTTP 401 Unauthorized)", "", 2},
 		{"200 with no answer", status(200, "application/json", ""), "upstream answered without a response to this request", "", 1},
 		{"202 for a request", status(202, "", ""), "upstream answered without a response to this request", "", 1},
