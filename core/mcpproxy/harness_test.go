@@ -94,12 +94,19 @@ func startProxy(t *testing.T, mod func(*Options)) *harness {
 // and a proxy session in front of it.
 func startProxyFor(t *testing.T, server string, mod func(*Options)) *harness {
 	t.Helper()
+	return startProxyCmd(t, fixtureArgv(), server, mod)
+}
+
+// startProxyCmd starts argv as the server, with the environment that makes
+// the fixture serve ("1" or "assay-mcp"), and a proxy session in front.
+func startProxyCmd(t *testing.T, argv []string, server string, mod func(*Options)) *harness {
+	t.Helper()
 	h := &harness{t: t, dir: t.TempDir(), done: make(chan *Session, 1)}
 	h.st = store.Open(t.TempDir())
 	sid := NewSessionID()
 	h.traceID = NewTraceID(sid, time.Now())
 	env := append(os.Environ(), envFixture+"="+server, envTranscript+"="+h.dir, store.EnvTrace+"="+h.traceID, store.EnvHome+"="+h.st.Home)
-	up, err := StartStdio(StdioOptions{Argv: fixtureArgv(), Env: env, Stderr: io.Discard})
+	up, err := StartStdio(StdioOptions{Argv: argv, Env: env, Stderr: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}

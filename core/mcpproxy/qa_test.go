@@ -2,10 +2,8 @@ package mcpproxy
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,46 +14,13 @@ import (
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/mcppolicy"
 	"github.com/assay-dev/assay/core/receipt"
-	"github.com/assay-dev/assay/core/store"
 )
 
 // startProxyArgv is startProxy with another server command, whose
 // environment still makes the fixture serve when it is run.
 func startProxyArgv(t *testing.T, argv []string, mod func(*Options)) *harness {
 	t.Helper()
-	h := &harness{t: t, dir: t.TempDir(), done: make(chan *Session, 1)}
-	h.st = store.Open(t.TempDir())
-	sid := NewSessionID()
-	h.traceID = NewTraceID(sid, time.Now())
-	env := append(os.Environ(), envFixture+"=1", envTranscript+"="+h.dir, store.EnvTrace+"="+h.traceID, store.EnvHome+"="+h.st.Home)
-	up, err := StartStdio(StdioOptions{Argv: argv, Env: env, Stderr: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cr, cw, _ := os.Pipe()
-	pr, pw, _ := os.Pipe()
-	h.toProxy, h.fromProxy = cw, pr
-	o := Options{Upstream: up, Client: cr, ClientOut: pw, Store: h.st, TraceID: h.traceID, SessionID: sid, ServerID: "fixture", Grace: 2 * time.Second}
-	if mod != nil {
-		mod(&o)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	h.cancel = cancel
-	t.Cleanup(cancel)
-	go func() {
-		s, err := Run(ctx, o)
-		if err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		pw.Close()
-		cr.Close()
-		h.done <- s
-	}()
-	t.Cleanup(func() {
-		cw.Close()
-		pr.Close()
-	})
-	return h
+	return startProxyCmd(t, argv, "1", mod)
 }
 
 // lingeringArgv is the fixture server behind a shell that does not exit
