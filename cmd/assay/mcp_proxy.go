@@ -199,6 +199,7 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 	}
 
 	var up mcpproxy.Upstream
+	var serverLog *jsonLines // --json: the server's stderr as JSON lines
 	if o.upstreamURL != "" {
 		h, err := mcpproxy.NewHTTPUpstream(o.upstreamURL, mcpproxy.HTTPOptions{Header: header, Logger: &logger})
 		if err != nil {
@@ -210,9 +211,9 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 		var serverStderr io.Writer = stderr
 		if o.asJSON {
 			// --json: stderr carries JSON lines only, the server's too.
-			sl := &jsonLines{log: logger.With().Str("source", "mcp-server-stderr").Logger()}
-			defer sl.Flush()
-			serverStderr = sl
+			serverLog = &jsonLines{log: logger.With().Str("source", "mcp-server-stderr").Logger()}
+			defer serverLog.Flush()
+			serverStderr = serverLog
 		}
 		s, err := mcpproxy.StartStdio(mcpproxy.StdioOptions{Argv: argv, Env: env, Stderr: serverStderr})
 		if err != nil {
@@ -277,6 +278,9 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 		logger.Error().Err(ferr).Str("trace_id", traceID).Msg(msg)
 	}
 	rep.ExitCode = code
+	if serverLog != nil {
+		serverLog.Flush() // the server has ended: its last line goes before the report
+	}
 	if o.asJSON {
 		_ = writeJSON(stderr, rep)
 	} else {

@@ -66,6 +66,7 @@ func TestQAMCPProxyJSONStderr(t *testing.T) {
 	}
 	dec := json.NewDecoder(strings.NewReader(stderr.String()))
 	var msgs []string
+	var last map[string]any
 	for {
 		var v map[string]any
 		if err := dec.Decode(&v); err == io.EOF {
@@ -73,6 +74,7 @@ func TestQAMCPProxyJSONStderr(t *testing.T) {
 		} else if err != nil {
 			t.Fatalf("stderr is not only JSON: %v\n%s", err, stderr.String())
 		}
+		last = v
 		if m, _ := v["message"].(string); m != "" {
 			msgs = append(msgs, m)
 		}
@@ -80,6 +82,11 @@ func TestQAMCPProxyJSONStderr(t *testing.T) {
 	got := strings.Join(msgs, "|")
 	if !strings.Contains(got, "Starting server on stdio...") || !strings.Contains(got, "bye") {
 		t.Errorf("the server's stderr lines are not in the JSON logs: %q", got)
+	}
+	// The report is the last document (readers take the last one), after
+	// the server's unterminated last line.
+	if last["command"] != "mcp-proxy" {
+		t.Errorf("the last JSON document on stderr is not the report: %v", last)
 	}
 }
 
