@@ -47,6 +47,31 @@ type envelope struct {
 	Error  json.RawMessage `json:"error"`
 }
 
+// members decodes a JSON object into its members, by their exact names.
+// encoding/json would match "Name" or "METHOD" to a struct field too (the
+// last such key winning), while servers in other languages read only the
+// lower-case key: a client could show the policy one tool and run another.
+func members(b []byte) (map[string]json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	err := json.Unmarshal(b, &m)
+	return m, err
+}
+
+// decodeEnvelope reads a JSON-RPC message's members (see members).
+func decodeEnvelope(b []byte) (envelope, error) {
+	m, err := members(b)
+	if err != nil {
+		return envelope{}, err
+	}
+	e := envelope{ID: m["id"], Params: m["params"], Result: m["result"], Error: m["error"]}
+	if raw, ok := m["method"]; ok {
+		if err := json.Unmarshal(raw, &e.Method); err != nil {
+			return envelope{}, err
+		}
+	}
+	return e, nil
+}
+
 func (e *envelope) isToolCall() bool {
 	return e.Method == "tools/call" && len(e.ID) > 0 && !isNull(e.ID) && len(e.Params) > 0
 }
@@ -75,8 +100,8 @@ func (p *proxy) fromClient(ctx context.Context, m Message) {
 	}
 	switch firstByte(m.Body) {
 	case '{':
-		var e envelope
-		if json.Unmarshal(m.Body, &e) != nil {
+		e, err := decodeEnvelope(m.Body)
+		if err != nil {
 			break
 		}
 		if p.unanswerableCall(&e) {
@@ -118,12 +143,12 @@ func (p *proxy) fromClientBatch(ctx context.Context, m Message) {
 	var denials []json.RawMessage
 	dropped := false
 	for _, el := range elems {
-		var e envelope
-		if json.Unmarshal(el, &e) == nil && p.unanswerableCall(&e) {
+		e, err := decodeEnvelope(el)
+		if err == nil && p.unanswerableCall(&e) {
 			dropped = true
 			continue
 		}
-		if json.Unmarshal(el, &e) == nil && e.isToolCall() {
+		if err == nil && e.isToolCall() {
 			c, denied := p.admit(&e, m.Framing)
 			if denied {
 				denials = append(denials, p.denialBody(c))
@@ -133,7 +158,7 @@ func (p *proxy) fromClientBatch(ctx context.Context, m Message) {
 				continue
 			}
 			calls = append(calls, c)
-		} else if json.Unmarshal(el, &e) == nil && e.Method == "notifications/cancelled" {
+		} else if err == nil && e.Method == "notifications/cancelled" {
 			p.clientCancelled(e.Params)
 		}
 		keep = append(keep, el)
@@ -189,19 +214,17 @@ func (p *proxy) admit(e *envelope, f Framing) (c *call, denied bool) {
 		p.toClient(Frame(errorBody(e.ID, CodeServerGone, "the MCP server has ended; the call was not forwarded", nil), f))
 		return nil, false
 	}
-	var params struct {
-		Name      any             `json:"name"`
-		Arguments json.RawMessage `json:"arguments"`
-	}
-	_ = json.Unmarshal(e.Params, &params)
-	tool, _ := params.Name.(string)
+	params, _ := members(e.Params)
+	var name any
+	_ = json.Unmarshal(params["name"], &name)
+	tool, _ := name.(string)
 	c = &call{rawID: e.ID, tool: tool, framing: f, requestAt: now, invocation: receipt.NewID("inv_", 16)}
 	if v, err := canon.Decode(e.ID); err == nil {
 		c.id = v
 	}
 	c.idKey = canonKey(e.ID)
-	argDoc := []byte(params.Arguments)
-	if len(argDoc) == 0 || isNull(params.Arguments) {
+	argDoc := []byte(params["arguments"])
+	if len(argDoc) == 0 || isNull(params["arguments"]) {
 		argDoc = []byte("{}")
 	}
 	var canonArgs []byte
@@ -325,13 +348,11 @@ func (p *proxy) fail(c *call, detail string, code int) {
 }
 
 func (p *proxy) clientCancelled(params json.RawMessage) {
-	var v struct {
-		RequestID json.RawMessage `json:"requestId"`
-	}
-	if json.Unmarshal(params, &v) != nil || len(v.RequestID) == 0 {
+	v, err := members(params)
+	if err != nil || len(v["requestId"]) == 0 {
 		return
 	}
-	key := canonKey(v.RequestID)
+	key := canonKey(v["requestId"])
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	// The call stays pending: servers often answer a cancelled call anyway

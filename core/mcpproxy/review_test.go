@@ -26,3 +26,34 @@ func TestInterruptWhileSendBlocked(t *testing.T) {
 		t.Errorf("tool calls %d, outcomes %v; want the call recorded as an error", s.ToolCalls, s.Outcomes)
 	}
 }
+
+// JSON keys are case-sensitive (Python and TypeScript servers read "name",
+// never "Name"), but encoding/json matches struct fields case-insensitively,
+// last key winning. A client that adds a differently cased key must not get
+// a call past an enforcing policy, or out of the receipts, by it.
+func TestEnforceKeysAreCaseSensitive(t *testing.T) {
+	pol := loadPolicy(t, `
+mode: enforce
+tools:
+  deny: ["crash"]
+`)
+	h := startProxy(t, func(o *Options) { o.Policy = pol })
+	c := newLineClient(h)
+	c.handshake()
+	for _, tc := range []struct{ id, body string }{
+		// The proxy read "Name" (echo); a case-sensitive server runs crash.
+		{"n", `{"jsonrpc":"2.0","id":"n","method":"tools/call","params":{"name":"crash","Name":"echo","arguments":{"code":3}}}`},
+		// The proxy read "Method" (ping): no tools/call at all.
+		{"m", `{"jsonrpc":"2.0","id":"m","method":"tools/call","Method":"ping","params":{"name":"crash","arguments":{"code":3}}}`},
+	} {
+		h.write([]byte(tc.body + "\n"))
+		if r := c.await(tc.id); errCode(r) != CodeDenied {
+			t.Errorf("%s: answered %v, want the policy's denial", tc.body, r)
+		}
+	}
+	h.closeClient()
+	s := h.wait()
+	if s.Outcomes[OutcomeDenied] != 2 {
+		t.Errorf("outcomes %v, want 2 denied", s.Outcomes)
+	}
+}

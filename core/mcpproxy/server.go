@@ -36,8 +36,8 @@ func (p *proxy) fromServer(m Message) {
 	}
 	switch firstByte(m.Body) {
 	case '{':
-		var e envelope
-		if json.Unmarshal(m.Body, &e) != nil {
+		e, err := decodeEnvelope(m.Body)
+		if err != nil {
 			p.garbage(m)
 			return
 		}
@@ -51,8 +51,7 @@ func (p *proxy) fromServer(m Message) {
 			return
 		}
 		for _, el := range elems {
-			var e envelope
-			if json.Unmarshal(el, &e) == nil && e.isResponse() {
+			if e, err := decodeEnvelope(el); err == nil && e.isResponse() {
 				p.response(&e, m.Synthetic)
 			}
 		}
