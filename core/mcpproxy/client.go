@@ -202,16 +202,15 @@ func (p *proxy) unanswerableCall(e *envelope) bool {
 
 // admit registers a tools/call and applies the policy. When the call is
 // denied in enforce mode it is recorded here and denied is true: the caller
-// answers the client. After the session has ended, the call is answered
+// answers the client. Once the session is closing, the call is answered
 // with an error and c is nil.
 func (p *proxy) admit(e *envelope, f Framing) (c *call, denied bool) {
 	now := time.Now()
 	p.mu.Lock()
-	stopped := p.stopped
+	closing := p.closing
 	p.mu.Unlock()
-	if stopped {
-		p.log.Warn().Msg("a tool call arrived after the MCP server ended; answered with an error, not forwarded")
-		p.toClient(Frame(errorBody(e.ID, CodeServerGone, "the MCP server has ended; the call was not forwarded", nil), f))
+	if closing {
+		p.refuseLate(e.ID, f)
 		return nil, false
 	}
 	params, _ := members(e.Params)
@@ -246,7 +245,10 @@ func (p *proxy) admit(e *envelope, f Framing) (c *call, denied bool) {
 		c.decidedAt = time.Now()
 		if d.Verdict == "deny" {
 			if p.o.Policy.Enforce() {
-				p.deny(c)
+				if !p.deny(c) {
+					p.refuseLate(e.ID, f)
+					return nil, false
+				}
 				return c, true
 			}
 			p.mu.Lock()
@@ -256,6 +258,13 @@ func (p *proxy) admit(e *envelope, f Framing) (c *call, denied bool) {
 		}
 	}
 	p.mu.Lock()
+	if p.closing {
+		// The session closed while the call was evaluated: abandonPending
+		// has run, so a call added now would never be resolved.
+		p.mu.Unlock()
+		p.refuseLate(e.ID, f)
+		return nil, false
+	}
 	p.sess.ToolCalls++
 	if _, dup := p.pending[c.idKey]; dup {
 		p.log.Warn().Str("id", c.idKey).Msg("the client reused the id of a call still in flight; the earlier call is recorded as abandoned")
@@ -281,15 +290,27 @@ func canonKey(raw json.RawMessage) string {
 	return string(bytes.TrimSpace(raw))
 }
 
-// deny records an enforced denial.
-func (p *proxy) deny(c *call) {
+// refuseLate answers a tool call that arrived once the session was
+// closing: it is not forwarded (the server is gone) and not recorded.
+func (p *proxy) refuseLate(id json.RawMessage, f Framing) {
+	p.log.Warn().Msg("a tool call arrived after the MCP server ended; answered with an error, not forwarded")
+	p.toClient(Frame(errorBody(id, CodeServerGone, "the MCP server has ended; the call was not forwarded", nil), f))
+}
+
+// deny records an enforced denial. It reports false, recording nothing,
+// when the session is already closing.
+func (p *proxy) deny(c *call) bool {
 	d := c.decision
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closing {
+		return false
+	}
 	p.sess.ToolCalls++
-	p.mu.Unlock()
 	p.log.Info().Str("tool", c.tool).Str("reason", d.Reason).Msg("denied by policy")
 	result := map[string]any{"denied": true, "reason": d.Reason, "detail": d.Detail}
-	p.record(c, OutcomeDenied, result, true, c.decidedAt, "")
+	p.recordLocked(c, OutcomeDenied, result, true, c.decidedAt, "")
+	return true
 }
 
 // denialBody is the JSON-RPC error a denied call gets.
@@ -393,6 +414,7 @@ func (p *proxy) timeout(c *call) {
 // abandonPending resolves the calls still open when the session ends.
 func (p *proxy) abandonPending(ended string) {
 	p.mu.Lock()
+	p.closing = true // admit takes no more calls
 	var open []*call
 	for _, c := range p.pending {
 		if c.cancelled {

@@ -120,9 +120,10 @@ type proxy struct {
 
 	eval *mcppolicy.Evaluator
 
-	mu      sync.Mutex // guards pending, expired, stopped and the counters in sess
+	mu      sync.Mutex // guards pending, expired, closing, stopped and the counters in sess
 	pending map[string]*call
 	expired map[string]bool // ids answered by the proxy (timeout); a late response is dropped
+	closing bool            // the open calls have been abandoned: no call is admitted any more
 	stopped bool            // the session has ended: nothing more is recorded through rec
 	sess    *Session
 

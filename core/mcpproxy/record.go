@@ -24,12 +24,6 @@ func (p *proxy) resolveLocked(c *call, outcome string, result any, isErr bool, a
 	p.recordLocked(c, outcome, result, isErr, at, detail)
 }
 
-func (p *proxy) record(c *call, outcome string, result any, isErr bool, at time.Time, detail string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.recordLocked(c, outcome, result, isErr, at, detail)
-}
-
 // recordLocked builds the mcp_tool_call receipt (runtime.md §7.2 fields,
 // plus outcome_detail, policy_mode and policy_rule) and queues it for the
 // recorder. p.mu held.

@@ -1,10 +1,16 @@
 package mcpproxy
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // A server that stops reading its stdin (hung, not dead) fills the pipe: the
@@ -56,4 +62,60 @@ tools:
 	if s.Outcomes[OutcomeDenied] != 2 {
 		t.Errorf("outcomes %v, want 2 denied", s.Outcomes)
 	}
+}
+
+// Tool calls that arrive while the session closes (the server has ended,
+// the client is still sending) are either recorded or refused, never
+// admitted after the open calls were abandoned: such a call was recorded
+// after the recorder stopped ("EVIDENCE LOST") or never resolved.
+func TestCallsWhileTheSessionCloses(t *testing.T) {
+	for i := 0; i < 24; i++ {
+		var logs lockedBuffer
+		lg := zerolog.New(&logs)
+		h := startProxyArgv(t, []string{"sleep", "0.1"}, func(o *Options) { o.Logger = &lg })
+		go func() { _, _ = io.Copy(io.Discard, h.fromProxy) }()
+		stop := make(chan struct{})
+		flooded := make(chan struct{})
+		go func() {
+			defer close(flooded)
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := h.toProxy.Write([]byte(fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"x"}}`+"\n", n))); err != nil {
+					return
+				}
+				time.Sleep(20 * time.Microsecond)
+			}
+		}()
+		s := h.wait()
+		time.Sleep(20 * time.Millisecond) // calls after Run returned are refused, not counted
+		close(stop)
+		<-flooded
+		if strings.Contains(logs.String(), "EVIDENCE LOST") || s.EvidenceLost > 0 {
+			t.Fatalf("session %d: a call admitted while the session closed was lost: %s", i, logs.String())
+		}
+		if got := len(h.receipts("mcp_tool_call")); got != s.ToolCalls {
+			t.Fatalf("session %d: %d tool calls counted, %d recorded", i, s.ToolCalls, got)
+		}
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
