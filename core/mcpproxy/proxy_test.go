@@ -290,10 +290,11 @@ tools:
 	if v, _ := d.Get("duration_ms"); v == nil {
 		t.Error("no duration_ms")
 	}
-	want, _ := receipt.HashValue(map[string]any{"denied": true, "reason": "deny_list", "detail": field(d, "outcome_detail")})
-	_ = want // detail lives in the result; checked below
-	if !strings.HasPrefix(field(d, "result_hash"), "sha256:") {
-		t.Errorf("denied result_hash %q", field(d, "result_hash"))
+	// The result hash commits to the denial the client was given.
+	detail, _ := e["data"].(map[string]any)["detail"].(string)
+	want, _ := receipt.HashValue(map[string]any{"denied": true, "reason": "deny_list", "detail": detail})
+	if detail == "" || field(d, "result_hash") != want {
+		t.Errorf("denied result_hash %q, want %q (the hash of the denial, detail %q)", field(d, "result_hash"), want, detail)
 	}
 }
 
