@@ -234,10 +234,11 @@ func (p *proxy) admit(e *envelope, f Framing) (c *call, denied bool) {
 		}
 	}
 	if canonArgs == nil {
-		// Not canonicalisable (e.g. a lone surrogate): hash and match the
-		// bytes as sent, and keep no cleartext.
-		canonArgs = argDoc
+		// Not canonicalisable (e.g. a lone surrogate): hash the bytes as
+		// sent and keep no cleartext, but match the policy's patterns on
+		// their decoded text, or a \u escape would hide a denied word.
 		c.argsHash = "sha256:" + receipt.SHA256Hex(argDoc)
+		canonArgs = decodedText(argDoc)
 	}
 	if p.eval != nil {
 		d := p.eval.Evaluate(c.tool, canonArgs, now)
@@ -277,6 +278,26 @@ func (p *proxy) admit(e *envelope, f Framing) (c *call, denied bool) {
 	}
 	p.mu.Unlock()
 	return c, false
+}
+
+// decodedText re-encodes a JSON document that canon cannot take (a lone
+// surrogate becomes U+FFFD, as servers decode it): escapes resolved, keys
+// sorted, so that argument patterns see what the server will. It returns
+// doc itself if even encoding/json cannot read it.
+func decodedText(doc []byte) []byte {
+	d := json.NewDecoder(bytes.NewReader(doc))
+	d.UseNumber()
+	var v any
+	if d.Decode(&v) != nil {
+		return doc
+	}
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	if e.Encode(v) != nil {
+		return doc
+	}
+	return bytes.TrimRight(b.Bytes(), "\n")
 }
 
 // canonKey is the canonical JSON of an id, so 1 and 1.0 or differently

@@ -119,3 +119,32 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// Argument patterns see the arguments' decoded text. Arguments that are not
+// canonical JSON (a lone surrogate, which Python, TypeScript and Go servers
+// accept) were matched as sent, so a \u escape hid a denied word.
+func TestEnforceArgumentPatternsSeeThroughEscapes(t *testing.T) {
+	pol := loadPolicy(t, `
+mode: enforce
+tools:
+  constraints:
+    echo:
+      deny_patterns: ["action.*delete"]
+`)
+	h := startProxy(t, func(o *Options) { o.Policy = pol })
+	c := newLineClient(h)
+	c.handshake()
+	for i, args := range []string{
+		`{"action":"\u0064elete"}`,
+		`{"action":"\u0064elete","pad":"\ud800"}`,
+	} {
+		h.write([]byte(fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"echo","arguments":%s}}`+"\n", i+1, args)))
+		if r := c.await(i + 1); errCode(r) != CodeDenied {
+			t.Errorf("%s: answered %v, want the policy's denial", args, r)
+		}
+	}
+	h.closeClient()
+	if s := h.wait(); s.Outcomes[OutcomeDenied] != 2 {
+		t.Errorf("outcomes %v, want 2 denied", s.Outcomes)
+	}
+}
