@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/signal"
@@ -42,9 +41,6 @@ session file.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			if ctx == nil {
-				ctx = context.Background()
-			}
 			res, err := mcpdemo.Run(ctx, []string{exe, "mcp", "demo-server"}, out)
 			if err != nil {
 				return err
@@ -58,7 +54,7 @@ session file.`,
 				renderTryMCP(cmd, res)
 			}
 			if !ok {
-				return exit.New(exit.HonestFail, "", "try-mcp: the demo session did not go as expected")
+				return exit.New(exit.HonestFail, "run assay try-mcp --json to see each call, the session and the verification", "try-mcp: the demo session did not go as expected")
 			}
 			return nil
 		},
