@@ -337,6 +337,7 @@ func (p *proxy) markIncomplete(reason string) {
 	p.incomplete = append(p.incomplete, reason)
 }
 
+// DescribeOutcomes is "2 forwarded, 1 denied" for a summary line.
 func (s *Session) DescribeOutcomes() string {
 	var parts []string
 	for _, k := range []string{OutcomeForwarded, OutcomeError, OutcomeDenied, OutcomeTimeout} {

@@ -13,6 +13,8 @@ import (
 	"github.com/assay-dev/assay/core/store"
 )
 
+// rawResult stands for a result that is not canonical JSON: its hash is
+// over the bytes.
 type rawResult []byte
 
 // resolveLocked removes c from the pending calls and records it. p.mu held.

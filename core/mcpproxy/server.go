@@ -132,9 +132,6 @@ func (p *proxy) response(e *envelope, synthetic string) bool {
 	return true
 }
 
-// rawResult stands for a result that is not canonical JSON: its hash is
-// over the bytes.
-
 // toClientMsg forwards a server message: its bytes unchanged, or, for an
 // upstream without stdio framing, its body in the client's framing.
 func (p *proxy) toClientMsg(m Message) {
@@ -177,5 +174,3 @@ func (p *proxy) toClient(b []byte) {
 		p.markIncomplete("the client disconnected before the session ended")
 	}
 }
-
-// DescribeOutcomes is "2 forwarded, 1 denied" for a summary line.
