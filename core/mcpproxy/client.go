@@ -351,22 +351,23 @@ func errorBody(id json.RawMessage, code int, msg string, data any) []byte {
 	return b
 }
 
-// forward sends a client message to the server. If the server cannot take
-// it, the calls it carried are answered with an error.
-func (p *proxy) forward(ctx context.Context, m Message, calls []*call) {
+// forward queues a client message for the server, in the client's order
+// (the sender goroutine writes it). If the server cannot take it, the calls
+// it carried are answered with an error.
+func (p *proxy) forward(_ context.Context, m Message, calls []*call) {
 	if sf := Framing(p.serverFraming.Load()); m.Framing != sf {
 		if m.Blank() {
 			return // a blank line means nothing in the other framing
 		}
 		m = reframe(m, sf)
 	}
-	p.sendMu.Lock()
-	err := p.up.Send(ctx, m)
-	p.sendMu.Unlock()
-	if err == nil {
-		return
-	}
-	if !p.sendFailed.Swap(true) { // once: a gone server fails every send
+	p.out.push(outbound{m: m, calls: calls})
+}
+
+// sendFailed handles a message the server could not take: the calls it
+// carried are answered with an error.
+func (p *proxy) sendFailed(err error, calls []*call) {
+	if !p.sendFailedOnce.Swap(true) { // once: a gone server fails every send
 		p.log.Warn().Err(err).Msg("could not deliver a message to the MCP server")
 	}
 	p.markIncomplete("a message could not be delivered to the MCP server")
@@ -426,10 +427,8 @@ func (p *proxy) timeout(c *call) {
 	cancel, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "notifications/cancelled", "params": map[string]any{
 		"requestId": c.rawID, "reason": detail,
 	}})
-	p.sendMu.Lock()
 	sf := Framing(p.serverFraming.Load())
-	_ = p.up.Send(context.Background(), Message{Raw: Frame(cancel, sf), Body: cancel, Framing: sf})
-	p.sendMu.Unlock()
+	p.out.push(outbound{m: Message{Raw: Frame(cancel, sf), Body: cancel, Framing: sf}})
 }
 
 // abandonPending resolves the calls still open when the session ends.

@@ -132,13 +132,13 @@ type proxy struct {
 
 	written, lost atomic.Int64 // receipts the recorder wrote or lost
 
-	clientFraming atomic.Int32
-	serverFraming atomic.Int32 // the framing of the server's last message (NDJSON until it speaks)
-	clientEOF     atomic.Bool  // the client closed its input (not an interrupt)
-	sendFailed    atomic.Bool  // a send to the server has failed
-	outMu         sync.Mutex   // serialises writes to the client
-	clientGone    atomic.Bool
-	sendMu        sync.Mutex // serialises sends to the server
+	clientFraming  atomic.Int32
+	serverFraming  atomic.Int32 // the framing of the server's last message (NDJSON until it speaks)
+	clientEOF      atomic.Bool  // the client closed its input (not an interrupt)
+	sendFailedOnce atomic.Bool  // a send to the server has failed (warned once)
+	outMu          sync.Mutex   // serialises writes to the client
+	clientGone     atomic.Bool
+	out            *sendQueue // what the sender goroutine writes to the server
 
 	seq     atomic.Int64
 	rec     chan *canon.Object
@@ -169,6 +169,7 @@ func Run(ctx context.Context, o Options) (*Session, error) {
 		up:      o.Upstream,
 		pending: map[string]*call{},
 		expired: map[string]bool{},
+		out:     newSendQueue(),
 		rec:     make(chan *canon.Object, 1024),
 		recDone: make(chan struct{}),
 		sess: &Session{
@@ -185,6 +186,7 @@ func Run(ctx context.Context, o Options) (*Session, error) {
 		p.sess.PolicyMode = o.Policy.Mode
 	}
 	go p.recorder()
+	go p.sender(ctx)
 
 	serverDone := make(chan struct{})
 	clientDone := make(chan struct{})
@@ -242,9 +244,15 @@ func Run(ctx context.Context, o Options) (*Session, error) {
 	// (the grace was spent waiting below).
 	stopGrace := grace
 	if ended != "server" {
-		// Not behind sendMu: a Send blocked on a server that stopped
-		// reading would hold it for ever; closing the input unblocks it.
-		_ = p.up.CloseSend()
+		if ended == "interrupt" {
+			// Hurry: close the input now, which also unblocks a Send stuck
+			// on a server that stopped reading.
+			_ = p.up.CloseSend()
+		} else {
+			// After everything the client sent (the sender writes in order;
+			// if it is stuck, the grace below bounds the wait).
+			p.out.push(outbound{close: true})
+		}
 		// Calls in flight may still be answered; wait for the server's
 		// output to end, up to the grace period, or less when interrupted
 		// (an MCP client that closed us sends SIGTERM after its own wait).
@@ -264,6 +272,7 @@ func Run(ctx context.Context, o Options) (*Session, error) {
 		}
 	}
 	exit := p.up.Stop(stopGrace)
+	p.out.shutdown() // nothing more reaches the server; what is left is abandoned below
 	select {
 	case <-serverDone:
 	case <-time.After(drainAfterClose):

@@ -148,3 +148,22 @@ tools:
 		t.Errorf("outcomes %v, want 2 denied", s.Outcomes)
 	}
 }
+
+// The same stuck server, but the client just closes its input (no signal):
+// the proxy still sees the end of input (reading the client does not wait
+// for the server to read), waits the grace, terminates the server and ends.
+func TestClientCloseWhileSendBlocked(t *testing.T) {
+	h := startProxyArgv(t, []string{"sleep", "30"}, func(o *Options) { o.Grace = 300 * time.Millisecond })
+	big, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+		"params": map[string]any{"name": "write", "arguments": map[string]any{"text": strings.Repeat("x", 1<<20)}}})
+	h.write(append(big, '\n'))
+	h.closeClient()
+	start := time.Now()
+	s := h.wait()
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the proxy took %s to end after the client closed", d)
+	}
+	if s.Complete || s.ToolCalls != 1 || s.Outcomes[OutcomeError] != 1 || !s.ServerExit.Killed {
+		t.Errorf("session: complete %v, calls %d, outcomes %v, exit %+v", s.Complete, s.ToolCalls, s.Outcomes, s.ServerExit)
+	}
+}
