@@ -214,11 +214,11 @@ func TestHTTPNewRejectsBadURLs(t *testing.T) {
 	u.Stop(0)
 }
 
-// Our own server behind the upstream, the handshake era: every message
-// reaches the server unchanged, every answer comes back byte for byte, and
-// the session id and protocol version are carried.
-func TestHTTPAgainstAssayServer(t *testing.T) {
-	noLeaks(t)
+// assayHTTPServer serves our own MCP server over streamable HTTP (with a
+// bearer token when token is set), rooted where a challenge pack was built,
+// behind a recorder of what it received.
+func assayHTTPServer(t *testing.T, token string) (*demo.Challenge, *recorder, *httptest.Server) {
+	t.Helper()
 	root, _ := filepath.EvalSymlinks(t.TempDir())
 	ch, err := demo.BuildChallenge(filepath.Join(root, "challenge"))
 	if err != nil {
@@ -228,9 +228,18 @@ func TestHTTPAgainstAssayServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &recorder{h: srv.HTTPHandler(tools.HTTPOptions{Token: "tok-s3cret-value"})}
+	rec := &recorder{h: srv.HTTPHandler(tools.HTTPOptions{Token: token})}
 	ts := httptest.NewServer(rec)
 	t.Cleanup(ts.Close) // after the upstream's Stop (cleanups run last first)
+	return ch, rec, ts
+}
+
+// Our own server behind the upstream, the handshake era: every message
+// reaches the server unchanged, every answer comes back byte for byte, and
+// the session id and protocol version are carried.
+func TestHTTPAgainstAssayServer(t *testing.T) {
+	noLeaks(t)
+	ch, rec, ts := assayHTTPServer(t, "tok-s3cret-value")
 	var logs bytes.Buffer
 	lg := zerolog.New(&logs)
 	u := newUp(t, ts.URL+tools.EndpointPath, HTTPOptions{
@@ -336,18 +345,7 @@ func TestHTTPAgainstAssayServer(t *testing.T) {
 // the body, as the server requires.
 func TestHTTPModernEraAgainstAssayServer(t *testing.T) {
 	noLeaks(t)
-	root, _ := filepath.EvalSymlinks(t.TempDir())
-	ch, err := demo.BuildChallenge(filepath.Join(root, "challenge"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := tools.New(tools.Config{Roots: []string{root}, Home: t.TempDir(), Transport: tools.TransportHTTP, Log: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := &recorder{h: srv.HTTPHandler(tools.HTTPOptions{})}
-	ts := httptest.NewServer(rec)
-	t.Cleanup(ts.Close) // after the upstream's Stop (cleanups run last first)
+	ch, rec, ts := assayHTTPServer(t, "")
 	u := newUp(t, ts.URL+tools.EndpointPath, HTTPOptions{})
 	meta := `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"t","version":"1"}}`
 	send(t, u, `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{`+meta+`}}`)
