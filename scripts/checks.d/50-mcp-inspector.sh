@@ -6,36 +6,11 @@
 # pack resource and a flow prompt. Any unexpected exit code fails loudly.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-command -v npx >/dev/null || { echo "50-mcp-inspector: FAIL: npx not found; install Node.js 20+ and npm" >&2; exit 1; }
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-go build -o "$work/bin/" ./cmd/assay-mcp ./cmd/assay
-export ASSAY_HOME="$work/home"
-root="$work/root"
-mkdir -p "$root"
-"$work/bin/assay" demo-challenge -o "$root/challenge" >/dev/null
+CHECK=50-mcp-inspector
+source scripts/lib/inspector.sh
 
 inspector() {
-  npx -y -p node@22 -p @modelcontextprotocol/inspector@2.12.0 inspector --cli \
-    --cwd "$root" -e "ASSAY_HOME=$ASSAY_HOME" "$work/bin/assay-mcp" "$@" --format json 2>"$work/stderr"
-}
-
-fail() {
-  echo "50-mcp-inspector: FAIL: $*" >&2
-  grep -v '^npm warn' "$work/stderr" | tail -20 >&2 || true
-  exit 1
-}
-
-# expect WANT_RC GREP_PATTERN inspector-args...
-expect() {
-  local want=$1 pat=$2
-  shift 2
-  local out rc=0
-  out=$(inspector "$@") || rc=$?
-  [ "$rc" -eq "$want" ] || fail "inspector $* exited $rc, want $want: ${out:0:400}"
-  grep -q -- "$pat" <<<"$out" || fail "inspector $*: output lacks $pat: ${out:0:400}"
-  echo "ok: $* (exit $rc)" >&2
+  "${INSPECTOR_NPX[@]}" --cwd "$root" -e "ASSAY_HOME=$ASSAY_HOME" "$work/bin/assay-mcp" "$@" --format json 2>"$work/stderr"
 }
 
 expect 0 '"verify-pack"' --method tools/list --strict

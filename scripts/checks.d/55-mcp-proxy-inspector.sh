@@ -8,15 +8,9 @@
 # proxy's JSON-RPC error and its pack records outcome "denied".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-command -v npx >/dev/null || { echo "55-mcp-proxy-inspector: FAIL: npx not found; install Node.js 20+ and npm" >&2; exit 1; }
+CHECK=55-mcp-proxy-inspector
+source scripts/lib/inspector.sh
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-go build -o "$work/bin/" ./cmd/assay-mcp ./cmd/assay
-export ASSAY_HOME="$work/home"
-root="$work/root"
-mkdir -p "$root"
-"$work/bin/assay" demo-challenge -o "$root/challenge" >/dev/null
 cat >"$work/deny.yaml" <<'YAML'
 mode: enforce
 tools:
@@ -33,26 +27,9 @@ exec "$work/bin/assay" mcp-proxy --audit-dir "$work/audit\$AUDIT_SUFFIX" "\$@" -
 SH
 chmod +x "$work/proxy.sh"
 
-fail() {
-  echo "55-mcp-proxy-inspector: FAIL: $*" >&2
-  grep -v '^npm warn' "$work/stderr" | tail -20 >&2 || true
-  exit 1
-}
-
 inspector() {
-  npx -y -p node@22 -p @modelcontextprotocol/inspector@2.12.0 inspector --cli \
-    --cwd "$root" -e "ASSAY_HOME=$ASSAY_HOME" -e "AUDIT_SUFFIX=$AUDIT_SUFFIX" -e "PROXY_POLICY=$PROXY_POLICY" \
+  "${INSPECTOR_NPX[@]}" --cwd "$root" -e "ASSAY_HOME=$ASSAY_HOME" -e "AUDIT_SUFFIX=$AUDIT_SUFFIX" -e "PROXY_POLICY=$PROXY_POLICY" \
     "$work/proxy.sh" "$@" --format json 2>"$work/stderr"
-}
-
-expect() {
-  local want=$1 pat=$2
-  shift 2
-  local out rc=0
-  out=$(inspector "$@") || rc=$?
-  [ "$rc" -eq "$want" ] || fail "inspector $* exited $rc, want $want: ${out:0:400}"
-  grep -q -- "$pat" <<<"$out" || fail "inspector $*: output lacks $pat: ${out:0:400}"
-  echo "ok: $* (exit $rc)" >&2
 }
 
 npacks() { ls -d "$work/audit$1"/packs/proof_pack_* 2>/dev/null | wc -l; }
