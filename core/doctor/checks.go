@@ -16,6 +16,7 @@ import (
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/capture/gateway"
 	"github.com/assay-dev/assay/core/ciinit"
+	"github.com/assay-dev/assay/core/mcppolicy"
 	"github.com/assay-dev/assay/core/claims"
 	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/lock"
@@ -702,6 +703,29 @@ func checkMCPConfig(e *env) Check {
 			Fix: "assay start mcp --write --client claude --root ."}
 	}
 	return Check{Status: Skip, Severity: Info, Message: "no MCP client config here (.mcp.json, .cursor/mcp.json, .vscode/mcp.json)"}
+}
+
+// ---- DOCTOR_MCP_002
+
+// checkMCPPolicy loads the project's MCP proxy policy, when there is one:
+// the proxy refuses to start on a policy it cannot load, so an agent's MCP
+// server would not start at all.
+func checkMCPPolicy(e *env) Check {
+	path := filepath.Join(e.dir, mcppolicy.DefaultFile)
+	if _, err := os.Stat(path); err != nil {
+		return Check{Status: Skip, Severity: Info, Message: "no " + mcppolicy.DefaultFile + " here (the MCP proxy runs without a policy)"}
+	}
+	p, err := mcppolicy.Load(path)
+	if err != nil {
+		return Check{Status: Fail, Severity: High, Message: err.Error() + " (assay mcp-proxy --policy refuses to start with it)",
+			Fix: "assay mcp policy validate " + mcppolicy.DefaultFile}
+	}
+	sum := p.Summary()
+	msg := fmt.Sprintf("%s: mode %s, default %s, %d deny and %d allow rule(s), %d constraint(s)", mcppolicy.DefaultFile, sum.Mode, sum.Default, sum.DenyRules, sum.AllowRules, sum.Constraints)
+	if len(sum.Warnings) > 0 {
+		return Check{Status: Warn, Severity: Low, Message: msg + "; " + strings.Join(sum.Warnings, "; "), Fix: "assay mcp policy validate " + mcppolicy.DefaultFile}
+	}
+	return Check{Status: Pass, Severity: Info, Message: msg}
 }
 
 func (e *env) commandResolves(cmd, base string) bool {

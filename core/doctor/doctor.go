@@ -129,6 +129,7 @@ var table = []def{
 	{id: "DOCTOR_CI_003", profiles: []string{ProfileCI}, run: checkContinueOnError},
 	{id: "DOCTOR_GATEWAY_001", profiles: []string{ProfileLocal, ProfileCI}, run: checkGatewayEnv},
 	{id: "DOCTOR_MCP_001", profiles: []string{ProfileLocal}, run: checkMCPConfig},
+	{id: "DOCTOR_MCP_002", profiles: []string{ProfileLocal, ProfileCI}, run: checkMCPPolicy},
 }
 
 // IDs returns every check id in run order.

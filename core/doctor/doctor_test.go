@@ -233,6 +233,15 @@ func TestChecksPassAndFail(t *testing.T) {
 				p.write(".mcp.json", `{"mcpServers": {"assay": {"command": "/bin/sh", "args": ["--root", "/nonexistent/assay-root"]}}}`)
 				return p.opts("DOCTOR_MCP_001")
 			}, Fail},
+		{"DOCTOR_MCP_002",
+			func(p *project) Options {
+				p.write("assay.mcp-policy.yaml", "mode: enforce\ntools:\n  deny: [\"delete_*\"]\n")
+				return p.opts("DOCTOR_MCP_002")
+			},
+			func(p *project) Options {
+				p.write("assay.mcp-policy.yaml", "mode: enforce\ntools:\n  denny: [\"delete_*\"]\n")
+				return p.opts("DOCTOR_MCP_002")
+			}, Fail},
 	}
 	seen := map[string]bool{"DOCTOR_CARD_001": true} // has its own test below
 	for _, tc := range cases {
