@@ -11,5 +11,6 @@ func Registry() []Tool {
 		diffTool(),
 		flowTool(),
 		bundleTool(),
+		policyTool(),
 	}
 }

@@ -181,6 +181,7 @@ func e2eArgs(prePack string) map[string]map[string]any {
 		"diff-packs":   {"a": prePack, "b": prePack},
 		"run-flow":     {"flow": "try"},
 		"bundle":       {"out": "session_pack_mid"},
+		"policy-check": {"tool": "delete_records"}, // against root/assay.mcp-policy.yaml
 	}
 }
 
@@ -215,6 +216,9 @@ func TestStdioBinaryEndToEnd(t *testing.T) {
 	}
 	if len(list.Tools) != len(tools.Registry()) {
 		t.Fatalf("tools/list has %d tools, want %d", len(list.Tools), len(tools.Registry()))
+	}
+	if err := os.WriteFile(filepath.Join(root, "assay.mcp-policy.yaml"), []byte("mode: enforce\ntools:\n  deny: [\"delete_*\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	args := e2eArgs("pre_pack")
 	calls, emitted := 0, 0

@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/mcppolicy"
@@ -165,19 +163,6 @@ func orNone(s, none string) string {
 }
 
 // policyCheck is the --json document of `mcp policy check`.
-type policyCheck struct {
-	File     string `json:"file"`
-	Hash     string `json:"hash"`
-	Mode     string `json:"mode"`
-	Tool     string `json:"tool"`
-	Verdict  string `json:"verdict"`
-	Reason   string `json:"reason"`
-	Detail   string `json:"detail"`
-	Rule     string `json:"rule"`
-	Action   string `json:"proxy_action"`
-	ExitCode int    `json:"exit_code"`
-}
-
 func mcpPolicyCheckCmd() *cobra.Command {
 	var (
 		tool, argsJSON string
@@ -201,25 +186,15 @@ input (unreadable or invalid policy, bad --args).`,
 			if tool == "" {
 				return exit.Bad("name the tool, e.g. --tool write_file", "--tool is required")
 			}
-			canonical, err := canonicalArgs(argsJSON)
-			if err != nil {
-				return err
-			}
 			p, err := mcppolicy.Load(args[0])
 			if err != nil {
 				return err
 			}
-			now := time.Now()
-			d := p.NewEvaluator(now).Evaluate(tool, canonical, now)
-			r := policyCheck{File: p.Path, Hash: p.Hash, Mode: p.Mode, Tool: tool, Verdict: d.Verdict, Reason: d.Reason, Detail: d.Detail, Rule: d.Rule, Action: "forward"}
-			if !d.Allowed() {
-				r.ExitCode = exit.HonestFail
-				if p.Enforce() {
-					r.Action = "refuse"
-				} else {
-					r.Action = "forward and record the denial"
-				}
+			r, err := p.CheckCall(tool, []byte(argsJSON))
+			if err != nil {
+				return err
 			}
+			d := r
 			o := cmd.OutOrStdout()
 			if asJSON {
 				if err := writeJSON(o, r); err != nil {
@@ -227,7 +202,7 @@ input (unreadable or invalid policy, bad --args).`,
 				}
 			} else {
 				st := newStyle(o)
-				if d.Allowed() {
+				if d.ExitCode == 0 {
 					fmt.Fprintf(o, "%s %s (%s, %s mode)\n", st.Green("ALLOW"), tool, p.Path, p.Mode)
 				} else {
 					fmt.Fprintf(o, "%s %s: %s\n", st.Red("DENY"), tool, d.Detail)
@@ -249,22 +224,4 @@ input (unreadable or invalid policy, bad --args).`,
 	c.Flags().StringVar(&argsJSON, "args", "{}", "the call's arguments as a JSON object")
 	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
 	return c
-}
-
-// canonicalArgs parses --args as a JSON object and returns its canonical
-// JSON, the form the proxy matches deny_patterns against (DECISIONS 19).
-func canonicalArgs(s string) ([]byte, error) {
-	const fix = `pass a JSON object, e.g. --args '{"path":"/tmp/x"}'`
-	v, err := canon.Decode([]byte(s))
-	if err != nil {
-		return nil, exit.Bad(fix, "--args is not valid JSON: %v", err)
-	}
-	if _, ok := v.(*canon.Object); !ok {
-		return nil, exit.Bad(fix, "--args must be a JSON object (MCP tool arguments are one)")
-	}
-	b, err := canon.Marshal(v)
-	if err != nil {
-		return nil, exit.Bad(fix, "--args cannot be made canonical: %v", err)
-	}
-	return b, nil
 }

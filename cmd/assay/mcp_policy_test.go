@@ -158,7 +158,7 @@ func TestMCPPolicyCheck(t *testing.T) {
 			args = append(args, "--args", tc.args)
 		}
 		code, out, errs := ckRun(t, args...)
-		var r policyCheck
+		var r mcppolicy.CallCheck
 		ckJSON(t, out, &r)
 		wantVerdict := map[int]string{0: "allow", 1: "deny"}[tc.code]
 		if code != tc.code || errs != "" || r.Verdict != wantVerdict || r.Reason != tc.reason || r.Rule != tc.rule || r.Action != tc.act || r.ExitCode != tc.code || r.Tool != tc.tool || r.File != tc.policy {
@@ -181,8 +181,8 @@ func TestMCPPolicyCheck(t *testing.T) {
 
 	// Bad input: exit 3, one line.
 	ckOneLine(t, []string{"mcp", "policy", "check", enforce}, "--tool is required")
-	ckOneLine(t, []string{"mcp", "policy", "check", enforce, "--tool", "x", "--args", "{nope"}, "--args is not valid JSON")
-	ckOneLine(t, []string{"mcp", "policy", "check", enforce, "--tool", "x", "--args", `["a"]`}, "--args must be a JSON object")
+	ckOneLine(t, []string{"mcp", "policy", "check", enforce, "--tool", "x", "--args", "{nope"}, "the arguments are not valid JSON")
+	ckOneLine(t, []string{"mcp", "policy", "check", enforce, "--tool", "x", "--args", `["a"]`}, "the arguments must be a JSON object")
 	ckOneLine(t, []string{"mcp", "policy", "check", filepath.Join(dir, "none.yaml"), "--tool", "x"}, "does not exist")
 	bad := writePolicy(t, dir, "bad.yaml", "budget:\n  max_tool_calls: 0\n")
 	ckOneLine(t, []string{"mcp", "policy", "check", bad, "--tool", "x"}, bad+":2: budget.max_tool_calls must be a whole number of at least 1")
