@@ -268,6 +268,11 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 	if !sess.Complete || sess.EvidenceLost > 0 {
 		code = exit.HonestFail
 	}
+	if art != nil && art.Unreadable > 0 {
+		// The pack is honest about what it holds, but not the whole trace.
+		code = exit.HonestFail
+		logger.Error().Int("lines", art.Unreadable).Str("trace_id", traceID).Msg("EVIDENCE LEFT OUT: trace lines that are not receipts could not be packed")
+	}
 	if ferr != nil {
 		code = exit.HonestFail
 		rep.Error = ferr.Error()
