@@ -77,3 +77,26 @@ func TestMCPProxySignerAndPolicySettings(t *testing.T) {
 		t.Errorf("explicit flags did not win: pack %s\n%s", d, body)
 	}
 }
+
+// A trace line that is not a receipt (here written by the server itself)
+// cannot go into the pack: the session says so and exits 1.
+func TestMCPProxyUnreadableTraceLine(t *testing.T) {
+	home, dir := ckEnv(t)
+	script := `d="$ASSAY_HOME/$(date -u +%Y-%m-%d)"; mkdir -p "$d"; printf 'not a receipt\n' >> "$d/$ASSAY_TRACE_ID.jsonl"; exec "$0" mcp demo-server`
+	cmd := exec.Command(os.Args[0], "mcp-proxy", "--audit-dir", "audit", "--", "sh", "-c", script, os.Args[0])
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), envAsCLI+"=1", store.EnvHome+"="+home)
+	cmd.Stdin = strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}
+{"jsonrpc":"2.0","method":"notifications/initialized"}
+{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_weather","arguments":{"city":"Oslo"}}}
+`)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(stderr.String(), "EVIDENCE LEFT OUT") {
+		t.Fatalf("exit %v, want 1 with EVIDENCE LEFT OUT:\n%s", err, stderr.String())
+	}
+	if packs, _ := filepath.Glob(filepath.Join(dir, "audit", "packs", "proof_pack_*")); len(packs) != 1 {
+		t.Fatalf("packs: %v (the readable receipts are still packed)", packs)
+	}
+}
