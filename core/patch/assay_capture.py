@@ -584,19 +584,15 @@ def _wrap(fn, provider, extract, model_of):
                 return await fn(*args, **kw)
             site = _callsite()
             tok = _inside.set(True)
-            start, resp, err = time.monotonic(), None, None
+            start = time.monotonic()
             try:
                 resp = await fn(*args, **_marked(provider, kw))
             except BaseException as e:
-                err = e
-                raise
-            finally:
                 _inside.reset(tok)
-                if err is not None or not _is_stream(kw, resp):
-                    _record(provider, extract, model_of(args, kw), kw, start, resp, err, site, kw.get("stream"))
-            if _is_stream(kw, resp):
-                return _streamed(provider, extract, model_of(args, kw), kw, start, site, resp)
-            return resp
+                _record(provider, extract, model_of(args, kw), kw, start, None, e, site, kw.get("stream"))
+                raise
+            _inside.reset(tok)
+            return _settle(provider, extract, model_of, args, kw, start, site, resp)
         awrapper.__assay_wrapped__ = True
         return awrapper
 
@@ -606,21 +602,26 @@ def _wrap(fn, provider, extract, model_of):
             return fn(*args, **kw)
         site = _callsite()
         tok = _inside.set(True)
-        start, resp, err = time.monotonic(), None, None
+        start = time.monotonic()
         try:
             resp = fn(*args, **_marked(provider, kw))
         except BaseException as e:
-            err = e
-            raise
-        finally:
             _inside.reset(tok)
-            if err is not None or not _is_stream(kw, resp):
-                _record(provider, extract, model_of(args, kw), kw, start, resp, err, site, kw.get("stream"))
-        if _is_stream(kw, resp):
-            return _streamed(provider, extract, model_of(args, kw), kw, start, site, resp)
-        return resp
+            _record(provider, extract, model_of(args, kw), kw, start, None, e, site, kw.get("stream"))
+            raise
+        _inside.reset(tok)
+        return _settle(provider, extract, model_of, args, kw, start, site, resp)
     wrapper.__assay_wrapped__ = True
     return wrapper
+
+
+def _settle(provider, extract, model_of, args, kw, start, site, resp):
+    """After a call that returned (sync or async alike): record it now, or,
+    for a stream, when the stream ends."""
+    if _is_stream(kw, resp):
+        return _streamed(provider, extract, model_of(args, kw), kw, start, site, resp)
+    _record(provider, extract, model_of(args, kw), kw, start, resp, None, site, kw.get("stream"))
+    return resp
 
 
 def _kw_model(args, kw):
