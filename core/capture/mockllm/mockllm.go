@@ -250,6 +250,20 @@ func idFrom(body map[string]any) string {
 
 func str(v any) string { s, _ := v.(string); return s }
 
+// addMessages takes role/content messages (OpenAI chat and responses,
+// Anthropic): all their text counts as input, the last user message is
+// the prompt.
+func (r *request) addMessages(msgs []any) {
+	for _, m := range msgs {
+		mm, _ := m.(map[string]any)
+		t := partsText(mm["content"])
+		r.allText = append(r.allText, t)
+		if str(mm["role"]) == "user" {
+			r.prompt = t
+		}
+	}
+}
+
 func intOf(v any) int {
 	switch n := v.(type) {
 	case json.Number:
@@ -296,14 +310,7 @@ func parse(api string, b map[string]any) request {
 			r.maxTokens = intOf(b["max_tokens"])
 		}
 		msgs, _ := b["messages"].([]any)
-		for _, m := range msgs {
-			mm, _ := m.(map[string]any)
-			t := partsText(mm["content"])
-			r.allText = append(r.allText, t)
-			if str(mm["role"]) == "user" {
-				r.prompt = t
-			}
-		}
+		r.addMessages(msgs)
 	case "responses":
 		r.maxTokens = intOf(b["max_output_tokens"])
 		if ins := str(b["instructions"]); ins != "" {
@@ -314,14 +321,7 @@ func parse(api string, b map[string]any) request {
 			r.prompt = in
 			r.allText = append(r.allText, in)
 		case []any:
-			for _, m := range in {
-				mm, _ := m.(map[string]any)
-				t := partsText(mm["content"])
-				r.allText = append(r.allText, t)
-				if str(mm["role"]) == "user" {
-					r.prompt = t
-				}
-			}
+			r.addMessages(in)
 		}
 	case "anthropic":
 		r.maxTokens = intOf(b["max_tokens"])
@@ -329,14 +329,7 @@ func parse(api string, b map[string]any) request {
 			r.allText = append(r.allText, s)
 		}
 		msgs, _ := b["messages"].([]any)
-		for _, m := range msgs {
-			mm, _ := m.(map[string]any)
-			t := partsText(mm["content"])
-			r.allText = append(r.allText, t)
-			if str(mm["role"]) == "user" {
-				r.prompt = t
-			}
-		}
+		r.addMessages(msgs)
 	default: // gemini
 		si := b["systemInstruction"]
 		if si == nil {
