@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -54,26 +55,8 @@ func TestMockLLMCommand(t *testing.T) {
 	if !strings.HasPrefix(url, "http://127.0.0.1:") || !strings.Contains(s, "export OPENAI_BASE_URL="+url+"/v1\n") {
 		t.Fatalf("stdout: %q", s)
 	}
-	req, _ := http.NewRequest(http.MethodPost, url+"/v1/chat/completions", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hi"}]}`))
-	req.Header.Set("Authorization", "Bearer x")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(b), "Synthetic answer to: hi") {
-		t.Fatalf("answer: %s", b)
-	}
-	interruptSelf(t)
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("exit %d, stderr %q", code, errb.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("mock-llm did not stop on SIGINT")
-	}
+	askHi(t, url+"/v1/chat/completions", "m", "x")
+	stopOnSIGINT(t, "mock-llm", done, &errb)
 }
 
 func TestMockLLMBadAddr(t *testing.T) {
@@ -104,26 +87,8 @@ func TestGatewayCommand(t *testing.T) {
 		!strings.Contains(s, "export ASSAY_GATEWAY="+strings.TrimSuffix(base, "/openai")+"\n") {
 		t.Fatalf("stdout %q", s)
 	}
-	req, _ := http.NewRequest(http.MethodPost, base+"/chat/completions", strings.NewReader(`{"model":"gpt-cli","messages":[{"role":"user","content":"hi"}]}`))
-	req.Header.Set("Authorization", "Bearer sk-cli-SECRET-000000000000")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(b), "Synthetic answer to: hi") {
-		t.Fatalf("answer %s", b)
-	}
-	interruptSelf(t)
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("exit %d: %s", code, errb.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("gateway did not stop on SIGINT")
-	}
+	askHi(t, base+"/chat/completions", "gpt-cli", "sk-cli-SECRET-000000000000")
+	stopOnSIGINT(t, "gateway", done, &errb)
 	if e := errb.String(); !strings.Contains(e, "1 requests, 1 model calls, 1 receipts written, 0 lost") || !strings.Contains(e, "Next: assay proof-pack trace_20260101T000000_00000001") {
 		t.Fatalf("stderr %q", e)
 	}
@@ -155,4 +120,36 @@ func startMockForGateway(t *testing.T) string {
 	}
 	t.Cleanup(func() { m.Close() })
 	return m.URL()
+}
+
+// askHi sends a chat completion "hi" with the key and checks the
+// synthetic answer came back.
+func askHi(t *testing.T, url, model, key string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"model":"`+model+`","messages":[{"role":"user","content":"hi"}]}`))
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), "Synthetic answer to: hi") {
+		t.Fatalf("answer: %s", b)
+	}
+}
+
+// stopOnSIGINT interrupts this process and expects the command running in
+// it (its exit code arrives on done) to stop with exit 0.
+func stopOnSIGINT(t *testing.T, what string, done <-chan int, errb fmt.Stringer) {
+	t.Helper()
+	interruptSelf(t)
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d, stderr %q", code, errb.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s did not stop on SIGINT", what)
+	}
 }
