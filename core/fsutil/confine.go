@@ -61,7 +61,7 @@ func classify(name string, err error) error {
 // type is checked on the opened descriptor, so nothing swapped in after a
 // check is read.
 func OpenIn(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
-	f, err := root.OpenFile(name, openFlags, 0)
+	f, err := openFollowingAbs(root, name)
 	if err != nil {
 		return nil, nil, classify(name, err)
 	}
@@ -78,6 +78,37 @@ func OpenIn(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
 	// descriptor behaves like one from os.Open.
 	_ = syscall.SetNonblock(int(f.Fd()), false)
 	return f, st, nil
+}
+
+// openFollowingAbs opens name in root. os.Root refuses every absolute
+// link; one whose target lies inside the root (by the root's absolute
+// name) is followed by opening that target through the root again, so it
+// stays confined.
+func openFollowingAbs(root *os.Root, name string) (*os.File, error) {
+	return followingAbs(root, name, func(n string) (*os.File, error) { return root.OpenFile(n, openFlags, 0) })
+}
+
+// statFollowingAbs is root.Stat, following absolute links that stay in
+// the root.
+func statFollowingAbs(root *os.Root, name string) (fs.FileInfo, error) {
+	return followingAbs(root, name, root.Stat)
+}
+
+func followingAbs[T any](root *os.Root, name string, op func(string) (T, error)) (T, error) {
+	f, err := op(name)
+	for hops := 0; err != nil && IsOutside(err) && hops < 8; hops++ {
+		target, lerr := root.Readlink(name)
+		if lerr != nil || !filepath.IsAbs(target) || !filepath.IsAbs(root.Name()) {
+			return f, err
+		}
+		rel, rerr := filepath.Rel(root.Name(), target)
+		if rerr != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return f, err
+		}
+		name = rel
+		f, err = op(name)
+	}
+	return f, err
 }
 
 // ReadFileIn reads name inside root (see OpenIn), at most max bytes (0: no
@@ -107,7 +138,7 @@ func ReadFileIn(root *os.Root, name string, max int64) ([]byte, error) {
 
 // ReadFileConfined reads dir/name without following a link out of dir.
 func ReadFileConfined(dir, name string, max int64) ([]byte, error) {
-	root, err := os.OpenRoot(dir)
+	root, err := openRootAbs(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +149,7 @@ func ReadFileConfined(dir, name string, max int64) ([]byte, error) {
 // OpenConfined opens dir/name for reading without following a link out
 // of dir (see OpenIn).
 func OpenConfined(dir, name string) (*os.File, error) {
-	root, err := os.OpenRoot(dir)
+	root, err := openRootAbs(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -133,6 +164,9 @@ func OpenConfined(dir, name string) (*os.File, error) {
 // Links inside the tree are allowed. The first problem is returned, naming
 // the entry relative to dir.
 func CheckTree(dir string) error {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs // absolute links into the tree are then recognised
+	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return err
@@ -147,7 +181,7 @@ func CheckTree(dir string) error {
 		case t.IsDir(), t.IsRegular():
 			return nil
 		case t&fs.ModeSymlink != 0:
-			st, err := root.Stat(name)
+			st, err := statFollowingAbs(root, name)
 			if err != nil {
 				if IsOutside(err) {
 					return &os.PathError{Op: "check", Path: name, Err: ErrOutside}
@@ -291,3 +325,12 @@ func dirError(root *os.Root, dir string, err error) error {
 }
 
 func randSuffix() uint32 { return rand.Uint32() }
+
+// openRootAbs opens dir by its absolute name, so absolute links into it
+// are recognised as inside.
+func openRootAbs(dir string) (*os.Root, error) {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return os.OpenRoot(dir)
+}

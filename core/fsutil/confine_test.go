@@ -57,6 +57,7 @@ func TestReadFileConfined(t *testing.T) {
 	symlink(t, "../outside/secret", filepath.Join(root, "rel-link"))
 	symlink(t, "../outside", filepath.Join(root, "dir-link"))
 	symlink(t, "ok.txt", filepath.Join(root, "in-link"))
+	symlink(t, filepath.Join(root, "ok.txt"), filepath.Join(root, "abs-in-link"))
 	mkfifo(t, filepath.Join(root, "fifo"))
 	write(t, filepath.Join(root, "big"), strings.Repeat("x", 101))
 	for _, c := range []struct {
@@ -66,6 +67,7 @@ func TestReadFileConfined(t *testing.T) {
 	}{
 		{"ok.txt", 0, nil},
 		{"in-link", 0, nil},
+		{"abs-in-link", 0, nil},
 		{"abs-link", 0, ErrOutside},
 		{"rel-link", 0, ErrOutside},
 		{"dir-link/secret", 0, ErrOutside},
@@ -103,6 +105,9 @@ func TestCheckTree(t *testing.T) {
 	}{
 		{"plain", func(*testing.T, string, string) {}, nil},
 		{"link inside", func(t *testing.T, root, _ string) { symlink(t, "../ok.txt", filepath.Join(root, "sub", "l")) }, nil},
+		{"absolute link inside", func(t *testing.T, root, _ string) {
+			symlink(t, filepath.Join(root, "ok.txt"), filepath.Join(root, "sub", "l"))
+		}, nil},
 		{"file link out", func(t *testing.T, root, outside string) {
 			symlink(t, filepath.Join(outside, "secret"), filepath.Join(root, "sub", "m.json"))
 		}, ErrOutside},
