@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/assay-dev/assay/core/exit"
 )
 
 // Confined reads and writes. Every path that comes from outside (a pack, a
@@ -333,4 +335,31 @@ func openRootAbs(dir string) (*os.Root, error) {
 		dir = abs
 	}
 	return os.OpenRoot(dir)
+}
+
+// CheckPackDir refuses (exit 3, nothing read) a directory — a pack —
+// holding a file that links out of it or that is not a regular file; the
+// message names the entry, never its content. Readers of a pack call it
+// before reading anything, then read through ReadFileConfined/OpenConfined.
+func CheckPackDir(dir string) error {
+	err := CheckTree(dir)
+	if err == nil {
+		return nil
+	}
+	var pe *os.PathError
+	name := ""
+	if errors.As(err, &pe) {
+		name = pe.Path
+	}
+	switch {
+	case errors.Is(err, ErrOutside):
+		return exit.Bad("a pack's files must be inside its directory; copy the real files in, or verify the original pack",
+			"refused %s: %s links outside the pack", dir, name)
+	case errors.Is(err, ErrNotRegular):
+		return exit.Bad("a pack holds regular files only; rebuild the pack or verify the original",
+			"refused %s: %s is not a regular file", dir, name)
+	case errors.Is(err, fs.ErrNotExist) && name == "":
+		return exit.Bad("check the path", "pack not found: %s", dir)
+	}
+	return exit.Bad("check the path and its permissions", "cannot read %s: %v", dir, Reason(err))
 }
