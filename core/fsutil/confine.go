@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 
@@ -362,4 +363,89 @@ func CheckPackDir(dir string) error {
 		return exit.Bad("check the path", "pack not found: %s", dir)
 	}
 	return exit.Bad("check the path and its permissions", "cannot read %s: %v", dir, Reason(err))
+}
+
+// PublishDirIn creates the new directory name inside root holding files
+// (slash-separated names, written with perm 0644, parents created): it
+// fills a sibling staging directory through root and renames it into place,
+// so a reader never sees half of it and no link can redirect a write. An
+// existing name is refused with fs.ErrExist.
+func PublishDirIn(root *os.Root, name string, files map[string][]byte) (err error) {
+	name = filepath.Clean(name)
+	if _, err := root.Lstat(name); err == nil {
+		return &os.PathError{Op: "publish", Path: filepath.Join(root.Name(), name), Err: fs.ErrExist}
+	}
+	parent := filepath.Dir(name)
+	var staging string
+	for i := 0; ; i++ {
+		staging = filepath.Join(parent, fmt.Sprintf(".%s.staging%d", filepath.Base(name), rand.Uint32()))
+		err = root.Mkdir(staging, 0o755)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, fs.ErrExist) || i > 100 {
+			return dirError(root, parent, err)
+		}
+	}
+	defer func() {
+		if err != nil {
+			root.RemoveAll(staging)
+		}
+	}()
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		rel := filepath.FromSlash(n)
+		if !filepath.IsLocal(rel) {
+			return fmt.Errorf("file name %q is not local", n)
+		}
+		p := filepath.Join(staging, rel)
+		if d := filepath.Dir(p); d != staging {
+			if err := root.MkdirAll(d, 0o755); err != nil {
+				return classify(d, err)
+			}
+		}
+		if err := WriteNewIn(root, p, files[n], 0o644); err != nil {
+			return err
+		}
+	}
+	if _, err := root.Lstat(name); err == nil {
+		return &os.PathError{Op: "publish", Path: filepath.Join(root.Name(), name), Err: fs.ErrExist}
+	}
+	if err := root.Rename(staging, name); err != nil {
+		if errors.Is(err, fs.ErrExist) || errors.Is(err, syscall.ENOTEMPTY) {
+			return &os.PathError{Op: "publish", Path: filepath.Join(root.Name(), name), Err: fs.ErrExist}
+		}
+		return classify(name, err)
+	}
+	return nil
+}
+
+// ReadTree reads every regular file under dir (slash-separated names) for
+// PublishDirIn; links and other non-regular files are refused.
+func ReadTree(dir string) (map[string][]byte, error) {
+	root, err := openRootAbs(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	out := map[string][]byte{}
+	err = fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return &os.PathError{Op: "read", Path: p, Err: ErrNotRegular}
+		}
+		b, err := ReadFileIn(root, filepath.FromSlash(p), 0)
+		if err != nil {
+			return err
+		}
+		out[p] = b
+		return nil
+	})
+	return out, err
 }
