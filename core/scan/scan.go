@@ -315,7 +315,14 @@ func readSource(j job, max int64) ([]byte, *Skipped) {
 	if max < 0 {
 		max = 0
 	}
-	src, err := fsutil.ReadFileIn(j.root, j.rel, max)
+	var src []byte
+	var err error
+	if j.root != nil {
+		src, err = fsutil.ReadFileIn(j.root, j.rel, max)
+	} else {
+		// A job made without the walk's root: open the scan root for it.
+		src, err = fsutil.ReadFileConfined(strings.TrimSuffix(j.abs, j.rel), j.rel, max)
+	}
 	switch {
 	case err == nil:
 		return src, nil
