@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"strings"
 )
 
 // JSON-RPC 2.0 error codes.
@@ -54,8 +55,14 @@ type Requested struct {
 	ID json.RawMessage
 	// Method is the method, "" if none.
 	Method string
-	// Tool is params.name of a tools/call, "" if none.
+	// Tool is params.name of a tools/call as encoding/json reads it (the
+	// tool mcp-go would run), "" if none.
 	Tool string
+	// Names lists every distinct tool name the message spells, in order:
+	// each string value of a params member whose name case-folds to
+	// "name", in each member that case-folds to "params". A server that
+	// reads names case-sensitively may run one that is not Tool.
+	Names []string
 }
 
 // IsToolCall reports whether r asked to call a tool.
@@ -138,10 +145,11 @@ func lenient(b []byte) []Requested {
 			}
 			_ = json.Unmarshal(m.Params, &p)
 			r.Tool = p.Name
+			r.Names = candidateNames(raw)
 		}
 		out = append(out, r)
 	}
-	dec := json.NewDecoder(bytesReader(b))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	for len(out) < maxRequested {
 		var raw json.RawMessage
 		if dec.Decode(&raw) != nil {
@@ -177,4 +185,48 @@ func firstByte(b []byte) byte {
 	return 0
 }
 
-func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+// candidateNames lists the distinct string values of every params member
+// case-folding to "name", under every top-level member case-folding to
+// "params", duplicates included.
+func candidateNames(msg []byte) []string {
+	var out []string
+	eachMember(msg, func(k string, v json.RawMessage) {
+		if !strings.EqualFold(k, "params") {
+			return
+		}
+		eachMember(v, func(k string, v json.RawMessage) {
+			var s string
+			if !strings.EqualFold(k, "name") || json.Unmarshal(v, &s) != nil {
+				return
+			}
+			for _, o := range out {
+				if o == s {
+					return
+				}
+			}
+			out = append(out, s)
+		})
+	})
+	return out
+}
+
+// eachMember calls fn for each member of the JSON object b, in order,
+// repeated names included; nothing when b is not an object.
+func eachMember(b []byte, fn func(string, json.RawMessage)) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	if t, err := d.Token(); err != nil || t != json.Delim('{') {
+		return
+	}
+	for d.More() {
+		t, err := d.Token()
+		if err != nil {
+			return
+		}
+		k, _ := t.(string)
+		var v json.RawMessage
+		if d.Decode(&v) != nil {
+			return
+		}
+		fn(k, v)
+	}
+}

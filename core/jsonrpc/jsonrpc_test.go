@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -32,6 +33,8 @@ func TestDecodeAccepts(t *testing.T) {
 			"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"a\uFFFDb\"}}", "a\uFFFDb", ""},
 		{"surrogate pair", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"\ud83d\ude00"}}`,
 			"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"\U0001F600\"}}", "\U0001F600", ""},
+		{"line and paragraph separators escaped", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{\"s\":\"a\u2028b\u2029\"}}",
+			`{"jsonrpc":"2.0","id":1,"method":"m","params":{"s":"a\u2028b\u2029"}}`, "", ""},
 		{"control escapes re-encoded", `{"jsonrpc":"2.0","id":1,"method":"m","params":{"s":"\u0001\n\"\\\/"}}`,
 			`{"jsonrpc":"2.0","id":1,"method":"m","params":{"s":"\u0001\n\"\\/"}}`, "", ""},
 	}
@@ -127,6 +130,11 @@ func TestDecodeRefuses(t *testing.T) {
 			if strings.Join(tools, ",") != strings.Join(c.tools, ",") || len(tools) != len(c.tools) {
 				t.Errorf("requested tools %q, want %q", tools, c.tools)
 			}
+			for _, r := range e.ToolCalls() {
+				if r.Tool != "" && !slices.Contains(r.Names, r.Tool) {
+					t.Errorf("Names %q lack Tool %q", r.Names, r.Tool)
+				}
+			}
 			// The answer is a valid JSON-RPC error response.
 			var resp struct {
 				JSONRPC string          `json:"jsonrpc"`
@@ -193,6 +201,26 @@ func TestFoldNameMatchesEncodingJSON(t *testing.T) {
 		}
 		if field == "" || foldName(n) != foldName(field) {
 			t.Errorf("%q: encoding/json matched %q; foldName %q vs %q", n, field, foldName(n), foldName(field))
+		}
+	}
+}
+
+// A message spelling its tool twice names both: which one runs depends on
+// the server's reading of case.
+func TestRefusalNamesEveryCandidateTool(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"crash","Name":"echo"}}`:            "echo|crash,echo",
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"crash"},"Params":{"NAME":"echo"}}`: "echo|crash,echo",
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","name":"b","nam\u0065":"a"}}`:   "a|a,b",
+	} {
+		_, err := Decode([]byte(in))
+		var e *Error
+		if !errors.As(err, &e) || len(e.ToolCalls()) != 1 {
+			t.Fatalf("%s: %v", in, err)
+		}
+		r := e.ToolCalls()[0]
+		if got := r.Tool + "|" + strings.Join(r.Names, ","); got != want {
+			t.Errorf("%s: %s, want %s", in, got, want)
 		}
 	}
 }

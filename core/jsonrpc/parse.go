@@ -432,6 +432,11 @@ func appendString(out []byte, s string) []byte {
 			out = append(out, '\\', 't')
 		case c < 0x20:
 			out = append(out, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		case c == 0xe2 && i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xa8 || s[i+2] == 0xa9):
+			// U+2028 and U+2029 are escaped as encoding/json does: some
+			// JavaScript readers take them for line ends.
+			out = append(out, '\\', 'u', '2', '0', '2', hex[s[i+2]&0xf])
+			i += 2
 		default:
 			out = append(out, c)
 		}
