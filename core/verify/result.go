@@ -118,16 +118,21 @@ type Result struct {
 	// Integrity is PASS or TAMPERED: the mechanical checks alone.
 	Integrity string `json:"integrity_verdict"`
 	// ClaimVerdict maps the signed claim_check: PASS, HONEST_FAIL or NOT_EVALUATED.
-	ClaimVerdict string   `json:"claim_verdict"`
-	Passed       bool     `json:"passed"`
-	Path         string   `json:"path"`
-	Pack         Pack     `json:"pack"`
-	ReceiptCount int      `json:"receipt_count"`
-	HeadHash     *string  `json:"head_hash" jsonschema:"oneof_type=string;null"`
-	Merkle       *Merkle  `json:"merkle,omitempty"`
-	Errors       []Error  `json:"errors"`
-	Warnings     []string `json:"warnings"`
-	Stages       []Stage  `json:"stages"`
+	ClaimVerdict string  `json:"claim_verdict"`
+	Passed       bool    `json:"passed"`
+	Path         string  `json:"path"`
+	Pack         Pack    `json:"pack"`
+	ReceiptCount int     `json:"receipt_count"`
+	HeadHash     *string `json:"head_hash" jsonschema:"oneof_type=string;null"`
+	Merkle       *Merkle `json:"merkle,omitempty"`
+	// Errors lists the first MaxErrors errors in full; ErrorCount counts
+	// all of them and ErrorsOmitted those not listed, so a pack with
+	// millions of bad receipts costs no more memory than one with a hundred.
+	Errors        []Error  `json:"errors"`
+	ErrorCount    int      `json:"error_count"`
+	ErrorsOmitted int      `json:"errors_omitted"`
+	Warnings      []string `json:"warnings"`
+	Stages        []Stage  `json:"stages"`
 	// Gates lists the gates that ran and whether each passed.
 	Gates    []Gate    `json:"gates"`
 	Coverage *Coverage `json:"coverage,omitempty"`
@@ -144,6 +149,57 @@ type Result struct {
 	TypeCounts map[string]int `json:"receipt_types"`
 
 	honestReceiptFail bool
+	// Running tallies over every error, listed or not.
+	nTamper, nGate int
+	failed         map[string]bool // stages with an error
+	gateFailed     map[string]bool // stages with a gate error
+	errFields      map[string]bool // fields named by an error
+	// badInput is set when the pack holds something that must not be
+	// read (a FIFO or device): Verify returns it as exit 3.
+	badInput error
+}
+
+// MaxErrors is how many errors a Result lists in full.
+const MaxErrors = 100
+
+// newResult is an empty result with its tallies ready.
+func newResult(path string) *Result {
+	return &Result{Command: "verify-pack", Path: path, Errors: []Error{}, Warnings: []string{}, Stages: []Stage{}, Gates: []Gate{},
+		TypeCounts: map[string]int{}, FailureMechanisms: map[string]int{},
+		failed: map[string]bool{}, gateFailed: map[string]bool{}, errFields: map[string]bool{}}
+}
+
+// add records an error: counted always, listed while fewer than MaxErrors
+// are.
+func (r *Result) add(e Error) {
+	r.ErrorCount++
+	if e.gate {
+		r.nGate++
+		r.gateFailed[e.Stage] = true
+	} else {
+		r.nTamper++
+	}
+	r.failed[e.Stage] = true
+	r.errFields[e.Field] = true
+	r.FailureMechanisms[mechanisms[e.Code]]++
+	if len(r.Errors) < MaxErrors {
+		r.Errors = append(r.Errors, e)
+	} else {
+		r.ErrorsOmitted++
+	}
+}
+
+// addUnlisted counts n more errors of code (not gate errors) in stage that
+// are not listed (their details were never kept).
+func (r *Result) addUnlisted(code, stage string, n int) {
+	if n <= 0 {
+		return
+	}
+	r.ErrorCount += n
+	r.nTamper += n
+	r.failed[stage] = true
+	r.FailureMechanisms[mechanisms[code]] += n
+	r.ErrorsOmitted += n
 }
 
 // Gate is one requested gate's outcome.
