@@ -81,21 +81,31 @@ type Merkle struct {
 // Pack summarises what the manifest says (all of it signed when integrity
 // passes).
 type Pack struct {
-	PackID           string `json:"pack_id"`
-	RunID            string `json:"run_id"`
-	SignerID         string `json:"signer_id"`
-	Fingerprint      string `json:"signer_pubkey_sha256"`
-	PackRootSHA256   string `json:"pack_root_sha256"`
-	ClaimSetHash     string `json:"claim_set_hash"`
-	ReceiptIntegrity string `json:"receipt_integrity"`
-	ClaimCheck       string `json:"claim_check"`
-	Mode             string `json:"mode"`
-	TimestampStart   string `json:"timestamp_start"`
-	TimestampEnd     string `json:"timestamp_end"`
-	VerifierVersion  string `json:"built_by_version"`
-	FormatVersion    string `json:"pack_format_version"`
-	CIBinding        any    `json:"ci_binding"`
-	ValidUntil       string `json:"valid_until,omitempty"`
+	PackID   string `json:"pack_id"`
+	RunID    string `json:"run_id"`
+	SignerID string `json:"signer_id"`
+	// Fingerprint is sha256 of the public key that verified the signature
+	// ("" when none did); SignerKey says where that key came from:
+	// "embedded" (the pack's signer_pubkey) or "keystore" (the local key
+	// for signer_id, used only when the pack embeds none). Only an embedded
+	// key proves a signer (DECISIONS 20). ClaimedFingerprint is what the
+	// manifest says, verified or not.
+	Fingerprint        string `json:"signer_pubkey_sha256"`
+	SignerKey          string `json:"signer_key"`
+	ClaimedFingerprint string `json:"claimed_signer_pubkey_sha256"`
+	SignerPubkey       string `json:"signer_pubkey"`
+	SignatureAlg       string `json:"signature_alg"`
+	PackRootSHA256     string `json:"pack_root_sha256"`
+	ClaimSetHash       string `json:"claim_set_hash"`
+	ReceiptIntegrity   string `json:"receipt_integrity"`
+	ClaimCheck         string `json:"claim_check"`
+	Mode               string `json:"mode"`
+	TimestampStart     string `json:"timestamp_start"`
+	TimestampEnd       string `json:"timestamp_end"`
+	VerifierVersion    string `json:"built_by_version"`
+	FormatVersion      string `json:"pack_format_version"`
+	CIBinding          any    `json:"ci_binding"`
+	ValidUntil         string `json:"valid_until,omitempty"`
 }
 
 // Coverage is the coverage gate's report.

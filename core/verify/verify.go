@@ -253,7 +253,9 @@ func (v *verifier) summarise() {
 	m, r := v.man, v.r
 	r.Pack.PackID = m.String("pack_id")
 	r.Pack.SignerID = m.String("signer_id")
-	r.Pack.Fingerprint = m.String("signer_pubkey_sha256")
+	r.Pack.ClaimedFingerprint = m.String("signer_pubkey_sha256")
+	r.Pack.SignerPubkey = m.String("signer_pubkey")
+	r.Pack.SignatureAlg = m.String("signature_alg")
 	r.Pack.PackRootSHA256 = m.String("pack_root_sha256")
 	r.Pack.ClaimSetHash = m.String("claim_set_hash")
 	if a, ok := m.Get("attestation"); ok {
@@ -603,6 +605,7 @@ func (v *verifier) checkSignature() {
 	}
 	id := m.String("signer_id")
 	var pub []byte
+	source := "embedded"
 	if pk := m.String("signer_pubkey"); pk != "" {
 		pub, err = lenientB64(pk)
 		if err != nil {
@@ -614,7 +617,8 @@ func (v *verifier) checkSignature() {
 			return
 		}
 	} else {
-		if v.opt.Keystore != nil {
+		source = "keystore"
+		if v.opt.Keystore != nil && keys.ValidID(id) == nil {
 			pub, _ = v.opt.Keystore.LoadPublic(id)
 		}
 		if pub == nil {
@@ -626,6 +630,8 @@ func (v *verifier) checkSignature() {
 		r.addErr(EPackSigInvalid, "signer_pubkey", StageSignature, "Manifest signature verification failed against embedded signer_pubkey")
 		return
 	}
+	// The summary names the key that verified, never the manifest's claim.
+	r.Pack.Fingerprint, r.Pack.SignerKey = keys.Fingerprint(pub), source
 	if v.opt.Keystore != nil && keys.ValidID(id) == nil {
 		if local, err := v.opt.Keystore.LoadPublic(id); err == nil && keys.Fingerprint(local) != keys.Fingerprint(pub) {
 			r.Warnings = append(r.Warnings, fmt.Sprintf("Local key %q has a different fingerprint than the pack's signer", id))
