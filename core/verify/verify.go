@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -572,21 +571,9 @@ func (v *verifier) checkMerkle() {
 	res.Match = true
 }
 
-// lenientB64 decodes base64 as Python's non-validating b64decode: characters
-// outside the alphabet are discarded, padding is still required.
-func lenientB64(s string) ([]byte, error) {
-	var b strings.Builder
-	for _, c := range s {
-		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=' {
-			b.WriteRune(c)
-		}
-	}
-	return base64.StdEncoding.DecodeString(b.String())
-}
-
 func (v *verifier) checkSignature() {
 	r, m := v.r, v.man
-	sig, err := lenientB64(m.String("signature"))
+	sig, err := keys.DecodeB64(m.String("signature"))
 	if err != nil {
 		r.addErr(EPackSigInvalid, "signature", StageSignature, "Manifest signature is not valid base64")
 		return
@@ -607,7 +594,7 @@ func (v *verifier) checkSignature() {
 	var pub []byte
 	source := "embedded"
 	if pk := m.String("signer_pubkey"); pk != "" {
-		pub, err = lenientB64(pk)
+		pub, err = keys.DecodeB64(pk)
 		if err != nil {
 			r.addErr(EPackSigInvalid, "signer_pubkey", StageSignature, "signer_pubkey is not valid base64")
 			return
