@@ -485,7 +485,7 @@ func (v *verifier) checkReceipts() bool {
 		if s.count == 0 {
 			head = receipt.EmptyHeadHash
 		} else if s.last != nil {
-			h, err := receipt.Digest(s.last)
+			h, err := strictDigest(s.last)
 			if err != nil {
 				headOK = false
 			} else {
