@@ -273,11 +273,16 @@ func (v *verifier) summarise() {
 	}
 }
 
+// maxEntryWarnings bounds the per-entry warnings about a pack's root
+// directory; further entries are counted in one line.
+const maxEntryWarnings = 50
+
 func (v *verifier) warnUnexpected() {
-	ents, err := os.ReadDir(v.dir)
+	d, err := v.fs.root.Open(".")
 	if err != nil {
 		return
 	}
+	defer d.Close()
 	exp, _ := v.man.Get("expected_files")
 	want := map[string]bool{}
 	for _, e := range exp.([]any) {
@@ -285,16 +290,39 @@ func (v *verifier) warnUnexpected() {
 			want[s] = true
 		}
 	}
-	for _, e := range ents {
-		name := e.Name()
-		switch {
-		case want[name]:
-		case name == pack.DirUnsigned && e.IsDir():
-		case name == "PACK_SUMMARY.md" || name == "decision_credential.json":
-			v.r.Warnings = append(v.r.Warnings, "Legacy unsigned sidecar at pack root: "+name)
-		default:
-			v.r.Warnings = append(v.r.Warnings, "Unexpected top-level pack entry ignored: "+name)
+	// The directory is read in batches: a pack root holding a million
+	// entries costs a batch of memory, not a million warnings.
+	var warn []string
+	more := 0
+	for {
+		ents, err := d.ReadDir(1024)
+		for _, e := range ents {
+			name := e.Name()
+			var w string
+			switch {
+			case want[name]:
+				continue
+			case name == pack.DirUnsigned && e.IsDir():
+				continue
+			case name == "PACK_SUMMARY.md" || name == "decision_credential.json":
+				w = "Legacy unsigned sidecar at pack root: " + name
+			default:
+				w = "Unexpected top-level pack entry ignored: " + name
+			}
+			if len(warn) < maxEntryWarnings {
+				warn = append(warn, w)
+			} else {
+				more++
+			}
 		}
+		if err != nil || len(ents) == 0 {
+			break
+		}
+	}
+	sort.Strings(warn)
+	v.r.Warnings = append(v.r.Warnings, warn...)
+	if more > 0 {
+		v.r.Warnings = append(v.r.Warnings, fmt.Sprintf("%d more unexpected top-level pack entries ignored", more))
 	}
 }
 
