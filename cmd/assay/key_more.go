@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -106,7 +107,7 @@ func nilIfEmpty(s string) any {
 
 func newKeyExportCmd() *cobra.Command {
 	var dir string
-	var private, asJSON, secret bool
+	var private, asJSON, secret, force bool
 	c := &cobra.Command{
 		Use:   "export [SIGNER_ID] [--private] [-o DIR] | export [SIGNER_ID] --secret",
 		Short: "Write <id>.pub.b64 and <id>.fingerprint (and, with --private, <id>.key.b64, mode 0600)",
@@ -133,6 +134,11 @@ writes no file; it refuses a terminal, so pipe it:
 			if secret {
 				return exportSecret(cmd, ks, id, private || asJSON || cmd.Flags().Changed("output"))
 			}
+			for _, f := range exportFiles(id, private) {
+				if err := refuseOverwrite(filepath.Join(dir, f), force); err != nil {
+					return err
+				}
+			}
 			e, err := ks.Export(id, dir, private)
 			if err != nil {
 				return err
@@ -150,6 +156,7 @@ writes no file; it refuses a terminal, so pipe it:
 	}
 	c.Flags().StringVarP(&dir, "output", "o", ".", "directory to write the files into")
 	c.Flags().BoolVar(&private, "private", false, "also export the private key (to a 0600 file)")
+	c.Flags().BoolVar(&force, "force", false, "replace existing exported files")
 	c.Flags().BoolVar(&secret, "secret", false, "print the private key for a CI secret (pipe it; no file is written)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c

@@ -80,3 +80,12 @@ func importSecret(cmd *cobra.Command, id, env string, setActive, asJSON bool) er
 	fmt.Fprintf(cmd.OutOrStdout(), "Imported key pair %s from %s (fingerprint %s)\n", got, where, fp)
 	return nil
 }
+
+// exportFiles are the file names 'key export' writes for id.
+func exportFiles(id string, private bool) []string {
+	fs := []string{id + ".pub.b64", id + ".fingerprint"}
+	if private {
+		fs = append(fs, id+".key.b64")
+	}
+	return fs
+}
