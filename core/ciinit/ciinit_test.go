@@ -264,3 +264,25 @@ func TestWorkflowSigningSecret(t *testing.T) {
 		}
 	}
 }
+
+// A config names assay-mcp by its command name, not the build directory it
+// was found in, unless the full path is asked for.
+func TestServerCommandPortable(t *testing.T) {
+	bin := t.TempDir()
+	exe := filepath.Join(bin, MCPServerBinary)
+	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", t.TempDir()) // not on PATH
+	cmd, found, located := ServerCommand(filepath.Join(bin, "assay"), false)
+	if cmd != MCPServerBinary || found || located != exe {
+		t.Fatalf("default: %q %v %q", cmd, found, located)
+	}
+	if cmd, _, _ := ServerCommand(filepath.Join(bin, "assay"), true); cmd != exe {
+		t.Fatalf("absolute: %q", cmd)
+	}
+	t.Setenv("PATH", bin)
+	if cmd, found, _ := ServerCommand("", false); cmd != MCPServerBinary || !found {
+		t.Fatalf("on PATH: %q %v", cmd, found)
+	}
+}
