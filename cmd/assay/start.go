@@ -109,9 +109,9 @@ func init() {
 func startMCPCmd() *cobra.Command {
 	var (
 		write, allowExec, force, asJSON, absCommand bool
-		client                          string
-		roots                           []string
-		out                             string
+		client                                      string
+		roots                                       []string
+		out                                         string
 	)
 	c := &cobra.Command{
 		Use:   "mcp",
