@@ -44,7 +44,6 @@ func samePack(t *testing.T, a, b string) {
 	}
 }
 
-
 // Golden vector, streamed: the trace in reverse order gives the golden
 // receipt_pack.jsonl and identifiers.
 func TestBuildTraceGolden(t *testing.T) {
@@ -238,4 +237,3 @@ func TestSorterSpills(t *testing.T) {
 		s.close()
 	}
 }
-
