@@ -43,6 +43,9 @@ type Options struct {
 	// derives the pack id from the content, so equal inputs give equal packs.
 	Now           time.Time
 	Deterministic bool
+	// RequireReceipts makes BuildTrace refuse (ErrNoReceipts) a trace
+	// without receipts instead of building an empty pack.
+	RequireReceipts bool
 	// SortMemory bounds the memory BuildTrace's sort keys take before they
 	// spill to temporary files (0: DefaultSortMemory).
 	SortMemory int

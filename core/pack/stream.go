@@ -31,6 +31,10 @@ import (
 // spill to temporary files.
 const DefaultSortMemory = 32 << 20
 
+// ErrNoReceipts is BuildTrace's error for a trace without receipts when
+// Options.RequireReceipts is set; nothing has been published.
+var ErrNoReceipts = errors.New("the trace holds no receipts")
+
 // maxLine is the longest trace line read (as store.ReadFile allows).
 const maxLine = 64 << 20
 
@@ -345,6 +349,9 @@ func (b *traceBuild) run(in *os.File, now time.Time) (body, []store.LineProblem,
 	}
 	hashes = nil
 
+	if i == 0 && opt.RequireReceipts {
+		return body{}, probs, ErrNoReceipts
+	}
 	bd := body{n: i, integrity: integrity, head: receipt.EmptyHeadHash}
 	bd.start, bd.end = normRange(start, end, now)
 	final := first
