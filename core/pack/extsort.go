@@ -36,7 +36,13 @@ func newSorter(cmp func(a, b []byte) int, budget int, dir string) *sorter {
 
 // add appends a copy of rec.
 func (s *sorter) add(rec []byte) error {
-	if len(s.arena)+len(rec)+8*(len(s.spans)+1) > s.budget && len(s.spans) > 0 {
+	if s.arena == nil {
+		// Sized once, never grown: growing would briefly hold the old and
+		// the new array. Pages untouched stay unallocated.
+		s.spans = make([]span, 0, max(16, s.budget/64))
+		s.arena = make([]byte, 0, max(len(rec), s.budget-8*cap(s.spans)))
+	}
+	if (len(s.arena)+len(rec) > cap(s.arena) || len(s.spans) == cap(s.spans)) && len(s.spans) > 0 {
 		if err := s.spill(); err != nil {
 			return err
 		}

@@ -29,7 +29,7 @@ import (
 
 // DefaultSortMemory is the budget of BuildTrace's sort keys before they
 // spill to temporary files.
-const DefaultSortMemory = 32 << 20
+const DefaultSortMemory = 16 << 20
 
 // ErrNoReceipts is BuildTrace's error for a trace without receipts when
 // Options.RequireReceipts is set; nothing has been published.
