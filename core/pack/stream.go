@@ -198,14 +198,14 @@ func seqBits(f float64) uint64 {
 	return u | 1<<63
 }
 
-func appendKey(dst []byte, r *receipt.Receipt, id string, lineOff int64, lineLen int, srcOff int64, srcLen int) []byte {
+func appendKey(dst []byte, info recInfo, lineOff int64, lineLen int, srcOff int64, srcLen int) []byte {
 	flag := byte(0)
-	if sortOwner(r) != "" {
+	if info.owned {
 		flag = 1
 	}
 	dst = append(dst, flag)
-	dst = binary.BigEndian.AppendUint64(dst, seqBits(seqOf(r)))
-	dst = append(dst, id...)
+	dst = binary.BigEndian.AppendUint64(dst, seqBits(info.seq))
+	dst = append(dst, info.id...)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(lineOff))
 	dst = binary.BigEndian.AppendUint32(dst, uint32(lineLen))
 	dst = binary.BigEndian.AppendUint64(dst, uint64(srcOff))
@@ -251,6 +251,8 @@ func (b *traceBuild) run(in *os.File, now time.Time) (body, []store.LineProblem,
 		key        []byte
 		inOrder    = true
 		last       *receipt.Receipt
+		lastText   []byte // the last receipt's trace line, for the head hash
+		liner      fastLiner
 		lineNo     int
 		srcOff     int64
 		lineOff    int64
@@ -282,55 +284,78 @@ func (b *traceBuild) run(in *os.File, now time.Time) (body, []store.LineProblem,
 		srcOff += int64(len(raw))
 		text := bytes.TrimSpace(raw)
 		if len(text) > 0 {
-			v, derr := canon.Decode(text)
-			obj, isObj := v.(*canon.Object)
-			switch {
-			case derr != nil:
-				probs = append(probs, store.LineProblem{Line: lineNo, Err: derr.Error()})
-			case !isObj:
-				probs = append(probs, store.LineProblem{Line: lineNo, Err: "not a JSON object"})
-			default:
-				rec := obj
+			var (
+				line []byte
+				info recInfo
+				rec  *receipt.Receipt
+				err  error
+			)
+			fl, fi, fast := liner.line(text)
+			if fast {
+				if err := liner.checkFast(opt.RunID, i, text, fi); err != nil {
+					return body{}, probs, err
+				}
+				line, info = fl, fi
+				if first.eval != nil { // claims read the receipt as the trace holds it
+					v, _ := canon.Decode(text)
+					rec = v.(*canon.Object)
+				}
+			} else {
+				v, derr := canon.Decode(text)
+				obj, isObj := v.(*canon.Object)
+				switch {
+				case derr != nil:
+					probs = append(probs, store.LineProblem{Line: lineNo, Err: derr.Error()})
+				case !isObj:
+					probs = append(probs, store.LineProblem{Line: lineNo, Err: "not a JSON object"})
+				}
+				if derr != nil || !isObj {
+					if rerr != nil {
+						break
+					}
+					continue
+				}
+				rec = obj
 				if err := checkOne(opt.RunID, i, rec); err != nil {
 					return body{}, probs, err
 				}
-				line, err := receipt.Line(rec)
+				line, err = receipt.Line(rec)
 				if err != nil {
 					return body{}, probs, exit.Bad("receipt keys must be ASCII and values finite", "receipt %d (%s) cannot be canonicalized: %v", i, rec.String("receipt_id"), err)
 				}
-				id := rec.String("receipt_id")
-				ts := rec.String("timestamp")
-				if id == "" || ts == "" {
-					integrity = "FAIL"
-				} else if _, ok := receipt.ParseTimestamp(ts); !ok {
-					integrity = "FAIL"
-				}
-				hashes = append(hashes, maphash.String(seed, id))
-				if ts == "" {
-					ts = rec.String("_stored_at")
-				}
-				if ts != "" {
-					if start == "" || ts < start {
-						start = ts
-					}
-					if end == "" || ts > end {
-						end = ts
-					}
-				}
-				key = appendKey(key[:0], rec, id, lineOff, len(line), thisOff, len(raw))
-				if inOrder && prevKey != nil && keyCmp(prevKey, key) > 0 {
-					inOrder = false
-					first.eval = nil // the second pass evaluates
-				}
-				prevKey = append(prevKey[:0], key...)
-				if err := keys.add(key); err != nil {
-					return body{}, probs, err
-				}
-				first.add(line, rec)
-				lineOff += int64(len(line)) + 1
-				last = rec
-				i++
+				info = infoOf(rec)
 			}
+			id, ts := info.id, info.ts
+			if id == "" || ts == "" {
+				integrity = "FAIL"
+			} else if _, ok := receipt.ParseTimestamp(ts); !ok {
+				integrity = "FAIL"
+			}
+			hashes = append(hashes, maphash.String(seed, id))
+			if ts == "" {
+				ts = info.storedAt
+			}
+			if ts != "" {
+				if start == "" || ts < start {
+					start = ts
+				}
+				if end == "" || ts > end {
+					end = ts
+				}
+			}
+			key = appendKey(key[:0], info, lineOff, len(line), thisOff, len(raw))
+			if inOrder && prevKey != nil && keyCmp(prevKey, key) > 0 {
+				inOrder = false
+				first.eval = nil // the second pass evaluates
+			}
+			prevKey = append(prevKey[:0], key...)
+			if err := keys.add(key); err != nil {
+				return body{}, probs, err
+			}
+			first.add(line, rec)
+			lineOff += int64(len(line)) + 1
+			lastText = append(lastText[:0], text...)
+			i++
 		}
 		if rerr != nil {
 			break
@@ -355,6 +380,13 @@ func (b *traceBuild) run(in *os.File, now time.Time) (body, []store.LineProblem,
 	bd := body{n: i, integrity: integrity, head: receipt.EmptyHeadHash}
 	bd.start, bd.end = normRange(start, end, now)
 	final := first
+	if inOrder && lastText != nil {
+		v, err := canon.Decode(lastText)
+		if err != nil {
+			return body{}, probs, fmt.Errorf("re-read the last receipt: %w", err)
+		}
+		last = v.(*canon.Object)
+	}
 	if !inOrder {
 		// The staging file holds the lines in trace order: it becomes the
 		// source of a second pass that writes them in pack order.
