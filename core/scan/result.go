@@ -202,8 +202,10 @@ type ContractOptions struct {
 }
 
 // excludedFromContract are frameworks the reference leaves out of the
-// contract (no runtime callsite support).
-var excludedFromContract = map[string]bool{"langchain": true, "litellm": true}
+// contract (no runtime callsite support), plus the TS/JS agent frameworks
+// (Mastra, OpenAI Agents), whose model calls happen inside the framework
+// and are measured at the SDK calls they make.
+var excludedFromContract = map[string]bool{"langchain": true, "litellm": true, "mastra": true, "openai-agents": true}
 
 // Contract builds the coverage contract from the findings, in scan order.
 // It also returns how many findings were left out as LangChain/LiteLLM.

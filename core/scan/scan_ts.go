@@ -124,3 +124,13 @@ func analyseTS(root string, jobs []job, outs []fileOut, max int64, skipped *[]Sk
 
 // FixTS is the fix suggested for an uninstrumented TS/JS call site.
 const FixTS = "assay patch .  # imports assay's capture module at your package.json entrypoint"
+
+// MixedLanguages reports whether the findings include TS/JS sites or span
+// more than one language: then reports carry a language column.
+func (r *Result) MixedLanguages() bool {
+	seen := map[string]bool{}
+	for _, f := range r.Findings {
+		seen[f.Lang] = true
+	}
+	return seen["typescript"] || len(seen) > 1
+}
