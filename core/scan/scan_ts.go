@@ -76,8 +76,8 @@ func analyseTS(root string, jobs []job, outs []fileOut, max int64, skipped *[]Sk
 			if o.ts != nil || len(o.skipped) > 0 {
 				continue
 			}
-			src, err := os.ReadFile(jobs[i].abs)
-			if err != nil {
+			src, sk := readSource(jobs[i], max)
+			if sk != nil {
 				continue
 			}
 			for _, st := range stems {
