@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 
@@ -38,11 +37,16 @@ func Prove(dir, receiptID string) (*Proof, []byte, error) {
 
 // prove builds the proof from a pack that has just been verified.
 func prove(dir, receiptID string) (*Proof, []byte, error) {
-	manifest, _, err := pack.ReadManifest(dir)
+	// Every file is read through the pack's root, as verify-pack reads it:
+	// nothing through a link out of the pack, no FIFO or device.
+	manifest, err := verify.ReadPackManifest(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	report, err := os.ReadFile(filepath.Join(dir, pack.FileReport))
+	report, err := readPackFile(dir, pack.FileReport)
+	if exit.Code(err) == exit.BadInput {
+		return nil, nil, err
+	}
 	if err != nil {
 		return nil, nil, exit.Bad("a proof pack holds verify_report.json", "cannot read %s: %v", filepath.Join(dir, pack.FileReport), err)
 	}
@@ -57,7 +61,7 @@ func prove(dir, receiptID string) (*Proof, []byte, error) {
 		return nil, nil, exit.Bad("rebuild the pack with this assay (packs built by the reference record no Merkle root)", "pack %s records no %s Merkle root in %s", dir, merkle.Algorithm, pack.FileReport)
 	}
 
-	line, index, hashes, err := findLine(filepath.Join(dir, pack.FileReceipts), receiptID)
+	line, index, hashes, err := findLine(dir, receiptID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -107,8 +111,12 @@ func prove(dir, receiptID string) (*Proof, []byte, error) {
 
 // findLine streams the receipt file: it hashes every line as a leaf and
 // returns the line (without newline) whose receipt_id is id, and its index.
-func findLine(path, id string) ([]byte, int, [][]byte, error) {
-	f, err := os.Open(path)
+func findLine(dir, id string) ([]byte, int, [][]byte, error) {
+	path := filepath.Join(dir, pack.FileReceipts)
+	f, err := verify.OpenPackFile(dir, pack.FileReceipts)
+	if exit.Code(err) == exit.BadInput {
+		return nil, 0, nil, err
+	}
 	if err != nil {
 		return nil, 0, nil, exit.Bad("a proof pack holds receipt_pack.jsonl", "cannot read %s: %v", path, err)
 	}
@@ -168,4 +176,14 @@ func firstOf(s []string) string {
 		return "unknown error"
 	}
 	return s[0]
+}
+
+// readPackFile reads a whole pack file through the pack's root.
+func readPackFile(dir, name string) ([]byte, error) {
+	f, err := verify.OpenPackFile(dir, name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
 }

@@ -183,3 +183,33 @@ func unwrapPath(err error) error {
 	}
 	return err
 }
+
+// OpenPackFile opens name inside the pack directory dir for reading, the
+// way the verifier does: through the pack's os.Root (no path or link out
+// of the pack), non-blocking, regular files only (a FIFO or device is bad
+// input, exit 3). For commands that read a pack after verifying it.
+func OpenPackFile(dir, name string) (*os.File, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, exit.Bad("check the path and its permissions", "cannot open pack directory %s: %v", dir, unwrapPath(err))
+	}
+	defer root.Close() // an open file outlives its root
+	p := &packFS{dir: dir, root: root}
+	f, err := p.open(name)
+	var nr *notRegularError
+	if errors.As(err, &nr) {
+		return nil, refuse(dir, nr)
+	}
+	return f, err
+}
+
+// ReadPackManifest reads and decodes dir's manifest as Verify does
+// (errors: exit 3 for bad input, exit 2 for a manifest that is not a JSON
+// object).
+func ReadPackManifest(dir string) (*canon.Object, error) {
+	p, man, err := openPack(dir)
+	if p != nil {
+		p.root.Close()
+	}
+	return man, err
+}
