@@ -487,6 +487,9 @@ func (v *verifier) checkReceipts() bool {
 	r, s := v.r, &v.rcpt
 	r.ReceiptCount = s.count
 	r.CallsiteIDs = s.callsites
+	if s.callsitesCapped {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("More distinct callsite_id values than the %d kept; call-site coverage counts only those", len(s.callsites)))
+	}
 	r.TypeCounts = s.types
 	if s.missing || s.readErr != nil {
 		return false
