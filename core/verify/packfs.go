@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"syscall"
 
 	"github.com/assay-dev/assay/core/canon"
@@ -162,8 +163,8 @@ func openPack(dir string) (*packFS, *canon.Object, error) {
 		case errors.Is(err, fs.ErrNotExist):
 			return nil, nil, exit.Bad("a proof pack directory holds pack_manifest.json; build one with 'assay proof-pack' or 'assay run'", "no %s in %s", pack.FileManifest, dir)
 		}
-		return nil, nil, exit.Bad("a pack's manifest is a regular file inside the pack directory (not a link out of it); check the path and its permissions",
-			"cannot read %s in %s: %v", pack.FileManifest, dir, unwrapPath(err))
+		return nil, nil, exit.Bad("a pack's manifest is a readable file; check the path and its permissions",
+			"cannot read %s: %v", filepath.Join(dir, pack.FileManifest), unwrapPath(err))
 	}
 	v, err := canon.Decode(raw)
 	if err != nil {
