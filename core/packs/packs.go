@@ -8,7 +8,6 @@ package packs
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/pack"
 )
 
@@ -58,7 +58,14 @@ func IsPack(dir string) bool {
 // ReadManifest decodes dir's pack_manifest.json. Missing directory or
 // manifest is bad input (3); a manifest that is not a JSON object is
 // tampering (2), as everywhere else (DECISIONS 6).
+// A pack holding a file that links out of it (or a FIFO, a device) is
+// refused before anything is read (exit 3).
 func ReadManifest(dir string) (*canon.Object, error) {
+	if fsutil.IsDir(dir) {
+		if err := fsutil.CheckPackDir(dir); err != nil {
+			return nil, err
+		}
+	}
 	obj, _, err := pack.ReadManifest(dir)
 	if err != nil && exit.Code(err) == exit.Tampered {
 		return nil, exit.New(exit.Tampered, "run 'assay verify-pack "+dir+"' for details", "%s: %v", dir, err)
@@ -122,37 +129,20 @@ func summarize(dir string, baseline string) Summary {
 	return s
 }
 
-// List returns the packs directly under dir (directories named proof_pack*
-// that hold a manifest), newest modification time first. baseline, when not
+// List returns the packs under dir as Find finds them (by manifest, at
+// any name, up to MaxFindDepth deep), newest first. baseline, when not
 // empty, marks the row that is the baseline pack.
 func List(dir, baseline string) ([]Summary, error) {
-	entries, err := os.ReadDir(dir)
+	found, err := Find(dir)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, exit.Bad("check the path given with -d", "directory not found: %s", dir)
-		}
-		if st, serr := os.Stat(dir); serr == nil && !st.IsDir() {
-			return nil, exit.Bad("give the directory that holds the proof_pack* directories with -d", "%s is not a directory", dir)
-		}
-		return nil, exit.Bad("give a readable directory with -d", "cannot read directory %s: %v", dir, err)
+		return nil, err
 	}
 	out := []Summary{}
-	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), Prefix) {
-			continue
-		}
-		p := filepath.Join(dir, e.Name())
-		if !IsPack(p) {
-			continue
-		}
-		out = append(out, summarize(p, baseline))
+	for _, f := range found {
+		s := summarize(f.Path, baseline)
+		s.ModTime = f.ModTime
+		out = append(out, s)
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if !out[i].ModTime.Equal(out[j].ModTime) {
-			return out[i].ModTime.After(out[j].ModTime)
-		}
-		return out[i].Path < out[j].Path
-	})
 	return out, nil
 }
 
@@ -220,7 +210,7 @@ func Show(dir, baseline string) (*Detail, error) {
 	if st, err := os.Stat(dir); err == nil {
 		d.ModTime = st.ModTime().UTC()
 	}
-	d.LinesOnDisk, err = CountLines(filepath.Join(dir, receiptsName))
+	d.LinesOnDisk, err = countLinesIn(dir, receiptsName)
 	if err != nil {
 		d.LinesOnDisk = -1
 	}
@@ -265,7 +255,13 @@ func Show(dir, baseline string) (*Detail, error) {
 // CountLines counts the newline-terminated lines of a file (plus a final
 // unterminated one), streaming.
 func CountLines(path string) (int64, error) {
-	f, err := os.Open(path)
+	return countLinesIn(filepath.Dir(path), filepath.Base(path))
+}
+
+// countLinesIn counts the lines of dir/name, read without following a link
+// out of dir.
+func countLinesIn(dir, name string) (int64, error) {
+	f, err := fsutil.OpenConfined(dir, name)
 	if err != nil {
 		return 0, err
 	}
