@@ -192,3 +192,27 @@ func listing(t *testing.T, dir string) string {
 	}
 	return b.String()
 }
+
+// scan reads through a root opened inside the allowed root: a scanned
+// directory swapped for a link out after the path check is refused, and
+// the outside call sites are never counted.
+func TestScanToolDirSwappedForALink(t *testing.T) {
+	e := newEnv(t, nil)
+	outside := t.TempDir()
+	call := []byte("import openai\nopenai.OpenAI().chat.completions.create(model='m')\n")
+	mustWrite(t, filepath.Join(outside, "secret.py"), call)
+	mustWrite(t, filepath.Join(e.root, "src", "app.py"), call)
+	c := &Call{Server: e.srv}
+	p, err := c.Path(context.Background(), "src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	swap(t, p, outside)
+	if sub, err := c.openDirIn(p); err == nil || !strings.Contains(err.Error(), "refused") {
+		if sub != nil {
+			sub.Close()
+		}
+		t.Fatalf("open after the swap: %v", err)
+	}
+	e.fails("scan", map[string]any{"path": "src"}, "outside the allowed roots")
+}
