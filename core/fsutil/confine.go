@@ -77,9 +77,7 @@ func OpenIn(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
 		f.Close()
 		return nil, nil, &os.PathError{Op: "open", Path: name, Err: ErrNotRegular}
 	}
-	// Reads of a regular file never block; clear O_NONBLOCK anyway so the
-	// descriptor behaves like one from os.Open.
-	_ = syscall.SetNonblock(int(f.Fd()), false)
+	// O_NONBLOCK has no effect on a regular file: reads block as usual.
 	return f, st, nil
 }
 
@@ -129,9 +127,21 @@ func ReadFileIn(root *os.Root, name string, max int64) ([]byte, error) {
 	if max > 0 {
 		r = io.LimitReader(f, max+1) // the file may grow after the stat
 	}
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, &os.PathError{Op: "read", Path: name, Err: Reason(err)}
+	// Sized from the stat, as os.ReadFile does; a file that grew is still
+	// read to the cap.
+	data := make([]byte, 0, st.Size()+512)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, err := r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "read", Path: name, Err: Reason(err)}
+		}
 	}
 	if max > 0 && int64(len(data)) > max {
 		return nil, &os.PathError{Op: "read", Path: name, Err: fmt.Errorf("%w: over the cap of %d bytes", ErrTooLarge, max)}
