@@ -459,3 +459,23 @@ func ReadTree(dir string) (map[string][]byte, error) {
 	})
 	return out, err
 }
+
+// OpenRegular opens path for reading only if it is a regular file: a FIFO
+// is opened without blocking and refused (ErrNotRegular), as are devices
+// and directories. The type is checked on the opened descriptor.
+func OpenRegular(path string) (*os.File, fs.FileInfo, error) {
+	f, err := os.OpenFile(path, openFlags, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, &os.PathError{Op: "open", Path: path, Err: ErrNotRegular}
+	}
+	return f, st, nil
+}
