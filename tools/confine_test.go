@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/mark3labs/mcp-go/mcp"
+
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/packs/packstest"
 )
@@ -215,4 +217,32 @@ func TestScanToolDirSwappedForALink(t *testing.T) {
 		t.Fatalf("open after the swap: %v", err)
 	}
 	e.fails("scan", map[string]any{"path": "src"}, "outside the allowed roots")
+}
+
+// A pack file served as a resource is read through the pack's root: one
+// that links out of the pack (even to a file elsewhere under the allowed
+// root) is refused and its content never sent.
+func TestPackResourceRefusesLinksOut(t *testing.T) {
+	e := newEnv(t, nil)
+	base := packstest.DiffFixture(t, filepath.Join(e.root, "packs"), "base")
+	dir := filepath.Join(e.root, "packs", "proof_pack_linked")
+	packstest.Copy(t, base, dir)
+	// The target is inside the allowed root but outside the pack.
+	packstest.LinkOut(t, dir, "verify_report.json", filepath.Join(e.root, "elsewhere"), false)
+	id := e.srv.registerPack(dir)
+	rr := mcp.ReadResourceRequest{}
+	rr.Params.URI = packURI(id, "verify_report.json")
+	got, err := e.cli.ReadResource(context.Background(), rr)
+	if err == nil {
+		b, _ := json.Marshal(got)
+		t.Fatalf("linked pack file served: %s", b)
+	}
+	if strings.Contains(err.Error(), packstest.Marker) {
+		t.Fatalf("error carries the outside content: %v", err)
+	}
+	// The pack's own files are still served.
+	rr.Params.URI = packURI(id, "pack_manifest.json")
+	if _, err := e.cli.ReadResource(context.Background(), rr); err != nil {
+		t.Fatalf("intact file: %v", err)
+	}
 }
