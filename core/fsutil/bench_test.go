@@ -3,6 +3,7 @@ package fsutil
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -35,4 +36,25 @@ func BenchmarkRead(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkCheckTree checks a directory of 100,000 regular files (a
+// hostile pack's size), reading it in batches.
+//
+//	go test -run '^$' -bench CheckTree -benchmem ./core/fsutil/
+func BenchmarkCheckTree(b *testing.B) {
+	dir := b.TempDir()
+	for i := 0; i < 100000; i++ {
+		f, err := os.Create(filepath.Join(dir, "f"+strconv.Itoa(i)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if err := CheckTree(dir); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

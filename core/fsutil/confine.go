@@ -185,30 +185,54 @@ func CheckTree(dir string) error {
 		return err
 	}
 	defer root.Close()
-	return fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+	return checkDir(root, ".")
+}
+
+// checkDir checks the entries of dir (in root) and descends into its
+// subdirectories, reading each directory in batches so memory stays small
+// however many entries a hostile tree holds.
+func checkDir(root *os.Root, dir string) error {
+	d, err := root.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	for {
+		ents, err := d.ReadDir(256)
+		for _, e := range ents {
+			if err := checkEntry(root, filepath.Join(dir, e.Name()), e.Type()); err != nil {
+				return err
+			}
+		}
+		if err == io.EOF || (err == nil && len(ents) == 0) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
-		name := filepath.FromSlash(p)
-		switch t := d.Type(); {
-		case t.IsDir(), t.IsRegular():
-			return nil
-		case t&fs.ModeSymlink != 0:
-			st, err := statFollowingAbs(root, name)
-			if err != nil {
-				if IsOutside(err) {
-					return &os.PathError{Op: "check", Path: name, Err: ErrOutside}
-				}
-				return &os.PathError{Op: "check", Path: name, Err: Reason(err)}
+	}
+}
+
+func checkEntry(root *os.Root, name string, t fs.FileMode) error {
+	switch {
+	case t.IsDir():
+		return checkDir(root, name)
+	case t.IsRegular():
+		return nil
+	case t&fs.ModeSymlink != 0:
+		st, err := statFollowingAbs(root, name)
+		if err != nil {
+			if IsOutside(err) {
+				return &os.PathError{Op: "check", Path: name, Err: ErrOutside}
 			}
-			if !st.Mode().IsRegular() && !st.IsDir() {
-				return &os.PathError{Op: "check", Path: name, Err: ErrNotRegular}
-			}
-			return nil
-		default:
+			return &os.PathError{Op: "check", Path: name, Err: Reason(err)}
+		}
+		if !st.Mode().IsRegular() && !st.IsDir() {
 			return &os.PathError{Op: "check", Path: name, Err: ErrNotRegular}
 		}
-	})
+		return nil
+	}
+	return &os.PathError{Op: "check", Path: name, Err: ErrNotRegular}
 }
 
 // WriteFileAtomicIn writes data to name inside root through a temp file in
