@@ -280,13 +280,20 @@ func WriteStreamIn(root *os.Root, name string, perm os.FileMode, noReplace bool,
 		return 0, err
 	}
 	if noReplace {
-		if err := root.Link(tmp, name); err != nil {
-			if errors.Is(err, fs.ErrExist) {
-				return 0, &os.PathError{Op: "write", Path: filepath.Join(root.Name(), name), Err: fs.ErrExist}
-			}
+		err := root.Link(tmp, name)
+		switch {
+		case err == nil:
+			return n, nil
+		case errors.Is(err, fs.ErrExist):
+			return 0, &os.PathError{Op: "write", Path: filepath.Join(root.Name(), name), Err: fs.ErrExist}
+		case IsOutside(err):
 			return 0, classify(name, err)
 		}
-		return n, nil
+		// No hard links on this file system: check, then rename (the
+		// check can race with a new file, never with a link out).
+		if _, err := root.Lstat(name); err == nil {
+			return 0, &os.PathError{Op: "write", Path: filepath.Join(root.Name(), name), Err: fs.ErrExist}
+		}
 	}
 	if err := root.Rename(tmp, name); err != nil {
 		if st, serr := root.Stat(name); serr == nil && st.IsDir() {
