@@ -957,4 +957,10 @@ func readSSE(r io.Reader, fn func([]byte)) error {
 }
 
 // readSSELine reads one line including its '\n', bounded by MaxMessage.
-func readSSELine(br *bufio.Reader) ([]byte, error) { return readLine(br) }
+func readSSELine(br *bufio.Reader) ([]byte, error) {
+	b, err := readLine(br, MaxMessage)
+	if _, ok := err.(*TooLargeError); ok {
+		return nil, ErrTooLarge
+	}
+	return b, err
+}
