@@ -105,12 +105,21 @@ func Finish(st *store.Store, s *Session, auditDir string, signer *keys.Signer, m
 }
 
 // SessionMetadata returns the session_metadata receipt of a pack's or
-// trace's receipts, or nil.
+// trace's receipts that says how the session ended: the last closing one,
+// else (a session that never closed) the last opening one; nil if none.
 func SessionMetadata(recs []*receipt.Receipt) *receipt.Receipt {
+	var open, closed *receipt.Receipt
 	for _, r := range recs {
 		if t, _ := r.Get("type"); t == "session_metadata" {
-			return r
+			if st, _ := r.Get("session_state"); st == SessionOpen {
+				open = r
+			} else {
+				closed = r
+			}
 		}
 	}
-	return nil
+	if closed != nil {
+		return closed
+	}
+	return open
 }

@@ -193,6 +193,7 @@ func Run(ctx context.Context, o Options) (*Session, error) {
 		p.eval = o.Policy.NewEvaluator(start)
 		p.sess.PolicyMode = o.Policy.Mode
 	}
+	p.writeSessionOpen(start)
 	go p.recorder()
 	go p.sender(ctx)
 

@@ -184,19 +184,20 @@ func TestRealClientTranscriptReceiptsAndPack(t *testing.T) {
 			t.Errorf("%s: results stored without --store-results", c.tool)
 		}
 	}
-	// The session_metadata receipt, and a pack that verifies.
+	// The session_metadata receipts (opening, then closing), and a pack
+	// that verifies.
 	md := h.receipts("session_metadata")
-	if len(md) != 1 {
-		t.Fatalf("%d session_metadata receipts", len(md))
+	if len(md) != 2 || field(md[0], "session_state") != SessionOpen || field(md[1], "session_state") != SessionClosed {
+		t.Fatalf("%d session_metadata receipts: %s", len(md), mustJSON(md))
 	}
-	if v, _ := md[0].Get("session_complete"); v != true {
+	if v, _ := md[1].Get("session_complete"); v != true {
 		t.Errorf("session_complete = %v", v)
 	}
 	art, err := Finish(h.st, s, t.TempDir(), demo.EphemeralSigner("proxy-test"), "shadow")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if art.Pack == nil || art.Pack.NReceipts != len(calls)+1 {
+	if art.Pack == nil || art.Pack.NReceipts != len(calls)+2 {
 		t.Fatalf("pack: %+v", art.Pack)
 	}
 	if res, err := verify.Verify(art.Pack.Dir, verify.Options{}); err != nil || res.ExitCode != 0 {
@@ -255,7 +256,7 @@ func TestAssayMCPBehindTheProxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res, err := verify.Verify(art.Pack.Dir, verify.Options{}); err != nil || res.ExitCode != 0 || art.Pack.NReceipts != 7 {
+	if res, err := verify.Verify(art.Pack.Dir, verify.Options{}); err != nil || res.ExitCode != 0 || art.Pack.NReceipts != 8 {
 		t.Fatalf("pack: %d receipts, verify %v %v", art.Pack.NReceipts, res, err)
 	}
 }

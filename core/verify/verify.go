@@ -94,6 +94,7 @@ func Verify(dir string, opt Options) (*Result, error) {
 	v := &verifier{dir: dir, man: man, r: r, opt: opt}
 	v.run()
 	r.finish(opt, man)
+	v.checkMCPSessions()
 	return r, nil
 }
 
