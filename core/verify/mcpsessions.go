@@ -6,10 +6,8 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"os"
 	"sort"
 	"strings"
-	"syscall"
 
 	"github.com/assay-dev/assay/core/pack"
 )
@@ -39,19 +37,13 @@ func (v *verifier) checkMCPSessions() {
 	if v.r.Integrity != VerdictPass {
 		return
 	}
-	p, ok := v.contained(pack.FileReceipts)
-	if !ok {
-		return
-	}
-	// Non-blocking open and a regular-file check: never wait on a FIFO.
-	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	// Through the pack's root, as every pack file: regular files only,
+	// never a link out, never a blocking read.
+	f, err := v.fs.open(pack.FileReceipts)
 	if err != nil {
 		return
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return
-	}
 	by := map[string]*MCPSession{}
 	closed := map[string]bool{}
 	br := bufio.NewReaderSize(f, 64<<10)
