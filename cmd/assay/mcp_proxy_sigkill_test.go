@@ -95,6 +95,21 @@ func TestMCPProxySIGKILLLeavesIncompleteSession(t *testing.T) {
 	if _, text, _ := ckRun(t, "verify-pack", packDir); !strings.Contains(text, "INCOMPLETE") {
 		t.Errorf("verify-pack says:\n%s", text)
 	}
+	// The pack's claims: with the mcp_session_complete card the claim
+	// fails, and verify-pack says HONEST FAIL (exit 1).
+	claimed := filepath.Join(dir, "pack-claimed")
+	if code, _, errs := ckRun(t, "proof-pack", traceID, "-o", claimed, "-c", "mcp_session_complete"); code != 0 {
+		t.Fatalf("proof-pack -c exit %d: %s", code, errs)
+	}
+	code, stdout, _ = ckRun(t, "verify-pack", "--json", claimed)
+	var cres struct {
+		Verdict      string `json:"verdict"`
+		ClaimVerdict string `json:"claim_verdict"`
+	}
+	_ = json.Unmarshal([]byte(stdout), &cres)
+	if code != 1 || cres.ClaimVerdict != "HONEST_FAIL" {
+		t.Errorf("verify-pack of the claimed pack: exit %d, %s", code, stdout)
+	}
 	// explain: an INCOMPLETE session, because it never closed.
 	if _, text, _ := ckRun(t, "explain", packDir); !strings.Contains(text, "INCOMPLETE session") || !strings.Contains(text, "did not close") {
 		t.Errorf("explain says:\n%s", text)

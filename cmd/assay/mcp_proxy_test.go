@@ -223,8 +223,10 @@ func TestMCPProxyCLIIncompleteSession(t *testing.T) {
 	if len(packs) != 1 {
 		t.Fatalf("packs: %v", packs)
 	}
+	// Intact, and its mcp_session_complete claim fails: an honest
+	// failure, never a plain PASS of a partial session.
 	res, err := verify.Verify(packs[0], verify.Options{})
-	if err != nil || res.ExitCode != 0 {
+	if err != nil || res.ExitCode != 1 || res.Integrity != verify.VerdictPass || res.ClaimVerdict != "HONEST_FAIL" {
 		t.Fatalf("verify: %v %v", res, err)
 	}
 }
