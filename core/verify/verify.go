@@ -100,6 +100,7 @@ func Verify(dir string, opt Options) (*Result, error) {
 		return nil, r.badInput
 	}
 	r.finish(opt, man)
+	v.checkMCPSessions()
 	return r, nil
 }
 
