@@ -442,6 +442,15 @@ func analyzeFile(s *Source, exports map[string][]ReExport, captured bool) []Site
 			}
 			continue
 		}
+		// An SDK client held by a class or passed in (this.client,
+		// this._client, llmClient): the API shapes that are not shared with
+		// other libraries count when the receiver is named as a client.
+		if fw := clientShape(t); fw != "" {
+			if !anyMocked(f.Mocked, familyOf(fw)) {
+				add(Medium, fw)
+			}
+			continue
+		}
 		last := t
 		if i := strings.LastIndexByte(t, '.'); i >= 0 {
 			last = t[i+1:]
@@ -469,4 +478,33 @@ func isSDKModule(m string) bool {
 		}
 	}
 	return false
+}
+
+// clientShape recognises client.responses.create|parse|stream (OpenAI) and
+// client.beta.messages.create|stream (Anthropic) on a receiver whose name
+// contains "client"; a bare x.responses.create is any HTTP library's.
+func clientShape(chain string) string {
+	parts := strings.Split(chain, ".")
+	n := len(parts)
+	if n < 3 {
+		return ""
+	}
+	m := parts[n-1]
+	recv := func(k int) bool { return k >= 0 && strings.Contains(strings.ToLower(parts[k]), "client") }
+	switch {
+	case parts[n-2] == "responses" && (m == "create" || m == "parse" || m == "stream") && recv(n-3):
+		return "openai"
+	case n >= 4 && parts[n-3] == "beta" && parts[n-2] == "messages" && (m == "create" || m == "stream") && recv(n-4):
+		return "anthropic"
+	}
+	return ""
+}
+
+func familyOf(framework string) *family {
+	for i := range families {
+		if families[i].framework == framework {
+			return &families[i]
+		}
+	}
+	return &families[0]
 }
