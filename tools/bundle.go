@@ -67,13 +67,6 @@ func packSession(ctx context.Context, c *Call, a BundleArgs) (BundleResult, stri
 	} else if !ok {
 		return BundleResult{}, "", Failf("this session's trace %s has no receipts yet; record some with emit-receipt first", sess.traceID)
 	}
-	recs, probs, err := s.store.Read(sess.traceID)
-	if err != nil {
-		return BundleResult{}, "", fmt.Errorf("read the session trace: %w", err)
-	}
-	for _, p := range probs {
-		s.log.Warn().Int("line", p.Line).Str("problem", p.Err).Msg("trace line is not a receipt; left out of the pack")
-	}
 	signer, generated, err := keys.Open(s.home).ActiveSigner(true)
 	if err != nil {
 		return BundleResult{}, "", fmt.Errorf("load the signing key: %w", err)
@@ -94,9 +87,10 @@ func packSession(ctx context.Context, c *Call, a BundleArgs) (BundleResult, stri
 		return BundleResult{}, "", fmt.Errorf("create a build directory: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	built, err := pack.Build(pack.Options{
-		RunID: sess.traceID, Receipts: recs, Signer: signer, OutDir: filepath.Join(tmp, "pack"),
-	})
+	built, probs, err := pack.FromTrace(s.store, sess.traceID, pack.Options{Signer: signer, OutDir: filepath.Join(tmp, "pack")})
+	for _, p := range probs {
+		s.log.Warn().Int("line", p.Line).Str("problem", p.Err).Msg("trace line is not a receipt; left out of the pack")
+	}
 	if err != nil {
 		return BundleResult{}, "", err
 	}

@@ -52,9 +52,8 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 			if err != nil {
 				return err
 			}
-			path, err := st.TracePath(traceID)
-			if err != nil {
-				return err
+			if _, err := st.TracePath(traceID); err != nil {
+				return err // no trace file: said plainly, even with --allow-empty
 			}
 			signer, made, err := keys.Open(st.Home).ActiveSigner(!noGenerate)
 			if err != nil {
@@ -64,7 +63,14 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 				fmt.Fprintf(cmd.ErrOrStderr(), "assay: generated signing key '%s'\n", signer.ID)
 			}
 			// Streamed: memory stays flat however long the trace is.
-			res, probs, err := buildPackTrace(pack.Options{RunID: traceID, Signer: signer, OutDir: out, Mode: mode, RequireReceipts: !allowEmpty}, cardList, path)
+			// Claims resolve relative paths against the working directory,
+			// as the reference does.
+			wd, _ := os.Getwd()
+			res, probs, err := pack.FromTrace(st, traceID, pack.Options{
+				Signer: signer, OutDir: out, Mode: mode, RequireReceipts: !allowEmpty,
+				Claims: claims.Flatten(cardList), ClaimEnv: claims.Env{Dir: wd},
+				CIBinding: pack.DetectCIBinding(os.Getenv),
+			})
 			for _, p := range probs {
 				fmt.Fprintf(cmd.ErrOrStderr(), "assay: warning: trace %s line %d is not a receipt and is left out of the pack: %s\n", traceID, p.Line, p.Err)
 			}
@@ -97,34 +103,6 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 	c.Flags().BoolVar(&noGenerate, "no-generate-key", false, "fail instead of generating a signing key when none exists")
 	c.Flags().BoolVar(&allowEmpty, "allow-empty", false, "build a pack even when the trace holds no receipts")
 	return c
-}
-
-// buildPack builds with cards flattened into claims and the CI binding
-// detected from the environment; claims resolve relative paths against the
-// working directory, as the reference does.
-func buildPack(o pack.Options, cards []*claims.Card) (*pack.Result, error) {
-	if len(cards) > 0 {
-		o.Claims = claims.Flatten(cards)
-		wd, _ := os.Getwd()
-		o.ClaimEnv = claims.Env{Dir: wd}
-	}
-	if o.CIBinding == nil {
-		o.CIBinding = pack.DetectCIBinding(os.Getenv)
-	}
-	return pack.Build(o)
-}
-
-// buildPackTrace is buildPack over a trace file, streamed (pack.BuildTrace).
-func buildPackTrace(o pack.Options, cards []*claims.Card, tracePath string) (*pack.Result, []store.LineProblem, error) {
-	if len(cards) > 0 {
-		o.Claims = claims.Flatten(cards)
-		wd, _ := os.Getwd()
-		o.ClaimEnv = claims.Env{Dir: wd}
-	}
-	if o.CIBinding == nil {
-		o.CIBinding = pack.DetectCIBinding(os.Getenv)
-	}
-	return pack.BuildTrace(o, tracePath)
 }
 
 // renderBuilt prints the short "pack built" panel.

@@ -325,20 +325,12 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		CIBinding:       pack.DetectCIBinding(os.Getenv),
 		RequireReceipts: !o.allowEmpty,
 	}
-	var built *pack.Result
-	if tracePath != "" {
-		var probs []store.LineProblem
-		built, probs, err = pack.BuildTrace(popt, tracePath)
-		for _, p := range probs {
-			// Loud, never silent: a line cut short by a crash is named.
-			logf("warning: %s line %d is not a receipt and is left out of the pack: %s", tracePath, p.Line, p.Err)
-		}
-		lost += int64(len(probs))
-	} else if o.allowEmpty {
-		built, err = pack.Build(popt)
-	} else {
-		err = pack.ErrNoReceipts
+	built, probs, err := pack.FromTrace(st, traceID, popt)
+	for _, p := range probs {
+		// Loud, never silent: a line cut short by a crash is named.
+		logf("warning: %s line %d is not a receipt and is left out of the pack: %s", tracePath, p.Line, p.Err)
 	}
+	lost += int64(len(probs))
 	if errors.Is(err, pack.ErrNoReceipts) {
 		hints := noReceiptHints(gw != nil)
 		fmt.Fprintf(stderr, "assay run: no receipts were emitted to trace %s. Things to check:\n", traceID)

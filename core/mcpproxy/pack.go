@@ -1,8 +1,9 @@
 package mcpproxy
 
 import (
-	"bytes"
+	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -54,35 +55,49 @@ func stamp(s *Session, now time.Time) string {
 // server's own receipts are in it; its session_metadata receipt says
 // whether the session was complete. mode is the attestation mode.
 func Finish(st *store.Store, s *Session, auditDir string, signer *keys.Signer, mode string) (*Artifacts, error) {
-	recs, probs, err := st.Read(s.TraceID)
+	path, err := st.TracePath(s.TraceID)
 	if err != nil {
 		return nil, fmt.Errorf("read the session's trace: %w", err)
 	}
-	a := &Artifacts{Receipts: len(recs), Unreadable: len(probs)}
+	a := &Artifacts{}
 	now := time.Now()
 	name := stamp(s, now)
-	if err := os.MkdirAll(filepath.Join(auditDir, "receipts"), 0o755); err != nil {
+	receipts := filepath.Join(auditDir, "receipts")
+	if err := os.MkdirAll(receipts, 0o755); err != nil {
 		return a, fmt.Errorf("create the audit directory: %w", err)
 	}
-	var buf bytes.Buffer
-	var meta, rest [][]byte
-	for _, r := range recs {
-		line, err := sessionLine.Marshal(r)
-		if err != nil {
-			return a, fmt.Errorf("encode a receipt: %w", err)
-		}
-		if t, _ := r.Get("type"); t == "session_metadata" {
-			meta = append(meta, line)
-		} else {
-			rest = append(rest, line)
-		}
+	root, err := os.OpenRoot(receipts)
+	if err != nil {
+		return a, fmt.Errorf("create the audit directory: %w", err)
 	}
-	for _, l := range append(meta, rest...) {
-		buf.Write(l)
-		buf.WriteByte('\n')
-	}
-	a.SessionFile = filepath.Join(auditDir, "receipts", "session_"+name+".jsonl")
-	if err := fsutil.WriteFileAtomic(a.SessionFile, buf.Bytes(), 0o644); err != nil {
+	defer root.Close()
+	a.SessionFile = filepath.Join(receipts, "session_"+name+".jsonl")
+	// Two streamed passes over the trace (never all of it in memory): the
+	// session_metadata receipts first, then the others.
+	_, err = fsutil.WriteStreamIn(root, "session_"+name+".jsonl", 0o644, false, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		for _, meta := range []bool{true, false} {
+			n := 0
+			probs, err := store.EachFile(path, func(r *receipt.Receipt) error {
+				n++
+				if t, _ := r.Get("type"); (t == "session_metadata") != meta {
+					return nil
+				}
+				line, err := sessionLine.Marshal(r)
+				if err != nil {
+					return fmt.Errorf("encode a receipt: %w", err)
+				}
+				bw.Write(line)
+				return bw.WriteByte('\n')
+			})
+			if err != nil {
+				return err
+			}
+			a.Receipts, a.Unreadable = n, len(probs)
+		}
+		return bw.Flush()
+	})
+	if err != nil {
 		return a, fmt.Errorf("write the session file: %w", err)
 	}
 	if signer == nil {
@@ -94,13 +109,11 @@ func Finish(st *store.Store, s *Session, auditDir string, signer *keys.Signer, m
 	// The pack's claims say whether the session closed complete: an
 	// incomplete session's pack is an honest failure, never a plain PASS.
 	card, _ := claims.Builtin(claims.MCPSessionCard)
-	res, err := pack.Build(pack.Options{
-		RunID:    s.TraceID,
-		Receipts: recs,
-		Signer:   signer,
-		OutDir:   filepath.Join(auditDir, "packs", "proof_pack_"+name),
-		Mode:     mode,
-		Claims:   claims.Flatten([]*claims.Card{card}),
+	res, _, err := pack.FromTrace(st, s.TraceID, pack.Options{
+		Signer: signer,
+		OutDir: filepath.Join(auditDir, "packs", "proof_pack_"+name),
+		Mode:   mode,
+		Claims: claims.Flatten([]*claims.Card{card}),
 	})
 	if err != nil {
 		return a, fmt.Errorf("build the session's pack: %w", err)

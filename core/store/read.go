@@ -48,12 +48,23 @@ func (s *Store) TracePath(traceID string) (string, error) {
 
 // ReadFile reads a JSONL trace file.
 func ReadFile(path string) ([]*receipt.Receipt, []LineProblem, error) {
+	var out []*receipt.Receipt
+	probs, err := EachFile(path, func(r *receipt.Receipt) error {
+		out = append(out, r)
+		return nil
+	})
+	return out, probs, err
+}
+
+// EachFile calls fn with each receipt of a JSONL trace file in file order,
+// one at a time (the file is never held whole), and returns the lines that
+// were not JSON objects. An error of fn stops the reading and is returned.
+func EachFile(path string, fn func(*receipt.Receipt) error) ([]LineProblem, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, exit.Wrap(exit.BadInput, err, "")
+		return nil, exit.Wrap(exit.BadInput, err, "")
 	}
 	defer f.Close()
-	var out []*receipt.Receipt
 	var probs []LineProblem
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
@@ -74,12 +85,14 @@ func ReadFile(path string) ([]*receipt.Receipt, []LineProblem, error) {
 			probs = append(probs, LineProblem{n, "not a JSON object"})
 			continue
 		}
-		out = append(out, obj)
+		if err := fn(obj); err != nil {
+			return probs, err
+		}
 	}
 	if err := sc.Err(); err != nil {
-		return out, probs, fmt.Errorf("read %s: %w", path, err)
+		return probs, fmt.Errorf("read %s: %w", path, err)
 	}
-	return out, probs, nil
+	return probs, nil
 }
 
 // TraceInfo describes one stored trace.
