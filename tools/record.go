@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strconv"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -76,47 +75,35 @@ func (s *Server) recordCall(sess *session, tool string, req mcp.CallToolRequest,
 	if res.IsError {
 		outcome = "error"
 	}
-	ms := math.Round(float64(end.Sub(start).Microseconds())/100) / 10
-	d := &canon.Object{}
-	d.Set("parent_receipt_id", nil)
-	d.Set("invocation_id", receipt.NewID("inv_", 16))
-	d.Set("session_id", sess.id)
-	d.Set("trace_id", sess.traceID)
-	d.Set("server_id", ServerName)
-	d.Set("server_transport", s.cfg.Transport)
-	d.Set("tool_name", tool)
-	d.Set("mcp_request_id", reqID)
-	d.Set("request_observed_at", receipt.Timestamp(start))
-	d.Set("policy_decided_at", nil)
-	d.Set("response_observed_at", receipt.Timestamp(end))
-	d.Set("arguments_hash", argHash)
-	d.Set("arguments_content", nil)
+	m := s.callReceipt(sess, tool, reqID, start, end)
+	m.ArgumentsHash, m.ResultHash, m.ResultIsError, m.Outcome = argHash, resHash, res.IsError, outcome
+	m.DurationMS = math.Round(float64(end.Sub(start).Microseconds())/100) / 10
 	if s.cfg.StoreArgs {
 		if v, err := canon.Decode(args); err == nil {
-			d.Set("arguments_content", v)
+			m.ArgumentsContent = v
 		}
 	}
-	d.Set("result_hash", resHash)
-	d.Set("result_content", nil)
 	if s.cfg.StoreResults {
 		if v, err := canon.Decode(resJSON); err == nil {
-			d.Set("result_content", v)
+			m.ResultContent = v
 		}
 	}
-	d.Set("result_is_error", res.IsError)
-	d.Set("outcome", outcome)
-	d.Set("duration_ms", canon.Number(strconv.FormatFloat(ms, 'f', 1, 64)))
-	d.Set("policy_verdict", "no_policy")
-	d.Set("policy_reason", nil)
-	d.Set("policy_ref", nil)
-	d.Set("policy_hash", nil)
-	d.Set("server_version", version.Version)
-	d.Set("integration_source", IntegrationSource)
-	_, err = s.store.Emit(sess.traceID, "mcp_tool_call", d, store.EmitOptions{
+	d := m.Data()
+	_, err = s.store.Emit(sess.traceID, receipt.TypeMCPToolCall, d, store.EmitOptions{
 		ReceiptID: receipt.NewID("mtc_", 16),
 		Timestamp: receipt.Timestamp(end),
 	})
 	return err
+}
+
+// callReceipt is the part of an mcp_tool_call receipt this server fills
+// alike for every call: who recorded it, which call, and when.
+func (s *Server) callReceipt(sess *session, tool string, reqID any, start, end time.Time) receipt.MCPToolCall {
+	return receipt.MCPToolCall{
+		InvocationID: receipt.NewID("inv_", 16), SessionID: sess.id, TraceID: sess.traceID,
+		ServerID: ServerName, Transport: s.cfg.Transport, ToolName: tool, RequestID: reqID,
+		RequestAt: start, ResponseAt: end, ServerVersion: version.Version, Source: IntegrationSource,
+	}
 }
 
 // ResultForHash is the part of a tool result that result_hash covers: what
@@ -181,33 +168,11 @@ func (s *Server) RecordRefusal(id json.RawMessage, tool string, sent []byte, det
 		return err
 	}
 	sess := s.session
-	d := &canon.Object{}
-	d.Set("parent_receipt_id", nil)
-	d.Set("invocation_id", receipt.NewID("inv_", 16))
-	d.Set("session_id", sess.id)
-	d.Set("trace_id", sess.traceID)
-	d.Set("server_id", ServerName)
-	d.Set("server_transport", s.cfg.Transport)
-	d.Set("tool_name", tool)
-	d.Set("mcp_request_id", reqID)
-	d.Set("request_observed_at", receipt.Timestamp(now))
-	d.Set("policy_decided_at", nil)
-	d.Set("response_observed_at", receipt.Timestamp(now))
-	d.Set("arguments_hash", "sha256:"+receipt.SHA256Hex(sent))
-	d.Set("arguments_content", nil)
-	d.Set("result_hash", resHash)
-	d.Set("result_content", nil)
-	d.Set("result_is_error", true)
-	d.Set("outcome", "denied")
-	d.Set("outcome_detail", detail)
-	d.Set("duration_ms", canon.Number("0.0"))
-	d.Set("policy_verdict", "no_policy")
-	d.Set("policy_reason", nil)
-	d.Set("policy_ref", nil)
-	d.Set("policy_hash", nil)
-	d.Set("server_version", version.Version)
-	d.Set("integration_source", IntegrationSource)
-	_, err = s.store.Emit(sess.traceID, "mcp_tool_call", d, store.EmitOptions{
+	m := s.callReceipt(sess, tool, reqID, now, now)
+	m.ArgumentsHash, m.ResultHash, m.ResultIsError = "sha256:"+receipt.SHA256Hex(sent), resHash, true
+	m.Outcome, m.OutcomeDetail = "denied", detail
+	d := m.Data()
+	_, err = s.store.Emit(sess.traceID, receipt.TypeMCPToolCall, d, store.EmitOptions{
 		ReceiptID: receipt.NewID("mtc_", 16),
 		Timestamp: receipt.Timestamp(now),
 	})

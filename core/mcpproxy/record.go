@@ -4,7 +4,6 @@ package mcpproxy
 
 import (
 	"encoding/json"
-	"fmt"
 	"sort"
 	"time"
 
@@ -38,92 +37,47 @@ func (p *proxy) recordLocked(c *call, outcome string, result any, isErr bool, at
 		return
 	}
 	p.sess.Outcomes[outcome]++
-	d := &canon.Object{}
-	d.Set("seq", p.seq.Add(1)-1)
-	d.Set("parent_receipt_id", nil)
-	d.Set("invocation_id", c.invocation)
-	d.Set("session_id", p.o.SessionID)
-	d.Set("trace_id", p.o.TraceID)
-	d.Set("server_id", p.o.ServerID)
-	d.Set("server_transport", p.up.Transport())
-	d.Set("tool_name", c.tool)
-	d.Set("mcp_request_id", c.id)
-	d.Set("request_observed_at", receipt.Timestamp(c.requestAt))
-	if c.decidedAt.IsZero() {
-		d.Set("policy_decided_at", nil)
-	} else {
-		d.Set("policy_decided_at", receipt.Timestamp(c.decidedAt))
+	seq := p.seq.Add(1) - 1
+	m := receipt.MCPToolCall{
+		Seq: &seq, InvocationID: c.invocation, SessionID: p.o.SessionID, TraceID: p.o.TraceID,
+		ServerID: p.o.ServerID, Transport: p.up.Transport(), ToolName: c.tool, RequestID: c.id,
+		RequestAt: c.requestAt, DecidedAt: c.decidedAt, ResponseAt: at,
+		ArgumentsHash: c.argsHash, ResultIsError: isErr, Outcome: outcome, OutcomeDetail: detail,
+		ProxyVersion: proxyVersion(), Source: IntegrationSource,
 	}
-	d.Set("response_observed_at", receipt.Timestamp(at))
-	d.Set("arguments_hash", c.argsHash)
 	if p.o.StoreArgs && c.args != nil {
-		d.Set("arguments_content", c.args)
-	} else {
-		d.Set("arguments_content", nil)
+		m.ArgumentsContent = c.args
 	}
-	var resultHash any
 	switch r := result.(type) {
 	case nil:
 		if detail != "" {
 			result = map[string]any{"error": detail}
-			resultHash, _ = receipt.HashValue(result)
+			m.ResultHash, _ = receipt.HashValue(result)
 		}
 	case rawResult:
-		resultHash = "sha256:" + receipt.SHA256Hex(r)
+		m.ResultHash = "sha256:" + receipt.SHA256Hex(r)
 		result = nil
 	default:
-		h, err := receipt.HashValue(r)
-		if err != nil {
-			resultHash = nil
-		} else {
-			resultHash = h
-		}
+		m.ResultHash, _ = receipt.HashValue(r) // "" (null) when it cannot be hashed
 	}
-	d.Set("result_hash", resultHash)
 	if p.o.StoreResults && result != nil {
 		if v, err := canon.Decode(mustJSON(result)); err == nil {
-			d.Set("result_content", v)
-		} else {
-			d.Set("result_content", nil)
+			m.ResultContent = v
 		}
-	} else {
-		d.Set("result_content", nil)
 	}
-	d.Set("result_is_error", isErr)
-	d.Set("outcome", outcome)
-	if detail != "" {
-		d.Set("outcome_detail", detail)
-	}
-	dur := 0.0
 	if outcome != OutcomeDenied {
-		dur = float64(at.Sub(c.requestAt).Microseconds()) / 1000
+		m.DurationMS = float64(at.Sub(c.requestAt).Microseconds()) / 1000
 	}
-	d.Set("duration_ms", canon.Number(fmt.Sprintf("%.1f", dur)))
-	if c.decision == nil {
-		d.Set("policy_verdict", "no_policy")
-		d.Set("policy_reason", nil)
-		d.Set("policy_ref", nil)
-		d.Set("policy_hash", nil)
-	} else {
-		d.Set("policy_verdict", c.decision.Verdict)
-		d.Set("policy_reason", nilIfEmpty(c.decision.Reason))
-		d.Set("policy_ref", p.o.Policy.Path)
-		d.Set("policy_hash", p.o.Policy.Hash)
-		d.Set("policy_mode", p.o.Policy.Mode)
-		d.Set("policy_rule", nilIfEmpty(c.decision.Rule))
+	if c.decision != nil {
+		m.Policy = &receipt.MCPPolicy{
+			Verdict: c.decision.Verdict, Reason: c.decision.Reason, Ref: p.o.Policy.Path,
+			Hash: p.o.Policy.Hash, Mode: p.o.Policy.Mode, Rule: c.decision.Rule,
+		}
 	}
-	d.Set("proxy_version", proxyVersion())
-	d.Set("integration_source", IntegrationSource)
+	d := m.Data()
 	d.Set("receipt_id", receipt.NewID("mtc_", 16))
 	d.Set("timestamp", receipt.Timestamp(at))
 	p.rec <- d
-}
-
-func nilIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 func mustJSON(v any) []byte {
@@ -147,7 +101,7 @@ func (p *proxy) recorder() {
 		ts, _ := d.Get("timestamp")
 		d.Delete("receipt_id")
 		d.Delete("timestamp")
-		_, err := p.o.Store.Emit(p.o.TraceID, "mcp_tool_call", d, store.EmitOptions{ReceiptID: id.(string), Timestamp: ts.(string)})
+		_, err := p.o.Store.Emit(p.o.TraceID, receipt.TypeMCPToolCall, d, store.EmitOptions{ReceiptID: id.(string), Timestamp: ts.(string)})
 		if err != nil {
 			p.lost.Add(1)
 			p.log.Error().Err(err).Str("trace_id", p.o.TraceID).Msg("EVIDENCE LOST: a tool-call receipt could not be written")
