@@ -129,26 +129,9 @@ const (
 // message is read.
 func (p *proxy) writeSessionOpen(start time.Time) {
 	s := p.sess
-	d := &canon.Object{}
-	d.Set("seq", p.seq.Add(1)-1)
-	d.Set("session_id", s.SessionID)
-	d.Set("trace_id", s.TraceID)
-	d.Set("server_id", s.ServerID)
-	d.Set("server_transport", s.Transport)
-	d.Set("session_state", SessionOpen)
-	d.Set("session_complete", false)
-	d.Set("incomplete_reasons", []any{NotClosedReason})
-	d.Set("started_at", s.StartedAt)
-	d.Set("policy_mode", s.PolicyMode)
-	if p.o.Policy != nil {
-		d.Set("policy_ref", p.o.Policy.Path)
-		d.Set("policy_hash", p.o.Policy.Hash)
-	} else {
-		d.Set("policy_ref", nil)
-		d.Set("policy_hash", nil)
-	}
-	d.Set("proxy_version", proxyVersion())
-	d.Set("integration_source", IntegrationSource)
+	d := p.sessionReceipt(SessionOpen, false, []any{NotClosedReason}, func(d *canon.Object) {
+		d.Set("started_at", s.StartedAt)
+	})
 	if _, err := p.o.Store.Emit(s.TraceID, "session_metadata", d, store.EmitOptions{ReceiptID: receipt.NewID("smd_", 16), Timestamp: receipt.Timestamp(start)}); err != nil {
 		p.lost.Add(1)
 		p.markIncomplete("the opening session_metadata receipt could not be written")
@@ -169,38 +152,56 @@ func (p *proxy) writeSessionMetadata(end time.Time) {
 	p.incMu.Unlock()
 	p.mu.Lock()
 	s := p.sess
+	rs := make([]any, len(reasons))
+	for i, r := range reasons {
+		rs[i] = r
+	}
+	d := p.sessionReceipt(SessionClosed, len(reasons) == 0, rs, func(d *canon.Object) {
+		d.Set("receipt_count", p.written.Load())
+		d.Set("tool_calls", s.ToolCalls)
+		oc := &canon.Object{}
+		keys := make([]string, 0, len(s.Outcomes))
+		for k := range s.Outcomes {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			oc.Set(k, s.Outcomes[k])
+		}
+		d.Set("outcomes", oc)
+		d.Set("started_at", s.StartedAt)
+		d.Set("ended_at", s.EndedAt)
+		se := &canon.Object{}
+		se.Set("code", s.ServerExit.Code)
+		se.Set("killed", s.ServerExit.Killed)
+		se.Set("detail", s.ServerExit.Detail)
+		d.Set("server_exit", se)
+	})
+	p.mu.Unlock()
+	_, err := p.o.Store.Emit(s.TraceID, "session_metadata", d, store.EmitOptions{ReceiptID: receipt.NewID("smd_", 16), Timestamp: receipt.Timestamp(end)})
+	if err != nil {
+		p.lost.Add(1)
+		p.markIncomplete("the session_metadata receipt could not be written")
+		p.log.Error().Err(err).Msg("EVIDENCE LOST: the session_metadata receipt could not be written")
+		return
+	}
+	p.written.Add(1)
+}
+
+// sessionReceipt builds a session_metadata receipt, opening or closing:
+// the fields both share, with the state's own (body) in the middle.
+func (p *proxy) sessionReceipt(state string, complete bool, reasons []any, body func(*canon.Object)) *canon.Object {
+	s := p.sess
 	d := &canon.Object{}
 	d.Set("seq", p.seq.Add(1)-1)
 	d.Set("session_id", s.SessionID)
 	d.Set("trace_id", s.TraceID)
 	d.Set("server_id", s.ServerID)
 	d.Set("server_transport", s.Transport)
-	d.Set("session_state", SessionClosed)
-	d.Set("session_complete", len(reasons) == 0)
-	rs := make([]any, len(reasons))
-	for i, r := range reasons {
-		rs[i] = r
-	}
-	d.Set("incomplete_reasons", rs)
-	d.Set("receipt_count", p.written.Load())
-	d.Set("tool_calls", s.ToolCalls)
-	oc := &canon.Object{}
-	keys := make([]string, 0, len(s.Outcomes))
-	for k := range s.Outcomes {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		oc.Set(k, s.Outcomes[k])
-	}
-	d.Set("outcomes", oc)
-	d.Set("started_at", s.StartedAt)
-	d.Set("ended_at", s.EndedAt)
-	se := &canon.Object{}
-	se.Set("code", s.ServerExit.Code)
-	se.Set("killed", s.ServerExit.Killed)
-	se.Set("detail", s.ServerExit.Detail)
-	d.Set("server_exit", se)
+	d.Set("session_state", state)
+	d.Set("session_complete", complete)
+	d.Set("incomplete_reasons", reasons)
+	body(d)
 	d.Set("policy_mode", s.PolicyMode)
 	if p.o.Policy != nil {
 		d.Set("policy_ref", p.o.Policy.Path)
@@ -211,15 +212,7 @@ func (p *proxy) writeSessionMetadata(end time.Time) {
 	}
 	d.Set("proxy_version", proxyVersion())
 	d.Set("integration_source", IntegrationSource)
-	p.mu.Unlock()
-	_, err := p.o.Store.Emit(s.TraceID, "session_metadata", d, store.EmitOptions{ReceiptID: receipt.NewID("smd_", 16), Timestamp: receipt.Timestamp(end)})
-	if err != nil {
-		p.lost.Add(1)
-		p.markIncomplete("the session_metadata receipt could not be written")
-		p.log.Error().Err(err).Msg("EVIDENCE LOST: the session_metadata receipt could not be written")
-		return
-	}
-	p.written.Add(1)
+	return d
 }
 
 func appendOnce(list []string, s string) []string {
