@@ -142,6 +142,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		if errors.As(err, &xe) {
 			doc.Error, doc.Fix = xe.Msg, xe.Fix
 		}
+		doc.Message = doc.Error
 		if cmd != nil && cmd.Annotations[stdoutIsProtocol] != "" {
 			// stdout belongs to the protocol: the document goes to stderr,
 			// alone, so stderr is pure JSON too.
@@ -202,10 +203,14 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 
 // jsonErrorDoc is the --json document of a command that failed before
 // printing its own.
+// It is the one error envelope (README, schemas/error.schema.json):
+// command, status "error", error, message, fix, exit_code; a command may add
+// fields (run: trace_id, hints; scan: the reference's tool).
 type jsonErrorDoc struct {
 	Command  string `json:"command"`
 	Status   string `json:"status"`
 	Error    string `json:"error"`
+	Message  string `json:"message"`
 	Fix      string `json:"fix,omitempty"`
 	ExitCode int    `json:"exit_code"`
 }
