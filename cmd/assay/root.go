@@ -61,7 +61,7 @@ verify-pack exit codes (everywhere, text and --json alike):
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "warn", "log verbosity on stderr: debug, info, warn or error")
 	root.AddGroup(groups...)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return exit.Bad("see '"+c.CommandPath()+" --help'", "%s", flagError(err.Error()))
+		return exit.Bad(flagSuggestion(c, err.Error())+"see '"+c.CommandPath()+" --help'", "%s", flagError(err.Error()))
 	})
 	for _, mk := range commands {
 		root.AddCommand(mk())
@@ -152,7 +152,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		_ = writeJSON(stdout, doc)
 	}
 	if !errors.As(err, &silent) {
-		msg := err.Error()
+		msg := firstLine(err.Error())
 		// cobra's own argument errors carry no fix: point at the help of
 		// the command that refused them (ours already name their fix).
 		if !errors.As(err, &xe) && (strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "accepts ") || strings.HasPrefix(msg, "requires ")) {
@@ -160,7 +160,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 			if cmd != nil {
 				path = cmd.CommandPath()
 			}
-			msg += " (see '" + path + " --help')"
+			msg += " (" + commandSuggestion(cmd, msg) + "see '" + path + " --help')"
 		}
 		fmt.Fprintf(stderr, "assay: %s\n", firstLine(msg))
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/assay-dev/assay/core/suggest"
 	"io"
 	"os"
 	"os/exec"
@@ -127,7 +128,7 @@ func runScan(cmd *cobra.Command, path string, o scanFlags) error {
 	switch format {
 	case "text", "json", "sarif":
 	default:
-		return exit.Bad("use text, json or sarif", "unknown --format %q", o.format)
+		return exit.Bad(suggest.Hint(o.format, []string{"text", "json", "sarif"})+"use text, json or sarif", "unknown --format %q", o.format)
 	}
 	switch o.failOn {
 	case "high", "medium", "low":
