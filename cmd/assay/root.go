@@ -68,6 +68,7 @@ verify-pack exit codes (everywhere, text and --json alike):
 	}
 	// completion is otherwise added inside Execute, after the pass below.
 	root.InitDefaultCompletionCmd()
+	registerCompletions(root)
 	groupsRefuseUnknown(root)
 	return root
 }
