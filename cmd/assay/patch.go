@@ -66,7 +66,7 @@ Exit codes: 0 applied, nothing to do, dry run or cancelled; 1 the patched
 code did not compile (rolled back) or --undo found no backup; 3 bad input.`,
 			Example: `  assay patch . --dry-run
   assay patch . --yes && assay scan . --emit-contract assay.coverage.json
-  assay run -- python app.py && assay verify-pack proof_pack_*/ --coverage-contract assay.coverage.json
+  assay run -- python app.py && assay verify-pack --latest --coverage-contract assay.coverage.json
   assay patch . --undo`,
 			GroupID: "capture",
 			Args:    cobra.MaximumNArgs(1),
