@@ -50,8 +50,12 @@ Python: writes assay's stdlib-only capture module (assay_capture.py) beside
 the entrypoint and inserts one import line marked "# assay:patched" after the
 docstring and __future__ imports (two lines inside a package, a try of the
 relative import, so the file runs both with -m and as a script). The
-entrypoint is --entrypoint FILE (inside PATH), or the file with the most
-uninstrumented call sites.
+entrypoint is --entrypoint FILE (inside PATH); else the __main__ module (a
+package's __main__.py or a file with an if __name__ == "__main__" guard, test
+files excluded; with several, the one with most call sites, then the
+shallowest); else the first [project.scripts] entry of pyproject.toml; else
+the file with the most uninstrumented call sites. The plan names the file and
+the rule that chose it; a second run changes nothing.
 Go: builds every openai-go, anthropic-sdk-go, genai and langchaingo client
 with assay's capture middleware (a generated assay_capture_gen.go per package).
 
@@ -212,7 +216,7 @@ func runPatch(cmd *cobra.Command, path string, o patchFlags) error {
 		for _, p := range plans {
 			fmt.Fprintf(out, "%s: %d uninstrumented call site(s); frameworks: %s\n", p.Language, p.Uninstrumented, strings.Join(p.Frameworks, ", "))
 			if p.Entrypoint != "" {
-				fmt.Fprintf(out, "  entrypoint: %s (already patched: %v)\n", p.Entrypoint, p.AlreadyPatched)
+				fmt.Fprintf(out, "  entrypoint: %s (%s; already patched: %v)\n", p.Entrypoint, p.EntrypointRule, p.AlreadyPatched)
 			}
 			if p.LangchainNote != "" {
 				fmt.Fprintf(out, "  note: %s\n", p.LangchainNote)
