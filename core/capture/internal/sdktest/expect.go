@@ -121,24 +121,21 @@ func ByModel(rs []*receipt.Receipt) map[string]*receipt.Receipt {
 // verifies with exit 0 and carries every one of them.
 func PackVerifies(t testing.TB, st *store.Store, traceID string) {
 	t.Helper()
-	rs, probs, err := st.Read(traceID)
-	if err != nil || len(probs) > 0 {
-		t.Fatalf("read trace: %v %v", err, probs)
-	}
 	dir := t.TempDir()
 	signer, err := keys.Open(dir).Generate("capture-test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "pack")
-	if _, err := pack.Build(pack.Options{RunID: traceID, Receipts: rs, Signer: signer, OutDir: out}); err != nil {
-		t.Fatalf("build pack: %v", err)
+	built, probs, err := pack.FromTrace(st, traceID, pack.Options{Signer: signer, OutDir: out, RequireReceipts: true})
+	if err != nil || len(probs) > 0 {
+		t.Fatalf("build pack: %v %v", err, probs)
 	}
 	res, err := verify.Verify(out, verify.Options{})
 	if err != nil {
 		t.Fatalf("verify: %v", err)
 	}
-	if res.ExitCode != 0 || res.ReceiptCount != len(rs) {
-		t.Fatalf("pack verdict %s exit %d, %d receipts of %d; errors %v", res.Verdict, res.ExitCode, res.ReceiptCount, len(rs), res.Errors)
+	if res.ExitCode != 0 || res.ReceiptCount != built.NReceipts {
+		t.Fatalf("pack verdict %s exit %d, %d receipts of %d; errors %v", res.Verdict, res.ExitCode, res.ReceiptCount, built.NReceipts, res.Errors)
 	}
 }
