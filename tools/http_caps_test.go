@@ -1,0 +1,275 @@
+package tools
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+)
+
+// bigCall is a tools/call of emit-receipt whose arguments make the body
+// n bytes or more.
+func bigCall(n int) []byte {
+	return []byte(fmt.Sprintf(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"emit-receipt","arguments":{"type":"decision_v1","data":{"pad":%q}}}}`,
+		strings.Repeat("x", n)))
+}
+
+// onlyReader hides Len so the client sends the body chunked, with no
+// Content-Length to refuse up front.
+type onlyReader struct{ io.Reader }
+
+// A body over the cap is refused with 413 and a JSON-RPC error before any
+// work: the tool never ran, so the session's trace holds no receipt, and
+// the session itself stays usable. Both a declared Content-Length and a
+// chunked body that turns out too long are caught.
+func TestHTTPBodyOverCapIs413BeforeAnyWork(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		opt     HTTPOptions
+		size    int
+		chunked bool
+	}{
+		{"default cap, 5 MiB, Content-Length", HTTPOptions{}, 5 << 20, false},
+		{"default cap, 5 MiB, chunked", HTTPOptions{}, 5 << 20, true},
+		{"1 KiB cap, 2 KiB", HTTPOptions{MaxBody: 1 << 10}, 2 << 10, false},
+		{"1 KiB cap, 2 KiB chunked", HTTPOptions{MaxBody: 1 << 10}, 2 << 10, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHTTPEnv(t, tc.opt)
+			c := h.connect()
+			id := c.tr.GetSessionId()
+			var body io.Reader = bytes.NewReader(bigCall(tc.size))
+			if tc.chunked {
+				body = onlyReader{body}
+			}
+			code, b := h.raw(http.MethodPost, id, body)
+			if code != http.StatusRequestEntityTooLarge {
+				t.Fatalf("status %d %s, want 413", code, b)
+			}
+			wantRPCError(t, b, "request body exceeds")
+			sess, ok := h.srv.httpSess.Load().lookup(id)
+			if !ok {
+				t.Fatal("the session ended")
+			}
+			if _, found, err := h.srv.store.Find(sess.traceID); err != nil || found {
+				t.Fatalf("the refused call left a trace (found=%v, err=%v): the tool ran", found, err)
+			}
+			// Under the cap the same session works.
+			if got := c.emit("small"); got != sess.traceID {
+				t.Fatalf("trace %s, want %s", got, sess.traceID)
+			}
+		})
+	}
+}
+
+// A sessionless (2026-07-28) request is capped the same way.
+func TestHTTPBodyCapAppliesWithoutSession(t *testing.T) {
+	h := newHTTPEnv(t, HTTPOptions{MaxBody: 1 << 10})
+	req, _ := http.NewRequest(http.MethodPost, h.url, bytes.NewReader(bigCall(2<<10)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(mcp.HeaderProtocolVersion, mcp.ProtocolVersion20260728)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("status %d %s, want 413", resp.StatusCode, b)
+	}
+	if _, found, _ := h.srv.store.Find(h.srv.TraceID()); found {
+		t.Fatal("the refused call left receipts in the process's trace")
+	}
+}
+
+// A client that dribbles its headers is cut off by ReadHeaderTimeout: the
+// server closes the connection without answering, and no request reaches
+// the handler. (The timeout is short; nothing here measures time.)
+func TestHTTPSlowlorisIsCutOffByTheHeaderTimeout(t *testing.T) {
+	h := newHTTPEnv(t, HTTPOptions{ReadHeaderTimeout: 200 * time.Millisecond})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(strings.TrimSuffix(h.url, EndpointPath), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Never hang the test: if the server never cuts the client off, the
+	// read below fails with a deadline error and the test fails.
+	_ = conn.SetDeadline(time.Now().Add(60 * time.Second))
+	stop := make(chan struct{})
+	dribbled := make(chan error, 1)
+	go func() {
+		if _, err := io.WriteString(conn, "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n"); err != nil {
+			dribbled <- err
+			return
+		}
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				dribbled <- nil
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			if _, err := fmt.Fprintf(conn, "X-Slow-%d: y\r\n", i); err != nil {
+				dribbled <- err
+				return
+			}
+		}
+	}()
+	n, err := conn.Read(make([]byte, 1024))
+	close(stop)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatal("the server never cut off the slow client")
+	}
+	if n != 0 || err == nil {
+		t.Fatalf("read %d bytes, err %v: want the connection closed without a response", n, err)
+	}
+	<-dribbled
+	if n := len(h.srv.httpSess.Load().live); n != 0 {
+		t.Fatalf("%d sessions made", n)
+	}
+}
+
+// A client that sends its headers and then dribbles the body is cut off by
+// ReadTimeout: the body read fails, the call is refused with a JSON-RPC
+// error, and no tool runs.
+func TestHTTPSlowBodyIsCutOffByTheReadTimeout(t *testing.T) {
+	h := newHTTPEnv(t, HTTPOptions{ReadTimeout: 300 * time.Millisecond})
+	c := h.connect()
+	id := c.tr.GetSessionId()
+	sess, _ := h.srv.httpSess.Load().lookup(id)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(strings.TrimSuffix(h.url, EndpointPath), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(60 * time.Second))
+	body := bigCall(10)
+	fmt.Fprintf(conn, "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n%s: %s\r\n%s: %s\r\nContent-Length: %d\r\n\r\n",
+		server.HeaderKeySessionID, id, mcp.HeaderProtocolVersion, mcp.ProtocolVersion20251125, len(body))
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < len(body)-1; i++ { // never the last byte
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			if _, err := conn.Write(body[i : i+1]); err != nil {
+				return
+			}
+		}
+		<-stop
+	}()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	close(stop)
+	<-done
+	if err == nil {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("status %d %s, want 400", resp.StatusCode, b)
+		}
+		wantRPCError(t, b, "cannot read the request body")
+	} else {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Fatal("the server never cut off the slow body")
+		}
+	}
+	if _, found, _ := h.srv.store.Find(sess.traceID); found {
+		t.Fatal("the cut-off call left receipts: a tool ran")
+	}
+}
+
+// ReadTimeout and IdleTimeout do not cut the long-lived SSE stream (GET):
+// a notification sent well after both have passed still reaches it.
+func TestHTTPSSEStreamOutlivesTheReadTimeouts(t *testing.T) {
+	h := newHTTPEnv(t, HTTPOptions{ReadTimeout: 100 * time.Millisecond, IdleTimeout: 100 * time.Millisecond})
+	c := h.connect()
+	id := c.tr.GetSessionId()
+	req, _ := http.NewRequest(http.MethodGet, h.url, nil)
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set(server.HeaderKeySessionID, id)
+	req.Header.Set(mcp.HeaderProtocolVersion, mcp.ProtocolVersion20251125)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET stream: %d", resp.StatusCode)
+	}
+	time.Sleep(500 * time.Millisecond) // five times both timeouts
+	if err := h.srv.MCP.SendNotificationToSpecificClient(id, "notifications/message", map[string]any{"level": "info", "data": "still here"}); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "still here") {
+			return
+		}
+	}
+	t.Fatalf("the SSE stream ended before the notification: %v", sc.Err())
+}
+
+func TestParseSize(t *testing.T) {
+	ok := map[string]int64{"4194304": 4 << 20, "4MiB": 4 << 20, "4 mib": 4 << 20, "512KiB": 512 << 10, "1k": 1 << 10, "2MB": 2 << 20, "1GiB": 1 << 30, "10b": 10}
+	for in, want := range ok {
+		if got, err := ParseSize(in); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "0", "-1", "MiB", "4TiB", "1.5MiB", "2000GiB", "İMiB", "4 MiB MiB"} {
+		if got, err := ParseSize(in); err == nil {
+			t.Errorf("ParseSize(%q) = %d, want an error", in, got)
+		}
+	}
+}
+
+// FuzzReadBody: whatever the body and the cap, ReadBody returns the body
+// exactly when it fits, and a BodyTooLargeError (never a partial body)
+// when it does not, with or without a Content-Length.
+func FuzzReadBody(f *testing.F) {
+	f.Add([]byte(`{"jsonrpc":"2.0","id":1,"method":"ping"}`), uint16(64), false)
+	f.Add([]byte(`{}`), uint16(1), true)
+	f.Add(bytes.Repeat([]byte("a"), 300), uint16(299), false)
+	f.Add([]byte{}, uint16(0), true)
+	f.Fuzz(func(t *testing.T, body []byte, max uint16, chunked bool) {
+		limit := int64(max) + 1
+		var rd io.Reader = bytes.NewReader(body)
+		if chunked {
+			rd = onlyReader{rd}
+		}
+		r := httptest.NewRequest(http.MethodPost, "/mcp", rd)
+		if chunked {
+			r.ContentLength = -1
+		}
+		w := httptest.NewRecorder()
+		got, err := ReadBody(w, r, limit)
+		var tl *BodyTooLargeError
+		switch {
+		case int64(len(body)) <= limit:
+			if err != nil || !bytes.Equal(got, body) {
+				t.Fatalf("%d-byte body under a %d cap: %q, %v", len(body), limit, got, err)
+			}
+		case !errors.As(err, &tl) || got != nil || tl.Max != limit:
+			t.Fatalf("%d-byte body over a %d cap: %d bytes, %v", len(body), limit, len(got), err)
+		}
+	})
+}
