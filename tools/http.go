@@ -17,6 +17,8 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/assay-dev/assay/core/jsonrpc"
 )
 
 // HTTPOptions secure the streamable HTTP transport.
@@ -53,8 +55,9 @@ const EndpointPath = "/mcp"
 
 // HTTPHandler returns the MCP endpoint behind, in order: the Origin
 // allowlist (403 on a foreign Origin: mcp-go checks Host but not Origin),
-// the bearer-token check (401), the body cap (413), and the session check
-// (404 for an unknown or ended Mcp-Session-Id). Requests without an Origin
+// the bearer-token check (401), the body cap (413), the JSON-RPC envelope
+// check (400 with a JSON-RPC error), and the session check (404 for an
+// unknown or ended Mcp-Session-Id). Requests without an Origin
 // (non-browser clients) pass the Origin check. Call it once per Server.
 func (s *Server) HTTPHandler(opt HTTPOptions) http.Handler {
 	sessions := newHTTPSessions(s, opt.MaxSessions)
@@ -93,7 +96,7 @@ func (s *Server) HTTPHandler(opt HTTPOptions) http.Handler {
 			mux.ServeHTTP(w, r)
 			return
 		}
-		var body []byte
+		initialize := false
 		if r.Method == http.MethodPost {
 			b, err := ReadBody(w, r, maxBody)
 			if err != nil {
@@ -107,11 +110,30 @@ func (s *Server) HTTPHandler(opt HTTPOptions) http.Handler {
 				writeJSONRPCError(w, http.StatusBadRequest, mcp.PARSE_ERROR, "cannot read the request body: "+err.Error())
 				return
 			}
-			body = b
+			// One message, checked exactly (DECISIONS 21); mcp-go gets what
+			// was re-encoded from the checked message, never the sender's
+			// bytes, so it cannot read a case variant or a duplicate the
+			// check did not see.
+			msg, err := jsonrpc.Decode(b)
+			if err != nil {
+				var je *jsonrpc.Error
+				if !errors.As(err, &je) {
+					writeJSONRPCError(w, http.StatusBadRequest, mcp.INVALID_REQUEST, err.Error())
+					return
+				}
+				s.log.Warn().Str("reason", string(je.Reason)).Str("detail", je.Detail).Str("remote", r.RemoteAddr).Msg("http: JSON-RPC message refused")
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = w.Write(append(je.Response(), '\n'))
+				return
+			}
+			body := msg.Encode()
+			initialize = msg.Method == string(mcp.MethodInitialize)
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			r.ContentLength = int64(len(body))
+			r.Header.Del("Content-Length")
 		}
-		s.serveSession(w, r, body, sessions, h)
+		s.serveSession(w, r, initialize, sessions, h)
 	})
 }
 
@@ -120,7 +142,7 @@ func (s *Server) HTTPHandler(opt HTTPOptions) http.Handler {
 // a session id must be live (404 otherwise, so the client initializes
 // anew), GET and DELETE need one (400), and DELETE ends the session and
 // packs its trace. Sessionless (2026-07-28) requests carry no session.
-func (s *Server) serveSession(w http.ResponseWriter, r *http.Request, body []byte, sessions *httpSessions, h http.Handler) {
+func (s *Server) serveSession(w http.ResponseWriter, r *http.Request, initialize bool, sessions *httpSessions, h http.Handler) {
 	if mcp.IsModernProtocol(r.Header.Get(mcp.HeaderProtocolVersion)) {
 		h.ServeHTTP(w, r)
 		return
@@ -128,7 +150,7 @@ func (s *Server) serveSession(w http.ResponseWriter, r *http.Request, body []byt
 	key := r.Header.Get(server.HeaderKeySessionID)
 	switch r.Method {
 	case http.MethodPost:
-		if key == "" || isInitialize(body) {
+		if key == "" || initialize {
 			// initialize makes a new session; anything else without an id
 			// is refused by mcp-go through sessions.Validate (404).
 			h.ServeHTTP(w, r)
@@ -178,16 +200,6 @@ func (discard) WriteHeader(int)             {}
 
 func writeUnknownSession(w http.ResponseWriter) {
 	writeJSONRPCError(w, http.StatusNotFound, mcp.INVALID_REQUEST, "unknown or ended session: send initialize (without "+server.HeaderKeySessionID+") to start a new one")
-}
-
-// isInitialize reports whether mcp-go will read body as an initialize
-// request. It decodes the way mcp-go does (encoding/json), so the two
-// agree on what the message is.
-func isInitialize(body []byte) bool {
-	var m struct {
-		Method string `json:"method"`
-	}
-	return json.Unmarshal(body, &m) == nil && m.Method == string(mcp.MethodInitialize)
 }
 
 // BodyTooLargeError is a request body over the cap.

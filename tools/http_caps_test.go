@@ -16,6 +16,9 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
+	"github.com/rs/zerolog"
+
+	"github.com/assay-dev/assay/core/jsonrpc"
 )
 
 // bigCall is a tools/call of emit-receipt whose arguments make the body
@@ -270,6 +273,102 @@ func FuzzReadBody(f *testing.F) {
 			}
 		case !errors.As(err, &tl) || got != nil || tl.Max != limit:
 			t.Fatalf("%d-byte body over a %d cap: %d bytes, %v", len(body), limit, len(got), err)
+		}
+	})
+}
+
+// Every POST body goes through the one JSON-RPC envelope before mcp-go
+// sees it: case variants, duplicates, unknown members, batches and frames
+// of two messages are refused with 400 and a JSON-RPC error, and no tool
+// runs (the session's trace stays empty). mcp-go reads members
+// case-insensitively with the last duplicate winning, so each of these
+// would otherwise have run a tool.
+func TestHTTPEnvelopeRefusesWhatMcpGoWouldMisread(t *testing.T) {
+	h := newHTTPEnv(t, HTTPOptions{})
+	c := h.connect()
+	id := c.tr.GetSessionId()
+	sess, _ := h.srv.httpSess.Load().lookup(id)
+	args := `{"type":"decision_v1","data":{"x":1}}`
+	for name, body := range map[string]string{
+		"Method":           `{"jsonrpc":"2.0","id":1,"Method":"tools/call","params":{"name":"emit-receipt","arguments":` + args + `}}`,
+		"Params":           `{"jsonrpc":"2.0","id":1,"method":"tools/call","Params":{"name":"emit-receipt","arguments":` + args + `}}`,
+		"Name":             `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"Name":"emit-receipt","arguments":` + args + `}}`,
+		"ARGUMENTS":        `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"emit-receipt","ARGUMENTS":` + args + `}}`,
+		"duplicate name":   `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"scan","name":"emit-receipt","arguments":` + args + `}}`,
+		"duplicate params": `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"scan"},"params":{"name":"emit-receipt","arguments":` + args + `}}`,
+		"unknown member":   `{"jsonrpc":"2.0","id":1,"method":"tools/call","extra":1,"params":{"name":"emit-receipt","arguments":` + args + `}}`,
+		"batch":            `[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"emit-receipt","arguments":` + args + `}}]`,
+		"two messages":     `{"jsonrpc":"2.0","id":1,"method":"ping"}{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"emit-receipt","arguments":` + args + `}}`,
+		"long s argumentſ": `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"emit-receipt","argument\u017f":` + args + `}}`,
+		"not JSON":         `{"jsonrpc":"2.0","id":1,"method":"tools/call",`,
+	} {
+		code, b := h.raw(http.MethodPost, id, strings.NewReader(body))
+		if code != http.StatusBadRequest {
+			t.Fatalf("%s: status %d %s, want 400", name, code, b)
+		}
+		wantRPCError(t, b, "")
+	}
+	if _, found, _ := h.srv.store.Find(sess.traceID); found {
+		recs, _, _ := h.srv.store.Read(sess.traceID)
+		t.Fatalf("a refused message ran a tool: %v", recs)
+	}
+	// The exact spelling goes through.
+	code, b := h.raw(http.MethodPost, id, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"emit-receipt","arguments":`+args+`}}`))
+	if code != http.StatusOK || !strings.Contains(string(b), "decision_v1") {
+		t.Fatalf("exact message: %d %s", code, b)
+	}
+}
+
+// FuzzHTTPPostBody: any POST body through the real handler. A body over
+// the cap is 413; one the envelope refuses is 400 with the envelope's
+// JSON-RPC error, and no tool runs for it (the session's trace does not
+// grow); the handler never panics.
+func FuzzHTTPPostBody(f *testing.F) {
+	f.Add([]byte(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+	f.Add([]byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"emit-receipt","arguments":{"type":"decision_v1","data":{}}}}`))
+	f.Add([]byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"Name":"emit-receipt","arguments":{"type":"decision_v1","data":{}}}}`))
+	f.Add([]byte(`[{"jsonrpc":"2.0","id":1,"method":"ping"}]`))
+	f.Add([]byte(`{"jsonrpc":"2.0","id":1,"method":"ping"} {"jsonrpc":"2.0","id":2,"method":"ping"}`))
+	f.Add(bytes.Repeat([]byte(" "), 5000))
+	root := f.TempDir()
+	srv, err := New(Config{Roots: []string{root}, Home: f.TempDir(), Transport: TransportHTTP, Log: zerolog.Nop()})
+	if err != nil {
+		f.Fatal(err)
+	}
+	const maxBody = 4 << 10
+	hd := srv.HTTPHandler(HTTPOptions{MaxBody: maxBody})
+	id := srv.httpSess.Load().Generate()
+	sess, _ := srv.httpSess.Load().lookup(id)
+	count := func() int {
+		recs, _, _ := srv.readTrace(sess.traceID)
+		return len(recs)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		before := count()
+		r := httptest.NewRequest(http.MethodPost, EndpointPath, bytes.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Accept", "application/json, text/event-stream")
+		r.Header.Set(mcp.HeaderProtocolVersion, mcp.ProtocolVersion20251125)
+		r.Header.Set(server.HeaderKeySessionID, id)
+		w := httptest.NewRecorder()
+		hd.ServeHTTP(w, r)
+		if len(body) > maxBody {
+			if w.Code != http.StatusRequestEntityTooLarge {
+				t.Fatalf("%d-byte body: status %d", len(body), w.Code)
+			}
+			return
+		}
+		if _, err := jsonrpc.Decode(body); err != nil {
+			var je *jsonrpc.Error
+			if !errors.As(err, &je) {
+				t.Fatalf("Decode error %T %v", err, err)
+			}
+			if w.Code != http.StatusBadRequest || strings.TrimSpace(w.Body.String()) != string(je.Response()) {
+				t.Fatalf("refused body %q: status %d %s", body, w.Code, w.Body)
+			}
+			if after := count(); after != before {
+				t.Fatalf("refused body %q ran a tool: %d -> %d receipts", body, before, after)
+			}
 		}
 	})
 }
