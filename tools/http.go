@@ -60,6 +60,10 @@ const EndpointPath = "/mcp"
 // unknown or ended Mcp-Session-Id). Requests without an Origin
 // (non-browser clients) pass the Origin check. Call it once per Server.
 func (s *Server) HTTPHandler(opt HTTPOptions) http.Handler {
+	// One HTTP server serves many clients: the roots are the operator's
+	// (--root, else the working directory), never one client's roots/list
+	// answer, which would change them for every other session.
+	s.roots.pin()
 	sessions := newHTTPSessions(s, opt.MaxSessions)
 	s.httpSess.Store(sessions)
 	maxBody := opt.MaxBody
@@ -255,7 +259,7 @@ func (s *Server) NewHTTPServer(opt HTTPOptions, errorLog *stdlog.Logger) *http.S
 		}
 		return def
 	}
-	return &http.Server{
+	hs := &http.Server{
 		Handler:           s.HTTPHandler(opt),
 		ReadHeaderTimeout: d(opt.ReadHeaderTimeout, DefaultReadHeaderTimeout),
 		ReadTimeout:       d(opt.ReadTimeout, DefaultReadTimeout),
@@ -263,11 +267,17 @@ func (s *Server) NewHTTPServer(opt HTTPOptions, errorLog *stdlog.Logger) *http.S
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          errorLog,
 	}
+	// Shutdown waits for handlers, and an SSE stream never ends by
+	// itself: ending the sessions (which cancels their requests) lets it
+	// finish, and packs each session's trace.
+	hs.RegisterOnShutdown(s.EndHTTPSessions)
+	return hs
 }
 
-// EndHTTPSessions ends every live HTTP session and packs its trace (call
-// it after the http.Server has shut down). Each session_metadata receipt
-// marks the session incomplete: the client did not end it.
+// EndHTTPSessions ends every live HTTP session and packs its trace, and
+// returns once every session end in progress is done (NewHTTPServer's
+// server calls it when it shuts down). Each session_metadata receipt marks
+// the session incomplete: the client did not end it.
 func (s *Server) EndHTTPSessions() {
 	if h := s.httpSess.Load(); h != nil {
 		h.endAll("the server shut down before the client ended the session")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -317,5 +318,96 @@ func TestHTTPSessionLimitEndsAndPacksTheOldest(t *testing.T) {
 	}
 	if got := c.emit("c"); got != tc {
 		t.Fatalf("c moved from %s to %s", tc, got)
+	}
+}
+
+// Shutting the server down ends every live session and packs its trace,
+// marked incomplete (the client did not end it); an open SSE stream does
+// not hold the shutdown up.
+func TestHTTPShutdownEndsAndPacksLiveSessions(t *testing.T) {
+	root, _ := filepath.EvalSymlinks(t.TempDir())
+	srv, err := New(Config{Roots: []string{root}, Home: t.TempDir(), Transport: TransportHTTP, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := srv.NewHTTPServer(HTTPOptions{}, nil)
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	h := &httpEnv{t: t, srv: srv, url: "http://" + ln.Addr().String() + EndpointPath, root: root}
+	c := h.connect()
+	trace := c.emit("a")
+	req, _ := http.NewRequest(http.MethodGet, h.url, nil)
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set(server.HeaderKeySessionID, c.tr.GetSessionId())
+	req.Header.Set(mcp.HeaderProtocolVersion, mcp.ProtocolVersion20251125)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown did not complete: %v", err)
+	}
+	srv.EndHTTPSessions() // returns once every pack is written
+	if err := <-served; err != http.ErrServerClosed {
+		t.Fatal(err)
+	}
+	recs := h.checkSessionPack(trace, false, EndedByShutdown)
+	if countType(recs, "decision_v1") != 1 {
+		t.Fatalf("pack: %v", recs)
+	}
+}
+
+// Over HTTP one server serves many clients, so no client's roots/list
+// answer changes the roots: a client that declares / as its root still
+// cannot write outside the server's root.
+func TestHTTPClientRootsDoNotWidenTheServersRoots(t *testing.T) {
+	// No --root: the working directory is the root, and an in-process or
+	// stdio client's roots would replace it.
+	t.Chdir(t.TempDir())
+	srv, err := New(Config{Home: t.TempDir(), Transport: TransportHTTP, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.HTTPHandler(HTTPOptions{}))
+	t.Cleanup(ts.Close)
+	h := &httpEnv{t: t, srv: srv, url: ts.URL + EndpointPath, root: cwd()}
+	outside, _ := filepath.EvalSymlinks(t.TempDir())
+	// The GET stream is how the server's roots/list request reaches an
+	// HTTP client.
+	tr, err := transport.NewStreamableHTTP(h.url, transport.WithContinuousListening())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := client.NewClient(tr, client.WithRootsHandler(fixedRoots{[]string{"/", outside}}), client.WithProtocolVersion(mcp.ProtocolVersion20251125))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.ProtocolVersion20251125
+	init.Params.ClientInfo = mcp.Implementation{Name: "roots", Version: "1"}
+	init.Params.Capabilities.Roots = &struct {
+		ListChanged bool `json:"listChanged,omitempty"`
+	}{}
+	if _, err := c.Initialize(ctx, init); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, srv: h.srv, cli: c, root: h.root}
+	e.ok("emit-receipt", map[string]any{"type": "decision_v1"}, nil)
+	e.fails("bundle", map[string]any{"out": filepath.Join(outside, "p")}, "outside the allowed roots")
+	if ents, _ := os.ReadDir(outside); len(ents) != 0 {
+		t.Fatalf("written outside the root: %v", ents)
+	}
+	if got := h.srv.roots.list(); len(got) != 1 || got[0] != h.root {
+		t.Fatalf("roots %v, want [%s]", got, h.root)
 	}
 }

@@ -185,9 +185,11 @@ func (h *httpSessions) endAll(reason string) {
 	for _, ls := range all {
 		h.detach(ls)
 	}
+	h.ending.Add(len(all))
 	h.mu.Unlock()
 	for _, ls := range all {
 		_, _ = h.finish(ls, EndedByShutdown, reason)
+		h.ending.Done()
 	}
 	h.ending.Wait()
 }

@@ -67,11 +67,8 @@ func (r *roots) list() []string {
 // fromClient replaces the default root with the client's roots, once, when
 // no --root was given and the client answers roots/list.
 func (r *roots) fromClient(ctx context.Context, s *server.MCPServer) {
-	if r.explicit {
-		return
-	}
 	r.mu.Lock()
-	if r.fetched {
+	if r.explicit || r.fetched {
 		r.mu.Unlock()
 		return
 	}
@@ -107,6 +104,13 @@ func (r *roots) fromClient(ctx context.Context, s *server.MCPServer) {
 		r.dirs = dirs
 		r.mu.Unlock()
 	}
+}
+
+// pin stops the client's roots from replacing the current ones.
+func (r *roots) pin() {
+	r.mu.Lock()
+	r.explicit = true
+	r.mu.Unlock()
 }
 
 // refresh makes the next path argument ask the client for its roots again.

@@ -77,7 +77,7 @@ unless told otherwise, refuses foreign Origins (403) and needs a bearer token
 	}
 	f := c.Flags()
 	f.StringVar(&o.HTTP, "http", "", "serve streamable HTTP on ADDR (host:port; :port or port alone bind 127.0.0.1) instead of stdio")
-	f.StringArrayVar(&o.Roots, "root", nil, "allowed directory for path arguments (repeatable; default: the working directory, or the client's MCP roots)")
+	f.StringArrayVar(&o.Roots, "root", nil, "allowed directory for path arguments (repeatable; default: the working directory, or over stdio the client's MCP roots)")
 	f.BoolVar(&o.AllowExec, "allow-exec", false, "allow tools that execute commands (run-flow with apply)")
 	f.BoolVar(&o.NoRecord, "no-record", false, "do not record an mcp_tool_call receipt for each tool call")
 	f.BoolVar(&o.StoreArgs, "store-args", false, "keep each call's arguments in its receipt (default: only their hash)")
