@@ -109,7 +109,16 @@ func renderVerdict(w io.Writer, r *verify.Result) {
 	if r.Pack.PackID != "" {
 		row("Pack ID", r.Pack.PackID)
 		row("Run", r.Pack.RunID)
-		row("Signer", fmt.Sprintf("%s (%s…)", r.Pack.SignerID, shortHex(r.Pack.Fingerprint)))
+		// The fingerprint of the key that verified the signature, never
+		// the manifest's claim.
+		switch r.Pack.SignerKey {
+		case "embedded":
+			row("Signer", fmt.Sprintf("%s (%s…)", r.Pack.SignerID, shortHex(r.Pack.Fingerprint)))
+		case "keystore":
+			row("Signer", fmt.Sprintf("%s (%s…, no key in the pack: verified with the local keystore, proves no signer)", r.Pack.SignerID, shortHex(r.Pack.Fingerprint)))
+		default:
+			row("Signer", r.Pack.SignerID+" (signature not verified)")
+		}
 	}
 	row("Receipts", fmt.Sprintf("%d", r.ReceiptCount))
 	row("Integrity", r.Integrity)
@@ -126,10 +135,14 @@ func renderVerdict(w io.Writer, r *verify.Result) {
 		row("Coverage", fmt.Sprintf("%.0f%% (%d/%d call sites)", r.Coverage.CoveragePct*100, r.Coverage.CoveredCount, r.Coverage.TotalCount))
 	}
 	if len(r.Errors) > 0 {
-		fmt.Fprintf(w, "\n%s\n", st.Bold(fmt.Sprintf("Errors (%d):", len(r.Errors))))
+		fmt.Fprintf(w, "\n%s\n", st.Bold(fmt.Sprintf("Errors (%d):", r.ErrorCount)))
 		for i, e := range r.Errors {
 			if i == 5 {
-				fmt.Fprintf(w, "  … %d more (use --json for all)\n", len(r.Errors)-5)
+				more := "use --json for the first " + fmt.Sprint(verify.MaxErrors)
+				if r.ErrorCount <= verify.MaxErrors {
+					more = "use --json for all"
+				}
+				fmt.Fprintf(w, "  … %d more (%s)\n", r.ErrorCount-5, more)
 				break
 			}
 			field := ""
