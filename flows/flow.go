@@ -107,6 +107,11 @@ type Plan struct {
 	Dir    string            `json:"dir"`
 	Params map[string]string `json:"params"`
 	Steps  []PlannedStep     `json:"steps"`
+	// Blocked, when set, says why the plan can be read but not applied yet
+	// (a placeholder stands in for something that does not exist);
+	// BlockedFix says how to make it. Applying a blocked plan runs nothing.
+	Blocked    string `json:"blocked,omitempty"`
+	BlockedFix string `json:"blocked_fix,omitempty"`
 }
 
 // PlannedStep is a step plus its planned status.
@@ -146,9 +151,13 @@ func (f *Flow) PlanWith(dir string, params map[string]string, opt PlanOptions) (
 	if err != nil {
 		return nil, err
 	}
+	var derived error // a blocked plan (needsInput) still gets its steps
 	if f.derive != nil {
 		if err := f.derive(abs, resolved); err != nil {
-			return nil, err
+			if _, ok := asBlocked(err); !ok {
+				return nil, err
+			}
+			derived = err
 		}
 	}
 	if opt.ConfinePath != nil {
@@ -164,10 +173,17 @@ func (f *Flow) PlanWith(dir string, params map[string]string, opt PlanOptions) (
 		}
 	}
 	steps, err := f.build(abs, resolved)
-	if err != nil {
+	if err == nil {
+		err = derived
+	}
+	blocked, isBlocked := asBlocked(err)
+	if err != nil && !isBlocked {
 		return nil, err
 	}
 	p := &Plan{Flow: f.Name, Dir: abs, Params: resolved}
+	if isBlocked {
+		p.Blocked, p.BlockedFix = blocked, makePackHint
+	}
 	for i, s := range steps {
 		if len(s.OKCodes) == 0 {
 			s.OKCodes = []int{0}

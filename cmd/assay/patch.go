@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -85,7 +84,7 @@ code did not compile (rolled back) or --undo found no backup; 3 bad input.`,
 		f.BoolVar(&o.undo, "undo", false, "restore the files from their .assay.bak backups")
 		f.StringVar(&o.entrypoint, "entrypoint", "", "Python file to patch, relative to PATH")
 		f.StringVar(&o.lang, "lang", "auto", "python, go or auto (both, where call sites were found)")
-		f.BoolVar(&o.asJSON, "json", false, "print JSON (applies without asking unless --dry-run)")
+		f.BoolVar(&o.asJSON, "json", false, "print JSON (still asks before applying: add --yes or --dry-run)")
 		return c
 	})
 }
@@ -243,13 +242,9 @@ func runPatch(cmd *cobra.Command, path string, o patchFlags) error {
 		fmt.Fprintln(out, "Dry run -- no files changed.")
 		return nil
 	}
-	if !o.yes && !o.asJSON {
-		fmt.Fprintf(errw, "Apply these changes to %d file(s)? [y/N] ", len(files))
-		line, _ := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
-		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
-			fmt.Fprintln(out, "Cancelled: no files changed.")
-			return nil
-		}
+	// --json never stands in for --yes: it changes the output, not consent.
+	if !o.yes && !confirm(cmd, fmt.Sprintf("Apply these changes to %d file(s)?", len(files))) {
+		return declined("pass --yes to apply without asking, or --dry-run to only see the plan")
 	}
 	for _, p := range plans {
 		check := patch.CheckPython

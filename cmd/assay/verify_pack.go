@@ -18,9 +18,10 @@ func init() { commands = append(commands, newVerifyPackCmd) }
 
 func newVerifyPackCmd() *cobra.Command {
 	var o check.Options
-	var asJSON bool
+	var asJSON, latest bool
+	var latestDir string
 	c := &cobra.Command{
-		Use:     "verify-pack PACK",
+		Use:     "verify-pack PACK | verify-pack --latest [--dir DIR]",
 		Short:   "Verify a proof pack (or an audit bundle .tar.gz) offline",
 		GroupID: "evidence",
 		Long: `Verify a proof pack offline: file hashes, receipts, attestation, signature,
@@ -33,8 +34,9 @@ Exit codes (text and --json alike):
   3  BAD INPUT    missing path, not a pack, bad flag value, unreadable lock or contract`,
 		Example: `  assay verify-pack ./proof_pack_trace_20260115T115900_1a2b3c4d
   assay verify-pack pack/ --require-claim-pass --lock assay.lock --json
-  assay verify-pack audit_bundle.tar.gz`,
-		Args: exactArgs(1, "give the pack directory"),
+  assay verify-pack audit_bundle.tar.gz
+  assay verify-pack --latest            # the newest pack under the working directory`,
+		Args: latestArgs(&latest),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := refuseEmpty(cmd, "lock", "coverage-contract", "expected-commit-sha"); err != nil {
 				return err
@@ -52,7 +54,11 @@ Exit codes (text and --json alike):
 			if home, err := store.Home(); err == nil {
 				o.Keystore = keys.Open(home)
 			}
-			r, err := check.Pack(args[0], o)
+			target, err := packArg(args, latest, latestDir, log.Info().Msgf)
+			if err != nil {
+				return err
+			}
+			r, err := check.Pack(target, o)
 			if err != nil {
 				return err
 			}
@@ -68,6 +74,8 @@ Exit codes (text and --json alike):
 	}
 	f := c.Flags()
 	f.BoolVar(&asJSON, "json", false, "print one JSON document (schema: schemas/verify-result.schema.json)")
+	f.BoolVar(&latest, "latest", false, "verify the newest pack (found by its manifest) under --dir")
+	f.StringVar(&latestDir, "dir", ".", "where --latest looks for packs")
 	f.BoolVar(&o.RequireClaimPass, "require-claim-pass", false, "exit 1 unless the signed claim check is PASS (a pack without claims fails too)")
 	f.BoolVar(&o.IntegrityOnly, "integrity-only", false, "report claims without gating on them (the reference's default)")
 	f.Float64Var(&o.MaxAgeHours, "max-age-hours", 0, "exit 1 if the pack's last receipt is older than this many hours")

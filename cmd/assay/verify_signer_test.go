@@ -21,7 +21,7 @@ func TestVerifySigner(t *testing.T) {
 	if code, _, errs := ckRun(t, "lock", "write", "--cards", "receipt_completeness", "--signer", fp, "-o", "pinned.lock"); code != 0 {
 		t.Fatal(errs)
 	}
-	if code, _, errs := ckRun(t, "lock", "write", "--cards", "receipt_completeness", "-o", "any.lock"); code != 0 {
+	if code, _, errs := ckRun(t, "lock", "write", "--cards", "receipt_completeness", "--any-signer", "-o", "any.lock"); code != 0 {
 		t.Fatal(errs)
 	}
 
