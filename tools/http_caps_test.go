@@ -279,8 +279,8 @@ func FuzzReadBody(f *testing.F) {
 
 // Every POST body goes through the one JSON-RPC envelope before mcp-go
 // sees it: case variants, duplicates, unknown members, batches and frames
-// of two messages are refused with 400 and a JSON-RPC error, and no tool
-// runs (the session's trace stays empty). mcp-go reads members
+// of two messages are refused with 400 and a JSON-RPC error, no tool runs,
+// and each refused tools/call leaves a receipt (outcome refused). mcp-go reads members
 // case-insensitively with the last duplicate winning, so each of these
 // would otherwise have run a tool.
 func TestHTTPEnvelopeRefusesWhatMcpGoWouldMisread(t *testing.T) {
@@ -308,9 +308,29 @@ func TestHTTPEnvelopeRefusesWhatMcpGoWouldMisread(t *testing.T) {
 		}
 		wantRPCError(t, b, "")
 	}
-	if _, found, _ := h.srv.store.Find(sess.traceID); found {
-		recs, _, _ := h.srv.store.Read(sess.traceID)
-		t.Fatalf("a refused message ran a tool: %v", recs)
+	// Nothing ran (emit-receipt would have written a decision_v1), and
+	// each refused tools/call left a receipt naming the tool mcp-go would
+	// have run: every message above but the non-JSON one.
+	recs, _, err := h.srv.readTrace(sess.traceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 10 || countType(recs, "mcp_tool_call") != 10 {
+		t.Fatalf("want 10 refusal receipts, got %d: %v", len(recs), recs)
+	}
+	both := false
+	for _, r := range recs {
+		tool, _ := r.Get("tool_name")
+		outcome, _ := r.Get("outcome")
+		if tool != "emit-receipt" || outcome != "refused" {
+			t.Fatalf("refusal receipt names %v, outcome %v", tool, outcome)
+		}
+		if names, _ := r.Get("requested_tool_names"); len(names.([]any)) == 2 && names.([]any)[0] == "scan" {
+			both = true
+		}
+	}
+	if !both {
+		t.Fatal("the duplicate-name refusal does not list both names")
 	}
 	// The exact spelling goes through.
 	code, b := h.raw(http.MethodPost, id, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"emit-receipt","arguments":`+args+`}}`))
@@ -321,8 +341,9 @@ func TestHTTPEnvelopeRefusesWhatMcpGoWouldMisread(t *testing.T) {
 
 // FuzzHTTPPostBody: any POST body through the real handler. A body over
 // the cap is 413; one the envelope refuses is 400 with the envelope's
-// JSON-RPC error, and no tool runs for it (the session's trace does not
-// grow); the handler never panics.
+// JSON-RPC error, and no tool runs for it (the session's trace grows by
+// exactly one refusal receipt per requested tools/call); the handler
+// never panics.
 func FuzzHTTPPostBody(f *testing.F) {
 	f.Add([]byte(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
 	f.Add([]byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"emit-receipt","arguments":{"type":"decision_v1","data":{}}}}`))
@@ -366,8 +387,9 @@ func FuzzHTTPPostBody(f *testing.F) {
 			if w.Code != http.StatusBadRequest || strings.TrimSpace(w.Body.String()) != string(je.Response()) {
 				t.Fatalf("refused body %q: status %d %s", body, w.Code, w.Body)
 			}
-			if after := count(); after != before {
-				t.Fatalf("refused body %q ran a tool: %d -> %d receipts", body, before, after)
+			// Only the refusal receipts were added: no tool ran.
+			if after := count(); after != before+len(je.ToolCalls()) {
+				t.Fatalf("refused body %q: %d -> %d receipts for %d refused calls", body, before, after, len(je.ToolCalls()))
 			}
 		}
 	})
