@@ -24,7 +24,6 @@ import (
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/pack"
-	"github.com/assay-dev/assay/core/receipt"
 	"github.com/assay-dev/assay/core/runner"
 	"github.com/assay-dev/assay/core/store"
 )
@@ -307,25 +306,40 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		lost += gw.Stats().ReceiptsLost
 	}
 
-	// 6. Read the trace back.
-	var recs []*receipt.Receipt
+	// 6 and 7. Read the trace back and build the pack, streamed: the
+	// receipts are never all held in memory.
 	tracePath := ""
 	if path, ok, err := st.Find(traceID); err != nil {
 		return exit.Wrap(childFailed(exit.BadInput), err, "")
 	} else if ok {
 		tracePath = path
+	}
+	cwd, _ := os.Getwd()
+	popt := pack.Options{
+		RunID:           traceID,
+		Signer:          signer,
+		OutDir:          outDir,
+		Claims:          cardClaims,
+		ClaimEnv:        claims.Env{Dir: cwd},
+		Mode:            o.mode,
+		CIBinding:       pack.DetectCIBinding(os.Getenv),
+		RequireReceipts: !o.allowEmpty,
+	}
+	var built *pack.Result
+	if tracePath != "" {
 		var probs []store.LineProblem
-		recs, probs, err = store.ReadFile(path)
-		if err != nil {
-			return exit.Wrap(childFailed(exit.BadInput), err, "")
-		}
+		built, probs, err = pack.BuildTrace(popt, tracePath)
 		for _, p := range probs {
 			// Loud, never silent: a line cut short by a crash is named.
-			logf("warning: %s line %d is not a receipt and is left out of the pack: %s", path, p.Line, p.Err)
+			logf("warning: %s line %d is not a receipt and is left out of the pack: %s", tracePath, p.Line, p.Err)
 		}
 		lost += int64(len(probs))
+	} else if o.allowEmpty {
+		built, err = pack.Build(popt)
+	} else {
+		err = pack.ErrNoReceipts
 	}
-	if len(recs) == 0 && !o.allowEmpty {
+	if errors.Is(err, pack.ErrNoReceipts) {
 		hints := noReceiptHints(gw != nil)
 		fmt.Fprintf(stderr, "assay run: no receipts were emitted to trace %s. Things to check:\n", traceID)
 		for i, h := range hints {
@@ -334,19 +348,6 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		e := exit.New(childFailed(exit.HonestFail), "see the checklist above, or pass --allow-empty", "no receipts emitted to trace %s", traceID)
 		return &errKind{kind: "no_receipts_emitted", hints: hints, trace: traceID, err: e}
 	}
-
-	// 7. Build the pack.
-	cwd, _ := os.Getwd()
-	built, err := pack.Build(pack.Options{
-		RunID:     traceID,
-		Receipts:  recs,
-		Signer:    signer,
-		OutDir:    outDir,
-		Claims:    cardClaims,
-		ClaimEnv:  claims.Env{Dir: cwd},
-		Mode:      o.mode,
-		CIBinding: pack.DetectCIBinding(os.Getenv),
-	})
 	if err != nil {
 		fix := "the trace is kept; rebuild it with 'assay proof-pack " + traceID + "'"
 		if exit.Code(err) == exit.BadInput && tracePath != "" {
