@@ -411,3 +411,71 @@ func TestHTTPClientRootsDoNotWidenTheServersRoots(t *testing.T) {
 		t.Fatalf("roots %v, want [%s]", got, h.root)
 	}
 }
+
+// DELETE during a tool call: the call is cancelled and drained first, so
+// its receipt is in the session's pack and nothing lands in the trace
+// after it.
+func TestHTTPDeleteDrainsInFlightCalls(t *testing.T) {
+	dir := t.TempDir()
+	started := filepath.Join(dir, "started")
+	bin := filepath.Join(dir, "assay")
+	mustWrite(t, bin, []byte("#!/bin/sh\n: > '"+started+"'\nexec sleep 60\n"))
+	if err := os.Chmod(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ASSAY_BIN", bin)
+	root, _ := filepath.EvalSymlinks(t.TempDir())
+	srv, err := New(Config{Roots: []string{root}, Home: t.TempDir(), Transport: TransportHTTP, AllowExec: true, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.HTTPHandler(HTTPOptions{}))
+	t.Cleanup(ts.Close)
+	h := &httpEnv{t: t, srv: srv, url: ts.URL + EndpointPath, root: root}
+	c := h.connect()
+	id := c.tr.GetSessionId()
+	trace := c.emit("before")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		req, _ := http.NewRequest(http.MethodPost, h.url, strings.NewReader(`{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"run-flow","arguments":{"flow":"try","apply":true}}}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set(mcp.HeaderProtocolVersion, mcp.ProtocolVersion20251125)
+		req.Header.Set(server.HeaderKeySessionID, id)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}()
+	for i := 0; ; i++ { // wait until the step runs (no time is asserted)
+		if _, err := os.Stat(started); err == nil {
+			break
+		}
+		if i > 6000 {
+			t.Fatal("the flow step never started")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if code, b := h.raw(http.MethodDelete, id, nil); code != http.StatusOK {
+		t.Fatalf("DELETE: %d %s", code, b)
+	}
+	recs := h.checkSessionPack(trace, true, EndedByClient)
+	var flowCall bool
+	for _, r := range recs {
+		if n, _ := r.Get("tool_name"); n == "run-flow" {
+			flowCall = true
+		}
+	}
+	if !flowCall {
+		t.Fatalf("the in-flight run-flow call is not in the pack: %v", recs)
+	}
+	<-done
+	all, _, err := srv.store.Read(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != len(recs) {
+		t.Fatalf("trace has %d receipts, its pack %d: something was recorded after the pack", len(all), len(recs))
+	}
+}
