@@ -126,7 +126,7 @@ func (s *Server) HTTPHandler(opt HTTPOptions) http.Handler {
 					return
 				}
 				s.log.Warn().Str("reason", string(je.Reason)).Str("detail", je.Detail).Str("remote", r.RemoteAddr).Msg("http: JSON-RPC message refused")
-				s.recordRefusals(r.Context(), r.Header.Get(server.HeaderKeySessionID), je)
+				s.recordRefusals(r.Context(), r.Header.Get(server.HeaderKeySessionID), b, je)
 				w.Header().Set("Content-Type", "application/json")
 				w.WriteHeader(http.StatusBadRequest)
 				_, _ = w.Write(append(je.Response(), '\n'))

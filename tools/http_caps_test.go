@@ -280,7 +280,7 @@ func FuzzReadBody(f *testing.F) {
 // Every POST body goes through the one JSON-RPC envelope before mcp-go
 // sees it: case variants, duplicates, unknown members, batches and frames
 // of two messages are refused with 400 and a JSON-RPC error, no tool runs,
-// and each refused tools/call leaves a receipt (outcome refused). mcp-go reads members
+// and each refused tools/call leaves a receipt (outcome denied, as over stdio). mcp-go reads members
 // case-insensitively with the last duplicate winning, so each of these
 // would otherwise have run a tool.
 func TestHTTPEnvelopeRefusesWhatMcpGoWouldMisread(t *testing.T) {
@@ -310,7 +310,8 @@ func TestHTTPEnvelopeRefusesWhatMcpGoWouldMisread(t *testing.T) {
 	}
 	// Nothing ran (emit-receipt would have written a decision_v1), and
 	// each refused tools/call left a receipt naming the tool mcp-go would
-	// have run: every message above but the non-JSON one.
+	// have run and why it was refused: every message above but the
+	// non-JSON one.
 	recs, _, err := h.srv.readTrace(sess.traceID)
 	if err != nil {
 		t.Fatal(err)
@@ -318,19 +319,20 @@ func TestHTTPEnvelopeRefusesWhatMcpGoWouldMisread(t *testing.T) {
 	if len(recs) != 10 || countType(recs, "mcp_tool_call") != 10 {
 		t.Fatalf("want 10 refusal receipts, got %d: %v", len(recs), recs)
 	}
-	both := false
+	reasons := map[string]bool{}
 	for _, r := range recs {
 		tool, _ := r.Get("tool_name")
 		outcome, _ := r.Get("outcome")
-		if tool != "emit-receipt" || outcome != "refused" {
-			t.Fatalf("refusal receipt names %v, outcome %v", tool, outcome)
+		detail, _ := r.Get("outcome_detail")
+		if tool != "emit-receipt" || outcome != "denied" || !strings.HasPrefix(fmt.Sprint(detail), "malformed (") {
+			t.Fatalf("refusal receipt names %v, outcome %v (%v)", tool, outcome, detail)
 		}
-		if names, _ := r.Get("requested_tool_names"); len(names.([]any)) == 2 && names.([]any)[0] == "scan" {
-			both = true
-		}
+		reasons[strings.SplitN(fmt.Sprint(detail), ")", 2)[0]] = true
 	}
-	if !both {
-		t.Fatal("the duplicate-name refusal does not list both names")
+	for _, want := range []string{"malformed (case_variant", "malformed (duplicate", "malformed (batch", "malformed (multiple", "malformed (unknown_member"} {
+		if !reasons[want] {
+			t.Fatalf("no refusal receipt says %s): %v", want, reasons)
+		}
 	}
 	// The exact spelling goes through.
 	code, b := h.raw(http.MethodPost, id, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"emit-receipt","arguments":`+args+`}}`))

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -18,7 +17,6 @@ import (
 	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/receipt"
 	"github.com/assay-dev/assay/core/store"
-	"github.com/assay-dev/assay/core/version"
 )
 
 // DefaultMaxSessions bounds the live handshake-era HTTP sessions.
@@ -330,74 +328,27 @@ func sortedKeys(m map[string]int) []string {
 	return ks
 }
 
-// maxRefusedName bounds a refused call's tool name in its receipt.
-const maxRefusedName = 256
-
-// recordRefusals appends one mcp_tool_call receipt (outcome "refused")
-// for each tools/call in a message the envelope refused, naming the tool a
-// lenient reader (mcp-go) would have run and every name the message
-// spells: the attempt is evidence even though nothing ran. It goes to the
-// trace of the request's live session, else the process's trace.
-func (s *Server) recordRefusals(ctx context.Context, key string, je *jsonrpc.Error) {
+// recordRefusals appends, for each tools/call in a message the envelope
+// refused, the same mcp_tool_call receipt the stdio transport writes
+// (RecordRefusal: outcome denied, the reason in outcome_detail, naming the
+// tool a lenient reader such as mcp-go would have run): the attempt is
+// evidence even though nothing ran. It goes to the trace of the request's
+// live session, else the process's.
+func (s *Server) recordRefusals(ctx context.Context, key string, body []byte, je *jsonrpc.Error) {
 	calls := je.ToolCalls()
-	if len(calls) == 0 || s.cfg.NoRecord {
+	if len(calls) == 0 {
 		return
 	}
 	sess := s.session
 	if h := s.httpSess.Load(); h != nil && key != "" {
 		if ls, _, release, ok := h.acquire(ctx, key); ok {
-			defer release() // the session cannot be packed before this receipt is in
+			defer release() // the session cannot be packed before these receipts are in
 			sess = ls.sess
 		}
 	}
-	now := time.Now()
 	for _, c := range calls {
-		names := make([]any, 0, len(c.Names))
-		for _, n := range c.Names {
-			names = append(names, clipName(n))
-		}
-		var reqID any
-		if len(c.ID) > 0 {
-			if v, err := canon.Decode(c.ID); err == nil {
-				reqID = v
-			}
-		}
-		d := &canon.Object{}
-		d.Set("parent_receipt_id", nil)
-		d.Set("invocation_id", receipt.NewID("inv_", 16))
-		d.Set("session_id", sess.id)
-		d.Set("trace_id", sess.traceID)
-		d.Set("server_id", ServerName)
-		d.Set("server_transport", s.cfg.Transport)
-		d.Set("tool_name", clipName(c.Tool))
-		d.Set("requested_tool_names", names)
-		d.Set("mcp_request_id", reqID)
-		d.Set("request_observed_at", receipt.Timestamp(now))
-		d.Set("policy_decided_at", nil)
-		d.Set("response_observed_at", receipt.Timestamp(now))
-		d.Set("arguments_hash", nil)
-		d.Set("arguments_content", nil)
-		d.Set("result_hash", nil)
-		d.Set("result_content", nil)
-		d.Set("result_is_error", true)
-		d.Set("outcome", "refused")
-		d.Set("outcome_detail", string(je.Reason))
-		d.Set("duration_ms", canon.Number("0.0"))
-		d.Set("policy_verdict", "no_policy")
-		d.Set("policy_reason", nil)
-		d.Set("policy_ref", nil)
-		d.Set("policy_hash", nil)
-		d.Set("server_version", version.Version)
-		d.Set("integration_source", IntegrationSource)
-		if _, err := s.store.Emit(sess.traceID, "mcp_tool_call", d, store.EmitOptions{ReceiptID: receipt.NewID("mtc_", 16), Timestamp: receipt.Timestamp(now)}); err != nil {
-			s.log.Error().Err(err).Str("trace_id", sess.traceID).Msg("EVIDENCE LOST: the receipt of a refused tool call could not be written")
+		if err := s.recordRefusal(sess, c.ID, c.Tool, body, "malformed ("+string(je.Reason)+"): "+je.Detail); err != nil {
+			s.log.Error().Err(err).Str("trace_id", sess.traceID).Msg("EVIDENCE LOST: the receipt of a refused call could not be written")
 		}
 	}
-}
-
-func clipName(s string) string {
-	if len(s) <= maxRefusedName {
-		return s
-	}
-	return strings.ToValidUTF8(s[:maxRefusedName], "") + "…"
 }
