@@ -40,6 +40,7 @@ func init() {
 			{Name: "cards", Default: "receipt_completeness", Help: "comma-separated run cards to lock and check"},
 			{Name: "workflow", Default: ciinit.DefaultWorkflowPath, Help: "workflow file to write"},
 			{Name: "pack", Default: ciinit.DefaultBaselinePack, Help: "baseline pack directory (made by a run if missing)"},
+			{Name: "gateway", Default: "false", Help: "true: record through the loopback gateway (assay run --gateway), in the baseline run and in CI"},
 		},
 		build: buildCI,
 	})
@@ -171,9 +172,18 @@ func buildCI(dir string, p map[string]string) ([]Step, error) {
 	if err != nil {
 		return nil, err
 	}
+	gw, err := boolParam("gateway", p["gateway"])
+	if err != nil {
+		return nil, err
+	}
 	runArgv := []string{AssayArg0, "run"}
 	for _, c := range cards {
 		runArgv = append(runArgv, "-c", c)
+	}
+	wfArgv := []string{AssayArg0, "ci", "init", "github", "--run-command", Quote(cmd), "--cards", strings.Join(cards, ","), "--baseline", pack, "-o", wf}
+	if gw {
+		runArgv = append(runArgv, "--gateway")
+		wfArgv = append(wfArgv, "--gateway")
 	}
 	runArgv = append(append(runArgv, "-o", pack, "--"), cmd...)
 	return []Step{
@@ -184,7 +194,7 @@ func buildCI(dir string, p map[string]string) ([]Step, error) {
 			skip:     existsSkip(ciinit.DefaultLock)},
 		{ID: "workflow", Title: "Write the GitHub Actions workflow",
 			Why:      "CI runs the program under assay, verifies against the lock, gates with diff and uploads evidence",
-			Argv:     []string{AssayArg0, "ci", "init", "github", "--run-command", Quote(cmd), "--cards", strings.Join(cards, ","), "--baseline", pack, "-o", wf},
+			Argv:     wfArgv,
 			SkipRule: wf + " exists",
 			skip:     existsSkip(wf)},
 		{ID: "baseline-run", Title: "Record a baseline run",

@@ -13,6 +13,7 @@ package flows
 
 import (
 	"fmt"
+	"github.com/assay-dev/assay/core/suggest"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -88,7 +89,7 @@ func Names() []string {
 func Get(name string) (*Flow, error) {
 	f, ok := registry[name]
 	if !ok {
-		return nil, exit.Bad("use one of: "+strings.Join(Names(), ", "), "unknown flow %q", name)
+		return nil, exit.Bad(suggest.Hint(name, Names())+"use one of: "+strings.Join(Names(), ", "), "unknown flow %q", name)
 	}
 	return f, nil
 }

@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/assay-dev/assay/core/suggest"
 	"io/fs"
 	"os"
 	"regexp"
@@ -120,7 +121,7 @@ func New(cardIDs []string, fingerprints []string) (*Lock, error) {
 	for _, id := range cardIDs {
 		c, ok := claims.Builtin(id)
 		if !ok {
-			return nil, exit.Bad("a lock names built-in cards only: "+strings.Join(claims.BuiltinIDs(), ", "), "unknown built-in card %q", id)
+			return nil, exit.Bad(suggest.Hint(id, claims.BuiltinIDs())+"a lock names built-in cards only: "+strings.Join(claims.BuiltinIDs(), ", "), "unknown built-in card %q", id)
 		}
 		h, err := claims.SetHash(c.Claims)
 		if err != nil {
