@@ -19,6 +19,7 @@ func init() { commands = append(commands, newVerifyPackCmd) }
 func newVerifyPackCmd() *cobra.Command {
 	var o check.Options
 	var asJSON bool
+	var anchor *anchorFlags
 	c := &cobra.Command{
 		Use:     "verify-pack PACK",
 		Short:   "Verify a proof pack (or an audit bundle .tar.gz) offline",
@@ -52,10 +53,15 @@ Exit codes (text and --json alike):
 			if home, err := store.Home(); err == nil {
 				o.Keystore = keys.Open(home)
 			}
+			// Transparency-log anchor gate (cmd/assay/anchor.go, core/tlog).
+			if err := anchor.addGate(&o); err != nil {
+				return err
+			}
 			r, err := check.Pack(args[0], o)
 			if err != nil {
 				return err
 			}
+			anchor.annotate(r)
 			if asJSON {
 				if err := writeJSON(cmd.OutOrStdout(), r); err != nil {
 					return err
@@ -77,6 +83,7 @@ Exit codes (text and --json alike):
 	f.StringVar(&o.LockPath, "lock", "", "enforce a lockfile (cards, format, signer allowlist); a mismatch exits 2")
 	f.StringVar(&o.CoverageContract, "coverage-contract", "", "coverage contract from 'assay scan --emit-contract'")
 	f.Float64Var(&o.MinCoverage, "min-coverage", check.DefaultMinCoverage, "minimum call-site coverage (0..1) with --coverage-contract")
+	anchor = addAnchorFlags(c) // --require-anchor, --log-key, --witness-policy
 	return c
 }
 
