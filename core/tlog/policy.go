@@ -184,7 +184,7 @@ func validName(n string) bool {
 // witnessVerifier accepts only cosignature keys (tlog-cosignature: Ed25519
 // 0x04 or ML-DSA-44 0x06); a log's own 0x01 key signs a different message.
 func witnessVerifier(vkey string) (note.Verifier, error) {
-	parts := strings.Split(vkey, "+")
+	parts := strings.SplitN(vkey, "+", 3) // base64 may hold "+"
 	if len(parts) != 3 {
 		return nil, fmt.Errorf("%q is not a vkey (name+id+key)", vkey)
 	}
