@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,8 +115,9 @@ func TestAnchorRoundTripAndTamper(t *testing.T) {
 	t.Run("index changed", func(t *testing.T) {
 		d := copyPack("flip-index")
 		editAnchor(t, d, func(a *Anchor) {
-			a.LeafIndex = 2
-			a.TLogProof = strings.Replace(a.TLogProof, "index 1\n", "index 2\n", 1)
+			to := (a.LeafIndex + 1) % 3
+			a.TLogProof = strings.Replace(a.TLogProof, fmt.Sprintf("index %d\n", a.LeafIndex), fmt.Sprintf("index %d\n", to), 1)
+			a.LeafIndex = to
 		})
 		mustBeInvalid(t, d, pinned, "inclusion proof")
 	})
