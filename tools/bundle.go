@@ -2,7 +2,9 @@ package tools
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/assay-dev/assay/core/bundle"
+	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/pack"
 )
@@ -78,22 +81,46 @@ func packSession(ctx context.Context, c *Call, a BundleArgs) (BundleResult, stri
 	if generated {
 		s.log.Info().Str("signer", signer.ID).Msg("generated signing key")
 	}
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-		return BundleResult{}, "", fmt.Errorf("create %s: %w", filepath.Dir(out), err)
+	// The pack is built in a private directory, then published into the
+	// root through an os.Root (staging + rename), so no link inside the
+	// roots can redirect any of its files.
+	o, err := c.Output(ctx, out)
+	if err != nil {
+		return BundleResult{}, "", err
 	}
+	defer o.Close()
+	tmp, err := os.MkdirTemp("", "assay-mcp-pack-")
+	if err != nil {
+		return BundleResult{}, "", fmt.Errorf("create a build directory: %w", err)
+	}
+	defer os.RemoveAll(tmp)
 	built, err := pack.Build(pack.Options{
-		RunID: sess.traceID, Receipts: recs, Signer: signer, OutDir: out,
+		RunID: sess.traceID, Receipts: recs, Signer: signer, OutDir: filepath.Join(tmp, "pack"),
 	})
 	if err != nil {
 		return BundleResult{}, "", err
 	}
-	id := s.registerPack(built.Dir)
-	res := BundleResult{
-		Kind: "pack", Path: built.Dir, PackID: built.PackID, TraceID: built.RunID, NReceipts: built.NReceipts,
-		SignerID: built.SignerID, Fingerprint: built.Fingerprint, PackRootSHA256: built.PackRootSHA256,
-		Files: kernelPaths(built.Dir), ResourceURI: packURI(id, pack.FileManifest),
+	files, err := fsutil.ReadTree(built.Dir)
+	if err != nil {
+		return BundleResult{}, "", fmt.Errorf("read the built pack: %w", err)
 	}
-	sum := fmt.Sprintf("built and signed pack %s (%d receipts, signer %s) at %s", built.PackID, built.NReceipts, built.SignerID, built.Dir)
+	if err := fsutil.PublishDirIn(o.root, o.rel, files); err != nil {
+		switch {
+		case errors.Is(err, fs.ErrExist):
+			return BundleResult{}, "", Failf("output %s already exists; pass another out path", o.path)
+		case fsutil.IsOutside(err):
+			return BundleResult{}, "", Failf("output %s leads out of the allowed roots through a link; refused, nothing written", o.path)
+		}
+		return BundleResult{}, "", fmt.Errorf("write the pack to %s: %w", o.path, err)
+	}
+	dir := o.path
+	id := s.registerPack(dir)
+	res := BundleResult{
+		Kind: "pack", Path: dir, PackID: built.PackID, TraceID: built.RunID, NReceipts: built.NReceipts,
+		SignerID: built.SignerID, Fingerprint: built.Fingerprint, PackRootSHA256: built.PackRootSHA256,
+		Files: kernelPaths(dir), ResourceURI: packURI(id, pack.FileManifest),
+	}
+	sum := fmt.Sprintf("built and signed pack %s (%d receipts, signer %s) at %s", built.PackID, built.NReceipts, built.SignerID, dir)
 	if len(probs) > 0 {
 		// Never silent: a cut line (e.g. a crash mid-append) is named.
 		sum += fmt.Sprintf("; WARNING: %d line(s) of trace %s were not receipts and were left out (first: line %d: %s)",
@@ -138,7 +165,7 @@ func exists(p string) bool {
 // auditBundle verifies an existing pack and writes its audit bundle
 // (refused with exit 2 when the pack is tampered).
 func auditBundle(ctx context.Context, c *Call, a BundleArgs) (BundleResult, string, error) {
-	dir, err := c.Path(ctx, a.Pack)
+	dir, err := c.PackPath(ctx, a.Pack)
 	if err != nil {
 		return BundleResult{}, "", err
 	}
@@ -153,10 +180,12 @@ func auditBundle(ctx context.Context, c *Call, a BundleArgs) (BundleResult, stri
 			out = filepath.Join(c.Server.roots.list()[0], ".assay", "mcp", "bundles", bundle.DefaultName(man.String("pack_id")))
 		}
 	}
-	if out, err = newFile(ctx, c, out); err != nil {
+	o, err := c.Output(ctx, out)
+	if err != nil {
 		return BundleResult{}, "", err
 	}
-	r, err := bundle.Create(dir, out)
+	defer o.Close()
+	r, err := bundle.CreateIn(dir, o.root, o.rel)
 	if err != nil {
 		return BundleResult{}, "", err
 	}

@@ -78,11 +78,11 @@ func diffTool() Tool {
 		"Compare two packs (both verified first): claim regressions, model calls, tokens, cost and latency per model, with optional budget gates. Exit code 0 no regression, 1 regression or gate failed, 2 a pack is tampered.",
 		Annotations{ReadOnly: true, Destructive: false, Idempotent: true, OpenWorld: false},
 		func(ctx context.Context, c *Call, a DiffArgs) (DiffResult, string, error) {
-			pa, err := c.Path(ctx, a.A)
+			pa, err := c.PackPath(ctx, a.A)
 			if err != nil {
 				return DiffResult{}, "", err
 			}
-			pb, err := c.Path(ctx, a.B)
+			pb, err := c.PackPath(ctx, a.B)
 			if err != nil {
 				return DiffResult{}, "", err
 			}

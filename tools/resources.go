@@ -13,8 +13,12 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/pack"
 )
+
+// maxResourceBytes bounds a pack file served as a resource.
+const maxResourceBytes = 64 << 20
 
 // PackURITemplate names a file of a pack under the allowed roots.
 const PackURITemplate = "assay://pack/{id}/{file}"
@@ -142,11 +146,13 @@ func (s *Server) readPackFile(ctx context.Context, req mcp.ReadResourceRequest) 
 	if !known {
 		return nil, fmt.Errorf("no pack %q under the allowed roots", id)
 	}
-	p, err := s.roots.resolve(filepath.Join(dir, file))
+	d, err := s.roots.resolve(dir)
 	if err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(p)
+	// Read through the pack's root: a file linking out of the pack (or a
+	// FIFO) is refused, never read.
+	b, err := fsutil.ReadFileConfined(d, file, maxResourceBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", file, err)
 	}

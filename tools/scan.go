@@ -3,14 +3,12 @@ package tools
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/invopop/jsonschema"
 
-	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/receipt"
 	"github.com/assay-dev/assay/core/scan"
 	"github.com/assay-dev/assay/core/version"
@@ -27,6 +25,13 @@ type ScanArgs struct {
 	Report             string     `json:"report,omitempty" jsonschema:"description=Also write the HTML Evidence Gap Report to this new .html file"`
 	Limit              int        `json:"limit,omitempty" jsonschema:"description=Maximum call sites listed (default 20),minimum=1,maximum=200"`
 	Offset             int        `json:"offset,omitempty" jsonschema:"description=Skip this many call sites (paging),minimum=0"`
+	MaxFileBytes       int64      `json:"max_file_bytes,omitempty" jsonschema:"description=Read at most this many bytes per file; larger files are skipped and listed (default 4 MiB),minimum=1"`
+}
+
+// RefusedFile is a file the scan would not open or read whole.
+type RefusedFile struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason" jsonschema:"description=links outside the scanned root, not a regular file (FIFO, device), or larger than the byte cap"`
 }
 
 // CallSite is one LLM call site.
@@ -42,18 +47,19 @@ type CallSite struct {
 
 // ScanResult is what scan returns.
 type ScanResult struct {
-	Root           string     `json:"root"`
-	Files          int        `json:"files"`
-	SitesTotal     int        `json:"sites_total" jsonschema:"description=Call sites matching the filters"`
-	Instrumented   int        `json:"instrumented"`
-	Uninstrumented int        `json:"uninstrumented"`
-	CoveragePct    float64    `json:"coverage_pct"`
-	Sites          []CallSite `json:"sites"`
-	NextOffset     *int       `json:"next_offset,omitempty" jsonschema:"description=Pass as offset to get the next page"`
-	Skipped        int        `json:"skipped_files"`
-	ContractPath   string     `json:"contract_path,omitempty"`
-	ReportPath     string     `json:"report_path,omitempty"`
-	NextSteps      []string   `json:"next_steps"`
+	Root           string        `json:"root"`
+	Files          int           `json:"files"`
+	SitesTotal     int           `json:"sites_total" jsonschema:"description=Call sites matching the filters"`
+	Instrumented   int           `json:"instrumented"`
+	Uninstrumented int           `json:"uninstrumented"`
+	CoveragePct    float64       `json:"coverage_pct"`
+	Sites          []CallSite    `json:"sites"`
+	NextOffset     *int          `json:"next_offset,omitempty" jsonschema:"description=Pass as offset to get the next page"`
+	Skipped        int           `json:"skipped_files"`
+	Refused        []RefusedFile `json:"refused_files" jsonschema:"description=Files not read: links out of the root, FIFOs and devices, files over max_file_bytes"`
+	ContractPath   string        `json:"contract_path,omitempty"`
+	ReportPath     string        `json:"report_path,omitempty"`
+	NextSteps      []string      `json:"next_steps"`
 }
 
 // Language is a scanned language.
@@ -78,30 +84,38 @@ func scanTool() Tool {
 			if err != nil {
 				return ScanResult{}, "", err
 			}
-			var contract, report string
+			// Outputs are written through their allowed root (confine.go).
+			var contract, report, side *output
 			if a.Contract != "" {
-				if contract, err = newFile(ctx, c, a.Contract); err != nil {
+				if contract, err = c.Output(ctx, a.Contract); err != nil {
 					return ScanResult{}, "", err
 				}
+				defer contract.Close()
 			}
 			if a.Report != "" {
-				if report, err = newFile(ctx, c, a.Report); err != nil {
+				if report, err = c.Output(ctx, a.Report); err != nil {
 					return ScanResult{}, "", err
 				}
-				if side := strings.TrimSuffix(report, filepath.Ext(report)) + ".json"; exists(side) {
-					return ScanResult{}, "", Failf("the report's JSON sidecar %s already exists; choose another report path", side)
+				defer report.Close()
+				base := filepath.Base(report.rel)
+				side = report.sibling(strings.TrimSuffix(base, filepath.Ext(base)) + ".json")
+				if _, err := side.root.Lstat(side.rel); err == nil {
+					return ScanResult{}, "", Failf("the report's JSON sidecar %s already exists; choose another report path", side.path)
 				}
 			}
 			langs := map[string]bool{"python": len(a.Languages) == 0, "go": len(a.Languages) == 0}
 			for _, l := range a.Languages {
 				langs[string(l)] = true
 			}
-			res, err := scan.Scan(p, scan.Options{Exclude: a.Exclude, NoGo: !langs["go"]})
+			res, err := scan.Scan(p, scan.Options{Exclude: a.Exclude, NoGo: !langs["go"], MaxFileSize: a.MaxFileBytes})
 			if err != nil {
 				return ScanResult{}, "", err
 			}
 			floor := tier[a.MinConfidence]
-			out := ScanResult{Root: res.Root, Files: res.Files, Skipped: len(res.Skipped), Sites: []CallSite{}, NextSteps: []string{}}
+			out := ScanResult{Root: res.Root, Files: res.Files, Skipped: len(res.Skipped), Sites: []CallSite{}, NextSteps: []string{}, Refused: []RefusedFile{}}
+			for _, r := range bound(res.Refused(), maxLimit) {
+				out.Refused = append(out.Refused, RefusedFile{Path: r.Path, Reason: r.Reason})
+			}
 			var sites []CallSite
 			for _, f := range res.Findings {
 				if !langs[f.Lang] || tier[f.Confidence] < floor {
@@ -132,34 +146,34 @@ func scanTool() Tool {
 				out.NextSteps = append(out.NextSteps, st.Title+": "+strings.Join(st.Commands, " && "))
 			}
 			out.NextSteps = bound(out.NextSteps, 5)
-			if contract != "" {
+			if contract != nil {
 				ct, _ := res.Contract(scan.ContractOptions{IncludeLow: floor == 0}, time.Now())
 				b, err := ct.Marshal()
 				if err == nil {
-					err = fsutil.WriteFileAtomic(contract, b, 0o644)
+					err = contract.WriteNew(b)
 				}
 				if err != nil {
 					return ScanResult{}, "", fmt.Errorf("write the contract: %w", err)
 				}
-				out.ContractPath = contract
+				out.ContractPath = contract.path
 			}
-			if report != "" {
+			if report != nil {
 				rep := scan.BuildReport(res, scan.ReportMeta{AssayVersion: version.Version, GeneratedAt: receipt.Now(), RepoName: filepath.Base(res.Root), RepoRoot: res.Root})
 				page, err := rep.HTML()
 				if err != nil {
 					return ScanResult{}, "", fmt.Errorf("render the report: %w", err)
 				}
-				side, err := rep.SidecarJSON()
+				sideJSON, err := rep.SidecarJSON()
 				if err != nil {
 					return ScanResult{}, "", fmt.Errorf("render the report: %w", err)
 				}
-				if err := fsutil.WriteFileAtomic(report, page, 0o644); err != nil {
+				if err := report.WriteNew(page); err != nil {
 					return ScanResult{}, "", fmt.Errorf("write the report: %w", err)
 				}
-				if err := fsutil.WriteFileAtomic(strings.TrimSuffix(report, filepath.Ext(report))+".json", side, 0o644); err != nil {
+				if err := side.WriteNew(sideJSON); err != nil {
 					return ScanResult{}, "", fmt.Errorf("write the report sidecar: %w", err)
 				}
-				out.ReportPath = report
+				out.ReportPath = report.path
 			}
 			sum := fmt.Sprintf("%d of %d call sites instrumented (%.1f%%) in %d files under %s", out.Instrumented, out.SitesTotal, out.CoveragePct, out.Files, out.Root)
 			if out.NextOffset != nil {
@@ -167,19 +181,4 @@ func scanTool() Tool {
 			}
 			return out, sum, nil
 		})
-}
-
-// newFile resolves an output file inside the roots and refuses to overwrite.
-func newFile(ctx context.Context, c *Call, p string) (string, error) {
-	r, err := c.Path(ctx, p)
-	if err != nil {
-		return "", err
-	}
-	if exists(r) {
-		return "", Failf("%s already exists; choose a new path (scan never overwrites)", r)
-	}
-	if err := os.MkdirAll(filepath.Dir(r), 0o755); err != nil {
-		return "", fmt.Errorf("create %s: %w", filepath.Dir(r), err)
-	}
-	return r, nil
 }

@@ -81,7 +81,7 @@ func verifyTool() Tool {
 		"Verify a proof pack or audit bundle offline (signature, hashes, receipts, claims, optional gates). Returns the verdict, exit code (0 pass, 1 honest failure, 2 tampered), errors and what the pack proves.",
 		Annotations{ReadOnly: true, Destructive: false, Idempotent: true, OpenWorld: false},
 		func(ctx context.Context, c *Call, a VerifyArgs) (VerifyResult, string, error) {
-			p, err := c.Path(ctx, a.Path)
+			p, err := c.PackPath(ctx, a.Path)
 			if err != nil {
 				return VerifyResult{}, "", err
 			}
@@ -175,7 +175,7 @@ func explainTool() Tool {
 		"Say in plain words what a pack records (receipts, models, tokens, time range), whether it is intact, how its claims came out, and what it does and does not prove.",
 		Annotations{ReadOnly: true, Destructive: false, Idempotent: true, OpenWorld: false},
 		func(ctx context.Context, c *Call, a ExplainArgs) (ExplainResult, string, error) {
-			p, err := c.Path(ctx, a.Path)
+			p, err := c.PackPath(ctx, a.Path)
 			if err != nil {
 				return ExplainResult{}, "", err
 			}

@@ -106,7 +106,10 @@ above --fail-on lack receipts; 2 when a contract or report cannot be written;
 		f.StringArrayVar(&o.include, "include", nil, "only scan paths matching these fnmatch patterns (comma-separated, repeatable)")
 		f.StringArrayVar(&o.exclude, "exclude", nil, "skip paths matching these fnmatch patterns (comma-separated, repeatable; .assayignore is added)")
 		f.BoolVar(&o.noGo, "no-go", false, "scan Python only, exactly as the reference does")
-		f.Int64Var(&o.maxFileSize, "max-file-size", 0, "skip source files larger than this many bytes (0: no limit)")
+		f.Int64Var(&o.maxFileSize, "max-file-bytes", scan.DefaultMaxFileBytes, "read at most this many bytes per file; larger files are skipped and listed (0: no limit)")
+		// The old name of --max-file-bytes, kept for scripts.
+		f.Int64Var(&o.maxFileSize, "max-file-size", scan.DefaultMaxFileBytes, "same as --max-file-bytes")
+		_ = f.MarkHidden("max-file-size")
 		f.IntVar(&o.workers, "workers", 0, "files parsed in parallel (default: number of CPUs)")
 		f.IntVar(&o.progressMin, "progress-min-files", 2000, "show a progress bar on a terminal for trees with more files than this")
 		_ = f.MarkHidden("progress-min-files")
@@ -145,9 +148,16 @@ func runScan(cmd *cobra.Command, path string, o scanFlags) error {
 		}
 		return err
 	}
+	if o.maxFileSize < 0 {
+		return exit.Bad("give a number of bytes, e.g. --max-file-bytes 4194304, or 0 for no limit", "--max-file-bytes %d is negative", o.maxFileSize)
+	}
+	maxBytes := o.maxFileSize
+	if maxBytes == 0 {
+		maxBytes = -1 // no cap
+	}
 	opt := scan.Options{
 		Include: scan.SplitList(o.include), Exclude: scan.SplitList(o.exclude),
-		NoGo: o.noGo, MaxFileSize: o.maxFileSize, Workers: o.workers,
+		NoGo: o.noGo, MaxFileSize: maxBytes, Workers: o.workers,
 	}
 	bar := newProgress(stderr, o.progressMin)
 	opt.Progress = bar.update
@@ -166,6 +176,9 @@ func runScan(cmd *cobra.Command, path string, o scanFlags) error {
 	}
 	if n := len(res.Skipped); n > 0 && format == "text" {
 		fmt.Fprintf(stderr, "assay scan: %d file(s) skipped (unreadable or not parseable; --log-level info lists them)\n", n)
+		for _, r := range res.Refused() {
+			fmt.Fprintf(stderr, "assay scan: not read: %s (%s)\n", shownPath(r.Path), r.Reason)
+		}
 	}
 	quiet := format != "text"
 	if o.contract != "" {

@@ -10,6 +10,7 @@ import (
 	"archive/tar"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -78,6 +79,35 @@ var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)
 // failure (claims failed) is bundled, since that is evidence too, with
 // the verdict verify-pack gives it (HONEST_FAIL, exit 1; DECISIONS 6).
 func Create(dir, out string) (*Result, error) {
+	return create(dir, out, func(out string, fill func(io.Writer) error) (int64, error) {
+		return writeAtomic(out, fill)
+	})
+}
+
+// CreateIn is Create writing the bundle to the new file name inside root
+// (an MCP server's root): the write goes through root, so no link can
+// redirect it, and an existing file is never replaced.
+func CreateIn(dir string, root *os.Root, name string) (*Result, error) {
+	return create(dir, filepath.Join(root.Name(), name), func(out string, fill func(io.Writer) error) (int64, error) {
+		n, err := fsutil.WriteStreamIn(root, name, 0o644, true, fill)
+		if errors.Is(err, fs.ErrExist) {
+			return 0, exit.Bad("choose a new output path", "%s already exists", out)
+		}
+		if err != nil {
+			return 0, exit.Bad("choose a writable output path inside the root", "cannot write %s: %v", out, fsutil.Reason(err))
+		}
+		return n, nil
+	})
+}
+
+func create(dir, out string, write func(out string, fill func(io.Writer) error) (int64, error)) (*Result, error) {
+	// A pack with a file linking out of it is refused before anything in
+	// it is read (or echoed in an error).
+	if fsutil.IsDir(dir) {
+		if err := fsutil.CheckPackDir(dir); err != nil {
+			return nil, err
+		}
+	}
 	vr, err := verify.Verify(dir, verify.Options{})
 	if err != nil {
 		return nil, err
@@ -116,7 +146,12 @@ func Create(dir, out string) (*Result, error) {
 	for _, n := range []string{FileSignerInfo, FileSummary, FileInstructions, FileResult} {
 		res.Files = append(res.Files, n)
 	}
-	n, err := writeAtomic(out, func(w io.Writer) error { return writeTar(w, dir, files, extra) })
+	packRoot, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, exit.Bad("check the pack's permissions", "cannot read %s: %v", dir, fsutil.Reason(err))
+	}
+	defer packRoot.Close()
+	n, err := write(out, func(w io.Writer) error { return writeTar(w, packRoot, files, extra) })
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +248,7 @@ func extras(dir string, man *canon.Object, vr *verify.Result) (map[string][]byte
 	}, nil
 }
 
-func writeTar(w io.Writer, dir string, files []string, extra map[string][]byte) error {
+func writeTar(w io.Writer, dir *os.Root, files []string, extra map[string][]byte) error {
 	gz := gzip.NewWriter(w)
 	tw := tar.NewWriter(gz)
 	now := time.Now().UTC().Truncate(time.Second)
@@ -230,7 +265,7 @@ func writeTar(w io.Writer, dir string, files []string, extra map[string][]byte) 
 				}
 			}
 		}
-		if err := addFile(tw, filepath.Join(dir, filepath.FromSlash(rel)), rel); err != nil {
+		if err := addFile(tw, dir, rel); err != nil {
 			return err
 		}
 	}
@@ -249,20 +284,18 @@ func writeTar(w io.Writer, dir string, files []string, extra map[string][]byte) 
 	return gz.Close()
 }
 
-func addFile(tw *tar.Writer, path, rel string) error {
-	f, err := os.Open(path)
+// addFile copies the pack file rel, read through the pack's root (no link
+// out of it, no FIFO), with the size it had when opened.
+func addFile(tw *tar.Writer, dir *os.Root, rel string) error {
+	f, st, err := fsutil.OpenIn(dir, filepath.FromSlash(rel))
 	if err != nil {
-		return exit.Bad("check the pack's permissions", "cannot read %s: %v", path, err)
+		return exit.Bad("bundles carry the pack's regular files only", "cannot read pack file %s: %v", rel, fsutil.Reason(err))
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
 	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: rel, Mode: 0o644, Size: st.Size(), ModTime: st.ModTime().UTC().Truncate(time.Second), Format: tar.FormatPAX}); err != nil {
 		return err
 	}
-	if _, err := io.Copy(tw, f); err != nil {
+	if _, err := io.CopyN(tw, f, st.Size()); err != nil {
 		return fmt.Errorf("bundle %s: %w", rel, err)
 	}
 	return nil
@@ -271,34 +304,21 @@ func addFile(tw *tar.Writer, path, rel string) error {
 // writeAtomic streams into a temp file next to path, fsyncs and renames it
 // into place, so a reader never sees a half-written bundle.
 func writeAtomic(path string, fill func(io.Writer) error) (int64, error) {
-	f, err := fsutil.CreateTemp(path)
+	root, name, err := fsutil.OpenParent(path)
 	if err != nil {
 		return 0, exit.Bad("choose a writable -o path", "cannot write %s: %v", path, err)
 	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after the rename
-	if err := fill(f); err != nil {
-		f.Close()
-		return 0, err
+	defer root.Close()
+	var fillErr error
+	n, err := fsutil.WriteStreamIn(root, name, 0o644, false, func(w io.Writer) error {
+		fillErr = fill(w)
+		return fillErr
+	})
+	if fillErr != nil {
+		return 0, fillErr
 	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return 0, err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return 0, err
-	}
-	st, err := f.Stat()
 	if err != nil {
-		f.Close()
-		return 0, err
-	}
-	if err := f.Close(); err != nil {
-		return 0, err
-	}
-	if err := os.Rename(tmp, path); err != nil {
 		return 0, exit.Bad("choose a writable -o path", "cannot write %s: %v", path, err)
 	}
-	return st.Size(), nil
+	return n, nil
 }

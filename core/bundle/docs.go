@@ -2,12 +2,11 @@ package bundle
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/assay-dev/assay/core/canon"
+	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/verify"
 	"github.com/assay-dev/assay/core/version"
@@ -68,7 +67,7 @@ func summary(dir string, man *canon.Object, vr *verify.Result) string {
 }
 
 func claimRows(dir string) []string {
-	raw, err := os.ReadFile(filepath.Join(dir, pack.FileReport))
+	raw, err := fsutil.ReadFileConfined(dir, pack.FileReport, 64<<20)
 	if err != nil {
 		return nil
 	}

@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/assay-dev/assay/core/fsutil"
 	"io"
 	"math"
 	"os"
@@ -231,6 +232,15 @@ func Compare(a, b string, opts Options) (*Result, error) {
 		defer cleanup()
 		shown[dir], *p = *p, dir
 	}
+	// A pack with a file linking out of it is refused before anything in
+	// it is read (or echoed in an error).
+	for _, p := range []string{a, b} {
+		if fsutil.IsDir(p) {
+			if err := fsutil.CheckPackDir(p); err != nil {
+				return nil, err
+			}
+		}
+	}
 	name := func(p string) string {
 		if s, ok := shown[p]; ok {
 			return s
@@ -359,7 +369,7 @@ func load(dir string) (*packData, error) {
 
 func (p *packData) readReceipts() error {
 	path := filepath.Join(p.dir, "receipt_pack.jsonl")
-	f, err := os.Open(path)
+	f, err := fsutil.OpenConfined(p.dir, "receipt_pack.jsonl")
 	if err != nil {
 		return exit.Bad("a proof pack holds receipt_pack.jsonl", "cannot read %s: %v", path, err)
 	}
@@ -388,9 +398,12 @@ func (p *packData) readReceipts() error {
 	}
 }
 
+// maxReport bounds the verify report read for its claim results.
+const maxReport = 64 << 20
+
 func (p *packData) readClaims() error {
 	path := filepath.Join(p.dir, "verify_report.json")
-	raw, err := os.ReadFile(path)
+	raw, err := fsutil.ReadFileConfined(p.dir, "verify_report.json", maxReport)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil // no report: no claims to compare (a verified pack always has one)
 	}

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,6 +19,7 @@ import (
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/check"
 	"github.com/assay-dev/assay/core/claims"
+	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/verify"
 )
@@ -62,6 +62,13 @@ type Explanation struct {
 
 // Pack explains the pack or bundle at path.
 func Pack(path string) (*Explanation, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		// Refuse a pack with a file linking out of it before anything is
+		// read (or echoed in an error).
+		if err := fsutil.CheckPackDir(path); err != nil {
+			return nil, err
+		}
+	}
 	r, err := check.Pack(path, check.Options{Options: verify.Options{IntegrityOnly: true}})
 	if err != nil {
 		return nil, err
@@ -90,16 +97,18 @@ func Pack(path string) (*Explanation, error) {
 		defer cleanup()
 		dir = d
 	}
-	e.Models, e.ModelErrors = models(filepath.Join(dir, pack.FileReceipts))
-	if ms := mcpSessions(filepath.Join(dir, pack.FileReceipts)); ms != nil {
+	e.Models, e.ModelErrors = models(dir)
+	if ms := mcpSessions(dir); ms != nil {
 		e.MCPSessions = ms
 	}
-	e.Claims = readClaims(filepath.Join(dir, pack.FileReport))
+	e.Claims = readClaims(dir)
 	return e, nil
 }
 
-func models(path string) ([]Model, int) {
-	f, err := os.Open(path)
+// models reads the model calls of the pack in dir (through the pack's
+// root: no link out of it is followed).
+func models(dir string) ([]Model, int) {
+	f, err := fsutil.OpenConfined(dir, pack.FileReceipts)
 	if err != nil {
 		return []Model{}, 0
 	}
@@ -151,6 +160,9 @@ func models(path string) ([]Model, int) {
 	return out, errs
 }
 
+// maxReport bounds the verify report read for its claim results.
+const maxReport = 64 << 20
+
 func num(o *canon.Object, k string) int64 {
 	v, _ := o.Get(k)
 	n, ok := v.(canon.Number)
@@ -164,8 +176,8 @@ func num(o *canon.Object, k string) int64 {
 	return int64(f)
 }
 
-func readClaims(path string) *claims.Verification {
-	raw, err := os.ReadFile(path)
+func readClaims(dir string) *claims.Verification {
+	raw, err := fsutil.ReadFileConfined(dir, pack.FileReport, maxReport)
 	if err != nil {
 		return nil
 	}

@@ -3,10 +3,11 @@ package explain
 import (
 	"bufio"
 	"bytes"
-	"os"
 	"sort"
 
 	"github.com/assay-dev/assay/core/canon"
+	"github.com/assay-dev/assay/core/fsutil"
+	"github.com/assay-dev/assay/core/pack"
 )
 
 // MCPSession summarises the MCP tool calls of one session in a pack: the
@@ -28,8 +29,8 @@ type MCPSession struct {
 }
 
 // mcpSessions reads the MCP receipts of a pack's receipt file.
-func mcpSessions(path string) []MCPSession {
-	f, err := os.Open(path)
+func mcpSessions(dir string) []MCPSession {
+	f, err := fsutil.OpenConfined(dir, pack.FileReceipts)
 	if err != nil {
 		return nil
 	}

@@ -5,44 +5,46 @@ package fsutil
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/assay-dev/assay/core/exit"
 )
 
 // WriteFileAtomic writes data to path through a temp file in the same
 // directory, fsyncs it and renames it into place, so readers never see a
-// half-written file.
+// half-written file. The directory is opened once (os.Root) and the temp
+// file and the rename both go through it, so a directory swapped for a
+// link meanwhile cannot redirect the write.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	f, err := CreateTemp(path)
+	root, name, err := OpenParent(path)
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after a successful rename
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
+	defer root.Close()
+	return WriteFileAtomicIn(root, name, data, perm)
+}
+
+// OpenParent opens path's directory as a root and returns the file's name
+// in it. Its error says in plain words what is wrong with the directory.
+func OpenParent(path string) (*os.Root, string, error) {
+	dir := filepath.Dir(path)
+	root, err := os.OpenRoot(dir)
+	if err == nil {
+		return root, filepath.Base(path), nil
 	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
+	st, serr := os.Stat(dir)
+	switch {
+	case errors.Is(serr, fs.ErrNotExist):
+		return nil, "", fmt.Errorf("directory %s does not exist", dir)
+	case serr == nil && !st.IsDir(), errors.Is(err, syscall.ENOTDIR):
+		return nil, "", fmt.Errorf("%s is not a directory", dir)
+	case errors.Is(err, fs.ErrPermission):
+		return nil, "", fmt.Errorf("directory %s is not readable", dir)
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		if IsDir(path) {
-			return fmt.Errorf("%s is a directory", path)
-		}
-		return err
-	}
-	return nil
+	return nil, "", fmt.Errorf("cannot open directory %s: %v", dir, Reason(err))
 }
 
 // CreateTemp creates the temp file that will be renamed to path, in path's

@@ -19,6 +19,7 @@ import (
 
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/pack"
 )
 
@@ -58,7 +59,14 @@ func IsPack(dir string) bool {
 // ReadManifest decodes dir's pack_manifest.json. Missing directory or
 // manifest is bad input (3); a manifest that is not a JSON object is
 // tampering (2), as everywhere else (DECISIONS 6).
+// A pack holding a file that links out of it (or a FIFO, a device) is
+// refused before anything is read (exit 3).
 func ReadManifest(dir string) (*canon.Object, error) {
+	if fsutil.IsDir(dir) {
+		if err := fsutil.CheckPackDir(dir); err != nil {
+			return nil, err
+		}
+	}
 	obj, _, err := pack.ReadManifest(dir)
 	if err != nil && exit.Code(err) == exit.Tampered {
 		return nil, exit.New(exit.Tampered, "run 'assay verify-pack "+dir+"' for details", "%s: %v", dir, err)
@@ -220,7 +228,7 @@ func Show(dir, baseline string) (*Detail, error) {
 	if st, err := os.Stat(dir); err == nil {
 		d.ModTime = st.ModTime().UTC()
 	}
-	d.LinesOnDisk, err = CountLines(filepath.Join(dir, receiptsName))
+	d.LinesOnDisk, err = countLinesIn(dir, receiptsName)
 	if err != nil {
 		d.LinesOnDisk = -1
 	}
@@ -265,7 +273,13 @@ func Show(dir, baseline string) (*Detail, error) {
 // CountLines counts the newline-terminated lines of a file (plus a final
 // unterminated one), streaming.
 func CountLines(path string) (int64, error) {
-	f, err := os.Open(path)
+	return countLinesIn(filepath.Dir(path), filepath.Base(path))
+}
+
+// countLinesIn counts the lines of dir/name, read without following a link
+// out of dir.
+func countLinesIn(dir, name string) (int64, error) {
+	f, err := fsutil.OpenConfined(dir, name)
 	if err != nil {
 		return 0, err
 	}

@@ -183,6 +183,22 @@ type Document struct {
 	NextCommand *string   `json:"next_command"`
 	NextSteps   []Step    `json:"next_steps"`
 	ScanStatus  string    `json:"scan_status"`
+	// Refused lists the files the scan would not open or read whole (a
+	// link out of the root, a FIFO or device, a file over the byte cap),
+	// with the reason; absent when there are none, so the document of a
+	// plain tree is the reference's.
+	Refused []Skipped `json:"refused_files,omitempty"`
+}
+
+// Refused returns the skipped files that were refused for safety.
+func (r *Result) Refused() []Skipped {
+	var out []Skipped
+	for _, s := range r.Skipped {
+		if s.Refused {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Document builds the JSON document; status is "ok" or "blocked".
@@ -193,7 +209,7 @@ func (r *Result) Document(status string) Document {
 		fs = []Finding{}
 	}
 	s := r.Summary()
-	return Document{Tool: "assay-scan", Status: status, Summary: s, Findings: fs, NextCommand: NextCommand(steps), NextSteps: steps, ScanStatus: s.Status()}
+	return Document{Tool: "assay-scan", Status: status, Summary: s, Findings: fs, NextCommand: NextCommand(steps), NextSteps: steps, ScanStatus: s.Status(), Refused: r.Refused()}
 }
 
 // ContractOptions select the contract's sites.

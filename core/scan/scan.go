@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/scan/golang"
 	"github.com/assay-dev/assay/core/scan/python"
 )
@@ -41,7 +42,21 @@ type Finding struct {
 type Skipped struct {
 	Path   string `json:"path"`
 	Reason string `json:"reason"`
+	// Refused is set for a file the scan would not open or read whole: a
+	// link out of the scanned root, a FIFO or device, a file over the byte
+	// cap. (Unparseable files are skipped silently, as the reference does.)
+	Refused bool `json:"-"`
 }
+
+// DefaultMaxFileBytes caps the bytes scan reads per file unless
+// Options.MaxFileSize says otherwise.
+const DefaultMaxFileBytes = 4 << 20
+
+// Reasons given for refused files.
+const (
+	ReasonOutside    = "links outside the scanned root"
+	ReasonNotRegular = "not a regular file"
+)
 
 // Result is a whole scan.
 type Result struct {
@@ -61,7 +76,8 @@ type Options struct {
 	// Progress, when set, is called after each file with the count done so
 	// far and the total (from one goroutine at a time).
 	Progress func(done, total int)
-	// MaxFileSize skips larger files (0: no limit).
+	// MaxFileSize skips larger files, listed as refused (0: the default
+	// DefaultMaxFileBytes; negative: no cap).
 	MaxFileSize int64
 	// NoGo turns the Go rules off (Python only, exactly the reference).
 	NoGo bool
@@ -90,9 +106,10 @@ func SplitList(vals []string) []string {
 }
 
 // ReadIgnore reads <root>/.assayignore: stripped lines, no blanks, no
-// '#' comments.
+// '#' comments. A link out of root, a FIFO or a file over 1 MiB is not
+// read.
 func ReadIgnore(root string) []string {
-	data, err := os.ReadFile(filepath.Join(root, ".assayignore"))
+	data, err := fsutil.ReadFileConfined(root, ".assayignore", 1<<20)
 	if err != nil {
 		return nil
 	}
@@ -134,15 +151,28 @@ func CheckRoot(path string) (string, error) {
 
 type job struct {
 	rel, abs string
-	goDir    string // set for Go files: the package directory (relative)
+	goDir    string   // set for Go files: the package directory (relative)
+	root     *os.Root // the scanned root; every read goes through it
 }
 
 // Scan walks root and analyses every .py file (and .go file unless NoGo).
+// The walk and every read go through an os.Root opened on the scan root:
+// links that leave it (files or directories) are never followed, FIFOs
+// and devices are never opened for reading, and no file is read past the
+// byte cap; each such file is listed in Skipped with the reason.
 func Scan(root string, opt Options) (*Result, error) {
 	abs, err := CheckRoot(root)
 	if err != nil {
 		return nil, err
 	}
+	if opt.MaxFileSize == 0 {
+		opt.MaxFileSize = DefaultMaxFileBytes
+	}
+	fsRoot, err := os.OpenRoot(abs)
+	if err != nil {
+		return nil, exit.Bad("check the directory's permissions", "cannot read %s: %v", root, fsutil.Reason(err))
+	}
+	defer fsRoot.Close()
 	excl := compileAll(append(append([]string{}, opt.Exclude...), ReadIgnore(abs)...))
 	incl := compileAll(opt.Include)
 	res := &Result{Root: abs}
@@ -150,8 +180,9 @@ func Scan(root string, opt Options) (*Result, error) {
 	var pyJobs []job
 	goDirs := map[string][]job{}
 	var goOrder []string
-	walkErr := filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
-		rel, _ := filepath.Rel(abs, p)
+	walkErr := fs.WalkDir(fsRoot.FS(), ".", func(slash string, d fs.DirEntry, err error) error {
+		rel := filepath.FromSlash(slash)
+		p := filepath.Join(abs, rel)
 		if err != nil {
 			if p == abs {
 				return err
@@ -182,13 +213,13 @@ func Scan(root string, opt Options) (*Result, error) {
 			return nil
 		}
 		if isPy {
-			pyJobs = append(pyJobs, job{rel: rel, abs: p})
+			pyJobs = append(pyJobs, job{rel: rel, abs: p, root: fsRoot})
 		} else {
 			dir := filepath.Dir(rel)
 			if _, ok := goDirs[dir]; !ok {
 				goOrder = append(goOrder, dir)
 			}
-			goDirs[dir] = append(goDirs[dir], job{rel: rel, abs: p, goDir: dir})
+			goDirs[dir] = append(goDirs[dir], job{rel: rel, abs: p, goDir: dir, root: fsRoot})
 		}
 		return nil
 	})
@@ -277,23 +308,33 @@ func errText(err error) string {
 	return err.Error()
 }
 
+// readSource reads one file through the scan root: a link inside the root
+// is followed (as the reference does), one out of it is refused, and so
+// are FIFOs, devices and files over max bytes (max < 0: no cap).
 func readSource(j job, max int64) ([]byte, *Skipped) {
-	st, err := os.Stat(j.abs) // follows a symlinked file, as the reference does
-	if err != nil {
-		return nil, &Skipped{Path: j.rel, Reason: "cannot read: " + errText(err)}
+	if max < 0 {
+		max = 0
 	}
-	if !st.Mode().IsRegular() {
+	var src []byte
+	var err error
+	if j.root != nil {
+		src, err = fsutil.ReadFileIn(j.root, j.rel, max)
+	} else {
+		// A job made without the walk's root: open the scan root for it.
+		src, err = fsutil.ReadFileConfined(strings.TrimSuffix(j.abs, j.rel), j.rel, max)
+	}
+	switch {
+	case err == nil:
+		return src, nil
+	case fsutil.IsOutside(err):
+		return nil, &Skipped{Path: j.rel, Reason: ReasonOutside, Refused: true}
+	case errors.Is(err, fsutil.ErrNotRegular):
 		// A FIFO or device named *.py would block or never end.
-		return nil, &Skipped{Path: j.rel, Reason: "not a regular file"}
+		return nil, &Skipped{Path: j.rel, Reason: ReasonNotRegular, Refused: true}
+	case errors.Is(err, fsutil.ErrTooLarge):
+		return nil, &Skipped{Path: j.rel, Reason: fmt.Sprintf("larger than %d bytes", max), Refused: true}
 	}
-	if max > 0 && st.Size() > max {
-		return nil, &Skipped{Path: j.rel, Reason: fmt.Sprintf("larger than %d bytes", max)}
-	}
-	src, err := os.ReadFile(j.abs)
-	if err != nil {
-		return nil, &Skipped{Path: j.rel, Reason: "cannot read: " + errText(err)}
-	}
-	return src, nil
+	return nil, &Skipped{Path: j.rel, Reason: "cannot read: " + errText(err)}
 }
 
 // analysePython applies the reference's rules to one file.

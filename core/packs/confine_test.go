@@ -1,0 +1,37 @@
+package packs
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/packs/packstest"
+)
+
+// packs list and show never read through a link out of a pack: show
+// refuses it (exit 3), list keeps the row (never hidden) with the refusal
+// as its error;
+// the outside content is nowhere.
+func TestListAndShowRefuseLinksOutOfThePack(t *testing.T) {
+	src := packstest.DiffFixture(t, t.TempDir(), "base")
+	for _, c := range packstest.LinkCases() {
+		t.Run(c.Name, func(t *testing.T) {
+			tmp := t.TempDir()
+			dir := filepath.Join(tmp, "packs", "proof_pack_x")
+			packstest.Copy(t, src, dir)
+			c.Make(t, dir, filepath.Join(tmp, "outside"))
+			d, err := Show(dir, "")
+			if exit.Code(err) != exit.BadInput || d != nil || strings.Contains(err.Error(), packstest.Marker) {
+				t.Fatalf("Show: %+v, %v", d, err)
+			}
+			rows, err := List(filepath.Join(tmp, "packs"), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != 1 || !strings.Contains(rows[0].Error, "refused") || rows[0].PackID != "" || strings.Contains(rows[0].Error, packstest.Marker) {
+				t.Fatalf("rows %+v", rows)
+			}
+		})
+	}
+}
