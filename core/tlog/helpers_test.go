@@ -12,6 +12,7 @@ import (
 	"time"
 
 	fnote "github.com/transparency-dev/formats/note"
+	fproof "github.com/transparency-dev/formats/proof"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/assay-dev/assay/core/keys"
@@ -131,4 +132,22 @@ func writeFile(t testing.TB, p, s string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// editAnchorTB cosigns the checkpoint in the pack's anchor.
+func editAnchorTB(t testing.TB, dir, logVKey string, cs ...cosigner) {
+	t.Helper()
+	a, err := ReadAnchor(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tp fproof.TLogProof
+	if err := tp.Unmarshal([]byte(a.TLogProof)); err != nil {
+		t.Fatal(err)
+	}
+	tp.Checkpoint = cosign(t, tp.Checkpoint, logVKey, cs...)
+	a.TLogProof = string(tp.Marshal())
+	if err := WriteAnchor(dir, a); err != nil {
+		t.Fatal(err)
+	}
 }
