@@ -56,6 +56,15 @@ func TestAnchorVerifyPackExitCodes(t *testing.T) {
 		t.Fatalf("unanchored pack without the gate: exit %d", code)
 	}
 
+	// An audit bundle carries the anchor; verify-pack checks it inside.
+	bundlePath := filepath.Join(t.TempDir(), "b.tar.gz")
+	if code, _, e := ckRun(t, "audit", "bundle", p, "-o", bundlePath); code != 0 {
+		t.Fatal(e)
+	}
+	if code, out, _ := ckRun(t, "verify-pack", bundlePath, "--require-anchor", "--log-key", vkey); code != 0 || !strings.Contains(out, "anchor: passed") {
+		t.Fatalf("bundle: exit %d\n%s", code, out)
+	}
+
 	anchorPath := filepath.Join("_unsigned", "anchor.json")
 	for name, edit := range map[string]func(d string){
 		"receipts byte": func(d string) { flipFileByte(t, filepath.Join(d, "receipt_pack.jsonl"), 10) },

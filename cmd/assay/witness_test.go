@@ -48,3 +48,30 @@ func runPython(script, dir string) (string, error) {
 	out, err := exec.Command("python3", script, dir).CombinedOutput()
 	return string(out), err
 }
+
+// TestExplainPosture: explain states T0 for a bare pack, T1 logged once
+// anchored, and the RFC 3161 timestamp once witnessed.
+func TestExplainPosture(t *testing.T) {
+	ckEnv(t)
+	p := copyTree(t, goldenPack)
+	if code, o, _ := ckRun(t, "explain", p); code != 0 || !strings.Contains(o, "T0 self-signed") {
+		t.Fatalf("bare: exit %d\n%s", code, o)
+	}
+	ckRun(t, "anchor", p)
+	ts := tsatest.Start(t)
+	ckRun(t, "witness", p, "--tsa", ts.URL)
+	code, o, _ := ckRun(t, "explain", p)
+	if code != 0 || !strings.Contains(o, "T1 logged: entry 0 of transparency log assay.local/log-") || !strings.Contains(o, "Timestamped: the pack root existed at ") {
+		t.Fatalf("anchored: exit %d\n%s", code, o)
+	}
+	var e struct {
+		Posture struct {
+			Level string `json:"level"`
+		} `json:"posture"`
+	}
+	_, o, _ = ckRun(t, "explain", p, "--json")
+	ckJSON(t, o, &e)
+	if e.Posture.Level != "T1" {
+		t.Fatalf("json posture %+v", e)
+	}
+}

@@ -211,11 +211,15 @@ func Verify(dir string, caPEM []byte) (*Result, error) {
 		}
 	} else {
 		der, err := decodeCertField(b.CACertB64)
-		if err != nil || der == nil {
-			return nil, invalid("no CA to check the chain against: pass --ca (the bundle records none)")
-		}
-		if ca, err = x509.ParseCertificate(der); err != nil {
+		if err != nil {
 			return nil, invalid("ca_cert_b64: %v", err)
+		}
+		if der != nil {
+			if ca, err = x509.ParseCertificate(der); err != nil {
+				return nil, invalid("ca_cert_b64: %v", err)
+			}
+		} else if ca = embeddedRoot(b.TokenB64); ca == nil {
+			return nil, invalid("no CA to check the chain against: pass --ca (neither the bundle nor the token carries one)")
 		}
 	}
 	res, _, err := check(b, digest, ca)
@@ -292,6 +296,27 @@ func check(b *Bundle, digest []byte, ca *x509.Certificate) (*Result, *x509.Certi
 	}
 	return &Result{PackRootSHA256: hex.EncodeToString(digest), GenTime: ts.Time.UTC(), TSA: signer.Subject.String(), TSAURL: b.TSAURL,
 		Serial: ts.SerialNumber.String(), Policy: ts.Policy.String(), CAPinned: ca != nil}, signer, nil
+}
+
+// embeddedRoot returns a self-signed CA certificate the token carries
+// (a TSA asked for certificates may include its root), or nil.
+func embeddedRoot(tokB64 string) *x509.Certificate {
+	tok, err := base64.StdEncoding.DecodeString(tokB64)
+	if err != nil {
+		return nil
+	}
+	ts, err := timestamp.ParseResponse(tok)
+	if err != nil {
+		if ts, err = timestamp.Parse(tok); err != nil {
+			return nil
+		}
+	}
+	for _, c := range ts.Certificates {
+		if c.IsCA && bytes.Equal(c.RawSubject, c.RawIssuer) && c.CheckSignatureFrom(c) == nil {
+			return c
+		}
+	}
+	return nil
 }
 
 var oidEKU = asn1.ObjectIdentifier{2, 5, 29, 37}
