@@ -120,7 +120,7 @@ Exit codes:
 }
 
 func newLogServeCmd() *cobra.Command {
-	var logArg, addr, tokenFile, policyPath, origin string
+	var logArg, addr, tokenFile, policyPath, origin, storage, db, s3Endpoint string
 	c := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve a log over HTTP (tlog-tiles) and accept appends with a bearer token",
@@ -132,7 +132,14 @@ func newLogServeCmd() *cobra.Command {
                                 with "Authorization: Bearer <token>"
 
 The token comes from --token-file or $ASSAY_LOG_TOKEN (16 characters or
-more). Put TLS in front (a reverse proxy) when clients are not on this host.
+more).
+
+For a log that outgrows one disk or process, --storage s3://BUCKET[/PREFIX]
+with --db DSN (or $ASSAY_LOG_DB; a MySQL-compatible database) puts it on
+tessera's AWS backend: tiles and checkpoint in the bucket (clients may read
+the bucket directly), sequencing in the database; --log DIR then holds only
+the log's keys. --s3-endpoint URL selects a non-AWS S3 server (path style,
+credentials from $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY). Put TLS in front (a reverse proxy) when clients are not on this host.
 Stops on SIGINT/SIGTERM.`,
 		Example: `  ASSAY_LOG_TOKEN=$(openssl rand -hex 16) assay log serve --log /srv/assay-log --addr 127.0.0.1:8700`,
 		Args:    cobra.NoArgs,
@@ -160,7 +167,17 @@ Stops on SIGINT/SIGTERM.`,
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			s, err := tlog.NewServer(ctx, dir, tok, o)
+			var s *tlog.Server
+			if storage != "" {
+				cfg, berr := awsConfig(storage, db, s3Endpoint)
+				if berr != nil {
+					ln.Close()
+					return berr
+				}
+				s, err = tlog.NewAWSServer(ctx, dir, tok, cfg, o)
+			} else {
+				s, err = tlog.NewServer(ctx, dir, tok, o)
+			}
 			if err != nil {
 				ln.Close()
 				return exit.New(exit.HonestFail, "check the log directory "+dir, "%v", err)
@@ -190,5 +207,29 @@ Stops on SIGINT/SIGTERM.`,
 	f.StringVar(&tokenFile, "token-file", "", "file holding the append token (default $ASSAY_LOG_TOKEN)")
 	f.StringVar(&policyPath, "witness-policy", "", "witness policy: every published checkpoint is cosigned by its quorum")
 	f.StringVar(&origin, "origin", "", "origin of a log created by this command")
+	f.StringVar(&storage, "storage", "", "s3://BUCKET[/PREFIX]: keep the log on tessera's AWS backend (needs --db)")
+	f.StringVar(&db, "db", "", "MySQL DSN for --storage (default $ASSAY_LOG_DB), e.g. user:pass@tcp(host:3306)/tessera")
+	f.StringVar(&s3Endpoint, "s3-endpoint", "", "non-AWS S3 endpoint URL for --storage")
 	return c
+}
+
+// awsConfig reads the AWS backend flags; secrets come from the environment
+// and never appear in errors.
+func awsConfig(storage, db, endpoint string) (tlog.AWSConfig, error) {
+	rest, ok := strings.CutPrefix(storage, "s3://")
+	bucket, prefix, _ := strings.Cut(rest, "/")
+	if !ok || bucket == "" {
+		return tlog.AWSConfig{}, exit.Bad("give --storage s3://BUCKET[/PREFIX]", "--storage %q is not an s3:// location", storage)
+	}
+	if db == "" {
+		db = os.Getenv("ASSAY_LOG_DB")
+	}
+	if db == "" {
+		return tlog.AWSConfig{}, exit.Bad("pass --db DSN or set ASSAY_LOG_DB", "--storage needs a MySQL-compatible database")
+	}
+	c := tlog.AWSConfig{Bucket: bucket, Prefix: strings.TrimSuffix(prefix, "/"), DSN: db, Endpoint: endpoint}
+	if endpoint != "" {
+		c.AccessKey, c.SecretKey = os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	}
+	return c, nil
 }

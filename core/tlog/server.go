@@ -18,6 +18,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/transparency-dev/tessera/api/layout"
 )
 
 // AddPath is where a team log accepts appends (POST, bearer token).
@@ -35,7 +37,7 @@ var tilePath = regexp.MustCompile(`^(checkpoint|tile/(entries|[0-9]{1,2})(/x[0-9
 // checkpoint, readable by any tiles client) and accepts appends.
 type Server struct {
 	app   *Appender
-	tiles *os.Root
+	tiles *os.Root // POSIX: the tiles directory
 	token [32]byte
 }
 
@@ -60,12 +62,30 @@ func NewServer(ctx context.Context, dir, token string, o AppendOptions) (*Server
 	return &Server{app: a, tiles: root, token: sha256.Sum256([]byte(token))}, nil
 }
 
+// NewAWSServer serves a log on tessera's AWS backend (keys in keysDir);
+// tiles are read back through the S3 API.
+func NewAWSServer(ctx context.Context, keysDir, token string, c AWSConfig, o AppendOptions) (*Server, error) {
+	if len(token) < 16 {
+		return nil, fmt.Errorf("the append token must be at least 16 characters")
+	}
+	if o.BatchSize == 0 {
+		o.BatchSize = 256
+	}
+	a, err := OpenAWSAppender(ctx, keysDir, c, o)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{app: a, token: sha256.Sum256([]byte(token))}, nil
+}
+
 // Keys are the served log's keys.
 func (s *Server) Keys() *LogKeys { return s.app.Keys }
 
 // Close stops the appender.
 func (s *Server) Close(ctx context.Context) error {
-	s.tiles.Close()
+	if s.tiles != nil {
+		s.tiles.Close()
+	}
 	return s.app.Close(ctx)
 }
 
@@ -90,7 +110,7 @@ func (s *Server) static(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	b, err := s.tiles.ReadFile(p)
+	b, err := s.read(r.Context(), p)
 	if errors.Is(err, fs.ErrNotExist) {
 		http.NotFound(w, r)
 		return
@@ -109,6 +129,31 @@ func (s *Server) static(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Write(b)
+}
+
+// read returns one tlog-tiles resource (path already matched tilePath).
+func (s *Server) read(ctx context.Context, p string) ([]byte, error) {
+	if s.tiles != nil {
+		return s.tiles.ReadFile(p)
+	}
+	rd := s.app.reader
+	if p == "checkpoint" {
+		return rd.ReadCheckpoint(ctx)
+	}
+	rest := strings.TrimPrefix(p, "tile/")
+	level, index, _ := strings.Cut(rest, "/")
+	if level == "entries" {
+		i, w, err := layout.ParseTileIndexPartial(index)
+		if err != nil {
+			return nil, fs.ErrNotExist
+		}
+		return rd.ReadEntryBundle(ctx, i, w)
+	}
+	l, i, w, err := layout.ParseTileLevelIndexPartial(level, index)
+	if err != nil {
+		return nil, fs.ErrNotExist
+	}
+	return rd.ReadTile(ctx, l, i, w)
 }
 
 // addResponse is what an append returns.
