@@ -114,6 +114,8 @@ type Outcome struct {
 	// exit code so a reader does not have to search for them.
 	FailedCommand  string `json:"failed_command,omitempty"`
 	FailedExitCode *int   `json:"failed_exit_code,omitempty"`
+	// Blocked says why nothing ran: the plan still had a placeholder.
+	Blocked string `json:"blocked,omitempty"`
 }
 
 // StepOutcome is one step's result.
@@ -139,6 +141,14 @@ type StepOutcome struct {
 // steps change the directory. A cancelled ctx fails the running step.
 func Apply(ctx context.Context, plan *Plan, r Runner) *Outcome {
 	out := &Outcome{Flow: plan.Flow, Dir: plan.Dir, Status: StatusOK}
+	if plan.Blocked != "" {
+		// A placeholder plan runs nothing: every step is not_run.
+		out.Status, out.Blocked = StatusFailed, plan.Blocked+" ("+plan.BlockedFix+")"
+		for _, ps := range plan.Steps {
+			out.Steps = append(out.Steps, StepOutcome{Number: ps.Number, ID: ps.ID, Title: ps.Title, Command: ps.Command, Argv: ps.Argv, OKCodes: ps.OKCodes, Status: StatusNotRun})
+		}
+		return out
+	}
 	for _, ps := range plan.Steps {
 		so := StepOutcome{Number: ps.Number, ID: ps.ID, Title: ps.Title, Command: ps.Command, Argv: ps.Argv, OKCodes: ps.OKCodes}
 		switch {

@@ -3,7 +3,6 @@ package flows
 import (
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/mattn/go-shellwords"
@@ -58,9 +57,9 @@ func init() {
 		Name:    "audit",
 		Summary: "Hand a pack to an auditor: verify with claims, explain, bundle, check the bundle and the signer",
 		Params: []Param{
-			{Name: "pack", Help: "the pack directory (default: the only proof_pack_* directory here)"},
+			{Name: "pack", Help: "the pack directory (default: the newest pack here, found by its manifest)"},
 			{Name: "bundle", Help: "bundle file to write (default: audit_bundle_<pack name>.tar.gz)"},
-			{Name: "expected_signer", Help: "signer id the pack must be signed by (optional)"},
+			{Name: "expected_signer", Help: "signer id the pack must be signed by (default: one assay.lock pins, when it pins any)"},
 		},
 		build: buildAudit,
 	})
@@ -253,11 +252,16 @@ func buildMCP(dir string, p map[string]string) ([]Step, error) {
 
 func buildAudit(dir string, p map[string]string) ([]Step, error) {
 	pack := p["pack"]
+	var blocked error
 	if pack == "" {
 		var err error
-		if pack, err = onlyPack(dir); err != nil {
-			return nil, err
+		if pack, err = auditPack(dir); err != nil {
+			if _, ok := asBlocked(err); !ok {
+				return nil, err
+			}
+			blocked = err
 		}
+		p["pack"] = pack // the plan shows which pack it chose
 	}
 	bundle := p["bundle"]
 	if bundle == "" {
@@ -266,6 +270,9 @@ func buildAudit(dir string, p map[string]string) ([]Step, error) {
 	signer := []string{AssayArg0, "verify-signer", pack}
 	if e := p["expected_signer"]; e != "" {
 		signer = append(signer, "--expected", e)
+	} else if pinsSigners(filepath.Join(dir, ciinit.DefaultLock)) {
+		// The project's lock pins its signers: the pack must be signed by one.
+		signer = append(signer, "--allowed-signers", ciinit.DefaultLock)
 	}
 	return []Step{
 		{ID: "verify", Title: "Verify the pack with its claims",
@@ -276,14 +283,17 @@ func buildAudit(dir string, p map[string]string) ([]Step, error) {
 			Argv: []string{AssayArg0, "explain", pack}},
 		{ID: "bundle", Title: "Bundle it for the auditor",
 			Why:  "one .tar.gz with the pack, signer info, summary and verify instructions",
-			Argv: []string{AssayArg0, "audit", "bundle", pack, "-o", bundle}},
+			Argv: []string{AssayArg0, "audit", "bundle", pack, "-o", bundle},
+			// Re-applying the flow must not stop on the bundle it wrote.
+			SkipRule: bundle + " exists (remove it to bundle again)",
+			skip:     existsSkip(bundle)},
 		{ID: "verify-bundle", Title: "Verify the bundle as the auditor will",
 			Why:  "verify-pack reads the bundle directly",
 			Argv: []string{AssayArg0, "verify-pack", bundle}},
 		{ID: "verify-signer", Title: "Check who signed it",
 			Why:  "the signature is checked and the key's fingerprint recomputed",
 			Argv: signer},
-	}, nil
+	}, blocked
 }
 
 // SplitCommand splits a run command into argv the way a POSIX shell splits
@@ -340,28 +350,4 @@ func existsSkip(rel string) func(string) (string, bool) {
 func isPack(dir string) bool {
 	_, err := os.Stat(filepath.Join(dir, "pack_manifest.json"))
 	return err == nil
-}
-
-// onlyPack resolves the default pack of the audit flow at plan time: the one
-// proof_pack_* directory in dir. Zero or several is bad input, so the plan
-// always names one exact pack.
-func onlyPack(dir string) (string, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return "", exit.Bad("run the flow in your project directory", "cannot list %s: %v", dir, err)
-	}
-	var found []string
-	for _, e := range ents {
-		if e.IsDir() && strings.HasPrefix(e.Name(), "proof_pack_") && isPack(filepath.Join(dir, e.Name())) {
-			found = append(found, e.Name())
-		}
-	}
-	sort.Strings(found)
-	switch len(found) {
-	case 1:
-		return found[0], nil
-	case 0:
-		return "", exit.Bad("pass --param pack=DIR", "no proof_pack_* directory in %s", dir)
-	}
-	return "", exit.Bad("pass --param pack=DIR with one of: "+strings.Join(found, ", "), "%d proof_pack_* directories in %s", len(found), dir)
 }

@@ -99,6 +99,11 @@ type Plan struct {
 	Dir    string            `json:"dir"`
 	Params map[string]string `json:"params"`
 	Steps  []PlannedStep     `json:"steps"`
+	// Blocked, when set, says why the plan can be read but not applied yet
+	// (a placeholder stands in for something that does not exist);
+	// BlockedFix says how to make it. Applying a blocked plan runs nothing.
+	Blocked    string `json:"blocked,omitempty"`
+	BlockedFix string `json:"blocked_fix,omitempty"`
 }
 
 // PlannedStep is a step plus its planned status.
@@ -126,10 +131,14 @@ func (f *Flow) Plan(dir string, params map[string]string) (*Plan, error) {
 		return nil, err
 	}
 	steps, err := f.build(abs, resolved)
-	if err != nil {
+	blocked, isBlocked := asBlocked(err)
+	if err != nil && !isBlocked {
 		return nil, err
 	}
 	p := &Plan{Flow: f.Name, Dir: abs, Params: resolved}
+	if isBlocked {
+		p.Blocked, p.BlockedFix = blocked, makePackHint
+	}
 	for i, s := range steps {
 		if len(s.OKCodes) == 0 {
 			s.OKCodes = []int{0}

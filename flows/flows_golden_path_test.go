@@ -17,12 +17,21 @@ import (
 
 func TestFlowAudit(t *testing.T) {
 	dir := project(t)
+	// No pack yet: the plan is shown with a placeholder and says how to
+	// make one; applying it runs nothing.
+	blocked, err := mustGet(t, "audit").Plan(dir, nil)
+	if err != nil || blocked.Blocked == "" || blocked.Params["pack"] != flows.PackPlaceholder || !strings.Contains(blocked.BlockedFix, "assay run") {
+		t.Fatalf("placeholder plan: %v %+v", err, blocked)
+	}
+	if o := apply(t, blocked); o.Status != "failed" || o.Blocked == "" || o.Steps[0].Status != "not_run" {
+		t.Fatalf("a placeholder plan ran: %+v", o)
+	}
 	if o := apply(t, plan(t, "try", dir, nil)); o.Status != "ok" {
 		t.Fatalf("setup: %+v", o)
 	}
-	// No proof_pack_* here: the default pack cannot be chosen.
-	if _, err := mustGet(t, "audit").Plan(dir, nil); err == nil {
-		t.Fatal("audit planned without a pack")
+	// The demo's packs are found by manifest, whatever their names.
+	if p := plan(t, "audit", dir, nil); p.Blocked != "" || !strings.HasPrefix(p.Params["pack"], "challenge_pack"+string(filepath.Separator)) {
+		t.Fatalf("default pack after try: %+v", p.Params)
 	}
 	p := plan(t, "audit", dir, map[string]string{"pack": "challenge_pack/good", "expected_signer": "challenge"})
 	assertPlanned(t, p, "planned", "planned", "planned", "planned", "planned")
@@ -31,6 +40,9 @@ func TestFlowAudit(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "audit_bundle_good.tar.gz")); err != nil {
 		t.Fatal("bundle not written where the plan said")
 	}
+	// Re-runnable: the second apply keeps the bundle it wrote and passes.
+	o = apply(t, plan(t, "audit", dir, map[string]string{"pack": "challenge_pack/good", "expected_signer": "challenge"}))
+	assertOutcome(t, o, want{"verify", "ok", 0}, want{"explain", "ok", 0}, want{"bundle", "skipped", -1}, want{"verify-bundle", "ok", 0}, want{"verify-signer", "ok", 0})
 	// The wrong expected signer fails the last step with exit 1.
 	o = apply(t, plan(t, "audit", dir, map[string]string{"pack": "challenge_pack/good", "bundle": "b2.tar.gz", "expected_signer": "someone-else"}))
 	if o.Status != "failed" || o.FailedStep != 5 || *o.FailedExitCode != 1 {
@@ -158,6 +170,13 @@ func simulateWorkflow(t *testing.T, dir string, yaml []byte) {
 		t.Fatalf("parse workflow: %v", errs)
 	}
 	path := filepath.Dir(assayBin) + string(os.PathListSeparator) + os.Getenv("PATH")
+	// The repository secret holds the developer's key (the one the lock
+	// pins); the runner starts with an empty assay home.
+	secret, err := exec.Command(assayBin, "key", "export", "--secret").Output()
+	if err != nil {
+		t.Fatalf("key export --secret: %v", err)
+	}
+	runnerEnv := append(os.Environ(), "PATH="+path, "ASSAY_HOME="+t.TempDir(), "ASSAY_SIGNING_KEY="+strings.TrimSpace(string(secret)))
 	ran := 0
 	for _, job := range []string{"assay-verify", "assay-scan"} {
 		j := wf.Jobs[job]
@@ -177,7 +196,7 @@ func simulateWorkflow(t *testing.T, dir string, yaml []byte) {
 			}
 			cmd := exec.Command("bash", "-e", "-c", r.Run.Value)
 			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), "PATH="+path)
+			cmd.Env = runnerEnv
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("workflow step %q failed: %v\n%s", r.Run.Value, err, out)
@@ -185,8 +204,8 @@ func simulateWorkflow(t *testing.T, dir string, yaml []byte) {
 			ran++
 		}
 	}
-	if ran != 4 {
-		t.Fatalf("ran %d workflow scripts, want 4 (run, verify, diff, scan)", ran)
+	if ran != 5 {
+		t.Fatalf("ran %d workflow scripts, want 5 (key import, run, verify, diff, scan)", ran)
 	}
 	var sarif struct {
 		Version string `json:"version"`

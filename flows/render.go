@@ -70,6 +70,10 @@ func RenderPlanText(w io.Writer, p *Plan) {
 			}
 		}
 	}
+	if p.Blocked != "" {
+		fmt.Fprintf(w, "\n%s is a placeholder: %s.\nFirst %s; then: %s --param pack=DIR\n", PackPlaceholder, p.Blocked, p.BlockedFix, applyHint(p))
+		return
+	}
 	fmt.Fprintf(w, "\nTo execute: %s\n", applyHint(p))
 }
 
@@ -80,7 +84,7 @@ func applyHint(p *Plan) string {
 		return s
 	}
 	for _, prm := range f.Params {
-		if v := p.Params[prm.Name]; v != prm.Default && v != "" {
+		if v := p.Params[prm.Name]; v != prm.Default && v != "" && v != PackPlaceholder {
 			s += " --param " + quoteArg(prm.Name+"="+v)
 		}
 	}
@@ -122,6 +126,9 @@ func RenderOutcomeText(w io.Writer, o *Outcome) {
 	}
 	if o.FailedStep != 0 {
 		fmt.Fprintf(w, "Flow stopped at step %d.\n", o.FailedStep)
+	}
+	if o.Blocked != "" {
+		fmt.Fprintf(w, "Nothing ran: %s.\n", o.Blocked)
 	}
 }
 

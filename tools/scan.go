@@ -17,7 +17,7 @@ import (
 // ScanArgs are the arguments of scan.
 type ScanArgs struct {
 	Path               string     `json:"path,omitempty" jsonschema:"description=Directory to scan (default: the first root)"`
-	Languages          []Language `json:"languages,omitempty" jsonschema:"description=Languages to report (default both),uniqueItems=true"`
+	Languages          []Language `json:"languages,omitempty" jsonschema:"description=Languages to report (default all),uniqueItems=true"`
 	MinConfidence      string     `json:"min_confidence,omitempty" jsonschema:"description=Confidence floor of the listed call sites (default low),enum=high,enum=medium,enum=low"`
 	OnlyUninstrumented bool       `json:"only_uninstrumented,omitempty" jsonschema:"description=List only call sites that emit no evidence"`
 	Exclude            []string   `json:"exclude,omitempty" jsonschema:"description=fnmatch patterns of files to skip"`
@@ -67,14 +67,14 @@ type Language string
 
 // JSONSchema restricts Language to the scanned languages.
 func (Language) JSONSchema() *jsonschema.Schema {
-	return &jsonschema.Schema{Type: "string", Enum: []any{"python", "go"}}
+	return &jsonschema.Schema{Type: "string", Enum: []any{"python", "go", "typescript"}}
 }
 
 var tier = map[string]int{scan.Low: 0, scan.Medium: 1, scan.High: 2}
 
 func scanTool() Tool {
 	return newTool("scan", "Find LLM call sites",
-		"Scan a source tree (Python, Go) for LLM call sites and whether each emits evidence; returns coverage and a page of sites. Optionally writes the coverage contract or the HTML report (new files only).",
+		"Scan a source tree (Python, Go, TypeScript/JavaScript) for LLM call sites and whether each emits evidence; returns coverage and a page of sites. Optionally writes the coverage contract or the HTML report (new files only).",
 		Annotations{ReadOnly: false, Destructive: false, Idempotent: true, OpenWorld: false},
 		func(ctx context.Context, c *Call, a ScanArgs) (ScanResult, string, error) {
 			if a.Path == "" {
@@ -103,11 +103,12 @@ func scanTool() Tool {
 					return ScanResult{}, "", Failf("the report's JSON sidecar %s already exists; choose another report path", side.path)
 				}
 			}
-			langs := map[string]bool{"python": len(a.Languages) == 0, "go": len(a.Languages) == 0}
+			all := len(a.Languages) == 0
+			langs := map[string]bool{"python": all, "go": all, "typescript": all}
 			for _, l := range a.Languages {
 				langs[string(l)] = true
 			}
-			res, err := scan.Scan(p, scan.Options{Exclude: a.Exclude, NoGo: !langs["go"], MaxFileSize: a.MaxFileBytes})
+			res, err := scan.Scan(p, scan.Options{Exclude: a.Exclude, NoGo: !langs["go"] && !langs["typescript"], NoTS: !langs["typescript"], MaxFileSize: a.MaxFileBytes})
 			if err != nil {
 				return ScanResult{}, "", err
 			}

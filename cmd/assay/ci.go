@@ -28,15 +28,17 @@ func init() {
 
 func ciInitCmd() *cobra.Command {
 	var (
-		runCommand, out, lock, baseline string
-		cards                           []string
-		force, asJSON                   bool
+		runCommand, out, lock, baseline, secret string
+		cards                                   []string
+		force, asJSON                           bool
 	)
 	c := &cobra.Command{
 		Use:   "init [github]",
 		Short: "Write a GitHub Actions workflow that records, verifies and gates evidence",
 		Long: `Writes .github/workflows/assay-verify.yml. The workflow installs assay with
-actions/setup-go and go install, runs your program under 'assay run' into
+actions/setup-go and go install, imports the team's signing key from the
+repository secret ASSAY_SIGNING_KEY (--secret; it fails naming the secret when
+it is missing), runs your program under 'assay run' into
 proof_pack_ci, verifies it with --lock and --require-claim-pass, gates it
 with 'assay diff' against a committed baseline pack (when one exists),
 uploads the pack as an artifact, and uploads 'assay scan --format sarif'
@@ -55,7 +57,7 @@ is written).`,
 				return exit.Bad("only github is supported", "unknown CI provider %q", provider)
 			}
 			w, err := ciinit.RenderWorkflow(ciinit.WorkflowOptions{RunCommand: runCommand, Cards: cards,
-				Lock: lock, Baseline: baseline, Version: version.Version})
+				Lock: lock, Baseline: baseline, Version: version.Version, Secret: secret})
 			if err != nil {
 				return err
 			}
@@ -80,11 +82,13 @@ is written).`,
 			fmt.Fprintf(o, "  verify:   assay verify-pack %s --lock %s --require-claim-pass\n", w.Pack, w.Lock)
 			fmt.Fprintf(o, "  gate:     assay diff %s %s (when %s is committed)\n", w.Baseline, w.Pack, w.Baseline)
 			fmt.Fprintf(o, "  evidence: artifact assay-proof-pack, SARIF %s to code scanning\n", w.SARIF)
+			fmt.Fprintf(o, "  signing:  the team's key from the repository secret %s (the key %s pins)\n", w.Secret, w.Lock)
 			fmt.Fprintln(o, "\nNext:")
-			fmt.Fprintf(o, "  1. assay lock write --cards %s -o %s   (if you have no lock yet)\n", strings.Join(w.Cards, ","), w.Lock)
-			fmt.Fprintf(o, "  2. assay run -c %s -o %s -- %s   (the baseline the diff gate compares with)\n", strings.Join(w.Cards, " -c "), w.Baseline, w.RunCommand)
-			fmt.Fprintf(o, "  3. git add %s %s %s && git commit -m \"CI: verify assay evidence\"\n", out, w.Lock, w.Baseline)
-			fmt.Fprintln(o, "  4. push and open a pull request")
+			fmt.Fprintf(o, "  1. assay lock write --cards %s -o %s   (if you have no lock yet; it pins your active signer)\n", strings.Join(w.Cards, ","), w.Lock)
+			fmt.Fprintf(o, "  2. %s   (once: CI signs with the key the lock pins)\n", ciinit.SecretExportCommand(w.Secret))
+			fmt.Fprintf(o, "  3. assay run -c %s -o %s -- %s   (the baseline the diff gate compares with)\n", strings.Join(w.Cards, " -c "), w.Baseline, w.RunCommand)
+			fmt.Fprintf(o, "  4. git add %s %s %s && git commit -m \"CI: verify assay evidence\"\n", out, w.Lock, w.Baseline)
+			fmt.Fprintln(o, "  5. push and open a pull request")
 			return nil
 		},
 	}
@@ -93,6 +97,7 @@ is written).`,
 	c.Flags().StringVarP(&out, "output", "o", ciinit.DefaultWorkflowPath, "workflow file to write")
 	c.Flags().StringVar(&lock, "lock", ciinit.DefaultLock, "lock file the workflow verifies against")
 	c.Flags().StringVar(&baseline, "baseline", ciinit.DefaultBaselinePack, "committed baseline pack the workflow diffs against")
+	c.Flags().StringVar(&secret, "secret", ciinit.DefaultSecret, "repository secret holding the signing key ('assay key export --secret')")
 	c.Flags().BoolVar(&force, "force", false, "overwrite an existing workflow file")
 	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
 	return c

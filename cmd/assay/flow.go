@@ -85,6 +85,9 @@ Exit codes: 0 the plan printed or every step passed, 1 a step failed,
 					flows.RenderPlanText(out, plan)
 					return nil
 				}
+				if plan.Blocked != "" {
+					return flows.ErrBlocked(plan)
+				}
 				runner := &flows.ExecRunner{}
 				if !asJSON {
 					// Child output streams to stderr; stdout carries the result.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -106,13 +107,17 @@ func nilIfEmpty(s string) any {
 
 func newKeyExportCmd() *cobra.Command {
 	var dir string
-	var private, asJSON bool
+	var private, asJSON, secret, force bool
 	c := &cobra.Command{
-		Use:   "export [SIGNER_ID] [--private] [-o DIR]",
+		Use:   "export [SIGNER_ID] [--private] [-o DIR] | export [SIGNER_ID] --secret",
 		Short: "Write <id>.pub.b64 and <id>.fingerprint (and, with --private, <id>.key.b64, mode 0600)",
 		Long: `export writes the public key (base64) and its fingerprint (hex) as text files,
 for verifiers and allowlists. The private key is written only with --private,
-to <id>.key.b64 with mode 0600; it is never printed.`,
+to <id>.key.b64 with mode 0600; it is never printed.
+
+--secret prints the private key (base64 seed) to stdout for a CI secret and
+writes no file; it refuses a terminal, so pipe it:
+  assay key export --secret | gh secret set ASSAY_SIGNING_KEY`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := refuseEmpty(cmd, "output", "lock", "private", "signer", "new-signer"); err != nil {
@@ -125,6 +130,14 @@ to <id>.key.b64 with mode 0600; it is never printed.`,
 			id := ks.Active()
 			if len(args) == 1 {
 				id = args[0]
+			}
+			if secret {
+				return exportSecret(cmd, ks, id, private || asJSON || cmd.Flags().Changed("output"))
+			}
+			for _, f := range exportFiles(id, private) {
+				if err := refuseOverwrite(filepath.Join(dir, f), force); err != nil {
+					return err
+				}
 			}
 			e, err := ks.Export(id, dir, private)
 			if err != nil {
@@ -143,24 +156,40 @@ to <id>.key.b64 with mode 0600; it is never printed.`,
 	}
 	c.Flags().StringVarP(&dir, "output", "o", ".", "directory to write the files into")
 	c.Flags().BoolVar(&private, "private", false, "also export the private key (to a 0600 file)")
+	c.Flags().BoolVar(&force, "force", false, "replace existing exported files")
+	c.Flags().BoolVar(&secret, "secret", false, "print the private key for a CI secret (pipe it; no file is written)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
 }
 
 func newKeyImportCmd() *cobra.Command {
-	var priv, id string
+	var priv, id, privEnv string
 	var setActive, asJSON bool
 	c := &cobra.Command{
-		Use:   "import PUB.b64 [--private KEY.b64] [--signer ID] [--set-active]",
+		Use:   "import PUB.b64 [--private KEY.b64] [--signer ID] [--set-active] | import --private-env VAR|--private - [--signer ID] [--set-active]",
 		Short: "Import an exported key (public only, or a full key pair)",
 		Long: `import adds a key exported with 'assay key export'. The id defaults to the file
 name without .pub.b64. A public key alone is stored as <id>.pub: 'key list'
 does not show it, but verify-pack uses it for packs that carry no embedded
-key. With --private the pair is checked and stored (the seed with mode 0600).`,
-		Args: cobra.ExactArgs(1),
+key. With --private the pair is checked and stored (the seed with mode 0600).
+
+A key secret (the output of 'assay key export --secret') is imported from an
+environment variable with --private-env VAR, or from stdin with --private -,
+so CI never leaves a key file in the checkout:
+  assay key import --private-env ASSAY_SIGNING_KEY --signer ci --set-active`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := refuseEmpty(cmd, "output", "lock", "private", "signer", "new-signer"); err != nil {
+			if err := refuseEmpty(cmd, "output", "lock", "private", "signer", "new-signer", "private-env"); err != nil {
 				return err
+			}
+			if privEnv != "" || priv == "-" {
+				if len(args) > 0 || (privEnv != "" && priv != "") {
+					return exit.Bad("give the key secret alone: --private-env VAR or --private -", "a key secret carries its public key; drop the extra argument")
+				}
+				return importSecret(cmd, id, privEnv, setActive, asJSON)
+			}
+			if len(args) == 0 {
+				return exit.Bad("give the exported PUB.b64 file, or --private-env VAR for a key secret", "key import needs a public key file")
 			}
 			ks, _, err := openKeystore()
 			if err != nil {
@@ -194,7 +223,8 @@ key. With --private the pair is checked and stored (the seed with mode 0600).`,
 			return nil
 		},
 	}
-	c.Flags().StringVar(&priv, "private", "", "the exported private key file (<id>.key.b64)")
+	c.Flags().StringVar(&priv, "private", "", "the exported private key file (<id>.key.b64), or - to read a key secret from stdin")
+	c.Flags().StringVar(&privEnv, "private-env", "", "read a key secret ('assay key export --secret') from this environment variable")
 	c.Flags().StringVar(&id, "signer", "", "signer id to store it under (default: from the file name)")
 	c.Flags().BoolVar(&setActive, "set-active", false, "make the imported key the active signer (needs --private)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -83,11 +82,15 @@ func resolveSigners(vals []string) ([]string, error) {
 func newLockWriteCmd() *cobra.Command {
 	var cards, signers []string
 	var out string
-	var asJSON bool
+	var asJSON, anySigner, force bool
 	c := &cobra.Command{
-		Use:   "write --cards a,b [--signer FP|ID,...] [-o assay.lock]",
-		Short: "Write a lock for built-in cards (in order) and optional pinned signers",
-		Args:  cobra.NoArgs,
+		Use:   "write --cards a,b [--signer FP|ID,... | --any-signer] [-o assay.lock] [--force]",
+		Short: "Write a lock for built-in cards (in order), pinning the active signer (or --signer)",
+		Long: `Writes assay.lock for built-in cards, in order. The signer policy pins the
+active signer's fingerprint unless --signer names others; a lock that accepts
+any signer must be asked for with --any-signer (a warning is always printed).
+An existing file is only replaced with --force.`,
+		Args: cobra.NoArgs,
 		Example: `  assay lock write --cards receipt_completeness,no_breakglass
   assay lock write --cards receipt_completeness --signer $(assay key info --json | jq -r .fingerprint)`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -103,12 +106,14 @@ func newLockWriteCmd() *cobra.Command {
 			if len(ids) == 0 {
 				return exit.Bad("name built-in cards, e.g. --cards receipt_completeness,no_breakglass ('assay cards list' shows them)", "lock write needs --cards")
 			}
-			fps, err := resolveSigners(signers)
+			l, err := lock.New(ids, nil)
 			if err != nil {
 				return err
 			}
-			l, err := lock.New(ids, fps)
-			if err != nil {
+			if err := refuseOverwrite(out, force); err != nil {
+				return err
+			}
+			if err := pinSigners(cmd, l, signers, anySigner); err != nil {
 				return err
 			}
 			if err := l.Write(out); err != nil {
@@ -118,7 +123,9 @@ func newLockWriteCmd() *cobra.Command {
 		},
 	}
 	c.Flags().StringSliceVar(&cards, "cards", nil, "built-in card ids, comma-separated, in order (required)")
-	c.Flags().StringSliceVar(&signers, "signer", nil, "pin signers: 64-hex fingerprints or local signer ids (switches to allowlist mode)")
+	c.Flags().StringSliceVar(&signers, "signer", nil, "pin these signers: 64-hex fingerprints or local signer ids (default: the active signer)")
+	c.Flags().BoolVar(&anySigner, "any-signer", false, "accept packs signed by anyone (signer policy any; prints a warning)")
+	c.Flags().BoolVar(&force, "force", false, "replace an existing lock file")
 	c.Flags().StringVarP(&out, "output", "o", lock.DefaultPath, "lock file to write")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
@@ -126,7 +133,8 @@ func newLockWriteCmd() *cobra.Command {
 
 func newLockInitCmd() *cobra.Command {
 	var from, out string
-	var asJSON, force bool
+	var signers []string
+	var asJSON, force, anySigner bool
 	c := &cobra.Command{
 		Use:   "init [--from-pack PACK] [-o assay.lock] [--force]",
 		Short: "Start a lock: receipt_completeness, or the built-in cards a pack was built with",
@@ -135,8 +143,8 @@ With --from-pack, recovers the built-in cards the pack was built with (from the
 claim ids in its verify_report.json, checked against its signed
 claim_set_hash) and locks those, so 'lock check' and 'verify-pack --lock' pass
 on that pack. A pack built without cards or with custom card files cannot be
-locked this way (exit 3). The signer policy is "any"; pin signers with
-'lock write --signer' or 'key rotate --lock'.`,
+locked this way (exit 3). The signer policy pins the active signer (or the
+--signer values); --any-signer accepts anyone and always prints a warning.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := refuseEmpty(cmd, "output", "from-pack"); err != nil {
@@ -152,8 +160,11 @@ locked this way (exit 3). The signer policy is "any"; pin signers with
 			if err != nil {
 				return err
 			}
-			if _, err := os.Lstat(out); err == nil && !force {
-				return exit.Bad("pass --force to replace it, or -o another file", "%s already exists", out)
+			if err := refuseOverwrite(out, force); err != nil {
+				return err
+			}
+			if err := pinSigners(cmd, l, signers, anySigner); err != nil {
+				return err
 			}
 			if err := l.Write(out); err != nil {
 				return err
@@ -162,6 +173,8 @@ locked this way (exit 3). The signer policy is "any"; pin signers with
 		},
 	}
 	c.Flags().StringVar(&from, "from-pack", "", "lock the built-in cards this proof pack was built with")
+	c.Flags().StringSliceVar(&signers, "signer", nil, "pin these signers: 64-hex fingerprints or local signer ids (default: the active signer)")
+	c.Flags().BoolVar(&anySigner, "any-signer", false, "accept packs signed by anyone (signer policy any; prints a warning)")
 	c.Flags().BoolVar(&force, "force", false, "replace an existing lock file")
 	c.Flags().StringVarP(&out, "output", "o", lock.DefaultPath, "lock file to write")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -189,7 +202,7 @@ func newLockCheckCmd() *cobra.Command {
 				code = exit.HonestFail
 			}
 			if asJSON {
-				if err := writeJSON(cmd.OutOrStdout(), map[string]any{"path": path, "valid": len(issues) == 0, "issues": append([]string{}, issues...), "cards": l.CardIDs(), "claim_set_hash": l.ClaimSetHash, "signer_policy": l.SignerPolicy, "exit_code": code}); err != nil {
+				if err := writeJSON(cmd.OutOrStdout(), map[string]any{"path": path, "valid": len(issues) == 0, "issues": append([]string{}, issues...), "cards": l.CardIDs(), "claim_set_hash": l.ClaimSetHash, "signer_policy": l.SignerPolicy, "warnings": lockWarnings(l), "exit_code": code}); err != nil {
 					return err
 				}
 			} else {
@@ -197,6 +210,9 @@ func newLockCheckCmd() *cobra.Command {
 				st := newStyle(out)
 				if len(issues) == 0 {
 					fmt.Fprintf(out, "%s %s: cards %s, claim_set_hash %s…, signer policy %s\n", st.Green("VALID"), path, strings.Join(l.CardIDs(), ", "), l.ClaimSetHash[:16], l.SignerPolicy.Mode)
+					for _, w := range lockWarnings(l) {
+						fmt.Fprintf(out, "  %s %s\n", st.Yellow("WARNING"), w)
+					}
 				} else {
 					fmt.Fprintf(out, "%s %s: %d issue(s)\n", st.Red("INVALID"), path, len(issues))
 					for _, i := range issues {

@@ -71,7 +71,7 @@ func TestLockCLI(t *testing.T) {
 
 	ckOneLine(t, []string{"lock", "write", "--cards", "nope"}, `unknown built-in card "nope"`)
 	ckOneLine(t, []string{"lock", "write"}, "lock write needs --cards")
-	ckOneLine(t, []string{"lock", "write", "--cards", "no_breakglass", "--signer", "abc"}, `--signer "abc" is neither a 64-hex fingerprint nor a local signer id`)
+	ckOneLine(t, []string{"lock", "write", "--cards", "no_breakglass", "--signer", "abc", "-o", "new.lock"}, `--signer "abc" is neither a 64-hex fingerprint nor a local signer id`)
 	ckOneLine(t, []string{"lock", "write", "--cards", "no_breakglass", "-o", filepath.Join(dir, "no", "such", "dir.lock")}, "cannot write lock file")
 	ckOneLine(t, []string{"lock", "check", "missing.lock"}, "lock file not found: missing.lock")
 	_ = os.WriteFile("garbage.lock", []byte("{not json"), 0o644)

@@ -40,7 +40,7 @@ func newPacksCmd() *cobra.Command {
 	var dir string
 	list := &cobra.Command{
 		Use:   "list",
-		Short: "List proof_pack* directories, newest first",
+		Short: "List proof packs under -d (found by their manifest, at any name), newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			rows, err := packs.List(dir, currentBaseline())

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/patch"
 	"github.com/assay-dev/assay/core/scan"
+	"github.com/assay-dev/assay/core/scan/typescript"
 )
 
 type patchFlags struct {
@@ -53,6 +53,12 @@ docstring and __future__ imports (two lines inside a package, a try of the
 relative import, so the file runs both with -m and as a script). The
 entrypoint is --entrypoint FILE (inside PATH), or the file with the most
 uninstrumented call sites.
+Node (TypeScript/JavaScript): writes assay's dependency-free capture module
+(assay_capture.cjs and .mjs) beside each package's entrypoint (package.json
+main, bin or scripts.start; or --entrypoint) and imports it there on one
+line marked "// assay:patched" (ESM import or CommonJS require, matching the
+file). It records every LLM call of the process, streams included; where
+the package has a tsconfig.json, 'tsc --noEmit' must still pass.
 Go: builds every openai-go, anthropic-sdk-go, genai and langchaingo client
 with assay's capture middleware (a generated assay_capture_gen.go per package).
 
@@ -84,8 +90,8 @@ code did not compile (rolled back) or --undo found no backup; 3 bad input.`,
 		f.BoolVarP(&o.yes, "yes", "y", false, "apply without asking")
 		f.BoolVar(&o.undo, "undo", false, "restore the files from their .assay.bak backups")
 		f.StringVar(&o.entrypoint, "entrypoint", "", "Python file to patch, relative to PATH")
-		f.StringVar(&o.lang, "lang", "auto", "python, go or auto (both, where call sites were found)")
-		f.BoolVar(&o.asJSON, "json", false, "print JSON (applies without asking unless --dry-run)")
+		f.StringVar(&o.lang, "lang", "auto", "python, go, node or auto (each, where call sites were found)")
+		f.BoolVar(&o.asJSON, "json", false, "print JSON (still asks before applying: add --yes or --dry-run)")
 		return c
 	})
 }
@@ -93,9 +99,9 @@ code did not compile (rolled back) or --undo found no backup; 3 bad input.`,
 func runPatch(cmd *cobra.Command, path string, o patchFlags) error {
 	out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	switch o.lang {
-	case "auto", "python", "go":
+	case "auto", "python", "go", "node":
 	default:
-		return exit.Bad("use python, go or auto", "unknown --lang %q", o.lang)
+		return exit.Bad("use python, go, node or auto", "unknown --lang %q", o.lang)
 	}
 	root, err := scan.CheckRoot(path)
 	if err != nil {
@@ -148,16 +154,25 @@ func runPatch(cmd *cobra.Command, path string, o patchFlags) error {
 		fmt.Fprintf(errw, "assay patch: %s not analysed (%s); its LLM calls, if any, stay uninstrumented\n", sk.Path, sk.Reason)
 	}
 	var plans []*patch.Plan
-	hasGo, hasPy := false, false
+	hasGo, hasPy, hasTS := false, false, false
 	for _, f := range res.Findings {
 		if f.Instrumented {
 			continue
 		}
 		hasGo = hasGo || f.Lang == "go"
 		hasPy = hasPy || f.Lang == "python"
+		hasTS = hasTS || f.Lang == "typescript"
 	}
-	if o.lang == "python" || (o.lang == "auto" && (hasPy || strings.HasSuffix(o.entrypoint, ".py"))) {
+	_, epTS := tsDialect(o.entrypoint)
+	if o.lang == "python" || (o.lang == "auto" && (strings.HasSuffix(o.entrypoint, ".py") || (hasPy && !epTS))) {
 		p, err := patch.PlanPython(res, o.entrypoint)
+		if err != nil {
+			return err
+		}
+		plans = append(plans, p)
+	}
+	if o.lang == "node" || (o.lang == "auto" && (epTS || (hasTS && !strings.HasSuffix(o.entrypoint, ".py")))) {
+		p, err := patch.PlanNode(res, o.entrypoint)
 		if err != nil {
 			return err
 		}
@@ -243,18 +258,17 @@ func runPatch(cmd *cobra.Command, path string, o patchFlags) error {
 		fmt.Fprintln(out, "Dry run -- no files changed.")
 		return nil
 	}
-	if !o.yes && !o.asJSON {
-		fmt.Fprintf(errw, "Apply these changes to %d file(s)? [y/N] ", len(files))
-		line, _ := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
-		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
-			fmt.Fprintln(out, "Cancelled: no files changed.")
-			return nil
-		}
+	// --json never stands in for --yes: it changes the output, not consent.
+	if !o.yes && !confirm(cmd, fmt.Sprintf("Apply these changes to %d file(s)?", len(files))) {
+		return declined("pass --yes to apply without asking, or --dry-run to only see the plan")
 	}
 	for _, p := range plans {
 		check := patch.CheckPython
-		if p.Language == "go" {
+		switch p.Language {
+		case "go":
 			check = patch.CheckGo
+		case "node":
+			check = patch.NodeChecker(p)
 		}
 		if err := patch.Apply(p, check); err != nil {
 			return err
@@ -278,4 +292,11 @@ func runPatch(cmd *cobra.Command, path string, o patchFlags) error {
 	}
 	fmt.Fprintln(out, "Undo with: assay patch --undo "+path)
 	return nil
+}
+
+func tsDialect(p string) (typescript.Dialect, bool) {
+	if p == "" {
+		return 0, false
+	}
+	return typescript.DialectOf(p)
 }

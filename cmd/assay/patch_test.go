@@ -192,7 +192,7 @@ func TestPatchPythonSamples(t *testing.T) {
 }
 
 // --json: a dry run changes nothing and carries the diff and the plan in
-// the reference's top-level fields; without --dry-run it applies.
+// the reference's top-level fields; with --yes it applies.
 func TestPatchJSON(t *testing.T) {
 	dir := copyTree(t, filepath.Join(patchData, "projects", "future"))
 	before := snapshot(t, dir)
@@ -208,7 +208,15 @@ func TestPatchJSON(t *testing.T) {
 	if fw := d["frameworks"].([]any); len(fw) != 1 || fw[0] != "openai" {
 		t.Errorf("frameworks %v", fw)
 	}
-	code, out, _ = ckRun(t, "patch", dir, "--json")
+	// --json is not consent: without --yes the prompt (empty stdin) declines,
+	// exit 1, the error envelope, nothing changed.
+	code, out, errs := ckRun(t, "patch", dir, "--json")
+	var env map[string]any
+	if code != 1 || json.Unmarshal([]byte(out), &env) != nil || env["status"] != "error" || !strings.Contains(env["error"].(string), "nothing was changed") ||
+		!strings.Contains(errs, "[y/N]") || !mapsEqual(snapshot(t, dir), before) {
+		t.Errorf("--json without --yes: exit %d %s %q", code, out, errs)
+	}
+	code, out, _ = ckRun(t, "patch", dir, "--json", "--yes")
 	if code != 0 || json.Unmarshal([]byte(out), &d) != nil || d["status"] != "applied" || mapsEqual(snapshot(t, dir), before) {
 		t.Errorf("apply JSON: exit %d %s", code, out)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -51,15 +52,9 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 			if err != nil {
 				return err
 			}
-			recs, probs, err := st.Read(traceID)
+			path, err := st.TracePath(traceID)
 			if err != nil {
 				return err
-			}
-			for _, p := range probs {
-				fmt.Fprintf(cmd.ErrOrStderr(), "assay: warning: trace %s line %d is not a receipt and is left out of the pack: %s\n", traceID, p.Line, p.Err)
-			}
-			if len(recs) == 0 && !allowEmpty {
-				return exit.New(exit.HonestFail, "pass --allow-empty to pack it anyway", "trace %s holds no receipts", traceID)
 			}
 			signer, made, err := keys.Open(st.Home).ActiveSigner(!noGenerate)
 			if err != nil {
@@ -68,7 +63,14 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 			if made {
 				fmt.Fprintf(cmd.ErrOrStderr(), "assay: generated signing key '%s'\n", signer.ID)
 			}
-			res, err := buildPack(pack.Options{RunID: traceID, Receipts: recs, Signer: signer, OutDir: out, Mode: mode}, cardList)
+			// Streamed: memory stays flat however long the trace is.
+			res, probs, err := buildPackTrace(pack.Options{RunID: traceID, Signer: signer, OutDir: out, Mode: mode, RequireReceipts: !allowEmpty}, cardList, path)
+			for _, p := range probs {
+				fmt.Fprintf(cmd.ErrOrStderr(), "assay: warning: trace %s line %d is not a receipt and is left out of the pack: %s\n", traceID, p.Line, p.Err)
+			}
+			if errors.Is(err, pack.ErrNoReceipts) {
+				return exit.New(exit.HonestFail, "pass --allow-empty to pack it anyway", "trace %s holds no receipts", traceID)
+			}
 			if err != nil {
 				return err
 			}
@@ -110,6 +112,19 @@ func buildPack(o pack.Options, cards []*claims.Card) (*pack.Result, error) {
 		o.CIBinding = pack.DetectCIBinding(os.Getenv)
 	}
 	return pack.Build(o)
+}
+
+// buildPackTrace is buildPack over a trace file, streamed (pack.BuildTrace).
+func buildPackTrace(o pack.Options, cards []*claims.Card, tracePath string) (*pack.Result, []store.LineProblem, error) {
+	if len(cards) > 0 {
+		o.Claims = claims.Flatten(cards)
+		wd, _ := os.Getwd()
+		o.ClaimEnv = claims.Env{Dir: wd}
+	}
+	if o.CIBinding == nil {
+		o.CIBinding = pack.DetectCIBinding(os.Getenv)
+	}
+	return pack.BuildTrace(o, tracePath)
 }
 
 // renderBuilt prints the short "pack built" panel.

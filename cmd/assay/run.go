@@ -24,7 +24,6 @@ import (
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/pack"
-	"github.com/assay-dev/assay/core/receipt"
 	"github.com/assay-dev/assay/core/runner"
 	"github.com/assay-dev/assay/core/store"
 )
@@ -59,6 +58,16 @@ type runSummary struct {
 	// (gateway write failures, store lines that are not receipts); a run
 	// that lost evidence does not exit 0.
 	EvidenceLost int64 `json:"evidence_lost"`
+	// ChildExitCode repeats exit_code under a name that says whose it is;
+	// Verdict and VerdictExitCode are the pack's own (what verify-pack
+	// says of the signed attestation: PASS 0, HONEST_FAIL 1); RunExitCode
+	// is what assay run exits with and ExitCodeFrom whose code that is
+	// ("child" when the child failed, DECISIONS 11, else "run").
+	ChildExitCode   int    `json:"child_exit_code"`
+	Verdict         string `json:"verdict"`
+	VerdictExitCode int    `json:"verdict_exit_code"`
+	RunExitCode     int    `json:"run_exit_code"`
+	ExitCodeFrom    string `json:"exit_code_from"`
 }
 
 // runError is the --json document of a run that built no pack.
@@ -91,9 +100,18 @@ also when it crashed or was killed. The trace stays in the store, so
 'assay proof-pack TRACE' can build it again later.
 
 Every flag, card and the command itself are checked before the child starts.
+Flags go before the command: everything after the command word belongs to
+the child ('assay run true --json' passes --json to true; write
+'assay run --json -- true').
+
+With --json, stdout holds one document with the child's exit code
+(exit_code, child_exit_code), the pack's verdict (verdict, verdict_exit_code:
+what verify-pack says of it) and run_exit_code with exit_code_from saying
+whose code assay exits with.
 
 Exit codes:
-  0   the child exited 0 and the pack was built
+  0   the child exited 0 and the pack was built (the pack's own verdict is
+      reported, not the exit code: 'assay verify-pack' exits with it)
   N   the child exited N (128+signal when killed); the pack is still built
   1   the child exited 0 but emitted no receipts (and no --allow-empty)
   3   bad input: bad flag or mode, unknown card, no command, command not
@@ -288,25 +306,40 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		lost += gw.Stats().ReceiptsLost
 	}
 
-	// 6. Read the trace back.
-	var recs []*receipt.Receipt
+	// 6 and 7. Read the trace back and build the pack, streamed: the
+	// receipts are never all held in memory.
 	tracePath := ""
 	if path, ok, err := st.Find(traceID); err != nil {
 		return exit.Wrap(childFailed(exit.BadInput), err, "")
 	} else if ok {
 		tracePath = path
+	}
+	cwd, _ := os.Getwd()
+	popt := pack.Options{
+		RunID:           traceID,
+		Signer:          signer,
+		OutDir:          outDir,
+		Claims:          cardClaims,
+		ClaimEnv:        claims.Env{Dir: cwd},
+		Mode:            o.mode,
+		CIBinding:       pack.DetectCIBinding(os.Getenv),
+		RequireReceipts: !o.allowEmpty,
+	}
+	var built *pack.Result
+	if tracePath != "" {
 		var probs []store.LineProblem
-		recs, probs, err = store.ReadFile(path)
-		if err != nil {
-			return exit.Wrap(childFailed(exit.BadInput), err, "")
-		}
+		built, probs, err = pack.BuildTrace(popt, tracePath)
 		for _, p := range probs {
 			// Loud, never silent: a line cut short by a crash is named.
-			logf("warning: %s line %d is not a receipt and is left out of the pack: %s", path, p.Line, p.Err)
+			logf("warning: %s line %d is not a receipt and is left out of the pack: %s", tracePath, p.Line, p.Err)
 		}
 		lost += int64(len(probs))
+	} else if o.allowEmpty {
+		built, err = pack.Build(popt)
+	} else {
+		err = pack.ErrNoReceipts
 	}
-	if len(recs) == 0 && !o.allowEmpty {
+	if errors.Is(err, pack.ErrNoReceipts) {
 		hints := noReceiptHints(gw != nil)
 		fmt.Fprintf(stderr, "assay run: no receipts were emitted to trace %s. Things to check:\n", traceID)
 		for i, h := range hints {
@@ -315,19 +348,6 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		e := exit.New(childFailed(exit.HonestFail), "see the checklist above, or pass --allow-empty", "no receipts emitted to trace %s", traceID)
 		return &errKind{kind: "no_receipts_emitted", hints: hints, trace: traceID, err: e}
 	}
-
-	// 7. Build the pack.
-	cwd, _ := os.Getwd()
-	built, err := pack.Build(pack.Options{
-		RunID:     traceID,
-		Receipts:  recs,
-		Signer:    signer,
-		OutDir:    outDir,
-		Claims:    cardClaims,
-		ClaimEnv:  claims.Env{Dir: cwd},
-		Mode:      o.mode,
-		CIBinding: pack.DetectCIBinding(os.Getenv),
-	})
 	if err != nil {
 		fix := "the trace is kept; rebuild it with 'assay proof-pack " + traceID + "'"
 		if exit.Code(err) == exit.BadInput && tracePath != "" {
@@ -349,6 +369,15 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		OutputDir: outDir, ReceiptIntegrity: built.ReceiptIntegrity, ClaimCheck: built.ClaimCheck,
 		NReceipts: built.NReceipts, EvidenceLost: lost,
 	}
+	sum.ChildExitCode = res.ExitCode
+	sum.Verdict, sum.VerdictExitCode = packVerdict(built.ReceiptIntegrity, built.ClaimCheck)
+	sum.RunExitCode, sum.ExitCodeFrom = 0, "run"
+	switch {
+	case res.ExitCode != 0:
+		sum.RunExitCode, sum.ExitCodeFrom = res.ExitCode, "child"
+	case lost > 0:
+		sum.RunExitCode = exit.HonestFail
+	}
 	if o.asJSON {
 		if err := writeJSON(stdout, sum); err != nil {
 			return err
@@ -356,16 +385,25 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	} else {
 		printRunPanel(stdout, sum, len(cardClaims) > 0)
 	}
-	if res.ExitCode != 0 {
-		return exit.Silent{Code: res.ExitCode}
-	}
-	if lost > 0 {
+	if lost > 0 && res.ExitCode == 0 {
 		// The pack is honest about what it holds, but it is not the whole
 		// run: an honest failure, not a clean exit.
 		logf("exit 1: %d receipt(s) of this run were lost (see the warnings above); the pack holds the rest", lost)
-		return exit.Silent{Code: exit.HonestFail}
+	}
+	if sum.RunExitCode != 0 {
+		return exit.Silent{Code: sum.RunExitCode}
 	}
 	return nil
+}
+
+// packVerdict is the verdict verify-pack gives an intact pack from its
+// signed attestation (DECISIONS 6 and 8): an integrity or claim FAIL is an
+// honest failure (1), anything else passes (0).
+func packVerdict(integrity, claimCheck string) (string, int) {
+	if integrity == "FAIL" || claimCheck == "FAIL" {
+		return "HONEST_FAIL", exit.HonestFail
+	}
+	return "PASS", exit.OK
 }
 
 // commandNotFound names why args[0] cannot be started: a file that exists
@@ -461,10 +499,25 @@ func printRunPanel(w io.Writer, s runSummary, withClaims bool) {
 	if s.ExitCode != 0 {
 		code = st.Yellow(code)
 	}
-	row("Exit Code", code)
+	row("Child", code+" (the program's own exit code)")
 	row("Integrity", pass(s.ReceiptIntegrity))
 	if withClaims {
 		row("Claims", pass(s.ClaimCheck))
+	}
+	verdict := st.Green(s.Verdict)
+	if s.VerdictExitCode != 0 {
+		verdict = st.Red(s.Verdict)
+	}
+	row("Verdict", fmt.Sprintf("%s (verify-pack exits %d on this pack)", verdict, s.VerdictExitCode))
+	switch s.ExitCodeFrom {
+	case "child":
+		row("Exit", fmt.Sprintf("%d: the child's exit code, passed on (the pack's verdict is above)", s.RunExitCode))
+	default:
+		if s.RunExitCode != 0 {
+			row("Exit", fmt.Sprintf("%d: %d receipt(s) of this run were lost", s.RunExitCode, s.EvidenceLost))
+			break
+		}
+		row("Exit", fmt.Sprintf("%d: the child succeeded; 'assay verify-pack' gives the pack's verdict as its exit code", s.RunExitCode))
 	}
 	row("Receipts", fmt.Sprint(s.NReceipts))
 	row("Output", s.OutputDir)

@@ -186,7 +186,7 @@ func TestRunTextPanelAndKeyBootstrap(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(home, "keys", "assay-local.key")); err != nil {
 		t.Fatalf("key not in ASSAY_HOME: %v", err)
 	}
-	for _, want := range []string{"Proof Pack Built", "Trace:", "Pack ID:", "Signer:    assay-local", "Exit Code:", "Integrity: PASS", "Receipts:  1", "Output:", "receipt_pack.jsonl", "_unsigned/", "Next: assay verify-pack " + out} {
+	for _, want := range []string{"Proof Pack Built", "Trace:", "Pack ID:", "Signer:    assay-local", "Child:     0 (the program's own exit code)", "Verdict:   PASS (verify-pack exits 0 on this pack)", "Exit:      0: the child succeeded", "Integrity: PASS", "Receipts:  1", "Output:", "receipt_pack.jsonl", "_unsigned/", "Next: assay verify-pack " + out} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("panel lacks %q:\n%s", want, stdout)
 		}

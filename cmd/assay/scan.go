@@ -35,6 +35,7 @@ type scanFlags struct {
 	include     []string
 	exclude     []string
 	noGo        bool
+	noTS        bool
 	maxFileSize int64
 	workers     int
 	progressMin int
@@ -47,8 +48,10 @@ func init() {
 			Use:   "scan [PATH]",
 			Short: "Find LLM call sites and show which ones emit receipts",
 			Long: `Scan a source tree (Python with the reference's rules; Go with rules for
-openai-go, anthropic-sdk-go, genai and langchaingo) for LLM call sites and
-report which ones are instrumented.
+openai-go, anthropic-sdk-go, genai and langchaingo; TypeScript/JavaScript
+with rules for openai, @anthropic-ai/sdk, @google/genai, ai, LangChain.js,
+Mastra and the OpenAI Agents SDK) for LLM call sites and report which ones
+are instrumented.
 
 Outputs: a table (default), --json (the reference's document), --format sarif
 (SARIF 2.1.0 for GitHub code scanning), --report [FILE] (one self-contained
@@ -106,6 +109,7 @@ above --fail-on lack receipts; 2 when a contract or report cannot be written;
 		f.StringArrayVar(&o.include, "include", nil, "only scan paths matching these fnmatch patterns (comma-separated, repeatable)")
 		f.StringArrayVar(&o.exclude, "exclude", nil, "skip paths matching these fnmatch patterns (comma-separated, repeatable; .assayignore is added)")
 		f.BoolVar(&o.noGo, "no-go", false, "scan Python only, exactly as the reference does")
+		f.BoolVar(&o.noTS, "no-ts", false, "skip TypeScript/JavaScript files")
 		f.Int64Var(&o.maxFileSize, "max-file-bytes", scan.DefaultMaxFileBytes, "read at most this many bytes per file; larger files are skipped and listed (0: no limit)")
 		// The old name of --max-file-bytes, kept for scripts.
 		f.Int64Var(&o.maxFileSize, "max-file-size", scan.DefaultMaxFileBytes, "same as --max-file-bytes")
@@ -157,7 +161,7 @@ func runScan(cmd *cobra.Command, path string, o scanFlags) error {
 	}
 	opt := scan.Options{
 		Include: scan.SplitList(o.include), Exclude: scan.SplitList(o.exclude),
-		NoGo: o.noGo, MaxFileSize: maxBytes, Workers: o.workers,
+		NoGo: o.noGo, NoTS: o.noTS, MaxFileSize: maxBytes, Workers: o.workers,
 	}
 	bar := newProgress(stderr, o.progressMin)
 	opt.Progress = bar.update

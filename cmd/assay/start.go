@@ -108,10 +108,10 @@ func init() {
 
 func startMCPCmd() *cobra.Command {
 	var (
-		write, allowExec, force, asJSON bool
-		client                          string
-		roots                           []string
-		out                             string
+		write, allowExec, force, asJSON, absCommand bool
+		client                                      string
+		roots                                       []string
+		out                                         string
 	)
 	c := &cobra.Command{
 		Use:   "mcp",
@@ -138,7 +138,7 @@ with --force.`,
 			if err != nil {
 				return err
 			}
-			command, found := ciinit.ServerCommand(flows.AssayBinary())
+			command, found, located := ciinit.ServerCommand(flows.AssayBinary(), absCommand)
 			srv, err := ciinit.NewMCPServer(cl, command, roots, allowExec)
 			if err != nil {
 				return err
@@ -151,7 +151,10 @@ with --force.`,
 			if err != nil {
 				return err
 			}
-			if !found {
+			switch {
+			case !found && located != "":
+				log.Warn().Msgf("%s is not on PATH, so the client cannot start it by name: add %s to PATH, or re-run with --absolute-command --force to write its full path", ciinit.MCPServerBinary, filepath.Dir(located))
+			case !found:
 				log.Warn().Msgf("%s is not on PATH yet; install it: go install github.com/assay-dev/assay/cmd/assay-mcp@latest", ciinit.MCPServerBinary)
 			}
 			if asJSON {
@@ -179,6 +182,7 @@ with --force.`,
 	c.Flags().StringArrayVar(&roots, "root", nil, "directory the server may use (repeatable; default .)")
 	c.Flags().BoolVar(&allowExec, "allow-exec", false, "let agents apply flows that run commands")
 	c.Flags().BoolVar(&force, "force", false, "replace a different existing assay entry")
+	c.Flags().BoolVar(&absCommand, "absolute-command", false, "write the full path of assay-mcp instead of the command name on PATH")
 	c.Flags().StringVarP(&out, "output", "o", "", "config file to write (default: the client's project config)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
 	return c

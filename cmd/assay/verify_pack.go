@@ -18,10 +18,11 @@ func init() { commands = append(commands, newVerifyPackCmd) }
 
 func newVerifyPackCmd() *cobra.Command {
 	var o check.Options
-	var asJSON bool
+	var asJSON, latest bool
+	var latestDir string
 	var anchor *anchorFlags
 	c := &cobra.Command{
-		Use:     "verify-pack PACK",
+		Use:     "verify-pack PACK | verify-pack --latest [--dir DIR]",
 		Short:   "Verify a proof pack (or an audit bundle .tar.gz) offline",
 		GroupID: "evidence",
 		Long: `Verify a proof pack offline: file hashes, receipts, attestation, signature,
@@ -34,8 +35,9 @@ Exit codes (text and --json alike):
   3  BAD INPUT    missing path, not a pack, bad flag value, unreadable lock or contract`,
 		Example: `  assay verify-pack ./proof_pack_trace_20260115T115900_1a2b3c4d
   assay verify-pack pack/ --require-claim-pass --lock assay.lock --json
-  assay verify-pack audit_bundle.tar.gz`,
-		Args: exactArgs(1, "give the pack directory"),
+  assay verify-pack audit_bundle.tar.gz
+  assay verify-pack --latest            # the newest pack under the working directory`,
+		Args: latestArgs(&latest),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := refuseEmpty(cmd, "lock", "coverage-contract", "expected-commit-sha"); err != nil {
 				return err
@@ -53,11 +55,15 @@ Exit codes (text and --json alike):
 			if home, err := store.Home(); err == nil {
 				o.Keystore = keys.Open(home)
 			}
+			target, err := packArg(args, latest, latestDir, log.Info().Msgf)
+			if err != nil {
+				return err
+			}
 			// Transparency-log anchor gate (cmd/assay/anchor.go, core/tlog).
 			if err := anchor.addGate(&o); err != nil {
 				return err
 			}
-			r, err := check.Pack(args[0], o)
+			r, err := check.Pack(target, o)
 			if err != nil {
 				return err
 			}
@@ -74,6 +80,8 @@ Exit codes (text and --json alike):
 	}
 	f := c.Flags()
 	f.BoolVar(&asJSON, "json", false, "print one JSON document (schema: schemas/verify-result.schema.json)")
+	f.BoolVar(&latest, "latest", false, "verify the newest pack (found by its manifest) under --dir")
+	f.StringVar(&latestDir, "dir", ".", "where --latest looks for packs")
 	f.BoolVar(&o.RequireClaimPass, "require-claim-pass", false, "exit 1 unless the signed claim check is PASS (a pack without claims fails too)")
 	f.BoolVar(&o.IntegrityOnly, "integrity-only", false, "report claims without gating on them (the reference's default)")
 	f.Float64Var(&o.MaxAgeHours, "max-age-hours", 0, "exit 1 if the pack's last receipt is older than this many hours")
@@ -116,7 +124,16 @@ func renderVerdict(w io.Writer, r *verify.Result) {
 	if r.Pack.PackID != "" {
 		row("Pack ID", r.Pack.PackID)
 		row("Run", r.Pack.RunID)
-		row("Signer", fmt.Sprintf("%s (%s…)", r.Pack.SignerID, shortHex(r.Pack.Fingerprint)))
+		// The fingerprint of the key that verified the signature, never
+		// the manifest's claim.
+		switch r.Pack.SignerKey {
+		case "embedded":
+			row("Signer", fmt.Sprintf("%s (%s…)", r.Pack.SignerID, shortHex(r.Pack.Fingerprint)))
+		case "keystore":
+			row("Signer", fmt.Sprintf("%s (%s…, no key in the pack: verified with the local keystore, proves no signer)", r.Pack.SignerID, shortHex(r.Pack.Fingerprint)))
+		default:
+			row("Signer", r.Pack.SignerID+" (signature not verified)")
+		}
 	}
 	row("Receipts", fmt.Sprintf("%d", r.ReceiptCount))
 	row("Integrity", r.Integrity)
@@ -133,10 +150,14 @@ func renderVerdict(w io.Writer, r *verify.Result) {
 		row("Coverage", fmt.Sprintf("%.0f%% (%d/%d call sites)", r.Coverage.CoveragePct*100, r.Coverage.CoveredCount, r.Coverage.TotalCount))
 	}
 	if len(r.Errors) > 0 {
-		fmt.Fprintf(w, "\n%s\n", st.Bold(fmt.Sprintf("Errors (%d):", len(r.Errors))))
+		fmt.Fprintf(w, "\n%s\n", st.Bold(fmt.Sprintf("Errors (%d):", r.ErrorCount)))
 		for i, e := range r.Errors {
 			if i == 5 {
-				fmt.Fprintf(w, "  … %d more (use --json for all)\n", len(r.Errors)-5)
+				more := "use --json for the first " + fmt.Sprint(verify.MaxErrors)
+				if r.ErrorCount <= verify.MaxErrors {
+					more = "use --json for all"
+				}
+				fmt.Fprintf(w, "  … %d more (%s)\n", r.ErrorCount-5, more)
 				break
 			}
 			field := ""

@@ -26,9 +26,13 @@ fingerprint from the public key that verified it, and compares:
   --allowed-signers FILE   a file of 64-hex fingerprints (one per line, # comments)
                            or an assay.lock with a signer allowlist
 
-Exit codes: 0 signature valid and every comparison matches; 1 a comparison
-does not match; 2 the signature does not verify, or the pack's files no longer
-match the signed manifest; 3 bad input.`,
+Fingerprints are proven only by the public key embedded in the pack: a pack
+without one (verified with the local keystore) matches no --fingerprint or
+--allowed-signers.
+
+Exit codes: 0 signature valid and every comparison matches; 2 a comparison
+does not match (as the lock's signer mismatch), the signature does not verify,
+or the pack's files no longer match the signed manifest; 3 bad input.`,
 		Example: `  assay verify-signer proof_pack_trace_20260115T115900_1a2b3c4d --expected assay-local
   assay verify-signer pack/ --fingerprint 0134090c9ea6be5d --json
   assay verify-signer audit_bundle.tar.gz --allowed-signers assay.lock`,
@@ -86,11 +90,11 @@ match the signed manifest; 3 bad input.`,
 func renderSigner(cmd *cobra.Command, r *signer.Report) {
 	out := cmd.OutOrStdout()
 	st := newStyle(out)
-	switch r.ExitCode {
-	case exit.OK:
+	switch {
+	case r.ExitCode == exit.OK:
 		fmt.Fprintf(out, "%s  signed by %s\n", st.Green("SIGNER OK"), r.SignerID)
-	case exit.HonestFail:
-		fmt.Fprintf(out, "%s  signed by %s, which is not the expected signer\n", st.Yellow("SIGNER MISMATCH"), r.SignerID)
+	case r.SignatureValid && r.Integrity == "PASS":
+		fmt.Fprintf(out, "%s  signed by %s, which is not the expected signer\n", st.Red("SIGNER MISMATCH"), r.SignerID)
 	default:
 		if r.SignatureValid {
 			fmt.Fprintf(out, "%s  the signature verifies, but the pack was changed after signing\n", st.Red("TAMPERED"))
@@ -99,6 +103,9 @@ func renderSigner(cmd *cobra.Command, r *signer.Report) {
 		}
 	}
 	fmt.Fprintf(out, "  signer_id:    %s\n  fingerprint:  %s\n  algorithm:    %s\n  signature:    %s\n", orDash(r.SignerID), orDash(r.Fingerprint), orDash(r.SignatureAlg), map[bool]string{true: "valid", false: "INVALID"}[r.SignatureValid])
+	if r.SignatureValid && r.KeySource == "keystore" {
+		fmt.Fprintf(out, "  key:          none embedded; verified with the local keystore's %q (proves no signer)\n", r.SignerID)
+	}
 	if r.KeyInLocalKeystore {
 		fmt.Fprintf(out, "  local key:    present, fingerprint %s\n", map[bool]string{true: "matches", false: "DIFFERS"}[r.LocalFingerprintMatch != nil && *r.LocalFingerprintMatch])
 	}

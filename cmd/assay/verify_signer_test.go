@@ -21,7 +21,7 @@ func TestVerifySigner(t *testing.T) {
 	if code, _, errs := ckRun(t, "lock", "write", "--cards", "receipt_completeness", "--signer", fp, "-o", "pinned.lock"); code != 0 {
 		t.Fatal(errs)
 	}
-	if code, _, errs := ckRun(t, "lock", "write", "--cards", "receipt_completeness", "-o", "any.lock"); code != 0 {
+	if code, _, errs := ckRun(t, "lock", "write", "--cards", "receipt_completeness", "--any-signer", "-o", "any.lock"); code != 0 {
 		t.Fatal(errs)
 	}
 
@@ -33,14 +33,14 @@ func TestVerifySigner(t *testing.T) {
 	}{
 		{"plain", nil, 0, "SIGNER OK  signed by assay-local"},
 		{"expected", []string{"--expected", "assay-local"}, 0, "--expected: ok"},
-		{"expected other", []string{"--expected", "someone"}, 1, "--expected: MISMATCH (expected someone, got assay-local)"},
+		{"expected other", []string{"--expected", "someone"}, 2, "--expected: MISMATCH (expected someone, got assay-local)"},
 		{"fingerprint prefix", []string{"--fingerprint", strings.ToUpper(fp[:16])}, 0, "--fingerprint: ok"},
 		{"fingerprint full", []string{"--fingerprint", fp}, 0, "--fingerprint: ok"},
-		{"fingerprint other", []string{"--fingerprint", other[:20]}, 1, "--fingerprint: MISMATCH"},
+		{"fingerprint other", []string{"--fingerprint", other[:20]}, 2, "--fingerprint: MISMATCH"},
 		{"allowlist file", []string{"--allowed-signers", "allowed.txt"}, 0, "--allowed-signers: ok (expected one of 2 fingerprints in allowed.txt"},
-		{"not allowed", []string{"--allowed-signers", "others.txt"}, 1, "--allowed-signers: MISMATCH"},
+		{"not allowed", []string{"--allowed-signers", "others.txt"}, 2, "--allowed-signers: MISMATCH"},
 		{"lock allowlist", []string{"--allowed-signers", "pinned.lock"}, 0, "--allowed-signers: ok"},
-		{"all at once", []string{"--expected", "assay-local", "--fingerprint", fp[:16], "--allowed-signers", "others.txt"}, 1, "--expected: ok"},
+		{"all at once", []string{"--expected", "assay-local", "--fingerprint", fp[:16], "--allowed-signers", "others.txt"}, 2, "--expected: ok"},
 	}
 	for _, tc := range tests {
 		code, out, errs := ckRun(t, append([]string{"verify-signer", pk}, tc.args...)...)
@@ -56,7 +56,7 @@ func TestVerifySigner(t *testing.T) {
 	code, out, _ := ckRun(t, "verify-signer", pk, "--expected", "x", "--json")
 	var rep signer.Report
 	ckJSON(t, out, &rep)
-	if code != 1 || rep.ExitCode != 1 || rep.Fingerprint != fp || !rep.SignatureValid || !rep.KeyInLocalKeystore || rep.LocalFingerprintMatch == nil || !*rep.LocalFingerprintMatch {
+	if code != 2 || rep.ExitCode != 2 || rep.Fingerprint != fp || !rep.SignatureValid || !rep.KeyInLocalKeystore || rep.LocalFingerprintMatch == nil || !*rep.LocalFingerprintMatch {
 		t.Errorf("json: %d %+v", code, rep)
 	}
 

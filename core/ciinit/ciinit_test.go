@@ -41,6 +41,7 @@ func TestWorkflowPassesActionlint(t *testing.T) {
 		{"defaults (placeholder)", WorkflowOptions{}},
 		{"custom command and cards", WorkflowOptions{RunCommand: "python   app.py  --mode 'fast run'", Cards: []string{"receipt_completeness,guardian_enforcement", "no_breakglass"}, Version: "0.1.0"}},
 		{"custom lock and baseline", WorkflowOptions{RunCommand: "node app.js", Lock: "ci/assay.lock", Baseline: "evidence/proof_pack_base"}},
+		{"custom secret", WorkflowOptions{RunCommand: "node app.js", Secret: "TEAM_ASSAY_KEY"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -229,5 +230,59 @@ func TestMCPConfigBadInput(t *testing.T) {
 	}
 	if _, err := ParseClient("emacs"); exit.Code(err) != exit.BadInput {
 		t.Fatalf("unknown client: %v", err)
+	}
+}
+
+// The workflow signs with the team's key from a secret: imported from the
+// environment (never a file), failing with the secret's name when it is
+// missing; a secret name that is not one is refused.
+func TestWorkflowSigningSecret(t *testing.T) {
+	w, err := RenderWorkflow(WorkflowOptions{RunCommand: "python3 app.py", Secret: "TEAM_KEY"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := string(w.YAML)
+	for _, want := range []string{
+		"TEAM_KEY: ${{ secrets.TEAM_KEY }}",
+		"assay key import --private-env TEAM_KEY --signer ci --set-active",
+		"::error::The repository secret TEAM_KEY is not set",
+		"assay key export --secret | gh secret set TEAM_KEY",
+	} {
+		if !strings.Contains(y, want) {
+			t.Errorf("workflow lacks %q", want)
+		}
+	}
+	if strings.Index(y, "--private-env") > strings.Index(y, "assay run ") {
+		t.Error("the key is imported after the run that signs with it")
+	}
+	if strings.Contains(y, "ephemeral") || strings.Contains(y, "key generate") {
+		t.Error("the workflow still makes its own key")
+	}
+	for _, bad := range []string{"lower", "GITHUB_TOKEN", "A-B", "X}} ${{ github.event"} {
+		if _, err := RenderWorkflow(WorkflowOptions{Secret: bad}); exit.Code(err) != exit.BadInput {
+			t.Errorf("secret %q: %v", bad, err)
+		}
+	}
+}
+
+// A config names assay-mcp by its command name, not the build directory it
+// was found in, unless the full path is asked for.
+func TestServerCommandPortable(t *testing.T) {
+	bin := t.TempDir()
+	exe := filepath.Join(bin, MCPServerBinary)
+	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", t.TempDir()) // not on PATH
+	cmd, found, located := ServerCommand(filepath.Join(bin, "assay"), false)
+	if cmd != MCPServerBinary || found || located != exe {
+		t.Fatalf("default: %q %v %q", cmd, found, located)
+	}
+	if cmd, _, _ := ServerCommand(filepath.Join(bin, "assay"), true); cmd != exe {
+		t.Fatalf("absolute: %q", cmd)
+	}
+	t.Setenv("PATH", bin)
+	if cmd, found, _ := ServerCommand("", false); cmd != MCPServerBinary || !found {
+		t.Fatalf("on PATH: %q %v", cmd, found)
 	}
 }

@@ -103,20 +103,26 @@ func (s *MCPServer) AllowExec() bool {
 	return false
 }
 
-// ServerCommand finds the assay-mcp binary for a config: the bare name when
-// it is on PATH (portable), else the one next to assayExe, else the bare name
-// with found=false so the caller can warn.
-func ServerCommand(assayExe string) (cmd string, found bool) {
-	if _, err := exec.LookPath(MCPServerBinary); err == nil {
-		return MCPServerBinary, true
-	}
-	if assayExe != "" {
+// ServerCommand is the command a client config starts: the bare name
+// assay-mcp (portable: the config does not pin a build directory), or with
+// absolute the full path of the binary found on PATH or next to assayExe.
+// found reports whether the bare name resolves on PATH (so the client can
+// start it); located is the binary found, on PATH or next to assayExe.
+func ServerCommand(assayExe string, absolute bool) (cmd string, found bool, located string) {
+	if p, err := exec.LookPath(MCPServerBinary); err == nil {
+		found, located = true, p
+	} else if assayExe != "" {
 		p := filepath.Join(filepath.Dir(assayExe), MCPServerBinary)
 		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
-			return p, true
+			located = p
 		}
 	}
-	return MCPServerBinary, false
+	if absolute && located != "" {
+		if abs, err := filepath.Abs(located); err == nil {
+			return abs, true, abs
+		}
+	}
+	return MCPServerBinary, found, located
 }
 
 // NewMCPServer builds our entry: the server confined to roots (absolute

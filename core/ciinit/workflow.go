@@ -31,7 +31,22 @@ const (
 	InstallModule = "github.com/assay-dev/assay/cmd/assay@latest"
 	// SARIFFile is the scan output the workflow uploads to code scanning.
 	SARIFFile = "assay-scan.sarif"
+	// DefaultSecret is the repository secret holding the team's signing key
+	// ('assay key export --secret'); the workflow imports it from the
+	// environment, so CI packs are signed by the key the lock pins.
+	DefaultSecret = "ASSAY_SIGNING_KEY"
+	// CISigner is the id the workflow stores the imported key under.
+	CISigner = "ci"
 )
+
+// SecretExportCommand is the one command that puts the active signing key
+// into the repository secret the workflow reads.
+func SecretExportCommand(secret string) string {
+	if secret == "" {
+		secret = DefaultSecret
+	}
+	return "assay key export --secret | gh secret set " + secret
+}
 
 // WorkflowOptions are the inputs of the generated workflow.
 type WorkflowOptions struct {
@@ -47,6 +62,9 @@ type WorkflowOptions struct {
 	Baseline string
 	// Version is the generating assay's version, written in the header.
 	Version string
+	// Secret names the repository secret with the signing key; empty means
+	// DefaultSecret.
+	Secret string
 }
 
 // Workflow is a rendered workflow plus what went into it.
@@ -59,7 +77,10 @@ type Workflow struct {
 	Baseline    string   `json:"baseline"`
 	Pack        string   `json:"pack"`
 	SARIF       string   `json:"sarif"`
+	Secret      string   `json:"secret"`
 }
+
+var secretPattern = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
 
 var cardPattern = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
 
@@ -86,7 +107,13 @@ var safePath = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
 // collapsed to single spaces; newlines and `${{` (expression injection into
 // the workflow) are refused as bad input.
 func RenderWorkflow(o WorkflowOptions) (*Workflow, error) {
-	w := &Workflow{Lock: o.Lock, Baseline: o.Baseline, Pack: CIPack, SARIF: SARIFFile}
+	w := &Workflow{Lock: o.Lock, Baseline: o.Baseline, Pack: CIPack, SARIF: SARIFFile, Secret: o.Secret}
+	if w.Secret == "" {
+		w.Secret = DefaultSecret
+	}
+	if !secretPattern.MatchString(w.Secret) || strings.HasPrefix(w.Secret, "GITHUB_") {
+		return nil, exit.Bad("use upper-case letters, digits and _ (not starting with GITHUB_)", "--secret %q is not a GitHub secret name", w.Secret)
+	}
 	if w.Lock == "" {
 		w.Lock = DefaultLock
 	}
@@ -131,6 +158,7 @@ func RenderWorkflow(o WorkflowOptions) (*Workflow, error) {
 		"Version": o.Version, "Run": w.RunCommand, "Placeholder": w.Placeholder,
 		"CardFlags": strings.Join(cflags, " "), "Lock": w.Lock, "Baseline": w.Baseline,
 		"Pack": CIPack, "SARIF": SARIFFile, "Install": InstallModule,
+		"Secret": w.Secret, "Signer": CISigner, "Export": SecretExportCommand(w.Secret),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("render workflow: %w", err)
@@ -146,7 +174,8 @@ func WriteWorkflow(path string, data []byte, force bool) error {
 	return fsutil.WriteNew(path, data, force)
 }
 
-// The workflow: one job runs the program under assay, verifies its pack
+// The workflow: one job imports the team's signing key from a secret, runs
+// the program under assay, verifies its pack
 // against the lock, gates with diff and uploads the pack; a second job scans
 // for uninstrumented call sites and uploads SARIF to code scanning. The run
 // command goes into a block scalar so YAML never reinterprets it.
@@ -177,6 +206,19 @@ jobs:
           cache: false
       - name: Install assay
         run: go install {{.Install}}
+      # Packs are signed with the team's key (the one {{.Lock}} pins), imported
+      # from a repository secret into the runner's keystore; no key file is
+      # written into the checkout. Create the secret once with:
+      #   {{.Export}}
+      - name: Import the team's signing key
+        env:
+          {{.Secret}}: ${{"{{"}} secrets.{{.Secret}} {{"}}"}}
+        run: |
+          if [ -z "${{"{"}}{{.Secret}}:-{{"}"}}" ]; then
+            echo "::error::The repository secret {{.Secret}} is not set, so this run cannot sign with the key {{.Lock}} pins. Create it with: {{.Export}}"
+            exit 1
+          fi
+          assay key import --private-env {{.Secret}} --signer {{.Signer}} --set-active
       # Install your project's dependencies here (e.g. pip install -r requirements.txt).
 {{- if .Placeholder}}
       # TODO: replace the placeholder command below with the program CI should run.

@@ -80,7 +80,7 @@ func builtinCards() []*Card {
 		{
 			CardID:      "coverage_contract",
 			Name:        "Coverage Contract",
-			Description: "The run exercised enough of the call sites in the coverage contract.",
+			Description: "Runtime receipts cover scanned call sites above the minimum threshold.",
 			Claims: []Claim{{
 				ClaimID:     "callsite_coverage",
 				Description: coverageDescription,
@@ -116,11 +116,10 @@ func builtinCards() []*Card {
 	}
 }
 
-// coverageDescription is the callsite_coverage claim's description. The
-// reference's text is not known here (only its card hash, ecc0e258…222f), so
-// this card's claim_set_hash differs from the reference's; ReferenceIDs
-// leaves it out so locks and `cards show` say so.
-const coverageDescription = "At least 80% of detected call sites are covered by receipts"
+// coverageDescription is the callsite_coverage claim's description, the
+// reference's text (pack-format.md §6.2): with it the card hashes to the
+// reference's ecc0e258…222f.
+const coverageDescription = "Receipt callsite_ids cover >= min_coverage of contract sites"
 
 var builtins = func() map[string]*Card {
 	m := map[string]*Card{}
@@ -132,9 +131,8 @@ var builtins = func() map[string]*Card {
 
 // ReferenceIDs are the built-in cards that hash exactly as the reference's
 // (assay-ai 1.24) do; a lock that names only these passes the reference's
-// lock check. coverage_contract is the reference's too, but not
-// hash-identical (see coverageDescription).
-var ReferenceIDs = []string{"guardian_enforcement", "receipt_completeness", "no_breakglass", "timestamp_ordering", "schema_consistency"}
+// lock check.
+var ReferenceIDs = []string{"guardian_enforcement", "receipt_completeness", "no_breakglass", "timestamp_ordering", "schema_consistency", "coverage_contract"}
 
 // BuiltinIDs returns the ids of the built-in cards, sorted.
 func BuiltinIDs() []string {

@@ -52,6 +52,8 @@ func TestBuiltinHashes(t *testing.T) {
 		{"no_breakglass", "83409a8d647ddd43129e8c5017bcaa18f56ffa2cf00f79a651700a4af2ebb80f", ""},
 		{"timestamp_ordering", "717b621a1cb1ddf669712f53dea533fb6f913ff57dd8e4688647190467ce0d62", ""},
 		{"schema_consistency", "79db0a6c452a4134c1eeab9c73741062a0ad8bd2f6de3f95b4eae9d2eecfefe9", ""},
+		// pack-format.md §6.2 gives this one in full, with its texts.
+		{"coverage_contract", "ecc0e258022ee817c4238435980d785cecc75fb1746d9b83f119be42bbef222f", ""},
 	}
 	for _, tc := range tests {
 		c, ok := Builtin(tc.id)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/assay-dev/assay/core/pyjson"
@@ -275,6 +276,32 @@ type Report struct {
 	TotalCount   int      `json:"total_count"`
 	// Fraction is CoveragePct, named for what it is.
 	Fraction float64 `json:"-"`
+	// ByLanguage splits the counts per source language. It is set only
+	// when the contract has TS/JS sites or more than one language, so a
+	// Python-only (reference) or Go-only report is unchanged.
+	ByLanguage []LangCoverage `json:"by_language,omitempty"`
+}
+
+// LangCoverage is one language's share of a coverage report.
+type LangCoverage struct {
+	Language string `json:"language"`
+	Covered  int    `json:"covered"`
+	Total    int    `json:"total"`
+}
+
+// LanguageOf names a call site's language from its path: python, go,
+// typescript (TS and JS alike) or other.
+func LanguageOf(path string) string {
+	ext := path[strings.LastIndexByte(path, '.')+1:]
+	switch ext {
+	case "py":
+		return "python"
+	case "go":
+		return "go"
+	case "ts", "tsx", "mts", "cts", "js", "jsx", "mjs", "cjs":
+		return "typescript"
+	}
+	return "other"
 }
 
 // Measure compares the contract's ids with the callsite ids seen at run
@@ -317,6 +344,28 @@ func Measure(c *Contract, callsiteIDs []string) Report {
 		r.Fraction = float64(len(covered)) / float64(len(want))
 	}
 	r.CoveragePct = r.Fraction
+	langOf := map[string]string{}
+	for _, s := range c.CallSites {
+		langOf[s.CallsiteID] = LanguageOf(s.Path)
+	}
+	per := map[string]*LangCoverage{}
+	for id := range want {
+		l := langOf[id]
+		if per[l] == nil {
+			per[l] = &LangCoverage{Language: l}
+		}
+		per[l].Total++
+		if covered[id] {
+			per[l].Covered++
+		}
+	}
+	if per["typescript"] != nil || len(per) > 1 {
+		for _, l := range []string{"python", "go", "typescript", "other"} {
+			if per[l] != nil {
+				r.ByLanguage = append(r.ByLanguage, *per[l])
+			}
+		}
+	}
 	return r
 }
 

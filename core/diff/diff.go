@@ -263,11 +263,11 @@ func Compare(a, b string, opts Options) (*Result, error) {
 			}
 		}
 	}
-	pa, err := load(a)
+	pa, err := load(a, opts.Prices)
 	if err != nil {
 		return nil, err
 	}
-	pb, err := load(b)
+	pb, err := load(b, opts.Prices)
 	if err != nil {
 		return nil, err
 	}
@@ -278,12 +278,15 @@ func Compare(a, b string, opts Options) (*Result, error) {
 	res.VersionChanged = pa.info.VerifierVersion != "" && pb.info.VerifierVersion != "" && pa.info.VerifierVersion != pb.info.VerifierVersion
 
 	res.Claims, res.Regressions = compareClaims(pa.claims, pb.claims)
-	res.AnalysisA = analyze(pa.receipts, opts.Prices)
-	res.AnalysisB = analyze(pb.receipts, opts.Prices)
+	res.AnalysisA = pa.an.result()
+	res.AnalysisB = pb.an.result()
 	res.Models = compareModels(res.AnalysisA, res.AnalysisB)
 	res.CostDeltaUSD = round6(res.AnalysisB.CostUSD - res.AnalysisA.CostUSD)
 	res.Gates = evalGates(res.AnalysisA, res.AnalysisB, opts.Gates)
 	if opts.Why {
+		if err := pb.whyIndex(); err != nil {
+			return nil, err
+		}
 		res.Why = whyChains(pb)
 	}
 
@@ -332,19 +335,35 @@ type claimResult struct {
 }
 
 type packData struct {
-	dir      string
-	info     PackInfo
-	receipts []*canon.Object
-	byID     map[string]*canon.Object
-	claims   []claimResult
+	dir    string
+	info   PackInfo
+	an     *analyzer
+	claims []claimResult
+	// parents maps a receipt id to its parent_receipt_id (the last receipt
+	// with that id wins, as a lookup by id did); links are the receipts a
+	// --why chain shows, read in a second pass (whyIndex).
+	parents map[string]string
+	links   map[string]Link
 }
 
-func load(dir string) (*packData, error) {
+// take aggregates one receipt: the pack is streamed, never held.
+func (p *packData) take(r *canon.Object) {
+	p.an.add(r)
+	if id := r.String("receipt_id"); id != "" {
+		if parent := r.String("parent_receipt_id"); parent != "" {
+			p.parents[id] = parent
+		} else {
+			delete(p.parents, id)
+		}
+	}
+}
+
+func load(dir string, prices Prices) (*packData, error) {
 	m, err := packs.ReadManifest(dir)
 	if err != nil {
 		return nil, err
 	}
-	p := &packData{dir: dir, byID: map[string]*canon.Object{}}
+	p := &packData{dir: dir, an: newAnalyzer(prices), parents: map[string]string{}}
 	p.info = PackInfo{
 		Path:              dir,
 		PackID:            packs.Str(m, "pack_id"),
@@ -384,10 +403,7 @@ func (p *packData) readReceipts() error {
 			if derr != nil || !ok {
 				return exit.Bad("verify the pack with 'assay verify-pack'", "%s line %d is not a JSON object", path, n)
 			}
-			p.receipts = append(p.receipts, obj)
-			if id := obj.String("receipt_id"); id != "" {
-				p.byID[id] = obj
-			}
+			p.take(obj)
 		}
 		if errors.Is(err, io.EOF) {
 			return nil
@@ -533,46 +549,67 @@ func modelOf(r *canon.Object) string {
 }
 
 func analyze(receipts []*canon.Object, prices Prices) *Analysis {
-	a := &Analysis{Models: []ModelStats{}}
-	byModel := map[string]*ModelStats{}
-	var lat []float64
+	an := newAnalyzer(prices)
 	for _, r := range receipts {
-		if r.String("type") != "model_call" {
-			continue
-		}
-		a.ModelCalls++
-		name := modelOf(r)
-		ms := byModel[name]
-		if ms == nil {
-			_, key := prices.Lookup(name)
-			ms = &ModelStats{Model: name, PriceKey: key}
-			byModel[name] = ms
-		}
-		ms.Calls++
-		in, okIn := intField(r, "input_tokens")
-		out, okOut := intField(r, "output_tokens")
-		tot, okTot := intField(r, "total_tokens")
-		if !okTot {
-			tot = in + out
-		}
-		if okIn || okOut || okTot {
-			a.CallsWithUsage++
-		}
-		ms.InputTokens += in
-		ms.OutputTokens += out
-		ms.TotalTokens += tot
-		pr, _ := prices.Lookup(name)
-		ms.CostUSD += float64(in)*pr.Input/1e6 + float64(out)*pr.Output/1e6
-		if e, _ := r.Get("error"); truthy(e) {
-			ms.Errors++
-			a.Errors++
-		}
-		if v, ok := r.Get("latency_ms"); ok {
-			if f, ok := number(v); ok {
-				lat = append(lat, f)
-			}
+		an.add(r)
+	}
+	return an.result()
+}
+
+// analyzer aggregates model_call receipts one at a time: per-model sums and
+// the latencies (8 bytes a call, for exact percentiles).
+type analyzer struct {
+	prices  Prices
+	a       *Analysis
+	byModel map[string]*ModelStats
+	lat     []float64
+}
+
+func newAnalyzer(prices Prices) *analyzer {
+	return &analyzer{prices: prices, a: &Analysis{Models: []ModelStats{}}, byModel: map[string]*ModelStats{}}
+}
+
+func (an *analyzer) add(r *canon.Object) {
+	a, byModel, prices := an.a, an.byModel, an.prices
+	if r.String("type") != "model_call" {
+		return
+	}
+	a.ModelCalls++
+	name := modelOf(r)
+	ms := byModel[name]
+	if ms == nil {
+		_, key := prices.Lookup(name)
+		ms = &ModelStats{Model: name, PriceKey: key}
+		byModel[name] = ms
+	}
+	ms.Calls++
+	in, okIn := intField(r, "input_tokens")
+	out, okOut := intField(r, "output_tokens")
+	tot, okTot := intField(r, "total_tokens")
+	if !okTot {
+		tot = in + out
+	}
+	if okIn || okOut || okTot {
+		a.CallsWithUsage++
+	}
+	ms.InputTokens += in
+	ms.OutputTokens += out
+	ms.TotalTokens += tot
+	pr, _ := prices.Lookup(name)
+	ms.CostUSD += float64(in)*pr.Input/1e6 + float64(out)*pr.Output/1e6
+	if e, _ := r.Get("error"); truthy(e) {
+		ms.Errors++
+		a.Errors++
+	}
+	if v, ok := r.Get("latency_ms"); ok {
+		if f, ok := number(v); ok {
+			an.lat = append(an.lat, f)
 		}
 	}
+}
+
+func (an *analyzer) result() *Analysis {
+	a, byModel, lat := an.a, an.byModel, an.lat
 	names := make([]string, 0, len(byModel))
 	for n := range byModel {
 		names = append(names, n)
@@ -766,13 +803,13 @@ func whyChains(p *packData) []Why {
 					break
 				}
 				seen[cur] = true
-				r := p.byID[cur]
-				if r == nil {
+				l, ok := p.links[cur]
+				if !ok {
 					w.Note = "receipt " + cur + " is not in the pack"
 					break
 				}
-				w.Chain = append(w.Chain, link(r))
-				cur = r.String("parent_receipt_id")
+				w.Chain = append(w.Chain, l)
+				cur = p.parents[cur]
 			}
 			out = append(out, w)
 		}
@@ -802,4 +839,53 @@ func link(r *canon.Object) Link {
 		l.Summary += s
 	}
 	return l
+}
+
+// whyIndex reads, in a second pass over the receipts, the Links of the
+// receipts the failed claims' chains can reach (evidence ids and their
+// parents, up to maxChain deep), so --why never holds the whole pack.
+func (p *packData) whyIndex() error {
+	want := map[string]bool{}
+	for _, c := range p.claims {
+		if c.Passed {
+			continue
+		}
+		for _, id := range c.Evidence {
+			seen := map[string]bool{} // per chain: chains may share receipts at different depths
+			cur := id
+			for i := 0; cur != "" && i <= maxChain && !seen[cur]; i++ {
+				seen[cur], want[cur] = true, true
+				cur = p.parents[cur]
+			}
+		}
+	}
+	p.links = map[string]Link{}
+	if len(want) == 0 {
+		return nil
+	}
+	path := filepath.Join(p.dir, "receipt_pack.jsonl")
+	f, err := fsutil.OpenConfined(p.dir, "receipt_pack.jsonl")
+	if err != nil {
+		return exit.Bad("a proof pack holds receipt_pack.jsonl", "cannot read %s: %v", path, err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	for {
+		line, err := r.ReadBytes('\n')
+		if t := bytes.TrimSpace(line); len(t) > 0 {
+			if v, derr := canon.Decode(t); derr == nil {
+				if obj, ok := v.(*canon.Object); ok {
+					if id := obj.String("receipt_id"); want[id] {
+						p.links[id] = link(obj)
+					}
+				}
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return exit.Bad("check the file's permissions", "cannot read %s: %v", path, err)
+		}
+	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/assay-dev/assay/core/lock"
 	"github.com/assay-dev/assay/core/mcppolicy"
 	"github.com/assay-dev/assay/core/pack"
+	"github.com/assay-dev/assay/core/store"
 	"github.com/assay-dev/assay/core/verify"
 	"github.com/assay-dev/assay/core/version"
 )
@@ -54,7 +55,8 @@ func newEnv(o Options) (*env, error) {
 		e.o.Version = version.Version
 	}
 	if e.o.WriteLock == nil {
-		e.o.WriteLock = DefaultWriteLock
+		home := o.Home
+		e.o.WriteLock = func(path string) error { return WritePinnedLock(path, home) }
 	}
 	dir := o.Dir
 	if dir == "" {
@@ -310,9 +312,25 @@ func checkLockLoads(e *env) Check {
 	return Check{Status: Pass, Severity: Info, Message: "lock " + e.rel(e.lock) + " is valid"}
 }
 
-// DefaultWriteLock writes a lock for the default card (lock write's file form).
+// DefaultWriteLock writes a lock for the default card (lock write's file
+// form) pinning the active signer of the default assay home.
 func DefaultWriteLock(path string) error {
-	l, err := lock.New([]string{ciinit.DefaultCard}, nil)
+	home, err := store.Home()
+	if err != nil {
+		return err
+	}
+	return WritePinnedLock(path, home)
+}
+
+// WritePinnedLock writes what 'assay lock write --cards receipt_completeness'
+// writes: the default card and the active signer of home pinned (the key is
+// created when missing, as signing commands do; DECISIONS 20).
+func WritePinnedLock(path, home string) error {
+	sg, _, err := keys.Open(home).ActiveSigner(true)
+	if err != nil {
+		return err
+	}
+	l, err := lock.New([]string{ciinit.DefaultCard}, []string{keys.Fingerprint(sg.Public())})
 	if err != nil {
 		return err
 	}
@@ -393,6 +411,22 @@ func checkLockHashes(e *env) Check {
 	return Check{Status: Pass, Severity: Info, Message: fmt.Sprintf("lock hashes match the current definitions of %d card(s)", len(cards))}
 }
 
+// lockCardIDs lists the card ids of a lock document's run_cards (the
+// default card when it names none).
+func lockCardIDs(doc map[string]any) []string {
+	var ids []string
+	entries, _ := doc["run_cards"].([]any)
+	for _, en := range entries {
+		if m, ok := en.(map[string]any); ok && str(m["id"]) != "" {
+			ids = append(ids, str(m["id"]))
+		}
+	}
+	if len(ids) == 0 {
+		ids = []string{ciinit.DefaultCard}
+	}
+	return ids
+}
+
 func checkLockSigners(e *env) Check {
 	doc, err := e.loadLock()
 	if err != nil {
@@ -411,7 +445,8 @@ func checkLockSigners(e *env) Check {
 	}
 	switch mode {
 	case "any":
-		return Check{Status: Pass, Severity: Info, Message: "signer policy: any signer (identity not pinned)"}
+		return Check{Status: Warn, Severity: Medium, Message: "signer policy \"any\": verify-pack --lock accepts a pack signed by anyone (no signer pinned)",
+			Fix: "assay lock write --cards " + strings.Join(lockCardIDs(doc), ",") + " -o " + shq(e.rel(e.lock)) + " --force  # pins the active signer"}
 	case "allowlist":
 		list, _ := sp["allowed_fingerprints"].([]any)
 		if len(list) == 0 {

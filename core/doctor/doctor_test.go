@@ -80,9 +80,13 @@ func (p *project) buildPack(name string) string {
 	return out
 }
 
-// writeLock writes a lock with core/lock, as `assay lock write` does.
+// pinnedFP is the signer a test lock pins (no key in the test home has it).
+var pinnedFP = strings.Repeat("ab", 32)
+
+// writeLock writes a lock with core/lock, as `assay lock write` does: a
+// signer pinned.
 func writeLock(path string, cardIDs ...string) error {
-	l, err := lock.New(cardIDs, nil)
+	l, err := lock.New(cardIDs, []string{pinnedFP})
 	if err != nil {
 		return err
 	}
@@ -262,6 +266,35 @@ func TestChecksPassAndFail(t *testing.T) {
 		if !seen[id] {
 			t.Errorf("check %s has no fixtures", id)
 		}
+	}
+}
+
+// A lock that accepts any signer is flagged (DECISIONS 20), with a fix that
+// pins the active signer; the fix's own writer pins it.
+func TestLockAnySignerFlagged(t *testing.T) {
+	p := newProject(t)
+	writeLock(filepath.Join(p.dir, "assay.lock"), "receipt_completeness", "no_breakglass")
+	p.editLock(func(m map[string]any) {
+		m["signer_policy"] = map[string]any{"mode": "any", "allowed_fingerprints": []any{}}
+	})
+	c := p.check("DOCTOR_LOCK_003")
+	if c.Status != Warn || !strings.Contains(c.Message, "anyone") || !strings.Contains(c.Fix, "--cards receipt_completeness,no_breakglass") {
+		t.Fatalf("any policy: %+v", c)
+	}
+	path := filepath.Join(p.dir, "fixed.lock")
+	if err := WritePinnedLock(path, p.home); err != nil {
+		t.Fatal(err)
+	}
+	l, err := lock.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := keys.Open(p.home).LoadPublic(keys.Open(p.home).Active())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.SignerPolicy.Mode != lock.ModeAllowlist || len(l.SignerPolicy.AllowedFingerprints) != 1 || l.SignerPolicy.AllowedFingerprints[0] != keys.Fingerprint(pub) {
+		t.Fatalf("written lock does not pin the active signer: %+v", l.SignerPolicy)
 	}
 }
 

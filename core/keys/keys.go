@@ -63,6 +63,20 @@ func Fingerprint(pub []byte) string {
 // manifest's signer_pubkey.
 func PubB64(pub []byte) string { return base64.StdEncoding.EncodeToString(pub) }
 
+// DecodeB64 decodes a manifest's base64 field (signer_pubkey, signature)
+// strictly: standard alphabet, padded, zero padding bits, and nothing else
+// (no whitespace or newlines, which Go's decoder would otherwise skip, nor
+// other characters, which Python's would). Each value has exactly one
+// encoding, so every command that reads a pack decodes it alike.
+func DecodeB64(s string) ([]byte, error) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '\r' || c == '\n' {
+			return nil, fmt.Errorf("base64 text contains a line break at offset %d", i)
+		}
+	}
+	return base64.StdEncoding.Strict().DecodeString(s)
+}
+
 func (s *Store) keyPath(id string) string { return filepath.Join(s.Dir, id+".key") }
 func (s *Store) pubPath(id string) string { return filepath.Join(s.Dir, id+".pub") }
 

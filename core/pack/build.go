@@ -24,7 +24,6 @@ import (
 	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/merkle"
 	"github.com/assay-dev/assay/core/receipt"
-	"github.com/assay-dev/assay/core/version"
 )
 
 // Options are the inputs of Build.
@@ -44,6 +43,12 @@ type Options struct {
 	// derives the pack id from the content, so equal inputs give equal packs.
 	Now           time.Time
 	Deterministic bool
+	// RequireReceipts makes BuildTrace refuse (ErrNoReceipts) a trace
+	// without receipts instead of building an empty pack.
+	RequireReceipts bool
+	// SortMemory bounds the memory BuildTrace's sort keys take before they
+	// spill to temporary files (0: DefaultSortMemory).
+	SortMemory int
 	// VerifierVersion overrides the version recorded in the attestation
 	// (default version.Version); conformance tests use it.
 	VerifierVersion string
@@ -85,38 +90,10 @@ func ValidMode(m string) error {
 // directory, then renamed). Bad input is refused with exit 3 before anything
 // is written.
 func Build(opt Options) (*Result, error) {
-	if opt.Signer == nil {
-		return nil, exit.Bad("load or generate a key first", "no signer given")
-	}
-	if opt.RunID == "" {
-		return nil, exit.Bad("", "no run id given")
-	}
-	if opt.Mode == "" {
-		opt.Mode = "shadow"
-	}
-	if err := ValidMode(opt.Mode); err != nil {
+	now, vv, err := checkOptions(&opt)
+	if err != nil {
 		return nil, err
 	}
-	if opt.CIBinding != nil {
-		if err := opt.CIBinding.validate(); err != nil {
-			return nil, err
-		}
-	}
-	if opt.OutDir == "" {
-		return nil, exit.Bad("", "no output directory given")
-	}
-	if fsutil.Exists(opt.OutDir) {
-		return nil, exit.Bad("choose a new -o directory or remove the old pack", "output directory already exists: %s", opt.OutDir)
-	}
-	now := opt.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
-	vv := opt.VerifierVersion
-	if vv == "" {
-		vv = version.Version
-	}
-
 	recs, err := checkAndSort(opt.RunID, opt.Receipts)
 	if err != nil {
 		return nil, err
@@ -134,21 +111,66 @@ func Build(opt Options) (*Result, error) {
 		jsonl.Write(l)
 		jsonl.WriteByte('\n')
 	}
-	jsonlHash := sha256hex(jsonl.Bytes())
-
-	claimSetHash := NoClaimsHash
-	claimCheck := "N/A"
-	var fp *string
+	if _, err := claimSet(opt.Claims); err != nil {
+		return nil, err
+	}
 	var verification *claims.Verification
 	if opt.Claims != nil {
-		claimSetHash, err = claims.SetHash(opt.Claims)
-		if err != nil {
-			return nil, exit.Bad("check the card's params", "claim set cannot be hashed: %v", err)
-		}
 		verification, err = claims.Evaluate(opt.Claims, recs, opt.ClaimEnv, PolicyHash, SuiteHash)
 		if err != nil {
 			return nil, fmt.Errorf("evaluate claims: %w", err)
 		}
+	}
+	start, end := timeRange(recs, now)
+	data := jsonl.Bytes()
+	if data == nil {
+		data = []byte{} // an empty pack still has its (0-byte) receipt file
+	}
+	return finish(opt, now, vv, body{
+		n: len(recs), integrity: integrity, head: head,
+		jsonl: data, jsonlHash: sha256hex(jsonl.Bytes()), jsonlSize: int64(jsonl.Len()),
+		merkleRoot: tree.RootHex(), treeSize: tree.Size(), verification: verification, start: start, end: end,
+	}, "")
+}
+
+// body is what the pass over the receipts learned, in memory or streamed.
+type body struct {
+	n               int
+	integrity, head string
+	jsonl           []byte // nil when the lines were streamed into the staging directory
+	jsonlHash       string
+	jsonlSize       int64
+	merkleRoot      string
+	treeSize        uint64
+	verification    *claims.Verification
+	start, end      string
+}
+
+// claimSet returns the claim_set_hash (NoClaimsHash without claims).
+func claimSet(cl []claims.Claim) (string, error) {
+	if cl == nil {
+		return NoClaimsHash, nil
+	}
+	h, err := claims.SetHash(cl)
+	if err != nil {
+		return "", exit.Bad("check the card's params", "claim set cannot be hashed: %v", err)
+	}
+	return h, nil
+}
+
+// finish renders the attestation, report, transcript and signed manifest
+// around the receipt lines and publishes the pack. staging is the staging
+// directory already holding receipt_pack.jsonl, or "" when b.jsonl holds
+// the lines.
+func finish(opt Options, now time.Time, vv string, b body, staging string) (*Result, error) {
+	claimSetHash, err := claimSet(opt.Claims)
+	if err != nil {
+		return nil, err
+	}
+	claimCheck := "N/A"
+	var fp *string
+	verification := b.verification
+	if verification != nil {
 		claimCheck = "FAIL"
 		if verification.Passed {
 			claimCheck = "PASS"
@@ -156,20 +178,18 @@ func Build(opt Options) (*Result, error) {
 		f := verification.DiscrepancyFingerprint
 		fp = &f
 	}
-
-	start, end := timeRange(recs, now)
 	att := Attestation{
 		PackFormatVersion: FormatVersion, FingerprintVersion: 1,
 		RunID: opt.RunID, SuiteID: SuiteID, SuiteHash: SuiteHash,
 		VerifierVersion: vv, CanonVersion: "jcs-rfc8785", CanonImpl: "receipts.jcs", CanonImplVersion: vv,
 		PolicyHash: PolicyHash, ClaimSetID: ClaimSetNone, ClaimSetHash: claimSetHash,
-		ReceiptIntegrity: integrity, ClaimCheck: claimCheck, DiscrepancyFingerprint: fp,
+		ReceiptIntegrity: b.integrity, ClaimCheck: claimCheck, DiscrepancyFingerprint: fp,
 		AssuranceLevel: "L0", ProofTier: "signed-pack", Mode: opt.Mode,
-		HeadHash: head, HeadHashAlgorithm: HeadHashAlgorithm, TimeAuthority: "local_clock",
-		NReceipts: len(recs), TimestampStart: start, TimestampEnd: end, CIBinding: opt.CIBinding,
+		HeadHash: b.head, HeadHashAlgorithm: HeadHashAlgorithm, TimeAuthority: "local_clock",
+		NReceipts: b.n, TimestampStart: b.start, TimestampEnd: b.end, CIBinding: opt.CIBinding,
 	}
 	if opt.Deterministic {
-		att.PackID, err = deterministicID(att, jsonlHash)
+		att.PackID, err = deterministicID(att, b.jsonlHash)
 		if err != nil {
 			return nil, err
 		}
@@ -183,8 +203,8 @@ func Build(opt Options) (*Result, error) {
 	builtAt := receipt.Timestamp(now)
 
 	rep := buildReport(reportInput{
-		att: att, attHash: attHash, builtAt: builtAt, jsonlHash: jsonlHash,
-		claims: verification, merkleRoot: tree.RootHex(), treeSize: tree.Size(),
+		att: att, attHash: attHash, builtAt: builtAt, jsonlHash: b.jsonlHash,
+		claims: verification, merkleRoot: b.merkleRoot, treeSize: b.treeSize,
 	})
 	reportBytes, err := indentJSON(rep)
 	if err != nil {
@@ -192,20 +212,23 @@ func Build(opt Options) (*Result, error) {
 	}
 	transcript := renderTranscript(att, verification, builtAt)
 	files := map[string][]byte{
-		FileReceipts:   jsonl.Bytes(),
 		FileReport:     reportBytes,
 		FileTranscript: transcript,
+	}
+	if b.jsonl != nil {
+		files[FileReceipts] = b.jsonl
 	}
 	pub := opt.Signer.Public()
 	man := &Manifest{
 		PackID: att.PackID, PackVersion: FormatVersion, ManifestVersion: ManifestVersion, HashAlg: "sha256",
 		Attestation: att, AttestationSHA256: attHash, SuiteHash: SuiteHash,
-		ClaimSetID: ClaimSetNone, ClaimSetHash: claimSetHash, ReceiptCountExpected: len(recs),
+		ClaimSetID: ClaimSetNone, ClaimSetHash: claimSetHash, ReceiptCountExpected: b.n,
 		ExpectedFiles: slices.Clone(KernelFiles),
 		SignerID:      opt.Signer.ID, SignerPubkey: keys.PubB64(pub), SignerPubkeySHA256: keys.Fingerprint(pub),
 		SignatureAlg: "ed25519", SignatureScope: SignatureScope,
 	}
-	for _, name := range []string{FileReceipts, FileReport, FileTranscript} {
+	man.Files = append(man.Files, FileEntry{Path: FileReceipts, SHA256: b.jsonlHash, Bytes: b.jsonlSize})
+	for _, name := range []string{FileReport, FileTranscript} {
 		man.Files = append(man.Files, FileEntry{Path: name, SHA256: sha256hex(files[name]), Bytes: int64(len(files[name]))})
 	}
 	sig, err := Sign(man, opt.Signer)
@@ -223,12 +246,18 @@ func Build(opt Options) (*Result, error) {
 
 	res := &Result{
 		Dir: opt.OutDir, PackID: att.PackID, RunID: opt.RunID, PackRootSHA256: attHash,
-		SignerID: opt.Signer.ID, Fingerprint: man.SignerPubkeySHA256, NReceipts: len(recs),
-		ReceiptIntegrity: integrity, ClaimCheck: claimCheck, HeadHash: head, MerkleRoot: tree.RootHex(),
+		SignerID: opt.Signer.ID, Fingerprint: man.SignerPubkeySHA256, NReceipts: b.n,
+		ReceiptIntegrity: b.integrity, ClaimCheck: claimCheck, HeadHash: b.head, MerkleRoot: b.merkleRoot,
 		Claims: verification, Manifest: man, Files: files,
 	}
 	summary := renderSummary(res, att)
-	if err := publish(opt.OutDir, files, summary); err != nil {
+	if staging == "" {
+		if staging, err = newStaging(opt.OutDir); err != nil {
+			return nil, err
+		}
+	}
+	if err := publish(staging, opt.OutDir, files, summary); err != nil {
+		os.RemoveAll(staging)
 		return nil, err
 	}
 	return res, nil
@@ -261,21 +290,8 @@ func sha256hex(b []byte) string {
 func checkAndSort(runID string, in []*receipt.Receipt) ([]*receipt.Receipt, error) {
 	recs := slices.Clone(in)
 	for i, r := range recs {
-		tr, hasTr := r.Get("_trace_id")
-		rid, hasRid := r.Get("run_id")
-		if hasTr && hasRid && tr != rid {
-			return nil, exit.Bad("a receipt belongs to one run", "receipt %d (%s) has _trace_id %v but run_id %v", i, r.String("receipt_id"), tr, rid)
-		}
-		owner := tr
-		if !hasTr {
-			owner = rid
-		}
-		if (hasTr || hasRid) && owner != runID {
-			return nil, exit.Bad("pack each trace separately", "receipt %d (%s) belongs to run %v, not %s", i, r.String("receipt_id"), owner, runID)
-		}
-		typ := r.String("type")
-		if !receipt.TypeAllowed(typ) {
-			return nil, exit.Bad("allowed types: "+receipt.AllowedForms(), "receipt %d (%s) has type %q, which a proof pack cannot carry", i, r.String("receipt_id"), typ)
+		if err := checkOne(runID, i, r); err != nil {
+			return nil, err
 		}
 	}
 	sort.SliceStable(recs, func(i, j int) bool {
@@ -289,6 +305,39 @@ func checkAndSort(runID string, in []*receipt.Receipt) ([]*receipt.Receipt, erro
 		return a.String("receipt_id") < b.String("receipt_id")
 	})
 	return recs, nil
+}
+
+// checkOne enforces the build-time rules on receipt i.
+func checkOne(runID string, i int, r *receipt.Receipt) error {
+	tr, hasTr := r.Get("_trace_id")
+	rid, hasRid := r.Get("run_id")
+	if hasTr && hasRid && differ(tr, rid) {
+		return exit.Bad("a receipt belongs to one run", "receipt %d (%s) has _trace_id %v but run_id %v", i, r.String("receipt_id"), tr, rid)
+	}
+	owner := tr
+	if !hasTr {
+		owner = rid
+	}
+	if (hasTr || hasRid) && owner != runID {
+		return exit.Bad("pack each trace separately", "receipt %d (%s) belongs to run %v, not %s", i, r.String("receipt_id"), owner, runID)
+	}
+	typ := r.String("type")
+	if !receipt.TypeAllowed(typ) {
+		return exit.Bad("allowed types: "+receipt.AllowedForms(), "receipt %d (%s) has type %q, which a proof pack cannot carry", i, r.String("receipt_id"), typ)
+	}
+	return nil
+}
+
+// differ compares two owner values without panicking on arrays or objects
+// (== on two []any would): strings by value; two non-strings are left to the
+// ownership check, which refuses them.
+func differ(a, b any) bool {
+	as, aok := a.(string)
+	bs, bok := b.(string)
+	if aok && bok {
+		return as != bs
+	}
+	return aok || bok
 }
 
 func sortOwner(r *receipt.Receipt) string {
@@ -432,25 +481,28 @@ func DetectCIBinding(getenv func(string) string) *CIBinding {
 	}
 }
 
-// publish writes the files into a sibling staging directory and renames it
-// into place, so a reader never sees half a pack.
-func publish(outDir string, files map[string][]byte, summary []byte) (err error) {
+// newStaging creates the sibling staging directory a pack is built in.
+func newStaging(outDir string) (string, error) {
 	parent := filepath.Dir(filepath.Clean(outDir))
 	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return exit.Bad("check the -o path", "cannot create %s: %v", parent, err)
+		return "", exit.Bad("check the -o path", "cannot create %s: %v", parent, err)
 	}
 	staging, err := os.MkdirTemp(parent, ".assay_pack_staging_")
 	if err != nil {
-		return exit.Bad("check that the output directory's parent is writable", "cannot create staging directory in %s: %v", parent, err)
+		return "", exit.Bad("check that the output directory's parent is writable", "cannot create staging directory in %s: %v", parent, err)
 	}
-	defer func() {
-		if err != nil {
-			os.RemoveAll(staging)
-		}
-	}()
 	if err := os.Chmod(staging, 0o755); err != nil {
-		return err
+		os.RemoveAll(staging)
+		return "", err
 	}
+	return staging, nil
+}
+
+// publish writes the files into the staging directory and renames it into
+// place, so a reader never sees half a pack. The caller removes staging on
+// error.
+func publish(staging, outDir string, files map[string][]byte, summary []byte) error {
+	parent := filepath.Dir(filepath.Clean(outDir))
 	names := make([]string, 0, len(files))
 	for n := range files {
 		names = append(names, n)

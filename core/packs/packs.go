@@ -8,7 +8,6 @@ package packs
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -130,37 +129,20 @@ func summarize(dir string, baseline string) Summary {
 	return s
 }
 
-// List returns the packs directly under dir (directories named proof_pack*
-// that hold a manifest), newest modification time first. baseline, when not
+// List returns the packs under dir as Find finds them (by manifest, at
+// any name, up to MaxFindDepth deep), newest first. baseline, when not
 // empty, marks the row that is the baseline pack.
 func List(dir, baseline string) ([]Summary, error) {
-	entries, err := os.ReadDir(dir)
+	found, err := Find(dir)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, exit.Bad("check the path given with -d", "directory not found: %s", dir)
-		}
-		if st, serr := os.Stat(dir); serr == nil && !st.IsDir() {
-			return nil, exit.Bad("give the directory that holds the proof_pack* directories with -d", "%s is not a directory", dir)
-		}
-		return nil, exit.Bad("give a readable directory with -d", "cannot read directory %s: %v", dir, err)
+		return nil, err
 	}
 	out := []Summary{}
-	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), Prefix) {
-			continue
-		}
-		p := filepath.Join(dir, e.Name())
-		if !IsPack(p) {
-			continue
-		}
-		out = append(out, summarize(p, baseline))
+	for _, f := range found {
+		s := summarize(f.Path, baseline)
+		s.ModTime = f.ModTime
+		out = append(out, s)
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if !out[i].ModTime.Equal(out[j].ModTime) {
-			return out[i].ModTime.After(out[j].ModTime)
-		}
-		return out[i].Path < out[j].Path
-	})
 	return out, nil
 }
 

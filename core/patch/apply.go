@@ -135,6 +135,7 @@ func Undo(root, entrypoint string) ([]string, error) {
 		restored = append(restored, relTo(root, orig))
 		removeOurs(filepath.Join(filepath.Dir(orig), ShimFile), ShimMarker)
 		removeOurs(filepath.Join(filepath.Dir(orig), GoHelperFile), GoHelperMarker)
+		removeNodeModules(filepath.Dir(orig))
 	}
 	return restored, nil
 }

@@ -96,6 +96,10 @@ func (p *Plan) Diff(full bool) string {
 		if c.Created {
 			from = "/dev/null"
 		}
+		if base := filepath.Base(c.Path); !full && (base == NodeModuleCJS || base == NodeModuleESM) {
+			fmt.Fprintf(&b, "--- %s\n+++ b/%s\n(generated: assay's capture module, %d lines)\n", from, filepath.ToSlash(c.Rel), strings.Count(string(c.New), "\n"))
+			continue
+		}
 		if !full && (filepath.Base(c.Path) == ShimFile || filepath.Base(c.Path) == GoHelperFile) {
 			fmt.Fprintf(&b, "--- %s\n+++ b/%s\n(generated: assay's capture %s, %d lines)\n", from, filepath.ToSlash(c.Rel), map[bool]string{true: "shim", false: "helper"}[filepath.Base(c.Path) == ShimFile], strings.Count(string(c.New), "\n"))
 			continue

@@ -19,7 +19,6 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"regexp"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/merkle"
 	"github.com/assay-dev/assay/core/pack"
 )
@@ -305,8 +305,9 @@ func strField(o *canon.Object, path ...string) string {
 }
 
 // strictB64 decodes standard padded base64 and refuses non-canonical
-// encodings (non-zero padding bits), so no two texts decode to one key.
-func strictB64(s string) ([]byte, error) { return base64.StdEncoding.Strict().DecodeString(s) }
+// encodings (non-zero padding bits, line breaks), so no two texts decode to
+// one key; verify-pack decodes with the same function.
+func strictB64(s string) ([]byte, error) { return keys.DecodeB64(s) }
 
 func checkSignature(m *canon.Object) error {
 	if alg := m.String("signature_alg"); alg != "ed25519" {

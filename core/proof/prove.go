@@ -57,22 +57,28 @@ func prove(dir, receiptID string) (*Proof, []byte, error) {
 		return nil, nil, exit.Bad("rebuild the pack with this assay (packs built by the reference record no Merkle root)", "pack %s records no %s Merkle root in %s", dir, merkle.Algorithm, pack.FileReport)
 	}
 
-	line, index, hashes, err := findLine(filepath.Join(dir, pack.FileReceipts), receiptID)
+	ts, _ := mo.Get("tree_size")
+	tn, _ := ts.(canon.Number)
+	size, perr := strconv.ParseUint(string(tn), 10, 64)
+	if perr != nil {
+		return nil, nil, exit.New(exit.Tampered, "", "the report's merkle.tree_size is not a leaf count")
+	}
+	line, prover, err := findLine(filepath.Join(dir, pack.FileReceipts), receiptID, size)
 	if err != nil {
 		return nil, nil, err
 	}
-	b := merkle.NewBuilder()
-	for _, h := range hashes {
-		b.AddLeafHash(h)
-	}
-	root := b.RootHex()
+	root := hex.EncodeToString(prover.Root())
 	if root != mo.String("root") {
 		return nil, nil, exit.New(exit.Tampered, "", "receipt lines do not match the report's merkle.root")
 	}
-	if ts, _ := mo.Get("tree_size"); ts != canon.Number(strconv.Itoa(len(hashes))) {
-		return nil, nil, exit.New(exit.Tampered, "", "receipt count %d does not match the report's merkle.tree_size", len(hashes))
+	if n := prover.Size(); n != size {
+		return nil, nil, exit.New(exit.Tampered, "", "receipt count %d does not match the report's merkle.tree_size", n)
 	}
-	path, err := merkle.InclusionProof(hashes, uint64(index))
+	index, found := prover.Found()
+	if !found {
+		return nil, nil, exit.Bad("list the pack's receipt ids with 'assay explain' or look in receipt_pack.jsonl", "receipt %q is not in this pack", receiptID)
+	}
+	path, err := prover.Path()
 	if err != nil {
 		return nil, nil, fmt.Errorf("inclusion proof: %w", err)
 	}
@@ -85,8 +91,8 @@ func prove(dir, receiptID string) (*Proof, []byte, error) {
 		VerifyReport: string(report),
 		Inclusion: Inclusion{
 			Algorithm: merkle.Algorithm,
-			LeafIndex: uint64(index),
-			TreeSize:  uint64(len(hashes)),
+			LeafIndex: index,
+			TreeSize:  size,
 			Root:      root,
 			AuditPath: make([]string, len(path)),
 		},
@@ -105,12 +111,13 @@ func prove(dir, receiptID string) (*Proof, []byte, error) {
 	return p, data, nil
 }
 
-// findLine streams the receipt file: it hashes every line as a leaf and
-// returns the line (without newline) whose receipt_id is id, and its index.
-func findLine(path, id string) ([]byte, int, [][]byte, error) {
+// findLine streams the receipt file once: it hashes every line as a leaf
+// into a one-pass Prover for a tree of size leaves (O(log n) memory) and
+// returns the line (without newline) whose receipt_id is id.
+func findLine(path, id string, size uint64) ([]byte, *merkle.Prover, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, 0, nil, exit.Bad("a proof pack holds receipt_pack.jsonl", "cannot read %s: %v", path, err)
+		return nil, nil, exit.Bad("a proof pack holds receipt_pack.jsonl", "cannot read %s: %v", path, err)
 	}
 	defer f.Close()
 	// Lines escape U+2028/U+2029/U+0085 (DECISIONS 7); so must the needle.
@@ -118,35 +125,44 @@ func findLine(path, id string) ([]byte, int, [][]byte, error) {
 	needle := append([]byte(`"receipt_id":`), quoted...)
 	r := bufio.NewReaderSize(f, 1<<20)
 	var (
-		hashes [][]byte
 		found  []byte
-		index  = -1
+		leaf   = merkle.NewLeafHasher()
+		h      [32]byte
+		prover = merkle.NewProver(size)
+		long   []byte
 	)
 	for {
-		line, err := r.ReadBytes('\n')
+		line, err := r.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			long = append(long, line...)
+			continue
+		}
+		if long != nil {
+			line = append(long, line...)
+			long = nil
+		}
 		if len(line) > 0 {
 			line = bytes.TrimSuffix(line, []byte{'\n'})
-			hashes = append(hashes, merkle.LeafHash(line))
-			if index < 0 && bytes.Contains(line, needle) {
+			leaf.Sum(&h, line)
+			target := false
+			if found == nil && bytes.Contains(line, needle) {
 				if v, derr := canon.Decode(line); derr == nil {
 					if o, ok := v.(*canon.Object); ok && o.String("receipt_id") == id {
-						index = len(hashes) - 1
+						target = true
 						found = bytes.Clone(line)
 					}
 				}
 			}
+			prover.Add(&h, target)
 		}
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, 0, nil, exit.Bad("check the file's permissions", "cannot read %s: %v", path, err)
+			return nil, nil, exit.Bad("check the file's permissions", "cannot read %s: %v", path, err)
 		}
 	}
-	if index < 0 {
-		return nil, 0, nil, exit.Bad("list the pack's receipt ids with 'assay explain' or look in receipt_pack.jsonl", "receipt %q is not in this pack", id)
-	}
-	return found, index, hashes, nil
+	return found, prover, nil
 }
 
 func firstError(r *verify.Result, def string) string {

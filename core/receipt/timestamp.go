@@ -133,6 +133,9 @@ func parseDate(s string) (y, m, d int, ok bool) {
 				return 0, 0, 0, false
 			}
 		}
+		if t.Year() < 1 || t.Year() > 9999 {
+			return 0, 0, 0, false // Python's date range: 9999-W52-7 is year 10000
+		}
 		return t.Year(), int(t.Month()), t.Day(), true
 	}
 	var ms, ds string

@@ -34,6 +34,9 @@ type ReportFinding struct {
 	Line         int     `json:"line"`
 	Path         string  `json:"path"`
 	Provider     string  `json:"provider"`
+	// Lang is set on every finding when the scan found TS/JS sites or more
+	// than one language (a Python-only or Go-only report is unchanged).
+	Lang string `json:"lang,omitempty"`
 }
 
 // ReportSummary is the report's summary block.
@@ -71,7 +74,7 @@ type Report struct {
 
 // Provider is the report's provider label for a finding.
 func Provider(f Finding) string {
-	if f.Lang == "go" {
+	if f.Lang == "go" || f.Lang == "typescript" {
 		return f.Framework
 	}
 	l := strings.ToLower(f.Call)
@@ -127,8 +130,12 @@ func BuildReport(r *Result, meta ReportMeta) *Report {
 	}
 	den, num := 0, 0
 	dirs := map[string]*DirCoverage{}
+	showLang := r.MixedLanguages()
 	for _, f := range r.Findings {
-		rf := ReportFinding{Call: f.Call, Confidence: f.Confidence, Instrumented: f.Instrumented, IsTest: IsTest(f.Path), Line: f.Line, Path: f.Path, Provider: Provider(f)}
+		rf := ReportFinding{Call: f.Call, Confidence: f.Confidence, Instrumented: f.Instrumented, IsTest: IsTest(f.Path) || f.InTestPath, Line: f.Line, Path: f.Path, Provider: Provider(f)}
+		if showLang {
+			rf.Lang = f.Lang
+		}
 		if !f.Instrumented {
 			fix := f.Fix
 			rf.Fix = &fix
@@ -402,6 +409,8 @@ data.findings.forEach(function(f){ if(!seen[f.provider]){seen[f.provider]=1; var
 var holder = document.getElementById("table-holder"), showing = document.getElementById("showing");
 if(!data.findings.length){ holder.appendChild(el("p","note","No LLM call sites detected.")); showing.textContent=""; return; }
 var cols = [["confidence","Confidence"],["path","File"],["line","Line"],["provider","Provider"],["instrumented","Status"],["fix","Fix"]];
+var hasLang = data.findings.some(function(f){ return !!f.lang; });
+if(hasLang){ cols.splice(3,0,["lang","Language"]); }
 var sortKey = null, sortDir = 1;
 var table = el("table"); table.id = "findings-table"; var thead = el("thead"), tr = el("tr");
 cols.forEach(function(c){ var th = el("th",null,c[1]); if(c[0]==="confidence"){th.title="high: a known SDK call; medium: a framework call; low: a helper name that suggests an LLM call";} th.addEventListener("click",function(){ if(sortKey===c[0]){sortDir=-sortDir;}else{sortKey=c[0];sortDir=1;} render(); }); tr.appendChild(th); });
@@ -426,6 +435,7 @@ function render(){
     r.appendChild(el("td","conf conf-"+f.confidence,f.confidence.toUpperCase()));
     var td = el("td","mono path",f.path); if(f.is_test){td.appendChild(el("span","badge test","test"));} r.appendChild(td);
     r.appendChild(el("td","mono",f.line));
+    if(hasLang){ r.appendChild(el("td","lang",f.lang)); }
     r.appendChild(el("td",null,f.provider));
     var st = el("td"); st.appendChild(el("span", f.instrumented?"badge ok status":"badge no status", f.instrumented?"INSTRUMENTED":"NO RECEIPT")); r.appendChild(st);
     var fx = el("td","fix");

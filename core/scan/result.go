@@ -120,15 +120,21 @@ func (r *Result) NextSteps() []Step {
 	s := r.Summary()
 	// A tree with only Go findings gets Go commands; anything with Python
 	// keeps the reference's texts exactly.
-	onlyGo := true
+	onlyGo, onlyTS := true, true
 	for _, f := range r.Findings {
 		if f.Lang != "go" {
 			onlyGo = false
+		}
+		if f.Lang != "typescript" {
+			onlyTS = false
 		}
 	}
 	run, app := runCmd, "python your_app.py"
 	if onlyGo {
 		run, app = "assay run -c receipt_completeness -- go run .", "go run ."
+	}
+	if onlyTS {
+		run, app = "assay run -c receipt_completeness -- npm start", "npm start"
 	}
 	verify := Step{"Verify and lock your baseline", []string{"assay verify-pack ./proof_pack_*/", "assay lock init"}}
 	if s.Uninstrumented == 0 {
@@ -140,7 +146,7 @@ func (r *Result) NextSteps() []Step {
 	}
 	gen := Step{"Generate a proof pack", []string{run}}
 	line := patchLine(r.Findings)
-	if onlyGo {
+	if onlyGo || onlyTS {
 		line = "assay patch ."
 	}
 	switch line {
@@ -218,8 +224,10 @@ type ContractOptions struct {
 }
 
 // excludedFromContract are frameworks the reference leaves out of the
-// contract (no runtime callsite support).
-var excludedFromContract = map[string]bool{"langchain": true, "litellm": true}
+// contract (no runtime callsite support), plus the TS/JS agent frameworks
+// (Mastra, OpenAI Agents), whose model calls happen inside the framework
+// and are measured at the SDK calls they make.
+var excludedFromContract = map[string]bool{"langchain": true, "litellm": true, "mastra": true, "openai-agents": true}
 
 // Contract builds the coverage contract from the findings, in scan order.
 // It also returns how many findings were left out as LangChain/LiteLLM.

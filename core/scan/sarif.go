@@ -115,6 +115,9 @@ func (r *Result) SARIF(toolVersion string) any {
 		if f.Framework != "" {
 			props["framework"] = f.Framework
 		}
+		if f.InTestPath {
+			props["in_test_path"] = true
+		}
 		results = append(results, sarifResult{
 			RuleID: sarifRules[i].id, RuleIndex: i, Level: sarifRules[i].level,
 			Message:             sarifText{msg},

@@ -23,6 +23,7 @@ import (
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/scan/golang"
 	"github.com/assay-dev/assay/core/scan/python"
+	"github.com/assay-dev/assay/core/scan/typescript"
 )
 
 // Finding is one call site, with the reference's JSON keys and order.
@@ -34,7 +35,10 @@ type Finding struct {
 	Instrumented bool   `json:"instrumented"`
 	Fix          string `json:"fix,omitempty"`
 	Framework    string `json:"framework,omitempty"`
-	// Lang is "python" or "go" (not in the reference's JSON).
+	// InTestPath marks a TS/JS finding in test code (tests/, __tests__/,
+	// *.test.ts ...); absent for Python and Go, whose JSON is the reference's.
+	InTestPath bool `json:"in_test_path,omitempty"`
+	// Lang is "python", "go" or "typescript" (not in the reference's JSON).
 	Lang string `json:"-"`
 }
 
@@ -79,8 +83,11 @@ type Options struct {
 	// MaxFileSize skips larger files, listed as refused (0: the default
 	// DefaultMaxFileBytes; negative: no cap).
 	MaxFileSize int64
-	// NoGo turns the Go rules off (Python only, exactly the reference).
+	// NoGo turns the Go and TS/JS rules off (Python only, exactly the
+	// reference).
 	NoGo bool
+	// NoTS turns the TypeScript/JavaScript rules off.
+	NoTS bool
 }
 
 // prunedDirs are the reference's exact-name directory prunes (the literal
@@ -153,6 +160,7 @@ type job struct {
 	rel, abs string
 	goDir    string   // set for Go files: the package directory (relative)
 	root     *os.Root // the scanned root; every read goes through it
+	dialect  typescript.Dialect
 }
 
 // Scan walks root and analyses every .py file (and .go file unless NoGo).
@@ -177,7 +185,7 @@ func Scan(root string, opt Options) (*Result, error) {
 	incl := compileAll(opt.Include)
 	res := &Result{Root: abs}
 
-	var pyJobs []job
+	var pyJobs, tsJobs []job
 	goDirs := map[string][]job{}
 	var goOrder []string
 	walkErr := fs.WalkDir(fsRoot.FS(), ".", func(slash string, d fs.DirEntry, err error) error {
@@ -206,7 +214,9 @@ func Scan(root string, opt Options) (*Result, error) {
 		}
 		isPy := strings.HasSuffix(d.Name(), ".py")
 		isGo := !opt.NoGo && strings.HasSuffix(d.Name(), ".go")
-		if !isPy && !isGo {
+		dialect, isTS := typescript.DialectOf(d.Name())
+		isTS = isTS && !opt.NoGo && !opt.NoTS
+		if !isPy && !isGo && !isTS {
 			return nil
 		}
 		if matchAny(excl, rel) || (len(incl) > 0 && !matchAny(incl, rel)) {
@@ -214,6 +224,8 @@ func Scan(root string, opt Options) (*Result, error) {
 		}
 		if isPy {
 			pyJobs = append(pyJobs, job{rel: rel, abs: p, root: fsRoot})
+		} else if isTS {
+			tsJobs = append(tsJobs, job{rel: rel, abs: p, root: fsRoot, dialect: dialect})
 		} else {
 			dir := filepath.Dir(rel)
 			if _, ok := goDirs[dir]; !ok {
@@ -227,7 +239,7 @@ func Scan(root string, opt Options) (*Result, error) {
 		return nil, exit.Bad("check the directory's permissions", "cannot read %s: %v", root, walkErr)
 	}
 
-	total := len(pyJobs)
+	total := len(pyJobs) + len(tsJobs)
 	for _, d := range goOrder {
 		total += len(goDirs[d])
 	}
@@ -238,11 +250,15 @@ func Scan(root string, opt Options) (*Result, error) {
 	}
 	type unit struct {
 		py  *job
+		ts  *job
 		goJ []job
 	}
-	units := make([]unit, 0, len(pyJobs)+len(goOrder))
+	units := make([]unit, 0, len(pyJobs)+len(tsJobs)+len(goOrder))
 	for i := range pyJobs {
 		units = append(units, unit{py: &pyJobs[i]})
+	}
+	for i := range tsJobs {
+		units = append(units, unit{ts: &tsJobs[i]})
 	}
 	for _, d := range goOrder {
 		units = append(units, unit{goJ: goDirs[d]})
@@ -264,6 +280,8 @@ func Scan(root string, opt Options) (*Result, error) {
 				n := 1
 				if u.py != nil {
 					outs[i] = analysePython(*u.py, opt.MaxFileSize)
+				} else if u.ts != nil {
+					outs[i] = parseTS(*u.ts, opt.MaxFileSize, false)
 				} else {
 					outs[i] = analyseGo(u.goJ, opt.MaxFileSize)
 					n = len(u.goJ)
@@ -283,6 +301,9 @@ func Scan(root string, opt Options) (*Result, error) {
 		res.Skipped = append(res.Skipped, o.skipped...)
 		res.Bytes += o.bytes
 	}
+	if len(tsJobs) > 0 {
+		res.Findings = append(res.Findings, analyseTS(abs, tsJobs, outs[len(pyJobs):len(pyJobs)+len(tsJobs)], opt.MaxFileSize, &res.Skipped)...)
+	}
 	sort.SliceStable(res.Findings, func(i, j int) bool {
 		a, b := res.Findings[i], res.Findings[j]
 		if a.Path != b.Path {
@@ -298,6 +319,7 @@ type fileOut struct {
 	findings []Finding
 	skipped  []Skipped
 	bytes    int64
+	ts       *typescript.File // parsed TS/JS file (rules run once all are parsed)
 }
 
 func errText(err error) string {

@@ -8,21 +8,17 @@ package signer
 import (
 	"bufio"
 	"bytes"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/assay-dev/assay/core/bundle"
-	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/lock"
-	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/verify"
 )
 
@@ -52,8 +48,8 @@ type Comparison struct {
 	Actual   string `json:"actual"`
 }
 
-// Report is the outcome; ExitCode is 0 ok, 1 mismatch, 2 bad signature (or
-// a signed manifest whose files no longer match).
+// Report is the outcome; ExitCode is 0 ok, 2 a signer mismatch, a bad
+// signature or a signed manifest whose files no longer match.
 type Report struct {
 	Command        string `json:"command"`
 	Path           string `json:"path"`
@@ -65,6 +61,9 @@ type Report struct {
 	// signature; ManifestFingerprint is what the manifest claims.
 	Fingerprint         string `json:"fingerprint"`
 	ManifestFingerprint string `json:"signer_pubkey_sha256"`
+	// KeySource is where the verifying key came from: "embedded" or
+	// "keystore" (a pack with no signer_pubkey; it proves no signer).
+	KeySource string `json:"key_source"`
 	// Integrity is verify-pack's integrity verdict for the whole pack
 	// (PASS or TAMPERED); a signer check says nothing about the receipts.
 	Integrity             string       `json:"integrity_verdict"`
@@ -114,28 +113,24 @@ func Check(dir string, o Options) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{Command: "verify-signer", Path: path, Integrity: vr.Integrity, Comparisons: []Comparison{}, Problems: []string{}}
-	man, _, merr := pack.ReadManifest(dir)
-	if man != nil {
-		rep.SignerID = man.String("signer_id")
-		rep.SignerPubkey = man.String("signer_pubkey")
-		rep.SignatureAlg = man.String("signature_alg")
-		rep.ManifestFingerprint = man.String("signer_pubkey_sha256")
-	}
+	// Everything comes from the verifier's one read of the manifest
+	// (through the pack's root), never from a second read.
+	rep.SignerID = vr.Pack.SignerID
+	rep.SignerPubkey = vr.Pack.SignerPubkey
+	rep.SignatureAlg = vr.Pack.SignatureAlg
+	rep.ManifestFingerprint = vr.Pack.ClaimedFingerprint
+	rep.KeySource = vr.Pack.SignerKey
 	for _, st := range vr.Stages {
 		if st.Stage == verify.StageSignature && st.Status == "ok" {
 			rep.SignatureValid = true
 		}
 	}
-	if !rep.SignatureValid {
+	if !rep.SignatureValid || vr.Pack.Fingerprint == "" {
+		rep.SignatureValid = false
 		for _, e := range vr.Errors {
 			if e.Stage == verify.StageSignature || e.Stage == verify.StageSchema {
 				rep.Problems = append(rep.Problems, e.Message)
 			}
-		}
-		// The verifier's schema error and ReadManifest's error describe the
-		// same unreadable manifest; say it once.
-		if merr != nil && !slices.Contains(rep.Problems, merr.Error()) {
-			rep.Problems = append(rep.Problems, merr.Error())
 		}
 		if len(rep.Problems) == 0 {
 			rep.Problems = append(rep.Problems, "the signature could not be verified")
@@ -143,14 +138,9 @@ func Check(dir string, o Options) (*Report, error) {
 		rep.ExitCode = exit.Tampered
 		return rep, nil
 	}
-	pub, err := signingKey(man, o.Keystore)
-	if err != nil {
-		rep.SignatureValid = false
-		rep.Problems = append(rep.Problems, err.Error())
-		rep.ExitCode = exit.Tampered
-		return rep, nil
-	}
-	rep.Fingerprint = keys.Fingerprint(pub)
+	// The fingerprint of the key that verified the signature, recomputed
+	// by the verifier from the key itself.
+	rep.Fingerprint = vr.Pack.Fingerprint
 	if o.Keystore != nil && keys.ValidID(rep.SignerID) == nil {
 		if local, err := o.Keystore.LoadPublic(rep.SignerID); err == nil {
 			rep.KeyInLocalKeystore = true
@@ -164,13 +154,18 @@ func Check(dir string, o Options) (*Report, error) {
 		rep.Passed = rep.Passed && c.Passed
 	}
 	if !rep.Passed {
-		rep.ExitCode = exit.HonestFail
+		// A signer other than the one expected is the lock's signer
+		// mismatch: exit 2 (DECISIONS 20), never 0 with a warning.
+		rep.ExitCode = exit.Tampered
 	}
 	// A valid signature over a manifest whose files no longer match vouches
 	// for nothing that is in the pack: that is tampering, not a signer match.
 	if vr.Integrity != "PASS" {
 		for _, e := range vr.Errors {
 			rep.Problems = append(rep.Problems, e.Message)
+		}
+		if vr.ErrorsOmitted > 0 {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("… and %d more errors", vr.ErrorsOmitted))
 		}
 		rep.Problems = append(rep.Problems, "the manifest signature verifies, but the pack's contents do not match what was signed; run 'assay verify-pack "+path+"'")
 		rep.Passed = false
@@ -179,43 +174,31 @@ func Check(dir string, o Options) (*Report, error) {
 	return rep, nil
 }
 
+// compare checks each expectation. Fingerprint and allowlist expectations
+// are met only by a key embedded in the pack: a pack that embeds none was
+// verified with whatever the local keystore holds under its signer_id,
+// which proves nothing about who signed it.
 func (rep *Report) compare(o Options) {
+	proven := rep.Fingerprint
+	actual := rep.Fingerprint
+	if rep.KeySource != "embedded" {
+		proven, actual = "", "no embedded signer key (verified with the local keystore)"
+	}
 	if o.ExpectedID != "" {
 		rep.Comparisons = append(rep.Comparisons, Comparison{"expected", rep.SignerID == o.ExpectedID, o.ExpectedID, rep.SignerID})
 	}
 	if o.FingerprintPrefix != "" {
 		p := strings.ToLower(o.FingerprintPrefix)
-		rep.Comparisons = append(rep.Comparisons, Comparison{"fingerprint", strings.HasPrefix(rep.Fingerprint, p), p, rep.Fingerprint})
+		rep.Comparisons = append(rep.Comparisons, Comparison{"fingerprint", proven != "" && strings.HasPrefix(proven, p), p, actual})
 	}
 	if o.AllowedFrom != "" {
 		ok := false
 		for _, f := range o.Allowed {
-			ok = ok || f == rep.Fingerprint
+			ok = ok || (proven != "" && f == proven)
 		}
 		exp := fmt.Sprintf("one of %d fingerprints in %s", len(o.Allowed), o.AllowedFrom)
-		rep.Comparisons = append(rep.Comparisons, Comparison{"allowed-signers", ok, exp, rep.Fingerprint})
+		rep.Comparisons = append(rep.Comparisons, Comparison{"allowed-signers", ok, exp, actual})
 	}
-}
-
-// signingKey is the key the verifier used: the embedded signer_pubkey, or
-// the keystore's when the manifest carries none.
-func signingKey(man *canon.Object, ks *keys.Store) ([]byte, error) {
-	if pk := man.String("signer_pubkey"); pk != "" {
-		b, err := base64.StdEncoding.DecodeString(strings.Map(func(r rune) rune {
-			if r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '+' || r == '/' || r == '=' {
-				return r
-			}
-			return -1
-		}, pk))
-		if err != nil {
-			return nil, errors.New("signer_pubkey is not valid base64")
-		}
-		return b, nil
-	}
-	if ks == nil {
-		return nil, errors.New("the manifest has no signer_pubkey")
-	}
-	return ks.LoadPublic(man.String("signer_id"))
 }
 
 // LoadAllowlist reads an allowed-signers file: one 64-hex fingerprint per

@@ -26,14 +26,24 @@ type LineProblem struct {
 // Read returns the receipts of a trace in file order, plus the lines that
 // were not JSON objects. A trace with no file is a bad-input error.
 func (s *Store) Read(traceID string) ([]*receipt.Receipt, []LineProblem, error) {
-	path, ok, err := s.Find(traceID)
+	path, err := s.TracePath(traceID)
 	if err != nil {
 		return nil, nil, err
 	}
-	if !ok {
-		return nil, nil, exit.Bad("traces are stored as <home>/<UTC date>/<trace_id>.jsonl; check the id (ASSAY_TRACE_ID of the run) and ASSAY_HOME", "no trace %q in %s", traceID, s.Home)
-	}
 	return ReadFile(path)
+}
+
+// TracePath returns the file of a stored trace; a trace with no file is a
+// bad-input error, as for Read.
+func (s *Store) TracePath(traceID string) (string, error) {
+	path, ok, err := s.Find(traceID)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", exit.Bad("traces are stored as <home>/<UTC date>/<trace_id>.jsonl; check the id (ASSAY_TRACE_ID of the run) and ASSAY_HOME", "no trace %q in %s", traceID, s.Home)
+	}
+	return path, nil
 }
 
 // ReadFile reads a JSONL trace file.

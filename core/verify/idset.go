@@ -25,7 +25,7 @@ func (s *idSet) reserve(n int) {
 func (s *idSet) add(h uint64) {
 	if h == 0 {
 		if s.zero {
-			s.collided = append(s.collided, 0)
+			s.collide(0)
 		}
 		s.zero = true
 		return
@@ -41,7 +41,7 @@ func (s *idSet) add(h uint64) {
 			s.n++
 			return
 		case h:
-			s.collided = append(s.collided, h)
+			s.collide(h)
 			return
 		}
 	}
@@ -55,5 +55,13 @@ func (s *idSet) grow() {
 		if h != 0 {
 			s.add(h)
 		}
+	}
+}
+
+// collide keeps a colliding hash for exact confirmation, up to maxCollided
+// of them: one true duplicate is enough to fail the pack.
+func (s *idSet) collide(h uint64) {
+	if len(s.collided) < maxCollided {
+		s.collided = append(s.collided, h)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/merkle"
@@ -36,13 +37,34 @@ type receiptScan struct {
 	size         int64
 	count        int
 	parseErrLine int // first line that is not JSON (1-based), 0 if none
+	blankLine    int // first whitespace-only line (1-based), 0 if none
 	integrityOK  bool
 	last         *receipt.Receipt
 	tree         *merkle.Stack
+	// treeComplete is false when the Merkle leaves stopped (a blank line
+	// or a parse error): the tree is then not the pack's.
+	treeComplete bool
+	// badTypes are the first MaxErrors receipts with a disallowed type;
+	// badTypeCount counts them all.
 	badTypes     []badType
+	badTypeCount int
 	callsites    []string
 	types        map[string]int
 }
+
+// Bounds on what one scan keeps, whatever the pack holds: memory stays
+// O(one line) however many receipts are bad.
+const (
+	// maxTypes distinct type names are counted by name; the rest under
+	// otherTypes.
+	maxTypes   = 1000
+	otherTypes = "(other types)"
+	// maxCallsites distinct callsite ids are kept for the coverage gate.
+	maxCallsites = 100_000
+	// maxCollided hash collisions are kept for exact confirmation; one
+	// true duplicate is enough.
+	maxCollided = 1024
+)
 
 const (
 	// chunkSize is the read size; a chunk holds the whole lines of one read
@@ -65,26 +87,21 @@ var chunkPool = sync.Pool{New: func() any {
 type chunk struct {
 	buf  []byte
 	data []byte
+	seq  int64
 	res  chunkResult
 	done chan struct{}
 }
 
-// scanReceipts reads path once. The reading goroutine hashes the file in
+// scanReceipts reads f once. The reading goroutine hashes the file in
 // order while workers check line-aligned chunks in parallel; results are
 // merged in file order, so every figure is exactly what a sequential pass
 // gives. At most maxChunks chunks are in flight.
-func scanReceipts(path string) receiptScan {
-	s := receiptScan{integrityOK: true, tree: &merkle.Stack{}, types: map[string]int{}}
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		s.missing = true
-		return s
-	}
-	if err != nil {
-		s.readErr = err
-		return s
-	}
-	defer f.Close()
+func scanReceipts(f *os.File) receiptScan {
+	s := receiptScan{integrityOK: true, treeComplete: true, tree: &merkle.Stack{}, types: map[string]int{}}
+	// stop is the first chunk (in file order) with a parse error: later
+	// chunks are only hashed, never split into lines.
+	var stop atomic.Int64
+	stop.Store(math.MaxInt64)
 
 	workers := max(1, runtime.GOMAXPROCS(0))
 	// Small files get small buffers; chunks (and their buffers) are pooled
@@ -120,7 +137,16 @@ func scanReceipts(path string) receiptScan {
 		go func() {
 			w := newLineWorker()
 			for c := range workQ {
-				w.chunk(c)
+				if c.seq > stop.Load() {
+					c.res.reset()
+					c.res.skipped = true
+				} else {
+					w.chunk(c)
+					if c.res.parseErr > 0 {
+						for old := stop.Load(); c.seq < old && !stop.CompareAndSwap(old, c.seq); old = stop.Load() {
+						}
+					}
+				}
 				c.done <- struct{}{}
 			}
 		}()
@@ -137,6 +163,7 @@ func scanReceipts(path string) receiptScan {
 
 	var carry []byte
 	var readErr error
+	var seq int64
 	for eof := false; !eof && readErr == nil; {
 		c := <-free
 		c.buf = append(c.buf[:0], carry...)
@@ -178,6 +205,8 @@ func scanReceipts(path string) receiptScan {
 			continue
 		}
 		s.size += int64(len(c.data))
+		c.seq = seq
+		seq++
 		orderQ <- c
 		workQ <- c
 		// The reader hashes the chunk it has just read, while it is hot in
@@ -188,7 +217,7 @@ func scanReceipts(path string) receiptScan {
 	close(orderQ)
 	<-merged
 	if readErr != nil {
-		return receiptScan{readErr: readErr, integrityOK: true, tree: &merkle.Stack{}, types: map[string]int{}}
+		return receiptScan{readErr: readErr, integrityOK: true, treeComplete: false, tree: &merkle.Stack{}, types: map[string]int{}}
 	}
 	s.fileHash = hex.EncodeToString(h.Sum(nil))
 	if m.lastOK {
@@ -196,8 +225,11 @@ func scanReceipts(path string) receiptScan {
 			s.last, _ = v.(*canon.Object)
 		}
 	}
-	if s.parseErrLine == 0 && len(m.ids.collided) > 0 && exactDuplicate(path, m.ids.collided) {
+	if s.parseErrLine == 0 && s.integrityOK && len(m.ids.collided) > 0 && exactDuplicate(f, m.ids.collided) {
 		s.integrityOK = false
+	}
+	if s.parseErrLine > 0 || s.blankLine > 0 {
+		s.treeComplete = false
 	}
 	return s
 }
@@ -206,6 +238,8 @@ func scanReceipts(path string) receiptScan {
 // receipt indexes are relative to the chunk.
 type chunkResult struct {
 	lines     int
+	skipped   bool // after a parse error in an earlier chunk: not read
+	blank     int  // first whitespace-only line (1-based), 0 if none
 	leaves    [][32]byte
 	count     int
 	parseErr  int  // first invalid line in the chunk (1-based), 0 if none
@@ -220,6 +254,7 @@ type chunkResult struct {
 	typeCount []int
 	lastType  int // index of the previous receipt's type, -1 at start
 	badTypes  []badType
+	nBadTypes int
 	callCache [callCacheSize]int32 // index+1 into callsites, 0 when empty
 	callsites []csRef
 	data      []byte
@@ -245,6 +280,7 @@ const callCacheSize = 128
 
 func (r *chunkResult) reset() {
 	r.lines, r.count, r.parseErr, r.bad, r.last, r.lastType = 0, 0, 0, false, 0, -1
+	r.skipped, r.blank, r.nBadTypes = false, 0, 0
 	r.leaves, r.ids, r.badTypes, r.callsites = r.leaves[:0], r.ids[:0], r.badTypes[:0], r.callsites[:0]
 	r.typeNames, r.typeOK, r.typeCount = r.typeNames[:0], r.typeOK[:0], r.typeCount[:0]
 	if r.typeIdx == nil {
@@ -268,19 +304,38 @@ func (w *lineWorker) chunk(c *chunk) {
 	r.reset()
 	r.data = c.data
 	data, off := c.data, 0
-	for off < len(data) {
+	for off < len(data) && r.parseErr == 0 {
+		if data[off] == '\n' {
+			// An empty line: not a receipt, and (once one is seen) no
+			// Merkle tree to build; a run of them costs a byte compare each.
+			r.lines++
+			if r.blank == 0 {
+				r.blank = r.lines
+			}
+			off++
+			continue
+		}
 		end := len(data)
 		if i := bytes.IndexByte(data[off:], '\n'); i >= 0 {
 			end = off + i
 		}
 		line := data[off:end]
 		r.lines++
-		r.leaves = append(r.leaves, [32]byte{})
-		w.leaf.Sum(&r.leaves[len(r.leaves)-1], line)
-		if r.parseErr == 0 {
-			w.line(r, line, off)
+		if r.blank == 0 {
+			r.leaves = append(r.leaves, [32]byte{})
+			w.leaf.Sum(&r.leaves[len(r.leaves)-1], line)
 		}
+		w.line(r, line, off)
 		off = end + 1
+	}
+}
+
+// blankAt marks the current line as the chunk's first blank one (if it is)
+// and drops its Merkle leaf: no tree is built past a blank line.
+func (r *chunkResult) blankAt() {
+	if r.blank == 0 {
+		r.blank = r.lines
+		r.leaves = r.leaves[:len(r.leaves)-1]
 	}
 }
 
@@ -315,7 +370,10 @@ func (w *lineWorker) line(r *chunkResult, line []byte, off int) {
 	w.members = ms
 	if !res.Valid {
 		if len(bytes.TrimSpace(line)) == 0 {
-			return // a blank line: a Merkle leaf, not a receipt
+			// A whitespace-only line: not a receipt (as the reference
+			// skips it), and not something a pack of ours holds.
+			r.blankAt()
+			return
 		}
 		r.parseErr = r.lines
 		return
@@ -329,7 +387,7 @@ func (w *lineWorker) line(r *chunkResult, line []byte, off int) {
 	}
 	r.last, r.lastStart, r.lastEnd = 1, off, off+len(line)
 	var id, typ, rtype, ts, cs field
-	suspect := false
+	suspect, strippedSuspect := false, false
 	for i := range ms {
 		m := &ms[i]
 		key := m.Key(line)
@@ -357,7 +415,11 @@ func (w *lineWorker) line(r *chunkResult, line []byte, off int) {
 		case "callsite_id":
 			cs.set(m, line)
 		case "signatures", "signature", "cose_signature", "receipt_hash", "anchor":
-			continue // dropped by the v0 projection before hashing
+			// Dropped by the v0 projection before hashing, so a NaN here
+			// is harmless; but a non-ASCII key below it is refused, as the
+			// reference checks keys before it projects.
+			strippedSuspect = strippedSuspect || m.Suspect
+			continue
 		}
 		if m.Suspect {
 			suspect = true
@@ -370,7 +432,7 @@ func (w *lineWorker) line(r *chunkResult, line []byte, off int) {
 	if len(id.b) == 0 || len(typ.b) == 0 || len(ts.b) == 0 || !validTimestamp(ts.b) {
 		r.bad = true
 	}
-	if suspect && !canonicalizes(line) {
+	if (suspect || strippedSuspect) && !canonicalizes(line) {
 		r.bad = true
 	}
 	csOff := -1
@@ -391,6 +453,8 @@ func (w *lineWorker) hugeLine(r *chunkResult, line []byte, off int) {
 	if err != nil {
 		if len(bytes.TrimSpace(line)) > 0 {
 			r.parseErr = r.lines
+		} else {
+			r.blankAt()
 		}
 		return
 	}
@@ -411,7 +475,7 @@ func (w *lineWorker) hugeLine(r *chunkResult, line []byte, off int) {
 	if id == "" || typ == "" || ts == "" || !validTimestamp([]byte(ts)) {
 		r.bad = true
 	}
-	if _, err := receipt.Digest(obj); err != nil {
+	if _, err := strictDigest(obj); err != nil {
 		r.bad = true
 	}
 	r.record(idx, []byte(id), []byte(t), []byte(obj.String("callsite_id")), -1)
@@ -420,7 +484,11 @@ func (w *lineWorker) hugeLine(r *chunkResult, line []byte, off int) {
 // record counts receipt idx's id hash, type and callsite (cs is
 // r.data[csOff:] unless csOff is -1).
 func (r *chunkResult) record(idx int, id, t, cs []byte, csOff int) {
-	r.ids = append(r.ids, maphash.Bytes(seed, id))
+	// Duplicate ids only matter while every receipt so far is sound: once
+	// one is bad the verdict is FAIL, and ids are no longer kept.
+	if !r.bad {
+		r.ids = append(r.ids, maphash.Bytes(seed, id))
+	}
 	ti, ok := r.lastType, r.lastType >= 0 && r.typeNames[r.lastType] == string(t)
 	if !ok {
 		ti, ok = r.typeIdx[string(t)]
@@ -436,7 +504,10 @@ func (r *chunkResult) record(idx int, id, t, cs []byte, csOff int) {
 	r.typeCount[ti]++
 	r.lastType = ti
 	if !r.typeOK[ti] {
-		r.badTypes = append(r.badTypes, badType{idx, string(id), r.typeNames[ti]})
+		r.nBadTypes++
+		if len(r.badTypes) < MaxErrors {
+			r.badTypes = append(r.badTypes, badType{idx, string(id), r.typeNames[ti]})
+		}
 	}
 	if len(cs) > 0 {
 		// A small direct-mapped cache of ids already listed by this chunk:
@@ -474,8 +545,46 @@ func canonicalizes(line []byte) bool {
 	if !ok {
 		return false
 	}
-	_, err = receipt.Digest(obj)
+	_, err = strictDigest(obj)
 	return err == nil
+}
+
+// errNonASCIIKey is a receipt with a non-ASCII key somewhere, even under a
+// key the projection strips.
+var errNonASCIIKey = errors.New("receipt has a non-ASCII key")
+
+// strictDigest is receipt.Digest after the reference's key check over the
+// whole receipt: a non-ASCII key anywhere (including inside signatures,
+// anchor and the other stripped members) fails it (pack-format.md §2.4;
+// the homoglyph vector is "rejected before projection").
+func strictDigest(obj *canon.Object) (string, error) {
+	if !asciiKeys(obj) {
+		return "", errNonASCIIKey
+	}
+	return receipt.Digest(obj)
+}
+
+func asciiKeys(v any) bool {
+	switch x := v.(type) {
+	case *canon.Object:
+		for _, m := range x.Members {
+			for i := 0; i < len(m.Key); i++ {
+				if m.Key[i] >= 0x80 {
+					return false
+				}
+			}
+			if !asciiKeys(m.Value) {
+				return false
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if !asciiKeys(e) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // merger folds chunk results into the scan in file order.
@@ -490,29 +599,47 @@ type merger struct {
 
 func (m *merger) merge(c *chunk) {
 	s, r := m.s, &c.res
-	for i := range r.leaves {
-		s.tree.AddLeafHash(&r.leaves[i])
+	if s.parseErrLine > 0 || r.skipped {
+		return // parsing stopped at an earlier line
+	}
+	if s.blankLine == 0 {
+		// The tree is built only while no line was blank.
+		for i := range r.leaves {
+			s.tree.AddLeafHash(&r.leaves[i])
+		}
 	}
 	base := m.lines
 	m.lines += r.lines
-	if s.parseErrLine > 0 {
-		return // parsing stopped at an earlier line
+	if s.blankLine == 0 && r.blank > 0 {
+		s.blankLine = base + r.blank
 	}
 	if r.bad {
 		s.integrityOK = false
 	}
 	for _, b := range r.badTypes {
+		if len(s.badTypes) == MaxErrors {
+			break
+		}
 		b.index += s.count
 		s.badTypes = append(s.badTypes, b)
 	}
+	s.badTypeCount += r.nBadTypes
 	s.count += r.count
-	for _, h := range r.ids {
-		m.ids.add(h)
+	if s.integrityOK {
+		for _, h := range r.ids {
+			m.ids.add(h)
+		}
 	}
 	for i, name := range r.typeNames {
+		if _, ok := s.types[name]; !ok && len(s.types) >= maxTypes {
+			name = otherTypes
+		}
 		s.types[name] += r.typeCount[i]
 	}
 	for _, ref := range r.callsites {
+		if len(s.callsites) >= maxCallsites {
+			break
+		}
 		if b := ref.bytes(c.data); !m.callsites[string(b)] {
 			id := string(b)
 			m.callsites[id] = true
@@ -535,16 +662,14 @@ func (m *merger) merge(c *chunk) {
 // exactDuplicate confirms hash collisions by comparing the ids themselves;
 // it runs only when two 64-bit id hashes are equal, and streams the file
 // again keeping only the ids whose hash collided.
-func exactDuplicate(path string, collided []uint64) bool {
+func exactDuplicate(f *os.File, collided []uint64) bool {
 	colliding := map[uint64]bool{}
 	for _, h := range collided {
 		colliding[h] = true
 	}
-	f, err := os.Open(path)
-	if err != nil {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return true
 	}
-	defer f.Close()
 	seen := map[string]bool{}
 	var ms []canon.ScanMember
 	br := bufio.NewReaderSize(f, 1<<16)

@@ -63,14 +63,18 @@ var nastyLines = []string{
 // verify reads from a scan.
 func compareScans(t *testing.T, path string) {
 	t.Helper()
-	got, want := scanReceipts(path), scanReceiptsRef(path)
+	got, want := scanPath(path), scanReceiptsRef(path)
 	if got.missing != want.missing || (got.readErr == nil) != (want.readErr == nil) {
 		t.Fatalf("missing/readErr: got %v %v, want %v %v", got.missing, got.readErr, want.missing, want.readErr)
+	}
+	if want.missing || want.readErr != nil {
+		return
 	}
 	type view struct {
 		FileHash            string
 		Size                int64
 		Count, ParseErrLine int
+		BlankLine           int
 		IntegrityOK         bool
 		Last                string
 		TreeSize            uint64
@@ -85,15 +89,42 @@ func compareScans(t *testing.T, path string) {
 			b, err := canon.Options{KeepOrder: true}.Marshal(last)
 			l = fmt.Sprint(string(b), err)
 		}
-		return view{s.fileHash, s.size, s.count, s.parseErrLine, s.integrityOK, l, size, root, s.badTypes, s.callsites, s.types}
+		return view{s.fileHash, s.size, s.count, s.parseErrLine, s.blankLine, s.integrityOK, l, size, root, s.badTypes, s.callsites, s.types}
 	}
-	g := v(got, got.last, got.tree.Size(), got.tree.RootHex())
-	w := v(receiptScan{fileHash: want.fileHash, size: want.size, count: want.count, parseErrLine: want.parseErrLine,
-		integrityOK: want.integrityOK, badTypes: want.badTypes, callsites: want.callsites, types: want.types},
-		want.last, want.tree.Size(), want.tree.RootHex())
+	// The fast pass builds the Merkle tree only while no line is blank and
+	// none failed to parse; then it must equal the reference's.
+	wantComplete := want.parseErrLine == 0 && want.blankLine == 0
+	if got.treeComplete != wantComplete {
+		t.Fatalf("treeComplete %v, want %v", got.treeComplete, wantComplete)
+	}
+	gotSize, gotRoot, wantSize, wantRoot := uint64(0), "", uint64(0), ""
+	if wantComplete {
+		gotSize, gotRoot, wantSize, wantRoot = got.tree.Size(), got.tree.RootHex(), want.tree.Size(), want.tree.RootHex()
+	}
+	wantBad := want.badTypes
+	if len(wantBad) > MaxErrors {
+		wantBad = wantBad[:MaxErrors]
+	}
+	if got.badTypeCount != len(want.badTypes) {
+		t.Fatalf("badTypeCount %d, want %d", got.badTypeCount, len(want.badTypes))
+	}
+	g := v(got, got.last, gotSize, gotRoot)
+	w := v(receiptScan{fileHash: want.fileHash, size: want.size, count: want.count, parseErrLine: want.parseErrLine, blankLine: want.blankLine,
+		integrityOK: want.integrityOK, badTypes: wantBad, callsites: want.callsites, types: want.types},
+		want.last, wantSize, wantRoot)
 	if !reflect.DeepEqual(g, w) {
 		t.Fatalf("fast scan differs from the reference:\n got %+v\nwant %+v", short200(g), short200(w))
 	}
+}
+
+// scanPath runs the fast pass over the file at path.
+func scanPath(path string) receiptScan {
+	f, err := os.Open(path)
+	if err != nil {
+		return receiptScan{missing: true}
+	}
+	defer f.Close()
+	return scanReceipts(f)
 }
 
 func short200(v any) string {
@@ -139,7 +170,7 @@ func TestScanReceiptsMatchesReference(t *testing.T) {
 	for _, dup := range []string{`"r_0"`, `"r_\u0030"`, `"r_3999"`, `"r_x"`} {
 		lines := append(append([]string{}, big...), `{"receipt_id":`+dup+`,"type":"model_call","timestamp":"2026-01-15T11:59:00+00:00"}`)
 		compareScans(t, writeLines(t, lines, true))
-		if got := scanReceipts(writeLines(t, lines, true)).integrityOK; got != (dup == `"r_x"`) {
+		if got := scanPath(writeLines(t, lines, true)).integrityOK; got != (dup == `"r_x"`) {
 			t.Fatalf("duplicate %s: integrityOK %v", dup, got)
 		}
 	}
@@ -226,7 +257,7 @@ func TestScanReceiptsAllocsPerLine(t *testing.T) {
 	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	allocs := testing.AllocsPerRun(3, func() { scanReceipts(p) })
+	allocs := testing.AllocsPerRun(3, func() { scanPath(p) })
 	// Per-file setup (channels, chunk buffers, maps, 50 callsite strings)
 	// is allowed; per-line allocation is not.
 	if allocs > 1000 {
@@ -255,7 +286,7 @@ func TestIDSet(t *testing.T) {
 // week dates; the pass must call that receipt malformed, not crash.
 func TestTimestampThatPanicsParse(t *testing.T) {
 	p := writeLines(t, []string{`{"receipt_id":"r_1","type":"model_call","timestamp":"0001-W0"}`}, true)
-	s := scanReceipts(p)
+	s := scanPath(p)
 	if s.count != 1 || s.integrityOK || s.parseErrLine != 0 {
 		t.Fatalf("count %d integrityOK %v parseErrLine %d", s.count, s.integrityOK, s.parseErrLine)
 	}

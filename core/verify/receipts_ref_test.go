@@ -31,6 +31,7 @@ type refScan struct {
 	size         int64
 	count        int
 	parseErrLine int // first line that is not JSON (1-based), 0 if none
+	blankLine    int // first whitespace-only line before any parse error
 	integrityOK  bool
 	last         *receipt.Receipt
 	tree         *merkle.Builder
@@ -68,6 +69,9 @@ func scanReceiptsRef(path string) refScan {
 			return
 		}
 		if len(bytes.TrimSpace(line)) == 0 {
+			if s.blankLine == 0 {
+				s.blankLine = lineNo
+			}
 			return
 		}
 		v, err := canon.Decode(line)
@@ -95,7 +99,7 @@ func scanReceiptsRef(path string) refScan {
 		} else if _, ok := receipt.ParseTimestamp(ts); !ok {
 			s.integrityOK = false
 		}
-		if _, err := receipt.Digest(obj); err != nil {
+		if _, err := strictDigest(obj); err != nil {
 			s.integrityOK = false
 		}
 		idHashes = append(idHashes, maphash.String(refSeed, id))

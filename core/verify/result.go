@@ -81,21 +81,31 @@ type Merkle struct {
 // Pack summarises what the manifest says (all of it signed when integrity
 // passes).
 type Pack struct {
-	PackID           string `json:"pack_id"`
-	RunID            string `json:"run_id"`
-	SignerID         string `json:"signer_id"`
-	Fingerprint      string `json:"signer_pubkey_sha256"`
-	PackRootSHA256   string `json:"pack_root_sha256"`
-	ClaimSetHash     string `json:"claim_set_hash"`
-	ReceiptIntegrity string `json:"receipt_integrity"`
-	ClaimCheck       string `json:"claim_check"`
-	Mode             string `json:"mode"`
-	TimestampStart   string `json:"timestamp_start"`
-	TimestampEnd     string `json:"timestamp_end"`
-	VerifierVersion  string `json:"built_by_version"`
-	FormatVersion    string `json:"pack_format_version"`
-	CIBinding        any    `json:"ci_binding"`
-	ValidUntil       string `json:"valid_until,omitempty"`
+	PackID   string `json:"pack_id"`
+	RunID    string `json:"run_id"`
+	SignerID string `json:"signer_id"`
+	// Fingerprint is sha256 of the public key that verified the signature
+	// ("" when none did); SignerKey says where that key came from:
+	// "embedded" (the pack's signer_pubkey) or "keystore" (the local key
+	// for signer_id, used only when the pack embeds none). Only an embedded
+	// key proves a signer (DECISIONS 20). ClaimedFingerprint is what the
+	// manifest says, verified or not.
+	Fingerprint        string `json:"signer_pubkey_sha256"`
+	SignerKey          string `json:"signer_key"`
+	ClaimedFingerprint string `json:"claimed_signer_pubkey_sha256"`
+	SignerPubkey       string `json:"signer_pubkey"`
+	SignatureAlg       string `json:"signature_alg"`
+	PackRootSHA256     string `json:"pack_root_sha256"`
+	ClaimSetHash       string `json:"claim_set_hash"`
+	ReceiptIntegrity   string `json:"receipt_integrity"`
+	ClaimCheck         string `json:"claim_check"`
+	Mode               string `json:"mode"`
+	TimestampStart     string `json:"timestamp_start"`
+	TimestampEnd       string `json:"timestamp_end"`
+	VerifierVersion    string `json:"built_by_version"`
+	FormatVersion      string `json:"pack_format_version"`
+	CIBinding          any    `json:"ci_binding"`
+	ValidUntil         string `json:"valid_until,omitempty"`
 }
 
 // Coverage is the coverage gate's report.
@@ -118,16 +128,21 @@ type Result struct {
 	// Integrity is PASS or TAMPERED: the mechanical checks alone.
 	Integrity string `json:"integrity_verdict"`
 	// ClaimVerdict maps the signed claim_check: PASS, HONEST_FAIL or NOT_EVALUATED.
-	ClaimVerdict string   `json:"claim_verdict"`
-	Passed       bool     `json:"passed"`
-	Path         string   `json:"path"`
-	Pack         Pack     `json:"pack"`
-	ReceiptCount int      `json:"receipt_count"`
-	HeadHash     *string  `json:"head_hash" jsonschema:"oneof_type=string;null"`
-	Merkle       *Merkle  `json:"merkle,omitempty"`
-	Errors       []Error  `json:"errors"`
-	Warnings     []string `json:"warnings"`
-	Stages       []Stage  `json:"stages"`
+	ClaimVerdict string  `json:"claim_verdict"`
+	Passed       bool    `json:"passed"`
+	Path         string  `json:"path"`
+	Pack         Pack    `json:"pack"`
+	ReceiptCount int     `json:"receipt_count"`
+	HeadHash     *string `json:"head_hash" jsonschema:"oneof_type=string;null"`
+	Merkle       *Merkle `json:"merkle,omitempty"`
+	// Errors lists the first MaxErrors errors in full; ErrorCount counts
+	// all of them and ErrorsOmitted those not listed, so a pack with
+	// millions of bad receipts costs no more memory than one with a hundred.
+	Errors        []Error  `json:"errors"`
+	ErrorCount    int      `json:"error_count"`
+	ErrorsOmitted int      `json:"errors_omitted"`
+	Warnings      []string `json:"warnings"`
+	Stages        []Stage  `json:"stages"`
 	// Gates lists the gates that ran and whether each passed.
 	Gates    []Gate    `json:"gates"`
 	Coverage *Coverage `json:"coverage,omitempty"`
@@ -144,6 +159,57 @@ type Result struct {
 	TypeCounts map[string]int `json:"receipt_types"`
 
 	honestReceiptFail bool
+	// Running tallies over every error, listed or not.
+	nTamper, nGate int
+	failed         map[string]bool // stages with an error
+	gateFailed     map[string]bool // stages with a gate error
+	errFields      map[string]bool // fields named by an error
+	// badInput is set when the pack holds something that must not be
+	// read (a FIFO or device): Verify returns it as exit 3.
+	badInput error
+}
+
+// MaxErrors is how many errors a Result lists in full.
+const MaxErrors = 100
+
+// newResult is an empty result with its tallies ready.
+func newResult(path string) *Result {
+	return &Result{Command: "verify-pack", Path: path, Errors: []Error{}, Warnings: []string{}, Stages: []Stage{}, Gates: []Gate{},
+		TypeCounts: map[string]int{}, FailureMechanisms: map[string]int{},
+		failed: map[string]bool{}, gateFailed: map[string]bool{}, errFields: map[string]bool{}}
+}
+
+// add records an error: counted always, listed while fewer than MaxErrors
+// are.
+func (r *Result) add(e Error) {
+	r.ErrorCount++
+	if e.gate {
+		r.nGate++
+		r.gateFailed[e.Stage] = true
+	} else {
+		r.nTamper++
+	}
+	r.failed[e.Stage] = true
+	r.errFields[e.Field] = true
+	r.FailureMechanisms[mechanisms[e.Code]]++
+	if len(r.Errors) < MaxErrors {
+		r.Errors = append(r.Errors, e)
+	} else {
+		r.ErrorsOmitted++
+	}
+}
+
+// addUnlisted counts n more errors of code (not gate errors) in stage that
+// are not listed (their details were never kept).
+func (r *Result) addUnlisted(code, stage string, n int) {
+	if n <= 0 {
+		return
+	}
+	r.ErrorCount += n
+	r.nTamper += n
+	r.failed[stage] = true
+	r.FailureMechanisms[mechanisms[code]] += n
+	r.ErrorsOmitted += n
 }
 
 // Gate is one requested gate's outcome.

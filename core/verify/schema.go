@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/assay-dev/assay/core/canon"
@@ -145,7 +146,13 @@ func object(s objectSchema) rule {
 	}
 }
 
-func array(minItems int, item rule) rule {
+// maxListed bounds files and expected_files. The format needs three and
+// five entries; the reference sets no maximum, but every listed name costs
+// a file-system lookup, so a signed manifest listing 100,000 names is
+// refused at the schema stage instead of being walked.
+const maxListed = 64
+
+func array(minItems, maxItems int, item rule) rule {
 	return func(v any) string {
 		arr, ok := v.([]any)
 		if !ok {
@@ -153,6 +160,9 @@ func array(minItems int, item rule) rule {
 		}
 		if len(arr) < minItems {
 			return fmt.Sprintf("%s should have at least %d items", show(v), minItems)
+		}
+		if len(arr) > maxItems {
+			return fmt.Sprintf("has %d items, more than the %d a pack may list", len(arr), maxItems)
 		}
 		for i, e := range arr {
 			if msg := item(e); msg != "" {
@@ -202,10 +212,10 @@ var attestationSchema = objectSchema{
 		"head_hash_algorithm":     str(nil),
 		"time_authority":          str(nil),
 		"n_receipts":              integer(0),
-		"timestamp_start":         str(pattern(rfc3339)),
-		"timestamp_end":           str(pattern(rfc3339)),
+		"timestamp_start":         str(dateTime),
+		"timestamp_end":           str(dateTime),
 		"ci_binding":              nullable(object(ciBindingSchema)),
-		"valid_until":             nullable(str(pattern(rfc3339))),
+		"valid_until":             nullable(str(dateTime)),
 		"superseded_by":           nullable(str(nil)),
 	},
 	required: []string{
@@ -234,8 +244,8 @@ var manifestSchema = objectSchema{
 		"claim_set_hash":          str(pattern(hex64)),
 		"redaction_policy_sha256": str(pattern(hex64)),
 		"receipt_count_expected":  integer(0),
-		"files":                   array(3, object(fileEntrySchema)),
-		"expected_files":          array(5, str(nil)),
+		"files":                   array(3, maxListed, object(fileEntrySchema)),
+		"expected_files":          array(5, maxListed, str(nil)),
 		"signer_id":               str(nonEmpty),
 		"signer_pubkey":           str(nil),
 		"signer_pubkey_sha256":    str(pattern(hex64)),
@@ -259,4 +269,38 @@ func validateManifest(m *canon.Object) []string {
 		errs = append(errs, attestationSchema.validate("$.attestation", att)...)
 	}
 	return errs
+}
+
+// dateTime is the schema's RFC 3339 pattern plus the date-time format
+// check the reference's validator applies: the fields must also name a real
+// instant (no month 13, no February 30, no hour 24, offsets within a day).
+func dateTime(s string) string {
+	if msg := pattern(rfc3339)(s); msg != "" {
+		return msg
+	}
+	if !realDateTime(s) {
+		return fmt.Sprintf("%q is not a 'date-time'", s)
+	}
+	return ""
+}
+
+func realDateTime(s string) bool {
+	// The pattern fixed the layout: YYYY-MM-DDTHH:MM:SS[.f](Z|±HH:MM).
+	y, _ := strconv.Atoi(s[0:4])
+	mo, _ := strconv.Atoi(s[5:7])
+	d, _ := strconv.Atoi(s[8:10])
+	hh, _ := strconv.Atoi(s[11:13])
+	mm, _ := strconv.Atoi(s[14:16])
+	ss, _ := strconv.Atoi(s[17:19])
+	if mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo) || hh > 23 || mm > 59 || ss > 59 {
+		return false
+	}
+	if z := s[len(s)-1]; z != 'Z' {
+		oh, _ := strconv.Atoi(s[len(s)-5 : len(s)-3])
+		om, _ := strconv.Atoi(s[len(s)-2:])
+		if oh > 23 || om > 59 {
+			return false
+		}
+	}
+	return true
 }

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"math/big"
 	"os"
 	"path/filepath"
 	"sort"
@@ -80,8 +80,11 @@ func Verify(dir string, opt Options) (*Result, error) {
 	if opt.Now.IsZero() {
 		opt.Now = time.Now()
 	}
-	r := &Result{Command: "verify-pack", Path: dir, Errors: []Error{}, Warnings: []string{}, Stages: []Stage{}, Gates: []Gate{}, TypeCounts: map[string]int{}}
-	man, _, err := pack.ReadManifest(dir)
+	r := newResult(dir)
+	pfs, man, err := openPack(dir)
+	if pfs != nil {
+		defer pfs.root.Close()
+	}
 	if err != nil {
 		if exit.Code(err) == exit.Tampered {
 			r.addErr(EManifestTamper, pack.FileManifest, StageSchema, err.Error())
@@ -91,14 +94,18 @@ func Verify(dir string, opt Options) (*Result, error) {
 		}
 		return nil, err
 	}
-	v := &verifier{dir: dir, man: man, r: r, opt: opt}
+	v := &verifier{dir: dir, fs: pfs, man: man, r: r, opt: opt}
 	v.run()
+	if r.badInput != nil {
+		return nil, r.badInput
+	}
 	r.finish(opt, man)
 	return r, nil
 }
 
 type verifier struct {
 	dir  string
+	fs   *packFS
 	man  *canon.Object
 	att  *canon.Object
 	r    *Result
@@ -107,18 +114,11 @@ type verifier struct {
 }
 
 func (r *Result) addErr(code, field, stage, msg string) {
-	r.Errors = append(r.Errors, Error{Code: code, Field: field, Stage: stage, Message: msg, Meaning: meanings[code]})
+	r.add(Error{Code: code, Field: field, Stage: stage, Message: msg, Meaning: meanings[code]})
 }
 
 // hasGateErr reports whether a gate error of stage was recorded.
-func (r *Result) hasGateErr(stage string) bool {
-	for _, e := range r.Errors {
-		if e.gate && e.Stage == stage {
-			return true
-		}
-	}
-	return false
-}
+func (r *Result) hasGateErr(stage string) bool { return r.gateFailed[stage] }
 
 // ciDetail names the commit a CI binding records, or says there is none.
 func ciDetail(ci any) string {
@@ -137,15 +137,14 @@ func ciDetail(ci any) string {
 }
 
 func (r *Result) addGateErr(code, field, stage, msg string) {
-	r.Errors = append(r.Errors, Error{Code: code, Field: field, Stage: stage, Message: msg, Meaning: meanings[code], gate: true})
+	r.add(Error{Code: code, Field: field, Stage: stage, Message: msg, Meaning: meanings[code], gate: true})
 }
 
-func (r *Result) stage(name string, since int, detail map[string]any) {
+// stage records a stage's outcome: fail when any error named it.
+func (r *Result) stage(name string, detail map[string]any) {
 	st := "ok"
-	for _, e := range r.Errors[since:] {
-		if e.Stage == name {
-			st = "fail"
-		}
+	if r.failed[name] {
+		st = "fail"
 	}
 	r.Stages = append(r.Stages, Stage{Stage: name, Status: st, Detail: detail})
 }
@@ -167,62 +166,82 @@ func (v *verifier) run() {
 	v.summarise()
 	v.warnUnexpected()
 
+	files, _ := v.man.Get("files")
+	expected, _ := v.man.Get("expected_files")
+	// Nothing is opened before every named entry is known to be no FIFO,
+	// device or socket (the schema bounds the lists, so this is cheap).
+	names := append([]string{}, pack.KernelFiles...)
+	for _, f := range files.([]any) {
+		names = append(names, f.(*canon.Object).String("path"))
+	}
+	for _, e := range expected.([]any) {
+		if s, ok := e.(string); ok {
+			names = append(names, s)
+		}
+	}
+	if err := v.fs.preflight(names); err != nil {
+		r.badInput = err
+		return
+	}
+
 	// The receipt file is read once: its whole-file hash for step 1 and its
 	// lines for step 2 come from the same pass. A receipt file that resolves
 	// outside the pack (a symlink out) is never read; step 1 reports it.
-	if p, ok := v.contained(pack.FileReceipts); ok {
-		v.rcpt = scanReceipts(p)
-	} else {
-		v.rcpt = receiptScan{readErr: errors.New("path escapes the pack directory"), tree: &merkle.Stack{}, types: map[string]int{}}
-	}
-
-	n0 := len(r.Errors)
-	files, _ := v.man.Get("files")
-	expected, _ := v.man.Get("expected_files")
-	paths := v.checkFiles(files.([]any), expected.([]any))
-	r.stage(StagePaths, n0, map[string]any{"paths_checked": paths})
-	r.stage(StageFileHashes, n0, map[string]any{"files_checked": len(files.([]any))})
-
-	n0 = len(r.Errors)
-	honestFail := v.checkReceipts()
-	s := Stage{Stage: StageReceipts, Status: "ok", Detail: map[string]any{"receipt_count": r.ReceiptCount, "head_hash": r.HeadHash}}
-	for _, e := range r.Errors[n0:] {
-		if e.Stage == StageReceipts {
-			s.Status = "fail"
+	v.rcpt = receiptScan{readErr: errors.New("path escapes the pack directory"), tree: &merkle.Stack{}, types: map[string]int{}}
+	if _, ok := v.contained(pack.FileReceipts); ok {
+		f, err := v.open(pack.FileReceipts)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			v.rcpt.missing = true
+		case err != nil:
+			v.rcpt.readErr = err
+		default:
+			v.rcpt = scanReceipts(f)
+			f.Close()
 		}
 	}
-	if honestFail {
+	if r.badInput != nil {
+		return
+	}
+
+	paths := v.checkFiles(files.([]any), expected.([]any))
+	r.stage(StagePaths, map[string]any{"paths_checked": paths})
+	r.stage(StageFileHashes, map[string]any{"files_checked": len(files.([]any))})
+
+	honestFail := v.checkReceipts()
+	s := Stage{Stage: StageReceipts, Status: "ok", Detail: map[string]any{"receipt_count": r.ReceiptCount, "head_hash": r.HeadHash}}
+	if r.failed[StageReceipts] || honestFail {
 		s.Status = "fail"
 	}
 	r.Stages = append(r.Stages, s)
 
-	n0 = len(r.Errors)
 	if h, err := pack.AttestationHash(v.att); err != nil || h != v.man.String("attestation_sha256") {
 		r.addErr(EManifestTamper, "attestation_sha256", StageAttestation, "Attestation hash mismatch in manifest")
 	}
-	r.stage(StageAttestation, n0, nil)
+	v.checkAttestationAgrees()
+	r.stage(StageAttestation, nil)
 
-	n0 = len(r.Errors)
 	v.checkSignature()
-	r.stage(StageSignature, n0, nil)
+	r.stage(StageSignature, nil)
 
-	n0 = len(r.Errors)
 	if pr, as := v.man.String("pack_root_sha256"), v.man.String("attestation_sha256"); pr != "" && as != "" && pr != as {
 		r.addErr(EManifestTamper, "pack_root_sha256", StageD12, "pack_root_sha256 does not match attestation_sha256")
 	}
-	r.stage(StageD12, n0, nil)
+	r.stage(StageD12, nil)
 
 	v.checkTime()
 
-	// Step 7: the type allowlist, only on an otherwise clean pack.
-	if len(r.Errors) == 0 {
+	// Step 7: the type allowlist, only on an otherwise clean pack. The scan
+	// kept the first MaxErrors disallowed receipts and counted the rest.
+	if r.ErrorCount == 0 {
 		for _, bad := range v.rcpt.badTypes {
 			i := bad.index
-			r.Errors = append(r.Errors, Error{Code: ESchemaUnknown, Field: "type", Stage: StageTypes, ReceiptIndex: &i, Meaning: meanings[ESchemaUnknown],
+			r.add(Error{Code: ESchemaUnknown, Field: "type", Stage: StageTypes, ReceiptIndex: &i, Meaning: meanings[ESchemaUnknown],
 				Message: fmt.Sprintf("%s: type '%s' not in allowed types: %s", bad.id, bad.typ, receipt.AllowedForms())})
 		}
+		r.addUnlisted(ESchemaUnknown, StageTypes, v.rcpt.badTypeCount-len(v.rcpt.badTypes))
 	}
-	if honestFail && len(r.Errors) == 0 {
+	if honestFail && r.ErrorCount == 0 {
 		r.Warnings = append(r.Warnings, "The attestation honestly records receipt_integrity FAIL: the evidence is intact and shows malformed receipts.")
 	}
 	r.honestReceiptFail = honestFail
@@ -233,7 +252,9 @@ func (v *verifier) summarise() {
 	m, r := v.man, v.r
 	r.Pack.PackID = m.String("pack_id")
 	r.Pack.SignerID = m.String("signer_id")
-	r.Pack.Fingerprint = m.String("signer_pubkey_sha256")
+	r.Pack.ClaimedFingerprint = m.String("signer_pubkey_sha256")
+	r.Pack.SignerPubkey = m.String("signer_pubkey")
+	r.Pack.SignatureAlg = m.String("signature_alg")
 	r.Pack.PackRootSHA256 = m.String("pack_root_sha256")
 	r.Pack.ClaimSetHash = m.String("claim_set_hash")
 	if a, ok := m.Get("attestation"); ok {
@@ -252,11 +273,16 @@ func (v *verifier) summarise() {
 	}
 }
 
+// maxEntryWarnings bounds the per-entry warnings about a pack's root
+// directory; further entries are counted in one line.
+const maxEntryWarnings = 50
+
 func (v *verifier) warnUnexpected() {
-	ents, err := os.ReadDir(v.dir)
+	d, err := v.fs.root.Open(".")
 	if err != nil {
 		return
 	}
+	defer d.Close()
 	exp, _ := v.man.Get("expected_files")
 	want := map[string]bool{}
 	for _, e := range exp.([]any) {
@@ -264,16 +290,39 @@ func (v *verifier) warnUnexpected() {
 			want[s] = true
 		}
 	}
-	for _, e := range ents {
-		name := e.Name()
-		switch {
-		case want[name]:
-		case name == pack.DirUnsigned && e.IsDir():
-		case name == "PACK_SUMMARY.md" || name == "decision_credential.json":
-			v.r.Warnings = append(v.r.Warnings, "Legacy unsigned sidecar at pack root: "+name)
-		default:
-			v.r.Warnings = append(v.r.Warnings, "Unexpected top-level pack entry ignored: "+name)
+	// The directory is read in batches: a pack root holding a million
+	// entries costs a batch of memory, not a million warnings.
+	var warn []string
+	more := 0
+	for {
+		ents, err := d.ReadDir(1024)
+		for _, e := range ents {
+			name := e.Name()
+			var w string
+			switch {
+			case want[name]:
+				continue
+			case name == pack.DirUnsigned && e.IsDir():
+				continue
+			case name == "PACK_SUMMARY.md" || name == "decision_credential.json":
+				w = "Legacy unsigned sidecar at pack root: " + name
+			default:
+				w = "Unexpected top-level pack entry ignored: " + name
+			}
+			if len(warn) < maxEntryWarnings {
+				warn = append(warn, w)
+			} else {
+				more++
+			}
 		}
+		if err != nil || len(ents) == 0 {
+			break
+		}
+	}
+	sort.Strings(warn)
+	v.r.Warnings = append(v.r.Warnings, warn...)
+	if more > 0 {
+		v.r.Warnings = append(v.r.Warnings, fmt.Sprintf("%d more unexpected top-level pack entries ignored", more))
 	}
 }
 
@@ -345,7 +394,7 @@ func (v *verifier) checkFiles(files, expected []any) int {
 			got, size = v.rcpt.fileHash, v.rcpt.size
 		} else {
 			var err error
-			got, size, err = hashFile(full)
+			got, size, err = v.hashFile(name)
 			if errors.Is(err, os.ErrNotExist) {
 				r.addErr(EManifestTamper, name, StageFileHashes, "File missing: "+name)
 				continue
@@ -359,18 +408,11 @@ func (v *verifier) checkFiles(files, expected []any) int {
 			r.addErr(EManifestTamper, name, StageFileHashes, fmt.Sprintf("Hash mismatch for %s: expected %s..., got %s...", name, short(want), short(got)))
 			continue
 		}
-		if b, ok := fe.Get("bytes"); ok && fmt.Sprint(b) != fmt.Sprint(size) {
+		if b, ok := fe.Get("bytes"); ok && !numEquals(b, size) {
 			r.Warnings = append(r.Warnings, fmt.Sprintf("Size mismatch for %s: manifest says %v bytes, file has %d", name, b, size))
 		}
 	}
-	has := func(field string) bool {
-		for _, e := range r.Errors {
-			if e.Field == field {
-				return true
-			}
-		}
-		return false
-	}
+	has := func(field string) bool { return r.errFields[field] }
 	names := map[string]bool{}
 	for _, e := range expected {
 		name, _ := e.(string)
@@ -414,19 +456,23 @@ func short(h string) string {
 	return h
 }
 
-func hashFile(p string) (string, int64, error) {
-	f, err := os.Open(p)
+// open opens a pack file through the pack's root; a file that turned out
+// not to be regular (swapped in after the preflight) is bad input.
+func (v *verifier) open(name string) (*os.File, error) {
+	f, err := v.fs.open(name)
+	var nr *notRegularError
+	if errors.As(err, &nr) && v.r.badInput == nil {
+		v.r.badInput = refuse(v.dir, nr)
+	}
+	return f, err
+}
+
+func (v *verifier) hashFile(name string) (string, int64, error) {
+	f, err := v.open(name)
 	if err != nil {
-		return "", 0, err
+		return "", 0, unwrapPath(err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return "", 0, err
-	}
-	if st.IsDir() {
-		return "", 0, fmt.Errorf("is a directory")
-	}
 	h := sha256.New()
 	n, err := io.Copy(h, f)
 	if err != nil {
@@ -447,7 +493,7 @@ func (v *verifier) checkReceipts() bool {
 	}
 	if s.parseErrLine > 0 {
 		r.addErr(EManifestTamper, pack.FileReceipts, StageReceipts, fmt.Sprintf("Invalid JSON in receipt_pack.jsonl at line %d", s.parseErrLine))
-	} else if exp, ok := v.man.Get("receipt_count_expected"); ok && fmt.Sprint(exp) != fmt.Sprint(s.count) {
+	} else if exp, ok := v.man.Get("receipt_count_expected"); ok && !numEquals(exp, int64(s.count)) {
 		r.addErr(EOmission, "", StageReceipts, fmt.Sprintf("Receipt count mismatch: manifest expects %v, pack has %d", exp, s.count))
 	}
 	recomputed := "PASS"
@@ -467,7 +513,7 @@ func (v *verifier) checkReceipts() bool {
 		if s.count == 0 {
 			head = receipt.EmptyHeadHash
 		} else if s.last != nil {
-			h, err := receipt.Digest(s.last)
+			h, err := strictDigest(s.last)
 			if err != nil {
 				headOK = false
 			} else {
@@ -497,12 +543,17 @@ func (v *verifier) checkReceipts() bool {
 // checkMerkle recomputes the DECISIONS 9 Merkle root when the hash-covered
 // report records one.
 func (v *verifier) checkMerkle() {
-	full, ok := v.contained(pack.FileReport)
-	if !ok {
+	if _, ok := v.contained(pack.FileReport); !ok {
 		return
 	}
-	raw, err := os.ReadFile(full)
+	raw, err := v.fs.readSmall(pack.FileReport, maxReportBytes)
 	if err != nil {
+		// Unreadable or larger than any report we write: the Merkle root
+		// it may record is not checked (the file hash still is).
+		var nr *notRegularError
+		if errors.As(err, &nr) && v.r.badInput == nil {
+			v.r.badInput = refuse(v.dir, nr)
+		}
 		return
 	}
 	doc, err := canon.Decode(raw)
@@ -514,6 +565,17 @@ func (v *verifier) checkMerkle() {
 		return
 	}
 	mv, ok := obj.Get("merkle")
+	if !v.rcpt.treeComplete {
+		// No tree over these lines: a parse error (already an error) or a
+		// blank line. Packs that record a root are ours, one receipt per
+		// line: a blank line in one is tampering, found without hashing
+		// the rest of the file.
+		v.r.Merkle = &Merkle{Algorithm: "rfc6962-sha256", Recorded: ok}
+		if ok && v.rcpt.parseErrLine == 0 && v.rcpt.blankLine > 0 {
+			v.r.addErr(EManifestTamper, "merkle", StageReceipts, fmt.Sprintf("receipt_pack.jsonl has a blank line (line %d); a pack that records a Merkle root holds one receipt per line", v.rcpt.blankLine))
+		}
+		return
+	}
 	if !ok {
 		v.r.Merkle = &Merkle{Algorithm: "rfc6962-sha256", TreeSize: v.rcpt.tree.Size(), Root: v.rcpt.tree.RootHex()}
 		return
@@ -526,7 +588,7 @@ func (v *verifier) checkMerkle() {
 		v.r.addErr(EManifestTamper, "merkle", StageReceipts, "verify_report.json records a Merkle object this verifier cannot read")
 		return
 	}
-	if size, _ := m.Get("tree_size"); fmt.Sprint(size) != fmt.Sprint(v.rcpt.tree.Size()) {
+	if size, _ := m.Get("tree_size"); !numEquals(size, int64(v.rcpt.tree.Size())) {
 		v.r.addErr(EManifestTamper, "merkle.tree_size", StageReceipts, fmt.Sprintf("Merkle tree size %v recorded, %d receipt lines found", size, v.rcpt.tree.Size()))
 		return
 	}
@@ -537,28 +599,16 @@ func (v *verifier) checkMerkle() {
 	res.Match = true
 }
 
-// lenientB64 decodes base64 as Python's non-validating b64decode: characters
-// outside the alphabet are discarded, padding is still required.
-func lenientB64(s string) ([]byte, error) {
-	var b strings.Builder
-	for _, c := range s {
-		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=' {
-			b.WriteRune(c)
-		}
-	}
-	return base64.StdEncoding.DecodeString(b.String())
-}
-
 func (v *verifier) checkSignature() {
 	r, m := v.r, v.man
-	sig, err := lenientB64(m.String("signature"))
+	sig, err := keys.DecodeB64(m.String("signature"))
 	if err != nil {
 		r.addErr(EPackSigInvalid, "signature", StageSignature, "Manifest signature is not valid base64")
 		return
 	}
-	if full, ok := v.contained(pack.FileSignature); !ok {
+	if _, ok := v.contained(pack.FileSignature); !ok {
 		r.addErr(EPackSigInvalid, pack.FileSignature, StageSignature, "Detached signature path escapes pack directory")
-	} else if det, err := os.ReadFile(full); errors.Is(err, os.ErrNotExist) {
+	} else if det, err := v.readSig(); errors.Is(err, os.ErrNotExist) {
 		r.addErr(EPackSigInvalid, pack.FileSignature, StageSignature, "Detached signature file missing: "+pack.FileSignature)
 	} else if err != nil || !bytes.Equal(det, sig) {
 		r.addErr(EPackSigInvalid, pack.FileSignature, StageSignature, "Detached signature does not match manifest signature bytes")
@@ -570,8 +620,9 @@ func (v *verifier) checkSignature() {
 	}
 	id := m.String("signer_id")
 	var pub []byte
+	source := "embedded"
 	if pk := m.String("signer_pubkey"); pk != "" {
-		pub, err = lenientB64(pk)
+		pub, err = keys.DecodeB64(pk)
 		if err != nil {
 			r.addErr(EPackSigInvalid, "signer_pubkey", StageSignature, "signer_pubkey is not valid base64")
 			return
@@ -581,7 +632,8 @@ func (v *verifier) checkSignature() {
 			return
 		}
 	} else {
-		if v.opt.Keystore != nil {
+		source = "keystore"
+		if v.opt.Keystore != nil && keys.ValidID(id) == nil {
 			pub, _ = v.opt.Keystore.LoadPublic(id)
 		}
 		if pub == nil {
@@ -593,11 +645,38 @@ func (v *verifier) checkSignature() {
 		r.addErr(EPackSigInvalid, "signer_pubkey", StageSignature, "Manifest signature verification failed against embedded signer_pubkey")
 		return
 	}
+	// The summary names the key that verified, never the manifest's claim.
+	r.Pack.Fingerprint, r.Pack.SignerKey = keys.Fingerprint(pub), source
 	if v.opt.Keystore != nil && keys.ValidID(id) == nil {
 		if local, err := v.opt.Keystore.LoadPublic(id); err == nil && keys.Fingerprint(local) != keys.Fingerprint(pub) {
 			r.Warnings = append(r.Warnings, fmt.Sprintf("Local key %q has a different fingerprint than the pack's signer", id))
 		}
 	}
+}
+
+// checkAttestationAgrees holds the attestation to the manifest where both
+// state the same fact: pack_id, and the receipt count (n_receipts against
+// receipt_count_expected). The reference never compares them (§11.5); a
+// signed pack whose two statements differ says two things at once.
+func (v *verifier) checkAttestationAgrees() {
+	if a, m := v.att.String("pack_id"), v.man.String("pack_id"); a != m {
+		v.r.addErr(EManifestTamper, "pack_id", StageAttestation, fmt.Sprintf("Attestation pack_id %q does not match the manifest's %q", a, m))
+	}
+	n, _ := v.att.Get("n_receipts")
+	exp, _ := v.man.Get("receipt_count_expected")
+	if !numSame(n, exp) {
+		v.r.addErr(EManifestTamper, "n_receipts", StageAttestation, fmt.Sprintf("Attestation n_receipts %v does not match the manifest's receipt_count_expected %v", n, exp))
+	}
+}
+
+// readSig reads the detached signature (64 bytes in any honest pack).
+func (v *verifier) readSig() ([]byte, error) {
+	b, err := v.fs.readSmall(pack.FileSignature, maxSignatureBytes)
+	var nr *notRegularError
+	if errors.As(err, &nr) && v.r.badInput == nil {
+		v.r.badInput = refuse(v.dir, nr)
+	}
+	return b, err
 }
 
 // checkTime is step 6: freshness, the 24 h future guard and CI binding.
@@ -636,12 +715,7 @@ func (v *verifier) checkTime() {
 
 // finish runs the claim and requested gates and settles verdict and exit code.
 func (r *Result) finish(opt Options, man *canon.Object) {
-	integrityOK := true
-	for _, e := range r.Errors {
-		if !e.gate {
-			integrityOK = false
-		}
-	}
+	integrityOK := r.nTamper == 0
 	r.Passed = integrityOK
 	r.Integrity = map[bool]string{true: "PASS", false: "TAMPERED"}[integrityOK]
 	switch r.Pack.ClaimCheck {
@@ -685,18 +759,13 @@ func (r *Result) finish(opt Options, man *canon.Object) {
 		}
 		for _, g := range opt.Gates {
 			errs := g.Run(r, man)
-			r.Errors = append(r.Errors, errs...)
+			for _, e := range errs {
+				r.add(e)
+			}
 			r.Gates = append(r.Gates, Gate{Name: g.Name(), Passed: len(errs) == 0, Detail: gateDetail(errs)})
 		}
 	}
-	tampered, honest := false, false
-	for _, e := range r.Errors {
-		if e.gate {
-			honest = true
-		} else {
-			tampered = true
-		}
-	}
+	tampered, honest := r.nTamper > 0, r.nGate > 0
 	if r.honestReceiptFail {
 		honest = true
 	}
@@ -707,10 +776,6 @@ func (r *Result) finish(opt Options, man *canon.Object) {
 		r.Verdict, r.ExitCode = VerdictHonestFail, exit.HonestFail
 	default:
 		r.Verdict, r.ExitCode = VerdictPass, exit.OK
-	}
-	r.FailureMechanisms = map[string]int{}
-	for _, e := range r.Errors {
-		r.FailureMechanisms[mechanisms[e.Code]]++
 	}
 	r.scope()
 	sort.Strings(r.CallsiteIDs)
@@ -766,4 +831,28 @@ func contains(s []string, x string) bool {
 		}
 	}
 	return false
+}
+
+// numValue reads a JSON number exactly (3, 3.0 and 3e0 are one value), as
+// Python compares an int with a float.
+func numValue(v any) (*big.Float, bool) {
+	n, ok := v.(canon.Number)
+	if !ok {
+		return nil, false
+	}
+	f, _, err := big.ParseFloat(string(n), 10, 256, big.ToNearestEven)
+	return f, err == nil
+}
+
+// numEquals reports whether the JSON number v equals n.
+func numEquals(v any, n int64) bool {
+	f, ok := numValue(v)
+	return ok && f.Cmp(new(big.Float).SetInt64(n)) == 0
+}
+
+// numSame reports whether two JSON numbers are equal.
+func numSame(a, b any) bool {
+	fa, ok1 := numValue(a)
+	fb, ok2 := numValue(b)
+	return ok1 && ok2 && fa.Cmp(fb) == 0
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the official JavaScript LLM SDKs (openai, @anthropic-ai/sdk,
-# @google/genai, pinned in testdata/js/package-lock.json) that cmd/assay's
-# end-to-end test runs under `assay run --gateway -- node app.js`.
+# @google/genai, ai with @ai-sdk/openai) and tsx/typescript, pinned in
+# testdata/js/package-lock.json, that cmd/assay's end-to-end tests run:
+# `assay run --gateway -- node app.js` and the TypeScript app in
+# testdata/js/tsapp (scan -> patch -> run -> verify-pack --coverage-contract).
 # Idempotent: skips npm when node_modules already matches the lock file.
 set -euo pipefail
 cd "$(dirname "$0")/../../testdata/js"

@@ -1,0 +1,3 @@
+import './assay_capture.mjs';
+import { work } from './worker.js';
+await work();

@@ -1,0 +1,4 @@
+import OpenAI from 'openai';
+export async function work() {
+  return new OpenAI().chat.completions.create({ model: 'm', messages: [] });
+}

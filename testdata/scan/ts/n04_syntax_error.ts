@@ -1,0 +1,3 @@
+import OpenAI from 'openai';
+const c = new OpenAI(;
+c.chat.completions.create({});

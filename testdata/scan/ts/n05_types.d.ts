@@ -1,0 +1,1 @@
+declare function f(): ReturnType<typeof client.chat.completions.create>;

@@ -1,0 +1,3 @@
+const { GoogleGenAI } = require('@google/genai');
+const ai = new GoogleGenAI({});
+ai.models.generateContent({ model: 'g', contents: 'x' });
