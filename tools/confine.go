@@ -133,3 +133,21 @@ func (o *output) WriteNew(data []byte) error {
 func (o *output) sibling(name string) *output {
 	return &output{root: o.root, rel: filepath.Join(filepath.Dir(o.rel), name), path: filepath.Join(filepath.Dir(o.path), name)}
 }
+
+// openDirIn opens the resolved directory p as a root reached from its
+// allowed root without leaving it.
+func (c *Call) openDirIn(p string) (*os.Root, error) {
+	root, rel, err := c.Server.roots.openRootFor(p)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	sub, err := root.OpenRoot(rel)
+	if err != nil {
+		if fsutil.IsOutside(err) {
+			return nil, Failf("path %s leads out of the allowed roots through a link; refused", p)
+		}
+		return nil, Failf("cannot open %s: %v", p, fsutil.Reason(err))
+	}
+	return sub, nil
+}

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/mark3labs/mcp-go/mcp"
+
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/packs/packstest"
 )
@@ -191,4 +193,56 @@ func listing(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// scan reads through a root opened inside the allowed root: a scanned
+// directory swapped for a link out after the path check is refused, and
+// the outside call sites are never counted.
+func TestScanToolDirSwappedForALink(t *testing.T) {
+	e := newEnv(t, nil)
+	outside := t.TempDir()
+	call := []byte("import openai\nopenai.OpenAI().chat.completions.create(model='m')\n")
+	mustWrite(t, filepath.Join(outside, "secret.py"), call)
+	mustWrite(t, filepath.Join(e.root, "src", "app.py"), call)
+	c := &Call{Server: e.srv}
+	p, err := c.Path(context.Background(), "src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	swap(t, p, outside)
+	if sub, err := c.openDirIn(p); err == nil || !strings.Contains(err.Error(), "refused") {
+		if sub != nil {
+			sub.Close()
+		}
+		t.Fatalf("open after the swap: %v", err)
+	}
+	e.fails("scan", map[string]any{"path": "src"}, "outside the allowed roots")
+}
+
+// A pack file served as a resource is read through the pack's root: one
+// that links out of the pack (even to a file elsewhere under the allowed
+// root) is refused and its content never sent.
+func TestPackResourceRefusesLinksOut(t *testing.T) {
+	e := newEnv(t, nil)
+	base := packstest.DiffFixture(t, filepath.Join(e.root, "packs"), "base")
+	dir := filepath.Join(e.root, "packs", "proof_pack_linked")
+	packstest.Copy(t, base, dir)
+	// The target is inside the allowed root but outside the pack.
+	packstest.LinkOut(t, dir, "verify_report.json", filepath.Join(e.root, "elsewhere"), false)
+	id := e.srv.registerPack(dir)
+	rr := mcp.ReadResourceRequest{}
+	rr.Params.URI = packURI(id, "verify_report.json")
+	got, err := e.cli.ReadResource(context.Background(), rr)
+	if err == nil {
+		b, _ := json.Marshal(got)
+		t.Fatalf("linked pack file served: %s", b)
+	}
+	if strings.Contains(err.Error(), packstest.Marker) {
+		t.Fatalf("error carries the outside content: %v", err)
+	}
+	// The pack's own files are still served.
+	rr.Params.URI = packURI(id, "pack_manifest.json")
+	if _, err := e.cli.ReadResource(context.Background(), rr); err != nil {
+		t.Fatalf("intact file: %v", err)
+	}
 }

@@ -161,3 +161,55 @@ func (s *Server) sessionFor(ctx context.Context) *session {
 	s.log.Info().Str("trace_id", sess.traceID).Msg("new HTTP session")
 	return sess
 }
+
+// RecordRefusal appends the mcp_tool_call receipt of a tools/call the
+// transport refused before mcp-go saw it (a malformed or oversized
+// message, see core/jsonrpc): outcome denied, the reason in
+// outcome_detail, arguments_hash over the bytes as sent (there are no
+// checked arguments). It goes to the process's session (stdio).
+func (s *Server) RecordRefusal(id json.RawMessage, tool string, sent []byte, detail string) error {
+	if s.cfg.NoRecord {
+		return nil
+	}
+	now := time.Now()
+	var reqID any
+	if v, err := canon.Decode(id); err == nil && id != nil {
+		reqID = v
+	}
+	resHash, err := receipt.HashValue(map[string]any{"error": detail})
+	if err != nil {
+		return err
+	}
+	sess := s.session
+	d := &canon.Object{}
+	d.Set("parent_receipt_id", nil)
+	d.Set("invocation_id", receipt.NewID("inv_", 16))
+	d.Set("session_id", sess.id)
+	d.Set("trace_id", sess.traceID)
+	d.Set("server_id", ServerName)
+	d.Set("server_transport", s.cfg.Transport)
+	d.Set("tool_name", tool)
+	d.Set("mcp_request_id", reqID)
+	d.Set("request_observed_at", receipt.Timestamp(now))
+	d.Set("policy_decided_at", nil)
+	d.Set("response_observed_at", receipt.Timestamp(now))
+	d.Set("arguments_hash", "sha256:"+receipt.SHA256Hex(sent))
+	d.Set("arguments_content", nil)
+	d.Set("result_hash", resHash)
+	d.Set("result_content", nil)
+	d.Set("result_is_error", true)
+	d.Set("outcome", "denied")
+	d.Set("outcome_detail", detail)
+	d.Set("duration_ms", canon.Number("0.0"))
+	d.Set("policy_verdict", "no_policy")
+	d.Set("policy_reason", nil)
+	d.Set("policy_ref", nil)
+	d.Set("policy_hash", nil)
+	d.Set("server_version", version.Version)
+	d.Set("integration_source", IntegrationSource)
+	_, err = s.store.Emit(sess.traceID, "mcp_tool_call", d, store.EmitOptions{
+		ReceiptID: receipt.NewID("mtc_", 16),
+		Timestamp: receipt.Timestamp(now),
+	})
+	return err
+}

@@ -108,7 +108,17 @@ func scanTool() Tool {
 			for _, l := range a.Languages {
 				langs[string(l)] = true
 			}
-			res, err := scan.Scan(p, scan.Options{Exclude: a.Exclude, NoGo: !langs["go"] && !langs["typescript"], NoTS: !langs["typescript"], MaxFileSize: a.MaxFileBytes})
+			// The scan reads through a root opened inside the allowed root,
+			// so the directory cannot be swapped for a link out meanwhile.
+			if _, err := scan.CheckRoot(p); err != nil {
+				return ScanResult{}, "", err
+			}
+			sub, err := c.openDirIn(p)
+			if err != nil {
+				return ScanResult{}, "", err
+			}
+			defer sub.Close()
+			res, err := scan.Scan(p, scan.Options{Exclude: a.Exclude, NoGo: !langs["go"] && !langs["typescript"], NoTS: !langs["typescript"], MaxFileSize: a.MaxFileBytes, Root: sub})
 			if err != nil {
 				return ScanResult{}, "", err
 			}

@@ -64,7 +64,7 @@ func TestCardsCLI(t *testing.T) {
 		Checks []string `json:"checks"`
 	}
 	ckJSON(t, out, &list)
-	if code != 0 || len(list.Cards) != 8 || len(list.Checks) != 9 {
+	if code != 0 || len(list.Cards) != 9 || len(list.Checks) != 10 {
 		t.Errorf("cards list --json: %d %+v", code, list)
 	}
 	for _, c := range list.Cards {

@@ -3,6 +3,7 @@ package main
 import (
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/assay-dev/assay/core/packs/packstest"
@@ -37,5 +38,18 @@ func TestExplainCLIRefusesLinksOutOfThePack(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// explain given a FIFO (for a pack or a bundle) refuses it with exit 3 and
+// returns: it never opens it for a blocking read (the test would hang).
+func TestExplainCLIRefusesAFIFO(t *testing.T) {
+	ckEnv(t)
+	fifo := filepath.Join(t.TempDir(), "bundle.tar.gz")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := ckRun(t, "explain", fifo); code != 3 || !strings.Contains(errOut, "not a pack directory or audit bundle") {
+		t.Fatalf("exit %d, %s", code, errOut)
 	}
 }

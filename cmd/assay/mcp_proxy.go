@@ -35,6 +35,7 @@ type mcpProxyOptions struct {
 	upstreamHeaders                             []string
 	storeArgs, storeResults, noAutoPack, asJSON bool
 	callTimeout, grace                          time.Duration
+	maxMessage                                  int
 }
 
 func init() { commands = append(commands, newMCPProxyCmd) }
@@ -43,14 +44,21 @@ func newMCPProxyCmd() *cobra.Command {
 	var o mcpProxyOptions
 	c := &cobra.Command{
 		Use:         "mcp-proxy [flags] -- SERVER_CMD [ARGS...]",
-		Short:       "Notarise an MCP server: forward every message, receipt every tool call, pack the session",
+		Short:       "Notarise an MCP server: check and forward every message, receipt every tool call, pack the session",
 		GroupID:     "capture",
 		Annotations: map[string]string{stdoutIsProtocol: "true"},
-		Long: `Sits between an MCP client and an MCP server, forwards every message
-unchanged, records one mcp_tool_call receipt per tools/call (arguments and
-results hashed; cleartext only with --store-args/--store-results), applies an
-optional policy (assay mcp policy init), and when the session ends writes the
-session file and a signed proof pack under --audit-dir.
+		Long: `Sits between an MCP client and an MCP server, checks every message and
+forwards what it checked (re-encoded; member names are read exactly), records
+one mcp_tool_call receipt per tools/call (arguments and results hashed;
+cleartext only with --store-args/--store-results), applies an optional policy
+(assay mcp policy init), and when the session ends writes the session file and
+a signed proof pack under --audit-dir.
+
+A message that is not one exact JSON-RPC message (duplicate or case-variant
+members, unknown members, a batch, two messages in one frame, a line or frame
+over --max-message-bytes) and a tools/call before initialize are refused: the
+client gets a JSON-RPC error, the server sees nothing, and each refused
+tools/call gets a receipt (outcome denied) naming the tool it asked for.
 
 The server is a stdio command (after --), or a streamable-HTTP server given
 with --upstream-url, exposed to the client over stdio. stdout carries only
@@ -83,6 +91,7 @@ not be written; 3 bad input (flags, policy, server command not found).`,
 	f.DurationVar(&o.grace, "shutdown-grace", 5*time.Second, "how long the server gets to finish after the client closes, before it is terminated")
 	f.StringVar(&o.upstreamURL, "upstream-url", "", "proxy a streamable-HTTP MCP server at this URL instead of a stdio command")
 	f.StringArrayVar(&o.upstreamHeaders, "upstream-header", nil, `extra HTTP header for --upstream-url, "Name: value" (repeatable; values are never logged or recorded)`)
+	f.IntVar(&o.maxMessage, "max-message-bytes", mcpproxy.DefaultMaxMessage, "largest line or Content-Length frame accepted from the client or the server; a longer one is refused with an error (and a receipt), not buffered")
 	f.BoolVar(&o.asJSON, "json", false, "write the end-of-session report as one JSON document on stderr (stdout is the protocol), and logs as JSON lines")
 	return c
 }
@@ -111,6 +120,9 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 	}
 	if o.grace <= 0 {
 		return exit.Bad("use a positive duration such as 5s", "--shutdown-grace: %s is not positive", o.grace)
+	}
+	if o.maxMessage < 1024 {
+		return exit.Bad("use at least 1024 (the default is 16777216, 16 MiB)", "--max-message-bytes: %d is too small", o.maxMessage)
 	}
 	var pol *mcppolicy.Policy
 	if cmd.Flags().Changed("policy") {
@@ -215,7 +227,7 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 			defer serverLog.Flush()
 			serverStderr = serverLog
 		}
-		s, err := mcpproxy.StartStdio(mcpproxy.StdioOptions{Argv: argv, Env: env, Stderr: serverStderr})
+		s, err := mcpproxy.StartStdio(mcpproxy.StdioOptions{Argv: argv, Env: env, Stderr: serverStderr, MaxMessage: o.maxMessage})
 		if err != nil {
 			if errors.Is(err, runner.ErrNotFound) {
 				return exit.Bad("check the server command after -- (is it installed and on PATH?)", "cannot start the MCP server: %v", err)
@@ -238,7 +250,7 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 		Upstream: up, Client: cmd.InOrStdin(), ClientOut: cmd.OutOrStdout(),
 		Store: st, TraceID: traceID, SessionID: sessionID, ServerID: serverID,
 		Policy: pol, StoreArgs: storeArgs, StoreResults: storeResults,
-		CallTimeout: o.callTimeout, Grace: o.grace, Logger: &logger,
+		CallTimeout: o.callTimeout, Grace: o.grace, Logger: &logger, MaxMessage: o.maxMessage,
 	})
 	if err != nil {
 		return err

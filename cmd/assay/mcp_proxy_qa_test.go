@@ -125,8 +125,10 @@ func TestQAMCPProxySignalMidCall(t *testing.T) {
 			if len(packs) != 1 {
 				t.Fatalf("packs %v", packs)
 			}
-			if code, _, errs := ckRun(t, "verify-pack", packs[0]); code != 0 {
-				t.Fatalf("verify-pack exit %d: %s", code, errs)
+			// Intact evidence of a partial session: the pack's
+			// mcp_session_complete claim fails, an honest failure.
+			if code, out, errs := ckRun(t, "verify-pack", packs[0]); code != 1 || !strings.Contains(out, "HONEST FAIL") {
+				t.Fatalf("verify-pack exit %d, want 1: %s %s", code, out, errs)
 			}
 			b, _ := os.ReadFile(filepath.Join(packs[0], "receipt_pack.jsonl"))
 			if !strings.Contains(string(b), `"session_complete":false`) || !strings.Contains(string(b), `"tool_name":"slow"`) {

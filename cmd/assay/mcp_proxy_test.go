@@ -87,11 +87,11 @@ func TestMCPProxyInFrontOfAssayMCP(t *testing.T) {
 			t.Fatal(err)
 		}
 		count[r["type"].(string)+"/"+strAny(r["integration_source"])]++
-		if r["type"] == "session_metadata" && r["session_complete"] != true {
+		if r["type"] == "session_metadata" && r["session_state"] == "closed" && r["session_complete"] != true {
 			t.Errorf("session incomplete: %v", r["incomplete_reasons"])
 		}
 	}
-	want := map[string]int{"mcp_tool_call/assay.mcp_proxy": 2, "mcp_tool_call/assay.mcp_server": 2, "session_metadata/assay.mcp_proxy": 1}
+	want := map[string]int{"mcp_tool_call/assay.mcp_proxy": 2, "mcp_tool_call/assay.mcp_server": 2, "session_metadata/assay.mcp_proxy": 2} // opening and closing
 	for k, n := range want {
 		if count[k] != n {
 			t.Errorf("%s: %d receipts, want %d (all: %v)", k, count[k], n, count)
@@ -223,8 +223,10 @@ func TestMCPProxyCLIIncompleteSession(t *testing.T) {
 	if len(packs) != 1 {
 		t.Fatalf("packs: %v", packs)
 	}
+	// Intact, and its mcp_session_complete claim fails: an honest
+	// failure, never a plain PASS of a partial session.
 	res, err := verify.Verify(packs[0], verify.Options{})
-	if err != nil || res.ExitCode != 0 {
+	if err != nil || res.ExitCode != 1 || res.Integrity != verify.VerdictPass || res.ClaimVerdict != "HONEST_FAIL" {
 		t.Fatalf("verify: %v %v", res, err)
 	}
 }
@@ -250,7 +252,7 @@ func TestTryMCP(t *testing.T) {
 		} `json:"result"`
 	}
 	ckJSON(t, stdout, &doc)
-	if !doc.OK || len(doc.Result.Calls) != 5 || doc.Result.ServerReceipts != 1 || doc.Result.PackReceipts != 7 {
+	if !doc.OK || len(doc.Result.Calls) != 5 || doc.Result.ServerReceipts != 1 || doc.Result.PackReceipts != 8 {
 		t.Fatalf("try-mcp: %+v", doc)
 	}
 	for _, c := range doc.Result.Calls {

@@ -289,6 +289,9 @@ func runPatch(cmd *cobra.Command, path string, o patchFlags) error {
 		if p.Language == "python" && p.Entrypoint != "" {
 			fmt.Fprintf(out, "Next: assay run -c receipt_completeness -- python %s\n", filepath.FromSlash(p.Entrypoint))
 		}
+		if p.Language == "node" && p.Entrypoint != "" {
+			fmt.Fprintf(out, "Next: assay scan --emit-contract assay.coverage.json, then assay run -c receipt_completeness -- npm start (or node/tsx %s)\n", filepath.FromSlash(p.Entrypoint))
+		}
 	}
 	fmt.Fprintln(out, "Undo with: assay patch --undo "+path)
 	return nil

@@ -113,6 +113,10 @@ func renderVerdict(w io.Writer, r *verify.Result) {
 	switch r.Verdict {
 	case verify.VerdictPass:
 		head = st.Green("PASS") + "  evidence intact" + map[bool]string{true: ", claims met", false: ""}[r.Pack.ClaimCheck == "PASS"]
+		if n := r.IncompleteMCPSessions(); n > 0 {
+			// Intact evidence of a partial session is not a plain PASS.
+			head += st.Yellow(fmt.Sprintf(", but %d MCP session(s) INCOMPLETE (see the notes)", n))
+		}
 	case verify.VerdictHonestFail:
 		head = st.Yellow("HONEST FAIL") + "  evidence intact, and it shows a failure"
 	default:

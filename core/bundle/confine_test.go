@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/assay-dev/assay/core/exit"
@@ -69,5 +70,21 @@ func TestCreateInStaysInTheRoot(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(outside); len(ents) != 0 {
 		t.Fatalf("written outside the root: %v", ents)
+	}
+}
+
+// A FIFO given as a bundle is refused without being opened for a blocking
+// read (this test would hang), by IsBundle and by Extract.
+func TestBundleFIFORefused(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "b.tar.gz")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if IsBundle(fifo) {
+		t.Fatal("a FIFO is a bundle")
+	}
+	dest := filepath.Join(t.TempDir(), "x")
+	if err := Extract(fifo, dest); exit.Code(err) != exit.BadInput || !strings.Contains(err.Error(), "not a regular file") {
+		t.Fatalf("Extract: %v", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/fsutil"
 )
 
 // Limits bound what Extract writes, against archive bombs.
@@ -42,14 +43,14 @@ func Extract(tgzPath, destDir string) error {
 // naming the entry, and whatever was already extracted is removed, so
 // nothing is ever written outside destDir and nothing half-written stays.
 func ExtractWithLimits(tgzPath, destDir string, lim Limits) (err error) {
-	f, err := os.Open(tgzPath)
+	f, _, err := fsutil.OpenRegular(tgzPath) // a FIFO is refused, not waited on
+	if errors.Is(err, fsutil.ErrNotRegular) {
+		return exit.Bad("give an audit bundle .tar.gz file", "not a regular file: %s", tgzPath)
+	}
 	if err != nil {
 		return exit.Bad("check the path", "cannot open bundle %s: %v", tgzPath, err)
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return exit.Bad("give an audit bundle .tar.gz file", "not a regular file: %s", tgzPath)
-	}
 	if err := os.MkdirAll(destDir, 0o700); err != nil {
 		return exit.Bad("choose a writable destination", "cannot create %s: %v", destDir, err)
 	}
@@ -60,9 +61,16 @@ func ExtractWithLimits(tgzPath, destDir string, lim Limits) (err error) {
 	if err != nil {
 		return exit.Bad("choose another destination", "cannot resolve %s: %v", destDir, err)
 	}
+	// Every entry is written through dst (openat): nothing an entry or a
+	// concurrent change makes a link can lead a write out of destDir.
+	dst, err := os.OpenRoot(root)
+	if err != nil {
+		return exit.Bad("choose another destination", "cannot open %s: %v", destDir, fsutil.Reason(err))
+	}
+	defer dst.Close()
 	defer func() {
 		if err != nil {
-			clearDir(root)
+			clearDir(dst)
 		}
 	}()
 
@@ -110,7 +118,7 @@ func ExtractWithLimits(tgzPath, destDir string, lim Limits) (err error) {
 			if rel == "." {
 				continue
 			}
-			if err := mkdirs(root, rel); err != nil {
+			if err := mkdirs(dst, rel); err != nil {
 				return refuse(tgzPath, hdr.Name, "%v", err)
 			}
 			continue
@@ -140,11 +148,11 @@ func ExtractWithLimits(tgzPath, destDir string, lim Limits) (err error) {
 			return refuse(tgzPath, hdr.Name, "brings the bundle past the %d-byte limit", lim.MaxTotalBytes)
 		}
 		if dir := path.Dir(rel); dir != "." {
-			if err := mkdirs(root, dir); err != nil {
+			if err := mkdirs(dst, dir); err != nil {
 				return refuse(tgzPath, hdr.Name, "%v", err)
 			}
 		}
-		out, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		out, err := dst.OpenFile(filepath.FromSlash(rel), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if err != nil {
 			return refuse(tgzPath, hdr.Name, "cannot be created: %v", err)
 		}
@@ -194,18 +202,18 @@ func safeName(name string) (string, error) {
 
 // mkdirs creates rel (slash-separated) under root one component at a time,
 // refusing to go through anything that is not a plain directory.
-func mkdirs(root, rel string) error {
-	cur := root
+func mkdirs(root *os.Root, rel string) error {
+	cur := ""
 	for _, part := range strings.Split(rel, "/") {
 		cur = filepath.Join(cur, part)
-		st, err := os.Lstat(cur)
+		st, err := root.Lstat(cur)
 		switch {
 		case err == nil && st.IsDir():
 			continue
 		case err == nil:
 			return fmt.Errorf("needs directory %q, which is a file", part)
 		case errors.Is(err, os.ErrNotExist):
-			if err := os.Mkdir(cur, 0o755); err != nil {
+			if err := root.Mkdir(cur, 0o755); err != nil {
 				return fmt.Errorf("cannot create directory: %v", err)
 			}
 		default:
@@ -215,13 +223,15 @@ func mkdirs(root, rel string) error {
 	return nil
 }
 
-func clearDir(root string) {
-	ents, err := os.ReadDir(root)
+func clearDir(root *os.Root) {
+	d, err := root.Open(".")
 	if err != nil {
 		return
 	}
-	for _, e := range ents {
-		os.RemoveAll(filepath.Join(root, e.Name()))
+	names, _ := d.Readdirnames(-1)
+	d.Close()
+	for _, n := range names {
+		root.RemoveAll(n)
 	}
 }
 
@@ -248,14 +258,11 @@ func (c *capped) Read(p []byte) (int, error) {
 // IsBundle reports whether path is a regular file that starts like a gzip
 // stream, so callers can accept a bundle wherever a pack directory goes.
 func IsBundle(p string) bool {
-	f, err := os.Open(p)
+	f, _, err := fsutil.OpenRegular(p) // never blocks on a FIFO
 	if err != nil {
 		return false
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return false
-	}
 	var magic [2]byte
 	if _, err := io.ReadFull(f, magic[:]); err != nil {
 		return false

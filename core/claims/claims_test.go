@@ -71,7 +71,7 @@ func TestBuiltinHashes(t *testing.T) {
 }
 
 func TestBuiltinIDs(t *testing.T) {
-	want := []string{"coverage_contract", "guardian_enforcement", "model_allowlist", "no_breakglass", "receipt_completeness", "schema_consistency", "timestamp_ordering", "token_budget"}
+	want := []string{"coverage_contract", "guardian_enforcement", "mcp_session_complete", "model_allowlist", "no_breakglass", "receipt_completeness", "schema_consistency", "timestamp_ordering", "token_budget"}
 	if got := BuiltinIDs(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("BuiltinIDs = %v", got)
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"sort"
+	"strings"
 
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/fsutil"
@@ -36,6 +37,7 @@ func mcpSessions(dir string) []MCPSession {
 	}
 	defer f.Close()
 	by := map[string]*MCPSession{}
+	closed := map[*MCPSession]bool{} // a closing session_metadata receipt was seen
 	get := func(o *canon.Object) *MCPSession {
 		key := o.String("session_id") + "\x00" + o.String("integration_source")
 		s := by[key]
@@ -68,10 +70,28 @@ func mcpSessions(dir string) []MCPSession {
 			out := o.String("outcome")
 			s.Outcomes[out]++
 			if out == "denied" {
-				s.Denied = append(s.Denied, o.String("tool_name")+" ("+o.String("policy_reason")+")")
+				why := o.String("policy_reason")
+				if why == "" {
+					// Refused by the proxy before any policy (malformed,
+					// oversized, before initialize): the kind of refusal.
+					why, _, _ = strings.Cut(o.String("outcome_detail"), ": ")
+				}
+				s.Denied = append(s.Denied, o.String("tool_name")+" ("+why+")")
 			}
 		case "session_metadata":
 			s := get(o)
+			// The proxy writes an opening receipt (session_state "open")
+			// and a closing one. A closing receipt says how the session
+			// ended; an opening one without a closing one means the proxy
+			// never closed it (killed, crashed): incomplete.
+			if o.String("session_state") == "open" {
+				if closed[s] {
+					continue
+				}
+			} else {
+				closed[s] = true
+			}
+			s.Complete, s.IncompleteReasons = nil, []string{}
 			if c, ok := o.Get("session_complete"); ok {
 				if b, ok := c.(bool); ok {
 					s.Complete = &b

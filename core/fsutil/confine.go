@@ -77,9 +77,7 @@ func OpenIn(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
 		f.Close()
 		return nil, nil, &os.PathError{Op: "open", Path: name, Err: ErrNotRegular}
 	}
-	// Reads of a regular file never block; clear O_NONBLOCK anyway so the
-	// descriptor behaves like one from os.Open.
-	_ = syscall.SetNonblock(int(f.Fd()), false)
+	// O_NONBLOCK has no effect on a regular file: reads block as usual.
 	return f, st, nil
 }
 
@@ -129,9 +127,21 @@ func ReadFileIn(root *os.Root, name string, max int64) ([]byte, error) {
 	if max > 0 {
 		r = io.LimitReader(f, max+1) // the file may grow after the stat
 	}
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, &os.PathError{Op: "read", Path: name, Err: Reason(err)}
+	// Sized from the stat, as os.ReadFile does; a file that grew is still
+	// read to the cap.
+	data := make([]byte, 0, st.Size()+512)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, err := r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "read", Path: name, Err: Reason(err)}
+		}
 	}
 	if max > 0 && int64(len(data)) > max {
 		return nil, &os.PathError{Op: "read", Path: name, Err: fmt.Errorf("%w: over the cap of %d bytes", ErrTooLarge, max)}
@@ -175,30 +185,54 @@ func CheckTree(dir string) error {
 		return err
 	}
 	defer root.Close()
-	return fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+	return checkDir(root, ".")
+}
+
+// checkDir checks the entries of dir (in root) and descends into its
+// subdirectories, reading each directory in batches so memory stays small
+// however many entries a hostile tree holds.
+func checkDir(root *os.Root, dir string) error {
+	d, err := root.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	for {
+		ents, err := d.ReadDir(256)
+		for _, e := range ents {
+			if err := checkEntry(root, filepath.Join(dir, e.Name()), e.Type()); err != nil {
+				return err
+			}
+		}
+		if err == io.EOF || (err == nil && len(ents) == 0) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
-		name := filepath.FromSlash(p)
-		switch t := d.Type(); {
-		case t.IsDir(), t.IsRegular():
-			return nil
-		case t&fs.ModeSymlink != 0:
-			st, err := statFollowingAbs(root, name)
-			if err != nil {
-				if IsOutside(err) {
-					return &os.PathError{Op: "check", Path: name, Err: ErrOutside}
-				}
-				return &os.PathError{Op: "check", Path: name, Err: Reason(err)}
+	}
+}
+
+func checkEntry(root *os.Root, name string, t fs.FileMode) error {
+	switch {
+	case t.IsDir():
+		return checkDir(root, name)
+	case t.IsRegular():
+		return nil
+	case t&fs.ModeSymlink != 0:
+		st, err := statFollowingAbs(root, name)
+		if err != nil {
+			if IsOutside(err) {
+				return &os.PathError{Op: "check", Path: name, Err: ErrOutside}
 			}
-			if !st.Mode().IsRegular() && !st.IsDir() {
-				return &os.PathError{Op: "check", Path: name, Err: ErrNotRegular}
-			}
-			return nil
-		default:
+			return &os.PathError{Op: "check", Path: name, Err: Reason(err)}
+		}
+		if !st.Mode().IsRegular() && !st.IsDir() {
 			return &os.PathError{Op: "check", Path: name, Err: ErrNotRegular}
 		}
-	})
+		return nil
+	}
+	return &os.PathError{Op: "check", Path: name, Err: ErrNotRegular}
 }
 
 // WriteFileAtomicIn writes data to name inside root through a temp file in
@@ -246,13 +280,20 @@ func WriteStreamIn(root *os.Root, name string, perm os.FileMode, noReplace bool,
 		return 0, err
 	}
 	if noReplace {
-		if err := root.Link(tmp, name); err != nil {
-			if errors.Is(err, fs.ErrExist) {
-				return 0, &os.PathError{Op: "write", Path: filepath.Join(root.Name(), name), Err: fs.ErrExist}
-			}
+		err := root.Link(tmp, name)
+		switch {
+		case err == nil:
+			return n, nil
+		case errors.Is(err, fs.ErrExist):
+			return 0, &os.PathError{Op: "write", Path: filepath.Join(root.Name(), name), Err: fs.ErrExist}
+		case IsOutside(err):
 			return 0, classify(name, err)
 		}
-		return n, nil
+		// No hard links on this file system: check, then rename (the
+		// check can race with a new file, never with a link out).
+		if _, err := root.Lstat(name); err == nil {
+			return 0, &os.PathError{Op: "write", Path: filepath.Join(root.Name(), name), Err: fs.ErrExist}
+		}
 	}
 	if err := root.Rename(tmp, name); err != nil {
 		if st, serr := root.Stat(name); serr == nil && st.IsDir() {
@@ -448,4 +489,24 @@ func ReadTree(dir string) (map[string][]byte, error) {
 		return nil
 	})
 	return out, err
+}
+
+// OpenRegular opens path for reading only if it is a regular file: a FIFO
+// is opened without blocking and refused (ErrNotRegular), as are devices
+// and directories. The type is checked on the opened descriptor.
+func OpenRegular(path string) (*os.File, fs.FileInfo, error) {
+	f, err := os.OpenFile(path, openFlags, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, &os.PathError{Op: "open", Path: path, Err: ErrNotRegular}
+	}
+	return f, st, nil
 }

@@ -10,16 +10,29 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/mark3labs/mcp-go/mcp"
+
 	"github.com/assay-dev/assay/core/canon"
+	"github.com/assay-dev/assay/core/jsonrpc"
 	"github.com/assay-dev/assay/core/receipt"
 )
 
 func (p *proxy) pumpClient(ctx context.Context) {
-	r := NewReader(p.o.Client)
+	r := NewReaderLimit(p.o.Client, p.o.MaxMessage)
 	for {
 		m, err := r.Next()
+		if tl, ok := err.(*TooLargeError); ok {
+			if ctx.Err() != nil {
+				return
+			}
+			p.clientFraming.Store(int32(tl.Framing))
+			p.oversized(tl)
+			continue
+		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
 				p.log.Warn().Err(err).Msg("reading the client failed; ending the session")
@@ -37,193 +50,197 @@ func (p *proxy) pumpClient(ctx context.Context) {
 	}
 }
 
-// envelope is the part of a JSON-RPC message the proxy reads. Absent
-// members stay nil; a JSON null is "null".
-type envelope struct {
-	ID     json.RawMessage `json:"id"`
-	Method string          `json:"method"`
-	Params json.RawMessage `json:"params"`
-	Result json.RawMessage `json:"result"`
-	Error  json.RawMessage `json:"error"`
-}
-
-// members decodes a JSON object into its members, by their exact names.
-// encoding/json would match "Name" or "METHOD" to a struct field too (the
-// last such key winning), while servers in other languages read only the
-// lower-case key: a client could show the policy one tool and run another.
-func members(b []byte) (map[string]json.RawMessage, error) {
-	var m map[string]json.RawMessage
-	err := json.Unmarshal(b, &m)
-	return m, err
-}
-
-// decodeEnvelope reads a JSON-RPC message's members (see members).
-func decodeEnvelope(b []byte) (envelope, error) {
-	m, err := members(b)
-	if err != nil {
-		return envelope{}, err
-	}
-	e := envelope{ID: m["id"], Params: m["params"], Result: m["result"], Error: m["error"]}
-	if raw, ok := m["method"]; ok {
-		if err := json.Unmarshal(raw, &e.Method); err != nil {
-			return envelope{}, err
-		}
-	}
-	return e, nil
-}
-
-func (e *envelope) isToolCall() bool {
-	return e.Method == "tools/call" && len(e.ID) > 0 && !isNull(e.ID) && len(e.Params) > 0
-}
-
-func (e *envelope) isResponse() bool {
-	return e.Method == "" && len(e.ID) > 0 && (len(e.Result) > 0 || len(e.Error) > 0)
-}
-
+// isNull reports whether a raw JSON value is null.
 func isNull(b json.RawMessage) bool { return string(bytes.TrimSpace(b)) == "null" }
 
-// firstByte is the first non-space byte of a message body (0 if none).
-func firstByte(b []byte) byte {
-	for _, c := range b {
-		switch c {
-		case ' ', '\t', '\r', '\n':
-			continue
-		}
-		return c
-	}
-	return 0
-}
-
+// fromClient checks one client message with core/jsonrpc and forwards
+// what it re-encodes from the checked message, never the bytes as sent: a
+// member the check did not read cannot reach the server. A refused message
+// is answered with a JSON-RPC error, and every tools/call it asked for (as
+// a lenient server would have read it) gets a receipt.
 func (p *proxy) fromClient(ctx context.Context, m Message) {
 	if m.Blank() {
 		return // not a message (servers answer it with a parse error)
 	}
-	switch firstByte(m.Body) {
-	case '{':
-		e, err := decodeEnvelope(m.Body)
-		if err != nil {
-			break
+	msg, err := jsonrpc.Decode(m.Body)
+	if err != nil {
+		var e *jsonrpc.Error
+		if !errors.As(err, &e) {
+			e = &jsonrpc.Error{Code: jsonrpc.CodeParseError, Reason: jsonrpc.ReasonMalformed, Detail: err.Error()}
 		}
-		if p.unanswerableCall(&e) {
-			return
-		}
-		if e.isToolCall() {
-			c, denied := p.admit(&e, m.Framing)
-			if denied {
-				p.toClient(Frame(p.denialBody(c), m.Framing))
-				return
-			}
-			if c != nil {
-				p.forward(ctx, m, []*call{c})
-			}
-			return
-		}
-		if e.Method == "notifications/cancelled" {
-			p.clientCancelled(e.Params)
-		}
-	case '[':
-		p.fromClientBatch(ctx, m)
+		p.refuse(e, m)
 		return
 	}
-	p.forward(ctx, m, nil)
-}
-
-// fromClientBatch handles a JSON-RPC batch: each tools/call in it is
-// admitted on its own; calls denied in enforce mode are answered by the
-// proxy (in one batch) and the rest is forwarded, unchanged when nothing
-// was denied.
-func (p *proxy) fromClientBatch(ctx context.Context, m Message) {
-	var elems []json.RawMessage
-	if json.Unmarshal(m.Body, &elems) != nil {
-		p.forward(ctx, m, nil)
-		return
+	body := msg.Encode()
+	checked := Message{Raw: Frame(body, m.Framing), Body: body, Framing: m.Framing}
+	if msg.Method == "initialize" && msg.IsRequest() {
+		p.initSeen.Store(true)
 	}
-	var calls []*call
-	var keep []json.RawMessage
-	var denials []json.RawMessage
-	dropped := false
-	for _, el := range elems {
-		e, err := decodeEnvelope(el)
-		if err == nil && p.unanswerableCall(&e) {
-			dropped = true
-			continue
-		}
-		if err == nil && e.isToolCall() {
-			c, denied := p.admit(&e, m.Framing)
-			if denied {
-				denials = append(denials, p.denialBody(c))
-				continue
-			}
-			if c == nil {
-				continue
-			}
-			calls = append(calls, c)
-		} else if err == nil && e.Method == "notifications/cancelled" {
-			p.clientCancelled(e.Params)
-		}
-		keep = append(keep, el)
-	}
-	if len(denials) > 0 || dropped {
-		if len(denials) > 0 {
-			p.toClient(Frame(joinArray(denials), m.Framing))
-		}
-		if len(keep) == 0 {
+	if tc, ok := msg.ToolCall(); ok {
+		if !p.initSeen.Load() && !modernCall(msg.Params) {
+			p.refuseCall(msg.ID, tc.Name, m, "before_initialize", jsonrpc.CodeInvalidRequest,
+				"tools/call before initialize: initialize the session first (refused, not forwarded)")
 			return
 		}
-		body := joinArray(keep)
-		m = Message{Raw: Frame(body, m.Framing), Body: body, Framing: m.Framing}
-	}
-	p.forward(ctx, m, calls)
-}
-
-func joinArray(elems []json.RawMessage) []byte {
-	var b bytes.Buffer
-	b.WriteByte('[')
-	for i, e := range elems {
-		if i > 0 {
-			b.WriteByte(',')
+		c, denied := p.admit(msg.ID, tc, m.Framing)
+		if denied {
+			p.toClient(Frame(p.denialBody(c), m.Framing))
+			return
 		}
-		b.Write(e)
+		if c != nil {
+			p.forward(ctx, checked, []*call{c})
+		}
+		return
 	}
-	b.WriteByte(']')
-	return b.Bytes()
+	if msg.Method == "notifications/cancelled" {
+		p.clientCancelled(msg.Params)
+	}
+	p.forward(ctx, checked, nil)
 }
 
-// unanswerableCall reports whether e is a tools/call without an id (or
-// with a null id) that an enforcing policy drops: it can get no answer, so
-// no receipt, and a server that ran it anyway would bypass the policy.
-func (p *proxy) unanswerableCall(e *envelope) bool {
-	if e.Method != "tools/call" || (len(e.ID) > 0 && !isNull(e.ID)) || p.eval == nil || !p.o.Policy.Enforce() {
+// modernCall reports whether a request's params carry a 2026-07-28-era
+// protocol version in _meta: that era has no initialize handshake.
+func modernCall(params json.RawMessage) bool {
+	var v struct {
+		Meta map[string]json.RawMessage `json:"_meta"`
+	}
+	if json.Unmarshal(params, &v) != nil {
 		return false
 	}
-	p.log.Warn().Msg("a tools/call without an id was dropped (enforce mode forwards no call it cannot check and receipt)")
-	return true
+	var ver string
+	_ = json.Unmarshal(v.Meta[mcp.MetaKeyProtocolVersion], &ver)
+	return ver != "" && mcp.IsModernProtocol(ver)
+}
+
+// refuse answers a message core/jsonrpc refused and records a receipt for
+// each tools/call it asked for.
+func (p *proxy) refuse(e *jsonrpc.Error, m Message) {
+	p.log.Warn().Str("reason", string(e.Reason)).Str("detail", e.Detail).Msg("refused a malformed message from the client; answered with an error, not forwarded")
+	detail := "malformed (" + string(e.Reason) + "): " + e.Detail
+	for _, r := range e.ToolCalls() {
+		d := detail
+		if others := otherNames(r); others != "" {
+			d += " (the message also names tool " + others + ")"
+		}
+		p.recordRefusal(r.ID, r.Tool, m.Body, d)
+	}
+	p.toClient(Frame(e.Response(), m.Framing))
+}
+
+// otherNames lists the tool names a refused call spells besides the one
+// its receipt names: which one a server runs depends on how it reads case.
+func otherNames(r jsonrpc.Requested) string {
+	var o []string
+	for _, n := range r.Names {
+		if n != r.Tool {
+			o = append(o, strconv.Quote(n))
+		}
+	}
+	return strings.Join(o, ", ")
+}
+
+// refuseCall answers a checked tools/call the proxy will not forward and
+// records it.
+func (p *proxy) refuseCall(id json.RawMessage, tool string, m Message, kind string, code int, msg string) {
+	p.log.Warn().Str("tool", tool).Str("reason", kind).Msg(msg)
+	p.recordRefusal(id, tool, m.Body, kind+": "+msg)
+	p.toClient(Frame(jsonrpc.ErrorResponse(id, code, msg), m.Framing))
+}
+
+// oversized answers a line or frame over --max-message (the reader has
+// skipped it) with an error and records it: as the tools/call its start
+// names when it has one, else as an unnamed attempt, since a message that
+// cannot be read cannot be shown not to be a call.
+func (p *proxy) oversized(tl *TooLargeError) {
+	msg := fmt.Sprintf("message larger than %d bytes (--max-message); refused, not forwarded", tl.Limit)
+	p.log.Warn().Int("limit", tl.Limit).Msg("refused an oversized message from the client")
+	p.recordRefusal(nil, toolInPrefix(tl.Prefix), tl.Prefix, "oversized: "+msg)
+	p.toClient(Frame(jsonrpc.ErrorResponse(nil, jsonrpc.CodeInvalidRequest, msg), tl.Framing))
+}
+
+// toolInPrefix names the tool the start of an oversized message asks for,
+// read the way a lenient server would (the first "name" after a
+// tools/call), or "" when the start names none.
+func toolInPrefix(b []byte) string {
+	if !bytes.Contains(b, []byte("tools/call")) {
+		return ""
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	depth, inParams, wantName := 0, false, false
+	for {
+		t, err := d.Token()
+		if err != nil {
+			return ""
+		}
+		switch v := t.(type) {
+		case json.Delim:
+			if v == '{' || v == '[' {
+				depth++
+			} else {
+				depth--
+				if depth <= 1 {
+					inParams = false
+				}
+			}
+		case string:
+			if wantName {
+				return v
+			}
+			// Keys and values are not told apart here: a value spelled
+			// "params" or "name" at those depths only misleads this best
+			// effort, never the check (the message is refused anyway).
+			if depth == 1 && strings.EqualFold(v, "params") {
+				inParams = true
+			} else if depth == 2 && inParams && strings.EqualFold(v, "name") {
+				wantName = true
+			}
+		default:
+			wantName = false
+		}
+	}
+}
+
+// recordRefusal writes the receipt of a tools/call attempt the proxy
+// refused before any policy: outcome denied, the reason in outcome_detail,
+// and arguments_hash over the refused message's bytes (there are no
+// checked arguments to hash).
+func (p *proxy) recordRefusal(id json.RawMessage, tool string, sent []byte, detail string) {
+	now := time.Now()
+	c := &call{rawID: id, tool: tool, requestAt: now, invocation: receipt.NewID("inv_", 16)}
+	if v, err := canon.Decode(id); err == nil && id != nil {
+		c.id = v
+	}
+	c.argsHash = "sha256:" + receipt.SHA256Hex(sent)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped {
+		return
+	}
+	p.sess.ToolCalls++
+	p.sess.Refused++
+	p.recordLocked(c, OutcomeDenied, nil, true, now, detail)
 }
 
 // admit registers a tools/call and applies the policy. When the call is
 // denied in enforce mode it is recorded here and denied is true: the caller
 // answers the client. Once the session is closing, the call is answered
 // with an error and c is nil.
-func (p *proxy) admit(e *envelope, f Framing) (c *call, denied bool) {
+func (p *proxy) admit(id json.RawMessage, tc jsonrpc.ToolCall, f Framing) (c *call, denied bool) {
 	now := time.Now()
 	p.mu.Lock()
 	closing := p.closing
 	p.mu.Unlock()
 	if closing {
-		p.refuseLate(e.ID, f)
+		p.refuseLate(id, f)
 		return nil, false
 	}
-	params, _ := members(e.Params)
-	var name any
-	_ = json.Unmarshal(params["name"], &name)
-	tool, _ := name.(string)
-	c = &call{rawID: e.ID, tool: tool, framing: f, requestAt: now, invocation: receipt.NewID("inv_", 16)}
-	if v, err := canon.Decode(e.ID); err == nil {
+	c = &call{rawID: id, tool: tc.Name, framing: f, requestAt: now, invocation: receipt.NewID("inv_", 16)}
+	if v, err := canon.Decode(id); err == nil {
 		c.id = v
 	}
-	c.idKey = canonKey(e.ID)
-	argDoc := []byte(params["arguments"])
-	if len(argDoc) == 0 || isNull(params["arguments"]) {
+	c.idKey = canonKey(id)
+	argDoc := []byte(tc.Arguments)
+	if len(argDoc) == 0 {
 		argDoc = []byte("{}")
 	}
 	var canonArgs []byte
@@ -247,7 +264,7 @@ func (p *proxy) admit(e *envelope, f Framing) (c *call, denied bool) {
 		if d.Verdict == "deny" {
 			if p.o.Policy.Enforce() {
 				if !p.deny(c) {
-					p.refuseLate(e.ID, f)
+					p.refuseLate(id, f)
 					return nil, false
 				}
 				return c, true
@@ -263,7 +280,7 @@ func (p *proxy) admit(e *envelope, f Framing) (c *call, denied bool) {
 		// The session closed while the call was evaluated: abandonPending
 		// has run, so a call added now would never be resolved.
 		p.mu.Unlock()
-		p.refuseLate(e.ID, f)
+		p.refuseLate(id, f)
 		return nil, false
 	}
 	p.sess.ToolCalls++
@@ -391,8 +408,8 @@ func (p *proxy) fail(c *call, detail string, code int) {
 }
 
 func (p *proxy) clientCancelled(params json.RawMessage) {
-	v, err := members(params)
-	if err != nil || len(v["requestId"]) == 0 {
+	var v map[string]json.RawMessage // checked params: exact, unique names
+	if json.Unmarshal(params, &v) != nil || len(v["requestId"]) == 0 {
 		return
 	}
 	key := canonKey(v["requestId"])

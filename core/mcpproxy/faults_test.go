@@ -125,8 +125,10 @@ func TestFaults(t *testing.T) {
 			if err != nil || art.Pack == nil {
 				t.Fatalf("no pack for an incomplete session: %v", err)
 			}
+			// Intact evidence of an incomplete session: the pack's
+			// mcp_session_complete claim fails (honest failure, exit 1).
 			res, err := verify.Verify(art.Pack.Dir, verify.Options{})
-			if err != nil || res.ExitCode != 0 {
+			if err != nil || res.ExitCode != 1 || res.Integrity != verify.VerdictPass || res.ClaimVerdict != "HONEST_FAIL" {
 				t.Fatalf("pack verifies with exit %d (%v)", res.ExitCode, err)
 			}
 			md := SessionMetadata(h.receipts("session_metadata"))

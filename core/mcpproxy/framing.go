@@ -28,18 +28,40 @@ func (f Framing) String() string {
 	return "ndjson"
 }
 
-// MaxMessage bounds one message (64 MiB): a peer that sends more without a
-// newline is broken or hostile, and the proxy must not buffer it forever.
-const MaxMessage = 64 << 20
+// DefaultMaxMessage bounds one message (16 MiB) unless the proxy is told
+// otherwise (--max-message): a peer that sends more without a newline is
+// broken or hostile, and the proxy must not buffer it for ever.
+const DefaultMaxMessage = 16 << 20
 
-// ErrTooLarge is returned by Reader.Next for a message over MaxMessage.
-var ErrTooLarge = errors.New("message larger than 64 MiB")
+// MaxMessage bounds what the HTTP upstream reads in one body or SSE event.
+const MaxMessage = DefaultMaxMessage
+
+// ErrTooLarge is returned for an HTTP body or SSE line over MaxMessage.
+var ErrTooLarge = errors.New("message larger than 16 MiB")
+
+// TooLargeError is returned by Reader.Next for a line or frame over the
+// reader's limit. The reader has skipped the rest of it, so the next call
+// reads the message after it.
+type TooLargeError struct {
+	Limit   int
+	Framing Framing
+	// Prefix is the start of the message (at most 64 KiB), to name what
+	// it asked for.
+	Prefix []byte
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("a %s message is larger than the %d-byte limit (--max-message); it was skipped", e.Framing, e.Limit)
+}
+
+// prefixKeep is how much of an oversized message is kept in TooLargeError.
+const prefixKeep = 64 << 10
 
 // Message is one message as it crossed a stream.
 type Message struct {
-	// Raw is the message exactly as read, framing included: what the proxy
-	// forwards. Empty for messages that arrived without stdio framing (the
-	// HTTP upstream); the proxy frames Body for the client then.
+	// Raw is the message exactly as read, framing included. Empty for
+	// messages that arrived without stdio framing (the HTTP upstream);
+	// the proxy frames Body for the client then.
 	Raw []byte
 	// Body is the payload inside the framing (for NDJSON, the line without
 	// its line ending).
@@ -60,17 +82,32 @@ func (m Message) Blank() bool { return len(bytes.TrimSpace(m.Body)) == 0 }
 // message on its own, as the reference does: a message whose first line is
 // a Content-Length header is Content-Length framed, anything else is a line.
 type Reader struct {
-	br *bufio.Reader
+	br  *bufio.Reader
+	max int
 }
 
-// NewReader returns a Reader over r.
-func NewReader(r io.Reader) *Reader { return &Reader{br: bufio.NewReaderSize(r, 64<<10)} }
+// NewReader returns a Reader over r with the default limit.
+func NewReader(r io.Reader) *Reader { return NewReaderLimit(r, DefaultMaxMessage) }
+
+// NewReaderLimit returns a Reader over r that refuses a line or frame
+// over max bytes (max <= 0: DefaultMaxMessage).
+func NewReaderLimit(r io.Reader, max int) *Reader {
+	if max <= 0 {
+		max = DefaultMaxMessage
+	}
+	return &Reader{br: bufio.NewReaderSize(r, 64<<10), max: max}
+}
 
 // Next returns the next message. At the end of the stream it returns io.EOF
-// (a final line without a newline is still returned first). The returned
-// slices are fresh: callers may keep them.
+// (a final line without a newline is still returned first). A line or
+// frame over the limit is skipped and reported as a *TooLargeError; the
+// reader stays usable. The returned slices are fresh: callers may keep
+// them.
 func (r *Reader) Next() (Message, error) {
-	line, err := r.readLine()
+	line, err := readLine(r.br, r.max)
+	if tl, ok := err.(*TooLargeError); ok {
+		return Message{}, tl
+	}
 	if len(line) == 0 {
 		if err == nil {
 			err = io.EOF
@@ -84,17 +121,21 @@ func (r *Reader) Next() (Message, error) {
 	return Message{Raw: line, Body: body, Framing: NDJSON}, nil
 }
 
-// readLine reads up to and including the next '\n', bounded by MaxMessage.
-func (r *Reader) readLine() ([]byte, error) { return readLine(r.br) }
-
 // readLine reads up to and including the next '\n' from br, bounded by
-// MaxMessage (stdio lines and SSE lines alike).
-func readLine(br *bufio.Reader) ([]byte, error) {
+// max (stdio lines and SSE lines alike). A longer line is read to its end
+// and dropped, and a *TooLargeError returned (keeping its first bytes).
+func readLine(br *bufio.Reader, max int) ([]byte, error) {
 	var buf []byte
 	for {
 		chunk, err := br.ReadSlice('\n')
-		if len(buf)+len(chunk) > MaxMessage {
-			return nil, ErrTooLarge
+		if len(buf)+len(chunk) > max {
+			if len(buf) < prefixKeep {
+				buf = append(buf, chunk[:min(len(chunk), prefixKeep-len(buf))]...)
+			}
+			for err == bufio.ErrBufferFull {
+				_, err = br.ReadSlice('\n')
+			}
+			return nil, &TooLargeError{Limit: max, Framing: NDJSON, Prefix: buf[:min(len(buf), prefixKeep)]}
 		}
 		buf = append(buf, chunk...)
 		if err == bufio.ErrBufferFull {
@@ -121,12 +162,9 @@ func contentLengthHeader(line []byte) (int, bool) {
 // readContentLength reads the remaining headers up to the blank line, then
 // exactly n body bytes.
 func (r *Reader) readContentLength(first []byte, n int) (Message, error) {
-	if n > MaxMessage {
-		return Message{}, ErrTooLarge
-	}
 	raw := append([]byte(nil), first...)
 	for {
-		h, err := r.readLine()
+		h, err := readLine(r.br, prefixKeep)
 		raw = append(raw, h...)
 		if err != nil {
 			if err == io.EOF {
@@ -140,6 +178,21 @@ func (r *Reader) readContentLength(first []byte, n int) (Message, error) {
 		if len(raw) > 64<<10 {
 			return Message{}, errors.New("content-length headers longer than 64 KiB")
 		}
+	}
+	if n > r.max {
+		// Skip the body, keeping its start, so the stream stays in step.
+		prefix := make([]byte, min(n, prefixKeep))
+		k, err := io.ReadFull(r.br, prefix)
+		if err == nil {
+			_, err = io.CopyN(io.Discard, r.br, int64(n-k))
+		}
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return Message{}, fmt.Errorf("content-length body: %w", err)
+		}
+		return Message{}, &TooLargeError{Limit: r.max, Framing: ContentLength, Prefix: prefix[:k]}
 	}
 	body := make([]byte, n)
 	if _, err := io.ReadFull(r.br, body); err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/jsonrpc"
 )
 
 // TransportHTTP names the streamable HTTP transport in receipts.
@@ -182,39 +183,21 @@ func (u *HTTPUpstream) ProtocolVersion() string {
 	return u.version
 }
 
-// rpc is the part of a JSON-RPC message the upstream looks at.
-type rpc struct {
-	ID     json.RawMessage `json:"id"`
-	Method string          `json:"method"`
-	Params json.RawMessage `json:"params"`
-	Result json.RawMessage `json:"result"`
-	Error  json.RawMessage `json:"error"`
-}
+// hasID reports whether a message carries a non-null id.
+func hasID(r *jsonrpc.Message) bool { return r.ID != nil && string(r.ID) != "null" }
 
-func (r rpc) hasID() bool { return len(r.ID) > 0 && string(r.ID) != "null" }
+// isResponse: a response to a request (an id, and a result or error).
+func isResponse(r *jsonrpc.Message) bool { return r.IsResponse() && hasID(r) }
 
-// isRequest: a method and an id (a notification has no id; a response has
-// no method).
-func (r rpc) isRequest() bool { return r.Method != "" && r.hasID() }
-
-func (r rpc) isResponse() bool {
-	return r.Method == "" && r.hasID() && (r.Result != nil || r.Error != nil)
-}
-
-// parseRPC decodes a message or a batch; ok is false for anything else.
-func parseRPC(body []byte) (msgs []rpc, batch, ok bool) {
-	b := bytes.TrimSpace(body)
-	if len(b) > 0 && b[0] == '[' {
-		if json.Unmarshal(b, &msgs) != nil {
-			return nil, true, false
-		}
-		return msgs, true, true
+// parseRPC reads one message with core/jsonrpc, exactly (what the proxy
+// forwards was checked already; a server's answer is checked here the
+// same way); ok is false for anything else, batches included.
+func parseRPC(body []byte) (msgs []*jsonrpc.Message, ok bool) {
+	m, err := jsonrpc.Decode(body)
+	if err != nil {
+		return nil, false
 	}
-	var m rpc
-	if json.Unmarshal(b, &m) != nil {
-		return nil, false, false
-	}
-	return []rpc{m}, false, true
+	return []*jsonrpc.Message{m}, true
 }
 
 // idKey normalises a JSON-RPC id so that 1 and 1.0, or "a" written with
@@ -249,13 +232,13 @@ func (u *HTTPUpstream) Send(ctx context.Context, m Message) error {
 	if m.Blank() {
 		return nil // nothing to POST; stdio peers may send blank lines
 	}
-	msgs, _, ok := parseRPC(m.Body)
+	msgs, ok := parseRPC(m.Body)
 	var out outgoing
 	var metaVersion string
 	var params json.RawMessage
 	if ok {
 		for _, r := range msgs {
-			if r.isRequest() {
+			if r.IsRequest() {
 				out.requests = append(out.requests, r.ID)
 			}
 			switch r.Method {
@@ -310,7 +293,7 @@ func (u *HTTPUpstream) Send(ctx context.Context, m Message) error {
 		}
 	}
 	for _, r := range msgs {
-		if r.isRequest() && (r.Method == string(mcp.MethodInitialize) || r.Method == string(mcp.MethodToolsList)) {
+		if r.IsRequest() && (r.Method == string(mcp.MethodInitialize) || r.Method == string(mcp.MethodToolsList)) {
 			u.pending[idKey(r.ID)] = r.Method
 		}
 	}
@@ -473,7 +456,7 @@ func (u *HTTPUpstream) post(body []byte, h http.Header, out outgoing, wrote, ans
 func (u *HTTPUpstream) httpError(resp *http.Response, ctype string, hadSession bool, open map[string]json.RawMessage, out outgoing) {
 	data, _ := readBounded(io.LimitReader(resp.Body, MaxMessage))
 	if ctype == "application/json" {
-		if msgs, _, ok := parseRPC(data); ok && answersOnly(msgs, open) {
+		if msgs, ok := parseRPC(data); ok && answersOnly(msgs, open) {
 			u.deliver(data, open)
 			if len(open) == 0 {
 				u.log.Warn().Int("status", resp.StatusCode).Msg("upstream: answered with a JSON-RPC error")
@@ -507,12 +490,12 @@ func (u *HTTPUpstream) httpError(resp *http.Response, ctype string, hadSession b
 // POST (so an error body is not delivered twice, or for a notification),
 // or, for a POST without requests, errors without an id (the server's
 // answer to an unparsable message, as a stdio server would give it).
-func answersOnly(msgs []rpc, open map[string]json.RawMessage) bool {
+func answersOnly(msgs []*jsonrpc.Message, open map[string]json.RawMessage) bool {
 	for _, m := range msgs {
-		if m.Method == "" && m.Error != nil && !m.hasID() && len(open) == 0 {
+		if m.Method == "" && m.Error != nil && !hasID(m) && len(open) == 0 {
 			continue
 		}
-		if _, ok := open[idKey(m.ID)]; !ok || !m.isResponse() {
+		if _, ok := open[idKey(m.ID)]; !ok || !isResponse(m) {
 			return false
 		}
 	}
@@ -558,18 +541,7 @@ func (u *HTTPUpstream) failAll(open map[string]json.RawMessage, reason string) {
 
 // errorResponse is a JSON-RPC error response for id.
 func errorResponse(id json.RawMessage, msg string) []byte {
-	b, _ := json.Marshal(struct {
-		JSONRPC string          `json:"jsonrpc"`
-		ID      json.RawMessage `json:"id"`
-		Error   struct {
-			Code    int    `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}{JSONRPC: "2.0", ID: id, Error: struct {
-		Code    int    `json:"code"`
-		Message string `json:"message"`
-	}{errCodeInternal, msg}})
-	return b
+	return jsonrpc.ErrorResponse(id, errCodeInternal, msg)
 }
 
 // deliver queues one server message and notes what it answers.
@@ -586,11 +558,11 @@ func (u *HTTPUpstream) deliver(data []byte, open map[string]json.RawMessage) {
 			data = c.Bytes()
 		}
 	}
-	msgs, _, ok := parseRPC(data)
+	msgs, ok := parseRPC(data)
 	if ok {
 		u.mu.Lock()
 		for _, r := range msgs {
-			if !r.isResponse() {
+			if !isResponse(r) {
 				continue
 			}
 			k := idKey(r.ID)
@@ -957,4 +929,10 @@ func readSSE(r io.Reader, fn func([]byte)) error {
 }
 
 // readSSELine reads one line including its '\n', bounded by MaxMessage.
-func readSSELine(br *bufio.Reader) ([]byte, error) { return readLine(br) }
+func readSSELine(br *bufio.Reader) ([]byte, error) {
+	b, err := readLine(br, MaxMessage)
+	if _, ok := err.(*TooLargeError); ok {
+		return nil, ErrTooLarge
+	}
+	return b, err
+}

@@ -592,15 +592,18 @@ func TestHTTPParamHeadersModernEra(t *testing.T) {
 	}
 }
 
-// A batch (2025-03-26) that fails gets one error per request in it.
-func TestHTTPBatchFailure(t *testing.T) {
+// Requests whose POSTs fail get one error each; a notification gets none.
+// (Batches never reach an upstream: the proxy refuses them, core/jsonrpc.)
+func TestHTTPRequestsFailure(t *testing.T) {
 	noLeaks(t)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "overloaded", http.StatusServiceUnavailable)
 	}))
 	t.Cleanup(ts.Close)
 	u := newUp(t, ts.URL, HTTPOptions{})
-	send(t, u, `[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","method":"notifications/progress"},{"jsonrpc":"2.0","id":"two","method":"tools/list"}]`)
+	send(t, u, `{"jsonrpc":"2.0","id":1,"method":"ping"}`)
+	send(t, u, `{"jsonrpc":"2.0","method":"notifications/progress"}`)
+	send(t, u, `{"jsonrpc":"2.0","id":"two","method":"tools/list"}`)
 	ids := map[any]string{}
 	for range 2 {
 		r := decode(t, recv(t, u))

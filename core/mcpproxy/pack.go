@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/assay-dev/assay/core/canon"
+	"github.com/assay-dev/assay/core/claims"
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/pack"
@@ -90,12 +91,16 @@ func Finish(st *store.Store, s *Session, auditDir string, signer *keys.Signer, m
 	if err := os.MkdirAll(filepath.Join(auditDir, "packs"), 0o755); err != nil {
 		return a, fmt.Errorf("create the packs directory: %w", err)
 	}
+	// The pack's claims say whether the session closed complete: an
+	// incomplete session's pack is an honest failure, never a plain PASS.
+	card, _ := claims.Builtin(claims.MCPSessionCard)
 	res, err := pack.Build(pack.Options{
 		RunID:    s.TraceID,
 		Receipts: recs,
 		Signer:   signer,
 		OutDir:   filepath.Join(auditDir, "packs", "proof_pack_"+name),
 		Mode:     mode,
+		Claims:   claims.Flatten([]*claims.Card{card}),
 	})
 	if err != nil {
 		return a, fmt.Errorf("build the session's pack: %w", err)
@@ -105,12 +110,21 @@ func Finish(st *store.Store, s *Session, auditDir string, signer *keys.Signer, m
 }
 
 // SessionMetadata returns the session_metadata receipt of a pack's or
-// trace's receipts, or nil.
+// trace's receipts that says how the session ended: the last closing one,
+// else (a session that never closed) the last opening one; nil if none.
 func SessionMetadata(recs []*receipt.Receipt) *receipt.Receipt {
+	var open, closed *receipt.Receipt
 	for _, r := range recs {
 		if t, _ := r.Get("type"); t == "session_metadata" {
-			return r
+			if st, _ := r.Get("session_state"); st == SessionOpen {
+				open = r
+			} else {
+				closed = r
+			}
 		}
 	}
-	return nil
+	if closed != nil {
+		return closed
+	}
+	return open
 }

@@ -66,6 +66,9 @@ type Options struct {
 	StoreResults bool              // keep results in cleartext (else hash only)
 	CallTimeout  time.Duration     // 0: wait for ever
 	Grace        time.Duration     // wait for the server after the client closed (default 5s)
+	// MaxMessage bounds one client line or frame (0: DefaultMaxMessage);
+	// a longer one is refused with an error and a receipt, and skipped.
+	MaxMessage int
 
 	Logger *zerolog.Logger // nil: silent
 }
@@ -86,6 +89,10 @@ type Session struct {
 	Outcomes  map[string]int `json:"outcomes"`
 	// WouldDeny counts calls an audit-mode policy would have denied.
 	WouldDeny int `json:"would_deny"`
+	// Refused counts tools/call attempts the proxy refused before any
+	// policy (malformed, oversized, before initialize); each has a
+	// denied receipt.
+	Refused int `json:"refused"`
 	// ReceiptsWritten counts the receipts in the trace written by the
 	// proxy (tool calls and the session_metadata receipt).
 	ReceiptsWritten int `json:"receipts_written"`
@@ -135,6 +142,7 @@ type proxy struct {
 	clientFraming  atomic.Int32
 	serverFraming  atomic.Int32 // the framing of the server's last message (NDJSON until it speaks)
 	clientEOF      atomic.Bool  // the client closed its input (not an interrupt)
+	initSeen       atomic.Bool  // the client sent initialize: tools/call may follow
 	sendFailedOnce atomic.Bool  // a send to the server has failed (warned once)
 	outMu          sync.Mutex   // serialises writes to the client
 	clientGone     atomic.Bool
@@ -185,6 +193,7 @@ func Run(ctx context.Context, o Options) (*Session, error) {
 		p.eval = o.Policy.NewEvaluator(start)
 		p.sess.PolicyMode = o.Policy.Mode
 	}
+	p.writeSessionOpen(start)
 	go p.recorder()
 	go p.sender(ctx)
 

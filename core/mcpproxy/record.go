@@ -158,8 +158,54 @@ func (p *proxy) recorder() {
 	}
 }
 
-// writeSessionMetadata appends the session_metadata receipt: the signed
-// statement of whether the session completed and why not.
+// Session states recorded in session_metadata receipts.
+const (
+	// SessionOpen marks the receipt written when the session starts. Until
+	// a closing receipt follows it, the session is incomplete: a proxy
+	// that was killed (SIGKILL, a crash, the machine going down) leaves
+	// only this one, and explain, verify-pack and the pack's claims say so.
+	SessionOpen = "open"
+	// SessionClosed marks the receipt written when the session ends.
+	SessionClosed = "closed"
+	// NotClosedReason is the opening receipt's incomplete reason.
+	NotClosedReason = "the session did not close: no closing session_metadata receipt (the proxy was killed or crashed)"
+)
+
+// writeSessionOpen writes the opening session_metadata receipt, before any
+// message is read.
+func (p *proxy) writeSessionOpen(start time.Time) {
+	s := p.sess
+	d := &canon.Object{}
+	d.Set("seq", p.seq.Add(1)-1)
+	d.Set("session_id", s.SessionID)
+	d.Set("trace_id", s.TraceID)
+	d.Set("server_id", s.ServerID)
+	d.Set("server_transport", s.Transport)
+	d.Set("session_state", SessionOpen)
+	d.Set("session_complete", false)
+	d.Set("incomplete_reasons", []any{NotClosedReason})
+	d.Set("started_at", s.StartedAt)
+	d.Set("policy_mode", s.PolicyMode)
+	if p.o.Policy != nil {
+		d.Set("policy_ref", p.o.Policy.Path)
+		d.Set("policy_hash", p.o.Policy.Hash)
+	} else {
+		d.Set("policy_ref", nil)
+		d.Set("policy_hash", nil)
+	}
+	d.Set("proxy_version", proxyVersion())
+	d.Set("integration_source", IntegrationSource)
+	if _, err := p.o.Store.Emit(s.TraceID, "session_metadata", d, store.EmitOptions{ReceiptID: receipt.NewID("smd_", 16), Timestamp: receipt.Timestamp(start)}); err != nil {
+		p.lost.Add(1)
+		p.markIncomplete("the opening session_metadata receipt could not be written")
+		p.log.Error().Err(err).Msg("EVIDENCE LOST: the opening session_metadata receipt could not be written")
+		return
+	}
+	p.written.Add(1)
+}
+
+// writeSessionMetadata appends the closing session_metadata receipt: the
+// signed statement of whether the session completed and why not.
 func (p *proxy) writeSessionMetadata(end time.Time) {
 	p.incMu.Lock()
 	if p.lost.Load() > 0 {
@@ -175,6 +221,7 @@ func (p *proxy) writeSessionMetadata(end time.Time) {
 	d.Set("trace_id", s.TraceID)
 	d.Set("server_id", s.ServerID)
 	d.Set("server_transport", s.Transport)
+	d.Set("session_state", SessionClosed)
 	d.Set("session_complete", len(reasons) == 0)
 	rs := make([]any, len(reasons))
 	for i, r := range reasons {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +23,7 @@ func TestInterruptWhileSendBlocked(t *testing.T) {
 	// More than a pipe buffer (64 KiB) in one tools/call.
 	big, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "tools/call",
 		"params": map[string]any{"name": "write", "arguments": map[string]any{"text": strings.Repeat("x", 1<<20)}}})
+	h.write([]byte(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}` + "\n"))
 	go func() { _, _ = h.toProxy.Write(append(big, '\n')) }()
 	time.Sleep(300 * time.Millisecond) // the proxy is now stuck writing to the server
 	h.cancel()
@@ -35,8 +38,9 @@ func TestInterruptWhileSendBlocked(t *testing.T) {
 
 // JSON keys are case-sensitive (Python and TypeScript servers read "name",
 // never "Name"), but encoding/json matches struct fields case-insensitively,
-// last key winning. A client that adds a differently cased key must not get
-// a call past an enforcing policy, or out of the receipts, by it.
+// last key winning. A message carrying members that differ only in case is
+// refused (core/jsonrpc), never forwarded, and receipted under every tool
+// name it spells.
 func TestEnforceKeysAreCaseSensitive(t *testing.T) {
 	pol := loadPolicy(t, `
 mode: enforce
@@ -47,20 +51,24 @@ tools:
 	c := newLineClient(h)
 	c.handshake()
 	for _, tc := range []struct{ id, body string }{
-		// The proxy read "Name" (echo); a case-sensitive server runs crash.
 		{"n", `{"jsonrpc":"2.0","id":"n","method":"tools/call","params":{"name":"crash","Name":"echo","arguments":{"code":3}}}`},
-		// The proxy read "Method" (ping): no tools/call at all.
 		{"m", `{"jsonrpc":"2.0","id":"m","method":"tools/call","Method":"ping","params":{"name":"crash","arguments":{"code":3}}}`},
 	} {
 		h.write([]byte(tc.body + "\n"))
-		if r := c.await(tc.id); errCode(r) != CodeDenied {
-			t.Errorf("%s: answered %v, want the policy's denial", tc.body, r)
+		if r := c.await(tc.id); errCode(r) != -32600 {
+			t.Errorf("%s: answered %v, want an invalid-request error", tc.body, r)
 		}
 	}
 	h.closeClient()
 	s := h.wait()
-	if s.Outcomes[OutcomeDenied] != 2 {
-		t.Errorf("outcomes %v, want 2 denied", s.Outcomes)
+	if in, _ := os.ReadFile(filepath.Join(h.dir, "server_in")); bytes.Contains(in, []byte("crash")) {
+		t.Errorf("the server read %q", in)
+	}
+	// "n" is recorded under echo (what encoding/json reads) and names crash;
+	// "m" has no tools/call for a lenient reader (its last method is ping).
+	recs := h.receipts("mcp_tool_call")
+	if s.Outcomes[OutcomeDenied] != 1 || len(recs) != 1 || field(recs[0], "tool_name") != "echo" || !strings.Contains(field(recs[0], "outcome_detail"), `"crash"`) {
+		t.Errorf("outcomes %v, receipts %d %s", s.Outcomes, len(recs), mustJSON(recs))
 	}
 }
 
@@ -156,6 +164,7 @@ func TestClientCloseWhileSendBlocked(t *testing.T) {
 	h := startProxyArgv(t, []string{"sleep", "30"}, func(o *Options) { o.Grace = 300 * time.Millisecond })
 	big, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "tools/call",
 		"params": map[string]any{"name": "write", "arguments": map[string]any{"text": strings.Repeat("x", 1<<20)}}})
+	h.write([]byte(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}` + "\n"))
 	h.write(append(big, '\n'))
 	h.closeClient()
 	start := time.Now()

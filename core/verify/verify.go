@@ -100,6 +100,7 @@ func Verify(dir string, opt Options) (*Result, error) {
 		return nil, r.badInput
 	}
 	r.finish(opt, man)
+	v.checkMCPSessions()
 	return r, nil
 }
 
@@ -370,6 +371,12 @@ func resolvePartial(p string) string {
 func (v *verifier) checkFiles(files, expected []any) int {
 	r := v.r
 	listed := map[string]bool{}
+	type fileHash struct {
+		sum  string
+		size int64
+		err  error
+	}
+	hashed := map[string]fileHash{}
 	for _, f := range files {
 		fe := f.(*canon.Object)
 		name := fe.String("path")
@@ -394,7 +401,14 @@ func (v *verifier) checkFiles(files, expected []any) int {
 			got, size = v.rcpt.fileHash, v.rcpt.size
 		} else {
 			var err error
-			got, size, err = v.hashFile(name)
+			// A file listed many times (under one resolved path) is read
+			// once: a manifest cannot multiply the bytes hashed.
+			if h, ok := hashed[full]; ok {
+				got, size, err = h.sum, h.size, h.err
+			} else {
+				got, size, err = v.hashFile(name)
+				hashed[full] = fileHash{got, size, err}
+			}
 			if errors.Is(err, os.ErrNotExist) {
 				r.addErr(EManifestTamper, name, StageFileHashes, "File missing: "+name)
 				continue
@@ -487,6 +501,9 @@ func (v *verifier) checkReceipts() bool {
 	r, s := v.r, &v.rcpt
 	r.ReceiptCount = s.count
 	r.CallsiteIDs = s.callsites
+	if s.callsitesCapped {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("More distinct callsite_id values than the %d kept; call-site coverage counts only those", len(s.callsites)))
+	}
 	r.TypeCounts = s.types
 	if s.missing || s.readErr != nil {
 		return false

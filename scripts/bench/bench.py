@@ -100,6 +100,13 @@ def rss_mb(pid):
     return None
 
 
+def cpu_s(pid):
+    """User + system CPU seconds of a running process."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def ratio(a, b):
     return round(a / b, 2) if b else None
 
@@ -221,9 +228,16 @@ def main():
         subprocess.check_output([b("gwload"), "-base", murl + "/v1", "-n", "400", "-c", "50"])
         subprocess.check_output([b("gwload"), "-base", info["url"] + "/openai", "-n", "400", "-c", "50"])
         rss_before = rss_mb(gw.pid)
+        m0 = cpu_s(mock.pid)
         direct = load(murl + "/v1")
+        m1, g1 = cpu_s(mock.pid), cpu_s(gw.pid)
         via = load(info["url"] + "/openai")
+        m2, g2 = cpu_s(mock.pid), cpu_s(gw.pid)
         rss_after = rss_mb(gw.pid)
+        # A second round: memory that plateaus is buffers, memory that grows
+        # again would be a leak.
+        load(info["url"] + "/openai")
+        rss_after2 = rss_mb(gw.pid)
         gw.send_signal(signal.SIGINT)
         gw.wait(timeout=60)
         mock.send_signal(signal.SIGINT)
@@ -234,8 +248,10 @@ def main():
                 if f == info["trace_id"] + ".jsonl":
                     trace = os.path.join(d, f)
         receipts = sum(1 for _ in open(trace)) if trace else 0
-        total = a.gateway_requests + 400  # the measured run and the gateway's warm-up
-        out["gateway"] = {"direct": direct, "via_gateway": via, "gateway_rss_mb_before": rss_before, "gateway_rss_mb_after": rss_after,
+        total = 2 * a.gateway_requests + 400  # two measured rounds and the warm-up
+        out["gateway"] = {"direct": direct, "via_gateway": via, "gateway_rss_mb_before": rss_before, "gateway_rss_mb_after": rss_after, "gateway_rss_mb_after_second_round": rss_after2,
+                          "gateway_cpu_ms_per_request": round((g2 - g1) * 1000 / a.gateway_requests, 3),
+                          "mock_llm_cpu_ms_per_request": round((m1 - m0) * 1000 / a.gateway_requests, 3),
                           "requests_through_gateway": total, "receipts": receipts,
                           "added_p50_ms": round(via["latency_p50_ms"] - direct["latency_p50_ms"], 3),
                           "added_p99_ms": round(via["latency_p99_ms"] - direct["latency_p99_ms"], 3),
@@ -246,8 +262,10 @@ def main():
                      f"direct p50 {direct['latency_p50_ms']:.1f}, p99 {direct['latency_p99_ms']:.1f} ms", None, "p99 < 1 ms"))
         rows.append(("gateway added time to first streamed byte (p50)", f"{g['added_ttfb_p50_ms']:.2f} ms",
                      f"direct {direct['stream_ttfb_p50_ms']:.1f} ms", None, "< 1 ms"))
-        rows.append(("gateway RSS before / after; receipts / requests", f"{rss_before} / {rss_after} MB; {receipts} / {total}",
-                     f"errors direct {direct['errors']}, via {via['errors']}", None, "flat; equal"))
+        rows.append(("gateway CPU per request", f"{g['gateway_cpu_ms_per_request']:.3f} ms",
+                     f"synthetic LLM server {g['mock_llm_cpu_ms_per_request']:.3f} ms", ratio(g['gateway_cpu_ms_per_request'], g['mock_llm_cpu_ms_per_request']), ""))
+        rows.append(("gateway RSS before / after / after 2nd round", f"{rss_before} / {rss_after} / {rss_after2} MB", "", None, "flat"))
+        rows.append(("gateway receipts / requests", f"{receipts} / {total}", f"errors direct {direct['errors']}, via {via['errors']}", None, "equal"))
 
     # The table.
     w0 = max(len(r[0]) for r in rows)

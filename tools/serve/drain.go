@@ -2,10 +2,11 @@ package serve
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"sync"
 	"time"
+
+	"github.com/assay-dev/assay/core/jsonrpc"
 )
 
 // drain makes stdin's EOF wait for the answers: mcp-go's stdio server stops
@@ -34,17 +35,14 @@ func newDrain(in io.Reader, out io.Writer) *drain {
 	return d
 }
 
-type frame struct {
-	ID     json.RawMessage `json:"id"`
-	Method string          `json:"method"`
-}
-
+// classify reads a line with core/jsonrpc, the one envelope: a request
+// (a method and an id) or a response (an id, no method).
 func classify(line []byte) (isRequest, isResponse bool) {
-	var f frame
-	if json.Unmarshal(line, &f) != nil || len(f.ID) == 0 || string(f.ID) == "null" {
+	m, err := jsonrpc.Decode(line)
+	if err != nil || m.ID == nil || string(m.ID) == "null" {
 		return false, false
 	}
-	return f.Method != "", f.Method == ""
+	return m.IsRequest(), m.IsResponse()
 }
 
 // Read passes stdin through, counting request lines; at EOF it waits for the

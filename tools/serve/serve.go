@@ -42,6 +42,8 @@ type Options struct {
 	LogLevel       string
 	LogFormat      string
 	LogFile        string
+	// MaxMessage bounds one stdio line (0: DefaultMaxMessage, 16 MiB).
+	MaxMessage int
 	// OnListen, when set, is called with the endpoint URL once the HTTP
 	// listener is bound (tests and scripts use it with port 0).
 	OnListen func(url string)
@@ -87,6 +89,7 @@ unless told otherwise, refuses foreign Origins (403) and needs a bearer token
 	f.StringVar(&o.TraceID, "trace-id", "", "trace to record the session in (default $ASSAY_TRACE_ID, else a new mcp_mcp_… id)")
 	f.StringVar(&o.LogLevel, "log-level", "info", "log verbosity on stderr: debug, info, warn or error")
 	f.StringVar(&o.LogFormat, "log-format", "json", "log format on stderr: json or console")
+	f.IntVar(&o.MaxMessage, "max-message-bytes", DefaultMaxMessage, "largest stdio line accepted; a longer one is refused with a JSON-RPC error, not buffered")
 	f.StringVar(&o.LogFile, "log-file", "", "append logs to this file instead of stderr (for clients that discard stderr)")
 	return c
 }
@@ -144,7 +147,15 @@ func Run(ctx context.Context, o Options, stdin io.Reader, stdout, stderr io.Writ
 	if o.HTTP == "" {
 		s := server.NewStdioServer(srv.MCP)
 		s.SetErrorLogger(stdlog.New(zl, "", 0))
-		d := newDrain(stdin, stdout)
+		// mcp-go reads only what core/jsonrpc checked (re-encoded); the
+		// check answers what it refuses on the same, serialised stdout.
+		out := &lockedWriter{w: stdout}
+		in := newCheckedInput(stdin, out, o.MaxMessage, zl, func(id []byte, tool string, sent []byte, detail string) {
+			if err := srv.RecordRefusal(id, tool, sent, detail); err != nil {
+				zl.Error().Err(err).Msg("EVIDENCE LOST: the receipt of a refused call could not be written")
+			}
+		})
+		d := newDrain(in, out)
 		err := s.Listen(ctx, d, d)
 		if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
 			return exit.New(exit.BadInput, "", "stdio server: %v", err)

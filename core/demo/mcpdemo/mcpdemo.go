@@ -12,11 +12,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/assay-dev/assay/core/demo"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/fsutil"
+	"github.com/assay-dev/assay/core/jsonrpc"
 	"github.com/assay-dev/assay/core/mcppolicy"
 	"github.com/assay-dev/assay/core/mcpproxy"
 	"github.com/assay-dev/assay/core/receipt"
@@ -228,14 +230,25 @@ func (c *client) request(id int, method string, params any) (map[string]any, err
 		if err != nil {
 			return nil, fmt.Errorf("no answer to %s: %w", method, err)
 		}
-		var out map[string]any
-		if err := json.Unmarshal(m.Body, &out); err != nil {
-			return nil, fmt.Errorf("the proxy sent a message that is not JSON: %w", err)
+		msg, err := jsonrpc.Decode(m.Body)
+		if err != nil {
+			return nil, fmt.Errorf("the proxy sent a message that is not JSON-RPC: %w", err)
 		}
-		if got, ok := out["id"].(float64); ok && int(got) == id && out["method"] == nil {
-			return out, nil
+		if !msg.IsResponse() || string(msg.ID) != strconv.Itoa(id) {
+			continue // a notification or a request from the server: not ours
 		}
-		// a notification or a request from the server: not ours
+		out := map[string]any{}
+		for k, raw := range map[string]json.RawMessage{"result": msg.Result, "error": msg.Error} {
+			if raw == nil {
+				continue
+			}
+			var v any
+			if err := json.Unmarshal(raw, &v); err != nil {
+				return nil, err
+			}
+			out[k] = v
+		}
+		return out, nil
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/assay-dev/assay/core/jsonrpc"
 )
 
 // mcp-go's stdio server drops tool calls still queued for its workers when
@@ -34,14 +36,6 @@ func newPending() *pending {
 	return &pending{ids: map[string]int{}, changed: make(chan struct{}, 1)}
 }
 
-// message is the part of a JSON-RPC message that says what it is.
-type message struct {
-	ID     json.RawMessage `json:"id"`
-	Method string          `json:"method"`
-	Result json.RawMessage `json:"result"`
-	Error  json.RawMessage `json:"error"`
-}
-
 // idKey normalises an id the way mcp-go round-trips it (strings stay
 // strings; numbers go through float64), "" for a missing or null id.
 func idKey(raw json.RawMessage) string {
@@ -62,8 +56,10 @@ func idKey(raw json.RawMessage) string {
 
 // request notes a line read from the client if it is a request.
 func (p *pending) request(line []byte) {
-	var m message
-	if json.Unmarshal(line, &m) != nil || m.Method == "" {
+	// Read with core/jsonrpc, the one envelope; a message it refuses is
+	// not counted (at worst EOF is held back for fewer requests).
+	m, err := jsonrpc.Decode(bytes.TrimSpace(line))
+	if err != nil || m.Method == "" {
 		return
 	}
 	if k := idKey(m.ID); k != "" {
@@ -76,8 +72,8 @@ func (p *pending) request(line []byte) {
 
 // response notes a line written to the client if it answers a request.
 func (p *pending) response(line []byte) {
-	var m message
-	if json.Unmarshal(line, &m) != nil || m.Method != "" || (m.Result == nil && m.Error == nil) {
+	m, err := jsonrpc.Decode(bytes.TrimSpace(line))
+	if err != nil || !m.IsResponse() {
 		return
 	}
 	k := idKey(m.ID)

@@ -141,6 +141,18 @@ type resolver struct {
 	exports map[string][]ReExport // project module key -> re-exports
 	binds   map[string][]Binding
 	imports map[string]Import
+	// memo holds each root name's resolution (computed once: minified code
+	// binds one-letter names thousands of times, and trying every binding
+	// of every name again at each step would be exponential).
+	memo map[string]*named
+}
+
+// named is a root name's memoized resolution.
+type named struct {
+	done, ok bool
+	o        origin
+	// factory: the name is a function; its origin is what a call returns.
+	factory bool
 }
 
 // moduleKey turns a relative specifier into the project key of the file it
@@ -196,21 +208,44 @@ func (r *resolver) resolve(e Expr, depth int) (origin, bool) {
 		mod, name, _ := r.through(r.src.Path, im.Module, im.Name, 0)
 		return origin{module: mod, name: name, segs: segs}, true
 	}
-	for _, b := range r.binds[root] {
-		rest := segs
-		if b.Func {
-			// A factory: calling it gives the value it returns.
-			if len(rest) == 0 || rest[0].Kind != 'c' {
-				continue
-			}
-			rest = rest[1:]
+	n := r.name(root, depth)
+	if !n.ok {
+		return origin{}, false
+	}
+	rest := segs
+	if n.factory {
+		// A factory: calling it gives the value it returns.
+		if len(rest) == 0 || rest[0].Kind != 'c' {
+			return origin{}, false
 		}
+		rest = rest[1:]
+	}
+	o := n.o
+	o.segs = append(append([]Seg{}, o.segs...), rest...)
+	return o, true
+}
+
+// name resolves a local name through its bindings (the first that leads to
+// an import wins), once per file; a name met again while being resolved
+// (a cycle) resolves to nothing.
+func (r *resolver) name(root string, depth int) *named {
+	if n, ok := r.memo[root]; ok {
+		return n
+	}
+	n := &named{}
+	r.memo[root] = n
+	bs := r.binds[root]
+	if len(bs) > 64 {
+		bs = bs[:64] // a name rebound this often is minified scratch, not a client
+	}
+	for _, b := range bs {
 		if o, ok := r.resolve(b.Value, depth+1); ok {
-			o.segs = append(append([]Seg{}, o.segs...), rest...)
-			return o, true
+			n.ok, n.o, n.factory = true, o, b.Func
+			break
 		}
 	}
-	return origin{}, false
+	n.done = true
+	return n
 }
 
 // normalize makes a namespace or whole-module origin name the export it
@@ -316,7 +351,7 @@ func Analyze(srcs []Source) []Site {
 
 func analyzeFile(s *Source, exports map[string][]ReExport, captured bool) []Site {
 	f := s.File
-	r := &resolver{src: s, exports: exports, binds: map[string][]Binding{}, imports: map[string]Import{}}
+	r := &resolver{src: s, exports: exports, binds: map[string][]Binding{}, imports: map[string]Import{}, memo: map[string]*named{}}
 	imported := map[int]bool{} // families with a value import in this file
 	for _, im := range f.Imports {
 		if im.TypeOnly || im.Local == "" {
@@ -407,6 +442,15 @@ func analyzeFile(s *Source, exports map[string][]ReExport, captured bool) []Site
 			}
 			continue
 		}
+		// An SDK client held by a class or passed in (this.client,
+		// this._client, llmClient): the API shapes that are not shared with
+		// other libraries count when the receiver is named as a client.
+		if fw := clientShape(t); fw != "" {
+			if !anyMocked(f.Mocked, familyOf(fw)) {
+				add(Medium, fw)
+			}
+			continue
+		}
 		last := t
 		if i := strings.LastIndexByte(t, '.'); i >= 0 {
 			last = t[i+1:]
@@ -434,4 +478,33 @@ func isSDKModule(m string) bool {
 		}
 	}
 	return false
+}
+
+// clientShape recognises client.responses.create|parse|stream (OpenAI) and
+// client.beta.messages.create|stream (Anthropic) on a receiver whose name
+// contains "client"; a bare x.responses.create is any HTTP library's.
+func clientShape(chain string) string {
+	parts := strings.Split(chain, ".")
+	n := len(parts)
+	if n < 3 {
+		return ""
+	}
+	m := parts[n-1]
+	recv := func(k int) bool { return k >= 0 && strings.Contains(strings.ToLower(parts[k]), "client") }
+	switch {
+	case parts[n-2] == "responses" && (m == "create" || m == "parse" || m == "stream") && recv(n-3):
+		return "openai"
+	case n >= 4 && parts[n-3] == "beta" && parts[n-2] == "messages" && (m == "create" || m == "stream") && recv(n-4):
+		return "anthropic"
+	}
+	return ""
+}
+
+func familyOf(framework string) *family {
+	for i := range families {
+		if families[i].framework == framework {
+			return &families[i]
+		}
+	}
+	return &families[0]
 }

@@ -287,13 +287,38 @@ func (w *walker) firstArg(call int32) int32 {
 	return -1
 }
 
-// requireOf returns the module of require('m'), ok false otherwise.
+// interop are the helpers compilers wrap a CommonJS require in
+// (TypeScript, Babel, esbuild): __importDefault(require('m')) is still m.
+var interop = map[string]bool{
+	"__importDefault": true, "__importStar": true, "_interopRequireDefault": true,
+	"_interopRequireWildcard": true, "__toESM": true, "__toCommonJS": true,
+}
+
+// requireOf returns the module of require('m') (also inside a compiler's
+// interop helper), ok false otherwise.
 func (w *walker) requireOf(n int32) (string, bool) {
 	if n < 0 || w.t.sym[n] != w.k.call {
 		return "", false
 	}
-	fn := w.field(n, w.k.fFunction)
-	if fn < 0 || w.t.sym[fn] != w.k.ident || w.text(fn) != "require" {
+	fn := w.unwrap(w.field(n, w.k.fFunction))
+	if fn < 0 {
+		return "", false
+	}
+	name := w.text(fn)
+	if w.t.sym[fn] == w.k.member {
+		if p := w.field(fn, w.k.fProperty); p >= 0 {
+			name = w.text(p) // tslib.__importDefault
+		}
+	} else if w.t.sym[fn] != w.k.ident {
+		return "", false
+	}
+	if interop[name] {
+		if a := w.unwrap(w.firstArg(n)); a >= 0 {
+			return w.requireOf(a)
+		}
+		return "", false
+	}
+	if name != "require" || w.t.sym[fn] != w.k.ident {
 		return "", false
 	}
 	return w.strValue(w.firstArg(n))

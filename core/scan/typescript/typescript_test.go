@@ -42,3 +42,22 @@ func FuzzParse(f *testing.F) {
 		Analyze([]Source{{Path: "a.ts", File: file, Pkg: "."}})
 	})
 }
+
+// Minified code rebinds one-letter names thousands of times; resolving a
+// callee must stay linear (it was exponential before names were memoized).
+func TestManyRebindingsResolve(t *testing.T) {
+	var b []byte
+	b = append(b, "import OpenAI from 'openai';\nlet e = new OpenAI(), t = e, n = t;\n"...)
+	for i := 0; i < 3000; i++ {
+		b = append(b, "t = n.a; n = e.b; e = t.c;\n"...)
+	}
+	b = append(b, "t.chat.completions.create({});\n"...)
+	f, err := Parse(b, JS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sites := Analyze([]Source{{Path: "min.js", File: f, Pkg: "."}})
+	if len(sites) != 1 || sites[0].Framework != "openai" {
+		t.Fatalf("sites %+v", sites)
+	}
+}

@@ -1,0 +1,132 @@
+package serve
+
+// The stdio transport's check: every line is read exactly by core/jsonrpc
+// before mcp-go sees it, and mcp-go receives only the re-encoding of what
+// was checked. mcp-go decodes members case-insensitively, the last
+// duplicate winning; without this, a client could have the server's
+// receipt name one tool while another runs.
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/rs/zerolog"
+
+	"github.com/assay-dev/assay/core/jsonrpc"
+)
+
+// DefaultMaxMessage bounds one stdio line (16 MiB).
+const DefaultMaxMessage = 16 << 20
+
+// lockedWriter serialises whole-message writes to stdout: mcp-go writes
+// each message with one Write under its own lock, the check writes its
+// refusals here too.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// Refusal is what the check reports for each refused tools/call, so the
+// server can receipt it.
+type Refusal func(id []byte, tool string, sent []byte, detail string)
+
+// checkedInput is an io.Reader over stdin that yields, line by line, the
+// re-encoding of each message core/jsonrpc accepts. A refused line is
+// answered on out with a JSON-RPC error and never reaches the reader's
+// consumer; a line over max bytes is skipped and answered the same way.
+type checkedInput struct {
+	br      *bufio.Reader
+	out     io.Writer
+	max     int
+	log     zerolog.Logger
+	refused Refusal
+	pending []byte
+	err     error
+}
+
+func newCheckedInput(in io.Reader, out io.Writer, max int, log zerolog.Logger, refused Refusal) *checkedInput {
+	if max <= 0 {
+		max = DefaultMaxMessage
+	}
+	return &checkedInput{br: bufio.NewReaderSize(in, 64<<10), out: out, max: max, log: log, refused: refused}
+}
+
+func (c *checkedInput) Read(p []byte) (int, error) {
+	for len(c.pending) == 0 {
+		if c.err != nil {
+			return 0, c.err
+		}
+		c.next()
+	}
+	n := copy(p, c.pending)
+	c.pending = c.pending[n:]
+	return n, nil
+}
+
+// next reads one line and queues its checked re-encoding, or answers it.
+func (c *checkedInput) next() {
+	line, tooLong, err := readLine(c.br, c.max)
+	if err != nil {
+		c.err = err
+	}
+	if tooLong {
+		msg := fmt.Sprintf("message larger than %d bytes; refused", c.max)
+		c.log.Warn().Int("limit", c.max).Msg("refused an oversized message")
+		c.answer(jsonrpc.ErrorResponse(nil, jsonrpc.CodeInvalidRequest, msg))
+		return
+	}
+	body := bytes.TrimSpace(line)
+	if len(body) == 0 {
+		return
+	}
+	m, derr := jsonrpc.Decode(body)
+	if derr != nil {
+		var e *jsonrpc.Error
+		if !errors.As(derr, &e) {
+			e = &jsonrpc.Error{Code: jsonrpc.CodeParseError, Reason: jsonrpc.ReasonMalformed, Detail: derr.Error()}
+		}
+		c.log.Warn().Str("reason", string(e.Reason)).Str("detail", e.Detail).Msg("refused a malformed message; answered with an error")
+		if c.refused != nil {
+			for _, r := range e.ToolCalls() {
+				c.refused(r.ID, r.Tool, body, "malformed ("+string(e.Reason)+"): "+e.Detail)
+			}
+		}
+		c.answer(e.Response())
+		return
+	}
+	c.pending = append(m.Encode(), '\n')
+}
+
+func (c *checkedInput) answer(b []byte) {
+	if _, err := c.out.Write(append(b, '\n')); err != nil {
+		c.log.Warn().Err(err).Msg("could not answer a refused message")
+	}
+}
+
+// readLine reads up to and including the next '\n', at most max bytes;
+// a longer line is read to its end, dropped, and reported as tooLong.
+func readLine(br *bufio.Reader, max int) (line []byte, tooLong bool, err error) {
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(line)+len(chunk) > max {
+			for err == bufio.ErrBufferFull {
+				_, err = br.ReadSlice('\n')
+			}
+			return nil, true, err
+		}
+		line = append(line, chunk...)
+		if err != bufio.ErrBufferFull {
+			return line, false, err
+		}
+	}
+}
