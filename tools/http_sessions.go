@@ -256,11 +256,10 @@ func (s *Server) closeSession(sess *session, started time.Time, endedBy, reason 
 	d.Set("started_at", receipt.Timestamp(started))
 	d.Set("ended_at", receipt.Timestamp(end))
 	d.Set("integration_source", IntegrationSource)
-	md, err := s.store.Emit(sess.traceID, "session_metadata", d, store.EmitOptions{ReceiptID: receipt.NewID("smd_", 16), Timestamp: receipt.Timestamp(end)})
+	_, err = s.store.Emit(sess.traceID, "session_metadata", d, store.EmitOptions{ReceiptID: receipt.NewID("smd_", 16), Timestamp: receipt.Timestamp(end)})
 	if err != nil {
 		return "", fmt.Errorf("EVIDENCE LOST: the session_metadata receipt of trace %s could not be written: %w", sess.traceID, err)
 	}
-	recs = append(recs, md)
 	signer, _, err := keys.Open(s.home).ActiveSigner(true)
 	if err != nil {
 		return "", fmt.Errorf("load the signing key: %w", err)
@@ -269,7 +268,8 @@ func (s *Server) closeSession(sess *session, started time.Time, endedBy, reason 
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return "", fmt.Errorf("create %s: %w", filepath.Dir(out), err)
 	}
-	built, err := pack.Build(pack.Options{RunID: sess.traceID, Receipts: recs, Signer: signer, OutDir: out})
+	// The trace now ends with the session_metadata receipt; packed streamed.
+	built, _, err := pack.FromTrace(s.store, sess.traceID, pack.Options{Signer: signer, OutDir: out})
 	if err != nil {
 		return "", fmt.Errorf("pack trace %s: %w", sess.traceID, err)
 	}
