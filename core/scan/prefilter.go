@@ -1,0 +1,149 @@
+package scan
+
+import (
+	"bytes"
+	"sync"
+)
+
+// matcher answers "does bytes.ToLower(src) contain any of these words?" in
+// one pass over src, without the lower-cased copy: an Aho-Corasick
+// automaton (a full DFA) over ASCII case-folded bytes. It decides exactly
+// what the per-word bytes.Contains did, so the set of files parsed (and
+// with it every finding and skipped-file count) is unchanged.
+//
+// Why it is exact: bytes.ToLower leaves the bytes of an ASCII-only run
+// ASCII-lower-cased and turns every other rune (or invalid byte) into
+// bytes >= 0x80, which no word contains, except two runes whose lower case
+// is ASCII (U+0130 -> 'i', U+212A -> 'k'; TestLowerToASCIIRunes checks
+// there are no others). A file holding one of those two takes the old path.
+type matcher struct {
+	class  [256]uint8 // byte -> input class (0: in no word)
+	n      int        // classes
+	delta  []uint16   // next state: delta[state*n+class]
+	accept []bool     // a word ends in this state
+	words  [][]byte   // lower-case words, for the exact fallback
+}
+
+var (
+	dottedCapitalI = []byte("\u0130")
+	kelvinSign     = []byte("\u212A")
+)
+
+func lowerASCII(b byte) byte {
+	if 'A' <= b && b <= 'Z' {
+		return b + 'a' - 'A'
+	}
+	return b
+}
+
+// newMatcher builds the automaton for words (lower-case ASCII).
+func newMatcher(words [][]byte) *matcher {
+	m := &matcher{words: words, n: 1}
+	for _, w := range words {
+		for _, b := range w {
+			if b >= 0x80 || lowerASCII(b) != b {
+				panic("scan: prefilter words must be lower-case ASCII")
+			}
+			if m.class[b] == 0 {
+				m.class[b] = uint8(m.n)
+				m.n++
+			}
+		}
+	}
+	for b := 'A'; b <= 'Z'; b++ {
+		m.class[b] = m.class[b+'a'-'A']
+	}
+	// Trie, with -1 for a missing edge.
+	next := [][]int{make([]int, m.n)}
+	for i := range next[0] {
+		next[0][i] = -1
+	}
+	accept := []bool{false}
+	for _, w := range words {
+		s := 0
+		for _, b := range w {
+			c := m.class[b]
+			if next[s][c] < 0 {
+				row := make([]int, m.n)
+				for i := range row {
+					row[i] = -1
+				}
+				next = append(next, row)
+				accept = append(accept, false)
+				next[s][c] = len(next) - 1
+			}
+			s = next[s][c]
+		}
+		accept[s] = true
+	}
+	// Breadth-first: fill missing edges from the failure state, so every
+	// state has a transition for every class.
+	fail := make([]int, len(next))
+	var queue []int
+	for c := 0; c < m.n; c++ {
+		if t := next[0][c]; t < 0 {
+			next[0][c] = 0
+		} else {
+			fail[t] = 0
+			queue = append(queue, t)
+		}
+	}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		accept[s] = accept[s] || accept[fail[s]]
+		for c := 0; c < m.n; c++ {
+			if t := next[s][c]; t < 0 {
+				next[s][c] = next[fail[s]][c]
+			} else {
+				fail[t] = next[fail[s]][c]
+				queue = append(queue, t)
+			}
+		}
+	}
+	if len(next) > 1<<16 {
+		panic("scan: prefilter automaton too large")
+	}
+	m.delta = make([]uint16, len(next)*m.n)
+	for s, row := range next {
+		for c, t := range row {
+			m.delta[s*m.n+c] = uint16(t)
+		}
+	}
+	m.accept = accept
+	return m
+}
+
+// match reports whether bytes.ToLower(src) contains one of the words.
+func (m *matcher) match(src []byte) bool {
+	s, n := 0, m.n
+	var high byte
+	for _, b := range src {
+		high |= b
+		s = int(m.delta[s*n+int(m.class[b])])
+		if m.accept[s] {
+			return true
+		}
+	}
+	if high >= 0x80 && (bytes.Contains(src, dottedCapitalI) || bytes.Contains(src, kelvinSign)) {
+		return containsLower(src, m.words)
+	}
+	return false
+}
+
+// containsLower is the plain definition: lower-case a copy, search each word.
+func containsLower(src []byte, words [][]byte) bool {
+	lower := bytes.ToLower(src)
+	for _, w := range words {
+		if bytes.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// The automata are built on first use, not at init (start-up stays cheap).
+var (
+	pyMatcher = sync.OnceValue(func() *matcher { return newMatcher(candidateWords) })
+	tsMatcher = sync.OnceValue(func() *matcher { return newMatcher(tsCandidates) })
+)
