@@ -21,6 +21,7 @@ type matcher struct {
 	n      int        // classes
 	delta  []uint16   // next state: delta[state*n+class]
 	accept []bool     // a word ends in this state
+	out    []uint64   // the words (bit i: words[i]) that end in this state
 	words  [][]byte   // lower-case words, for the exact fallback
 }
 
@@ -58,8 +59,12 @@ func newMatcher(words [][]byte) *matcher {
 	for i := range next[0] {
 		next[0][i] = -1
 	}
+	if len(words) > 64 {
+		panic("scan: at most 64 prefilter words")
+	}
 	accept := []bool{false}
-	for _, w := range words {
+	out := []uint64{0}
+	for wi, w := range words {
 		s := 0
 		for _, b := range w {
 			c := m.class[b]
@@ -70,11 +75,13 @@ func newMatcher(words [][]byte) *matcher {
 				}
 				next = append(next, row)
 				accept = append(accept, false)
+				out = append(out, 0)
 				next[s][c] = len(next) - 1
 			}
 			s = next[s][c]
 		}
 		accept[s] = true
+		out[s] |= 1 << wi
 	}
 	// Breadth-first: fill missing edges from the failure state, so every
 	// state has a transition for every class.
@@ -92,6 +99,7 @@ func newMatcher(words [][]byte) *matcher {
 		s := queue[0]
 		queue = queue[1:]
 		accept[s] = accept[s] || accept[fail[s]]
+		out[s] |= out[fail[s]]
 		for c := 0; c < m.n; c++ {
 			if t := next[s][c]; t < 0 {
 				next[s][c] = next[fail[s]][c]
@@ -111,7 +119,42 @@ func newMatcher(words [][]byte) *matcher {
 		}
 	}
 	m.accept = accept
+	m.out = out
 	return m
+}
+
+// set returns the words bytes.ToLower(src) contains (bit i: words[i]),
+// stopping early once it holds a word of stop.
+func (m *matcher) set(src []byte, stop uint64) uint64 {
+	s, n := 0, m.n
+	var high byte
+	var got uint64
+	for _, b := range src {
+		high |= b
+		s = int(m.delta[s*n+int(m.class[b])])
+		if m.accept[s] {
+			got |= m.out[s]
+			if got&stop != 0 {
+				return got
+			}
+		}
+	}
+	if high >= 0x80 && (bytes.Contains(src, dottedCapitalI) || bytes.Contains(src, kelvinSign)) {
+		return lowerSet(src, m.words)
+	}
+	return got
+}
+
+// lowerSet is the plain definition of set.
+func lowerSet(src []byte, words [][]byte) uint64 {
+	lower := bytes.ToLower(src)
+	var got uint64
+	for i, w := range words {
+		if bytes.Contains(lower, w) {
+			got |= 1 << i
+		}
+	}
+	return got
 }
 
 // match reports whether bytes.ToLower(src) contains one of the words.
@@ -144,6 +187,67 @@ func containsLower(src []byte, words [][]byte) bool {
 
 // The automata are built on first use, not at init (start-up stays cheap).
 var (
-	pyMatcher = sync.OnceValue(func() *matcher { return newMatcher(candidateWords) })
+	pyMatcher = sync.OnceValue(func() *matcher { return newMatcher(pyWords) })
 	tsMatcher = sync.OnceValue(func() *matcher { return newMatcher(tsCandidates) })
 )
+
+// pyWords are the pieces of the Python rules' call strings (lower-cased;
+// the first pyNamed are indexed by the constants below, the rest are the
+// LOW names). A call string is its components' identifier texts joined by
+// '.', so each piece a rule needs is in the file's bytes.
+var pyWords = func() [][]byte {
+	ws := []string{"create", "completions", "responses", "messages", "generate_content", "chatopenai",
+		"chatanthropic", "litellm", "completion", "invoke", "llm", "predict",
+		"langchain", "langgraph", "llama_index", "generativeai"}
+	for n := range lowNames {
+		ws = append(ws, n)
+	}
+	out := make([][]byte, len(ws))
+	for i, w := range ws {
+		out[i] = []byte(w)
+	}
+	return out
+}()
+
+const (
+	wCreate = 1 << iota
+	wCompletions
+	wResponses
+	wMessages
+	wGenerateContent
+	wChatOpenAI
+	wChatAnthropic
+	wLitellm
+	wCompletion
+	wInvoke
+	wLLM
+	wPredict
+	wLangchain
+	wLanggraph
+	wLlamaIndex
+	wGenerativeai
+	pyNamed = iota
+)
+
+// pyGuard: one of these is in every framework-guard module (langchain*,
+// langgraph, llama_index*, litellm, google.generativeai).
+const pyGuard = wLangchain | wLanggraph | wLlamaIndex | wLitellm | wGenerativeai
+
+// pyAlone are the words that alone may make a finding (so the pass can
+// stop at the first): generate_content, ChatOpenAI, ChatAnthropic and every
+// LOW name.
+const pyAlone = ^uint64(0) &^ (wCreate | wCompletions | wResponses | wMessages | wLitellm | wCompletion |
+	wInvoke | wLLM | wPredict | wLangchain | wLanggraph | wLlamaIndex | wGenerativeai)
+
+// pyMayMatch is the rule table (rules.go) as a condition on the words a
+// file holds: X.create needs completions/responses/messages beside it
+// (chat.completions, chat_completions, responses, messages), litellm.
+// [a]completion needs both words; the guarded rules (.[a]invoke,
+// llm.[a]predict) count only in a file that imports a guard module, so
+// they need a guard word too; any other rule one word.
+func pyMayMatch(got uint64) bool {
+	return got&pyAlone != 0 ||
+		(got&wCreate != 0 && got&(wCompletions|wResponses|wMessages) != 0) ||
+		(got&wLitellm != 0 && got&wCompletion != 0) ||
+		(got&pyGuard != 0 && (got&wInvoke != 0 || (got&wLLM != 0 && got&wPredict != 0)))
+}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/assay-dev/assay/core/scan/python"
 )
 
 // TestLowerToASCIIRunes: U+0130 and U+212A are the only non-ASCII runes
@@ -23,7 +25,8 @@ func TestLowerToASCIIRunes(t *testing.T) {
 }
 
 var prefilterCases = []string{
-	"", "x = 1\n", "client.chat.completions.create()", "CLIENT.CREATE()", "cReAtE",
+	"", "x = 1\n", "import langgraph\nx.invoke()", "from llama_index.core import A\nllm.apredict()",
+	"import google . generativeai\nx.invoke()", "from .langchain_core import x\nx.ainvoke()", "x.invoke()", "client.chat.completions.create()", "CLIENT.CREATE()", "cReAtE",
 	"creat", "reate", "crecreate", "ccreate", "ChatOpenAI(model='x')", "llm.Invoke(x)",
 	"def Call_LLM(): pass", "model_\u0130nference()", "inVo\u212Ae()", "invo\u212A", "\u0130nvoke",
 	"caf\xe9 create", "\xff\xfecreate", "cr\xffeate", "cr\u00e9ate", "generate_conten", "generate_content",
@@ -36,10 +39,16 @@ func TestPrefilterExact(t *testing.T) {
 		name  string
 		m     *matcher
 		words [][]byte
-	}{{"python", pyMatcher(), candidateWords}, {"ts", tsMatcher(), tsCandidates}} {
+	}{{"python", pyMatcher(), pyWords}, {"ts", tsMatcher(), tsCandidates}} {
 		check := func(src []byte, from string) {
 			if got, want := tc.m.match(src), containsLower(src, tc.words); got != want {
 				t.Errorf("%s %s: match=%v, bytes.ToLower+Contains=%v", tc.name, from, got, want)
+			}
+			if got, want := tc.m.set(src, 0), lowerSet(src, tc.words); got != want {
+				t.Errorf("%s %s: set=%b, bytes.ToLower+Contains=%b", tc.name, from, got, want)
+			}
+			if tc.name == "python" {
+				mustPass(t, src, from)
 			}
 		}
 		for _, s := range prefilterCases {
@@ -70,9 +79,10 @@ func FuzzPrefilter(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
-		if got, want := pyMatcher().match(src), containsLower(src, candidateWords); got != want {
-			t.Fatalf("python %q: match=%v, want %v", src, got, want)
+		if got, want := pyMatcher().set(src, 0), lowerSet(src, pyWords); got != want {
+			t.Fatalf("python %q: set=%b, want %b", src, got, want)
 		}
+		mustPass(t, src, "fuzz")
 		if got, want := tsMatcher().match(src), containsLower(src, tsCandidates); got != want {
 			t.Fatalf("ts %q: match=%v, want %v", src, got, want)
 		}
@@ -86,7 +96,7 @@ func BenchmarkPrefilter(b *testing.B) {
 	b.Run("automaton", func(b *testing.B) {
 		b.SetBytes(int64(len(src)))
 		for b.Loop() {
-			if pyMatcher().match(src) {
+			if mayHaveFindings(src) {
 				b.Fatal("match")
 			}
 		}
@@ -94,9 +104,53 @@ func BenchmarkPrefilter(b *testing.B) {
 	b.Run("lower+contains", func(b *testing.B) {
 		b.SetBytes(int64(len(src)))
 		for b.Loop() {
-			if containsLower(src, candidateWords) {
+			if containsLower(src, pyWords) {
 				b.Fatal("match")
 			}
 		}
 	})
+}
+
+// mustPass fails when src, parsed, has a finding (with or without the
+// framework guard) that the prefilter would not have let through.
+func mustPass(t *testing.T, src []byte, from string) {
+	t.Helper()
+	for _, s := range [][]byte{src, append([]byte("import langchain\n"), src...)} {
+		if mayHaveFindings(s) {
+			continue
+		}
+		if f, err := python.Parse(s); err == nil {
+			if fs := PythonFindings("x.py", f); len(fs) > 0 {
+				t.Errorf("%s: prefilter drops a file with findings %+v", from, fs)
+			}
+		}
+	}
+}
+
+// TestPrefilterRules: a call of every rule passes the prefilter and has a
+// finding; near misses of the two-word rules do not pass.
+func TestPrefilterRules(t *testing.T) {
+	calls := []string{"client.chat.completions.create()", "c.completions.create()", "c.responses.create()",
+		"c.messages.create()", "c.chat_completions.create()", "m.generate_content()", "m.generate_content_async()",
+		"ChatOpenAI()", "ChatAnthropic()", "litellm.completion()", "litellm.acompletion()", "c.invoke()",
+		"c.ainvoke()", "llm.predict()", "llm.apredict()", "a.b[0] .\\\n  chat.completions .create()"}
+	for n := range lowNames {
+		calls = append(calls, "x."+strings.ToUpper(n)+"()")
+	}
+	for _, c := range calls {
+		src := []byte("import langchain\n" + c + "\n")
+		f, err := python.Parse(src)
+		if err != nil {
+			t.Fatalf("%s: %v", c, err)
+		}
+		if len(PythonFindings("x.py", f)) == 0 || !mayHaveFindings(src) {
+			t.Errorf("%s: findings %v, prefilter %v", c, PythonFindings("x.py", f), mayHaveFindings(src))
+		}
+	}
+	for _, c := range []string{"x.create()", "os.makedirs(); self.create()", "completion = f()", "llm = g()", "x.predict()", "litellm.config()",
+		"c.invoke()", "llm.predict()", "import google\nc.ainvoke()"} {
+		if src := []byte(c + "\n"); mayHaveFindings(src) {
+			t.Errorf("%s: passes the prefilter", c)
+		}
+	}
 }

@@ -403,25 +403,9 @@ func analysePython(j job, max int64, pp *python.Parser) fileOut {
 	return out
 }
 
-// candidateWords are the identifier pieces every rule needs (lower-cased):
-// each HIGH/MEDIUM pattern ends in one of the first seven, and a LOW
-// finding's last component is one of the LOW names. A file that contains
-// none of them, in any case, cannot produce a finding, so it is not parsed
-// (most files of a real tree; parsing is the scan's whole cost).
-var candidateWords = func() [][]byte {
-	ws := []string{"create", "generate_content", "chatopenai", "chatanthropic", "completion", "invoke", "predict"}
-	for n := range lowNames {
-		ws = append(ws, n)
-	}
-	out := make([][]byte, len(ws))
-	for i, w := range ws {
-		out[i] = []byte(w)
-	}
-	return out
-}()
-
-// mayHaveFindings is one pass of the candidate-word automaton over src.
-func mayHaveFindings(src []byte) bool { return pyMatcher().match(src) }
+// mayHaveFindings is one pass of the rule-word automaton over src, then
+// the rule table as a condition on the words found (prefilter.go).
+func mayHaveFindings(src []byte) bool { return pyMayMatch(pyMatcher().set(src, pyAlone)) }
 
 // PythonFindings turns a parsed file into findings (scanner.md §1.4–1.6).
 func PythonFindings(rel string, f *python.File) []Finding {
