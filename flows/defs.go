@@ -17,7 +17,7 @@ func init() {
 		Name:    "try",
 		Summary: "See tamper detection work: build a good and a tampered pack, verify both",
 		Params: []Param{
-			{Name: "out", Default: "challenge_pack", Help: "directory the demo packs are written to"},
+			{Name: "out", Default: "challenge_pack", Help: "directory the demo packs are written to", Path: true},
 		},
 		build: buildTry,
 	})
@@ -25,9 +25,9 @@ func init() {
 		Name:    "adopt",
 		Summary: "Instrument a project: scan, patch, run with receipt_completeness, verify, explain",
 		Params: []Param{
-			{Name: "path", Default: ".", Help: "project directory to scan and patch"},
+			{Name: "path", Default: ".", Help: "project directory to scan and patch", Path: true},
 			{Name: "run_command", Default: "python3 app.py", Help: "the program to run under assay (one command, no shell syntax)"},
-			{Name: "pack", Default: "proof_pack_adopt", Help: "directory the run's proof pack is written to"},
+			{Name: "pack", Default: "proof_pack_adopt", Help: "directory the run's proof pack is written to", Path: true},
 			{Name: "gateway", Default: "false", Help: "true: record through the loopback gateway (assay run --gateway)"},
 		},
 		build: buildAdopt,
@@ -38,8 +38,9 @@ func init() {
 		Params: []Param{
 			{Name: "run_command", Default: "python3 app.py", Help: "the program CI runs under assay (one command, no shell syntax)"},
 			{Name: "cards", Default: "receipt_completeness", Help: "comma-separated run cards to lock and check"},
-			{Name: "workflow", Default: ciinit.DefaultWorkflowPath, Help: "workflow file to write"},
-			{Name: "pack", Default: ciinit.DefaultBaselinePack, Help: "baseline pack directory (made by a run if missing)"},
+			{Name: "workflow", Default: ciinit.DefaultWorkflowPath, Help: "workflow file to write", Path: true},
+			{Name: "pack", Default: ciinit.DefaultBaselinePack, Help: "baseline pack directory (made by a run if missing)", Path: true},
+			{Name: "gateway", Default: "false", Help: "true: record through the loopback gateway (assay run --gateway), in the baseline run and in CI"},
 		},
 		build: buildCI,
 	})
@@ -48,7 +49,7 @@ func init() {
 		Summary: "Give an MCP client (Claude Code, Cursor, VS Code) the assay-mcp server, confined to this project",
 		Params: []Param{
 			{Name: "client", Default: "claude", Help: "claude (.mcp.json), cursor (.cursor/mcp.json) or vscode (.vscode/mcp.json)"},
-			{Name: "root", Default: ".", Help: "the one directory tree the server may read and write"},
+			{Name: "root", Default: ".", Help: "the one directory tree the server may read and write", Path: true},
 			{Name: "allow_exec", Default: "false", Help: "true: let the agent apply flows that run commands (assay-mcp --allow-exec)"},
 		},
 		build: buildMCP,
@@ -57,11 +58,12 @@ func init() {
 		Name:    "audit",
 		Summary: "Hand a pack to an auditor: verify with claims, explain, bundle, check the bundle and the signer",
 		Params: []Param{
-			{Name: "pack", Help: "the pack directory (default: the newest pack here, found by its manifest)"},
-			{Name: "bundle", Help: "bundle file to write (default: audit_bundle_<pack name>.tar.gz)"},
+			{Name: "pack", Help: "the pack directory (default: the newest pack here, found by its manifest)", Path: true},
+			{Name: "bundle", Help: "bundle file to write (default: audit_bundle_<pack name>.tar.gz)", Path: true},
 			{Name: "expected_signer", Help: "signer id the pack must be signed by (default: one assay.lock pins, when it pins any)"},
 		},
-		build: buildAudit,
+		derive: deriveAudit,
+		build:  buildAudit,
 	})
 }
 
@@ -77,7 +79,7 @@ func buildTry(dir string, p map[string]string) ([]Step, error) {
 			Argv:     []string{AssayArg0, "demo-challenge", "-o", out},
 			SkipRule: "both " + good + " and " + bad + " already hold a pack",
 			skip: func(d string) (string, bool) {
-				if isPack(filepath.Join(d, good)) && isPack(filepath.Join(d, bad)) {
+				if isPack(under(d, good)) && isPack(under(d, bad)) {
 					return out + " already holds the demo packs", true
 				}
 				return "", false
@@ -137,7 +139,7 @@ func buildAdopt(dir string, p map[string]string) ([]Step, error) {
 			// Re-applying the flow must not stop on run's "output exists".
 			SkipRule: pack + " already holds a pack (remove it to record a new run)",
 			skip: func(d string) (string, bool) {
-				if isPack(filepath.Join(d, pack)) {
+				if isPack(under(d, pack)) {
 					return pack + " already holds a pack (remove it to record a new run)", true
 				}
 				return "", false
@@ -171,9 +173,18 @@ func buildCI(dir string, p map[string]string) ([]Step, error) {
 	if err != nil {
 		return nil, err
 	}
+	gw, err := boolParam("gateway", p["gateway"])
+	if err != nil {
+		return nil, err
+	}
 	runArgv := []string{AssayArg0, "run"}
 	for _, c := range cards {
 		runArgv = append(runArgv, "-c", c)
+	}
+	wfArgv := []string{AssayArg0, "ci", "init", "github", "--run-command", Quote(cmd), "--cards", strings.Join(cards, ","), "--baseline", pack, "-o", wf}
+	if gw {
+		runArgv = append(runArgv, "--gateway")
+		wfArgv = append(wfArgv, "--gateway")
 	}
 	runArgv = append(append(runArgv, "-o", pack, "--"), cmd...)
 	return []Step{
@@ -184,7 +195,7 @@ func buildCI(dir string, p map[string]string) ([]Step, error) {
 			skip:     existsSkip(ciinit.DefaultLock)},
 		{ID: "workflow", Title: "Write the GitHub Actions workflow",
 			Why:      "CI runs the program under assay, verifies against the lock, gates with diff and uploads evidence",
-			Argv:     []string{AssayArg0, "ci", "init", "github", "--run-command", Quote(cmd), "--cards", strings.Join(cards, ","), "--baseline", pack, "-o", wf},
+			Argv:     wfArgv,
 			SkipRule: wf + " exists",
 			skip:     existsSkip(wf)},
 		{ID: "baseline-run", Title: "Record a baseline run",
@@ -192,7 +203,7 @@ func buildCI(dir string, p map[string]string) ([]Step, error) {
 			Argv:     runArgv,
 			SkipRule: pack + " already holds a pack",
 			skip: func(d string) (string, bool) {
-				if isPack(filepath.Join(d, pack)) {
+				if isPack(under(d, pack)) {
 					return pack + " already holds a pack", true
 				}
 				return "", false
@@ -250,23 +261,30 @@ func buildMCP(dir string, p map[string]string) ([]Step, error) {
 	}, nil
 }
 
-func buildAudit(dir string, p map[string]string) ([]Step, error) {
-	pack := p["pack"]
+// deriveAudit fills the default pack (the newest one here, or the
+// placeholder with a needsInput when there is none) and the bundle name,
+// so that they are confined like values the caller gave.
+func deriveAudit(dir string, p map[string]string) error {
 	var blocked error
-	if pack == "" {
-		var err error
-		if pack, err = auditPack(dir); err != nil {
+	if p["pack"] == "" {
+		pack, err := auditPack(dir)
+		if err != nil {
 			if _, ok := asBlocked(err); !ok {
-				return nil, err
+				return err
 			}
 			blocked = err
 		}
 		p["pack"] = pack // the plan shows which pack it chose
 	}
-	bundle := p["bundle"]
-	if bundle == "" {
-		bundle = "audit_bundle_" + filepath.Base(filepath.Clean(pack)) + ".tar.gz"
+	if p["bundle"] == "" {
+		p["bundle"] = "audit_bundle_" + filepath.Base(filepath.Clean(p["pack"])) + ".tar.gz"
 	}
+	return blocked
+}
+
+// buildAudit runs after deriveAudit (Plan derives before it builds).
+func buildAudit(dir string, p map[string]string) ([]Step, error) {
+	pack, bundle := p["pack"], p["bundle"]
 	signer := []string{AssayArg0, "verify-signer", pack}
 	if e := p["expected_signer"]; e != "" {
 		signer = append(signer, "--expected", e)
@@ -293,7 +311,7 @@ func buildAudit(dir string, p map[string]string) ([]Step, error) {
 		{ID: "verify-signer", Title: "Check who signed it",
 			Why:  "the signature is checked and the key's fingerprint recomputed",
 			Argv: signer},
-	}, blocked
+	}, nil
 }
 
 // SplitCommand splits a run command into argv the way a POSIX shell splits
@@ -340,11 +358,19 @@ func boolParam(name, v string) (bool, error) {
 
 func existsSkip(rel string) func(string) (string, bool) {
 	return func(d string) (string, bool) {
-		if _, err := os.Stat(filepath.Join(d, rel)); err == nil {
+		if _, err := os.Stat(under(d, rel)); err == nil {
 			return rel + " exists", true
 		}
 		return "", false
 	}
+}
+
+// under is p in d, or p itself when absolute (a confined path param).
+func under(d, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(d, p)
 }
 
 func isPack(dir string) bool {

@@ -13,6 +13,7 @@ package flows
 
 import (
 	"fmt"
+	"github.com/assay-dev/assay/core/suggest"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -57,6 +58,11 @@ type Param struct {
 	Default  string `json:"default,omitempty"`
 	Help     string `json:"help"`
 	Required bool   `json:"required,omitempty"`
+	// Path marks a file-system path. PlanOptions.ConfinePath sees every
+	// path param (its default and derived value included) before the steps
+	// are built, so a caller that confines paths (the MCP server) checks
+	// each one in one place.
+	Path bool `json:"path,omitempty"`
 }
 
 // Flow is a named step list built from params.
@@ -64,6 +70,9 @@ type Flow struct {
 	Name    string  `json:"name"`
 	Summary string  `json:"summary"`
 	Params  []Param `json:"params"`
+	// derive, when set, fills params whose default depends on dir (before
+	// path params are confined); it may inspect dir but never executes.
+	derive func(dir string, p map[string]string) error
 	// build returns the steps for resolved params (every declared param is
 	// present, defaulted); it may inspect dir but never executes anything.
 	build func(dir string, p map[string]string) ([]Step, error)
@@ -88,7 +97,7 @@ func Names() []string {
 func Get(name string) (*Flow, error) {
 	f, ok := registry[name]
 	if !ok {
-		return nil, exit.Bad("use one of: "+strings.Join(Names(), ", "), "unknown flow %q", name)
+		return nil, exit.Bad(suggest.Hint(name, Names())+"use one of: "+strings.Join(Names(), ", "), "unknown flow %q", name)
 	}
 	return f, nil
 }
@@ -115,10 +124,23 @@ type PlannedStep struct {
 	SkipReason string `json:"skip_reason,omitempty"`
 }
 
+// PlanOptions change how a plan is made.
+type PlanOptions struct {
+	// ConfinePath, when set, is called with every path param's name and
+	// value (relative values are relative to the plan's directory) and
+	// returns the path the steps use, or an error that refuses the plan.
+	ConfinePath func(name, value string) (string, error)
+}
+
 // Plan resolves the flow's params (unknown or missing required ones are bad
 // input, exit 3) and lists its steps for dir. Skip rules are evaluated
 // against the file system as it is now; nothing is executed.
 func (f *Flow) Plan(dir string, params map[string]string) (*Plan, error) {
+	return f.PlanWith(dir, params, PlanOptions{})
+}
+
+// PlanWith is Plan with options.
+func (f *Flow) PlanWith(dir string, params map[string]string, opt PlanOptions) (*Plan, error) {
 	if dir == "" {
 		dir = "."
 	}
@@ -130,7 +152,31 @@ func (f *Flow) Plan(dir string, params map[string]string) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	var derived error // a blocked plan (needsInput) still gets its steps
+	if f.derive != nil {
+		if err := f.derive(abs, resolved); err != nil {
+			if _, ok := asBlocked(err); !ok {
+				return nil, err
+			}
+			derived = err
+		}
+	}
+	if opt.ConfinePath != nil {
+		for _, p := range f.Params {
+			if !p.Path || resolved[p.Name] == "" {
+				continue
+			}
+			v, err := opt.ConfinePath(p.Name, resolved[p.Name])
+			if err != nil {
+				return nil, err
+			}
+			resolved[p.Name] = v
+		}
+	}
 	steps, err := f.build(abs, resolved)
+	if err == nil {
+		err = derived
+	}
 	blocked, isBlocked := asBlocked(err)
 	if err != nil && !isBlocked {
 		return nil, err

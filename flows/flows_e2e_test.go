@@ -170,6 +170,9 @@ func TestFlowStopsAtFailingStep(t *testing.T) {
 
 func TestFlowMCP(t *testing.T) {
 	dir := project(t)
+	// Installed as a user would (go install puts it on PATH): the config
+	// names the command, not the build directory.
+	t.Setenv("PATH", filepath.Dir(assayBin)+string(os.PathListSeparator)+os.Getenv("PATH"))
 	p := plan(t, "mcp", dir, nil)
 	assertPlanned(t, p, "planned", "planned", "print_only")
 	o := apply(t, p)
@@ -179,7 +182,7 @@ func TestFlowMCP(t *testing.T) {
 		t.Fatalf("config: %v %v", s, err)
 	}
 	real, _ := filepath.EvalSymlinks(dir)
-	if s.Command != filepath.Join(filepath.Dir(assayBin), "assay-mcp") || len(s.Roots()) != 1 || (s.Roots()[0] != dir && s.Roots()[0] != real) || s.AllowExec() {
+	if s.Command != "assay-mcp" || len(s.Roots()) != 1 || (s.Roots()[0] != dir && s.Roots()[0] != real) || s.AllowExec() {
 		t.Fatalf("entry %+v", s)
 	}
 	// Planned again: the config exists, so step 1 is skipped.

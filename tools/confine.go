@@ -151,3 +151,23 @@ func (c *Call) openDirIn(p string) (*os.Root, error) {
 	}
 	return sub, nil
 }
+
+// maxGateFile caps a lock file or coverage contract read for verify-pack.
+const maxGateFile = 64 << 20
+
+// readFile reads the resolved path p through the allowed root holding it
+// (for files check.Pack reads after the roots check: the lock file and
+// the coverage contract), so a link swapped in after the check cannot
+// lead the read out of the roots; FIFOs and devices are refused.
+func (r *roots) readFile(p string) ([]byte, error) {
+	root, rel, err := r.openRootFor(p)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	data, err := fsutil.ReadFileIn(root, rel, maxGateFile)
+	if fsutil.IsOutside(err) {
+		return nil, &os.PathError{Op: "read", Path: p, Err: errors.New("leads out of the allowed roots through a link; refused")}
+	}
+	return data, err
+}

@@ -79,7 +79,12 @@ func flowTool() Tool {
 			if err != nil {
 				return FlowResult{}, "", err
 			}
-			plan, err := f.Plan(dir, a.Params)
+			// Every path param (defaults and derived values included) is
+			// confined to the roots like any other path argument, so a plan
+			// (and, with --allow-exec, what runs) never names a path outside.
+			plan, err := f.PlanWith(dir, a.Params, flows.PlanOptions{ConfinePath: func(name, v string) (string, error) {
+				return c.Server.confineFlowPath(dir, name, v)
+			}})
 			if err != nil {
 				return FlowResult{}, "", err
 			}
@@ -109,6 +114,28 @@ func flowTool() Tool {
 			flows.RenderOutcomeText(&b, out)
 			return res, b.String(), nil
 		})
+}
+
+// confineFlowPath resolves a flow's path param inside the roots (through
+// os.Root semantics: no `..` or symlink out). The steps get the resolved
+// path, relative to the flow's directory when inside it (so files such as
+// a CI workflow stay portable), else absolute; never one that starts with
+// "-", which a step would read as a flag.
+func (s *Server) confineFlowPath(dir, name, v string) (string, error) {
+	real, err := s.roots.resolveIn(dir, v)
+	if err != nil {
+		return "", Failf("flow param %s: %v", name, err)
+	}
+	if within(dir, real) {
+		rel, err := filepath.Rel(dir, real)
+		if err == nil {
+			if strings.HasPrefix(rel, "-") {
+				rel = "." + string(filepath.Separator) + rel
+			}
+			return rel, nil
+		}
+	}
+	return real, nil
 }
 
 func tail(s string) string {

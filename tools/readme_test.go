@@ -33,12 +33,19 @@ const readmeIntro = "## MCP server: `assay-mcp`\n\n" +
 	"reference proxy's field names, arguments and result hashed as `sha256:` + hex of canonical JSON (cleartext only with\n" +
 	"`--store-args`/`--store-results`);\n" +
 	"`emit-receipt` adds the agent's own receipts, and `bundle` signs a pack of the whole session that\n" +
-	"`assay verify-pack` checks offline. `--no-record` turns the per-call receipts off.\n\n" +
-	"**Safety.** Every path argument must lie under an allowed root: `--root DIR` (repeatable), else the client's\n" +
-	"MCP roots when it offers them, else the working directory; symlinks out of a root are refused. `run-flow`\n" +
-	"with `apply` runs commands only when the server was started with `--allow-exec`. Over HTTP the server binds\n" +
+	"`assay verify-pack` checks offline. `--no-record` turns the per-call receipts off. Over HTTP a session ends\n" +
+	"with the client's DELETE (or, past 1024 live sessions, for the least recently used one; or at shutdown): its\n" +
+	"trace gets a `session_metadata` receipt and is packed under `.assay/mcp/packs/session_<trace>` in the first root,\n" +
+	"and its id answers 404 from then on, like any id the server never issued. No trace serves two sessions.\n\n" +
+	"**Safety.** Every path argument must lie under an allowed root: `--root DIR` (repeatable), else (over stdio)\n" +
+	"the client's MCP roots when it offers them, else the working directory; `..` and symlinks out of a root are\n" +
+	"refused. `run-flow` with `apply` runs commands only when the server was started with `--allow-exec`, and even\n" +
+	"then every path parameter of a flow is confined to the roots. Over HTTP the server binds\n" +
 	"127.0.0.1 unless told otherwise, answers 403 to a foreign `Origin` (`--allowed-origin` adds one), and on any\n" +
 	"non-loopback address refuses to start without a bearer token (`--token` or `ASSAY_MCP_TOKEN`; 401 without it).\n" +
+	"Each request body is capped (`--max-body`, default 4MiB; 413) and read as exactly one JSON-RPC message (case\n" +
+	"variants, duplicate or unknown members and batches get 400 and a receipt of the refused call); slow clients\n" +
+	"are cut off by header and read timeouts.\n" +
 	"Logs go to stderr only (stdout carries protocol frames); long lists are paged or cut and counted.\n\n" +
 	"### Claude Desktop\n\n" +
 	"`claude_desktop_config.json` (macOS: `~/Library/Application Support/Claude/`, Windows: `%APPDATA%\\Claude\\`);\n" +

@@ -130,36 +130,18 @@ func ResultForHash(res *mcp.CallToolResult) map[string]any {
 	return m
 }
 
-// maxSessions bounds the per-client HTTP sessions kept in memory; beyond it,
-// new clients share the process's session (their traces stay on disk).
-const maxSessions = 1024
-
-// sessionFor returns the session a request belongs to.
+// sessionFor returns the session a request belongs to: over HTTP, a
+// handshake-era request's own session (see httpSessions); otherwise, and
+// for sessionless (2026-07-28) HTTP requests, the process's session.
 func (s *Server) sessionFor(ctx context.Context) *session {
-	if s.cfg.Transport != TransportHTTP || s.cfg.TraceID != "" {
+	if s.cfg.Transport != TransportHTTP {
 		return s.session
 	}
 	cs := server.ClientSessionFromContext(ctx)
 	if cs == nil || cs.SessionID() == "" {
 		return s.session
 	}
-	key := cs.SessionID()
-	s.sessionsMu.Lock()
-	defer s.sessionsMu.Unlock()
-	if sess, ok := s.sessions[key]; ok {
-		return sess
-	}
-	if len(s.sessions) >= maxSessions {
-		s.log.Warn().Int("max", maxSessions).Msg("too many HTTP sessions; this client shares the server's trace")
-		return s.session
-	}
-	sess, err := newSession("")
-	if err != nil {
-		return s.session
-	}
-	s.sessions[key] = sess
-	s.log.Info().Str("trace_id", sess.traceID).Msg("new HTTP session")
-	return sess
+	return s.httpSessionFor(cs.SessionID())
 }
 
 // RecordRefusal appends the mcp_tool_call receipt of a tools/call the
@@ -168,6 +150,12 @@ func (s *Server) sessionFor(ctx context.Context) *session {
 // outcome_detail, arguments_hash over the bytes as sent (there are no
 // checked arguments). It goes to the process's session (stdio).
 func (s *Server) RecordRefusal(id json.RawMessage, tool string, sent []byte, detail string) error {
+	return s.recordRefusal(s.session, id, tool, sent, detail)
+}
+
+// recordRefusal is RecordRefusal into a given session's trace (over HTTP,
+// the refused request's own session).
+func (s *Server) recordRefusal(sess *session, id json.RawMessage, tool string, sent []byte, detail string) error {
 	if s.cfg.NoRecord {
 		return nil
 	}
@@ -180,7 +168,6 @@ func (s *Server) RecordRefusal(id json.RawMessage, tool string, sent []byte, det
 	if err != nil {
 		return err
 	}
-	sess := s.session
 	d := &canon.Object{}
 	d.Set("parent_receipt_id", nil)
 	d.Set("invocation_id", receipt.NewID("inv_", 16))

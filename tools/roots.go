@@ -67,11 +67,8 @@ func (r *roots) list() []string {
 // fromClient replaces the default root with the client's roots, once, when
 // no --root was given and the client answers roots/list.
 func (r *roots) fromClient(ctx context.Context, s *server.MCPServer) {
-	if r.explicit {
-		return
-	}
 	r.mu.Lock()
-	if r.fetched {
+	if r.explicit || r.fetched {
 		r.mu.Unlock()
 		return
 	}
@@ -109,6 +106,13 @@ func (r *roots) fromClient(ctx context.Context, s *server.MCPServer) {
 	}
 }
 
+// pin stops the client's roots from replacing the current ones.
+func (r *roots) pin() {
+	r.mu.Lock()
+	r.explicit = true
+	r.mu.Unlock()
+}
+
 // refresh makes the next path argument ask the client for its roots again.
 func (r *roots) refresh() {
 	r.mu.Lock()
@@ -138,6 +142,12 @@ func (r *roots) resolve(p string) (string, error) {
 		return "", Failf("cannot resolve path %q: %v", p, err)
 	}
 	for _, d := range dirs {
+		// Where the path is spelled under a root, it must also be
+		// reachable through os.Root, which follows no `..` and no symlink
+		// out of the root at any component.
+		if within(d, abs) && !inRoot(d, abs) {
+			break
+		}
 		if within(d, real) {
 			return real, nil
 		}
@@ -165,6 +175,44 @@ func realPath(p string) (string, error) {
 		rest = append([]string{filepath.Base(cur)}, rest...)
 		cur = parent
 	}
+}
+
+// inRoot reports whether abs (clean, lexically under root) resolves inside
+// root through os.Root: each component is resolved in the root, and a
+// `..` or symlink (absolute or relative) that leaves it is an error. A
+// path that does not exist yet is confined when its deepest existing
+// ancestor is.
+func inRoot(root, abs string) bool {
+	rel, err := filepath.Rel(root, abs)
+	if err != nil {
+		return false
+	}
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	for {
+		_, err := r.Stat(rel)
+		switch {
+		case err == nil:
+			return true
+		case !errors.Is(err, fs.ErrNotExist):
+			return false // escapes, or cannot be checked
+		case rel == ".":
+			return true
+		}
+		rel = filepath.Dir(rel)
+	}
+}
+
+// resolveIn is resolve with relative paths taken from base (a resolved
+// directory inside the roots) instead of the first root.
+func (r *roots) resolveIn(base, p string) (string, error) {
+	if strings.TrimSpace(p) != "" && !filepath.IsAbs(p) && !strings.HasPrefix(p, "~") {
+		p = filepath.Join(base, p)
+	}
+	return r.resolve(p)
 }
 
 func within(root, p string) bool {

@@ -14,7 +14,20 @@ func TestResolveConfinesPaths(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(root, "out")); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(filepath.Join(root, "in"), filepath.Join(root, "alias")); err != nil {
+	if err := os.Symlink("in", filepath.Join(root, "alias")); err != nil {
+		t.Fatal(err)
+	}
+	// os.Root semantics: an absolute link is refused even when it points
+	// inside the root, as are relative links that climb out.
+	if err := os.Symlink(filepath.Join(root, "in"), filepath.Join(root, "absalias")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../../..", filepath.Join(root, "in", "up")); err != nil {
+		t.Fatal(err)
+	}
+	// Out and back in: the target is inside, but the link leaves the root
+	// on the way, which os.Root refuses.
+	if err := os.Symlink("../../"+filepath.Base(root), filepath.Join(root, "in", "back")); err != nil {
 		t.Fatal(err)
 	}
 	r, err := newRoots([]string{root})
@@ -37,7 +50,8 @@ func TestResolveConfinesPaths(t *testing.T) {
 			t.Errorf("resolve(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	bad := []string{"..", "../x", "in/../../x", "/", "/etc/passwd", outside, "out", "out/x", "out/new/deeper", "", "~/x", root + "/../x"}
+	bad := []string{"..", "../x", "in/../../x", "/", "/etc/passwd", outside, "out", "out/x", "out/new/deeper", "", "~/x", root + "/../x",
+		"absalias", "absalias/f", "absalias/new", "in/up", "in/up/x", "in/back", "in/back/in/f", "in/back/new"}
 	for _, in := range bad {
 		if got, err := r.resolve(in); err == nil {
 			t.Errorf("resolve(%q) = %q, want an error", in, got)

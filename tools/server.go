@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -69,8 +70,7 @@ type Server struct {
 	session *session // the process's session
 	tools   []Tool
 
-	sessionsMu sync.Mutex
-	sessions   map[string]*session // HTTP sessions by Mcp-Session-Id
+	httpSess atomic.Pointer[httpSessions] // handshake-era HTTP sessions (set by HTTPHandler)
 
 	packsMu sync.Mutex
 	packs   map[string]string // resource pack id -> directory
@@ -105,8 +105,6 @@ func New(cfg Config) (*Server, error) {
 		roots:   rs,
 		session: sess,
 		packs:   map[string]string{},
-
-		sessions: map[string]*session{},
 	}
 	hooks := &server.Hooks{}
 	// mcp-go hands the JSON-RPC id to hooks only; carry it to the handler on

@@ -88,7 +88,7 @@ func verifyTool() Tool {
 			o := check.Options{Options: verify.Options{
 				RequireClaimPass: a.RequireClaimPass, IntegrityOnly: a.IntegrityOnly, MaxAgeHours: a.MaxAgeHours,
 				RequireCIBinding: a.RequireCIBinding, ExpectedCommitSHA: a.ExpectedCommitSHA, CheckExpiry: a.CheckExpiry,
-			}, MinCoverage: a.MinCoverage}
+			}, MinCoverage: a.MinCoverage, ReadFile: c.Server.roots.readFile}
 			if a.Lock != "" {
 				if o.LockPath, err = c.Path(ctx, a.Lock); err != nil {
 					return VerifyResult{}, "", err

@@ -10,11 +10,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/version"
 	"github.com/assay-dev/assay/tools/serve"
 )
 
 func main() {
 	c := serve.Command("assay-mcp")
+	// --version prints "assay-mcp <version> (pack format <v>)" and exits 0.
+	c.Version = version.Version
+	c.SetVersionTemplate("assay-mcp " + version.Version + " (pack format " + version.PackFormat + ")\n")
 	c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return exit.Bad("see 'assay-mcp --help'", "%s", err.Error())
 	})

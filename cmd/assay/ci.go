@@ -30,7 +30,7 @@ func ciInitCmd() *cobra.Command {
 	var (
 		runCommand, out, lock, baseline, secret string
 		cards                                   []string
-		force, asJSON                           bool
+		force, asJSON, gateway                  bool
 	)
 	c := &cobra.Command{
 		Use:   "init [github]",
@@ -57,7 +57,7 @@ is written).`,
 				return exit.Bad("only github is supported", "unknown CI provider %q", provider)
 			}
 			w, err := ciinit.RenderWorkflow(ciinit.WorkflowOptions{RunCommand: runCommand, Cards: cards,
-				Lock: lock, Baseline: baseline, Version: version.Version, Secret: secret})
+				Lock: lock, Baseline: baseline, Version: version.Version, Secret: secret, Gateway: gateway})
 			if err != nil {
 				return err
 			}
@@ -86,7 +86,11 @@ is written).`,
 			fmt.Fprintln(o, "\nNext:")
 			fmt.Fprintf(o, "  1. assay lock write --cards %s -o %s   (if you have no lock yet; it pins your active signer)\n", strings.Join(w.Cards, ","), w.Lock)
 			fmt.Fprintf(o, "  2. %s   (once: CI signs with the key the lock pins)\n", ciinit.SecretExportCommand(w.Secret))
-			fmt.Fprintf(o, "  3. assay run -c %s -o %s -- %s   (the baseline the diff gate compares with)\n", strings.Join(w.Cards, " -c "), w.Baseline, w.RunCommand)
+			gw := ""
+			if w.Gateway {
+				gw = " --gateway"
+			}
+			fmt.Fprintf(o, "  3. assay run -c %s%s -o %s -- %s   (the baseline the diff gate compares with)\n", strings.Join(w.Cards, " -c "), gw, w.Baseline, w.RunCommand)
 			fmt.Fprintf(o, "  4. git add %s %s %s && git commit -m \"CI: verify assay evidence\"\n", out, w.Lock, w.Baseline)
 			fmt.Fprintln(o, "  5. push and open a pull request")
 			return nil
@@ -97,6 +101,7 @@ is written).`,
 	c.Flags().StringVarP(&out, "output", "o", ciinit.DefaultWorkflowPath, "workflow file to write")
 	c.Flags().StringVar(&lock, "lock", ciinit.DefaultLock, "lock file the workflow verifies against")
 	c.Flags().StringVar(&baseline, "baseline", ciinit.DefaultBaselinePack, "committed baseline pack the workflow diffs against")
+	c.Flags().BoolVar(&gateway, "gateway", false, "record the program's LLM SDK calls through the recording gateway (assay run --gateway)")
 	c.Flags().StringVar(&secret, "secret", ciinit.DefaultSecret, "repository secret holding the signing key ('assay key export --secret')")
 	c.Flags().BoolVar(&force, "force", false, "overwrite an existing workflow file")
 	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")

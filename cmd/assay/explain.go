@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/assay-dev/assay/core/suggest"
 
 	"github.com/spf13/cobra"
 
@@ -38,7 +39,7 @@ verdict and the exit code verify-pack would give are in --json). Use
 				format = "json"
 			}
 			if format != "text" && format != "md" && format != "json" {
-				return exit.Bad("use text, md or json", "unknown --format %q", format)
+				return exit.Bad(suggest.Hint(format, []string{"text", "md", "json"})+"use text, md or json", "unknown --format %q", format)
 			}
 			e, err := explain.Pack(args[0])
 			if err != nil {

@@ -51,8 +51,12 @@ Python: writes assay's stdlib-only capture module (assay_capture.py) beside
 the entrypoint and inserts one import line marked "# assay:patched" after the
 docstring and __future__ imports (two lines inside a package, a try of the
 relative import, so the file runs both with -m and as a script). The
-entrypoint is --entrypoint FILE (inside PATH), or the file with the most
-uninstrumented call sites.
+entrypoint is --entrypoint FILE (inside PATH); else the __main__ module (a
+package's __main__.py or a file with an if __name__ == "__main__" guard, test
+files excluded; with several, the one with most call sites, then the
+shallowest); else the first [project.scripts] entry of pyproject.toml; else
+the file with the most uninstrumented call sites. The plan names the file and
+the rule that chose it; a second run changes nothing.
 Node (TypeScript/JavaScript): writes assay's dependency-free capture module
 (assay_capture.cjs and .mjs) beside each package's entrypoint (package.json
 main, bin or scripts.start; or --entrypoint) and imports it there on one
@@ -69,11 +73,11 @@ nothing. --undo restores the original bytes and removes the generated files.
 Emit the coverage contract after patching ('assay scan --emit-contract'):
 the inserted import moves the entrypoint's lines down.
 
-Exit codes: 0 applied, nothing to do, dry run or cancelled; 1 the patched
+Exit codes: 0 applied, nothing to do or dry run; 1 declined at the prompt, the patched
 code did not compile (rolled back) or --undo found no backup; 3 bad input.`,
 			Example: `  assay patch . --dry-run
   assay patch . --yes && assay scan . --emit-contract assay.coverage.json
-  assay run -- python app.py && assay verify-pack proof_pack_*/ --coverage-contract assay.coverage.json
+  assay run -- python app.py && assay verify-pack --latest --coverage-contract assay.coverage.json
   assay patch . --undo`,
 			GroupID: "capture",
 			Args:    cobra.MaximumNArgs(1),
@@ -228,7 +232,7 @@ func runPatch(cmd *cobra.Command, path string, o patchFlags) error {
 		for _, p := range plans {
 			fmt.Fprintf(out, "%s: %d uninstrumented call site(s); frameworks: %s\n", p.Language, p.Uninstrumented, strings.Join(p.Frameworks, ", "))
 			if p.Entrypoint != "" {
-				fmt.Fprintf(out, "  entrypoint: %s (already patched: %v)\n", p.Entrypoint, p.AlreadyPatched)
+				fmt.Fprintf(out, "  entrypoint: %s (%s; already patched: %v)\n", p.Entrypoint, p.EntrypointRule, p.AlreadyPatched)
 			}
 			if p.LangchainNote != "" {
 				fmt.Fprintf(out, "  note: %s\n", p.LangchainNote)

@@ -145,8 +145,8 @@ func TestQAUnknownSubcommand(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"mcp", "serv"}, `unknown command "serv" for "assay mcp" (see 'assay mcp --help')`},
-		{[]string{"key", "lst"}, `unknown command "lst" for "assay key" (see 'assay key --help')`},
+		{[]string{"mcp", "serv"}, `unknown command "serv" for "assay mcp" (did you mean serve? see 'assay mcp --help')`},
+		{[]string{"key", "lst"}, `unknown command "lst" for "assay key" (did you mean list? see 'assay key --help')`},
 		{[]string{"scan", ".", "extra"}, `accepts at most 1 arg(s), received 2 (see 'assay scan --help')`},
 		{[]string{"gateway", "extra"}, `(see 'assay gateway --help')`},
 		{[]string{"bogus"}, `unknown command "bogus" for "assay" (see 'assay --help')`},

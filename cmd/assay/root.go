@@ -61,13 +61,14 @@ verify-pack exit codes (everywhere, text and --json alike):
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "warn", "log verbosity on stderr: debug, info, warn or error")
 	root.AddGroup(groups...)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return exit.Bad("see '"+c.CommandPath()+" --help'", "%s", flagError(err.Error()))
+		return exit.Bad(flagSuggestion(c, err.Error())+"see '"+c.CommandPath()+" --help'", "%s", flagError(err.Error()))
 	})
 	for _, mk := range commands {
 		root.AddCommand(mk())
 	}
 	// completion is otherwise added inside Execute, after the pass below.
 	root.InitDefaultCompletionCmd()
+	registerCompletions(root)
 	groupsRefuseUnknown(root)
 	return root
 }
@@ -142,6 +143,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		if errors.As(err, &xe) {
 			doc.Error, doc.Fix = xe.Msg, xe.Fix
 		}
+		doc.Message = doc.Error
 		if cmd != nil && cmd.Annotations[stdoutIsProtocol] != "" {
 			// stdout belongs to the protocol: the document goes to stderr,
 			// alone, so stderr is pure JSON too.
@@ -151,7 +153,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		_ = writeJSON(stdout, doc)
 	}
 	if !errors.As(err, &silent) {
-		msg := err.Error()
+		msg := firstLine(err.Error())
 		// cobra's own argument errors carry no fix: point at the help of
 		// the command that refused them (ours already name their fix).
 		if !errors.As(err, &xe) && (strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "accepts ") || strings.HasPrefix(msg, "requires ")) {
@@ -159,7 +161,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 			if cmd != nil {
 				path = cmd.CommandPath()
 			}
-			msg += " (see '" + path + " --help')"
+			msg += " (" + commandSuggestion(cmd, msg) + "see '" + path + " --help')"
 		}
 		fmt.Fprintf(stderr, "assay: %s\n", firstLine(msg))
 	}
@@ -202,10 +204,14 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 
 // jsonErrorDoc is the --json document of a command that failed before
 // printing its own.
+// It is the one error envelope (README, schemas/error.schema.json):
+// command, status "error", error, message, fix, exit_code; a command may add
+// fields (run: trace_id, hints; scan: the reference's tool).
 type jsonErrorDoc struct {
 	Command  string `json:"command"`
 	Status   string `json:"status"`
 	Error    string `json:"error"`
+	Message  string `json:"message"`
 	Fix      string `json:"fix,omitempty"`
 	ExitCode int    `json:"exit_code"`
 }

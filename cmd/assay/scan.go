@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"github.com/assay-dev/assay/core/suggest"
 	"io"
 	"os"
 	"os/exec"
@@ -130,7 +132,7 @@ func runScan(cmd *cobra.Command, path string, o scanFlags) error {
 	switch format {
 	case "text", "json", "sarif":
 	default:
-		return exit.Bad("use text, json or sarif", "unknown --format %q", o.format)
+		return exit.Bad(suggest.Hint(o.format, []string{"text", "json", "sarif"})+"use text, json or sarif", "unknown --format %q", o.format)
 	}
 	switch o.failOn {
 	case "high", "medium", "low":
@@ -144,11 +146,22 @@ func runScan(cmd *cobra.Command, path string, o scanFlags) error {
 	}
 	jsonErr := func(err error) error {
 		if format == "json" {
+			// The reference's fields (tool, status, error) plus the common
+			// error envelope's.
+			fix := ""
+			var xe *exit.Error
+			if errors.As(err, &xe) {
+				fix = xe.Fix
+			}
 			_ = writeJSON(stdout, struct {
-				Tool   string `json:"tool"`
-				Status string `json:"status"`
-				Error  string `json:"error"`
-			}{"assay-scan", "error", exitMsg(err)})
+				Tool     string `json:"tool"`
+				Command  string `json:"command"`
+				Status   string `json:"status"`
+				Error    string `json:"error"`
+				Message  string `json:"message"`
+				Fix      string `json:"fix,omitempty"`
+				ExitCode int    `json:"exit_code"`
+			}{"assay-scan", "scan", "error", exitMsg(err), exitMsg(err), fix, exit.Code(err)})
 		}
 		return err
 	}

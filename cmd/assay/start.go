@@ -44,7 +44,7 @@ var startMaps = map[string][]startStep{
 		{"assay try-mcp", "notarise another MCP server: the proxy in front of a synthetic one, offline"},
 		{"assay mcp policy init", "a policy for the proxy (audit or enforce; allow/deny globs, budgets)"},
 		{"assay mcp-proxy --policy assay.mcp-policy.yaml -- <server command>", "what the client starts instead of the server: a receipt per tool call, a signed pack per session"},
-		{"assay verify-pack .assay/mcp/packs/proof_pack_*", "verify a session's pack"},
+		{"assay verify-pack --latest --dir .assay/mcp/packs", "verify the newest session pack"},
 	},
 }
 

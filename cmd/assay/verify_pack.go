@@ -20,6 +20,7 @@ func newVerifyPackCmd() *cobra.Command {
 	var o check.Options
 	var asJSON, latest bool
 	var latestDir string
+	var anchor *anchorFlags
 	c := &cobra.Command{
 		Use:     "verify-pack PACK | verify-pack --latest [--dir DIR]",
 		Short:   "Verify a proof pack (or an audit bundle .tar.gz) offline",
@@ -58,10 +59,15 @@ Exit codes (text and --json alike):
 			if err != nil {
 				return err
 			}
+			// Transparency-log anchor gate (cmd/assay/anchor.go, core/tlog).
+			if err := anchor.addGate(&o); err != nil {
+				return err
+			}
 			r, err := check.Pack(target, o)
 			if err != nil {
 				return err
 			}
+			anchor.annotate(r)
 			if asJSON {
 				if err := writeJSON(cmd.OutOrStdout(), r); err != nil {
 					return err
@@ -85,6 +91,7 @@ Exit codes (text and --json alike):
 	f.StringVar(&o.LockPath, "lock", "", "enforce a lockfile (cards, format, signer allowlist); a mismatch exits 2")
 	f.StringVar(&o.CoverageContract, "coverage-contract", "", "coverage contract from 'assay scan --emit-contract'")
 	f.Float64Var(&o.MinCoverage, "min-coverage", check.DefaultMinCoverage, "minimum call-site coverage (0..1) with --coverage-contract")
+	anchor = addAnchorFlags(c) // --require-anchor, --log-key, --witness-policy
 	return c
 }
 

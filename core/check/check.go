@@ -25,6 +25,11 @@ type Options struct {
 	// CoverageContract with MinCoverage (0..1) gates call-site coverage.
 	CoverageContract string
 	MinCoverage      float64
+	// ReadFile reads LockPath and CoverageContract; nil reads them by
+	// path (the CLI: the user names their own files). A caller that
+	// checked those paths against roots passes a reader confined to the
+	// same roots, so a link swapped in after the check cannot lead out.
+	ReadFile func(path string) ([]byte, error)
 }
 
 // DefaultMinCoverage is the reference's default --min-coverage.
@@ -33,18 +38,21 @@ const DefaultMinCoverage = 0.8
 // Pack verifies the pack or bundle at path. The error is non-nil only for
 // bad input (exit 3); every verdict is in the result.
 func Pack(path string, o Options) (*verify.Result, error) {
+	if o.ReadFile == nil {
+		o.ReadFile = os.ReadFile
+	}
 	if o.CoverageContract != "" {
 		if math.IsNaN(o.MinCoverage) || o.MinCoverage < 0 || o.MinCoverage > 1 {
 			return nil, exit.Bad("give a fraction between 0 and 1, e.g. 0.8", "--min-coverage must be within 0..1, got %v", o.MinCoverage)
 		}
-		g, err := newCoverageGate(o.CoverageContract, o.MinCoverage)
+		g, err := newCoverageGate(o.CoverageContract, o.MinCoverage, o.ReadFile)
 		if err != nil {
 			return nil, err
 		}
 		o.Gates = append(o.Gates, g)
 	}
 	if o.LockPath != "" {
-		g, err := newLockGate(o.LockPath)
+		g, err := newLockGate(o.LockPath, o.ReadFile)
 		if err != nil {
 			return nil, err
 		}
@@ -101,8 +109,8 @@ type coverageGate struct {
 	hashErr  error
 }
 
-func newCoverageGate(path string, min float64) (*coverageGate, error) {
-	c, err := coverage.Load(path)
+func newCoverageGate(path string, min float64, read func(string) ([]byte, error)) (*coverageGate, error) {
+	c, err := coverage.LoadWith(path, read)
 	if err != nil {
 		if exit.Code(err) == exit.Tampered {
 			// A contract whose own hash is wrong is tampering (exit 2), reported

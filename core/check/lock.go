@@ -14,8 +14,8 @@ import (
 // exit 2 (DECISIONS 6, 15).
 type lockGate struct{ l *lock.Lock }
 
-func newLockGate(path string) (*lockGate, error) {
-	l, err := lock.Load(path)
+func newLockGate(path string, read func(string) ([]byte, error)) (*lockGate, error) {
+	l, err := lock.LoadWith(path, read)
 	if err != nil {
 		return nil, err
 	}

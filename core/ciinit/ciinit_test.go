@@ -42,6 +42,7 @@ func TestWorkflowPassesActionlint(t *testing.T) {
 		{"custom command and cards", WorkflowOptions{RunCommand: "python   app.py  --mode 'fast run'", Cards: []string{"receipt_completeness,guardian_enforcement", "no_breakglass"}, Version: "0.1.0"}},
 		{"custom lock and baseline", WorkflowOptions{RunCommand: "node app.js", Lock: "ci/assay.lock", Baseline: "evidence/proof_pack_base"}},
 		{"custom secret", WorkflowOptions{RunCommand: "node app.js", Secret: "TEAM_ASSAY_KEY"}},
+		{"gateway", WorkflowOptions{RunCommand: "python3 app.py", Gateway: true}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -251,6 +252,9 @@ func TestWorkflowSigningSecret(t *testing.T) {
 		if !strings.Contains(y, want) {
 			t.Errorf("workflow lacks %q", want)
 		}
+	}
+	if gw, _ := RenderWorkflow(WorkflowOptions{RunCommand: "python3 app.py", Gateway: true}); !strings.Contains(string(gw.YAML), "assay run -c receipt_completeness --gateway -o proof_pack_ci -- python3 app.py") {
+		t.Errorf("gateway workflow:\n%s", gw.YAML)
 	}
 	if strings.Index(y, "--private-env") > strings.Index(y, "assay run ") {
 		t.Error("the key is imported after the run that signs with it")

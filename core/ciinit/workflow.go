@@ -65,6 +65,9 @@ type WorkflowOptions struct {
 	// Secret names the repository secret with the signing key; empty means
 	// DefaultSecret.
 	Secret string
+	// Gateway records the program's LLM SDK calls through assay's
+	// recording gateway (assay run --gateway) instead of patched code.
+	Gateway bool
 }
 
 // Workflow is a rendered workflow plus what went into it.
@@ -78,6 +81,7 @@ type Workflow struct {
 	Pack        string   `json:"pack"`
 	SARIF       string   `json:"sarif"`
 	Secret      string   `json:"secret"`
+	Gateway     bool     `json:"gateway"`
 }
 
 var secretPattern = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
@@ -152,6 +156,10 @@ func RenderWorkflow(o WorkflowOptions) (*Workflow, error) {
 	var cflags []string
 	for _, c := range w.Cards {
 		cflags = append(cflags, "-c "+c)
+	}
+	if o.Gateway {
+		w.Gateway = true
+		cflags = append(cflags, "--gateway")
 	}
 	var buf bytes.Buffer
 	err := workflowTmpl.Execute(&buf, map[string]any{

@@ -3,6 +3,7 @@ package claims
 import (
 	"encoding/json"
 	"errors"
+	"github.com/assay-dev/assay/core/suggest"
 	"io/fs"
 	"os"
 	"strings"
@@ -20,7 +21,7 @@ func Load(idOrPath string) (*Card, error) {
 	}
 	data, err := os.ReadFile(idOrPath)
 	if errors.Is(err, fs.ErrNotExist) || (err == nil && idOrPath == "") {
-		return nil, exit.Bad("use a built-in card ("+strings.Join(BuiltinIDs(), ", ")+") or the path of a card JSON file",
+		return nil, exit.Bad(suggest.Hint(idOrPath, BuiltinIDs())+"use a built-in card ("+strings.Join(BuiltinIDs(), ", ")+") or the path of a card JSON file",
 			"unknown card %q: not a built-in card and no such file", idOrPath)
 	}
 	if err != nil {

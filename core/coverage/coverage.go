@@ -121,8 +121,12 @@ func (c *Contract) Marshal() ([]byte, error) {
 // file is bad input (exit 3); a contract whose stored contract_hash does not
 // match its call sites has been altered (exit 2). A missing contract_hash is
 // accepted, as the reference does.
-func Load(path string) (*Contract, error) {
-	data, err := os.ReadFile(path)
+func Load(path string) (*Contract, error) { return LoadWith(path, os.ReadFile) }
+
+// LoadWith is Load reading the file with read (a reader confined to a
+// root, for paths that come from outside).
+func LoadWith(path string, read func(string) ([]byte, error)) (*Contract, error) {
+	data, err := read(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, exit.Bad("write one with 'assay scan --emit-contract "+path+"'", "coverage contract not found: %s", path)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/assay-dev/assay/core/claims"
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/pack"
+	"github.com/assay-dev/assay/core/tlog"
 	"github.com/assay-dev/assay/core/verify"
 )
 
@@ -58,6 +59,8 @@ type Explanation struct {
 	Proves         []string             `json:"proves"`
 	DoesNotProve   []string             `json:"does_not_prove"`
 	CIBinding      any                  `json:"ci_binding"`
+	// Posture: T0 self-signed, T1 logged, T2 witnessed, timestamped (core/tlog).
+	Posture *tlog.Posture `json:"posture,omitempty"`
 }
 
 // Pack explains the pack or bundle at path.
@@ -102,6 +105,9 @@ func Pack(path string) (*Explanation, error) {
 		e.MCPSessions = ms
 	}
 	e.Claims = readClaims(dir)
+	if e.Integrity == "PASS" {
+		e.Posture = tlog.PackPosture(dir, tlog.VerifyOptions{})
+	}
 	return e, nil
 }
 
@@ -274,6 +280,12 @@ func (e *Explanation) Text(md bool) string {
 				break
 			}
 			bullet("%s %s: %s", er.Code, er.Field, er.Message)
+		}
+	}
+	if e.Posture != nil {
+		h("Anchoring")
+		for _, l := range e.Posture.Lines() {
+			bullet("%s", l)
 		}
 	}
 	h("Claims")

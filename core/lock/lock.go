@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/assay-dev/assay/core/suggest"
 	"io/fs"
 	"os"
 	"regexp"
@@ -120,7 +121,7 @@ func New(cardIDs []string, fingerprints []string) (*Lock, error) {
 	for _, id := range cardIDs {
 		c, ok := claims.Builtin(id)
 		if !ok {
-			return nil, exit.Bad("a lock names built-in cards only: "+strings.Join(claims.BuiltinIDs(), ", "), "unknown built-in card %q", id)
+			return nil, exit.Bad(suggest.Hint(id, claims.BuiltinIDs())+"a lock names built-in cards only: "+strings.Join(claims.BuiltinIDs(), ", "), "unknown built-in card %q", id)
 		}
 		h, err := claims.SetHash(c.Claims)
 		if err != nil {
@@ -193,8 +194,12 @@ func compositeHash(refs []CardRef) (string, error) {
 
 // Load reads a lock file. A missing, unreadable or invalid file is bad
 // input (exit 3); content problems are for Check.
-func Load(path string) (*Lock, error) {
-	data, err := os.ReadFile(path)
+func Load(path string) (*Lock, error) { return LoadWith(path, os.ReadFile) }
+
+// LoadWith is Load reading the file with read (a reader confined to a
+// root, for paths that come from outside).
+func LoadWith(path string, read func(string) ([]byte, error)) (*Lock, error) {
+	data, err := read(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, exit.Bad("write one with 'assay lock write --cards ...'", "lock file not found: %s", path)
 	}

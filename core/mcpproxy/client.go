@@ -158,47 +158,9 @@ func (p *proxy) oversized(tl *TooLargeError) {
 	p.toClient(Frame(jsonrpc.ErrorResponse(nil, jsonrpc.CodeInvalidRequest, msg), tl.Framing))
 }
 
-// toolInPrefix names the tool the start of an oversized message asks for,
-// read the way a lenient server would (the first "name" after a
-// tools/call), or "" when the start names none.
-func toolInPrefix(b []byte) string {
-	if !bytes.Contains(b, []byte("tools/call")) {
-		return ""
-	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	depth, inParams, wantName := 0, false, false
-	for {
-		t, err := d.Token()
-		if err != nil {
-			return ""
-		}
-		switch v := t.(type) {
-		case json.Delim:
-			if v == '{' || v == '[' {
-				depth++
-			} else {
-				depth--
-				if depth <= 1 {
-					inParams = false
-				}
-			}
-		case string:
-			if wantName {
-				return v
-			}
-			// Keys and values are not told apart here: a value spelled
-			// "params" or "name" at those depths only misleads this best
-			// effort, never the check (the message is refused anyway).
-			if depth == 1 && strings.EqualFold(v, "params") {
-				inParams = true
-			} else if depth == 2 && inParams && strings.EqualFold(v, "name") {
-				wantName = true
-			}
-		default:
-			wantName = false
-		}
-	}
-}
+// toolInPrefix names the tool the start of an oversized message asks for
+// (see jsonrpc.ToolInPrefix).
+func toolInPrefix(b []byte) string { return jsonrpc.ToolInPrefix(b) }
 
 // recordRefusal writes the receipt of a tools/call attempt the proxy
 // refused before any policy: outcome denied, the reason in outcome_detail,

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/assay-dev/assay/core/canon"
@@ -251,11 +253,6 @@ func finish(opt Options, now time.Time, vv string, b body, staging string) (*Res
 		Claims: verification, Manifest: man, Files: files,
 	}
 	summary := renderSummary(res, att)
-	if staging == "" {
-		if staging, err = newStaging(opt.OutDir); err != nil {
-			return nil, err
-		}
-	}
 	if err := publish(staging, opt.OutDir, files, summary); err != nil {
 		os.RemoveAll(staging)
 		return nil, err
@@ -499,43 +496,98 @@ func newStaging(outDir string) (string, error) {
 }
 
 // publish writes the files into the staging directory and renames it into
-// place, so a reader never sees half a pack. The caller removes staging on
-// error.
-func publish(staging, outDir string, files map[string][]byte, summary []byte) error {
-	parent := filepath.Dir(filepath.Clean(outDir))
+// place, so a reader never sees half a pack. Every step goes through one
+// os.Root opened on the output's parent: a parent swapped for a link
+// meanwhile cannot redirect a write or the rename. staging is a sibling
+// of outDir already holding the receipt lines, which must be found in that
+// root as a real directory, or "" to make one in it. The caller removes
+// a given staging on error; one made here is removed here.
+func publish(staging, outDir string, files map[string][]byte, summary []byte) (err error) {
+	outDir = filepath.Clean(outDir)
+	parent := filepath.Dir(outDir)
+	if staging == "" {
+		if err := os.MkdirAll(parent, 0o755); err != nil {
+			return exit.Bad("check the -o path", "cannot create %s: %v", parent, err)
+		}
+	}
+	root, name, err := fsutil.OpenParent(outDir)
+	if err != nil {
+		return exit.Bad("check the -o path", "%v", err)
+	}
+	defer root.Close()
+	return publishIn(root, name, staging, outDir, files, summary)
+}
+
+// publishIn is publish once root (the output's parent) is open: name is
+// the output's name in it.
+func publishIn(root *os.Root, name, staging, outDir string, files map[string][]byte, summary []byte) (err error) {
+	parent := filepath.Dir(outDir)
+	var rel string
+	if staging == "" {
+		if rel, err = mkStagingIn(root); err != nil {
+			return exit.Bad("check that the output directory's parent is writable", "cannot create staging directory in %s: %v", parent, fsutil.Reason(err))
+		}
+		defer func() {
+			if err != nil {
+				root.RemoveAll(rel)
+			}
+		}()
+	} else {
+		rel = filepath.Base(staging)
+		st, serr := root.Lstat(rel)
+		if filepath.Dir(filepath.Clean(staging)) != parent || serr != nil || !st.IsDir() {
+			return fmt.Errorf("publish pack: the staging directory is no longer in %s (was the directory replaced?)", parent)
+		}
+	}
 	names := make([]string, 0, len(files))
 	for n := range files {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		if err := writeSynced(filepath.Join(staging, n), files[n]); err != nil {
+		if err := writeSyncedIn(root, filepath.Join(rel, n), files[n]); err != nil {
 			return fmt.Errorf("write %s: %w", n, err)
 		}
 	}
 	if summary != nil {
-		if err := os.Mkdir(filepath.Join(staging, DirUnsigned), 0o755); err != nil {
+		if err := root.Mkdir(filepath.Join(rel, DirUnsigned), 0o755); err != nil {
 			return err
 		}
-		if err := writeSynced(filepath.Join(staging, DirUnsigned, "PACK_SUMMARY.md"), summary); err != nil {
+		if err := writeSyncedIn(root, filepath.Join(rel, DirUnsigned, "PACK_SUMMARY.md"), summary); err != nil {
 			return err
 		}
 	}
-	if fsutil.Exists(outDir) {
+	if _, err := root.Lstat(name); err == nil {
 		return exit.Bad("choose a new -o directory", "output directory appeared while building: %s", outDir)
 	}
-	if err := os.Rename(staging, outDir); err != nil {
-		if errors.Is(err, os.ErrExist) {
+	if err := root.Rename(rel, name); err != nil {
+		if errors.Is(err, os.ErrExist) || errors.Is(err, syscall.ENOTEMPTY) {
 			return exit.Bad("choose a new -o directory", "output directory already exists: %s", outDir)
 		}
 		return fmt.Errorf("publish pack: %w", err)
 	}
-	_ = fsutil.SyncDir(parent)
+	if d, err := root.Open("."); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
 	return nil
 }
 
-func writeSynced(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+// mkStagingIn makes a new staging directory in root and returns its name.
+func mkStagingIn(root *os.Root) (string, error) {
+	for i := 0; ; i++ {
+		rel := ".assay_pack_staging_" + receipt.NewID("", 8)
+		err := root.Mkdir(rel, 0o755)
+		if err == nil || !errors.Is(err, fs.ErrExist) || i > 100 {
+			return rel, err
+		}
+	}
+}
+
+// writeSyncedIn creates the new file name in root, writes data and
+// fsyncs it.
+func writeSyncedIn(root *os.Root, name string, data []byte) error {
+	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
 	}

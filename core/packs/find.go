@@ -91,11 +91,12 @@ func Find(root string) ([]Found, error) {
 	return out, nil
 }
 
-// manifestIsFile reports whether dir holds a manifest that is a regular
-// file (a link is not followed).
+// manifestIsFile reports whether dir holds a manifest entry that is not a
+// directory. A link is not followed here, but it still marks a pack: the
+// readers refuse it with an error, so a pack is never silently hidden.
 func manifestIsFile(dir string) bool {
 	fi, err := os.Lstat(filepath.Join(dir, manifestName))
-	return err == nil && fi.Mode().IsRegular()
+	return err == nil && !fi.IsDir()
 }
 
 // Latest returns the newest pack under root, or bad input naming how to

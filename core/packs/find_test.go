@@ -11,8 +11,8 @@ import (
 )
 
 // Packs are found by manifest at any name (run -o, demo dirs, .assay/mcp),
-// newest first; dependency trees, other hidden dirs, links and directories
-// inside a pack are not searched.
+// newest first; dependency trees, other hidden dirs, directory links and
+// directories inside a pack are not searched.
 func TestFindByManifest(t *testing.T) {
 	root := t.TempDir()
 	src := packstest.DiffFixture(t, t.TempDir(), "base")
@@ -57,12 +57,13 @@ func TestFindByManifest(t *testing.T) {
 	if l, err := Latest(runPack); err != nil || l != runPack {
 		t.Errorf("Latest(pack) = %s, %v", l, err)
 	}
-	// A manifest that is a link is not a pack here.
+	// A manifest that is a link still marks a pack (never hidden; its
+	// readers refuse the link).
 	fake := filepath.Join(root, "fake")
 	os.MkdirAll(fake, 0o755)
 	os.Symlink(filepath.Join(runPack, manifestName), filepath.Join(fake, manifestName))
-	if found2, _ := Find(fake); len(found2) != 0 {
-		t.Errorf("linked manifest counted: %v", found2)
+	if found2, _ := Find(fake); len(found2) != 1 {
+		t.Errorf("linked manifest hidden: %v", found2)
 	}
 	empty := t.TempDir()
 	if _, err := Latest(empty); exit.Code(err) != exit.BadInput {

@@ -61,9 +61,11 @@ type Change struct {
 
 // Plan is what a patch run will do.
 type Plan struct {
-	Root           string   `json:"-"`
-	Language       string   `json:"language"`
-	Entrypoint     string   `json:"entrypoint,omitempty"`
+	Root       string `json:"-"`
+	Language   string `json:"language"`
+	Entrypoint string `json:"entrypoint,omitempty"`
+	// EntrypointRule says which rule chose the entrypoint (entrypoint.go).
+	EntrypointRule string   `json:"entrypoint_rule,omitempty"`
 	Frameworks     []string `json:"frameworks"`
 	LinesToInsert  []string `json:"lines_to_insert"`
 	InsertionLine  int      `json:"insertion_line"`
@@ -121,8 +123,9 @@ func (p *Plan) Diff(full bool) string {
 var patchable = map[string]bool{"openai": true, "anthropic": true, "google": true, "litellm": true}
 
 // PlanPython plans the Python patch for a scan result. entrypoint, when
-// set, is relative to the root; otherwise the file with the most
-// uninstrumented Python findings is used (ties: first path).
+// set, is relative to the root; otherwise the entrypoint rule chooses it
+// (entrypoint.go: the __main__ module, a [project.scripts] entry, the file
+// with the most uninstrumented findings).
 func PlanPython(res *scan.Result, entrypoint string) (*Plan, error) {
 	p := &Plan{Root: res.Root, Language: "python", Frameworks: []string{}, LinesToInsert: []string{}}
 	var un []scan.Finding
@@ -147,8 +150,9 @@ func PlanPython(res *scan.Result, entrypoint string) (*Plan, error) {
 			return p, nil
 		}
 		r := &scan.Result{Findings: un}
-		counts := r.UninstrumentedByFile()
-		entrypoint = counts[0].Path
+		entrypoint, p.EntrypointRule = chooseEntrypoint(res.Root, r.UninstrumentedByFile())
+	} else {
+		p.EntrypointRule = RuleGiven
 	}
 	entrypoint, err := Confine(res.Root, entrypoint)
 	if err != nil {

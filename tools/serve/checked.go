@@ -9,11 +9,13 @@ package serve
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"sync"
 
+	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/rs/zerolog"
 
 	"github.com/assay-dev/assay/core/jsonrpc"
@@ -43,15 +45,19 @@ type Refusal func(id []byte, tool string, sent []byte, detail string)
 // checkedInput is an io.Reader over stdin that yields, line by line, the
 // re-encoding of each message core/jsonrpc accepts. A refused line is
 // answered on out with a JSON-RPC error and never reaches the reader's
-// consumer; a line over max bytes is skipped and answered the same way.
+// consumer; a line over max bytes is skipped and answered the same way. A
+// tools/call before initialize is refused too (as core/mcpproxy does),
+// unless it carries a 2026-07-28-era protocol version, an era without the
+// handshake.
 type checkedInput struct {
-	br      *bufio.Reader
-	out     io.Writer
-	max     int
-	log     zerolog.Logger
-	refused Refusal
-	pending []byte
-	err     error
+	br       *bufio.Reader
+	out      io.Writer
+	max      int
+	log      zerolog.Logger
+	refused  Refusal
+	initSeen bool // an initialize request passed the check
+	pending  []byte
+	err      error
 }
 
 func newCheckedInput(in io.Reader, out io.Writer, max int, log zerolog.Logger, refused Refusal) *checkedInput {
@@ -80,8 +86,15 @@ func (c *checkedInput) next() {
 		c.err = err
 	}
 	if tooLong {
+		// line holds the start of the oversized line: a message that
+		// cannot be read cannot be shown not to be a call, so it is
+		// receipted as the tool its start names, else as an unnamed
+		// attempt (as core/mcpproxy does).
 		msg := fmt.Sprintf("message larger than %d bytes; refused", c.max)
 		c.log.Warn().Int("limit", c.max).Msg("refused an oversized message")
+		if c.refused != nil {
+			c.refused(nil, jsonrpc.ToolInPrefix(line), line, "oversized: "+msg)
+		}
 		c.answer(jsonrpc.ErrorResponse(nil, jsonrpc.CodeInvalidRequest, msg))
 		return
 	}
@@ -104,7 +117,34 @@ func (c *checkedInput) next() {
 		c.answer(e.Response())
 		return
 	}
+	if m.Method == "initialize" && m.IsRequest() {
+		c.initSeen = true
+	}
+	if tc, ok := m.ToolCall(); ok && !c.initSeen && !modernCall(m.Params) {
+		msg := "tools/call before initialize: initialize the session first (refused, not served)"
+		c.log.Warn().Str("tool", tc.Name).Str("reason", "before_initialize").Msg(msg)
+		if c.refused != nil {
+			c.refused(m.ID, tc.Name, body, "before_initialize: "+msg)
+		}
+		c.answer(jsonrpc.ErrorResponse(m.ID, jsonrpc.CodeInvalidRequest, msg))
+		return
+	}
 	c.pending = append(m.Encode(), '\n')
+}
+
+// modernCall reports whether a request's params carry a 2026-07-28-era
+// protocol version in _meta: that era has no initialize handshake (the
+// same rule as core/mcpproxy's).
+func modernCall(params json.RawMessage) bool {
+	var v struct {
+		Meta map[string]json.RawMessage `json:"_meta"`
+	}
+	if json.Unmarshal(params, &v) != nil {
+		return false
+	}
+	var ver string
+	_ = json.Unmarshal(v.Meta[mcp.MetaKeyProtocolVersion], &ver)
+	return ver != "" && mcp.IsModernProtocol(ver)
 }
 
 func (c *checkedInput) answer(b []byte) {
@@ -113,16 +153,23 @@ func (c *checkedInput) answer(b []byte) {
 	}
 }
 
+// prefixKeep is how much of an oversized line readLine keeps.
+const prefixKeep = 64 << 10
+
 // readLine reads up to and including the next '\n', at most max bytes;
-// a longer line is read to its end, dropped, and reported as tooLong.
+// a longer line is read to its end, dropped, and reported as tooLong with
+// line holding its start (at most prefixKeep bytes).
 func readLine(br *bufio.Reader, max int) (line []byte, tooLong bool, err error) {
 	for {
 		chunk, err := br.ReadSlice('\n')
 		if len(line)+len(chunk) > max {
+			if room := prefixKeep - len(line); room > 0 {
+				line = append(line, chunk[:min(len(chunk), room)]...)
+			}
 			for err == bufio.ErrBufferFull {
 				_, err = br.ReadSlice('\n')
 			}
-			return nil, true, err
+			return line[:min(len(line), prefixKeep)], true, err
 		}
 		line = append(line, chunk...)
 		if err != bufio.ErrBufferFull {

@@ -114,9 +114,10 @@ func TestStdioRefusesWhatItCannotReadExactly(t *testing.T) {
 			}
 		}
 	}
-	// m, n, a, d, k, s, the batch's call and the second message's call.
-	if decisions != 1 || completed != 1 || denied != 8 {
-		t.Errorf("decision_v1 %d, completed %d, denied %d; want 1, 1, 8", decisions, completed, denied)
+	// m, n, a, d, k, s, the batch's call, the second message's call and
+	// the oversized line's call.
+	if decisions != 1 || completed != 1 || denied != 9 {
+		t.Errorf("decision_v1 %d, completed %d, denied %d; want 1, 1, 9", decisions, completed, denied)
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"io"
 	stdlog "log"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -38,6 +37,7 @@ type Options struct {
 	StoreResults   bool
 	Token          string
 	AllowedOrigins []string
+	MaxBody        string
 	TraceID        string
 	LogLevel       string
 	LogFormat      string
@@ -79,13 +79,14 @@ unless told otherwise, refuses foreign Origins (403) and needs a bearer token
 	}
 	f := c.Flags()
 	f.StringVar(&o.HTTP, "http", "", "serve streamable HTTP on ADDR (host:port; :port or port alone bind 127.0.0.1) instead of stdio")
-	f.StringArrayVar(&o.Roots, "root", nil, "allowed directory for path arguments (repeatable; default: the working directory, or the client's MCP roots)")
+	f.StringArrayVar(&o.Roots, "root", nil, "allowed directory for path arguments (repeatable; default: the working directory, or over stdio the client's MCP roots)")
 	f.BoolVar(&o.AllowExec, "allow-exec", false, "allow tools that execute commands (run-flow with apply)")
 	f.BoolVar(&o.NoRecord, "no-record", false, "do not record an mcp_tool_call receipt for each tool call")
 	f.BoolVar(&o.StoreArgs, "store-args", false, "keep each call's arguments in its receipt (default: only their hash)")
 	f.BoolVar(&o.StoreResults, "store-results", false, "keep each call's result in its receipt (default: only its hash)")
 	f.StringVar(&o.Token, "token", "", "bearer token HTTP clients must send (default $"+EnvToken+"); required on non-loopback addresses")
 	f.StringArrayVar(&o.AllowedOrigins, "allowed-origin", nil, "extra browser Origin allowed over HTTP, e.g. https://app.example (repeatable)")
+	f.StringVar(&o.MaxBody, "max-body", "4MiB", "largest HTTP request body accepted (bytes, or with KiB/MiB); larger ones get 413")
 	f.StringVar(&o.TraceID, "trace-id", "", "trace to record the session in (default $ASSAY_TRACE_ID, else a new mcp_mcp_… id)")
 	f.StringVar(&o.LogLevel, "log-level", "info", "log verbosity on stderr: debug, info, warn or error")
 	f.StringVar(&o.LogFormat, "log-format", "json", "log format on stderr: json or console")
@@ -188,15 +189,17 @@ func serveHTTP(ctx context.Context, srv *tools.Server, o Options, zl zerolog.Log
 	if !tools.IsLoopbackHost(host) && o.Token == "" {
 		return exit.Bad("pass --token or set "+EnvToken+", or bind 127.0.0.1", "refusing to serve HTTP on non-loopback address %s without a bearer token", addr)
 	}
+	var maxBody int64
+	if o.MaxBody != "" {
+		if maxBody, err = tools.ParseSize(o.MaxBody); err != nil {
+			return exit.Bad("e.g. --max-body 4MiB", "bad --max-body: %v", err)
+		}
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return exit.Bad("choose another --http address", "cannot listen on %s: %v", addr, err)
 	}
-	hs := &http.Server{
-		Handler:           srv.HTTPHandler(tools.HTTPOptions{Token: o.Token, AllowedOrigins: o.AllowedOrigins}),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          stdlog.New(zl, "", 0),
-	}
+	hs := srv.NewHTTPServer(tools.HTTPOptions{Token: o.Token, AllowedOrigins: o.AllowedOrigins, MaxBody: maxBody}, stdlog.New(zl, "", 0))
 	url := fmt.Sprintf("http://%s%s", ln.Addr(), tools.EndpointPath)
 	zl.Info().Str("url", url).Bool("auth", o.Token != "").Msg("serving streamable HTTP")
 	if o.OnListen != nil {
@@ -206,11 +209,13 @@ func serveHTTP(ctx context.Context, srv *tools.Server, o Options, zl zerolog.Log
 	go func() { errc <- hs.Serve(ln) }()
 	select {
 	case err := <-errc:
+		srv.EndHTTPSessions()
 		return exit.New(exit.BadInput, "", "http server: %v", err)
 	case <-ctx.Done():
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = hs.Shutdown(sctx)
+		srv.EndHTTPSessions() // each live session's trace is packed
 		return nil
 	}
 }

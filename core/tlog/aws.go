@@ -1,0 +1,79 @@
+package tlog
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	aaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/transparency-dev/tessera"
+	"github.com/transparency-dev/tessera/storage/aws"
+)
+
+// AWSConfig places a log on tessera's AWS backend: tiles, entry bundles and
+// the checkpoint in an S3-compatible bucket (read by clients directly),
+// sequencing in a MySQL-compatible database.
+type AWSConfig struct {
+	Bucket, Prefix string
+	// DSN is a go-sql-driver/mysql DSN (user:pass@tcp(host:port)/db).
+	DSN string
+	// Endpoint, when set, is a non-AWS S3 endpoint (path-style, static
+	// credentials AccessKey/SecretKey); empty uses the AWS SDK defaults.
+	Endpoint, Region, AccessKey, SecretKey string
+}
+
+// awsCheckpointInterval is tessera's minimum for AWS.
+const awsCheckpointInterval = time.Second
+
+// OpenAWSAppender opens (or creates) a log whose keys live in keysDir and
+// whose data lives in S3 + MySQL.
+func OpenAWSAppender(ctx context.Context, keysDir string, c AWSConfig, o AppendOptions) (*Appender, error) {
+	keys, err := OpenKeys(keysDir, o.Origin)
+	if err != nil {
+		return nil, err
+	}
+	cfg := aws.Config{Bucket: c.Bucket, BucketPrefix: c.Prefix, DSN: c.DSN, MaxOpenConns: 16, MaxIdleConns: 4}
+	if c.Endpoint != "" {
+		region := c.Region
+		if region == "" {
+			region = "us-east-1"
+		}
+		cfg.SDKConfig = &aaws.Config{Region: region}
+		cfg.S3Options = func(so *s3.Options) {
+			so.BaseEndpoint = aaws.String(c.Endpoint)
+			so.Credentials = credentials.NewStaticCredentialsProvider(c.AccessKey, c.SecretKey, "")
+			so.Region = region
+			so.UsePathStyle = true
+		}
+	}
+	drv, err := aws.New(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open AWS storage: %w", err)
+	}
+	if o.BatchSize == 0 {
+		o.BatchSize = 1
+	}
+	opts := tessera.NewAppendOptions().
+		WithCheckpointSigner(keys.Signer).
+		WithCheckpointInterval(awsCheckpointInterval).
+		WithBatching(o.BatchSize, batchMaxAge)
+	if o.Witnesses != nil {
+		wg, err := o.Witnesses.tesseraGroup()
+		if err != nil {
+			return nil, err
+		}
+		opts = opts.WithWitnesses(wg, &tessera.WitnessOptions{Timeout: witnessTimeout})
+	}
+	actx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	app, shutdown, rd, err := tessera.NewAppender(actx, drv, opts)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("open log: %w", err)
+	}
+	return &Appender{
+		Keys: keys, dir: keysDir, app: app, reader: rd, shutdown: shutdown, cancel: cancel,
+		awaiter: tessera.NewPublicationAwaiter(actx, rd.ReadCheckpoint, awaitPoll),
+	}, nil
+}

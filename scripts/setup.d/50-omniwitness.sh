@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# transparency-dev/witness's omniwitness, the real C2SP tlog-witness the
+# anchoring tests (cmd/assay TestWitnessedAnchor) run on loopback. Built from
+# the Go module proxy at the pinned version into $GOPATH/bin (on PATH in
+# scripts/test). Idempotent: does nothing when that version is installed.
+set -euo pipefail
+V=v0.0.0-20260720115447-2e1c6971d19e
+BIN="$(go env GOPATH)/bin"
+STAMP="$BIN/.omniwitness-$V"
+if [ -x "$BIN/omniwitness" ] && [ -e "$STAMP" ]; then
+  exit 0
+fi
+mkdir -p "$BIN"
+(cd "${TMPDIR:-/tmp}" && GOBIN="$BIN" GOFLAGS=-mod=mod go install "github.com/transparency-dev/witness/cmd/omniwitness@$V")
+touch "$STAMP"
