@@ -245,9 +245,47 @@ const pyAlone = ^uint64(0) &^ (wCreate | wCompletions | wResponses | wMessages |
 // [a]completion needs both words; the guarded rules (.[a]invoke,
 // llm.[a]predict) count only in a file that imports a guard module, so
 // they need a guard word too; any other rule one word.
-func pyMayMatch(got uint64) bool {
+func pyMayMatch(src []byte, got uint64) bool {
 	return got&pyAlone != 0 ||
-		(got&wCreate != 0 && got&(wCompletions|wResponses|wMessages) != 0) ||
+		(got&wCreate != 0 && got&(wCompletions|wResponses|wMessages) != 0 && dotCreate(src)) ||
 		(got&wLitellm != 0 && got&wCompletion != 0) ||
 		(got&pyGuard != 0 && (got&wInvoke != 0 || (got&wLLM != 0 && got&wPredict != 0)))
+}
+
+// dotCreate reports whether "create" may start an attribute name in src:
+// some "create" has a '.' before it, past what Python allows between the
+// two (spaces, tabs, form feeds, newlines, backslash continuations and
+// comments). It errs towards yes: after a newline, a '#' on the line
+// before counts as a comment; any non-ASCII byte counts as a space (the
+// grammar treats some Unicode spaces as such). The X.create rules match
+// the identifier text, which is case-sensitive.
+func dotCreate(src []byte) bool {
+	word := []byte("create")
+	for i := 0; ; {
+		k := bytes.Index(src[i:], word)
+		if k < 0 {
+			return false
+		}
+		j, nl := i+k-1, false
+	back:
+		for ; j >= 0; j-- {
+			switch src[j] {
+			case ' ', '\t', '\f', '\v', '\\':
+			case '\n', '\r': // a lone CR ends a line too
+				nl = true
+			default:
+				break back
+			}
+		}
+		if j >= 0 && (src[j] == '.' || src[j] >= 0x80) {
+			return true
+		}
+		if nl && j >= 0 {
+			start := bytes.LastIndexAny(src[:j], "\r\n") + 1
+			if bytes.IndexByte(src[start:j+1], '#') >= 0 {
+				return true
+			}
+		}
+		i += k + len(word)
+	}
 }

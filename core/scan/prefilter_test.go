@@ -25,7 +25,8 @@ func TestLowerToASCIIRunes(t *testing.T) {
 }
 
 var prefilterCases = []string{
-	"", "x = 1\n", "import langgraph\nx.invoke()", "from llama_index.core import A\nllm.apredict()",
+	"", "x = 1\n", "c.messages.\\\n  create()", "(c.messages.  # x\n create())", "c.messages[0].create()",
+	"c.messages.\u200bcreate()", "(c.responses.\n\n  # a\n\n  create())", "c.completions .\fcreate()", "messages; recreate()", "(c.messages.\r# c\rcreate())", "import langgraph\nx.invoke()", "from llama_index.core import A\nllm.apredict()",
 	"import google . generativeai\nx.invoke()", "from .langchain_core import x\nx.ainvoke()", "x.invoke()", "client.chat.completions.create()", "CLIENT.CREATE()", "cReAtE",
 	"creat", "reate", "crecreate", "ccreate", "ChatOpenAI(model='x')", "llm.Invoke(x)",
 	"def Call_LLM(): pass", "model_\u0130nference()", "inVo\u212Ae()", "invo\u212A", "\u0130nvoke",
@@ -133,7 +134,8 @@ func TestPrefilterRules(t *testing.T) {
 	calls := []string{"client.chat.completions.create()", "c.completions.create()", "c.responses.create()",
 		"c.messages.create()", "c.chat_completions.create()", "m.generate_content()", "m.generate_content_async()",
 		"ChatOpenAI()", "ChatAnthropic()", "litellm.completion()", "litellm.acompletion()", "c.invoke()",
-		"c.ainvoke()", "llm.predict()", "llm.apredict()", "a.b[0] .\\\n  chat.completions .create()"}
+		"c.ainvoke()", "llm.predict()", "llm.apredict()", "a.b[0] .\\\n  chat.completions .create()",
+		"(c.messages.  # x\n create())", "(c.responses.\n\n  # a\n\n  create())", "c.messages[0].create()", "(c.messages.\r# c\rcreate())"}
 	for n := range lowNames {
 		calls = append(calls, "x."+strings.ToUpper(n)+"()")
 	}
@@ -148,7 +150,8 @@ func TestPrefilterRules(t *testing.T) {
 		}
 	}
 	for _, c := range []string{"x.create()", "os.makedirs(); self.create()", "completion = f()", "llm = g()", "x.predict()", "litellm.config()",
-		"c.invoke()", "llm.predict()", "import google\nc.ainvoke()"} {
+		"c.invoke()", "llm.predict()", "import google\nc.ainvoke()",
+		"create(messages)", "messages = recreate()", "c.messages.Create()"} {
 		if src := []byte(c + "\n"); mayHaveFindings(src) {
 			t.Errorf("%s: passes the prefilter", c)
 		}

@@ -405,7 +405,7 @@ func analysePython(j job, max int64, pp *python.Parser) fileOut {
 
 // mayHaveFindings is one pass of the rule-word automaton over src, then
 // the rule table as a condition on the words found (prefilter.go).
-func mayHaveFindings(src []byte) bool { return pyMayMatch(pyMatcher().set(src, pyAlone)) }
+func mayHaveFindings(src []byte) bool { return pyMayMatch(src, pyMatcher().set(src, pyAlone)) }
 
 // PythonFindings turns a parsed file into findings (scanner.md §1.4–1.6).
 func PythonFindings(rel string, f *python.File) []Finding {
