@@ -7,7 +7,6 @@
 package scan
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -289,6 +288,8 @@ func Scan(root string, opt Options) (*Result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// One parser per worker, reused for every file it parses.
+			var pp *python.Parser
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(units) {
@@ -297,7 +298,10 @@ func Scan(root string, opt Options) (*Result, error) {
 				u := units[i]
 				n := 1
 				if u.py != nil {
-					outs[i] = analysePython(*u.py, opt.MaxFileSize)
+					if pp == nil {
+						pp = python.NewParser()
+					}
+					outs[i] = analysePython(*u.py, opt.MaxFileSize, pp)
 				} else if u.ts != nil {
 					outs[i] = parseTS(*u.ts, opt.MaxFileSize, false)
 				} else {
@@ -378,17 +382,18 @@ func readSource(j job, max int64) ([]byte, *Skipped) {
 }
 
 // analysePython applies the reference's rules to one file.
-func analysePython(j job, max int64) fileOut {
+func analysePython(j job, max int64, pp *python.Parser) fileOut {
 	src, sk := readSource(j, max)
 	if sk != nil {
 		return fileOut{skipped: []Skipped{*sk}}
 	}
 	out := fileOut{bytes: int64(len(src))}
-	if python.Acceptable(src) == nil && !mayHaveFindings(src) {
-		// No rule can match anything in this file: skip the parse.
+	if !mayHaveFindings(src) && python.Acceptable(src) == nil {
+		// No rule can match anything in this file: skip the parse. (A file
+		// Parse would refuse is still handed to it, for its reason.)
 		return out
 	}
-	f, err := python.Parse(src)
+	f, err := pp.Parse(src)
 	if err != nil {
 		reason := strings.TrimPrefix(err.Error(), python.ErrSkip.Error()+": ")
 		out.skipped = []Skipped{{Path: j.rel, Reason: reason}}
@@ -398,32 +403,9 @@ func analysePython(j job, max int64) fileOut {
 	return out
 }
 
-// candidateWords are the identifier pieces every rule needs (lower-cased):
-// each HIGH/MEDIUM pattern ends in one of the first seven, and a LOW
-// finding's last component is one of the LOW names. A file that contains
-// none of them, in any case, cannot produce a finding, so it is not parsed
-// (most files of a real tree; parsing is the scan's whole cost).
-var candidateWords = func() [][]byte {
-	ws := []string{"create", "generate_content", "chatopenai", "chatanthropic", "completion", "invoke", "predict"}
-	for n := range lowNames {
-		ws = append(ws, n)
-	}
-	out := make([][]byte, len(ws))
-	for i, w := range ws {
-		out[i] = []byte(w)
-	}
-	return out
-}()
-
-func mayHaveFindings(src []byte) bool {
-	lower := bytes.ToLower(src)
-	for _, w := range candidateWords {
-		if bytes.Contains(lower, w) {
-			return true
-		}
-	}
-	return false
-}
+// mayHaveFindings is one pass of the rule-word automaton over src, then
+// the rule table as a condition on the words found (prefilter.go).
+func mayHaveFindings(src []byte) bool { return pyMayMatch(src, pyMatcher().set(src, pyAlone)) }
 
 // PythonFindings turns a parsed file into findings (scanner.md §1.4–1.6).
 func PythonFindings(rel string, f *python.File) []Finding {

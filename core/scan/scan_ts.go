@@ -26,15 +26,7 @@ var tsCandidates = func() [][]byte {
 	return out
 }()
 
-func tsMayHaveFindings(src []byte) bool {
-	lower := bytes.ToLower(src)
-	for _, w := range tsCandidates {
-		if bytes.Contains(lower, w) {
-			return true
-		}
-	}
-	return false
-}
+func tsMayHaveFindings(src []byte) bool { return tsMatcher().match(src) }
 
 // parseTS reads and parses one TS/JS file; force skips the prefilter.
 func parseTS(j job, max int64, force bool) fileOut {

@@ -120,7 +120,14 @@ type flat struct {
 	first, next []int32 // first child, next sibling (-1: none)
 }
 
-type cParser struct{ p *C.TSParser }
+// cParser is one tree-sitter parser and the arrays of its last tree, which
+// the next parse reuses (a parser is used by one goroutine at a time and
+// nothing keeps a tree past Parse).
+type cParser struct {
+	p    *C.TSParser
+	buf  flat
+	last []int32
+}
 
 func newCParser() *cParser {
 	p := C.ts_parser_new()
@@ -133,6 +140,9 @@ func newCParser() *cParser {
 	runtime.AddCleanup(cp, func(p *C.TSParser) { C.ts_parser_delete(p) }, p)
 	return cp
 }
+
+// keepNodes bounds the arrays a parser keeps between files (~30 bytes a node).
+const keepNodes = 1 << 17
 
 var (
 	errParse = errors.New("parse failed")
@@ -156,11 +166,27 @@ func (cp *cParser) parse(src []byte) (*flat, bool, error) {
 	}
 	defer C.free(unsafe.Pointer(out))
 	recs := unsafe.Slice(out, int(n))
-	t := &flat{
-		sym: make([]uint16, n), field: make([]uint16, n), start: make([]uint32, n), end: make([]uint32, n),
-		row: make([]uint32, n), named: make([]bool, n), first: make([]int32, n), next: make([]int32, n),
+	t := &cp.buf
+	if n > keepNodes {
+		t = new(flat) // too big to keep for the next file
 	}
-	last := make([]int32, n)
+	if cap(t.sym) < int(n) {
+		*t = flat{
+			sym: make([]uint16, n), field: make([]uint16, n), start: make([]uint32, n), end: make([]uint32, n),
+			row: make([]uint32, n), named: make([]bool, n), first: make([]int32, n), next: make([]int32, n),
+		}
+	}
+	var last []int32
+	if n > keepNodes {
+		last = make([]int32, n)
+	} else {
+		if cap(cp.last) < int(n) {
+			cp.last = make([]int32, n)
+		}
+		last = cp.last[:n]
+	}
+	t.sym, t.field, t.start, t.end = t.sym[:n], t.field[:n], t.start[:n], t.end[:n]
+	t.row, t.named, t.first, t.next = t.row[:n], t.named[:n], t.first[:n], t.next[:n]
 	for i := range recs {
 		r := &recs[i]
 		t.sym[i], t.field[i], t.start[i], t.end[i], t.row[i], t.named[i] = uint16(r.sym), uint16(r.field), uint32(r.start), uint32(r.end), uint32(r.row), r.named != 0

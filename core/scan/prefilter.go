@@ -1,0 +1,291 @@
+package scan
+
+import (
+	"bytes"
+	"sync"
+)
+
+// matcher answers "does bytes.ToLower(src) contain any of these words?" in
+// one pass over src, without the lower-cased copy: an Aho-Corasick
+// automaton (a full DFA) over ASCII case-folded bytes. It decides exactly
+// what the per-word bytes.Contains did, so the set of files parsed (and
+// with it every finding and skipped-file count) is unchanged.
+//
+// Why it is exact: bytes.ToLower leaves the bytes of an ASCII-only run
+// ASCII-lower-cased and turns every other rune (or invalid byte) into
+// bytes >= 0x80, which no word contains, except two runes whose lower case
+// is ASCII (U+0130 -> 'i', U+212A -> 'k'; TestLowerToASCIIRunes checks
+// there are no others). A file holding one of those two takes the old path.
+type matcher struct {
+	class  [256]uint8 // byte -> input class (0: in no word)
+	n      int        // classes
+	delta  []uint16   // next state: delta[state*n+class]
+	accept []bool     // a word ends in this state
+	out    []uint64   // the words (bit i: words[i]) that end in this state
+	words  [][]byte   // lower-case words, for the exact fallback
+}
+
+var (
+	dottedCapitalI = []byte("\u0130")
+	kelvinSign     = []byte("\u212A")
+)
+
+func lowerASCII(b byte) byte {
+	if 'A' <= b && b <= 'Z' {
+		return b + 'a' - 'A'
+	}
+	return b
+}
+
+// newMatcher builds the automaton for words (lower-case ASCII).
+func newMatcher(words [][]byte) *matcher {
+	m := &matcher{words: words, n: 1}
+	for _, w := range words {
+		for _, b := range w {
+			if b >= 0x80 || lowerASCII(b) != b {
+				panic("scan: prefilter words must be lower-case ASCII")
+			}
+			if m.class[b] == 0 {
+				m.class[b] = uint8(m.n)
+				m.n++
+			}
+		}
+	}
+	for b := 'A'; b <= 'Z'; b++ {
+		m.class[b] = m.class[b+'a'-'A']
+	}
+	// Trie, with -1 for a missing edge.
+	next := [][]int{make([]int, m.n)}
+	for i := range next[0] {
+		next[0][i] = -1
+	}
+	if len(words) > 64 {
+		panic("scan: at most 64 prefilter words")
+	}
+	accept := []bool{false}
+	out := []uint64{0}
+	for wi, w := range words {
+		s := 0
+		for _, b := range w {
+			c := m.class[b]
+			if next[s][c] < 0 {
+				row := make([]int, m.n)
+				for i := range row {
+					row[i] = -1
+				}
+				next = append(next, row)
+				accept = append(accept, false)
+				out = append(out, 0)
+				next[s][c] = len(next) - 1
+			}
+			s = next[s][c]
+		}
+		accept[s] = true
+		out[s] |= 1 << wi
+	}
+	// Breadth-first: fill missing edges from the failure state, so every
+	// state has a transition for every class.
+	fail := make([]int, len(next))
+	var queue []int
+	for c := 0; c < m.n; c++ {
+		if t := next[0][c]; t < 0 {
+			next[0][c] = 0
+		} else {
+			fail[t] = 0
+			queue = append(queue, t)
+		}
+	}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		accept[s] = accept[s] || accept[fail[s]]
+		out[s] |= out[fail[s]]
+		for c := 0; c < m.n; c++ {
+			if t := next[s][c]; t < 0 {
+				next[s][c] = next[fail[s]][c]
+			} else {
+				fail[t] = next[fail[s]][c]
+				queue = append(queue, t)
+			}
+		}
+	}
+	if len(next) > 1<<16 {
+		panic("scan: prefilter automaton too large")
+	}
+	m.delta = make([]uint16, len(next)*m.n)
+	for s, row := range next {
+		for c, t := range row {
+			m.delta[s*m.n+c] = uint16(t)
+		}
+	}
+	m.accept = accept
+	m.out = out
+	return m
+}
+
+// set returns the words bytes.ToLower(src) contains (bit i: words[i]),
+// stopping early once it holds a word of stop.
+func (m *matcher) set(src []byte, stop uint64) uint64 {
+	s, n := 0, m.n
+	var high byte
+	var got uint64
+	for _, b := range src {
+		high |= b
+		s = int(m.delta[s*n+int(m.class[b])])
+		if m.accept[s] {
+			got |= m.out[s]
+			if got&stop != 0 {
+				return got
+			}
+		}
+	}
+	if high >= 0x80 && (bytes.Contains(src, dottedCapitalI) || bytes.Contains(src, kelvinSign)) {
+		return lowerSet(src, m.words)
+	}
+	return got
+}
+
+// lowerSet is the plain definition of set.
+func lowerSet(src []byte, words [][]byte) uint64 {
+	lower := bytes.ToLower(src)
+	var got uint64
+	for i, w := range words {
+		if bytes.Contains(lower, w) {
+			got |= 1 << i
+		}
+	}
+	return got
+}
+
+// match reports whether bytes.ToLower(src) contains one of the words.
+func (m *matcher) match(src []byte) bool {
+	s, n := 0, m.n
+	var high byte
+	for _, b := range src {
+		high |= b
+		s = int(m.delta[s*n+int(m.class[b])])
+		if m.accept[s] {
+			return true
+		}
+	}
+	if high >= 0x80 && (bytes.Contains(src, dottedCapitalI) || bytes.Contains(src, kelvinSign)) {
+		return containsLower(src, m.words)
+	}
+	return false
+}
+
+// containsLower is the plain definition: lower-case a copy, search each word.
+func containsLower(src []byte, words [][]byte) bool {
+	lower := bytes.ToLower(src)
+	for _, w := range words {
+		if bytes.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// The automata are built on first use, not at init (start-up stays cheap).
+var (
+	pyMatcher = sync.OnceValue(func() *matcher { return newMatcher(pyWords) })
+	tsMatcher = sync.OnceValue(func() *matcher { return newMatcher(tsCandidates) })
+)
+
+// pyWords are the pieces of the Python rules' call strings (lower-cased;
+// the first pyNamed are indexed by the constants below, the rest are the
+// LOW names). A call string is its components' identifier texts joined by
+// '.', so each piece a rule needs is in the file's bytes.
+var pyWords = func() [][]byte {
+	ws := []string{"create", "completions", "responses", "messages", "generate_content", "chatopenai",
+		"chatanthropic", "litellm", "completion", "invoke", "llm", "predict",
+		"langchain", "langgraph", "llama_index", "generativeai"}
+	for n := range lowNames {
+		ws = append(ws, n)
+	}
+	out := make([][]byte, len(ws))
+	for i, w := range ws {
+		out[i] = []byte(w)
+	}
+	return out
+}()
+
+const (
+	wCreate = 1 << iota
+	wCompletions
+	wResponses
+	wMessages
+	wGenerateContent
+	wChatOpenAI
+	wChatAnthropic
+	wLitellm
+	wCompletion
+	wInvoke
+	wLLM
+	wPredict
+	wLangchain
+	wLanggraph
+	wLlamaIndex
+	wGenerativeai
+	pyNamed = iota
+)
+
+// pyGuard: one of these is in every framework-guard module (langchain*,
+// langgraph, llama_index*, litellm, google.generativeai).
+const pyGuard = wLangchain | wLanggraph | wLlamaIndex | wLitellm | wGenerativeai
+
+// pyAlone are the words that alone may make a finding (so the pass can
+// stop at the first): generate_content, ChatOpenAI, ChatAnthropic and every
+// LOW name.
+const pyAlone = ^uint64(0) &^ (wCreate | wCompletions | wResponses | wMessages | wLitellm | wCompletion |
+	wInvoke | wLLM | wPredict | wLangchain | wLanggraph | wLlamaIndex | wGenerativeai)
+
+// pyMayMatch is the rule table (rules.go) as a condition on the words a
+// file holds: X.create needs completions/responses/messages beside it
+// (chat.completions, chat_completions, responses, messages), litellm.
+// [a]completion needs both words; the guarded rules (.[a]invoke,
+// llm.[a]predict) count only in a file that imports a guard module, so
+// they need a guard word too; any other rule one word.
+func pyMayMatch(src []byte, got uint64) bool {
+	return got&pyAlone != 0 ||
+		(got&wCreate != 0 && got&(wCompletions|wResponses|wMessages) != 0 && dotCreate(src)) ||
+		(got&wLitellm != 0 && got&wCompletion != 0) ||
+		(got&pyGuard != 0 && (got&wInvoke != 0 || (got&wLLM != 0 && got&wPredict != 0)))
+}
+
+// dotCreate reports whether "create" may start an attribute name in src:
+// some "create" has a '.' before it, past what Python allows between the
+// two (spaces, tabs, form feeds, newlines, backslash continuations and
+// comments). It errs towards yes: after a newline, a '#' on the line
+// before counts as a comment; any non-ASCII byte counts as a space (the
+// grammar treats some Unicode spaces as such). The X.create rules match
+// the identifier text, which is case-sensitive.
+func dotCreate(src []byte) bool {
+	word := []byte("create")
+	for i := 0; ; {
+		k := bytes.Index(src[i:], word)
+		if k < 0 {
+			return false
+		}
+		j, nl := i+k-1, false
+	back:
+		for ; j >= 0; j-- {
+			switch src[j] {
+			case ' ', '\t', '\f', '\v', '\\':
+			case '\n', '\r': // a lone CR ends a line too
+				nl = true
+			default:
+				break back
+			}
+		}
+		if j >= 0 && (src[j] == '.' || src[j] >= 0x80) {
+			return true
+		}
+		if nl && j >= 0 {
+			start := bytes.LastIndexAny(src[:j], "\r\n") + 1
+			if bytes.IndexByte(src[start:j+1], '#') >= 0 {
+				return true
+			}
+		}
+		i += k + len(word)
+	}
+}
