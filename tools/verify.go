@@ -9,6 +9,7 @@ import (
 
 	"github.com/assay-dev/assay/core/check"
 	"github.com/assay-dev/assay/core/explain"
+	"github.com/assay-dev/assay/core/tlog"
 	"github.com/assay-dev/assay/core/verify"
 )
 
@@ -31,6 +32,9 @@ type VerifyArgs struct {
 	CoverageContract  string  `json:"coverage_contract,omitempty" jsonschema:"description=Coverage contract to gate call-site coverage"`
 	MinCoverage       float64 `json:"min_coverage,omitempty" jsonschema:"description=Minimum coverage 0..1 with coverage_contract (default 0.8),minimum=0,maximum=1"`
 	Limit             int     `json:"limit,omitempty" jsonschema:"description=Maximum errors listed (default 20),minimum=1,maximum=200"`
+	RequireAnchor     bool    `json:"require_anchor,omitempty" jsonschema:"description=Fail (exit 1) unless the pack carries a transparency-log anchor (_unsigned/anchor.json); an anchor that does not verify is exit 2"`
+	LogKey            string  `json:"log_key,omitempty" jsonschema:"description=Pin the log's public key: a note vkey (name+id+key) or a file holding one"`
+	WitnessPolicy     string  `json:"witness_policy,omitempty" jsonschema:"description=Witness policy file (C2SP tlog-policy) whose quorum must have cosigned the anchor's checkpoint"`
 }
 
 // PackError is one verification error.
@@ -91,6 +95,18 @@ func verifyTool() Tool {
 			}, MinCoverage: a.MinCoverage, ReadFile: c.Server.roots.readFile}
 			if a.Lock != "" {
 				if o.LockPath, err = c.Path(ctx, a.Lock); err != nil {
+					return VerifyResult{}, "", err
+				}
+			}
+			o.Anchor = check.AnchorOptions{Require: a.RequireAnchor, LogKey: a.LogKey}
+			if a.WitnessPolicy != "" {
+				if o.Anchor.WitnessPolicy, err = c.Path(ctx, a.WitnessPolicy); err != nil {
+					return VerifyResult{}, "", err
+				}
+			}
+			if a.LogKey != "" && !isVKey(a.LogKey) {
+				// A file holding the key: inside the roots like every path.
+				if o.Anchor.LogKey, err = c.Path(ctx, a.LogKey); err != nil {
 					return VerifyResult{}, "", err
 				}
 			}
@@ -253,4 +269,10 @@ func clip(s string, n int) string {
 		n--
 	}
 	return s[:n] + "\n… (cut at " + strconv.Itoa(n) + " bytes; the structured fields have the rest)"
+}
+
+// isVKey reports whether s is a note verifier key itself rather than a path.
+func isVKey(s string) bool {
+	_, err := tlog.CheckLogKey(s)
+	return err == nil
 }

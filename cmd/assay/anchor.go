@@ -173,12 +173,11 @@ func localAnchor(ctx context.Context, logArg, origin, policyPath string, leaves 
 	return proofs, nil
 }
 
-// anchorFlags are verify-pack's anchor flags.
+// anchorFlags are verify-pack's anchor flags; core/check runs the gate.
 type anchorFlags struct {
 	require bool
 	logKey  string
 	policy  string
-	gate    *tlog.Gate
 }
 
 func addAnchorFlags(c *cobra.Command) *anchorFlags {
@@ -190,45 +189,9 @@ func addAnchorFlags(c *cobra.Command) *anchorFlags {
 	return a
 }
 
-// addGate adds the anchor gate when any anchor flag was given.
-func (a *anchorFlags) addGate(o *check.Options) error {
-	if !a.require && a.logKey == "" && a.policy == "" {
-		return nil
-	}
-	a.gate = &tlog.Gate{Required: a.require}
-	if a.logKey != "" {
-		k, err := tlog.LoadLogKey(a.logKey)
-		if err != nil {
-			return err
-		}
-		a.gate.Options.LogKey = k
-	}
-	if a.policy != "" {
-		p, err := tlog.LoadPolicy(a.policy)
-		if err != nil {
-			return err
-		}
-		a.gate.Options.Policy = p
-	}
-	o.Gates = append(o.Gates, a.gate)
-	return nil
-}
-
-// annotate puts what the verified anchor proves into the gate's detail.
-func (a *anchorFlags) annotate(r *verify.Result) {
-	if a.gate == nil {
-		return
-	}
-	for i := range r.Gates {
-		if r.Gates[i].Name != a.gate.Name() || !r.Gates[i].Passed {
-			continue
-		}
-		if a.gate.Result != nil {
-			r.Gates[i].Detail = a.gate.Result.Summary()
-		} else {
-			r.Gates[i].Detail = "no anchor (not required)"
-		}
-	}
+// options are the anchor gate's request for core/check.
+func (a *anchorFlags) options() check.AnchorOptions {
+	return check.AnchorOptions{Require: a.require, LogKey: a.logKey, WitnessPolicy: a.policy}
 }
 
 func remoteAnchor(ctx context.Context, logURL, tokenFile, logKey string, leaves [][]byte) ([]*tlog.Proof, error) {

@@ -59,15 +59,11 @@ Exit codes (text and --json alike):
 			if err != nil {
 				return err
 			}
-			// Transparency-log anchor gate (cmd/assay/anchor.go, core/tlog).
-			if err := anchor.addGate(&o); err != nil {
-				return err
-			}
+			o.Anchor = anchor.options()
 			r, err := check.Pack(target, o)
 			if err != nil {
 				return err
 			}
-			anchor.annotate(r)
 			if asJSON {
 				if err := writeJSON(cmd.OutOrStdout(), r); err != nil {
 					return err

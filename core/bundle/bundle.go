@@ -243,7 +243,7 @@ func extras(dir string, man *canon.Object, vr *verify.Result) (map[string][]byte
 	return map[string][]byte{
 		FileSignerInfo:   append(sib, '\n'),
 		FileSummary:      []byte(summary(dir, man, vr)),
-		FileInstructions: []byte(instructions(man, vr)),
+		FileInstructions: []byte(instructions(man, vr) + anchorInstructions(dir)),
 		FileResult:       append(vrb, '\n'),
 	}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/pack"
+	"github.com/assay-dev/assay/core/tlog"
 	"github.com/assay-dev/assay/core/verify"
 	"github.com/assay-dev/assay/core/version"
 )
@@ -167,4 +168,34 @@ example the allowlist in the project's assay.lock) to know who signed it.
 | VERIFY_RESULT.json | the verification result at bundle time | no |
 | VERIFY_INSTRUCTIONS.md | this file | no |
 `, packID, id, fp, version.Version, vr.Verdict)
+}
+
+// anchorInstructions tells the auditor how to check the pack's
+// transparency-log anchor, when it carries one (_unsigned/anchor.json): the
+// log's key is printed here so it can be compared with one obtained from the
+// log's operator, and the command pins it.
+func anchorInstructions(dir string) string {
+	a, err := tlog.ReadAnchor(dir)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf(`
+## Transparency-log anchor
+
+The pack carries _unsigned/anchor.json: an inclusion proof that the pack
+(its signed manifest) is entry %[1]d of the log %[2]s, under a checkpoint
+signed by the log's key
+
+    %[3]s
+
+Compare that key with one you obtained from the log's operator, then check
+the anchor offline (exit 1 if it is missing, 2 if it does not verify):
+
+    assay verify-pack audit_bundle.tar.gz --require-anchor --log-key '%[3]s'
+
+Add --witness-policy FILE to require a quorum of witness cosignatures, and
+run assay log verify --log LOG pack to check that the log only appended since.
+The anchor lies outside the signed kernel (the reference verifier ignores
+_unsigned/), which is why it is checked by itself.
+`, a.LeafIndex, a.LogOrigin, a.LogVKey)
 }

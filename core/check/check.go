@@ -14,6 +14,7 @@ import (
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/coverage"
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/tlog"
 	"github.com/assay-dev/assay/core/verify"
 )
 
@@ -30,7 +31,23 @@ type Options struct {
 	// checked those paths against roots passes a reader confined to the
 	// same roots, so a link swapped in after the check cannot lead out.
 	ReadFile func(path string) ([]byte, error)
+	// Anchor gates the pack's transparency-log anchor (core/tlog).
+	Anchor AnchorOptions
 }
+
+// AnchorOptions ask for the anchor gate: a missing anchor fails it (exit 1)
+// when Require is set; an anchor that does not verify is exit 2.
+type AnchorOptions struct {
+	Require bool
+	// LogKey pins the log's public key: a vkey, or a file holding one
+	// (read with Options.ReadFile).
+	LogKey string
+	// WitnessPolicy is a C2SP tlog-policy file whose quorum must have
+	// cosigned the anchor's checkpoint (read with Options.ReadFile).
+	WitnessPolicy string
+}
+
+func (a AnchorOptions) asked() bool { return a.Require || a.LogKey != "" || a.WitnessPolicy != "" }
 
 // DefaultMinCoverage is the reference's default --min-coverage.
 const DefaultMinCoverage = 0.8
@@ -58,6 +75,15 @@ func Pack(path string, o Options) (*verify.Result, error) {
 		}
 		o.Gates = append([]verify.GateCheck{g}, o.Gates...)
 	}
+	var anchor *tlog.Gate
+	if o.Anchor.asked() {
+		g, err := newAnchorGate(o.Anchor, o.ReadFile)
+		if err != nil {
+			return nil, err
+		}
+		anchor = g
+		o.Gates = append(o.Gates, g)
+	}
 	dir := path
 	if st, err := os.Stat(path); err == nil && !st.IsDir() && !bundle.IsBundle(path) {
 		return nil, exit.Bad("give the pack directory, or an audit bundle .tar.gz", "not a pack directory or audit bundle: %s", path)
@@ -79,6 +105,7 @@ func Pack(path string, o Options) (*verify.Result, error) {
 	if isBundle {
 		r.Warnings = bundleWarnings(r.Warnings)
 	}
+	annotateAnchor(r, anchor)
 	return r, nil
 }
 

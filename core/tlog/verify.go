@@ -67,6 +67,12 @@ func LoadLogKey(s string) (string, error) {
 		}
 		k = strings.TrimSpace(string(b))
 	}
+	return CheckLogKey(k)
+}
+
+// CheckLogKey validates a log key given as a vkey (name+id+key), not a file.
+func CheckLogKey(k string) (string, error) {
+	k = strings.TrimSpace(k)
 	if _, err := fnote.NewVerifier(k); err != nil {
 		return "", exit.Bad("give the log's vkey (name+id+key), e.g. from "+FileLogVKey, "--log-key is not a note verifier key: %v", err)
 	}
