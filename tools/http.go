@@ -100,13 +100,14 @@ func (s *Server) HTTPHandler(opt HTTPOptions) http.Handler {
 			mux.ServeHTTP(w, r)
 			return
 		}
-		initialize := false
+		var msg *jsonrpc.Message
 		if r.Method == http.MethodPost {
 			b, err := ReadBody(w, r, maxBody)
 			if err != nil {
 				var tl *BodyTooLargeError
 				if errors.As(err, &tl) {
 					s.log.Warn().Int64("max_body", maxBody).Str("remote", r.RemoteAddr).Msg("http: request body too large, refused")
+					s.recordOversized(r.Context(), r.Header.Get(server.HeaderKeySessionID), tl)
 					writeJSONRPCError(w, http.StatusRequestEntityTooLarge, mcp.INVALID_REQUEST, tl.Error())
 					return
 				}
@@ -118,7 +119,7 @@ func (s *Server) HTTPHandler(opt HTTPOptions) http.Handler {
 			// was re-encoded from the checked message, never the sender's
 			// bytes, so it cannot read a case variant or a duplicate the
 			// check did not see.
-			msg, err := jsonrpc.Decode(b)
+			m, err := jsonrpc.Decode(b)
 			if err != nil {
 				var je *jsonrpc.Error
 				if !errors.As(err, &je) {
@@ -132,13 +133,13 @@ func (s *Server) HTTPHandler(opt HTTPOptions) http.Handler {
 				_, _ = w.Write(append(je.Response(), '\n'))
 				return
 			}
+			msg = m
 			body := msg.Encode()
-			initialize = msg.Method == string(mcp.MethodInitialize)
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			r.ContentLength = int64(len(body))
 			r.Header.Del("Content-Length")
 		}
-		s.serveSession(w, r, initialize, sessions, h)
+		s.serveSession(w, r, msg, sessions, h)
 	})
 }
 
@@ -147,7 +148,7 @@ func (s *Server) HTTPHandler(opt HTTPOptions) http.Handler {
 // a session id must be live (404 otherwise, so the client initializes
 // anew), GET and DELETE need one (400), and DELETE ends the session and
 // packs its trace. Sessionless (2026-07-28) requests carry no session.
-func (s *Server) serveSession(w http.ResponseWriter, r *http.Request, initialize bool, sessions *httpSessions, h http.Handler) {
+func (s *Server) serveSession(w http.ResponseWriter, r *http.Request, msg *jsonrpc.Message, sessions *httpSessions, h http.Handler) {
 	if mcp.IsModernProtocol(r.Header.Get(mcp.HeaderProtocolVersion)) {
 		h.ServeHTTP(w, r)
 		return
@@ -155,9 +156,22 @@ func (s *Server) serveSession(w http.ResponseWriter, r *http.Request, initialize
 	key := r.Header.Get(server.HeaderKeySessionID)
 	switch r.Method {
 	case http.MethodPost:
-		if key == "" || initialize {
-			// initialize makes a new session; anything else without an id
-			// is refused by mcp-go through sessions.Validate (404).
+		if msg != nil && msg.Method == string(mcp.MethodInitialize) {
+			h.ServeHTTP(w, r) // initialize makes a new session
+			return
+		}
+		if key == "" {
+			// A tools/call with no session comes before any initialize:
+			// refused and receipted, never served (as over stdio).
+			if tc, ok := msg.ToolCall(); ok {
+				s.refuseCall(s.session, msg, tc.Name, "before_initialize: no "+server.HeaderKeySessionID+"; initialize a session first")
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = w.Write(append(jsonrpc.ErrorResponse(msg.ID, jsonrpc.CodeInvalidRequest, "tools/call before initialize: send initialize first, then use its "+server.HeaderKeySessionID), '\n'))
+				return
+			}
+			// Anything else without an id is refused by mcp-go through
+			// sessions.Validate.
 			h.ServeHTTP(w, r)
 			return
 		}
@@ -189,6 +203,11 @@ func (s *Server) serveSession(w http.ResponseWriter, r *http.Request, initialize
 	}
 	_, ctx, release, ok := sessions.acquire(r.Context(), key)
 	if !ok {
+		if msg != nil {
+			if tc, isCall := msg.ToolCall(); isCall {
+				s.refuseCall(s.session, msg, tc.Name, "unknown_session: an unknown or ended "+server.HeaderKeySessionID)
+			}
+		}
 		writeUnknownSession(w)
 		return
 	}
@@ -207,28 +226,39 @@ func writeUnknownSession(w http.ResponseWriter) {
 	writeJSONRPCError(w, http.StatusNotFound, mcp.INVALID_REQUEST, "unknown or ended session: send initialize (without "+server.HeaderKeySessionID+") to start a new one")
 }
 
-// BodyTooLargeError is a request body over the cap.
-type BodyTooLargeError struct{ Max int64 }
+// BodyTooLargeError is a request body over the cap. Prefix holds its start
+// (at most refusalPrefix bytes), so the refusal can be receipted under the
+// tool it names, as the stdio server and the proxy do.
+type BodyTooLargeError struct {
+	Max    int64
+	Prefix []byte
+}
+
+// refusalPrefix is how much of an oversized body is kept to name its tool.
+const refusalPrefix = 64 << 10
 
 func (e *BodyTooLargeError) Error() string {
 	return fmt.Sprintf("request body exceeds %d bytes; send smaller messages, or restart assay-mcp with a larger --max-body", e.Max)
 }
 
 // ReadBody reads a request body of at most max bytes. A declared
-// Content-Length over the cap is refused before reading anything; a body
-// that turns out longer (chunked) is cut off at max+1 bytes. The
+// Content-Length over the cap is refused after reading only its start (to
+// name the tool in the refusal's receipt); a body that turns out longer
+// (chunked) is cut off at max+1 bytes. The
 // connection is closed after a refusal, so the rest is never read.
 func ReadBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
 	}
 	if r.ContentLength > max {
-		return nil, &BodyTooLargeError{Max: max}
+		// Only the start is read, to name the tool in the refusal's receipt.
+		p, _ := io.ReadAll(io.LimitReader(r.Body, min(max, refusalPrefix)))
+		return nil, &BodyTooLargeError{Max: max, Prefix: p}
 	}
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return nil, &BodyTooLargeError{Max: max}
+		return nil, &BodyTooLargeError{Max: max, Prefix: b[:min(len(b), refusalPrefix)]}
 	}
 	return b, err
 }

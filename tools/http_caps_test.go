@@ -33,8 +33,8 @@ func bigCall(n int) []byte {
 type onlyReader struct{ io.Reader }
 
 // A body over the cap is refused with 413 and a JSON-RPC error before any
-// work: the tool never ran, so the session's trace holds no receipt, and
-// the session itself stays usable. Both a declared Content-Length and a
+// work: the tool never ran, the session's trace holds only the refusal's
+// receipt (naming the tool requested), and the session stays usable. Both a declared Content-Length and a
 // chunked body that turns out too long are caught.
 func TestHTTPBodyOverCapIs413BeforeAnyWork(t *testing.T) {
 	for _, tc := range []struct {
@@ -65,9 +65,7 @@ func TestHTTPBodyOverCapIs413BeforeAnyWork(t *testing.T) {
 			if !ok {
 				t.Fatal("the session ended")
 			}
-			if _, found, err := h.srv.store.Find(sess.traceID); err != nil || found {
-				t.Fatalf("the refused call left a trace (found=%v, err=%v): the tool ran", found, err)
-			}
+			wantOversizedReceipt(t, h.srv, sess.traceID, "emit-receipt")
 			// Under the cap the same session works.
 			if got := c.emit("small"); got != sess.traceID {
 				t.Fatalf("trace %s, want %s", got, sess.traceID)
@@ -91,8 +89,24 @@ func TestHTTPBodyCapAppliesWithoutSession(t *testing.T) {
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Fatalf("status %d %s, want 413", resp.StatusCode, b)
 	}
-	if _, found, _ := h.srv.store.Find(h.srv.TraceID()); found {
-		t.Fatal("the refused call left receipts in the process's trace")
+	wantOversizedReceipt(t, h.srv, h.srv.TraceID(), "emit-receipt")
+}
+
+// wantOversizedReceipt checks that the trace holds exactly one receipt: the
+// denied mcp_tool_call of the oversized request, naming the tool its start
+// asked for. The tool itself never ran (it would have left its own receipts).
+func wantOversizedReceipt(t *testing.T, srv *Server, traceID, tool string) {
+	t.Helper()
+	rs, _, err := srv.store.Read(traceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 1 {
+		t.Fatalf("trace holds %d receipts, want only the refusal's (the tool must not run)", len(rs))
+	}
+	r := rs[0]
+	if r.String("type") != "mcp_tool_call" || r.String("tool_name") != tool || r.String("outcome") != "denied" || !strings.HasPrefix(r.String("outcome_detail"), "oversized: ") {
+		t.Fatalf("refusal receipt: type %q tool %q outcome %q detail %q", r.String("type"), r.String("tool_name"), r.String("outcome"), r.String("outcome_detail"))
 	}
 }
 
@@ -395,4 +409,40 @@ func FuzzHTTPPostBody(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A tools/call that no session can serve — sent with no Mcp-Session-Id
+// (before any initialize) or with an unknown one — is refused, never run,
+// and leaves a denied receipt naming the tool in the process's trace.
+func TestHTTPCallWithoutSessionIsRefusedAndReceipted(t *testing.T) {
+	h := newHTTPEnv(t, HTTPOptions{})
+	call := `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"emit-receipt","arguments":{"type":"decision_v1","data":{"step":1}}}}`
+	code, b := h.raw(http.MethodPost, "", strings.NewReader(call))
+	if code != http.StatusBadRequest {
+		t.Fatalf("tools/call without a session: %d %s, want 400", code, b)
+	}
+	wantRPCError(t, b, "before initialize")
+	if !strings.Contains(string(b), `"id":7`) {
+		t.Fatalf("the error does not answer the request's id: %s", b)
+	}
+	code, b = h.raw(http.MethodPost, "mcp-session-00000000000000000000000000000000", strings.NewReader(call))
+	if code != http.StatusNotFound {
+		t.Fatalf("tools/call with an unknown session: %d %s, want 404", code, b)
+	}
+	rs, _, err := h.srv.store.Read(h.srv.TraceID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 2 {
+		t.Fatalf("process trace holds %d receipts, want the two refusals only (the tool must not run)", len(rs))
+	}
+	for i, want := range []string{"before_initialize: ", "unknown_session: "} {
+		r := rs[i]
+		if r.String("type") != "mcp_tool_call" || r.String("tool_name") != "emit-receipt" || r.String("outcome") != "denied" || !strings.HasPrefix(r.String("outcome_detail"), want) {
+			t.Fatalf("refusal %d: type %q tool %q outcome %q detail %q", i, r.String("type"), r.String("tool_name"), r.String("outcome"), r.String("outcome_detail"))
+		}
+	}
+	if n := len(h.srv.httpSess.Load().live); n != 0 {
+		t.Fatalf("%d sessions were created by refused requests", n)
+	}
 }

@@ -339,16 +339,43 @@ func (s *Server) recordRefusals(ctx context.Context, key string, body []byte, je
 	if len(calls) == 0 {
 		return
 	}
-	sess := s.session
-	if h := s.httpSess.Load(); h != nil && key != "" {
-		if ls, _, release, ok := h.acquire(ctx, key); ok {
-			defer release() // the session cannot be packed before these receipts are in
-			sess = ls.sess
-		}
-	}
+	sess, release := s.refusalSession(ctx, key)
+	defer release() // the session cannot be packed before these receipts are in
 	for _, c := range calls {
 		if err := s.recordRefusal(sess, c.ID, c.Tool, body, "malformed ("+string(je.Reason)+"): "+je.Detail); err != nil {
 			s.log.Error().Err(err).Str("trace_id", sess.traceID).Msg("EVIDENCE LOST: the receipt of a refused call could not be written")
 		}
+	}
+}
+
+// refusalSession is the session a refused request is receipted in: its own
+// live session, else the process's (sessionless requests). release must be
+// called once the receipts are written.
+func (s *Server) refusalSession(ctx context.Context, key string) (*session, func()) {
+	if h := s.httpSess.Load(); h != nil && key != "" {
+		if ls, _, release, ok := h.acquire(ctx, key); ok {
+			return ls.sess, release
+		}
+	}
+	return s.session, func() {}
+}
+
+// recordOversized receipts a body refused for its size, as the stdio server
+// does an oversized line: a message that cannot be read cannot be shown not
+// to be a call, so it is receipted under the tool its start names, else as
+// an unnamed attempt.
+func (s *Server) recordOversized(ctx context.Context, key string, tl *BodyTooLargeError) {
+	sess, release := s.refusalSession(ctx, key)
+	defer release()
+	if err := s.recordRefusal(sess, nil, jsonrpc.ToolInPrefix(tl.Prefix), tl.Prefix, "oversized: "+tl.Error()); err != nil {
+		s.log.Error().Err(err).Str("trace_id", sess.traceID).Msg("EVIDENCE LOST: the receipt of an oversized request could not be written")
+	}
+}
+
+// refuseCall receipts a tools/call refused before any session could serve
+// it (every attempt leaves a receipt); a write failure is said loudly.
+func (s *Server) refuseCall(sess *session, msg *jsonrpc.Message, tool, detail string) {
+	if err := s.recordRefusal(sess, msg.ID, tool, msg.Encode(), detail); err != nil {
+		s.log.Error().Err(err).Str("trace_id", sess.traceID).Msg("EVIDENCE LOST: the receipt of a refused call could not be written")
 	}
 }
