@@ -132,7 +132,7 @@ func Build(opt Options) (*Result, error) {
 		n: len(recs), integrity: integrity, head: head,
 		jsonl: data, jsonlHash: sha256hex(jsonl.Bytes()), jsonlSize: int64(jsonl.Len()),
 		merkleRoot: tree.RootHex(), treeSize: tree.Size(), verification: verification, start: start, end: end,
-	}, "")
+	}, nil)
 }
 
 // body is what the pass over the receipts learned, in memory or streamed.
@@ -161,10 +161,10 @@ func claimSet(cl []claims.Claim) (string, error) {
 }
 
 // finish renders the attestation, report, transcript and signed manifest
-// around the receipt lines and publishes the pack. staging is the staging
-// directory already holding receipt_pack.jsonl, or "" when b.jsonl holds
+// around the receipt lines and publishes the pack. st is the staging
+// directory already holding receipt_pack.jsonl, or nil when b.jsonl holds
 // the lines.
-func finish(opt Options, now time.Time, vv string, b body, staging string) (*Result, error) {
+func finish(opt Options, now time.Time, vv string, b body, st *stage) (*Result, error) {
 	claimSetHash, err := claimSet(opt.Claims)
 	if err != nil {
 		return nil, err
@@ -253,8 +253,13 @@ func finish(opt Options, now time.Time, vv string, b body, staging string) (*Res
 		Claims: verification, Manifest: man, Files: files,
 	}
 	summary := renderSummary(res, att)
-	if err := publish(staging, opt.OutDir, files, summary); err != nil {
-		os.RemoveAll(staging)
+	if st != nil {
+		if err := publishIn(st.parent, st.name, st.rel, opt.OutDir, files, summary); err != nil {
+			return nil, err // the caller removes the staging directory
+		}
+		return res, nil
+	}
+	if err := publish(opt.OutDir, files, summary); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -478,52 +483,76 @@ func DetectCIBinding(getenv func(string) string) *CIBinding {
 	}
 }
 
-// newStaging creates the sibling staging directory a pack is built in.
-func newStaging(outDir string) (string, error) {
-	parent := filepath.Dir(filepath.Clean(outDir))
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return "", exit.Bad("check the -o path", "cannot create %s: %v", parent, err)
-	}
-	staging, err := os.MkdirTemp(parent, ".assay_pack_staging_")
-	if err != nil {
-		return "", exit.Bad("check that the output directory's parent is writable", "cannot create staging directory in %s: %v", parent, err)
-	}
-	if err := os.Chmod(staging, 0o755); err != nil {
-		os.RemoveAll(staging)
-		return "", err
-	}
-	return staging, nil
+// stage is the staging directory a streamed pack is built in: made inside
+// one os.Root opened on the output's parent, which every later write and
+// the final rename go through, so a parent swapped for a link meanwhile
+// cannot redirect any of them.
+type stage struct {
+	parent *os.Root // the output's parent
+	name   string   // the output's name in parent
+	rel    string   // the staging directory's name in parent
+	dir    *os.Root // the staging directory
+	path   string   // the staging directory's path (messages, sort spill files)
 }
 
-// publish writes the files into the staging directory and renames it into
-// place, so a reader never sees half a pack. Every step goes through one
-// os.Root opened on the output's parent: a parent swapped for a link
-// meanwhile cannot redirect a write or the rename. staging is a sibling
-// of outDir already holding the receipt lines, which must be found in that
-// root as a real directory, or "" to make one in it. The caller removes
-// a given staging on error; one made here is removed here.
-func publish(staging, outDir string, files map[string][]byte, summary []byte) (err error) {
+// openStage creates the output's parent if needed and a staging directory in it.
+func openStage(outDir string) (*stage, error) {
 	outDir = filepath.Clean(outDir)
 	parent := filepath.Dir(outDir)
-	if staging == "" {
-		if err := os.MkdirAll(parent, 0o755); err != nil {
-			return exit.Bad("check the -o path", "cannot create %s: %v", parent, err)
-		}
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, exit.Bad("check the -o path", "cannot create %s: %v", parent, err)
+	}
+	root, name, err := fsutil.OpenParent(outDir)
+	if err != nil {
+		return nil, exit.Bad("check the -o path", "%v", err)
+	}
+	rel, err := mkStagingIn(root)
+	if err != nil {
+		root.Close()
+		return nil, exit.Bad("check that the output directory's parent is writable", "cannot create staging directory in %s: %v", parent, fsutil.Reason(err))
+	}
+	dir, err := root.OpenRoot(rel)
+	if err != nil {
+		root.RemoveAll(rel)
+		root.Close()
+		return nil, fmt.Errorf("open the staging directory: %w", err)
+	}
+	return &stage{parent: root, name: name, rel: rel, dir: dir, path: filepath.Join(parent, rel)}, nil
+}
+
+// close removes the staging directory unless it was published, and
+// releases the roots.
+func (st *stage) close() {
+	st.dir.Close()
+	st.parent.RemoveAll(st.rel) // gone already once renamed into place
+	st.parent.Close()
+}
+
+// publish writes the files into a new staging directory and renames it
+// into place, so a reader never sees half a pack. Every step goes through
+// one os.Root opened on the output's parent: a parent swapped for a link
+// meanwhile cannot redirect a write or the rename.
+func publish(outDir string, files map[string][]byte, summary []byte) (err error) {
+	outDir = filepath.Clean(outDir)
+	parent := filepath.Dir(outDir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return exit.Bad("check the -o path", "cannot create %s: %v", parent, err)
 	}
 	root, name, err := fsutil.OpenParent(outDir)
 	if err != nil {
 		return exit.Bad("check the -o path", "%v", err)
 	}
 	defer root.Close()
-	return publishIn(root, name, staging, outDir, files, summary)
+	return publishIn(root, name, "", outDir, files, summary)
 }
 
 // publishIn is publish once root (the output's parent) is open: name is
-// the output's name in it.
-func publishIn(root *os.Root, name, staging, outDir string, files map[string][]byte, summary []byte) (err error) {
+// the output's name in it, rel the staging directory in it already
+// holding the receipt lines (removed by its owner on error), or "" to make
+// one here (removed here on error).
+func publishIn(root *os.Root, name, rel, outDir string, files map[string][]byte, summary []byte) (err error) {
 	parent := filepath.Dir(outDir)
-	var rel string
-	if staging == "" {
+	if rel == "" {
 		if rel, err = mkStagingIn(root); err != nil {
 			return exit.Bad("check that the output directory's parent is writable", "cannot create staging directory in %s: %v", parent, fsutil.Reason(err))
 		}
@@ -532,12 +561,6 @@ func publishIn(root *os.Root, name, staging, outDir string, files map[string][]b
 				root.RemoveAll(rel)
 			}
 		}()
-	} else {
-		rel = filepath.Base(staging)
-		st, serr := root.Lstat(rel)
-		if filepath.Dir(filepath.Clean(staging)) != parent || serr != nil || !st.IsDir() {
-			return fmt.Errorf("publish pack: the staging directory is no longer in %s (was the directory replaced?)", parent)
-		}
 	}
 	names := make([]string, 0, len(files))
 	for n := range files {

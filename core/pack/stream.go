@@ -13,7 +13,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -66,26 +65,20 @@ func BuildTrace(opt Options, tracePath string) (*Result, []store.LineProblem, er
 		return nil, nil, exit.Wrap(exit.BadInput, err, "")
 	}
 	defer in.Close()
-	staging, err := newStaging(opt.OutDir)
+	st, err := openStage(opt.OutDir)
 	if err != nil {
 		return nil, nil, err
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			os.RemoveAll(staging)
-		}
-	}()
-	b := &traceBuild{opt: opt, tracePath: tracePath, staging: staging}
+	defer st.close()
+	b := &traceBuild{opt: opt, tracePath: tracePath, stage: st}
 	bd, probs, err := b.run(in, now)
 	if err != nil {
 		return nil, probs, err
 	}
-	res, err := finish(opt, now, vv, bd, staging)
+	res, err := finish(opt, now, vv, bd, st)
 	if err != nil {
 		return nil, probs, err
 	}
-	ok = true
 	return res, probs, nil
 }
 
@@ -245,7 +238,7 @@ func (p *pipe) close() *sink {
 type traceBuild struct {
 	opt       Options
 	tracePath string
-	staging   string
+	stage     *stage
 }
 
 // Sort key records: owner flag (1 byte: 0 no owner, 1 the run), seq as an
@@ -304,11 +297,10 @@ func (b *traceBuild) run(in *os.File, now time.Time) (body, []store.LineProblem,
 	if budget <= 0 {
 		budget = DefaultSortMemory
 	}
-	keys := newSorter(keyCmp, budget, filepath.Dir(b.staging))
+	keys := newSorter(keyCmp, budget, b.stage.path)
 	defer keys.close()
 
-	linesPath := filepath.Join(b.staging, FileReceipts)
-	out, err := os.OpenFile(linesPath, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	out, err := b.stage.dir.OpenFile(FileReceipts, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return body{}, nil, fmt.Errorf("write %s: %w", FileReceipts, err)
 	}
@@ -475,15 +467,15 @@ func (b *traceBuild) run(in *os.File, now time.Time) (body, []store.LineProblem,
 	if !inOrder {
 		// The staging file holds the lines in trace order: it becomes the
 		// source of a second pass that writes them in pack order.
-		unsorted := linesPath + ".unsorted"
-		if err := os.Rename(linesPath, unsorted); err != nil {
+		unsorted := FileReceipts + ".unsorted"
+		if err := b.stage.dir.Rename(FileReceipts, unsorted); err != nil {
 			return body{}, probs, err
 		}
-		defer os.Remove(unsorted)
+		defer b.stage.dir.Remove(unsorted)
 		src := out
 		out = nil
 		defer src.Close()
-		dst, err := os.OpenFile(linesPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		dst, err := b.stage.dir.OpenFile(FileReceipts, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if err != nil {
 			return body{}, probs, fmt.Errorf("write %s: %w", FileReceipts, err)
 		}
