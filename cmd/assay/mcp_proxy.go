@@ -35,7 +35,7 @@ type mcpProxyOptions struct {
 	upstreamHeaders                             []string
 	storeArgs, storeResults, noAutoPack, asJSON bool
 	callTimeout, grace                          time.Duration
-	maxMessage                                  int
+	maxMessage, maxServerMessage                int
 }
 
 func init() { commands = append(commands, newMCPProxyCmd) }
@@ -91,7 +91,8 @@ not be written; 3 bad input (flags, policy, server command not found).`,
 	f.DurationVar(&o.grace, "shutdown-grace", 5*time.Second, "how long the server gets to finish after the client closes, before it is terminated")
 	f.StringVar(&o.upstreamURL, "upstream-url", "", "proxy a streamable-HTTP MCP server at this URL instead of a stdio command")
 	f.StringArrayVar(&o.upstreamHeaders, "upstream-header", nil, `extra HTTP header for --upstream-url, "Name: value" (repeatable; values are never logged or recorded)`)
-	f.IntVar(&o.maxMessage, "max-message-bytes", mcpproxy.DefaultMaxMessage, "largest line or Content-Length frame accepted from the client or the server; a longer one is refused with an error (and a receipt), not buffered")
+	f.IntVar(&o.maxMessage, "max-message-bytes", mcpproxy.DefaultMaxMessage, "largest line or Content-Length frame accepted from the client; a longer one is refused with an error (and a receipt), not buffered")
+	f.IntVar(&o.maxServerMessage, "max-server-message-bytes", mcpproxy.DefaultMaxServerMessage, "largest line or frame accepted from a stdio server (results are larger than requests); a longer one is dropped, not buffered")
 	f.BoolVar(&o.asJSON, "json", false, "write the end-of-session report as one JSON document on stderr (stdout is the protocol), and logs as JSON lines")
 	return c
 }
@@ -120,6 +121,9 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 	}
 	if o.grace <= 0 {
 		return exit.Bad("use a positive duration such as 5s", "--shutdown-grace: %s is not positive", o.grace)
+	}
+	if o.maxServerMessage < 1024 {
+		return exit.Bad("use at least 1024 (the default is 67108864, 64 MiB)", "--max-server-message-bytes: %d is too small", o.maxServerMessage)
 	}
 	if o.maxMessage < 1024 {
 		return exit.Bad("use at least 1024 (the default is 16777216, 16 MiB)", "--max-message-bytes: %d is too small", o.maxMessage)
@@ -227,7 +231,7 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 			defer serverLog.Flush()
 			serverStderr = serverLog
 		}
-		s, err := mcpproxy.StartStdio(mcpproxy.StdioOptions{Argv: argv, Env: env, Stderr: serverStderr, MaxMessage: o.maxMessage})
+		s, err := mcpproxy.StartStdio(mcpproxy.StdioOptions{Argv: argv, Env: env, Stderr: serverStderr, MaxMessage: o.maxServerMessage})
 		if err != nil {
 			if errors.Is(err, runner.ErrNotFound) {
 				return exit.Bad("check the server command after -- (is it installed and on PATH?)", "cannot start the MCP server: %v", err)

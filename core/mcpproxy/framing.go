@@ -33,11 +33,17 @@ func (f Framing) String() string {
 // broken or hostile, and the proxy must not buffer it for ever.
 const DefaultMaxMessage = 16 << 20
 
+// DefaultMaxServerMessage bounds one message from the server (64 MiB)
+// unless the proxy is told otherwise (--max-server-message-bytes): results
+// (a file read, a listing) are legitimately far larger than requests, and
+// the server is the operator's own choice, but it is bounded all the same.
+const DefaultMaxServerMessage = 64 << 20
+
 // MaxMessage bounds what the HTTP upstream reads in one body or SSE event.
-const MaxMessage = DefaultMaxMessage
+const MaxMessage = DefaultMaxServerMessage
 
 // ErrTooLarge is returned for an HTTP body or SSE line over MaxMessage.
-var ErrTooLarge = errors.New("message larger than 16 MiB")
+var ErrTooLarge = errors.New("message larger than 64 MiB")
 
 // TooLargeError is returned by Reader.Next for a line or frame over the
 // reader's limit. The reader has skipped the rest of it, so the next call

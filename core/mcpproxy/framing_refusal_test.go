@@ -165,3 +165,25 @@ func FuzzReaderLimit(f *testing.F) {
 		}
 	})
 }
+
+// The client's limit bounds requests; a server's result may be larger (a
+// file read answered as text and as structured content): with the default
+// limits a 9 MiB request whose echo is an ~18 MiB result is forwarded whole
+// and recorded as forwarded.
+func TestServerResultsLargerThanTheClientLimit(t *testing.T) {
+	h := startProxy(t, nil)
+	c := newLineClient(h)
+	c.handshake()
+	pad := strings.Repeat("y", 9<<20)
+	r := c.call(1, "echo", map[string]any{"pad": pad})
+	res, _ := r["result"].(map[string]any)
+	if res == nil || !strings.Contains(mustJSONString(res), pad) {
+		t.Fatalf("the large result did not come through (%d bytes of answer)", len(mustJSONString(r)))
+	}
+	h.closeClient()
+	s := h.wait()
+	recs := h.receipts("mcp_tool_call")
+	if len(recs) != 1 || field(recs[0], "outcome") != OutcomeForwarded || !s.Complete {
+		t.Fatalf("receipts %d, outcome %q, complete %v", len(recs), field(recs[0], "outcome"), s.Complete)
+	}
+}

@@ -190,7 +190,8 @@ type lineClient struct {
 func newLineClient(h *harness) *lineClient {
 	c := &lineClient{h: h, msgs: make(chan []byte, 256)}
 	go func() {
-		r := NewReader(io.TeeReader(h.fromProxy, lockedWriter{&c.mu, &c.raw}))
+		// A client reads the server's (larger) results too.
+		r := NewReaderLimit(io.TeeReader(h.fromProxy, lockedWriter{&c.mu, &c.raw}), DefaultMaxServerMessage)
 		for {
 			m, err := r.Next()
 			if err != nil {

@@ -20,7 +20,8 @@ type StdioOptions struct {
 	Env    []string  // its environment (nil: ours)
 	Dir    string    // its working directory ("" = ours)
 	Stderr io.Writer // where its stderr goes (nil: discarded)
-	// MaxMessage bounds one line or frame of its output (0: DefaultMaxMessage).
+	// MaxMessage bounds one line or frame of its output (0:
+	// DefaultMaxServerMessage).
 	MaxMessage int
 }
 
@@ -84,7 +85,11 @@ func StartStdio(o StdioOptions) (*StdioUpstream, error) {
 	}
 	inR.Close()
 	outW.Close()
-	u := &StdioUpstream{cmd: cmd, stdin: inW, stdout: outR, r: NewReaderLimit(outR, o.MaxMessage), done: make(chan struct{})}
+	max := o.MaxMessage
+	if max <= 0 {
+		max = DefaultMaxServerMessage
+	}
+	u := &StdioUpstream{cmd: cmd, stdin: inW, stdout: outR, r: NewReaderLimit(outR, max), done: make(chan struct{})}
 	go func() {
 		u.waitErr = cmd.Wait()
 		close(u.done)
