@@ -8,7 +8,6 @@ import (
 	aaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/transparency-dev/tessera"
 	"github.com/transparency-dev/tessera/storage/aws"
 )
 
@@ -52,28 +51,5 @@ func OpenAWSAppender(ctx context.Context, keysDir string, c AWSConfig, o AppendO
 	if err != nil {
 		return nil, fmt.Errorf("open AWS storage: %w", err)
 	}
-	if o.BatchSize == 0 {
-		o.BatchSize = 1
-	}
-	opts := tessera.NewAppendOptions().
-		WithCheckpointSigner(keys.Signer).
-		WithCheckpointInterval(awsCheckpointInterval).
-		WithBatching(o.BatchSize, batchMaxAge)
-	if o.Witnesses != nil {
-		wg, err := o.Witnesses.tesseraGroup()
-		if err != nil {
-			return nil, err
-		}
-		opts = opts.WithWitnesses(wg, &tessera.WitnessOptions{Timeout: witnessTimeout})
-	}
-	actx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	app, shutdown, rd, err := tessera.NewAppender(actx, drv, opts)
-	if err != nil {
-		cancel()
-		return nil, fmt.Errorf("open log: %w", err)
-	}
-	return &Appender{
-		Keys: keys, dir: keysDir, app: app, reader: rd, shutdown: shutdown, cancel: cancel,
-		awaiter: tessera.NewPublicationAwaiter(actx, rd.ReadCheckpoint, awaitPoll),
-	}, nil
+	return newAppender(ctx, drv, keys, keysDir, awsCheckpointInterval, o)
 }

@@ -138,12 +138,18 @@ func OpenAppender(ctx context.Context, dir string, o AppendOptions) (*Appender, 
 	if err != nil {
 		return nil, fmt.Errorf("open log storage: %w", err)
 	}
+	return newAppender(ctx, drv, keys, dir, checkpointInterval, o)
+}
+
+// newAppender starts tessera's appender on a storage driver (POSIX or AWS)
+// with the log's signer, the checkpoint interval, batching and witnesses.
+func newAppender(ctx context.Context, drv tessera.Driver, keys *LogKeys, dir string, interval time.Duration, o AppendOptions) (*Appender, error) {
 	if o.BatchSize == 0 {
 		o.BatchSize = 1
 	}
 	opts := tessera.NewAppendOptions().
 		WithCheckpointSigner(keys.Signer).
-		WithCheckpointInterval(checkpointInterval).
+		WithCheckpointInterval(interval).
 		WithBatching(o.BatchSize, batchMaxAge)
 	if o.Witnesses != nil {
 		wg, err := o.Witnesses.tesseraGroup()
