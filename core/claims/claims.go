@@ -142,32 +142,7 @@ func Fingerprint(policyHash, suiteHash string, results []Result) (string, error)
 // Evaluate runs every claim over the receipts (in pack order) and returns the
 // claim_verification object.
 func Evaluate(claims []Claim, receipts []*receipt.Receipt, env Env, policyHash, suiteHash string) (*Verification, error) {
-	v := &Verification{Passed: true, NClaims: len(claims), Results: make([]Result, 0, len(claims))}
-	for _, c := range claims {
-		r := evaluateOne(c, receipts, env)
-		if r.EvidenceReceiptIDs == nil {
-			r.EvidenceReceiptIDs = []string{}
-		}
-		if len(r.EvidenceReceiptIDs) > 5 {
-			r.EvidenceReceiptIDs = r.EvidenceReceiptIDs[:5]
-		}
-		r.FalsifierStatus = "not_required"
-		if r.Passed {
-			v.NPassed++
-		} else {
-			v.NFailed++
-			if r.Severity == Critical {
-				v.Passed = false
-			}
-		}
-		v.Results = append(v.Results, r)
-	}
-	fp, err := Fingerprint(policyHash, suiteHash, v.Results)
-	if err != nil {
-		return nil, err
-	}
-	v.DiscrepancyFingerprint = fp
-	return v, nil
+	return assemble(claims, func(_ int, c Claim) Result { return evaluateOne(c, receipts, env) }, policyHash, suiteHash)
 }
 
 // CheckFunc evaluates one claim's params over the receipts. It fills

@@ -429,8 +429,9 @@ func (t *tokenBudget) result(int) Result {
 	return res
 }
 
-// assemble builds the Verification from one result per claim, as Evaluate
-// does: evidence capped at evidenceCap ids, counts, the fingerprint.
+// assemble builds the Verification from one result per claim (Evaluate and
+// the incremental Evaluator alike): evidence capped at evidenceCap ids,
+// counts, the fingerprint.
 func assemble(claims []Claim, result func(int, Claim) Result, policyHash, suiteHash string) (*Verification, error) {
 	v := &Verification{Passed: true, NClaims: len(claims), Results: make([]Result, 0, len(claims))}
 	for i, c := range claims {
