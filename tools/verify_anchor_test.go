@@ -1,46 +1,13 @@
 package tools
 
 import (
-	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/assay-dev/assay/core/tlog"
+	"github.com/assay-dev/assay/core/tlog/anchortest"
 )
-
-// anchorIn appends the pack to a fresh log under dir and writes its anchor;
-// it returns the log's vkey.
-func anchorIn(t *testing.T, dir, packDir string) string {
-	t.Helper()
-	ctx := context.Background()
-	leaf, err := tlog.PackLeaf(packDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logDir := filepath.Join(dir, "log")
-	a, err := tlog.OpenAppender(ctx, logDir, tlog.AppendOptions{Origin: "assay.test/tools-log"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps, err := a.Append(ctx, [][]byte{leaf.Bytes()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := tlog.WriteAnchor(packDir, tlog.NewAnchor(ps[0], time.Now())); err != nil {
-		t.Fatal(err)
-	}
-	vkey, err := os.ReadFile(filepath.Join(logDir, tlog.FileLogVKey))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(vkey)
-}
 
 // The MCP verify-pack tool runs the same anchor gate as the CLI (core/check):
 // absent and required → 1, anchored → 0 with what the anchor proves, another
@@ -55,7 +22,7 @@ func TestVerifyPackAnchorGate(t *testing.T) {
 		t.Fatalf("unanchored pack with require_anchor: %+v", v)
 	}
 
-	vkey := anchorIn(t, e.root, b.Path)
+	vkey := anchortest.Anchor(t, b.Path, filepath.Join(e.root, "log"), "assay.test/tools-log")
 	v = VerifyResult{}
 	e.ok("verify-pack", map[string]any{"path": "p1", "require_anchor": true, "log_key": vkey}, &v)
 	if v.Verdict != "PASS" || v.ExitCode != 0 || !gatePassedWith(v, "anchor", "assay.test/tools-log") {

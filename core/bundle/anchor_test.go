@@ -1,39 +1,20 @@
 package bundle
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/assay-dev/assay/core/tlog"
+	"github.com/assay-dev/assay/core/tlog/anchortest"
 )
 
 // A bundle of an anchored pack carries the anchor, and its instructions name
 // the log, the entry and the key to pin, with the command that checks them.
 func TestBundleCarriesAnchorAndHowToCheckIt(t *testing.T) {
 	dir := buildPack(t)
-	ctx := context.Background()
-	leaf, err := tlog.PackLeaf(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := tlog.OpenAppender(ctx, t.TempDir(), tlog.AppendOptions{Origin: "assay.test/bundle-log"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps, err := a.Append(ctx, [][]byte{leaf.Bytes()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := tlog.WriteAnchor(dir, tlog.NewAnchor(ps[0], time.Now())); err != nil {
-		t.Fatal(err)
-	}
+	anchortest.Anchor(t, dir, t.TempDir(), "assay.test/bundle-log")
 	anchor, err := tlog.ReadAnchor(dir)
 	if err != nil {
 		t.Fatal(err)
