@@ -17,6 +17,8 @@ import (
 
 	sitter "github.com/tree-sitter/go-tree-sitter"
 	tspython "github.com/tree-sitter/tree-sitter-python/bindings/go"
+
+	"github.com/assay-dev/assay/core/scan/internal/tsflat"
 )
 
 // Call is one call expression.
@@ -46,7 +48,7 @@ var ErrSkip = errors.New("file skipped")
 // concurrent use; Parse (the package function) pools them.
 type Parser struct {
 	p     *sitter.Parser // the Go bindings, for HeaderEnd
-	c     *cParser       // one-call parse and flatten, for Parse
+	c     *tsflat.Parser // one-call parse and flatten, for Parse
 	kinds kindIDs
 }
 
@@ -58,7 +60,7 @@ func NewParser() *Parser {
 	if err := p.SetLanguage(lang); err != nil {
 		panic(fmt.Sprintf("python: tree-sitter grammar: %v", err))
 	}
-	np := &Parser{p: p, c: newCParser(), kinds: newKindIDs()}
+	np := &Parser{p: p, c: tsflat.NewParser(tspython.Language(), "python"), kinds: newKindIDs()}
 	runtime.AddCleanup(np, func(sp *sitter.Parser) { sp.Close() }, p)
 	return np
 }
@@ -83,7 +85,7 @@ func (p *Parser) Parse(src []byte) (*File, error) {
 		return nil, err
 	}
 	src = normalizeNewlines(src)
-	t, hasErr, err := p.c.parse(src)
+	t, hasErr, err := p.c.Parse(src)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSkip, err)
 	}

@@ -3,6 +3,8 @@ package python
 import (
 	"regexp"
 	"strings"
+
+	"github.com/assay-dev/assay/core/scan/internal/tsflat"
 )
 
 // fieldIDs are the grammar's numeric field names the walk looks up.
@@ -18,7 +20,7 @@ var fieldIDs = struct {
 type walker struct {
 	src    []byte
 	k      *kindIDs
-	t      *flat
+	t      *tsflat.Tree
 	fields *struct {
 		function, arguments, attribute, object, value, key, name, moduleName uint16
 	}
@@ -26,13 +28,13 @@ type walker struct {
 	py2 bool
 }
 
-func (w *walker) text(n int32) string { return string(w.src[w.t.start[n]:w.t.end[n]]) }
+func (w *walker) text(n int32) string { return string(w.src[w.t.Start[n]:w.t.End[n]]) }
 
 // named returns n's named children that are not comments.
 func (w *walker) named(n int32) []int32 {
 	var out []int32
-	for c := w.t.first[n]; c >= 0; c = w.t.next[c] {
-		if w.t.named[c] && w.t.sym[c] != w.k.comment {
+	for c := w.t.First[n]; c >= 0; c = w.t.Next[c] {
+		if w.t.Named[c] && w.t.Sym[c] != w.k.comment {
 			out = append(out, c)
 		}
 	}
@@ -41,8 +43,8 @@ func (w *walker) named(n int32) []int32 {
 
 // field returns n's first child with the field id, or -1.
 func (w *walker) field(n int32, id uint16) int32 {
-	for c := w.t.first[n]; c >= 0; c = w.t.next[c] {
-		if w.t.field[c] == id {
+	for c := w.t.First[n]; c >= 0; c = w.t.Next[c] {
+		if w.t.Field[c] == id {
 			return c
 		}
 	}
@@ -53,7 +55,7 @@ func (w *walker) field(n int32, id uint16) int32 {
 // constructs, so findings on one line come out in the reference's order.
 func (w *walker) visit(n int32) {
 	k, t := w.k, w.t
-	switch t.sym[n] {
+	switch t.Sym[n] {
 	case k.comment:
 		return
 	case k.printStmt, k.execStmt:
@@ -77,8 +79,8 @@ func (w *walker) visit(n int32) {
 		}
 	case k.exceptClause:
 		// Python 2 "except E, e:".
-		for c := t.first[n]; c >= 0; c = t.next[c] {
-			if !t.named[c] && w.text(c) == "," {
+		for c := t.First[n]; c >= 0; c = t.Next[c] {
+			if !t.Named[c] && w.text(c) == "," {
 				w.py2 = true
 			}
 		}
@@ -88,21 +90,21 @@ func (w *walker) visit(n int32) {
 		if fn >= 0 {
 			name = w.callee(fn)
 		}
-		w.f.Calls = append(w.f.Calls, Call{Name: name, Line: int(t.row[n]) + 1})
+		w.f.Calls = append(w.f.Calls, Call{Name: name, Line: int(t.Row[n]) + 1})
 		if fn >= 0 {
 			w.visit(fn)
 		}
 		if args := w.field(n, w.fields.arguments); args >= 0 {
-			if t.sym[args] == k.argList {
+			if t.Sym[args] == k.argList {
 				// ast.Call visits positional (and *starred) args before keywords.
 				kids := w.named(args)
 				for _, a := range kids {
-					if id := t.sym[a]; id != k.keywordArg && id != k.dictSplat {
+					if id := t.Sym[a]; id != k.keywordArg && id != k.dictSplat {
 						w.visit(a)
 					}
 				}
 				for _, a := range kids {
-					if id := t.sym[a]; id == k.keywordArg || id == k.dictSplat {
+					if id := t.Sym[a]; id == k.keywordArg || id == k.dictSplat {
 						w.visit(a)
 					}
 				}
@@ -123,14 +125,14 @@ func (w *walker) visit(n int32) {
 		// ast.Dict visits all keys, then all values (a ** splat is a value).
 		kids := w.named(n)
 		for _, c := range kids {
-			if t.sym[c] == k.pair {
+			if t.Sym[c] == k.pair {
 				if key := w.field(c, w.fields.key); key >= 0 {
 					w.visit(key)
 				}
 			}
 		}
 		for _, c := range kids {
-			if t.sym[c] == k.pair {
+			if t.Sym[c] == k.pair {
 				if v := w.field(c, w.fields.value); v >= 0 {
 					w.visit(v)
 				}
@@ -140,8 +142,8 @@ func (w *walker) visit(n int32) {
 		}
 		return
 	}
-	for c := t.first[n]; c >= 0; c = t.next[c] {
-		if t.named[c] {
+	for c := t.First[n]; c >= 0; c = t.Next[c] {
+		if t.Named[c] {
 			w.visit(c)
 		}
 	}
@@ -150,7 +152,7 @@ func (w *walker) visit(n int32) {
 // callee builds the dotted call string of a callee expression (§1.3).
 func (w *walker) callee(n int32) string {
 	k, t := w.k, w.t
-	switch t.sym[n] {
+	switch t.Sym[n] {
 	case k.identifier:
 		return w.text(n)
 	case k.attribute:
@@ -179,11 +181,11 @@ func (w *walker) callee(n int32) string {
 
 func (w *walker) imports(n int32) {
 	k, t := w.k, w.t
-	switch t.sym[n] {
+	switch t.Sym[n] {
 	case k.importStmt:
 		for _, c := range w.named(n) {
 			name := c
-			if t.sym[c] == k.aliased {
+			if t.Sym[c] == k.aliased {
 				if nm := w.field(c, w.fields.name); nm >= 0 {
 					name = nm
 				}
@@ -193,11 +195,11 @@ func (w *walker) imports(n int32) {
 	case k.importFrom, k.futureImport:
 		imp := Import{From: true}
 		mod := int32(-1)
-		if t.sym[n] == k.futureImport {
+		if t.Sym[n] == k.futureImport {
 			imp.Module = "__future__"
 		} else if mod = w.field(n, w.fields.moduleName); mod >= 0 {
 			s := w.text(mod)
-			if t.sym[mod] == k.relative {
+			if t.Sym[mod] == k.relative {
 				s = trimDots(s)
 			}
 			imp.Module = dotted(s)
@@ -206,7 +208,7 @@ func (w *walker) imports(n int32) {
 			if c == mod {
 				continue
 			}
-			switch t.sym[c] {
+			switch t.Sym[c] {
 			case k.wildcard:
 				imp.Names = append(imp.Names, "*")
 			case k.aliased:

@@ -22,6 +22,8 @@ import (
 	sitter "github.com/tree-sitter/go-tree-sitter"
 	tsjs "github.com/tree-sitter/tree-sitter-javascript/bindings/go"
 	tsts "github.com/tree-sitter/tree-sitter-typescript/bindings/go"
+
+	"github.com/assay-dev/assay/core/scan/internal/tsflat"
 )
 
 // Dialect selects the grammar.
@@ -163,7 +165,7 @@ func newGrammar(l *sitter.Language, ptr unsafe.Pointer) *grammar {
 		fConstructor: f("constructor"), fSource: f("source"), fName: f("name"), fAlias: f("alias"), fValue: f("value"),
 		fLeft: f("left"), fRight: f("right"), fKey: f("key"), fIndex: f("index"),
 	}}
-	g.pool.New = func() any { return newCParser(g.ptr) }
+	g.pool.New = func() any { return tsflat.NewParser(g.ptr, "typescript") }
 	return g
 }
 
@@ -197,9 +199,9 @@ func Parse(src []byte, d Dialect) (*File, error) {
 		return nil, fmt.Errorf("%w: not valid UTF-8", ErrSkip)
 	}
 	g := grammars[d]
-	cp := g.pool.Get().(*cParser)
-	t, hasErr, err := cp.parse(src)
-	g.pool.Put(cp)
+	cp := g.pool.Get().(*tsflat.Parser)
+	defer g.pool.Put(cp) // after the walk: the parser reuses the tree's arrays
+	t, hasErr, err := cp.Parse(src)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSkip, err)
 	}
@@ -207,7 +209,7 @@ func Parse(src []byte, d Dialect) (*File, error) {
 		return nil, fmt.Errorf("%w: syntax error", ErrSkip)
 	}
 	w := walker{src: src, k: &g.k, t: t}
-	if len(t.sym) > 0 {
+	if len(t.Sym) > 0 {
 		w.visit(0)
 	}
 	return &w.f, nil
@@ -216,15 +218,15 @@ func Parse(src []byte, d Dialect) (*File, error) {
 type walker struct {
 	src []byte
 	k   *kinds
-	t   *flat
+	t   *tsflat.Tree
 	f   File
 }
 
-func (w *walker) text(n int32) string { return string(w.src[w.t.start[n]:w.t.end[n]]) }
+func (w *walker) text(n int32) string { return string(w.src[w.t.Start[n]:w.t.End[n]]) }
 
 func (w *walker) field(n int32, id uint16) int32 {
-	for c := w.t.first[n]; c >= 0; c = w.t.next[c] {
-		if w.t.field[c] == id {
+	for c := w.t.First[n]; c >= 0; c = w.t.Next[c] {
+		if w.t.Field[c] == id {
 			return c
 		}
 	}
@@ -232,8 +234,8 @@ func (w *walker) field(n int32, id uint16) int32 {
 }
 
 func (w *walker) child(n int32, sym uint16) int32 {
-	for c := w.t.first[n]; c >= 0; c = w.t.next[c] {
-		if w.t.sym[c] == sym {
+	for c := w.t.First[n]; c >= 0; c = w.t.Next[c] {
+		if w.t.Sym[c] == sym {
 			return c
 		}
 	}
@@ -241,8 +243,8 @@ func (w *walker) child(n int32, sym uint16) int32 {
 }
 
 func (w *walker) hasAnon(n int32, sym uint16) bool {
-	for c := w.t.first[n]; c >= 0; c = w.t.next[c] {
-		if w.t.sym[c] == sym && !w.t.named[c] {
+	for c := w.t.First[n]; c >= 0; c = w.t.Next[c] {
+		if w.t.Sym[c] == sym && !w.t.Named[c] {
 			return true
 		}
 	}
@@ -255,16 +257,16 @@ func (w *walker) strValue(n int32) (string, bool) {
 	if n < 0 {
 		return "", false
 	}
-	if w.t.sym[n] == w.k.str {
+	if w.t.Sym[n] == w.k.str {
 		var b strings.Builder
-		for c := w.t.first[n]; c >= 0; c = w.t.next[c] {
-			if w.t.named[c] {
+		for c := w.t.First[n]; c >= 0; c = w.t.Next[c] {
+			if w.t.Named[c] {
 				b.WriteString(w.text(c))
 			}
 		}
 		return b.String(), true
 	}
-	if w.t.sym[n] == w.k.template && w.t.first[n] >= 0 {
+	if w.t.Sym[n] == w.k.template && w.t.First[n] >= 0 {
 		s := w.text(n)
 		if len(s) >= 2 && !strings.Contains(s, "${") {
 			return s[1 : len(s)-1], true
@@ -279,8 +281,8 @@ func (w *walker) firstArg(call int32) int32 {
 	if a < 0 {
 		return -1
 	}
-	for c := w.t.first[a]; c >= 0; c = w.t.next[c] {
-		if w.t.named[c] && w.t.sym[c] != w.k.comment {
+	for c := w.t.First[a]; c >= 0; c = w.t.Next[c] {
+		if w.t.Named[c] && w.t.Sym[c] != w.k.comment {
 			return c
 		}
 	}
@@ -297,7 +299,7 @@ var interop = map[string]bool{
 // requireOf returns the module of require('m') (also inside a compiler's
 // interop helper), ok false otherwise.
 func (w *walker) requireOf(n int32) (string, bool) {
-	if n < 0 || w.t.sym[n] != w.k.call {
+	if n < 0 || w.t.Sym[n] != w.k.call {
 		return "", false
 	}
 	fn := w.unwrap(w.field(n, w.k.fFunction))
@@ -305,11 +307,11 @@ func (w *walker) requireOf(n int32) (string, bool) {
 		return "", false
 	}
 	name := w.text(fn)
-	if w.t.sym[fn] == w.k.member {
+	if w.t.Sym[fn] == w.k.member {
 		if p := w.field(fn, w.k.fProperty); p >= 0 {
 			name = w.text(p) // tslib.__importDefault
 		}
-	} else if w.t.sym[fn] != w.k.ident {
+	} else if w.t.Sym[fn] != w.k.ident {
 		return "", false
 	}
 	if interop[name] {
@@ -318,7 +320,7 @@ func (w *walker) requireOf(n int32) (string, bool) {
 		}
 		return "", false
 	}
-	if name != "require" || w.t.sym[fn] != w.k.ident {
+	if name != "require" || w.t.Sym[fn] != w.k.ident {
 		return "", false
 	}
 	return w.strValue(w.firstArg(n))
@@ -327,19 +329,19 @@ func (w *walker) requireOf(n int32) (string, bool) {
 func (w *walker) unwrap(n int32) int32 {
 	k := w.k
 	for n >= 0 {
-		switch w.t.sym[n] {
+		switch w.t.Sym[n] {
 		case k.paren, k.await, k.nonNull, k.asExpr, k.satisfies, k.typeAssert:
 			var inner int32 = -1
-			for c := w.t.first[n]; c >= 0; c = w.t.next[c] {
-				if w.t.named[c] && w.t.sym[c] != w.k.comment {
+			for c := w.t.First[n]; c >= 0; c = w.t.Next[c] {
+				if w.t.Named[c] && w.t.Sym[c] != w.k.comment {
 					inner = c
 					break
 				}
 			}
-			if w.t.sym[n] == k.typeAssert {
+			if w.t.Sym[n] == k.typeAssert {
 				// <T>expr: the expression is the last named child.
-				for c := w.t.first[n]; c >= 0; c = w.t.next[c] {
-					if w.t.named[c] {
+				for c := w.t.First[n]; c >= 0; c = w.t.Next[c] {
+					if w.t.Named[c] {
 						inner = c
 					}
 				}
@@ -348,8 +350,8 @@ func (w *walker) unwrap(n int32) int32 {
 		case k.sequence:
 			// (0, fn)(...): the value is the last expression.
 			var last int32 = -1
-			for c := w.t.first[n]; c >= 0; c = w.t.next[c] {
-				if w.t.named[c] && w.t.sym[c] != w.k.comment {
+			for c := w.t.First[n]; c >= 0; c = w.t.Next[c] {
+				if w.t.Named[c] && w.t.Sym[c] != w.k.comment {
 					last = c
 				}
 			}
@@ -368,7 +370,7 @@ func (w *walker) chain(n int32) Expr {
 		return Expr{}
 	}
 	k := w.k
-	switch w.t.sym[n] {
+	switch w.t.Sym[n] {
 	case k.ident:
 		return Expr{Root: w.text(n)}
 	case k.this:
@@ -426,18 +428,18 @@ func dotted(e Expr) string {
 // start of the expression).
 func (w *walker) callLine(n int32, isNew bool) int {
 	if isNew {
-		return int(w.t.row[n]) + 1
+		return int(w.t.Row[n]) + 1
 	}
 	fn := w.unwrap(w.field(n, w.k.fFunction))
-	if fn >= 0 && w.t.sym[fn] == w.k.member {
+	if fn >= 0 && w.t.Sym[fn] == w.k.member {
 		if p := w.field(fn, w.k.fProperty); p >= 0 {
-			return int(w.t.row[p]) + 1
+			return int(w.t.Row[p]) + 1
 		}
 	}
 	if fn >= 0 {
-		return int(w.t.row[fn]) + 1
+		return int(w.t.Row[fn]) + 1
 	}
-	return int(w.t.row[n]) + 1
+	return int(w.t.Row[n]) + 1
 }
 
 // CaptureModule is the base name (without extension) of assay's Node
@@ -462,7 +464,7 @@ func (w *walker) addImport(im Import) {
 
 func (w *walker) visit(n int32) {
 	k, t := w.k, w.t
-	switch t.sym[n] {
+	switch t.Sym[n] {
 	case k.comment:
 		return
 	case k.importStmt:
@@ -475,10 +477,10 @@ func (w *walker) visit(n int32) {
 	case k.assign:
 		l := w.unwrap(w.field(n, k.fLeft))
 		if r := w.field(n, k.fRight); l >= 0 && r >= 0 {
-			if t.sym[l] == k.ident {
+			if t.Sym[l] == k.ident {
 				w.bind(w.text(l), r)
-			} else if t.sym[l] == k.member {
-				if o := w.unwrap(w.field(l, k.fObject)); o >= 0 && t.sym[o] == k.this {
+			} else if t.Sym[l] == k.member {
+				if o := w.unwrap(w.field(l, k.fObject)); o >= 0 && t.Sym[o] == k.this {
 					if p := w.field(l, k.fProperty); p >= 0 {
 						w.bind("this."+w.text(p), r)
 					}
@@ -502,20 +504,20 @@ func (w *walker) visit(n int32) {
 	case k.funcDecl, k.method:
 		if nm, body := w.field(n, k.fName), w.field(n, k.fBody); nm >= 0 && body >= 0 {
 			name := w.text(nm)
-			if t.sym[n] == k.method {
+			if t.Sym[n] == k.method {
 				name = "this." + name
 			}
 			w.returns(name, body)
 		}
 	}
-	for c := t.first[n]; c >= 0; c = t.next[c] {
+	for c := t.First[n]; c >= 0; c = t.Next[c] {
 		w.visit(c)
 	}
 }
 
 func (w *walker) call(n int32) {
 	k := w.k
-	isNew := w.t.sym[n] == k.newExpr
+	isNew := w.t.Sym[n] == k.newExpr
 	var callee Expr
 	if isNew {
 		callee = w.chain(w.field(n, k.fConstructor))
@@ -565,12 +567,12 @@ func (w *walker) declarator(n int32) {
 	if name < 0 || val < 0 {
 		return
 	}
-	switch t.sym[name] {
+	switch t.Sym[name] {
 	case k.ident:
 		vv := w.unwrap(val)
-		if vv >= 0 && t.sym[vv] == k.arrow {
+		if vv >= 0 && t.Sym[vv] == k.arrow {
 			if body := w.field(vv, k.fBody); body >= 0 {
-				if t.sym[body] == k.stmtBlock {
+				if t.Sym[body] == k.stmtBlock {
 					w.returns(w.text(name), body)
 				} else if e := w.chain(body); e.Root != "" || e.Require != "" {
 					w.f.Bindings = append(w.f.Bindings, Binding{Name: w.text(name), Value: e, Func: true})
@@ -585,14 +587,14 @@ func (w *walker) declarator(n int32) {
 		w.bind(w.text(name), val)
 	case k.objPattern:
 		src := w.chain(val)
-		for c := t.first[name]; c >= 0; c = t.next[c] {
+		for c := t.First[name]; c >= 0; c = t.Next[c] {
 			var key, local string
-			switch t.sym[c] {
+			switch t.Sym[c] {
 			case k.shorthandPattern:
 				key, local = w.text(c), w.text(c)
 			case k.pairPattern:
 				kk, vv := w.field(c, k.fKey), w.unwrap(w.field(c, k.fValue))
-				if kk < 0 || vv < 0 || t.sym[vv] != k.ident {
+				if kk < 0 || vv < 0 || t.Sym[vv] != k.ident {
 					continue
 				}
 				key, local = w.text(kk), w.text(vv)
@@ -639,8 +641,8 @@ func (w *walker) importStmt(n int32) {
 		w.f.Imports = append(w.f.Imports, Import{Module: mod, TypeOnly: typeOnly})
 		return
 	}
-	for c := t.first[clause]; c >= 0; c = t.next[c] {
-		switch t.sym[c] {
+	for c := t.First[clause]; c >= 0; c = t.Next[c] {
+		switch t.Sym[c] {
 		case k.ident:
 			w.addImport(Import{Local: w.text(c), Module: mod, Name: "default", TypeOnly: typeOnly})
 		case k.namespaceImport:
@@ -648,8 +650,8 @@ func (w *walker) importStmt(n int32) {
 				w.addImport(Import{Local: w.text(id), Module: mod, Name: "*", TypeOnly: typeOnly})
 			}
 		case k.namedImports:
-			for s := t.first[c]; s >= 0; s = t.next[s] {
-				if t.sym[s] != k.importSpec {
+			for s := t.First[c]; s >= 0; s = t.Next[s] {
+				if t.Sym[s] != k.importSpec {
 					continue
 				}
 				nm := w.field(s, k.fName)
@@ -689,8 +691,8 @@ func (w *walker) exportStmt(n int32) {
 		w.f.ReExports = append(w.f.ReExports, ReExport{As: "*", Module: mod, Name: "*"})
 		return
 	}
-	for s := t.first[clause]; s >= 0; s = t.next[s] {
-		if t.sym[s] != k.exportSpec || w.hasAnon(s, k.typeKw) {
+	for s := t.First[clause]; s >= 0; s = t.Next[s] {
+		if t.Sym[s] != k.exportSpec || w.hasAnon(s, k.typeKw) {
 			continue
 		}
 		nm := w.field(s, k.fName)
@@ -712,13 +714,13 @@ func (w *walker) returns(name string, body int32) {
 	k, t := w.k, w.t
 	var walk func(n int32)
 	walk = func(n int32) {
-		for c := t.first[n]; c >= 0; c = t.next[c] {
-			switch t.sym[c] {
+		for c := t.First[n]; c >= 0; c = t.Next[c] {
+			switch t.Sym[c] {
 			case k.funcDecl, k.arrow, k.method:
 				continue
 			case k.ret:
-				for v := t.first[c]; v >= 0; v = t.next[v] {
-					if t.named[v] && t.sym[v] != k.comment {
+				for v := t.First[c]; v >= 0; v = t.Next[v] {
+					if t.Named[v] && t.Sym[v] != k.comment {
 						if e := w.chain(v); e.Root != "" || e.Require != "" {
 							w.f.Bindings = append(w.f.Bindings, Binding{Name: name, Value: e, Func: true})
 						}

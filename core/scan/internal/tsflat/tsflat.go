@@ -1,4 +1,7 @@
-package python
+// Package tsflat parses source with a tree-sitter grammar and flattens the
+// tree into pre-order arrays in one cgo call (no crossing per node), for the
+// Python and TypeScript/JavaScript scanners alike.
+package tsflat
 
 /*
 #include <stdint.h>
@@ -107,34 +110,37 @@ import (
 	"runtime"
 	"unsafe"
 
-	tspython "github.com/tree-sitter/tree-sitter-python/bindings/go"
+	_ "github.com/tree-sitter/go-tree-sitter" // links the tree-sitter runtime this file calls
 )
 
-// flat is a parsed tree as a pre-order array: node i's children are the
+// Tree is a parsed tree as a pre-order array: node i's children are the
 // nodes whose parent is i, in order.
-type flat struct {
-	sym, field  []uint16
-	start, end  []uint32
-	row         []uint32
-	named       []bool
-	first, next []int32 // first child, next sibling (-1: none)
+type Tree struct {
+	Sym, Field  []uint16
+	Start, End  []uint32
+	Row         []uint32
+	Named       []bool
+	First, Next []int32 // first child, next sibling (-1: none)
 }
 
-// cParser is one tree-sitter parser and the arrays of its last tree, which
+// Parser is one tree-sitter parser and the arrays of its last tree, which
 // the next parse reuses (a parser is used by one goroutine at a time and
-// nothing keeps a tree past Parse).
-type cParser struct {
+// nothing keeps a tree past the next Parse).
+type Parser struct {
 	p    *C.TSParser
-	buf  flat
+	buf  Tree
 	last []int32
 }
 
-func newCParser() *cParser {
+// NewParser returns a parser for the grammar lang (a TSLanguage pointer as
+// the grammars' Go bindings return it); name is for the panic on a grammar
+// whose ABI version the runtime does not accept.
+func NewParser(lang unsafe.Pointer, name string) *Parser {
 	p := C.ts_parser_new()
-	if !C.ts_parser_set_language(p, (*C.TSLanguage)(tspython.Language())) {
-		panic("python: tree-sitter grammar version mismatch")
+	if !C.ts_parser_set_language(p, (*C.TSLanguage)(lang)) {
+		panic(name + ": tree-sitter grammar version mismatch")
 	}
-	cp := &cParser{p: p}
+	cp := &Parser{p: p}
 	// Pooled parsers are dropped by the GC; free their C memory with them
 	// (a long-running server scans many trees).
 	runtime.AddCleanup(cp, func(p *C.TSParser) { C.ts_parser_delete(p) }, p)
@@ -144,13 +150,15 @@ func newCParser() *cParser {
 // keepNodes bounds the arrays a parser keeps between files (~30 bytes a node).
 const keepNodes = 1 << 17
 
+// Errors of Parse.
 var (
-	errParse = errors.New("parse failed")
-	errDeep  = errors.New("nested too deeply")
+	ErrParse = errors.New("parse failed")
+	ErrDeep  = errors.New("nested too deeply")
 )
 
-// parse returns the flattened tree and whether it has a syntax error.
-func (cp *cParser) parse(src []byte) (*flat, bool, error) {
+// Parse returns the flattened tree and whether it has a syntax error. The
+// tree is valid until the parser's next Parse.
+func (cp *Parser) Parse(src []byte) (*Tree, bool, error) {
 	var out *C.rec
 	var hasErr C.int
 	var p *C.char
@@ -160,20 +168,20 @@ func (cp *cParser) parse(src []byte) (*flat, bool, error) {
 	n := C.assay_parse(cp.p, p, C.uint32_t(len(src)), &out, &hasErr)
 	switch {
 	case n == -2:
-		return nil, false, errDeep
+		return nil, false, ErrDeep
 	case n < 0:
-		return nil, false, errParse
+		return nil, false, ErrParse
 	}
 	defer C.free(unsafe.Pointer(out))
 	recs := unsafe.Slice(out, int(n))
 	t := &cp.buf
 	if n > keepNodes {
-		t = new(flat) // too big to keep for the next file
+		t = new(Tree) // too big to keep for the next file
 	}
-	if cap(t.sym) < int(n) {
-		*t = flat{
-			sym: make([]uint16, n), field: make([]uint16, n), start: make([]uint32, n), end: make([]uint32, n),
-			row: make([]uint32, n), named: make([]bool, n), first: make([]int32, n), next: make([]int32, n),
+	if cap(t.Sym) < int(n) {
+		*t = Tree{
+			Sym: make([]uint16, n), Field: make([]uint16, n), Start: make([]uint32, n), End: make([]uint32, n),
+			Row: make([]uint32, n), Named: make([]bool, n), First: make([]int32, n), Next: make([]int32, n),
 		}
 	}
 	var last []int32
@@ -185,17 +193,17 @@ func (cp *cParser) parse(src []byte) (*flat, bool, error) {
 		}
 		last = cp.last[:n]
 	}
-	t.sym, t.field, t.start, t.end = t.sym[:n], t.field[:n], t.start[:n], t.end[:n]
-	t.row, t.named, t.first, t.next = t.row[:n], t.named[:n], t.first[:n], t.next[:n]
+	t.Sym, t.Field, t.Start, t.End = t.Sym[:n], t.Field[:n], t.Start[:n], t.End[:n]
+	t.Row, t.Named, t.First, t.Next = t.Row[:n], t.Named[:n], t.First[:n], t.Next[:n]
 	for i := range recs {
 		r := &recs[i]
-		t.sym[i], t.field[i], t.start[i], t.end[i], t.row[i], t.named[i] = uint16(r.sym), uint16(r.field), uint32(r.start), uint32(r.end), uint32(r.row), r.named != 0
-		t.first[i], t.next[i], last[i] = -1, -1, -1
+		t.Sym[i], t.Field[i], t.Start[i], t.End[i], t.Row[i], t.Named[i] = uint16(r.sym), uint16(r.field), uint32(r.start), uint32(r.end), uint32(r.row), r.named != 0
+		t.First[i], t.Next[i], last[i] = -1, -1, -1
 		if par := int32(r.parent); par >= 0 {
 			if last[par] < 0 {
-				t.first[par] = int32(i)
+				t.First[par] = int32(i)
 			} else {
-				t.next[last[par]] = int32(i)
+				t.Next[last[par]] = int32(i)
 			}
 			last[par] = int32(i)
 		}
