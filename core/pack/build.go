@@ -422,20 +422,7 @@ func timeRange(recs []*receipt.Receipt, now time.Time) (string, string) {
 			end = ts
 		}
 	}
-	norm := func(s string) string {
-		if rfc3339.MatchString(s) {
-			return s
-		}
-		if t, ok := receipt.ParseTimestamp(s); ok {
-			return receipt.Timestamp(t)
-		}
-		return receipt.Timestamp(now)
-	}
-	if start == "" {
-		ts := receipt.Timestamp(now)
-		return ts, ts
-	}
-	return norm(start), norm(end)
+	return normRange(start, end, now)
 }
 
 // deterministicID is pack_deterministic_<8 hex> over the content seed (§4.3).
