@@ -149,7 +149,9 @@ func (s *Server) HTTPHandler(opt HTTPOptions) http.Handler {
 // anew), GET and DELETE need one (400), and DELETE ends the session and
 // packs its trace. Sessionless (2026-07-28) requests carry no session.
 func (s *Server) serveSession(w http.ResponseWriter, r *http.Request, msg *jsonrpc.Message, sessions *httpSessions, h http.Handler) {
-	if mcp.IsModernProtocol(r.Header.Get(mcp.HeaderProtocolVersion)) {
+	// Only a known 2026-07-28-era version goes without a session: a string
+	// that merely sorts after it ("9999", "z") gets the handshake rules.
+	if v := r.Header.Get(mcp.HeaderProtocolVersion); mcp.IsValidProtocolVersion(v) && mcp.IsModernProtocol(v) {
 		h.ServeHTTP(w, r)
 		return
 	}

@@ -446,3 +446,31 @@ func TestHTTPCallWithoutSessionIsRefusedAndReceipted(t *testing.T) {
 		t.Fatalf("%d sessions were created by refused requests", n)
 	}
 }
+
+// A Mcp-Protocol-Version that only sorts after 2026-07-28 does not make a
+// request sessionless: a tools/call with it and no session is refused as
+// before initialize and never runs.
+func TestHTTPUnknownEraHeaderNeedsASession(t *testing.T) {
+	h := newHTTPEnv(t, HTTPOptions{})
+	call := `{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"emit-receipt","arguments":{"type":"decision_v1","data":{"step":1}}}}`
+	req, _ := http.NewRequest(http.MethodPost, h.url, strings.NewReader(call))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set(mcp.HeaderProtocolVersion, "9999-12-31")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "before initialize") {
+		t.Fatalf("status %d %s, want 400 before initialize", resp.StatusCode, b)
+	}
+	rs, _, err := h.srv.store.Read(h.srv.TraceID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 1 || rs[0].String("type") != "mcp_tool_call" {
+		t.Fatalf("trace holds %d receipts, want only the refusal's (the tool must not run)", len(rs))
+	}
+}

@@ -275,3 +275,22 @@ func foldedOneOf(s string, list []string) string {
 }
 
 func quote(s string) string { return string(appendString(nil, s)) }
+
+// Meta returns the string member key of params._meta, read with exact
+// member names ("" when params, _meta or the member is absent or not a
+// string). MCP's 2026-07-28 era names the protocol version there.
+func (m *Message) Meta(key string) string {
+	var params map[string]json.RawMessage
+	if json.Unmarshal(m.Params, &params) != nil {
+		return ""
+	}
+	var meta map[string]json.RawMessage
+	if json.Unmarshal(params["_meta"], &meta) != nil {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(meta[key], &s) != nil {
+		return ""
+	}
+	return s
+}

@@ -77,7 +77,7 @@ func (p *proxy) fromClient(ctx context.Context, m Message) {
 		p.initSeen.Store(true)
 	}
 	if tc, ok := msg.ToolCall(); ok {
-		if !p.initSeen.Load() && !modernCall(msg.Params) {
+		if !p.initSeen.Load() && !modernCall(msg) {
 			p.refuseCall(msg.ID, tc.Name, m, "before_initialize", jsonrpc.CodeInvalidRequest,
 				"tools/call before initialize: initialize the session first (refused, not forwarded)")
 			return
@@ -98,18 +98,12 @@ func (p *proxy) fromClient(ctx context.Context, m Message) {
 	p.forward(ctx, checked, nil)
 }
 
-// modernCall reports whether a request's params carry a 2026-07-28-era
-// protocol version in _meta: that era has no initialize handshake.
-func modernCall(params json.RawMessage) bool {
-	var v struct {
-		Meta map[string]json.RawMessage `json:"_meta"`
-	}
-	if json.Unmarshal(params, &v) != nil {
-		return false
-	}
-	var ver string
-	_ = json.Unmarshal(v.Meta[mcp.MetaKeyProtocolVersion], &ver)
-	return ver != "" && mcp.IsModernProtocol(ver)
+// modernCall reports whether a request names, in params._meta, a known
+// 2026-07-28-era protocol version: that era has no initialize handshake.
+// An unknown version (a string that merely sorts after it) is not one.
+func modernCall(m *jsonrpc.Message) bool {
+	v := m.Meta(mcp.MetaKeyProtocolVersion)
+	return mcp.IsValidProtocolVersion(v) && mcp.IsModernProtocol(v)
 }
 
 // refuse answers a message core/jsonrpc refused and records a receipt for

@@ -81,3 +81,27 @@ func TestEveryAttemptLeavesAReceipt(t *testing.T) {
 		t.Errorf("session_metadata tool_calls %v", v)
 	}
 }
+
+// A protocol version that only sorts after 2026-07-28 is not the
+// handshake-free era: the call before initialize is refused and the server
+// never reads it.
+func TestUnknownEraIsRefusedBeforeInitialize(t *testing.T) {
+	h := startProxy(t, nil)
+	c := newLineClient(h)
+	c.send(map[string]any{"jsonrpc": "2.0", "id": "bogus", "method": "tools/call", "params": map[string]any{
+		"name": "get_weather", "arguments": map[string]any{"city": "BOGUSERA"},
+		"_meta": map[string]any{"io.modelcontextprotocol/protocolVersion": "9999-12-31"},
+	}})
+	if r := c.await("bogus"); errCode(r) != -32600 || !strings.Contains(mustJSONString(r), "initialize") {
+		t.Fatalf("tools/call with an unknown era before initialize: %v", r)
+	}
+	h.closeClient()
+	h.wait()
+	in, _ := os.ReadFile(filepath.Join(h.dir, "server_in"))
+	if bytes.Contains(in, []byte("BOGUSERA")) {
+		t.Fatal("the server read the refused call")
+	}
+	if recs := h.receipts("mcp_tool_call"); len(recs) != 1 || !strings.HasPrefix(field(recs[0], "outcome_detail"), "before_initialize: ") {
+		t.Fatalf("receipts %s", mustJSON(recs))
+	}
+}

@@ -9,7 +9,6 @@ package serve
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -120,7 +119,7 @@ func (c *checkedInput) next() {
 	if m.Method == "initialize" && m.IsRequest() {
 		c.initSeen = true
 	}
-	if tc, ok := m.ToolCall(); ok && !c.initSeen && !modernCall(m.Params) {
+	if tc, ok := m.ToolCall(); ok && !c.initSeen && !modernCall(m) {
 		msg := "tools/call before initialize: initialize the session first (refused, not served)"
 		c.log.Warn().Str("tool", tc.Name).Str("reason", "before_initialize").Msg(msg)
 		if c.refused != nil {
@@ -132,19 +131,12 @@ func (c *checkedInput) next() {
 	c.pending = append(m.Encode(), '\n')
 }
 
-// modernCall reports whether a request's params carry a 2026-07-28-era
-// protocol version in _meta: that era has no initialize handshake (the
-// same rule as core/mcpproxy's).
-func modernCall(params json.RawMessage) bool {
-	var v struct {
-		Meta map[string]json.RawMessage `json:"_meta"`
-	}
-	if json.Unmarshal(params, &v) != nil {
-		return false
-	}
-	var ver string
-	_ = json.Unmarshal(v.Meta[mcp.MetaKeyProtocolVersion], &ver)
-	return ver != "" && mcp.IsModernProtocol(ver)
+// modernCall reports whether a request names, in params._meta, a known
+// 2026-07-28-era protocol version: that era has no initialize handshake.
+// An unknown version (a string that merely sorts after it) is not one.
+func modernCall(m *jsonrpc.Message) bool {
+	v := m.Meta(mcp.MetaKeyProtocolVersion)
+	return mcp.IsValidProtocolVersion(v) && mcp.IsModernProtocol(v)
 }
 
 func (c *checkedInput) answer(b []byte) {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
@@ -130,5 +131,41 @@ func TestStdioRefusalReceipts(t *testing.T) {
 	}
 	if c := calls[""]; len(c) != 1 || c[0].outcome != "denied" || !strings.HasPrefix(c[0].detail, "oversized: ") {
 		t.Errorf("oversized line naming no tool: receipts %v, want one unnamed denied oversized", c)
+	}
+}
+
+// A protocol version that merely sorts after 2026-07-28 ("9999-12-31", "z")
+// is not the handshake-free era, and a case-variant _META is refused by the
+// envelope: each call before initialize is answered with an error and never
+// runs.
+func TestStdioUnknownEraIsRefusedBeforeInitialize(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("ASSAY_HOME", home)
+	root, _ := filepath.EvalSymlinks(t.TempDir())
+	const trace = "stdio_unknown_era_test"
+	var lines []string
+	for i, meta := range []string{
+		`"_meta":{"io.modelcontextprotocol/protocolVersion":"9999-12-31"}`,
+		`"_meta":{"io.modelcontextprotocol/protocolVersion":"z"}`,
+		`"_META":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}`,
+	} {
+		lines = append(lines, fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"emit-receipt","arguments":{"type":"decision_v1","data":{"tag":"x"}},%s}}`, i, meta))
+	}
+	var out lockedBuf
+	o := Options{Roots: []string{root}, LogLevel: "error", LogFormat: "json", TraceID: trace}
+	if err := Run(context.Background(), o, strings.NewReader(strings.Join(lines, "\n")+"\n"), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out.b.String(), "before initialize"); n != 2 || strings.Count(out.b.String(), `"error"`) != len(lines) {
+		t.Fatalf("want every call refused, the two unknown eras as before initialize:\n%s", out.b.String())
+	}
+	recs, _, err := store.Open(home).Read(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if typ, _ := r.Get("type"); typ != "mcp_tool_call" {
+			t.Fatalf("a refused call ran: %v receipt in the trace", typ)
+		}
 	}
 }
