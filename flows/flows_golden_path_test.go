@@ -16,6 +16,7 @@ import (
 )
 
 func TestFlowAudit(t *testing.T) {
+	t.Parallel()
 	dir := project(t)
 	// No pack yet: the plan is shown with a placeholder and says how to
 	// make one; applying it runs nothing.
@@ -59,6 +60,7 @@ func mustGet(t *testing.T, name string) *flows.Flow {
 }
 
 func TestFlowCI(t *testing.T) {
+	t.Parallel()
 	dir := project(t)
 	run := assayBin + ` emit model_call --data '{"model_id": "gpt-4o", "provider": "openai"}'`
 	p := plan(t, "ci", dir, map[string]string{"run_command": run})
@@ -114,6 +116,7 @@ if __name__ == "__main__":
 `
 
 func TestFlowAdopt(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Fatal("python3 is needed for the adopt flow test")
 	}
@@ -123,7 +126,7 @@ func TestFlowAdopt(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	t.Setenv("ASSAY_UPSTREAM_OPENAI", srv.URL()+"/v1")
+	setStepEnv(t, "ASSAY_UPSTREAM_OPENAI", srv.URL()+"/v1")
 	os.WriteFile(filepath.Join(dir, "app.py"), []byte(adoptApp), 0o644)
 	p := plan(t, "adopt", dir, map[string]string{"run_command": "python3 app.py", "gateway": "true"})
 	// With the gateway recording, patching is skipped: patched code under

@@ -5,13 +5,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
 	"github.com/invopop/jsonschema"
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/assay-dev/assay/core/runner"
 	"github.com/assay-dev/assay/flows"
 )
 
@@ -100,11 +100,11 @@ func flowTool() Tool {
 			if !c.Server.cfg.AllowExec {
 				return FlowResult{}, "", Failf("run-flow with apply=true executes commands, and this server was started without --allow-exec; call it with apply=false for the plan and ask the user to run the steps, or to restart assay-mcp with --allow-exec")
 			}
-			bin, err := assayBinary()
+			bin, err := assayBinary(c.Server.cfg.Env)
 			if err != nil {
 				return FlowResult{}, "", err
 			}
-			out := flows.Apply(ctx, plan, &flows.ExecRunner{Assay: bin})
+			out := flows.Apply(ctx, plan, &flows.ExecRunner{Assay: bin, Env: c.Server.cfg.Env})
 			res.Applied, res.Status, res.FailedStep = true, out.Status, out.FailedStep
 			for _, s := range out.Steps {
 				res.Steps = append(res.Steps, FlowStep{Number: s.Number, ID: s.ID, Title: s.Title, Command: s.Command, Status: s.Status,
@@ -145,12 +145,12 @@ func tail(s string) string {
 	return "…" + s[len(s)-flowTail:]
 }
 
-// assayBinary is the assay CLI the flow steps run: $ASSAY_BIN, else this
-// executable when it is assay itself, else assay next to assay-mcp, else
-// assay on PATH.
-func assayBinary() (string, error) {
-	if os.Getenv(flows.EnvAssayBin) != "" {
-		return flows.AssayBinary(), nil
+// assayBinary is the assay CLI the flow steps run: $ASSAY_BIN of env, else
+// this executable when it is assay itself, else assay next to assay-mcp,
+// else assay on env's PATH.
+func assayBinary(env []string) (string, error) {
+	if b := lookupEnv(env, flows.EnvAssayBin); b != "" {
+		return b, nil
 	}
 	exe, err := os.Executable()
 	if err == nil {
@@ -161,7 +161,7 @@ func assayBinary() (string, error) {
 			return sib, nil
 		}
 	}
-	if p, err := exec.LookPath("assay"); err == nil {
+	if p, err := runner.Resolve("assay", env); err == nil && filepath.IsAbs(p) {
 		return p, nil
 	}
 	return "", Failf("the assay CLI was not found next to assay-mcp or on PATH; install it (go install ./cmd/assay) or set %s", flows.EnvAssayBin)

@@ -11,6 +11,7 @@ import (
 )
 
 func TestRunFlowPlan(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	var p FlowResult
 	r := e.ok("run-flow", map[string]any{"flow": "try"}, &p)
@@ -34,6 +35,7 @@ func TestRunFlowPlan(t *testing.T) {
 }
 
 func TestRunFlowErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	e.fails("run-flow", map[string]any{"flow": "try", "apply": true}, "--allow-exec")
 	e.fails("run-flow", map[string]any{"flow": "nope"}, "invalid arguments")
@@ -47,6 +49,7 @@ func TestRunFlowErrors(t *testing.T) {
 }
 
 func TestFlowPrompts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	lp, err := e.cli.ListPrompts(context.Background(), mcp.ListPromptsRequest{})
 	if err != nil {

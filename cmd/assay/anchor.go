@@ -13,7 +13,6 @@ import (
 
 	"github.com/assay-dev/assay/core/check"
 	"github.com/assay-dev/assay/core/exit"
-	"github.com/assay-dev/assay/core/store"
 	"github.com/assay-dev/assay/core/tlog"
 	"github.com/assay-dev/assay/core/verify"
 )
@@ -69,9 +68,9 @@ verifier. Check the anchor with 'assay verify-pack PACK --require-anchor'.`,
 			var proofs []*tlog.Proof
 			var err error
 			if isURL(logArg) {
-				proofs, err = remoteAnchor(ctx, logArg, tokenFile, logKey, leaves)
+				proofs, err = remoteAnchor(ctx, envOf(cmd), logArg, tokenFile, logKey, leaves)
 			} else {
-				proofs, err = localAnchor(ctx, logArg, origin, policyPath, leaves)
+				proofs, err = localAnchor(ctx, envOf(cmd), logArg, origin, policyPath, leaves)
 			}
 			if err != nil {
 				return err
@@ -137,19 +136,19 @@ func bundleLike(p string) bool {
 func isURL(s string) bool { return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") }
 
 // logDir resolves --log (default $ASSAY_HOME/log).
-func logDir(arg string) (string, error) {
+func logDir(env *cliEnv, arg string) (string, error) {
 	if arg != "" {
 		return arg, nil
 	}
-	home, err := store.Home()
+	home, err := env.Home()
 	if err != nil {
 		return "", err
 	}
 	return filepath.Join(home, "log"), nil
 }
 
-func localAnchor(ctx context.Context, logArg, origin, policyPath string, leaves [][]byte) ([]*tlog.Proof, error) {
-	dir, err := logDir(logArg)
+func localAnchor(ctx context.Context, env *cliEnv, logArg, origin, policyPath string, leaves [][]byte) ([]*tlog.Proof, error) {
+	dir, err := logDir(env, logArg)
 	if err != nil {
 		return nil, err
 	}
@@ -194,8 +193,8 @@ func (a *anchorFlags) options() check.AnchorOptions {
 	return check.AnchorOptions{Require: a.require, LogKey: a.logKey, WitnessPolicy: a.policy}
 }
 
-func remoteAnchor(ctx context.Context, logURL, tokenFile, logKey string, leaves [][]byte) ([]*tlog.Proof, error) {
-	tok, err := logToken(tokenFile)
+func remoteAnchor(ctx context.Context, env *cliEnv, logURL, tokenFile, logKey string, leaves [][]byte) ([]*tlog.Proof, error) {
+	tok, err := logToken(env, tokenFile)
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +215,7 @@ func remoteAnchor(ctx context.Context, logURL, tokenFile, logKey string, leaves 
 
 // logToken reads the team log's bearer token: --token-file, else
 // $ASSAY_LOG_TOKEN. It never appears in output or errors.
-func logToken(tokenFile string) (string, error) {
+func logToken(env *cliEnv, tokenFile string) (string, error) {
 	if tokenFile != "" {
 		b, err := os.ReadFile(tokenFile)
 		if err != nil {
@@ -224,7 +223,7 @@ func logToken(tokenFile string) (string, error) {
 		}
 		return strings.TrimSpace(string(b)), nil
 	}
-	if t := os.Getenv("ASSAY_LOG_TOKEN"); t != "" {
+	if t := env.Getenv("ASSAY_LOG_TOKEN"); t != "" {
 		return t, nil
 	}
 	return "", exit.Bad("set ASSAY_LOG_TOKEN or pass --token-file", "appending to a team log needs its bearer token")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
@@ -50,7 +49,7 @@ Prints the receipt id (--json: the stored receipt).`,
 				if !receipt.TypeAllowed(typ) {
 					return exit.Bad("use one of: "+receipt.AllowedForms(), "receipt type %q cannot go into a proof pack", typ)
 				}
-				traceID := os.Getenv(store.EnvTrace)
+				traceID := envOf(cmd).Getenv(store.EnvTrace)
 				if traceID == "" {
 					return exit.Bad("run the program under 'assay run -- CMD', or export ASSAY_TRACE_ID=<trace id>", "ASSAY_TRACE_ID is not set, so there is no current trace")
 				}
@@ -61,7 +60,7 @@ Prints the receipt id (--json: the stored receipt).`,
 				if err != nil {
 					return err
 				}
-				st, err := store.OpenDefault()
+				st, err := envOf(cmd).OpenStore()
 				if err != nil {
 					return err
 				}

@@ -19,6 +19,7 @@ var updateSchemas = flag.Bool("update", false, "rewrite the checked-in schemas f
 // declined prompt) all validate against it. run's success document has its
 // schema too.
 func TestJSONEnvelopes(t *testing.T) {
+	t.Parallel()
 	errSchema, err := schemas.Generate(&jsonErrorDoc{}, "schemas/error.schema.json", "assay --json error",
 		"The one error document every assay command prints with --json when it fails before printing its own: command, status \"error\", error (the problem: a short name where the reference has one, e.g. no_receipts_emitted, else the sentence), message (the sentence), fix (what to do), exit_code (3 bad input, 1 honest failure or declined prompt, 2 tampered). Commands may add fields (run: trace_id, hints; scan: tool).")
 	if err != nil {

@@ -88,7 +88,7 @@ Exit codes: 0 the plan printed or every step passed, 1 a step failed,
 				if plan.Blocked != "" {
 					return flows.ErrBlocked(plan)
 				}
-				runner := &flows.ExecRunner{}
+				runner := &flows.ExecRunner{Env: envOf(cmd).Vars}
 				if !asJSON {
 					// Child output streams to stderr; stdout carries the result.
 					runner.Stream = cmd.ErrOrStderr()

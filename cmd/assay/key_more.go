@@ -36,7 +36,7 @@ until you revoke the old one with 'assay key revoke OLD --lock'.`,
 			if err := refuseEmpty(cmd, "output", "lock", "private", "signer", "new-signer"); err != nil {
 				return err
 			}
-			ks, _, err := openKeystore()
+			ks, _, err := openKeystore(envOf(cmd))
 			if err != nil {
 				return err
 			}
@@ -123,7 +123,7 @@ writes no file; it refuses a terminal, so pipe it:
 			if err := refuseEmpty(cmd, "output", "lock", "private", "signer", "new-signer"); err != nil {
 				return err
 			}
-			ks, _, err := openKeystore()
+			ks, _, err := openKeystore(envOf(cmd))
 			if err != nil {
 				return err
 			}
@@ -191,7 +191,7 @@ so CI never leaves a key file in the checkout:
 			if len(args) == 0 {
 				return exit.Bad("give the exported PUB.b64 file, or --private-env VAR for a key secret", "key import needs a public key file")
 			}
-			ks, _, err := openKeystore()
+			ks, _, err := openKeystore(envOf(cmd))
 			if err != nil {
 				return err
 			}
@@ -250,7 +250,7 @@ key files. There is no revocation list: packs it signed still verify without
 			if lockPath == "" && !del {
 				return exit.Bad("give --lock FILE, --delete or both", "nothing to revoke from")
 			}
-			ks, _, err := openKeystore()
+			ks, _, err := openKeystore(envOf(cmd))
 			if err != nil {
 				return err
 			}
@@ -293,7 +293,7 @@ key files. There is no revocation list: packs it signed still verify without
 				}
 			}
 			if wasActive {
-				log.Warn().Msgf("%s was the active signer: proof-pack and run now sign with %q (choose one with 'assay key set-active ID')", id, ks.Active())
+				logOf(cmd).Warn().Msgf("%s was the active signer: proof-pack and run now sign with %q (choose one with 'assay key set-active ID')", id, ks.Active())
 			}
 			left := -1
 			if l != nil {
@@ -306,7 +306,7 @@ key files. There is no revocation list: packs it signed still verify without
 			if removed {
 				fmt.Fprintf(out, "Removed %s from the allowlist of %s (%d left)\n", fp[:16], lockPath, left)
 				if left == 0 {
-					log.Warn().Msgf("%s now has an empty allowlist: verify-pack --lock will refuse every pack until you pin a signer", lockPath)
+					logOf(cmd).Warn().Msgf("%s now has an empty allowlist: verify-pack --lock will refuse every pack until you pin a signer", lockPath)
 				}
 			}
 			if del {

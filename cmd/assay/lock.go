@@ -45,14 +45,14 @@ func reportLock(cmd *cobra.Command, path string, l *lock.Lock, asJSON bool) erro
 	}
 	fmt.Fprintln(out)
 	if nr := l.NonReference(); len(nr) > 0 {
-		log.Warn().Msgf("the reference implementation's 'lock check' does not know card(s) %s (or defines them differently); only this tool can check this lock", strings.Join(nr, ", "))
+		logOf(cmd).Warn().Msgf("the reference implementation's 'lock check' does not know card(s) %s (or defines them differently); only this tool can check this lock", strings.Join(nr, ", "))
 	}
 	return nil
 }
 
 // resolveSigners turns --signer values into fingerprints: a 64-hex value is
 // taken as is, anything else must be a signer id in the local keystore.
-func resolveSigners(vals []string) ([]string, error) {
+func resolveSigners(env *cliEnv, vals []string) ([]string, error) {
 	var out []string
 	for _, v := range vals {
 		v = strings.TrimSpace(v)
@@ -63,7 +63,7 @@ func resolveSigners(vals []string) ([]string, error) {
 			out = append(out, strings.ToLower(v))
 			continue
 		}
-		ks, _, err := openKeystore()
+		ks, _, err := openKeystore(env)
 		if err != nil {
 			return nil, err
 		}

@@ -28,9 +28,9 @@ func pinnedSigners(cmd *cobra.Command, signers []string, anySigner bool) ([]stri
 		return nil, nil
 	}
 	if len(signers) > 0 {
-		return resolveSigners(signers)
+		return resolveSigners(envOf(cmd), signers)
 	}
-	ks, _, err := openKeystore()
+	ks, _, err := openKeystore(envOf(cmd))
 	if err != nil {
 		return nil, err
 	}
@@ -40,9 +40,9 @@ func pinnedSigners(cmd *cobra.Command, signers []string, anySigner bool) ([]stri
 	}
 	fp := keys.Fingerprint(sg.Public())
 	if made {
-		log.Warn().Msgf("created signing key %s (the active signer; packs are signed with it)", ks.Active())
+		logOf(cmd).Warn().Msgf("created signing key %s (the active signer; packs are signed with it)", ks.Active())
 	}
-	log.Info().Msgf("pinning the active signer %s (fingerprint %s)", ks.Active(), fp)
+	logOf(cmd).Info().Msgf("pinning the active signer %s (fingerprint %s)", ks.Active(), fp)
 	return []string{fp}, nil
 }
 

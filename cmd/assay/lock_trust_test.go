@@ -14,6 +14,7 @@ import (
 // be asked for and always warns; lock check flags it; a pack signed by
 // another key then fails --lock with exit 2.
 func TestLockPinsActiveSignerByDefault(t *testing.T) {
+	t.Parallel()
 	home, dir := ckEnv(t)
 	for _, argv := range [][]string{
 		{"lock", "write", "--cards", "receipt_completeness", "-o", "w.lock"},
@@ -89,6 +90,7 @@ func TestLockPinsActiveSignerByDefault(t *testing.T) {
 // lock write and init refuse to replace a file without --force, and change
 // nothing when they refuse.
 func TestLockWriteRefusesOverwrite(t *testing.T) {
+	t.Parallel()
 	_, dir := ckEnv(t)
 	p := filepath.Join(dir, "assay.lock")
 	if err := os.WriteFile(p, []byte("mine\n"), 0o644); err != nil {

@@ -99,9 +99,9 @@ not be written; 3 bad input (flags, policy, server command not found).`,
 
 func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 	stderr := cmd.ErrOrStderr()
-	logger := log
+	logger := *logOf(cmd)
 	if o.asJSON {
-		logger = zerolog.New(stderr).Level(log.GetLevel()).With().Timestamp().Logger()
+		logger = zerolog.New(stderr).Level(logOf(cmd).GetLevel()).With().Timestamp().Logger()
 	}
 	logger = logger.With().Str("component", "mcp-proxy").Logger()
 
@@ -179,7 +179,7 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 		serverID = defaultServerID(argv, o.upstreamURL)
 	}
 
-	st, err := store.OpenDefault()
+	st, err := envOf(cmd).OpenStore()
 	if err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 	sessionID := mcpproxy.NewSessionID()
 	traceID := mcpproxy.NewTraceID(sessionID, time.Now())
 	joined := false
-	if t := os.Getenv(store.EnvTrace); t != "" {
+	if t := envOf(cmd).Getenv(store.EnvTrace); t != "" {
 		if err := store.ValidTraceID(t); err != nil {
 			return exit.Bad("unset "+store.EnvTrace+" or give it a valid trace id", "%s: %v", store.EnvTrace, err)
 		}
@@ -223,7 +223,7 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 		}
 		up = h
 	} else {
-		env := append(withoutEnv(os.Environ(), store.EnvTrace), store.EnvTrace+"="+traceID)
+		env := append(withoutEnv(envOf(cmd).Vars, store.EnvTrace), store.EnvTrace+"="+traceID)
 		var serverStderr io.Writer = stderr
 		if o.asJSON {
 			// --json: stderr carries JSON lines only, the server's too.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,8 +13,8 @@ import (
 func init() { commands = append(commands, newPacksCmd) }
 
 // currentBaseline returns the baseline pack path, or "" when none is set.
-func currentBaseline() string {
-	wd, err := os.Getwd()
+func currentBaseline(env *cliEnv) string {
+	wd, err := env.Wd()
 	if err != nil {
 		return ""
 	}
@@ -43,7 +42,7 @@ func newPacksCmd() *cobra.Command {
 		Short: "List proof packs under -d (found by their manifest, at any name), newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			rows, err := packs.List(dir, currentBaseline())
+			rows, err := packs.List(dir, currentBaseline(envOf(cmd)))
 			if err != nil {
 				return err
 			}
@@ -91,7 +90,7 @@ func newPacksCmd() *cobra.Command {
 		Short: "Show a pack's manifest fields, line count and files",
 		Args:  exactArgs(1, "give the pack directory"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := packs.Show(args[0], currentBaseline())
+			d, err := packs.Show(args[0], currentBaseline(envOf(cmd)))
 			if err != nil {
 				return err
 			}

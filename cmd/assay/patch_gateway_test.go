@@ -23,10 +23,10 @@ func TestPatchedPythonUnderGatewayRecordsOnce(t *testing.T) {
 		calls   int
 	}{{"plain", 1}, {"streams", 2}, {"asyncerr", 2}} {
 		t.Run(tc.project, func(t *testing.T) {
-			ckEnv(t)
+			ckProcessEnv(t)
 			rtMock(t)
-			t.Setenv("PYTHONPATH", filepath.Join(patchData, "sdk"))
-			t.Setenv("PYTHONDONTWRITEBYTECODE", "1")
+			ckSetenv(t, "PYTHONPATH", filepath.Join(patchData, "sdk"))
+			ckSetenv(t, "PYTHONDONTWRITEBYTECODE", "1")
 			dir := copyTree(t, filepath.Join(patchData, "projects", tc.project))
 			if code, _, errs := ckRun(t, "patch", dir, "--yes"); code != 0 {
 				t.Fatalf("patch: %s", errs)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/assay-dev/assay/core/exit"
@@ -46,9 +45,9 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 				return err
 			}
 			if out == "" {
-				out = "proof_pack_" + traceID
+				out = envOf(cmd).Abs("proof_pack_" + traceID)
 			}
-			st, err := store.OpenDefault()
+			st, err := envOf(cmd).OpenStore()
 			if err != nil {
 				return err
 			}
@@ -65,11 +64,11 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 			// Streamed: memory stays flat however long the trace is.
 			// Claims resolve relative paths against the working directory,
 			// as the reference does.
-			wd, _ := os.Getwd()
+			wd, _ := envOf(cmd).Wd()
 			res, probs, err := pack.FromTrace(st, traceID, pack.Options{
 				Signer: signer, OutDir: out, Mode: mode, RequireReceipts: !allowEmpty,
 				Claims: claims.Flatten(cardList), ClaimEnv: claims.Env{Dir: wd},
-				CIBinding: pack.DetectCIBinding(os.Getenv),
+				CIBinding: pack.DetectCIBinding(envOf(cmd).Getenv),
 			})
 			for _, p := range probs {
 				fmt.Fprintf(cmd.ErrOrStderr(), "assay: warning: trace %s line %d is not a receipt and is left out of the pack: %s\n", traceID, p.Line, p.Err)
@@ -85,7 +84,7 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 					return err
 				}
 			} else {
-				renderBuilt(cmd.OutOrStdout(), res)
+				renderBuilt(cmd.OutOrStdout(), res, wd)
 			}
 			if len(probs) > 0 {
 				// The pack is honest about what it holds, but not the whole
@@ -106,7 +105,7 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 }
 
 // renderBuilt prints the short "pack built" panel.
-func renderBuilt(w io.Writer, r *pack.Result) {
+func renderBuilt(w io.Writer, r *pack.Result, wd string) {
 	st := newStyle(w)
 	fmt.Fprintf(w, "%s %s\n\n", st.Green("Proof pack built:"), r.Dir)
 	row := func(k, v string) { fmt.Fprintf(w, "  %-11s %s\n", k, v) }
@@ -117,13 +116,16 @@ func renderBuilt(w io.Writer, r *pack.Result) {
 	row("Integrity", r.ReceiptIntegrity)
 	row("Claims", r.ClaimCheck)
 	row("Merkle root", r.MerkleRoot[:16]+"…")
-	abs, _ := filepath.Abs(r.Dir)
-	fmt.Fprintf(w, "\nNext: assay verify-pack %s\n", relOr(abs))
+	abs := r.Dir
+	if !filepath.IsAbs(abs) {
+		abs = filepath.Join(wd, abs)
+	}
+	fmt.Fprintf(w, "\nNext: assay verify-pack %s\n", relOr(wd, abs))
 }
 
-func relOr(abs string) string {
-	wd, err := os.Getwd()
-	if err != nil {
+// relOr shows abs relative to wd when that is shorter.
+func relOr(wd, abs string) string {
+	if wd == "" {
 		return abs
 	}
 	if rel, err := filepath.Rel(wd, abs); err == nil && !filepath.IsAbs(rel) && len(rel) < len(abs) {

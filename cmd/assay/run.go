@@ -197,7 +197,8 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		}
 		cardClaims = append(cardClaims, card.Claims...)
 	}
-	home, err := store.Home()
+	cenv := envOf(cmd)
+	home, err := cenv.Home()
 	if err != nil {
 		return err
 	}
@@ -207,6 +208,7 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	if outDir == "" {
 		outDir = "proof_pack_" + traceID
 	}
+	outDir = cenv.Abs(outDir)
 	if fsutil.Exists(outDir) {
 		return kinded("output_exists", exit.Bad("choose a new -o directory or remove the old pack", "output directory already exists: %s", outDir))
 	}
@@ -217,7 +219,7 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	if o.storeContent {
 		vars[capture.EnvStoreContent] = "1" // the Go middleware in the child reads it
 	}
-	env := childEnv(os.Environ(), vars)
+	env := childEnv(cenv.Vars, vars)
 	exe, err := runner.Resolve(args[0], env)
 	if err != nil {
 		return kinded("command_not_found", commandNotFound(args[0], err))
@@ -231,7 +233,7 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	var gw captureGateway
 	if o.gateway {
 		var err error
-		gwLog := zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: !isTerminal(cmd.ErrOrStderr()), PartsExclude: []string{zerolog.TimestampFieldName}}).Level(log.GetLevel())
+		gwLog := zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: !isTerminal(cmd.ErrOrStderr()), PartsExclude: []string{zerolog.TimestampFieldName}}).Level(logOf(cmd).GetLevel())
 		gw, err = startGateway(cmd.Context(), st, traceID, &gwLog, o.storeContent)
 		if err != nil {
 			return kinded("gateway_failed", err)
@@ -272,7 +274,7 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	if o.asJSON {
 		childOut = stderr // keep stdout one pure JSON document
 	}
-	proc, err := runner.Start(runner.Spec{Args: args, Env: env, Stdin: cmd.InOrStdin(), Stdout: childOut, Stderr: stderr})
+	proc, err := runner.Start(runner.Spec{Args: args, Env: env, Dir: cenv.Dir, Stdin: cmd.InOrStdin(), Stdout: childOut, Stderr: stderr})
 	if err != nil {
 		if gw != nil {
 			_ = gw.Close()
@@ -314,7 +316,7 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	} else if ok {
 		tracePath = path
 	}
-	cwd, _ := os.Getwd()
+	cwd, _ := cenv.Wd()
 	popt := pack.Options{
 		RunID:           traceID,
 		Signer:          signer,
@@ -322,7 +324,7 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		Claims:          cardClaims,
 		ClaimEnv:        claims.Env{Dir: cwd},
 		Mode:            o.mode,
-		CIBinding:       pack.DetectCIBinding(os.Getenv),
+		CIBinding:       pack.DetectCIBinding(cenv.Getenv),
 		RequireReceipts: !o.allowEmpty,
 	}
 	built, probs, err := pack.FromTrace(st, traceID, popt)

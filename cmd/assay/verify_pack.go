@@ -10,7 +10,6 @@ import (
 	"github.com/assay-dev/assay/core/check"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/keys"
-	"github.com/assay-dev/assay/core/store"
 	"github.com/assay-dev/assay/core/verify"
 )
 
@@ -52,10 +51,10 @@ Exit codes (text and --json alike):
 				// ignored gate would read as a passed one.
 				return exit.Bad("add --coverage-contract FILE (from 'assay scan --emit-contract FILE')", "--min-coverage needs --coverage-contract")
 			}
-			if home, err := store.Home(); err == nil {
+			if home, err := envOf(cmd).Home(); err == nil {
 				o.Keystore = keys.Open(home)
 			}
-			target, err := packArg(args, latest, latestDir, log.Info().Msgf)
+			target, err := packArg(args, latest, latestDir, logOf(cmd).Info().Msgf)
 			if err != nil {
 				return err
 			}

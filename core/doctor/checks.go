@@ -21,7 +21,6 @@ import (
 	"github.com/assay-dev/assay/core/lock"
 	"github.com/assay-dev/assay/core/mcppolicy"
 	"github.com/assay-dev/assay/core/pack"
-	"github.com/assay-dev/assay/core/store"
 	"github.com/assay-dev/assay/core/verify"
 	"github.com/assay-dev/assay/core/version"
 )
@@ -310,16 +309,6 @@ func checkLockLoads(e *env) Check {
 			Fix: "mv " + shq(e.rel(e.lock)) + " " + shq(e.rel(e.lock)+".bad") + " && " + e.lockWriteCmd()}
 	}
 	return Check{Status: Pass, Severity: Info, Message: "lock " + e.rel(e.lock) + " is valid"}
-}
-
-// DefaultWriteLock writes a lock for the default card (lock write's file
-// form) pinning the active signer of the default assay home.
-func DefaultWriteLock(path string) error {
-	home, err := store.Home()
-	if err != nil {
-		return err
-	}
-	return WritePinnedLock(path, home)
 }
 
 // WritePinnedLock writes what 'assay lock write --cards receipt_completeness'
