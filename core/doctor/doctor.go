@@ -83,7 +83,7 @@ type Options struct {
 	Profile string // default local
 	Dir     string // project directory (default: the working directory)
 	Home    string // assay home (required)
-	Pack    string // --pack; default the newest proof_pack_* in Dir
+	Pack    string // --pack; default the newest pack under Dir (core/packs)
 	Lock    string // --lock; default Dir/assay.lock
 	Strict  bool   // warnings fail too
 	Fix     bool   // apply safe fixes, then check again
@@ -119,6 +119,7 @@ var table = []def{
 	{id: "DOCTOR_FS_001", profiles: all, run: checkFS, fix: fixFS},
 	{id: "DOCTOR_KEY_001", profiles: all, run: checkKey, fix: fixKey},
 	{id: "DOCTOR_CARD_001", profiles: all, run: checkCards},
+	{id: "DOCTOR_SCAN_001", profiles: []string{ProfileLocal, ProfileCI}, run: checkInstrumentation},
 	{id: "DOCTOR_PACK_001", profiles: []string{ProfileLocal, ProfileCI}, run: checkPackFiles},
 	{id: "DOCTOR_PACK_002", profiles: []string{ProfileLocal, ProfileCI}, run: checkPackVerify},
 	{id: "DOCTOR_LOCK_001", profiles: []string{ProfileCI, ProfileRelease}, run: checkLockLoads, fix: fixLock},
