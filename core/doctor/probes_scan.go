@@ -6,14 +6,14 @@ import (
 	"github.com/assay-dev/assay/core/scan"
 )
 
-// ---- DOCTOR_SCAN_001: are the project's LLM call sites instrumented?
+// ---- DOCTOR_SCAN_001 (probe): are the project's LLM call sites instrumented?
 // The answer is scan's (core/scan/instrumentation.go), the same one patch
 // plans from and coverage contracts record; test code is counted apart.
 
-func checkInstrumentation(e *env) Check {
+func probeInstrumentation(e *env) Probe {
 	res, err := scan.Scan(e.dir, scan.Options{ExcludeTests: true})
 	if err != nil {
-		return Check{Status: Skip, Severity: Info, Message: "project not scanned: " + err.Error()}
+		return Probe{Status: Skip, Severity: Info, Message: "project not scanned: " + err.Error()}
 	}
 	s := res.Summary()
 	tests := ""
@@ -22,9 +22,9 @@ func checkInstrumentation(e *env) Check {
 	}
 	switch {
 	case s.SitesTotal == 0:
-		return Check{Status: Skip, Severity: Info, Message: "no LLM call sites found in " + e.rel(e.dir) + tests}
+		return Probe{Status: Skip, Severity: Info, Message: "no LLM call sites found in " + e.rel(e.dir) + tests}
 	case s.Uninstrumented == 0:
-		return Check{Status: Pass, Severity: Info, Message: fmt.Sprintf("all %d LLM call site(s) are instrumented%s", s.SitesTotal, tests)}
+		return Probe{Status: Pass, Severity: Info, Message: fmt.Sprintf("all %d LLM call site(s) are instrumented%s", s.SitesTotal, tests)}
 	}
 	sev := Medium
 	if s.High == 0 {
@@ -41,7 +41,7 @@ func checkInstrumentation(e *env) Check {
 			break
 		}
 	}
-	return Check{Status: Warn, Severity: sev,
+	return Probe{Status: Warn, Severity: sev,
 		Message:  fmt.Sprintf("%d of %d LLM call site(s) record no receipt%s", s.Uninstrumented, s.SitesTotal, tests),
 		Evidence: "first: " + first + " (assay scan . lists them all)",
 		Fix:      fix}
