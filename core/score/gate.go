@@ -180,7 +180,7 @@ type GateResult struct {
 	// BaselinePath is where the baseline was looked for; BaselineScore is
 	// nil when none was saved.
 	BaselinePath  string   `json:"baseline_path"`
-	BaselineScore *float64 `json:"baseline_score"`
+	BaselineScore *float64 `json:"baseline_score" jsonschema:"oneof_type=number;null"`
 	BaselineGrade string   `json:"baseline_grade,omitempty"`
 	Regression    bool     `json:"regression"`
 	Deltas        []Delta  `json:"deltas"`

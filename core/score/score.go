@@ -139,7 +139,7 @@ type Cap struct {
 // Path is the fewest actions that reach the next grade.
 type Path struct {
 	From      string   `json:"from_grade"`
-	To        string   `json:"to_grade"`
+	To        string   `json:"to_grade" jsonschema:"enum=A,enum=B,enum=C,enum=D,enum="`
 	Score     float64  `json:"projected_score"`
 	Actions   []Action `json:"actions"`
 	Reachable bool     `json:"reachable"`
@@ -183,8 +183,8 @@ type Result struct {
 	Caps             []Cap       `json:"caps_applied"`
 	NextActions      []string    `json:"next_actions"`
 	NextActionDetail []Action    `json:"next_actions_detail"`
-	// FastestPath is nil at grade A.
-	FastestPath *Path  `json:"fastest_path"`
+	// FastestPath is empty (to_grade "", not reachable) at grade A.
+	FastestPath Path   `json:"fastest_path"`
 	Facts       Facts  `json:"facts"`
 	Disclaimer  string `json:"disclaimer"`
 }
@@ -547,14 +547,14 @@ func firstOr(s []string, def string) string {
 
 // fastest finds the fewest actions (ties: the most points) that reach the
 // next grade, taking the no-receipts cap into account.
-func fastest(r *Result, hasReceipts bool) *Path {
+func fastest(r *Result, hasReceipts bool) Path {
 	to := next(r.Grade)
 	if to == "" {
-		return nil
+		return Path{From: r.Grade, Actions: []Action{}, Score: r.Score}
 	}
 	target := minOf(to)
 	acts := r.NextActionDetail
-	best := &Path{From: r.Grade, To: to, Actions: []Action{}, Score: r.Score}
+	best := Path{From: r.Grade, To: to, Actions: []Action{}, Score: r.Score}
 	bestN := -1
 	for mask := 1; mask < 1<<len(acts); mask++ {
 		var chosen []Action
@@ -576,7 +576,7 @@ func fastest(r *Result, hasReceipts bool) *Path {
 		}
 		if bestN < 0 || len(chosen) < bestN || (len(chosen) == bestN && s > best.Score) {
 			bestN = len(chosen)
-			best = &Path{From: r.Grade, To: to, Actions: chosen, Score: s, Reachable: true}
+			best = Path{From: r.Grade, To: to, Actions: chosen, Score: s, Reachable: true}
 		}
 	}
 	return best

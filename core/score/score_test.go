@@ -191,7 +191,7 @@ func TestFastestPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := res.FastestPath
-	if p == nil || !p.Reachable || p.To != "C" || len(p.Actions) != 1 || p.Actions[0].Component != Receipts || p.Score != 100 {
+	if !p.Reachable || p.To != "C" || len(p.Actions) != 1 || p.Actions[0].Component != Receipts || p.Score != 100 {
 		t.Fatalf("fastest path %+v", p)
 	}
 	if len(res.NextActions) != 1 || !strings.Contains(res.NextActions[0], "assay run") || !strings.Contains(res.NextActions[0], "+22.0 pts est.") {
@@ -205,7 +205,7 @@ func TestFastestPath(t *testing.T) {
 	r2.file("app.py", pyPlain)
 	res2, _ := Compute(r2.dir, Options{})
 	p2 := res2.FastestPath
-	if p2 == nil || !p2.Reachable || p2.To != "D" || len(p2.Actions) != 2 {
+	if !p2.Reachable || p2.To != "D" || len(p2.Actions) != 2 {
 		t.Fatalf("fastest path %+v", p2)
 	}
 	got := map[string]bool{}
@@ -215,7 +215,7 @@ func TestFastestPath(t *testing.T) {
 	if !got[Coverage] || p2.Score != 61 {
 		t.Errorf("fastest path %+v, want coverage and a 22-point action", p2)
 	}
-	if res3 := FromFacts("x", Facts{SitesTotal: 1, Instrumented: 1, LockValid: true, LockPresent: true, CIRun: true, CIVerify: true, CILock: true, Packs: []string{"p"}}); res3.FastestPath != nil {
+	if res3 := FromFacts("x", Facts{SitesTotal: 1, Instrumented: 1, LockValid: true, LockPresent: true, CIRun: true, CIVerify: true, CILock: true, Packs: []string{"p"}}); res3.FastestPath.To != "" || res3.FastestPath.Reachable {
 		t.Errorf("grade A has a fastest path: %+v", res3.FastestPath)
 	}
 }
