@@ -1,0 +1,320 @@
+package incident
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/assay-dev/assay/core/demo"
+	"github.com/assay-dev/assay/core/demo/mcpserver"
+	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/jsonrpc"
+	"github.com/assay-dev/assay/core/mcppolicy"
+	"github.com/assay-dev/assay/core/mcpproxy"
+	"github.com/assay-dev/assay/core/pack"
+	"github.com/assay-dev/assay/core/store"
+)
+
+// The packs replayed here are recorded by the real MCP proxy
+// (core/mcpproxy) in front of the demo MCP server, run as a child process
+// (this test binary with envServer set), and packed by mcpproxy.Finish.
+
+const envServer = "ASSAY_INCIDENT_TEST_SERVER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(envServer) == "1" {
+		if err := mcpserver.Serve(context.Background(), os.Stdin, os.Stdout, mcpserver.Options{}); err != nil {
+			fmt.Fprintln(os.Stderr, "serve:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+type toolCall struct {
+	Tool string
+	Args map[string]any
+}
+
+// session is the traffic every test replays: tool names in case variants
+// and with a Cyrillic lookalike, a destructive call, a repeated tool.
+var session = []toolCall{
+	{"get_weather", map[string]any{"city": "Lisbon"}},
+	{"Get_Weather", map[string]any{"city": "Porto"}},
+	{"gеt_weather", map[string]any{"city": "Faro"}}, // Cyrillic е (U+0435)
+	{"check_inventory", map[string]any{"sku": "SKU-1042"}},
+	{"calculate_risk", map[string]any{"amount": 12500, "country": "PT"}},
+	{"calculate_risk", map[string]any{"amount": 99, "country": "ES"}},
+	{"record_action", map[string]any{"action": "DELETE customers"}},
+	{"delete_records", map[string]any{"table": "customers", "where": "1=1"}},
+	{"DELETE_RECORDS", map[string]any{"table": "orders"}},
+}
+
+func writePolicy(t *testing.T, text string) *mcppolicy.Policy {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pol, err := mcppolicy.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pol
+}
+
+// record runs one proxy session with the given policy (nil: none) and
+// returns its pack directory.
+func record(t *testing.T, pol *mcppolicy.Policy, storeArgs bool, calls []toolCall) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	st := store.Open(filepath.Join(work, "home"))
+	sid := mcpproxy.NewSessionID()
+	traceID := mcpproxy.NewTraceID(sid, time.Now())
+	env := append(os.Environ(), envServer+"=1", store.EnvHome+"="+st.Home, store.EnvTrace+"="+traceID)
+	up, err := mcpproxy.StartStdio(mcpproxy.StdioOptions{Argv: []string{exe, "-test.run=^$"}, Env: env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr, cw := io.Pipe()
+	pr, pw := io.Pipe()
+	done := make(chan *mcpproxy.Session, 1)
+	go func() {
+		s, _ := mcpproxy.Run(context.Background(), mcpproxy.Options{
+			Upstream: up, Client: cr, ClientOut: pw, Store: st, TraceID: traceID, SessionID: sid,
+			ServerID: "replay-test", Policy: pol, StoreArgs: storeArgs, CallTimeout: 10 * time.Second,
+		})
+		pw.Close()
+		done <- s
+	}()
+	rd := mcpproxy.NewReader(pr)
+	send := func(v any) {
+		b, _ := json.Marshal(v)
+		if _, err := cw.Write(append(b, '\n')); err != nil {
+			t.Fatal(err)
+		}
+	}
+	request := func(id int, method string, params any) {
+		send(map[string]any{"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+		for {
+			m, err := rd.Next()
+			if err != nil {
+				t.Fatalf("no answer to %s: %v", method, err)
+			}
+			msg, err := jsonrpc.Decode(m.Body)
+			if err == nil && msg.IsResponse() && string(msg.ID) == strconv.Itoa(id) {
+				return
+			}
+		}
+	}
+	request(0, "initialize", map[string]any{"protocolVersion": "2025-06-18", "capabilities": map[string]any{}, "clientInfo": map[string]any{"name": "t", "version": "1"}})
+	send(map[string]any{"jsonrpc": "2.0", "method": "notifications/initialized"})
+	for i, c := range calls {
+		request(i+1, "tools/call", map[string]any{"name": c.Tool, "arguments": c.Args})
+	}
+	cw.Close()
+	go io.Copy(io.Discard, pr)
+	var sess *mcpproxy.Session
+	select {
+	case sess = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the session did not end")
+	}
+	art, err := mcpproxy.Finish(st, sess, filepath.Join(work, "mcp"), demo.EphemeralSigner("replay-test"), "shadow")
+	if err != nil || art.Pack == nil {
+		t.Fatalf("finish: %v %+v", err, art)
+	}
+	return art.Pack.Dir
+}
+
+// The candidates: globs are case-sensitive (fnmatchcase) and compare code
+// points, so neither a case variant nor a lookalike slips into or out of a
+// rule by accident; argument patterns are case-insensitive regexps over the
+// canonical JSON; budgets count allowed calls only.
+var candidates = []struct {
+	name   string
+	policy string
+	// want: the candidate's verdict per call of session
+	want []string
+}{
+	{"deny globs are case-sensitive", `tools:
+  deny: ["delete_*", "get_*"]
+`, []string{"deny", "allow", "allow", "allow", "allow", "allow", "allow", "deny", "allow"}},
+	{"a lookalike in the policy matches only the lookalike", `tools:
+  deny: ["gеt_weather"]
+`, []string{"allow", "allow", "deny", "allow", "allow", "allow", "allow", "allow", "allow"}},
+	{"default deny with an allow list", `tools:
+  default: deny
+  allow: ["get_weather", "check_*", "calculate_risk"]
+`, []string{"allow", "deny", "deny", "allow", "allow", "allow", "deny", "deny", "deny"}},
+	{"per-tool budget and argument pattern", `tools:
+  constraints:
+    calculate_risk:
+      max_calls: 1
+    record_action:
+      deny_patterns: ["delete"]
+`, []string{"allow", "allow", "allow", "allow", "allow", "deny", "deny", "allow", "allow"}},
+	{"session budget counts allowed calls only", `tools:
+  deny: ["*_weather", "*_WEATHER"]
+budget:
+  max_tool_calls: 3
+`, []string{"deny", "allow", "deny", "allow", "allow", "deny", "deny", "deny", "deny"}},
+}
+
+// Replaying a session against a candidate gives, call for call, the
+// decision the proxy itself records when the same traffic runs under that
+// candidate: replay uses the proxy's decision function and nothing else.
+func TestReplayMatchesTheProxy(t *testing.T) {
+	t.Parallel()
+	recorded := record(t, nil, true, session)
+	for _, tc := range candidates {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cand := writePolicy(t, tc.policy)
+			r, err := Replay(recorded, cand, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Calls) != len(session) {
+				t.Fatalf("%d rows, want %d", len(r.Calls), len(session))
+			}
+			// The same traffic through the proxy with the candidate (audit
+			// mode: every call is forwarded, as it was when recorded).
+			live, err := Replay(record(t, cand, true, session), cand, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			denied := 0
+			for i, c := range r.Calls {
+				if c.Tool != session[i].Tool || c.Recorded != NoPolicy {
+					t.Errorf("row %d: %+v", i, c)
+				}
+				if c.Candidate != tc.want[i] {
+					t.Errorf("row %d (%q): candidate %s (%s), want %s", i, c.Tool, c.Candidate, c.Rule, tc.want[i])
+				}
+				lc := live.Calls[i]
+				if lc.Recorded != c.Candidate || lc.RecordedRule != c.Rule || lc.RecordedReason != c.CandidateReason {
+					t.Errorf("row %d (%q): replay says %s/%s/%s, the proxy recorded %s/%s/%s", i, c.Tool, c.Candidate, c.CandidateReason, c.Rule, lc.Recorded, lc.RecordedReason, lc.RecordedRule)
+				}
+				if lc.Change != Unchanged {
+					t.Errorf("row %d: replaying a session against its own policy changed %s", i, lc.Change)
+				}
+				if c.Candidate == "deny" {
+					denied++
+					if c.Change != NewlyDenied || c.Rule == "" {
+						t.Errorf("row %d: %+v", i, c)
+					}
+				}
+			}
+			if r.Summary.NewlyDenied != denied || r.Summary.NewlyAllowed != 0 || r.Summary.Calls != len(session) || live.Summary.NewlyDenied != 0 {
+				t.Errorf("summary %+v (live %+v), want %d newly denied", r.Summary, live.Summary, denied)
+			}
+		})
+	}
+}
+
+// Against a recorded enforce-mode session: a looser candidate newly allows
+// what the recorded policy denied; --current-policy compares two policies
+// over the same calls.
+func TestReplayNewlyAllowedAndCurrentPolicy(t *testing.T) {
+	t.Parallel()
+	strict := writePolicy(t, "mode: enforce\ntools:\n  deny: [\"delete_*\", \"DELETE_*\"]\n")
+	dir := record(t, strict, true, session)
+	loose := writePolicy(t, "tools:\n  deny: [\"DELETE_*\"]\n")
+	r, err := Replay(dir, loose, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Summary.NewlyAllowed != 1 || r.Summary.NewlyDenied != 0 || r.Calls[7].Change != NewlyAllowed || r.Calls[7].Recorded != "deny" || r.Calls[7].RecordedRule != "tools.deny[0]" {
+		t.Errorf("summary %+v, row 7 %+v", r.Summary, r.Calls[7])
+	}
+	if r.Calls[8].Change != Unchanged || r.Calls[8].Rule != "tools.deny[0]" || r.Calls[8].Outcome != "denied" {
+		t.Errorf("row 8 %+v", r.Calls[8])
+	}
+	if r.Baseline != "recorded" {
+		t.Errorf("baseline %q", r.Baseline)
+	}
+	empty := writePolicy(t, "version: \"1\"\n")
+	c, err := Replay(dir, loose, Options{Current: empty})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Baseline != "current_policy" || c.CurrentPolicy == nil || c.Summary.NewlyDenied != 1 || c.Summary.NewlyAllowed != 0 || c.Calls[8].Change != NewlyDenied {
+		t.Errorf("against the current policy: %+v", c.Summary)
+	}
+}
+
+// Without recorded arguments, a candidate's argument patterns cannot be
+// checked: the calls are flagged, never silently passed as checked.
+func TestReplayArgumentsNotRecorded(t *testing.T) {
+	t.Parallel()
+	dir := record(t, nil, false, session)
+	cand := writePolicy(t, "tools:\n  constraints:\n    record_action:\n      deny_patterns: [\"delete\"]\n")
+	r, err := Replay(dir, cand, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := r.Calls[6]
+	if row.ArgumentsRecorded || !row.Unchecked || row.Candidate != "allow" || r.Summary.Unchecked != 1 {
+		t.Errorf("row %+v, summary %+v", row, r.Summary)
+	}
+	if r.Calls[0].Unchecked {
+		t.Errorf("a tool without patterns was flagged: %+v", r.Calls[0])
+	}
+}
+
+// A tampered pack is refused with exit 2 and nothing is replayed; a path
+// that is not a pack is bad input.
+func TestReplayRefusesTamperedPacks(t *testing.T) {
+	t.Parallel()
+	dir := record(t, nil, true, session[:2])
+	cand := writePolicy(t, "tools:\n  deny: [\"get_*\"]\n")
+	tampered := filepath.Join(t.TempDir(), "p")
+	if err := os.CopyFS(tampered, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(tampered, pack.FileReceipts)
+	b, _ := os.ReadFile(p)
+	b2 := []byte(string(b))
+	for i := 0; i+len("get_weather") <= len(b2); i++ {
+		if string(b2[i:i+len("get_weather")]) == "get_weather" {
+			copy(b2[i:], "put_weather")
+			break
+		}
+	}
+	if string(b2) == string(b) {
+		t.Fatal("nothing to tamper with")
+	}
+	os.WriteFile(p, b2, 0o644)
+	if r, err := Replay(tampered, cand, Options{}); exit.Code(err) != exit.Tampered || r != nil {
+		t.Errorf("tampered: %v %+v", err, r)
+	}
+	c, err := demo.BuildChallenge(filepath.Join(t.TempDir(), "c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Replay(filepath.Join(c.Dir, "tampered"), cand, Options{}); exit.Code(err) != exit.Tampered {
+		t.Errorf("challenge tampered: %v", err)
+	}
+	// An honest pack without MCP calls replays to nothing, with a note.
+	r, err := Replay(filepath.Join(c.Dir, "good"), cand, Options{})
+	if err != nil || r.Summary.Calls != 0 || len(r.Notes) == 0 {
+		t.Errorf("good: %+v %v", r, err)
+	}
+	for _, bad := range []string{filepath.Join(t.TempDir(), "missing"), p} {
+		if _, err := Replay(bad, cand, Options{}); exit.Code(err) != exit.BadInput {
+			t.Errorf("%s: %v, want bad input", bad, err)
+		}
+	}
+}
