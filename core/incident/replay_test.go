@@ -2,28 +2,23 @@ package incident
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
-	"time"
 
 	"github.com/assay-dev/assay/core/demo"
 	"github.com/assay-dev/assay/core/demo/mcpserver"
 	"github.com/assay-dev/assay/core/exit"
-	"github.com/assay-dev/assay/core/jsonrpc"
+	"github.com/assay-dev/assay/core/incident/incidenttest"
 	"github.com/assay-dev/assay/core/mcppolicy"
-	"github.com/assay-dev/assay/core/mcpproxy"
 	"github.com/assay-dev/assay/core/pack"
-	"github.com/assay-dev/assay/core/store"
 )
 
 // The packs replayed here are recorded by the real MCP proxy
 // (core/mcpproxy) in front of the demo MCP server, run as a child process
-// (this test binary with envServer set), and packed by mcpproxy.Finish.
+// (this test binary with envServer set), and packed by mcpproxy.Finish
+// (see incidenttest).
 
 const envServer = "ASSAY_INCIDENT_TEST_SERVER"
 
@@ -38,104 +33,20 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-type toolCall struct {
-	Tool string
-	Args map[string]any
-}
+// session is the traffic every test replays (see incidenttest.Session).
+var session = incidenttest.Session
 
-// session is the traffic every test replays: tool names in case variants
-// and with a Cyrillic lookalike, a destructive call, a repeated tool.
-var session = []toolCall{
-	{"get_weather", map[string]any{"city": "Lisbon"}},
-	{"Get_Weather", map[string]any{"city": "Porto"}},
-	{"gеt_weather", map[string]any{"city": "Faro"}}, // Cyrillic е (U+0435)
-	{"check_inventory", map[string]any{"sku": "SKU-1042"}},
-	{"calculate_risk", map[string]any{"amount": 12500, "country": "PT"}},
-	{"calculate_risk", map[string]any{"amount": 99, "country": "ES"}},
-	{"record_action", map[string]any{"action": "DELETE customers"}},
-	{"delete_records", map[string]any{"table": "customers", "where": "1=1"}},
-	{"DELETE_RECORDS", map[string]any{"table": "orders"}},
-}
+func writePolicy(t *testing.T, text string) *mcppolicy.Policy { return incidenttest.Policy(t, text) }
 
-func writePolicy(t *testing.T, text string) *mcppolicy.Policy {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	pol, err := mcppolicy.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pol
-}
-
-// record runs one proxy session with the given policy (nil: none) and
-// returns its pack directory.
-func record(t *testing.T, pol *mcppolicy.Policy, storeArgs bool, calls []toolCall) string {
+// record runs one proxy session in front of the demo server (this test
+// binary with envServer set) and returns its pack directory.
+func record(t *testing.T, pol *mcppolicy.Policy, storeArgs bool, calls []incidenttest.Call) string {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	work := t.TempDir()
-	st := store.Open(filepath.Join(work, "home"))
-	sid := mcpproxy.NewSessionID()
-	traceID := mcpproxy.NewTraceID(sid, time.Now())
-	env := append(os.Environ(), envServer+"=1", store.EnvHome+"="+st.Home, store.EnvTrace+"="+traceID)
-	up, err := mcpproxy.StartStdio(mcpproxy.StdioOptions{Argv: []string{exe, "-test.run=^$"}, Env: env})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cr, cw := io.Pipe()
-	pr, pw := io.Pipe()
-	done := make(chan *mcpproxy.Session, 1)
-	go func() {
-		s, _ := mcpproxy.Run(context.Background(), mcpproxy.Options{
-			Upstream: up, Client: cr, ClientOut: pw, Store: st, TraceID: traceID, SessionID: sid,
-			ServerID: "replay-test", Policy: pol, StoreArgs: storeArgs, CallTimeout: 10 * time.Second,
-		})
-		pw.Close()
-		done <- s
-	}()
-	rd := mcpproxy.NewReader(pr)
-	send := func(v any) {
-		b, _ := json.Marshal(v)
-		if _, err := cw.Write(append(b, '\n')); err != nil {
-			t.Fatal(err)
-		}
-	}
-	request := func(id int, method string, params any) {
-		send(map[string]any{"jsonrpc": "2.0", "id": id, "method": method, "params": params})
-		for {
-			m, err := rd.Next()
-			if err != nil {
-				t.Fatalf("no answer to %s: %v", method, err)
-			}
-			msg, err := jsonrpc.Decode(m.Body)
-			if err == nil && msg.IsResponse() && string(msg.ID) == strconv.Itoa(id) {
-				return
-			}
-		}
-	}
-	request(0, "initialize", map[string]any{"protocolVersion": "2025-06-18", "capabilities": map[string]any{}, "clientInfo": map[string]any{"name": "t", "version": "1"}})
-	send(map[string]any{"jsonrpc": "2.0", "method": "notifications/initialized"})
-	for i, c := range calls {
-		request(i+1, "tools/call", map[string]any{"name": c.Tool, "arguments": c.Args})
-	}
-	cw.Close()
-	go io.Copy(io.Discard, pr)
-	var sess *mcpproxy.Session
-	select {
-	case sess = <-done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the session did not end")
-	}
-	art, err := mcpproxy.Finish(st, sess, filepath.Join(work, "mcp"), demo.EphemeralSigner("replay-test"), "shadow")
-	if err != nil || art.Pack == nil {
-		t.Fatalf("finish: %v %+v", err, art)
-	}
-	return art.Pack.Dir
+	return incidenttest.Record(t, incidenttest.Options{ServerArgv: []string{exe, "-test.run=^$"}, ServerEnv: []string{envServer + "=1"}, Policy: pol, StoreArgs: storeArgs, Calls: calls})
 }
 
 // The candidates: globs are case-sensitive (fnmatchcase) and compare code
