@@ -181,3 +181,25 @@ func TestScoreGateSuggestAndComplete(t *testing.T) {
 		}
 	}
 }
+
+// ci init --min-score puts the minimum into the workflow's gate job, and
+// the workflow ci init writes earns the ci_gate component in full.
+func TestCIInitMinScore(t *testing.T) {
+	dir := t.TempDir()
+	wf := filepath.Join(dir, ".github", "workflows", "assay-verify.yml")
+	code, out, errs := ckRun(t, "ci", "init", "github", "--run-command", "python3 app.py", "--min-score", "70", "-o", wf)
+	if code != 0 || !strings.Contains(out, "3 jobs") || !strings.Contains(out, "assay gate check . --min-score 70 --fail-on-regression") {
+		t.Fatalf("ci init: %d %s %s", code, out, errs)
+	}
+	b, _ := os.ReadFile(wf)
+	if !strings.Contains(string(b), "assay gate check . --min-score 70 --fail-on-regression --save-report assay_gate_report.json") {
+		t.Errorf("workflow lacks the gate job:\n%s", b)
+	}
+	code, out, _ = ckRun(t, "score", dir, "--json")
+	var r score.Result
+	ckJSON(t, out, &r)
+	if c, _ := r.Component(score.CIGate); code != 0 || c.Points != 22 {
+		t.Errorf("ci_gate of the generated workflow: %+v", c)
+	}
+	ckOneLine(t, []string{"ci", "init", "github", "--min-score", "120", "-o", filepath.Join(dir, "other.yml")}, "--min-score must be within 0..100")
+}
