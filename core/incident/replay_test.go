@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/assay-dev/assay/core/bundle"
 	"github.com/assay-dev/assay/core/demo"
 	"github.com/assay-dev/assay/core/demo/mcpserver"
 	"github.com/assay-dev/assay/core/exit"
@@ -227,5 +228,28 @@ func TestReplayRefusesTamperedPacks(t *testing.T) {
 		if _, err := Replay(bad, cand, Options{}); exit.Code(err) != exit.BadInput {
 			t.Errorf("%s: %v, want bad input", bad, err)
 		}
+	}
+}
+
+// An audit bundle of the pack replays like the pack itself (extracted
+// safely into a temp directory and verified first).
+func TestReplayBundle(t *testing.T) {
+	t.Parallel()
+	dir := record(t, nil, true, session)
+	tgz := filepath.Join(t.TempDir(), "audit.tar.gz")
+	if _, err := bundle.Create(dir, tgz); err != nil {
+		t.Fatal(err)
+	}
+	cand := writePolicy(t, "tools:\n  deny: [\"delete_*\"]\n")
+	fromDir, err := Replay(dir, cand, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromBundle, err := Replay(tgz, cand, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fromBundle.Summary != fromDir.Summary || fromBundle.PackID != fromDir.PackID || fromBundle.Summary.NewlyDenied != 1 || fromBundle.Pack != tgz {
+		t.Errorf("bundle %+v, dir %+v", fromBundle.Summary, fromDir.Summary)
 	}
 }
