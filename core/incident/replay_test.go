@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/assay-dev/assay/core/bundle"
 	"github.com/assay-dev/assay/core/demo"
@@ -252,4 +253,47 @@ func TestReplayBundle(t *testing.T) {
 	if fromBundle.Summary != fromDir.Summary || fromBundle.PackID != fromDir.PackID || fromBundle.Summary.NewlyDenied != 1 || fromBundle.Pack != tgz {
 		t.Errorf("bundle %+v, dir %+v", fromBundle.Summary, fromDir.Summary)
 	}
+}
+
+// The wall-time budget counts from the session's start (its
+// session_metadata started_at) to each call's request time, as the proxy
+// counts it.
+func TestReplayWallTime(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	dir := syntheticPack(t, start, []synthCall{{Tool: "a"}, {Tool: "b", At: 2999 * time.Millisecond}, {Tool: "c", At: 4 * time.Second}})
+	cand := writePolicy(t, "budget:\n  max_wall_time_sec: 3\n")
+	r, err := Replay(dir, cand, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rows(r), "[a:allow: b:allow: c:deny:"+mcppolicy.ReasonSessionTimedOut+"]"; got != want {
+		t.Errorf("rows %s, want %s", got, want)
+	}
+}
+
+// Calls are evaluated in the order the proxy admitted them (request time),
+// not in the pack's order (response time): a long first call still uses
+// the budget first.
+func TestReplayRequestOrder(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	// Pack order by response: b (3s), c (4s), a (5s).
+	dir := syntheticPack(t, start, []synthCall{{Tool: "a", Took: 5 * time.Second}, {Tool: "b", At: 2 * time.Second, Took: time.Second}, {Tool: "c", At: 3 * time.Second, Took: time.Second}})
+	cand := writePolicy(t, "budget:\n  max_tool_calls: 2\n")
+	r, err := Replay(dir, cand, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rows(r), "[a:allow: b:allow: c:deny:"+mcppolicy.ReasonSessionBudget+"]"; got != want {
+		t.Errorf("rows %s, want %s", got, want)
+	}
+}
+
+func rows(r *Result) string {
+	var got []string
+	for _, c := range r.Calls {
+		got = append(got, c.Tool+":"+c.Candidate+":"+c.CandidateReason)
+	}
+	return fmt.Sprint(got)
 }
