@@ -35,6 +35,7 @@ func ckProcessEnv(t *testing.T) (home, dir string) {
 	home, dir = ckEnv(t)
 	st, _ := testEnvs.Load(t)
 	st.(*ckState).process = true
+	st.(*ckState).env.Dir = "" // the process's working directory, wherever the test moves it
 	t.Setenv(store.EnvHome, home)
 	t.Setenv(store.EnvTrace, "")
 	t.Setenv("GITHUB_ACTIONS", "")
@@ -74,7 +75,8 @@ func ckSetenv(t *testing.T, key, value string) {
 	t.Helper()
 	v, ok := testEnvs.Load(t)
 	if !ok {
-		t.Fatal("ckSetenv before ckEnv")
+		t.Setenv(key, value) // no ckEnv: the CLI runs in the process's environment
+		return
 	}
 	st := v.(*ckState)
 	st.env.Vars = append(st.env.Vars, key+"="+value)

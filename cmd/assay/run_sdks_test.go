@@ -47,16 +47,16 @@ func rtMock(t *testing.T) *mockllm.Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close() })
-	t.Setenv("ASSAY_UPSTREAM_OPENAI", m.URL()+"/v1")
-	t.Setenv("ASSAY_UPSTREAM_ANTHROPIC", m.URL())
-	t.Setenv("ASSAY_UPSTREAM_GEMINI", m.URL())
+	ckSetenv(t, "ASSAY_UPSTREAM_OPENAI", m.URL()+"/v1")
+	ckSetenv(t, "ASSAY_UPSTREAM_ANTHROPIC", m.URL())
+	ckSetenv(t, "ASSAY_UPSTREAM_GEMINI", m.URL())
 	for _, k := range []string{"OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "GOOGLE_GEMINI_BASE_URL", "APP_STEPS", "APP_KILL_AFTER"} {
-		t.Setenv(k, "")
+		ckSetenv(t, k, "")
 		os.Unsetenv(k)
 	}
-	t.Setenv("OPENAI_API_KEY", "sk-test-openai-SECRET-0123456789")
-	t.Setenv("ANTHROPIC_API_KEY", "sk-ant-test-SECRET-0123456789")
-	t.Setenv("GEMINI_API_KEY", "gemini-test-SECRET-0123456789")
+	ckSetenv(t, "OPENAI_API_KEY", "sk-test-openai-SECRET-0123456789")
+	ckSetenv(t, "ANTHROPIC_API_KEY", "sk-ant-test-SECRET-0123456789")
+	ckSetenv(t, "GEMINI_API_KEY", "gemini-test-SECRET-0123456789")
 	return m
 }
 

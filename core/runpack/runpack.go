@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -178,7 +179,8 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 			nop := zerolog.Nop()
 			logger = &nop
 		}
-		gw, err = gateway.Start(ctx, gateway.Options{Addr: "127.0.0.1:0", Store: st, TraceID: traceID, Logger: logger, StoreContent: req.StoreContent})
+		gw, err = gateway.Start(ctx, gateway.Options{Addr: "127.0.0.1:0", Store: st, TraceID: traceID, Logger: logger, StoreContent: req.StoreContent,
+			Upstreams: gateway.UpstreamsFromEnv(envGetter(req.Env))})
 		if err != nil {
 			return nil, kinded("gateway_failed", err)
 		}
@@ -352,6 +354,22 @@ func NoReceiptHints(gateway bool) []string {
 
 // getenv looks names up in env (the last value wins, as for a process).
 func getenv(env []string) func(string) string {
+	return func(key string) string {
+		for i := len(env) - 1; i >= 0; i-- {
+			if k, v, ok := strings.Cut(env[i], "="); ok && k == key {
+				return v
+			}
+		}
+		return ""
+	}
+}
+
+// envGetter reads env (KEY=VALUE lines, the last definition winning); nil
+// env is this process's, as for the child.
+func envGetter(env []string) func(string) string {
+	if env == nil {
+		return os.Getenv
+	}
 	return func(key string) string {
 		for i := len(env) - 1; i >= 0; i-- {
 			if k, v, ok := strings.Cut(env[i], "="); ok && k == key {
