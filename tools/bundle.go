@@ -163,15 +163,17 @@ func auditBundle(ctx context.Context, c *Call, a BundleArgs) (BundleResult, stri
 	if err != nil {
 		return BundleResult{}, "", err
 	}
-	man, _, err := pack.ReadManifest(dir)
+	pk, err := pack.OpenDir(dir)
 	if err != nil {
 		return BundleResult{}, "", err
 	}
+	name := bundle.DefaultName(pk.Manifest.PackID)
+	pk.Close()
 	out := a.Out
 	if out == "" {
-		out = filepath.Join(filepath.Dir(dir), bundle.DefaultName(man.String("pack_id")))
+		out = filepath.Join(filepath.Dir(dir), name)
 		if _, err := c.Path(ctx, out); err != nil {
-			out = filepath.Join(c.Server.roots.list()[0], ".assay", "mcp", "bundles", bundle.DefaultName(man.String("pack_id")))
+			out = filepath.Join(c.Server.roots.list()[0], ".assay", "mcp", "bundles", name)
 		}
 	}
 	o, err := c.Output(ctx, out)

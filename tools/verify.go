@@ -184,6 +184,8 @@ type ExplainResult struct {
 	Claims         []ClaimOutcome `json:"claims"`
 	Proves         []string       `json:"proves"`
 	DoesNotProve   []string       `json:"does_not_prove"`
+	Verified       bool           `json:"verified" jsonschema:"description=Whether the content above was read from a pack that passed integrity verification"`
+	Note           string         `json:"note,omitempty" jsonschema:"description=Set when verified is false: the content is unverified"`
 }
 
 func explainTool() Tool {
@@ -205,6 +207,7 @@ func explainTool() Tool {
 				TimestampStart: e.TimestampStart, TimestampEnd: e.TimestampEnd, Receipts: e.Receipts,
 				ReceiptTypes: typeCounts(e.Types), Models: []ModelUse{}, Claims: []ClaimOutcome{},
 				Proves: nonNil(e.Proves), DoesNotProve: nonNil(e.DoesNotProve),
+				Verified: e.Verified, Note: e.Note,
 			}
 			for _, m := range bound(e.Models, maxLimit) {
 				res.Models = append(res.Models, ModelUse(m))

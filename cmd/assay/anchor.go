@@ -106,17 +106,19 @@ verifier. Check the anchor with 'assay verify-pack PACK --require-anchor'.`,
 // anchorLeaf verifies the pack's integrity (anchoring a changed pack would
 // log a lie) and returns its leaf.
 func anchorLeaf(p string) (tlog.Leaf, error) {
-	r, err := check.Pack(p, check.Options{})
+	// One open: the leaf is computed from the manifest bytes just verified.
+	pk, r, err := check.Open(p, verify.Options{})
 	if err != nil {
 		return tlog.Leaf{}, err
 	}
+	defer pk.Close()
 	if bundleLike(p) {
 		return tlog.Leaf{}, exit.Bad("anchor the pack directory, not the bundle", "%s is an audit bundle", p)
 	}
 	if r.Integrity != verify.VerdictPass {
 		return tlog.Leaf{}, exit.New(exit.Tampered, "anchor only intact packs", "%s does not verify (%s); not anchoring it", p, firstErr(r))
 	}
-	l, err := tlog.PackLeaf(p)
+	l, err := tlog.LeafOf(pk)
 	if err != nil {
 		return tlog.Leaf{}, exit.Bad("anchor a proof pack built by 'assay proof-pack' or the reference", "%s: %v", p, err)
 	}

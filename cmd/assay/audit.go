@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/assay-dev/assay/core/fsutil"
-	"github.com/assay-dev/assay/core/pack"
 
 	"github.com/spf13/cobra"
 
@@ -42,9 +41,7 @@ written); 3 bad input. A pack whose claims honestly failed is bundled.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			target := out
 			if target == "" {
-				if man, _, err := pack.ReadManifest(args[0]); err == nil {
-					target = bundle.DefaultName(man.String("pack_id"))
-				}
+				target = bundle.NameFor(args[0])
 			}
 			if target != "" && !force && fsutil.Exists(target) {
 				return exit.Bad("pass --force to replace it, or choose another -o", "%s already exists", target)

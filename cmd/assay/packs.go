@@ -101,6 +101,7 @@ func newPacksCmd() *cobra.Command {
 			}
 			row := func(k string, v any) { fmt.Fprintf(w, "  %-20s %v\n", k, v) }
 			fmt.Fprintf(w, "%s%s\n", d.Path, map[bool]string{true: " (baseline)", false: ""}[d.IsBaseline])
+			fmt.Fprintf(w, "  %s\n", newStyle(w).Yellow(d.Note))
 			row("Pack ID", d.PackID)
 			row("Run", d.RunID)
 			row("Format", d.PackFormatVersion)

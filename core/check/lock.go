@@ -3,9 +3,9 @@ package check
 import (
 	"strings"
 
-	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/lock"
+	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/verify"
 )
 
@@ -27,7 +27,7 @@ func newLockGate(path string, read func(string) ([]byte, error)) (*lockGate, err
 
 func (g *lockGate) Name() string { return "lock" }
 
-func (g *lockGate) Run(r *verify.Result, man *canon.Object) []verify.Error {
+func (g *lockGate) Run(r *verify.Result, p *pack.Pack) []verify.Error {
 	// A signer is proven only by the public key embedded in the pack, its
 	// fingerprint recomputed by the verifier (DECISIONS 20): a pack with no
 	// embedded key, verified against the local keystore, satisfies no
@@ -36,7 +36,7 @@ func (g *lockGate) Run(r *verify.Result, man *canon.Object) []verify.Error {
 	if r.Pack.SignerKey == "embedded" {
 		fp = r.Pack.Fingerprint
 	}
-	m := lock.Manifest{PackFormatVersion: r.Pack.FormatVersion, ClaimSetHash: man.String("claim_set_hash"), SignerPubkeySHA256: fp}
+	m := lock.Manifest{PackFormatVersion: r.Pack.FormatVersion, ClaimSetHash: p.Manifest.ClaimSetHash, SignerPubkeySHA256: fp}
 	var errs []verify.Error
 	for _, mm := range lock.Compare(g.l, m) {
 		r.LockErrors = append(r.LockErrors, mm.String())

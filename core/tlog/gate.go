@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/assay-dev/assay/core/canon"
+	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/verify"
 )
 
@@ -22,10 +22,10 @@ type Gate struct {
 // Name implements verify.GateCheck.
 func (g *Gate) Name() string { return "anchor" }
 
-// Run implements verify.GateCheck; r.Path is the pack directory (a bundle's
-// extracted copy) while gates run.
-func (g *Gate) Run(r *verify.Result, _ *canon.Object) []verify.Error {
-	v, err := VerifyAnchor(r.Path, g.Options)
+// Run implements verify.GateCheck; p.Dir is the pack directory (a bundle's
+// extracted copy).
+func (g *Gate) Run(r *verify.Result, p *pack.Pack) []verify.Error {
+	v, err := VerifyAnchor(p.Dir, g.Options)
 	if errors.Is(err, ErrNoAnchor) && !g.Required {
 		return nil
 	}
