@@ -49,7 +49,7 @@ func newPacksCmd() *cobra.Command {
 			}
 			w := cmd.OutOrStdout()
 			if asJSON {
-				return writeJSON(w, map[string]any{"directory": dir, "packs": rows})
+				return writeJSON(w, map[string]any{"directory": dir, "packs": rows, "verified": false, "note": packs.ListNote})
 			}
 			if len(rows) == 0 {
 				fmt.Fprintf(w, "no proof packs in %s\n", dir)
@@ -82,6 +82,7 @@ func newPacksCmd() *cobra.Command {
 				}
 				fmt.Fprintf(w, "%s %-9d %-9s %-6s %-16s %s\n", name, r.NReceipts, r.ReceiptIntegrity, r.ClaimCheck, r.SignerID, r.TimestampStart)
 			}
+			fmt.Fprintf(w, "%s\n", st.Dim(packs.ListNote))
 			return nil
 		},
 	}

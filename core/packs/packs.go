@@ -163,6 +163,9 @@ type Detail struct {
 // UnverifiedNote is what packs show says of every pack it describes.
 const UnverifiedNote = "Unverified: read from the manifest as it is; run 'assay verify-pack' to check it."
 
+// ListNote is what packs list says of its rows.
+const ListNote = "Unverified: each row is what the pack's manifest says; run 'assay verify-pack PACK' to check one."
+
 // Show describes the pack in dir. It does not verify it: Detail.Verified
 // is false and its Note says so.
 func Show(dir, baseline string) (*Detail, error) {

@@ -866,13 +866,6 @@ func numEquals(v any, n int64) bool {
 	return ok && f.Cmp(new(big.Float).SetInt64(n)) == 0
 }
 
-// numSame reports whether two JSON numbers are equal.
-func numSame(a, b any) bool {
-	fa, ok1 := numValue(a)
-	fb, ok2 := numValue(b)
-	return ok1 && ok2 && fa.Cmp(fb) == 0
-}
-
 // maxReportBytes bounds the report read for its Merkle root: no report we
 // write comes near it.
 const maxReportBytes = 16 << 20
