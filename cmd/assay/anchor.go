@@ -112,7 +112,7 @@ func anchorLeaf(p string) (tlog.Leaf, error) {
 		return tlog.Leaf{}, err
 	}
 	defer pk.Close()
-	if bundleLike(p) {
+	if bundleLike(p) || (pk != nil && pk.Bundle) {
 		return tlog.Leaf{}, exit.Bad("anchor the pack directory, not the bundle", "%s is an audit bundle", p)
 	}
 	if r.Integrity != verify.VerdictPass {

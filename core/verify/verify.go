@@ -540,13 +540,12 @@ func (v *verifier) checkReceipts() bool {
 	if headOK {
 		r.HeadHash = &head
 	}
-	if want := v.att.HeadHash; true { // required by the schema
-		switch {
-		case !headOK:
-			r.addErr(EManifestTamper, "head_hash", StageReceipts, "Attestation claims head_hash but verifier could not recompute it from the receipts")
-		case want != head:
-			r.addErr(EManifestTamper, "head_hash", StageReceipts, "Recomputed head_hash does not match attestation")
-		}
+	// The schema requires head_hash; it passed before this stage runs.
+	switch {
+	case !headOK:
+		r.addErr(EManifestTamper, "head_hash", StageReceipts, "Attestation claims head_hash but verifier could not recompute it from the receipts")
+	case v.att.HeadHash != head:
+		r.addErr(EManifestTamper, "head_hash", StageReceipts, "Recomputed head_hash does not match attestation")
 	}
 	v.checkMerkle()
 	return honest
