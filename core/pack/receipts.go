@@ -90,6 +90,14 @@ func (it *Receipts) Next() bool {
 	}
 }
 
+// Tee writes every byte of the receipt file to w as it is read (to hash
+// the very bytes the lines came from). Call it before the first Next.
+func (it *Receipts) Tee(w io.Writer) {
+	if it.n == 0 && it.f != nil {
+		it.r = bufio.NewReaderSize(io.TeeReader(it.f, w), 1<<20)
+	}
+}
+
 // Line is the current line without its newline; valid until Next.
 func (it *Receipts) Line() []byte { return it.line }
 
