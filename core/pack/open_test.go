@@ -498,3 +498,29 @@ func FuzzParseManifest(f *testing.F) {
 		}
 	})
 }
+
+// Tee sees every byte the lines came from, newlines and all.
+func TestReceiptsTee(t *testing.T) {
+	t.Parallel()
+	for _, data := range []string{"", "a\n\nb\n", "a\nb", strings.Repeat("y", 2<<20) + "\nz"} {
+		dir := copyGolden(t)
+		os.WriteFile(filepath.Join(dir, FileReceipts), []byte(data), 0o644)
+		p, err := Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		it, err := p.Receipts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seen bytes.Buffer
+		it.Tee(&seen)
+		for it.Next() {
+		}
+		if it.Err() != nil || seen.String() != data {
+			t.Errorf("%d bytes: tee saw %d (%v)", len(data), seen.Len(), it.Err())
+		}
+		it.Close()
+		p.Close()
+	}
+}
