@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/assay-dev/assay/core/ciinit"
+	"github.com/assay-dev/assay/core/claims"
 	"github.com/assay-dev/assay/core/doctor"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/version"
@@ -65,7 +66,7 @@ is written).`,
 			}
 			// An unknown card would only fail in CI, after the push.
 			for _, id := range w.Cards {
-				if _, err := resolveCard(id); err != nil {
+				if _, err := claims.Load(id); err != nil {
 					return err
 				}
 			}
