@@ -196,7 +196,7 @@ func newLockCheckCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			issues := lock.Check(l)
+			issues := lock.Validate(l)
 			code := exit.OK
 			if len(issues) > 0 {
 				code = exit.HonestFail

@@ -19,7 +19,7 @@ func newLockGate(path string, read func(string) ([]byte, error)) (*lockGate, err
 	if err != nil {
 		return nil, err
 	}
-	if issues := lock.Check(l); len(issues) > 0 {
+	if issues := lock.Validate(l); len(issues) > 0 {
 		return nil, exit.Bad("rewrite it with 'assay lock write' and check it with 'assay lock check'", "invalid lockfile %s: %s", path, strings.Join(issues, "; "))
 	}
 	return &lockGate{l: l}, nil

@@ -45,7 +45,7 @@ func TestRotateThenRevoke(t *testing.T) {
 		t.Fatalf("rotation %+v", rot)
 	}
 	l, err := lock.Load(lockPath)
-	if err != nil || len(lock.Check(l)) != 0 || strings.Join(l.SignerPolicy.AllowedFingerprints, ",") != rot.OldFingerprint+","+rot.NewFingerprint {
+	if err != nil || len(lock.Validate(l)) != 0 || strings.Join(l.SignerPolicy.AllowedFingerprints, ",") != rot.OldFingerprint+","+rot.NewFingerprint {
 		t.Fatalf("lock after rotate: %v %+v", err, l.SignerPolicy)
 	}
 	rev, err := Revoke(ks, RevokeRequest{Target: old, LockPath: lockPath, Delete: true})
