@@ -87,7 +87,7 @@ type Options struct {
 	Profile string // default local
 	Dir     string // project directory (default: the working directory)
 	Home    string // assay home (required)
-	Pack    string // --pack; default the newest proof_pack_* in Dir
+	Pack    string // --pack; default the newest pack under Dir (core/packs)
 	Lock    string // --lock; default Dir/assay.lock
 	Strict  bool   // warnings fail too
 	Fix     bool   // apply safe fixes, then check again
@@ -123,6 +123,7 @@ var table = []def{
 	{id: "DOCTOR_FS_001", profiles: all, run: probeFS, fix: fixFS},
 	{id: "DOCTOR_KEY_001", profiles: all, run: probeKey, fix: fixKey},
 	{id: "DOCTOR_CARD_001", profiles: all, run: probeCards},
+	{id: "DOCTOR_SCAN_001", profiles: []string{ProfileLocal, ProfileCI}, run: probeInstrumentation},
 	{id: "DOCTOR_PACK_001", profiles: []string{ProfileLocal, ProfileCI}, run: probePackFiles},
 	{id: "DOCTOR_PACK_002", profiles: []string{ProfileLocal, ProfileCI}, run: probePackVerify},
 	{id: "DOCTOR_LOCK_001", profiles: []string{ProfileCI, ProfileRelease}, run: probeLockLoads, fix: fixLock},

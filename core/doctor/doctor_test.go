@@ -133,6 +133,21 @@ func TestChecksPassAndFail(t *testing.T) {
 				os.WriteFile(ks.KeyPath(keys.DefaultSigner), []byte("short"), 0o600)
 				return p.opts("DOCTOR_KEY_001")
 			}, Fail},
+		{"DOCTOR_SCAN_001",
+			func(p *project) Options {
+				// Patched: the entrypoint imports the capture shim, so the
+				// call in worker.py is instrumented by scan's rule; the
+				// test's own call is counted apart, not against it.
+				p.write("main.py", "import assay_capture  # assay:patched\nimport worker\n")
+				p.write("assay_capture.py", "# assay:capture-shim\n")
+				p.write("worker.py", "from openai import OpenAI\nOpenAI().chat.completions.create(model='m', messages=[])\n")
+				p.write("tests/test_worker.py", "from openai import OpenAI\nOpenAI().chat.completions.create(model='m', messages=[])\n")
+				return p.opts("DOCTOR_SCAN_001")
+			},
+			func(p *project) Options {
+				p.write("worker.py", "from openai import OpenAI\nOpenAI().chat.completions.create(model='m', messages=[])\n")
+				return p.opts("DOCTOR_SCAN_001")
+			}, Warn},
 		{"DOCTOR_PACK_001",
 			func(p *project) Options { p.buildPack("proof_pack_a"); return p.opts("DOCTOR_PACK_001") },
 			func(p *project) Options {
@@ -487,5 +502,16 @@ func BenchmarkDoctorCI(b *testing.B) {
 		if r, err := Run(o); err != nil || r.Summary[Fail] != 0 {
 			b.Fatal(err, r)
 		}
+	}
+}
+
+// Doctor finds the project's newest pack by its manifest, as verify-pack
+// --latest does, whatever the directory is called.
+func TestDoctorFindsPacksByManifest(t *testing.T) {
+	p := newProject(t)
+	p.buildPack(filepath.Join("evidence", "nightly"))
+	c := p.check("DOCTOR_PACK_002")
+	if c.Status != Pass || !strings.Contains(c.Message, filepath.Join("evidence", "nightly")) {
+		t.Fatalf("%+v", c)
 	}
 }

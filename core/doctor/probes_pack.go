@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/assay-dev/assay/core/pack"
+	"github.com/assay-dev/assay/core/packs"
 	"github.com/assay-dev/assay/core/verify"
 )
 
@@ -14,27 +15,17 @@ import (
 
 // ---- DOCTOR_PACK_001 / 002
 
-// packDir returns --pack, or the newest proof_pack_* directory in the
-// project, or "" when there is none.
+// packDir returns --pack, or the newest pack under the project (the pack
+// finder, which knows packs by their manifest), or "" when there is none.
 func (e *env) packDir() string {
 	if e.o.Pack != "" {
 		return e.o.Pack
 	}
-	ents, err := os.ReadDir(e.dir)
-	if err != nil {
+	found, err := packs.Find(e.dir)
+	if err != nil || len(found) == 0 {
 		return ""
 	}
-	var best string
-	var bestT int64
-	for _, d := range ents {
-		if !d.IsDir() || !strings.HasPrefix(d.Name(), "proof_pack_") {
-			continue
-		}
-		if fi, err := d.Info(); err == nil && (best == "" || fi.ModTime().UnixNano() > bestT) {
-			best, bestT = filepath.Join(e.dir, d.Name()), fi.ModTime().UnixNano()
-		}
-	}
-	return best
+	return found[0].Path
 }
 
 func probePackFiles(e *env) Probe {

@@ -489,6 +489,7 @@ func (v *verifier) checkReceipts() bool {
 	r, s := v.r, &v.rcpt
 	r.ReceiptCount = s.count
 	r.CallsiteIDs = s.callsites
+	r.ModelCallsWithoutCallsite = s.noCallsite
 	if s.callsitesCapped {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("More distinct callsite_id values than the %d kept; call-site coverage counts only those", len(s.callsites)))
 	}
