@@ -98,7 +98,7 @@ func verifyTool() Tool {
 					return VerifyResult{}, "", err
 				}
 			}
-			o.Anchor = check.AnchorOptions{Require: a.RequireAnchor, LogKey: a.LogKey}
+			o.Anchor = verify.AnchorOptions{Require: a.RequireAnchor, LogKey: a.LogKey}
 			if a.WitnessPolicy != "" {
 				if o.Anchor.WitnessPolicy, err = c.Path(ctx, a.WitnessPolicy); err != nil {
 					return VerifyResult{}, "", err
@@ -115,7 +115,7 @@ func verifyTool() Tool {
 					return VerifyResult{}, "", err
 				}
 				if o.MinCoverage == 0 {
-					o.MinCoverage = check.DefaultMinCoverage
+					o.MinCoverage = verify.DefaultMinCoverage
 				}
 			}
 			r, err := check.Pack(p, o)

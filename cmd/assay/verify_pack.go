@@ -46,7 +46,7 @@ Exit codes (text and --json alike):
 				return exit.Bad("give a positive number of hours", "--max-age-hours must be > 0, got %v", o.MaxAgeHours)
 			}
 			if !cmd.Flags().Changed("min-coverage") {
-				o.MinCoverage = check.DefaultMinCoverage
+				o.MinCoverage = verify.DefaultMinCoverage
 			} else if o.CoverageContract == "" {
 				// Without a contract there is nothing to measure: a silently
 				// ignored gate would read as a passed one.
@@ -86,7 +86,7 @@ Exit codes (text and --json alike):
 	f.BoolVar(&o.CheckExpiry, "check-expiry", false, "exit 1 if the pack's valid_until has passed")
 	f.StringVar(&o.LockPath, "lock", "", "enforce a lockfile (cards, format, signer allowlist); a mismatch exits 2")
 	f.StringVar(&o.CoverageContract, "coverage-contract", "", "coverage contract from 'assay scan --emit-contract'")
-	f.Float64Var(&o.MinCoverage, "min-coverage", check.DefaultMinCoverage, "minimum call-site coverage (0..1) with --coverage-contract")
+	f.Float64Var(&o.MinCoverage, "min-coverage", verify.DefaultMinCoverage, "minimum call-site coverage (0..1) with --coverage-contract")
 	anchor = addAnchorFlags(c) // --require-anchor, --log-key, --witness-policy
 	return c
 }
