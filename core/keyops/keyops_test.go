@@ -116,3 +116,52 @@ func TestRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestPinSigners: --signer values (fingerprints as is, ids through the
+// keystore), --any-signer (nothing, and never with --signer), or the active
+// signer, made when there is none.
+func TestPinSigners(t *testing.T) {
+	t.Parallel()
+	ks, _ := newStore(t)
+	fp, err := ks.FingerprintOf(ks.Active())
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := strings.Repeat("ab", 32)
+	empty := keys.Open(filepath.Join(t.TempDir(), "empty"))
+	cases := []struct {
+		name    string
+		ks      *keys.Store
+		signers []string
+		any     bool
+		want    string
+		active  bool
+		created bool
+		err     string
+	}{
+		{"fingerprint and id", ks, []string{strings.ToUpper(other), ks.Active()}, false, other + "," + fp, false, false, ""},
+		{"the active signer", ks, nil, false, fp, true, false, ""},
+		{"the active signer, created", empty, nil, false, "", true, true, ""},
+		{"any", ks, nil, true, "", false, false, ""},
+		{"any and a signer", ks, []string{other}, true, "", false, false, "contradict"},
+		{"unknown id", ks, []string{"nobody"}, false, "", false, false, "neither a 64-hex fingerprint"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := PinSigners(func() (*keys.Store, error) { return tc.ks, nil }, tc.signers, tc.any)
+			if tc.err != "" {
+				if err == nil || exit.Code(err) != exit.BadInput || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want exit 3 with %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := strings.Join(p.Fingerprints, ",")
+			if (tc.want != "" && got != tc.want) || p.Any != tc.any || (p.Active != "") != tc.active || p.Created != tc.created {
+				t.Fatalf("pinning %+v, want %s", p, tc.want)
+			}
+		})
+	}
+}
