@@ -138,7 +138,7 @@ func New(cfg Config) (*Server, error) {
 	s.MCP.AddNotificationHandler(mcp.MethodNotificationRootsListChanged, func(context.Context, mcp.JSONRPCNotification) {
 		s.roots.refresh()
 	})
-	s.tools = Registry()
+	s.tools = Tools(cfg.AllowExec)
 	for _, t := range s.tools {
 		s.MCP.AddTool(t.MCPTool(), s.handler(t))
 	}
