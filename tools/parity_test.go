@@ -12,8 +12,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/assay-dev/assay/core/canon"
+	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/mcppolicy"
 	"github.com/assay-dev/assay/core/store"
+	"github.com/assay-dev/assay/core/verify/verifytest"
 )
 
 // The CLI and the MCP server are two renderers of one result: for every
@@ -306,4 +309,62 @@ func buildAssay(t *testing.T) string {
 		t.Fatalf("build assay: %v\n%s", assayErr, assayBin)
 	}
 	return assayBin
+}
+
+// The four rules the two front ends used to disagree on, each through both.
+func TestParityRules(t *testing.T) {
+	t.Parallel()
+	bin := buildAssay(t)
+
+	t.Run("keystore only for a named signer", func(t *testing.T) {
+		t.Parallel()
+		p := newParityEnv(t, bin)
+		ci, err := keys.Open(p.home).Write("ci", []byte(strings.Repeat("c", 32)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := p.abs("nokey")
+		if err := verifytest.Build(dir, 2, ci); err != nil {
+			t.Fatal(err)
+		}
+		if err := verifytest.Reseal(dir, ci, func(man, _ *canon.Object) { man.Set("signer_pubkey", "") }); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			signer string
+			code   int
+		}{{"", 2}, {"ci", 0}} {
+			args := map[string]any{"path": dir, "integrity_only": true}
+			argv := []string{"verify-pack", dir, "--integrity-only", "--json"}
+			if tc.signer != "" {
+				args["signer"] = tc.signer
+				argv = append(argv, "--signer", tc.signer)
+			}
+			m, c := p.mcp("verify-pack", args), p.cli(tc.code, argv...)
+			if m["exit_code"] != float64(tc.code) || !reflect.DeepEqual(m, c) {
+				t.Errorf("signer %q: mcp exit %v, want %d; equal to the CLI's: %v", tc.signer, m["exit_code"], tc.code, reflect.DeepEqual(m, c))
+			}
+		}
+	})
+
+	t.Run("evidence_lost on both sides", func(t *testing.T) {
+		t.Parallel()
+		p := newParityEnv(t, bin)
+		p.mcp("emit-receipt", map[string]any{"type": "decision_v1"})
+		path, ok, err := p.srv.store.Find(p.srv.TraceID())
+		if err != nil || !ok {
+			t.Fatal(err)
+		}
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString("{\"cut\": \n")
+		f.Close()
+		c := p.cli(1, "proof-pack", p.srv.TraceID(), "-o", p.abs("cli_pack"), "--json")
+		m := p.mcp("bundle", map[string]any{"out": "mcp_pack"})
+		if c["evidence_lost"] != float64(1) || m["evidence_lost"] != float64(1) {
+			t.Errorf("evidence_lost: cli %v, mcp %v; want 1 and 1", c["evidence_lost"], m["evidence_lost"])
+		}
+	})
 }
