@@ -26,6 +26,7 @@ type ScanArgs struct {
 	Exclude            []string   `json:"exclude,omitempty" jsonschema:"description=fnmatch patterns of files to skip"`
 	Contract           string     `json:"contract,omitempty" jsonschema:"description=Also write the coverage contract to this new file"`
 	IncludeLow         bool       `json:"include_low,omitempty" jsonschema:"description=Keep LOW-confidence sites in the contract"`
+	ExcludeTests       bool       `json:"exclude_tests,omitempty" jsonschema:"description=Leave findings in test code (tests/ and test_*.py and *.test.ts ...) out; they are counted in test_code"`
 	Report             string     `json:"report,omitempty" jsonschema:"description=Also write the HTML Evidence Gap Report to this new .html file"`
 	Limit              int        `json:"limit,omitempty" jsonschema:"description=List at most this many findings (default: all); next_offset pages on,minimum=1"`
 	Offset             int        `json:"offset,omitempty" jsonschema:"description=Skip this many findings (paging),minimum=0"`
@@ -35,7 +36,7 @@ type ScanArgs struct {
 func (a ScanArgs) request() ops.ScanRequest {
 	r := ops.ScanRequest{
 		Path: a.Path, MinConfidence: a.MinConfidence, OnlyUninstrumented: a.OnlyUninstrumented,
-		Include: a.Include, Exclude: a.Exclude, IncludeLow: a.IncludeLow, Limit: a.Limit, Offset: a.Offset, MaxFileBytes: a.MaxFileBytes,
+		Include: a.Include, Exclude: a.Exclude, IncludeLow: a.IncludeLow, ExcludeTests: a.ExcludeTests, Limit: a.Limit, Offset: a.Offset, MaxFileBytes: a.MaxFileBytes,
 	}
 	for _, l := range a.Languages {
 		r.Languages = append(r.Languages, string(l))

@@ -34,6 +34,8 @@ type ScanRequest struct {
 	// FailOn (high, medium or low; default high).
 	CI     bool
 	FailOn string
+	// ExcludeTests leaves findings in test code out (scan.IsTestPath).
+	ExcludeTests bool
 }
 
 // ScanHooks are what a front end adds to a scan.
@@ -84,7 +86,7 @@ func (r ScanRequest) Options(h ScanHooks) scan.Options {
 	o := scan.Options{
 		Include: scan.SplitList(r.Include), Exclude: scan.SplitList(r.Exclude),
 		NoGo: r.NoGo || (!langs["go"] && !langs["typescript"]), NoTS: r.NoTS || !langs["typescript"],
-		Workers: r.Workers, Root: h.Root, Progress: h.Progress,
+		Workers: r.Workers, Root: h.Root, Progress: h.Progress, ExcludeTests: r.ExcludeTests,
 	}
 	if r.MaxFileBytes != nil {
 		o.MaxFileSize = *r.MaxFileBytes
