@@ -29,5 +29,6 @@ a, a90 = med([w + "/assay", "version"])
 e, e90 = med([w + "/emptybin"])
 print(f"assay version start-up: median {a:.1f} ms, p90 {a90:.1f} ms; empty Go binary: median {e:.1f} ms, p90 {e90:.1f} ms; ratio {a/e:.1f}x (100 runs each, target <= 5x)")
 PY
-for i in $(seq 20); do GODEBUG=inittrace=1 "$work/assay" version 2>&1 >/dev/null; done |
-	awk '/^init / {t[$2]+=$5; all+=$5} END {printf "package init, mean of 20 runs: %.1f ms in all\n", all/20; for (p in t) printf "%8.2f ms  %s\n", t[p]/20, p}' | sort -k1 -rn | head -12
+for i in $(seq 20); do GODEBUG=inittrace=1 "$work/assay" version 2>&1 >/dev/null; done >"$work/inits"
+awk '/^init / {all+=$5} END {printf "package init, mean of 20 runs: %.1f ms in all; the heaviest:\n", all/20}' "$work/inits"
+awk '/^init / {t[$2]+=$5} END {for (p in t) printf "%8.2f ms  %s\n", t[p]/20, p}' "$work/inits" | sort -rn | head -12
