@@ -23,6 +23,7 @@ import (
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/keys"
+	"github.com/assay-dev/assay/core/otlpin"
 	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/runner"
 	"github.com/assay-dev/assay/core/store"
@@ -38,6 +39,8 @@ type runOptions struct {
 	asJSON        bool
 	gateway       bool
 	storeContent  bool
+	otlp          bool
+	otlpContent   bool
 }
 
 // runSummary is the --json document of a run that built a pack; the
@@ -140,6 +143,8 @@ Exit codes:
 		f.BoolVar(&o.noGenerateKey, "no-generate-key", false, "fail instead of generating a signing key when none exists")
 		f.BoolVar(&o.asJSON, "json", false, "print a JSON summary on stdout (the child's stdout goes to stderr)")
 		f.BoolVar(&o.gateway, "gateway", false, "record the child's LLM SDK calls through a local recording gateway (no code changes)")
+		f.BoolVar(&o.otlp, "otlp", false, "receive the child's OpenTelemetry GenAI spans (OTLP/HTTP on loopback; sets OTEL_EXPORTER_OTLP_ENDPOINT) as receipts")
+		f.BoolVar(&o.otlpContent, "otlp-content", false, "with --otlp: ask the child's GenAI instrumentations to capture messages, so receipts get content hashes")
 		f.BoolVar(&o.storeContent, "store-content", false, "also record prompts and answers in model_call receipts (gateway and Go middleware; default: hashes only; or ASSAY_STORE_CONTENT=1)")
 		return c
 	})
@@ -188,6 +193,9 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	}
 	if !validModes[o.mode] {
 		return kinded("bad_mode", exit.Bad("use --mode shadow, enforced or breakglass", "invalid --mode %q", o.mode))
+	}
+	if o.otlpContent && !o.otlp {
+		return kinded("bad_flag", exit.Bad("add --otlp", "--otlp-content needs --otlp"))
 	}
 	var cardClaims []claims.Claim
 	for _, id := range o.cards {
@@ -246,11 +254,30 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		env = childEnv(env, set)
 	}
 
+	// 2b. The OTLP receiver, when asked for: the child's OpenTelemetry
+	// GenAI spans become receipts in this trace.
+	var otlpSrv *otlpin.Server
+	if o.otlp {
+		otLog := zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: !isTerminal(cmd.ErrOrStderr()), PartsExclude: []string{zerolog.TimestampFieldName}}).Level(log.GetLevel())
+		srv, set, err := startRunOTLP(cmd.Context(), st, traceID, &otLog, o.storeContent, o.otlpContent)
+		if err != nil {
+			if gw != nil {
+				_ = gw.Close()
+			}
+			return kinded("otlp_failed", err)
+		}
+		otlpSrv = srv
+		env = childEnv(env, set)
+	}
+
 	// 3. Key bootstrap, before the child starts.
 	signer, generated, err := keys.Open(home).ActiveSigner(!o.noGenerateKey)
 	if err != nil {
 		if gw != nil {
 			_ = gw.Close()
+		}
+		if otlpSrv != nil {
+			_ = otlpSrv.Close()
 		}
 		var xe *exit.Error
 		if !errors.As(err, &xe) {
@@ -267,6 +294,9 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	if gw != nil {
 		logf("gateway=%s (recording OpenAI, Anthropic and Gemini SDK calls)", gw.URL())
 	}
+	if otlpSrv != nil {
+		logf("otlp=%s (recording OpenTelemetry GenAI spans)", otlpSrv.URL())
+	}
 	logf("executing: %s", strings.Join(args, " "))
 	childOut := stdout
 	if o.asJSON {
@@ -276,6 +306,9 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	if err != nil {
 		if gw != nil {
 			_ = gw.Close()
+		}
+		if otlpSrv != nil {
+			_ = otlpSrv.Close()
 		}
 		if errors.Is(err, runner.ErrNotFound) {
 			return kinded("command_not_found", exit.Bad("check the spelling and PATH", "command not found: %s", args[0]))
@@ -305,6 +338,19 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		}
 		lost += gw.Stats().ReceiptsLost
 	}
+	if otlpSrv != nil {
+		// The child's SDK flushes its spans before it exits; Close waits
+		// for requests in flight.
+		if err := otlpSrv.Close(); err != nil {
+			logf("WARNING: the OTLP receiver failed: %v", err)
+		}
+		s := otlpSrv.Stats()
+		logf("otlp: %d spans, %d receipts, %d requests refused", s.Spans, s.Receipts, s.Rejected)
+		if s.StoreFails > 0 {
+			logf("WARNING: %d OTLP requests could not be written to the store", s.StoreFails)
+			lost += s.StoreFails
+		}
+	}
 
 	// 6 and 7. Read the trace back and build the pack, streamed: the
 	// receipts are never all held in memory.
@@ -333,6 +379,9 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	lost += int64(len(probs))
 	if errors.Is(err, pack.ErrNoReceipts) {
 		hints := noReceiptHints(gw != nil)
+		if otlpSrv != nil {
+			hints = append([]string{"--otlp received no GenAI spans: start the OpenTelemetry SDK with an OTLP exporter and a GenAI instrumentation in the child (it reads OTEL_EXPORTER_OTLP_ENDPOINT), and shut the SDK down before exit so it flushes"}, hints...)
+		}
 		fmt.Fprintf(stderr, "assay run: no receipts were emitted to trace %s. Things to check:\n", traceID)
 		for i, h := range hints {
 			fmt.Fprintf(stderr, "  %d. %s\n", i+1, h)
