@@ -34,7 +34,7 @@ func init() {
 		c := &cobra.Command{
 			Use:   "collect --otlp ADDR",
 			Short: "Receive OpenTelemetry GenAI spans (OTLP/HTTP) and store them as receipts",
-			Long: `Run an OTLP/HTTP receiver (POST /v1/traces and /v1/logs, protobuf or
+			Long: `Run an OTLP/HTTP receiver (POST /v1/traces; /v1/logs and /v1/metrics are accepted and dropped; protobuf or
 JSON, optionally gzip) that turns OpenTelemetry GenAI spans into receipts
 in the trace store: each inference span (gen_ai.operation.name chat,
 text_completion or generate_content, or the legacy gen_ai.system and

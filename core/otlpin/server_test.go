@@ -211,7 +211,8 @@ func TestReceiverRefusesGarbage(t *testing.T) {
 		{"brotli", "/v1/traces", "application/json", "br", []byte("{}"), 415, "Content-Encoding"},
 		{"too large", "/v1/traces", "application/json", "", bytes.Repeat([]byte{' '}, 1<<20+1), 413, "larger than"},
 		{"gzip bomb", "/v1/traces", "application/json", "gzip", bomb, 413, "larger than"},
-		{"unknown path", "/v1/metrics", "application/json", "", []byte("{}"), 404, "/v1/traces and /v1/logs"},
+		{"unknown path", "/v1/profiles", "application/json", "", []byte("{}"), 404, "/v1/traces, /v1/logs and /v1/metrics"},
+		{"bad metrics", "/v1/metrics", "application/json", "", []byte("[]"), 400, "ExportMetricsServiceRequest"},
 		{"bad logs", "/v1/logs", "application/json", "", []byte("[]"), 400, "ExportLogsServiceRequest"},
 	}
 	for _, c := range cases {
@@ -220,7 +221,9 @@ func TestReceiverRefusesGarbage(t *testing.T) {
 			t.Errorf("%s: %d %q, want %d containing %q", c.name, code, body, c.code, c.msg)
 		}
 	}
-	if code, body := post(t, srv.URL()+"/v1/logs", "application/json", "", []byte(`{"resourceLogs":[]}`)); code != 200 {
-		t.Errorf("logs: %d %s", code, body)
+	for _, p := range []string{"/v1/logs", "/v1/metrics"} {
+		if code, body := post(t, srv.URL()+p, "application/json", "", []byte(`{}`)); code != 200 {
+			t.Errorf("%s: %d %s", p, code, body)
+		}
 	}
 }
