@@ -60,6 +60,9 @@ compression, certificates).`,
 				if !o.Configured() {
 					return exit.Bad("pass --otlp-endpoint URL or set OTEL_EXPORTER_OTLP_ENDPOINT", "no OTLP endpoint to export to")
 				}
+				if err := o.Check(); err != nil {
+					return err
+				}
 				arg := args[0]
 				var src otlpout.Source
 				var err error

@@ -24,6 +24,7 @@ import (
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/otlpin"
+	"github.com/assay-dev/assay/core/otlpout"
 	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/runner"
 	"github.com/assay-dev/assay/core/store"
@@ -41,6 +42,7 @@ type runOptions struct {
 	storeContent  bool
 	otlp          bool
 	otlpContent   bool
+	otlpEndpoint  string
 }
 
 // runSummary is the --json document of a run that built a pack; the
@@ -145,6 +147,7 @@ Exit codes:
 		f.BoolVar(&o.gateway, "gateway", false, "record the child's LLM SDK calls through a local recording gateway (no code changes)")
 		f.BoolVar(&o.otlp, "otlp", false, "receive the child's OpenTelemetry GenAI spans (OTLP/HTTP on loopback; sets OTEL_EXPORTER_OTLP_ENDPOINT) as receipts")
 		f.BoolVar(&o.otlpContent, "otlp-content", false, "with --otlp: ask the child's GenAI instrumentations to capture messages, so receipts get content hashes")
+		f.StringVar(&o.otlpEndpoint, "otlp-endpoint", "", "send the pack's receipts as spans to this OTLP/HTTP base URL once it is built (or set OTEL_EXPORTER_OTLP_ENDPOINT)")
 		f.BoolVar(&o.storeContent, "store-content", false, "also record prompts and answers in model_call receipts (gateway and Go middleware; default: hashes only; or ASSAY_STORE_CONTENT=1)")
 		return c
 	})
@@ -196,6 +199,9 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	}
 	if o.otlpContent && !o.otlp {
 		return kinded("bad_flag", exit.Bad("add --otlp", "--otlp-content needs --otlp"))
+	}
+	if err := (otlpout.Options{Endpoint: o.otlpEndpoint}).Check(); err != nil {
+		return kinded("bad_flag", err)
 	}
 	var cardClaims []claims.Claim
 	for _, id := range o.cards {
@@ -404,6 +410,7 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		// Loud: the pack is honest about it, and verify-pack will exit 1.
 		logf("WARNING: receipt integrity FAIL: a receipt has no receipt_id or timestamp, a bad timestamp, or a repeated receipt_id; 'assay verify-pack %s' exits 1", outDir)
 	}
+	exportPackOTLP(cmd.Context(), o.otlpEndpoint, outDir, logf)
 	sum := runSummary{
 		Command: "run", Status: "ok", ExitCode: res.ExitCode, TraceID: traceID,
 		PackID: built.PackID, PackRootSHA256: built.PackRootSHA256, SignerID: built.SignerID,

@@ -84,6 +84,12 @@ const (
 // classify says whether a span is a model call, a tool execution or
 // neither (§2.1).
 func classify(a attrs) kind {
+	if _, ok := a.get("assay.receipt_id"); ok {
+		// A span assay exported from a receipt (core/otlpout): already
+		// evidence. A Collector that fans out to both assay export and
+		// assay collect must not turn it into a second receipt.
+		return kindNone
+	}
 	op := strings.ToLower(a.str("gen_ai.operation.name", "llm.request.type"))
 	switch op {
 	case "chat", "text_completion", "completion", "generate_content":

@@ -228,8 +228,10 @@ func TestConvertKindsAndNesting(t *testing.T) {
 		"gen_ai.tool.type": "function", "gen_ai.tool.call.arguments": `{"city":"Paris"}`, "gen_ai.tool.call.result": map[string]any{"temp": 21}})
 	addSpan(t, td, 6, 0, map[string]any{"gen_ai.operation.name": "embeddings", "gen_ai.provider.name": "openai", "gen_ai.request.model": "e"})
 	addSpan(t, td, 7, 0, map[string]any{"db.system": "postgresql"})
+	// A span exported by assay itself is not made into a receipt again.
+	addSpan(t, td, 8, 0, map[string]any{"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.request.model": "m", "assay.receipt_id": "mcr_x"})
 	res := Convert(td, Options{})
-	if res.Spans != 7 || res.Nested != 1 || len(res.Receipts) != 2 || res.Skipped != 5 {
+	if res.Spans != 8 || res.Nested != 1 || len(res.Receipts) != 2 || res.Skipped != 6 {
 		t.Fatalf("spans %d nested %d receipts %d skipped %d", res.Spans, res.Nested, len(res.Receipts), res.Skipped)
 	}
 	var mc, cu *Receipt

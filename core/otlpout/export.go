@@ -72,16 +72,29 @@ func redactURL(s string) string {
 	return u.String()
 }
 
-// NewExporter returns the official OTLP/HTTP span exporter for o.
-func NewExporter(ctx context.Context, o Options) (sdktrace.SpanExporter, error) {
+// Check validates the options and the protocol variables without
+// connecting: a bad endpoint is bad input before anything runs.
+func (o Options) Check() error {
 	g := o.getenv()
 	for _, k := range []string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"} {
 		if v := strings.TrimSpace(g(k)); v != "" {
 			if v != "http/protobuf" && v != "http/json" {
-				return nil, exit.Bad("set it to http/protobuf or http/json (assay exports over OTLP/HTTP)", "%s=%s is not supported", k, v)
+				return exit.Bad("set it to http/protobuf or http/json (assay exports over OTLP/HTTP)", "%s=%s is not supported", k, v)
 			}
 			break
 		}
+	}
+	if o.Endpoint != "" {
+		_, err := tracesURL(o.Endpoint)
+		return err
+	}
+	return nil
+}
+
+// NewExporter returns the official OTLP/HTTP span exporter for o.
+func NewExporter(ctx context.Context, o Options) (sdktrace.SpanExporter, error) {
+	if err := o.Check(); err != nil {
+		return nil, err
 	}
 	var opts []otlptracehttp.Option
 	if o.Endpoint != "" {

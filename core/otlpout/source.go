@@ -31,6 +31,12 @@ func FromPack(dir string) (Source, error) {
 	if res.ExitCode == exit.Tampered {
 		return Source{}, exit.New(exit.Tampered, "run 'assay verify-pack "+dir+"' to see what failed", "the pack does not verify (%s); nothing exported", res.Verdict)
 	}
+	return ReadPack(dir)
+}
+
+// ReadPack returns a pack's receipts without verifying it (for a pack this
+// process just built); FromPack verifies first.
+func ReadPack(dir string) (Source, error) {
 	f, err := fsutil.OpenConfined(dir, "pack_manifest.json")
 	if err != nil {
 		return Source{}, exit.Wrap(exit.BadInput, err, "give a pack directory")
