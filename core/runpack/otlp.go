@@ -1,4 +1,4 @@
-package main
+package runpack
 
 import (
 	"context"
@@ -10,15 +10,12 @@ import (
 	"github.com/assay-dev/assay/core/store"
 )
 
-// startRunOTLP starts the OTLP receiver of `assay run --otlp` on a free
+// startOTLP starts the OTLP receiver of `assay run --otlp` on a free
 // loopback port, writing every receipt into traceID, and returns the
 // variables that point the child's OpenTelemetry SDK at it. The per-signal
 // variables are set too: they beat the generic ones, and an inherited
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT would send the spans elsewhere.
-func startRunOTLP(ctx context.Context, st *store.Store, traceID string, logger *zerolog.Logger, storeContent, askContent bool) (*otlpin.Server, map[string]string, error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
+func startOTLP(ctx context.Context, st *store.Store, traceID string, logger *zerolog.Logger, storeContent, askContent bool) (*otlpin.Server, map[string]string, error) {
 	sink, err := otlpin.NewSink(st, traceID)
 	if err != nil {
 		return nil, nil, err
