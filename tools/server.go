@@ -57,6 +57,9 @@ type Config struct {
 	Transport string
 	// Log receives every log line; it must not write to stdout in stdio mode.
 	Log zerolog.Logger
+	// Observer, when set, is told of each receipt the server writes (a
+	// live OTLP exporter).
+	Observer store.Observer
 }
 
 // Server is an assay MCP server: the mcp-go server plus what the tools share.
@@ -105,6 +108,9 @@ func New(cfg Config) (*Server, error) {
 		roots:   rs,
 		session: sess,
 		packs:   map[string]string{},
+	}
+	if cfg.Observer != nil {
+		s.store.Observe(cfg.Observer)
 	}
 	hooks := &server.Hooks{}
 	// mcp-go hands the JSON-RPC id to hooks only; carry it to the handler on

@@ -13,6 +13,9 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
@@ -173,5 +176,35 @@ func TestExportOTLPBadInput(t *testing.T) {
 		if !ok || ee.ExitCode() != 3 || stdout.Len() != 0 || !strings.Contains(stderr.String(), c.want) {
 			t.Errorf("%v: %v stdout %q stderr %q", c.args, err, stdout.String(), stderr.String())
 		}
+	}
+}
+
+// `assay mcp serve --otlp-endpoint`: each tool call's receipt is sent as an
+// execute_tool span, live.
+func TestMCPServeLiveOTLPExport(t *testing.T) {
+	t.Parallel()
+	sink, url := startSpanSink(t)
+	home, dir := t.TempDir(), t.TempDir()
+	env := append(otlpEnv(home), envAsCLI+"=1")
+	cli, ctx := proxyClient(t, env, "mcp", "serve", "--root", dir, "--trace-id", "trace_mcp_live_1", "--otlp-endpoint", url)
+	req := mcp.CallToolRequest{}
+	req.Params.Name = "verify-pack"
+	req.Params.Arguments = map[string]any{"path": filepath.Join(dir, "no-such-pack")}
+	if _, err := cli.CallTool(ctx, req); err != nil {
+		t.Fatalf("tools/call: %v", err)
+	}
+	_ = cli.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(sink.all()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	spans := sink.all()
+	if len(spans) == 0 {
+		t.Fatal("no span exported")
+	}
+	sp := spans[0]
+	if sp["$name"] != "execute_tool verify-pack" || sp["gen_ai.tool.name"] != "verify-pack" || sp["assay.receipt_type"] != "mcp_tool_call" ||
+		sp["assay.trace_id"] != "trace_mcp_live_1" {
+		t.Fatalf("span %v", sp)
 	}
 }
