@@ -57,6 +57,9 @@ type Config struct {
 	Transport string
 	// Log receives every log line; it must not write to stdout in stdio mode.
 	Log zerolog.Logger
+	// Getenv reads the environment a session pack's CI binding is detected
+	// from; nil means the process environment.
+	Getenv func(string) string
 	// Observer, when set, is told of each receipt the server writes (a
 	// live OTLP exporter).
 	Observer store.Observer
@@ -144,7 +147,7 @@ func New(cfg Config) (*Server, error) {
 	s.MCP.AddNotificationHandler(mcp.MethodNotificationRootsListChanged, func(context.Context, mcp.JSONRPCNotification) {
 		s.roots.refresh()
 	})
-	s.tools = Registry()
+	s.tools = Tools(cfg.AllowExec)
 	for _, t := range s.tools {
 		s.MCP.AddTool(t.MCPTool(), s.handler(t))
 	}
