@@ -7,9 +7,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/assay-dev/assay/core/bundle"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/otlpout"
+	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/store"
 )
 
@@ -67,7 +67,7 @@ compression, certificates).`,
 				var src otlpout.Source
 				var err error
 				kind := "pack"
-				if st, serr := os.Stat(arg); serr == nil && (st.IsDir() || bundle.IsBundle(arg)) {
+				if st, serr := os.Stat(arg); serr == nil && (st.IsDir() || pack.IsBundle(arg)) {
 					if !st.IsDir() {
 						return exit.Bad("extract the bundle first, or export the pack directory", "%s is an audit bundle; export takes a pack directory", arg)
 					}
