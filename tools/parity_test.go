@@ -13,10 +13,16 @@ import (
 	"testing"
 
 	"github.com/assay-dev/assay/core/canon"
+	"github.com/assay-dev/assay/core/diff"
 	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/mcppolicy"
+	"github.com/assay-dev/assay/core/ops"
+	"github.com/assay-dev/assay/core/scan"
 	"github.com/assay-dev/assay/core/store"
+	"github.com/assay-dev/assay/core/verify"
 	"github.com/assay-dev/assay/core/verify/verifytest"
+	"github.com/assay-dev/assay/flows"
+	"github.com/assay-dev/assay/schemas/schematest"
 )
 
 // The CLI and the MCP server are two renderers of one result: for every
@@ -37,10 +43,14 @@ type parityCase struct {
 	// volatile are dotted paths whose values differ between any two runs
 	// (ids, timestamps, output locations); masked in both documents.
 	volatile []string
+	// schema is the command's success schema under schemas/: the CLI's
+	// real --json output must validate against it.
+	schema string
 }
 
 var parityCases = map[string]parityCase{
 	"scan": {
+		schema: scan.SchemaPath,
 		run: func(t *testing.T, p *parityEnv) (map[string]any, map[string]any) {
 			mustWrite(t, filepath.Join(p.root, "app", "agent.py"), []byte(pyApp))
 			mustWrite(t, filepath.Join(p.root, "app", "vendor", "x.py"), []byte(pyApp))
@@ -56,6 +66,7 @@ var parityCases = map[string]parityCase{
 		transportOnly: []string{"report_path", "contract_path"},
 	},
 	"emit-receipt": {
+		schema: ops.EmitSchemaPath,
 		run: func(t *testing.T, p *parityEnv) (map[string]any, map[string]any) {
 			data := `{"choice":"ship","n":12345678901234567,"score":0.25}`
 			var d map[string]any
@@ -70,6 +81,7 @@ var parityCases = map[string]parityCase{
 		volatile: []string{"receipt_id", "timestamp", "_trace_id", "_stored_at", "_store_seq"},
 	},
 	"verify-pack": {
+		schema: verify.SchemaPath,
 		run: func(t *testing.T, p *parityEnv) (map[string]any, map[string]any) {
 			pk := p.sessionPack("p1")
 			// An explicit min_coverage 0 is 0 on both sides (not 0.8).
@@ -84,12 +96,14 @@ var parityCases = map[string]parityCase{
 		},
 	},
 	"explain-pack": {
+		schema: ops.ExplainSchemaPath,
 		run: func(t *testing.T, p *parityEnv) (map[string]any, map[string]any) {
 			pk := p.sessionPack("p1")
 			return p.mcp("explain-pack", map[string]any{"path": pk}), p.cli(0, "explain", pk, "--json")
 		},
 	},
 	"diff-packs": {
+		schema: diff.SchemaPath,
 		run: func(t *testing.T, p *parityEnv) (map[string]any, map[string]any) {
 			a, b := p.sessionPack("a"), p.sessionPack("b")
 			m := p.mcp("diff-packs", map[string]any{"a": a, "b": b, "max_errors": 0, "cost_pct": 0})
@@ -98,6 +112,7 @@ var parityCases = map[string]parityCase{
 		},
 	},
 	"run-flow": {
+		schema: flows.SchemaPath,
 		run: func(t *testing.T, p *parityEnv) (map[string]any, map[string]any) {
 			m := p.mcp("run-flow", map[string]any{"flow": "try", "dir": p.root})
 			c := p.cli(0, "flow", "try", "--dir", p.root, "--json")
@@ -105,6 +120,7 @@ var parityCases = map[string]parityCase{
 		},
 	},
 	"bundle": {
+		schema: ops.BundleSchemaPath,
 		run: func(t *testing.T, p *parityEnv) (map[string]any, map[string]any) {
 			// A pack of the session's trace: the CLI packs it before the
 			// bundle call, so both see the same receipts (the bundle call's
@@ -115,6 +131,7 @@ var parityCases = map[string]parityCase{
 			// And the audit bundle of one pack.
 			ma := p.mcp("bundle", map[string]any{"pack": "mcp_pack", "out": "mcp.tar.gz"})
 			ca := p.cli(0, "audit", "bundle", p.abs("mcp_pack"), "-o", p.abs("cli.tar.gz"), "--json")
+			validDoc(t, ops.BundleSchemaPath, ca)
 			delete(ma, "resource_uri")
 			// The bundle's path and size follow its name and time.
 			for _, f := range []string{"bundle.path", "bundle.bytes"} {
@@ -130,6 +147,7 @@ var parityCases = map[string]parityCase{
 		volatile:      []string{"pack.output_dir", "pack.pack_id", "pack.pack_root_sha256"},
 	},
 	"policy-check": {
+		schema: ops.PolicyCheckSchemaPath,
 		run: func(t *testing.T, p *parityEnv) (map[string]any, map[string]any) {
 			mustWrite(t, filepath.Join(p.root, mcppolicy.DefaultFile), []byte("mode: enforce\ntools:\n  deny: [\"delete_*\"]\n  constraints:\n    write_file:\n      deny_patterns: ['\"path\":\"/etc/']\n"))
 			pol := p.abs(mcppolicy.DefaultFile)
@@ -162,6 +180,7 @@ func TestCLIAndMCPParity(t *testing.T) {
 			t.Parallel()
 			p := newParityEnv(t, bin)
 			m, c := pc.run(t, p)
+			validDoc(t, pc.schema, c)
 			for _, f := range pc.transportOnly {
 				delete(m, f)
 			}
@@ -178,6 +197,19 @@ func TestCLIAndMCPParity(t *testing.T) {
 		if !names[name] {
 			t.Errorf("parity case %s names no registered tool", name)
 		}
+	}
+}
+
+// validDoc checks a command's --json document against its checked-in
+// success schema.
+func validDoc(t *testing.T, schemaPath string, doc map[string]any) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", schemaPath))
+	if err != nil {
+		t.Fatalf("success schema: %v", err)
+	}
+	if err := schematest.Valid(schematest.Compile(t, raw), doc); err != nil {
+		t.Errorf("--json output does not validate against %s: %v\n%s", schemaPath, err, mustIndent(doc))
 	}
 }
 

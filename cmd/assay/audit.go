@@ -54,7 +54,7 @@ written); 3 bad input. A pack whose claims honestly failed is bundled.`,
 		},
 	}
 	b.Flags().StringVarP(&out, "output", "o", "", "bundle file (default audit_bundle_<pack_id>.tar.gz)")
-	b.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	b.Flags().BoolVar(&asJSON, "json", false, "print one JSON document (schema: schemas/bundle-result.schema.json)")
 	b.Flags().BoolVar(&force, "force", false, "replace an existing bundle file")
 	c.AddCommand(b)
 	return c

@@ -86,7 +86,7 @@ Prints the receipt id (--json: the stored receipt).`,
 		c.Flags().StringVar(&dataJSON, "data", "", "receipt fields as a JSON object")
 		c.Flags().StringVar(&parent, "parent", "", "parent_receipt_id (the receipt this one follows from)")
 		c.Flags().Int64Var(&seq, "seq", 0, "seq field (default: one past the trace's highest seq)")
-		c.Flags().BoolVar(&asJSON, "json", false, "print the stored receipt as JSON")
+		c.Flags().BoolVar(&asJSON, "json", false, "print the stored receipt as JSON (schema: schemas/emit-result.schema.json)")
 		return c
 	})
 }

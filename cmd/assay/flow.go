@@ -105,7 +105,7 @@ Exit codes: 0 the plan printed or every step passed, 1 a step failed,
 			},
 		}
 		c.Flags().BoolVar(&apply, "apply", false, "run the steps (default: print the plan only)")
-		c.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
+		c.Flags().BoolVar(&asJSON, "json", false, "print one JSON document (schema: schemas/flow-result.schema.json)")
 		c.Flags().StringArrayVar(&params, "param", nil, "flow parameter as key=value (repeatable)")
 		c.Flags().StringVar(&dir, "dir", "", "project directory the steps run in (default: the current directory)")
 		return c

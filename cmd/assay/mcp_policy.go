@@ -224,6 +224,6 @@ input (unreadable or invalid policy, bad --args).`,
 	}
 	c.Flags().StringVar(&tool, "tool", "", "tool name of the call (required)")
 	c.Flags().StringVar(&argsJSON, "args", "{}", "the call's arguments as a JSON object")
-	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
+	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON document (schema: schemas/policy-check.schema.json)")
 	return c
 }

@@ -70,7 +70,7 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 	c.Flags().StringVarP(&out, "output", "o", "", "pack directory to create (default proof_pack_<TRACE_ID>; must not exist)")
 	c.Flags().StringArrayVarP(&cards, "card", "c", nil, "run card id or card JSON file (repeatable); see 'assay cards list'")
 	c.Flags().StringVarP(&mode, "mode", "m", "shadow", "mode recorded in the attestation: shadow, enforced or breakglass")
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON document (schema: schemas/bundle-result.schema.json)")
 	c.Flags().BoolVar(&noGenerate, "no-generate-key", false, "fail instead of generating a signing key when none exists")
 	c.Flags().BoolVar(&allowEmpty, "allow-empty", false, "build a pack even when the trace holds no receipts")
 	return c

@@ -101,7 +101,7 @@ above --fail-on lack receipts; 2 when a contract or report cannot be written;
 			},
 		}
 		f := c.Flags()
-		f.BoolVar(&o.asJSON, "json", false, "print the result as JSON (same as --format json)")
+		f.BoolVar(&o.asJSON, "json", false, "print the result as JSON (same as --format json; schema: schemas/scan-result.schema.json)")
 		f.StringVar(&o.format, "format", "text", "output format: text, json or sarif")
 		f.StringVar(&o.report, "report", "", "write the HTML evidence gap report (default file "+defaultReportPath+")")
 		f.Lookup("report").NoOptDefVal = defaultReportPath
