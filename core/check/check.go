@@ -167,7 +167,7 @@ func (g *coverageGate) Run(r *verify.Result, _ *canon.Object) []verify.Error {
 		return nil
 	}
 	msg := fmt.Sprintf("Call-site coverage %s (%d/%d) is below --min-coverage %s; uncovered: %s",
-		coverage.Percent(rep.Fraction), rep.CoveredCount, rep.TotalCount, coverage.Percent(g.min), strings.Join(first(rep.UncoveredIDs, 10), ", "))
+		coverage.Percent(rep.Fraction), rep.CoveredCount, rep.TotalCount, coverage.Percent(g.min), strings.Join(g.contract.Locate(first(rep.UncoveredIDs, 10)), ", "))
 	if rep.Note != "" {
 		msg += "; " + rep.Note
 	}

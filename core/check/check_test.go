@@ -99,6 +99,10 @@ func TestCoverageGate(t *testing.T) {
 	if r.ExitCode != 1 || r.Coverage.CoveragePct != 0.5 || r.Coverage.UncoveredIDs[0] != sites[1].CallsiteID {
 		t.Fatalf("exit %d %+v", r.ExitCode, r.Coverage)
 	}
+	// The failure names the code without receipts, not only its hash.
+	if len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, sites[1].CallsiteID+" (app.py:9)") {
+		t.Fatalf("coverage error does not locate the uncovered site: %+v", r.Errors)
+	}
 	r, _ = Pack(half, opts(Options{CoverageContract: cpath, MinCoverage: 0.5}))
 	if r.ExitCode != 0 {
 		t.Fatalf("0.5 coverage at min 0.5: exit %d", r.ExitCode)
