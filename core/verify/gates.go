@@ -84,7 +84,7 @@ func (g *coverageGate) Run(r *Result, _ *canon.Object) []Error {
 		return []Error{NewError(EContractTamper, "contract_hash", StageCoverage, g.hashErr.Error(), false)}
 	}
 	rep := coverage.Measure(g.contract, r.CallsiteIDs)
-	rep.Explain(coverage.Unattributed{ModelCalls: r.ModelCallsWithoutCallsite})
+	rep.Explain(coverage.Unattributed{ModelCalls: r.ModelCallsWithoutCallsite, Gateway: r.GatewayCallsWithoutCallsite})
 	r.Coverage = &Coverage{
 		CoveredIDs: rep.CoveredIDs, UncoveredIDs: rep.UncoveredIDs, ExtraIDs: rep.ExtraIDs,
 		CoveragePct: rep.CoveragePct, CoveredCount: rep.CoveredCount, TotalCount: rep.TotalCount,
