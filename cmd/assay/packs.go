@@ -49,7 +49,7 @@ func newPacksCmd() *cobra.Command {
 			}
 			w := cmd.OutOrStdout()
 			if asJSON {
-				return writeJSON(w, map[string]any{"directory": dir, "packs": rows})
+				return writeJSON(w, map[string]any{"directory": dir, "packs": rows, "verified": false, "note": packs.ListNote})
 			}
 			if len(rows) == 0 {
 				fmt.Fprintf(w, "no proof packs in %s\n", dir)
@@ -82,6 +82,7 @@ func newPacksCmd() *cobra.Command {
 				}
 				fmt.Fprintf(w, "%s %-9d %-9s %-6s %-16s %s\n", name, r.NReceipts, r.ReceiptIntegrity, r.ClaimCheck, r.SignerID, r.TimestampStart)
 			}
+			fmt.Fprintf(w, "%s\n", st.Dim(packs.ListNote))
 			return nil
 		},
 	}
@@ -101,6 +102,7 @@ func newPacksCmd() *cobra.Command {
 			}
 			row := func(k string, v any) { fmt.Fprintf(w, "  %-20s %v\n", k, v) }
 			fmt.Fprintf(w, "%s%s\n", d.Path, map[bool]string{true: " (baseline)", false: ""}[d.IsBaseline])
+			fmt.Fprintf(w, "  %s\n", newStyle(w).Yellow(d.Note))
 			row("Pack ID", d.PackID)
 			row("Run", d.RunID)
 			row("Format", d.PackFormatVersion)

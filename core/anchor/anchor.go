@@ -88,10 +88,12 @@ func Packs(ctx context.Context, r Request) ([]Anchored, error) {
 
 // anchorLeaf checks that p is an intact pack directory and returns its leaf.
 func anchorLeaf(p string) (tlog.Leaf, error) {
-	if err := verify.RequireIntactDir(p, "anchor"); err != nil {
+	pk, err := verify.OpenIntactDir(p, "anchor")
+	if err != nil {
 		return tlog.Leaf{}, err
 	}
-	l, err := tlog.PackLeaf(p)
+	defer pk.Close()
+	l, err := tlog.LeafOf(pk) // the manifest bytes just verified, not a second read
 	if err != nil {
 		return tlog.Leaf{}, exit.Bad("anchor a proof pack built by 'assay proof-pack' or the reference", "%s: %v", p, err)
 	}

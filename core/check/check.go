@@ -15,6 +15,7 @@ import (
 
 	"github.com/assay-dev/assay/core/bundle"
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/verify"
 )
 
@@ -68,25 +69,45 @@ func Pack(path string, o Options) (*verify.Result, error) {
 		anchor = g
 		o.Gates = append(o.Gates, g)
 	}
-	dir := path
-	if st, err := os.Stat(path); err == nil && !st.IsDir() && !bundle.IsBundle(path) {
-		return nil, exit.Bad("give the pack directory, or an audit bundle .tar.gz", "not a pack directory or audit bundle: %s", path)
+	if err := o.Options.Validate(); err != nil {
+		return nil, err
 	}
-	isBundle := bundle.IsBundle(path)
-	if isBundle {
-		d, cleanup, err := bundle.ExtractTemp(path)
-		if err != nil {
-			return nil, err
-		}
-		defer cleanup()
-		dir = d
+	p, err := pack.Open(path)
+	if err != nil {
+		return verify.Unopened(path, err, o.Options)
 	}
-	r, err := verify.Verify(dir, o.Options)
+	defer p.Close()
+	return verifyOpened(p, o.Options, anchor)
+}
+
+// Open opens the pack or bundle at path (pack.Open) and verifies it with
+// o: for readers that go on to describe the pack (explain, diff) and must
+// know whether what they read was verified. The pack is nil when its
+// manifest could not be read (the result says why); the caller closes it.
+func Open(path string, o verify.Options) (*pack.Pack, *verify.Result, error) {
+	if err := o.Validate(); err != nil {
+		return nil, nil, err
+	}
+	p, err := pack.Open(path)
+	if err != nil {
+		r, err := verify.Unopened(path, err, o)
+		return nil, r, err
+	}
+	r, err := verifyOpened(p, o, nil)
+	if err != nil {
+		p.Close()
+		return nil, nil, err
+	}
+	return p, r, nil
+}
+
+func verifyOpened(p *pack.Pack, o verify.Options, anchor *verify.AnchorGate) (*verify.Result, error) {
+	r, err := verify.VerifyPack(p, o)
 	if err != nil {
 		return nil, err
 	}
-	r.Path = path
-	if isBundle {
+	r.Path = p.Path
+	if p.Bundle {
 		r.Warnings = bundleWarnings(r.Warnings)
 	}
 	if anchor != nil {

@@ -127,11 +127,7 @@ type BundleRequest struct {
 
 // DefaultBundleName is the bundle file name a request without Out gets.
 func (r BundleRequest) DefaultBundleName() string {
-	man, _, err := pack.ReadManifest(r.Pack)
-	if err != nil {
-		return ""
-	}
-	return bundle.DefaultName(man.String("pack_id"))
+	return bundle.NameFor(r.Pack)
 }
 
 // AuditBundle verifies the pack and writes its audit bundle (a tampered

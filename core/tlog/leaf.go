@@ -10,9 +10,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/assay-dev/assay/core/pack"
 )
@@ -74,36 +72,33 @@ func (l Leaf) Bytes() []byte {
 // (receipts included) and the pack signature, so its hash commits to the
 // whole signed pack; pack_id and pack_root_sha256 make the leaf readable.
 func LeafFromManifest(raw []byte) (Leaf, error) {
-	var m struct {
-		PackID   string `json:"pack_id"`
-		PackRoot string `json:"pack_root_sha256"`
-	}
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return Leaf{}, fmt.Errorf("pack_manifest.json is not JSON: %w", err)
+	m, err := pack.ParseManifest(raw)
+	if err != nil {
+		return Leaf{}, err
 	}
 	if !packIDOK(m.PackID) {
 		return Leaf{}, fmt.Errorf("pack_manifest.json: pack_id %q is not one printable token", m.PackID)
 	}
-	if !hex64(m.PackRoot) {
+	if !hex64(m.PackRootSHA256) {
 		return Leaf{}, fmt.Errorf("pack_manifest.json: pack_root_sha256 is not 64 lowercase hex digits")
 	}
 	h := sha256.Sum256(raw)
-	return Leaf{PackID: m.PackID, PackRootSHA256: m.PackRoot, ManifestSHA256: hex.EncodeToString(h[:])}, nil
+	return Leaf{PackID: m.PackID, PackRootSHA256: m.PackRootSHA256, ManifestSHA256: hex.EncodeToString(h[:])}, nil
 }
 
 // PackLeaf reads the manifest of the pack in dir and returns its leaf.
 func PackLeaf(dir string) (Leaf, error) {
-	root, err := os.OpenRoot(dir)
+	p, err := pack.OpenDir(dir)
 	if err != nil {
-		return Leaf{}, fmt.Errorf("open pack: %w", err)
+		return Leaf{}, err
 	}
-	defer root.Close()
-	raw, err := root.ReadFile(pack.FileManifest)
-	if err != nil {
-		return Leaf{}, fmt.Errorf("read %s: %w", pack.FileManifest, err)
-	}
-	return LeafFromManifest(raw)
+	defer p.Close()
+	return LeafOf(p)
 }
+
+// LeafOf is the leaf of an opened pack, from the manifest bytes it read
+// (the ones a verifier just checked, when it did).
+func LeafOf(p *pack.Pack) (Leaf, error) { return LeafFromManifest(p.ManifestBytes) }
 
 // ParseLeaf parses leaf bytes written by Bytes, refusing anything else
 // (the team log accepts only leaves of this shape).

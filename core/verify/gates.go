@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/coverage"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/lock"
+	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/tlog"
 )
 
@@ -39,7 +39,7 @@ type lockGate struct{ l *lock.Lock }
 
 func (g *lockGate) Name() string { return "lock" }
 
-func (g *lockGate) Run(r *Result, man *canon.Object) []Error {
+func (g *lockGate) Run(r *Result, p *pack.Pack) []Error {
 	// A signer is proven only by the public key embedded in the pack, its
 	// fingerprint recomputed by the verifier (DECISIONS 20): a pack with no
 	// embedded key, verified against the local keystore, satisfies no
@@ -48,7 +48,7 @@ func (g *lockGate) Run(r *Result, man *canon.Object) []Error {
 	if r.Pack.SignerKey == "embedded" {
 		fp = r.Pack.Fingerprint
 	}
-	m := lock.Manifest{PackFormatVersion: r.Pack.FormatVersion, ClaimSetHash: man.String("claim_set_hash"), SignerPubkeySHA256: fp}
+	m := lock.Manifest{PackFormatVersion: r.Pack.FormatVersion, ClaimSetHash: p.Manifest.ClaimSetHash, SignerPubkeySHA256: fp}
 	var errs []Error
 	for _, mm := range lock.Compare(g.l, m) {
 		r.LockErrors = append(r.LockErrors, mm.String())
@@ -79,7 +79,7 @@ type coverageGate struct {
 
 func (g *coverageGate) Name() string { return "coverage" }
 
-func (g *coverageGate) Run(r *Result, _ *canon.Object) []Error {
+func (g *coverageGate) Run(r *Result, _ *pack.Pack) []Error {
 	if g.hashErr != nil {
 		return []Error{NewError(EContractTamper, "contract_hash", StageCoverage, g.hashErr.Error(), false)}
 	}
@@ -164,10 +164,9 @@ func NewAnchorGate(a AnchorOptions, read func(string) ([]byte, error)) (*AnchorG
 
 func (g *AnchorGate) Name() string { return "anchor" }
 
-// Run verifies the anchor; r.Path is the pack directory (a bundle's
-// extracted copy) while gates run.
-func (g *AnchorGate) Run(r *Result, _ *canon.Object) []Error {
-	v, err := tlog.VerifyAnchor(r.Path, g.opts)
+// Run verifies the anchor of the pack in p.Dir (a bundle's extracted copy).
+func (g *AnchorGate) Run(r *Result, p *pack.Pack) []Error {
+	v, err := tlog.VerifyAnchor(p.Dir, g.opts)
 	if errors.Is(err, tlog.ErrNoAnchor) && !g.required {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package bundle
+package pack
 
 import (
 	"archive/tar"
@@ -15,8 +15,12 @@ import (
 	"github.com/assay-dev/assay/core/fsutil"
 )
 
-// Limits bound what Extract writes, against archive bombs.
-type Limits struct {
+// Audit bundles (DECISIONS 16) are extracted here and nowhere else: Open
+// extracts one into a private temp directory, core/bundle's Extract into a
+// directory the user names.
+
+// BundleLimits bound what ExtractBundle writes, against archive bombs.
+type BundleLimits struct {
 	// MaxEntryBytes refuses an entry whose declared size is larger, before
 	// any of it is written.
 	MaxEntryBytes int64
@@ -26,24 +30,23 @@ type Limits struct {
 	MaxEntries int
 }
 
-// DefaultLimits fit any pack we build (a million receipts is well under
-// 512 MiB of lines) and stop a gzip bomb long before the disk fills.
-var DefaultLimits = Limits{MaxEntryBytes: 512 << 20, MaxTotalBytes: 1 << 30, MaxEntries: 10000}
+// DefaultBundleLimits fit any pack we build (a million receipts is well
+// under 512 MiB of lines) and stop a gzip bomb long before the disk fills.
+var DefaultBundleLimits = BundleLimits{MaxEntryBytes: 512 << 20, MaxTotalBytes: 1 << 30, MaxEntries: 10000}
 
-// Extract unpacks the audit bundle tgzPath into destDir (created if missing;
-// it must be empty) with DefaultLimits.
-func Extract(tgzPath, destDir string) error {
-	return ExtractWithLimits(tgzPath, destDir, DefaultLimits)
-}
+// maxDeflateRatio is the most DEFLATE can expand its input (RFC 1951:
+// 258 bytes from about 2 bits), so no honest gzip file inflates past
+// input size × maxDeflateRatio; what a bundle writes is bounded by that too.
+const maxDeflateRatio = 1032
 
-// ExtractWithLimits unpacks a .tar.gz safely (DECISIONS 16): only regular
+// ExtractBundle unpacks a .tar.gz safely (DECISIONS 16): only regular
 // files and directories; no absolute paths, no ".." components, no
 // symlinks, hard links, devices or FIFOs; no entry twice; sizes within lim.
 // Any violation refuses the whole bundle with a bad-input error (exit 3)
 // naming the entry, and whatever was already extracted is removed, so
 // nothing is ever written outside destDir and nothing half-written stays.
-func ExtractWithLimits(tgzPath, destDir string, lim Limits) (err error) {
-	f, _, err := fsutil.OpenRegular(tgzPath) // a FIFO is refused, not waited on
+func ExtractBundle(tgzPath, destDir string, lim BundleLimits) (err error) {
+	f, st, err := fsutil.OpenRegular(tgzPath) // a FIFO is refused, not waited on
 	if errors.Is(err, fsutil.ErrNotRegular) {
 		return exit.Bad("give an audit bundle .tar.gz file", "not a regular file: %s", tgzPath)
 	}
@@ -81,7 +84,11 @@ func ExtractWithLimits(tgzPath, destDir string, lim Limits) (err error) {
 	defer gz.Close()
 	// Cap the decompressed stream too (entries plus generous room for tar
 	// headers and padding), so no header trick makes us inflate without end.
+	// The decompressed stream is also bounded by the input's own size.
 	stream := &capped{r: gz, left: lim.MaxTotalBytes + int64(lim.MaxEntries+4)*1024 + 1<<20}
+	if byInput := st.Size()*maxDeflateRatio + 1<<20; byInput > 0 && byInput < stream.left {
+		stream.left = byInput
+	}
 	tr := tar.NewReader(stream)
 	var total int64
 	seen := map[string]bool{}
@@ -95,23 +102,23 @@ func ExtractWithLimits(tgzPath, destDir string, lim Limits) (err error) {
 		}
 		if err != nil {
 			if errors.Is(err, errCapped) {
-				return refuse(tgzPath, "", "decompresses to more than %d bytes", lim.MaxTotalBytes)
+				return refuseBundle(tgzPath, "", "decompresses to more than %d bytes", lim.MaxTotalBytes)
 			}
 			return exit.Bad("give an audit bundle made by 'assay audit bundle'", "bundle %s is not a valid tar.gz: %v", tgzPath, err)
 		}
 		if n >= lim.MaxEntries {
-			return refuse(tgzPath, "", "has more than %d entries", lim.MaxEntries)
+			return refuseBundle(tgzPath, "", "has more than %d entries", lim.MaxEntries)
 		}
 		if hdr.Typeflag == tar.TypeXGlobalHeader {
 			continue // pax global metadata (git archive writes one); no file
 		}
 		rel, err := safeName(hdr.Name)
 		if err != nil {
-			return refuse(tgzPath, hdr.Name, "%v", err)
+			return refuseBundle(tgzPath, hdr.Name, "%v", err)
 		}
 		target := filepath.Join(root, filepath.FromSlash(rel))
 		if r, err := filepath.Rel(root, target); err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
-			return refuse(tgzPath, hdr.Name, "path escapes the destination")
+			return refuseBundle(tgzPath, hdr.Name, "path escapes the destination")
 		}
 		switch hdr.Typeflag {
 		case tar.TypeDir:
@@ -119,42 +126,42 @@ func ExtractWithLimits(tgzPath, destDir string, lim Limits) (err error) {
 				continue
 			}
 			if err := mkdirs(dst, rel); err != nil {
-				return refuse(tgzPath, hdr.Name, "%v", err)
+				return refuseBundle(tgzPath, hdr.Name, "%v", err)
 			}
 			continue
 		case tar.TypeReg, tar.TypeRegA:
 		case tar.TypeSymlink:
-			return refuse(tgzPath, hdr.Name, "is a symbolic link (to %q)", hdr.Linkname)
+			return refuseBundle(tgzPath, hdr.Name, "is a symbolic link (to %q)", hdr.Linkname)
 		case tar.TypeLink:
-			return refuse(tgzPath, hdr.Name, "is a hard link (to %q)", hdr.Linkname)
+			return refuseBundle(tgzPath, hdr.Name, "is a hard link (to %q)", hdr.Linkname)
 		case tar.TypeChar, tar.TypeBlock:
-			return refuse(tgzPath, hdr.Name, "is a device file")
+			return refuseBundle(tgzPath, hdr.Name, "is a device file")
 		case tar.TypeFifo:
-			return refuse(tgzPath, hdr.Name, "is a FIFO")
+			return refuseBundle(tgzPath, hdr.Name, "is a FIFO")
 		default:
-			return refuse(tgzPath, hdr.Name, "has unsupported tar entry type %q", string(hdr.Typeflag))
+			return refuseBundle(tgzPath, hdr.Name, "has unsupported tar entry type %q", string(hdr.Typeflag))
 		}
 		if rel == "." {
-			return refuse(tgzPath, hdr.Name, "names no file")
+			return refuseBundle(tgzPath, hdr.Name, "names no file")
 		}
 		if seen[rel] {
-			return refuse(tgzPath, hdr.Name, "appears twice")
+			return refuseBundle(tgzPath, hdr.Name, "appears twice")
 		}
 		seen[rel] = true
 		if hdr.Size < 0 || hdr.Size > lim.MaxEntryBytes {
-			return refuse(tgzPath, hdr.Name, "declares %d bytes, more than the %d-byte limit per file", hdr.Size, lim.MaxEntryBytes)
+			return refuseBundle(tgzPath, hdr.Name, "declares %d bytes, more than the %d-byte limit per file", hdr.Size, lim.MaxEntryBytes)
 		}
 		if total += hdr.Size; total > lim.MaxTotalBytes {
-			return refuse(tgzPath, hdr.Name, "brings the bundle past the %d-byte limit", lim.MaxTotalBytes)
+			return refuseBundle(tgzPath, hdr.Name, "brings the bundle past the %d-byte limit", lim.MaxTotalBytes)
 		}
 		if dir := path.Dir(rel); dir != "." {
 			if err := mkdirs(dst, dir); err != nil {
-				return refuse(tgzPath, hdr.Name, "%v", err)
+				return refuseBundle(tgzPath, hdr.Name, "%v", err)
 			}
 		}
 		out, err := dst.OpenFile(filepath.FromSlash(rel), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if err != nil {
-			return refuse(tgzPath, hdr.Name, "cannot be created: %v", err)
+			return refuseBundle(tgzPath, hdr.Name, "cannot be created: %v", err)
 		}
 		_, cerr := io.CopyN(out, tr, hdr.Size)
 		if err := out.Close(); cerr == nil {
@@ -162,14 +169,14 @@ func ExtractWithLimits(tgzPath, destDir string, lim Limits) (err error) {
 		}
 		if cerr != nil {
 			if errors.Is(cerr, errCapped) {
-				return refuse(tgzPath, hdr.Name, "decompresses past the limit")
+				return refuseBundle(tgzPath, hdr.Name, "decompresses past the limit")
 			}
 			return exit.Bad("give an audit bundle made by 'assay audit bundle'", "bundle %s: entry %q is truncated: %v", tgzPath, hdr.Name, cerr)
 		}
 	}
 }
 
-func refuse(bundle, entry, format string, args ...any) error {
+func refuseBundle(bundle, entry, format string, args ...any) error {
 	what := fmt.Sprintf(format, args...)
 	if entry != "" {
 		what = fmt.Sprintf("entry %q %s", entry, what)
@@ -270,49 +277,55 @@ func IsBundle(p string) bool {
 	return magic[0] == 0x1f && magic[1] == 0x8b
 }
 
-// PackRoot returns the pack directory inside an extracted bundle: dir itself
-// when it holds pack_manifest.json, else its only subdirectory that does.
-func PackRoot(dir string) (string, error) {
-	if fileExists(filepath.Join(dir, manifestName)) {
+// BundlePackDir returns the pack directory inside an extracted bundle: dir
+// itself when it holds pack_manifest.json, else its only subdirectory that
+// does. Only regular files count, looked at through dir's root.
+func BundlePackDir(dir string) (string, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return "", exit.Bad("", "cannot read %s: %v", dir, fsutil.Reason(err))
+	}
+	defer root.Close()
+	regular := func(name string) bool {
+		st, err := root.Lstat(name)
+		return err == nil && st.Mode().IsRegular()
+	}
+	if regular(FileManifest) {
 		return dir, nil
 	}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return "", exit.Bad("", "cannot read %s: %v", dir, err)
+		return "", exit.Bad("", "cannot read %s: %v", dir, fsutil.Reason(err))
 	}
 	var found []string
 	for _, e := range ents {
-		if e.IsDir() && fileExists(filepath.Join(dir, e.Name(), manifestName)) {
+		if e.IsDir() && regular(filepath.Join(e.Name(), FileManifest)) {
 			found = append(found, filepath.Join(dir, e.Name()))
 		}
 	}
 	if len(found) != 1 {
-		return "", exit.Bad("give an audit bundle made by 'assay audit bundle'", "the bundle holds no pack (no %s at its root)", manifestName)
+		return "", exit.Bad("give an audit bundle made by 'assay audit bundle'", "the bundle holds no pack (no %s at its root)", FileManifest)
 	}
 	return found[0], nil
 }
 
-// ExtractTemp extracts a bundle into a new temporary directory and returns
-// the pack directory inside it and a cleanup function (always non-nil).
-func ExtractTemp(tgzPath string) (packDir string, cleanup func(), err error) {
-	tmp, err := os.MkdirTemp("", "assay-bundle-*")
+// extractTemp extracts a bundle into a new private temporary directory and
+// returns the pack directory inside it and a cleanup function (nil on
+// error: nothing is left behind).
+func extractTemp(tgzPath, base string) (packDir string, cleanup func(), err error) {
+	tmp, err := os.MkdirTemp(base, "assay-bundle-*")
 	if err != nil {
-		return "", func() {}, fmt.Errorf("create temp dir: %w", err)
+		return "", nil, fmt.Errorf("create temp dir: %w", err)
 	}
 	cleanup = func() { os.RemoveAll(tmp) }
-	if err := Extract(tgzPath, tmp); err != nil {
+	if err := ExtractBundle(tgzPath, tmp, DefaultBundleLimits); err != nil {
 		cleanup()
-		return "", func() {}, err
+		return "", nil, err
 	}
-	packDir, err = PackRoot(tmp)
+	packDir, err = BundlePackDir(tmp)
 	if err != nil {
 		cleanup()
-		return "", func() {}, err
+		return "", nil, err
 	}
 	return packDir, cleanup, nil
-}
-
-func fileExists(p string) bool {
-	st, err := os.Lstat(p)
-	return err == nil && st.Mode().IsRegular()
 }
