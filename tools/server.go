@@ -60,6 +60,9 @@ type Config struct {
 	// Getenv reads the environment a session pack's CI binding is detected
 	// from; nil means the process environment.
 	Getenv func(string) string
+	// Observer, when set, is told of each receipt the server writes (a
+	// live OTLP exporter).
+	Observer store.Observer
 }
 
 // Server is an assay MCP server: the mcp-go server plus what the tools share.
@@ -108,6 +111,9 @@ func New(cfg Config) (*Server, error) {
 		roots:   rs,
 		session: sess,
 		packs:   map[string]string{},
+	}
+	if cfg.Observer != nil {
+		s.store.Observe(cfg.Observer)
 	}
 	hooks := &server.Hooks{}
 	// mcp-go hands the JSON-RPC id to hooks only; carry it to the handler on

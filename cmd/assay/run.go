@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/otlpout"
 	"github.com/assay-dev/assay/core/runner"
 	"github.com/assay-dev/assay/core/runpack"
 	"github.com/assay-dev/assay/core/store"
@@ -28,6 +29,9 @@ type runOptions struct {
 	asJSON        bool
 	gateway       bool
 	storeContent  bool
+	otlp          bool
+	otlpContent   bool
+	otlpEndpoint  string
 }
 
 // runSummary is the --json document of a run that built a pack; the
@@ -130,6 +134,9 @@ Exit codes:
 		f.BoolVar(&o.noGenerateKey, "no-generate-key", false, "fail instead of generating a signing key when none exists")
 		f.BoolVar(&o.asJSON, "json", false, "print a JSON summary on stdout (the child's stdout goes to stderr)")
 		f.BoolVar(&o.gateway, "gateway", false, "record the child's LLM SDK calls through a local recording gateway (no code changes)")
+		f.BoolVar(&o.otlp, "otlp", false, "receive the child's OpenTelemetry GenAI spans (OTLP/HTTP on loopback; sets OTEL_EXPORTER_OTLP_ENDPOINT) as receipts")
+		f.BoolVar(&o.otlpContent, "otlp-content", false, "with --otlp: ask the child's GenAI instrumentations to capture messages, so receipts get content hashes")
+		f.StringVar(&o.otlpEndpoint, "otlp-endpoint", "", "send the pack's receipts as spans to this OTLP/HTTP base URL once it is built (or set OTEL_EXPORTER_OTLP_ENDPOINT)")
 		f.BoolVar(&o.storeContent, "store-content", false, "also record prompts and answers in model_call receipts (gateway and Go middleware; default: hashes only; or ASSAY_STORE_CONTENT=1)")
 		return c
 	})
@@ -161,6 +168,9 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := (otlpout.Options{Endpoint: o.otlpEndpoint}).Check(); err != nil {
+		return &runpack.Error{Kind: "bad_flag", Err: err}
+	}
 	cwd, _ := os.Getwd()
 	childOut := stdout
 	if o.asJSON {
@@ -170,7 +180,7 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	res, err := runpack.Run(cmd.Context(), runpack.Request{
 		Args: args, Cards: o.cards, OutDir: o.output, Mode: o.mode,
 		AllowEmpty: o.allowEmpty, NoGenerateKey: o.noGenerateKey,
-		Gateway: o.gateway, StoreContent: o.storeContent,
+		Gateway: o.gateway, StoreContent: o.storeContent, OTLP: o.otlp, OTLPContent: o.otlpContent,
 		Home: home, Env: os.Environ(), Dir: cwd,
 		Stdin: cmd.InOrStdin(), Stdout: childOut, Stderr: stderr,
 		GatewayLogger: &gwLog,
@@ -184,6 +194,9 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 			logf("trace=%s", s.TraceID)
 			if s.GatewayURL != "" {
 				logf("gateway=%s (recording OpenAI, Anthropic and Gemini SDK calls)", s.GatewayURL)
+			}
+			if s.OTLPURL != "" {
+				logf("otlp=%s (recording OpenTelemetry GenAI spans)", s.OTLPURL)
 			}
 			logf("executing: %s", strings.Join(s.Args, " "))
 		},
@@ -213,6 +226,7 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		// Loud: the pack is honest about it, and verify-pack will exit 1.
 		logf("WARNING: receipt integrity FAIL: a receipt has no receipt_id or timestamp, a bad timestamp, or a repeated receipt_id; 'assay verify-pack %s' exits 1", res.OutDir)
 	}
+	exportPackOTLP(cmd.Context(), o.otlpEndpoint, res.OutDir, logf)
 	sum := newRunSummary(res)
 	if o.asJSON {
 		if err := writeJSON(stdout, sum); err != nil {
@@ -236,6 +250,15 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 func renderRunWarnings(logf func(string, ...any), r *runpack.Result) {
 	if r.GatewayErr != nil {
 		logf("WARNING: the gateway lost evidence: %v", r.GatewayErr)
+	}
+	if r.OTLPErr != nil {
+		logf("WARNING: the OTLP receiver failed: %v", r.OTLPErr)
+	}
+	if r.OTLP.Requests > 0 {
+		logf("otlp: %d spans, %d receipts, %d requests refused", r.OTLP.Spans, r.OTLP.Receipts, r.OTLP.Rejected)
+	}
+	if r.OTLP.StoreFails > 0 {
+		logf("WARNING: %d OTLP requests could not be written to the store", r.OTLP.StoreFails)
 	}
 	for _, p := range r.Unreadable {
 		// Loud, never silent: a line cut short by a crash is named.

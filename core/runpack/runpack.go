@@ -22,6 +22,7 @@ import (
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/keys"
+	"github.com/assay-dev/assay/core/otlpin"
 	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/runner"
 	"github.com/assay-dev/assay/core/store"
@@ -42,6 +43,12 @@ type Request struct {
 	NoGenerateKey bool     // fail instead of generating a signing key
 	Gateway       bool     // record the child's SDK calls through a recording gateway
 	StoreContent  bool     // keep prompts and answers in model_call receipts
+	// OTLP receives the child's OpenTelemetry GenAI spans on loopback
+	// (OTEL_EXPORTER_OTLP_* set for the child) as receipts in this trace;
+	// OTLPContent also asks its instrumentations to capture messages (so
+	// receipts get content hashes; content is kept only with StoreContent).
+	OTLP        bool
+	OTLPContent bool
 
 	Home string   // the assay home (store and keys)
 	Env  []string // the parent environment the child inherits (KEY=VALUE)
@@ -67,6 +74,7 @@ type Started struct {
 	SignerID       string
 	KeyGenerated   bool   // the signing key was generated for this run
 	GatewayURL     string // empty without a gateway
+	OTLPURL        string // empty without --otlp
 	Args           []string
 }
 
@@ -82,6 +90,10 @@ type Result struct {
 	// could not write); GatewayLost counts those receipts.
 	GatewayErr  error
 	GatewayLost int64
+	// OTLP is what the OTLP receiver saw (with Request.OTLP); its store
+	// failures count as evidence lost.
+	OTLP    otlpin.Stats
+	OTLPErr error
 	// Unreadable are trace lines that are not receipts, left out of the pack.
 	Unreadable []store.LineProblem
 	// EvidenceLost = GatewayLost + len(Unreadable): receipts of this run
@@ -130,6 +142,9 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	}
 	if !validMode(req.Mode) {
 		return nil, kinded("bad_mode", exit.Bad("use --mode shadow, enforced or breakglass", "invalid --mode %q", req.Mode))
+	}
+	if req.OTLPContent && !req.OTLP {
+		return nil, kinded("bad_flag", exit.Bad("add --otlp", "--otlp-content needs --otlp"))
 	}
 	var cardClaims []claims.Claim
 	for _, id := range req.Cards {
@@ -189,9 +204,30 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		env = runner.WithEnv(env, set)
 		started.GatewayURL = gw.URL()
 	}
+	var otlp *otlpin.Server
+	if req.OTLP {
+		logger := req.GatewayLogger
+		if logger == nil {
+			nop := zerolog.Nop()
+			logger = &nop
+		}
+		srv, set, err := startOTLP(ctx, st, traceID, logger, req.StoreContent, req.OTLPContent)
+		if err != nil {
+			if gw != nil {
+				_ = gw.Close()
+			}
+			return nil, kinded("otlp_failed", err)
+		}
+		otlp = srv
+		env = runner.WithEnv(env, set)
+		started.OTLPURL = srv.URL()
+	}
 	closeGateway := func() {
 		if gw != nil {
 			_ = gw.Close()
+		}
+		if otlp != nil {
+			_ = otlp.Close()
 		}
 	}
 
@@ -238,6 +274,13 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		res.GatewayLost = gw.Stats().ReceiptsLost
 		res.EvidenceLost += res.GatewayLost
 	}
+	if otlp != nil {
+		// The child's SDK flushed its spans before it exited; Close waits
+		// for requests still in flight.
+		res.OTLPErr = otlp.Close()
+		res.OTLP = otlp.Stats()
+		res.EvidenceLost += res.OTLP.StoreFails
+	}
 
 	// 6 and 7. Read the trace back and build the pack, streamed: the
 	// receipts are never all held in memory.
@@ -269,7 +312,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	res.EvidenceLost += int64(len(probs))
 	if errors.Is(err, pack.ErrNoReceipts) {
 		e := exit.New(childFailed(exit.HonestFail), "see the checklist above, or pass --allow-empty", "no receipts emitted to trace %s", traceID)
-		return nil, &Error{Kind: "no_receipts_emitted", Hints: NoReceiptHints(gw != nil), TraceID: traceID, Partial: res, Err: e}
+		return nil, &Error{Kind: "no_receipts_emitted", Hints: noReceiptHints(gw != nil, otlp != nil), TraceID: traceID, Partial: res, Err: e}
 	}
 	if err != nil {
 		fix := "the trace is kept; rebuild it with 'assay proof-pack " + traceID + "'"
@@ -329,6 +372,14 @@ func commandNotFound(name string, err error) error {
 		return exit.Bad("make it executable (chmod +x "+name+") or name its interpreter, e.g. assay run -- python3 "+name, "%s is not executable", name)
 	}
 	return exit.Bad("check the spelling and PATH, and put the command after '--'", "command not found: %s", name)
+}
+
+func noReceiptHints(gateway, otlp bool) []string {
+	h := NoReceiptHints(gateway)
+	if otlp {
+		h = append([]string{"--otlp received no GenAI spans: start the OpenTelemetry SDK with an OTLP exporter and a GenAI instrumentation in the child (it reads OTEL_EXPORTER_OTLP_ENDPOINT), and shut the SDK down before exit so it flushes"}, h...)
+	}
+	return h
 }
 
 // NoReceiptHints is the checklist for a run that emitted no receipts.
