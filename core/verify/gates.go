@@ -84,7 +84,7 @@ func (g *coverageGate) Run(r *Result, _ *pack.Pack) []Error {
 		return []Error{NewError(EContractTamper, "contract_hash", StageCoverage, g.hashErr.Error(), false)}
 	}
 	rep := coverage.Measure(g.contract, r.CallsiteIDs)
-	rep.Explain(coverage.Unattributed{ModelCalls: r.ModelCallsWithoutCallsite})
+	rep.Explain(coverage.Unattributed{ModelCalls: r.ModelCallsWithoutCallsite, Gateway: r.GatewayCallsWithoutCallsite})
 	r.Coverage = &Coverage{
 		CoveredIDs: rep.CoveredIDs, UncoveredIDs: rep.UncoveredIDs, ExtraIDs: rep.ExtraIDs,
 		CoveragePct: rep.CoveragePct, CoveredCount: rep.CoveredCount, TotalCount: rep.TotalCount,
@@ -95,7 +95,7 @@ func (g *coverageGate) Run(r *Result, _ *pack.Pack) []Error {
 		return nil
 	}
 	msg := fmt.Sprintf("Call-site coverage %s (%d/%d) is below --min-coverage %s; uncovered: %s",
-		coverage.Percent(rep.Fraction), rep.CoveredCount, rep.TotalCount, coverage.Percent(g.min), strings.Join(firstN(rep.UncoveredIDs, 10), ", "))
+		coverage.Percent(rep.Fraction), rep.CoveredCount, rep.TotalCount, coverage.Percent(g.min), strings.Join(g.contract.Locate(firstN(rep.UncoveredIDs, 10)), ", "))
 	if rep.Note != "" {
 		msg += "; " + rep.Note
 	}

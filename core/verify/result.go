@@ -164,6 +164,8 @@ type Result struct {
 	// ModelCallsWithoutCallsite counts the model_call receipts that name
 	// no call site (the coverage gate explains them).
 	ModelCallsWithoutCallsite int `json:"-"`
+	// GatewayCallsWithoutCallsite counts those the gateway recorded.
+	GatewayCallsWithoutCallsite int `json:"-"`
 	// ModelCalls counts model_call receipts (for explain).
 	TypeCounts map[string]int `json:"receipt_types"`
 	// MCPSessions lists the MCP proxy sessions an intact pack records and

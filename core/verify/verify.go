@@ -487,6 +487,7 @@ func (v *verifier) checkReceipts() bool {
 	r.ReceiptCount = s.count
 	r.CallsiteIDs = s.callsites
 	r.ModelCallsWithoutCallsite = s.noCallsite
+	r.GatewayCallsWithoutCallsite = s.gwNoCallsite
 	if s.callsitesCapped {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("More distinct callsite_id values than the %d kept; call-site coverage counts only those", len(s.callsites)))
 	}
