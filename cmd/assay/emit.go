@@ -11,6 +11,7 @@ import (
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/receipt"
+	"github.com/assay-dev/assay/core/recorder/client"
 	"github.com/assay-dev/assay/core/store"
 )
 
@@ -60,6 +61,13 @@ Prints the receipt id (--json: the stored receipt).`,
 				data, err := emitData(dataJSON, args[1:])
 				if err != nil {
 					return err
+				}
+				// Under a recorder (assay run, assay recorder serve) the
+				// receipt goes to it and is sealed before emit returns; the
+				// recorder numbers seq. Otherwise it is appended to the
+				// store, as the reference's emitters do.
+				if addr := client.Addr(os.Getenv); addr != "" {
+					return emitToRecorder(cmd, addr, traceID, typ, data, parent, seq, cmd.Flags().Changed("seq"), asJSON)
 				}
 				st, err := store.OpenDefault()
 				if err != nil {
@@ -190,4 +198,43 @@ func traceState(st *store.Store, traceID string) (int64, map[string]bool, error)
 		}
 	}
 	return next, ids, nil
+}
+
+// emitToRecorder sends the receipt to the recorder at addr and prints what
+// it stored.
+func emitToRecorder(cmd *cobra.Command, addr, traceID, typ string, data *canon.Object, parent string, seq int64, seqSet, asJSON bool) error {
+	if v, ok := data.Get("receipt_id"); ok {
+		if id, isStr := v.(string); !isStr || strings.TrimSpace(id) == "" {
+			return exit.Bad("give a non-empty string, or drop receipt_id and let emit make one", "receipt_id must be a non-empty string")
+		}
+	}
+	if v, ok := data.Get("timestamp"); ok {
+		ts, isStr := v.(string)
+		if _, valid := receipt.ParseTimestamp(ts); !isStr || !valid {
+			return exit.Bad("use an ISO 8601 time like 2026-01-15T11:59:00.123456+00:00, or drop timestamp and let emit stamp it", "timestamp %s is not a valid time", strings.TrimSpace(string(mustCanon(v))))
+		}
+	}
+	if _, ok := data.Get("seq"); !ok && seqSet {
+		data.Set("seq", seq)
+	}
+	c, err := client.Dial(addr)
+	if err != nil {
+		return exit.Wrap(exit.HonestFail, err, "the recorder of this run is gone (killed?); the receipt was not recorded")
+	}
+	defer c.Close()
+	r, err := c.Emit(traceID, typ, data, store.EmitOptions{ParentReceiptID: parent})
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	if asJSON {
+		b, err := canon.Options{KeepOrder: true}.Marshal(r)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(out, "%s\n", b)
+		return err
+	}
+	fmt.Fprintln(out, r.String("receipt_id"))
+	return nil
 }

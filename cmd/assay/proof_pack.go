@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/fsutil"
+	"github.com/assay-dev/assay/core/recorder"
+	"github.com/assay-dev/assay/core/seal"
 
 	"github.com/spf13/cobra"
 
@@ -66,11 +69,27 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 			// Claims resolve relative paths against the working directory,
 			// as the reference does.
 			wd, _ := os.Getwd()
-			res, probs, err := pack.FromTrace(st, traceID, pack.Options{
+			popt := pack.Options{
 				Signer: signer, OutDir: out, Mode: mode, RequireReceipts: !allowEmpty,
 				Claims: claims.Flatten(cardList), ClaimEnv: claims.Env{Dir: wd},
 				CIBinding: pack.DetectCIBinding(os.Getenv),
-			})
+			}
+			// A trace recorded under a recorder is packed from its seal
+			// (also after the recorder was killed: the sealed prefix, then
+			// the rest of the store, marked unsealed).
+			var res *pack.Result
+			var sealed *recorder.PackResult
+			var probs []store.LineProblem
+			if sealDir := recorder.SealDir(st.Home, traceID); fsutil.IsDir(sealDir) {
+				tracePath, _ := st.TracePath(traceID)
+				popt.RunID = traceID
+				sealed, probs, err = recorder.BuildPack(sealDir, tracePath, popt)
+				if sealed != nil {
+					res = sealed.Result
+				}
+			} else {
+				res, probs, err = pack.FromTrace(st, traceID, popt)
+			}
 			for _, p := range probs {
 				fmt.Fprintf(cmd.ErrOrStderr(), "assay: warning: trace %s line %d is not a receipt and is left out of the pack: %s\n", traceID, p.Line, p.Err)
 			}
@@ -80,12 +99,32 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 			if err != nil {
 				return err
 			}
+			doc := map[string]any{"command": "proof-pack", "status": "ok", "evidence_lost": len(probs), "pack": res}
+			if sealed != nil {
+				doc["seal"] = sealInfoOf(sealed.Seal)
+			}
 			if asJSON {
-				if err := writeJSON(cmd.OutOrStdout(), map[string]any{"command": "proof-pack", "status": "ok", "evidence_lost": len(probs), "pack": res}); err != nil {
+				if err := writeJSON(cmd.OutOrStdout(), doc); err != nil {
 					return err
 				}
 			} else {
 				renderBuilt(cmd.OutOrStdout(), res)
+			}
+			if sealed != nil {
+				s := sealed.Seal
+				switch s.Status {
+				case seal.StatusAltered:
+					fmt.Fprintf(cmd.ErrOrStderr(), "assay: ERROR: %s: %d alteration(s) of trace %s after its receipts were sealed\n", seal.AlteredMessage, s.AlterationsTotal, traceID)
+					for _, a := range s.Alterations {
+						fmt.Fprintf(cmd.ErrOrStderr(), "  %s\n", a)
+					}
+					fmt.Fprintf(cmd.ErrOrStderr(), "assay: the pack holds the receipts as they were sealed and records the alterations; exit 2\n")
+					return exit.Silent{Code: exit.Tampered}
+				case seal.StatusTruncated:
+					fmt.Fprintf(cmd.ErrOrStderr(), "assay: the seal ends at receipt %d (last checkpoint at %s): the recorder stopped before the run ended; %d receipt(s) after it are packed unsealed\n", s.Covers, s.Checkpoint.At, s.Unsealed)
+				default:
+					fmt.Fprintf(cmd.ErrOrStderr(), "assay: sealed as recorded: %d receipt(s), last checkpoint at %s\n", s.Covers, s.Checkpoint.At)
+				}
 			}
 			if len(probs) > 0 {
 				// The pack is honest about what it holds, but not the whole

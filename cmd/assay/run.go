@@ -24,7 +24,10 @@ import (
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/pack"
+	"github.com/assay-dev/assay/core/recorder"
+	"github.com/assay-dev/assay/core/recorder/client"
 	"github.com/assay-dev/assay/core/runner"
+	"github.com/assay-dev/assay/core/seal"
 	"github.com/assay-dev/assay/core/store"
 )
 
@@ -68,6 +71,24 @@ type runSummary struct {
 	VerdictExitCode int    `json:"verdict_exit_code"`
 	RunExitCode     int    `json:"run_exit_code"`
 	ExitCodeFrom    string `json:"exit_code_from"`
+	// Seal is what the recorder sealed: status (intact, altered,
+	// truncated), how many receipts it covers and the alterations.
+	Seal *sealInfo `json:"seal,omitempty"`
+}
+
+// sealInfo is the seal part of run's summary.
+type sealInfo struct {
+	Status           string            `json:"status"`
+	Covers           uint64            `json:"covers"`
+	Unsealed         int               `json:"unsealed"`
+	LastCheckpointAt string            `json:"last_checkpoint_at"`
+	Alterations      []seal.Alteration `json:"alterations"`
+	AlterationsTotal int               `json:"alterations_total"`
+}
+
+func sealInfoOf(s seal.Summary) *sealInfo {
+	return &sealInfo{Status: s.Status, Covers: s.Covers, Unsealed: s.Unsealed, LastCheckpointAt: s.Checkpoint.At,
+		Alterations: s.Alterations, AlterationsTotal: s.AlterationsTotal}
 }
 
 // runError is the --json document of a run that built no pack.
@@ -229,10 +250,11 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	// 2. The recording gateway, when asked for (its upstreams are checked
 	// here, before anything else is written).
 	var gw captureGateway
+	gwSink := &lateSink{st: st}
 	if o.gateway {
 		var err error
 		gwLog := zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: !isTerminal(cmd.ErrOrStderr()), PartsExclude: []string{zerolog.TimestampFieldName}}).Level(log.GetLevel())
-		gw, err = startGateway(cmd.Context(), st, traceID, &gwLog, o.storeContent)
+		gw, err = startGateway(cmd.Context(), st, gwSink, traceID, &gwLog, o.storeContent)
 		if err != nil {
 			return kinded("gateway_failed", err)
 		}
@@ -262,6 +284,19 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		logf("generated signing key '%s'", signer.ID)
 	}
 
+	// 3b. The recorder: receipts sent to its socket (ASSAY_RECORDER) or
+	// appended to the trace file are sealed as they arrive, under a run key
+	// certified by the signer before the child starts (issue 20).
+	rec, err := recorder.Start(recorder.Options{Store: st, TraceID: traceID, Signer: signer, Listen: true})
+	if err != nil {
+		if gw != nil {
+			_ = gw.Close()
+		}
+		return kinded("recorder_failed", exit.Wrap(exit.BadInput, err, "check that ASSAY_HOME ("+home+") and the temp directory are writable"))
+	}
+	env = childEnv(env, map[string]string{client.EnvRecorder: rec.Addr()})
+	gwSink.rec.Store(rec)
+
 	// 4. Run the child.
 	logf("trace=%s", traceID)
 	if gw != nil {
@@ -277,6 +312,7 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		if gw != nil {
 			_ = gw.Close()
 		}
+		_ = rec.Close()
 		if errors.Is(err, runner.ErrNotFound) {
 			return kinded("command_not_found", exit.Bad("check the spelling and PATH", "command not found: %s", args[0]))
 		}
@@ -305,6 +341,11 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		}
 		lost += gw.Stats().ReceiptsLost
 	}
+	// The recorder seals what the file gained last and closes the seal.
+	if err := rec.Close(); err != nil {
+		logf("WARNING: the recorder failed: %v; receipts after that are not sealed", err)
+		lost++
+	}
 
 	// 6 and 7. Read the trace back and build the pack, streamed: the
 	// receipts are never all held in memory.
@@ -325,7 +366,12 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		CIBinding:       pack.DetectCIBinding(os.Getenv),
 		RequireReceipts: !o.allowEmpty,
 	}
-	built, probs, err := pack.FromTrace(st, traceID, popt)
+	// Built from what the recorder sealed, not from the file as it is now.
+	sealedBuild, probs, err := recorder.BuildPack(rec.SealDir(), rec.TracePath(), popt)
+	var built *pack.Result
+	if sealedBuild != nil {
+		built = sealedBuild.Result
+	}
 	for _, p := range probs {
 		// Loud, never silent: a line cut short by a crash is named.
 		logf("warning: %s line %d is not a receipt and is left out of the pack: %s", tracePath, p.Line, p.Err)
@@ -363,10 +409,22 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	}
 	sum.ChildExitCode = res.ExitCode
 	sum.Verdict, sum.VerdictExitCode = packVerdict(built.ReceiptIntegrity, built.ClaimCheck)
+	sum.Seal = sealInfoOf(sealedBuild.Seal)
+	altered := sealedBuild.Altered()
+	if altered {
+		sum.Verdict, sum.VerdictExitCode = "HONEST_FAIL", exit.HonestFail
+		logf("ERROR: %s: %d alteration(s) of the trace after its receipts were sealed", seal.AlteredMessage, sealedBuild.Seal.AlterationsTotal)
+		for _, a := range sealedBuild.Seal.Alterations {
+			logf("  %s", a)
+		}
+		logf("the pack holds the receipts as they were sealed and records the alterations; 'assay verify-pack %s' exits 1", outDir)
+	}
 	sum.RunExitCode, sum.ExitCodeFrom = 0, "run"
 	switch {
 	case res.ExitCode != 0:
 		sum.RunExitCode, sum.ExitCodeFrom = res.ExitCode, "child"
+	case altered:
+		sum.RunExitCode = exit.Tampered
 	case lost > 0:
 		sum.RunExitCode = exit.HonestFail
 	}
@@ -505,6 +563,10 @@ func printRunPanel(w io.Writer, s runSummary, withClaims bool) {
 	case "child":
 		row("Exit", fmt.Sprintf("%d: the child's exit code, passed on (the pack's verdict is above)", s.RunExitCode))
 	default:
+		if s.Seal != nil && s.Seal.Status == seal.StatusAltered {
+			row("Exit", fmt.Sprintf("%d: %s", s.RunExitCode, seal.AlteredMessage))
+			break
+		}
 		if s.RunExitCode != 0 {
 			row("Exit", fmt.Sprintf("%d: %d receipt(s) of this run were lost", s.RunExitCode, s.EvidenceLost))
 			break
@@ -512,6 +574,13 @@ func printRunPanel(w io.Writer, s runSummary, withClaims bool) {
 		row("Exit", fmt.Sprintf("%d: the child succeeded; 'assay verify-pack' gives the pack's verdict as its exit code", s.RunExitCode))
 	}
 	row("Receipts", fmt.Sprint(s.NReceipts))
+	if s.Seal != nil {
+		sealRow := fmt.Sprintf("%s: %d receipt(s) sealed as recorded, last checkpoint at %s", s.Seal.Status, s.Seal.Covers, s.Seal.LastCheckpointAt)
+		if s.Seal.Status == seal.StatusAltered {
+			sealRow = st.Red(fmt.Sprintf("ALTERED: %s (%d alteration(s)); the pack holds the %d receipt(s) as sealed", seal.AlteredMessage, s.Seal.AlterationsTotal, s.Seal.Covers))
+		}
+		row("Seal", sealRow)
+	}
 	row("Output", s.OutputDir)
 	if ents, err := os.ReadDir(s.OutputDir); err == nil {
 		fmt.Fprintln(w)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/seal"
@@ -165,7 +166,13 @@ func writeCombined(combined, packLog, logPath, tracePath string, covers, storeLi
 		if m > storeLines {
 			bw.Write(line)
 			bw.WriteByte('\n')
-			unsealed++
+			// A line that is not a receipt is left out of the pack (and
+			// reported); only receipts count as unsealed.
+			if v, err := canon.Decode(line); err == nil {
+				if _, ok := v.(*canon.Object); ok {
+					unsealed++
+				}
+			}
 		}
 	})
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
