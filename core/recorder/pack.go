@@ -66,7 +66,7 @@ func BuildPack(sealDir, tracePath string, opt pack.Options) (*PackResult, []stor
 	// The trace to pack: sealed lines, then what the seal does not reach.
 	combined := filepath.Join(tmp, "trace.jsonl")
 	packLog := filepath.Join(tmp, seal.FileLog)
-	logRef, unsealed, err := writeCombined(combined, packLog, logPath, tracePath, covers, diff.StoreLines)
+	logRef, unsealed, err := writeCombined(combined, packLog, logPath, tracePath, covers, diff.StoreLines, !sealed.Complete())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -126,7 +126,12 @@ func compareFiles(logPath, tracePath string, entries uint64) (seal.Diff, error) 
 // and to combined, then the rest of the log and the trace's lines after
 // line storeLines to combined only. It returns packLog's reference and how
 // many unsealed lines were added.
-func writeCombined(combined, packLog, logPath, tracePath string, covers, storeLines uint64) (seal.FileRef, int, error) {
+//
+// A closed seal followed the file to its end: store lines it did not seal
+// were refused (backdated) or are not receipts, so only the latter are
+// passed on (for the builder to report). After a crash every later line
+// is passed on, as unsealed.
+func writeCombined(combined, packLog, logPath, tracePath string, covers, storeLines uint64, crashed bool) (seal.FileRef, int, error) {
 	out, err := os.Create(combined)
 	if err != nil {
 		return seal.FileRef{}, 0, err
@@ -163,16 +168,22 @@ func writeCombined(combined, packLog, logPath, tracePath string, covers, storeLi
 	var m uint64
 	err = eachLine(tracePath, func(line []byte) {
 		m++
-		if m > storeLines {
-			bw.Write(line)
-			bw.WriteByte('\n')
-			// A line that is not a receipt is left out of the pack (and
-			// reported); only receipts count as unsealed.
-			if v, err := canon.Decode(line); err == nil {
-				if _, ok := v.(*canon.Object); ok {
-					unsealed++
-				}
-			}
+		if m <= storeLines {
+			return
+		}
+		isReceipt := false
+		if v, err := canon.Decode(line); err == nil {
+			_, isReceipt = v.(*canon.Object)
+		}
+		if isReceipt && !crashed {
+			return
+		}
+		bw.Write(line)
+		bw.WriteByte('\n')
+		// A line that is not a receipt is left out of the pack (and
+		// reported); only receipts count as unsealed.
+		if isReceipt {
+			unsealed++
 		}
 	})
 	if err != nil && !errors.Is(err, os.ErrNotExist) {

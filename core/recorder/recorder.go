@@ -473,8 +473,10 @@ func (r *Recorder) sealLine(line []byte) {
 		// Not a receipt: left unsealed; the end-of-run comparison names it.
 		return
 	}
-	if !ours {
-		r.checkForeign(obj)
+	if !ours && r.backdated(obj) {
+		// Recorded as an alteration, not sealed: the pack never carries
+		// it, and the store's copy shows up as inserted at the end.
+		return
 	}
 	if n, ok := intOf(obj, "_store_seq"); ok && n > r.lastSeq {
 		r.lastSeq = n
@@ -487,20 +489,26 @@ func (r *Recorder) sealLine(line []byte) {
 	}
 }
 
-// checkForeign flags a line appended straight to the file that claims to
-// be older than it is: a store stamp (_stored_at) earlier than when it
-// appeared, or a _store_seq that goes back.
-func (r *Recorder) checkForeign(obj *canon.Object) {
+// backdated flags (and records) a line appended straight to the file that
+// claims to be older than it is: a store stamp (_stored_at) earlier than
+// when it appeared, or a _store_seq that goes back. Honest writers stamp
+// under the store lock, so neither happens to them.
+func (r *Recorder) backdated(obj *canon.Object) bool {
 	now := r.o.Now()
 	id := obj.String("receipt_id")
-	entry := r.w.Size() + 1
+	hash := ""
+	if line, err := store.Line(obj); err == nil {
+		hash = fmt.Sprintf("%x", sha256.Sum256(line))
+	}
 	if n, ok := intOf(obj, "_store_seq"); ok && n <= r.lastSeq {
-		r.alter(seal.Alteration{Kind: "backdated", Entry: entry, Detail: fmt.Sprintf("receipt %s appended to the store with _store_seq %d, not above the %d already sealed", id, n, r.lastSeq)})
-		return
+		r.alter(seal.Alteration{Kind: "backdated", Found: hash, Detail: fmt.Sprintf("receipt %s appended to the store with _store_seq %d, not above the %d already sealed; not sealed", id, n, r.lastSeq)})
+		return true
 	}
 	if t, ok := receipt.ParseTimestamp(obj.String("_stored_at")); ok && t.Before(now.Add(-r.o.Tolerance)) {
-		r.alter(seal.Alteration{Kind: "backdated", Entry: entry, Detail: fmt.Sprintf("receipt %s appended to the store at %s claims it was stored at %s", id, receipt.Timestamp(now), obj.String("_stored_at"))})
+		r.alter(seal.Alteration{Kind: "backdated", Found: hash, Detail: fmt.Sprintf("receipt %s appended to the store at %s claims it was stored at %s; not sealed", id, receipt.Timestamp(now), obj.String("_stored_at"))})
+		return true
 	}
+	return false
 	// The receipt's own timestamp is what its emitter claims (fixtures and
 	// replays carry old ones); the seal records when it really arrived.
 }
