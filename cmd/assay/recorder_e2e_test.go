@@ -256,4 +256,3 @@ touch done
 		t.Fatalf("verify-pack --json exit %d: %s", vj.code, vj.stdout)
 	}
 }
-
