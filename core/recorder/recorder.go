@@ -85,6 +85,10 @@ type Recorder struct {
 	open    map[net.Conn]bool
 
 	mu       sync.Mutex // serialises appends and tailing
+	f        *os.File   // the trace file, open between looks
+	chunk    []byte     // read buffer, reused
+	carry    []byte     // a partial last line, waiting for its newline
+	readTo   int64      // bytes of the trace file read (offset + len(carry))
 	offset   int64      // bytes of the trace file consumed
 	lastSeq  int64      // highest _store_seq sealed (-1: none)
 	nextSeq  int64      // one past the highest seq sealed
@@ -314,9 +318,8 @@ func (r *Recorder) Append(rc *receipt.Receipt) client.Ack {
 	if r.err != nil {
 		return client.Ack{Error: "the recorder failed earlier: " + r.err.Error(), Code: exit.HonestFail}
 	}
-	// Seal what other writers appended before this receipt, so the seal
-	// keeps the file's order.
-	r.tailLocked()
+	// What other writers appended before this receipt is sealed by the
+	// look after the append, in the file's order.
 	if _, ok := rc.Get("seq"); !ok {
 		setAfter(rc, "seq", r.nextSeq, "schema_version")
 	}
@@ -388,6 +391,7 @@ func (r *Recorder) follow() {
 		case <-t.C:
 			r.mu.Lock()
 			if !r.finished {
+				r.checkReplaced()
 				r.tailLocked()
 				if err := r.w.Tick(); err != nil {
 					r.fail(err)
@@ -411,54 +415,89 @@ func (r *Recorder) alter(a seal.Alteration) {
 }
 
 // tailLocked seals the complete lines appended to the trace file since the
-// last look (r.mu held).
+// last look (r.mu held). The file stays open between looks; the follower
+// reopens it when the path names another file (replaced).
 func (r *Recorder) tailLocked() {
-	f, err := os.Open(r.path)
-	if err != nil {
-		if r.offset > 0 {
-			r.alter(seal.Alteration{Kind: "truncated", Detail: "the trace file was removed after receipts were sealed"})
-			r.offset = 0
-		}
-		return
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return
-	}
-	if st.Size() < r.offset {
-		r.alter(seal.Alteration{Kind: "truncated", Detail: fmt.Sprintf("the trace file shrank from %d to %d bytes after its receipts were sealed", r.offset, st.Size())})
-		// Keep reading from the end: what was sealed stays sealed.
-		r.offset = st.Size()
-		return
-	}
-	if st.Size() == r.offset {
-		return
-	}
-	if _, err := f.Seek(r.offset, io.SeekStart); err != nil {
-		return
-	}
-	br := bufio.NewReaderSize(f, 256<<10)
-	for {
-		line, err := br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			buf := append([]byte(nil), line...)
-			for err == bufio.ErrBufferFull && len(buf) <= 64<<20 {
-				line, err = br.ReadSlice('\n')
-				buf = append(buf, line...)
-			}
-			line = buf
-		}
+	if r.f == nil {
+		f, err := os.Open(r.path)
 		if err != nil {
-			return // a partial last line waits for its newline
+			if r.readTo > 0 {
+				r.alter(seal.Alteration{Kind: "truncated", Detail: "the trace file was removed after receipts were sealed"})
+				r.offset, r.readTo, r.carry = 0, 0, r.carry[:0]
+			}
+			return
 		}
-		r.offset += int64(len(line))
-		line = bytes.TrimRight(line, "\n")
-		if len(bytes.TrimSpace(line)) == 0 {
+		r.f = f
+	}
+	st, err := r.f.Stat()
+	if err != nil {
+		return
+	}
+	size := st.Size()
+	if size < r.readTo {
+		r.alter(seal.Alteration{Kind: "truncated", Detail: fmt.Sprintf("the trace file shrank from %d to %d bytes after its receipts were sealed", r.readTo, size)})
+		// Keep reading from the new end: what was sealed stays sealed.
+		r.offset, r.readTo, r.carry = size, size, r.carry[:0]
+		return
+	}
+	if r.chunk == nil {
+		r.chunk = make([]byte, 64<<10)
+	}
+	for r.readTo < size {
+		k, err := r.f.ReadAt(r.chunk[:min(int64(len(r.chunk)), size-r.readTo)], r.readTo)
+		if k <= 0 {
+			if err != nil {
+				return
+			}
 			continue
 		}
-		r.sealLine(line)
+		r.readTo += int64(k)
+		data := r.chunk[:k]
+		for {
+			i := bytes.IndexByte(data, '\n')
+			if i < 0 {
+				if len(r.carry)+len(data) > maxLine {
+					// A line longer than any receipt: never sealed; the
+					// end-of-run comparison names it.
+					r.carry = r.carry[:0]
+					r.offset = r.readTo
+					break
+				}
+				r.carry = append(r.carry, data...)
+				break
+			}
+			line := data[:i]
+			if len(r.carry) > 0 {
+				r.carry = append(r.carry, line...)
+				line = r.carry
+			}
+			r.offset += int64(len(line)) + 1
+			if len(bytes.TrimSpace(line)) > 0 {
+				r.sealLine(line)
+			}
+			r.carry = r.carry[:0]
+			data = data[i+1:]
+		}
 	}
+}
+
+// maxLine bounds a trace line the recorder reads (as the store does).
+const maxLine = 64 << 20
+
+// checkReplaced reopens the trace file when its path now names another
+// file (r.mu held): the new file is read from the same offset, and the
+// end-of-run comparison tells what changed.
+func (r *Recorder) checkReplaced() {
+	if r.f == nil {
+		return
+	}
+	cur, err1 := r.f.Stat()
+	now, err2 := os.Stat(r.path)
+	if err1 == nil && err2 == nil && os.SameFile(cur, now) {
+		return
+	}
+	r.f.Close()
+	r.f = nil
 }
 
 // sealLine seals one complete line read from the file, checking a line
@@ -535,8 +574,13 @@ func (r *Recorder) Close() error {
 	}
 	r.mu.Lock()
 	if !r.finished {
+		r.checkReplaced()
 		r.tailLocked()
 		r.finished = true
+	}
+	if r.f != nil {
+		r.f.Close()
+		r.f = nil
 	}
 	r.mu.Unlock()
 	close(r.stop)
