@@ -247,10 +247,27 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		logf("no 'python' on PATH; running %s", exe)
 	}
 
+	// 1b. A long-lived recorder named in our own environment (assay
+	// recorder serve, maybe as another user) records this run instead of
+	// one of our own: it seals, and signs the pack with its key.
+	var remote *client.Client
+	if addr := client.Addr(os.Getenv); addr != "" {
+		c, err := client.Dial(addr)
+		if err == nil {
+			err = c.Open(traceID)
+		}
+		if err != nil {
+			return kinded("recorder_failed", exit.Wrap(exit.BadInput, err, "start it ('assay recorder serve --socket PATH') or unset ASSAY_RECORDER"))
+		}
+		defer c.Close()
+		remote = c
+		logf("recorder=%s (its signer signs the pack)", addr)
+	}
+
 	// 2. The recording gateway, when asked for (its upstreams are checked
 	// here, before anything else is written).
 	var gw captureGateway
-	gwSink := &lateSink{st: st}
+	gwSink := &lateSink{st: st, remote: remote}
 	if o.gateway {
 		var err error
 		gwLog := zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: !isTerminal(cmd.ErrOrStderr()), PartsExclude: []string{zerolog.TimestampFieldName}}).Level(log.GetLevel())
@@ -269,7 +286,11 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	}
 
 	// 3. Key bootstrap, before the child starts.
-	signer, generated, err := keys.Open(home).ActiveSigner(!o.noGenerateKey)
+	var signer *keys.Signer
+	var generated bool
+	if remote == nil {
+		signer, generated, err = keys.Open(home).ActiveSigner(!o.noGenerateKey)
+	}
 	if err != nil {
 		if gw != nil {
 			_ = gw.Close()
@@ -287,15 +308,18 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	// 3b. The recorder: receipts sent to its socket (ASSAY_RECORDER) or
 	// appended to the trace file are sealed as they arrive, under a run key
 	// certified by the signer before the child starts (issue 20).
-	rec, err := recorder.Start(recorder.Options{Store: st, TraceID: traceID, Signer: signer, Listen: true})
-	if err != nil {
-		if gw != nil {
-			_ = gw.Close()
+	var rec *recorder.Recorder
+	if remote == nil {
+		rec, err = recorder.Start(recorder.Options{Store: st, TraceID: traceID, Signer: signer, Listen: true})
+		if err != nil {
+			if gw != nil {
+				_ = gw.Close()
+			}
+			return kinded("recorder_failed", exit.Wrap(exit.BadInput, err, "check that ASSAY_HOME ("+home+") and the temp directory are writable"))
 		}
-		return kinded("recorder_failed", exit.Wrap(exit.BadInput, err, "check that ASSAY_HOME ("+home+") and the temp directory are writable"))
+		env = childEnv(env, map[string]string{client.EnvRecorder: rec.Addr()})
+		gwSink.rec.Store(rec)
 	}
-	env = childEnv(env, map[string]string{client.EnvRecorder: rec.Addr()})
-	gwSink.rec.Store(rec)
 
 	// 4. Run the child.
 	logf("trace=%s", traceID)
@@ -312,7 +336,9 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		if gw != nil {
 			_ = gw.Close()
 		}
-		_ = rec.Close()
+		if rec != nil {
+			_ = rec.Close()
+		}
 		if errors.Is(err, runner.ErrNotFound) {
 			return kinded("command_not_found", exit.Bad("check the spelling and PATH", "command not found: %s", args[0]))
 		}
@@ -342,9 +368,11 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		lost += gw.Stats().ReceiptsLost
 	}
 	// The recorder seals what the file gained last and closes the seal.
-	if err := rec.Close(); err != nil {
-		logf("WARNING: the recorder failed: %v; receipts after that are not sealed", err)
-		lost++
+	if rec != nil {
+		if err := rec.Close(); err != nil {
+			logf("WARNING: the recorder failed: %v; receipts after that are not sealed", err)
+			lost++
+		}
 	}
 
 	// 6 and 7. Read the trace back and build the pack, streamed: the
@@ -367,7 +395,13 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		RequireReceipts: !o.allowEmpty,
 	}
 	// Built from what the recorder sealed, not from the file as it is now.
-	sealedBuild, probs, err := recorder.BuildPack(rec.SealDir(), rec.TracePath(), popt)
+	var sealedBuild *recorder.PackResult
+	var probs []store.LineProblem
+	if remote != nil {
+		sealedBuild, probs, err = remotePack(remote, traceID, o, outDir)
+	} else {
+		sealedBuild, probs, err = recorder.BuildPack(rec.SealDir(), rec.TracePath(), popt)
+	}
 	var built *pack.Result
 	if sealedBuild != nil {
 		built = sealedBuild.Result

@@ -36,6 +36,11 @@ type Request struct {
 	Op      string           `json:"op"`
 	TraceID string           `json:"trace_id,omitempty"`
 	Receipt *receipt.Receipt // sent in canonical member order
+	// Close only: the pack's mode, built-in card ids, and whether a run
+	// without receipts is refused.
+	Mode            string
+	Cards           []string
+	RequireReceipts bool
 }
 
 // Ack is the recorder's answer.
@@ -49,6 +54,10 @@ type Ack struct {
 	Code      int    `json:"code,omitempty"`
 	// Receipt is the stored receipt (stamps included) on success.
 	Receipt json.RawMessage `json:"receipt,omitempty"`
+	// PackDir and Result answer a close: where the recorder built the pack
+	// and what it built (a recorder.PackResult as JSON).
+	PackDir string          `json:"pack_dir,omitempty"`
+	Result  json.RawMessage `json:"result,omitempty"`
 }
 
 // Addr returns the socket path in ASSAY_RECORDER ("unix:" prefix allowed),
@@ -107,6 +116,15 @@ func (c *Client) Do(req Request) (*Ack, error) {
 	if req.Receipt != nil {
 		frame.Set("receipt", req.Receipt)
 	}
+	if req.Op == "close" {
+		frame.Set("mode", req.Mode)
+		cards := make([]any, len(req.Cards))
+		for i, c := range req.Cards {
+			cards[i] = c
+		}
+		frame.Set("cards", cards)
+		frame.Set("require_receipts", fmt.Sprint(req.RequireReceipts))
+	}
 	// Receipts keep their member order and exact numbers on the wire.
 	b, err := canon.Options{KeepOrder: true, EscapeLineSeparators: true}.Marshal(frame)
 	if err != nil {
@@ -142,7 +160,7 @@ func (c *Client) Do(req Request) (*Ack, error) {
 		if code == 0 {
 			code = exit.HonestFail
 		}
-		return &ack, exit.New(code, "", "the assay recorder refused the receipt: %s", ack.Error)
+		return &ack, exit.New(code, "", "the assay recorder refused: %s", ack.Error)
 	}
 	return &ack, nil
 }
@@ -176,6 +194,21 @@ func (c *Client) Emit(traceID, typ string, data *canon.Object, opt store.EmitOpt
 		return nil, err
 	}
 	return r, nil
+}
+
+// Open starts recording traceID on a long-lived recorder (assay recorder
+// serve): a fresh run key, certified by the recorder's signer.
+func (c *Client) Open(traceID string) error {
+	_, err := c.Do(Request{Op: "open", TraceID: traceID})
+	return err
+}
+
+// CloseRun ends the recording of traceID: the recorder closes the seal and
+// builds the pack from it, signed by its own signer, in a directory it
+// names in the answer (PackDir).
+func (c *Client) CloseRun(req Request) (*Ack, error) {
+	req.Op = "close"
+	return c.Do(req)
 }
 
 // FromEnv dials the recorder named by ASSAY_RECORDER; nil, nil when unset.
