@@ -156,6 +156,9 @@ func renderVerdict(w io.Writer, r *verify.Result) {
 	}
 	if r.Coverage != nil {
 		row("Coverage", fmt.Sprintf("%.0f%% (%d/%d call sites)", r.Coverage.CoveragePct*100, r.Coverage.CoveredCount, r.Coverage.TotalCount))
+		if r.Coverage.Note != "" {
+			row("", r.Coverage.Note)
+		}
 	}
 	if len(r.Errors) > 0 {
 		fmt.Fprintf(w, "\n%s\n", st.Bold(fmt.Sprintf("Errors (%d):", r.ErrorCount)))

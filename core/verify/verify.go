@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/merkle"
 	"github.com/assay-dev/assay/core/seal"
 
@@ -344,28 +345,15 @@ func (v *verifier) contained(name string) (string, bool) {
 	if err != nil {
 		// A missing file: resolve the deepest existing parent, as Python's
 		// non-strict resolve does, and check the rest lexically.
-		resolved = resolvePartial(joined)
+		if resolved, err = fsutil.ResolvePartial(joined); err != nil {
+			return "", false
+		}
 	}
 	rel, err := filepath.Rel(root, resolved)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return "", false
 	}
 	return resolved, true
-}
-
-func resolvePartial(p string) string {
-	dir, rest := p, ""
-	for {
-		if r, err := filepath.EvalSymlinks(dir); err == nil {
-			return filepath.Join(r, rest)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return p
-		}
-		rest = filepath.Join(filepath.Base(dir), rest)
-		dir = parent
-	}
 }
 
 // checkFiles runs steps 1 and 1b and returns the number of paths checked.
@@ -502,6 +490,7 @@ func (v *verifier) checkReceipts() bool {
 	r, s := v.r, &v.rcpt
 	r.ReceiptCount = s.count
 	r.CallsiteIDs = s.callsites
+	r.ModelCallsWithoutCallsite = s.noCallsite
 	if s.callsitesCapped {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("More distinct callsite_id values than the %d kept; call-site coverage counts only those", len(s.callsites)))
 	}

@@ -1,7 +1,6 @@
-package main
+package runpack
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -10,12 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/rs/zerolog"
-
 	"github.com/assay-dev/assay/core/canon"
-	"github.com/assay-dev/assay/core/capture"
-	"github.com/assay-dev/assay/core/capture/gateway"
-	"github.com/assay-dev/assay/core/claims"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/receipt"
@@ -24,20 +18,6 @@ import (
 	"github.com/assay-dev/assay/core/seal"
 	"github.com/assay-dev/assay/core/store"
 )
-
-// resolveCard resolves a -c value: a built-in card id or a card JSON file.
-func resolveCard(idOrPath string) (*claims.Card, error) { return claims.Load(idOrPath) }
-
-// startGateway starts the recording gateway on a free loopback port,
-// writing model_call receipts into traceID. Upstreams come from
-// ASSAY_UPSTREAM_* (or base-URL variables the user already set), else the
-// vendors' APIs.
-func startGateway(ctx context.Context, st *store.Store, sink capture.Sink, traceID string, logger *zerolog.Logger, storeContent bool) (captureGateway, error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	return gateway.Start(ctx, gateway.Options{Addr: "127.0.0.1:0", Store: st, Sink: sink, TraceID: traceID, Logger: logger, StoreContent: storeContent})
-}
 
 // lateSink sends receipts to the run's recorder once it is bound (the
 // gateway starts before the signer, and so the recorder, exists; no
@@ -62,8 +42,8 @@ func (l *lateSink) Emit(traceID, typ string, data *canon.Object, opt store.EmitO
 // remotePack has the long-lived recorder close the run and build its pack
 // (signed with the recorder's key, in a directory it owns), then copies the
 // pack to outDir (a temp directory renamed into place).
-func remotePack(c *client.Client, traceID string, o runOptions, outDir string) (*recorder.PackResult, []store.LineProblem, error) {
-	ack, err := c.CloseRun(client.Request{TraceID: traceID, Mode: o.mode, Cards: o.cards, RequireReceipts: !o.allowEmpty})
+func remotePack(c *client.Client, traceID string, req Request, outDir string) (*recorder.PackResult, []store.LineProblem, error) {
+	ack, err := c.CloseRun(client.Request{TraceID: traceID, Mode: req.Mode, Cards: req.Cards, RequireReceipts: !req.AllowEmpty})
 	if err != nil {
 		if ack != nil && strings.Contains(ack.Error, pack.ErrNoReceipts.Error()) {
 			return nil, nil, pack.ErrNoReceipts
