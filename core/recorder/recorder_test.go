@@ -208,3 +208,77 @@ func TestIntactRunVerifies(t *testing.T) {
 		t.Errorf("proves %v", vr.Proves)
 	}
 }
+
+// The seal of a pack is checked, not trusted: each way of forging or
+// stripping it makes verify-pack say TAMPERED (exit 2).
+func TestForgedSealIsTampering(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		forge func(t *testing.T, dir string)
+	}{
+		{"sealed log edited", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, seal.PackLog)
+			b, _ := os.ReadFile(p)
+			os.WriteFile(p, bytes.Replace(b, []byte(`"allow"`), []byte(`"deny"`), 1), 0o644)
+		}},
+		{"sealed log removed", func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, seal.PackLog))
+		}},
+		{"checkpoints rewritten", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, seal.PackCheckpoints)
+			b, _ := os.ReadFile(p)
+			os.WriteFile(p, bytes.Replace(b, []byte(`"final":true`), []byte(`"final":false`), 1), 0o644)
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := startRun(t)
+			r.emitVerdicts(t)
+			res, _ := r.finish(t)
+			tc.forge(t, res.Dir)
+			vr, err := verify.Verify(res.Dir, verify.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if vr.ExitCode != 2 || vr.Seal == nil || vr.Seal.Verified {
+				t.Fatalf("forged seal: verify %s exit %d seal %+v", vr.Verdict, vr.ExitCode, vr.Seal)
+			}
+		})
+	}
+}
+
+// A seal certified by another key than the pack's signer does not hold,
+// and a checkpoint not signed by the certified run key does not either.
+func TestSealSignatures(t *testing.T) {
+	t.Parallel()
+	r := startRun(t)
+	r.emitVerdicts(t)
+	if err := r.rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	other, _, err := keys.Open(t.TempDir()).ActiveSigner(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seal.Open(r.rec.SealDir(), other.Public()); err == nil {
+		t.Fatal("a seal certified by another signer was accepted")
+	}
+	out := filepath.Join(t.TempDir(), "pack")
+	if _, _, err := recorder.BuildPack(r.rec.SealDir(), r.rec.TracePath(), pack.Options{Signer: other, OutDir: out}); err == nil {
+		t.Fatal("packed a seal with a signer that did not certify it")
+	}
+	s, err := seal.Open(r.rec.SealDir(), r.sg.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := s.Last
+	cp.TreeSize++
+	if err := seal.VerifyCheckpoint(cp, s.Cert); err == nil {
+		t.Fatal("an edited checkpoint verified")
+	}
+	if err := seal.VerifyCheckpoint(s.Last, s.Cert); err != nil || !s.Complete() || s.Last.TreeSize != 3 {
+		t.Fatalf("last checkpoint %+v: %v", s.Last, err)
+	}
+}
