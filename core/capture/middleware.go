@@ -44,6 +44,10 @@ type Options struct {
 	// StoreContent puts prompts and answers into the receipts (opt-in;
 	// also switched on by ASSAY_STORE_CONTENT=1).
 	StoreContent bool
+	// Recorder is the socket of a recorder to send receipts to (each is
+	// stored and sealed before the call returns); default $ASSAY_RECORDER
+	// when Store is nil.
+	Recorder string
 }
 
 // Transport is an http.RoundTripper that records every OpenAI, Anthropic
@@ -66,8 +70,11 @@ type Transport struct {
 // NewTransport returns the middleware.
 func NewTransport(o Options) (*Transport, error) {
 	var sink Sink = o.Store
-	if o.Store == nil {
-		if addr := client.Addr(os.Getenv); addr != "" {
+	if addr := o.Recorder; addr != "" || o.Store == nil {
+		if addr == "" {
+			addr = client.Addr(os.Getenv)
+		}
+		if addr != "" {
 			c, err := client.Dial(addr)
 			if err != nil {
 				return nil, fmt.Errorf("capture: %w", err)
