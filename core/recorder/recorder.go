@@ -333,6 +333,14 @@ func (r *Recorder) Append(rc *receipt.Receipt) client.Ack {
 	h := sha256.Sum256(line)
 	r.pending[h] = true
 	r.tailLocked()
+	// Tracked after the look: lines other writers appended before ours
+	// carry lower _store_seq and must not look backdated.
+	if n, ok := intOf(rc, "_store_seq"); ok && n > r.lastSeq {
+		r.lastSeq = n
+	}
+	if n, ok := intOf(rc, "seq"); ok && n >= r.nextSeq {
+		r.nextSeq = n + 1
+	}
 	if r.pending[h] {
 		// Our line is not in the file as we wrote it: changed between the
 		// write and the read. Seal what we wrote and say so.
@@ -504,15 +512,21 @@ func (r *Recorder) checkReplaced() {
 // that another writer appended for signs of backdating.
 func (r *Recorder) sealLine(line []byte) {
 	h := sha256.Sum256(line)
-	ours := r.pending[h]
-	delete(r.pending, h)
+	if r.pending[h] {
+		// Our own line, as we wrote it: Append tracks its seq numbers.
+		delete(r.pending, h)
+		if _, err := r.w.Seal(line); err != nil {
+			r.fail(err)
+		}
+		return
+	}
 	v, derr := canon.Decode(line)
 	obj, isObj := v.(*canon.Object)
 	if derr != nil || !isObj {
 		// Not a receipt: left unsealed; the end-of-run comparison names it.
 		return
 	}
-	if !ours && r.backdated(obj) {
+	if r.backdated(obj) {
 		// Recorded as an alteration, not sealed: the pack never carries
 		// it, and the store's copy shows up as inserted at the end.
 		return
@@ -557,12 +571,16 @@ func intOf(o *canon.Object, k string) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
-	n, ok := v.(canon.Number)
-	if !ok {
-		return 0, false
+	switch n := v.(type) {
+	case int64:
+		return n, true
+	case int:
+		return int64(n), true
+	case canon.Number:
+		x, err := strconv.ParseInt(string(n), 10, 64)
+		return x, err == nil
 	}
-	x, err := strconv.ParseInt(string(n), 10, 64)
-	return x, err == nil
+	return 0, false
 }
 
 // Close stops accepting receipts, seals what the file gained last, writes
