@@ -3,13 +3,10 @@ package main
 import (
 	"fmt"
 
-	"github.com/assay-dev/assay/core/fsutil"
-	"github.com/assay-dev/assay/core/pack"
-
 	"github.com/spf13/cobra"
 
-	"github.com/assay-dev/assay/core/bundle"
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/ops"
 )
 
 func init() { commands = append(commands, newAuditCmd) }
@@ -40,22 +37,15 @@ written); 3 bad input. A pack whose claims honestly failed is bundled.`,
   assay audit bundle pack/ -o for-auditor.tar.gz`,
 		Args: exactArgs(1, "give the pack directory"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			target := out
-			if target == "" {
-				if man, _, err := pack.ReadManifest(args[0]); err == nil {
-					target = bundle.DefaultName(man.String("pack_id"))
-				}
-			}
-			if target != "" && !force && fsutil.Exists(target) {
-				return exit.Bad("pass --force to replace it, or choose another -o", "%s already exists", target)
-			}
-			r, err := bundle.Create(args[0], out)
+			// The same request type and result as the MCP bundle tool.
+			res, err := ops.AuditBundle(ops.BundleRequest{Pack: args[0], Out: out, Force: force}, nil)
 			if err != nil {
 				return err
 			}
+			r := res.Bundle
 			w := cmd.OutOrStdout()
 			if asJSON {
-				return writeJSON(w, r)
+				return writeJSON(w, res)
 			}
 			fmt.Fprintf(w, "%s %s (%d bytes, %d files)\n", newStyle(w).Green("audit bundle written:"), r.Path, r.Bytes, len(r.Files))
 			fmt.Fprintf(w, "  pack %s, verdict at bundle time %s\n", r.PackID, r.Verdict)

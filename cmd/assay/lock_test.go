@@ -102,8 +102,8 @@ func TestLockComparePacks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(lock.Check(l)) != 0 || len(l.SignerPolicy.AllowedFingerprints) != 1 || l.SignerPolicy.AllowedFingerprints[0] != fp {
-		t.Fatalf("lock: %+v %v", l.SignerPolicy, lock.Check(l))
+	if len(lock.Validate(l)) != 0 || len(l.SignerPolicy.AllowedFingerprints) != 1 || l.SignerPolicy.AllowedFingerprints[0] != fp {
+		t.Fatalf("lock: %+v %v", l.SignerPolicy, lock.Validate(l))
 	}
 	if ms := lock.Compare(l, packFacts(t, good)); len(ms) != 0 {
 		t.Fatalf("good pack: %v", ms)

@@ -1,21 +1,17 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/assay-dev/assay/core/exit"
-	"github.com/assay-dev/assay/core/fsutil"
-	"github.com/assay-dev/assay/core/recorder"
 	"github.com/assay-dev/assay/core/seal"
 
 	"github.com/spf13/cobra"
 
-	"github.com/assay-dev/assay/core/claims"
-	"github.com/assay-dev/assay/core/keys"
+	"github.com/assay-dev/assay/core/ops"
 	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/store"
 )
@@ -38,80 +34,33 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 		Args: exactArgs(1, "give the trace id (see ASSAY_TRACE_ID, or the file names under $ASSAY_HOME)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			traceID := args[0]
-			if err := store.ValidTraceID(traceID); err != nil {
-				return err
-			}
-			if err := pack.ValidMode(mode); err != nil {
-				return err
-			}
-			cardList, err := claims.LoadAll(cards)
+			home, err := store.Home()
 			if err != nil {
 				return err
 			}
-			if out == "" {
-				out = "proof_pack_" + traceID
-			}
-			st, err := store.OpenDefault()
+			// The same request type and result as the MCP bundle tool.
+			res, err := ops.Pack(ops.PackRequest{
+				TraceID: traceID, Out: out, Cards: cards, Mode: mode, AllowEmpty: allowEmpty, NoGenerateKey: noGenerate,
+			}, ops.Env{Home: home, Getenv: os.Getenv})
 			if err != nil {
 				return err
 			}
-			if _, err := st.TracePath(traceID); err != nil {
-				return err // no trace file: said plainly, even with --allow-empty
+			if res.GeneratedKey != "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "assay: generated signing key '%s'\n", res.GeneratedKey)
 			}
-			signer, made, err := keys.Open(st.Home).ActiveSigner(!noGenerate)
-			if err != nil {
-				return err
-			}
-			if made {
-				fmt.Fprintf(cmd.ErrOrStderr(), "assay: generated signing key '%s'\n", signer.ID)
-			}
-			// Streamed: memory stays flat however long the trace is.
-			// Claims resolve relative paths against the working directory,
-			// as the reference does.
-			wd, _ := os.Getwd()
-			popt := pack.Options{
-				Signer: signer, OutDir: out, Mode: mode, RequireReceipts: !allowEmpty,
-				Claims: claims.Flatten(cardList), ClaimEnv: claims.Env{Dir: wd},
-				CIBinding: pack.DetectCIBinding(os.Getenv),
-			}
-			// A trace recorded under a recorder is packed from its seal
-			// (also after the recorder was killed: the sealed prefix, then
-			// the rest of the store, marked unsealed).
-			var res *pack.Result
-			var sealed *recorder.PackResult
-			var probs []store.LineProblem
-			if sealDir := recorder.SealDir(st.Home, traceID); fsutil.IsDir(sealDir) {
-				tracePath, _ := st.TracePath(traceID)
-				popt.RunID = traceID
-				sealed, probs, err = recorder.BuildPack(sealDir, tracePath, popt)
-				if sealed != nil {
-					res = sealed.Result
-				}
-			} else {
-				res, probs, err = pack.FromTrace(st, traceID, popt)
-			}
+			probs := res.Lost
 			for _, p := range probs {
 				fmt.Fprintf(cmd.ErrOrStderr(), "assay: warning: trace %s line %d is not a receipt and is left out of the pack: %s\n", traceID, p.Line, p.Err)
 			}
-			if errors.Is(err, pack.ErrNoReceipts) {
-				return exit.New(exit.HonestFail, "pass --allow-empty to pack it anyway", "trace %s holds no receipts", traceID)
-			}
-			if err != nil {
-				return err
-			}
-			doc := map[string]any{"command": "proof-pack", "status": "ok", "evidence_lost": len(probs), "pack": res}
-			if sealed != nil {
-				doc["seal"] = sealInfoOf(sealed.Seal)
-			}
 			if asJSON {
-				if err := writeJSON(cmd.OutOrStdout(), doc); err != nil {
+				if err := writeJSON(cmd.OutOrStdout(), res); err != nil {
 					return err
 				}
 			} else {
-				renderBuilt(cmd.OutOrStdout(), res)
+				renderBuilt(cmd.OutOrStdout(), res.Pack)
 			}
-			if sealed != nil {
-				s := sealed.Seal
+			if res.Seal != nil {
+				s := res.Seal
 				switch s.Status {
 				case seal.StatusAltered:
 					fmt.Fprintf(cmd.ErrOrStderr(), "assay: ERROR: %s: %d alteration(s) of trace %s after its receipts were sealed\n", seal.AlteredMessage, s.AlterationsTotal, traceID)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/fsutil"
+	"github.com/assay-dev/assay/core/ops"
 	"github.com/assay-dev/assay/core/receipt"
 	"github.com/assay-dev/assay/core/scan"
 	"github.com/assay-dev/assay/core/version"
@@ -167,24 +168,22 @@ func runScan(cmd *cobra.Command, path string, o scanFlags) error {
 		}
 		return err
 	}
-	if o.maxFileSize < 0 {
-		return exit.Bad("give a number of bytes, e.g. --max-file-bytes 4194304, or 0 for no limit", "--max-file-bytes %d is negative", o.maxFileSize)
+	// The same request type and rules as the MCP scan tool.
+	req := ops.ScanRequest{
+		Path: path, Include: o.include, Exclude: o.exclude, NoGo: o.noGo, NoTS: o.noTS,
+		MaxFileBytes: &o.maxFileSize, Workers: o.workers, IncludeLow: o.includeLow, CI: o.ci, FailOn: o.failOn, ExcludeTests: o.excludeTests,
 	}
-	maxBytes := o.maxFileSize
-	if maxBytes == 0 {
-		maxBytes = -1 // no cap
-	}
-	opt := scan.Options{
-		Include: scan.SplitList(o.include), Exclude: scan.SplitList(o.exclude),
-		NoGo: o.noGo, NoTS: o.noTS, MaxFileSize: maxBytes, Workers: o.workers, ExcludeTests: o.excludeTests,
+	if err := req.Validate(); err != nil {
+		return err
 	}
 	bar := newProgress(stderr, o.progressMin)
-	opt.Progress = bar.update
-	res, err := scan.Scan(path, opt)
+	sc, err := ops.Scan(req, ops.ScanHooks{Progress: bar.update})
 	bar.done()
 	if err != nil {
 		return jsonErr(err)
 	}
+	res := sc.Result
+	opt := req.Options(ops.ScanHooks{})
 	for _, s := range res.Skipped {
 		log.Info().Str("file", s.Path).Str("reason", s.Reason).Msg("skipped")
 	}
@@ -221,15 +220,10 @@ func runScan(cmd *cobra.Command, path string, o scanFlags) error {
 			fmt.Fprintf(stdout, "Evidence gap report written: %s\n", o.report)
 		}
 	}
-	sum := res.Summary()
-	blocked := o.ci && sum.Blocked(o.failOn)
-	status := "ok"
-	if blocked {
-		status = "blocked"
-	}
+	blocked := sc.Blocked
 	switch format {
 	case "json":
-		b, err := pyjson.Indent(res.Document(status))
+		b, err := pyjson.Indent(sc.Document)
 		if err != nil {
 			return err
 		}

@@ -216,7 +216,7 @@ type Document struct {
 	Status      string    `json:"status"`
 	Summary     Summary   `json:"summary"`
 	Findings    []Finding `json:"findings"`
-	NextCommand *string   `json:"next_command"`
+	NextCommand *string   `json:"next_command" jsonschema:"oneof_type=string;null"`
 	NextSteps   []Step    `json:"next_steps"`
 	ScanStatus  string    `json:"scan_status"`
 	// Refused lists the files the scan would not open or read whole (a
@@ -226,6 +226,10 @@ type Document struct {
 	Refused []Skipped `json:"refused_files,omitempty"`
 	// TestCode counts the findings in test code apart (absent when none).
 	TestCode *TestCode `json:"test_code,omitempty"`
+	// NextOffset, when a page of findings was asked for (ops.ScanRequest
+	// Limit) and more follow, is the offset of the next page; absent
+	// otherwise, so the whole document stays the reference's.
+	NextOffset *int `json:"next_offset,omitempty"`
 }
 
 // Refused returns the skipped files that were refused for safety.

@@ -46,6 +46,10 @@ type Options struct {
 	Now time.Time
 	// Keystore verifies packs with an empty signer_pubkey (optional).
 	Keystore *keys.Store
+	// KeystoreSigner, when set, is the one signer id the keystore may
+	// verify: the user named it explicitly (ops.VerifyRequest.Signer). A
+	// pack naming another signer is not looked up.
+	KeystoreSigner string
 	// Gates run after integrity, in order (lock, coverage…).
 	Gates []GateCheck
 }
@@ -641,11 +645,16 @@ func (v *verifier) checkSignature() {
 		}
 	} else {
 		source = "keystore"
-		if v.opt.Keystore != nil && keys.ValidID(id) == nil {
+		named := v.opt.KeystoreSigner == "" || v.opt.KeystoreSigner == id
+		if v.opt.Keystore != nil && named && keys.ValidID(id) == nil {
 			pub, _ = v.opt.Keystore.LoadPublic(id)
 		}
 		if pub == nil {
-			r.addErr(EPackSigInvalid, "signer_pubkey", StageSignature, "Cannot verify signature: missing signer_pubkey and no keystore fallback")
+			msg := "Cannot verify signature: missing signer_pubkey and no keystore fallback"
+			if !named {
+				msg = fmt.Sprintf("Cannot verify signature: missing signer_pubkey, and the pack's signer %q is not the named signer %q", id, v.opt.KeystoreSigner)
+			}
+			r.addErr(EPackSigInvalid, "signer_pubkey", StageSignature, msg)
 			return
 		}
 	}

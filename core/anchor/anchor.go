@@ -1,4 +1,7 @@
-package tlog
+// Package anchor is the `assay anchor` use case: check that each pack is
+// intact (core/verify), append their leaves to a transparency log in one
+// batch (core/tlog: local or team log) and store each proof in its pack.
+package anchor
 
 import (
 	"context"
@@ -9,12 +12,13 @@ import (
 	"time"
 
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/tlog"
 	"github.com/assay-dev/assay/core/verify"
 )
 
-// AnchorRequest is `assay anchor`: append packs to a log and store each
+// Request is `assay anchor`: append packs to a log and store each
 // proof in its pack.
-type AnchorRequest struct {
+type Request struct {
 	Packs []string // pack directories (bundles are refused)
 	// Log is a local log directory or a team log's http(s) URL.
 	Log string
@@ -45,11 +49,11 @@ func IsLogURL(s string) bool {
 	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
 }
 
-// AnchorPacks verifies each pack's integrity (anchoring a changed pack
+// Packs verifies each pack's integrity (anchoring a changed pack
 // would log a lie), appends their leaves to the log in one batch, and
 // writes each proof into its pack's _unsigned/anchor.json. Nothing is
 // appended unless every pack is intact.
-func AnchorPacks(ctx context.Context, r AnchorRequest) ([]Anchored, error) {
+func Packs(ctx context.Context, r Request) ([]Anchored, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -62,7 +66,7 @@ func AnchorPacks(ctx context.Context, r AnchorRequest) ([]Anchored, error) {
 		}
 		leaves[i], ids[i] = l.Bytes(), l.PackID
 	}
-	var proofs []*Proof
+	var proofs []*tlog.Proof
 	var err error
 	if IsLogURL(r.Log) {
 		proofs, err = remoteAnchor(ctx, r, leaves)
@@ -74,38 +78,38 @@ func AnchorPacks(ctx context.Context, r AnchorRequest) ([]Anchored, error) {
 	}
 	out := make([]Anchored, len(r.Packs))
 	for i, p := range r.Packs {
-		if err := WriteAnchor(p, NewAnchor(proofs[i], r.Now)); err != nil {
+		if err := tlog.WriteAnchor(p, tlog.NewAnchor(proofs[i], r.Now)); err != nil {
 			return nil, fmt.Errorf("write the anchor into %s: %w", p, err)
 		}
-		out[i] = Anchored{Pack: p, PackID: ids[i], LogOrigin: proofs[i].Origin, LeafIndex: proofs[i].Index, AnchorFile: filepath.Join(p, filepath.FromSlash(AnchorFile))}
+		out[i] = Anchored{Pack: p, PackID: ids[i], LogOrigin: proofs[i].Origin, LeafIndex: proofs[i].Index, AnchorFile: filepath.Join(p, filepath.FromSlash(tlog.AnchorFile))}
 	}
 	return out, nil
 }
 
 // anchorLeaf checks that p is an intact pack directory and returns its leaf.
-func anchorLeaf(p string) (Leaf, error) {
+func anchorLeaf(p string) (tlog.Leaf, error) {
 	if err := verify.RequireIntactDir(p, "anchor"); err != nil {
-		return Leaf{}, err
+		return tlog.Leaf{}, err
 	}
-	l, err := PackLeaf(p)
+	l, err := tlog.PackLeaf(p)
 	if err != nil {
-		return Leaf{}, exit.Bad("anchor a proof pack built by 'assay proof-pack' or the reference", "%s: %v", p, err)
+		return tlog.Leaf{}, exit.Bad("anchor a proof pack built by 'assay proof-pack' or the reference", "%s: %v", p, err)
 	}
 	return l, nil
 }
 
-func localAnchor(ctx context.Context, r AnchorRequest, leaves [][]byte) ([]*Proof, error) {
+func localAnchor(ctx context.Context, r Request, leaves [][]byte) ([]*tlog.Proof, error) {
 	if r.Log == "" {
 		return nil, exit.Bad("give --log DIR", "no log directory")
 	}
-	o := AppendOptions{Origin: r.Origin, BatchSize: uint(len(leaves))}
+	o := tlog.AppendOptions{Origin: r.Origin, BatchSize: uint(len(leaves))}
 	if r.WitnessPolicy != "" {
 		var err error
-		if o.Witnesses, err = LoadPolicy(r.WitnessPolicy); err != nil {
+		if o.Witnesses, err = tlog.LoadPolicy(r.WitnessPolicy); err != nil {
 			return nil, err
 		}
 	}
-	a, err := OpenAppender(ctx, r.Log, o)
+	a, err := tlog.OpenAppender(ctx, r.Log, o)
 	if err != nil {
 		return nil, exit.New(exit.HonestFail, "check the log directory "+r.Log+" (and the witnesses, with --witness-policy)", "%v", err)
 	}
@@ -119,22 +123,22 @@ func localAnchor(ctx context.Context, r AnchorRequest, leaves [][]byte) ([]*Proo
 	return proofs, nil
 }
 
-func remoteAnchor(ctx context.Context, r AnchorRequest, leaves [][]byte) ([]*Proof, error) {
+func remoteAnchor(ctx context.Context, r Request, leaves [][]byte) ([]*tlog.Proof, error) {
 	logKey := r.LogKey
 	if logKey != "" {
 		var err error
-		if logKey, err = LoadLogKey(logKey); err != nil {
+		if logKey, err = tlog.LoadLogKey(logKey); err != nil {
 			return nil, err
 		}
 	}
-	if _, err := CheckLogURL(r.Log); err != nil {
+	if _, err := tlog.CheckLogURL(r.Log); err != nil {
 		return nil, exit.Bad("give the team log's https:// URL", "--log: %v", err)
 	}
 	c := r.Client
 	if c == nil {
 		c = &http.Client{Timeout: 60 * time.Second}
 	}
-	ps, err := RemoteAppend(ctx, c, r.Log, r.Token, logKey, leaves)
+	ps, err := tlog.RemoteAppend(ctx, c, r.Log, r.Token, logKey, leaves)
 	if err != nil {
 		return nil, exit.New(exit.HonestFail, "check the log URL, the token and that 'assay log serve' runs", "%v", err)
 	}
