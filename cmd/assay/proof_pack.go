@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/seal"
 
 	"github.com/spf13/cobra"
 
@@ -57,6 +58,22 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 				}
 			} else {
 				renderBuilt(cmd.OutOrStdout(), res.Pack)
+			}
+			if res.Seal != nil {
+				s := res.Seal
+				switch s.Status {
+				case seal.StatusAltered:
+					fmt.Fprintf(cmd.ErrOrStderr(), "assay: ERROR: %s: %d alteration(s) of trace %s after its receipts were sealed\n", seal.AlteredMessage, s.AlterationsTotal, traceID)
+					for _, a := range s.Alterations {
+						fmt.Fprintf(cmd.ErrOrStderr(), "  %s\n", a)
+					}
+					fmt.Fprintf(cmd.ErrOrStderr(), "assay: the pack holds the receipts as they were sealed and records the alterations; exit 2\n")
+					return exit.Silent{Code: exit.Tampered}
+				case seal.StatusTruncated:
+					fmt.Fprintf(cmd.ErrOrStderr(), "assay: the seal ends at receipt %d (last checkpoint at %s): the recorder stopped before the run ended; %d receipt(s) after it are packed unsealed\n", s.Covers, s.Checkpoint.At, s.Unsealed)
+				default:
+					fmt.Fprintf(cmd.ErrOrStderr(), "assay: sealed as recorded: %d receipt(s), last checkpoint at %s\n", s.Covers, s.Checkpoint.At)
+				}
 			}
 			if len(probs) > 0 {
 				// The pack is honest about what it holds, but not the whole

@@ -16,6 +16,7 @@ import (
 	"github.com/assay-dev/assay/core/otlpout"
 	"github.com/assay-dev/assay/core/runner"
 	"github.com/assay-dev/assay/core/runpack"
+	"github.com/assay-dev/assay/core/seal"
 	"github.com/assay-dev/assay/core/store"
 )
 
@@ -62,6 +63,28 @@ type runSummary struct {
 	VerdictExitCode int    `json:"verdict_exit_code"`
 	RunExitCode     int    `json:"run_exit_code"`
 	ExitCodeFrom    string `json:"exit_code_from"`
+	// Seal is what the recorder sealed: status (intact, altered,
+	// truncated), how many receipts it covers and the alterations.
+	Seal *sealInfo `json:"seal,omitempty"`
+}
+
+// sealInfo is the seal part of run's and proof-pack's summaries.
+type sealInfo struct {
+	Status           string            `json:"status"`
+	Covers           uint64            `json:"covers"`
+	Unsealed         int               `json:"unsealed"`
+	LastCheckpointAt string            `json:"last_checkpoint_at"`
+	Alterations      []seal.Alteration `json:"alterations"`
+	AlterationsTotal int               `json:"alterations_total"`
+}
+
+func sealInfoOf(s seal.Summary) *sealInfo {
+	alts := s.Alterations
+	if alts == nil {
+		alts = []seal.Alteration{}
+	}
+	return &sealInfo{Status: s.Status, Covers: s.Covers, Unsealed: s.Unsealed, LastCheckpointAt: s.Checkpoint.At,
+		Alterations: alts, AlterationsTotal: s.AlterationsTotal}
 }
 
 // runError is the --json document of a run that built no pack.
@@ -85,8 +108,9 @@ func init() {
 			Long: `Run CMD with a fresh trace and build a signed proof pack from the receipts
 it (or the recording gateway, with --gateway) writes to that trace.
 
-The child gets the parent's environment plus ASSAY_TRACE_ID and ASSAY_HOME
-(with --gateway also the SDKs' base-URL variables and ASSAY_GATEWAY),
+The child gets the parent's environment plus ASSAY_TRACE_ID, ASSAY_HOME and
+ASSAY_RECORDER, the socket of the recorder that seals each receipt as it is
+recorded (with --gateway also the SDKs' base-URL variables and ASSAY_GATEWAY),
 inherits stdin, stdout and stderr (with --json its stdout goes to stderr so
 that stdout holds only the JSON summary), and receives SIGINT, SIGTERM,
 SIGHUP and SIGQUIT sent to assay. The pack is built when the child ends,
@@ -108,6 +132,10 @@ Exit codes:
       reported, not the exit code: 'assay verify-pack' exits with it)
   N   the child exited N (128+signal when killed); the pack is still built
   1   the child exited 0 but emitted no receipts (and no --allow-empty)
+  2   the child exited 0 but a receipt was changed, removed, reordered,
+      backdated or cut off in the store after the recorder sealed it
+      ("evidence was altered after it was recorded"; the pack holds the
+      receipts as sealed and records the alterations)
   3   bad input: bad flag or mode, unknown card, no command, command not
       found, output directory exists, no key with --no-generate-key`,
 			Example: `  assay run -- python app.py
@@ -192,6 +220,9 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 				logf("generated signing key '%s'", s.SignerID)
 			}
 			logf("trace=%s", s.TraceID)
+			if s.Remote {
+				logf("recorder=%s (it seals the receipts and signs the pack)", s.Recorder)
+			}
 			if s.GatewayURL != "" {
 				logf("gateway=%s (recording OpenAI, Anthropic and Gemini SDK calls)", s.GatewayURL)
 			}
@@ -227,6 +258,13 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		logf("WARNING: receipt integrity FAIL: a receipt has no receipt_id or timestamp, a bad timestamp, or a repeated receipt_id; 'assay verify-pack %s' exits 1", res.OutDir)
 	}
 	exportPackOTLP(cmd.Context(), o.otlpEndpoint, res.OutDir, logf)
+	if res.Altered {
+		logf("ERROR: %s: %d alteration(s) of the trace after its receipts were sealed", seal.AlteredMessage, res.Seal.AlterationsTotal)
+		for _, a := range res.Seal.Alterations {
+			logf("  %s", a)
+		}
+		logf("the pack holds the receipts as they were sealed and records the alterations; 'assay verify-pack %s' exits 1", res.OutDir)
+	}
 	sum := newRunSummary(res)
 	if o.asJSON {
 		if err := writeJSON(stdout, sum); err != nil {
@@ -260,6 +298,9 @@ func renderRunWarnings(logf func(string, ...any), r *runpack.Result) {
 	if r.OTLP.StoreFails > 0 {
 		logf("WARNING: %d OTLP requests could not be written to the store", r.OTLP.StoreFails)
 	}
+	if r.RecorderErr != nil {
+		logf("WARNING: the recorder failed: %v; receipts after that are not sealed", r.RecorderErr)
+	}
 	for _, p := range r.Unreadable {
 		// Loud, never silent: a line cut short by a crash is named.
 		logf("warning: %s line %d is not a receipt and is left out of the pack: %s", r.TracePath, p.Line, p.Err)
@@ -276,6 +317,7 @@ func newRunSummary(r *runpack.Result) runSummary {
 		NReceipts: b.NReceipts, EvidenceLost: r.EvidenceLost,
 		ChildExitCode: r.Child.ExitCode, Verdict: r.Verdict, VerdictExitCode: r.VerdictExitCode,
 		RunExitCode: r.ExitCode, ExitCodeFrom: r.ExitCodeFrom,
+		Seal: sealInfoOf(*r.Seal),
 	}
 }
 
@@ -338,6 +380,10 @@ func printRunPanel(w io.Writer, s runSummary, withClaims bool) {
 	case "child":
 		row("Exit", fmt.Sprintf("%d: the child's exit code, passed on (the pack's verdict is above)", s.RunExitCode))
 	default:
+		if s.Seal != nil && s.Seal.Status == seal.StatusAltered {
+			row("Exit", fmt.Sprintf("%d: %s", s.RunExitCode, seal.AlteredMessage))
+			break
+		}
 		if s.RunExitCode != 0 {
 			row("Exit", fmt.Sprintf("%d: %d receipt(s) of this run were lost", s.RunExitCode, s.EvidenceLost))
 			break
@@ -345,6 +391,13 @@ func printRunPanel(w io.Writer, s runSummary, withClaims bool) {
 		row("Exit", fmt.Sprintf("%d: the child succeeded; 'assay verify-pack' gives the pack's verdict as its exit code", s.RunExitCode))
 	}
 	row("Receipts", fmt.Sprint(s.NReceipts))
+	if s.Seal != nil {
+		sealRow := fmt.Sprintf("%s: %d receipt(s) sealed as recorded, last checkpoint at %s", s.Seal.Status, s.Seal.Covers, s.Seal.LastCheckpointAt)
+		if s.Seal.Status == seal.StatusAltered {
+			sealRow = st.Red(fmt.Sprintf("ALTERED: %s (%d alteration(s)); the pack holds the %d receipt(s) as sealed", seal.AlteredMessage, s.Seal.AlterationsTotal, s.Seal.Covers))
+		}
+		row("Seal", sealRow)
+	}
 	row("Output", s.OutputDir)
 	if ents, err := os.ReadDir(s.OutputDir); err == nil {
 		fmt.Fprintln(w)

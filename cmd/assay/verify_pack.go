@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/explain"
 	"github.com/assay-dev/assay/core/ops"
 	"github.com/assay-dev/assay/core/store"
 	"github.com/assay-dev/assay/core/verify"
@@ -140,6 +141,13 @@ func renderVerdict(w io.Writer, r *verify.Result) {
 		row("Merkle root", shortHex(r.Merkle.Root)+"… "+map[bool]string{true: "matches", false: "MISMATCH"}[r.Merkle.Match])
 	} else if r.Integrity == verify.VerdictPass {
 		row("Merkle root", "not recorded (reference-built packs have none; 'assay prove' needs one)")
+	}
+	if r.Seal != nil {
+		lines := explain.SealLines(r.Seal)
+		row("Seal", lines[0])
+		for _, l := range lines[1:] {
+			row("", l)
+		}
 	}
 	for _, g := range r.Gates {
 		row("Gate", fmt.Sprintf("%s: %s", g.Name, map[bool]string{true: "passed", false: "FAILED"}[g.Passed]))

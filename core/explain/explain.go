@@ -19,6 +19,7 @@ import (
 	"github.com/assay-dev/assay/core/claims"
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/pack"
+	"github.com/assay-dev/assay/core/seal"
 	"github.com/assay-dev/assay/core/tlog"
 	"github.com/assay-dev/assay/core/verify"
 )
@@ -63,6 +64,8 @@ type Explanation struct {
 	Note     string `json:"note,omitempty"`
 	// Posture: T0 self-signed, T1 logged, T2 witnessed, timestamped (core/tlog).
 	Posture *tlog.Posture `json:"posture,omitempty"`
+	// Seal is the recorder's seal, when the pack has one (core/seal).
+	Seal *seal.Report `json:"seal,omitempty"`
 }
 
 // Pack explains the pack or bundle at path.
@@ -86,7 +89,7 @@ func Pack(path string) (*Explanation, error) {
 		Integrity: r.Integrity, ClaimCheck: r.Pack.ClaimCheck, Signer: r.Pack.SignerID, Fingerprint: r.Pack.Fingerprint,
 		Mode: r.Pack.Mode, TimestampStart: r.Pack.TimestampStart, TimestampEnd: r.Pack.TimestampEnd,
 		Receipts: r.ReceiptCount, Types: r.TypeCounts, Errors: r.Errors, Proves: r.Proves, DoesNotProve: r.DoesNotProve,
-		CIBinding: r.Pack.CIBinding, Models: []Model{}, MCPSessions: []MCPSession{},
+		CIBinding: r.Pack.CIBinding, Models: []Model{}, MCPSessions: []MCPSession{}, Seal: r.Seal,
 	}
 	if r.Pack.ClaimCheck == "FAIL" && r.ExitCode == 0 {
 		// explain reports claims; the verdict of the evidence itself is
@@ -284,6 +287,12 @@ func (e *Explanation) Text(md bool) string {
 			bullet("%s %s: %s", er.Code, er.Field, er.Message)
 		}
 	}
+	if e.Seal != nil {
+		h("Seal")
+		for _, l := range SealLines(e.Seal) {
+			bullet("%s", l)
+		}
+	}
 	if e.Posture != nil {
 		h("Anchoring")
 		for _, l := range e.Posture.Lines() {
@@ -327,4 +336,43 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// SealLines says in plain words what a pack's seal shows.
+func SealLines(r *seal.Report) []string {
+	var out []string
+	if !r.Verified {
+		out = append(out, "The seal does NOT hold: the pack's receipts cannot be shown to be the ones recorded.")
+		for i, p := range r.Problems {
+			if i == 5 {
+				out = append(out, fmt.Sprintf("… %d more", len(r.Problems)-5))
+				break
+			}
+			out = append(out, p)
+		}
+		return out
+	}
+	key := r.RunKeySHA256
+	if len(key) > 16 {
+		key = key[:16] + "…"
+	}
+	switch r.Status {
+	case seal.StatusIntact:
+		out = append(out, fmt.Sprintf("Sealed as recorded: %s, last checkpoint at %s.", plural(int(r.Covers), "receipt"), r.LastCheckpointAt))
+	case seal.StatusTruncated:
+		out = append(out, fmt.Sprintf("Sealed as recorded up to receipt %d, last checkpoint at %s: the recorder stopped before the run ended (killed?); %s of this pack %s not sealed.",
+			r.Covers, r.LastCheckpointAt, plural(r.Unsealed, "receipt"), map[bool]string{true: "is", false: "are"}[r.Unsealed == 1]))
+	case seal.StatusAltered:
+		out = append(out, fmt.Sprintf("ALTERED: %s (%s). The pack holds the %s as they were sealed (last checkpoint at %s).",
+			seal.AlteredMessage, plural(r.AlterationsTotal, "alteration"), plural(int(r.Covers), "receipt"), r.LastCheckpointAt))
+		for i, a := range r.Alterations {
+			if i == 5 {
+				out = append(out, fmt.Sprintf("… %d more", r.AlterationsTotal-5))
+				break
+			}
+			out = append(out, a.String())
+		}
+	}
+	out = append(out, fmt.Sprintf("Each receipt was sealed when it was recorded, under run key %s certified by %s at the start of the run.", key, r.CertifiedBy))
+	return out
 }

@@ -24,7 +24,10 @@ import (
 	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/otlpin"
 	"github.com/assay-dev/assay/core/pack"
+	"github.com/assay-dev/assay/core/recorder"
+	"github.com/assay-dev/assay/core/recorder/client"
 	"github.com/assay-dev/assay/core/runner"
+	"github.com/assay-dev/assay/core/seal"
 	"github.com/assay-dev/assay/core/store"
 )
 
@@ -76,6 +79,11 @@ type Started struct {
 	GatewayURL     string // empty without a gateway
 	OTLPURL        string // empty without --otlp
 	Args           []string
+	// Recorder is the socket of the recorder that seals this run's
+	// receipts (ASSAY_RECORDER in the child); Remote when it is a
+	// long-lived one (assay recorder serve) that also signs the pack.
+	Recorder string
+	Remote   bool
 }
 
 // Result is how a run ended when a pack was built.
@@ -107,6 +115,13 @@ type Result struct {
 	// it is: "child" when the child failed (DECISIONS 11), else "run".
 	ExitCode     int
 	ExitCodeFrom string
+	// Seal is what the recorder sealed (core/seal); Altered when the store
+	// no longer matched it (the run then exits 2 unless the child failed).
+	// RecorderErr is a failure of the recorder itself (receipts after it
+	// are not sealed; counted in EvidenceLost).
+	Seal        *seal.Summary
+	Altered     bool
+	RecorderErr error
 }
 
 // Error is a run that built no pack: Kind names the failure for the
@@ -181,6 +196,24 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	started := Started{TraceID: traceID, Exe: exe, Args: req.Args,
 		PythonFallback: req.Args[0] == "python" && filepath.Base(exe) == "python3"}
 
+	// 1b. A long-lived recorder named in our own environment (assay
+	// recorder serve, maybe as another user) records this run instead of
+	// one of our own: it seals, and signs the pack with its key.
+	var remote *client.Client
+	if addr := client.Addr(getenv(req.Env)); addr != "" {
+		c, err := client.Dial(addr)
+		if err == nil {
+			err = c.Open(traceID)
+		}
+		if err != nil {
+			return nil, kinded("recorder_failed", exit.Wrap(exit.BadInput, err, "start it ('assay recorder serve --socket PATH') or unset "+client.EnvRecorder))
+		}
+		defer c.Close()
+		remote = c
+		started.Recorder, started.Remote = addr, true
+	}
+	sink := &lateSink{st: st, remote: remote}
+
 	// 2. The recording gateway, when asked for (its upstreams are checked
 	// here, before anything else is written).
 	var gw *gateway.Gateway
@@ -190,7 +223,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 			nop := zerolog.Nop()
 			logger = &nop
 		}
-		gw, err = gateway.Start(ctx, gateway.Options{Addr: "127.0.0.1:0", Store: st, TraceID: traceID, Logger: logger, StoreContent: req.StoreContent})
+		gw, err = gateway.Start(ctx, gateway.Options{Addr: "127.0.0.1:0", Store: st, Sink: sink, TraceID: traceID, Logger: logger, StoreContent: req.StoreContent})
 		if err != nil {
 			return nil, kinded("gateway_failed", err)
 		}
@@ -231,8 +264,13 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		}
 	}
 
-	// 3. Key bootstrap, before the child starts.
-	signer, generated, err := keys.Open(req.Home).ActiveSigner(!req.NoGenerateKey)
+	// 3. Key bootstrap, before the child starts (a long-lived recorder
+	// signs with its own key).
+	var signer *keys.Signer
+	var generated bool
+	if remote == nil {
+		signer, generated, err = keys.Open(req.Home).ActiveSigner(!req.NoGenerateKey)
+	}
 	if err != nil {
 		closeGateway()
 		var xe *exit.Error
@@ -241,7 +279,29 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		}
 		return nil, kinded("key_missing", err)
 	}
-	started.SignerID, started.KeyGenerated = signer.ID, generated
+	if signer != nil {
+		started.SignerID, started.KeyGenerated = signer.ID, generated
+	}
+
+	// 3b. The recorder: receipts sent to its socket (ASSAY_RECORDER) or
+	// appended to the trace file are sealed as they arrive, under a run key
+	// certified by the signer before the child starts (issue 20).
+	var rec *recorder.Recorder
+	if remote == nil {
+		rec, err = recorder.Start(recorder.Options{Store: st, TraceID: traceID, Signer: signer, Listen: true})
+		if err != nil {
+			closeGateway()
+			return nil, kinded("recorder_failed", exit.Wrap(exit.BadInput, err, "check that ASSAY_HOME ("+req.Home+") and the temp directory are writable"))
+		}
+		env = runner.WithEnv(env, map[string]string{client.EnvRecorder: rec.Addr()})
+		sink.rec.Store(rec)
+		started.Recorder = rec.Addr()
+	}
+	closeRecorder := func() {
+		if rec != nil {
+			_ = rec.Close()
+		}
+	}
 
 	// 4. Run the child.
 	if req.OnStart != nil {
@@ -250,6 +310,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	proc, err := runner.Start(runner.Spec{Args: req.Args, Env: env, Stdin: req.Stdin, Stdout: req.Stdout, Stderr: req.Stderr})
 	if err != nil {
 		closeGateway()
+		closeRecorder()
 		if errors.Is(err, runner.ErrNotFound) {
 			return nil, kinded("command_not_found", exit.Bad("check the spelling and PATH", "command not found: %s", req.Args[0]))
 		}
@@ -281,6 +342,13 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		res.OTLP = otlp.Stats()
 		res.EvidenceLost += res.OTLP.StoreFails
 	}
+	// The recorder seals what the file gained last and closes the seal.
+	if rec != nil {
+		if err := rec.Close(); err != nil {
+			res.RecorderErr = err
+			res.EvidenceLost++
+		}
+	}
 
 	// 6 and 7. Read the trace back and build the pack, streamed: the
 	// receipts are never all held in memory.
@@ -298,7 +366,8 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 			dir = abs
 		}
 	}
-	built, probs, err := pack.FromTrace(st, traceID, pack.Options{
+	// Built from what the recorder sealed, not from the file as it is now.
+	popt := pack.Options{
 		RunID:           traceID,
 		Signer:          signer,
 		OutDir:          outDir,
@@ -307,7 +376,18 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		Mode:            req.Mode,
 		CIBinding:       pack.DetectCIBinding(getenv(req.Env)),
 		RequireReceipts: !req.AllowEmpty,
-	})
+	}
+	var sealed *recorder.PackResult
+	var probs []store.LineProblem
+	if remote != nil {
+		sealed, probs, err = remotePack(remote, traceID, req, outDir)
+	} else {
+		sealed, probs, err = recorder.BuildPack(rec.SealDir(), rec.TracePath(), popt)
+	}
+	var built *pack.Result
+	if sealed != nil {
+		built = sealed.Result
+	}
 	res.Unreadable = probs
 	res.EvidenceLost += int64(len(probs))
 	if errors.Is(err, pack.ErrNoReceipts) {
@@ -325,8 +405,17 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		return nil, &Error{Kind: "pack_build_failed", TraceID: traceID, Partial: res, Err: e}
 	}
 	res.Pack = built
+	res.Seal, res.Altered = &sealed.Seal, sealed.Altered()
 	res.Verdict, res.VerdictExitCode = Verdict(built.ReceiptIntegrity, built.ClaimCheck)
+	if res.Altered {
+		// verify-pack says HONEST_FAIL of a pack whose seal records an
+		// alteration: the evidence is authentic and shows the tampering.
+		res.Verdict, res.VerdictExitCode = "HONEST_FAIL", exit.HonestFail
+	}
 	res.ExitCode, res.ExitCodeFrom = exitCode(res.Child.ExitCode, res.EvidenceLost)
+	if res.Altered && res.Child.ExitCode == 0 {
+		res.ExitCode = exit.Tampered
+	}
 	return res, nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/assay-dev/assay/core/merkle"
+	"github.com/assay-dev/assay/core/seal"
 
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
@@ -567,6 +568,7 @@ func (v *verifier) checkMerkle() {
 	if !ok {
 		return
 	}
+	v.checkSeal(obj)
 	mv, ok := obj.Get("merkle")
 	if !v.rcpt.treeComplete {
 		// No tree over these lines: a parse error (already an error) or a
@@ -771,7 +773,7 @@ func (r *Result) finish(opt Options, p *pack.Pack) {
 		}
 	}
 	tampered, honest := r.nTamper > 0, r.nGate > 0
-	if r.honestReceiptFail {
+	if r.honestReceiptFail || r.sealAltered {
 		honest = true
 	}
 	switch {
@@ -812,6 +814,9 @@ func (r *Result) scope() {
 	r.Proves = append(r.Proves, "pack_integrity", "receipt_sequence_integrity", "signature_validity")
 	if r.Merkle != nil && r.Merkle.Recorded && r.Merkle.Match {
 		r.Proves = append(r.Proves, "merkle_root_matches")
+	}
+	if r.Seal != nil && r.Seal.Verified && r.Seal.Status == seal.StatusIntact {
+		r.Proves = append(r.Proves, "sealed_as_recorded")
 	}
 	if r.Pack.ClaimCheck == "PASS" || r.Pack.ClaimCheck == "FAIL" {
 		r.Proves = append(r.Proves, "claim_set_evaluated")
