@@ -43,6 +43,13 @@ func TestFlowAudit(t *testing.T) {
 	// Re-runnable: the second apply keeps the bundle it wrote and passes.
 	o = apply(t, plan(t, "audit", dir, map[string]string{"pack": "challenge_pack/good", "expected_signer": "challenge"}))
 	assertOutcome(t, o, want{"verify", "ok", 0}, want{"explain", "ok", 0}, want{"bundle", "skipped", -1}, want{"verify-bundle", "ok", 0}, want{"verify-signer", "ok", 0})
+	// A bundle of that name that does not hold this pack (here: not a
+	// bundle at all) is replaced, never handed over as it is.
+	if err := os.WriteFile(filepath.Join(dir, "audit_bundle_good.tar.gz"), []byte("stale"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o = apply(t, plan(t, "audit", dir, map[string]string{"pack": "challenge_pack/good", "expected_signer": "challenge"}))
+	assertOutcome(t, o, want{"verify", "ok", 0}, want{"explain", "ok", 0}, want{"bundle", "ok", 0}, want{"verify-bundle", "ok", 0}, want{"verify-signer", "ok", 0})
 	// The wrong expected signer fails the last step with exit 2 (DECISIONS 20: a signer mismatch is a trust failure, as the lock's).
 	o = apply(t, plan(t, "audit", dir, map[string]string{"pack": "challenge_pack/good", "bundle": "b2.tar.gz", "expected_signer": "someone-else"}))
 	if o.Status != "failed" || o.FailedStep != 5 || *o.FailedExitCode != 2 {
