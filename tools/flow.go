@@ -52,12 +52,14 @@ type FlowResult = flows.Doc
 func flowTool(allowExec bool) Tool {
 	const name, title = "run-flow", "Plan or run a guided flow"
 	if !allowExec {
-		return newTool(name, title,
+		t := newTool(name, title,
 			"Return the step plan of a guided flow (try, adopt, ci, mcp, audit): each step's title, why and command, as 'assay flow NAME --json' prints it. Nothing runs: this server was started without --allow-exec, so the user runs the steps.",
 			Annotations{ReadOnly: true, Destructive: false, Idempotent: true, OpenWorld: false},
 			func(ctx context.Context, c *Call, a FlowPlanArgs) (*FlowResult, string, error) {
 				return runFlow(ctx, c, flows.Request{Flow: string(a.Flow), Params: a.Params, Dir: a.Dir})
 			})
+		t.ArgHint = "apply needs a server started with --allow-exec; here run-flow only plans, so run the plan's commands yourself"
+		return t
 	}
 	return newTool(name, title,
 		"Return the step plan of a guided flow (try, adopt, ci, mcp, audit); with apply=true run the steps in order and return each outcome, as 'assay flow NAME [--apply] --json' does.",

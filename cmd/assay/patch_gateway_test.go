@@ -88,15 +88,16 @@ func TestGatewayCoverageExplainsMissingCallsites(t *testing.T) {
 			Note         string  `json:"note"`
 			Unattributed struct {
 				ModelCalls int `json:"model_calls"`
+				Gateway    int `json:"from_gateway"`
 			} `json:"unattributed"`
 		} `json:"coverage"`
 	}
 	ckJSON(t, stdout, &res)
-	if code != 1 || res.Coverage.CoveragePct != 0 || res.Coverage.Unattributed.ModelCalls != 1 || !strings.Contains(res.Coverage.Note, "X-Assay-Callsite") {
+	if code != 1 || res.Coverage.CoveragePct != 0 || res.Coverage.Unattributed.ModelCalls != 1 || res.Coverage.Unattributed.Gateway != 1 || !strings.Contains(res.Coverage.Note, "X-Assay-Callsite") {
 		t.Errorf("verify-pack: exit %d, coverage %+v", code, res.Coverage)
 	}
 	_, text, _ := ckRun(t, "verify-pack", out, "--coverage-contract", "assay.coverage.json")
-	if !strings.Contains(text, "1 model call receipt(s) have no call site") {
+	if !strings.Contains(text, "1 model call receipt(s) came through the gateway without a call site") {
 		t.Errorf("verify-pack text does not explain the 0%% coverage:\n%s", text)
 	}
 }
