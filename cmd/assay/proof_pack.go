@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/assay-dev/assay/core/blob"
 	"github.com/assay-dev/assay/core/exit"
 
 	"github.com/spf13/cobra"
@@ -65,9 +66,22 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 			// Streamed: memory stays flat however long the trace is.
 			// Claims resolve relative paths against the working directory,
 			// as the reference does.
+			// A storage URL: checked before the build, built locally,
+			// then published (manifest last).
+			buildDir := out
+			var remote *remoteOut
+			if blob.IsURL(out) {
+				remote, err = openRemoteOut(cmd.Context(), st.Home, out, "proof_pack_"+traceID)
+				if err != nil {
+					return err
+				}
+				defer remote.close()
+				defer remote.discard()
+				buildDir = remote.local
+			}
 			wd, _ := os.Getwd()
 			res, probs, err := pack.FromTrace(st, traceID, pack.Options{
-				Signer: signer, OutDir: out, Mode: mode, RequireReceipts: !allowEmpty,
+				Signer: signer, OutDir: buildDir, Mode: mode, RequireReceipts: !allowEmpty,
 				Claims: claims.Flatten(cardList), ClaimEnv: claims.Env{Dir: wd},
 				CIBinding: pack.DetectCIBinding(os.Getenv),
 			})
@@ -80,8 +94,19 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 			if err != nil {
 				return err
 			}
+			var published *blob.Published
+			if remote != nil {
+				if published, err = remote.publish(cmd.Context()); err != nil {
+					return err
+				}
+				res.Dir = out
+			}
 			if asJSON {
-				if err := writeJSON(cmd.OutOrStdout(), map[string]any{"command": "proof-pack", "status": "ok", "evidence_lost": len(probs), "pack": res}); err != nil {
+				doc := map[string]any{"command": "proof-pack", "status": "ok", "evidence_lost": len(probs), "pack": res}
+				if published != nil {
+					doc["published"] = published
+				}
+				if err := writeJSON(cmd.OutOrStdout(), doc); err != nil {
 					return err
 				}
 			} else {
@@ -96,7 +121,7 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 			return nil
 		},
 	}
-	c.Flags().StringVarP(&out, "output", "o", "", "pack directory to create (default proof_pack_<TRACE_ID>; must not exist)")
+	c.Flags().StringVarP(&out, "output", "o", "", "pack directory to create (default proof_pack_<TRACE_ID>; must not exist), or an empty storage prefix s3://BUCKET/PREFIX/ (gs://, azblob://, file:///)")
 	c.Flags().StringArrayVarP(&cards, "card", "c", nil, "run card id or card JSON file (repeatable); see 'assay cards list'")
 	c.Flags().StringVarP(&mode, "mode", "m", "shadow", "mode recorded in the attestation: shadow, enforced or breakglass")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -117,6 +142,10 @@ func renderBuilt(w io.Writer, r *pack.Result) {
 	row("Integrity", r.ReceiptIntegrity)
 	row("Claims", r.ClaimCheck)
 	row("Merkle root", r.MerkleRoot[:16]+"…")
+	if blob.IsURL(r.Dir) {
+		fmt.Fprintf(w, "\nNext: assay verify-pack '%s'\n", r.Dir)
+		return
+	}
 	abs, _ := filepath.Abs(r.Dir)
 	fmt.Fprintf(w, "\nNext: assay verify-pack %s\n", relOr(abs))
 }

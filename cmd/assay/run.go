@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"github.com/assay-dev/assay/core/blob"
 	"github.com/assay-dev/assay/core/capture"
 	"github.com/assay-dev/assay/core/claims"
 	"github.com/assay-dev/assay/core/doctor"
@@ -134,7 +135,7 @@ Exit codes:
 		// Everything after the command word belongs to the child.
 		f.SetInterspersed(false)
 		f.StringArrayVarP(&o.cards, "run-card", "c", nil, "run card: a built-in id or a card JSON file (repeatable)")
-		f.StringVarP(&o.output, "output", "o", "", "pack directory; must not exist (default proof_pack_<trace_id>)")
+		f.StringVarP(&o.output, "output", "o", "", "pack directory; must not exist (default proof_pack_<trace_id>); or an empty storage prefix s3://BUCKET/PREFIX/ (gs://, azblob://, file:///)")
 		f.StringVarP(&o.mode, "mode", "m", "shadow", "mode recorded in the attestation: shadow, enforced or breakglass")
 		f.BoolVar(&o.allowEmpty, "allow-empty", false, "build a pack even when no receipts were emitted")
 		f.BoolVar(&o.noGenerateKey, "no-generate-key", false, "fail instead of generating a signing key when none exists")
@@ -207,10 +208,21 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	if outDir == "" {
 		outDir = "proof_pack_" + traceID
 	}
-	if fsutil.Exists(outDir) {
+	buildDir := outDir
+	var remote *remoteOut
+	if blob.IsURL(outDir) {
+		// A storage URL: checked (reachable, empty) before the child
+		// runs; the pack is built locally, then published manifest last.
+		var err error
+		if remote, err = openRemoteOut(cmd.Context(), home, outDir, "proof_pack_"+traceID); err != nil {
+			return kinded("bad_output", err)
+		}
+		defer remote.close()
+		defer remote.discard()
+		buildDir = remote.local
+	} else if fsutil.Exists(outDir) {
 		return kinded("output_exists", exit.Bad("choose a new -o directory or remove the old pack", "output directory already exists: %s", outDir))
-	}
-	if parent := filepath.Dir(filepath.Clean(outDir)); fsutil.Exists(parent) && !fsutil.IsDir(parent) {
+	} else if parent := filepath.Dir(filepath.Clean(outDir)); fsutil.Exists(parent) && !fsutil.IsDir(parent) {
 		return kinded("bad_output", exit.Bad("choose a -o path inside a directory", "cannot create %s: %s is not a directory", outDir, parent))
 	}
 	vars := map[string]string{store.EnvTrace: traceID, store.EnvHome: home}
@@ -318,7 +330,7 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	popt := pack.Options{
 		RunID:           traceID,
 		Signer:          signer,
-		OutDir:          outDir,
+		OutDir:          buildDir,
 		Claims:          cardClaims,
 		ClaimEnv:        claims.Env{Dir: cwd},
 		Mode:            o.mode,
@@ -351,6 +363,11 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		return &errKind{kind: "pack_build_failed", trace: traceID, err: e}
 	}
 
+	if remote != nil {
+		if _, err := remote.publish(cmd.Context()); err != nil {
+			return &errKind{kind: "upload_failed", trace: traceID, err: &exit.Error{Code: childFailed(exit.Code(err)), Msg: err.Error()}}
+		}
+	}
 	if built.ReceiptIntegrity == "FAIL" {
 		// Loud: the pack is honest about it, and verify-pack will exit 1.
 		logf("WARNING: receipt integrity FAIL: a receipt has no receipt_id or timestamp, a bad timestamp, or a repeated receipt_id; 'assay verify-pack %s' exits 1", outDir)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/assay-dev/assay/core/blob"
 	"github.com/assay-dev/assay/core/check"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/keys"
@@ -36,6 +37,7 @@ Exit codes (text and --json alike):
 		Example: `  assay verify-pack ./proof_pack_trace_20260115T115900_1a2b3c4d
   assay verify-pack pack/ --require-claim-pass --lock assay.lock --json
   assay verify-pack audit_bundle.tar.gz
+  assay verify-pack 's3://bucket/packs/run-1/?region=eu-west-1'   # object storage
   assay verify-pack --latest            # the newest pack under the working directory`,
 		Args: latestArgs(&latest),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -60,7 +62,14 @@ Exit codes (text and --json alike):
 				return err
 			}
 			o.Anchor = anchor.options()
-			r, err := check.Pack(target, o)
+			var r *verify.Result
+			if check.IsRemote(target) {
+				// Streamed into a private temp directory, then the same
+				// verifier: same verdicts and exit codes.
+				r, err = check.Remote(cmd.Context(), target, o, blob.Options{})
+			} else {
+				r, err = check.Pack(target, o)
+			}
 			if err != nil {
 				return err
 			}

@@ -120,13 +120,25 @@ func summarize(dir string, baseline string) Summary {
 		s.NReceipts = -1
 		return s
 	}
+	fill(&s, m)
+	return s
+}
+
+// SummaryOf is the list row for the pack at path (a directory or a
+// storage URL) with the decoded manifest m.
+func SummaryOf(path string, m *canon.Object) Summary {
+	s := Summary{Path: path}
+	fill(&s, m)
+	return s
+}
+
+func fill(s *Summary, m *canon.Object) {
 	s.PackID = Str(m, "pack_id")
 	s.NReceipts = Int(m, "attestation.n_receipts")
 	s.ReceiptIntegrity = Str(m, "attestation.receipt_integrity")
 	s.ClaimCheck = Str(m, "attestation.claim_check")
 	s.SignerID = Str(m, "signer_id")
 	s.TimestampStart = Str(m, "attestation.timestamp_start")
-	return s
 }
 
 // List returns the packs under dir as Find finds them (by manifest, at
