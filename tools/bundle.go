@@ -11,9 +11,8 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
-	"github.com/assay-dev/assay/core/bundle"
 	"github.com/assay-dev/assay/core/fsutil"
-	"github.com/assay-dev/assay/core/keys"
+	"github.com/assay-dev/assay/core/ops"
 	"github.com/assay-dev/assay/core/pack"
 )
 
@@ -23,25 +22,29 @@ type BundleArgs struct {
 	Out  string `json:"out,omitempty" jsonschema:"description=Output path (must not exist). Default: .assay/mcp/packs/ under the first root"`
 }
 
-// BundleResult is what bundle returns.
+// BundleResult is what bundle returns: the document 'assay proof-pack
+// --json' (without pack) or 'assay audit bundle --json' (with pack) prints,
+// plus the transport-only link to the pack's manifest resource.
 type BundleResult struct {
-	Kind           string   `json:"kind" jsonschema:"enum=pack,enum=audit_bundle"`
-	Path           string   `json:"path"`
-	PackID         string   `json:"pack_id,omitempty"`
-	TraceID        string   `json:"trace_id,omitempty"`
-	NReceipts      int      `json:"n_receipts,omitempty"`
-	SignerID       string   `json:"signer_id,omitempty"`
-	Fingerprint    string   `json:"signer_fingerprint,omitempty"`
-	PackRootSHA256 string   `json:"pack_root_sha256,omitempty"`
-	Files          []string `json:"files"`
-	ResourceURI    string   `json:"resource_uri,omitempty"`
+	ops.BundleResult
+	ResourceURI string `json:"resource_uri,omitempty" jsonschema:"description=MCP resource of the pack's signed manifest (this server only)"`
 }
 
 func (r BundleResult) resourceLinks() []mcp.Content {
 	if r.ResourceURI == "" {
 		return nil
 	}
-	return []mcp.Content{mcp.NewResourceLink(r.ResourceURI, filepath.Base(r.Path), "the pack's signed manifest", "application/json")}
+	return []mcp.Content{mcp.NewResourceLink(r.ResourceURI, filepath.Base(r.path()), "the pack's signed manifest", "application/json")}
+}
+
+func (r BundleResult) path() string {
+	if r.Pack != nil {
+		return r.Pack.Dir
+	}
+	if r.Bundle != nil {
+		return r.Bundle.Path
+	}
+	return ""
 }
 
 func bundleTool() Tool {
@@ -67,13 +70,6 @@ func packSession(ctx context.Context, c *Call, a BundleArgs) (BundleResult, stri
 	} else if !ok {
 		return BundleResult{}, "", Failf("this session's trace %s has no receipts yet; record some with emit-receipt first", sess.traceID)
 	}
-	signer, generated, err := keys.Open(s.home).ActiveSigner(true)
-	if err != nil {
-		return BundleResult{}, "", fmt.Errorf("load the signing key: %w", err)
-	}
-	if generated {
-		s.log.Info().Str("signer", signer.ID).Msg("generated signing key")
-	}
 	// The pack is built in a private directory, then published into the
 	// root through an os.Root (staging + rename), so no link inside the
 	// roots can redirect any of its files.
@@ -87,14 +83,19 @@ func packSession(ctx context.Context, c *Call, a BundleArgs) (BundleResult, stri
 		return BundleResult{}, "", fmt.Errorf("create a build directory: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	built, probs, err := pack.FromTrace(s.store, sess.traceID, pack.Options{Signer: signer, OutDir: filepath.Join(tmp, "pack")})
-	for _, p := range probs {
-		s.log.Warn().Int("line", p.Line).Str("problem", p.Err).Msg("trace line is not a receipt; left out of the pack")
-	}
+	// The same request type and result as 'assay proof-pack'.
+	built, err := ops.Pack(ops.PackRequest{TraceID: sess.traceID, Out: filepath.Join(tmp, "pack"), WorkDir: o.root.Name()},
+		ops.Env{Home: s.home, Getenv: os.Getenv})
 	if err != nil {
 		return BundleResult{}, "", err
 	}
-	files, err := fsutil.ReadTree(built.Dir)
+	if built.GeneratedKey != "" {
+		s.log.Info().Str("signer", built.GeneratedKey).Msg("generated signing key")
+	}
+	for _, p := range built.Lost {
+		s.log.Warn().Int("line", p.Line).Str("problem", p.Err).Msg("trace line is not a receipt; left out of the pack")
+	}
+	files, err := fsutil.ReadTree(built.Pack.Dir)
 	if err != nil {
 		return BundleResult{}, "", fmt.Errorf("read the built pack: %w", err)
 	}
@@ -107,18 +108,15 @@ func packSession(ctx context.Context, c *Call, a BundleArgs) (BundleResult, stri
 		}
 		return BundleResult{}, "", fmt.Errorf("write the pack to %s: %w", o.path, err)
 	}
-	dir := o.path
-	id := s.registerPack(dir)
-	res := BundleResult{
-		Kind: "pack", Path: dir, PackID: built.PackID, TraceID: built.RunID, NReceipts: built.NReceipts,
-		SignerID: built.SignerID, Fingerprint: built.Fingerprint, PackRootSHA256: built.PackRootSHA256,
-		Files: kernelPaths(dir), ResourceURI: packURI(id, pack.FileManifest),
-	}
-	sum := fmt.Sprintf("built and signed pack %s (%d receipts, signer %s) at %s", built.PackID, built.NReceipts, built.SignerID, dir)
-	if len(probs) > 0 {
+	built.Pack.Dir = o.path
+	id := s.registerPack(o.path)
+	res := BundleResult{BundleResult: *built, ResourceURI: packURI(id, pack.FileManifest)}
+	p := built.Pack
+	sum := fmt.Sprintf("built and signed pack %s (%d receipts, signer %s) at %s", p.PackID, p.NReceipts, p.SignerID, p.Dir)
+	if n := built.EvidenceLost; n > 0 {
 		// Never silent: a cut line (e.g. a crash mid-append) is named.
-		sum += fmt.Sprintf("; WARNING: %d line(s) of trace %s were not receipts and were left out (first: line %d: %s)",
-			len(probs), sess.traceID, probs[0].Line, probs[0].Err)
+		sum += fmt.Sprintf("; WARNING: %d line(s) of trace %s were not receipts and were left out (evidence_lost; first: line %d: %s)",
+			n, sess.traceID, built.Lost[0].Line, built.Lost[0].Err)
 	}
 	return res, sum, nil
 }
@@ -163,15 +161,15 @@ func auditBundle(ctx context.Context, c *Call, a BundleArgs) (BundleResult, stri
 	if err != nil {
 		return BundleResult{}, "", err
 	}
-	man, _, err := pack.ReadManifest(dir)
-	if err != nil {
-		return BundleResult{}, "", err
-	}
 	out := a.Out
 	if out == "" {
-		out = filepath.Join(filepath.Dir(dir), bundle.DefaultName(man.String("pack_id")))
+		name := ops.BundleRequest{Pack: dir}.DefaultBundleName()
+		if name == "" {
+			return BundleResult{}, "", Failf("%s is not a readable pack (no pack_manifest.json); give a pack directory", dir)
+		}
+		out = filepath.Join(filepath.Dir(dir), name)
 		if _, err := c.Path(ctx, out); err != nil {
-			out = filepath.Join(c.Server.roots.list()[0], ".assay", "mcp", "bundles", bundle.DefaultName(man.String("pack_id")))
+			out = filepath.Join(c.Server.roots.list()[0], ".assay", "mcp", "bundles", name)
 		}
 	}
 	o, err := c.Output(ctx, out)
@@ -179,14 +177,13 @@ func auditBundle(ctx context.Context, c *Call, a BundleArgs) (BundleResult, stri
 		return BundleResult{}, "", err
 	}
 	defer o.Close()
-	r, err := bundle.CreateIn(dir, o.root, o.rel)
+	// The same request type and result as 'assay audit bundle'.
+	r, err := ops.AuditBundle(ops.BundleRequest{Pack: dir, Out: o.rel}, o.root)
 	if err != nil {
 		return BundleResult{}, "", err
 	}
 	id := c.Server.registerPack(dir)
-	res := BundleResult{Kind: "audit_bundle", Path: r.Path, PackID: r.PackID, Files: r.Files, ResourceURI: packURI(id, pack.FileManifest)}
-	if res.Files == nil {
-		res.Files = []string{}
-	}
-	return res, fmt.Sprintf("wrote audit bundle %s of pack %s (verify verdict %s, exit %d, %d bytes)", r.Path, r.PackID, r.Verdict, r.ExitCode, r.Bytes), nil
+	b := r.Bundle
+	return BundleResult{BundleResult: *r, ResourceURI: packURI(id, pack.FileManifest)},
+		fmt.Sprintf("wrote audit bundle %s of pack %s (verify verdict %s, exit %d, %d bytes)", b.Path, b.PackID, b.Verdict, b.ExitCode, b.Bytes), nil
 }

@@ -18,18 +18,18 @@ func TestBundleSessionPack(t *testing.T) {
 	e.ok("emit-receipt", map[string]any{"type": "capability_use"}, nil)
 	var res BundleResult
 	r := e.ok("bundle", map[string]any{}, &res)
-	if res.Kind != "pack" || res.TraceID != e.srv.TraceID() {
+	if res.Kind != "pack" || res.Pack.RunID != e.srv.TraceID() || res.EvidenceLost != 0 {
 		t.Fatalf("result %+v", res)
 	}
 	// 2 emitted + 2 mcp_tool_call receipts before the bundle call itself.
-	if res.NReceipts != 4 {
-		t.Fatalf("pack has %d receipts, want 4", res.NReceipts)
+	if res.Pack.NReceipts != 4 {
+		t.Fatalf("pack has %d receipts, want 4", res.Pack.NReceipts)
 	}
-	if !strings.HasPrefix(res.Path, e.root) {
-		t.Fatalf("pack %s outside the root %s", res.Path, e.root)
+	if !strings.HasPrefix(res.Pack.Dir, e.root) {
+		t.Fatalf("pack %s outside the root %s", res.Pack.Dir, e.root)
 	}
-	for _, f := range res.Files {
-		if _, err := os.Stat(f); err != nil {
+	for _, f := range pack.KernelFiles {
+		if _, err := os.Stat(filepath.Join(res.Pack.Dir, f)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -49,14 +49,14 @@ func TestBundleSessionPack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := os.ReadFile(filepath.Join(res.Path, pack.FileManifest))
+	want, _ := os.ReadFile(filepath.Join(res.Pack.Dir, pack.FileManifest))
 	if tc, ok := got.Contents[0].(mcp.TextResourceContents); !ok || tc.Text != string(want) {
 		t.Fatalf("resource read %v", got.Contents)
 	}
 	// A second bundle gets its own directory.
 	var res2 BundleResult
 	e.ok("bundle", map[string]any{}, &res2)
-	if res2.Path == res.Path || res2.NReceipts != 5 {
+	if res2.Pack.Dir == res.Pack.Dir || res2.Pack.NReceipts != 5 {
 		t.Fatalf("second bundle %+v", res2)
 	}
 }
@@ -123,19 +123,19 @@ func TestBundleAudit(t *testing.T) {
 	b := sessionPack(t, e, "packs/p1")
 	var ab BundleResult
 	e.ok("bundle", map[string]any{"pack": "packs/p1"}, &ab)
-	if ab.Kind != "audit_bundle" || ab.PackID != b.PackID || filepath.Dir(ab.Path) != filepath.Join(e.root, "packs") || !strings.HasSuffix(ab.Path, ".tar.gz") {
+	if ab.Kind != "audit_bundle" || ab.Bundle.PackID != b.Pack.PackID || filepath.Dir(ab.Bundle.Path) != filepath.Join(e.root, "packs") || !strings.HasSuffix(ab.Bundle.Path, ".tar.gz") {
 		t.Fatalf("audit bundle %+v", ab)
 	}
 	// The bundle verifies through verify-pack (bundles are accepted there).
 	var v VerifyResult
-	e.ok("verify-pack", map[string]any{"path": ab.Path}, &v)
-	if v.Verdict != "PASS" || v.PackID != b.PackID {
+	e.ok("verify-pack", map[string]any{"path": ab.Bundle.Path}, &v)
+	if v.Verdict != "PASS" || v.Pack.PackID != b.Pack.PackID {
 		t.Fatalf("verify bundle %+v", v)
 	}
 	e.fails("bundle", map[string]any{"pack": "packs/p1"}, "already exists")
 	e.fails("bundle", map[string]any{"pack": "packs/missing"}, "missing")
 	// A tampered pack is refused and nothing is written.
-	rp := filepath.Join(b.Path, pack.FileReceipts)
+	rp := filepath.Join(b.Pack.Dir, pack.FileReceipts)
 	data, _ := os.ReadFile(rp)
 	if err := os.WriteFile(rp, []byte(strings.Replace(string(data), `"step":1`, `"step":3`, 1)), 0o644); err != nil {
 		t.Fatal(err)

@@ -160,8 +160,8 @@ func TestScanToolRefusedFiles(t *testing.T) {
 		got[r.Path] = r.Reason
 	}
 	want := map[string]string{"big.py": "larger than 100 bytes", "link.py": "links outside the scanned root", "pipe.py": "not a regular file"}
-	if len(got) != len(want) || sr.SitesTotal != 1 {
-		t.Fatalf("refused %v, %d sites; want %v, 1 site", got, sr.SitesTotal, want)
+	if len(got) != len(want) || sr.Summary.SitesTotal != 1 {
+		t.Fatalf("refused %v, %d sites; want %v, 1 site", got, sr.Summary.SitesTotal, want)
 	}
 	for p, r := range want {
 		if got[p] != r {

@@ -42,9 +42,12 @@ func TestEmitReceiptErrors(t *testing.T) {
 		want string
 	}{
 		{"type not allowed", map[string]any{"type": "bogus"}, "cannot go into a proof pack"},
-		{"server-only type", map[string]any{"type": "mcp_tool_call"}, "written by the server itself"},
-		{"reserved key", map[string]any{"type": "decision_v1", "data": map[string]any{"receipt_id": "x"}}, `"receipt_id" is reserved`},
-		{"underscore key", map[string]any{"type": "decision_v1", "data": map[string]any{"_trace_id": "x"}}, "reserved"},
+		{"server-only type", map[string]any{"type": "mcp_tool_call"}, "written by assay itself"},
+		{"reserved key", map[string]any{"type": "decision_v1", "data": map[string]any{"schema_version": "x"}}, `"schema_version" is reserved`},
+		{"empty receipt_id", map[string]any{"type": "decision_v1", "data": map[string]any{"receipt_id": ""}}, "receipt_id must be a non-empty string"},
+		{"bad timestamp", map[string]any{"type": "decision_v1", "data": map[string]any{"timestamp": "2026-13-01T00:00:00Z"}}, "is not a valid time"},
+		{"store stamp", map[string]any{"type": "decision_v1", "data": map[string]any{"_trace_id": "x"}}, "set by the store"},
+		{"underscore key", map[string]any{"type": "decision_v1", "data": map[string]any{"_mine": "x"}}, "reserved"},
 		{"non-ascii key", map[string]any{"type": "decision_v1", "data": map[string]any{"clé": 1}}, "not ASCII"},
 		{"missing type", map[string]any{"data": map[string]any{}}, "type (required)"},
 		{"unknown argument", map[string]any{"type": "decision_v1", "colour": "red"}, "valid arguments"},

@@ -53,7 +53,7 @@ func TestHTTPSessionsHaveTheirOwnTraces(t *testing.T) {
 	var pa, pb BundleResult
 	a.ok("bundle", map[string]any{"out": "pa"}, &pa)
 	b.ok("bundle", map[string]any{"out": "pb"}, &pb)
-	if pa.TraceID != ea.TraceID || pa.NReceipts != 2 || pb.TraceID != eb.TraceID || pb.NReceipts != 4 {
+	if pa.Pack.RunID != ea.TraceID || pa.Pack.NReceipts != 2 || pb.Pack.RunID != eb.TraceID || pb.Pack.NReceipts != 4 {
 		t.Fatalf("packs a=%+v b=%+v", pa, pb)
 	}
 }

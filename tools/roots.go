@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 )
@@ -137,7 +138,7 @@ func (r *roots) resolve(p string) (string, error) {
 		abs = filepath.Join(dirs[0], p)
 	}
 	abs = filepath.Clean(abs)
-	real, err := realPath(abs)
+	real, err := fsutil.ResolvePartial(abs)
 	if err != nil {
 		return "", Failf("cannot resolve path %q: %v", p, err)
 	}
@@ -154,27 +155,6 @@ func (r *roots) resolve(p string) (string, error) {
 	}
 	return "", Failf("path %q is outside the allowed roots (%s); use a path under one of them, or restart assay-mcp with --root",
 		p, strings.Join(dirs, ", "))
-}
-
-// realPath resolves symlinks in the longest existing prefix of p.
-func realPath(p string) (string, error) {
-	var rest []string
-	cur := p
-	for {
-		real, err := filepath.EvalSymlinks(cur)
-		if err == nil {
-			return filepath.Join(append([]string{real}, rest...)...), nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return "", err
-		}
-		parent := filepath.Dir(cur)
-		if parent == cur {
-			return p, nil
-		}
-		rest = append([]string{filepath.Base(cur)}, rest...)
-		cur = parent
-	}
 }
 
 // inRoot reports whether abs (clean, lexically under root) resolves inside

@@ -62,8 +62,8 @@ func TestClientRoots(t *testing.T) {
 			e.ok("bundle", map[string]any{"out": filepath.Join(other, "p")}, &b)
 		} else {
 			e.ok("bundle", map[string]any{"out": "p"}, &b)
-			if b.Path != filepath.Join(clientRoot, "p") {
-				t.Fatalf("relative path resolved to %s, want under the client root %s", b.Path, clientRoot)
+			if b.Pack.Dir != filepath.Join(clientRoot, "p") {
+				t.Fatalf("relative path resolved to %s, want under the client root %s", b.Pack.Dir, clientRoot)
 			}
 			e.fails("bundle", map[string]any{"out": filepath.Join(other, "p")}, "outside the allowed roots")
 		}

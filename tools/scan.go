@@ -9,57 +9,48 @@ import (
 
 	"github.com/invopop/jsonschema"
 
+	"github.com/assay-dev/assay/core/ops"
 	"github.com/assay-dev/assay/core/receipt"
 	"github.com/assay-dev/assay/core/scan"
 	"github.com/assay-dev/assay/core/version"
 )
 
-// ScanArgs are the arguments of scan.
+// ScanArgs are the arguments of scan, filling the same ops.ScanRequest as
+// 'assay scan'.
 type ScanArgs struct {
 	Path               string     `json:"path,omitempty" jsonschema:"description=Directory to scan (default: the first root)"`
 	Languages          []Language `json:"languages,omitempty" jsonschema:"description=Languages to report (default all),uniqueItems=true"`
-	MinConfidence      string     `json:"min_confidence,omitempty" jsonschema:"description=Confidence floor of the listed call sites (default low),enum=high,enum=medium,enum=low"`
-	OnlyUninstrumented bool       `json:"only_uninstrumented,omitempty" jsonschema:"description=List only call sites that emit no evidence"`
+	MinConfidence      string     `json:"min_confidence,omitempty" jsonschema:"description=Confidence floor of the findings (default low),enum=high,enum=medium,enum=low"`
+	OnlyUninstrumented bool       `json:"only_uninstrumented,omitempty" jsonschema:"description=List only call sites that emit no evidence (the summary still counts all)"`
+	Include            []string   `json:"include,omitempty" jsonschema:"description=Only scan files matching these fnmatch patterns"`
 	Exclude            []string   `json:"exclude,omitempty" jsonschema:"description=fnmatch patterns of files to skip"`
 	Contract           string     `json:"contract,omitempty" jsonschema:"description=Also write the coverage contract to this new file"`
+	IncludeLow         bool       `json:"include_low,omitempty" jsonschema:"description=Keep LOW-confidence sites in the contract"`
+	ExcludeTests       bool       `json:"exclude_tests,omitempty" jsonschema:"description=Leave findings in test code (tests/ and test_*.py and *.test.ts ...) out; they are counted in test_code"`
 	Report             string     `json:"report,omitempty" jsonschema:"description=Also write the HTML Evidence Gap Report to this new .html file"`
-	Limit              int        `json:"limit,omitempty" jsonschema:"description=Maximum call sites listed (default 20),minimum=1,maximum=200"`
-	Offset             int        `json:"offset,omitempty" jsonschema:"description=Skip this many call sites (paging),minimum=0"`
-	MaxFileBytes       int64      `json:"max_file_bytes,omitempty" jsonschema:"description=Read at most this many bytes per file; larger files are skipped and listed (default 4 MiB),minimum=1"`
+	Limit              int        `json:"limit,omitempty" jsonschema:"description=List at most this many findings (default: all); next_offset pages on,minimum=1"`
+	Offset             int        `json:"offset,omitempty" jsonschema:"description=Skip this many findings (paging),minimum=0"`
+	MaxFileBytes       *int64     `json:"max_file_bytes,omitempty" jsonschema:"description=Read at most this many bytes per file; larger files are skipped and listed (default 4 MiB; 0: no limit),minimum=0"`
 }
 
-// RefusedFile is a file the scan would not open or read whole.
-type RefusedFile struct {
-	Path   string `json:"path"`
-	Reason string `json:"reason" jsonschema:"description=links outside the scanned root, not a regular file (FIFO, device), or larger than the byte cap"`
+func (a ScanArgs) request() ops.ScanRequest {
+	r := ops.ScanRequest{
+		Path: a.Path, MinConfidence: a.MinConfidence, OnlyUninstrumented: a.OnlyUninstrumented,
+		Include: a.Include, Exclude: a.Exclude, IncludeLow: a.IncludeLow, ExcludeTests: a.ExcludeTests, Limit: a.Limit, Offset: a.Offset, MaxFileBytes: a.MaxFileBytes,
+	}
+	for _, l := range a.Languages {
+		r.Languages = append(r.Languages, string(l))
+	}
+	return r
 }
 
-// CallSite is one LLM call site.
-type CallSite struct {
-	Path         string `json:"path"`
-	Line         int    `json:"line"`
-	Call         string `json:"call"`
-	Lang         string `json:"lang"`
-	Confidence   string `json:"confidence" jsonschema:"enum=high,enum=medium,enum=low"`
-	Instrumented bool   `json:"instrumented"`
-	Fix          string `json:"fix,omitempty"`
-}
-
-// ScanResult is what scan returns.
+// ScanResult is what scan returns: the document 'assay scan --json' prints
+// (the reference's, schemas/scan-result.schema.json), plus the paths of the
+// files this call wrote.
 type ScanResult struct {
-	Root           string        `json:"root"`
-	Files          int           `json:"files"`
-	SitesTotal     int           `json:"sites_total" jsonschema:"description=Call sites matching the filters"`
-	Instrumented   int           `json:"instrumented"`
-	Uninstrumented int           `json:"uninstrumented"`
-	CoveragePct    float64       `json:"coverage_pct"`
-	Sites          []CallSite    `json:"sites"`
-	NextOffset     *int          `json:"next_offset,omitempty" jsonschema:"description=Pass as offset to get the next page"`
-	Skipped        int           `json:"skipped_files"`
-	Refused        []RefusedFile `json:"refused_files" jsonschema:"description=Files not read: links out of the root, FIFOs and devices, files over max_file_bytes"`
-	ContractPath   string        `json:"contract_path,omitempty"`
-	ReportPath     string        `json:"report_path,omitempty"`
-	NextSteps      []string      `json:"next_steps"`
+	scan.Document
+	ContractPath string `json:"contract_path,omitempty" jsonschema:"description=The coverage contract this call wrote"`
+	ReportPath   string `json:"report_path,omitempty" jsonschema:"description=The HTML report this call wrote"`
 }
 
 // Language is a scanned language.
@@ -70,20 +61,23 @@ func (Language) JSONSchema() *jsonschema.Schema {
 	return &jsonschema.Schema{Type: "string", Enum: []any{"python", "go", "typescript"}}
 }
 
-var tier = map[string]int{scan.Low: 0, scan.Medium: 1, scan.High: 2}
-
 func scanTool() Tool {
 	return newTool("scan", "Find LLM call sites",
-		"Scan a source tree (Python, Go, TypeScript/JavaScript) for LLM call sites and whether each emits evidence; returns coverage and a page of sites. Optionally writes the coverage contract or the HTML report (new files only).",
+		"Scan a source tree (Python, Go, TypeScript/JavaScript) for LLM call sites and whether each emits evidence; returns the same document as 'assay scan --json' (summary, findings, next steps), paged with limit/offset. Optionally writes the coverage contract or the HTML report (new files only).",
 		Annotations{ReadOnly: false, Destructive: false, Idempotent: true, OpenWorld: false},
 		func(ctx context.Context, c *Call, a ScanArgs) (ScanResult, string, error) {
-			if a.Path == "" {
-				a.Path = c.Server.roots.list()[0]
+			req := a.request()
+			if err := req.Validate(); err != nil {
+				return ScanResult{}, "", err
 			}
-			p, err := c.Path(ctx, a.Path)
+			if req.Path == "" {
+				req.Path = c.Server.roots.list()[0]
+			}
+			p, err := c.Path(ctx, req.Path)
 			if err != nil {
 				return ScanResult{}, "", err
 			}
+			req.Path = p
 			// Outputs are written through their allowed root (confine.go).
 			var contract, report, side *output
 			if a.Contract != "" {
@@ -103,11 +97,6 @@ func scanTool() Tool {
 					return ScanResult{}, "", Failf("the report's JSON sidecar %s already exists; choose another report path", side.path)
 				}
 			}
-			all := len(a.Languages) == 0
-			langs := map[string]bool{"python": all, "go": all, "typescript": all}
-			for _, l := range a.Languages {
-				langs[string(l)] = true
-			}
 			// The scan reads through a root opened inside the allowed root,
 			// so the directory cannot be swapped for a link out meanwhile.
 			if _, err := scan.CheckRoot(p); err != nil {
@@ -118,47 +107,14 @@ func scanTool() Tool {
 				return ScanResult{}, "", err
 			}
 			defer sub.Close()
-			res, err := scan.Scan(p, scan.Options{Exclude: a.Exclude, NoGo: !langs["go"] && !langs["typescript"], NoTS: !langs["typescript"], MaxFileSize: a.MaxFileBytes, Root: sub})
+			sc, err := ops.Scan(req, ops.ScanHooks{Root: sub})
 			if err != nil {
 				return ScanResult{}, "", err
 			}
-			floor := tier[a.MinConfidence]
-			out := ScanResult{Root: res.Root, Files: res.Files, Skipped: len(res.Skipped), Sites: []CallSite{}, NextSteps: []string{}, Refused: []RefusedFile{}}
-			for _, r := range bound(res.Refused(), maxLimit) {
-				out.Refused = append(out.Refused, RefusedFile{Path: r.Path, Reason: r.Reason})
-			}
-			var sites []CallSite
-			for _, f := range res.Findings {
-				if !langs[f.Lang] || tier[f.Confidence] < floor {
-					continue
-				}
-				if f.Instrumented {
-					out.Instrumented++
-				} else {
-					out.Uninstrumented++
-				}
-				if a.OnlyUninstrumented && f.Instrumented {
-					continue
-				}
-				sites = append(sites, CallSite{Path: f.Path, Line: f.Line, Call: f.Call, Lang: f.Lang, Confidence: f.Confidence, Instrumented: f.Instrumented, Fix: f.Fix})
-			}
-			out.SitesTotal = out.Instrumented + out.Uninstrumented
-			if out.SitesTotal > 0 {
-				out.CoveragePct = float64(out.Instrumented*1000/out.SitesTotal) / 10
-			}
-			n := limitOr(a.Limit)
-			if a.Offset < len(sites) {
-				out.Sites = bound(sites[a.Offset:], n)
-				if next := a.Offset + len(out.Sites); next < len(sites) {
-					out.NextOffset = &next
-				}
-			}
-			for _, st := range res.NextSteps() {
-				out.NextSteps = append(out.NextSteps, st.Title+": "+strings.Join(st.Commands, " && "))
-			}
-			out.NextSteps = bound(out.NextSteps, 5)
+			res := sc.Result
+			out := ScanResult{Document: sc.Document}
 			if contract != nil {
-				ct, _ := res.Contract(scan.ContractOptions{IncludeLow: floor == 0}, time.Now())
+				ct, _ := res.Contract(scan.ContractOptions{IncludeLow: req.IncludeLow}, time.Now())
 				b, err := ct.Marshal()
 				if err == nil {
 					err = contract.WriteNew(b)
@@ -186,9 +142,10 @@ func scanTool() Tool {
 				}
 				out.ReportPath = report.path
 			}
-			sum := fmt.Sprintf("%d of %d call sites instrumented (%.1f%%) in %d files under %s", out.Instrumented, out.SitesTotal, out.CoveragePct, out.Files, out.Root)
+			s := out.Summary
+			sum := fmt.Sprintf("%d of %d call sites instrumented in %d files under %s", s.Instrumented, s.SitesTotal, res.Files, res.Root)
 			if out.NextOffset != nil {
-				sum += fmt.Sprintf("; %d listed, more with offset %d", len(out.Sites), *out.NextOffset)
+				sum += fmt.Sprintf("; %d listed, more with offset %d", len(out.Findings), *out.NextOffset)
 			}
 			return out, sum, nil
 		})

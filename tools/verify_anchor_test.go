@@ -22,7 +22,7 @@ func TestVerifyPackAnchorGate(t *testing.T) {
 		t.Fatalf("unanchored pack with require_anchor: %+v", v)
 	}
 
-	vkey := anchortest.Anchor(t, b.Path, filepath.Join(e.root, "log"), "assay.test/tools-log")
+	vkey := anchortest.Anchor(t, b.Pack.Dir, filepath.Join(e.root, "log"), "assay.test/tools-log")
 	v = VerifyResult{}
 	e.ok("verify-pack", map[string]any{"path": "p1", "require_anchor": true, "log_key": vkey}, &v)
 	if v.Verdict != "PASS" || v.ExitCode != 0 || !gatePassedWith(v, "anchor", "assay.test/tools-log") {

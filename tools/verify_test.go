@@ -23,30 +23,26 @@ func TestVerifyPack(t *testing.T) {
 	b := sessionPack(t, e, "p1")
 	var v VerifyResult
 	e.ok("verify-pack", map[string]any{"path": "p1"}, &v)
-	if v.Verdict != "PASS" || v.ExitCode != 0 || v.ReceiptCount != b.NReceipts || v.PackID != b.PackID || v.ErrorsTotal != 0 {
+	if v.Verdict != "PASS" || v.ExitCode != 0 || v.ReceiptCount != b.Pack.NReceipts || v.Pack.PackID != b.Pack.PackID || v.ErrorCount != 0 {
 		t.Fatalf("verify %+v", v)
 	}
 	if len(v.Proves) == 0 || len(v.DoesNotProve) == 0 {
 		t.Fatalf("proves/does-not-prove empty: %+v", v)
 	}
-	found := false
-	for _, tc := range v.ReceiptTypes {
-		found = found || (tc.Type == "mcp_tool_call" && tc.Count == 1)
-	}
-	if !found {
-		t.Fatalf("receipt types %+v", v.ReceiptTypes)
+	if v.TypeCounts["mcp_tool_call"] != 1 {
+		t.Fatalf("receipt types %+v", v.TypeCounts)
 	}
 
 	// Tampering is a verdict, not a tool failure.
-	rp := filepath.Join(b.Path, pack.FileReceipts)
+	rp := filepath.Join(b.Pack.Dir, pack.FileReceipts)
 	data, _ := os.ReadFile(rp)
 	data = []byte(strings.Replace(string(data), `"step":1`, `"step":2`, 1))
 	if err := os.WriteFile(rp, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var tv VerifyResult
-	e.ok("verify-pack", map[string]any{"path": b.Path, "limit": 1}, &tv)
-	if tv.Verdict != "TAMPERED" || tv.ExitCode != 2 || tv.ErrorsTotal == 0 || len(tv.Errors) != 1 {
+	e.ok("verify-pack", map[string]any{"path": b.Pack.Dir}, &tv)
+	if tv.Verdict != "TAMPERED" || tv.ExitCode != 2 || tv.ErrorCount == 0 || len(tv.Errors) != tv.ErrorCount {
 		t.Fatalf("tampered verify %+v", tv)
 	}
 }
@@ -56,7 +52,7 @@ func TestVerifyPackErrors(t *testing.T) {
 	e.fails("verify-pack", map[string]any{"path": "nope"}, "nope")
 	e.fails("verify-pack", map[string]any{"path": t.TempDir()}, "outside the allowed roots")
 	e.fails("verify-pack", map[string]any{}, "path (required)")
-	e.fails("verify-pack", map[string]any{"path": "x", "limit": 0}, "invalid arguments")
+	e.fails("verify-pack", map[string]any{"path": "x", "max_age_hours": 0}, "invalid arguments")
 	e.fails("verify-pack", map[string]any{"path": "x", "min_coverage": 2}, "invalid arguments")
 	e.fails("verify-pack", map[string]any{"path": ".", "lock": "/etc/passwd"}, "outside the allowed roots")
 }
@@ -66,11 +62,11 @@ func TestExplainPack(t *testing.T) {
 	b := sessionPack(t, e, "p1")
 	var x ExplainResult
 	r := e.ok("explain-pack", map[string]any{"path": "p1"}, &x)
-	if x.Verdict != "PASS" || x.PackID != b.PackID || x.Receipts != b.NReceipts || x.Explanation == "" {
+	if x.Verdict != "PASS" || x.PackID != b.Pack.PackID || x.Receipts != b.Pack.NReceipts {
 		t.Fatalf("explain %+v", x)
 	}
-	if text(r) != x.Explanation {
-		t.Fatalf("text content is not the explanation")
+	if md := text(r); !strings.Contains(md, b.Pack.PackID) || !strings.Contains(md, "#") {
+		t.Fatalf("text content is not the Markdown explanation: %q", md)
 	}
 	e.fails("explain-pack", map[string]any{"path": "missing"}, "missing")
 	e.fails("explain-pack", map[string]any{"path": "/"}, "outside the allowed roots")
@@ -82,14 +78,14 @@ func TestDiffPacks(t *testing.T) {
 	b := sessionPack(t, e, "b")
 	var d DiffResult
 	e.ok("diff-packs", map[string]any{"a": "a", "b": "b", "max_errors": 0}, &d)
-	if d.Status != "ok" || d.ExitCode != 0 || d.A.PackID != a.PackID || d.B.PackID != b.PackID {
+	if d.Status != "ok" || d.ExitCode != 0 || d.A.PackID != a.Pack.PackID || d.B.PackID != b.Pack.PackID {
 		t.Fatalf("diff %+v", d)
 	}
-	if d.B.NReceipts != int64(b.NReceipts) || len(d.Gates) != 1 {
+	if d.B.NReceipts != int64(b.Pack.NReceipts) || len(d.Gates) != 1 {
 		t.Fatalf("diff %+v", d)
 	}
 	// A tampered pack is a verdict (exit 2), not a tool failure.
-	rp := filepath.Join(b.Path, pack.FileReceipts)
+	rp := filepath.Join(b.Pack.Dir, pack.FileReceipts)
 	data, _ := os.ReadFile(rp)
 	if err := os.WriteFile(rp, []byte(strings.Replace(string(data), `"step":1`, `"step":9`, 1)), 0o644); err != nil {
 		t.Fatal(err)

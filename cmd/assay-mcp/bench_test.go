@@ -27,7 +27,7 @@ func BenchmarkStdioVerifyPack(b *testing.B) {
 			b.Fatal(r.Content)
 		}
 	}
-	if r := mk.call("bundle", map[string]any{"out": "p100"}); r.IsError || r.StructuredContent["n_receipts"] != float64(100) {
+	if r := mk.call("bundle", map[string]any{"out": "p100"}); r.IsError || r.StructuredContent["pack"].(map[string]any)["n_receipts"] != float64(100) {
 		b.Fatalf("bundle: %+v", r)
 	}
 

@@ -246,7 +246,8 @@ func TestStdioBinaryEndToEnd(t *testing.T) {
 	if final.IsError {
 		t.Fatalf("bundle: %v", final.Content)
 	}
-	dir, _ := final.StructuredContent["path"].(string)
+	built, _ := final.StructuredContent["pack"].(map[string]any)
+	dir, _ := built["output_dir"].(string)
 	if dir != filepath.Join(root, "session_pack") {
 		t.Fatalf("bundle path %q", dir)
 	}

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,20 +13,11 @@ import (
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/store"
 	"github.com/assay-dev/assay/core/tlog"
-	"github.com/assay-dev/assay/core/verify"
 )
 
 func init() { commands = append(commands, newAnchorCmd) }
 
 // anchorOut is one anchored pack in --json output.
-type anchorOut struct {
-	Pack       string `json:"pack"`
-	PackID     string `json:"pack_id"`
-	LogOrigin  string `json:"log_origin"`
-	LeafIndex  uint64 `json:"leaf_index"`
-	AnchorFile string `json:"anchor_file"`
-}
-
 func newAnchorCmd() *cobra.Command {
 	var logArg, policyPath, origin, tokenFile, logKey string
 	var asJSON bool
@@ -53,36 +42,18 @@ verifier. Check the anchor with 'assay verify-pack PACK --require-anchor'.`,
   ASSAY_LOG_TOKEN=... assay anchor pack --log https://log.example.com/`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			leaves := make([][]byte, len(args))
-			ids := make([]string, len(args))
-			for i, p := range args {
-				l, err := anchorLeaf(p)
-				if err != nil {
+			req := tlog.AnchorRequest{Packs: args, Log: logArg, Origin: origin, WitnessPolicy: policyPath, LogKey: logKey, Now: time.Now()}
+			var err error
+			if tlog.IsLogURL(logArg) {
+				if req.Token, err = logToken(tokenFile); err != nil {
 					return err
 				}
-				leaves[i], ids[i] = l.Bytes(), l.PackID
-			}
-			ctx := cmd.Context()
-			if ctx == nil {
-				ctx = context.Background()
-			}
-			var proofs []*tlog.Proof
-			var err error
-			if isURL(logArg) {
-				proofs, err = remoteAnchor(ctx, logArg, tokenFile, logKey, leaves)
-			} else {
-				proofs, err = localAnchor(ctx, logArg, origin, policyPath, leaves)
-			}
-			if err != nil {
+			} else if req.Log, err = logDir(logArg); err != nil {
 				return err
 			}
-			now := time.Now()
-			out := make([]anchorOut, len(args))
-			for i, p := range args {
-				if err := tlog.WriteAnchor(p, tlog.NewAnchor(proofs[i], now)); err != nil {
-					return fmt.Errorf("write the anchor into %s: %w", p, err)
-				}
-				out[i] = anchorOut{Pack: p, PackID: ids[i], LogOrigin: proofs[i].Origin, LeafIndex: proofs[i].Index, AnchorFile: filepath.Join(p, filepath.FromSlash(tlog.AnchorFile))}
+			out, err := tlog.AnchorPacks(cmd.Context(), req)
+			if err != nil {
+				return err
 			}
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), out)
@@ -103,38 +74,7 @@ verifier. Check the anchor with 'assay verify-pack PACK --require-anchor'.`,
 	return c
 }
 
-// anchorLeaf verifies the pack's integrity (anchoring a changed pack would
-// log a lie) and returns its leaf.
-func anchorLeaf(p string) (tlog.Leaf, error) {
-	r, err := check.Pack(p, check.Options{})
-	if err != nil {
-		return tlog.Leaf{}, err
-	}
-	if bundleLike(p) {
-		return tlog.Leaf{}, exit.Bad("anchor the pack directory, not the bundle", "%s is an audit bundle", p)
-	}
-	if r.Integrity != verify.VerdictPass {
-		return tlog.Leaf{}, exit.New(exit.Tampered, "anchor only intact packs", "%s does not verify (%s); not anchoring it", p, firstErr(r))
-	}
-	l, err := tlog.PackLeaf(p)
-	if err != nil {
-		return tlog.Leaf{}, exit.Bad("anchor a proof pack built by 'assay proof-pack' or the reference", "%s: %v", p, err)
-	}
-	return l, nil
-}
-
-func firstErr(r *verify.Result) string {
-	if len(r.Errors) > 0 {
-		return r.Errors[0].Code + ": " + r.Errors[0].Message
-	}
-	return r.Verdict
-}
-
-func bundleLike(p string) bool {
-	return strings.HasSuffix(p, ".tar.gz") || strings.HasSuffix(p, ".tgz")
-}
-
-func isURL(s string) bool { return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") }
+func isURL(s string) bool { return tlog.IsLogURL(s) }
 
 // logDir resolves --log (default $ASSAY_HOME/log).
 func logDir(arg string) (string, error) {
@@ -146,31 +86,6 @@ func logDir(arg string) (string, error) {
 		return "", err
 	}
 	return filepath.Join(home, "log"), nil
-}
-
-func localAnchor(ctx context.Context, logArg, origin, policyPath string, leaves [][]byte) ([]*tlog.Proof, error) {
-	dir, err := logDir(logArg)
-	if err != nil {
-		return nil, err
-	}
-	o := tlog.AppendOptions{Origin: origin, BatchSize: uint(len(leaves))}
-	if policyPath != "" {
-		if o.Witnesses, err = tlog.LoadPolicy(policyPath); err != nil {
-			return nil, err
-		}
-	}
-	a, err := tlog.OpenAppender(ctx, dir, o)
-	if err != nil {
-		return nil, exit.New(exit.HonestFail, "check the log directory "+dir+" (and the witnesses, with --witness-policy)", "%v", err)
-	}
-	proofs, err := a.Append(ctx, leaves)
-	if cerr := a.Close(ctx); err == nil && cerr != nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, exit.New(exit.HonestFail, "check the log directory "+dir, "%v", err)
-	}
-	return proofs, nil
 }
 
 // anchorFlags are verify-pack's anchor flags; core/check runs the gate.
@@ -192,26 +107,6 @@ func addAnchorFlags(c *cobra.Command) *anchorFlags {
 // options are the anchor gate's request for core/check.
 func (a *anchorFlags) options() check.AnchorOptions {
 	return check.AnchorOptions{Require: a.require, LogKey: a.logKey, WitnessPolicy: a.policy}
-}
-
-func remoteAnchor(ctx context.Context, logURL, tokenFile, logKey string, leaves [][]byte) ([]*tlog.Proof, error) {
-	tok, err := logToken(tokenFile)
-	if err != nil {
-		return nil, err
-	}
-	if logKey != "" {
-		if logKey, err = tlog.LoadLogKey(logKey); err != nil {
-			return nil, err
-		}
-	}
-	if _, err := tlog.CheckLogURL(logURL); err != nil {
-		return nil, exit.Bad("give the team log's https:// URL", "--log: %v", err)
-	}
-	ps, err := tlog.RemoteAppend(ctx, &http.Client{Timeout: 60 * time.Second}, logURL, tok, logKey, leaves)
-	if err != nil {
-		return nil, exit.New(exit.HonestFail, "check the log URL, the token and that 'assay log serve' runs", "%v", err)
-	}
-	return ps, nil
 }
 
 // logToken reads the team log's bearer token: --token-file, else

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/assay-dev/assay/core/ciinit"
+	"github.com/assay-dev/assay/core/claims"
 	"github.com/assay-dev/assay/core/doctor"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/version"
@@ -31,6 +32,7 @@ func ciInitCmd() *cobra.Command {
 		runCommand, out, lock, baseline, secret string
 		cards                                   []string
 		force, asJSON, gateway                  bool
+		minScore                                float64
 	)
 	c := &cobra.Command{
 		Use:   "init [github]",
@@ -42,7 +44,8 @@ it is missing), runs your program under 'assay run' into
 proof_pack_ci, verifies it with --lock and --require-claim-pass, gates it
 with 'assay diff' against a committed baseline pack (when one exists),
 uploads the pack as an artifact, and uploads 'assay scan --format sarif'
-results to GitHub code scanning.
+results to GitHub code scanning. A third job runs 'assay gate check' on the
+readiness score (--min-score, default 0) and uploads its report.
 
 An existing file is only replaced with --force (exit 3 otherwise; nothing
 is written).`,
@@ -57,13 +60,13 @@ is written).`,
 				return exit.Bad("only github is supported", "unknown CI provider %q", provider)
 			}
 			w, err := ciinit.RenderWorkflow(ciinit.WorkflowOptions{RunCommand: runCommand, Cards: cards,
-				Lock: lock, Baseline: baseline, Version: version.Version, Secret: secret, Gateway: gateway})
+				Lock: lock, Baseline: baseline, Version: version.Version, Secret: secret, Gateway: gateway, MinScore: minScore})
 			if err != nil {
 				return err
 			}
 			// An unknown card would only fail in CI, after the push.
 			for _, id := range w.Cards {
-				if _, err := resolveCard(id); err != nil {
+				if _, err := claims.Load(id); err != nil {
 					return err
 				}
 			}
@@ -77,11 +80,12 @@ is written).`,
 				return writeJSON(cmd.OutOrStdout(), map[string]any{"command": "ci init", "status": "ok", "provider": provider, "output": out, "workflow": w})
 			}
 			o := cmd.OutOrStdout()
-			fmt.Fprintf(o, "Wrote %s (GitHub Actions, 2 jobs)\n", out)
+			fmt.Fprintf(o, "Wrote %s (GitHub Actions, 3 jobs)\n", out)
 			fmt.Fprintf(o, "  run:      assay run ... -o %s -- %s\n", w.Pack, w.RunCommand)
 			fmt.Fprintf(o, "  verify:   assay verify-pack %s --lock %s --require-claim-pass\n", w.Pack, w.Lock)
 			fmt.Fprintf(o, "  gate:     assay diff %s %s (when %s is committed)\n", w.Baseline, w.Pack, w.Baseline)
 			fmt.Fprintf(o, "  evidence: artifact assay-proof-pack, SARIF %s to code scanning\n", w.SARIF)
+			fmt.Fprintf(o, "  score:    assay gate check . --min-score %v --fail-on-regression (report %s)\n", w.MinScore, w.GateReport)
 			fmt.Fprintf(o, "  signing:  the team's key from the repository secret %s (the key %s pins)\n", w.Secret, w.Lock)
 			fmt.Fprintln(o, "\nNext:")
 			fmt.Fprintf(o, "  1. assay lock write --cards %s -o %s   (if you have no lock yet; it pins your active signer)\n", strings.Join(w.Cards, ","), w.Lock)
@@ -105,6 +109,7 @@ is written).`,
 	c.Flags().StringVar(&secret, "secret", ciinit.DefaultSecret, "repository secret holding the signing key ('assay key export --secret')")
 	c.Flags().BoolVar(&force, "force", false, "overwrite an existing workflow file")
 	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
+	c.Flags().Float64Var(&minScore, "min-score", 0, "readiness score the workflow's gate job requires (0..100; 0 only records it)")
 	return c
 }
 

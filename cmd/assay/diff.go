@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"strings"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/assay-dev/assay/core/diff"
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/ops"
 	"github.com/assay-dev/assay/core/packs"
 )
 
@@ -72,40 +72,24 @@ Exit codes (text and --json alike):
 			default:
 				a, b = args[0], args[1]
 			}
-			opts := diff.Options{NoVerify: noVerify, Why: why}
-			opts.Gates.Strict = strict
+			// The same request type and rules as the MCP diff-packs tool.
+			req := ops.DiffRequest{A: a, B: b, Strict: strict, NoVerify: noVerify, Why: why, Prices: pricesPath}
 			f := cmd.Flags()
 			if f.Changed("gate-cost-pct") {
-				if math.IsNaN(costPct) || math.IsInf(costPct, 0) {
-					return exit.Bad("give a percentage, e.g. 20", "--gate-cost-pct must be a number")
-				}
-				opts.Gates.CostPct = &costPct
+				req.CostPct = &costPct
 			}
 			if f.Changed("gate-p95-pct") {
-				if math.IsNaN(p95Pct) || math.IsInf(p95Pct, 0) {
-					return exit.Bad("give a percentage, e.g. 25", "--gate-p95-pct must be a number")
-				}
-				opts.Gates.P95Pct = &p95Pct
+				req.P95Pct = &p95Pct
 			}
 			if f.Changed("gate-errors") {
-				if maxErrors < 0 {
-					return exit.Bad("give a count of 0 or more", "--gate-errors must be >= 0, got %d", maxErrors)
-				}
-				opts.Gates.Errors = &maxErrors
+				req.MaxErrors = &maxErrors
 			}
 			if reportPath != "" {
 				if ext := strings.ToLower(reportPath); !strings.HasSuffix(ext, ".html") && !strings.HasSuffix(ext, ".htm") && !strings.HasSuffix(ext, ".json") {
 					return exit.Bad("name the report file .html or .json", "unknown report format %q", reportPath)
 				}
 			}
-			if pricesPath != "" {
-				p, err := diff.LoadPrices(pricesPath)
-				if err != nil {
-					return err
-				}
-				opts.Prices = p
-			}
-			r, err := diff.Compare(a, b, opts)
+			r, err := ops.Diff(req)
 			if err != nil {
 				return err
 			}

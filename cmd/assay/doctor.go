@@ -65,7 +65,7 @@ func renderDoctor(w io.Writer, r *doctor.Report) {
 			fmt.Fprintf(w, "  NOT FIXED %s: %s\n", f.ID, f.Detail)
 		}
 	}
-	for _, c := range r.Checks {
+	for _, c := range r.Probes {
 		fmt.Fprintf(w, "  %s  %-19s %s\n", label[c.Status], c.ID, c.Message)
 		if c.Fix != "" && (c.Status == doctor.Fail || c.Status == doctor.Warn) {
 			auto := ""

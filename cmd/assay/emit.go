@@ -3,13 +3,13 @@ package main
 import (
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/ops"
 	"github.com/assay-dev/assay/core/receipt"
 	"github.com/assay-dev/assay/core/store"
 )
@@ -65,49 +65,20 @@ Prints the receipt id (--json: the stored receipt).`,
 				if err != nil {
 					return err
 				}
-				// A one-shot emitter has no process-wide counter, so seq
-				// continues the trace: shell-emitted receipts keep their
-				// order in the pack (sorted by seq, then receipt id).
-				next, ids, err := traceState(st, traceID)
+				// The same request type and rules as the MCP emit-receipt tool.
+				req := ops.EmitRequest{TraceID: traceID, Type: typ, Data: data, ParentReceiptID: parent}
+				if cmd.Flags().Changed("seq") {
+					req.Seq = &seq
+				}
+				res, err := ops.Emit(st, req)
 				if err != nil {
 					return err
-				}
-				if !cmd.Flags().Changed("seq") {
-					seq = next
-				}
-				if _, ok := data.Get("seq"); !ok {
-					data.Set("seq", seq)
-				}
-				// Refuse what would make the whole pack's receipt
-				// integrity FAIL at build time.
-				if v, ok := data.Get("receipt_id"); ok {
-					id, isStr := v.(string)
-					if !isStr || strings.TrimSpace(id) == "" {
-						return exit.Bad("give a non-empty string, or drop receipt_id and let emit make one", "receipt_id must be a non-empty string")
-					}
-					if ids[id] {
-						return exit.Bad("use a new receipt_id, or drop it and let emit make one", "receipt_id %q is already in trace %s", id, traceID)
-					}
-				}
-				if v, ok := data.Get("timestamp"); ok {
-					ts, isStr := v.(string)
-					if _, valid := receipt.ParseTimestamp(ts); !isStr || !valid {
-						return exit.Bad("use an ISO 8601 time like 2026-01-15T11:59:00.123456+00:00, or drop timestamp and let emit stamp it", "timestamp %s is not a valid time", strings.TrimSpace(string(mustCanon(v))))
-					}
-				}
-				r, err := st.Emit(traceID, typ, data, store.EmitOptions{ParentReceiptID: parent})
-				if err != nil {
-					return exit.Wrap(exit.Code(err), err, "check that ASSAY_HOME is writable")
 				}
 				out := cmd.OutOrStdout()
 				if asJSON {
-					b, err := canon.Options{KeepOrder: true}.Marshal(r)
-					if err != nil {
-						return err
-					}
-					_, err = fmt.Fprintf(out, "%s\n", b)
-					return err
+					return writeJSON(out, res)
 				}
+				r := res.Receipt
 				fmt.Fprintln(out, r.String("receipt_id"))
 				return nil
 			},
@@ -153,41 +124,4 @@ func emitData(dataJSON string, kvs []string) (*canon.Object, error) {
 		return nil, err
 	}
 	return data, nil
-}
-
-// mustCanon renders a decoded value for an error message.
-func mustCanon(v any) []byte {
-	b, err := canon.Marshal(v)
-	if err != nil {
-		return []byte(fmt.Sprint(v))
-	}
-	return b
-}
-
-// traceState returns one past the highest integer seq in the trace (0 for
-// a new trace) and the receipt ids already in it. It reads only this
-// trace's file.
-func traceState(st *store.Store, traceID string) (int64, map[string]bool, error) {
-	ids := map[string]bool{}
-	path, ok, err := st.Find(traceID)
-	if err != nil || !ok {
-		return 0, ids, err
-	}
-	rs, _, err := store.ReadFile(path)
-	if err != nil {
-		return 0, ids, err
-	}
-	next := int64(0)
-	for _, r := range rs {
-		ids[r.String("receipt_id")] = true
-		v, _ := r.Get("seq")
-		n, ok := v.(canon.Number)
-		if !ok {
-			continue
-		}
-		if i, err := strconv.ParseInt(string(n), 10, 64); err == nil && i >= next {
-			next = i + 1
-		}
-	}
-	return next, ids, nil
 }

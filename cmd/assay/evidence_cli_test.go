@@ -19,12 +19,16 @@ func TestAuditBundleCLI(t *testing.T) {
 	p := packstest.DiffFixture(t, dir, "base")
 	out := filepath.Join(dir, "audit.tar.gz")
 	code, stdout, errs := ckRun(t, "audit", "bundle", p, "-o", out, "--json")
-	var r struct {
-		Path    string   `json:"path"`
-		Verdict string   `json:"verdict"`
-		Files   []string `json:"files"`
+	var doc struct {
+		Kind   string `json:"kind"`
+		Bundle struct {
+			Path    string   `json:"path"`
+			Verdict string   `json:"verdict"`
+			Files   []string `json:"files"`
+		} `json:"bundle"`
 	}
-	if code != 0 || json.Unmarshal([]byte(stdout), &r) != nil || r.Path != out || r.Verdict != "PASS" || len(r.Files) != 10 {
+	r := &doc.Bundle
+	if code != 0 || json.Unmarshal([]byte(stdout), &doc) != nil || doc.Kind != "audit_bundle" || r.Path != out || r.Verdict != "PASS" || len(r.Files) != 10 {
 		t.Fatalf("exit %d %q %s", code, errs, stdout)
 	}
 	// verify-pack takes the bundle directly.

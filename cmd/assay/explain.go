@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/assay-dev/assay/core/exit"
-	"github.com/assay-dev/assay/core/explain"
+	"github.com/assay-dev/assay/core/ops"
 )
 
 func init() { commands = append(commands, newExplainCmd) }
@@ -41,7 +41,7 @@ verdict and the exit code verify-pack would give are in --json). Use
 			if format != "text" && format != "md" && format != "json" {
 				return exit.Bad(suggest.Hint(format, []string{"text", "md", "json"})+"use text, md or json", "unknown --format %q", format)
 			}
-			e, err := explain.Pack(args[0])
+			e, err := ops.Explain(ops.ExplainRequest{Path: args[0]})
 			if err != nil {
 				return err
 			}

@@ -3,14 +3,12 @@ package main
 import (
 	"fmt"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/assay-dev/assay/core/exit"
-	"github.com/assay-dev/assay/core/keys"
-	"github.com/assay-dev/assay/core/lock"
+	"github.com/assay-dev/assay/core/keyops"
 )
 
 func init() {
@@ -40,51 +38,20 @@ until you revoke the old one with 'assay key revoke OLD --lock'.`,
 			if err != nil {
 				return err
 			}
-			if old == "" {
-				old = ks.Active()
-			}
-			var l *lock.Lock
-			if lockPath != "" {
-				if l, err = lock.Load(lockPath); err != nil {
-					return err
-				}
-			}
-			sg, err := ks.Rotate(old, newID, keyNow())
+			r, err := keyops.Rotate(ks, keyops.RotateRequest{Old: old, NewID: newID, SetActive: setActive, LockPath: lockPath, Now: keyNow()})
 			if err != nil {
 				return err
 			}
-			oldFP, err := ks.FingerprintOf(old)
-			if err != nil {
-				return err
-			}
-			newFP := keys.Fingerprint(sg.Public())
-			if setActive {
-				if err := ks.SetActive(sg.ID); err != nil {
-					return err
-				}
-			}
-			if l != nil {
-				if err := l.Allow(oldFP); err != nil {
-					return err
-				}
-				if err := l.Allow(newFP); err != nil {
-					return err
-				}
-				if err := l.Write(lockPath); err != nil {
-					return err
-				}
-			}
-			res := map[string]any{"old_signer": old, "old_fingerprint": oldFP, "new_signer": sg.ID, "new_fingerprint": newFP, "active_signer": ks.Active(), "lock": nilIfEmpty(lockPath)}
 			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), res)
+				return writeJSON(cmd.OutOrStdout(), r)
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "Rotated %s -> %s\n  new fingerprint: %s\n  active signer:   %s\n", old, sg.ID, newFP, ks.Active())
-			if l != nil {
-				fmt.Fprintf(out, "  %s now allows %d signer(s), including %s and %s\n", lockPath, len(l.SignerPolicy.AllowedFingerprints), oldFP[:16], newFP[:16])
+			fmt.Fprintf(out, "Rotated %s -> %s\n  new fingerprint: %s\n  active signer:   %s\n", r.OldSigner, r.NewSigner, r.NewFingerprint, r.ActiveSigner)
+			if r.Lock != nil {
+				fmt.Fprintf(out, "  %s now allows %d signer(s), including %s and %s\n", lockPath, r.Allowed, r.OldFingerprint[:16], r.NewFingerprint[:16])
 			}
 			if !setActive {
-				fmt.Fprintf(out, "Make it the active signer with: assay key set-active %s\n", sg.ID)
+				fmt.Fprintf(out, "Make it the active signer with: assay key set-active %s\n", r.NewSigner)
 			}
 			return nil
 		},
@@ -96,13 +63,6 @@ until you revoke the old one with 'assay key revoke OLD --lock'.`,
 	f.StringVar(&lockPath, "lock", "", "add both fingerprints to this lock file's allowlist")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return c
-}
-
-func nilIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 func newKeyExportCmd() *cobra.Command {
@@ -195,31 +155,18 @@ so CI never leaves a key file in the checkout:
 			if err != nil {
 				return err
 			}
-			if setActive && priv == "" {
-				return exit.Bad("give --private KEY.b64 to import a key that can sign", "--set-active needs a private key")
-			}
-			got, err := ks.Import(args[0], priv, id)
+			r, err := keyops.Import(ks, keyops.ImportRequest{PubPath: args[0], PrivPath: priv, ID: id, SetActive: setActive})
 			if err != nil {
 				return err
 			}
-			if setActive {
-				if err := ks.SetActive(got); err != nil {
-					return err
-				}
-			}
-			fp, err := ks.FingerprintOf(got)
-			if err != nil {
-				return err
-			}
-			res := map[string]any{"signer_id": got, "fingerprint": fp, "private": priv != "", "active": ks.Active() == got}
 			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), res)
+				return writeJSON(cmd.OutOrStdout(), r)
 			}
 			kind := "public key"
-			if priv != "" {
+			if r.Private {
 				kind = "key pair"
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Imported %s %s (fingerprint %s)\n", kind, got, fp)
+			fmt.Fprintf(cmd.OutOrStdout(), "Imported %s %s (fingerprint %s)\n", kind, r.SignerID, r.Fingerprint)
 			return nil
 		},
 	}
@@ -247,70 +194,29 @@ key files. There is no revocation list: packs it signed still verify without
 			if err := refuseEmpty(cmd, "output", "lock", "private", "signer", "new-signer"); err != nil {
 				return err
 			}
-			if lockPath == "" && !del {
-				return exit.Bad("give --lock FILE, --delete or both", "nothing to revoke from")
-			}
 			ks, _, err := openKeystore()
 			if err != nil {
 				return err
 			}
-			arg := args[0]
-			id, fp := "", ""
-			if keys.ValidID(arg) == nil && (ks.Exists(arg) || fileExistsKey(ks, arg)) {
-				id = arg
-				if fp, err = ks.FingerprintOf(id); err != nil {
-					return err
-				}
-			} else if lock.IsFingerprint(strings.ToLower(arg)) {
-				fp = strings.ToLower(arg)
-				if del {
-					return exit.Bad("give the signer id to delete its files", "--delete needs a signer id, not a fingerprint")
-				}
-			} else {
-				return exit.Bad("list keys with 'assay key list', or give a 64-hex fingerprint", "no signer %q in %s", arg, ks.Dir)
+			r, err := keyops.Revoke(ks, keyops.RevokeRequest{Target: args[0], LockPath: lockPath, Delete: del})
+			if err != nil {
+				return err
 			}
-			var l *lock.Lock
-			removed := false
-			if lockPath != "" {
-				if l, err = lock.Load(lockPath); err != nil {
-					return err
-				}
-				removed = l.Disallow(fp)
-				if !removed {
-					return exit.Bad("see the allowlist with 'assay lock check "+lockPath+" --json'", "fingerprint %s is not in the allowlist of %s", fp[:16], lockPath)
-				}
-			}
-			// The lock first: if it cannot be written, no key is gone yet.
-			if l != nil {
-				if err := l.Write(lockPath); err != nil {
-					return err
-				}
-			}
-			wasActive := del && ks.Active() == id
-			if del {
-				if err := ks.Delete(id); err != nil {
-					return err
-				}
-			}
-			if wasActive {
-				log.Warn().Msgf("%s was the active signer: proof-pack and run now sign with %q (choose one with 'assay key set-active ID')", id, ks.Active())
-			}
-			left := -1
-			if l != nil {
-				left = len(l.SignerPolicy.AllowedFingerprints)
+			if r.WasActive {
+				log.Warn().Msgf("%s was the active signer: proof-pack and run now sign with %q (choose one with 'assay key set-active ID')", args[0], r.NowActive)
 			}
 			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), map[string]any{"signer_id": nilIfEmpty(id), "fingerprint": fp, "removed_from_lock": removed, "deleted": del, "lock": nilIfEmpty(lockPath), "allowlist_remaining": left})
+				return writeJSON(cmd.OutOrStdout(), r)
 			}
 			out := cmd.OutOrStdout()
-			if removed {
-				fmt.Fprintf(out, "Removed %s from the allowlist of %s (%d left)\n", fp[:16], lockPath, left)
-				if left == 0 {
+			if r.RemovedFromLock {
+				fmt.Fprintf(out, "Removed %s from the allowlist of %s (%d left)\n", r.Fingerprint[:16], lockPath, r.AllowlistRemaining)
+				if r.AllowlistRemaining == 0 {
 					log.Warn().Msgf("%s now has an empty allowlist: verify-pack --lock will refuse every pack until you pin a signer", lockPath)
 				}
 			}
 			if del {
-				fmt.Fprintf(out, "Deleted the key files of %s\n", id)
+				fmt.Fprintf(out, "Deleted the key files of %s\n", args[0])
 			}
 			return nil
 		},
@@ -319,11 +225,4 @@ key files. There is no revocation list: packs it signed still verify without
 	c.Flags().BoolVar(&del, "delete", false, "delete the signer's key files")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
-}
-
-// fileExistsKey reports whether the keystore holds any file of id (a
-// public-only import counts).
-func fileExistsKey(ks *keys.Store, id string) bool {
-	_, err := ks.FingerprintOf(id)
-	return err == nil
 }

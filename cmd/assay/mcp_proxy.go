@@ -6,11 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -20,7 +17,6 @@ import (
 
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/keys"
-	"github.com/assay-dev/assay/core/mcppolicy"
 	"github.com/assay-dev/assay/core/mcpproxy"
 	"github.com/assay-dev/assay/core/runner"
 	"github.com/assay-dev/assay/core/store"
@@ -81,14 +77,14 @@ not be written; 3 bad input (flags, policy, server command not found).`,
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&o.auditDir, "audit-dir", ".assay/mcp", "directory for session files (receipts/) and packs (packs/); the policy's audit_dir applies when this flag is not given")
+	f.StringVar(&o.auditDir, "audit-dir", mcpproxy.DefaultAuditDir, "directory for session files (receipts/) and packs (packs/); the policy's audit_dir applies when this flag is not given")
 	f.StringVar(&o.serverID, "server-id", "", "name of the server in receipts (default: the policy's server_id, else the command's or URL host's name)")
 	f.StringVar(&o.policyPath, "policy", "", "policy file (assay.mcp-policy.yaml); loaded and checked before the server starts")
 	f.BoolVar(&o.storeArgs, "store-args", false, "keep tool arguments in cleartext in receipts (default: hash only; the policy's store_args applies when this flag is not given)")
 	f.BoolVar(&o.storeResults, "store-results", false, "keep tool results in cleartext in receipts (default: hash only; the policy's store_results applies when this flag is not given)")
 	f.BoolVar(&o.noAutoPack, "no-auto-pack", false, "do not build a pack when the session ends (build it later with assay proof-pack TRACE_ID)")
 	f.DurationVar(&o.callTimeout, "call-timeout", 0, "answer a tool call with an error and record outcome timeout when the server has not responded within this time (e.g. 30s; 0 = no limit)")
-	f.DurationVar(&o.grace, "shutdown-grace", 5*time.Second, "how long the server gets to finish after the client closes, before it is terminated")
+	f.DurationVar(&o.grace, "shutdown-grace", mcpproxy.DefaultGrace, "how long the server gets to finish after the client closes, before it is terminated")
 	f.StringVar(&o.upstreamURL, "upstream-url", "", "proxy a streamable-HTTP MCP server at this URL instead of a stdio command")
 	f.StringArrayVar(&o.upstreamHeaders, "upstream-header", nil, `extra HTTP header for --upstream-url, "Name: value" (repeatable; values are never logged or recorded)`)
 	f.IntVar(&o.maxMessage, "max-message-bytes", mcpproxy.DefaultMaxMessage, "largest line or Content-Length frame accepted from the client; a longer one is refused with an error (and a receipt), not buffered")
@@ -106,77 +102,34 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 	logger = logger.With().Str("component", "mcp-proxy").Logger()
 
 	// Everything is checked before the server starts.
-	argv := args
 	if dash := cmd.ArgsLenAtDash(); dash > 0 {
 		return exit.Bad("put the server command after --: assay mcp-proxy [flags] -- SERVER_CMD [ARGS...]", "unexpected argument %q before --", args[0])
 	}
-	switch {
-	case o.upstreamURL != "" && len(argv) > 0:
-		return exit.Bad("give either --upstream-url or a server command after --, not both", "both --upstream-url and a server command were given")
-	case o.upstreamURL == "" && len(argv) == 0:
-		return exit.Bad("put the server command after --, e.g. assay mcp-proxy -- python my_server.py (or use --upstream-url URL)", "no MCP server to proxy")
-	}
-	if o.callTimeout < 0 {
-		return exit.Bad("use a positive duration such as 30s, or 0 for no limit", "--call-timeout: %s is negative", o.callTimeout)
-	}
-	if o.grace <= 0 {
-		return exit.Bad("use a positive duration such as 5s", "--shutdown-grace: %s is not positive", o.grace)
-	}
-	if o.maxServerMessage < 1024 {
-		return exit.Bad("use at least 1024 (the default is 67108864, 64 MiB)", "--max-server-message-bytes: %d is too small", o.maxServerMessage)
-	}
-	if o.maxMessage < 1024 {
-		return exit.Bad("use at least 1024 (the default is 16777216, 16 MiB)", "--max-message-bytes: %d is too small", o.maxMessage)
-	}
-	var pol *mcppolicy.Policy
-	if cmd.Flags().Changed("policy") {
-		if o.policyPath == "" {
-			return exit.Bad("give the policy file's path, or drop --policy", "--policy is empty")
-		}
-		p, err := mcppolicy.Load(o.policyPath)
-		if err != nil {
-			return err
-		}
-		pol = p
-	}
-	header := http.Header{}
-	for i, h := range o.upstreamHeaders {
-		name, val, ok := strings.Cut(h, ":")
-		if !ok || strings.TrimSpace(name) == "" || strings.ContainsAny(strings.TrimSpace(name), " \t") {
-			// Nothing of it is echoed: it may hold a credential.
-			return exit.Bad(`write it as "Name: value"`, "--upstream-header number %d is not a header (its text is not shown)", i+1)
-		}
-		header.Add(strings.TrimSpace(name), strings.TrimSpace(val))
-	}
-	if len(o.upstreamHeaders) > 0 && o.upstreamURL == "" {
-		return exit.Bad("use --upstream-header only with --upstream-url", "--upstream-header without --upstream-url")
-	}
-
-	// Settings: an explicit flag wins, then the policy file, then the default
-	// (the reference let the policy override even explicit flags).
+	argv := args
 	fl := cmd.Flags()
-	auditDir := o.auditDir
-	if !fl.Changed("audit-dir") && pol != nil && pol.AuditDir != "" {
-		auditDir = pol.AuditDir
+	req := mcpproxy.SettingsRequest{
+		Argv: argv, UpstreamURL: o.upstreamURL, Headers: o.upstreamHeaders, ServerID: o.serverID,
+		CallTimeout: o.callTimeout, Grace: o.grace, MaxMessage: o.maxMessage, MaxServerMessage: o.maxServerMessage,
+		Getenv: os.Getenv,
 	}
-	if auditDir == "" {
-		return exit.Bad("give a directory, or drop --audit-dir for .assay/mcp", "--audit-dir is empty")
+	if fl.Changed("policy") {
+		req.PolicyPath = &o.policyPath
 	}
-	storeArgs := flagOrPolicy(fl.Changed("store-args"), o.storeArgs, pol, func(p *mcppolicy.Policy) *bool { return p.StoreArgs })
-	storeResults := flagOrPolicy(fl.Changed("store-results"), o.storeResults, pol, func(p *mcppolicy.Policy) *bool { return p.StoreResults })
-	autoPack := !flagOrPolicy(fl.Changed("no-auto-pack"), o.noAutoPack, pol, func(p *mcppolicy.Policy) *bool {
-		if p.AutoPack == nil {
-			return nil
-		}
-		v := !*p.AutoPack
-		return &v
-	})
-	serverID := o.serverID
-	if serverID == "" && pol != nil {
-		serverID = pol.ServerID
+	if fl.Changed("audit-dir") {
+		req.AuditDir = &o.auditDir
 	}
-	if serverID == "" {
-		serverID = defaultServerID(argv, o.upstreamURL)
+	if fl.Changed("store-args") {
+		req.StoreArgs = &o.storeArgs
+	}
+	if fl.Changed("store-results") {
+		req.StoreResults = &o.storeResults
+	}
+	if fl.Changed("no-auto-pack") {
+		req.NoAutoPack = &o.noAutoPack
+	}
+	set, err := mcpproxy.ResolveSettings(req)
+	if err != nil {
+		return err
 	}
 
 	st, err := store.OpenDefault()
@@ -188,22 +141,16 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 	if err := probeWritable(st.Home); err != nil {
 		return exit.Bad("point "+store.EnvHome+" at a writable directory (or unset it for ~/.assay)", "the receipt store %s is not writable: %v", st.Home, err)
 	}
-	if err := os.MkdirAll(auditDir, 0o755); err != nil {
-		return exit.Bad("choose a writable --audit-dir", "cannot create the audit directory %s: %v", auditDir, err)
+	if err := os.MkdirAll(set.AuditDir, 0o755); err != nil {
+		return exit.Bad("choose a writable --audit-dir", "cannot create the audit directory %s: %v", set.AuditDir, err)
 	}
 	sessionID := mcpproxy.NewSessionID()
 	traceID := mcpproxy.NewTraceID(sessionID, time.Now())
-	joined := false
-	if t := os.Getenv(store.EnvTrace); t != "" {
-		if err := store.ValidTraceID(t); err != nil {
-			return exit.Bad("unset "+store.EnvTrace+" or give it a valid trace id", "%s: %v", store.EnvTrace, err)
-		}
-		// Under `assay run` (or any owner of a trace) the session joins
-		// that trace; its owner builds the pack.
-		traceID, joined = t, true
+	if set.JoinTrace != "" {
+		traceID = set.JoinTrace
 	}
 	var signer *keys.Signer
-	if autoPack && !joined {
+	if set.NeedsSigner() {
 		s, made, err := keys.Open(st.Home).ActiveSigner(true)
 		if err != nil {
 			return err
@@ -217,13 +164,13 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 	var up mcpproxy.Upstream
 	var serverLog *jsonLines // --json: the server's stderr as JSON lines
 	if o.upstreamURL != "" {
-		h, err := mcpproxy.NewHTTPUpstream(o.upstreamURL, mcpproxy.HTTPOptions{Header: header, Logger: &logger})
+		h, err := mcpproxy.NewHTTPUpstream(o.upstreamURL, mcpproxy.HTTPOptions{Header: set.Header, Logger: &logger})
 		if err != nil {
 			return err
 		}
 		up = h
 	} else {
-		env := append(withoutEnv(os.Environ(), store.EnvTrace), store.EnvTrace+"="+traceID)
+		env := runner.WithEnv(os.Environ(), map[string]string{store.EnvTrace: traceID})
 		var serverStderr io.Writer = stderr
 		if o.asJSON {
 			// --json: stderr carries JSON lines only, the server's too.
@@ -249,56 +196,28 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 	defer stop()
 	signal.Ignore(syscall.SIGPIPE)
 	defer signal.Reset(syscall.SIGPIPE)
-	logger.Debug().Str("trace_id", traceID).Str("server_id", serverID).Msg("proxy started")
+	logger.Debug().Str("trace_id", traceID).Str("server_id", set.ServerID).Msg("proxy started")
 	sess, err := mcpproxy.Run(ctx, mcpproxy.Options{
 		Upstream: up, Client: cmd.InOrStdin(), ClientOut: cmd.OutOrStdout(),
-		Store: st, TraceID: traceID, SessionID: sessionID, ServerID: serverID,
-		Policy: pol, StoreArgs: storeArgs, StoreResults: storeResults,
+		Store: st, TraceID: traceID, SessionID: sessionID, ServerID: set.ServerID,
+		Policy: set.Policy, StoreArgs: set.StoreArgs, StoreResults: set.StoreResults,
 		CallTimeout: o.callTimeout, Grace: o.grace, Logger: &logger, MaxMessage: o.maxMessage,
 	})
 	if err != nil {
 		return err
 	}
 
-	rep := &mcpproxy.Report{Command: "mcp-proxy", Status: "complete", Session: sess}
-	if !sess.Complete {
-		rep.Status = "incomplete"
-	}
-	mode := "shadow"
-	if pol != nil && pol.Enforce() {
-		mode = "enforced"
-	}
-	switch {
-	case joined:
-		rep.PackNote = "joined trace " + traceID + " from " + store.EnvTrace + "; its owner builds the pack"
-		signer = nil
-	case !autoPack:
-		rep.PackNote = "auto-pack is off; build it with: assay proof-pack " + traceID
-	case sess.Complete && sess.ToolCalls == 0:
-		rep.PackNote = "no tool calls in this session; no pack built"
-		signer = nil
-	}
-	art, ferr := mcpproxy.Finish(st, sess, auditDir, signer, mode)
-	rep.Artifacts = art
-	code := exit.OK
-	if !sess.Complete || sess.EvidenceLost > 0 {
-		code = exit.HonestFail
-	}
-	if art != nil && art.Unreadable > 0 {
-		// The pack is honest about what it holds, but not the whole trace.
-		code = exit.HonestFail
+	rep, ferr := mcpproxy.Conclude(st, sess, set, signer)
+	if art := rep.Artifacts; art != nil && art.Unreadable > 0 {
 		logger.Error().Int("lines", art.Unreadable).Str("trace_id", traceID).Msg("EVIDENCE LEFT OUT: trace lines that are not receipts could not be packed")
 	}
 	if ferr != nil {
-		code = exit.HonestFail
-		rep.Error = ferr.Error()
 		msg := "EVIDENCE NOT PACKED: the session's receipts are in the store; build the pack with assay proof-pack " + traceID
 		if sess.EvidenceLost > 0 {
 			msg = fmt.Sprintf("EVIDENCE NOT PACKED: %d receipt(s) of this session could not be written and no pack was built", sess.EvidenceLost)
 		}
 		logger.Error().Err(ferr).Str("trace_id", traceID).Msg(msg)
 	}
-	rep.ExitCode = code
 	if serverLog != nil {
 		serverLog.Flush() // the server has ended: its last line goes before the report
 	}
@@ -307,60 +226,10 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 	} else {
 		renderMCPSession(stderr, rep)
 	}
-	if code != exit.OK {
-		return exit.Silent{Code: code}
+	if rep.ExitCode != exit.OK {
+		return exit.Silent{Code: rep.ExitCode}
 	}
 	return nil
-}
-
-// flagOrPolicy resolves a boolean setting: an explicit flag, else the
-// policy's value when it has one, else the flag's default.
-func flagOrPolicy(changed, flag bool, pol *mcppolicy.Policy, get func(*mcppolicy.Policy) *bool) bool {
-	if changed || pol == nil {
-		return flag
-	}
-	if v := get(pol); v != nil {
-		return *v
-	}
-	return flag
-}
-
-// defaultServerID names the server after its command (the script when the
-// command is an interpreter) or the URL's host.
-func defaultServerID(argv []string, url string) string {
-	if url != "" {
-		s := url
-		if i := strings.Index(s, "://"); i >= 0 {
-			s = s[i+3:]
-		}
-		if i := strings.IndexAny(s, "/?#"); i >= 0 {
-			s = s[:i]
-		}
-		if i := strings.LastIndex(s, "@"); i >= 0 {
-			s = s[i+1:] // never a credential
-		}
-		return s
-	}
-	name := filepath.Base(argv[0])
-	switch strings.TrimRight(name, "0123456789.") {
-	case "python", "node", "npx", "uvx", "uv", "deno", "bun", "go", "ruby":
-		for _, a := range argv[1:] {
-			if !strings.HasPrefix(a, "-") && a != "run" {
-				return filepath.Base(a)
-			}
-		}
-	}
-	return name
-}
-
-func withoutEnv(env []string, name string) []string {
-	out := env[:0:0]
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, name+"=") {
-			out = append(out, kv)
-		}
-	}
-	return out
 }
 
 // renderMCPSession prints the end-of-session summary (to stderr).

@@ -2,15 +2,14 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/patch"
 	"github.com/assay-dev/assay/core/scan"
-	"github.com/assay-dev/assay/core/scan/typescript"
 )
 
 type patchFlags struct {
@@ -23,21 +22,6 @@ type patchFlags struct {
 // (command, status, diff, and the Python plan's entrypoint, frameworks,
 // lines_to_insert, insertion_line, already_patched, langchain_note), plus
 // every plan (Python and Go) and the files changed.
-type patchDoc struct {
-	Command        string        `json:"command"`
-	Status         string        `json:"status"`
-	Diff           string        `json:"diff"`
-	Entrypoint     *string       `json:"entrypoint"`
-	Frameworks     []string      `json:"frameworks"`
-	LinesToInsert  []string      `json:"lines_to_insert"`
-	InsertionLine  int           `json:"insertion_line"`
-	AlreadyPatched bool          `json:"already_patched"`
-	LangchainNote  *string       `json:"langchain_note"`
-	Plans          []*patch.Plan `json:"plans"`
-	Files          []string      `json:"files"`
-	Restored       []string      `json:"restored,omitempty"`
-}
-
 func init() {
 	commands = append(commands, func() *cobra.Command {
 		var o patchFlags
@@ -102,54 +86,20 @@ code did not compile (rolled back) or --undo found no backup; 3 bad input.`,
 
 func runPatch(cmd *cobra.Command, path string, o patchFlags) error {
 	out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	switch o.lang {
-	case "auto", "python", "go", "node":
-	default:
-		return exit.Bad("use python, go, node or auto", "unknown --lang %q", o.lang)
+	if err := patch.CheckLang(o.lang); err != nil {
+		return err
 	}
 	root, err := scan.CheckRoot(path)
 	if err != nil {
 		return err
 	}
-	if o.undo && o.dryRun {
-		// A dry run changes nothing, --undo included: list what it would restore.
-		baks, err := patch.Backups(root, o.entrypoint)
-		if err != nil {
-			return err
-		}
-		var would []string
-		for _, b := range baks {
-			r, _ := filepath.Rel(root, strings.TrimSuffix(b, patch.BackupExt))
-			would = append(would, r)
-		}
-		if o.asJSON {
-			return writeJSON(out, patchDoc{Command: "patch", Status: "dry_run", Frameworks: []string{}, LinesToInsert: []string{}, Plans: []*patch.Plan{}, Files: would, Restored: []string{}})
-		}
-		for _, r := range would {
-			fmt.Fprintf(out, "Would restore %s\n", r)
-		}
-		fmt.Fprintln(out, "Dry run -- no files changed.")
-		return nil
-	}
 	if o.undo {
-		restored, err := patch.Undo(root, o.entrypoint)
-		if err != nil {
-			return err
-		}
-		if o.asJSON {
-			return writeJSON(out, patchDoc{Command: "patch", Status: "undone", Frameworks: []string{}, LinesToInsert: []string{}, Plans: []*patch.Plan{}, Files: restored, Restored: restored})
-		}
-		for _, r := range restored {
-			fmt.Fprintf(out, "Restored %s\n", r)
-		}
-		return nil
+		return runPatchUndo(out, root, o)
 	}
 	res, err := scan.Scan(root, scan.Options{})
 	if err != nil {
 		return err
 	}
-	// A file the scanner could not parse has unknown call sites: patch
-	// leaves them alone, and says so instead of reporting success quietly.
 	for i, sk := range res.Skipped {
 		if i == 3 {
 			fmt.Fprintf(errw, "assay patch: ... and %d more ('assay scan --log-level info' lists them)\n", len(res.Skipped)-3)
@@ -157,131 +107,100 @@ func runPatch(cmd *cobra.Command, path string, o patchFlags) error {
 		}
 		fmt.Fprintf(errw, "assay patch: %s not analysed (%s); its LLM calls, if any, stay uninstrumented\n", sk.Path, sk.Reason)
 	}
-	var plans []*patch.Plan
-	hasGo, hasPy, hasTS := false, false, false
-	for _, f := range res.Findings {
-		if f.Instrumented {
-			continue
-		}
-		hasGo = hasGo || f.Lang == "go"
-		hasPy = hasPy || f.Lang == "python"
-		hasTS = hasTS || f.Lang == "typescript"
+	plans, err := patch.PlanProject(root, res, o.lang, o.entrypoint)
+	if err != nil {
+		return err
 	}
-	_, epTS := tsDialect(o.entrypoint)
-	if o.lang == "python" || (o.lang == "auto" && (strings.HasSuffix(o.entrypoint, ".py") || (hasPy && !epTS))) {
-		p, err := patch.PlanPython(res, o.entrypoint)
-		if err != nil {
-			return err
-		}
-		plans = append(plans, p)
-	}
-	if o.lang == "node" || (o.lang == "auto" && (epTS || (hasTS && !strings.HasSuffix(o.entrypoint, ".py")))) {
-		p, err := patch.PlanNode(res, o.entrypoint)
-		if err != nil {
-			return err
-		}
-		plans = append(plans, p)
-	}
-	if o.lang == "go" || (o.lang == "auto" && hasGo) {
-		p, err := patch.PlanGo(root)
-		if err != nil {
-			return err
-		}
-		for _, f := range res.Findings {
-			if f.Lang == "go" && !f.Instrumented {
-				p.Uninstrumented++
-			}
-		}
-		plans = append(plans, p)
-	}
-	var diff, fullDiff strings.Builder
-	var files []string
-	for _, p := range plans {
-		diff.WriteString(p.Diff(false))
-		fullDiff.WriteString(p.Diff(true))
-		files = append(files, p.Files()...)
-	}
-	doc := patchDoc{Command: "patch", Plans: plans, Files: files, Diff: fullDiff.String()}
-	if doc.Plans == nil {
-		doc.Plans = []*patch.Plan{}
-	}
-	if doc.Files == nil {
-		doc.Files = []string{}
-	}
-	doc.Frameworks, doc.LinesToInsert = []string{}, []string{}
-	for _, p := range plans {
-		if p.Language != "python" {
-			continue
-		}
-		if p.Entrypoint != "" {
-			ep := p.Entrypoint
-			doc.Entrypoint = &ep
-		}
-		doc.Frameworks, doc.LinesToInsert, doc.InsertionLine, doc.AlreadyPatched = p.Frameworks, p.LinesToInsert, p.InsertionLine, p.AlreadyPatched
-		if p.LangchainNote != "" {
-			note := p.LangchainNote
-			doc.LangchainNote = &note
-		}
-	}
-	st := newStyle(out)
+	doc := patch.NewReport(plans)
 	if !o.asJSON {
 		if len(plans) == 0 {
 			fmt.Fprintln(out, "No uninstrumented call sites found: nothing to patch.")
 			return nil
 		}
-		for _, p := range plans {
-			fmt.Fprintf(out, "%s: %d uninstrumented call site(s); frameworks: %s\n", p.Language, p.Uninstrumented, strings.Join(p.Frameworks, ", "))
-			if p.Entrypoint != "" {
-				fmt.Fprintf(out, "  entrypoint: %s (%s; already patched: %v)\n", p.Entrypoint, p.EntrypointRule, p.AlreadyPatched)
-			}
-			if p.LangchainNote != "" {
-				fmt.Fprintf(out, "  note: %s\n", p.LangchainNote)
-			}
-			for _, n := range p.Notes {
-				fmt.Fprintf(out, "  note: %s\n", n)
-			}
-		}
-		if diff.Len() > 0 {
-			fmt.Fprintln(out)
-			fmt.Fprint(out, diff.String())
-		}
+		printPatchPlans(out, plans)
 	}
-	if len(files) == 0 {
-		doc.Status = "nothing_to_do"
+	finish := func(status, text string) error {
+		doc.Status = status
 		if o.asJSON {
 			return writeJSON(out, doc)
 		}
-		fmt.Fprintln(out, "Already patched: no files to change.")
+		fmt.Fprintln(out, text)
 		return nil
+	}
+	if len(doc.Files) == 0 {
+		return finish("nothing_to_do", "Already patched: no files to change.")
 	}
 	if o.dryRun {
-		doc.Status = "dry_run"
-		if o.asJSON {
-			return writeJSON(out, doc)
-		}
-		fmt.Fprintln(out, "Dry run -- no files changed.")
-		return nil
+		return finish("dry_run", "Dry run -- no files changed.")
 	}
-	// --json never stands in for --yes: it changes the output, not consent.
-	if !o.yes && !confirm(cmd, fmt.Sprintf("Apply these changes to %d file(s)?", len(files))) {
+	if !o.yes && !confirm(cmd, fmt.Sprintf("Apply these changes to %d file(s)?", len(doc.Files))) {
 		return declined("pass --yes to apply without asking, or --dry-run to only see the plan")
 	}
-	for _, p := range plans {
-		check := patch.CheckPython
-		switch p.Language {
-		case "go":
-			check = patch.CheckGo
-		case "node":
-			check = patch.NodeChecker(p)
-		}
-		if err := patch.Apply(p, check); err != nil {
-			return err
-		}
+	if err := patch.ApplyAll(plans); err != nil {
+		return err
 	}
 	doc.Status = "applied"
 	if o.asJSON {
 		return writeJSON(out, doc)
 	}
+	printPatchApplied(out, plans, path)
+	return nil
+}
+
+// runPatchUndo is --undo: restore the backups (or, with --dry-run, list them).
+func runPatchUndo(out io.Writer, root string, o patchFlags) error {
+	if o.dryRun {
+		would, err := patch.WouldRestore(root, o.entrypoint)
+		if err != nil {
+			return err
+		}
+		if o.asJSON {
+			return writeJSON(out, patch.UndoReport("dry_run", would))
+		}
+		for _, r := range would {
+			fmt.Fprintf(out, "Would restore %s\n", r)
+		}
+		fmt.Fprintln(out, "Dry run -- no files changed.")
+		return nil
+	}
+	restored, err := patch.Undo(root, o.entrypoint)
+	if err != nil {
+		return err
+	}
+	if o.asJSON {
+		return writeJSON(out, patch.UndoReport("undone", restored))
+	}
+	for _, r := range restored {
+		fmt.Fprintf(out, "Restored %s\n", r)
+	}
+	return nil
+}
+
+// printPatchPlans renders the plans and their diff.
+func printPatchPlans(out io.Writer, plans []*patch.Plan) {
+	var diff strings.Builder
+	for _, p := range plans {
+		fmt.Fprintf(out, "%s: %d uninstrumented call site(s); frameworks: %s\n", p.Language, p.Uninstrumented, strings.Join(p.Frameworks, ", "))
+		if p.Entrypoint != "" {
+			fmt.Fprintf(out, "  entrypoint: %s (%s; already patched: %v)\n", p.Entrypoint, p.EntrypointRule, p.AlreadyPatched)
+		}
+		if p.LangchainNote != "" {
+			fmt.Fprintf(out, "  note: %s\n", p.LangchainNote)
+		}
+		for _, n := range p.Notes {
+			fmt.Fprintf(out, "  note: %s\n", n)
+		}
+		diff.WriteString(p.Diff(false))
+	}
+	if diff.Len() > 0 {
+		fmt.Fprintln(out)
+		fmt.Fprint(out, diff.String())
+	}
+}
+
+// printPatchApplied renders what was written and what to run next.
+func printPatchApplied(out io.Writer, plans []*patch.Plan, path string) {
+	st := newStyle(out)
 	for _, p := range plans {
 		for _, c := range p.Changes {
 			verb := "Patched"
@@ -298,12 +217,4 @@ func runPatch(cmd *cobra.Command, path string, o patchFlags) error {
 		}
 	}
 	fmt.Fprintln(out, "Undo with: assay patch --undo "+path)
-	return nil
-}
-
-func tsDialect(p string) (typescript.Dialect, bool) {
-	if p == "" {
-		return 0, false
-	}
-	return typescript.DialectOf(p)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,8 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/assay-dev/assay/core/claims"
-	"github.com/assay-dev/assay/core/keys"
+	"github.com/assay-dev/assay/core/ops"
 	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/store"
 )
@@ -36,81 +34,39 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 		Args: exactArgs(1, "give the trace id (see ASSAY_TRACE_ID, or the file names under $ASSAY_HOME)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			traceID := args[0]
-			if err := store.ValidTraceID(traceID); err != nil {
-				return err
-			}
-			if err := pack.ValidMode(mode); err != nil {
-				return err
-			}
-			cardList, err := claims.LoadAll(cards)
+			home, err := store.Home()
 			if err != nil {
 				return err
 			}
-			if out == "" {
-				out = "proof_pack_" + traceID
+			// The same request type and result as the MCP bundle tool.
+			req := ops.PackRequest{
+				TraceID: traceID, Out: out, Cards: cards, Mode: mode, AllowEmpty: allowEmpty, NoGenerateKey: noGenerate,
 			}
-			st, err := store.OpenDefault()
+			env := ops.Env{Home: home, Getenv: os.Getenv}
+			var res *ops.BundleResult
+			if ops.IsRemote(out) {
+				// Checked before the build, built locally, published
+				// manifest last; a failed upload keeps the local copy.
+				res, err = ops.PackRemote(cmd.Context(), req, env, blob.Options{})
+			} else {
+				res, err = ops.Pack(req, env)
+			}
 			if err != nil {
 				return err
 			}
-			if _, err := st.TracePath(traceID); err != nil {
-				return err // no trace file: said plainly, even with --allow-empty
+			if res.GeneratedKey != "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "assay: generated signing key '%s'\n", res.GeneratedKey)
 			}
-			signer, made, err := keys.Open(st.Home).ActiveSigner(!noGenerate)
-			if err != nil {
-				return err
-			}
-			if made {
-				fmt.Fprintf(cmd.ErrOrStderr(), "assay: generated signing key '%s'\n", signer.ID)
-			}
-			// Streamed: memory stays flat however long the trace is.
-			// Claims resolve relative paths against the working directory,
-			// as the reference does.
-			// A storage URL: checked before the build, built locally,
-			// then published (manifest last).
-			buildDir := out
-			var remote *remoteOut
-			if blob.IsURL(out) {
-				remote, err = openRemoteOut(cmd.Context(), st.Home, out, "proof_pack_"+traceID)
-				if err != nil {
-					return err
-				}
-				defer remote.close()
-				defer remote.discard()
-				buildDir = remote.local
-			}
-			wd, _ := os.Getwd()
-			res, probs, err := pack.FromTrace(st, traceID, pack.Options{
-				Signer: signer, OutDir: buildDir, Mode: mode, RequireReceipts: !allowEmpty,
-				Claims: claims.Flatten(cardList), ClaimEnv: claims.Env{Dir: wd},
-				CIBinding: pack.DetectCIBinding(os.Getenv),
-			})
+			probs := res.Lost
 			for _, p := range probs {
 				fmt.Fprintf(cmd.ErrOrStderr(), "assay: warning: trace %s line %d is not a receipt and is left out of the pack: %s\n", traceID, p.Line, p.Err)
 			}
-			if errors.Is(err, pack.ErrNoReceipts) {
-				return exit.New(exit.HonestFail, "pass --allow-empty to pack it anyway", "trace %s holds no receipts", traceID)
-			}
-			if err != nil {
-				return err
-			}
-			var published *blob.Published
-			if remote != nil {
-				if published, err = remote.publish(cmd.Context()); err != nil {
-					return err
-				}
-				res.Dir = out
-			}
 			if asJSON {
-				doc := map[string]any{"command": "proof-pack", "status": "ok", "evidence_lost": len(probs), "pack": res}
-				if published != nil {
-					doc["published"] = published
-				}
-				if err := writeJSON(cmd.OutOrStdout(), doc); err != nil {
+				if err := writeJSON(cmd.OutOrStdout(), res); err != nil {
 					return err
 				}
 			} else {
-				renderBuilt(cmd.OutOrStdout(), res)
+				renderBuilt(cmd.OutOrStdout(), res.Pack)
 			}
 			if len(probs) > 0 {
 				// The pack is honest about what it holds, but not the whole

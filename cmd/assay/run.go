@@ -4,28 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
-
-	"github.com/assay-dev/assay/core/capture/gateway"
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
-	"github.com/assay-dev/assay/core/blob"
-	"github.com/assay-dev/assay/core/capture"
-	"github.com/assay-dev/assay/core/claims"
-	"github.com/assay-dev/assay/core/doctor"
 	"github.com/assay-dev/assay/core/exit"
-	"github.com/assay-dev/assay/core/fsutil"
-	"github.com/assay-dev/assay/core/keys"
-	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/runner"
+	"github.com/assay-dev/assay/core/runpack"
 	"github.com/assay-dev/assay/core/store"
 )
 
@@ -146,24 +135,11 @@ Exit codes:
 	})
 }
 
-// errKind names a run failure in the --json error document.
-type errKind struct {
-	kind  string
-	hints []string
-	trace string
-	err   error
-}
-
-func (e *errKind) Error() string { return e.err.Error() }
-func (e *errKind) Unwrap() error { return e.err }
-
-func kinded(kind string, err error) error { return &errKind{kind: kind, err: err} }
-
 func writeRunErrorJSON(w io.Writer, err error) {
 	doc := runError{Command: "run", Status: "error", Error: "bad_input", Message: err.Error(), ExitCode: exit.Code(err)}
-	var ek *errKind
-	if errors.As(err, &ek) {
-		doc.Error, doc.Hints, doc.TraceID = ek.kind, ek.hints, ek.trace
+	var re *runpack.Error
+	if errors.As(err, &re) {
+		doc.Error, doc.Hints, doc.TraceID = re.Kind, re.Hints, re.TraceID
 	}
 	var xe *exit.Error
 	if errors.As(err, &xe) {
@@ -176,255 +152,108 @@ func writeRunErrorJSON(w io.Writer, err error) {
 	_ = writeJSON(w, doc)
 }
 
-var validModes = map[string]bool{"shadow": true, "enforced": true, "breakglass": true}
-
-// runRun is `assay run`: validate everything, start the child, build the pack.
+// runRun is `assay run`: fill the request, run the use case (core/runpack)
+// and render its result.
 func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	stdout, stderr := syncWriters(cmd.OutOrStdout(), cmd.ErrOrStderr())
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "assay run: "+format+"\n", a...) }
-
-	// 1. Validate every input before anything happens.
-	if len(args) == 0 {
-		return kinded("no_command", exit.Bad("give the program after '--', e.g. assay run -- python app.py", "no command to run"))
-	}
-	if !validModes[o.mode] {
-		return kinded("bad_mode", exit.Bad("use --mode shadow, enforced or breakglass", "invalid --mode %q", o.mode))
-	}
-	var cardClaims []claims.Claim
-	for _, id := range o.cards {
-		card, err := resolveCard(id)
-		if err != nil {
-			return kinded("unknown_card", err)
-		}
-		cardClaims = append(cardClaims, card.Claims...)
-	}
 	home, err := store.Home()
 	if err != nil {
 		return err
 	}
-	st := store.Open(home)
-	traceID := store.NewTraceID()
-	outDir := o.output
-	if outDir == "" {
-		outDir = "proof_pack_" + traceID
-	}
-	buildDir := outDir
-	var remote *remoteOut
-	if blob.IsURL(outDir) {
-		// A storage URL: checked (reachable, empty) before the child
-		// runs; the pack is built locally, then published manifest last.
-		var err error
-		if remote, err = openRemoteOut(cmd.Context(), home, outDir, "proof_pack_"+traceID); err != nil {
-			return kinded("bad_output", err)
-		}
-		defer remote.close()
-		defer remote.discard()
-		buildDir = remote.local
-	} else if fsutil.Exists(outDir) {
-		return kinded("output_exists", exit.Bad("choose a new -o directory or remove the old pack", "output directory already exists: %s", outDir))
-	} else if parent := filepath.Dir(filepath.Clean(outDir)); fsutil.Exists(parent) && !fsutil.IsDir(parent) {
-		return kinded("bad_output", exit.Bad("choose a -o path inside a directory", "cannot create %s: %s is not a directory", outDir, parent))
-	}
-	vars := map[string]string{store.EnvTrace: traceID, store.EnvHome: home}
-	if o.storeContent {
-		vars[capture.EnvStoreContent] = "1" // the Go middleware in the child reads it
-	}
-	env := childEnv(os.Environ(), vars)
-	exe, err := runner.Resolve(args[0], env)
-	if err != nil {
-		return kinded("command_not_found", commandNotFound(args[0], err))
-	}
-	if args[0] == "python" && filepath.Base(exe) == "python3" {
-		logf("no 'python' on PATH; running %s", exe)
-	}
-
-	// 2. The recording gateway, when asked for (its upstreams are checked
-	// here, before anything else is written).
-	var gw captureGateway
-	if o.gateway {
-		var err error
-		gwLog := zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: !isTerminal(cmd.ErrOrStderr()), PartsExclude: []string{zerolog.TimestampFieldName}}).Level(log.GetLevel())
-		gw, err = startGateway(cmd.Context(), st, traceID, &gwLog, o.storeContent)
-		if err != nil {
-			return kinded("gateway_failed", err)
-		}
-		// ASSAY_GATEWAY lets the child (and 'assay doctor' run inside it)
-		// know which gateway records it.
-		set := map[string]string{doctor.EnvGateway: gw.URL()}
-		for _, kv := range gw.Env() {
-			k, v, _ := strings.Cut(kv, "=")
-			set[k] = v
-		}
-		env = childEnv(env, set)
-	}
-
-	// 3. Key bootstrap, before the child starts.
-	signer, generated, err := keys.Open(home).ActiveSigner(!o.noGenerateKey)
-	if err != nil {
-		if gw != nil {
-			_ = gw.Close()
-		}
-		var xe *exit.Error
-		if !errors.As(err, &xe) {
-			err = exit.Wrap(exit.BadInput, err, "check that ASSAY_HOME ("+home+") is a writable directory")
-		}
-		return kinded("key_missing", err)
-	}
-	if generated {
-		logf("generated signing key '%s'", signer.ID)
-	}
-
-	// 4. Run the child.
-	logf("trace=%s", traceID)
-	if gw != nil {
-		logf("gateway=%s (recording OpenAI, Anthropic and Gemini SDK calls)", gw.URL())
-	}
-	logf("executing: %s", strings.Join(args, " "))
+	cwd, _ := os.Getwd()
 	childOut := stdout
 	if o.asJSON {
 		childOut = stderr // keep stdout one pure JSON document
 	}
-	proc, err := runner.Start(runner.Spec{Args: args, Env: env, Stdin: cmd.InOrStdin(), Stdout: childOut, Stderr: stderr})
-	if err != nil {
-		if gw != nil {
-			_ = gw.Close()
-		}
-		if errors.Is(err, runner.ErrNotFound) {
-			return kinded("command_not_found", exit.Bad("check the spelling and PATH", "command not found: %s", args[0]))
-		}
-		return kinded("start_failed", exit.Wrap(exit.BadInput, err, ""))
-	}
-	res := proc.Wait()
-	if res.Signaled() {
-		logf("command killed by signal %s (exit code %d)", unix.SignalName(res.Signal), res.ExitCode)
-	} else {
-		logf("command exited with code %d", res.ExitCode)
-	}
-	childFailed := func(code int) int {
-		if res.ExitCode != 0 {
-			return res.ExitCode
-		}
-		return code
-	}
-
-	// 5. Close the gateway: in-flight calls finish and their receipts land
-	// before the trace is read.
-	var lost int64
-	if gw != nil {
-		if err := gw.Close(); err != nil {
-			// Evidence is never lost in silence: the pack will miss these.
-			logf("WARNING: the gateway lost evidence: %v", err)
-		}
-		lost += gw.Stats().ReceiptsLost
-	}
-
-	// 6 and 7. Read the trace back and build the pack, streamed: the
-	// receipts are never all held in memory.
-	tracePath := ""
-	if path, ok, err := st.Find(traceID); err != nil {
-		return exit.Wrap(childFailed(exit.BadInput), err, "")
-	} else if ok {
-		tracePath = path
-	}
-	cwd, _ := os.Getwd()
-	popt := pack.Options{
-		RunID:           traceID,
-		Signer:          signer,
-		OutDir:          buildDir,
-		Claims:          cardClaims,
-		ClaimEnv:        claims.Env{Dir: cwd},
-		Mode:            o.mode,
-		CIBinding:       pack.DetectCIBinding(os.Getenv),
-		RequireReceipts: !o.allowEmpty,
-	}
-	built, probs, err := pack.FromTrace(st, traceID, popt)
-	for _, p := range probs {
-		// Loud, never silent: a line cut short by a crash is named.
-		logf("warning: %s line %d is not a receipt and is left out of the pack: %s", tracePath, p.Line, p.Err)
-	}
-	lost += int64(len(probs))
-	if errors.Is(err, pack.ErrNoReceipts) {
-		hints := noReceiptHints(gw != nil)
-		fmt.Fprintf(stderr, "assay run: no receipts were emitted to trace %s. Things to check:\n", traceID)
-		for i, h := range hints {
-			fmt.Fprintf(stderr, "  %d. %s\n", i+1, h)
-		}
-		e := exit.New(childFailed(exit.HonestFail), "see the checklist above, or pass --allow-empty", "no receipts emitted to trace %s", traceID)
-		return &errKind{kind: "no_receipts_emitted", hints: hints, trace: traceID, err: e}
+	gwLog := zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: !isTerminal(cmd.ErrOrStderr()), PartsExclude: []string{zerolog.TimestampFieldName}}).Level(log.GetLevel())
+	res, err := runpack.Run(cmd.Context(), runpack.Request{
+		Args: args, Cards: o.cards, OutDir: o.output, Mode: o.mode,
+		AllowEmpty: o.allowEmpty, NoGenerateKey: o.noGenerateKey,
+		Gateway: o.gateway, StoreContent: o.storeContent,
+		Home: home, Env: os.Environ(), Dir: cwd,
+		Stdin: cmd.InOrStdin(), Stdout: childOut, Stderr: stderr,
+		GatewayLogger: &gwLog,
+		OnStart: func(s runpack.Started) {
+			if s.PythonFallback {
+				logf("no 'python' on PATH; running %s", s.Exe)
+			}
+			if s.KeyGenerated {
+				logf("generated signing key '%s'", s.SignerID)
+			}
+			logf("trace=%s", s.TraceID)
+			if s.GatewayURL != "" {
+				logf("gateway=%s (recording OpenAI, Anthropic and Gemini SDK calls)", s.GatewayURL)
+			}
+			logf("executing: %s", strings.Join(s.Args, " "))
+		},
+		OnExit: func(r runner.Result) {
+			if r.Signaled() {
+				logf("command killed by signal %s (exit code %d)", unix.SignalName(r.Signal), r.ExitCode)
+			} else {
+				logf("command exited with code %d", r.ExitCode)
+			}
+		},
+	})
+	var re *runpack.Error
+	if errors.As(err, &re) && re.Partial != nil {
+		renderRunWarnings(logf, re.Partial)
 	}
 	if err != nil {
-		fix := "the trace is kept; rebuild it with 'assay proof-pack " + traceID + "'"
-		if exit.Code(err) == exit.BadInput && tracePath != "" {
-			// The receipts themselves are the problem: rebuilding as is
-			// would fail the same way.
-			fix = "the trace is kept in " + tracePath + "; fix or remove that receipt's line, then 'assay proof-pack " + traceID + "'"
+		if re != nil && re.Kind == "no_receipts_emitted" {
+			fmt.Fprintf(stderr, "assay run: no receipts were emitted to trace %s. Things to check:\n", re.TraceID)
+			for i, h := range re.Hints {
+				fmt.Fprintf(stderr, "  %d. %s\n", i+1, h)
+			}
 		}
-		e := exit.New(childFailed(exit.Code(err)), fix, "pack not built: %v", err)
-		return &errKind{kind: "pack_build_failed", trace: traceID, err: e}
+		return err
 	}
-
-	if remote != nil {
-		if _, err := remote.publish(cmd.Context()); err != nil {
-			return &errKind{kind: "upload_failed", trace: traceID, err: &exit.Error{Code: childFailed(exit.Code(err)), Msg: err.Error()}}
-		}
-	}
-	if built.ReceiptIntegrity == "FAIL" {
+	renderRunWarnings(logf, res)
+	if res.Pack.ReceiptIntegrity == "FAIL" {
 		// Loud: the pack is honest about it, and verify-pack will exit 1.
-		logf("WARNING: receipt integrity FAIL: a receipt has no receipt_id or timestamp, a bad timestamp, or a repeated receipt_id; 'assay verify-pack %s' exits 1", outDir)
+		logf("WARNING: receipt integrity FAIL: a receipt has no receipt_id or timestamp, a bad timestamp, or a repeated receipt_id; 'assay verify-pack %s' exits 1", res.OutDir)
 	}
-	sum := runSummary{
-		Command: "run", Status: "ok", ExitCode: res.ExitCode, TraceID: traceID,
-		PackID: built.PackID, PackRootSHA256: built.PackRootSHA256, SignerID: built.SignerID,
-		OutputDir: outDir, ReceiptIntegrity: built.ReceiptIntegrity, ClaimCheck: built.ClaimCheck,
-		NReceipts: built.NReceipts, EvidenceLost: lost,
-	}
-	sum.ChildExitCode = res.ExitCode
-	sum.Verdict, sum.VerdictExitCode = packVerdict(built.ReceiptIntegrity, built.ClaimCheck)
-	sum.RunExitCode, sum.ExitCodeFrom = 0, "run"
-	switch {
-	case res.ExitCode != 0:
-		sum.RunExitCode, sum.ExitCodeFrom = res.ExitCode, "child"
-	case lost > 0:
-		sum.RunExitCode = exit.HonestFail
-	}
+	sum := newRunSummary(res)
 	if o.asJSON {
 		if err := writeJSON(stdout, sum); err != nil {
 			return err
 		}
 	} else {
-		printRunPanel(stdout, sum, len(cardClaims) > 0)
+		printRunPanel(stdout, sum, res.WithCards)
 	}
-	if lost > 0 && res.ExitCode == 0 {
+	if res.EvidenceLost > 0 && res.Child.ExitCode == 0 {
 		// The pack is honest about what it holds, but it is not the whole
 		// run: an honest failure, not a clean exit.
-		logf("exit 1: %d receipt(s) of this run were lost (see the warnings above); the pack holds the rest", lost)
+		logf("exit 1: %d receipt(s) of this run were lost (see the warnings above); the pack holds the rest", res.EvidenceLost)
 	}
-	if sum.RunExitCode != 0 {
-		return exit.Silent{Code: sum.RunExitCode}
+	if res.ExitCode != 0 {
+		return exit.Silent{Code: res.ExitCode}
 	}
 	return nil
 }
 
-// packVerdict is the verdict verify-pack gives an intact pack from its
-// signed attestation (DECISIONS 6 and 8): an integrity or claim FAIL is an
-// honest failure (1), anything else passes (0).
-func packVerdict(integrity, claimCheck string) (string, int) {
-	if integrity == "FAIL" || claimCheck == "FAIL" {
-		return "HONEST_FAIL", exit.HonestFail
+// renderRunWarnings names the evidence a run lost: never in silence.
+func renderRunWarnings(logf func(string, ...any), r *runpack.Result) {
+	if r.GatewayErr != nil {
+		logf("WARNING: the gateway lost evidence: %v", r.GatewayErr)
 	}
-	return "PASS", exit.OK
+	for _, p := range r.Unreadable {
+		// Loud, never silent: a line cut short by a crash is named.
+		logf("warning: %s line %d is not a receipt and is left out of the pack: %s", r.TracePath, p.Line, p.Err)
+	}
 }
 
-// commandNotFound names why args[0] cannot be started: a file that exists
-// but cannot be executed is not "not found".
-func commandNotFound(name string, err error) error {
-	if errors.Is(err, fs.ErrPermission) && strings.Contains(name, "/") {
-		if fsutil.IsDir(name) {
-			return exit.Bad("give the program to run, not its directory", "%s is a directory, not a command", name)
-		}
-		return exit.Bad("make it executable (chmod +x "+name+") or name its interpreter, e.g. assay run -- python3 "+name, "%s is not executable", name)
+// newRunSummary is the --json document of a run's result.
+func newRunSummary(r *runpack.Result) runSummary {
+	b := r.Pack
+	return runSummary{
+		Command: "run", Status: "ok", ExitCode: r.Child.ExitCode, TraceID: r.TraceID,
+		PackID: b.PackID, PackRootSHA256: b.PackRootSHA256, SignerID: b.SignerID,
+		OutputDir: r.OutDir, ReceiptIntegrity: b.ReceiptIntegrity, ClaimCheck: b.ClaimCheck,
+		NReceipts: b.NReceipts, EvidenceLost: r.EvidenceLost,
+		ChildExitCode: r.Child.ExitCode, Verdict: r.Verdict, VerdictExitCode: r.VerdictExitCode,
+		RunExitCode: r.ExitCode, ExitCodeFrom: r.ExitCodeFrom,
 	}
-	return exit.Bad("check the spelling and PATH, and put the command after '--'", "command not found: %s", name)
 }
 
 // syncWriters serialises writes to stdout and stderr when they are not
@@ -449,42 +278,6 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
-}
-
-// childEnv returns env with the given variables set (replacing any
-// inherited value), sorted for a stable order.
-func childEnv(env []string, set map[string]string) []string {
-	out := make([]string, 0, len(env)+len(set))
-	for _, kv := range env {
-		k, _, _ := strings.Cut(kv, "=")
-		if _, ok := set[k]; !ok {
-			out = append(out, kv)
-		}
-	}
-	keys := make([]string, 0, len(set))
-	for k := range set {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		out = append(out, k+"="+set[k])
-	}
-	return out
-}
-
-func noReceiptHints(gateway bool) []string {
-	zeroCode := "no instrumentation? add --gateway to record the SDKs' calls with no code changes"
-	if gateway {
-		zeroCode = "the gateway saw no model calls: a base URL set in code wins over OPENAI_BASE_URL, ANTHROPIC_BASE_URL and GOOGLE_GEMINI_BASE_URL"
-	}
-	return []string{
-		"find the LLM call sites: assay scan .",
-		"see which are instrumented: assay scan . --report",
-		"Python: patch() must execute before any LLM API call ('assay patch' adds it, marked # assay:patched)",
-		zeroCode,
-		"put '--' before the command: assay run [flags] -- python app.py",
-		"check the setup: assay doctor",
-	}
 }
 
 // printRunPanel renders the text result of a run.
@@ -543,13 +336,4 @@ func printRunPanel(w io.Writer, s runSummary, withClaims bool) {
 		}
 	}
 	fmt.Fprintf(w, "\nNext: assay verify-pack %s\n", s.OutputDir)
-}
-
-// captureGateway is what `assay run --gateway` needs from the recording
-// gateway (core/capture/gateway).
-type captureGateway interface {
-	URL() string
-	Env() []string // KEY=VALUE base-URL variables for the SDKs
-	Close() error
-	Stats() gateway.Stats
 }

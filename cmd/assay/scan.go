@@ -18,6 +18,7 @@ import (
 
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/fsutil"
+	"github.com/assay-dev/assay/core/ops"
 	"github.com/assay-dev/assay/core/receipt"
 	"github.com/assay-dev/assay/core/scan"
 	"github.com/assay-dev/assay/core/version"
@@ -26,21 +27,22 @@ import (
 const defaultReportPath = "evidence_gap_report.html"
 
 type scanFlags struct {
-	asJSON      bool
-	format      string
-	report      string
-	reportPath  string
-	contract    string
-	includeLow  bool
-	ci          bool
-	failOn      string
-	include     []string
-	exclude     []string
-	noGo        bool
-	noTS        bool
-	maxFileSize int64
-	workers     int
-	progressMin int
+	asJSON       bool
+	format       string
+	report       string
+	reportPath   string
+	contract     string
+	includeLow   bool
+	ci           bool
+	failOn       string
+	include      []string
+	exclude      []string
+	noGo         bool
+	noTS         bool
+	excludeTests bool
+	maxFileSize  int64
+	workers      int
+	progressMin  int
 }
 
 func init() {
@@ -112,6 +114,7 @@ above --fail-on lack receipts; 2 when a contract or report cannot be written;
 		f.StringArrayVar(&o.exclude, "exclude", nil, "skip paths matching these fnmatch patterns (comma-separated, repeatable; .assayignore is added)")
 		f.BoolVar(&o.noGo, "no-go", false, "scan Python only, exactly as the reference does")
 		f.BoolVar(&o.noTS, "no-ts", false, "skip TypeScript/JavaScript files")
+		f.BoolVar(&o.excludeTests, "exclude-tests", false, "leave findings in test code (tests/, test_*.py, *.test.ts ...) out of the result, contract and report")
 		f.Int64Var(&o.maxFileSize, "max-file-bytes", scan.DefaultMaxFileBytes, "read at most this many bytes per file; larger files are skipped and listed (0: no limit)")
 		// The old name of --max-file-bytes, kept for scripts.
 		f.Int64Var(&o.maxFileSize, "max-file-size", scan.DefaultMaxFileBytes, "same as --max-file-bytes")
@@ -165,24 +168,22 @@ func runScan(cmd *cobra.Command, path string, o scanFlags) error {
 		}
 		return err
 	}
-	if o.maxFileSize < 0 {
-		return exit.Bad("give a number of bytes, e.g. --max-file-bytes 4194304, or 0 for no limit", "--max-file-bytes %d is negative", o.maxFileSize)
+	// The same request type and rules as the MCP scan tool.
+	req := ops.ScanRequest{
+		Path: path, Include: o.include, Exclude: o.exclude, NoGo: o.noGo, NoTS: o.noTS,
+		MaxFileBytes: &o.maxFileSize, Workers: o.workers, IncludeLow: o.includeLow, CI: o.ci, FailOn: o.failOn, ExcludeTests: o.excludeTests,
 	}
-	maxBytes := o.maxFileSize
-	if maxBytes == 0 {
-		maxBytes = -1 // no cap
-	}
-	opt := scan.Options{
-		Include: scan.SplitList(o.include), Exclude: scan.SplitList(o.exclude),
-		NoGo: o.noGo, NoTS: o.noTS, MaxFileSize: maxBytes, Workers: o.workers,
+	if err := req.Validate(); err != nil {
+		return err
 	}
 	bar := newProgress(stderr, o.progressMin)
-	opt.Progress = bar.update
-	res, err := scan.Scan(path, opt)
+	sc, err := ops.Scan(req, ops.ScanHooks{Progress: bar.update})
 	bar.done()
 	if err != nil {
 		return jsonErr(err)
 	}
+	res := sc.Result
+	opt := req.Options(ops.ScanHooks{})
 	for _, s := range res.Skipped {
 		log.Info().Str("file", s.Path).Str("reason", s.Reason).Msg("skipped")
 	}
@@ -219,15 +220,10 @@ func runScan(cmd *cobra.Command, path string, o scanFlags) error {
 			fmt.Fprintf(stdout, "Evidence gap report written: %s\n", o.report)
 		}
 	}
-	sum := res.Summary()
-	blocked := o.ci && sum.Blocked(o.failOn)
-	status := "ok"
-	if blocked {
-		status = "blocked"
-	}
+	blocked := sc.Blocked
 	switch format {
 	case "json":
-		b, err := pyjson.Indent(res.Document(status))
+		b, err := pyjson.Indent(sc.Document)
 		if err != nil {
 			return err
 		}
@@ -275,6 +271,7 @@ func printScanText(w io.Writer, res *scan.Result, st style) {
 	if len(res.Findings) == 0 {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "  No LLM call sites detected.")
+		printTestCode(w, res)
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "  Next steps:")
 		fmt.Fprintln(w, "    assay run --allow-empty -- python your_app.py")
@@ -293,18 +290,33 @@ func printScanText(w io.Writer, res *scan.Result, st style) {
 		if f.Instrumented {
 			status = st.Green("INSTRUMENTED")
 		}
+		if f.InTestPath {
+			status += st.Dim(" (test)")
+		}
 		loc := fmt.Sprintf("%s:%-6d", shownPath(f.Path), f.Line)
 		fmt.Fprintf(w, "  %-6s %-*s %-45s %s\n", label, locW, loc, f.Call, status)
 	}
 	s := res.Summary()
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  %d of %d call sites instrumented. %d uninstrumented (%d high, %d medium, %d low)\n", s.Instrumented, s.SitesTotal, s.Uninstrumented, s.High, s.Medium, s.Low)
+	printTestCode(w, res)
 	if nc := scan.NextCommand(res.NextSteps()); nc != nil {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "  "+st.Bold("Next steps:"))
 		for _, l := range strings.Split(*nc, "\n") {
 			fmt.Fprintln(w, strings.TrimRight("  "+l, " "))
 		}
+	}
+}
+
+// printTestCode says how many findings are in test code, or were left out.
+func printTestCode(w io.Writer, res *scan.Result) {
+	switch tc := res.TestCode(); {
+	case tc == nil:
+	case tc.Excluded:
+		fmt.Fprintf(w, "  %d call site(s) in test code left out (--exclude-tests).\n", tc.SitesTotal)
+	default:
+		fmt.Fprintf(w, "  %d of them in test code (%d uninstrumented); --exclude-tests leaves them out.\n", tc.SitesTotal, tc.Uninstrumented)
 	}
 }
 

@@ -8,9 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/assay-dev/assay/core/blob"
-	"github.com/assay-dev/assay/core/check"
 	"github.com/assay-dev/assay/core/exit"
-	"github.com/assay-dev/assay/core/keys"
+	"github.com/assay-dev/assay/core/ops"
 	"github.com/assay-dev/assay/core/store"
 	"github.com/assay-dev/assay/core/verify"
 )
@@ -18,7 +17,8 @@ import (
 func init() { commands = append(commands, newVerifyPackCmd) }
 
 func newVerifyPackCmd() *cobra.Command {
-	var o check.Options
+	var req ops.VerifyRequest
+	var maxAge, minCov float64
 	var asJSON, latest bool
 	var latestDir string
 	var anchor *anchorFlags
@@ -41,34 +41,31 @@ Exit codes (text and --json alike):
   assay verify-pack --latest            # the newest pack under the working directory`,
 		Args: latestArgs(&latest),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := refuseEmpty(cmd, "lock", "coverage-contract", "expected-commit-sha"); err != nil {
+			if err := refuseEmpty(cmd, "lock", "coverage-contract", "expected-commit-sha", "signer"); err != nil {
 				return err
 			}
-			if cmd.Flags().Changed("max-age-hours") && o.MaxAgeHours <= 0 {
-				return exit.Bad("give a positive number of hours", "--max-age-hours must be > 0, got %v", o.MaxAgeHours)
+			f := cmd.Flags()
+			if f.Changed("max-age-hours") {
+				req.MaxAgeHours = &maxAge
 			}
-			if !cmd.Flags().Changed("min-coverage") {
-				o.MinCoverage = check.DefaultMinCoverage
-			} else if o.CoverageContract == "" {
-				// Without a contract there is nothing to measure: a silently
-				// ignored gate would read as a passed one.
-				return exit.Bad("add --coverage-contract FILE (from 'assay scan --emit-contract FILE')", "--min-coverage needs --coverage-contract")
-			}
-			if home, err := store.Home(); err == nil {
-				o.Keystore = keys.Open(home)
+			if f.Changed("min-coverage") {
+				req.MinCoverage = &minCov
 			}
 			target, err := packArg(args, latest, latestDir, log.Info().Msgf)
 			if err != nil {
 				return err
 			}
-			o.Anchor = anchor.options()
+			a := anchor.options()
+			req.Path, req.RequireAnchor, req.LogKey, req.WitnessPolicy = target, a.Require, a.LogKey, a.WitnessPolicy
+			home, _ := store.Home()
+			// The same request type and rules as the MCP verify-pack tool.
 			var r *verify.Result
-			if check.IsRemote(target) {
+			if ops.IsRemote(target) {
 				// Streamed into a private temp directory, then the same
 				// verifier: same verdicts and exit codes.
-				r, err = check.Remote(cmd.Context(), target, o, blob.Options{})
+				r, err = ops.VerifyRemote(cmd.Context(), req, ops.Env{Home: home}, blob.Options{})
 			} else {
-				r, err = check.Pack(target, o)
+				r, err = ops.Verify(req, ops.Env{Home: home})
 			}
 			if err != nil {
 				return err
@@ -87,15 +84,16 @@ Exit codes (text and --json alike):
 	f.BoolVar(&asJSON, "json", false, "print one JSON document (schema: schemas/verify-result.schema.json)")
 	f.BoolVar(&latest, "latest", false, "verify the newest pack (found by its manifest) under --dir")
 	f.StringVar(&latestDir, "dir", ".", "where --latest looks for packs")
-	f.BoolVar(&o.RequireClaimPass, "require-claim-pass", false, "exit 1 unless the signed claim check is PASS (a pack without claims fails too)")
-	f.BoolVar(&o.IntegrityOnly, "integrity-only", false, "report claims without gating on them (the reference's default)")
-	f.Float64Var(&o.MaxAgeHours, "max-age-hours", 0, "exit 1 if the pack's last receipt is older than this many hours")
-	f.BoolVar(&o.RequireCIBinding, "require-ci-binding", false, "exit 1 if the pack is not bound to a CI run")
-	f.StringVar(&o.ExpectedCommitSHA, "expected-commit-sha", "", "exit 1 unless the pack's CI binding names this 40-hex commit")
-	f.BoolVar(&o.CheckExpiry, "check-expiry", false, "exit 1 if the pack's valid_until has passed")
-	f.StringVar(&o.LockPath, "lock", "", "enforce a lockfile (cards, format, signer allowlist); a mismatch exits 2")
-	f.StringVar(&o.CoverageContract, "coverage-contract", "", "coverage contract from 'assay scan --emit-contract'")
-	f.Float64Var(&o.MinCoverage, "min-coverage", check.DefaultMinCoverage, "minimum call-site coverage (0..1) with --coverage-contract")
+	f.BoolVar(&req.RequireClaimPass, "require-claim-pass", false, "exit 1 unless the signed claim check is PASS (a pack without claims fails too)")
+	f.BoolVar(&req.IntegrityOnly, "integrity-only", false, "report claims without gating on them (the reference's default)")
+	f.Float64Var(&maxAge, "max-age-hours", 0, "exit 1 if the pack's last receipt is older than this many hours")
+	f.BoolVar(&req.RequireCIBinding, "require-ci-binding", false, "exit 1 if the pack is not bound to a CI run")
+	f.StringVar(&req.ExpectedCommitSHA, "expected-commit-sha", "", "exit 1 unless the pack's CI binding names this 40-hex commit")
+	f.BoolVar(&req.CheckExpiry, "check-expiry", false, "exit 1 if the pack's valid_until has passed")
+	f.StringVar(&req.Lock, "lock", "", "enforce a lockfile (cards, format, signer allowlist); a mismatch exits 2")
+	f.StringVar(&req.CoverageContract, "coverage-contract", "", "coverage contract from 'assay scan --emit-contract'")
+	f.Float64Var(&minCov, "min-coverage", ops.DefaultMinCoverage, "minimum call-site coverage (0..1) with --coverage-contract")
+	f.StringVar(&req.Signer, "signer", "", "verify a pack that embeds no public key with this keystore signer's key (the keystore is never consulted otherwise; such a pack never satisfies a lock's signer allowlist)")
 	anchor = addAnchorFlags(c) // --require-anchor, --log-key, --witness-policy
 	return c
 }
@@ -157,6 +155,9 @@ func renderVerdict(w io.Writer, r *verify.Result) {
 	}
 	if r.Coverage != nil {
 		row("Coverage", fmt.Sprintf("%.0f%% (%d/%d call sites)", r.Coverage.CoveragePct*100, r.Coverage.CoveredCount, r.Coverage.TotalCount))
+		if r.Coverage.Note != "" {
+			row("", r.Coverage.Note)
+		}
 	}
 	if len(r.Errors) > 0 {
 		fmt.Fprintf(w, "\n%s\n", st.Bold(fmt.Sprintf("Errors (%d):", r.ErrorCount)))

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/assay-dev/assay/core/check"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/tlog/tsa"
 	"github.com/assay-dev/assay/core/verify"
@@ -53,15 +52,8 @@ unexpected entry (a warning); the pack's signature is untouched.`,
 			if err != nil {
 				return err
 			}
-			r, err := check.Pack(args[0], check.Options{})
-			if err != nil {
+			if err := verify.RequireIntactDir(args[0], "timestamp"); err != nil {
 				return err
-			}
-			if bundleLike(args[0]) {
-				return exit.Bad("timestamp the pack directory, not the bundle", "%s is an audit bundle", args[0])
-			}
-			if r.Integrity != verify.VerdictPass {
-				return exit.New(exit.Tampered, "timestamp only intact packs", "%s does not verify (%s)", args[0], firstErr(r))
 			}
 			ctx := cmd.Context()
 			if ctx == nil {

@@ -60,3 +60,53 @@ func msgOf(err error) string {
 	}
 	return err.Error()
 }
+
+// Outgoing is a storage URL a pack is published to: built first by the
+// usual builder in a local outbox directory under the home, then uploaded
+// with its manifest last (Publish). Building locally keeps one
+// builder, uploads only a complete signed pack, and leaves a complete
+// local copy when the upload fails.
+type Outgoing struct {
+	raw   string
+	loc   *Location
+	box   string
+	Local string // where to build
+}
+
+// OpenOutgoing checks the destination (reachable, empty) before anything
+// is built and makes the outbox directory; name is the local pack's name.
+func OpenOutgoing(ctx context.Context, home, raw, name string, bo Options) (*Outgoing, error) {
+	if home == "" {
+		return nil, exit.Bad("set ASSAY_HOME", "no assay home for the local copy of a pack bound for %s", raw)
+	}
+	loc, err := Prepare(ctx, raw, bo)
+	if err != nil {
+		return nil, err
+	}
+	box, err := Outbox(home)
+	if err != nil {
+		loc.Close()
+		return nil, err
+	}
+	return &Outgoing{raw: raw, loc: loc, box: box, Local: filepath.Join(box, name)}, nil
+}
+
+// Publish uploads the built pack; on success the local copy is removed,
+// on failure it is kept and the error says where and how to retry.
+func (r *Outgoing) Publish(ctx context.Context) (*Published, error) {
+	pub, err := Publish(ctx, r.Local, r.loc)
+	if err != nil {
+		return nil, Kept(err, "upload to "+r.loc.URL+" failed", r.Local,
+			"publish it with 'assay packs push "+r.Local+" "+r.raw+"'")
+	}
+	os.RemoveAll(r.box)
+	return pub, nil
+}
+
+// Close releases the destination and removes an outbox nothing was built in.
+func (r *Outgoing) Close() {
+	if _, err := os.Stat(r.Local); err != nil {
+		os.RemoveAll(r.box)
+	}
+	r.loc.Close()
+}

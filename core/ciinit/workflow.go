@@ -7,7 +7,9 @@ package ciinit
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"regexp"
+	"strconv"
 	"strings"
 	"text/template"
 
@@ -37,6 +39,9 @@ const (
 	DefaultSecret = "ASSAY_SIGNING_KEY"
 	// CISigner is the id the workflow stores the imported key under.
 	CISigner = "ci"
+	// GateReportFile is the readiness-score gate's report the workflow
+	// uploads (the reference's name).
+	GateReportFile = "assay_gate_report.json"
 )
 
 // SecretExportCommand is the one command that puts the active signing key
@@ -68,6 +73,9 @@ type WorkflowOptions struct {
 	// Gateway records the program's LLM SDK calls through assay's
 	// recording gateway (assay run --gateway) instead of patched code.
 	Gateway bool
+	// MinScore is the readiness score the gate job requires (0..100; the
+	// reference's default 0 only records the score).
+	MinScore float64
 }
 
 // Workflow is a rendered workflow plus what went into it.
@@ -82,6 +90,9 @@ type Workflow struct {
 	SARIF       string   `json:"sarif"`
 	Secret      string   `json:"secret"`
 	Gateway     bool     `json:"gateway"`
+	MinScore    float64  `json:"min_score"`
+	// GateReport is the file the gate job writes and uploads.
+	GateReport string `json:"gate_report"`
 }
 
 var secretPattern = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
@@ -111,7 +122,10 @@ var safePath = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
 // collapsed to single spaces; newlines and `${{` (expression injection into
 // the workflow) are refused as bad input.
 func RenderWorkflow(o WorkflowOptions) (*Workflow, error) {
-	w := &Workflow{Lock: o.Lock, Baseline: o.Baseline, Pack: CIPack, SARIF: SARIFFile, Secret: o.Secret}
+	w := &Workflow{Lock: o.Lock, Baseline: o.Baseline, Pack: CIPack, SARIF: SARIFFile, Secret: o.Secret, MinScore: o.MinScore, GateReport: GateReportFile}
+	if math.IsNaN(o.MinScore) || o.MinScore < 0 || o.MinScore > 100 {
+		return nil, exit.Bad("give a score between 0 and 100, e.g. --min-score 70", "--min-score must be within 0..100, got %v", o.MinScore)
+	}
 	if w.Secret == "" {
 		w.Secret = DefaultSecret
 	}
@@ -167,6 +181,7 @@ func RenderWorkflow(o WorkflowOptions) (*Workflow, error) {
 		"CardFlags": strings.Join(cflags, " "), "Lock": w.Lock, "Baseline": w.Baseline,
 		"Pack": CIPack, "SARIF": SARIFFile, "Install": InstallModule,
 		"Secret": w.Secret, "Signer": CISigner, "Export": SecretExportCommand(w.Secret),
+		"MinScore": strconv.FormatFloat(o.MinScore, 'f', -1, 64), "GateReport": GateReportFile,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("render workflow: %w", err)
@@ -270,4 +285,33 @@ jobs:
         with:
           sarif_file: {{.SARIF}}
           category: assay-scan
+
+  # The reference's readiness gate (runtime.md §5): the score of the repository
+  # ('assay score'), failing below the minimum or below a committed baseline
+  # (.assay/score-baseline.json, written by 'assay gate save-baseline').
+  assay-gate:
+    name: Gate on the evidence readiness score
+    runs-on: ubuntu-latest
+    permissions:
+      contents: read
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-go@v5
+        with:
+          go-version: stable
+          cache: false
+      - name: Install assay
+        run: go install {{.Install}}
+{{- if eq .MinScore "0"}}
+      # The minimum is 0, so this only records the score: raise --min-score once it is stable.
+{{- end}}
+      - name: Check the readiness score
+        run: assay gate check . --min-score {{.MinScore}} --fail-on-regression --save-report {{.GateReport}} --verbose
+      - name: Upload the gate report
+        if: always()
+        uses: actions/upload-artifact@v4
+        with:
+          name: assay-gate-report
+          path: {{.GateReport}}
+          if-no-files-found: warn
 `))

@@ -180,6 +180,16 @@ func checkFieldValue(p map[string]any, receipts []*receipt.Receipt, _ Env) Resul
 // receipts' callsite_id is at least min_coverage (default 0.8). The contract
 // path resolves against Env.Dir.
 func checkCoverage(p map[string]any, receipts []*receipt.Receipt, env Env) Result {
+	var u coverage.Unattributed
+	for _, r := range receipts {
+		u.Add(r)
+	}
+	return coverageResult(p, coverage.ReceiptIDs(receipts), u, env)
+}
+
+// coverageResult measures the receipts' callsite ids (and explains the
+// model calls without one) against the contract the params name.
+func coverageResult(p map[string]any, ids []string, u coverage.Unattributed, env Env) Result {
 	path := "assay.coverage.json"
 	if v, ok := p["contract_path"]; ok {
 		path = pyStr(v)
@@ -208,7 +218,8 @@ func checkCoverage(p map[string]any, receipts []*receipt.Receipt, env Env) Resul
 		}
 		return Result{Passed: false, Expected: expected, Actual: strings.ReplaceAll(msg, full, path)}
 	}
-	rep := coverage.Measure(c, coverage.ReceiptIDs(receipts))
+	rep := coverage.Measure(c, ids)
+	rep.Explain(u)
 	return Result{Passed: rep.Passes(min), Expected: expected, Actual: rep.Actual()}
 }
 

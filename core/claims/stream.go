@@ -2,6 +2,7 @@ package claims
 
 import (
 	"fmt"
+	"github.com/assay-dev/assay/core/coverage"
 	"strconv"
 
 	"github.com/assay-dev/assay/core/receipt"
@@ -247,6 +248,7 @@ type coverageStream struct {
 	params map[string]any
 	env    Env
 	seen   map[string]bool
+	un     coverage.Unattributed
 }
 
 func newCoverage(p map[string]any, env Env) streamCheck {
@@ -257,18 +259,16 @@ func (c *coverageStream) add(r *receipt.Receipt) {
 	if s := getStr(r, "callsite_id"); s != "" {
 		c.seen[s] = true
 	}
+	c.un.Add(r)
 }
 
 func (c *coverageStream) result(int) Result {
-	// checkCoverage reads only callsite_id, and coverage.Measure only the
-	// set of them: one receipt per distinct call site gives its result.
-	rs := make([]*receipt.Receipt, 0, len(c.seen))
+	// coverage.Measure reads only the set of callsite ids.
+	ids := make([]string, 0, len(c.seen))
 	for id := range c.seen {
-		r := &receipt.Receipt{}
-		r.Set("callsite_id", id)
-		rs = append(rs, r)
+		ids = append(ids, id)
 	}
-	return checkCoverage(c.params, rs, c.env)
+	return coverageResult(c.params, ids, c.un, c.env)
 }
 
 type posture struct {

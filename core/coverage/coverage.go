@@ -284,6 +284,62 @@ type Report struct {
 	// when the contract has TS/JS sites or more than one language, so a
 	// Python-only (reference) or Go-only report is unchanged.
 	ByLanguage []LangCoverage `json:"by_language,omitempty"`
+	// Unattributed counts the model calls that could not count toward
+	// any site, and Note says why and what to do (both absent when every
+	// model call carried a callsite_id).
+	Unattributed *Unattributed `json:"unattributed,omitempty"`
+	Note         string        `json:"note,omitempty"`
+}
+
+// gatewaySource is the integration_source of receipts the gateway records
+// (capture.SourceGateway; a test holds the two equal).
+const gatewaySource = "assay.gateway"
+
+// Unattributed counts model_call receipts without a callsite_id: coverage
+// is measured by call site, so these count toward none. The gateway
+// records them (it sees the request, not the calling line), unless the
+// caller sends the X-Assay-Callsite header.
+type Unattributed struct {
+	ModelCalls int `json:"model_calls"`
+	// Gateway of them came through the gateway (0 when not known).
+	Gateway int `json:"from_gateway"`
+}
+
+// Add counts r when it is a model call without a callsite_id.
+func (u *Unattributed) Add(r *receipt.Receipt) {
+	if t, _ := r.Get("type"); t != "model_call" {
+		return
+	}
+	if v, ok := r.Get("callsite_id"); ok {
+		if s, _ := v.(string); s != "" {
+			return
+		}
+	}
+	u.ModelCalls++
+	if v, _ := r.Get("integration_source"); v == gatewaySource {
+		u.Gateway++
+	}
+}
+
+// Note explains unattributed model calls to a user, "" when there are none.
+func (u Unattributed) Note() string {
+	switch {
+	case u.ModelCalls == 0:
+		return ""
+	case u.Gateway == u.ModelCalls:
+		return fmt.Sprintf("%d model call receipt(s) came through the gateway without a call site; send the X-Assay-Callsite header or run 'assay patch' for per-site coverage", u.Gateway)
+	case u.Gateway > 0:
+		return fmt.Sprintf("%d model call receipt(s) have no call site (%d through the gateway); send the X-Assay-Callsite header or run 'assay patch' for per-site coverage", u.ModelCalls, u.Gateway)
+	}
+	return fmt.Sprintf("%d model call receipt(s) have no call site (the gateway, or a capture that cannot see the caller); run 'assay patch' or send the X-Assay-Callsite header for per-site coverage", u.ModelCalls)
+}
+
+// Explain records the unattributed model calls on the report.
+func (r *Report) Explain(u Unattributed) {
+	if u.ModelCalls == 0 {
+		return
+	}
+	r.Unattributed, r.Note = &u, u.Note()
 }
 
 // LangCoverage is one language's share of a coverage report.
@@ -401,7 +457,11 @@ func Expected(min float64) string { return ">= " + Percent(min) + " call site co
 
 // Actual is the coverage_contract claim's actual text, e.g. "50% (1/2)".
 func (r Report) Actual() string {
-	return fmt.Sprintf("%s (%d/%d)", Percent(r.Fraction), r.CoveredCount, r.TotalCount)
+	s := fmt.Sprintf("%s (%d/%d)", Percent(r.Fraction), r.CoveredCount, r.TotalCount)
+	if r.Note != "" && r.CoveredCount < r.TotalCount {
+		s += "; " + r.Note
+	}
+	return s
 }
 
 func sortedKeys(m map[string]bool) []string {

@@ -1,9 +1,13 @@
-// Package doctor runs the preflight checks of `assay doctor`: the
-// reference's offline checks (runtime.md §4; no network check) plus checks
-// for the gateway's environment wiring and MCP client configs. Each check is
-// one entry in a table plus one function; each result names its id, status,
-// what is wrong and the exact command that fixes it. Run computes a Report
-// and never prints.
+// Package doctor runs the preflight probes of `assay doctor`: the
+// reference's offline checks (runtime.md §4; no network probe) plus probes
+// for the gateway's environment wiring and MCP client configs. Each probe is
+// one entry in a table plus one function (probes_*.go, one file per group);
+// each result names its id, status, what is wrong and the exact command that
+// fixes it. Run computes a Report and never prints.
+//
+// In this code base "check" means a claim's check (core/claims); doctor's
+// are probes. The user-facing words stay the reference's: the --json report
+// lists them under "checks" and --check selects them by id.
 package doctor
 
 import (
@@ -44,8 +48,8 @@ const (
 // Profiles lists the known profiles.
 var Profiles = []string{ProfileLocal, ProfileCI, ProfileRelease}
 
-// Check is one check's result.
-type Check struct {
+// Probe is one probe's result (an entry of the report's "checks").
+type Probe struct {
 	ID       string `json:"id"`
 	Status   string `json:"status"`
 	Severity string `json:"severity"`
@@ -71,10 +75,10 @@ type Report struct {
 	Profile     string         `json:"profile"`
 	Status      string         `json:"status"` // pass, warn or fail
 	Summary     map[string]int `json:"summary"`
-	Checks      []Check        `json:"checks"`
+	Probes      []Probe        `json:"checks"`
 	Fixed       []FixResult    `json:"fixed,omitempty"`
 	NextCommand string         `json:"next_command"`
-	// ExitCode: 0, or 1 when a check failed (or warned, with Strict).
+	// ExitCode: 0, or 1 when a probe failed (or warned, with Strict).
 	ExitCode int `json:"exit_code"`
 }
 
@@ -83,11 +87,11 @@ type Options struct {
 	Profile string // default local
 	Dir     string // project directory (default: the working directory)
 	Home    string // assay home (required)
-	Pack    string // --pack; default the newest proof_pack_* in Dir
+	Pack    string // --pack; default the newest pack under Dir (core/packs)
 	Lock    string // --lock; default Dir/assay.lock
 	Strict  bool   // warnings fail too
 	Fix     bool   // apply safe fixes, then check again
-	// Only runs just these check ids (whatever the profile).
+	// Only runs just these probe ids (whatever the profile).
 	Only []string
 	// Getenv reads the environment (default os.Getenv).
 	Getenv func(string) string
@@ -102,37 +106,38 @@ type Options struct {
 	LookPath func(string) (string, error)
 }
 
-// def is one table entry: the check, the profiles it runs in, and its
+// def is one table entry: the probe, the profiles it runs in, and its
 // safe fix (nil when a person must act).
 type def struct {
 	id       string
 	profiles []string
-	run      func(*env) Check
+	run      func(*env) Probe
 	fix      func(*env) (string, error)
 }
 
 var all = []string{ProfileLocal, ProfileCI, ProfileRelease}
 
-// table lists every check in the order they run.
+// table lists every probe in the order they run.
 var table = []def{
-	{id: "DOCTOR_CORE_001", profiles: all, run: checkCore},
-	{id: "DOCTOR_FS_001", profiles: all, run: checkFS, fix: fixFS},
-	{id: "DOCTOR_KEY_001", profiles: all, run: checkKey, fix: fixKey},
-	{id: "DOCTOR_CARD_001", profiles: all, run: checkCards},
-	{id: "DOCTOR_PACK_001", profiles: []string{ProfileLocal, ProfileCI}, run: checkPackFiles},
-	{id: "DOCTOR_PACK_002", profiles: []string{ProfileLocal, ProfileCI}, run: checkPackVerify},
-	{id: "DOCTOR_LOCK_001", profiles: []string{ProfileCI, ProfileRelease}, run: checkLockLoads, fix: fixLock},
-	{id: "DOCTOR_LOCK_002", profiles: []string{ProfileCI, ProfileRelease}, run: checkLockHashes},
-	{id: "DOCTOR_LOCK_003", profiles: []string{ProfileCI, ProfileRelease}, run: checkLockSigners},
-	{id: "DOCTOR_CI_001", profiles: []string{ProfileCI}, run: checkCIWorkflow},
-	{id: "DOCTOR_CI_002", profiles: []string{ProfileCI}, run: checkExitContract},
-	{id: "DOCTOR_CI_003", profiles: []string{ProfileCI}, run: checkContinueOnError},
-	{id: "DOCTOR_GATEWAY_001", profiles: []string{ProfileLocal, ProfileCI}, run: checkGatewayEnv},
-	{id: "DOCTOR_MCP_001", profiles: []string{ProfileLocal}, run: checkMCPConfig},
-	{id: "DOCTOR_MCP_002", profiles: []string{ProfileLocal, ProfileCI}, run: checkMCPPolicy},
+	{id: "DOCTOR_CORE_001", profiles: all, run: probeCore},
+	{id: "DOCTOR_FS_001", profiles: all, run: probeFS, fix: fixFS},
+	{id: "DOCTOR_KEY_001", profiles: all, run: probeKey, fix: fixKey},
+	{id: "DOCTOR_CARD_001", profiles: all, run: probeCards},
+	{id: "DOCTOR_SCAN_001", profiles: []string{ProfileLocal, ProfileCI}, run: probeInstrumentation},
+	{id: "DOCTOR_PACK_001", profiles: []string{ProfileLocal, ProfileCI}, run: probePackFiles},
+	{id: "DOCTOR_PACK_002", profiles: []string{ProfileLocal, ProfileCI}, run: probePackVerify},
+	{id: "DOCTOR_LOCK_001", profiles: []string{ProfileCI, ProfileRelease}, run: probeLockLoads, fix: fixLock},
+	{id: "DOCTOR_LOCK_002", profiles: []string{ProfileCI, ProfileRelease}, run: probeLockHashes},
+	{id: "DOCTOR_LOCK_003", profiles: []string{ProfileCI, ProfileRelease}, run: probeLockSigners},
+	{id: "DOCTOR_CI_001", profiles: []string{ProfileCI}, run: probeCIWorkflow},
+	{id: "DOCTOR_CI_002", profiles: []string{ProfileCI}, run: probeExitContract},
+	{id: "DOCTOR_CI_003", profiles: []string{ProfileCI}, run: probeContinueOnError},
+	{id: "DOCTOR_GATEWAY_001", profiles: []string{ProfileLocal, ProfileCI}, run: probeGatewayEnv},
+	{id: "DOCTOR_MCP_001", profiles: []string{ProfileLocal}, run: probeMCPConfig},
+	{id: "DOCTOR_MCP_002", profiles: []string{ProfileLocal, ProfileCI}, run: probeMCPPolicy},
 }
 
-// IDs returns every check id in run order.
+// IDs returns every probe id in run order.
 func IDs() []string {
 	ids := make([]string, len(table))
 	for i, d := range table {
@@ -141,8 +146,8 @@ func IDs() []string {
 	return ids
 }
 
-// Run runs the profile's checks (or Only), applies safe fixes when asked
-// and checks again, and returns the report. The error is bad input only
+// Run runs the profile's probes (or Only), applies safe fixes when asked
+// and probes again, and returns the report. The error is bad input only
 // (unknown profile or check id: exit 3).
 func Run(o Options) (*Report, error) {
 	if o.Profile == "" {
@@ -177,11 +182,11 @@ func Run(o Options) (*Report, error) {
 			defs = append(defs, d)
 		}
 	}
-	checks := runAll(e, defs)
+	probes := runAll(e, defs)
 	var fixed []FixResult
 	if o.Fix {
 		for i, d := range defs {
-			if d.fix == nil || (checks[i].Status != Warn && checks[i].Status != Fail) || !checks[i].Fixable {
+			if d.fix == nil || (probes[i].Status != Warn && probes[i].Status != Fail) || !probes[i].Fixable {
 				continue
 			}
 			detail, err := d.fix(e)
@@ -193,14 +198,14 @@ func Run(o Options) (*Report, error) {
 		}
 		if len(fixed) > 0 {
 			e.reset()
-			checks = runAll(e, defs)
+			probes = runAll(e, defs)
 		}
 	}
-	return report(o, checks, fixed), nil
+	return report(o, probes, fixed), nil
 }
 
-func runAll(e *env, defs []def) []Check {
-	out := make([]Check, len(defs))
+func runAll(e *env, defs []def) []Probe {
+	out := make([]Probe, len(defs))
 	for i, d := range defs {
 		c := safeRun(d, e)
 		c.ID = d.id
@@ -210,25 +215,25 @@ func runAll(e *env, defs []def) []Check {
 	return out
 }
 
-// safeRun turns a panicking check into a high-severity failure instead of
+// safeRun turns a panicking probe into a high-severity failure instead of
 // a stack trace.
-func safeRun(d def, e *env) (c Check) {
+func safeRun(d def, e *env) (c Probe) {
 	defer func() {
 		if r := recover(); r != nil {
-			c = Check{Status: Fail, Severity: High, Message: fmt.Sprintf("check crashed: %v", r)}
+			c = Probe{Status: Fail, Severity: High, Message: fmt.Sprintf("check crashed: %v", r)}
 		}
 	}()
 	return d.run(e)
 }
 
-func report(o Options, checks []Check, fixed []FixResult) *Report {
-	r := &Report{Tool: "assay-doctor", Version: o.Version, Profile: o.Profile, Checks: checks, Fixed: fixed,
+func report(o Options, probes []Probe, fixed []FixResult) *Report {
+	r := &Report{Tool: "assay-doctor", Version: o.Version, Profile: o.Profile, Probes: probes, Fixed: fixed,
 		Summary: map[string]int{Pass: 0, Warn: 0, Fail: 0, Skip: 0}}
 	if r.Version == "" {
 		r.Version = version.Version
 	}
 	var firstFail, firstWarn string
-	for _, c := range checks {
+	for _, c := range probes {
 		r.Summary[c.Status]++
 		if c.Status == Fail && firstFail == "" {
 			firstFail = c.Fix

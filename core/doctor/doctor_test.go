@@ -45,21 +45,21 @@ func (p *project) opts(only ...string) Options {
 		LookPath: func(string) (string, error) { return "", errors.New("not found") }}
 }
 
-func (p *project) check(id string) Check {
+func (p *project) check(id string) Probe {
 	p.t.Helper()
 	return p.checkWith(p.opts(id))
 }
 
-func (p *project) checkWith(o Options) Check {
+func (p *project) checkWith(o Options) Probe {
 	p.t.Helper()
 	r, err := Run(o)
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	if len(r.Checks) != 1 {
-		p.t.Fatalf("want one check, got %d", len(r.Checks))
+	if len(r.Probes) != 1 {
+		p.t.Fatalf("want one check, got %d", len(r.Probes))
 	}
-	return r.Checks[0]
+	return r.Probes[0]
 }
 
 // buildPack writes a real signed pack with one model_call receipt.
@@ -133,6 +133,21 @@ func TestChecksPassAndFail(t *testing.T) {
 				os.WriteFile(ks.KeyPath(keys.DefaultSigner), []byte("short"), 0o600)
 				return p.opts("DOCTOR_KEY_001")
 			}, Fail},
+		{"DOCTOR_SCAN_001",
+			func(p *project) Options {
+				// Patched: the entrypoint imports the capture shim, so the
+				// call in worker.py is instrumented by scan's rule; the
+				// test's own call is counted apart, not against it.
+				p.write("main.py", "import assay_capture  # assay:patched\nimport worker\n")
+				p.write("assay_capture.py", "# assay:capture-shim\n")
+				p.write("worker.py", "from openai import OpenAI\nOpenAI().chat.completions.create(model='m', messages=[])\n")
+				p.write("tests/test_worker.py", "from openai import OpenAI\nOpenAI().chat.completions.create(model='m', messages=[])\n")
+				return p.opts("DOCTOR_SCAN_001")
+			},
+			func(p *project) Options {
+				p.write("worker.py", "from openai import OpenAI\nOpenAI().chat.completions.create(model='m', messages=[])\n")
+				return p.opts("DOCTOR_SCAN_001")
+			}, Warn},
 		{"DOCTOR_PACK_001",
 			func(p *project) Options { p.buildPack("proof_pack_a"); return p.opts("DOCTOR_PACK_001") },
 			func(p *project) Options {
@@ -305,7 +320,7 @@ func TestCardCheck(t *testing.T) {
 	}
 	e, _ := newEnv(p.opts())
 	e.cards = func() []string { return []string{"receipt_completeness", "no_such_card"} }
-	if c := checkCards(e); c.Status != Fail || !strings.Contains(c.Message, "no_such_card") {
+	if c := probeCards(e); c.Status != Fail || !strings.Contains(c.Message, "no_such_card") {
 		t.Fatalf("fail: %+v", c)
 	}
 }
@@ -372,7 +387,7 @@ func TestFixThenSecondRunPasses(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{"DOCTOR_FS_001": Warn, "DOCTOR_KEY_001": Warn, "DOCTOR_LOCK_001": Warn}
-	for _, c := range first.Checks {
+	for _, c := range first.Probes {
 		if s, ok := want[c.ID]; ok && (c.Status != s || !c.Fixable) {
 			t.Errorf("before fix %s: %+v", c.ID, c)
 		}
@@ -439,7 +454,7 @@ func TestExitCodesAndProfiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		var ids []string
-		for _, c := range r.Checks {
+		for _, c := range r.Probes {
 			ids = append(ids, c.ID)
 		}
 		return ids
@@ -469,7 +484,7 @@ func TestExitCodesAndProfiles(t *testing.T) {
 
 func fmtChecks(r *Report) string {
 	var b strings.Builder
-	for _, c := range r.Checks {
+	for _, c := range r.Probes {
 		b.WriteString(c.ID + " " + string(c.Status) + "; ")
 	}
 	return b.String()
@@ -487,5 +502,16 @@ func BenchmarkDoctorCI(b *testing.B) {
 		if r, err := Run(o); err != nil || r.Summary[Fail] != 0 {
 			b.Fatal(err, r)
 		}
+	}
+}
+
+// Doctor finds the project's newest pack by its manifest, as verify-pack
+// --latest does, whatever the directory is called.
+func TestDoctorFindsPacksByManifest(t *testing.T) {
+	p := newProject(t)
+	p.buildPack(filepath.Join("evidence", "nightly"))
+	c := p.check("DOCTOR_PACK_002")
+	if c.Status != Pass || !strings.Contains(c.Message, filepath.Join("evidence", "nightly")) {
+		t.Fatalf("%+v", c)
 	}
 }

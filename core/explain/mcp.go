@@ -25,7 +25,7 @@ type MCPSession struct {
 	Denied []string `json:"denied"`
 	// Complete is the session_metadata receipt's session_complete; nil
 	// when the pack holds no such receipt.
-	Complete          *bool    `json:"session_complete"`
+	Complete          *bool    `json:"session_complete" jsonschema:"oneof_type=boolean;null"`
 	IncompleteReasons []string `json:"incomplete_reasons"`
 }
 

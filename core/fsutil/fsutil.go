@@ -126,3 +126,28 @@ func WriteNew(path string, data []byte, force bool) error {
 	}
 	return nil
 }
+
+// ResolvePartial resolves the symlinks of p's longest existing prefix and
+// joins the rest on lexically, as Python's non-strict Path.resolve does: the
+// one way to ask where a path that may not exist yet really points. An
+// error other than "does not exist" (or a file where a directory is
+// expected) is returned.
+func ResolvePartial(p string) (string, error) {
+	var rest []string
+	cur := p
+	for {
+		real, err := filepath.EvalSymlinks(cur)
+		if err == nil {
+			return filepath.Join(append([]string{real}, rest...)...), nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+			return "", err
+		}
+		parent := filepath.Dir(cur)
+		if parent == cur {
+			return p, nil
+		}
+		rest = append([]string{filepath.Base(cur)}, rest...)
+		cur = parent
+	}
+}

@@ -48,3 +48,36 @@ func TestReason(t *testing.T) {
 		t.Fatalf("Reason(%v) = %v", err, got)
 	}
 }
+
+// TestResolvePartial: symlinks in the existing prefix are followed; the
+// missing rest is joined on as written.
+func TestResolvePartial(t *testing.T) {
+	t.Parallel()
+	dir, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	real := filepath.Join(dir, "real")
+	if err := os.MkdirAll(filepath.Join(real, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(real, filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(real, "file"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ in, want string }{
+		{filepath.Join(dir, "link"), real},
+		{filepath.Join(dir, "link", "sub"), filepath.Join(real, "sub")},
+		{filepath.Join(dir, "link", "missing", "deeper"), filepath.Join(real, "missing", "deeper")},
+		{filepath.Join(dir, "link", "file", "below"), filepath.Join(real, "file", "below")},
+		{filepath.Join(dir, "nothing", "here"), filepath.Join(dir, "nothing", "here")},
+	}
+	for _, tc := range cases {
+		got, err := ResolvePartial(tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("ResolvePartial(%s) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}

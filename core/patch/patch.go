@@ -45,7 +45,10 @@ const (
 	Marker        = "# assay:patched"
 	ShimMarker    = "# assay:capture-shim"
 	BackupExt     = ".assay.bak"
-	LangchainNote = "LangChain is not patched automatically: pass callbacks=[AssayCallbackHandler()] (from assay.integrations.langchain) to your chains and models."
+	LangchainNote = "LangChain is not patched automatically: run the program through assay's gateway (assay run --gateway -- python <entrypoint>) to record its provider calls."
+	// LangchainNoteReference is the note for a project that already uses
+	// the reference's Python package, which has a LangChain callback.
+	LangchainNoteReference = "LangChain is not patched automatically: pass callbacks=[AssayCallbackHandler()] (from assay.integrations.langchain) to your chains and models, or run the program through assay's gateway (assay run --gateway)."
 )
 
 // Change is one file the plan writes.
@@ -144,6 +147,9 @@ func PlanPython(res *scan.Result, entrypoint string) (*Plan, error) {
 	sort.Strings(p.Frameworks)
 	if fw["langchain"] {
 		p.LangchainNote = LangchainNote
+		if res.UsesReferencePackage {
+			p.LangchainNote = LangchainNoteReference
+		}
 	}
 	if entrypoint == "" {
 		if len(p.Frameworks) == 0 {

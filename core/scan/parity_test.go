@@ -23,10 +23,36 @@ func TestReferenceScanParity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := pyjson.Indent(res.Document("ok"))
+	doc := res.Document("ok")
+	// Our deliberate additions and the one changed advice, checked here and
+	// then undone, so the rest is compared byte for byte.
+	tests := 0
+	for i, f := range doc.Findings {
+		if f.InTestPath != IsTest(f.Path) {
+			t.Errorf("%s: in_test_path = %v", f.Path, f.InTestPath)
+		}
+		if f.InTestPath {
+			tests++
+		}
+		doc.Findings[i].InTestPath = false
+	}
+	if tests != 1 || doc.TestCode == nil || doc.TestCode.SitesTotal != 1 || doc.TestCode.Uninstrumented != 1 {
+		t.Errorf("test code: %d marked, summary %+v; want tests/test_main.py alone", tests, doc.TestCode)
+	}
+	doc.TestCode = nil
+	if !res.UsesReferencePackage {
+		t.Error("the sample tree imports assay.integrations, so the reference's fix texts apply")
+	}
+	got, err := pyjson.Indent(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// We advise verify-pack --latest where the reference globs
+	// ./proof_pack_*/ (which matches every pack from the second run on).
+	if !bytes.Contains(got, []byte(VerifyLatest)) {
+		t.Errorf("next steps do not name %q:\n%s", VerifyLatest, got)
+	}
+	got = bytes.ReplaceAll(got, []byte(VerifyLatest), []byte("assay verify-pack ./proof_pack_*/"))
 	got = append(got, '\n')
 	want, err := os.ReadFile(filepath.Join(refDir, "scan.json"))
 	if err != nil {

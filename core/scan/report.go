@@ -70,6 +70,8 @@ type Report struct {
 	Meta        ReportMeta      `json:"meta"`
 	Summary     ReportSummary   `json:"summary"`
 	Directories []DirCoverage   `json:"-"`
+	// ExcludedTests counts the test-code findings the scan left out.
+	ExcludedTests int `json:"-"`
 }
 
 // Provider is the report's provider label for a finding.
@@ -122,7 +124,7 @@ func round1(x float64) float64 {
 // BuildReport computes the report data (scanner.md §1.8).
 func BuildReport(r *Result, meta ReportMeta) *Report {
 	s := r.Summary()
-	rep := &Report{Meta: meta, Findings: []ReportFinding{}}
+	rep := &Report{Meta: meta, Findings: []ReportFinding{}, ExcludedTests: r.ExcludedTests}
 	rs := ReportSummary{
 		High: s.High, Medium: s.Medium, Low: s.Low, SitesTotal: s.SitesTotal,
 		Instrumented: s.Instrumented, Uninstrumented: s.Uninstrumented,
@@ -132,7 +134,7 @@ func BuildReport(r *Result, meta ReportMeta) *Report {
 	dirs := map[string]*DirCoverage{}
 	showLang := r.MixedLanguages()
 	for _, f := range r.Findings {
-		rf := ReportFinding{Call: f.Call, Confidence: f.Confidence, Instrumented: f.Instrumented, IsTest: IsTest(f.Path) || f.InTestPath, Line: f.Line, Path: f.Path, Provider: Provider(f)}
+		rf := ReportFinding{Call: f.Call, Confidence: f.Confidence, Instrumented: f.Instrumented, IsTest: f.InTestPath || IsTest(f.Path), Line: f.Line, Path: f.Path, Provider: Provider(f)}
 		if showLang {
 			rf.Lang = f.Lang
 		}
@@ -232,6 +234,10 @@ func (rep *Report) HTML() ([]byte, error) {
 		}
 	}
 	h := html.EscapeString
+	testDetail := fmt.Sprintf("%d without receipts", s.TestUninstrumented)
+	if rep.ExcludedTests > 0 {
+		testDetail = fmt.Sprintf("%d left out (--exclude-tests)", rep.ExcludedTests)
+	}
 	var b strings.Builder
 	b.WriteString(htmlHead)
 	fmt.Fprintf(&b, `<div class="container">
@@ -247,11 +253,11 @@ func (rep *Report) HTML() ([]byte, error) {
 </div>
 <div class="scope-split">
 <div class="scope-box"><div class="scope-label">Production</div><div class="scope-value" id="prod-total">%d</div><div class="scope-detail">%d without receipts</div></div>
-<div class="scope-box"><div class="scope-label">Tests</div><div class="scope-value" id="test-total">%d</div><div class="scope-detail">%d without receipts</div></div>
+<div class="scope-box"><div class="scope-label">Tests</div><div class="scope-value" id="test-total">%d</div><div class="scope-detail" id="test-detail">%s</div></div>
 </div>
 </header>
 `, h(rep.Meta.RepoName), color, strconv.FormatFloat(s.CoveragePct, 'f', 1, 64), s.SitesTotal, s.Instrumented, s.Uninstrumented,
-		s.ProdTotal, s.ProdUninstrumented, s.TestTotal, s.TestUninstrumented)
+		s.ProdTotal, s.ProdUninstrumented, s.TestTotal, testDetail)
 	if lowCount > 0 {
 		fmt.Fprintf(&b, "<p class=\"note\" id=\"low-note\">%d LOW-confidence finding(s) excluded from coverage.</p>\n", lowCount)
 	}
@@ -365,7 +371,7 @@ After (one line in your entrypoint, added by 'assay patch .'):
 <pre>1. assay patch .                                   # instrument the entrypoint
 2. assay scan . --emit-contract assay.coverage.json  # pin the call sites
 3. assay run -c receipt_completeness -- python your_app.py
-4. assay verify-pack ./proof_pack_*/ --coverage-contract assay.coverage.json</pre>
+4. assay verify-pack --latest --coverage-contract assay.coverage.json</pre>
 <p class="note">Re-run: <span class="mono">assay scan . --report</span></p>
 </section>
 <section><details><summary>What this report does NOT prove</summary><ul>
@@ -373,7 +379,7 @@ After (one line in your entrypoint, added by 'assay patch .'):
 <li>Static analysis misses custom wrappers, dynamic dispatch and runtime-only paths.</li>
 <li>Instrumentation proves the integrity of what was recorded, not the honesty of its source.</li>
 <li>LOW-confidence findings are heuristics and may be false positives.</li>
-<li>Instrumentation is judged per file (Python) or per client construction (Go), not per call at run time.</li>
+<li>Instrumentation is judged statically: per file, or per project once an entrypoint imports assay's capture module (Python, TS/JS), or per client construction (Go); not per call at run time.</li>
 </ul></details></section>
 `
 

@@ -71,7 +71,12 @@ type Step struct {
 	Commands []string `json:"commands"`
 }
 
-const runCmd = "assay run -c receipt_completeness -- python your_app.py"
+const (
+	runCmd     = "assay run -c receipt_completeness -- python your_app.py"
+	gatewayRun = "assay run --gateway -c receipt_completeness -- python your_app.py"
+	// VerifyLatest verifies the newest pack under the working directory.
+	VerifyLatest = "assay verify-pack --latest"
+)
 
 // Frameworks is the reference's _detect_frameworks over findings.
 func Frameworks(fs []Finding) map[string]bool {
@@ -117,6 +122,20 @@ func (r *Result) NextSteps() []Step {
 	if len(r.Findings) == 0 {
 		return []Step{}
 	}
+	if !r.UsesReferencePackage {
+		// Steps are about the program: findings in test code (mocks, test
+		// clients) do not ask for a patch of the entrypoint.
+		prod := *r
+		prod.Findings = nil
+		for _, f := range r.Findings {
+			if !f.InTestPath {
+				prod.Findings = append(prod.Findings, f)
+			}
+		}
+		if len(prod.Findings) > 0 {
+			r = &prod
+		}
+	}
 	s := r.Summary()
 	// A tree with only Go findings gets Go commands; anything with Python
 	// keeps the reference's texts exactly.
@@ -136,7 +155,9 @@ func (r *Result) NextSteps() []Step {
 	if onlyTS {
 		run, app = "assay run -c receipt_completeness -- npm start", "npm start"
 	}
-	verify := Step{"Verify and lock your baseline", []string{"assay verify-pack ./proof_pack_*/", "assay lock init"}}
+	// --latest finds the newest pack by its manifest; the reference's
+	// ./proof_pack_*/ matches every pack once there are two.
+	verify := Step{"Verify and lock your baseline", []string{VerifyLatest, "assay lock init"}}
 	if s.Uninstrumented == 0 {
 		return []Step{
 			{"Generate a fresh proof pack", []string{run}},
@@ -149,6 +170,15 @@ func (r *Result) NextSteps() []Step {
 	if onlyGo || onlyTS {
 		line = "assay patch ."
 	}
+	if !r.UsesReferencePackage && !onlyGo && !onlyTS {
+		// Name this tool's commands, not the reference's package.
+		switch {
+		case line == "" || line == FixLangchain:
+			return []Step{{"Record every provider call through assay's gateway (no code change)", []string{gatewayRun}}, verify}
+		default:
+			line = "assay patch ."
+		}
+	}
 	switch line {
 	case "assay patch .":
 		return []Step{{"Auto-instrument your entrypoint based on scan findings", []string{line}}, gen, verify}
@@ -156,7 +186,7 @@ func (r *Result) NextSteps() []Step {
 		return []Step{
 			{"Add receipt emission near your LLM wrapper", []string{"from assay import emit_receipt", "emit_receipt('model_call', {'provider': '...', 'model_id': '...'})"}},
 			gen,
-			{"Verify and lock your baseline", []string{"assay verify-pack ./proof_pack_*/", "assay lock write --cards receipt_completeness -o assay.lock"}},
+			{"Verify and lock your baseline", []string{VerifyLatest, "assay lock write --cards receipt_completeness -o assay.lock"}},
 		}
 	default:
 		return []Step{{"Add instrumentation in your entrypoint", []string{line}}, gen, verify}
@@ -186,7 +216,7 @@ type Document struct {
 	Status      string    `json:"status"`
 	Summary     Summary   `json:"summary"`
 	Findings    []Finding `json:"findings"`
-	NextCommand *string   `json:"next_command"`
+	NextCommand *string   `json:"next_command" jsonschema:"oneof_type=string;null"`
 	NextSteps   []Step    `json:"next_steps"`
 	ScanStatus  string    `json:"scan_status"`
 	// Refused lists the files the scan would not open or read whole (a
@@ -194,6 +224,12 @@ type Document struct {
 	// with the reason; absent when there are none, so the document of a
 	// plain tree is the reference's.
 	Refused []Skipped `json:"refused_files,omitempty"`
+	// TestCode counts the findings in test code apart (absent when none).
+	TestCode *TestCode `json:"test_code,omitempty"`
+	// NextOffset, when a page of findings was asked for (ops.ScanRequest
+	// Limit) and more follow, is the offset of the next page; absent
+	// otherwise, so the whole document stays the reference's.
+	NextOffset *int `json:"next_offset,omitempty"`
 }
 
 // Refused returns the skipped files that were refused for safety.
@@ -215,7 +251,7 @@ func (r *Result) Document(status string) Document {
 		fs = []Finding{}
 	}
 	s := r.Summary()
-	return Document{Tool: "assay-scan", Status: status, Summary: s, Findings: fs, NextCommand: NextCommand(steps), NextSteps: steps, ScanStatus: s.Status(), Refused: r.Refused()}
+	return Document{Tool: "assay-scan", Status: status, Summary: s, Findings: fs, NextCommand: NextCommand(steps), NextSteps: steps, ScanStatus: s.Status(), Refused: r.Refused(), TestCode: r.TestCode()}
 }
 
 // ContractOptions select the contract's sites.

@@ -105,13 +105,14 @@ func isEvidence(s string) bool {
 	return false
 }
 
-func containsEvidence(s string) bool {
+// containsReferenceEvidence is the reference's substring rule (§1.5).
+func containsReferenceEvidence(s string) bool {
 	for _, e := range evidence {
 		if strings.Contains(s, e) {
 			return true
 		}
 	}
-	return s == ShimModule || strings.HasPrefix(s, ShimModule+".")
+	return false
 }
 
 // Fix texts (§1.6).
@@ -123,6 +124,23 @@ const (
 	FixGoogle    = "from assay.integrations.google import patch; patch()"
 	FixLitellm   = "from assay.integrations.litellm import patch; patch()"
 )
+
+// This tool's fix texts, used when the project does not already use the
+// reference's Python package (Result.UsesReferencePackage): commands a
+// user can run with assay itself, never an import of a package that may
+// not be installed.
+const (
+	FixPatch   = "assay patch .  # or, with no code change: assay run --gateway -- python your_app.py"
+	FixGateway = "assay run --gateway -- python your_app.py  # per-site coverage: send the X-Assay-Callsite header"
+)
+
+// ownFixFor is this tool's fix for a Python finding.
+func ownFixFor(f Finding) string {
+	if shimFrameworks[FrameworkOf(f)] {
+		return FixPatch
+	}
+	return FixGateway
+}
 
 func fixFor(call string) string {
 	l := strings.ToLower(call)

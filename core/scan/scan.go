@@ -34,8 +34,8 @@ type Finding struct {
 	Instrumented bool   `json:"instrumented"`
 	Fix          string `json:"fix,omitempty"`
 	Framework    string `json:"framework,omitempty"`
-	// InTestPath marks a TS/JS finding in test code (tests/, __tests__/,
-	// *.test.ts ...); absent for Python and Go, whose JSON is the reference's.
+	// InTestPath marks a finding in test code (IsTestPath); absent
+	// otherwise. It is the one key a finding has beyond the reference's.
 	InTestPath bool `json:"in_test_path,omitempty"`
 	// Lang is "python", "go" or "typescript" (not in the reference's JSON).
 	Lang string `json:"-"`
@@ -68,6 +68,14 @@ type Result struct {
 	Skipped  []Skipped
 	Files    int   // source files analysed or attempted
 	Bytes    int64 // bytes read
+	// UsesReferencePackage: some Python file imports or calls the
+	// reference's package (emit_receipt, assay.integrations.*). Fix texts
+	// and next steps then name that package, as the reference does;
+	// otherwise they name this tool's commands.
+	UsesReferencePackage bool
+	// ExcludedTests counts the test-code findings Options.ExcludeTests
+	// left out.
+	ExcludedTests int
 }
 
 // Options tune a scan.
@@ -87,6 +95,9 @@ type Options struct {
 	NoGo bool
 	// NoTS turns the TypeScript/JavaScript rules off.
 	NoTS bool
+	// ExcludeTests leaves findings in test code (IsTestPath) out of the
+	// result; Result.ExcludedTests counts them.
+	ExcludeTests bool
 	// Root, when set, is the scan root already opened by a caller that
 	// confines it (the MCP server, inside its own root); the path given to
 	// Scan then only names it in the result.
@@ -318,10 +329,15 @@ func Scan(root string, opt Options) (*Result, error) {
 		}()
 	}
 	wg.Wait()
-	for _, o := range outs {
+	var shimFiles []string
+	for i, o := range outs {
 		res.Findings = append(res.Findings, o.findings...)
 		res.Skipped = append(res.Skipped, o.skipped...)
 		res.Bytes += o.bytes
+		res.UsesReferencePackage = res.UsesReferencePackage || o.refEvidence
+		if o.shimImport {
+			shimFiles = append(shimFiles, units[i].py.rel)
+		}
 	}
 	if len(tsJobs) > 0 {
 		res.Findings = append(res.Findings, analyseTS(abs, tsJobs, outs[len(pyJobs):len(pyJobs)+len(tsJobs)], opt.MaxFileSize, &res.Skipped)...)
@@ -334,14 +350,20 @@ func Scan(root string, opt Options) (*Result, error) {
 		return a.Line < b.Line
 	})
 	sort.SliceStable(res.Skipped, func(i, j int) bool { return res.Skipped[i].Path < res.Skipped[j].Path })
+	applyProjectCapture(res, fsRoot, shimFiles)
+	ownFixes(res)
+	markTests(res, opt.ExcludeTests)
 	return res, nil
 }
 
 type fileOut struct {
 	findings []Finding
-	skipped  []Skipped
-	bytes    int64
-	ts       *typescript.File // parsed TS/JS file (rules run once all are parsed)
+	// refEvidence: the file uses the reference's Python package;
+	// shimImport: it imports our capture shim (instrumentation.go).
+	refEvidence, shimImport bool
+	skipped                 []Skipped
+	bytes                   int64
+	ts                      *typescript.File // parsed TS/JS file (rules run once all are parsed)
 }
 
 func errText(err error) string {
@@ -388,9 +410,10 @@ func analysePython(j job, max int64, pp *python.Parser) fileOut {
 		return fileOut{skipped: []Skipped{*sk}}
 	}
 	out := fileOut{bytes: int64(len(src))}
-	if !mayHaveFindings(src) && python.Acceptable(src) == nil {
-		// No rule can match anything in this file: skip the parse. (A file
-		// Parse would refuse is still handed to it, for its reason.)
+	if !mayHaveFindings(src) && !mentionsEvidence(src) && python.Acceptable(src) == nil {
+		// No rule can match anything in this file, and it holds no
+		// instrumentation: skip the parse. (A file Parse would refuse is
+		// still handed to it, for its reason.)
 		return out
 	}
 	f, err := pp.Parse(src)
@@ -400,6 +423,7 @@ func analysePython(j job, max int64, pp *python.Parser) fileOut {
 		return out
 	}
 	out.findings = PythonFindings(j.rel, f)
+	out.refEvidence, out.shimImport = pythonEvidence(f)
 	return out
 }
 
@@ -409,38 +433,15 @@ func mayHaveFindings(src []byte) bool { return pyMayMatch(src, pyMatcher().set(s
 
 // PythonFindings turns a parsed file into findings (scanner.md §1.4–1.6).
 func PythonFindings(rel string, f *python.File) []Finding {
-	instrumented, guard := false, false
+	ref, shim := pythonEvidence(f)
+	instrumented, guard := ref || shim, false
 	for _, im := range f.Imports {
-		if !im.From {
-			if containsEvidence(im.Module) {
-				instrumented = true
-			}
-			if guardModule(im.Module) {
-				guard = true
-			}
-			continue
-		}
 		if guardModule(im.Module) {
 			guard = true
-		}
-		if isEvidence(im.Module) || im.Module == ShimModule {
-			instrumented = true
-		}
-		for _, n := range im.Names {
-			full := n
-			if im.Module != "" {
-				full = im.Module + "." + n
-			}
-			if isEvidence(n) || containsEvidence(full) {
-				instrumented = true
-			}
 		}
 	}
 	var plain, held []Finding
 	for _, c := range f.Calls {
-		if last := lastComponent(c.Name); c.Name != "" && (last == "emit_receipt" || last == "_assay_emit") {
-			instrumented = true
-		}
 		r, ok := classify(c.Name)
 		if !ok {
 			continue

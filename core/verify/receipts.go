@@ -49,6 +49,8 @@ type receiptScan struct {
 	badTypes     []badType
 	badTypeCount int
 	callsites    []string
+	// noCallsite counts model_call receipts without a callsite_id.
+	noCallsite int
 	// callsitesCapped: more distinct callsite ids than the scan keeps.
 	callsitesCapped bool
 	types           map[string]int
@@ -259,9 +261,11 @@ type chunkResult struct {
 	lastType  int // index of the previous receipt's type, -1 at start
 	badTypes  []badType
 	nBadTypes int
-	callCache [callCacheSize]int32 // index+1 into callsites, 0 when empty
-	callsites []csRef
-	data      []byte
+	// noCallsite counts model_call receipts without a callsite_id.
+	noCallsite int
+	callCache  [callCacheSize]int32 // index+1 into callsites, 0 when empty
+	callsites  []csRef
+	data       []byte
 }
 
 // csRef is a callsite id found in a chunk: data[off:end] of the chunk, or
@@ -284,7 +288,7 @@ const callCacheSize = 128
 
 func (r *chunkResult) reset() {
 	r.lines, r.count, r.parseErr, r.bad, r.last, r.lastType = 0, 0, 0, false, 0, -1
-	r.skipped, r.blank, r.nBadTypes = false, 0, 0
+	r.skipped, r.blank, r.nBadTypes, r.noCallsite = false, 0, 0, 0
 	r.leaves, r.ids, r.badTypes, r.callsites = r.leaves[:0], r.ids[:0], r.badTypes[:0], r.callsites[:0]
 	r.typeNames, r.typeOK, r.typeCount = r.typeNames[:0], r.typeOK[:0], r.typeCount[:0]
 	if r.typeIdx == nil {
@@ -513,6 +517,9 @@ func (r *chunkResult) record(idx int, id, t, cs []byte, csOff int) {
 			r.badTypes = append(r.badTypes, badType{idx, string(id), r.typeNames[ti]})
 		}
 	}
+	if len(cs) == 0 && r.typeNames[ti] == "model_call" {
+		r.noCallsite++
+	}
 	if len(cs) > 0 {
 		// A small direct-mapped cache of ids already listed by this chunk:
 		// ids repeat a lot; a miss only lists one again.
@@ -630,6 +637,7 @@ func (m *merger) merge(c *chunk) {
 		s.badTypes = append(s.badTypes, b)
 	}
 	s.badTypeCount += r.nBadTypes
+	s.noCallsite += r.noCallsite
 	s.count += r.count
 	if s.integrityOK {
 		for _, h := range r.ids {

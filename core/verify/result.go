@@ -3,6 +3,8 @@
 // then the requested gates, and one exit code per DECISIONS 6.
 package verify
 
+import "github.com/assay-dev/assay/core/coverage"
+
 // Verdicts.
 const (
 	VerdictPass       = "PASS"
@@ -118,6 +120,10 @@ type Coverage struct {
 	TotalCount   int      `json:"total_count"`
 	MinCoverage  float64  `json:"min_coverage"`
 	Passed       bool     `json:"passed"`
+	// Unattributed and Note explain model calls that name no call site
+	// (coverage.Report); absent when there are none.
+	Unattributed *coverage.Unattributed `json:"unattributed,omitempty"`
+	Note         string                 `json:"note,omitempty"`
 }
 
 // Result is the outcome of Verify: what the --json output prints.
@@ -155,6 +161,9 @@ type Result struct {
 	// CallsiteIDs are the distinct callsite_id values of the receipts
 	// (used by the coverage gate).
 	CallsiteIDs []string `json:"-"`
+	// ModelCallsWithoutCallsite counts the model_call receipts that name
+	// no call site (the coverage gate explains them).
+	ModelCallsWithoutCallsite int `json:"-"`
 	// ModelCalls counts model_call receipts (for explain).
 	TypeCounts map[string]int `json:"receipt_types"`
 	// MCPSessions lists the MCP proxy sessions an intact pack records and

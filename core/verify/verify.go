@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/merkle"
 
 	"github.com/assay-dev/assay/core/canon"
@@ -44,6 +45,10 @@ type Options struct {
 	Now time.Time
 	// Keystore verifies packs with an empty signer_pubkey (optional).
 	Keystore *keys.Store
+	// KeystoreSigner, when set, is the one signer id the keystore may
+	// verify: the user named it explicitly (ops.VerifyRequest.Signer). A
+	// pack naming another signer is not looked up.
+	KeystoreSigner string
 	// Gates run after integrity, in order (lock, coverage…).
 	Gates []GateCheck
 }
@@ -343,28 +348,15 @@ func (v *verifier) contained(name string) (string, bool) {
 	if err != nil {
 		// A missing file: resolve the deepest existing parent, as Python's
 		// non-strict resolve does, and check the rest lexically.
-		resolved = resolvePartial(joined)
+		if resolved, err = fsutil.ResolvePartial(joined); err != nil {
+			return "", false
+		}
 	}
 	rel, err := filepath.Rel(root, resolved)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return "", false
 	}
 	return resolved, true
-}
-
-func resolvePartial(p string) string {
-	dir, rest := p, ""
-	for {
-		if r, err := filepath.EvalSymlinks(dir); err == nil {
-			return filepath.Join(r, rest)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return p
-		}
-		rest = filepath.Join(filepath.Base(dir), rest)
-		dir = parent
-	}
 }
 
 // checkFiles runs steps 1 and 1b and returns the number of paths checked.
@@ -501,6 +493,7 @@ func (v *verifier) checkReceipts() bool {
 	r, s := v.r, &v.rcpt
 	r.ReceiptCount = s.count
 	r.CallsiteIDs = s.callsites
+	r.ModelCallsWithoutCallsite = s.noCallsite
 	if s.callsitesCapped {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("More distinct callsite_id values than the %d kept; call-site coverage counts only those", len(s.callsites)))
 	}
@@ -650,11 +643,16 @@ func (v *verifier) checkSignature() {
 		}
 	} else {
 		source = "keystore"
-		if v.opt.Keystore != nil && keys.ValidID(id) == nil {
+		named := v.opt.KeystoreSigner == "" || v.opt.KeystoreSigner == id
+		if v.opt.Keystore != nil && named && keys.ValidID(id) == nil {
 			pub, _ = v.opt.Keystore.LoadPublic(id)
 		}
 		if pub == nil {
-			r.addErr(EPackSigInvalid, "signer_pubkey", StageSignature, "Cannot verify signature: missing signer_pubkey and no keystore fallback")
+			msg := "Cannot verify signature: missing signer_pubkey and no keystore fallback"
+			if !named {
+				msg = fmt.Sprintf("Cannot verify signature: missing signer_pubkey, and the pack's signer %q is not the named signer %q", id, v.opt.KeystoreSigner)
+			}
+			r.addErr(EPackSigInvalid, "signer_pubkey", StageSignature, msg)
 			return
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/mcpdrain"
 	"github.com/assay-dev/assay/tools"
 )
 
@@ -156,7 +157,8 @@ func Run(ctx context.Context, o Options, stdin io.Reader, stdout, stderr io.Writ
 				zl.Error().Err(err).Msg("EVIDENCE LOST: the receipt of a refused call could not be written")
 			}
 		})
-		d := newDrain(in, out)
+		// EOF waits for the answers (at most maxDrain): see core/mcpdrain.
+		d := mcpdrain.New(ctx, in, out, mcpdrain.Options{Max: maxDrain})
 		err := s.Listen(ctx, d, d)
 		if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
 			return exit.New(exit.BadInput, "", "stdio server: %v", err)
@@ -165,6 +167,9 @@ func Run(ctx context.Context, o Options, stdin io.Reader, stdout, stderr io.Writ
 	}
 	return serveHTTP(ctx, srv, o, zl)
 }
+
+// maxDrain bounds how long stdin's EOF waits for outstanding answers.
+const maxDrain = 60 * time.Second
 
 // ListenAddr normalises --http: ":8080" and "8080" bind 127.0.0.1:8080.
 func ListenAddr(a string) (string, string, error) {

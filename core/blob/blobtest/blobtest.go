@@ -70,6 +70,11 @@ func Start(t testing.TB, bucket string, opt Options) *S3 {
 		if r.Method == http.MethodPut {
 			key := strings.TrimPrefix(r.URL.Path, "/"+bucket+"/")
 			if opt.Stall != nil && opt.Stall(key) {
+				// Take the body (the server only notices a client gone
+				// once it has), then hold the answer.
+				if _, err := io.Copy(io.Discard, r.Body); err != nil {
+					return
+				}
 				s.Stalled <- key
 				<-r.Context().Done()
 				return

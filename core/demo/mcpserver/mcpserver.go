@@ -15,11 +15,12 @@ import (
 	stdlog "log"
 	"log/slog"
 	"os"
-	"sync"
+	"time"
 
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/rs/zerolog"
 
+	"github.com/assay-dev/assay/core/mcpdrain"
 	"github.com/assay-dev/assay/core/version"
 )
 
@@ -54,18 +55,27 @@ func New(opts Options) *server.MCPServer {
 	return build(opts, os.Stdout, context.Background())
 }
 
+// drainGrace is how long EOF waits without any response being written: a
+// hang call cannot keep stdin open for ever (Listen itself then keeps the
+// process alive while a handler runs).
+const drainGrace = 10 * time.Second
+
 // Serve runs the server on newline-delimited JSON-RPC over in/out until in
 // reaches EOF or ctx ends; both are a normal end (nil). Every request read
-// before EOF is answered first (see drain.go). While a hang call is in
+// before EOF is answered first (core/mcpdrain). While a hang call is in
 // flight, EOF alone does not end it: only ctx does (or killing the process),
 // which is what the proxy's fault tests rely on.
 func Serve(ctx context.Context, in io.Reader, out io.Writer, opts Options) error {
-	p := newPending()
-	w := &lineWriter{w: out, p: p}
-	s := build(opts, w, ctx)
+	// The drain is both streams: EOF waits for the answers (see
+	// core/mcpdrain), and it serialises whole Write calls. mcp-go's stdio
+	// server writes each message with one Write, and garbage writes its
+	// line with one Write too, so no line on the stream can be cut by
+	// another.
+	d := mcpdrain.New(ctx, in, out, mcpdrain.Options{Idle: drainGrace})
+	s := build(opts, d, ctx)
 	ss := server.NewStdioServer(s)
 	ss.SetErrorLogger(stdlog.New(logWriter(opts), "", 0))
-	err := ss.Listen(ctx, &drainReader{r: in, p: p, ctx: ctx}, w)
+	err := ss.Listen(ctx, d, d)
 	if ctx.Err() != nil && (err == nil || errors.Is(err, ctx.Err())) {
 		return nil
 	}
@@ -103,25 +113,4 @@ func logWriter(opts Options) io.Writer {
 		return io.Discard
 	}
 	return opts.Logger.With().Str("svc", Name).Str("from", "mcp-go stdio").Logger()
-}
-
-// lineWriter serialises whole Write calls. mcp-go's stdio server writes each
-// message with one Write (fmt.Fprintf of the JSON plus "\n", under its own
-// mutex), and garbage writes its line with one Write too, so no line on the
-// stream can be cut by another.
-// It also notes each response written, for the EOF drain.
-type lineWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-	p  *pending
-}
-
-func (l *lineWriter) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	n, err := l.w.Write(b)
-	l.mu.Unlock()
-	if l.p != nil {
-		l.p.response(b)
-	}
-	return n, err
 }
