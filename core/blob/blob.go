@@ -143,6 +143,9 @@ func Parse(raw string) (Parsed, error) {
 	}
 	p.Bucket = u.Host
 	prefix := strings.TrimPrefix(u.Path, "/")
+	if strings.ContainsAny(prefix, "?#\\") || strings.IndexFunc(prefix, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+		return Parsed{}, exit.Bad("use a plain prefix such as packs/run-1/", "storage prefix %q has ?, #, \\ or control characters", prefix)
+	}
 	if prefix != "" {
 		clean := path.Clean(prefix)
 		if clean != strings.TrimSuffix(prefix, "/") || clean == "." || strings.HasPrefix(clean, "../") || clean == ".." {
