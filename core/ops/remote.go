@@ -101,11 +101,13 @@ func AuditBundleRemote(ctx context.Context, r BundleRequest, home string, bo blo
 	base := strings.SplitN(raw, "?", 2)
 	lower := strings.ToLower(base[0])
 	if !strings.HasSuffix(lower, ".tar.gz") && !strings.HasSuffix(lower, ".tgz") {
-		man, _, err := pack.ReadManifest(r.Pack)
+		p, err := pack.OpenDir(r.Pack)
 		if err != nil {
 			return nil, err
 		}
-		base[0] = strings.TrimSuffix(base[0], "/") + "/" + bundle.DefaultName(man.String("pack_id"))
+		id := p.Manifest.PackID
+		p.Close()
+		base[0] = strings.TrimSuffix(base[0], "/") + "/" + bundle.DefaultName(id)
 		raw = strings.Join(base, "?")
 	}
 	p, key, err := blob.ParseObject(raw)
