@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/assay-dev/assay/core/blob"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/packs"
 )
@@ -39,17 +41,37 @@ func newPacksCmd() *cobra.Command {
 	var asJSON bool
 	var dir string
 	list := &cobra.Command{
-		Use:   "list",
-		Short: "List proof packs under -d (found by their manifest, at any name), newest first",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			rows, err := packs.List(dir, currentBaseline())
-			if err != nil {
-				return err
+		Use:   "list [DIR | s3://BUCKET/PREFIX/]",
+		Short: "List proof packs under -d or a storage URL (found by their manifest, at any name), newest first",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			var rows []packs.Summary
+			var incomplete []string
+			if blob.IsURL(dir) {
+				l, err := listRemote(cmd.Context(), dir)
+				if err != nil {
+					return err
+				}
+				rows, incomplete = l.Packs, l.Incomplete
+				for _, p := range incomplete {
+					fmt.Fprintf(cmd.ErrOrStderr(), "assay: %s: pack files but no pack_manifest.json: not a pack (an upload still running, or interrupted)\n", p)
+				}
+			} else {
+				var err error
+				if rows, err = packs.List(dir, currentBaseline()); err != nil {
+					return err
+				}
 			}
 			w := cmd.OutOrStdout()
 			if asJSON {
-				return writeJSON(w, map[string]any{"directory": dir, "packs": rows, "verified": false, "note": packs.ListNote})
+				doc := map[string]any{"directory": dir, "packs": rows, "verified": false, "note": packs.ListNote}
+				if incomplete != nil {
+					doc["incomplete"] = incomplete
+				}
+				return writeJSON(w, doc)
 			}
 			if len(rows) == 0 {
 				fmt.Fprintf(w, "no proof packs in %s\n", dir)
@@ -140,9 +162,44 @@ func newPacksCmd() *cobra.Command {
 		Args:  exactArgs(1, "give the pack directory"),
 		RunE:  func(cmd *cobra.Command, args []string) error { return setBaseline(cmd, args[0], asJSON) },
 	}
-	for _, s := range []*cobra.Command{list, show, pin} {
+	push := &cobra.Command{
+		Use:   "push PACK s3://BUCKET/PREFIX/",
+		Short: "Publish a local pack to object storage (files first, manifest last; the prefix must be empty)",
+		Args:  exactArgs(2, "give the pack directory and the storage URL"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !blob.IsURL(args[1]) {
+				return exit.Bad("give s3://BUCKET/PREFIX/, gs://, azblob:// or file:/// as the destination", "not a storage URL: %s", args[1])
+			}
+			loc, err := blob.Prepare(cmd.Context(), args[1], blob.Options{})
+			if err != nil {
+				return err
+			}
+			defer loc.Close()
+			pub, err := blob.Publish(cmd.Context(), args[0], loc)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if asJSON {
+				return writeJSON(w, pub)
+			}
+			fmt.Fprintf(w, "%s %s (%d objects, %d bytes)\n", newStyle(w).Green("pack published:"), pub.URL, pub.Objects, pub.Bytes)
+			return nil
+		},
+	}
+	for _, s := range []*cobra.Command{list, show, pin, push} {
 		s.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 		c.AddCommand(s)
 	}
 	return c
+}
+
+// listRemote lists the packs under a storage URL.
+func listRemote(ctx context.Context, raw string) (*blob.Listing, error) {
+	loc, err := blob.Open(ctx, raw, blob.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer loc.Close()
+	return loc.ListPacks(ctx)
 }

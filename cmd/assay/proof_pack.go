@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/assay-dev/assay/core/blob"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/seal"
 
@@ -39,9 +40,18 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 				return err
 			}
 			// The same request type and result as the MCP bundle tool.
-			res, err := ops.Pack(ops.PackRequest{
+			req := ops.PackRequest{
 				TraceID: traceID, Out: out, Cards: cards, Mode: mode, AllowEmpty: allowEmpty, NoGenerateKey: noGenerate,
-			}, ops.Env{Home: home, Getenv: os.Getenv})
+			}
+			env := ops.Env{Home: home, Getenv: os.Getenv}
+			var res *ops.BundleResult
+			if ops.IsRemote(out) {
+				// Checked before the build, built locally, published
+				// manifest last; a failed upload keeps the local copy.
+				res, err = ops.PackRemote(cmd.Context(), req, env, blob.Options{})
+			} else {
+				res, err = ops.Pack(req, env)
+			}
 			if err != nil {
 				return err
 			}
@@ -84,7 +94,7 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 			return nil
 		},
 	}
-	c.Flags().StringVarP(&out, "output", "o", "", "pack directory to create (default proof_pack_<TRACE_ID>; must not exist)")
+	c.Flags().StringVarP(&out, "output", "o", "", "pack directory to create (default proof_pack_<TRACE_ID>; must not exist), or an empty storage prefix s3://BUCKET/PREFIX/ (gs://, azblob://, file:///)")
 	c.Flags().StringArrayVarP(&cards, "card", "c", nil, "run card id or card JSON file (repeatable); see 'assay cards list'")
 	c.Flags().StringVarP(&mode, "mode", "m", "shadow", "mode recorded in the attestation: shadow, enforced or breakglass")
 	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON document (schema: schemas/bundle-result.schema.json)")
@@ -105,6 +115,10 @@ func renderBuilt(w io.Writer, r *pack.Result) {
 	row("Integrity", r.ReceiptIntegrity)
 	row("Claims", r.ClaimCheck)
 	row("Merkle root", r.MerkleRoot[:16]+"…")
+	if blob.IsURL(r.Dir) {
+		fmt.Fprintf(w, "\nNext: assay verify-pack '%s'\n", r.Dir)
+		return
+	}
 	abs, _ := filepath.Abs(r.Dir)
 	fmt.Fprintf(w, "\nNext: assay verify-pack %s\n", relOr(abs))
 }

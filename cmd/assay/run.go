@@ -156,7 +156,7 @@ Exit codes:
 		// Everything after the command word belongs to the child.
 		f.SetInterspersed(false)
 		f.StringArrayVarP(&o.cards, "run-card", "c", nil, "run card: a built-in id or a card JSON file (repeatable)")
-		f.StringVarP(&o.output, "output", "o", "", "pack directory; must not exist (default proof_pack_<trace_id>)")
+		f.StringVarP(&o.output, "output", "o", "", "pack directory; must not exist (default proof_pack_<trace_id>); or an empty storage prefix s3://BUCKET/PREFIX/ (gs://, azblob://, file:///)")
 		f.StringVarP(&o.mode, "mode", "m", "shadow", "mode recorded in the attestation: shadow, enforced or breakglass")
 		f.BoolVar(&o.allowEmpty, "allow-empty", false, "build a pack even when no receipts were emitted")
 		f.BoolVar(&o.noGenerateKey, "no-generate-key", false, "fail instead of generating a signing key when none exists")

@@ -95,14 +95,26 @@ func summarize(dir string, baseline string) Summary {
 		return s
 	}
 	defer p.Close()
-	m, a := p.Manifest, p.Attestation()
-	s.PackID = m.PackID
+	fill(&s, p.Manifest)
+	return s
+}
+
+// SummaryOf is the list row for the pack at path (a directory or a
+// storage URL) with the parsed manifest d.
+func SummaryOf(path string, d *pack.Doc) Summary {
+	s := Summary{Path: path}
+	fill(&s, d)
+	return s
+}
+
+func fill(s *Summary, d *pack.Doc) {
+	a := d.Attestation
+	s.PackID = d.PackID
 	s.NReceipts = int64(a.NReceipts)
 	s.ReceiptIntegrity = a.ReceiptIntegrity
 	s.ClaimCheck = a.ClaimCheck
-	s.SignerID = m.SignerID
+	s.SignerID = d.SignerID
 	s.TimestampStart = a.TimestampStart
-	return s
 }
 
 // List returns the packs under dir as Find finds them (by manifest, at

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/assay-dev/assay/core/blob"
 	"github.com/assay-dev/assay/core/capture"
 	"github.com/assay-dev/assay/core/capture/gateway"
 	"github.com/assay-dev/assay/core/claims"
@@ -40,7 +41,7 @@ var Modes = []string{"shadow", "enforced", "breakglass"}
 type Request struct {
 	Args          []string // the command and its arguments (required)
 	Cards         []string // run cards: built-in ids or card JSON files
-	OutDir        string   // pack directory; must not exist (default proof_pack_<trace_id>)
+	OutDir        string   // pack directory; must not exist (default proof_pack_<trace_id>); or an empty storage prefix (core/blob)
 	Mode          string   // shadow (default), enforced or breakglass
 	AllowEmpty    bool     // build a pack even when no receipts were emitted
 	NoGenerateKey bool     // fail instead of generating a signing key
@@ -178,10 +179,21 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	if outDir == "" {
 		outDir = "proof_pack_" + traceID
 	}
-	if fsutil.Exists(outDir) {
+	buildDir := outDir
+	var upload *blob.Outgoing
+	if blob.IsURL(outDir) {
+		// A storage URL: checked (reachable, empty) before the child
+		// runs; the pack is built locally, then published manifest last
+		// with credentials from the request's environment.
+		var err error
+		if upload, err = blob.OpenOutgoing(ctx, req.Home, outDir, "proof_pack_"+traceID, blob.Options{Getenv: getenv(req.Env)}); err != nil {
+			return nil, kinded("bad_output", err)
+		}
+		defer upload.Close()
+		buildDir = upload.Local
+	} else if fsutil.Exists(outDir) {
 		return nil, kinded("output_exists", exit.Bad("choose a new -o directory or remove the old pack", "output directory already exists: %s", outDir))
-	}
-	if parent := filepath.Dir(filepath.Clean(outDir)); fsutil.Exists(parent) && !fsutil.IsDir(parent) {
+	} else if parent := filepath.Dir(filepath.Clean(outDir)); fsutil.Exists(parent) && !fsutil.IsDir(parent) {
 		return nil, kinded("bad_output", exit.Bad("choose a -o path inside a directory", "cannot create %s: %s is not a directory", outDir, parent))
 	}
 	vars := map[string]string{store.EnvTrace: traceID, store.EnvHome: req.Home}
@@ -370,7 +382,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	popt := pack.Options{
 		RunID:           traceID,
 		Signer:          signer,
-		OutDir:          outDir,
+		OutDir:          buildDir,
 		Claims:          cardClaims,
 		ClaimEnv:        claims.Env{Dir: dir},
 		Mode:            req.Mode,
@@ -380,7 +392,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	var sealed *recorder.PackResult
 	var probs []store.LineProblem
 	if remote != nil {
-		sealed, probs, err = remotePack(remote, traceID, req, outDir)
+		sealed, probs, err = remotePack(remote, traceID, req, buildDir)
 	} else {
 		sealed, probs, err = recorder.BuildPack(rec.SealDir(), rec.TracePath(), popt)
 	}
@@ -403,6 +415,13 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		}
 		e := exit.New(childFailed(exit.Code(err)), fix, "pack not built: %v", err)
 		return nil, &Error{Kind: "pack_build_failed", TraceID: traceID, Partial: res, Err: e}
+	}
+	if upload != nil {
+		if _, err := upload.Publish(ctx); err != nil {
+			// The pack is built and kept locally; the error says where.
+			e := &exit.Error{Code: childFailed(exit.Code(err)), Msg: err.Error()}
+			return nil, &Error{Kind: "upload_failed", TraceID: traceID, Partial: res, Err: e}
+		}
 	}
 	res.Pack = built
 	res.Seal, res.Altered = &sealed.Seal, sealed.Altered()
