@@ -57,6 +57,9 @@ type Config struct {
 	Transport string
 	// Log receives every log line; it must not write to stdout in stdio mode.
 	Log zerolog.Logger
+	// Getenv reads the environment a session pack's CI binding is detected
+	// from; nil means the process environment.
+	Getenv func(string) string
 }
 
 // Server is an assay MCP server: the mcp-go server plus what the tools share.
@@ -138,7 +141,7 @@ func New(cfg Config) (*Server, error) {
 	s.MCP.AddNotificationHandler(mcp.MethodNotificationRootsListChanged, func(context.Context, mcp.JSONRPCNotification) {
 		s.roots.refresh()
 	})
-	s.tools = Registry()
+	s.tools = Tools(cfg.AllowExec)
 	for _, t := range s.tools {
 		s.MCP.AddTool(t.MCPTool(), s.handler(t))
 	}

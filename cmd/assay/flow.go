@@ -61,10 +61,6 @@ Exit codes: 0 the plan printed or every step passed, 1 a step failed,
 					fmt.Fprintln(out, "\nSee a plan: assay flow NAME; run it: assay flow NAME --apply")
 					return nil
 				}
-				f, err := flows.Get(args[0])
-				if err != nil {
-					return err
-				}
 				kv, err := flows.ParseParams(params)
 				if err != nil {
 					return err
@@ -74,19 +70,15 @@ Exit codes: 0 the plan printed or every step passed, 1 a step failed,
 						return exit.Bad("pass an existing directory", "--dir %s is not a directory", dir)
 					}
 				}
-				plan, err := f.Plan(dir, kv)
+				// The same request type and rules as the MCP run-flow tool.
+				req := flows.Request{Flow: args[0], Params: kv, Dir: dir, Apply: apply}
+				plan, err := req.Plan(flows.PlanOptions{})
 				if err != nil {
 					return err
 				}
-				if !apply {
-					if asJSON {
-						return writeJSON(out, flows.NewPlanDoc(plan))
-					}
+				if !apply && !asJSON {
 					flows.RenderPlanText(out, plan)
 					return nil
-				}
-				if plan.Blocked != "" {
-					return flows.ErrBlocked(plan)
 				}
 				runner := &flows.ExecRunner{}
 				if !asJSON {
@@ -95,15 +87,18 @@ Exit codes: 0 the plan printed or every step passed, 1 a step failed,
 				}
 				ctx, stop := flowContext(cmd.Context())
 				defer stop()
-				res := flows.Apply(ctx, plan, runner)
+				doc, outcome, err := flows.Execute(ctx, req, plan, runner)
+				if err != nil {
+					return err
+				}
 				if asJSON {
-					if err := writeJSON(out, flows.NewOutcomeDoc(res)); err != nil {
+					if err := writeJSON(out, doc); err != nil {
 						return err
 					}
 				} else {
-					flows.RenderOutcomeText(out, res)
+					flows.RenderOutcomeText(out, outcome)
 				}
-				if res.Status != flows.StatusOK {
+				if doc.Applied && doc.Status != flows.StatusOK {
 					return exit.Silent{Code: exit.HonestFail}
 				}
 				return nil

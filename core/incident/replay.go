@@ -173,7 +173,7 @@ func Replay(path string, candidate *mcppolicy.Policy, o Options) (*Result, error
 	if err != nil {
 		return nil, err
 	}
-	if vr.Integrity != "PASS" || vr.ExitCode == exit.Tampered {
+	if vr.Integrity != verify.VerdictPass || vr.ExitCode == exit.Tampered {
 		return nil, exit.New(exit.Tampered, "run 'assay verify-pack "+path+"' for details; replay reads only verified evidence",
 			"pack %s failed verification: %s", path, firstError(vr))
 	}

@@ -84,16 +84,21 @@ func (g *coverageGate) Run(r *Result, _ *canon.Object) []Error {
 		return []Error{NewError(EContractTamper, "contract_hash", StageCoverage, g.hashErr.Error(), false)}
 	}
 	rep := coverage.Measure(g.contract, r.CallsiteIDs)
+	rep.Explain(coverage.Unattributed{ModelCalls: r.ModelCallsWithoutCallsite})
 	r.Coverage = &Coverage{
 		CoveredIDs: rep.CoveredIDs, UncoveredIDs: rep.UncoveredIDs, ExtraIDs: rep.ExtraIDs,
 		CoveragePct: rep.CoveragePct, CoveredCount: rep.CoveredCount, TotalCount: rep.TotalCount,
 		MinCoverage: g.min, Passed: rep.Fraction >= g.min,
+		Unattributed: rep.Unattributed, Note: rep.Note,
 	}
 	if rep.Fraction >= g.min {
 		return nil
 	}
 	msg := fmt.Sprintf("Call-site coverage %s (%d/%d) is below --min-coverage %s; uncovered: %s",
 		coverage.Percent(rep.Fraction), rep.CoveredCount, rep.TotalCount, coverage.Percent(g.min), strings.Join(firstN(rep.UncoveredIDs, 10), ", "))
+	if rep.Note != "" {
+		msg += "; " + rep.Note
+	}
 	return []Error{NewError(ECoverage, "callsite_id", StageCoverage, msg, true)}
 }
 
