@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/assay-dev/assay/core/ciinit"
 	"github.com/assay-dev/assay/core/exit"
+	assaypack "github.com/assay-dev/assay/core/pack"
 )
 
 // Each flow is one register call plus one build function.
@@ -300,11 +302,13 @@ func buildAudit(dir string, p map[string]string) ([]Step, error) {
 			Why:  "the plain-words summary the auditor reads first",
 			Argv: []string{AssayArg0, "explain", pack}},
 		{ID: "bundle", Title: "Bundle it for the auditor",
-			Why:  "one .tar.gz with the pack, signer info, summary and verify instructions",
-			Argv: []string{AssayArg0, "audit", "bundle", pack, "-o", bundle},
+			Why: "one .tar.gz with the pack, signer info, summary and verify instructions",
+			// --force: a bundle of that name that holds another pack (one
+			// rebuilt since) is replaced, never handed over stale.
+			Argv: []string{AssayArg0, "audit", "bundle", pack, "-o", bundle, "--force"},
 			// Re-applying the flow must not stop on the bundle it wrote.
-			SkipRule: bundle + " exists (remove it to bundle again)",
-			skip:     existsSkip(bundle)},
+			SkipRule: bundle + " already holds this pack (byte-identical manifest)",
+			skip:     bundleHoldsSkip(bundle, pack)},
 		{ID: "verify-bundle", Title: "Verify the bundle as the auditor will",
 			Why:  "verify-pack reads the bundle directly",
 			Argv: []string{AssayArg0, "verify-pack", bundle}},
@@ -354,6 +358,28 @@ func boolParam(name, v string) (bool, error) {
 		return true, nil
 	}
 	return false, exit.Bad("use true or false", "param %s=%q is not a boolean", name, v)
+}
+
+// bundleHoldsSkip skips the bundle step when bundle exists and holds the
+// pack: its manifest is byte for byte the pack's (which commits to every
+// file). A bundle of another pack, or one that cannot be read, is rebuilt.
+func bundleHoldsSkip(bundle, packDir string) func(string) (string, bool) {
+	return func(d string) (string, bool) {
+		b, err := assaypack.Open(under(d, bundle))
+		if err != nil {
+			return "", false
+		}
+		defer b.Close()
+		p, err := assaypack.OpenDir(under(d, packDir))
+		if err != nil {
+			return "", false
+		}
+		defer p.Close()
+		if b.Bundle && bytes.Equal(b.ManifestBytes, p.ManifestBytes) {
+			return bundle + " already holds this pack", true
+		}
+		return "", false
+	}
 }
 
 func existsSkip(rel string) func(string) (string, bool) {

@@ -44,6 +44,13 @@ func TestFlowAudit(t *testing.T) {
 	// Re-runnable: the second apply keeps the bundle it wrote and passes.
 	o = apply(t, plan(t, "audit", dir, map[string]string{"pack": "challenge_pack/good", "expected_signer": "challenge"}))
 	assertOutcome(t, o, want{"verify", "ok", 0}, want{"explain", "ok", 0}, want{"bundle", "skipped", -1}, want{"verify-bundle", "ok", 0}, want{"verify-signer", "ok", 0})
+	// A bundle of that name that does not hold this pack (here: not a
+	// bundle at all) is replaced, never handed over as it is.
+	if err := os.WriteFile(filepath.Join(dir, "audit_bundle_good.tar.gz"), []byte("stale"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o = apply(t, plan(t, "audit", dir, map[string]string{"pack": "challenge_pack/good", "expected_signer": "challenge"}))
+	assertOutcome(t, o, want{"verify", "ok", 0}, want{"explain", "ok", 0}, want{"bundle", "ok", 0}, want{"verify-bundle", "ok", 0}, want{"verify-signer", "ok", 0})
 	// The wrong expected signer fails the last step with exit 2 (DECISIONS 20: a signer mismatch is a trust failure, as the lock's).
 	o = apply(t, plan(t, "audit", dir, map[string]string{"pack": "challenge_pack/good", "bundle": "b2.tar.gz", "expected_signer": "someone-else"}))
 	if o.Status != "failed" || o.FailedStep != 5 || *o.FailedExitCode != 2 {
@@ -151,7 +158,9 @@ func TestFlowAdopt(t *testing.T) {
 		ReceiptCount int            `json:"receipt_count"`
 		Types        map[string]int `json:"receipt_types"`
 	}
-	b, _ := exec.Command(assayBin, "verify-pack", filepath.Join(dir, "proof_pack_adopt"), "--json").Output()
+	vp := exec.Command(assayBin, "verify-pack", filepath.Join(dir, "proof_pack_adopt"), "--json")
+	vp.Env = stepEnv(t)
+	b, _ := vp.Output()
 	if err := json.Unmarshal(b, &rep); err != nil || rep.ReceiptCount < 1 || rep.Types["model_call"] != 1 {
 		t.Fatalf("pack: %v %s", err, b)
 	}
@@ -175,11 +184,13 @@ func simulateWorkflow(t *testing.T, dir string, yaml []byte) {
 	path := filepath.Dir(assayBin) + string(os.PathListSeparator) + os.Getenv("PATH")
 	// The repository secret holds the developer's key (the one the lock
 	// pins); the runner starts with an empty assay home.
-	secret, err := exec.Command(assayBin, "key", "export", "--secret").Output()
+	export := exec.Command(assayBin, "key", "export", "--secret")
+	export.Env = stepEnv(t) // the developer's home, where the flow made the key
+	secret, err := export.Output()
 	if err != nil {
 		t.Fatalf("key export --secret: %v", err)
 	}
-	runnerEnv := append(os.Environ(), "PATH="+path, "ASSAY_HOME="+t.TempDir(), "ASSAY_SIGNING_KEY="+strings.TrimSpace(string(secret)))
+	runnerEnv := append(append([]string(nil), stepEnv(t)...), "PATH="+path, "ASSAY_HOME="+t.TempDir(), "ASSAY_SIGNING_KEY="+strings.TrimSpace(string(secret)))
 	ran := 0
 	for _, job := range []string{"assay-verify", "assay-scan"} {
 		j := wf.Jobs[job]

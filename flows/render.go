@@ -7,27 +7,6 @@ import (
 	"strings"
 )
 
-// PlanDoc is the JSON document of a dry run.
-type PlanDoc struct {
-	Command string `json:"command"`
-	Status  string `json:"status"` // dry_run
-	*Plan
-}
-
-// OutcomeDoc is the JSON document of an applied flow.
-type OutcomeDoc struct {
-	Command string `json:"command"`
-	*Outcome
-}
-
-// NewPlanDoc wraps a plan for --json.
-func NewPlanDoc(p *Plan) PlanDoc {
-	return PlanDoc{Command: "flow " + p.Flow, Status: "dry_run", Plan: p}
-}
-
-// NewOutcomeDoc wraps an outcome for --json.
-func NewOutcomeDoc(o *Outcome) OutcomeDoc { return OutcomeDoc{Command: "flow " + o.Flow, Outcome: o} }
-
 // RenderPlanText writes a dry run: each step's title, why, command and
 // status, then how to apply it.
 func RenderPlanText(w io.Writer, p *Plan) {

@@ -28,3 +28,19 @@ func Generate(v any, path, title, description string) ([]byte, error) {
 	}
 	return append(b, '\n'), nil
 }
+
+// GenerateInline is Generate with every type inlined (no $defs), for
+// documents holding two types of the same Go name from different packages
+// (which $defs would merge into one).
+func GenerateInline(v any, path, title, description string) ([]byte, error) {
+	r := &jsonschema.Reflector{ExpandedStruct: true, DoNotReference: true}
+	s := r.Reflect(v)
+	s.ID = jsonschema.ID(BaseURL + path)
+	s.Title = title
+	s.Description = description
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("marshal schema %s: %w", path, err)
+	}
+	return append(b, '\n'), nil
+}

@@ -85,7 +85,7 @@ func packSession(ctx context.Context, c *Call, a BundleArgs) (BundleResult, stri
 	defer os.RemoveAll(tmp)
 	// The same request type and result as 'assay proof-pack'.
 	built, err := ops.Pack(ops.PackRequest{TraceID: sess.traceID, Out: filepath.Join(tmp, "pack"), WorkDir: o.root.Name()},
-		ops.Env{Home: s.home, Getenv: func(k string) string { return lookupEnv(s.cfg.Env, k) }})
+		ops.Env{Home: s.home, Getenv: s.getenv()})
 	if err != nil {
 		return BundleResult{}, "", err
 	}
@@ -186,4 +186,8 @@ func auditBundle(ctx context.Context, c *Call, a BundleArgs) (BundleResult, stri
 	b := r.Bundle
 	return BundleResult{BundleResult: *r, ResourceURI: packURI(id, pack.FileManifest)},
 		fmt.Sprintf("wrote audit bundle %s of pack %s (verify verdict %s, exit %d, %d bytes)", b.Path, b.PackID, b.Verdict, b.ExitCode, b.Bytes), nil
+}
+
+func (s *Server) getenv() func(string) string {
+	return func(k string) string { return lookupEnv(s.cfg.Env, k) }
 }

@@ -27,93 +27,89 @@ func (FlowName) JSONSchema() *jsonschema.Schema {
 	return &jsonschema.Schema{Type: "string", Enum: names, Description: "Guided flow"}
 }
 
-// FlowArgs are the arguments of run-flow.
-type FlowArgs struct {
+// FlowPlanArgs are the arguments of run-flow on a server without
+// --allow-exec: it only plans, so it has no apply argument.
+type FlowPlanArgs struct {
 	Flow   FlowName          `json:"flow"`
 	Params map[string]string `json:"params,omitempty" jsonschema:"description=Flow parameters (see the flow's prompt or the plan)"`
 	Dir    string            `json:"dir,omitempty" jsonschema:"description=Project directory the steps run in (default: the first root)"`
-	Apply  bool              `json:"apply,omitempty" jsonschema:"description=Run the steps (needs the server started with --allow-exec). Default false: return the plan only"`
 }
 
-// FlowStep is one step of a plan or of an applied flow.
-type FlowStep struct {
-	Number     int    `json:"step"`
-	ID         string `json:"id"`
-	Title      string `json:"title"`
-	Why        string `json:"why,omitempty"`
-	Command    string `json:"command"`
-	Status     string `json:"status" jsonschema:"enum=planned,enum=skipped,enum=print_only,enum=ok,enum=failed,enum=not_run"`
-	ExitCode   *int   `json:"exit_code,omitempty"`
-	SkipReason string `json:"skip_reason,omitempty"`
-	StdoutTail string `json:"stdout_tail,omitempty"`
-	StderrTail string `json:"stderr_tail,omitempty"`
-	Error      string `json:"error,omitempty"`
+// FlowArgs are the arguments of run-flow on a server started with
+// --allow-exec.
+type FlowArgs struct {
+	FlowPlanArgs
+	Apply bool `json:"apply,omitempty" jsonschema:"description=Run the steps in order. Default false: return the plan only"`
 }
 
-// FlowResult is what run-flow returns.
-type FlowResult struct {
-	Flow       string     `json:"flow"`
-	Dir        string     `json:"dir"`
-	Applied    bool       `json:"applied"`
-	Status     string     `json:"status" jsonschema:"enum=dry_run,enum=ok,enum=failed"`
-	Steps      []FlowStep `json:"steps"`
-	FailedStep int        `json:"failed_step,omitempty"`
-}
+// FlowResult is what run-flow returns: the document 'assay flow NAME
+// --json' prints.
+type FlowResult = flows.Doc
 
-// flowTail bounds each step's output tail in results.
-const flowTail = 1024
-
-func flowTool() Tool {
-	return newTool("run-flow", "Plan or run a guided flow",
-		"Return the step plan of a guided flow (try, adopt, ci, mcp, audit); with apply=true run the steps in order and return each outcome (only if the server allows exec).",
+// flowTool is run-flow as the server's exec policy allows it: plan-only
+// (read-only, no apply argument) without --allow-exec; able to run the
+// steps (destructive, open world) with it.
+func flowTool(allowExec bool) Tool {
+	const name, title = "run-flow", "Plan or run a guided flow"
+	if !allowExec {
+		t := newTool(name, title,
+			"Return the step plan of a guided flow (try, adopt, ci, mcp, audit): each step's title, why and command, as 'assay flow NAME --json' prints it. Nothing runs: this server was started without --allow-exec, so the user runs the steps.",
+			Annotations{ReadOnly: true, Destructive: false, Idempotent: true, OpenWorld: false},
+			func(ctx context.Context, c *Call, a FlowPlanArgs) (*FlowResult, string, error) {
+				return runFlow(ctx, c, flows.Request{Flow: string(a.Flow), Params: a.Params, Dir: a.Dir})
+			})
+		t.ArgHint = "apply needs a server started with --allow-exec; here run-flow only plans, so run the plan's commands yourself"
+		return t
+	}
+	return newTool(name, title,
+		"Return the step plan of a guided flow (try, adopt, ci, mcp, audit); with apply=true run the steps in order and return each outcome, as 'assay flow NAME [--apply] --json' does.",
 		Annotations{ReadOnly: false, Destructive: true, Idempotent: false, OpenWorld: true},
-		func(ctx context.Context, c *Call, a FlowArgs) (FlowResult, string, error) {
-			f, err := flows.Get(string(a.Flow))
-			if err != nil {
-				return FlowResult{}, "", err
-			}
-			if a.Dir == "" {
-				a.Dir = c.Server.roots.list()[0]
-			}
-			dir, err := c.Path(ctx, a.Dir)
-			if err != nil {
-				return FlowResult{}, "", err
-			}
-			// Every path param (defaults and derived values included) is
-			// confined to the roots like any other path argument, so a plan
-			// (and, with --allow-exec, what runs) never names a path outside.
-			plan, err := f.PlanWith(dir, a.Params, flows.PlanOptions{ConfinePath: func(name, v string) (string, error) {
-				return c.Server.confineFlowPath(dir, name, v)
-			}})
-			if err != nil {
-				return FlowResult{}, "", err
-			}
-			res := FlowResult{Flow: plan.Flow, Dir: plan.Dir, Status: "dry_run", Steps: []FlowStep{}}
-			if !a.Apply {
-				for _, s := range plan.Steps {
-					res.Steps = append(res.Steps, FlowStep{Number: s.Number, ID: s.ID, Title: s.Title, Why: s.Why, Command: s.Command, Status: s.Status, SkipReason: s.SkipReason})
-				}
-				var b bytes.Buffer
-				flows.RenderPlanText(&b, plan)
-				return res, b.String(), nil
-			}
-			if !c.Server.cfg.AllowExec {
-				return FlowResult{}, "", Failf("run-flow with apply=true executes commands, and this server was started without --allow-exec; call it with apply=false for the plan and ask the user to run the steps, or to restart assay-mcp with --allow-exec")
-			}
-			bin, err := assayBinary(c.Server.cfg.Env)
-			if err != nil {
-				return FlowResult{}, "", err
-			}
-			out := flows.Apply(ctx, plan, &flows.ExecRunner{Assay: bin, Env: c.Server.cfg.Env})
-			res.Applied, res.Status, res.FailedStep = true, out.Status, out.FailedStep
-			for _, s := range out.Steps {
-				res.Steps = append(res.Steps, FlowStep{Number: s.Number, ID: s.ID, Title: s.Title, Command: s.Command, Status: s.Status,
-					ExitCode: s.ExitCode, SkipReason: s.SkipReason, StdoutTail: tail(s.StdoutTail), StderrTail: tail(s.StderrTail), Error: s.Error})
-			}
-			var b bytes.Buffer
-			flows.RenderOutcomeText(&b, out)
-			return res, b.String(), nil
+		func(ctx context.Context, c *Call, a FlowArgs) (*FlowResult, string, error) {
+			return runFlow(ctx, c, flows.Request{Flow: string(a.Flow), Params: a.Params, Dir: a.Dir, Apply: a.Apply})
 		})
+}
+
+func runFlow(ctx context.Context, c *Call, req flows.Request) (*FlowResult, string, error) {
+	if req.Dir == "" {
+		req.Dir = c.Server.roots.list()[0]
+	}
+	dir, err := c.Path(ctx, req.Dir)
+	if err != nil {
+		return nil, "", err
+	}
+	req.Dir = dir
+	// Every path param (defaults and derived values included) is
+	// confined to the roots like any other path argument, so a plan
+	// (and, with --allow-exec, what runs) never names a path outside.
+	plan, err := req.Plan(flows.PlanOptions{ConfinePath: func(name, v string) (string, error) {
+		return c.Server.confineFlowPath(dir, name, v)
+	}})
+	if err != nil {
+		return nil, "", err
+	}
+	var runner flows.Runner
+	if req.Apply {
+		if !c.Server.cfg.AllowExec {
+			// Unreachable through the registered schema; kept as the guard.
+			return nil, "", Failf("run-flow with apply=true executes commands, and this server was started without --allow-exec")
+		}
+		bin, err := assayBinary(c.Server.cfg.Env)
+		if err != nil {
+			return nil, "", err
+		}
+		runner = &flows.ExecRunner{Assay: bin, Env: c.Server.cfg.Env}
+	}
+	doc, outcome, err := flows.Execute(ctx, req, plan, runner)
+	if err != nil {
+		return nil, "", err
+	}
+	var b bytes.Buffer
+	if outcome != nil {
+		flows.RenderOutcomeText(&b, outcome)
+	} else {
+		flows.RenderPlanText(&b, plan)
+	}
+	return doc, b.String(), nil
 }
 
 // confineFlowPath resolves a flow's path param inside the roots (through
@@ -136,13 +132,6 @@ func (s *Server) confineFlowPath(dir, name, v string) (string, error) {
 		}
 	}
 	return real, nil
-}
-
-func tail(s string) string {
-	if len(s) <= flowTail {
-		return s
-	}
-	return "…" + s[len(s)-flowTail:]
 }
 
 // assayBinary is the assay CLI the flow steps run: $ASSAY_BIN of env, else

@@ -97,7 +97,7 @@ func TestRunFlowPassesConfinedPaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) != 5 || lines[0] != "verify-pack packs/p --require-claim-pass" || lines[2] != "audit bundle packs/p -o ./--yes" {
+	if len(lines) != 5 || lines[0] != "verify-pack packs/p --require-claim-pass" || lines[2] != "audit bundle packs/p -o ./--yes --force" {
 		t.Fatalf("steps ran:\n%s", b)
 	}
 }

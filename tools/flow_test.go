@@ -37,7 +37,9 @@ func TestRunFlowPlan(t *testing.T) {
 func TestRunFlowErrors(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	e.fails("run-flow", map[string]any{"flow": "try", "apply": true}, "--allow-exec")
+	// Without --allow-exec run-flow is registered plan-only: apply is not
+	// an argument at all.
+	e.fails("run-flow", map[string]any{"flow": "try", "apply": true}, "additional properties 'apply' not allowed")
 	e.fails("run-flow", map[string]any{"flow": "nope"}, "invalid arguments")
 	e.fails("run-flow", map[string]any{"flow": "try", "dir": "/"}, "outside the allowed roots")
 	e.fails("run-flow", map[string]any{"flow": "try", "params": map[string]any{"bogus": "1"}}, "bogus")
@@ -45,6 +47,35 @@ func TestRunFlowErrors(t *testing.T) {
 	var p FlowResult
 	if r := e.ok("run-flow", map[string]any{"flow": "audit"}, &p); !strings.Contains(text(r), "PACK is a placeholder") || p.Applied {
 		t.Fatalf("audit without a pack: %s", text(r))
+	}
+}
+
+// run-flow is annotated for what it can do: plan-only and read-only
+// without --allow-exec; with it, the apply argument and destructive,
+// open-world hints.
+func TestRunFlowRegistrations(t *testing.T) {
+	t.Parallel()
+	for _, allow := range []bool{false, true} {
+		e := newEnv(t, func(c *Config) { c.AllowExec = allow })
+		lt, err := e.cli.ListTools(context.Background(), mcp.ListToolsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rf *mcp.Tool
+		for i := range lt.Tools {
+			if lt.Tools[i].Name == "run-flow" {
+				rf = &lt.Tools[i]
+			}
+		}
+		if rf == nil {
+			t.Fatalf("allow-exec %v: run-flow not listed", allow)
+		}
+		_, hasApply := rf.InputSchema.Properties["apply"]
+		a := rf.Annotations
+		if hasApply != allow || *a.ReadOnlyHint == allow || *a.DestructiveHint != allow || *a.OpenWorldHint != allow || *a.IdempotentHint == allow {
+			t.Errorf("allow-exec %v: apply in schema %v, hints read-only %v destructive %v open-world %v idempotent %v",
+				allow, hasApply, *a.ReadOnlyHint, *a.DestructiveHint, *a.OpenWorldHint, *a.IdempotentHint)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/mcppolicy"
+	"github.com/assay-dev/assay/core/ops"
 )
 
 // PolicyCheckArgs are the arguments of policy-check.
@@ -28,15 +29,12 @@ func policyTool() Tool {
 			if err != nil {
 				return mcppolicy.CallCheck{}, "", err
 			}
-			p, err := mcppolicy.Load(path)
-			if err != nil {
-				return mcppolicy.CallCheck{}, "", err
-			}
 			args, err := rawArgumentsMember(c, "arguments")
 			if err != nil {
 				return mcppolicy.CallCheck{}, "", err
 			}
-			r, err := p.CheckCall(a.Tool, args)
+			// The same request type as 'assay mcp policy check'.
+			r, err := ops.PolicyCheck(ops.PolicyCheckRequest{Policy: path, Tool: a.Tool, Arguments: args})
 			if err != nil {
 				return mcppolicy.CallCheck{}, "", err
 			}

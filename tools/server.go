@@ -54,7 +54,8 @@ type Config struct {
 	// ($ASSAY_HOME, else $HOME/.assay).
 	Home string
 	// Env is the server's environment (KEY=VALUE lines): the assay home
-	// when Home is "", and ASSAY_BIN, PATH for the steps run-flow runs, whose
+	// when Home is "", the CI variables a session pack's CI binding is
+	// detected from, and ASSAY_BIN, PATH for the steps run-flow runs, whose
 	// environment it also is. nil means this process's (read once, in New).
 	Env []string
 	// TraceID names the session's trace; "" makes a fresh mcp_mcp_… id.
@@ -63,6 +64,9 @@ type Config struct {
 	Transport string
 	// Log receives every log line; it must not write to stdout in stdio mode.
 	Log zerolog.Logger
+	// Observer, when set, is told of each receipt the server writes (a
+	// live OTLP exporter).
+	Observer store.Observer
 }
 
 // Server is an assay MCP server: the mcp-go server plus what the tools share.
@@ -115,6 +119,9 @@ func New(cfg Config) (*Server, error) {
 		session: sess,
 		packs:   map[string]string{},
 	}
+	if cfg.Observer != nil {
+		s.store.Observe(cfg.Observer)
+	}
 	hooks := &server.Hooks{}
 	// mcp-go hands the JSON-RPC id to hooks only; carry it to the handler on
 	// the request (its header map is per request) so receipts can name it.
@@ -147,7 +154,7 @@ func New(cfg Config) (*Server, error) {
 	s.MCP.AddNotificationHandler(mcp.MethodNotificationRootsListChanged, func(context.Context, mcp.JSONRPCNotification) {
 		s.roots.refresh()
 	})
-	s.tools = Registry()
+	s.tools = Tools(cfg.AllowExec)
 	for _, t := range s.tools {
 		s.MCP.AddTool(t.MCPTool(), s.handler(t))
 	}

@@ -35,8 +35,10 @@ func golden(t *testing.T, path string, got []byte) {
 	}
 }
 
-func listTools(t *testing.T) []byte {
-	e := newEnv(t, nil)
+func listTools(t *testing.T) []byte { return listToolsExec(t, false) }
+
+func listToolsExec(t *testing.T, allowExec bool) []byte {
+	e := newEnv(t, func(c *Config) { c.AllowExec = allowExec })
 	res, err := e.cli.ListTools(context.Background(), mcp.ListToolsRequest{})
 	if err != nil {
 		t.Fatal(err)
@@ -54,22 +56,42 @@ func TestToolsListSnapshot(t *testing.T) {
 	got := listTools(t)
 	golden(t, "testdata/tools_list.json", got)
 	t.Logf("tools/list: %d tools, %d bytes", len(Registry()), len(got))
+	// A server started with --allow-exec lists run-flow with apply.
+	golden(t, "testdata/tools_list.allow-exec.json", listToolsExec(t, true))
 }
 
 // Schemas are checked in under schemas/tools and must match the Go types.
 func TestSchemasDrift(t *testing.T) {
 	t.Parallel()
+	files := 0
 	for _, tl := range Registry() {
 		golden(t, filepath.Join("..", "schemas", "tools", tl.Name+".input.json"), append(append([]byte(nil), tl.InputSchema...), '\n'))
 		golden(t, filepath.Join("..", "schemas", "tools", tl.Name+".output.json"), append(append([]byte(nil), tl.OutputSchema...), '\n'))
+		files += 2
+	}
+	// Tools registered differently under --allow-exec (run-flow) have
+	// their own files.
+	plain := map[string]Tool{}
+	for _, tl := range Registry() {
+		plain[tl.Name] = tl
+	}
+	for _, tl := range Tools(true) {
+		if p := plain[tl.Name]; !bytes.Equal(p.InputSchema, tl.InputSchema) {
+			golden(t, filepath.Join("..", "schemas", "tools", tl.Name+".allow-exec.input.json"), append(append([]byte(nil), tl.InputSchema...), '\n'))
+			files++
+		}
+		if p := plain[tl.Name]; !bytes.Equal(p.OutputSchema, tl.OutputSchema) {
+			golden(t, filepath.Join("..", "schemas", "tools", tl.Name+".allow-exec.output.json"), append(append([]byte(nil), tl.OutputSchema...), '\n'))
+			files++
+		}
 	}
 	if *update {
 		return
 	}
 	// No stale schema files of removed tools.
-	files, _ := filepath.Glob(filepath.Join("..", "schemas", "tools", "*.json"))
-	if len(files) != 2*len(Registry()) {
-		t.Fatalf("schemas/tools has %d files, want %d (remove stale ones)", len(files), 2*len(Registry()))
+	found, _ := filepath.Glob(filepath.Join("..", "schemas", "tools", "*.json"))
+	if len(found) != files {
+		t.Fatalf("schemas/tools has %d files, want %d (remove stale ones)", len(found), files)
 	}
 }
 
@@ -118,7 +140,7 @@ func TestEveryToolSetsAllFourAnnotations(t *testing.T) {
 // without properties (all rejected by some clients or providers).
 func TestSchemasArePortable(t *testing.T) {
 	t.Parallel()
-	for _, tl := range Registry() {
+	for _, tl := range append(Registry(), Tools(true)...) {
 		for kind, raw := range map[string]json.RawMessage{"input": tl.InputSchema, "output": tl.OutputSchema} {
 			var v any
 			if err := json.Unmarshal(raw, &v); err != nil {

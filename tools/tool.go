@@ -44,6 +44,10 @@ type Tool struct {
 	// types (checked in under schemas/tools, drift-tested).
 	InputSchema, OutputSchema json.RawMessage
 
+	// ArgHint, when set, ends every invalid-arguments error (what to do
+	// instead, e.g. which server flag an argument needs).
+	ArgHint string `json:"-"`
+
 	validator *jsv.Schema
 	call      func(ctx context.Context, c *Call) (result any, summary string, links []mcp.Content, err error)
 }
@@ -203,7 +207,11 @@ func validateArgs(t Tool, raw json.RawMessage) error {
 	if errors.As(err, &ve) {
 		msg = flattenValidation(ve)
 	}
-	return Failf("invalid arguments for %s: %s (valid arguments: %s)", t.Name, msg, strings.Join(argNames(t), ", "))
+	hint := ""
+	if t.ArgHint != "" {
+		hint = "; " + t.ArgHint
+	}
+	return Failf("invalid arguments for %s: %s (valid arguments: %s)%s", t.Name, msg, strings.Join(argNames(t), ", "), hint)
 }
 
 var printer = message.NewPrinter(language.English)

@@ -9,9 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/assay-dev/assay/core/check"
+	"github.com/assay-dev/assay/core/anchor"
 	"github.com/assay-dev/assay/core/exit"
-	"github.com/assay-dev/assay/core/tlog"
+	"github.com/assay-dev/assay/core/verify"
 )
 
 func init() { commands = append(commands, newAnchorCmd) }
@@ -41,16 +41,16 @@ verifier. Check the anchor with 'assay verify-pack PACK --require-anchor'.`,
   ASSAY_LOG_TOKEN=... assay anchor pack --log https://log.example.com/`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			req := tlog.AnchorRequest{Packs: args, Log: logArg, Origin: origin, WitnessPolicy: policyPath, LogKey: logKey, Now: time.Now()}
+			req := anchor.Request{Packs: args, Log: logArg, Origin: origin, WitnessPolicy: policyPath, LogKey: logKey, Now: time.Now()}
 			var err error
-			if tlog.IsLogURL(logArg) {
+			if anchor.IsLogURL(logArg) {
 				if req.Token, err = logToken(envOf(cmd), tokenFile); err != nil {
 					return err
 				}
 			} else if req.Log, err = logDir(envOf(cmd), logArg); err != nil {
 				return err
 			}
-			out, err := tlog.AnchorPacks(cmd.Context(), req)
+			out, err := anchor.Packs(cmd.Context(), req)
 			if err != nil {
 				return err
 			}
@@ -73,7 +73,7 @@ verifier. Check the anchor with 'assay verify-pack PACK --require-anchor'.`,
 	return c
 }
 
-func isURL(s string) bool { return tlog.IsLogURL(s) }
+func isURL(s string) bool { return anchor.IsLogURL(s) }
 
 // logDir resolves --log (default $ASSAY_HOME/log).
 func logDir(env *cliEnv, arg string) (string, error) {
@@ -87,7 +87,7 @@ func logDir(env *cliEnv, arg string) (string, error) {
 	return filepath.Join(home, "log"), nil
 }
 
-// anchorFlags are verify-pack's anchor flags; core/check runs the gate.
+// anchorFlags are verify-pack's anchor flags (verify.AnchorOptions).
 type anchorFlags struct {
 	require bool
 	logKey  string
@@ -104,8 +104,8 @@ func addAnchorFlags(c *cobra.Command) *anchorFlags {
 }
 
 // options are the anchor gate's request for core/check.
-func (a *anchorFlags) options() check.AnchorOptions {
-	return check.AnchorOptions{Require: a.require, LogKey: a.logKey, WitnessPolicy: a.policy}
+func (a *anchorFlags) options() verify.AnchorOptions {
+	return verify.AnchorOptions{Require: a.require, LogKey: a.logKey, WitnessPolicy: a.policy}
 }
 
 // logToken reads the team log's bearer token: --token-file, else

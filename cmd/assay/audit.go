@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/assay-dev/assay/core/blob"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/ops"
 )
@@ -38,7 +39,15 @@ written); 3 bad input. A pack whose claims honestly failed is bundled.`,
 		Args: exactArgs(1, "give the pack directory"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// The same request type and result as the MCP bundle tool.
-			res, err := ops.AuditBundle(ops.BundleRequest{Pack: args[0], Out: out, Force: force}, nil)
+			req := ops.BundleRequest{Pack: args[0], Out: out, Force: force}
+			var res *ops.BundleResult
+			var err error
+			if ops.IsRemote(req.Pack) || ops.IsRemote(req.Out) {
+				home, _ := envOf(cmd).Home()
+				res, err = ops.AuditBundleRemote(cmd.Context(), req, home, blob.Options{Getenv: envOf(cmd).Getenv})
+			} else {
+				res, err = ops.AuditBundle(req, nil)
+			}
 			if err != nil {
 				return err
 			}
@@ -49,12 +58,16 @@ written); 3 bad input. A pack whose claims honestly failed is bundled.`,
 			}
 			fmt.Fprintf(w, "%s %s (%d bytes, %d files)\n", newStyle(w).Green("audit bundle written:"), r.Path, r.Bytes, len(r.Files))
 			fmt.Fprintf(w, "  pack %s, verdict at bundle time %s\n", r.PackID, r.Verdict)
+			if blob.IsURL(r.Path) {
+				fmt.Fprintf(w, "  check it: assay verify-pack '%s'\n", r.Path)
+				return nil
+			}
 			fmt.Fprintf(w, "  check it: assay verify-pack %s\n", r.Path)
 			return nil
 		},
 	}
-	b.Flags().StringVarP(&out, "output", "o", "", "bundle file (default audit_bundle_<pack_id>.tar.gz)")
-	b.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	b.Flags().StringVarP(&out, "output", "o", "", "bundle file (default audit_bundle_<pack_id>.tar.gz), or a storage URL: s3://BUCKET/PREFIX/ (default name) or s3://BUCKET/KEY.tar.gz")
+	b.Flags().BoolVar(&asJSON, "json", false, "print one JSON document (schema: schemas/bundle-result.schema.json)")
 	b.Flags().BoolVar(&force, "force", false, "replace an existing bundle file")
 	c.AddCommand(b)
 	return c

@@ -20,8 +20,7 @@ import (
 func ckEnv(t *testing.T) (home, dir string) {
 	t.Helper()
 	home, dir = t.TempDir(), t.TempDir()
-	testEnvs.Store(t, &ckState{env: &cliEnv{Vars: testVars(store.EnvHome + "=" + home), Dir: dir}})
-	t.Cleanup(func() { testEnvs.Delete(t) })
+	storeEnv(t, &ckState{env: &cliEnv{Vars: testVars(store.EnvHome + "=" + home), Dir: dir}})
 	return home, dir
 }
 
@@ -56,29 +55,52 @@ var testEnvs sync.Map // *testing.T -> *ckState
 // gave none (a test that has not been converted, or one that must set the
 // process's environment).
 func ckEnvOf(t *testing.T) *cliEnv {
-	if st, ok := testEnvs.Load(t); ok {
-		return st.(*ckState).env
+	if st, ok := ckStateOf(t); ok {
+		return st.env
 	}
 	return processEnv()
 }
 
+// ckStateOf returns what ckEnv gave t, or its nearest ancestor: a subtest
+// runs in its parent's environment.
+func ckStateOf(t *testing.T) (*ckState, bool) {
+	if st, ok := testEnvs.Load(t); ok {
+		return st.(*ckState), true
+	}
+	for name := t.Name(); strings.Contains(name, "/"); {
+		name = name[:strings.LastIndex(name, "/")]
+		if st, ok := testEnvNames.Load(name); ok {
+			return st.(*ckState), true
+		}
+	}
+	return nil, false
+}
+
+// storeEnv records what ckEnv gave t, by test and by name (for subtests).
+func storeEnv(t *testing.T, st *ckState) {
+	testEnvs.Store(t, st)
+	testEnvNames.Store(t.Name(), st)
+	t.Cleanup(func() { testEnvs.Delete(t); testEnvNames.Delete(t.Name()) })
+}
+
+// testEnvNames is testEnvs by test name.
+var testEnvNames sync.Map // string -> *ckState
+
 // ckHome is ckEnv with the assay home at home (which need not exist yet).
 func ckHome(t *testing.T, home string) {
 	t.Helper()
-	testEnvs.Store(t, &ckState{env: &cliEnv{Vars: testVars(store.EnvHome + "=" + home), Dir: t.TempDir()}})
-	t.Cleanup(func() { testEnvs.Delete(t) })
+	storeEnv(t, &ckState{env: &cliEnv{Vars: testVars(store.EnvHome + "=" + home), Dir: t.TempDir()}})
 }
 
 // ckSetenv sets key=value in the environment ckEnv gave t (the CLI's and
 // its children's); after ckProcessEnv, in the process's too.
 func ckSetenv(t *testing.T, key, value string) {
 	t.Helper()
-	v, ok := testEnvs.Load(t)
+	st, ok := ckStateOf(t)
 	if !ok {
 		t.Setenv(key, value) // no ckEnv: the CLI runs in the process's environment
 		return
 	}
-	st := v.(*ckState)
 	st.env.Vars = append(st.env.Vars, key+"="+value)
 	if st.process {
 		t.Setenv(key, value)

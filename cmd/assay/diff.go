@@ -58,7 +58,7 @@ Exit codes (text and --json alike):
 				if err != nil {
 					return exit.Bad("", "cannot read the working directory: %v", err)
 				}
-				if _, err := packs.ReadManifest(args[0]); err != nil && exit.Code(err) == exit.BadInput {
+				if err := packs.Check(args[0]); err != nil && exit.Code(err) == exit.BadInput {
 					return err
 				}
 				prev, err := packs.Previous(wd, args[0])
@@ -165,7 +165,7 @@ func renderDiff(w io.Writer, r *diff.Result, reportPath string) {
 	if r.Verified {
 		fmt.Fprintf(w, "  %-14s both packs verified\n", "Integrity")
 	} else {
-		fmt.Fprintf(w, "  %-14s %s\n", "Integrity", st.Dim("not checked (--no-verify)"))
+		fmt.Fprintf(w, "  %-14s %s\n", "Integrity", st.Yellow(diff.UnverifiedNote))
 	}
 	if r.SignerChanged {
 		fmt.Fprintf(w, "  %-14s %s\n", "Signer", st.Yellow("changed: "+shortHex(r.A.SignerFingerprint)+"… → "+shortHex(r.B.SignerFingerprint)+"…"))

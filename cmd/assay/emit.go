@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -10,6 +11,7 @@ import (
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/ops"
 	"github.com/assay-dev/assay/core/receipt"
+	"github.com/assay-dev/assay/core/recorder/client"
 	"github.com/assay-dev/assay/core/store"
 )
 
@@ -60,6 +62,13 @@ Prints the receipt id (--json: the stored receipt).`,
 				if err != nil {
 					return err
 				}
+				// Under a recorder (assay run, assay recorder serve) the
+				// receipt goes to it and is sealed before emit returns; the
+				// recorder numbers seq. Otherwise it is appended to the
+				// store, as the reference's emitters do.
+				if addr := client.Addr(envOf(cmd).Getenv); addr != "" {
+					return emitToRecorder(cmd, addr, traceID, typ, data, parent, seq, cmd.Flags().Changed("seq"), asJSON)
+				}
 				st, err := envOf(cmd).OpenStore()
 				if err != nil {
 					return err
@@ -85,7 +94,7 @@ Prints the receipt id (--json: the stored receipt).`,
 		c.Flags().StringVar(&dataJSON, "data", "", "receipt fields as a JSON object")
 		c.Flags().StringVar(&parent, "parent", "", "parent_receipt_id (the receipt this one follows from)")
 		c.Flags().Int64Var(&seq, "seq", 0, "seq field (default: one past the trace's highest seq)")
-		c.Flags().BoolVar(&asJSON, "json", false, "print the stored receipt as JSON")
+		c.Flags().BoolVar(&asJSON, "json", false, "print the stored receipt as JSON (schema: schemas/emit-result.schema.json)")
 		return c
 	})
 }
@@ -123,4 +132,52 @@ func emitData(dataJSON string, kvs []string) (*canon.Object, error) {
 		return nil, err
 	}
 	return data, nil
+}
+
+// mustCanon renders a decoded value for an error message.
+func mustCanon(v any) []byte {
+	b, err := canon.Marshal(v)
+	if err != nil {
+		return []byte(fmt.Sprint(v))
+	}
+	return b
+}
+
+// emitToRecorder sends the receipt to the recorder at addr and prints what
+// it stored.
+func emitToRecorder(cmd *cobra.Command, addr, traceID, typ string, data *canon.Object, parent string, seq int64, seqSet, asJSON bool) error {
+	if v, ok := data.Get("receipt_id"); ok {
+		if id, isStr := v.(string); !isStr || strings.TrimSpace(id) == "" {
+			return exit.Bad("give a non-empty string, or drop receipt_id and let emit make one", "receipt_id must be a non-empty string")
+		}
+	}
+	if v, ok := data.Get("timestamp"); ok {
+		ts, isStr := v.(string)
+		if _, valid := receipt.ParseTimestamp(ts); !isStr || !valid {
+			return exit.Bad("use an ISO 8601 time like 2026-01-15T11:59:00.123456+00:00, or drop timestamp and let emit stamp it", "timestamp %s is not a valid time", strings.TrimSpace(string(mustCanon(v))))
+		}
+	}
+	if _, ok := data.Get("seq"); !ok && seqSet {
+		data.Set("seq", seq)
+	}
+	c, err := client.Dial(addr)
+	if err != nil {
+		return exit.Wrap(exit.HonestFail, err, "the recorder of this run is gone (killed?); the receipt was not recorded")
+	}
+	defer c.Close()
+	r, err := c.Emit(traceID, typ, data, store.EmitOptions{ParentReceiptID: parent})
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	if asJSON {
+		// The same document as an emit appended to the store.
+		res := ops.EmitResult{ReceiptID: r.String("receipt_id"), Type: typ, Timestamp: r.String("timestamp"), TraceID: traceID, Receipt: r}
+		if v, ok := r.Get("seq"); ok {
+			res.Seq, _ = strconv.ParseInt(fmt.Sprint(v), 10, 64)
+		}
+		return writeJSON(out, res)
+	}
+	fmt.Fprintln(out, r.String("receipt_id"))
+	return nil
 }

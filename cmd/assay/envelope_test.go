@@ -19,7 +19,6 @@ var updateSchemas = flag.Bool("update", false, "rewrite the checked-in schemas f
 // declined prompt) all validate against it. run's success document has its
 // schema too.
 func TestJSONEnvelopes(t *testing.T) {
-	t.Parallel()
 	errSchema, err := schemas.Generate(&jsonErrorDoc{}, "schemas/error.schema.json", "assay --json error",
 		"The one error document every assay command prints with --json when it fails before printing its own: command, status \"error\", error (the problem: a short name where the reference has one, e.g. no_receipts_emitted, else the sentence), message (the sentence), fix (what to do), exit_code (3 bad input, 1 honest failure or declined prompt, 2 tampered). Commands may add fields (run: trace_id, hints; scan: tool).")
 	if err != nil {
@@ -36,7 +35,7 @@ func TestJSONEnvelopes(t *testing.T) {
 	schematest.Drift(t, "schemas/run-result.schema.json", runSchema, *updateSchemas, "./cmd/assay")
 
 	sch := schematest.Compile(t, errSchema)
-	_, dir := ckEnv(t)
+	_, dir := ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	os.WriteFile(filepath.Join(dir, "assay.lock"), []byte("x"), 0o644)
 	os.WriteFile(filepath.Join(dir, "app.py"), []byte("from openai import OpenAI\nOpenAI().chat.completions.create(model='x', messages=[])\n"), 0o644)
 	for _, argv := range [][]string{

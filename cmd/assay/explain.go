@@ -57,6 +57,6 @@ verdict and the exit code verify-pack would give are in --json). Use
 		},
 	}
 	c.Flags().StringVar(&format, "format", "text", "output format: text, md or json")
-	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON document (same as --format json)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON document (same as --format json; schema: schemas/explain-result.schema.json)")
 	return c
 }

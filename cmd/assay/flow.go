@@ -61,32 +61,28 @@ Exit codes: 0 the plan printed or every step passed, 1 a step failed,
 					fmt.Fprintln(out, "\nSee a plan: assay flow NAME; run it: assay flow NAME --apply")
 					return nil
 				}
-				f, err := flows.Get(args[0])
-				if err != nil {
-					return err
-				}
 				kv, err := flows.ParseParams(params)
 				if err != nil {
 					return err
 				}
 				if dir != "" {
+					// Relative to the run's working directory.
+					dir = envOf(cmd).Abs(dir)
 					if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 						return exit.Bad("pass an existing directory", "--dir %s is not a directory", dir)
 					}
+				} else {
+					dir = envOf(cmd).Dir // "" is the process's own
 				}
-				plan, err := f.Plan(dir, kv)
+				// The same request type and rules as the MCP run-flow tool.
+				req := flows.Request{Flow: args[0], Params: kv, Dir: dir, Apply: apply}
+				plan, err := req.Plan(flows.PlanOptions{})
 				if err != nil {
 					return err
 				}
-				if !apply {
-					if asJSON {
-						return writeJSON(out, flows.NewPlanDoc(plan))
-					}
+				if !apply && !asJSON {
 					flows.RenderPlanText(out, plan)
 					return nil
-				}
-				if plan.Blocked != "" {
-					return flows.ErrBlocked(plan)
 				}
 				runner := &flows.ExecRunner{Env: envOf(cmd).Vars}
 				if !asJSON {
@@ -95,22 +91,25 @@ Exit codes: 0 the plan printed or every step passed, 1 a step failed,
 				}
 				ctx, stop := flowContext(cmd.Context())
 				defer stop()
-				res := flows.Apply(ctx, plan, runner)
+				doc, outcome, err := flows.Execute(ctx, req, plan, runner)
+				if err != nil {
+					return err
+				}
 				if asJSON {
-					if err := writeJSON(out, flows.NewOutcomeDoc(res)); err != nil {
+					if err := writeJSON(out, doc); err != nil {
 						return err
 					}
 				} else {
-					flows.RenderOutcomeText(out, res)
+					flows.RenderOutcomeText(out, outcome)
 				}
-				if res.Status != flows.StatusOK {
+				if doc.Applied && doc.Status != flows.StatusOK {
 					return exit.Silent{Code: exit.HonestFail}
 				}
 				return nil
 			},
 		}
 		c.Flags().BoolVar(&apply, "apply", false, "run the steps (default: print the plan only)")
-		c.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
+		c.Flags().BoolVar(&asJSON, "json", false, "print one JSON document (schema: schemas/flow-result.schema.json)")
 		c.Flags().StringArrayVar(&params, "param", nil, "flow parameter as key=value (repeatable)")
 		c.Flags().StringVar(&dir, "dir", "", "project directory the steps run in (default: the current directory)")
 		return c

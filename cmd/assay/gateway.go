@@ -30,7 +30,7 @@ func storeWritable(home string) error {
 
 func init() {
 	commands = append(commands, func() *cobra.Command {
-		var addr, traceID string
+		var addr, traceID, otlpEndpoint string
 		var asJSON, content bool
 		up := map[string]*string{}
 		c := &cobra.Command{
@@ -90,6 +90,12 @@ Build the pack afterwards with 'assay proof-pack <trace>'. For one command,
 				if err != nil {
 					return err
 				}
+				stopExport, err := startLiveExport(ctx, envOf(cmd).Getenv, st, otlpEndpoint, cmd.ErrOrStderr(), "assay gateway")
+				if err != nil {
+					_ = g.Close()
+					return err
+				}
+				defer stopExport()
 				out := cmd.OutOrStdout()
 				// ASSAY_GATEWAY tells 'assay doctor' (DOCTOR_GATEWAY_001)
 				// which gateway the base URLs must point at.
@@ -131,6 +137,7 @@ Build the pack afterwards with 'assay proof-pack <trace>'. For one command,
 		f.StringVar(&traceID, "trace", "", "trace id to record into (default $ASSAY_TRACE_ID, else a new one)")
 		f.BoolVar(&asJSON, "json", false, "print the URL, trace and environment as one JSON document")
 		f.BoolVar(&content, "store-content", false, "also record prompts and answers in the receipts (default: hashes only; or ASSAY_STORE_CONTENT=1)")
+		f.StringVar(&otlpEndpoint, "otlp-endpoint", "", otlpEndpointUsage)
 		for _, r := range gateway.Routes {
 			up[r] = f.String("upstream-"+r, "", "upstream base URL for /"+r+" (overrides "+gateway.UpstreamEnv[r]+")")
 		}

@@ -153,6 +153,11 @@ func renderReplay(cmd *cobra.Command, r *incident.Result, changesOnly bool) {
 			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", i+1, toolLabel(c.Tool), c.Recorded, c.Candidate, rule, change)
 		}
 		tw.Flush()
+		for i, c := range r.Calls {
+			if c.Note != "" && (!changesOnly || c.Change == incident.NewlyDenied || c.Change == incident.NewlyAllowed) {
+				fmt.Fprintf(w, "  %d: %s\n", i+1, c.Note)
+			}
+		}
 		fmt.Fprintln(w)
 	}
 	m := r.Summary

@@ -45,7 +45,7 @@ func TestKeyRotateRevoke(t *testing.T) {
 		t.Fatalf("rotate: %d %+v %s", code, rot, errs)
 	}
 	l, _ := lock.Load("assay.lock")
-	if l.SignerPolicy.Mode != "allowlist" || strings.Join(l.SignerPolicy.AllowedFingerprints, ",") != oldFP+","+rot.NewFP || len(lock.Check(l)) != 0 {
+	if l.SignerPolicy.Mode != "allowlist" || strings.Join(l.SignerPolicy.AllowedFingerprints, ",") != oldFP+","+rot.NewFP || len(lock.Validate(l)) != 0 {
 		t.Fatalf("lock after rotate: %+v", l.SignerPolicy)
 	}
 	if code, _, _ := ckRun(t, "key", "rotate", "--new-signer", "assay-local"); code != 3 {

@@ -11,8 +11,7 @@ import (
 // verify-pack --latest and packs list find packs by manifest, whatever
 // their directory name, with one finder; a second run is picked up (no glob).
 func TestVerifyPackLatest(t *testing.T) {
-	t.Parallel()
-	home, dir := ckEnv(t)
+	home, dir := ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	ckOneLine(t, []string{"verify-pack", "--latest"}, "no proof pack (a directory with pack_manifest.json) under .")
 	older := ckPack(t, home, filepath.Join(dir, "evidence", "first"), []string{"receipt_completeness"}, "gpt-4o")
 	old := time.Now().Add(-time.Hour)

@@ -31,8 +31,7 @@ func evTrace(t *testing.T) string {
 }
 
 func TestProofPackVerifyExplain(t *testing.T) {
-	t.Parallel()
-	home, dir := ckEnv(t)
+	home, dir := ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	tr := evTrace(t)
 	code, out, errs := ckRun(t, "proof-pack", tr, "-o", "p", "-c", "receipt_completeness")
 	if code != 0 || !strings.Contains(out, "Proof pack built") || !strings.Contains(errs, "generated signing key 'assay-local'") {
@@ -76,8 +75,7 @@ func TestProofPackVerifyExplain(t *testing.T) {
 }
 
 func TestTryLeavesNothingBehind(t *testing.T) {
-	t.Parallel()
-	ckEnv(t)
+	ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	tmp := t.TempDir()
 	ckSetenv(t, "TMPDIR", tmp)
 	code, out, _ := ckRun(t, "try")
@@ -117,8 +115,7 @@ func TestDemos(t *testing.T) {
 }
 
 func TestEvidenceBadInput(t *testing.T) {
-	t.Parallel()
-	_, dir := ckEnv(t)
+	_, dir := ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	os.WriteFile(filepath.Join(dir, "file.txt"), []byte("x"), 0o644)
 	os.Mkdir(filepath.Join(dir, "empty"), 0o755)
 	for _, cmd := range [][]string{{"verify-pack"}, {"explain"}} {
@@ -144,8 +141,7 @@ func TestEvidenceBadInput(t *testing.T) {
 }
 
 func TestKeyCommands(t *testing.T) {
-	t.Parallel()
-	ckEnv(t)
+	ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	code, out, _ := ckRun(t, "key", "list")
 	if code != 0 || !strings.Contains(out, "No signing keys") {
 		t.Fatalf("%d %q", code, out)
@@ -204,8 +200,7 @@ func TestHelpAndCompletion(t *testing.T) {
 // proof-pack never drops evidence quietly: a store line that is not a
 // receipt is named and the exit is 1; an empty trace needs --allow-empty.
 func TestProofPackLostLinesAndEmptyTrace(t *testing.T) {
-	t.Parallel()
-	ckEnv(t)
+	ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	tr := evTrace(t)
 	st, _ := ckEnvOf(t).OpenStore()
 	p, _, _ := st.Find(tr)

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/assay-dev/assay/core/exit"
-	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/lock"
 )
 
@@ -48,35 +47,6 @@ func reportLock(cmd *cobra.Command, path string, l *lock.Lock, asJSON bool) erro
 		logOf(cmd).Warn().Msgf("the reference implementation's 'lock check' does not know card(s) %s (or defines them differently); only this tool can check this lock", strings.Join(nr, ", "))
 	}
 	return nil
-}
-
-// resolveSigners turns --signer values into fingerprints: a 64-hex value is
-// taken as is, anything else must be a signer id in the local keystore.
-func resolveSigners(env *cliEnv, vals []string) ([]string, error) {
-	var out []string
-	for _, v := range vals {
-		v = strings.TrimSpace(v)
-		if v == "" {
-			continue
-		}
-		if lock.IsFingerprint(strings.ToLower(v)) {
-			out = append(out, strings.ToLower(v))
-			continue
-		}
-		ks, _, err := openKeystore(env)
-		if err != nil {
-			return nil, err
-		}
-		if keys.ValidID(v) != nil || !ks.Exists(v) {
-			return nil, exit.Bad("give 64-hex fingerprints or ids of keys in 'assay key list'", "--signer %q is neither a 64-hex fingerprint nor a local signer id", v)
-		}
-		pub, err := ks.LoadPublic(v)
-		if err != nil {
-			return nil, exit.Bad("regenerate or re-import the key", "cannot read public key of %q: %v", v, err)
-		}
-		out = append(out, keys.Fingerprint(pub))
-	}
-	return out, nil
 }
 
 func newLockWriteCmd() *cobra.Command {
@@ -196,7 +166,7 @@ func newLockCheckCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			issues := lock.Check(l)
+			issues := lock.Validate(l)
 			code := exit.OK
 			if len(issues) > 0 {
 				code = exit.HonestFail

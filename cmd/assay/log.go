@@ -78,15 +78,7 @@ Exit codes:
 			if err != nil {
 				return exit.New(exit.HonestFail, "check the log location", "%v", err)
 			}
-			code := exit.OK
-			for _, p := range rep.Packs {
-				switch p.Status {
-				case "no_anchor":
-					code = max(code, exit.HonestFail)
-				case "split_view", "invalid_anchor":
-					code = exit.Tampered
-				}
-			}
+			code := rep.ExitCode()
 			if asJSON {
 				if err := writeJSON(cmd.OutOrStdout(), rep); err != nil {
 					return err

@@ -10,6 +10,7 @@ import (
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/mcppolicy"
+	"github.com/assay-dev/assay/core/ops"
 )
 
 func init() { mcpSubcommands = append(mcpSubcommands, newMCPPolicyCmd) }
@@ -186,11 +187,12 @@ input (unreadable or invalid policy, bad --args).`,
 			if tool == "" {
 				return exit.Bad("name the tool, e.g. --tool write_file", "--tool is required")
 			}
-			p, err := mcppolicy.Load(args[0])
+			// The same request type as the MCP policy-check tool.
+			r, err := ops.PolicyCheck(ops.PolicyCheckRequest{Policy: args[0], Tool: tool, Arguments: []byte(argsJSON)})
 			if err != nil {
 				return err
 			}
-			r, err := p.CheckCall(tool, []byte(argsJSON))
+			p, err := mcppolicy.Load(args[0])
 			if err != nil {
 				return err
 			}
@@ -222,6 +224,6 @@ input (unreadable or invalid policy, bad --args).`,
 	}
 	c.Flags().StringVar(&tool, "tool", "", "tool name of the call (required)")
 	c.Flags().StringVar(&argsJSON, "args", "{}", "the call's arguments as a JSON object")
-	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
+	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON document (schema: schemas/policy-check.schema.json)")
 	return c
 }

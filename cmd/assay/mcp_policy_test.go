@@ -10,8 +10,7 @@ import (
 )
 
 func TestMCPPolicyInit(t *testing.T) {
-	t.Parallel()
-	_, dir := ckEnv(t)
+	_, dir := ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	code, out, errs := ckRun(t, "mcp", "policy", "init", "--server-id", "fs-server")
 	if code != 0 || errs != "" {
 		t.Fatalf("init: exit %d, stderr %q", code, errs)

@@ -32,6 +32,7 @@ type mcpProxyOptions struct {
 	storeArgs, storeResults, noAutoPack, asJSON bool
 	callTimeout, grace                          time.Duration
 	maxMessage, maxServerMessage                int
+	otlpEndpoint                                string
 }
 
 func init() { commands = append(commands, newMCPProxyCmd) }
@@ -82,6 +83,7 @@ not be written; 3 bad input (flags, policy, server command not found).`,
 	f.StringVar(&o.policyPath, "policy", "", "policy file (assay.mcp-policy.yaml); loaded and checked before the server starts")
 	f.BoolVar(&o.storeArgs, "store-args", false, "keep tool arguments in cleartext in receipts (default: hash only; the policy's store_args applies when this flag is not given)")
 	f.BoolVar(&o.storeResults, "store-results", false, "keep tool results in cleartext in receipts (default: hash only; the policy's store_results applies when this flag is not given)")
+	f.StringVar(&o.otlpEndpoint, "otlp-endpoint", "", otlpEndpointUsage)
 	f.BoolVar(&o.noAutoPack, "no-auto-pack", false, "do not build a pack when the session ends (build it later with assay proof-pack TRACE_ID)")
 	f.DurationVar(&o.callTimeout, "call-timeout", 0, "answer a tool call with an error and record outcome timeout when the server has not responded within this time (e.g. 30s; 0 = no limit)")
 	f.DurationVar(&o.grace, "shutdown-grace", mcpproxy.DefaultGrace, "how long the server gets to finish after the client closes, before it is terminated")
@@ -145,6 +147,11 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 	if err := os.MkdirAll(set.AuditDir, 0o755); err != nil {
 		return exit.Bad("choose a writable --audit-dir", "cannot create the audit directory %s: %v", set.AuditDir, err)
 	}
+	stopExport, err := startLiveExport(context.Background(), envOf(cmd).Getenv, st, o.otlpEndpoint, cmd.ErrOrStderr(), "assay mcp-proxy")
+	if err != nil {
+		return err
+	}
+	defer stopExport()
 	sessionID := mcpproxy.NewSessionID()
 	traceID := mcpproxy.NewTraceID(sessionID, time.Now())
 	if set.JoinTrace != "" {

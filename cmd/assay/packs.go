@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/assay-dev/assay/core/blob"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/packs"
 )
@@ -38,17 +40,37 @@ func newPacksCmd() *cobra.Command {
 	var asJSON bool
 	var dir string
 	list := &cobra.Command{
-		Use:   "list",
-		Short: "List proof packs under -d (found by their manifest, at any name), newest first",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			rows, err := packs.List(dir, currentBaseline(envOf(cmd)))
-			if err != nil {
-				return err
+		Use:   "list [DIR | s3://BUCKET/PREFIX/]",
+		Short: "List proof packs under -d or a storage URL (found by their manifest, at any name), newest first",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			var rows []packs.Summary
+			var incomplete []string
+			if blob.IsURL(dir) {
+				l, err := listRemote(cmd.Context(), envOf(cmd).Getenv, dir)
+				if err != nil {
+					return err
+				}
+				rows, incomplete = l.Packs, l.Incomplete
+				for _, p := range incomplete {
+					fmt.Fprintf(cmd.ErrOrStderr(), "assay: %s: pack files but no pack_manifest.json: not a pack (an upload still running, or interrupted)\n", p)
+				}
+			} else {
+				var err error
+				if rows, err = packs.List(dir, currentBaseline(envOf(cmd))); err != nil {
+					return err
+				}
 			}
 			w := cmd.OutOrStdout()
 			if asJSON {
-				return writeJSON(w, map[string]any{"directory": dir, "packs": rows})
+				doc := map[string]any{"directory": dir, "packs": rows, "verified": false, "note": packs.ListNote}
+				if incomplete != nil {
+					doc["incomplete"] = incomplete
+				}
+				return writeJSON(w, doc)
 			}
 			if len(rows) == 0 {
 				fmt.Fprintf(w, "no proof packs in %s\n", dir)
@@ -81,6 +103,7 @@ func newPacksCmd() *cobra.Command {
 				}
 				fmt.Fprintf(w, "%s %-9d %-9s %-6s %-16s %s\n", name, r.NReceipts, r.ReceiptIntegrity, r.ClaimCheck, r.SignerID, r.TimestampStart)
 			}
+			fmt.Fprintf(w, "%s\n", st.Dim(packs.ListNote))
 			return nil
 		},
 	}
@@ -100,6 +123,7 @@ func newPacksCmd() *cobra.Command {
 			}
 			row := func(k string, v any) { fmt.Fprintf(w, "  %-20s %v\n", k, v) }
 			fmt.Fprintf(w, "%s%s\n", d.Path, map[bool]string{true: " (baseline)", false: ""}[d.IsBaseline])
+			fmt.Fprintf(w, "  %s\n", newStyle(w).Yellow(d.Note))
 			row("Pack ID", d.PackID)
 			row("Run", d.RunID)
 			row("Format", d.PackFormatVersion)
@@ -137,9 +161,44 @@ func newPacksCmd() *cobra.Command {
 		Args:  exactArgs(1, "give the pack directory"),
 		RunE:  func(cmd *cobra.Command, args []string) error { return setBaseline(cmd, args[0], asJSON) },
 	}
-	for _, s := range []*cobra.Command{list, show, pin} {
+	push := &cobra.Command{
+		Use:   "push PACK s3://BUCKET/PREFIX/",
+		Short: "Publish a local pack to object storage (files first, manifest last; the prefix must be empty)",
+		Args:  exactArgs(2, "give the pack directory and the storage URL"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !blob.IsURL(args[1]) {
+				return exit.Bad("give s3://BUCKET/PREFIX/, gs://, azblob:// or file:/// as the destination", "not a storage URL: %s", args[1])
+			}
+			loc, err := blob.Prepare(cmd.Context(), args[1], blob.Options{Getenv: envOf(cmd).Getenv})
+			if err != nil {
+				return err
+			}
+			defer loc.Close()
+			pub, err := blob.Publish(cmd.Context(), args[0], loc)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if asJSON {
+				return writeJSON(w, pub)
+			}
+			fmt.Fprintf(w, "%s %s (%d objects, %d bytes)\n", newStyle(w).Green("pack published:"), pub.URL, pub.Objects, pub.Bytes)
+			return nil
+		},
+	}
+	for _, s := range []*cobra.Command{list, show, pin, push} {
 		s.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 		c.AddCommand(s)
 	}
 	return c
+}
+
+// listRemote lists the packs under a storage URL.
+func listRemote(ctx context.Context, getenv func(string) string, raw string) (*blob.Listing, error) {
+	loc, err := blob.Open(ctx, raw, blob.Options{Getenv: getenv})
+	if err != nil {
+		return nil, err
+	}
+	defer loc.Close()
+	return loc.ListPacks(ctx)
 }

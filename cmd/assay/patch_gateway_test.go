@@ -60,10 +60,10 @@ func TestGatewayCoverageExplainsMissingCallsites(t *testing.T) {
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Fatalf("python3 is required: %v", err)
 	}
-	ckEnv(t)
+	ckProcessEnv(t) // the run's child starts in the directory the test moves to
 	rtMock(t)
-	t.Setenv("PYTHONPATH", filepath.Join(patchData, "sdk"))
-	t.Setenv("PYTHONDONTWRITEBYTECODE", "1")
+	ckSetenv(t, "PYTHONPATH", filepath.Join(patchData, "sdk"))
+	ckSetenv(t, "PYTHONDONTWRITEBYTECODE", "1")
 	dir := copyTree(t, filepath.Join(patchData, "projects", "plain"))
 	if code, _, errs := ckRun(t, "scan", dir, "--emit-contract", filepath.Join(dir, "assay.coverage.json")); code != 0 {
 		t.Fatalf("scan: %s", errs)
@@ -88,15 +88,16 @@ func TestGatewayCoverageExplainsMissingCallsites(t *testing.T) {
 			Note         string  `json:"note"`
 			Unattributed struct {
 				ModelCalls int `json:"model_calls"`
+				Gateway    int `json:"from_gateway"`
 			} `json:"unattributed"`
 		} `json:"coverage"`
 	}
 	ckJSON(t, stdout, &res)
-	if code != 1 || res.Coverage.CoveragePct != 0 || res.Coverage.Unattributed.ModelCalls != 1 || !strings.Contains(res.Coverage.Note, "X-Assay-Callsite") {
+	if code != 1 || res.Coverage.CoveragePct != 0 || res.Coverage.Unattributed.ModelCalls != 1 || res.Coverage.Unattributed.Gateway != 1 || !strings.Contains(res.Coverage.Note, "X-Assay-Callsite") {
 		t.Errorf("verify-pack: exit %d, coverage %+v", code, res.Coverage)
 	}
 	_, text, _ := ckRun(t, "verify-pack", out, "--coverage-contract", "assay.coverage.json")
-	if !strings.Contains(text, "1 model call receipt(s) have no call site") {
+	if !strings.Contains(text, "1 model call receipt(s) came through the gateway without a call site") {
 		t.Errorf("verify-pack text does not explain the 0%% coverage:\n%s", text)
 	}
 }

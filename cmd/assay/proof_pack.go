@@ -5,7 +5,9 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/assay-dev/assay/core/blob"
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/seal"
 
 	"github.com/spf13/cobra"
 
@@ -41,10 +43,19 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 				out = cenv.Abs("proof_pack_" + traceID)
 			}
 			// The same request type and result as the MCP bundle tool.
-			res, err := ops.Pack(ops.PackRequest{
+			req := ops.PackRequest{
 				TraceID: traceID, Out: out, Cards: cards, Mode: mode, AllowEmpty: allowEmpty, NoGenerateKey: noGenerate,
 				WorkDir: wd,
-			}, ops.Env{Home: home, Getenv: cenv.Getenv})
+			}
+			env := ops.Env{Home: home, Getenv: cenv.Getenv}
+			var res *ops.BundleResult
+			if ops.IsRemote(out) {
+				// Checked before the build, built locally, published
+				// manifest last; a failed upload keeps the local copy.
+				res, err = ops.PackRemote(cmd.Context(), req, env, blob.Options{Getenv: cenv.Getenv})
+			} else {
+				res, err = ops.Pack(req, env)
+			}
 			if err != nil {
 				return err
 			}
@@ -62,6 +73,22 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 			} else {
 				renderBuilt(cmd.OutOrStdout(), res.Pack, wd)
 			}
+			if res.Seal != nil {
+				s := res.Seal
+				switch s.Status {
+				case seal.StatusAltered:
+					fmt.Fprintf(cmd.ErrOrStderr(), "assay: ERROR: %s: %d alteration(s) of trace %s after its receipts were sealed\n", seal.AlteredMessage, s.AlterationsTotal, traceID)
+					for _, a := range s.Alterations {
+						fmt.Fprintf(cmd.ErrOrStderr(), "  %s\n", a)
+					}
+					fmt.Fprintf(cmd.ErrOrStderr(), "assay: the pack holds the receipts as they were sealed and records the alterations; exit 2\n")
+					return exit.Silent{Code: exit.Tampered}
+				case seal.StatusTruncated:
+					fmt.Fprintf(cmd.ErrOrStderr(), "assay: the seal ends at receipt %d (last checkpoint at %s): the recorder stopped before the run ended; %d receipt(s) after it are packed unsealed\n", s.Covers, s.Checkpoint.At, s.Unsealed)
+				default:
+					fmt.Fprintf(cmd.ErrOrStderr(), "assay: sealed as recorded: %d receipt(s), last checkpoint at %s\n", s.Covers, s.Checkpoint.At)
+				}
+			}
 			if len(probs) > 0 {
 				// The pack is honest about what it holds, but not the whole
 				// trace: an honest failure, as `assay run` reports it.
@@ -71,10 +98,10 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 			return nil
 		},
 	}
-	c.Flags().StringVarP(&out, "output", "o", "", "pack directory to create (default proof_pack_<TRACE_ID>; must not exist)")
+	c.Flags().StringVarP(&out, "output", "o", "", "pack directory to create (default proof_pack_<TRACE_ID>; must not exist), or an empty storage prefix s3://BUCKET/PREFIX/ (gs://, azblob://, file:///)")
 	c.Flags().StringArrayVarP(&cards, "card", "c", nil, "run card id or card JSON file (repeatable); see 'assay cards list'")
 	c.Flags().StringVarP(&mode, "mode", "m", "shadow", "mode recorded in the attestation: shadow, enforced or breakglass")
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON document (schema: schemas/bundle-result.schema.json)")
 	c.Flags().BoolVar(&noGenerate, "no-generate-key", false, "fail instead of generating a signing key when none exists")
 	c.Flags().BoolVar(&allowEmpty, "allow-empty", false, "build a pack even when the trace holds no receipts")
 	return c
@@ -92,6 +119,10 @@ func renderBuilt(w io.Writer, r *pack.Result, wd string) {
 	row("Integrity", r.ReceiptIntegrity)
 	row("Claims", r.ClaimCheck)
 	row("Merkle root", r.MerkleRoot[:16]+"…")
+	if blob.IsURL(r.Dir) {
+		fmt.Fprintf(w, "\nNext: assay verify-pack '%s'\n", r.Dir)
+		return
+	}
 	abs := r.Dir
 	if !filepath.IsAbs(abs) {
 		abs = filepath.Join(wd, abs)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/assay-dev/assay/core/bundle"
+	"github.com/assay-dev/assay/core/packs"
 	"github.com/assay-dev/assay/core/packs/packstest"
 )
 
@@ -119,11 +120,11 @@ func TestQAPacksListColumns(t *testing.T) {
 		t.Fatal(errs)
 	}
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-	if len(lines) != 3 {
-		t.Fatalf("want header and 2 rows:\n%s", out)
+	if len(lines) != 4 || lines[3] != packs.ListNote {
+		t.Fatalf("want header, 2 rows and the unverified note:\n%s", out)
 	}
 	col := strings.Index(lines[0], "RECEIPTS")
-	for _, l := range lines[1:] {
+	for _, l := range lines[1:3] {
 		if len(l) <= col || l[col-1] != ' ' || l[col] < '0' || l[col] > '9' {
 			t.Fatalf("RECEIPTS column (at %d) misaligned:\n%s", col, out)
 		}

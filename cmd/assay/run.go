@@ -13,8 +13,10 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/otlpout"
 	"github.com/assay-dev/assay/core/runner"
 	"github.com/assay-dev/assay/core/runpack"
+	"github.com/assay-dev/assay/core/seal"
 )
 
 // runOptions are the flags of `assay run`.
@@ -27,6 +29,9 @@ type runOptions struct {
 	asJSON        bool
 	gateway       bool
 	storeContent  bool
+	otlp          bool
+	otlpContent   bool
+	otlpEndpoint  string
 }
 
 // runSummary is the --json document of a run that built a pack; the
@@ -57,6 +62,28 @@ type runSummary struct {
 	VerdictExitCode int    `json:"verdict_exit_code"`
 	RunExitCode     int    `json:"run_exit_code"`
 	ExitCodeFrom    string `json:"exit_code_from"`
+	// Seal is what the recorder sealed: status (intact, altered,
+	// truncated), how many receipts it covers and the alterations.
+	Seal *sealInfo `json:"seal,omitempty"`
+}
+
+// sealInfo is the seal part of run's and proof-pack's summaries.
+type sealInfo struct {
+	Status           string            `json:"status"`
+	Covers           uint64            `json:"covers"`
+	Unsealed         int               `json:"unsealed"`
+	LastCheckpointAt string            `json:"last_checkpoint_at"`
+	Alterations      []seal.Alteration `json:"alterations"`
+	AlterationsTotal int               `json:"alterations_total"`
+}
+
+func sealInfoOf(s seal.Summary) *sealInfo {
+	alts := s.Alterations
+	if alts == nil {
+		alts = []seal.Alteration{}
+	}
+	return &sealInfo{Status: s.Status, Covers: s.Covers, Unsealed: s.Unsealed, LastCheckpointAt: s.Checkpoint.At,
+		Alterations: alts, AlterationsTotal: s.AlterationsTotal}
 }
 
 // runError is the --json document of a run that built no pack.
@@ -80,8 +107,9 @@ func init() {
 			Long: `Run CMD with a fresh trace and build a signed proof pack from the receipts
 it (or the recording gateway, with --gateway) writes to that trace.
 
-The child gets the parent's environment plus ASSAY_TRACE_ID and ASSAY_HOME
-(with --gateway also the SDKs' base-URL variables and ASSAY_GATEWAY),
+The child gets the parent's environment plus ASSAY_TRACE_ID, ASSAY_HOME and
+ASSAY_RECORDER, the socket of the recorder that seals each receipt as it is
+recorded (with --gateway also the SDKs' base-URL variables and ASSAY_GATEWAY),
 inherits stdin, stdout and stderr (with --json its stdout goes to stderr so
 that stdout holds only the JSON summary), and receives SIGINT, SIGTERM,
 SIGHUP and SIGQUIT sent to assay. The pack is built when the child ends,
@@ -103,6 +131,10 @@ Exit codes:
       reported, not the exit code: 'assay verify-pack' exits with it)
   N   the child exited N (128+signal when killed); the pack is still built
   1   the child exited 0 but emitted no receipts (and no --allow-empty)
+  2   the child exited 0 but a receipt was changed, removed, reordered,
+      backdated or cut off in the store after the recorder sealed it
+      ("evidence was altered after it was recorded"; the pack holds the
+      receipts as sealed and records the alterations)
   3   bad input: bad flag or mode, unknown card, no command, command not
       found, output directory exists, no key with --no-generate-key`,
 			Example: `  assay run -- python app.py
@@ -123,12 +155,15 @@ Exit codes:
 		// Everything after the command word belongs to the child.
 		f.SetInterspersed(false)
 		f.StringArrayVarP(&o.cards, "run-card", "c", nil, "run card: a built-in id or a card JSON file (repeatable)")
-		f.StringVarP(&o.output, "output", "o", "", "pack directory; must not exist (default proof_pack_<trace_id>)")
+		f.StringVarP(&o.output, "output", "o", "", "pack directory; must not exist (default proof_pack_<trace_id>); or an empty storage prefix s3://BUCKET/PREFIX/ (gs://, azblob://, file:///)")
 		f.StringVarP(&o.mode, "mode", "m", "shadow", "mode recorded in the attestation: shadow, enforced or breakglass")
 		f.BoolVar(&o.allowEmpty, "allow-empty", false, "build a pack even when no receipts were emitted")
 		f.BoolVar(&o.noGenerateKey, "no-generate-key", false, "fail instead of generating a signing key when none exists")
 		f.BoolVar(&o.asJSON, "json", false, "print a JSON summary on stdout (the child's stdout goes to stderr)")
 		f.BoolVar(&o.gateway, "gateway", false, "record the child's LLM SDK calls through a local recording gateway (no code changes)")
+		f.BoolVar(&o.otlp, "otlp", false, "receive the child's OpenTelemetry GenAI spans (OTLP/HTTP on loopback; sets OTEL_EXPORTER_OTLP_ENDPOINT) as receipts")
+		f.BoolVar(&o.otlpContent, "otlp-content", false, "with --otlp: ask the child's GenAI instrumentations to capture messages, so receipts get content hashes")
+		f.StringVar(&o.otlpEndpoint, "otlp-endpoint", "", "send the pack's receipts as spans to this OTLP/HTTP base URL once it is built (or set OTEL_EXPORTER_OTLP_ENDPOINT)")
 		f.BoolVar(&o.storeContent, "store-content", false, "also record prompts and answers in model_call receipts (gateway and Go middleware; default: hashes only; or ASSAY_STORE_CONTENT=1)")
 		return c
 	})
@@ -161,6 +196,9 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := (otlpout.Options{Endpoint: o.otlpEndpoint, Getenv: cenv.Getenv}).Check(); err != nil {
+		return &runpack.Error{Kind: "bad_flag", Err: err}
+	}
 	childOut := stdout
 	if o.asJSON {
 		childOut = stderr // keep stdout one pure JSON document
@@ -169,7 +207,7 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	res, err := runpack.Run(cmd.Context(), runpack.Request{
 		Args: args, Cards: o.cards, OutDir: o.output, Mode: o.mode,
 		AllowEmpty: o.allowEmpty, NoGenerateKey: o.noGenerateKey,
-		Gateway: o.gateway, StoreContent: o.storeContent,
+		Gateway: o.gateway, StoreContent: o.storeContent, OTLP: o.otlp, OTLPContent: o.otlpContent,
 		Home: home, Env: cenv.Vars, Dir: cenv.Dir,
 		Stdin: cmd.InOrStdin(), Stdout: childOut, Stderr: stderr,
 		GatewayLogger: &gwLog,
@@ -181,8 +219,14 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 				logf("generated signing key '%s'", s.SignerID)
 			}
 			logf("trace=%s", s.TraceID)
+			if s.Remote {
+				logf("recorder=%s (it seals the receipts and signs the pack)", s.Recorder)
+			}
 			if s.GatewayURL != "" {
 				logf("gateway=%s (recording OpenAI, Anthropic and Gemini SDK calls)", s.GatewayURL)
+			}
+			if s.OTLPURL != "" {
+				logf("otlp=%s (recording OpenTelemetry GenAI spans)", s.OTLPURL)
 			}
 			logf("executing: %s", strings.Join(s.Args, " "))
 		},
@@ -212,6 +256,14 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		// Loud: the pack is honest about it, and verify-pack will exit 1.
 		logf("WARNING: receipt integrity FAIL: a receipt has no receipt_id or timestamp, a bad timestamp, or a repeated receipt_id; 'assay verify-pack %s' exits 1", res.OutDir)
 	}
+	exportPackOTLP(cmd.Context(), cenv.Getenv, o.otlpEndpoint, res.OutDir, logf)
+	if res.Altered {
+		logf("ERROR: %s: %d alteration(s) of the trace after its receipts were sealed", seal.AlteredMessage, res.Seal.AlterationsTotal)
+		for _, a := range res.Seal.Alterations {
+			logf("  %s", a)
+		}
+		logf("the pack holds the receipts as they were sealed and records the alterations; 'assay verify-pack %s' exits 1", res.OutDir)
+	}
 	sum := newRunSummary(res)
 	if o.asJSON {
 		if err := writeJSON(stdout, sum); err != nil {
@@ -236,6 +288,18 @@ func renderRunWarnings(logf func(string, ...any), r *runpack.Result) {
 	if r.GatewayErr != nil {
 		logf("WARNING: the gateway lost evidence: %v", r.GatewayErr)
 	}
+	if r.OTLPErr != nil {
+		logf("WARNING: the OTLP receiver failed: %v", r.OTLPErr)
+	}
+	if r.OTLP.Requests > 0 {
+		logf("otlp: %d spans, %d receipts, %d requests refused", r.OTLP.Spans, r.OTLP.Receipts, r.OTLP.Rejected)
+	}
+	if r.OTLP.StoreFails > 0 {
+		logf("WARNING: %d OTLP requests could not be written to the store", r.OTLP.StoreFails)
+	}
+	if r.RecorderErr != nil {
+		logf("WARNING: the recorder failed: %v; receipts after that are not sealed", r.RecorderErr)
+	}
 	for _, p := range r.Unreadable {
 		// Loud, never silent: a line cut short by a crash is named.
 		logf("warning: %s line %d is not a receipt and is left out of the pack: %s", r.TracePath, p.Line, p.Err)
@@ -252,6 +316,7 @@ func newRunSummary(r *runpack.Result) runSummary {
 		NReceipts: b.NReceipts, EvidenceLost: r.EvidenceLost,
 		ChildExitCode: r.Child.ExitCode, Verdict: r.Verdict, VerdictExitCode: r.VerdictExitCode,
 		RunExitCode: r.ExitCode, ExitCodeFrom: r.ExitCodeFrom,
+		Seal: sealInfoOf(*r.Seal),
 	}
 }
 
@@ -314,6 +379,10 @@ func printRunPanel(w io.Writer, s runSummary, withClaims bool) {
 	case "child":
 		row("Exit", fmt.Sprintf("%d: the child's exit code, passed on (the pack's verdict is above)", s.RunExitCode))
 	default:
+		if s.Seal != nil && s.Seal.Status == seal.StatusAltered {
+			row("Exit", fmt.Sprintf("%d: %s", s.RunExitCode, seal.AlteredMessage))
+			break
+		}
 		if s.RunExitCode != 0 {
 			row("Exit", fmt.Sprintf("%d: %d receipt(s) of this run were lost", s.RunExitCode, s.EvidenceLost))
 			break
@@ -321,6 +390,13 @@ func printRunPanel(w io.Writer, s runSummary, withClaims bool) {
 		row("Exit", fmt.Sprintf("%d: the child succeeded; 'assay verify-pack' gives the pack's verdict as its exit code", s.RunExitCode))
 	}
 	row("Receipts", fmt.Sprint(s.NReceipts))
+	if s.Seal != nil {
+		sealRow := fmt.Sprintf("%s: %d receipt(s) sealed as recorded, last checkpoint at %s", s.Seal.Status, s.Seal.Covers, s.Seal.LastCheckpointAt)
+		if s.Seal.Status == seal.StatusAltered {
+			sealRow = st.Red(fmt.Sprintf("ALTERED: %s (%d alteration(s)); the pack holds the %d receipt(s) as sealed", seal.AlteredMessage, s.Seal.AlterationsTotal, s.Seal.Covers))
+		}
+		row("Seal", sealRow)
+	}
 	row("Output", s.OutputDir)
 	if ents, err := os.ReadDir(s.OutputDir); err == nil {
 		fmt.Fprintln(w)

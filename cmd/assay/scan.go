@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/assay-dev/assay/core/coverage"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/ops"
@@ -101,7 +102,7 @@ above --fail-on lack receipts; 2 when a contract or report cannot be written;
 			},
 		}
 		f := c.Flags()
-		f.BoolVar(&o.asJSON, "json", false, "print the result as JSON (same as --format json)")
+		f.BoolVar(&o.asJSON, "json", false, "print the result as JSON (same as --format json; schema: schemas/scan-result.schema.json)")
 		f.StringVar(&o.format, "format", "text", "output format: text, json or sarif")
 		f.StringVar(&o.report, "report", "", "write the HTML evidence gap report (default file "+defaultReportPath+")")
 		f.Lookup("report").NoOptDefVal = defaultReportPath
@@ -210,6 +211,15 @@ func runScan(cmd *cobra.Command, path string, o scanFlags) error {
 		}
 		if !quiet {
 			fmt.Fprintf(stdout, "Coverage contract written: %s (%d site(s), %d excluded (LangChain/LiteLLM))\n", o.contract, len(c.CallSites), excluded)
+			tests := 0
+			for _, s := range c.CallSites {
+				if scan.IsTestPath(s.Path, coverage.LanguageOf(s.Path)) {
+					tests++
+				}
+			}
+			if tests > 0 {
+				fmt.Fprintf(stdout, "  %d of its sites are in test code and count toward coverage; --exclude-tests leaves them out\n", tests)
+			}
 		}
 	}
 	if o.report != "" {

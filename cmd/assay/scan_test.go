@@ -363,3 +363,26 @@ func TestScanCLIBadFiles(t *testing.T) {
 		}
 	}
 }
+
+// A contract written from a tree with test code says how many of its sites
+// are tests (they count toward coverage) and how to leave them out; with
+// --exclude-tests they are not in the contract.
+func TestScanContractNamesTestSites(t *testing.T) {
+	dir := t.TempDir()
+	call := "from openai import OpenAI\nOpenAI().chat.completions.create(model='m', messages=[])\n"
+	for p, src := range map[string]string{"app.py": call, "tests/test_app.py": call} {
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755)
+		os.WriteFile(filepath.Join(dir, p), []byte(src), 0o644)
+	}
+	out := filepath.Join(t.TempDir(), "c.json")
+	code, stdout, _ := ckRun(t, "scan", dir, "--emit-contract", out)
+	if code != 0 || !strings.Contains(stdout, "1 of its sites are in test code and count toward coverage; --exclude-tests leaves them out") {
+		t.Fatalf("exit %d:\n%s", code, stdout)
+	}
+	out2 := filepath.Join(t.TempDir(), "c.json")
+	code, stdout, _ = ckRun(t, "scan", dir, "--exclude-tests", "--emit-contract", out2)
+	c, err := coverage.Load(out2)
+	if code != 0 || err != nil || len(c.CallSites) != 1 || c.CallSites[0].Path != "app.py" || strings.Contains(stdout, "of its sites are in test code") {
+		t.Fatalf("--exclude-tests: exit %d, %v, %+v\n%s", code, err, c, stdout)
+	}
+}

@@ -7,7 +7,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/assay-dev/assay/core/blob"
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/explain"
 	"github.com/assay-dev/assay/core/ops"
 	"github.com/assay-dev/assay/core/verify"
 )
@@ -35,6 +37,7 @@ Exit codes (text and --json alike):
 		Example: `  assay verify-pack ./proof_pack_trace_20260115T115900_1a2b3c4d
   assay verify-pack pack/ --require-claim-pass --lock assay.lock --json
   assay verify-pack audit_bundle.tar.gz
+  assay verify-pack 's3://bucket/packs/run-1/?region=eu-west-1'   # object storage
   assay verify-pack --latest            # the newest pack under the working directory`,
 		Args: latestArgs(&latest),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -56,7 +59,14 @@ Exit codes (text and --json alike):
 			req.Path, req.RequireAnchor, req.LogKey, req.WitnessPolicy = target, a.Require, a.LogKey, a.WitnessPolicy
 			home, _ := envOf(cmd).Home()
 			// The same request type and rules as the MCP verify-pack tool.
-			r, err := ops.Verify(req, ops.Env{Home: home})
+			var r *verify.Result
+			if ops.IsRemote(target) {
+				// Streamed into a private temp directory, then the same
+				// verifier: same verdicts and exit codes.
+				r, err = ops.VerifyRemote(cmd.Context(), req, ops.Env{Home: home, Getenv: envOf(cmd).Getenv}, blob.Options{Getenv: envOf(cmd).Getenv})
+			} else {
+				r, err = ops.Verify(req, ops.Env{Home: home})
+			}
 			if err != nil {
 				return err
 			}
@@ -139,6 +149,13 @@ func renderVerdict(w io.Writer, r *verify.Result) {
 		row("Merkle root", shortHex(r.Merkle.Root)+"… "+map[bool]string{true: "matches", false: "MISMATCH"}[r.Merkle.Match])
 	} else if r.Integrity == verify.VerdictPass {
 		row("Merkle root", "not recorded (reference-built packs have none; 'assay prove' needs one)")
+	}
+	if r.Seal != nil {
+		lines := explain.SealLines(r.Seal)
+		row("Seal", lines[0])
+		for _, l := range lines[1:] {
+			row("", l)
+		}
 	}
 	for _, g := range r.Gates {
 		row("Gate", fmt.Sprintf("%s: %s", g.Name, map[bool]string{true: "passed", false: "FAILED"}[g.Passed]))

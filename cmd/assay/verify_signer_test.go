@@ -12,8 +12,7 @@ import (
 )
 
 func TestVerifySigner(t *testing.T) {
-	t.Parallel()
-	home, dir := ckEnv(t)
+	home, dir := ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	pk := ckPack(t, home, filepath.Join(dir, "pack"), []string{"receipt_completeness"}, "gpt-4o")
 	fp := ckManifest(t, pk)["signer_pubkey_sha256"].(string)
 	other := strings.Repeat("ab", 32)

@@ -21,7 +21,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/pack"
@@ -100,6 +99,16 @@ func CreateIn(dir string, root *os.Root, name string) (*Result, error) {
 	})
 }
 
+// NameFor is DefaultName of the pack at dir ("" when it cannot be read).
+func NameFor(dir string) string {
+	p, err := pack.OpenDir(dir)
+	if err != nil {
+		return ""
+	}
+	defer p.Close()
+	return DefaultName(p.Manifest.PackID)
+}
+
 func create(dir, out string, write func(out string, fill func(io.Writer) error) (int64, error)) (*Result, error) {
 	// A pack with a file linking out of it is refused before anything in
 	// it is read (or echoed in an error).
@@ -108,7 +117,16 @@ func create(dir, out string, write func(out string, fill func(io.Writer) error) 
 			return nil, err
 		}
 	}
-	vr, err := verify.Verify(dir, verify.Options{})
+	// Opened once: the bundle carries the files just verified, and the
+	// added files describe them from the same read.
+	p, err := pack.OpenDir(dir)
+	var vr *verify.Result
+	if err != nil {
+		vr, err = verify.Unopened(dir, err, verify.Options{})
+	} else {
+		defer p.Close()
+		vr, err = verify.VerifyPack(p, verify.Options{})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -120,11 +138,7 @@ func create(dir, out string, write func(out string, fill func(io.Writer) error) 
 		}
 		return nil, exit.New(exit.Tampered, "run 'assay verify-pack' on it for details; a tampered pack is never bundled", "pack %s failed verification: %s", dir, msg)
 	}
-	man, _, err := pack.ReadManifest(dir)
-	if err != nil {
-		return nil, err
-	}
-	packID := man.String("pack_id")
+	packID := p.Manifest.PackID
 	if out == "" {
 		out = DefaultName(packID)
 	}
@@ -135,7 +149,7 @@ func create(dir, out string, write func(out string, fill func(io.Writer) error) 
 	if err != nil {
 		return nil, err
 	}
-	extra, err := extras(dir, man, vr)
+	extra, err := extras(p, vr)
 	if err != nil {
 		return nil, err
 	}
@@ -212,12 +226,13 @@ func packFiles(dir string) ([]string, error) {
 	return out, nil
 }
 
-func extras(dir string, man *canon.Object, vr *verify.Result) (map[string][]byte, error) {
+func extras(p *pack.Pack, vr *verify.Result) (map[string][]byte, error) {
+	man := p.Manifest
 	si := SignerInfo{
-		SignerID:           man.String("signer_id"),
-		SignerPubkey:       man.String("signer_pubkey"),
-		SignerPubkeySHA256: man.String("signer_pubkey_sha256"),
-		SignatureAlg:       man.String("signature_alg"),
+		SignerID:           man.SignerID,
+		SignerPubkey:       man.SignerPubkey,
+		SignerPubkeySHA256: man.SignerPubkeySHA256,
+		SignatureAlg:       man.SignatureAlg,
 	}
 	sib, err := json.MarshalIndent(si, "", "  ")
 	if err != nil {
@@ -242,8 +257,8 @@ func extras(dir string, man *canon.Object, vr *verify.Result) (map[string][]byte
 	}
 	return map[string][]byte{
 		FileSignerInfo:   append(sib, '\n'),
-		FileSummary:      []byte(summary(dir, man, vr)),
-		FileInstructions: []byte(instructions(man, vr) + anchorInstructions(dir)),
+		FileSummary:      []byte(summary(p, vr)),
+		FileInstructions: []byte(instructions(man, vr) + anchorInstructions(p.Dir)),
 		FileResult:       append(vrb, '\n'),
 	}, nil
 }

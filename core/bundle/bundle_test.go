@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/packs/packstest"
 	"github.com/assay-dev/assay/core/verify"
 )
@@ -69,17 +70,18 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil || vr.ExitCode != 0 {
 		t.Fatalf("extracted pack: %v %+v", err, vr)
 	}
-	// ExtractTemp gives the same pack and cleans up.
-	pd, cleanup, err := ExtractTemp(out)
+	// pack.Open gives the same pack from the bundle and cleans up on Close.
+	pk, err := pack.Open(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if vr2, _ := verify.Verify(pd, verify.Options{}); vr2.ExitCode != 0 {
-		t.Fatal("ExtractTemp pack fails")
+	pd := pk.Dir
+	if vr2, _ := verify.VerifyPack(pk, verify.Options{}); vr2.ExitCode != 0 || !pk.Bundle {
+		t.Fatal("the bundle's pack fails")
 	}
-	cleanup()
+	pk.Close()
 	if _, err := os.Stat(pd); !os.IsNotExist(err) {
-		t.Fatal("cleanup left the temp dir")
+		t.Fatal("Close left the temp dir")
 	}
 	// The added files say what they should.
 	var si SignerInfo

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/assay-dev/assay/core/canon"
-	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/tlog"
 	"github.com/assay-dev/assay/core/verify"
@@ -14,7 +13,7 @@ import (
 )
 
 // summary renders PACK_SUMMARY.md: what the pack says, in plain words.
-func summary(dir string, man *canon.Object, vr *verify.Result) string {
+func summary(pk *pack.Pack, vr *verify.Result) string {
 	p := vr.Pack
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Proof pack %s\n\n", p.PackID)
@@ -50,7 +49,7 @@ func summary(dir string, man *canon.Object, vr *verify.Result) string {
 			fmt.Fprintf(&b, "| %s | %d |\n", t, vr.TypeCounts[t])
 		}
 	}
-	if rs := claimRows(dir); len(rs) > 0 {
+	if rs := claimRows(pk); len(rs) > 0 {
 		b.WriteString("\n## Claims (evaluated when the pack was built)\n\n| claim | result | expected | actual |\n|---|---|---|---|\n")
 		for _, r := range rs {
 			b.WriteString(r)
@@ -67,8 +66,8 @@ func summary(dir string, man *canon.Object, vr *verify.Result) string {
 	return b.String()
 }
 
-func claimRows(dir string) []string {
-	raw, err := fsutil.ReadFileConfined(dir, pack.FileReport, 64<<20)
+func claimRows(pk *pack.Pack) []string {
+	raw, err := pk.ReadFile(pack.FileReport, pack.MaxReportBytes)
 	if err != nil {
 		return nil
 	}
@@ -105,10 +104,10 @@ func claimRows(dir string) []string {
 
 // instructions renders VERIFY_INSTRUCTIONS.md: how to check the bundle with
 // this tool and with the reference implementation.
-func instructions(man *canon.Object, vr *verify.Result) string {
-	id := man.String("signer_id")
-	fp := man.String("signer_pubkey_sha256")
-	packID := man.String("pack_id")
+func instructions(man *pack.Doc, vr *verify.Result) string {
+	id := man.SignerID
+	fp := man.SignerPubkeySHA256
+	packID := man.PackID
 	return fmt.Sprintf(`# How to verify this audit bundle
 
 This bundle holds the signed proof pack %[1]s and four files added when it

@@ -16,13 +16,16 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/assay-dev/assay/core/capture/provider"
+	"github.com/assay-dev/assay/core/recorder/client"
 	"github.com/assay-dev/assay/core/store"
 )
 
 // Options configure the Go SDK middleware.
 type Options struct {
-	// Store receives the receipts; default store.OpenDefault() ($ASSAY_HOME
-	// or ~/.assay).
+	// Store receives the receipts; default: the recorder named by
+	// ASSAY_RECORDER when set (assay run sets it; each receipt is sealed
+	// before the call returns), else store.OpenDefault() ($ASSAY_HOME or
+	// ~/.assay).
 	Store *store.Store
 	// TraceID overrides $ASSAY_TRACE_ID (read at every call otherwise).
 	TraceID string
@@ -41,6 +44,10 @@ type Options struct {
 	// StoreContent puts prompts and answers into the receipts (opt-in;
 	// also switched on by ASSAY_STORE_CONTENT=1).
 	StoreContent bool
+	// Recorder is the socket of a recorder to send receipts to (each is
+	// stored and sealed before the call returns); default $ASSAY_RECORDER
+	// when Store is nil.
+	Recorder string
 }
 
 // Transport is an http.RoundTripper that records every OpenAI, Anthropic
@@ -62,14 +69,26 @@ type Transport struct {
 
 // NewTransport returns the middleware.
 func NewTransport(o Options) (*Transport, error) {
-	st := o.Store
-	if st == nil {
-		var err error
-		if st, err = store.OpenDefault(); err != nil {
-			return nil, fmt.Errorf("capture: open the assay store: %w", err)
+	var sink Sink = o.Store
+	if addr := o.Recorder; addr != "" || o.Store == nil {
+		if addr == "" {
+			addr = client.Addr(os.Getenv)
+		}
+		if addr != "" {
+			c, err := client.Dial(addr)
+			if err != nil {
+				return nil, fmt.Errorf("capture: %w", err)
+			}
+			sink = c
+		} else {
+			st, err := store.OpenDefault()
+			if err != nil {
+				return nil, fmt.Errorf("capture: open the assay store: %w", err)
+			}
+			sink = st
 		}
 	}
-	rec, err := NewRecorder(RecorderOptions{Store: st, TraceID: o.TraceID, Async: o.Async, Logger: o.Logger})
+	rec, err := NewRecorder(RecorderOptions{Store: sink, TraceID: o.TraceID, Async: o.Async, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}

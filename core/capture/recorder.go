@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/receipt"
 	"github.com/assay-dev/assay/core/store"
 )
@@ -19,7 +20,7 @@ import (
 // receipt is durable. A receipt that cannot be written is logged loudly
 // and counted as lost, never dropped in silence.
 type Recorder struct {
-	store   *store.Store
+	store   Sink
 	traceID string // "" = read ASSAY_TRACE_ID at each write
 	log     zerolog.Logger
 
@@ -34,9 +35,16 @@ type Recorder struct {
 	lastErr atomic.Value // string
 }
 
+// Sink is where a Recorder's receipts go: a *store.Store (appended to the
+// trace file), or a recorder's client (core/recorder/client), which stores
+// and seals each receipt before it answers.
+type Sink interface {
+	Emit(traceID, typ string, data *canon.Object, opt store.EmitOptions) (*receipt.Receipt, error)
+}
+
 // RecorderOptions configure a Recorder.
 type RecorderOptions struct {
-	Store   *store.Store    // required
+	Store   Sink            // required
 	TraceID string          // "" = $ASSAY_TRACE_ID at each write (a new trace if unset)
 	Async   bool            // write on a background goroutine; Close drains
 	Logger  *zerolog.Logger // default: zerolog to stderr
@@ -51,7 +59,7 @@ type Stats struct {
 
 // NewRecorder returns a recorder writing to o.Store.
 func NewRecorder(o RecorderOptions) (*Recorder, error) {
-	if o.Store == nil {
+	if o.Store == nil || isNilStore(o.Store) {
 		return nil, errors.New("capture: a store is required")
 	}
 	if o.TraceID != "" {
@@ -166,4 +174,10 @@ func (r *Recorder) Close() error {
 		return fmt.Errorf("%d model_call receipt(s) could not be written (last error: %s)", n, r.LastError())
 	}
 	return nil
+}
+
+// isNilStore catches a nil *store.Store passed as a Sink.
+func isNilStore(s Sink) bool {
+	st, ok := s.(*store.Store)
+	return ok && st == nil
 }

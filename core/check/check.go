@@ -1,20 +1,21 @@
 // Package check is the one entry point both front ends use to verify
 // something a user points at: a pack directory or an audit bundle
 // (.tar.gz, extracted safely into a temp directory, DECISIONS 16), with the
-// requested gates (lockfile, coverage contract) turned into verify gates.
+// requested gates (lockfile, coverage contract, anchor) turned into verify
+// gates. The gates themselves are verify's (core/verify/gates.go); what keeps
+// this package apart from core/verify is only the bundle step (core/bundle
+// imports core/verify): once bundles are opened by core/pack, Pack belongs
+// in core/verify and this package goes.
 package check
 
 import (
-	"fmt"
 	"math"
 	"os"
 	"strings"
 
 	"github.com/assay-dev/assay/core/bundle"
-	"github.com/assay-dev/assay/core/canon"
-	"github.com/assay-dev/assay/core/coverage"
 	"github.com/assay-dev/assay/core/exit"
-	"github.com/assay-dev/assay/core/tlog"
+	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/verify"
 )
 
@@ -31,26 +32,10 @@ type Options struct {
 	// checked those paths against roots passes a reader confined to the
 	// same roots, so a link swapped in after the check cannot lead out.
 	ReadFile func(path string) ([]byte, error)
-	// Anchor gates the pack's transparency-log anchor (core/tlog).
-	Anchor AnchorOptions
+	// Anchor gates the pack's transparency-log anchor (core/tlog); its
+	// key and policy files are read with ReadFile.
+	Anchor verify.AnchorOptions
 }
-
-// AnchorOptions ask for the anchor gate: a missing anchor fails it (exit 1)
-// when Require is set; an anchor that does not verify is exit 2.
-type AnchorOptions struct {
-	Require bool
-	// LogKey pins the log's public key: a vkey, or a file holding one
-	// (read with Options.ReadFile).
-	LogKey string
-	// WitnessPolicy is a C2SP tlog-policy file whose quorum must have
-	// cosigned the anchor's checkpoint (read with Options.ReadFile).
-	WitnessPolicy string
-}
-
-func (a AnchorOptions) asked() bool { return a.Require || a.LogKey != "" || a.WitnessPolicy != "" }
-
-// DefaultMinCoverage is the reference's default --min-coverage.
-const DefaultMinCoverage = 0.8
 
 // Pack verifies the pack or bundle at path. The error is non-nil only for
 // bad input (exit 3); every verdict is in the result.
@@ -62,50 +47,72 @@ func Pack(path string, o Options) (*verify.Result, error) {
 		if math.IsNaN(o.MinCoverage) || o.MinCoverage < 0 || o.MinCoverage > 1 {
 			return nil, exit.Bad("give a fraction between 0 and 1, e.g. 0.8", "--min-coverage must be within 0..1, got %v", o.MinCoverage)
 		}
-		g, err := newCoverageGate(o.CoverageContract, o.MinCoverage, o.ReadFile)
+		g, err := verify.NewCoverageGate(o.CoverageContract, o.MinCoverage, o.ReadFile)
 		if err != nil {
 			return nil, err
 		}
 		o.Gates = append(o.Gates, g)
 	}
 	if o.LockPath != "" {
-		g, err := newLockGate(o.LockPath, o.ReadFile)
+		g, err := verify.NewLockGate(o.LockPath, o.ReadFile)
 		if err != nil {
 			return nil, err
 		}
 		o.Gates = append([]verify.GateCheck{g}, o.Gates...)
 	}
-	var anchor *tlog.Gate
-	if o.Anchor.asked() {
-		g, err := newAnchorGate(o.Anchor, o.ReadFile)
+	var anchor *verify.AnchorGate
+	if o.Anchor.Asked() {
+		g, err := verify.NewAnchorGate(o.Anchor, o.ReadFile)
 		if err != nil {
 			return nil, err
 		}
 		anchor = g
 		o.Gates = append(o.Gates, g)
 	}
-	dir := path
-	if st, err := os.Stat(path); err == nil && !st.IsDir() && !bundle.IsBundle(path) {
-		return nil, exit.Bad("give the pack directory, or an audit bundle .tar.gz", "not a pack directory or audit bundle: %s", path)
+	if err := o.Options.Validate(); err != nil {
+		return nil, err
 	}
-	isBundle := bundle.IsBundle(path)
-	if isBundle {
-		d, cleanup, err := bundle.ExtractTemp(path)
-		if err != nil {
-			return nil, err
-		}
-		defer cleanup()
-		dir = d
+	p, err := pack.Open(path)
+	if err != nil {
+		return verify.Unopened(path, err, o.Options)
 	}
-	r, err := verify.Verify(dir, o.Options)
+	defer p.Close()
+	return verifyOpened(p, o.Options, anchor)
+}
+
+// Open opens the pack or bundle at path (pack.Open) and verifies it with
+// o: for readers that go on to describe the pack (explain, diff) and must
+// know whether what they read was verified. The pack is nil when its
+// manifest could not be read (the result says why); the caller closes it.
+func Open(path string, o verify.Options) (*pack.Pack, *verify.Result, error) {
+	if err := o.Validate(); err != nil {
+		return nil, nil, err
+	}
+	p, err := pack.Open(path)
+	if err != nil {
+		r, err := verify.Unopened(path, err, o)
+		return nil, r, err
+	}
+	r, err := verifyOpened(p, o, nil)
+	if err != nil {
+		p.Close()
+		return nil, nil, err
+	}
+	return p, r, nil
+}
+
+func verifyOpened(p *pack.Pack, o verify.Options, anchor *verify.AnchorGate) (*verify.Result, error) {
+	r, err := verify.VerifyPack(p, o)
 	if err != nil {
 		return nil, err
 	}
-	r.Path = path
-	if isBundle {
+	r.Path = p.Path
+	if p.Bundle {
 		r.Warnings = bundleWarnings(r.Warnings)
 	}
-	annotateAnchor(r, anchor)
+	if anchor != nil {
+		anchor.Annotate(r)
+	}
 	return r, nil
 }
 
@@ -127,56 +134,4 @@ func bundleWarnings(ws []string) []string {
 			" were added when it was bundled; they are not covered by the pack's signature"}, out...)
 	}
 	return out
-}
-
-// coverageGate measures receipt callsite ids against a contract.
-type coverageGate struct {
-	contract *coverage.Contract
-	min      float64
-	hashErr  error
-}
-
-func newCoverageGate(path string, min float64, read func(string) ([]byte, error)) (*coverageGate, error) {
-	c, err := coverage.LoadWith(path, read)
-	if err != nil {
-		if exit.Code(err) == exit.Tampered {
-			// A contract whose own hash is wrong is tampering (exit 2), reported
-			// as a verification error rather than bad input.
-			return &coverageGate{hashErr: err, min: min}, nil
-		}
-		return nil, err
-	}
-	return &coverageGate{contract: c, min: min}, nil
-}
-
-func (g *coverageGate) Name() string { return "coverage" }
-
-func (g *coverageGate) Run(r *verify.Result, _ *canon.Object) []verify.Error {
-	if g.hashErr != nil {
-		return []verify.Error{verify.NewError(verify.EContractTamper, "contract_hash", verify.StageCoverage, g.hashErr.Error(), false)}
-	}
-	rep := coverage.Measure(g.contract, r.CallsiteIDs)
-	rep.Explain(coverage.Unattributed{ModelCalls: r.ModelCallsWithoutCallsite})
-	r.Coverage = &verify.Coverage{
-		CoveredIDs: rep.CoveredIDs, UncoveredIDs: rep.UncoveredIDs, ExtraIDs: rep.ExtraIDs,
-		CoveragePct: rep.CoveragePct, CoveredCount: rep.CoveredCount, TotalCount: rep.TotalCount,
-		MinCoverage: g.min, Passed: rep.Fraction >= g.min,
-		Unattributed: rep.Unattributed, Note: rep.Note,
-	}
-	if rep.Fraction >= g.min {
-		return nil
-	}
-	msg := fmt.Sprintf("Call-site coverage %s (%d/%d) is below --min-coverage %s; uncovered: %s",
-		coverage.Percent(rep.Fraction), rep.CoveredCount, rep.TotalCount, coverage.Percent(g.min), strings.Join(first(rep.UncoveredIDs, 10), ", "))
-	if rep.Note != "" {
-		msg += "; " + rep.Note
-	}
-	return []verify.Error{verify.NewError(verify.ECoverage, "callsite_id", verify.StageCoverage, msg, true)}
-}
-
-func first(s []string, n int) []string {
-	if len(s) > n {
-		return append(s[:n:n], fmt.Sprintf("… %d more", len(s)-n))
-	}
-	return s
 }

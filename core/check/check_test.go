@@ -102,6 +102,10 @@ func TestCoverageGate(t *testing.T) {
 	if r.ExitCode != 1 || r.Coverage.CoveragePct != 0.5 || r.Coverage.UncoveredIDs[0] != sites[1].CallsiteID {
 		t.Fatalf("exit %d %+v", r.ExitCode, r.Coverage)
 	}
+	// The failure names the code without receipts, not only its hash.
+	if len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, sites[1].CallsiteID+" (app.py:9)") {
+		t.Fatalf("coverage error does not locate the uncovered site: %+v", r.Errors)
+	}
 	r, _ = Pack(half, opts(Options{CoverageContract: cpath, MinCoverage: 0.5}))
 	if r.ExitCode != 0 {
 		t.Fatalf("0.5 coverage at min 0.5: exit %d", r.ExitCode)
@@ -147,5 +151,43 @@ func TestBundleWarnings(t *testing.T) {
 	r, err = Pack(p, Options{})
 	if err != nil || len(r.Warnings) == 0 || !strings.Contains(strings.Join(r.Warnings, "\n"), "stray.txt") {
 		t.Fatalf("stray file not warned: %v %q", err, r.Warnings)
+	}
+}
+
+// Model calls the gateway recorded name no call site; the coverage gate
+// says they came through the gateway (read from the pack's receipts), so a
+// user seeing 0% knows why and what to do.
+func TestCoverageGateExplainsGatewayReceipts(t *testing.T) {
+	t.Parallel()
+	sites := []coverage.Site{{CallsiteID: coverage.CallsiteID("app.py", 3), Path: "app.py", Line: 3, Call: "client.chat.completions.create", Confidence: "high"}}
+	b, _ := coverage.New(".", sites, now).Marshal()
+	cpath := filepath.Join(t.TempDir(), "assay.coverage.json")
+	if err := os.WriteFile(cpath, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var recs []*receipt.Receipt
+	for i := range 2 {
+		r := &receipt.Receipt{}
+		r.Set("receipt_id", "gw"+string(rune('0'+i)))
+		r.Set("type", "model_call")
+		r.Set("timestamp", "2026-01-15T11:59:0"+string(rune('0'+i))+"+00:00")
+		r.Set("integration_source", "assay.gateway")
+		recs = append(recs, r)
+	}
+	dir := filepath.Join(t.TempDir(), "p")
+	s := &keys.Signer{ID: "t", Private: ed25519.NewKeyFromSeed(make([]byte, 32))}
+	if _, err := pack.Build(pack.Options{RunID: "run", Receipts: recs, Signer: s, OutDir: dir, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Pack(dir, opts(Options{CoverageContract: cpath, MinCoverage: 0.8}))
+	if err != nil || r.ExitCode != 1 {
+		t.Fatalf("%v %+v", err, r)
+	}
+	u := r.Coverage.Unattributed
+	if u == nil || u.ModelCalls != 2 || u.Gateway != 2 || !strings.Contains(r.Coverage.Note, "2 model call receipt(s) came through the gateway") {
+		t.Fatalf("gateway receipts not explained: %+v %q", u, r.Coverage.Note)
+	}
+	if len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, "came through the gateway") || !strings.Contains(r.Errors[0].Message, "(app.py:3)") {
+		t.Fatalf("coverage error: %+v", r.Errors)
 	}
 }

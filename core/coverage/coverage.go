@@ -269,6 +269,26 @@ func (c *Contract) IDs() []string {
 	return sortedKeys(set)
 }
 
+// Locate names each id as "id (path:line)" when the contract has that site,
+// so a coverage failure says which code lacks receipts rather than only an
+// opaque hash; ids the contract does not know are returned unchanged.
+func (c *Contract) Locate(ids []string) []string {
+	where := map[string]string{}
+	for _, s := range c.CallSites {
+		if _, ok := where[s.CallsiteID]; !ok && s.Path != "" {
+			where[s.CallsiteID] = s.Path + ":" + strconv.Itoa(s.Line)
+		}
+	}
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = id
+		if w, ok := where[id]; ok {
+			out[i] = id + " (" + w + ")"
+		}
+	}
+	return out
+}
+
 // Report is the outcome of measuring receipts against a contract, with the
 // JSON names verify-pack prints under "coverage" (pack-format.md §5.5).
 type Report struct {

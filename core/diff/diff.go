@@ -11,22 +11,18 @@
 package diff
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"github.com/assay-dev/assay/core/fsutil"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 
-	"github.com/assay-dev/assay/core/bundle"
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
-	"github.com/assay-dev/assay/core/packs"
+	"github.com/assay-dev/assay/core/pack"
 )
 
 // SchemaVersion names the layout of Result (schemas/diff.schema.json).
@@ -217,44 +213,44 @@ func Compare(a, b string, opts Options) (*Result, error) {
 	}
 	res := &Result{SchemaVersion: SchemaVersion, Status: StatusOK, Reasons: []string{}, Preflight: []Preflight{},
 		Claims: []ClaimDelta{}, Models: []ModelDelta{}, Gates: []Gate{}}
-	// An audit bundle (.tar.gz) is compared like its pack, as verify-pack
-	// accepts it (DECISIONS 16): extracted safely into a temp directory,
-	// reported under the path the caller gave.
-	shown := map[string]string{}
-	for _, p := range []*string{&a, &b} {
-		if !bundle.IsBundle(*p) {
-			continue
+	// Each pack is opened once (pack.Open: a directory, or an audit bundle
+	// extracted safely, DECISIONS 16), verified, then read from the same
+	// files. A pack directory with a file linking out of it is refused
+	// before anything in it is read (or echoed in an error).
+	paths := []string{a, b}
+	opened := make([]*pack.Pack, 2)
+	openErrs := make([]error, 2)
+	defer func() {
+		for _, p := range opened {
+			p.Close()
 		}
-		dir, cleanup, err := bundle.ExtractTemp(*p)
-		if err != nil {
-			return nil, err
-		}
-		defer cleanup()
-		shown[dir], *p = *p, dir
-	}
-	// A pack with a file linking out of it is refused before anything in
-	// it is read (or echoed in an error).
-	for _, p := range []string{a, b} {
-		if fsutil.IsDir(p) {
-			if err := fsutil.CheckPackDir(p); err != nil {
+	}()
+	for i, path := range paths {
+		if fsutil.IsDir(path) {
+			if err := fsutil.CheckPackDir(path); err != nil {
 				return nil, err
 			}
 		}
-	}
-	name := func(p string) string {
-		if s, ok := shown[p]; ok {
-			return s
+		p, err := pack.Open(path)
+		if err != nil && exit.Code(err) == exit.Tampered && !opts.NoVerify {
+			openErrs[i] = err // the manifest is not a JSON object: the preflight says so
+			continue
 		}
-		return p
+		if err != nil {
+			if exit.Code(err) == exit.Tampered {
+				err = exit.New(exit.Tampered, "run 'assay verify-pack "+path+"' for details", "%s: %v", path, err)
+			}
+			return nil, err
+		}
+		opened[i] = p
 	}
 	if !opts.NoVerify {
 		res.Verified = true
-		for _, p := range []string{a, b} {
-			pf, err := preflight(p)
+		for i, p := range opened {
+			pf, err := preflight(paths[i], p, openErrs[i])
 			if err != nil {
 				return nil, err
 			}
-			pf.Path = name(p)
 			res.Preflight = append(res.Preflight, pf)
 		}
 		for _, pf := range res.Preflight {
@@ -263,15 +259,14 @@ func Compare(a, b string, opts Options) (*Result, error) {
 			}
 		}
 	}
-	pa, err := load(a, opts.Prices)
+	pa, err := load(opened[0], opts.Prices)
 	if err != nil {
 		return nil, err
 	}
-	pb, err := load(b, opts.Prices)
+	pb, err := load(opened[1], opts.Prices)
 	if err != nil {
 		return nil, err
 	}
-	pa.info.Path, pb.info.Path = name(a), name(b)
 	res.A, res.B = pa.info, pb.info
 	res.SameClaimSet = pa.info.ClaimSetHash != "" && pa.info.ClaimSetHash == pb.info.ClaimSetHash
 	res.SignerChanged = pa.info.SignerFingerprint != "" && pb.info.SignerFingerprint != "" && pa.info.SignerFingerprint != pb.info.SignerFingerprint
@@ -335,7 +330,7 @@ type claimResult struct {
 }
 
 type packData struct {
-	dir    string
+	pk     *pack.Pack
 	info   PackInfo
 	an     *analyzer
 	claims []claimResult
@@ -358,24 +353,21 @@ func (p *packData) take(r *canon.Object) {
 	}
 }
 
-func load(dir string, prices Prices) (*packData, error) {
-	m, err := packs.ReadManifest(dir)
-	if err != nil {
-		return nil, err
-	}
-	p := &packData{dir: dir, an: newAnalyzer(prices), parents: map[string]string{}}
+func load(pk *pack.Pack, prices Prices) (*packData, error) {
+	m, a := pk.Manifest, pk.Attestation()
+	p := &packData{pk: pk, an: newAnalyzer(prices), parents: map[string]string{}}
 	p.info = PackInfo{
-		Path:              dir,
-		PackID:            packs.Str(m, "pack_id"),
-		ReceiptIntegrity:  packs.Str(m, "attestation.receipt_integrity"),
-		ClaimCheck:        packs.Str(m, "attestation.claim_check"),
-		ClaimSetHash:      packs.Str(m, "claim_set_hash"),
-		SignerID:          packs.Str(m, "signer_id"),
-		SignerFingerprint: packs.Str(m, "signer_pubkey_sha256"),
-		VerifierVersion:   packs.Str(m, "attestation.verifier_version"),
-		NReceipts:         packs.Int(m, "attestation.n_receipts"),
-		TimestampStart:    packs.Str(m, "attestation.timestamp_start"),
-		TimestampEnd:      packs.Str(m, "attestation.timestamp_end"),
+		Path:              pk.Path,
+		PackID:            m.PackID,
+		ReceiptIntegrity:  a.ReceiptIntegrity,
+		ClaimCheck:        a.ClaimCheck,
+		ClaimSetHash:      m.ClaimSetHash,
+		SignerID:          m.SignerID,
+		SignerFingerprint: m.SignerPubkeySHA256,
+		VerifierVersion:   a.VerifierVersion,
+		NReceipts:         int64(a.NReceipts),
+		TimestampStart:    a.TimestampStart,
+		TimestampEnd:      a.TimestampEnd,
 	}
 	if err := p.readReceipts(); err != nil {
 		return nil, err
@@ -387,39 +379,30 @@ func load(dir string, prices Prices) (*packData, error) {
 }
 
 func (p *packData) readReceipts() error {
-	path := filepath.Join(p.dir, "receipt_pack.jsonl")
-	f, err := fsutil.OpenConfined(p.dir, "receipt_pack.jsonl")
+	it, err := p.pk.Receipts()
 	if err != nil {
-		return exit.Bad("a proof pack holds receipt_pack.jsonl", "cannot read %s: %v", path, err)
+		return err
 	}
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 1<<20)
-	for n := 1; ; n++ {
-		line, err := r.ReadBytes('\n')
-		line = bytes.TrimSuffix(line, []byte{'\n'})
-		if len(bytes.TrimSpace(line)) > 0 {
-			v, derr := canon.Decode(line)
-			obj, ok := v.(*canon.Object)
-			if derr != nil || !ok {
-				return exit.Bad("verify the pack with 'assay verify-pack'", "%s line %d is not a JSON object", path, n)
-			}
-			p.take(obj)
+	defer it.Close()
+	for it.Next() {
+		if it.Blank() {
+			continue
 		}
-		if errors.Is(err, io.EOF) {
-			return nil
+		obj, ok := it.Object()
+		if !ok {
+			return exit.Bad("verify the pack with 'assay verify-pack'", "%s line %d is not a JSON object", filepath.Join(p.pk.Dir, pack.FileReceipts), it.LineNo())
 		}
-		if err != nil {
-			return exit.Bad("check the file's permissions", "cannot read %s: %v", path, err)
-		}
+		p.take(obj)
 	}
+	return it.Err()
 }
 
 // maxReport bounds the verify report read for its claim results.
 const maxReport = 64 << 20
 
 func (p *packData) readClaims() error {
-	path := filepath.Join(p.dir, "verify_report.json")
-	raw, err := fsutil.ReadFileConfined(p.dir, "verify_report.json", maxReport)
+	path := filepath.Join(p.pk.Dir, pack.FileReport)
+	raw, err := p.pk.ReadFile(pack.FileReport, maxReport)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil // no report: no claims to compare (a verified pack always has one)
 	}
@@ -863,29 +846,17 @@ func (p *packData) whyIndex() error {
 	if len(want) == 0 {
 		return nil
 	}
-	path := filepath.Join(p.dir, "receipt_pack.jsonl")
-	f, err := fsutil.OpenConfined(p.dir, "receipt_pack.jsonl")
+	it, err := p.pk.Receipts()
 	if err != nil {
-		return exit.Bad("a proof pack holds receipt_pack.jsonl", "cannot read %s: %v", path, err)
+		return err
 	}
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 1<<20)
-	for {
-		line, err := r.ReadBytes('\n')
-		if t := bytes.TrimSpace(line); len(t) > 0 {
-			if v, derr := canon.Decode(t); derr == nil {
-				if obj, ok := v.(*canon.Object); ok {
-					if id := obj.String("receipt_id"); want[id] {
-						p.links[id] = link(obj)
-					}
-				}
+	defer it.Close()
+	for it.Next() {
+		if obj, ok := it.Object(); ok {
+			if id := obj.String("receipt_id"); want[id] {
+				p.links[id] = link(obj)
 			}
 		}
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return exit.Bad("check the file's permissions", "cannot read %s: %v", path, err)
-		}
 	}
+	return it.Err()
 }

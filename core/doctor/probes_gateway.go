@@ -1,12 +1,9 @@
 package doctor
 
 import (
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/assay-dev/assay/core/capture/gateway"
@@ -123,13 +120,10 @@ func exportAll(expect string) string {
 // runIDOf reads the run id (the trace) from a pack's manifest, for the
 // proof-pack rebuild command; TRACE_ID when it cannot.
 func runIDOf(dir string) string {
-	b, err := os.ReadFile(filepath.Join(dir, pack.FileManifest))
-	if err == nil {
-		var m struct {
-			RunID string `json:"run_id"`
-		}
-		if json.Unmarshal(b, &m) == nil && m.RunID != "" {
-			return shq(m.RunID)
+	if p, err := pack.OpenDir(dir); err == nil {
+		defer p.Close()
+		if id := p.Attestation().RunID; id != "" {
+			return shq(id)
 		}
 	}
 	return "TRACE_ID"

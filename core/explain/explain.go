@@ -6,7 +6,6 @@
 package explain
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -15,12 +14,12 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/assay-dev/assay/core/bundle"
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/check"
 	"github.com/assay-dev/assay/core/claims"
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/pack"
+	"github.com/assay-dev/assay/core/seal"
 	"github.com/assay-dev/assay/core/tlog"
 	"github.com/assay-dev/assay/core/verify"
 )
@@ -59,8 +58,14 @@ type Explanation struct {
 	Proves         []string             `json:"proves"`
 	DoesNotProve   []string             `json:"does_not_prove"`
 	CIBinding      any                  `json:"ci_binding"`
+	// Verified says whether everything above was read from a pack that
+	// passed integrity verification; when false, Note says so in words.
+	Verified bool   `json:"verified"`
+	Note     string `json:"note,omitempty"`
 	// Posture: T0 self-signed, T1 logged, T2 witnessed, timestamped (core/tlog).
 	Posture *tlog.Posture `json:"posture,omitempty"`
+	// Seal is the recorder's seal, when the pack has one (core/seal).
+	Seal *seal.Report `json:"seal,omitempty"`
 }
 
 // Pack explains the pack or bundle at path.
@@ -72,16 +77,19 @@ func Pack(path string) (*Explanation, error) {
 			return nil, err
 		}
 	}
-	r, err := check.Pack(path, check.Options{Options: verify.Options{IntegrityOnly: true}})
+	// One open (a bundle is extracted once): the receipts and claim
+	// results below are read from the very files just verified.
+	p, r, err := check.Open(path, verify.Options{IntegrityOnly: true})
 	if err != nil {
 		return nil, err
 	}
+	defer p.Close()
 	e := &Explanation{
 		Path: path, PackID: r.Pack.PackID, RunID: r.Pack.RunID, Verdict: r.Verdict, ExitCode: r.ExitCode,
 		Integrity: r.Integrity, ClaimCheck: r.Pack.ClaimCheck, Signer: r.Pack.SignerID, Fingerprint: r.Pack.Fingerprint,
 		Mode: r.Pack.Mode, TimestampStart: r.Pack.TimestampStart, TimestampEnd: r.Pack.TimestampEnd,
 		Receipts: r.ReceiptCount, Types: r.TypeCounts, Errors: r.Errors, Proves: r.Proves, DoesNotProve: r.DoesNotProve,
-		CIBinding: r.Pack.CIBinding, Models: []Model{}, MCPSessions: []MCPSession{},
+		CIBinding: r.Pack.CIBinding, Models: []Model{}, MCPSessions: []MCPSession{}, Seal: r.Seal,
 	}
 	if r.Pack.ClaimCheck == "FAIL" && r.ExitCode == 0 {
 		// explain reports claims; the verdict of the evidence itself is
@@ -89,42 +97,39 @@ func Pack(path string) (*Explanation, error) {
 		// TAMPERED, whatever its claims say).
 		e.Verdict, e.ExitCode = verify.VerdictHonestFail, 1
 	}
-	dir := path
-	if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
-		// A bundle (check.Pack accepted it): read the receipts and the
-		// claim results from a fresh extraction.
-		d, cleanup, err := bundle.ExtractTemp(path)
-		if err != nil {
-			return nil, err
-		}
-		defer cleanup()
-		dir = d
+	e.Verified = e.Integrity == "PASS"
+	if !e.Verified {
+		e.Note = UnverifiedNote
 	}
-	e.Models, e.ModelErrors = models(dir)
-	if ms := mcpSessions(dir); ms != nil {
+	if p == nil {
+		return e, nil // the manifest could not be read: nothing to describe
+	}
+	e.Models, e.ModelErrors = models(p)
+	if ms := mcpSessions(p); ms != nil {
 		e.MCPSessions = ms
 	}
-	e.Claims = readClaims(dir)
-	if e.Integrity == "PASS" {
-		e.Posture = tlog.PackPosture(dir, tlog.VerifyOptions{})
+	e.Claims = readClaims(p)
+	if e.Verified {
+		e.Posture = tlog.PackPosture(p.Dir, tlog.VerifyOptions{})
 	}
 	return e, nil
 }
 
-// models reads the model calls of the pack in dir (through the pack's
-// root: no link out of it is followed).
-func models(dir string) ([]Model, int) {
-	f, err := fsutil.OpenConfined(dir, pack.FileReceipts)
+// UnverifiedNote is what explain says of a pack that failed verification.
+const UnverifiedNote = "Unverified: the pack failed verification, so what follows was read from files that may have been altered."
+
+// models reads the model calls of the pack (through the pack's root: no
+// link out of it is followed).
+func models(p *pack.Pack) ([]Model, int) {
+	it, err := p.Receipts()
 	if err != nil {
 		return []Model{}, 0
 	}
-	defer f.Close()
+	defer it.Close()
 	by := map[string]*Model{}
 	errs := 0
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() {
-		line := sc.Bytes()
+	for it.Next() {
+		line := it.Line()
 		if !bytes.Contains(line, []byte(`"model_call"`)) {
 			continue
 		}
@@ -182,8 +187,8 @@ func num(o *canon.Object, k string) int64 {
 	return int64(f)
 }
 
-func readClaims(dir string) *claims.Verification {
-	raw, err := fsutil.ReadFileConfined(dir, pack.FileReport, maxReport)
+func readClaims(p *pack.Pack) *claims.Verification {
+	raw, err := p.ReadFile(pack.FileReport, maxReport)
 	if err != nil {
 		return nil
 	}
@@ -224,8 +229,8 @@ func (e *Explanation) Text(md bool) string {
 		fmt.Fprintf(&b, "Proof pack %s (%s)\n", id, e.Path)
 	}
 	h("What happened")
-	if e.Integrity != "PASS" {
-		bullet("Unverified: the pack failed verification, so what follows was read from files that may have been altered.")
+	if !e.Verified {
+		bullet("%s", UnverifiedNote)
 	}
 	if e.RunID != "" {
 		bullet("Run %s recorded %d receipts between %s and %s (mode %s).", e.RunID, e.Receipts, e.TimestampStart, e.TimestampEnd, e.Mode)
@@ -282,6 +287,12 @@ func (e *Explanation) Text(md bool) string {
 			bullet("%s %s: %s", er.Code, er.Field, er.Message)
 		}
 	}
+	if e.Seal != nil {
+		h("Seal")
+		for _, l := range SealLines(e.Seal) {
+			bullet("%s", l)
+		}
+	}
 	if e.Posture != nil {
 		h("Anchoring")
 		for _, l := range e.Posture.Lines() {
@@ -325,4 +336,43 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// SealLines says in plain words what a pack's seal shows.
+func SealLines(r *seal.Report) []string {
+	var out []string
+	if !r.Verified {
+		out = append(out, "The seal does NOT hold: the pack's receipts cannot be shown to be the ones recorded.")
+		for i, p := range r.Problems {
+			if i == 5 {
+				out = append(out, fmt.Sprintf("… %d more", len(r.Problems)-5))
+				break
+			}
+			out = append(out, p)
+		}
+		return out
+	}
+	key := r.RunKeySHA256
+	if len(key) > 16 {
+		key = key[:16] + "…"
+	}
+	switch r.Status {
+	case seal.StatusIntact:
+		out = append(out, fmt.Sprintf("Sealed as recorded: %s, last checkpoint at %s.", plural(int(r.Covers), "receipt"), r.LastCheckpointAt))
+	case seal.StatusTruncated:
+		out = append(out, fmt.Sprintf("Sealed as recorded up to receipt %d, last checkpoint at %s: the recorder stopped before the run ended (killed?); %s of this pack %s not sealed.",
+			r.Covers, r.LastCheckpointAt, plural(r.Unsealed, "receipt"), map[bool]string{true: "is", false: "are"}[r.Unsealed == 1]))
+	case seal.StatusAltered:
+		out = append(out, fmt.Sprintf("ALTERED: %s (%s). The pack holds the %s as they were sealed (last checkpoint at %s).",
+			seal.AlteredMessage, plural(r.AlterationsTotal, "alteration"), plural(int(r.Covers), "receipt"), r.LastCheckpointAt))
+		for i, a := range r.Alterations {
+			if i == 5 {
+				out = append(out, fmt.Sprintf("… %d more", r.AlterationsTotal-5))
+				break
+			}
+			out = append(out, a.String())
+		}
+	}
+	out = append(out, fmt.Sprintf("Each receipt was sealed when it was recorded, under run key %s certified by %s at the start of the run.", key, r.CertifiedBy))
+	return out
 }

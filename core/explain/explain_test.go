@@ -1,6 +1,7 @@
 package explain
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,5 +93,29 @@ func TestModelLinePlural(t *testing.T) {
 	}
 	if txt := e.Text(false); !strings.Contains(txt, "test-model-v1: 1 call, 0 input + 0 output tokens, 0 errors.") {
 		t.Fatalf("model line:\n%s", txt)
+	}
+}
+
+// The JSON result says whether its content was verified: true for an
+// intact pack, false with a note for a tampered one (and the text says so).
+func TestVerifiedFlag(t *testing.T) {
+	t.Parallel()
+	dir := fixture(t)
+	e, err := Pack(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(e)
+	if !e.Verified || e.Note != "" || !strings.Contains(string(b), `"verified":true`) || strings.Contains(e.Text(false), UnverifiedNote) {
+		t.Fatalf("intact pack: verified %v note %q", e.Verified, e.Note)
+	}
+	packstest.FlipByte(t, filepath.Join(dir, "receipt_pack.jsonl"), 10)
+	e, err = Pack(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = json.Marshal(e)
+	if e.Verified || e.Note != UnverifiedNote || !strings.Contains(string(b), `"verified":false`) || !strings.Contains(e.Text(true), UnverifiedNote) {
+		t.Fatalf("tampered pack: verified %v note %q\n%s", e.Verified, e.Note, e.Text(true))
 	}
 }

@@ -1,13 +1,11 @@
 package explain
 
 import (
-	"bufio"
 	"bytes"
 	"sort"
 	"strings"
 
 	"github.com/assay-dev/assay/core/canon"
-	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/pack"
 )
 
@@ -30,12 +28,12 @@ type MCPSession struct {
 }
 
 // mcpSessions reads the MCP receipts of a pack's receipt file.
-func mcpSessions(dir string) []MCPSession {
-	f, err := fsutil.OpenConfined(dir, pack.FileReceipts)
+func mcpSessions(p *pack.Pack) []MCPSession {
+	it, err := p.Receipts()
 	if err != nil {
 		return nil
 	}
-	defer f.Close()
+	defer it.Close()
 	by := map[string]*MCPSession{}
 	closed := map[*MCPSession]bool{} // a closing session_metadata receipt was seen
 	get := func(o *canon.Object) *MCPSession {
@@ -48,10 +46,8 @@ func mcpSessions(dir string) []MCPSession {
 		}
 		return s
 	}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() {
-		line := sc.Bytes()
+	for it.Next() {
+		line := it.Line()
 		if !bytes.Contains(line, []byte(`"mcp_tool_call"`)) && !bytes.Contains(line, []byte(`"session_metadata"`)) {
 			continue
 		}

@@ -17,19 +17,13 @@
 package incident
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"time"
 
-	"github.com/assay-dev/assay/core/bundle"
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/mcppolicy"
@@ -56,9 +50,6 @@ const (
 	NewlyAllowed = "newly_allowed"
 	Unchanged    = "unchanged"
 )
-
-// maxLine bounds one receipt line; the verifier has read them all already.
-const maxLine = 64 << 20
 
 // Options tune Replay.
 type Options struct {
@@ -153,31 +144,24 @@ func Replay(path string, candidate *mcppolicy.Policy, o Options) (*Result, error
 	if candidate == nil {
 		return nil, exit.Bad("give the candidate policy with -p", "no candidate policy")
 	}
-	dir := path
-	st, err := os.Stat(path)
+	// One open (a bundle is extracted once); the receipts are read from
+	// the pack just verified.
+	pk, err := pack.Open(path)
+	var vr *verify.Result
 	if err != nil {
-		return nil, exit.Bad("give the pack directory, or an audit bundle .tar.gz", "pack not found: %s", path)
+		vr, err = verify.Unopened(path, err, o.Verify)
+	} else {
+		defer pk.Close()
+		vr, err = verify.VerifyPack(pk, o.Verify)
 	}
-	if !st.IsDir() {
-		if !bundle.IsBundle(path) {
-			return nil, exit.Bad("give the pack directory, or an audit bundle .tar.gz", "not a pack directory or audit bundle: %s", path)
-		}
-		d, cleanup, err := bundle.ExtractTemp(path)
-		if err != nil {
-			return nil, err
-		}
-		defer cleanup()
-		dir = d
-	}
-	vr, err := verify.Verify(dir, o.Verify)
 	if err != nil {
 		return nil, err
 	}
-	if vr.Integrity != "PASS" || vr.ExitCode == exit.Tampered {
+	if vr.Integrity != verify.VerdictPass || vr.ExitCode == exit.Tampered {
 		return nil, exit.New(exit.Tampered, "run 'assay verify-pack "+path+"' for details; replay reads only verified evidence",
 			"pack %s failed verification: %s", path, firstError(vr))
 	}
-	recs, err := readVerified(dir, vr)
+	recs, err := readVerified(pk)
 	if err != nil {
 		return nil, err
 	}
@@ -230,45 +214,29 @@ type records struct {
 	started map[string]time.Time
 }
 
-// readVerified reads the receipt file the verifier just passed, through
+// readVerified reads the receipt file of the pack the verifier just
+// passed (the same open pack: its manifest is the one verified), through
 // the pack's root, and checks that its bytes are the ones the signed
-// manifest lists and that the manifest is the one verified: a pack
-// swapped between the verification and this read is refused as tampered.
-func readVerified(dir string, vr *verify.Result) (*records, error) {
-	man, err := verify.ReadPackManifest(dir)
+// manifest lists: a file swapped between the verification and this read
+// is refused as tampered.
+func readVerified(pk *pack.Pack) (*records, error) {
+	want := ""
+	for _, f := range pk.Files() {
+		if f.Path == pack.FileReceipts {
+			want = f.SHA256
+			break
+		}
+	}
+	it, err := pk.Receipts()
 	if err != nil {
 		return nil, err
 	}
-	if man.String("pack_id") != vr.Pack.PackID || man.String("pack_root_sha256") != vr.Pack.PackRootSHA256 {
-		return nil, exit.New(exit.Tampered, "verify it again; nothing may write to the pack while it is read", "pack %s changed after it was verified", dir)
-	}
-	want := listedHash(man, pack.FileReceipts)
-	f, err := verify.OpenPackFile(dir, pack.FileReceipts)
-	if err != nil {
-		if exit.Code(err) != exit.OK {
-			return nil, err
-		}
-		return nil, exit.Bad("a proof pack holds receipt_pack.jsonl", "cannot read %s: %v", filepath.Join(dir, pack.FileReceipts), err)
-	}
-	defer f.Close()
+	defer it.Close()
 	h := sha256.New()
-	br := bufio.NewReaderSize(io.TeeReader(f, h), 1<<20)
+	it.Tee(h)
 	out := &records{started: map[string]time.Time{}}
-	var long []byte
-	for {
-		line, rerr := br.ReadSlice('\n')
-		if errors.Is(rerr, bufio.ErrBufferFull) {
-			if len(long)+len(line) > maxLine {
-				return nil, exit.New(exit.Tampered, "", "a receipt line of %s is over %d bytes", pack.FileReceipts, maxLine)
-			}
-			long = append(long, line...)
-			continue
-		}
-		if long != nil {
-			line = append(long, line...)
-			long = nil
-		}
-		line = bytes.TrimSuffix(line, []byte{'\n'})
+	for it.Next() {
+		line := it.Line()
 		if len(line) > 0 && (bytes.Contains(line, []byte(`"mcp_tool_call"`)) || bytes.Contains(line, []byte(`"session_metadata"`))) {
 			v, derr := canon.Decode(line)
 			if o, ok := v.(*canon.Object); derr == nil && ok {
@@ -285,29 +253,14 @@ func readVerified(dir string, vr *verify.Result) (*records, error) {
 				}
 			}
 		}
-		if errors.Is(rerr, io.EOF) {
-			break
-		}
-		if rerr != nil {
-			return nil, exit.Bad("check the file's permissions", "cannot read %s: %v", filepath.Join(dir, pack.FileReceipts), rerr)
-		}
+	}
+	if err := it.Err(); err != nil {
+		return nil, err
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); want == "" || got != want {
 		return nil, exit.New(exit.Tampered, "verify it again; nothing may write to the pack while it is read", "%s changed after the pack was verified", pack.FileReceipts)
 	}
 	return out, nil
-}
-
-// listedHash is the sha256 the manifest's files list gives name.
-func listedHash(man *canon.Object, name string) string {
-	v, _ := man.Get("files")
-	list, _ := v.([]any)
-	for _, e := range list {
-		if o, ok := e.(*canon.Object); ok && o.String("path") == name {
-			return o.String("sha256")
-		}
-	}
-	return ""
 }
 
 // pending is a call with its parsed request time, for ordering.

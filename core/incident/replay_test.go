@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -296,4 +297,29 @@ func rows(r *Result) string {
 		got = append(got, c.Tool+":"+c.Candidate+":"+c.CandidateReason)
 	}
 	return fmt.Sprint(got)
+}
+
+// A tools/call the proxy refused before any policy (here: a case variant
+// of a member name, DECISIONS 21) is listed as refused and not evaluated:
+// there was no well-formed call for a policy to judge.
+func TestReplayRefusedCalls(t *testing.T) {
+	t.Parallel()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := incidenttest.Record(t, incidenttest.Options{ServerArgv: []string{exe, "-test.run=^$"}, ServerEnv: []string{envServer + "=1"}, StoreArgs: true,
+		Raw:   []string{`{"jsonrpc":"2.0","id":99,"method":"tools/call","params":{"name":"get_weather","Name":"delete_records","arguments":{}}}`},
+		Calls: session[:1]})
+	r, err := Replay(dir, writePolicy(t, "tools:\n  deny: [\"*\"]\n"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Calls) != 2 || r.Summary.NotEvaluated != 1 || r.Summary.NewlyDenied != 1 || r.Summary.Evaluated != 1 {
+		t.Fatalf("summary %+v rows %+v", r.Summary, r.Calls)
+	}
+	ref := r.Calls[0]
+	if ref.Recorded != Refused || ref.Candidate != NotEvaluated || ref.Change != NotEvaluated || !strings.Contains(ref.Note, "malformed") {
+		t.Errorf("refused row %+v", ref)
+	}
 }

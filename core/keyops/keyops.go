@@ -201,3 +201,76 @@ func knownID(ks *keys.Store, id string) bool {
 	_, err := ks.FingerprintOf(id)
 	return err == nil
 }
+
+// Pinning is the signer allowlist of a lock being written (DECISIONS 20).
+type Pinning struct {
+	// Fingerprints to pin; empty with Any.
+	Fingerprints []string
+	// Any: signer policy "any" was asked for (callers always warn).
+	Any bool
+	// Active is set when the active signer was pinned (no --signer);
+	// Created says its key was made for this.
+	Active  string
+	Created bool
+}
+
+// PinSigners decides what a lock being written pins: the signers given (a
+// 64-hex fingerprint as is, anything else a signer id in the keystore);
+// nothing only when anySigner was asked for; otherwise the active signer,
+// creating its key when there is none, as the signing commands do, so the
+// lock pins the key the next pack is signed with. open opens the keystore,
+// only when one is needed.
+func PinSigners(open func() (*keys.Store, error), signers []string, anySigner bool) (*Pinning, error) {
+	if anySigner {
+		if len(signers) > 0 {
+			return nil, exit.Bad("give either --signer (pin these) or --any-signer (pin none)", "--any-signer and --signer contradict each other")
+		}
+		return &Pinning{Any: true}, nil
+	}
+	p := &Pinning{}
+	if len(signers) > 0 {
+		for _, v := range signers {
+			v = strings.TrimSpace(v)
+			if v == "" {
+				continue
+			}
+			if lock.IsFingerprint(strings.ToLower(v)) {
+				p.Fingerprints = append(p.Fingerprints, strings.ToLower(v))
+				continue
+			}
+			ks, err := open()
+			if err != nil {
+				return nil, err
+			}
+			if keys.ValidID(v) != nil || !ks.Exists(v) {
+				return nil, exit.Bad("give 64-hex fingerprints or ids of keys in 'assay key list'", "--signer %q is neither a 64-hex fingerprint nor a local signer id", v)
+			}
+			pub, err := ks.LoadPublic(v)
+			if err != nil {
+				return nil, exit.Bad("regenerate or re-import the key", "cannot read public key of %q: %v", v, err)
+			}
+			p.Fingerprints = append(p.Fingerprints, keys.Fingerprint(pub))
+		}
+		return p, nil
+	}
+	ks, err := open()
+	if err != nil {
+		return nil, err
+	}
+	sg, made, err := ks.ActiveSigner(true)
+	if err != nil {
+		return nil, err
+	}
+	p.Fingerprints, p.Active, p.Created = []string{keys.Fingerprint(sg.Public())}, ks.Active(), made
+	return p, nil
+}
+
+// Apply adds the pinned fingerprints to l's allowlist.
+func (p *Pinning) Apply(l *lock.Lock) error {
+	for _, fp := range p.Fingerprints {
+		if err := l.Allow(fp); err != nil {
+			return err
+		}
+	}
+	return nil
+}

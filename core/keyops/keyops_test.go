@@ -45,7 +45,7 @@ func TestRotateThenRevoke(t *testing.T) {
 		t.Fatalf("rotation %+v", rot)
 	}
 	l, err := lock.Load(lockPath)
-	if err != nil || len(lock.Check(l)) != 0 || strings.Join(l.SignerPolicy.AllowedFingerprints, ",") != rot.OldFingerprint+","+rot.NewFingerprint {
+	if err != nil || len(lock.Validate(l)) != 0 || strings.Join(l.SignerPolicy.AllowedFingerprints, ",") != rot.OldFingerprint+","+rot.NewFingerprint {
 		t.Fatalf("lock after rotate: %v %+v", err, l.SignerPolicy)
 	}
 	rev, err := Revoke(ks, RevokeRequest{Target: old, LockPath: lockPath, Delete: true})
@@ -112,6 +112,55 @@ func TestRefusals(t *testing.T) {
 			ids2, _ := ks.List()
 			if string(before) != string(after) || len(ids) != len(ids2) {
 				t.Fatalf("a refused request changed the lock or the keystore")
+			}
+		})
+	}
+}
+
+// TestPinSigners: --signer values (fingerprints as is, ids through the
+// keystore), --any-signer (nothing, and never with --signer), or the active
+// signer, made when there is none.
+func TestPinSigners(t *testing.T) {
+	t.Parallel()
+	ks, _ := newStore(t)
+	fp, err := ks.FingerprintOf(ks.Active())
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := strings.Repeat("ab", 32)
+	empty := keys.Open(filepath.Join(t.TempDir(), "empty"))
+	cases := []struct {
+		name    string
+		ks      *keys.Store
+		signers []string
+		any     bool
+		want    string
+		active  bool
+		created bool
+		err     string
+	}{
+		{"fingerprint and id", ks, []string{strings.ToUpper(other), ks.Active()}, false, other + "," + fp, false, false, ""},
+		{"the active signer", ks, nil, false, fp, true, false, ""},
+		{"the active signer, created", empty, nil, false, "", true, true, ""},
+		{"any", ks, nil, true, "", false, false, ""},
+		{"any and a signer", ks, []string{other}, true, "", false, false, "contradict"},
+		{"unknown id", ks, []string{"nobody"}, false, "", false, false, "neither a 64-hex fingerprint"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := PinSigners(func() (*keys.Store, error) { return tc.ks, nil }, tc.signers, tc.any)
+			if tc.err != "" {
+				if err == nil || exit.Code(err) != exit.BadInput || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want exit 3 with %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := strings.Join(p.Fingerprints, ",")
+			if (tc.want != "" && got != tc.want) || p.Any != tc.any || (p.Active != "") != tc.active || p.Created != tc.created {
+				t.Fatalf("pinning %+v, want %s", p, tc.want)
 			}
 		})
 	}

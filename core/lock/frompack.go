@@ -9,20 +9,12 @@ import (
 
 	"github.com/assay-dev/assay/core/claims"
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/receipt"
 )
 
 // noneHash is claim_set_hash of a pack built without cards: sha256("none").
 var noneHash = receipt.SHA256Hex([]byte("none"))
-
-// packFacts are the fields FromPack reads; it does not verify the pack
-// (verify-pack --lock does that when the lock is used).
-type packFacts struct {
-	ClaimSetHash string `json:"claim_set_hash"`
-	Attestation  struct {
-		PackFormatVersion string `json:"pack_format_version"`
-	} `json:"attestation"`
-}
 
 // FromPack writes the lock a pack satisfies (DECISIONS 15): it recovers the
 // pack's built-in cards, in order, from the claim ids of its
@@ -31,26 +23,32 @@ type packFacts struct {
 // the hash and then failed its own check). The signer policy stays "any";
 // pin signers with `lock write --signer` or `key rotate --lock`.
 func FromPack(dir string) (*Lock, error) {
+	// FromPack does not verify the pack (verify-pack --lock does that when
+	// the lock is used); it reads through the pack's root all the same.
 	if st, err := os.Stat(dir); err != nil {
 		return nil, exit.Bad("check the path given with --from-pack", "pack not found: %s", dir)
 	} else if !st.IsDir() {
 		return nil, exit.Bad("give the proof pack directory (extract an audit bundle first)", "not a pack directory: %s", dir)
 	}
-	mb, err := os.ReadFile(filepath.Join(dir, "pack_manifest.json"))
-	if errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(dir, pack.FileManifest)); errors.Is(err, fs.ErrNotExist) {
 		return nil, exit.Bad("give a proof pack directory", "%s is not a proof pack (no pack_manifest.json)", dir)
 	}
-	if err != nil {
-		return nil, exit.Bad("check the path and its permissions", "cannot read %s: %v", filepath.Join(dir, "pack_manifest.json"), unwrapPath(err))
+	p, err := pack.OpenDir(dir)
+	if exit.Code(err) == exit.Tampered {
+		return nil, exit.Bad("verify it with 'assay verify-pack "+dir+"'", "%s: pack_manifest.json is not a valid manifest", dir)
 	}
-	var m packFacts
-	if err := json.Unmarshal(mb, &m); err != nil || m.ClaimSetHash == "" {
+	if err != nil {
+		return nil, err
+	}
+	defer p.Close()
+	m := p.Manifest
+	if m.ClaimSetHash == "" {
 		return nil, exit.Bad("verify it with 'assay verify-pack "+dir+"'", "%s: pack_manifest.json is not a valid manifest", dir)
 	}
 	if m.ClaimSetHash == noneHash {
 		return nil, exit.Bad("build the pack with -c CARD, or write the lock with 'assay lock write --cards ...'", "pack %s declares no claims; a lock needs cards", dir)
 	}
-	ids, err := reportClaimIDs(dir)
+	ids, err := reportClaimIDs(p)
 	if err != nil {
 		return nil, err
 	}
@@ -71,8 +69,12 @@ func FromPack(dir string) (*Lock, error) {
 		"pack %s was built with cards that are not built-in cards as they are now (claim_set_hash %s)", dir, short(m.ClaimSetHash))
 }
 
-func reportClaimIDs(dir string) ([]string, error) {
-	rb, err := os.ReadFile(filepath.Join(dir, "verify_report.json"))
+func reportClaimIDs(p *pack.Pack) ([]string, error) {
+	dir := p.Dir
+	rb, err := p.ReadFile(pack.FileReport, pack.MaxReportBytes)
+	if pack.IsRefused(err) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, exit.Bad("give a complete proof pack directory", "cannot read %s: %v", filepath.Join(dir, "verify_report.json"), unwrapPath(err))
 	}

@@ -13,7 +13,7 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_ = Check(l)
+		_ = Validate(l)
 		_ = Compare(l, Manifest{PackFormatVersion: "0.1.0", ClaimSetHash: "ab", SignerPubkeySHA256: ""})
 	})
 }

@@ -262,11 +262,13 @@ func kindName(k string) string {
 	return "a " + k
 }
 
-// Check reports the problems of the lock file itself (pack-format.md §7.2,
-// without the version gate): missing fields, lock_version, signer policy,
-// exit contract, unknown cards, per-card hash drift, and the composite and
-// flat hashes. An empty result means the lock is valid.
-func Check(l *Lock) []string {
+// Validate reports the problems of the lock file itself (pack-format.md
+// §7.2, without the version gate): missing fields, lock_version, signer
+// policy, exit contract, unknown cards, per-card hash drift, and the
+// composite and flat hashes. An empty result means the lock is valid. It is
+// what the `assay lock check` command runs; in the code "check" is kept for
+// a claim's checks.
+func Validate(l *Lock) []string {
 	var issues []string
 	add := func(format string, args ...any) { issues = append(issues, fmt.Sprintf(format, args...)) }
 	for _, f := range required {

@@ -28,7 +28,7 @@ func TestReferenceLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if issues := Check(ref); len(issues) != 0 {
+	if issues := Validate(ref); len(issues) != 0 {
 		t.Fatalf("reference lock has issues: %v", issues)
 	}
 	l, err := New(refCards, nil)
@@ -76,7 +76,7 @@ func TestFromPack(t *testing.T) {
 	if !reflect.DeepEqual(l.CardIDs(), refCards) {
 		t.Errorf("cards %v", l.CardIDs())
 	}
-	if issues := Check(l); len(issues) != 0 {
+	if issues := Validate(l); len(issues) != 0 {
 		t.Errorf("issues %v", issues)
 	}
 	// Round trip through the file form.
@@ -88,7 +88,7 @@ func TestFromPack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if issues := Check(l2); len(issues) != 0 {
+	if issues := Validate(l2); len(issues) != 0 {
 		t.Errorf("issues after round trip %v", issues)
 	}
 	if ms := Compare(l2, runPackManifest(t)); len(ms) != 0 {
@@ -131,13 +131,13 @@ func TestCheckIssues(t *testing.T) {
 	for _, tc := range tests {
 		l, _ := New(refCards, nil)
 		tc.mutate(l)
-		issues := Check(l)
+		issues := Validate(l)
 		if !strings.Contains(strings.Join(issues, "\n"), tc.want) {
 			t.Errorf("%s: issues %v, want %q", tc.name, issues, tc.want)
 		}
 	}
 	l, _ := Parse([]byte(`{"lock_version":"1.0"}`))
-	if issues := strings.Join(Check(l), "\n"); !strings.Contains(issues, `missing required field "claim_set_hash"`) || !strings.Contains(issues, `missing required field "signer_policy"`) {
+	if issues := strings.Join(Validate(l), "\n"); !strings.Contains(issues, `missing required field "claim_set_hash"`) || !strings.Contains(issues, `missing required field "signer_policy"`) {
 		t.Errorf("missing fields: %s", issues)
 	}
 }

@@ -23,7 +23,7 @@ func TestCoverageContractLockIsReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if issues := Check(l); len(issues) != 0 {
+	if issues := Validate(l); len(issues) != 0 {
 		t.Fatalf("issues %v", issues)
 	}
 	if nr := l.NonReference(); len(nr) != 0 {
@@ -72,7 +72,7 @@ func TestCoverageContractLockIsReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if nr := all.NonReference(); len(nr) != 0 || len(Check(all)) != 0 {
-		t.Fatalf("non-reference %v issues %v", nr, Check(all))
+	if nr := all.NonReference(); len(nr) != 0 || len(Validate(all)) != 0 {
+		t.Fatalf("non-reference %v issues %v", nr, Validate(all))
 	}
 }

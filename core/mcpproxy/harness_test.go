@@ -233,7 +233,9 @@ func (c *lineClient) request(id any, method string, params any) map[string]any {
 func (c *lineClient) await(id any) map[string]any {
 	c.h.t.Helper()
 	want, _ := json.Marshal(id)
-	timeout := time.After(10 * time.Second)
+	// Generous: a loaded CI machine moves a multi-MiB echo slowly; an
+	// answer ends the wait as soon as it arrives.
+	timeout := time.After(60 * time.Second)
 	for {
 		select {
 		case b, ok := <-c.msgs:
@@ -249,7 +251,7 @@ func (c *lineClient) await(id any) map[string]any {
 				return m
 			}
 		case <-timeout:
-			c.h.t.Fatalf("no answer to id %s within 10s", want)
+			c.h.t.Fatalf("no answer to id %s within 60s", want)
 		}
 	}
 }

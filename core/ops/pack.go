@@ -11,6 +11,8 @@ import (
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/pack"
+	"github.com/assay-dev/assay/core/recorder"
+	"github.com/assay-dev/assay/core/seal"
 	"github.com/assay-dev/assay/core/store"
 )
 
@@ -36,6 +38,9 @@ type BundleResult struct {
 	Lost []store.LineProblem `json:"-"`
 	// GeneratedKey names the signing key made for this pack, if one was.
 	GeneratedKey string `json:"-"`
+	// Seal is the recorder's seal of the trace, when it was recorded under
+	// one (core/recorder): the pack is then built from what was sealed.
+	Seal *seal.Summary `json:"seal,omitempty"`
 }
 
 // PackRequest asks to build and sign a proof pack from a stored trace.
@@ -97,18 +102,35 @@ func Pack(r PackRequest, env Env) (*BundleResult, error) {
 		getenv = func(string) string { return "" }
 	}
 	// Streamed: memory stays flat however long the trace is.
-	built, probs, err := pack.FromTrace(st, r.TraceID, pack.Options{
+	popt := pack.Options{
 		Signer: signer, OutDir: r.Out, Mode: r.Mode, RequireReceipts: !r.AllowEmpty,
 		Claims: claims.Flatten(cards), ClaimEnv: claims.Env{Dir: r.WorkDir},
 		CIBinding: pack.DetectCIBinding(getenv),
-	})
+	}
+	// A trace recorded under a recorder is packed from its seal (also
+	// after the recorder was killed: the sealed prefix, then the rest of
+	// the store, marked unsealed).
+	var built *pack.Result
+	var probs []store.LineProblem
+	var sealSum *seal.Summary
+	if sealDir := recorder.SealDir(st.Home, r.TraceID); fsutil.IsDir(sealDir) {
+		tracePath, _ := st.TracePath(r.TraceID)
+		popt.RunID = r.TraceID
+		var sealed *recorder.PackResult
+		sealed, probs, err = recorder.BuildPack(sealDir, tracePath, popt)
+		if sealed != nil {
+			built, sealSum = sealed.Result, &sealed.Seal
+		}
+	} else {
+		built, probs, err = pack.FromTrace(st, r.TraceID, popt)
+	}
 	if errors.Is(err, pack.ErrNoReceipts) {
 		return nil, exit.New(exit.HonestFail, "record receipts first, or allow an empty pack (--allow-empty)", "trace %s holds no receipts", r.TraceID)
 	}
 	if err != nil {
 		return nil, err
 	}
-	res := &BundleResult{Kind: KindPack, EvidenceLost: len(probs), Pack: built, Lost: probs}
+	res := &BundleResult{Kind: KindPack, EvidenceLost: len(probs), Pack: built, Lost: probs, Seal: sealSum}
 	if made {
 		res.GeneratedKey = signer.ID
 	}
@@ -127,11 +149,7 @@ type BundleRequest struct {
 
 // DefaultBundleName is the bundle file name a request without Out gets.
 func (r BundleRequest) DefaultBundleName() string {
-	man, _, err := pack.ReadManifest(r.Pack)
-	if err != nil {
-		return ""
-	}
-	return bundle.DefaultName(man.String("pack_id"))
+	return bundle.NameFor(r.Pack)
 }
 
 // AuditBundle verifies the pack and writes its audit bundle (a tampered

@@ -37,7 +37,7 @@ type VerifyRequest struct {
 }
 
 // DefaultMinCoverage is the coverage floor when none is given.
-const DefaultMinCoverage = check.DefaultMinCoverage
+const DefaultMinCoverage = verify.DefaultMinCoverage
 
 // Options validates the request and applies its defaults.
 func (r VerifyRequest) Options(env Env) (check.Options, error) {
@@ -76,7 +76,7 @@ func (r VerifyRequest) Options(env Env) (check.Options, error) {
 	}
 	o.RequireCIBinding, o.ExpectedCommitSHA, o.CheckExpiry = r.RequireCIBinding, r.ExpectedCommitSHA, r.CheckExpiry
 	o.LockPath, o.CoverageContract = r.Lock, r.CoverageContract
-	o.Anchor = check.AnchorOptions{Require: r.RequireAnchor, LogKey: r.LogKey, WitnessPolicy: r.WitnessPolicy}
+	o.Anchor = verify.AnchorOptions{Require: r.RequireAnchor, LogKey: r.LogKey, WitnessPolicy: r.WitnessPolicy}
 	o.ReadFile = env.readFile()
 	return o, nil
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -54,6 +55,25 @@ type Options struct {
 	// VerifierVersion overrides the version recorded in the attestation
 	// (default version.Version); conformance tests use it.
 	VerifierVersion string
+	// ReportExtra are members appended to verify_report.json, which the
+	// manifest hash-covers (so they are signed with the pack), e.g. the
+	// recorder's seal summary.
+	ReportExtra []ReportMember
+	// Unsigned are files copied under _unsigned/ (bulky parts the signed
+	// report pins by hash).
+	Unsigned []UnsignedFile
+}
+
+// ReportMember is one extra member of verify_report.json.
+type ReportMember struct {
+	Key   string
+	Value any
+}
+
+// UnsignedFile is a file copied into the pack under _unsigned/.
+type UnsignedFile struct {
+	Name   string // slash path relative to _unsigned/, e.g. seal/log.jsonl
+	Source string // the file to copy
 }
 
 // Result describes a built pack.
@@ -206,7 +226,7 @@ func finish(opt Options, now time.Time, vv string, b body, st *stage) (*Result, 
 
 	rep := buildReport(reportInput{
 		att: att, attHash: attHash, builtAt: builtAt, jsonlHash: b.jsonlHash,
-		claims: verification, merkleRoot: b.merkleRoot, treeSize: b.treeSize,
+		claims: verification, merkleRoot: b.merkleRoot, treeSize: b.treeSize, extra: opt.ReportExtra,
 	})
 	reportBytes, err := indentJSON(rep)
 	if err != nil {
@@ -254,12 +274,12 @@ func finish(opt Options, now time.Time, vv string, b body, st *stage) (*Result, 
 	}
 	summary := renderSummary(res, att)
 	if st != nil {
-		if err := publishIn(st.parent, st.name, st.rel, opt.OutDir, files, summary); err != nil {
+		if err := publishIn(st.parent, st.name, st.rel, opt.OutDir, files, summary, opt.Unsigned...); err != nil {
 			return nil, err // the caller removes the staging directory
 		}
 		return res, nil
 	}
-	if err := publish(opt.OutDir, files, summary); err != nil {
+	if err := publish(opt.OutDir, files, summary, opt.Unsigned...); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -519,7 +539,7 @@ func (st *stage) close() {
 // into place, so a reader never sees half a pack. Every step goes through
 // one os.Root opened on the output's parent: a parent swapped for a link
 // meanwhile cannot redirect a write or the rename.
-func publish(outDir string, files map[string][]byte, summary []byte) (err error) {
+func publish(outDir string, files map[string][]byte, summary []byte, extra ...UnsignedFile) (err error) {
 	outDir = filepath.Clean(outDir)
 	parent := filepath.Dir(outDir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
@@ -530,14 +550,14 @@ func publish(outDir string, files map[string][]byte, summary []byte) (err error)
 		return exit.Bad("check the -o path", "%v", err)
 	}
 	defer root.Close()
-	return publishIn(root, name, "", outDir, files, summary)
+	return publishIn(root, name, "", outDir, files, summary, extra...)
 }
 
 // publishIn is publish once root (the output's parent) is open: name is
 // the output's name in it, rel the staging directory in it already
 // holding the receipt lines (removed by its owner on error), or "" to make
 // one here (removed here on error).
-func publishIn(root *os.Root, name, rel, outDir string, files map[string][]byte, summary []byte) (err error) {
+func publishIn(root *os.Root, name, rel, outDir string, files map[string][]byte, summary []byte, extra ...UnsignedFile) (err error) {
 	parent := filepath.Dir(outDir)
 	if rel == "" {
 		if rel, err = mkStagingIn(root); err != nil {
@@ -565,6 +585,11 @@ func publishIn(root *os.Root, name, rel, outDir string, files map[string][]byte,
 		}
 		if err := writeSyncedIn(root, filepath.Join(rel, DirUnsigned, "PACK_SUMMARY.md"), summary); err != nil {
 			return err
+		}
+	}
+	for _, u := range extra {
+		if err := copyUnsignedIn(root, filepath.Join(rel, DirUnsigned), u); err != nil {
+			return fmt.Errorf("write %s/%s: %w", DirUnsigned, u.Name, err)
 		}
 	}
 	if _, err := root.Lstat(name); err == nil {
@@ -602,6 +627,36 @@ func writeSyncedIn(root *os.Root, name string, data []byte) error {
 		return err
 	}
 	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// copyUnsignedIn copies u.Source to dir/u.Name inside root (creating the
+// directories on the way) and fsyncs it.
+func copyUnsignedIn(root *os.Root, dir string, u UnsignedFile) error {
+	name := filepath.FromSlash(u.Name)
+	if !filepath.IsLocal(name) {
+		return fmt.Errorf("not a local path")
+	}
+	if err := root.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o755); err != nil {
+		return err
+	}
+	src, err := os.Open(u.Source)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	f, err := root.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, src); err != nil {
 		f.Close()
 		return err
 	}

@@ -6,13 +6,9 @@ package pack
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/assay-dev/assay/core/canon"
-	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/receipt"
 )
 
@@ -147,43 +143,16 @@ func AttestationHash(att any) (string, error) {
 	return receipt.SHA256Hex(b), nil
 }
 
-// ReadManifest reads and decodes a pack's manifest. Errors are bad input
-// (exit 3) when the directory or manifest is missing, and tampering (exit 2)
-// when the manifest exists but is not a JSON object.
+// ReadManifest reads and decodes a pack directory's manifest through the
+// pack's root (OpenDir's errors) and returns the object and its bytes; for
+// tools and tests that rewrite manifests. Readers use Open.
 func ReadManifest(dir string) (*canon.Object, []byte, error) {
-	st, err := os.Stat(dir)
+	p, err := OpenDir(dir)
 	if err != nil {
-		return nil, nil, exit.Bad("check the path", "pack not found: %s", dir)
+		return nil, nil, err
 	}
-	if !st.IsDir() {
-		if isGzip(dir) {
-			// Only check.Pack (verify-pack, explain, verify-signer) opens
-			// bundles; every other reader needs the directory.
-			return nil, nil, exit.Bad("extract an audit bundle first: mkdir pack && tar xzf "+dir+" -C pack", "%s is a gzip archive; this command needs the pack directory", dir)
-		}
-		return nil, nil, exit.Bad("give the pack directory", "not a pack directory: %s", dir)
-	}
-	p := filepath.Join(dir, FileManifest)
-	raw, err := os.ReadFile(p)
-	if os.IsNotExist(err) {
-		return nil, nil, exit.Bad("a proof pack directory holds pack_manifest.json; build one with 'assay proof-pack' or 'assay run'", "no %s in %s", FileManifest, dir)
-	}
-	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err // the path is in the message already
-		}
-		return nil, nil, exit.Bad("a pack's manifest is a readable file; check the path and its permissions", "cannot read %s: %v", p, err)
-	}
-	v, err := canon.Decode(raw)
-	if err != nil {
-		return nil, raw, exit.New(exit.Tampered, "", "%s is not valid JSON: %v", FileManifest, err)
-	}
-	obj, ok := v.(*canon.Object)
-	if !ok {
-		return nil, raw, exit.New(exit.Tampered, "", "%s is not a JSON object", FileManifest)
-	}
-	return obj, raw, nil
+	defer p.Close()
+	return p.Manifest.Object(), p.ManifestBytes, nil
 }
 
 // indentJSON renders v like Python's json.dumps(indent=2): two-space indent,
@@ -194,16 +163,4 @@ func indentJSON(v any) ([]byte, error) {
 		return nil, fmt.Errorf("encode JSON: %w", err)
 	}
 	return b, nil
-}
-
-// isGzip reports whether the file at path starts with the gzip magic.
-func isGzip(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	var m [2]byte
-	n, _ := f.Read(m[:])
-	return n == 2 && m[0] == 0x1f && m[1] == 0x8b
 }

@@ -30,6 +30,7 @@ type reportInput struct {
 	claims     *claims.Verification
 	merkleRoot string
 	treeSize   uint64
+	extra      []ReportMember
 }
 
 type kv struct {
@@ -182,6 +183,9 @@ func buildReport(in reportInput) orderedMap {
 		rep = append(rep, kv{"claim_verification", in.claims})
 	}
 	rep = append(rep, kv{"merkle", MerkleInfo{Algorithm: merkle.Algorithm, TreeSize: in.treeSize, Root: in.merkleRoot}})
+	for _, m := range in.extra {
+		rep = append(rep, kv{m.Key, m.Value})
+	}
 	return rep
 }
 

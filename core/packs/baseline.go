@@ -28,7 +28,7 @@ func BaselinePath(wd string) string { return filepath.Join(wd, filepath.FromSlas
 // must be a directory with a manifest; the stored path is absolute so the
 // baseline still resolves from subdirectories.
 func SetBaseline(wd, pack string) (*Baseline, error) {
-	if _, err := ReadManifest(pack); err != nil {
+	if err := Check(pack); err != nil {
 		return nil, err
 	}
 	abs, err := filepath.Abs(pack)

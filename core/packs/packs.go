@@ -13,10 +13,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
+
 	"time"
 
-	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/pack"
@@ -55,55 +54,30 @@ func IsPack(dir string) bool {
 	return err == nil && st.Mode().IsRegular()
 }
 
-// ReadManifest decodes dir's pack_manifest.json. Missing directory or
-// manifest is bad input (3); a manifest that is not a JSON object is
-// tampering (2), as everywhere else (DECISIONS 6).
-// A pack holding a file that links out of it (or a FIFO, a device) is
-// refused before anything is read (exit 3).
-func ReadManifest(dir string) (*canon.Object, error) {
-	if fsutil.IsDir(dir) {
-		if err := fsutil.CheckPackDir(dir); err != nil {
+// Open opens the pack directory (or audit bundle) at path, unverified
+// (pack.Open). Missing directory or manifest is bad input (3); a manifest
+// that is not a JSON object is tampering (2), as everywhere else
+// (DECISIONS 6). A pack directory holding a file that links out of it (or
+// a FIFO, a device) is refused before anything is read (exit 3). The
+// caller closes the pack.
+func Open(path string) (*pack.Pack, error) {
+	if fsutil.IsDir(path) {
+		if err := fsutil.CheckPackDir(path); err != nil {
 			return nil, err
 		}
 	}
-	obj, _, err := pack.ReadManifest(dir)
+	p, err := pack.Open(path)
 	if err != nil && exit.Code(err) == exit.Tampered {
-		return nil, exit.New(exit.Tampered, "run 'assay verify-pack "+dir+"' for details", "%s: %v", dir, err)
+		return nil, exit.New(exit.Tampered, "run 'assay verify-pack "+path+"' for details", "%s: %v", path, err)
 	}
-	return obj, err
+	return p, err
 }
 
-// Str returns the string at a dotted path in obj ("attestation.mode"), or "".
-func Str(obj *canon.Object, path string) string {
-	v := Get(obj, path)
-	s, _ := v.(string)
-	return s
-}
-
-// Int returns the integer at a dotted path in obj, or -1.
-func Int(obj *canon.Object, path string) int64 {
-	n, ok := Get(obj, path).(canon.Number)
-	if !ok || !n.IsInt() {
-		return -1
-	}
-	var v int64
-	if _, err := fmt.Sscan(string(n), &v); err != nil {
-		return -1
-	}
-	return v
-}
-
-// Get returns the value at a dotted path in obj, or nil.
-func Get(obj *canon.Object, path string) any {
-	var cur any = obj
-	for _, k := range strings.Split(path, ".") {
-		o, ok := cur.(*canon.Object)
-		if !ok || o == nil {
-			return nil
-		}
-		cur, _ = o.Get(k)
-	}
-	return cur
+// Check reports whether path opens as a pack (Open's errors).
+func Check(path string) error {
+	p, err := Open(path)
+	p.Close()
+	return err
 }
 
 func summarize(dir string, baseline string) Summary {
@@ -114,19 +88,33 @@ func summarize(dir string, baseline string) Summary {
 	if baseline != "" && sameDir(dir, baseline) {
 		s.IsBaseline = true
 	}
-	m, err := ReadManifest(dir)
+	p, err := Open(dir)
 	if err != nil {
 		s.Error = err.Error()
 		s.NReceipts = -1
 		return s
 	}
-	s.PackID = Str(m, "pack_id")
-	s.NReceipts = Int(m, "attestation.n_receipts")
-	s.ReceiptIntegrity = Str(m, "attestation.receipt_integrity")
-	s.ClaimCheck = Str(m, "attestation.claim_check")
-	s.SignerID = Str(m, "signer_id")
-	s.TimestampStart = Str(m, "attestation.timestamp_start")
+	defer p.Close()
+	fill(&s, p.Manifest)
 	return s
+}
+
+// SummaryOf is the list row for the pack at path (a directory or a
+// storage URL) with the parsed manifest d.
+func SummaryOf(path string, d *pack.Doc) Summary {
+	s := Summary{Path: path}
+	fill(&s, d)
+	return s
+}
+
+func fill(s *Summary, d *pack.Doc) {
+	a := d.Attestation
+	s.PackID = d.PackID
+	s.NReceipts = int64(a.NReceipts)
+	s.ReceiptIntegrity = a.ReceiptIntegrity
+	s.ClaimCheck = a.ClaimCheck
+	s.SignerID = d.SignerID
+	s.TimestampStart = a.TimestampStart
 }
 
 // List returns the packs under dir as Find finds them (by manifest, at
@@ -178,31 +166,45 @@ type Detail struct {
 	ManifestOnlyFiles []string  `json:"missing_files"`
 	ModTime           time.Time `json:"mtime"`
 	IsBaseline        bool      `json:"is_baseline"`
+	// Verified is always false: show reads the manifest without verifying
+	// it, and Note says so.
+	Verified bool   `json:"verified"`
+	Note     string `json:"note"`
 }
 
-// Show describes the pack in dir. It does not verify it.
+// UnverifiedNote is what packs show says of every pack it describes.
+const UnverifiedNote = "Unverified: read from the manifest as it is; run 'assay verify-pack' to check it."
+
+// ListNote is what packs list says of its rows.
+const ListNote = "Unverified: each row is what the pack's manifest says; run 'assay verify-pack PACK' to check one."
+
+// Show describes the pack in dir. It does not verify it: Detail.Verified
+// is false and its Note says so.
 func Show(dir, baseline string) (*Detail, error) {
-	m, err := ReadManifest(dir)
+	p, err := Open(dir)
 	if err != nil {
 		return nil, err
 	}
+	defer p.Close()
+	m, a := p.Manifest, p.Attestation()
 	d := &Detail{
 		Path:              dir,
-		PackID:            Str(m, "pack_id"),
-		RunID:             Str(m, "attestation.run_id"),
-		PackFormatVersion: Str(m, "attestation.pack_format_version"),
-		Mode:              Str(m, "attestation.mode"),
-		ReceiptIntegrity:  Str(m, "attestation.receipt_integrity"),
-		ClaimCheck:        Str(m, "attestation.claim_check"),
-		ClaimSetHash:      Str(m, "claim_set_hash"),
-		NReceipts:         Int(m, "attestation.n_receipts"),
-		TimestampStart:    Str(m, "attestation.timestamp_start"),
-		TimestampEnd:      Str(m, "attestation.timestamp_end"),
-		SignerID:          Str(m, "signer_id"),
-		SignerFingerprint: Str(m, "signer_pubkey_sha256"),
-		VerifierVersion:   Str(m, "attestation.verifier_version"),
-		PackRootSHA256:    Str(m, "pack_root_sha256"),
-		HeadHash:          Str(m, "attestation.head_hash"),
+		Note:              UnverifiedNote,
+		PackID:            m.PackID,
+		RunID:             a.RunID,
+		PackFormatVersion: a.PackFormatVersion,
+		Mode:              a.Mode,
+		ReceiptIntegrity:  a.ReceiptIntegrity,
+		ClaimCheck:        a.ClaimCheck,
+		ClaimSetHash:      m.ClaimSetHash,
+		NReceipts:         int64(a.NReceipts),
+		TimestampStart:    a.TimestampStart,
+		TimestampEnd:      a.TimestampEnd,
+		SignerID:          m.SignerID,
+		SignerFingerprint: m.SignerPubkeySHA256,
+		VerifierVersion:   a.VerifierVersion,
+		PackRootSHA256:    m.PackRootSHA256,
+		HeadHash:          a.HeadHash,
 		Files:             []FileRow{},
 		ManifestOnlyFiles: []string{},
 		IsBaseline:        baseline != "" && sameDir(dir, baseline),
@@ -210,24 +212,20 @@ func Show(dir, baseline string) (*Detail, error) {
 	if st, err := os.Stat(dir); err == nil {
 		d.ModTime = st.ModTime().UTC()
 	}
-	d.LinesOnDisk, err = countLinesIn(dir, receiptsName)
+	d.LinesOnDisk, err = countLinesIn(p.Dir, receiptsName)
 	if err != nil {
 		d.LinesOnDisk = -1
 	}
 	listed := map[string]string{}
-	if files, ok := Get(m, "files").([]any); ok {
-		for _, f := range files {
-			if fo, ok := f.(*canon.Object); ok {
-				listed[fo.String("path")] = fo.String("sha256")
-			}
-		}
+	for _, f := range m.Files {
+		listed[f.Path] = f.SHA256
 	}
 	seen := map[string]bool{}
-	err = filepath.WalkDir(dir, func(p string, e os.DirEntry, err error) error {
+	err = filepath.WalkDir(p.Dir, func(path string, e os.DirEntry, err error) error {
 		if err != nil || e.IsDir() {
 			return nil
 		}
-		rel, _ := filepath.Rel(dir, p)
+		rel, _ := filepath.Rel(p.Dir, path)
 		rel = filepath.ToSlash(rel)
 		row := FileRow{Path: rel}
 		if info, err := e.Info(); err == nil {

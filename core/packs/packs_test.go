@@ -113,6 +113,10 @@ func TestListAndShow(t *testing.T) {
 	if err != nil || d.NReceipts != 11 || d.LinesOnDisk != 11 || d.ClaimCheck != "FAIL" || len(d.ManifestOnlyFiles) != 0 {
 		t.Fatalf("%v %+v", err, d)
 	}
+	// show never verifies, and says so.
+	if d.Verified || d.Note != UnverifiedNote {
+		t.Fatalf("show: verified %v note %q", d.Verified, d.Note)
+	}
 	// A file the manifest lists but the disk lacks is reported.
 	os.Remove(filepath.Join(b, "verify_transcript.md"))
 	d, _ = Show(b, "")

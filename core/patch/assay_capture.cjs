@@ -7,7 +7,8 @@
 // SDK makes them, openai, @anthropic-ai/sdk, @google/genai, the `ai` SDK's
 // providers, LangChain.js...) as a `model_call` receipt with the
 // `callsite_id` of the calling line, appended to the trace named by
-// ASSAY_TRACE_ID in $ASSAY_HOME (default ~/.assay).
+// ASSAY_TRACE_ID in $ASSAY_HOME (default ~/.assay), or, under a recorder
+// (ASSAY_RECORDER, set by assay run), sent to it to be stored and sealed.
 //
 // How: globalThis.fetch is wrapped, so every request to an LLM API path is
 // seen with its body and its (teed) response, streams included; the receipt
@@ -229,6 +230,42 @@ function append(trace, rec) {
   }
 }
 
+// send hands the receipt to the run's recorder (assay run names its socket
+// in ASSAY_RECORDER), which stores and seals it before it answers. Node has
+// no synchronous socket, so a short child process does the round trip and
+// the call returns only once the receipt is sealed (as the file append
+// returns only once it is fsynced).
+const SEND = `const net = require('node:net');
+let buf = '';
+process.stdin.on('data', (d) => (buf += d));
+process.stdin.on('end', () => {
+  const c = net.createConnection(process.argv[1], () => c.write(buf));
+  let ans = '';
+  c.on('data', (d) => {
+    ans += d;
+    const i = ans.indexOf('\\n');
+    if (i >= 0) { process.stdout.write(ans.slice(0, i)); c.end(); }
+  });
+  c.on('error', (e) => { process.stdout.write(JSON.stringify({ ok: false, error: e.message })); });
+});`;
+
+function recorderAddr() {
+  const a = (process.env.ASSAY_RECORDER || '').trim();
+  return a.startsWith('unix:') ? a.slice(5) : a;
+}
+
+function send(addr, trace, rec) {
+  const frame = JSON.stringify({ op: 'append', trace_id: trace, receipt: rec }) + '\n';
+  const r = childProcess.spawnSync(process.execPath, ['-e', SEND, addr], { input: frame, encoding: 'utf8', timeout: 30000 });
+  let ack = null;
+  try {
+    ack = JSON.parse(r.stdout || 'null');
+  } catch (e) {
+    ack = null;
+  }
+  if (!ack || !ack.ok) throw new Error('the assay recorder refused the receipt: ' + ((ack && ack.error) || 'no answer'));
+}
+
 const KEYLIKE = /(sk-[A-Za-z0-9_-]{8,}|AIza[0-9A-Za-z_-]{20,}|[Bb]earer\s+[A-Za-z0-9._-]{8,})/g;
 
 function scrub(s) {
@@ -248,7 +285,9 @@ function emit(data) {
     ...data,
   };
   try {
-    append(trace, rec);
+    const addr = recorderAddr();
+    if (addr) send(addr, trace, rec);
+    else append(trace, rec);
   } catch (e) {
     // Evidence is never dropped silently.
     process.stderr.write('assay: receipt not written for a ' + (data.provider || 'model') + ' call: ' + scrub(e && e.message) + '\n');

@@ -9,8 +9,10 @@ calling line, to the trace named by ``ASSAY_TRACE_ID`` in ``$ASSAY_HOME``
 under ``<home>/<UTC date>/``, each line stamped with ``_trace_id``,
 ``_stored_at`` and a store-wide ``_store_seq`` allocated under an exclusive
 lock on ``<home>/.store_seq``. Prompts and responses are never stored, only
-their SHA-256 content hashes (``sha256-jcs-v1``). A receipt that cannot be
-written is reported on stderr; the program carries on.
+their SHA-256 content hashes (``sha256-jcs-v1``). Under a recorder
+(``ASSAY_RECORDER`` names its socket; ``assay run`` sets it) each receipt is
+sent to it instead, and it stores and seals the receipt before answering. A
+receipt that cannot be written is reported on stderr; the program carries on.
 """
 import ast
 import contextvars
@@ -272,6 +274,45 @@ def _append(trace, rec):
                 os.close(fd)
 
 
+_rec = None  # (socket, reader) to the recorder named by ASSAY_RECORDER
+
+
+def _recorder_addr():
+    a = os.environ.get("ASSAY_RECORDER", "").strip()
+    return a[5:] if a.startswith("unix:") else a
+
+
+def _send(addr, trace, rec):
+    """Send the receipt to the run's recorder (assay run sets ASSAY_RECORDER),
+    which stores and seals it before it answers."""
+    import socket
+
+    global _rec
+    frame = (json.dumps({"op": "append", "trace_id": trace, "receipt": rec}, ensure_ascii=True, separators=(",", ":")) + "\n").encode("ascii")
+    with _lock:
+        ack = None
+        for attempt in (0, 1):
+            try:
+                if _rec is None:
+                    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                    s.connect(addr)
+                    _rec = (s, s.makefile("rb"))
+                _rec[0].sendall(frame)
+                ack = json.loads(_rec[1].readline() or b"null")
+                break
+            except (OSError, ValueError):
+                if _rec is not None:
+                    try:
+                        _rec[0].close()
+                    except OSError:
+                        pass
+                    _rec = None
+                if attempt:
+                    raise
+    if not isinstance(ack, dict) or not ack.get("ok"):
+        raise RuntimeError("the assay recorder refused the receipt: %s" % (ack or {}).get("error", "no answer"))
+
+
 _KEYLIKE = re.compile(r"(sk-[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{20,}|(?i:bearer)\s+[A-Za-z0-9._\-]{8,})")
 
 
@@ -293,7 +334,11 @@ def _emit(data):
     }
     rec.update(data)
     try:
-        _append(trace, rec)
+        addr = _recorder_addr()
+        if addr:
+            _send(addr, trace, rec)
+        else:
+            _append(trace, rec)
     except Exception as e:  # evidence is never dropped silently
         sys.stderr.write("assay: receipt not written for a %s call: %s\n" % (data.get("provider", "model"), _scrub(str(e))))
 

@@ -58,7 +58,7 @@ type Proof struct {
 	Inclusion   Inclusion
 	// Manifest is the pack's pack_manifest.json, decoded (the signature
 	// covers its canonical form, not the file's bytes).
-	Manifest *canon.Object
+	Manifest *pack.Doc
 	// VerifyReport is the pack's verify_report.json byte for byte, as a
 	// string, since the manifest pins the sha256 of those exact bytes.
 	VerifyReport string
@@ -75,7 +75,7 @@ func (p *Proof) Marshal() ([]byte, error) {
 		"pack_id":       p.PackID,
 		"receipt_id":    p.ReceiptID,
 		"receipt_line":  p.ReceiptLine,
-		"pack_manifest": p.Manifest,
+		"pack_manifest": p.Manifest.Object(),
 		"verify_report": p.VerifyReport,
 		"inclusion": map[string]any{
 			"algorithm":  p.Inclusion.Algorithm,
@@ -166,8 +166,8 @@ func Check(data []byte) *Result {
 	}
 	res.ReceiptID, res.PackID = p.ReceiptID, p.PackID
 	res.LeafIndex, res.TreeSize, res.Root = p.Inclusion.LeafIndex, p.Inclusion.TreeSize, p.Inclusion.Root
-	res.SignerID = p.Manifest.String("signer_id")
-	res.Signer = p.Manifest.String("signer_pubkey_sha256")
+	res.SignerID = p.Manifest.SignerID
+	res.Signer = p.Manifest.SignerPubkeySHA256
 
 	// 2. The manifest signature, with the key embedded in the manifest.
 	res.step("manifest_signature", checkSignature(p.Manifest))
@@ -175,11 +175,11 @@ func Check(data []byte) *Result {
 	res.step("attestation_hash", checkD12(p.Manifest))
 	// 4. The proof names the manifest's pack.
 	res.step("pack_id", func() error {
-		mid := p.Manifest.String("pack_id")
+		mid := p.Manifest.PackID
 		if mid != p.PackID {
 			return fmt.Errorf("proof says pack %q, manifest says %q", p.PackID, mid)
 		}
-		if aid := strField(p.Manifest, "attestation", "pack_id"); aid != mid {
+		if aid := p.Manifest.Attestation.PackID; aid != mid {
 			return fmt.Errorf("attestation pack_id %q differs from manifest pack_id %q", aid, mid)
 		}
 		return nil
@@ -203,32 +203,26 @@ func parse(doc *canon.Object) (*Proof, error) {
 		return nil, err
 	}
 	p := &Proof{Format: doc.String("format")}
-	var ok bool
-	str := func(k string) (string, error) {
-		v, _ := doc.Get(k)
+	// The proof's own string members (its pack_id is the proof's claim,
+	// held against the embedded manifest's in Check).
+	for _, f := range []struct {
+		key string
+		dst *string
+	}{{"pack_id", &p.PackID}, {"receipt_id", &p.ReceiptID}, {"receipt_line", &p.ReceiptLine}, {"verify_report", &p.VerifyReport}} {
+		v, _ := doc.Get(f.key)
 		s, ok := v.(string)
 		if !ok {
-			return "", fmt.Errorf("%s is not a string", k)
+			return nil, fmt.Errorf("%s is not a string", f.key)
 		}
-		return s, nil
+		*f.dst = s
 	}
 	var err error
-	if p.PackID, err = str("pack_id"); err != nil {
-		return nil, err
-	}
-	if p.ReceiptID, err = str("receipt_id"); err != nil {
-		return nil, err
-	}
-	if p.ReceiptLine, err = str("receipt_line"); err != nil {
-		return nil, err
-	}
-	if p.VerifyReport, err = str("verify_report"); err != nil {
-		return nil, err
-	}
 	mv, _ := doc.Get("pack_manifest")
-	if p.Manifest, ok = mv.(*canon.Object); !ok {
+	mo, ok := mv.(*canon.Object)
+	if !ok {
 		return nil, fmt.Errorf("pack_manifest is not an object")
 	}
+	p.Manifest = pack.DocOf(mo)
 	iv, _ := doc.Get("inclusion")
 	inc, ok := iv.(*canon.Object)
 	if !ok {
@@ -291,41 +285,28 @@ func uintField(o *canon.Object, k string) (uint64, error) {
 	return u, nil
 }
 
-func strField(o *canon.Object, path ...string) string {
-	var cur any = o
-	for _, k := range path {
-		obj, ok := cur.(*canon.Object)
-		if !ok {
-			return ""
-		}
-		cur, _ = obj.Get(k)
-	}
-	s, _ := cur.(string)
-	return s
-}
-
 // strictB64 decodes standard padded base64 and refuses non-canonical
 // encodings (non-zero padding bits, line breaks), so no two texts decode to
 // one key; verify-pack decodes with the same function.
 func strictB64(s string) ([]byte, error) { return keys.DecodeB64(s) }
 
-func checkSignature(m *canon.Object) error {
-	if alg := m.String("signature_alg"); alg != "ed25519" {
+func checkSignature(m *pack.Doc) error {
+	if alg := m.SignatureAlg; alg != "ed25519" {
 		return fmt.Errorf("signature_alg is %q, want ed25519", alg)
 	}
-	pub, err := strictB64(m.String("signer_pubkey"))
+	pub, err := strictB64(m.SignerPubkey)
 	if err != nil || len(pub) != ed25519.PublicKeySize {
 		return fmt.Errorf("signer_pubkey is not a base64 Ed25519 public key")
 	}
 	fp := sha256.Sum256(pub)
-	if got := m.String("signer_pubkey_sha256"); got != hex.EncodeToString(fp[:]) {
+	if got := m.SignerPubkeySHA256; got != hex.EncodeToString(fp[:]) {
 		return fmt.Errorf("signer_pubkey_sha256 does not match the embedded public key")
 	}
-	sig, err := strictB64(m.String("signature"))
+	sig, err := strictB64(m.Signature)
 	if err != nil || len(sig) != ed25519.SignatureSize {
 		return fmt.Errorf("signature is not a base64 Ed25519 signature")
 	}
-	msg, err := pack.SigningBytes(m)
+	msg, err := m.SigningBytes()
 	if err != nil {
 		return fmt.Errorf("manifest cannot be canonicalized: %v", err)
 	}
@@ -335,37 +316,33 @@ func checkSignature(m *canon.Object) error {
 	return nil
 }
 
-func checkD12(m *canon.Object) error {
-	att, ok := func() (*canon.Object, bool) { v, _ := m.Get("attestation"); o, ok := v.(*canon.Object); return o, ok }()
-	if !ok {
+func checkD12(m *pack.Doc) error {
+	if !m.HasAttestation() {
 		return fmt.Errorf("manifest has no attestation object")
 	}
-	h, err := pack.AttestationHash(att)
+	h, err := m.AttestationHash()
 	if err != nil {
 		return fmt.Errorf("attestation cannot be canonicalized: %v", err)
 	}
-	if m.String("attestation_sha256") != h {
+	if m.AttestationSHA256 != h {
 		return fmt.Errorf("attestation_sha256 does not match the attestation")
 	}
-	if m.String("pack_root_sha256") != h {
+	if m.PackRootSHA256 != h {
 		return fmt.Errorf("pack_root_sha256 differs from attestation_sha256")
 	}
 	return nil
 }
 
-func checkReportHash(m *canon.Object, report []byte) error {
-	fv, _ := m.Get("files")
-	files, _ := fv.([]any)
-	for _, f := range files {
-		fo, ok := f.(*canon.Object)
-		if !ok || fo.String("path") != pack.FileReport {
+func checkReportHash(m *pack.Doc, report []byte) error {
+	for _, fo := range m.Files {
+		if fo.Path != pack.FileReport {
 			continue
 		}
 		sum := sha256.Sum256(report)
-		if fo.String("sha256") != hex.EncodeToString(sum[:]) {
+		if fo.SHA256 != hex.EncodeToString(sum[:]) {
 			return fmt.Errorf("verify_report sha256 differs from the manifest's files entry")
 		}
-		if n, _ := fo.Get("bytes"); n != canon.Number(strconv.Itoa(len(report))) {
+		if fo.Bytes != int64(len(report)) {
 			return fmt.Errorf("verify_report size differs from the manifest's files entry")
 		}
 		return nil
@@ -373,7 +350,7 @@ func checkReportHash(m *canon.Object, report []byte) error {
 	return fmt.Errorf("manifest has no files entry for %s", pack.FileReport)
 }
 
-func checkReportMerkle(p *Proof, m *canon.Object) error {
+func checkReportMerkle(p *Proof, m *pack.Doc) error {
 	v, err := canon.Decode([]byte(p.VerifyReport))
 	rep, ok := v.(*canon.Object)
 	if err != nil || !ok {
@@ -394,7 +371,7 @@ func checkReportMerkle(p *Proof, m *canon.Object) error {
 	if ts != canon.Number(strconv.FormatUint(p.Inclusion.TreeSize, 10)) {
 		return fmt.Errorf("proof tree_size %d differs from the report's merkle.tree_size", p.Inclusion.TreeSize)
 	}
-	if n, _ := m.Get("receipt_count_expected"); n != canon.Number(strconv.FormatUint(p.Inclusion.TreeSize, 10)) {
+	if n := m.ReceiptCountExpected; n < 0 || uint64(n) != p.Inclusion.TreeSize {
 		return fmt.Errorf("tree_size %d differs from the manifest's receipt_count_expected", p.Inclusion.TreeSize)
 	}
 	return nil

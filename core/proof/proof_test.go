@@ -119,7 +119,7 @@ func TestRoundTripBig(t *testing.T) {
 		} else {
 			// The pack was verified by the first Prove; skip re-verifying it.
 			var err error
-			if _, data, err = prove(dir, id(i)); err != nil {
+			if _, data, err = proveDir(dir, id(i)); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -1,12 +1,9 @@
 package proof
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strconv"
 
@@ -25,26 +22,33 @@ func Prove(dir, receiptID string) (*Proof, []byte, error) {
 	if receiptID == "" {
 		return nil, nil, exit.Bad("give the receipt_id of a receipt in the pack", "empty receipt id")
 	}
-	vr, err := verify.Verify(dir, verify.Options{IntegrityOnly: true})
+	pk, err := pack.OpenDir(dir)
+	if err != nil {
+		vr, err := verify.Unopened(dir, err, verify.Options{IntegrityOnly: true})
+		if err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, exit.New(exit.Tampered, "run 'assay verify-pack' on it for details", "pack %s failed verification: %s", dir, firstError(vr, "integrity check failed"))
+	}
+	defer pk.Close()
+	vr, err := verify.VerifyPack(pk, verify.Options{IntegrityOnly: true})
 	if err != nil {
 		return nil, nil, err
 	}
 	if vr.ExitCode == exit.Tampered {
 		return nil, nil, exit.New(exit.Tampered, "run 'assay verify-pack' on it for details", "pack %s failed verification: %s", dir, firstError(vr, "integrity check failed"))
 	}
-	return prove(dir, receiptID)
+	return prove(pk, receiptID)
 }
 
-// prove builds the proof from a pack that has just been verified.
-func prove(dir, receiptID string) (*Proof, []byte, error) {
-	// Every file is read through the pack's root, as verify-pack reads it:
-	// nothing through a link out of the pack, no FIFO or device.
-	manifest, err := verify.ReadPackManifest(dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	report, err := readPackFile(dir, pack.FileReport)
-	if exit.Code(err) == exit.BadInput {
+// prove builds the proof from a pack that has just been verified. Every
+// file is read through the pack's root, as verify-pack reads it: nothing
+// through a link out of the pack, no FIFO or device.
+func prove(pk *pack.Pack, receiptID string) (*Proof, []byte, error) {
+	dir := pk.Dir
+	manifest := pk.Manifest
+	report, err := pk.ReadFile(pack.FileReport, pack.MaxReportBytes)
+	if pack.IsRefused(err) {
 		return nil, nil, err
 	}
 	if err != nil {
@@ -67,7 +71,7 @@ func prove(dir, receiptID string) (*Proof, []byte, error) {
 	if perr != nil {
 		return nil, nil, exit.New(exit.Tampered, "", "the report's merkle.tree_size is not a leaf count")
 	}
-	line, prover, err := findLine(dir, receiptID, size)
+	line, prover, err := findLine(pk, receiptID, size)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -88,7 +92,7 @@ func prove(dir, receiptID string) (*Proof, []byte, error) {
 	}
 	p := &Proof{
 		Format:       Format,
-		PackID:       manifest.String("pack_id"),
+		PackID:       manifest.PackID,
 		ReceiptID:    receiptID,
 		ReceiptLine:  string(line),
 		Manifest:     manifest,
@@ -119,57 +123,37 @@ func prove(dir, receiptID string) (*Proof, []byte, error) {
 // hashes every line as a leaf into a one-pass Prover for a tree of size
 // leaves (O(log n) memory) and returns the line (without newline) whose
 // receipt_id is id.
-func findLine(dir, id string, size uint64) ([]byte, *merkle.Prover, error) {
-	path := filepath.Join(dir, pack.FileReceipts)
-	f, err := verify.OpenPackFile(dir, pack.FileReceipts)
-	if exit.Code(err) == exit.BadInput {
+func findLine(pk *pack.Pack, id string, size uint64) ([]byte, *merkle.Prover, error) {
+	it, err := pk.Receipts()
+	if err != nil {
 		return nil, nil, err
 	}
-	if err != nil {
-		return nil, nil, exit.Bad("a proof pack holds receipt_pack.jsonl", "cannot read %s: %v", path, err)
-	}
-	defer f.Close()
+	defer it.Close()
 	// Lines escape U+2028/U+2029/U+0085 (DECISIONS 7); so must the needle.
 	quoted, _ := canon.Options{EscapeLineSeparators: true}.Marshal(id)
 	needle := append([]byte(`"receipt_id":`), quoted...)
-	r := bufio.NewReaderSize(f, 1<<20)
 	var (
 		found  []byte
 		leaf   = merkle.NewLeafHasher()
 		h      [32]byte
 		prover = merkle.NewProver(size)
-		long   []byte
 	)
-	for {
-		line, err := r.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			long = append(long, line...)
-			continue
-		}
-		if long != nil {
-			line = append(long, line...)
-			long = nil
-		}
-		if len(line) > 0 {
-			line = bytes.TrimSuffix(line, []byte{'\n'})
-			leaf.Sum(&h, line)
-			target := false
-			if found == nil && bytes.Contains(line, needle) {
-				if v, derr := canon.Decode(line); derr == nil {
-					if o, ok := v.(*canon.Object); ok && o.String("receipt_id") == id {
-						target = true
-						found = bytes.Clone(line)
-					}
+	for it.Next() {
+		line := it.Line()
+		leaf.Sum(&h, line)
+		target := false
+		if found == nil && bytes.Contains(line, needle) {
+			if v, derr := canon.Decode(line); derr == nil {
+				if o, ok := v.(*canon.Object); ok && o.String("receipt_id") == id {
+					target = true
+					found = bytes.Clone(line)
 				}
 			}
-			prover.Add(&h, target)
 		}
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, nil, exit.Bad("check the file's permissions", "cannot read %s: %v", path, err)
-		}
+		prover.Add(&h, target)
+	}
+	if err := it.Err(); err != nil {
+		return nil, nil, err
 	}
 	return found, prover, nil
 }
@@ -193,14 +177,4 @@ func firstOf(s []string) string {
 		return "unknown error"
 	}
 	return s[0]
-}
-
-// readPackFile reads a whole pack file through the pack's root.
-func readPackFile(dir, name string) ([]byte, error) {
-	f, err := verify.OpenPackFile(dir, name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(f)
 }

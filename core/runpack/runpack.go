@@ -16,6 +16,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/assay-dev/assay/core/blob"
 	"github.com/assay-dev/assay/core/capture"
 	"github.com/assay-dev/assay/core/capture/gateway"
 	"github.com/assay-dev/assay/core/claims"
@@ -23,8 +24,12 @@ import (
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/keys"
+	"github.com/assay-dev/assay/core/otlpin"
 	"github.com/assay-dev/assay/core/pack"
+	"github.com/assay-dev/assay/core/recorder"
+	"github.com/assay-dev/assay/core/recorder/client"
 	"github.com/assay-dev/assay/core/runner"
+	"github.com/assay-dev/assay/core/seal"
 	"github.com/assay-dev/assay/core/store"
 )
 
@@ -37,12 +42,18 @@ var Modes = []string{"shadow", "enforced", "breakglass"}
 type Request struct {
 	Args          []string // the command and its arguments (required)
 	Cards         []string // run cards: built-in ids or card JSON files
-	OutDir        string   // pack directory; must not exist (default proof_pack_<trace_id>)
+	OutDir        string   // pack directory; must not exist (default proof_pack_<trace_id>); or an empty storage prefix (core/blob)
 	Mode          string   // shadow (default), enforced or breakglass
 	AllowEmpty    bool     // build a pack even when no receipts were emitted
 	NoGenerateKey bool     // fail instead of generating a signing key
 	Gateway       bool     // record the child's SDK calls through a recording gateway
 	StoreContent  bool     // keep prompts and answers in model_call receipts
+	// OTLP receives the child's OpenTelemetry GenAI spans on loopback
+	// (OTEL_EXPORTER_OTLP_* set for the child) as receipts in this trace;
+	// OTLPContent also asks its instrumentations to capture messages (so
+	// receipts get content hashes; content is kept only with StoreContent).
+	OTLP        bool
+	OTLPContent bool
 
 	Home string   // the assay home (store and keys)
 	Env  []string // the parent environment the child inherits (KEY=VALUE)
@@ -68,7 +79,13 @@ type Started struct {
 	SignerID       string
 	KeyGenerated   bool   // the signing key was generated for this run
 	GatewayURL     string // empty without a gateway
+	OTLPURL        string // empty without --otlp
 	Args           []string
+	// Recorder is the socket of the recorder that seals this run's
+	// receipts (ASSAY_RECORDER in the child); Remote when it is a
+	// long-lived one (assay recorder serve) that also signs the pack.
+	Recorder string
+	Remote   bool
 }
 
 // Result is how a run ended when a pack was built.
@@ -83,6 +100,10 @@ type Result struct {
 	// could not write); GatewayLost counts those receipts.
 	GatewayErr  error
 	GatewayLost int64
+	// OTLP is what the OTLP receiver saw (with Request.OTLP); its store
+	// failures count as evidence lost.
+	OTLP    otlpin.Stats
+	OTLPErr error
 	// Unreadable are trace lines that are not receipts, left out of the pack.
 	Unreadable []store.LineProblem
 	// EvidenceLost = GatewayLost + len(Unreadable): receipts of this run
@@ -96,6 +117,13 @@ type Result struct {
 	// it is: "child" when the child failed (DECISIONS 11), else "run".
 	ExitCode     int
 	ExitCodeFrom string
+	// Seal is what the recorder sealed (core/seal); Altered when the store
+	// no longer matched it (the run then exits 2 unless the child failed).
+	// RecorderErr is a failure of the recorder itself (receipts after it
+	// are not sealed; counted in EvidenceLost).
+	Seal        *seal.Summary
+	Altered     bool
+	RecorderErr error
 }
 
 // Error is a run that built no pack: Kind names the failure for the
@@ -132,6 +160,9 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	if !validMode(req.Mode) {
 		return nil, kinded("bad_mode", exit.Bad("use --mode shadow, enforced or breakglass", "invalid --mode %q", req.Mode))
 	}
+	if req.OTLPContent && !req.OTLP {
+		return nil, kinded("bad_flag", exit.Bad("add --otlp", "--otlp-content needs --otlp"))
+	}
 	var cardClaims []claims.Claim
 	for _, id := range req.Cards {
 		card, err := claims.Load(id)
@@ -149,13 +180,24 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	if outDir == "" {
 		outDir = "proof_pack_" + traceID
 	}
-	if req.Dir != "" && !filepath.IsAbs(outDir) {
+	if req.Dir != "" && !filepath.IsAbs(outDir) && !blob.IsURL(outDir) {
 		outDir = filepath.Join(req.Dir, outDir) // relative to the request's working directory
 	}
-	if fsutil.Exists(outDir) {
+	buildDir := outDir
+	var upload *blob.Outgoing
+	if blob.IsURL(outDir) {
+		// A storage URL: checked (reachable, empty) before the child
+		// runs; the pack is built locally, then published manifest last
+		// with credentials from the request's environment.
+		var err error
+		if upload, err = blob.OpenOutgoing(ctx, req.Home, outDir, "proof_pack_"+traceID, blob.Options{Getenv: envGetter(req.Env)}); err != nil {
+			return nil, kinded("bad_output", err)
+		}
+		defer upload.Close()
+		buildDir = upload.Local
+	} else if fsutil.Exists(outDir) {
 		return nil, kinded("output_exists", exit.Bad("choose a new -o directory or remove the old pack", "output directory already exists: %s", outDir))
-	}
-	if parent := filepath.Dir(filepath.Clean(outDir)); fsutil.Exists(parent) && !fsutil.IsDir(parent) {
+	} else if parent := filepath.Dir(filepath.Clean(outDir)); fsutil.Exists(parent) && !fsutil.IsDir(parent) {
 		return nil, kinded("bad_output", exit.Bad("choose a -o path inside a directory", "cannot create %s: %s is not a directory", outDir, parent))
 	}
 	vars := map[string]string{store.EnvTrace: traceID, store.EnvHome: req.Home}
@@ -170,6 +212,24 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	started := Started{TraceID: traceID, Exe: exe, Args: req.Args,
 		PythonFallback: req.Args[0] == "python" && filepath.Base(exe) == "python3"}
 
+	// 1b. A long-lived recorder named in our own environment (assay
+	// recorder serve, maybe as another user) records this run instead of
+	// one of our own: it seals, and signs the pack with its key.
+	var remote *client.Client
+	if addr := client.Addr(envGetter(req.Env)); addr != "" {
+		c, err := client.Dial(addr)
+		if err == nil {
+			err = c.Open(traceID)
+		}
+		if err != nil {
+			return nil, kinded("recorder_failed", exit.Wrap(exit.BadInput, err, "start it ('assay recorder serve --socket PATH') or unset "+client.EnvRecorder))
+		}
+		defer c.Close()
+		remote = c
+		started.Recorder, started.Remote = addr, true
+	}
+	sink := &lateSink{st: st, remote: remote}
+
 	// 2. The recording gateway, when asked for (its upstreams are checked
 	// here, before anything else is written).
 	var gw *gateway.Gateway
@@ -179,7 +239,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 			nop := zerolog.Nop()
 			logger = &nop
 		}
-		gw, err = gateway.Start(ctx, gateway.Options{Addr: "127.0.0.1:0", Store: st, TraceID: traceID, Logger: logger, StoreContent: req.StoreContent,
+		gw, err = gateway.Start(ctx, gateway.Options{Addr: "127.0.0.1:0", Store: st, Sink: sink, TraceID: traceID, Logger: logger, StoreContent: req.StoreContent,
 			Upstreams: gateway.UpstreamsFromEnv(envGetter(req.Env))})
 		if err != nil {
 			return nil, kinded("gateway_failed", err)
@@ -194,14 +254,40 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		env = runner.WithEnv(env, set)
 		started.GatewayURL = gw.URL()
 	}
+	var otlp *otlpin.Server
+	if req.OTLP {
+		logger := req.GatewayLogger
+		if logger == nil {
+			nop := zerolog.Nop()
+			logger = &nop
+		}
+		srv, set, err := startOTLP(ctx, st, traceID, logger, req.StoreContent, req.OTLPContent)
+		if err != nil {
+			if gw != nil {
+				_ = gw.Close()
+			}
+			return nil, kinded("otlp_failed", err)
+		}
+		otlp = srv
+		env = runner.WithEnv(env, set)
+		started.OTLPURL = srv.URL()
+	}
 	closeGateway := func() {
 		if gw != nil {
 			_ = gw.Close()
 		}
+		if otlp != nil {
+			_ = otlp.Close()
+		}
 	}
 
-	// 3. Key bootstrap, before the child starts.
-	signer, generated, err := keys.Open(req.Home).ActiveSigner(!req.NoGenerateKey)
+	// 3. Key bootstrap, before the child starts (a long-lived recorder
+	// signs with its own key).
+	var signer *keys.Signer
+	var generated bool
+	if remote == nil {
+		signer, generated, err = keys.Open(req.Home).ActiveSigner(!req.NoGenerateKey)
+	}
 	if err != nil {
 		closeGateway()
 		var xe *exit.Error
@@ -210,7 +296,29 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		}
 		return nil, kinded("key_missing", err)
 	}
-	started.SignerID, started.KeyGenerated = signer.ID, generated
+	if signer != nil {
+		started.SignerID, started.KeyGenerated = signer.ID, generated
+	}
+
+	// 3b. The recorder: receipts sent to its socket (ASSAY_RECORDER) or
+	// appended to the trace file are sealed as they arrive, under a run key
+	// certified by the signer before the child starts (issue 20).
+	var rec *recorder.Recorder
+	if remote == nil {
+		rec, err = recorder.Start(recorder.Options{Store: st, TraceID: traceID, Signer: signer, Listen: true})
+		if err != nil {
+			closeGateway()
+			return nil, kinded("recorder_failed", exit.Wrap(exit.BadInput, err, "check that ASSAY_HOME ("+req.Home+") and the temp directory are writable"))
+		}
+		env = runner.WithEnv(env, map[string]string{client.EnvRecorder: rec.Addr()})
+		sink.rec.Store(rec)
+		started.Recorder = rec.Addr()
+	}
+	closeRecorder := func() {
+		if rec != nil {
+			_ = rec.Close()
+		}
+	}
 
 	// 4. Run the child.
 	if req.OnStart != nil {
@@ -219,6 +327,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	proc, err := runner.Start(runner.Spec{Args: req.Args, Env: env, Dir: req.Dir, Stdin: req.Stdin, Stdout: req.Stdout, Stderr: req.Stderr})
 	if err != nil {
 		closeGateway()
+		closeRecorder()
 		if errors.Is(err, runner.ErrNotFound) {
 			return nil, kinded("command_not_found", exit.Bad("check the spelling and PATH", "command not found: %s", req.Args[0]))
 		}
@@ -243,6 +352,20 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		res.GatewayLost = gw.Stats().ReceiptsLost
 		res.EvidenceLost += res.GatewayLost
 	}
+	if otlp != nil {
+		// The child's SDK flushed its spans before it exited; Close waits
+		// for requests still in flight.
+		res.OTLPErr = otlp.Close()
+		res.OTLP = otlp.Stats()
+		res.EvidenceLost += res.OTLP.StoreFails
+	}
+	// The recorder seals what the file gained last and closes the seal.
+	if rec != nil {
+		if err := rec.Close(); err != nil {
+			res.RecorderErr = err
+			res.EvidenceLost++
+		}
+	}
 
 	// 6 and 7. Read the trace back and build the pack, streamed: the
 	// receipts are never all held in memory.
@@ -260,21 +383,33 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 			dir = abs
 		}
 	}
-	built, probs, err := pack.FromTrace(st, traceID, pack.Options{
+	// Built from what the recorder sealed, not from the file as it is now.
+	popt := pack.Options{
 		RunID:           traceID,
 		Signer:          signer,
-		OutDir:          outDir,
+		OutDir:          buildDir,
 		Claims:          cardClaims,
 		ClaimEnv:        claims.Env{Dir: dir},
 		Mode:            req.Mode,
-		CIBinding:       pack.DetectCIBinding(getenv(req.Env)),
+		CIBinding:       pack.DetectCIBinding(envGetter(req.Env)),
 		RequireReceipts: !req.AllowEmpty,
-	})
+	}
+	var sealed *recorder.PackResult
+	var probs []store.LineProblem
+	if remote != nil {
+		sealed, probs, err = remotePack(remote, traceID, req, buildDir)
+	} else {
+		sealed, probs, err = recorder.BuildPack(rec.SealDir(), rec.TracePath(), popt)
+	}
+	var built *pack.Result
+	if sealed != nil {
+		built = sealed.Result
+	}
 	res.Unreadable = probs
 	res.EvidenceLost += int64(len(probs))
 	if errors.Is(err, pack.ErrNoReceipts) {
 		e := exit.New(childFailed(exit.HonestFail), "see the checklist above, or pass --allow-empty", "no receipts emitted to trace %s", traceID)
-		return nil, &Error{Kind: "no_receipts_emitted", Hints: NoReceiptHints(gw != nil), TraceID: traceID, Partial: res, Err: e}
+		return nil, &Error{Kind: "no_receipts_emitted", Hints: noReceiptHints(gw != nil, otlp != nil), TraceID: traceID, Partial: res, Err: e}
 	}
 	if err != nil {
 		fix := "the trace is kept; rebuild it with 'assay proof-pack " + traceID + "'"
@@ -286,9 +421,25 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		e := exit.New(childFailed(exit.Code(err)), fix, "pack not built: %v", err)
 		return nil, &Error{Kind: "pack_build_failed", TraceID: traceID, Partial: res, Err: e}
 	}
+	if upload != nil {
+		if _, err := upload.Publish(ctx); err != nil {
+			// The pack is built and kept locally; the error says where.
+			e := &exit.Error{Code: childFailed(exit.Code(err)), Msg: err.Error()}
+			return nil, &Error{Kind: "upload_failed", TraceID: traceID, Partial: res, Err: e}
+		}
+	}
 	res.Pack = built
+	res.Seal, res.Altered = &sealed.Seal, sealed.Altered()
 	res.Verdict, res.VerdictExitCode = Verdict(built.ReceiptIntegrity, built.ClaimCheck)
+	if res.Altered {
+		// verify-pack says HONEST_FAIL of a pack whose seal records an
+		// alteration: the evidence is authentic and shows the tampering.
+		res.Verdict, res.VerdictExitCode = "HONEST_FAIL", exit.HonestFail
+	}
 	res.ExitCode, res.ExitCodeFrom = exitCode(res.Child.ExitCode, res.EvidenceLost)
+	if res.Altered && res.Child.ExitCode == 0 {
+		res.ExitCode = exit.Tampered
+	}
 	return res, nil
 }
 
@@ -336,6 +487,14 @@ func commandNotFound(name string, err error) error {
 	return exit.Bad("check the spelling and PATH, and put the command after '--'", "command not found: %s", name)
 }
 
+func noReceiptHints(gateway, otlp bool) []string {
+	h := NoReceiptHints(gateway)
+	if otlp {
+		h = append([]string{"--otlp received no GenAI spans: start the OpenTelemetry SDK with an OTLP exporter and a GenAI instrumentation in the child (it reads OTEL_EXPORTER_OTLP_ENDPOINT), and shut the SDK down before exit so it flushes"}, h...)
+	}
+	return h
+}
+
 // NoReceiptHints is the checklist for a run that emitted no receipts.
 func NoReceiptHints(gateway bool) []string {
 	zeroCode := "no instrumentation? add --gateway to record the SDKs' calls with no code changes"
@@ -349,18 +508,6 @@ func NoReceiptHints(gateway bool) []string {
 		zeroCode,
 		"put '--' before the command: assay run [flags] -- python app.py",
 		"check the setup: assay doctor",
-	}
-}
-
-// getenv looks names up in env (the last value wins, as for a process).
-func getenv(env []string) func(string) string {
-	return func(key string) string {
-		for i := len(env) - 1; i >= 0; i-- {
-			if k, v, ok := strings.Cut(env[i], "="); ok && k == key {
-				return v
-			}
-		}
-		return ""
 	}
 }
 

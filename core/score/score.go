@@ -316,7 +316,7 @@ func readLock(root *os.Root, f *Facts) {
 		f.LockIssues = append(f.LockIssues, err.Error())
 		return
 	}
-	f.LockIssues = append(f.LockIssues, lock.Check(l)...)
+	f.LockIssues = append(f.LockIssues, lock.Validate(l)...)
 	f.LockValid = len(f.LockIssues) == 0
 }
 

@@ -14,11 +14,11 @@ import (
 	"os"
 	"strings"
 
-	"github.com/assay-dev/assay/core/bundle"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/lock"
+	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/verify"
 )
 
@@ -99,16 +99,16 @@ func Check(dir string, o Options) (*Report, error) {
 		return nil, err
 	}
 	path := dir
-	if bundle.IsBundle(path) {
-		// An audit bundle (DECISIONS 16): check the pack inside it.
-		d, cleanup, err := bundle.ExtractTemp(path)
-		defer cleanup()
-		if err != nil {
-			return nil, err
-		}
-		dir = d
+	// A pack directory or an audit bundle (DECISIONS 16), opened once.
+	vo := verify.Options{IntegrityOnly: true, Keystore: o.Keystore}
+	var vr *verify.Result
+	p, err := pack.Open(path)
+	if err != nil {
+		vr, err = verify.Unopened(path, err, vo)
+	} else {
+		vr, err = verify.VerifyPack(p, vo)
+		p.Close() // everything below comes from the result
 	}
-	vr, err := verify.Verify(dir, verify.Options{IntegrityOnly: true, Keystore: o.Keystore})
 	if err != nil {
 		return nil, err
 	}

@@ -53,3 +53,38 @@ func (s *Store) Emit(traceID, typ string, data *canon.Object, opt EmitOptions) (
 	}
 	return r, nil
 }
+
+// Line is the store line Append wrote for r (r as Append left it, stamps
+// included), without its newline: what a recorder seals.
+func Line(r *receipt.Receipt) ([]byte, error) { return storeLineOpts.Marshal(r) }
+
+// NewReceipt builds a receipt the way Emit does, without appending it: the
+// base fields (receipt_id, type, timestamp, schema_version, parent) and
+// data merged over the top. seq is set only when seq >= 0.
+func NewReceipt(typ string, data *canon.Object, opt EmitOptions, seq int64) *receipt.Receipt {
+	r := &receipt.Receipt{}
+	id := opt.ReceiptID
+	if id == "" {
+		id = receipt.NewID("r_", 12)
+	}
+	ts := opt.Timestamp
+	if ts == "" {
+		ts = receipt.Now()
+	}
+	r.Set("receipt_id", id)
+	r.Set("type", typ)
+	r.Set("timestamp", ts)
+	r.Set("schema_version", "3.0")
+	if seq >= 0 {
+		r.Set("seq", seq)
+	}
+	if opt.ParentReceiptID != "" {
+		r.Set("parent_receipt_id", opt.ParentReceiptID)
+	}
+	if data != nil {
+		for _, m := range data.Members {
+			r.Set(m.Key, m.Value)
+		}
+	}
+	return r
+}

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -73,6 +74,8 @@ type Store struct {
 	qmu      sync.Mutex // guards queue and flushing
 	queue    []*pending
 	flushing bool
+
+	observer atomic.Pointer[Observer] // see Observe
 }
 
 // tailState remembers the size of a trace file after our last append and
@@ -205,7 +208,11 @@ func (s *Store) Append(traceID string, r *receipt.Receipt) error {
 			s.flush(batch)
 		}
 	}
-	return <-p.done
+	err := <-p.done
+	if err == nil {
+		s.observed(traceID, r)
+	}
+	return err
 }
 
 type pending struct {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/assay-dev/assay/core/exit"
 	"github.com/transparency-dev/formats/log"
 	fnote "github.com/transparency-dev/formats/note"
 	fproof "github.com/transparency-dev/formats/proof"
@@ -102,6 +103,22 @@ type LogReport struct {
 	// SplitView holds the first two checkpoints found to diverge.
 	SplitView []CheckpointRef `json:"split_view,omitempty"`
 	OK        bool            `json:"ok"`
+}
+
+// ExitCode is `assay log verify`'s code for the report: 2 when a pack shows
+// a split view or an anchor that does not verify, else 1 when a pack
+// carries no anchor, else 0.
+func (r *LogReport) ExitCode() int {
+	code := exit.OK
+	for _, p := range r.Packs {
+		switch p.Status {
+		case "no_anchor":
+			code = max(code, exit.HonestFail)
+		case "split_view", "invalid_anchor":
+			code = exit.Tampered
+		}
+	}
+	return code
 }
 
 // VerifyLog reads the log's current checkpoint (verified with logKey, else

@@ -39,7 +39,7 @@ func (v *verifier) checkMCPSessions() {
 	}
 	// Through the pack's root, as every pack file: regular files only,
 	// never a link out, never a blocking read.
-	f, err := v.fs.open(pack.FileReceipts)
+	f, err := v.p.OpenFile(pack.FileReceipts)
 	if err != nil {
 		return
 	}

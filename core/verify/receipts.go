@@ -49,8 +49,9 @@ type receiptScan struct {
 	badTypes     []badType
 	badTypeCount int
 	callsites    []string
-	// noCallsite counts model_call receipts without a callsite_id.
-	noCallsite int
+	// noCallsite counts model_call receipts without a callsite_id;
+	// gwNoCallsite those of them the gateway recorded.
+	noCallsite, gwNoCallsite int
 	// callsitesCapped: more distinct callsite ids than the scan keeps.
 	callsitesCapped bool
 	types           map[string]int
@@ -261,11 +262,12 @@ type chunkResult struct {
 	lastType  int // index of the previous receipt's type, -1 at start
 	badTypes  []badType
 	nBadTypes int
-	// noCallsite counts model_call receipts without a callsite_id.
-	noCallsite int
-	callCache  [callCacheSize]int32 // index+1 into callsites, 0 when empty
-	callsites  []csRef
-	data       []byte
+	// noCallsite counts model_call receipts without a callsite_id;
+	// gwNoCallsite those of them the gateway recorded.
+	noCallsite, gwNoCallsite int
+	callCache                [callCacheSize]int32 // index+1 into callsites, 0 when empty
+	callsites                []csRef
+	data                     []byte
 }
 
 // csRef is a callsite id found in a chunk: data[off:end] of the chunk, or
@@ -288,7 +290,7 @@ const callCacheSize = 128
 
 func (r *chunkResult) reset() {
 	r.lines, r.count, r.parseErr, r.bad, r.last, r.lastType = 0, 0, 0, false, 0, -1
-	r.skipped, r.blank, r.nBadTypes, r.noCallsite = false, 0, 0, 0
+	r.skipped, r.blank, r.nBadTypes, r.noCallsite, r.gwNoCallsite = false, 0, 0, 0, 0
 	r.leaves, r.ids, r.badTypes, r.callsites = r.leaves[:0], r.ids[:0], r.badTypes[:0], r.callsites[:0]
 	r.typeNames, r.typeOK, r.typeCount = r.typeNames[:0], r.typeOK[:0], r.typeCount[:0]
 	if r.typeIdx == nil {
@@ -448,7 +450,15 @@ func (w *lineWorker) line(r *chunkResult, line []byte, off int) {
 		csOff = off + cs.at
 	}
 	r.record(idx, id.b, t, cs.b, csOff)
+	// Pack lines are canonical JSON, so the gateway's mark is these bytes.
+	if len(cs.b) == 0 && r.typeNames[r.lastType] == "model_call" && bytes.Contains(line, gatewayMark) {
+		r.gwNoCallsite++
+	}
 }
+
+// gatewayMark is how a receipt the gateway recorded says so
+// (capture.SourceGateway), so coverage can say why it names no call site.
+var gatewayMark = []byte(`"integration_source":"assay.gateway"`)
 
 // scanLimit is the longest line canon.Scan takes (its offsets are int32);
 // tests lower it to run hugeLine.
@@ -487,6 +497,9 @@ func (w *lineWorker) hugeLine(r *chunkResult, line []byte, off int) {
 		r.bad = true
 	}
 	r.record(idx, []byte(id), []byte(t), []byte(obj.String("callsite_id")), -1)
+	if obj.String("callsite_id") == "" && t == "model_call" && obj.String("integration_source") == "assay.gateway" {
+		r.gwNoCallsite++
+	}
 }
 
 // record counts receipt idx's id hash, type and callsite (cs is
@@ -638,6 +651,7 @@ func (m *merger) merge(c *chunk) {
 	}
 	s.badTypeCount += r.nBadTypes
 	s.noCallsite += r.noCallsite
+	s.gwNoCallsite += r.gwNoCallsite
 	s.count += r.count
 	if s.integrityOK {
 		for _, h := range r.ids {

@@ -3,7 +3,10 @@
 // then the requested gates, and one exit code per DECISIONS 6.
 package verify
 
-import "github.com/assay-dev/assay/core/coverage"
+import (
+	"github.com/assay-dev/assay/core/coverage"
+	"github.com/assay-dev/assay/core/seal"
+)
 
 // Verdicts.
 const (
@@ -141,6 +144,8 @@ type Result struct {
 	ReceiptCount int     `json:"receipt_count"`
 	HeadHash     *string `json:"head_hash" jsonschema:"oneof_type=string;null"`
 	Merkle       *Merkle `json:"merkle,omitempty"`
+	// Seal is the check of the recorder's seal, when the pack has one.
+	Seal *seal.Report `json:"seal,omitempty"`
 	// Errors lists the first MaxErrors errors in full; ErrorCount counts
 	// all of them and ErrorsOmitted those not listed, so a pack with
 	// millions of bad receipts costs no more memory than one with a hundred.
@@ -164,6 +169,8 @@ type Result struct {
 	// ModelCallsWithoutCallsite counts the model_call receipts that name
 	// no call site (the coverage gate explains them).
 	ModelCallsWithoutCallsite int `json:"-"`
+	// GatewayCallsWithoutCallsite counts those the gateway recorded.
+	GatewayCallsWithoutCallsite int `json:"-"`
 	// ModelCalls counts model_call receipts (for explain).
 	TypeCounts map[string]int `json:"receipt_types"`
 	// MCPSessions lists the MCP proxy sessions an intact pack records and
@@ -171,6 +178,9 @@ type Result struct {
 	MCPSessions []MCPSession `json:"mcp_sessions,omitempty"`
 
 	honestReceiptFail bool
+	// sealAltered: the pack's intact seal records evidence altered after
+	// it was recorded (an honest failure).
+	sealAltered bool
 	// Running tallies over every error, listed or not.
 	nTamper, nGate int
 	failed         map[string]bool // stages with an error

@@ -106,6 +106,9 @@ func show(v any) string {
 type objectSchema struct {
 	props    map[string]rule
 	required []string
+	// nested members are validated with their own schema, their errors
+	// listed after this object's own.
+	nested map[string]objectSchema
 }
 
 func (s objectSchema) validate(path string, v any) []string {
@@ -119,8 +122,11 @@ func (s objectSchema) validate(path string, v any) []string {
 			errs = append(errs, fmt.Sprintf("%s: '%s' is a required property", path, k))
 		}
 	}
-	var extra []string
+	var extra, inner []string
 	for _, m := range obj.Members {
+		if ns, ok := s.nested[m.Key]; ok {
+			inner = append(inner, ns.validate(path+"."+m.Key, m.Value)...)
+		}
 		r, ok := s.props[m.Key]
 		if !ok {
 			extra = append(extra, m.Key)
@@ -134,7 +140,7 @@ func (s objectSchema) validate(path string, v any) []string {
 		sort.Strings(extra)
 		errs = append(errs, fmt.Sprintf("%s: Additional properties are not allowed ('%s' %s unexpected)", path, strings.Join(extra, "', '"), map[bool]string{true: "was", false: "were"}[len(extra) == 1]))
 	}
-	return errs
+	return append(errs, inner...)
 }
 
 func object(s objectSchema) rule {
@@ -260,15 +266,13 @@ var manifestSchema = objectSchema{
 		"signer_id", "signer_pubkey", "signer_pubkey_sha256", "signature_alg", "signature_scope",
 		"signature", "pack_root_sha256",
 	},
+	// The attestation is validated with its own schema ("$.attestation").
+	nested: map[string]objectSchema{"attestation": attestationSchema},
 }
 
 // validateManifest returns every schema violation of the manifest.
 func validateManifest(m *canon.Object) []string {
-	errs := manifestSchema.validate("$", m)
-	if att, ok := m.Get("attestation"); ok {
-		errs = append(errs, attestationSchema.validate("$.attestation", att)...)
-	}
-	return errs
+	return manifestSchema.validate("$", m)
 }
 
 // dateTime is the schema's RFC 3339 pattern plus the date-time format

@@ -16,11 +16,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/merkle"
+	"github.com/assay-dev/assay/core/seal"
 
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/receipt"
@@ -55,9 +56,9 @@ type Options struct {
 
 // GateCheck is an extra gate over a verified pack.
 type GateCheck interface {
-	// Run inspects the result (manifest summary, callsite ids) and adds
-	// errors through the returned slice.
-	Run(r *Result, manifest *canon.Object) []Error
+	// Run inspects the result (manifest summary, callsite ids) and the
+	// pack, and adds errors through the returned slice.
+	Run(r *Result, p *pack.Pack) []Error
 	Name() string
 }
 
@@ -82,38 +83,56 @@ func Verify(dir string, opt Options) (*Result, error) {
 	if err := opt.Validate(); err != nil {
 		return nil, err
 	}
+	p, err := pack.OpenDir(dir)
+	if err != nil {
+		return Unopened(dir, err, opt)
+	}
+	defer p.Close()
+	return VerifyPack(p, opt)
+}
+
+// Unopened turns the error of pack.Open(path) into Verify's outcome: a
+// manifest that is there but is not a JSON object is tampering (a result,
+// exit 2); anything else is bad input (the error, exit 3).
+func Unopened(path string, err error, opt Options) (*Result, error) {
+	if exit.Code(err) != exit.Tampered {
+		return nil, err
+	}
 	if opt.Now.IsZero() {
 		opt.Now = time.Now()
 	}
-	r := newResult(dir)
-	pfs, man, err := openPack(dir)
-	if pfs != nil {
-		defer pfs.root.Close()
-	}
-	if err != nil {
-		if exit.Code(err) == exit.Tampered {
-			r.addErr(EManifestTamper, pack.FileManifest, StageSchema, err.Error())
-			r.Stages = append(r.Stages, Stage{Stage: StageSchema, Status: "fail"})
-			r.finish(opt, nil)
-			return r, nil
-		}
+	r := newResult(path)
+	r.addErr(EManifestTamper, pack.FileManifest, StageSchema, err.Error())
+	r.Stages = append(r.Stages, Stage{Stage: StageSchema, Status: "fail"})
+	r.finish(opt, nil)
+	return r, nil
+}
+
+// VerifyPack checks an opened pack (pack.Open); the error is non-nil only
+// for bad input. r.Path is the directory read (a bundle's extracted copy).
+func VerifyPack(p *pack.Pack, opt Options) (*Result, error) {
+	if err := opt.Validate(); err != nil {
 		return nil, err
 	}
-	v := &verifier{dir: dir, fs: pfs, man: man, r: r, opt: opt}
+	if opt.Now.IsZero() {
+		opt.Now = time.Now()
+	}
+	r := newResult(p.Dir)
+	v := &verifier{dir: p.Dir, p: p, man: p.Manifest, att: p.Attestation(), r: r, opt: opt}
 	v.run()
 	if r.badInput != nil {
 		return nil, r.badInput
 	}
-	r.finish(opt, man)
+	r.finish(opt, p)
 	v.checkMCPSessions()
 	return r, nil
 }
 
 type verifier struct {
 	dir  string
-	fs   *packFS
-	man  *canon.Object
-	att  *canon.Object
+	p    *pack.Pack
+	man  *pack.Doc
+	att  *pack.Attestation
 	r    *Result
 	opt  Options
 	rcpt receiptScan
@@ -128,15 +147,11 @@ func (r *Result) hasGateErr(stage string) bool { return r.gateFailed[stage] }
 
 // ciDetail names the commit a CI binding records, or says there is none.
 func ciDetail(ci any) string {
-	if o, ok := ci.(*canon.Object); ok && o.String("commit_sha") != "" {
-		return "commit " + o.String("commit_sha")
-	}
-	if m, ok := ci.(map[string]any); ok {
-		if sha, _ := m["commit_sha"].(string); sha != "" {
-			return "commit " + sha
-		}
-	}
-	if ci == nil {
+	b, _ := ci.(*pack.CIBinding)
+	switch {
+	case b != nil && b.CommitSHA != "":
+		return "commit " + b.CommitSHA
+	case b == nil:
 		return "no ci_binding"
 	}
 	return "ci_binding present"
@@ -158,7 +173,7 @@ func (r *Result) stage(name string, detail map[string]any) {
 func (v *verifier) run() {
 	r := v.r
 	// Step 0: schema. A manifest that fails it stops verification here.
-	if errs := validateManifest(v.man); len(errs) > 0 {
+	if errs := validateManifest(v.man.Object()); len(errs) > 0 {
 		for _, e := range errs {
 			r.addErr(EManifestTamper, pack.FileManifest, StageSchema, "Manifest schema validation failed: "+e)
 		}
@@ -167,25 +182,18 @@ func (v *verifier) run() {
 		return
 	}
 	r.Stages = append(r.Stages, Stage{Stage: StageSchema, Status: "ok"})
-	a, _ := v.man.Get("attestation")
-	v.att = a.(*canon.Object)
 	v.summarise()
 	v.warnUnexpected()
 
-	files, _ := v.man.Get("files")
-	expected, _ := v.man.Get("expected_files")
+	files, expected := v.man.Files, v.man.ExpectedFiles
 	// Nothing is opened before every named entry is known to be no FIFO,
 	// device or socket (the schema bounds the lists, so this is cheap).
 	names := append([]string{}, pack.KernelFiles...)
-	for _, f := range files.([]any) {
-		names = append(names, f.(*canon.Object).String("path"))
+	for _, f := range files {
+		names = append(names, f.Path)
 	}
-	for _, e := range expected.([]any) {
-		if s, ok := e.(string); ok {
-			names = append(names, s)
-		}
-	}
-	if err := v.fs.preflight(names); err != nil {
+	names = append(names, expected...)
+	if err := v.p.Preflight(names); err != nil {
 		r.badInput = err
 		return
 	}
@@ -210,9 +218,9 @@ func (v *verifier) run() {
 		return
 	}
 
-	paths := v.checkFiles(files.([]any), expected.([]any))
+	paths := v.checkFiles(files, expected)
 	r.stage(StagePaths, map[string]any{"paths_checked": paths})
-	r.stage(StageFileHashes, map[string]any{"files_checked": len(files.([]any))})
+	r.stage(StageFileHashes, map[string]any{"files_checked": len(files)})
 
 	honestFail := v.checkReceipts()
 	s := Stage{Stage: StageReceipts, Status: "ok", Detail: map[string]any{"receipt_count": r.ReceiptCount, "head_hash": r.HeadHash}}
@@ -221,7 +229,7 @@ func (v *verifier) run() {
 	}
 	r.Stages = append(r.Stages, s)
 
-	if h, err := pack.AttestationHash(v.att); err != nil || h != v.man.String("attestation_sha256") {
+	if h, err := v.man.AttestationHash(); err != nil || h != v.man.AttestationSHA256 {
 		r.addErr(EManifestTamper, "attestation_sha256", StageAttestation, "Attestation hash mismatch in manifest")
 	}
 	v.checkAttestationAgrees()
@@ -230,7 +238,7 @@ func (v *verifier) run() {
 	v.checkSignature()
 	r.stage(StageSignature, nil)
 
-	if pr, as := v.man.String("pack_root_sha256"), v.man.String("attestation_sha256"); pr != "" && as != "" && pr != as {
+	if pr, as := v.man.PackRootSHA256, v.man.AttestationSHA256; pr != "" && as != "" && pr != as {
 		r.addErr(EManifestTamper, "pack_root_sha256", StageD12, "pack_root_sha256 does not match attestation_sha256")
 	}
 	r.stage(StageD12, nil)
@@ -255,27 +263,19 @@ func (v *verifier) run() {
 
 // summarise copies the manifest's statements into the result.
 func (v *verifier) summarise() {
-	m, r := v.man, v.r
-	r.Pack.PackID = m.String("pack_id")
-	r.Pack.SignerID = m.String("signer_id")
-	r.Pack.ClaimedFingerprint = m.String("signer_pubkey_sha256")
-	r.Pack.SignerPubkey = m.String("signer_pubkey")
-	r.Pack.SignatureAlg = m.String("signature_alg")
-	r.Pack.PackRootSHA256 = m.String("pack_root_sha256")
-	r.Pack.ClaimSetHash = m.String("claim_set_hash")
-	if a, ok := m.Get("attestation"); ok {
-		if att, ok := a.(*canon.Object); ok {
-			r.Pack.RunID = att.String("run_id")
-			r.Pack.ReceiptIntegrity = att.String("receipt_integrity")
-			r.Pack.ClaimCheck = att.String("claim_check")
-			r.Pack.Mode = att.String("mode")
-			r.Pack.TimestampStart = att.String("timestamp_start")
-			r.Pack.TimestampEnd = att.String("timestamp_end")
-			r.Pack.VerifierVersion = att.String("verifier_version")
-			r.Pack.FormatVersion = att.String("pack_format_version")
-			r.Pack.CIBinding, _ = att.Get("ci_binding")
-			r.Pack.ValidUntil = att.String("valid_until")
-		}
+	// A manifest without an attestation object reads as zero fields.
+	m, a := v.man, &v.man.Attestation
+	v.r.Pack = Pack{
+		PackID: m.PackID, SignerID: m.SignerID, ClaimedFingerprint: m.SignerPubkeySHA256, SignerPubkey: m.SignerPubkey,
+		SignatureAlg: m.SignatureAlg, PackRootSHA256: m.PackRootSHA256, ClaimSetHash: m.ClaimSetHash,
+		RunID: a.RunID, ReceiptIntegrity: a.ReceiptIntegrity, ClaimCheck: a.ClaimCheck, Mode: a.Mode,
+		TimestampStart: a.TimestampStart, TimestampEnd: a.TimestampEnd, VerifierVersion: a.VerifierVersion, FormatVersion: a.PackFormatVersion,
+	}
+	if a.CIBinding != nil {
+		v.r.Pack.CIBinding = a.CIBinding
+	}
+	if a.ValidUntil != nil {
+		v.r.Pack.ValidUntil = *a.ValidUntil
 	}
 }
 
@@ -284,17 +284,14 @@ func (v *verifier) summarise() {
 const maxEntryWarnings = 50
 
 func (v *verifier) warnUnexpected() {
-	d, err := v.fs.root.Open(".")
+	d, err := v.p.Root().Open(".")
 	if err != nil {
 		return
 	}
 	defer d.Close()
-	exp, _ := v.man.Get("expected_files")
 	want := map[string]bool{}
-	for _, e := range exp.([]any) {
-		if s, ok := e.(string); ok {
-			want[s] = true
-		}
+	for _, s := range v.man.ExpectedFiles {
+		want[s] = true
 	}
 	// The directory is read in batches: a pack root holding a million
 	// entries costs a batch of memory, not a million warnings.
@@ -360,7 +357,7 @@ func (v *verifier) contained(name string) (string, bool) {
 }
 
 // checkFiles runs steps 1 and 1b and returns the number of paths checked.
-func (v *verifier) checkFiles(files, expected []any) int {
+func (v *verifier) checkFiles(files []pack.FileEntry, expected []string) int {
 	r := v.r
 	listed := map[string]bool{}
 	type fileHash struct {
@@ -369,16 +366,15 @@ func (v *verifier) checkFiles(files, expected []any) int {
 		err  error
 	}
 	hashed := map[string]fileHash{}
-	for _, f := range files {
-		fe := f.(*canon.Object)
-		name := fe.String("path")
+	for _, fe := range files {
+		name := fe.Path
 		listed[name] = true
 		full, ok := v.contained(name)
 		if !ok {
 			r.addErr(EPathEscape, name, StagePaths, "Path escapes pack directory: "+name)
 			continue
 		}
-		want := fe.String("sha256")
+		want := fe.SHA256
 		var got string
 		var size int64
 		if name == pack.FileReceipts && full == v.rcptPath() {
@@ -414,14 +410,13 @@ func (v *verifier) checkFiles(files, expected []any) int {
 			r.addErr(EManifestTamper, name, StageFileHashes, fmt.Sprintf("Hash mismatch for %s: expected %s..., got %s...", name, short(want), short(got)))
 			continue
 		}
-		if b, ok := fe.Get("bytes"); ok && !numEquals(b, size) {
-			r.Warnings = append(r.Warnings, fmt.Sprintf("Size mismatch for %s: manifest says %v bytes, file has %d", name, b, size))
+		if fe.Bytes != size {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("Size mismatch for %s: manifest says %s bytes, file has %d", name, count(int(fe.Bytes)), size))
 		}
 	}
 	has := func(field string) bool { return r.errFields[field] }
 	names := map[string]bool{}
-	for _, e := range expected {
-		name, _ := e.(string)
+	for _, name := range expected {
 		names[name] = true
 		full, ok := v.contained(name)
 		if !ok {
@@ -465,10 +460,9 @@ func short(h string) string {
 // open opens a pack file through the pack's root; a file that turned out
 // not to be regular (swapped in after the preflight) is bad input.
 func (v *verifier) open(name string) (*os.File, error) {
-	f, err := v.fs.open(name)
-	var nr *notRegularError
-	if errors.As(err, &nr) && v.r.badInput == nil {
-		v.r.badInput = refuse(v.dir, nr)
+	f, err := v.p.OpenFile(name)
+	if pack.IsRefused(err) && v.r.badInput == nil {
+		v.r.badInput = err
 	}
 	return f, err
 }
@@ -476,7 +470,7 @@ func (v *verifier) open(name string) (*os.File, error) {
 func (v *verifier) hashFile(name string) (string, int64, error) {
 	f, err := v.open(name)
 	if err != nil {
-		return "", 0, unwrapPath(err)
+		return "", 0, fsutil.Reason(err)
 	}
 	defer f.Close()
 	h := sha256.New()
@@ -494,6 +488,7 @@ func (v *verifier) checkReceipts() bool {
 	r.ReceiptCount = s.count
 	r.CallsiteIDs = s.callsites
 	r.ModelCallsWithoutCallsite = s.noCallsite
+	r.GatewayCallsWithoutCallsite = s.gwNoCallsite
 	if s.callsitesCapped {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("More distinct callsite_id values than the %d kept; call-site coverage counts only those", len(s.callsites)))
 	}
@@ -503,18 +498,19 @@ func (v *verifier) checkReceipts() bool {
 	}
 	if s.parseErrLine > 0 {
 		r.addErr(EManifestTamper, pack.FileReceipts, StageReceipts, fmt.Sprintf("Invalid JSON in receipt_pack.jsonl at line %d", s.parseErrLine))
-	} else if exp, ok := v.man.Get("receipt_count_expected"); ok && !numEquals(exp, int64(s.count)) {
-		r.addErr(EOmission, "", StageReceipts, fmt.Sprintf("Receipt count mismatch: manifest expects %v, pack has %d", exp, s.count))
+	} else if exp := v.man.ReceiptCountExpected; exp != s.count {
+		r.addErr(EOmission, "", StageReceipts, fmt.Sprintf("Receipt count mismatch: manifest expects %s, pack has %d", count(exp), s.count))
 	}
 	recomputed := "PASS"
 	if !s.integrityOK {
 		recomputed = "FAIL"
 	}
-	claimed, hasClaim := v.att.Get("receipt_integrity")
+	// The schema requires the claim; it passed before this stage runs.
+	claimed := v.att.ReceiptIntegrity
 	honest := false
-	if hasClaim && claimed != recomputed {
+	if claimed != recomputed {
 		r.addErr(EManifestTamper, "receipt_integrity", StageReceipts, fmt.Sprintf("Recomputed receipt_integrity is %s, attestation claims %v", recomputed, claimed))
-	} else if hasClaim && recomputed == "FAIL" {
+	} else if recomputed == "FAIL" {
 		honest = true
 	}
 	var head string
@@ -538,13 +534,12 @@ func (v *verifier) checkReceipts() bool {
 	if headOK {
 		r.HeadHash = &head
 	}
-	if want, ok := v.att.Get("head_hash"); ok {
-		switch {
-		case !headOK:
-			r.addErr(EManifestTamper, "head_hash", StageReceipts, "Attestation claims head_hash but verifier could not recompute it from the receipts")
-		case want != head:
-			r.addErr(EManifestTamper, "head_hash", StageReceipts, "Recomputed head_hash does not match attestation")
-		}
+	// The schema requires head_hash; it passed before this stage runs.
+	switch {
+	case !headOK:
+		r.addErr(EManifestTamper, "head_hash", StageReceipts, "Attestation claims head_hash but verifier could not recompute it from the receipts")
+	case v.att.HeadHash != head:
+		r.addErr(EManifestTamper, "head_hash", StageReceipts, "Recomputed head_hash does not match attestation")
 	}
 	v.checkMerkle()
 	return honest
@@ -556,13 +551,12 @@ func (v *verifier) checkMerkle() {
 	if _, ok := v.contained(pack.FileReport); !ok {
 		return
 	}
-	raw, err := v.fs.readSmall(pack.FileReport, maxReportBytes)
+	raw, err := v.p.ReadFile(pack.FileReport, maxReportBytes)
 	if err != nil {
 		// Unreadable or larger than any report we write: the Merkle root
 		// it may record is not checked (the file hash still is).
-		var nr *notRegularError
-		if errors.As(err, &nr) && v.r.badInput == nil {
-			v.r.badInput = refuse(v.dir, nr)
+		if pack.IsRefused(err) && v.r.badInput == nil {
+			v.r.badInput = err
 		}
 		return
 	}
@@ -574,6 +568,7 @@ func (v *verifier) checkMerkle() {
 	if !ok {
 		return
 	}
+	v.checkSeal(obj)
 	mv, ok := obj.Get("merkle")
 	if !v.rcpt.treeComplete {
 		// No tree over these lines: a parse error (already an error) or a
@@ -611,7 +606,7 @@ func (v *verifier) checkMerkle() {
 
 func (v *verifier) checkSignature() {
 	r, m := v.r, v.man
-	sig, err := keys.DecodeB64(m.String("signature"))
+	sig, err := keys.DecodeB64(m.Signature)
 	if err != nil {
 		r.addErr(EPackSigInvalid, "signature", StageSignature, "Manifest signature is not valid base64")
 		return
@@ -623,21 +618,21 @@ func (v *verifier) checkSignature() {
 	} else if err != nil || !bytes.Equal(det, sig) {
 		r.addErr(EPackSigInvalid, pack.FileSignature, StageSignature, "Detached signature does not match manifest signature bytes")
 	}
-	msg, err := pack.SigningBytes(m)
+	msg, err := m.SigningBytes()
 	if err != nil {
 		r.addErr(EPackSigInvalid, "signature", StageSignature, "Cannot canonicalize the manifest for signature verification: "+err.Error())
 		return
 	}
-	id := m.String("signer_id")
+	id := m.SignerID
 	var pub []byte
 	source := "embedded"
-	if pk := m.String("signer_pubkey"); pk != "" {
+	if pk := m.SignerPubkey; pk != "" {
 		pub, err = keys.DecodeB64(pk)
 		if err != nil {
 			r.addErr(EPackSigInvalid, "signer_pubkey", StageSignature, "signer_pubkey is not valid base64")
 			return
 		}
-		if keys.Fingerprint(pub) != m.String("signer_pubkey_sha256") {
+		if keys.Fingerprint(pub) != m.SignerPubkeySHA256 {
 			r.addErr(EPackSigInvalid, "signer_pubkey_sha256", StageSignature, "signer_pubkey_sha256 does not match the embedded signer_pubkey")
 			return
 		}
@@ -674,22 +669,20 @@ func (v *verifier) checkSignature() {
 // receipt_count_expected). The reference never compares them (§11.5); a
 // signed pack whose two statements differ says two things at once.
 func (v *verifier) checkAttestationAgrees() {
-	if a, m := v.att.String("pack_id"), v.man.String("pack_id"); a != m {
+	if a, m := v.att.PackID, v.man.PackID; a != m {
 		v.r.addErr(EManifestTamper, "pack_id", StageAttestation, fmt.Sprintf("Attestation pack_id %q does not match the manifest's %q", a, m))
 	}
-	n, _ := v.att.Get("n_receipts")
-	exp, _ := v.man.Get("receipt_count_expected")
-	if !numSame(n, exp) {
-		v.r.addErr(EManifestTamper, "n_receipts", StageAttestation, fmt.Sprintf("Attestation n_receipts %v does not match the manifest's receipt_count_expected %v", n, exp))
+	n, exp := v.att.NReceipts, v.man.ReceiptCountExpected
+	if n != exp || n == pack.NoNumber {
+		v.r.addErr(EManifestTamper, "n_receipts", StageAttestation, fmt.Sprintf("Attestation n_receipts %s does not match the manifest's receipt_count_expected %s", count(n), count(exp)))
 	}
 }
 
 // readSig reads the detached signature (64 bytes in any honest pack).
 func (v *verifier) readSig() ([]byte, error) {
-	b, err := v.fs.readSmall(pack.FileSignature, maxSignatureBytes)
-	var nr *notRegularError
-	if errors.As(err, &nr) && v.r.badInput == nil {
-		v.r.badInput = refuse(v.dir, nr)
+	b, err := v.p.ReadFile(pack.FileSignature, pack.MaxSignatureBytes)
+	if pack.IsRefused(err) && v.r.badInput == nil {
+		v.r.badInput = err
 	}
 	return b, err
 }
@@ -697,9 +690,9 @@ func (v *verifier) readSig() ([]byte, error) {
 // checkTime is step 6: freshness, the 24 h future guard and CI binding.
 func (v *verifier) checkTime() {
 	r, att, now := v.r, v.att, v.opt.Now
-	ts := att.String("timestamp_end")
+	ts := att.TimestampEnd
 	if ts == "" {
-		ts = att.String("timestamp_start")
+		ts = att.TimestampStart
 	}
 	t, err := time.Parse(time.RFC3339Nano, ts)
 	if v.opt.MaxAgeHours > 0 {
@@ -713,8 +706,7 @@ func (v *verifier) checkTime() {
 	if err == nil && t.Sub(now) > FutureSkew {
 		r.addErr(ETimestampInvalid, "timestamp_end", StageFreshness, fmt.Sprintf("Pack timestamp %s is more than 24 hours in the future", ts))
 	}
-	ci, _ := att.Get("ci_binding")
-	cio, _ := ci.(*canon.Object)
+	cio := att.CIBinding
 	if v.opt.RequireCIBinding && cio == nil {
 		r.addGateErr(ECIMissing, "ci_binding", StageCIBinding, "Pack has no ci_binding, and --require-ci-binding was given")
 	}
@@ -722,14 +714,14 @@ func (v *verifier) checkTime() {
 		switch {
 		case cio == nil:
 			r.addGateErr(ECIMissing, "ci_binding", StageCIBinding, "Pack has no ci_binding to compare with --expected-commit-sha")
-		case cio.String("commit_sha") != want:
-			r.addGateErr(ECIMismatch, "ci_binding.commit_sha", StageCIBinding, fmt.Sprintf("Pack was built for commit %s, expected %s", cio.String("commit_sha"), want))
+		case cio.CommitSHA != want:
+			r.addGateErr(ECIMismatch, "ci_binding.commit_sha", StageCIBinding, fmt.Sprintf("Pack was built for commit %s, expected %s", cio.CommitSHA, want))
 		}
 	}
 }
 
 // finish runs the claim and requested gates and settles verdict and exit code.
-func (r *Result) finish(opt Options, man *canon.Object) {
+func (r *Result) finish(opt Options, p *pack.Pack) {
 	integrityOK := r.nTamper == 0
 	r.Passed = integrityOK
 	r.Integrity = map[bool]string{true: "PASS", false: "TAMPERED"}[integrityOK]
@@ -741,7 +733,7 @@ func (r *Result) finish(opt Options, man *canon.Object) {
 	default:
 		r.ClaimVerdict = "NOT_EVALUATED"
 	}
-	if integrityOK && man != nil {
+	if integrityOK && p != nil {
 		if r.Pack.ClaimCheck == "FAIL" && !opt.IntegrityOnly {
 			r.addGateErr(EClaimFailed, "claim_check", StageClaims, "The signed claim check is FAIL")
 			r.Gates = append(r.Gates, Gate{Name: "claims", Passed: false, Detail: "claim_check FAIL"})
@@ -773,7 +765,7 @@ func (r *Result) finish(opt Options, man *canon.Object) {
 			r.Gates = append(r.Gates, Gate{Name: "ci-binding", Passed: !r.hasGateErr(StageCIBinding), Detail: ciDetail(r.Pack.CIBinding)})
 		}
 		for _, g := range opt.Gates {
-			errs := g.Run(r, man)
+			errs := g.Run(r, p)
 			for _, e := range errs {
 				r.add(e)
 			}
@@ -781,7 +773,7 @@ func (r *Result) finish(opt Options, man *canon.Object) {
 		}
 	}
 	tampered, honest := r.nTamper > 0, r.nGate > 0
-	if r.honestReceiptFail {
+	if r.honestReceiptFail || r.sealAltered {
 		honest = true
 	}
 	switch {
@@ -823,6 +815,9 @@ func (r *Result) scope() {
 	if r.Merkle != nil && r.Merkle.Recorded && r.Merkle.Match {
 		r.Proves = append(r.Proves, "merkle_root_matches")
 	}
+	if r.Seal != nil && r.Seal.Verified && r.Seal.Status == seal.StatusIntact {
+		r.Proves = append(r.Proves, "sealed_as_recorded")
+	}
 	if r.Pack.ClaimCheck == "PASS" || r.Pack.ClaimCheck == "FAIL" {
 		r.Proves = append(r.Proves, "claim_set_evaluated")
 		if r.Pack.ClaimCheck == "PASS" {
@@ -848,6 +843,14 @@ func contains(s []string, x string) bool {
 	return false
 }
 
+// count shows a count the manifest states (NoNumber: none readable).
+func count(n int) string {
+	if n == pack.NoNumber {
+		return "no readable number"
+	}
+	return fmt.Sprint(n)
+}
+
 // numValue reads a JSON number exactly (3, 3.0 and 3e0 are one value), as
 // Python compares an int with a float.
 func numValue(v any) (*big.Float, bool) {
@@ -865,9 +868,6 @@ func numEquals(v any, n int64) bool {
 	return ok && f.Cmp(new(big.Float).SetInt64(n)) == 0
 }
 
-// numSame reports whether two JSON numbers are equal.
-func numSame(a, b any) bool {
-	fa, ok1 := numValue(a)
-	fb, ok2 := numValue(b)
-	return ok1 && ok2 && fa.Cmp(fb) == 0
-}
+// maxReportBytes bounds the report read for its Merkle root: no report we
+// write comes near it.
+const maxReportBytes = 16 << 20

@@ -23,6 +23,8 @@ import (
 
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/mcpdrain"
+	"github.com/assay-dev/assay/core/otlpout"
+	"github.com/assay-dev/assay/core/store"
 	"github.com/assay-dev/assay/tools"
 )
 
@@ -50,6 +52,9 @@ type Options struct {
 	// ($ASSAY_MCP_TOKEN) and trace ($ASSAY_TRACE_ID), the assay home, and
 	// the environment of the steps run-flow runs. nil means this process's.
 	Env []string
+	// OTLPEndpoint sends each receipt as a span, live (core/otlpout); the
+	// OTEL_EXPORTER_OTLP_* variables do the same when it is empty.
+	OTLPEndpoint string
 	// OnListen, when set, is called with the endpoint URL once the HTTP
 	// listener is bound (tests and scripts use it with port 0).
 	OnListen func(url string)
@@ -108,6 +113,7 @@ unless told otherwise, refuses foreign Origins (403) and needs a bearer token
 	f.StringVar(&o.LogLevel, "log-level", "info", "log verbosity on stderr: debug, info, warn or error")
 	f.StringVar(&o.LogFormat, "log-format", "json", "log format on stderr: json or console")
 	f.IntVar(&o.MaxMessage, "max-message-bytes", DefaultMaxMessage, "largest stdio line accepted; a longer one is refused with a JSON-RPC error, not buffered")
+	f.StringVar(&o.OTLPEndpoint, "otlp-endpoint", "", "also send each receipt as a span to this OTLP/HTTP base URL (or set OTEL_EXPORTER_OTLP_ENDPOINT; /v1/traces is appended)")
 	f.StringVar(&o.LogFile, "log-file", "", "append logs to this file instead of stderr (for clients that discard stderr)")
 	return c
 }
@@ -157,10 +163,23 @@ func Run(ctx context.Context, o Options, stdin io.Reader, stdout, stderr io.Writ
 			return exit.Bad("pass --token or set "+EnvToken+", or bind 127.0.0.1", "refusing to serve HTTP on non-loopback address %s without a bearer token", o.HTTP)
 		}
 	}
+	var observer store.Observer
+	if eo := (otlpout.Options{Endpoint: o.OTLPEndpoint, Getenv: func(k string) string { return lookupEnv(o.Env, k) }}); eo.Configured() {
+		live, err := otlpout.StartLive(ctx, eo, otlpout.Context{})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := live.Close(); err != nil {
+				zl.Warn().Err(err).Msg("OTLP export (the receipts are in the store)")
+			}
+		}()
+		observer = live.Receipt
+	}
 	srv, err := tools.New(tools.Config{
 		Roots: o.Roots, AllowExec: o.AllowExec, NoRecord: o.NoRecord, TraceID: o.TraceID,
 		StoreArgs: o.StoreArgs, StoreResults: o.StoreResults,
-		Transport: transport, Log: zl, Env: o.Env,
+		Transport: transport, Log: zl, Env: o.Env, Observer: observer,
 	})
 	if err != nil {
 		return exit.Bad("check --root, --trace-id and ASSAY_HOME", "%v", err)

@@ -96,6 +96,9 @@ type Options struct {
 	Addr string
 	// Store receives the receipts (required).
 	Store *store.Store
+	// Sink, when set, receives the receipts instead of Store (assay run
+	// passes its recorder, which seals each one as it is stored).
+	Sink capture.Sink
 	// TraceID of the receipts; default $ASSAY_TRACE_ID, else a new trace.
 	TraceID string
 	// Upstreams by route (openai, anthropic, gemini); missing routes use
@@ -193,7 +196,7 @@ func Start(ctx context.Context, o Options) (*Gateway, error) {
 	if g.traceID == "" {
 		g.traceID = store.NewTraceID()
 	}
-	rec, err := capture.NewRecorder(capture.RecorderOptions{Store: o.Store, TraceID: g.traceID, Async: true, Logger: &g.log})
+	rec, err := capture.NewRecorder(capture.RecorderOptions{Store: sinkOr(o.Sink, o.Store), TraceID: g.traceID, Async: true, Logger: &g.log})
 	if err != nil {
 		return nil, err
 	}
@@ -499,4 +502,11 @@ func displayURL(u *url.URL) string {
 func oneLine(s string) string {
 	s = strings.ReplaceAll(s, "\r", " ")
 	return strings.ReplaceAll(s, "\n", " ")
+}
+
+func sinkOr(s capture.Sink, st *store.Store) capture.Sink {
+	if s != nil {
+		return s
+	}
+	return st
 }

@@ -51,6 +51,10 @@ type Options struct {
 	Policy     *mcppolicy.Policy // nil: no policy
 	StoreArgs  bool
 	Calls      []Call
+	// Raw lines are sent as they are, after initialize and before Calls;
+	// each must draw exactly one answer (e.g. a malformed tools/call the
+	// proxy refuses with a JSON-RPC error), which is read and dropped.
+	Raw []string
 }
 
 // Policy writes text to a temp file and loads it.
@@ -112,6 +116,14 @@ func Record(t testing.TB, o Options) string {
 	}
 	request(0, "initialize", map[string]any{"protocolVersion": "2025-06-18", "capabilities": map[string]any{}, "clientInfo": map[string]any{"name": "t", "version": "1"}})
 	send(map[string]any{"jsonrpc": "2.0", "method": "notifications/initialized"})
+	for _, l := range o.Raw {
+		if _, err := cw.Write([]byte(l + "\n")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rd.Next(); err != nil {
+			t.Fatalf("no answer to %s: %v", l, err)
+		}
+	}
 	for i, c := range o.Calls {
 		request(i+1, "tools/call", map[string]any{"name": c.Tool, "arguments": c.Args})
 	}

@@ -83,25 +83,20 @@ func invalid(f string, a ...any) error { return &InvalidError{Reason: fmt.Sprint
 // ErrNoBundle: the pack has no witness_bundle.json.
 var ErrNoBundle = errors.New("the pack has no " + BundleFile)
 
+// manifestRoots are the two roots of a pack's manifest a timestamp covers.
 type manifestRoots struct {
-	PackRoot    string `json:"pack_root_sha256"`
-	Attestation string `json:"attestation_sha256"`
+	PackRoot    string
+	Attestation string
 }
 
 func readRoots(dir string) (manifestRoots, []byte, error) {
 	var m manifestRoots
-	root, err := os.OpenRoot(dir)
+	p, err := pack.OpenDir(dir)
 	if err != nil {
 		return m, nil, err
 	}
-	defer root.Close()
-	raw, err := root.ReadFile(pack.FileManifest)
-	if err != nil {
-		return m, nil, err
-	}
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return m, nil, fmt.Errorf("%s: %v", pack.FileManifest, err)
-	}
+	defer p.Close()
+	m = manifestRoots{PackRoot: p.Manifest.PackRootSHA256, Attestation: p.Manifest.AttestationSHA256}
 	d, err := hex.DecodeString(m.PackRoot)
 	if err != nil || len(d) != sha256.Size {
 		return m, nil, fmt.Errorf("%s: pack_root_sha256 is not 64 hex digits", pack.FileManifest)
