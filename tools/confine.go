@@ -156,7 +156,7 @@ func (c *Call) openDirIn(p string) (*os.Root, error) {
 const maxGateFile = 64 << 20
 
 // readFile reads the resolved path p through the allowed root holding it
-// (for files check.Pack reads after the roots check: the lock file and
+// (for files verify.VerifyPath reads after the roots check: the lock file and
 // the coverage contract), so a link swapped in after the check cannot
 // lead the read out of the roots; FIFOs and devices are refused.
 func (r *roots) readFile(p string) ([]byte, error) {

@@ -9,15 +9,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assay-dev/assay/core/check"
 	"github.com/assay-dev/assay/core/coverage"
 	"github.com/assay-dev/assay/core/lock"
 	"github.com/assay-dev/assay/core/packs/packstest"
+	"github.com/assay-dev/assay/core/verify"
 )
 
 // Class: confinement of reads. verify-pack's lock file and coverage
 // contract are read through the allowed root they were checked against
-// (the reader check.Pack is given), never by path after the check: a
+// (the reader verify.VerifyPath is given), never by path after the check: a
 // directory swapped for a link out of the root between the check and the
 // read is refused and the outside file never read, and a FIFO in place of
 // either file is refused instead of blocking the tool.
@@ -55,8 +55,8 @@ func TestGateFilesReadInTheRoots(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			opts := func() check.Options {
-				o := check.Options{ReadFile: e.srv.roots.readFile}
+			opts := func() verify.PathOptions {
+				o := verify.PathOptions{ReadFile: e.srv.roots.readFile}
 				if gate.name == "lock" {
 					o.LockPath = p
 				} else {
@@ -65,7 +65,7 @@ func TestGateFilesReadInTheRoots(t *testing.T) {
 				return o
 			}
 			// Read through the root: the gate runs.
-			r, err := check.Pack(pk, opts())
+			r, err := verify.VerifyPath(pk, opts())
 			if err != nil {
 				t.Fatalf("gate file inside the root: %v", err)
 			}
@@ -78,7 +78,7 @@ func TestGateFilesReadInTheRoots(t *testing.T) {
 			}
 			// Swapped for a link out after the check: refused, not read.
 			swap(t, dir, outside)
-			_, err = check.Pack(pk, opts())
+			_, err = verify.VerifyPath(pk, opts())
 			if err == nil || !strings.Contains(err.Error(), "leads out of the allowed roots") || strings.Contains(err.Error(), "outside lock") || strings.Contains(err.Error(), "outside contract") {
 				t.Fatalf("gate file behind a link swapped in after the check: %v", err)
 			}

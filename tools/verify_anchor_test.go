@@ -9,7 +9,7 @@ import (
 	"github.com/assay-dev/assay/core/tlog/anchortest"
 )
 
-// The MCP verify-pack tool runs the same anchor gate as the CLI (core/check):
+// The MCP verify-pack tool runs the same anchor gate as the CLI (verify.VerifyPath):
 // absent and required → 1, anchored → 0 with what the anchor proves, another
 // log's key → 2, a key file outside the roots refused.
 func TestVerifyPackAnchorGate(t *testing.T) {

@@ -103,7 +103,7 @@ func addAnchorFlags(c *cobra.Command) *anchorFlags {
 	return a
 }
 
-// options are the anchor gate's request for core/check.
+// options are the anchor gate's request for verify.VerifyPath.
 func (a *anchorFlags) options() verify.AnchorOptions {
 	return verify.AnchorOptions{Require: a.require, LogKey: a.logKey, WitnessPolicy: a.policy}
 }

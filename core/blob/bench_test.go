@@ -9,8 +9,9 @@ import (
 
 	"github.com/assay-dev/assay/core/blob"
 	"github.com/assay-dev/assay/core/blob/blobtest"
-	"github.com/assay-dev/assay/core/check"
+	"github.com/assay-dev/assay/core/ops"
 	"github.com/assay-dev/assay/core/packs/packstest"
+	"github.com/assay-dev/assay/core/verify"
 )
 
 // Upload and verify throughput against the S3-compatible test server
@@ -68,7 +69,7 @@ func BenchmarkVerifyS3(b *testing.B) {
 	b.SetBytes(size)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		r, err := check.Remote(ctx, s3.URL("p/"), check.Options{}, blob.Options{Getenv: s3.Getenv})
+		r, err := ops.VerifyRemote(ctx, ops.VerifyRequest{Path: s3.URL("p/")}, ops.Env{}, blob.Options{Getenv: s3.Getenv})
 		if err != nil || r.ExitCode != 0 {
 			b.Fatalf("verify: %v", err)
 		}
@@ -81,7 +82,7 @@ func BenchmarkVerifyLocal(b *testing.B) {
 	b.SetBytes(size)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		r, err := check.Pack(dir, check.Options{})
+		r, err := verify.VerifyPath(dir, verify.PathOptions{})
 		if err != nil || r.ExitCode != 0 {
 			b.Fatalf("verify: %v", err)
 		}

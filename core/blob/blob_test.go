@@ -12,8 +12,8 @@ import (
 	"github.com/assay-dev/assay/core/blob"
 	"github.com/assay-dev/assay/core/blob/blobtest"
 	"github.com/assay-dev/assay/core/bundle"
-	"github.com/assay-dev/assay/core/check"
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/ops"
 	"github.com/assay-dev/assay/core/packs/packstest"
 	"github.com/assay-dev/assay/core/verify"
 )
@@ -60,7 +60,7 @@ func verifyURL(t *testing.T, b backend, raw string) (*verify.Result, error) {
 	t.Helper()
 	ro := b.opt
 	ro.Create = false
-	return check.Remote(context.Background(), raw, check.Options{}, ro)
+	return ops.VerifyRemote(context.Background(), ops.VerifyRequest{Path: raw}, ops.Env{}, ro)
 }
 
 // TestRoundTrip: build → publish → verify (same verdict and exit code as
@@ -76,7 +76,7 @@ func TestRoundTrip(t *testing.T) {
 			if pub.Objects < 6 || pub.Bytes == 0 {
 				t.Fatalf("published %+v", pub)
 			}
-			local, err := check.Pack(dir, check.Options{})
+			local, err := verify.VerifyPath(dir, verify.PathOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -171,7 +171,7 @@ func TestTamperedRemote(t *testing.T) {
 			if err := loc.Bucket.WriteAll(ctx, "receipt_pack.jsonl", data, nil); err != nil {
 				t.Fatal(err)
 			}
-			local, err := check.Pack(bad, check.Options{})
+			local, err := verify.VerifyPath(bad, verify.PathOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -33,18 +33,17 @@ const manifestName = pack.FileManifest
 
 // Names of the files the bundle adds at its root. Files with these names
 // at the pack root are replaced by fresh copies, as the reference does.
+// (core/pack names them: the verifier recognises them too.)
 const (
-	FileSignerInfo   = "SIGNER_INFO.json"
-	FileSummary      = "PACK_SUMMARY.md"
-	FileInstructions = "VERIFY_INSTRUCTIONS.md"
-	FileResult       = "VERIFY_RESULT.json"
+	FileSignerInfo   = pack.BundleFileSignerInfo
+	FileSummary      = pack.BundleFileSummary
+	FileInstructions = pack.BundleFileInstructions
+	FileResult       = pack.BundleFileResult
 )
-
-var added = map[string]bool{FileSignerInfo: true, FileSummary: true, FileInstructions: true, FileResult: true}
 
 // Added reports whether name is one of the files a bundle adds at the pack
 // root (not covered by the pack's signature).
-func Added(name string) bool { return added[name] }
+func Added(name string) bool { return pack.BundleAdded(name) }
 
 // Result describes a written bundle.
 type Result struct {
@@ -206,7 +205,7 @@ func packFiles(dir string) ([]string, error) {
 		case d.IsDir():
 			return nil
 		case d.Type().IsRegular():
-			if !added[rel] {
+			if !Added(rel) {
 				out = append(out, rel)
 			}
 			return nil

@@ -15,7 +15,6 @@ import (
 	"strings"
 
 	"github.com/assay-dev/assay/core/canon"
-	"github.com/assay-dev/assay/core/check"
 	"github.com/assay-dev/assay/core/claims"
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/pack"
@@ -79,7 +78,7 @@ func Pack(path string) (*Explanation, error) {
 	}
 	// One open (a bundle is extracted once): the receipts and claim
 	// results below are read from the very files just verified.
-	p, r, err := check.Open(path, verify.Options{IntegrityOnly: true})
+	p, r, err := verify.OpenVerified(path, verify.Options{IntegrityOnly: true})
 	if err != nil {
 		return nil, err
 	}

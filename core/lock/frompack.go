@@ -19,7 +19,7 @@ var noneHash = receipt.SHA256Hex([]byte("none"))
 // FromPack writes the lock a pack satisfies (DECISIONS 15): it recovers the
 // pack's built-in cards, in order, from the claim ids of its
 // verify_report.json and keeps them only if they hash to the manifest's
-// claim_set_hash, so the lock passes Check (the reference's init replaced
+// claim_set_hash, so the lock passes Validate (the reference's init replaced
 // the hash and then failed its own check). The signer policy stays "any";
 // pin signers with `lock write --signer` or `key rotate --lock`.
 func FromPack(dir string) (*Lock, error) {

@@ -1,10 +1,10 @@
-// Package lock reads, writes and checks assay.lock (pack-format.md §7,
+// Package lock reads, writes and validates assay.lock (pack-format.md §7,
 // DECISIONS 6 and 15): the card set, pack format and signer policy a CI
 // pipeline freezes, and the comparison of a pack's manifest with it.
 //
 // Files are shaped like the reference's (json.dumps(indent=2) + "\n") and
 // carry version fields that the reference 1.24 line accepts, so the
-// reference's `lock check` passes on them. Our own check does not compare
+// reference's `lock check` passes on them. Our own Validate does not compare
 // the running version with assay_version_min/max: those name the reference's
 // release line, not ours.
 package lock
@@ -85,7 +85,7 @@ type Lock struct {
 	LockedAt              string            `json:"locked_at,omitempty"`
 	LockedByAssayVersion  string            `json:"locked_by_assay_version,omitempty"`
 
-	// present records which top-level fields the file had (for Check).
+	// present records which top-level fields the file had (for Validate).
 	present map[string]bool
 }
 
@@ -163,7 +163,7 @@ func (l *Lock) Allow(fp string) error {
 }
 
 // Disallow removes a fingerprint from the allowlist and reports whether it
-// was there. The mode stays allowlist: an emptied allowlist fails Check, as
+// was there. The mode stays allowlist: an emptied allowlist fails Validate, as
 // revoking the last pinned key should.
 func (l *Lock) Disallow(fp string) bool {
 	fp = strings.ToLower(fp)
@@ -193,7 +193,7 @@ func compositeHash(refs []CardRef) (string, error) {
 }
 
 // Load reads a lock file. A missing, unreadable or invalid file is bad
-// input (exit 3); content problems are for Check.
+// input (exit 3); content problems are for Validate.
 func Load(path string) (*Lock, error) { return LoadWith(path, os.ReadFile) }
 
 // LoadWith is Load reading the file with read (a reader confined to a

@@ -8,7 +8,6 @@ import (
 
 	"github.com/assay-dev/assay/core/blob"
 	"github.com/assay-dev/assay/core/bundle"
-	"github.com/assay-dev/assay/core/check"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/store"
@@ -30,7 +29,61 @@ func VerifyRemote(ctx context.Context, r VerifyRequest, env Env, bo blob.Options
 	if err != nil {
 		return nil, err
 	}
-	return check.Remote(ctx, r.Path, o, bo)
+	return verifyURL(ctx, r.Path, o, bo)
+}
+
+// maxBundleBytes bounds an audit bundle fetched from storage.
+const maxBundleBytes = 4 << 30
+
+// verifyURL verifies the pack (a prefix) or audit bundle (an object ending
+// in .tar.gz or .tgz) at a storage URL with the same verifier, gates and
+// exit codes as a local one: its objects are streamed into a private
+// temporary directory (bounded by the sizes the manifest lists), checked
+// there, and removed. A prefix without pack_manifest.json is not a pack
+// (exit 3), whatever else it holds.
+func verifyURL(ctx context.Context, raw string, o verify.PathOptions, bo blob.Options) (*verify.Result, error) {
+	tmp, err := os.MkdirTemp("", "assay-remote-")
+	if err != nil {
+		return nil, exit.Bad("check $TMPDIR", "cannot create a temporary directory: %v", err)
+	}
+	defer os.RemoveAll(tmp)
+	var local, shown string
+	if lower := strings.ToLower(strings.SplitN(raw, "?", 2)[0]); strings.HasSuffix(lower, ".tar.gz") || strings.HasSuffix(lower, ".tgz") {
+		p, key, err := blob.ParseObject(raw)
+		if err != nil {
+			return nil, err
+		}
+		loc, err := blob.OpenParsed(ctx, p, bo)
+		if err != nil {
+			return nil, err
+		}
+		defer loc.Close()
+		local = filepath.Join(tmp, "bundle.tar.gz")
+		if err := loc.FetchObject(ctx, key, local, maxBundleBytes); err != nil {
+			return nil, err
+		}
+		shown = loc.Join(key)
+	} else {
+		loc, err := blob.Open(ctx, raw, bo)
+		if err != nil {
+			return nil, err
+		}
+		defer loc.Close()
+		local = filepath.Join(tmp, "pack")
+		if err := os.Mkdir(local, 0o700); err != nil {
+			return nil, err
+		}
+		if err := loc.Fetch(ctx, local); err != nil {
+			return nil, err
+		}
+		shown = loc.URL
+	}
+	r, err := verify.VerifyPath(local, o)
+	if err != nil {
+		return nil, err
+	}
+	r.Path = shown
+	return r, nil
 }
 
 // PackRemote is Pack with Out a storage URL.

@@ -4,7 +4,6 @@ import (
 	"math"
 	"strings"
 
-	"github.com/assay-dev/assay/core/check"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/verify"
@@ -40,8 +39,8 @@ type VerifyRequest struct {
 const DefaultMinCoverage = verify.DefaultMinCoverage
 
 // Options validates the request and applies its defaults.
-func (r VerifyRequest) Options(env Env) (check.Options, error) {
-	var o check.Options
+func (r VerifyRequest) Options(env Env) (verify.PathOptions, error) {
+	var o verify.PathOptions
 	if strings.TrimSpace(r.Path) == "" {
 		return o, exit.Bad("give the pack directory or audit bundle", "no pack given")
 	}
@@ -89,5 +88,5 @@ func Verify(r VerifyRequest, env Env) (*verify.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return check.Pack(r.Path, o)
+	return verify.VerifyPath(r.Path, o)
 }

@@ -7,10 +7,10 @@ import (
 	"fmt"
 
 	"github.com/assay-dev/assay/core/canon"
-	"github.com/assay-dev/assay/core/check"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/store"
+	"github.com/assay-dev/assay/core/verify"
 )
 
 // Source is a set of receipts to export and where they live.
@@ -24,7 +24,7 @@ type Source struct {
 // evidence that does not verify. An honest failure (exit 1) is exported:
 // it is authentic evidence.
 func FromPack(dir string) (Source, error) {
-	res, err := check.Pack(dir, check.Options{})
+	res, err := verify.VerifyPath(dir, verify.PathOptions{})
 	if err != nil {
 		return Source{}, err
 	}

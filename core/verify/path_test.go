@@ -1,4 +1,4 @@
-package check
+package verify_test
 
 import (
 	"crypto/ed25519"
@@ -22,13 +22,13 @@ const ref = "../../testdata/vectors/reference-1.24/"
 
 var now = time.Date(2026, 11, 25, 21, 0, 0, 0, time.UTC)
 
-func opts(o Options) Options { o.Now = now; return o }
+func opts(o verify.PathOptions) verify.PathOptions { o.Now = now; return o }
 
 // The reference's own lock and pack: verify-pack --lock --require-claim-pass
 // gives exit 0, as the reference's verify_run_pack.json records.
 func TestReferenceLockAndPack(t *testing.T) {
 	t.Parallel()
-	r, err := Pack(ref+"run_pack", opts(Options{LockPath: ref + "assay.lock", Options: verify.Options{RequireClaimPass: true}}))
+	r, err := verify.VerifyPath(ref+"run_pack", opts(verify.PathOptions{LockPath: ref + "assay.lock", Options: verify.Options{RequireClaimPass: true}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestReferenceLockAndPack(t *testing.T) {
 		t.Fatalf("exit %d %+v", r.ExitCode, r.Errors)
 	}
 	// The same lock against a pack with another claim set: exit 2, naming the field.
-	r, err = Pack(ref+"challenge_good", opts(Options{LockPath: ref + "assay.lock"}))
+	r, err = verify.VerifyPath(ref+"challenge_good", opts(verify.PathOptions{LockPath: ref + "assay.lock"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,14 +50,14 @@ func TestBadLockAndContractAreBadInput(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, []byte("{not json"), 0o644)
-	for _, o := range []Options{
+	for _, o := range []verify.PathOptions{
 		{LockPath: filepath.Join(dir, "missing.lock")},
 		{LockPath: bad},
 		{CoverageContract: filepath.Join(dir, "missing.json"), MinCoverage: 0.8},
 		{CoverageContract: bad, MinCoverage: 0.8},
 		{CoverageContract: bad, MinCoverage: 1.5},
 	} {
-		if _, err := Pack(ref+"run_pack", opts(o)); exit.Code(err) != exit.BadInput {
+		if _, err := verify.VerifyPath(ref+"run_pack", opts(o)); exit.Code(err) != exit.BadInput {
 			t.Errorf("%+v: err %v (code %d), want exit 3", o, err, exit.Code(err))
 		}
 	}
@@ -93,12 +93,12 @@ func TestCoverageGate(t *testing.T) {
 	os.WriteFile(cpath, b, 0o644)
 
 	full := coveragePack(t, sites[0].CallsiteID, sites[1].CallsiteID, "extra0000000")
-	r, err := Pack(full, opts(Options{CoverageContract: cpath, MinCoverage: 1}))
+	r, err := verify.VerifyPath(full, opts(verify.PathOptions{CoverageContract: cpath, MinCoverage: 1}))
 	if err != nil || r.ExitCode != 0 || r.Coverage.CoveredCount != 2 || len(r.Coverage.ExtraIDs) != 1 {
 		t.Fatalf("%v %+v %+v", err, r.Errors, r.Coverage)
 	}
 	half := coveragePack(t, sites[0].CallsiteID)
-	r, _ = Pack(half, opts(Options{CoverageContract: cpath, MinCoverage: 0.8}))
+	r, _ = verify.VerifyPath(half, opts(verify.PathOptions{CoverageContract: cpath, MinCoverage: 0.8}))
 	if r.ExitCode != 1 || r.Coverage.CoveragePct != 0.5 || r.Coverage.UncoveredIDs[0] != sites[1].CallsiteID {
 		t.Fatalf("exit %d %+v", r.ExitCode, r.Coverage)
 	}
@@ -106,7 +106,7 @@ func TestCoverageGate(t *testing.T) {
 	if len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, sites[1].CallsiteID+" (app.py:9)") {
 		t.Fatalf("coverage error does not locate the uncovered site: %+v", r.Errors)
 	}
-	r, _ = Pack(half, opts(Options{CoverageContract: cpath, MinCoverage: 0.5}))
+	r, _ = verify.VerifyPath(half, opts(verify.PathOptions{CoverageContract: cpath, MinCoverage: 0.5}))
 	if r.ExitCode != 0 {
 		t.Fatalf("0.5 coverage at min 0.5: exit %d", r.ExitCode)
 	}
@@ -114,7 +114,7 @@ func TestCoverageGate(t *testing.T) {
 	c.ContractHash = "0000000000000000000000000000000000000000000000000000000000000000"
 	b, _ = c.Marshal()
 	os.WriteFile(cpath, b, 0o644)
-	r, err = Pack(full, opts(Options{CoverageContract: cpath, MinCoverage: 0.8}))
+	r, err = verify.VerifyPath(full, opts(verify.PathOptions{CoverageContract: cpath, MinCoverage: 0.8}))
 	if err != nil || r.ExitCode != 2 {
 		t.Fatalf("tampered contract: %v exit %d", err, r.ExitCode)
 	}
@@ -131,7 +131,7 @@ func TestBundleWarnings(t *testing.T) {
 	if _, err := bundle.Create(p, b); err != nil {
 		t.Fatal(err)
 	}
-	r, err := Pack(b, Options{})
+	r, err := verify.VerifyPath(b, verify.PathOptions{})
 	if err != nil || r.ExitCode != 0 {
 		t.Fatalf("%v %+v", err, r)
 	}
@@ -148,7 +148,7 @@ func TestBundleWarnings(t *testing.T) {
 		t.Fatalf("want one bundle note, got %d: %q", n, r.Warnings)
 	}
 	os.WriteFile(filepath.Join(p, "stray.txt"), []byte("x"), 0o644)
-	r, err = Pack(p, Options{})
+	r, err = verify.VerifyPath(p, verify.PathOptions{})
 	if err != nil || len(r.Warnings) == 0 || !strings.Contains(strings.Join(r.Warnings, "\n"), "stray.txt") {
 		t.Fatalf("stray file not warned: %v %q", err, r.Warnings)
 	}
@@ -179,7 +179,7 @@ func TestCoverageGateExplainsGatewayReceipts(t *testing.T) {
 	if _, err := pack.Build(pack.Options{RunID: "run", Receipts: recs, Signer: s, OutDir: dir, Now: now}); err != nil {
 		t.Fatal(err)
 	}
-	r, err := Pack(dir, opts(Options{CoverageContract: cpath, MinCoverage: 0.8}))
+	r, err := verify.VerifyPath(dir, opts(verify.PathOptions{CoverageContract: cpath, MinCoverage: 0.8}))
 	if err != nil || r.ExitCode != 1 {
 		t.Fatalf("%v %+v", err, r)
 	}

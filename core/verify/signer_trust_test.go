@@ -1,4 +1,4 @@
-package check
+package verify_test
 
 // Signer trust (issue 13, DECISIONS 20): a signer is proven only by the
 // public key embedded in the pack, its fingerprint recomputed from that
@@ -74,7 +74,7 @@ func (e *trustEnv) packSignedBy(t *testing.T, s *keys.Signer, edit func(man *can
 
 func (e *trustEnv) verify(t *testing.T, dir string) *verify.Result {
 	t.Helper()
-	r, err := Pack(dir, Options{LockPath: e.pinned, Options: verify.Options{Keystore: e.ks, IntegrityOnly: true, Now: verifytest.Now}})
+	r, err := verify.VerifyPath(dir, verify.PathOptions{LockPath: e.pinned, Options: verify.Options{Keystore: e.ks, IntegrityOnly: true, Now: verifytest.Now}})
 	if err != nil {
 		t.Fatal(err)
 	}
