@@ -109,8 +109,8 @@ func TestManyBadReceiptsPeakMemoryBounded(t *testing.T) {
 	if code != exit.Tampered || size == 0 {
 		t.Fatalf("child exit %d, JSON %d bytes", code, size)
 	}
-	if rss > 100<<20 {
-		t.Fatalf("peak RSS %d bytes, want under 100 MiB", rss)
+	if rss > rssBound {
+		t.Fatalf("peak RSS %d bytes, want under %d MiB", rss, rssBound>>20)
 	}
 }
 
@@ -157,7 +157,7 @@ func TestNewlinesPackRejected(t *testing.T) {
 	}
 	code, _, rss := maxRSS(t, dir)
 	t.Logf("8 MiB of newlines: exit %d, peak RSS %.1f MiB", code, float64(rss)/(1<<20))
-	if code != exit.Tampered || rss > 100<<20 {
+	if code != exit.Tampered || rss > rssBound {
 		t.Fatalf("child exit %d, peak RSS %d bytes", code, rss)
 	}
 }
