@@ -3,9 +3,11 @@ package otlpout
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 
+	"github.com/assay-dev/assay/core/blob"
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/check"
 	"github.com/assay-dev/assay/core/exit"
@@ -23,15 +25,35 @@ type Source struct {
 // integrity fails is refused (exit 2): a dashboard must not link to
 // evidence that does not verify. An honest failure (exit 1) is exported:
 // it is authentic evidence.
-func FromPack(dir string) (Source, error) {
+func FromPack(dir string) (Source, error) { return fromPack(dir, dir) }
+
+func fromPack(dir, shown string) (Source, error) {
 	res, err := check.Pack(dir, check.Options{})
 	if err != nil {
 		return Source{}, err
 	}
 	if res.ExitCode == exit.Tampered {
-		return Source{}, exit.New(exit.Tampered, "run 'assay verify-pack "+dir+"' to see what failed", "the pack does not verify (%s); nothing exported", res.Verdict)
+		return Source{}, exit.New(exit.Tampered, "run 'assay verify-pack "+shown+"' to see what failed", "the pack does not verify (%s); nothing exported", res.Verdict)
 	}
 	return ReadPack(dir)
+}
+
+// FromStorage is FromPack for a pack published to object storage (a
+// prefix URL, see core/blob): its objects are streamed into a private
+// temporary directory, verified there by the one verifier, and read from
+// it; done removes the copy and must be called once the export is over.
+// A prefix without a manifest (an unfinished upload) is not a pack.
+func FromStorage(ctx context.Context, raw string, bo blob.Options) (src Source, done func(), err error) {
+	dir, shown, cleanup, err := blob.FetchTemp(ctx, raw, bo)
+	if err != nil {
+		return Source{}, nil, err
+	}
+	src, err = fromPack(dir, shown)
+	if err != nil {
+		cleanup()
+		return Source{}, nil, err
+	}
+	return src, cleanup, nil
 }
 
 // ReadPack returns a pack's receipts without verifying it (for a pack this
