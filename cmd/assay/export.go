@@ -79,7 +79,7 @@ temporary directory, verified there the same way, and removed afterwards.`,
 						return exit.Bad("export the pack's prefix (s3://BUCKET/PREFIX/) instead", "%s is an audit bundle; export takes a pack", blob.Scrub(arg, nil))
 					}
 					var done func()
-					if src, done, err = otlpout.FromStorage(cmd.Context(), arg, blob.Options{}); err != nil {
+					if src, done, err = otlpout.FromStorage(cmd.Context(), arg, blob.Options{Getenv: envOf(cmd).Getenv}); err != nil {
 						return err
 					}
 					defer done()
