@@ -3,6 +3,8 @@ package blobtest
 import (
 	"bufio"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,27 +50,37 @@ type AzureOptions struct {
 
 var listensRe = regexp.MustCompile(`successfully listens on (http://127\.0\.0\.1:\d+)`)
 
-// StartAzurite runs Azurite with one container until the test ends. A
-// missing install fails the test, saying how to install it.
-func StartAzurite(t testing.TB, containerName string, opt AzureOptions) *Azure {
-	t.Helper()
-	bin := filepath.Join(moduleRoot(t), "testdata", "azurite", "node_modules", ".bin", "azurite-blob")
+// azurite is one running azurite-blob process.
+type azurite struct {
+	url  string // http://127.0.0.1:PORT
+	stop func()
+}
+
+// startAzurite runs azurite-blob in memory on a free loopback port.
+func startAzurite(root string) (*azurite, error) {
+	bin := filepath.Join(root, "testdata", "azurite", "node_modules", ".bin", "azurite-blob")
 	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("Azurite is not installed (%v): run scripts/setup.d/47-azurite.sh", err)
+		return nil, fmt.Errorf("Azurite is not installed (%v): run scripts/setup.d/47-azurite.sh", err)
+	}
+	home, err := os.MkdirTemp("", "assay-azurite-")
+	if err != nil {
+		return nil, err
 	}
 	cmd := exec.Command(bin, "--blobHost", "127.0.0.1", "--blobPort", "0", "--inMemoryPersistence",
 		"--disableTelemetry", "--skipApiVersionCheck", "--silent")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
-	cmd.Dir = t.TempDir()
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home}
+	cmd.Dir = home
+	dieWithParent(cmd)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting Azurite: %v", err)
+		os.RemoveAll(home)
+		return nil, fmt.Errorf("starting Azurite: %w", err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	stop := func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); os.RemoveAll(home) }
 	found := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(out)
@@ -79,12 +92,75 @@ func StartAzurite(t testing.TB, containerName string, opt AzureOptions) *Azure {
 		}
 		_, _ = io.Copy(io.Discard, out)
 	}()
-	var backend string
 	select {
-	case backend = <-found:
+	case u := <-found:
+		return &azurite{url: u, stop: stop}, nil
 	case <-time.After(2 * time.Minute):
-		t.Fatal("Azurite did not start listening within 2 minutes")
+		stop()
+		return nil, errors.New("azurite did not start listening within 2 minutes")
 	}
+}
+
+// One Azurite for the whole test binary once ShareAzurite is called.
+var shared struct {
+	sync.Mutex
+	on  bool
+	az  *azurite
+	err error
+	n   int
+}
+
+// ShareAzurite makes every StartAzurite of this test binary use one
+// Azurite process, each with a container of its own (Azurite's start-up is
+// the expensive part). Call it first in TestMain and the returned stop
+// after m.Run.
+func ShareAzurite() (stop func()) {
+	shared.Lock()
+	shared.on = true
+	shared.Unlock()
+	return func() {
+		shared.Lock()
+		defer shared.Unlock()
+		if shared.az != nil {
+			shared.az.stop()
+			shared.az = nil
+		}
+	}
+}
+
+// StartAzurite runs Azurite (or, after ShareAzurite, reuses the shared
+// one) with a new container, named containerName (plus a number when
+// shared), until the test ends. A missing install fails the test, saying
+// how to install it.
+func StartAzurite(t testing.TB, containerName string, opt AzureOptions) *Azure {
+	t.Helper()
+	shared.Lock()
+	if shared.on {
+		if shared.az == nil && shared.err == nil {
+			shared.az, shared.err = startAzurite(moduleRoot(t))
+		}
+		az, err := shared.az, shared.err
+		shared.n++
+		containerName = fmt.Sprintf("%s-%d", containerName, shared.n)
+		shared.Unlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return serveAzurite(t, az, containerName, opt)
+	}
+	shared.Unlock()
+	az, err := startAzurite(moduleRoot(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(az.stop)
+	return serveAzurite(t, az, containerName, opt)
+}
+
+// serveAzurite puts the stalling proxy in front of az and makes the container.
+func serveAzurite(t testing.TB, az *azurite, containerName string, opt AzureOptions) *Azure {
+	t.Helper()
+	backend := az.url
 	target, _ := url.Parse(backend)
 	a := &Azure{Container: containerName, Stalled: make(chan string, 16)}
 	proxy := httputil.NewSingleHostReverseProxy(target)
