@@ -363,19 +363,22 @@ func boolParam(name, v string) (bool, error) {
 // bundleHoldsSkip skips the bundle step when bundle exists and holds the
 // pack: its manifest is byte for byte the pack's (which commits to every
 // file). A bundle of another pack, or one that cannot be read, is rebuilt.
+// Plans are made on read-only calls (MCP run-flow without apply), so the
+// bundle, which anyone may have put there, is not extracted: only its
+// manifest member is read, within a budget an honest bundle of this pack
+// fits (the manifest comes first but for a few small files, the bundle
+// writer sorting names); past it the bundle is rebuilt.
 func bundleHoldsSkip(bundle, packDir string) func(string) (string, bool) {
 	return func(d string) (string, bool) {
-		b, err := assaypack.Open(under(d, bundle))
-		if err != nil {
-			return "", false
-		}
-		defer b.Close()
 		p, err := assaypack.OpenDir(under(d, packDir))
 		if err != nil {
 			return "", false
 		}
 		defer p.Close()
-		if b.Bundle && bytes.Equal(b.ManifestBytes, p.ManifestBytes) {
+		n := int64(len(p.ManifestBytes))
+		lim := assaypack.BundleLimits{MaxEntryBytes: n, MaxTotalBytes: n + 1<<20, MaxEntries: 64}
+		b, err := assaypack.ReadBundleManifest(under(d, bundle), lim)
+		if err == nil && bytes.Equal(b, p.ManifestBytes) {
 			return bundle + " already holds this pack", true
 		}
 		return "", false

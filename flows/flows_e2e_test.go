@@ -25,6 +25,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if arg := os.Getenv(planChildEnv); arg != "" {
+		os.Exit(planChild(arg))
+	}
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)

@@ -1,0 +1,119 @@
+package flows_test
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/assay-dev/assay/core/pack"
+	"github.com/assay-dev/assay/core/packs/packstest"
+	"github.com/assay-dev/assay/flows"
+)
+
+// planChildEnv makes the test binary a child that plans the audit flow
+// in its working directory for the bundle it names and prints the bundle step's status (see TestMain).
+const planChildEnv = "ASSAY_FLOWS_PLAN_CHILD"
+
+// planChild is the child's whole run; it returns the exit code.
+func planChild(bundle string) int {
+	dir, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	f, err := flows.Get("audit")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	p, err := f.Plan(dir, map[string]string{"pack": "p", "bundle": bundle})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	for _, s := range p.Steps {
+		if s.ID == "bundle" {
+			fmt.Print(s.Status)
+			return 0
+		}
+	}
+	return 1
+}
+
+// Planning the audit flow (what the read-only MCP run-flow call does)
+// reads only the manifest member of a bundle already there: it writes
+// nothing (the child's temp dir is a file; extracting the bundle would
+// fail there), a bomb behind the manifest is never inflated, one ahead of
+// it is given up on within a small budget (and the bundle is rebuilt),
+// and the planning process's peak memory stays small.
+func TestAuditPlanReadsOnlyTheBundleManifest(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	packstest.Build(t, filepath.Join(dir, "p"), packstest.Generic(3), nil)
+	var files []packstest.TarFile // as the bundle writer orders them
+	root := filepath.Join(dir, "p")
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(root, p)
+		files = append(files, packstest.TarFile{Name: filepath.ToSlash(rel), Data: b})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
+	m := sort.Search(len(files), func(i int) bool { return files[i].Name >= pack.FileManifest })
+	other := append([]packstest.TarFile(nil), files...)
+	other[m] = packstest.TarFile{Name: pack.FileManifest, Data: []byte(`{"pack_id":"another"}`)}
+	for _, c := range []struct {
+		name          string
+		before, after []packstest.TarFile
+		bomb          int64
+		want          string
+	}{
+		{"honest", files, nil, 0, flows.StatusSkipped},
+		{"bomb after the manifest", files[:m+1], files[m+1:], 4 << 30, flows.StatusSkipped},
+		{"bomb before the manifest", nil, files, 256 << 20, flows.StatusPlanned},
+		{"another pack", other, nil, 0, flows.StatusPlanned},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			bundle := strings.ReplaceAll(c.name, " ", "_") + ".tar.gz"
+			packstest.GzipBombAmong(t, filepath.Join(dir, bundle), c.before, "_unsigned/bomb", c.bomb, c.after)
+			// The child's temp "dir" is a file: nothing can be made in it,
+			// whoever runs the test.
+			tmp := filepath.Join(t.TempDir(), "not-a-dir")
+			if err := os.WriteFile(tmp, nil, 0o400); err != nil {
+				t.Fatal(err)
+			}
+			exe, err := os.Executable()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(exe, "-test.run", "^$")
+			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "TMPDIR=" + tmp, "HOME=" + tmp, planChildEnv + "=" + bundle}
+			cmd.Dir = dir
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("child: %v: %s", err, out)
+			}
+			if got := string(out); got != c.want {
+				t.Fatalf("bundle step %q, want %q", got, c.want)
+			}
+			peakMB := float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) / 1024
+			t.Logf("peak RSS planning: %.1f MB", peakMB)
+			if peakMB > 100 {
+				t.Fatalf("peak RSS %.1f MB planning against a %d-byte bomb", peakMB, c.bomb)
+			}
+		})
+	}
+}
