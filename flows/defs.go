@@ -403,6 +403,6 @@ func under(d, p string) string {
 }
 
 func isPack(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, "pack_manifest.json"))
+	_, err := os.Stat(filepath.Join(dir, assaypack.FileManifest))
 	return err == nil
 }
