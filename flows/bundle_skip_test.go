@@ -4,16 +4,15 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/packs/packstest"
 	"github.com/assay-dev/assay/flows"
+	"github.com/assay-dev/assay/internal/childtest"
 )
 
 // planChildEnv makes the test binary a child that plans the audit flow
@@ -95,21 +94,10 @@ func TestAuditPlanReadsOnlyTheBundleManifest(t *testing.T) {
 			if err := os.WriteFile(tmp, nil, 0o400); err != nil {
 				t.Fatal(err)
 			}
-			exe, err := os.Executable()
-			if err != nil {
-				t.Fatal(err)
-			}
-			cmd := exec.Command(exe, "-test.run", "^$")
-			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "TMPDIR=" + tmp, "HOME=" + tmp, planChildEnv + "=" + bundle}
-			cmd.Dir = dir
-			out, err := cmd.Output()
-			if err != nil {
-				t.Fatalf("child: %v: %s", err, out)
-			}
+			out, peakMB := childtest.Run(t, planChildEnv, bundle, dir, "TMPDIR="+tmp, "HOME="+tmp)
 			if got := string(out); got != c.want {
 				t.Fatalf("bundle step %q, want %q", got, c.want)
 			}
-			peakMB := float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) / 1024
 			t.Logf("peak RSS planning: %.1f MB", peakMB)
 			if peakMB > 100 {
 				t.Fatalf("peak RSS %.1f MB planning against a %d-byte bomb", peakMB, c.bomb)

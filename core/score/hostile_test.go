@@ -4,11 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/assay-dev/assay/internal/childtest"
 )
 
 // hostileChildEnv makes the test binary a child that scores the directory
@@ -17,15 +18,15 @@ import (
 const hostileChildEnv = "ASSAY_SCORE_HOSTILE_CHILD"
 
 func TestMain(m *testing.M) {
-	if dir := os.Getenv(hostileChildEnv); dir != "" {
+	childtest.Main(hostileChildEnv, func(dir string) int {
 		res, err := Compute(dir, Options{})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
+			return 1
 		}
 		json.NewEncoder(os.Stdout).Encode(res.Facts)
-		os.Exit(0)
-	}
+		return 0
+	})
 	os.Exit(m.Run())
 }
 
@@ -108,16 +109,7 @@ func hostileTree(t *testing.T) (string, int) {
 func TestComputeHostileTree(t *testing.T) {
 	t.Parallel()
 	dir, sites := hostileTree(t)
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(exe, "-test.run", "^$")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), hostileChildEnv + "=" + dir}
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("child: %v: %s", err, out)
-	}
+	out, peakMB := childtest.Run(t, hostileChildEnv, dir, "", "HOME="+t.TempDir())
 	var f Facts
 	if err := json.Unmarshal(out, &f); err != nil {
 		t.Fatalf("child printed %q: %v", out, err)
@@ -125,7 +117,6 @@ func TestComputeHostileTree(t *testing.T) {
 	if f.SitesTotal != sites || len(f.Packs) != 0 || len(f.MCPSessions) != 0 || len(f.Workflows) != 0 || f.CIMentions || f.LockValid {
 		t.Errorf("facts %+v, want %d sites and nothing from outside", f, sites)
 	}
-	peakMB := float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) / 1024
 	t.Logf("peak RSS scoring %d files: %.1f MB", f.FilesScanned, peakMB)
 	if peakMB > 150 {
 		t.Errorf("peak RSS %.1f MB scoring the hostile tree (bound 150 MB)", peakMB)
