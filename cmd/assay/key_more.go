@@ -9,7 +9,6 @@ import (
 
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/keyops"
-	"github.com/assay-dev/assay/core/keys"
 )
 
 func init() {
@@ -32,7 +31,10 @@ switches to allowlist mode), so packs from either key pass verify-pack --lock
 until you revoke the old one with 'assay key revoke OLD --lock'.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ks, err := keyCmdKeystore(cmd)
+			if err := refuseEmpty(cmd, "output", "lock", "private", "signer", "new-signer"); err != nil {
+				return err
+			}
+			ks, _, err := openKeystore()
 			if err != nil {
 				return err
 			}
@@ -78,7 +80,10 @@ writes no file; it refuses a terminal, so pipe it:
   assay key export --secret | gh secret set ASSAY_SIGNING_KEY`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ks, err := keyCmdKeystore(cmd)
+			if err := refuseEmpty(cmd, "output", "lock", "private", "signer", "new-signer"); err != nil {
+				return err
+			}
+			ks, _, err := openKeystore()
 			if err != nil {
 				return err
 			}
@@ -186,7 +191,10 @@ key files. There is no revocation list: packs it signed still verify without
 'lock check' reports.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ks, err := keyCmdKeystore(cmd)
+			if err := refuseEmpty(cmd, "output", "lock", "private", "signer", "new-signer"); err != nil {
+				return err
+			}
+			ks, _, err := openKeystore()
 			if err != nil {
 				return err
 			}
@@ -217,14 +225,4 @@ key files. There is no revocation list: packs it signed still verify without
 	c.Flags().BoolVar(&del, "delete", false, "delete the signer's key files")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
-}
-
-// keyCmdKeystore starts rotate, export and revoke alike: refuse a path
-// flag given empty, then open the keystore.
-func keyCmdKeystore(cmd *cobra.Command) (*keys.Store, error) {
-	if err := refuseEmpty(cmd, "output", "lock", "private", "signer", "new-signer"); err != nil {
-		return nil, err
-	}
-	ks, _, err := openKeystore()
-	return ks, err
 }
