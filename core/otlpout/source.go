@@ -33,7 +33,10 @@ func (s Source) Close() error {
 // it is authentic evidence. The receipts are read from the pack that was
 // verified (the same open pack), pinned to its manifest: a receipt file
 // swapped after the verification is refused as tampered, not exported.
-func FromPack(dir string) (Source, error) {
+func FromPack(dir string) (Source, error) { return fromPack(dir, dir) }
+
+// fromPack is FromPack naming the pack as shown in its messages.
+func fromPack(dir, shown string) (Source, error) {
 	p, res, err := check.Open(dir, verify.Options{})
 	if err != nil {
 		return Source{}, err
@@ -42,7 +45,7 @@ func FromPack(dir string) (Source, error) {
 		if p != nil {
 			p.Close()
 		}
-		return Source{}, exit.New(exit.Tampered, "run 'assay verify-pack "+dir+"' to see what failed", "the pack does not verify (%s); nothing exported", res.Verdict)
+		return Source{}, exit.New(exit.Tampered, "run 'assay verify-pack "+shown+"' to see what failed", "the pack does not verify (%s); nothing exported", res.Verdict)
 	}
 	return fromOpened(p), nil
 }
