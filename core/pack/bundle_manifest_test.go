@@ -15,7 +15,7 @@ import (
 const goldenDir = "../../testdata/vectors/pack/golden_minimal"
 
 // goldenFiles are the golden pack's kernel files, the manifest among them.
-func goldenFiles(t *testing.T, prefix string) (files []packstest.TarFile, manifest []byte) {
+func goldenFiles(t testing.TB, prefix string) (files []packstest.TarFile, manifest []byte) {
 	t.Helper()
 	for _, name := range pack.KernelFiles {
 		b, err := os.ReadFile(filepath.Join(goldenDir, name))
@@ -129,4 +129,42 @@ func TestReadBundleManifestNotABundle(t *testing.T) {
 			t.Errorf("%s: %v", p, err)
 		}
 	}
+}
+
+// FuzzReadBundleManifest feeds the manifest reader arbitrary archives: it
+// never panics, never writes beside the bundle, refuses with bad input
+// (exit 3) only, and what it returns is a manifest member's bytes within
+// the limit.
+func FuzzReadBundleManifest(f *testing.F) {
+	files, _ := goldenFiles(f, "")
+	for _, seed := range [][]packstest.TarFile{files, files[3:4], {{Name: "../x", Data: []byte("x")}}, {{Name: "a/" + pack.FileManifest, Data: []byte("{}")}}} {
+		p := filepath.Join(f.TempDir(), "b.tar.gz")
+		packstest.GzipBombAmong(f, p, seed, "zz", 0, nil)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	lim := pack.BundleLimits{MaxEntryBytes: 1 << 20, MaxTotalBytes: 4 << 20, MaxEntries: 100}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		src := filepath.Join(dir, "in.tar.gz")
+		if err := os.WriteFile(src, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		m, err := pack.ReadBundleManifest(src, lim)
+		if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+			t.Fatalf("%d entries beside the bundle", len(ents))
+		}
+		if err != nil {
+			if m != nil || exit.Code(err) != exit.BadInput {
+				t.Fatalf("refusal %v (exit %d) with %d bytes", err, exit.Code(err), len(m))
+			}
+			return
+		}
+		if int64(len(m)) > lim.MaxEntryBytes {
+			t.Fatalf("%d-byte manifest past the limit", len(m))
+		}
+	})
 }
