@@ -49,13 +49,22 @@ func planChild(bundle string) int {
 // reads only the manifest member of a bundle already there: it writes
 // nothing (the child's temp dir is a file; extracting the bundle would
 // fail there), a bomb behind the manifest is never inflated, one ahead of
-// it is given up on within a small budget (and the bundle is rebuilt),
+// it is given up on within the pack's own size (and the bundle is
+// rebuilt), an honest bundle with a large unsigned file first is skipped,
 // and the planning process's peak memory stays small.
 func TestAuditPlanReadsOnlyTheBundleManifest(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	packstest.Build(t, filepath.Join(dir, "p"), packstest.Generic(3), nil)
 	var files []packstest.TarFile // as the bundle writer orders them
+	// A large unsigned file, as a recorder's pack carries its seal log:
+	// bundled ahead of the manifest, and still within the budget.
+	if err := os.MkdirAll(filepath.Join(dir, "p", "_unsigned", "seal"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "p", "_unsigned", "seal", "log"), make([]byte, 3<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	root := filepath.Join(dir, "p")
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

@@ -107,10 +107,11 @@ func ExtractBundle(tgzPath, destDir string, lim BundleLimits) (err error) {
 // (the same walk), and stops at the first regular entry named
 // pack_manifest.json at the archive's root or one directory down (where
 // BundlePackDir finds a pack; a bundle that holds several packs is refused
-// only by a full Open). lim bounds that read: MaxEntryBytes the manifest,
-// MaxTotalBytes and MaxEntries all that comes before it, and the
-// decompressed stream is capped likewise, so a huge or bomb entry before
-// the manifest costs at most lim and one after it costs nothing. Errors
+// only by a full Open). lim bounds that read as it bounds ExtractBundle,
+// over the entries up to and including the manifest (each within
+// MaxEntryBytes, all within MaxTotalBytes and MaxEntries; the decompressed
+// stream capped likewise), so a huge or bomb entry before the manifest
+// costs at most lim and one after it costs nothing. Errors
 // are bad input (exit 3), as Open's. For a cheap look at a bundle (a
 // read-only plan); what it returns is not verified.
 func ReadBundleManifest(tgzPath string, lim BundleLimits) ([]byte, error) {
