@@ -108,7 +108,7 @@ func TestAuditPlanReadsOnlyTheBundleManifest(t *testing.T) {
 				t.Fatalf("bundle step %q, want %q", got, c.want)
 			}
 			t.Logf("peak RSS planning: %.1f MB", peakMB)
-			if peakMB > 100 {
+			if peakMB > 64 {
 				t.Fatalf("peak RSS %.1f MB planning against a %d-byte bomb", peakMB, c.bomb)
 			}
 		})

@@ -118,7 +118,7 @@ func TestComputeHostileTree(t *testing.T) {
 		t.Errorf("facts %+v, want %d sites and nothing from outside", f, sites)
 	}
 	t.Logf("peak RSS scoring %d files: %.1f MB", f.FilesScanned, peakMB)
-	if peakMB > 150 {
-		t.Errorf("peak RSS %.1f MB scoring the hostile tree (bound 150 MB)", peakMB)
+	if peakMB > 100 {
+		t.Errorf("peak RSS %.1f MB scoring the hostile tree (bound 100 MB)", peakMB)
 	}
 }
