@@ -168,3 +168,30 @@ func FuzzReadBundleManifest(f *testing.F) {
 		}
 	})
 }
+
+// What a look at a bundle's manifest costs against opening the bundle
+// (extracting it), for a bundle whose pack holds 256 MiB after the
+// manifest:
+//
+//	go test -run '^$' -bench BundleManifest -benchtime 3x ./core/pack
+func BenchmarkBundleManifest(b *testing.B) {
+	files, _ := goldenFiles(b, "")
+	src := filepath.Join(b.TempDir(), "b.tar.gz")
+	packstest.GzipBombAmong(b, src, files[3:4], "zz_receipts", 256<<20, files[4:])
+	b.Run("ReadBundleManifest", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := pack.ReadBundleManifest(src, pack.DefaultBundleLimits); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Open", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			p, err := pack.Open(src)
+			if err != nil {
+				b.Fatal(err)
+			}
+			p.Close()
+		}
+	})
+}
