@@ -240,52 +240,91 @@ const pyAlone = ^uint64(0) &^ (wCreate | wCompletions | wResponses | wMessages |
 	wInvoke | wLLM | wPredict | wLangchain | wLanggraph | wLlamaIndex | wGenerativeai)
 
 // pyMayMatch is the rule table (rules.go) as a condition on the words a
-// file holds: X.create needs completions/responses/messages beside it
-// (chat.completions, chat_completions, responses, messages), litellm.
-// [a]completion needs both words; the guarded rules (.[a]invoke,
-// llm.[a]predict) count only in a file that imports a guard module, so
-// they need a guard word too; any other rule one word.
+// file holds and where: a two-part rule (completions/responses/messages
+// .create, litellm.[a]completion, llm.[a]predict) needs its second word
+// as an attribute of something ending in its first (chained); the guarded
+// rules (.[a]invoke, llm.[a]predict) count only in a file that imports a
+// guard module, so they need a guard word too; generate_content,
+// ChatOpenAI/Anthropic and the LOW names one word.
 func pyMayMatch(src []byte, got uint64) bool {
 	return got&pyAlone != 0 ||
-		(got&wCreate != 0 && got&(wCompletions|wResponses|wMessages) != 0 && dotCreate(src)) ||
-		(got&wLitellm != 0 && got&wCompletion != 0) ||
-		(got&pyGuard != 0 && (got&wInvoke != 0 || (got&wLLM != 0 && got&wPredict != 0)))
+		(got&wCreate != 0 && got&(wCompletions|wResponses|wMessages) != 0 && chained(src, "create", createObjects)) ||
+		(got&wLitellm != 0 && got&wCompletion != 0 && (chained(src, "completion", litellmObject) || chained(src, "acompletion", litellmObject))) ||
+		(got&pyGuard != 0 && ((got&wInvoke != 0 && (chained(src, "invoke", nil) || chained(src, "ainvoke", nil))) ||
+			(got&wLLM != 0 && got&wPredict != 0 && (chained(src, "predict", llmObject) || chained(src, "apredict", llmObject)))))
 }
 
-// dotCreate reports whether "create" may start an attribute name in src:
-// some "create" has a '.' before it, past what Python allows between the
-// two (spaces, tabs, form feeds, newlines, backslash continuations and
-// comments). It errs towards yes: after a newline, a '#' on the line
-// before counts as a comment; any non-ASCII byte counts as a space (the
-// grammar treats some Unicode spaces as such). The X.create rules match
-// the identifier text, which is case-sensitive.
-func dotCreate(src []byte) bool {
-	word := []byte("create")
+// The first parts of the two-part rules: the call string has
+// "<first>.<second>" when a component ends with the first and the next
+// starts with the second.
+var (
+	createObjects = []string{"completions", "responses", "messages"}
+	litellmObject = []string{"litellm"}
+	llmObject     = []string{"llm"}
+)
+
+// chained reports whether some attr in src may start an attribute name
+// whose object's call string ends with one of objs (any object when objs is
+// nil), which is what a call string containing "<obj>.<attr>" needs (the
+// walker joins identifier texts with '.', case kept, through subscripts and
+// parentheses). In the source that is attr, a '.' before it, and before
+// that an identifier ending in obj, a ']' or a ')', with only what Python
+// allows between tokens (spaces, tabs, form feeds, newlines, backslash
+// continuations, comments). It errs towards yes: a '#' on the line a
+// newline was passed to counts as a comment in between, any non-ASCII
+// byte as a space (the grammar treats some Unicode spaces as such), and
+// a ']' or ')' as a subscript or parentheses around such an object.
+func chained(src []byte, attr string, objs []string) bool {
 	for i := 0; ; {
-		k := bytes.Index(src[i:], word)
+		k := bytes.Index(src[i:], []byte(attr))
 		if k < 0 {
 			return false
 		}
-		j, nl := i+k-1, false
-	back:
-		for ; j >= 0; j-- {
-			switch src[j] {
-			case ' ', '\t', '\f', '\v', '\\':
-			case '\n', '\r': // a lone CR ends a line too
-				nl = true
-			default:
-				break back
-			}
-		}
-		if j >= 0 && (src[j] == '.' || src[j] >= 0x80) {
+		at := i + k
+		i = at + len(attr)
+		j, comment := skipBack(src, at-1)
+		switch {
+		case comment || (j >= 0 && src[j] >= 0x80):
+			return true
+		case j < 0 || src[j] != '.':
+			continue
+		case objs == nil:
 			return true
 		}
-		if nl && j >= 0 {
-			start := bytes.LastIndexAny(src[:j], "\r\n") + 1
-			if bytes.IndexByte(src[start:j+1], '#') >= 0 {
+		j, comment = skipBack(src, j-1)
+		switch {
+		case j < 0:
+			continue
+		case comment || src[j] >= 0x80 || src[j] == ']' || src[j] == ')':
+			return true
+		}
+		for _, o := range objs {
+			if bytes.HasSuffix(src[:j+1], []byte(o)) {
 				return true
 			}
 		}
-		i += k + len(word)
 	}
+}
+
+// skipBack returns the index of the last byte at or before j that is not a
+// space, tab, form feed, vertical tab, backslash or line end (-1: none), and
+// whether a comment may lie in what it passed (a newline was passed and the
+// line it stopped in holds a '#').
+func skipBack(src []byte, j int) (int, bool) {
+	nl := false
+	for ; j >= 0; j-- {
+		switch src[j] {
+		case ' ', '\t', '\f', '\v', '\\':
+			continue
+		case '\n', '\r': // a lone CR ends a line too
+			nl = true
+			continue
+		}
+		break
+	}
+	if nl && j >= 0 {
+		start := bytes.LastIndexAny(src[:j], "\r\n") + 1
+		return j, bytes.IndexByte(src[start:j+1], '#') >= 0
+	}
+	return j, false
 }

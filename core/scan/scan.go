@@ -102,6 +102,9 @@ type Options struct {
 	// confines it (the MCP server, inside its own root); the path given to
 	// Scan then only names it in the result.
 	Root *os.Root
+	// parseAll turns the byte prefilters off (every file is parsed); the
+	// tests use it to check the prefilters drop no finding.
+	parseAll bool
 }
 
 // prunedDirs are the reference's exact-name directory prunes (the literal
@@ -312,9 +315,9 @@ func Scan(root string, opt Options) (*Result, error) {
 					if pp == nil {
 						pp = python.NewParser()
 					}
-					outs[i] = analysePython(*u.py, opt.MaxFileSize, pp)
+					outs[i] = analysePython(*u.py, opt.MaxFileSize, pp, opt.parseAll)
 				} else if u.ts != nil {
-					outs[i] = parseTS(*u.ts, opt.MaxFileSize, false)
+					outs[i] = parseTS(*u.ts, opt.MaxFileSize, opt.parseAll)
 				} else {
 					outs[i] = analyseGo(u.goJ, opt.MaxFileSize)
 					n = len(u.goJ)
@@ -404,13 +407,13 @@ func readSource(j job, max int64) ([]byte, *Skipped) {
 }
 
 // analysePython applies the reference's rules to one file.
-func analysePython(j job, max int64, pp *python.Parser) fileOut {
+func analysePython(j job, max int64, pp *python.Parser, parseAll bool) fileOut {
 	src, sk := readSource(j, max)
 	if sk != nil {
 		return fileOut{skipped: []Skipped{*sk}}
 	}
 	out := fileOut{bytes: int64(len(src))}
-	if !mayHaveFindings(src) && !mentionsEvidence(src) && python.Acceptable(src) == nil {
+	if !parseAll && !mayHaveFindings(src) && !mentionsEvidence(src) && python.Acceptable(src) == nil {
 		// No rule can match anything in this file, and it holds no
 		// instrumentation: skip the parse. (A file Parse would refuse is
 		// still handed to it, for its reason.)
