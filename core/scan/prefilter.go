@@ -17,12 +17,14 @@ import (
 // is ASCII (U+0130 -> 'i', U+212A -> 'k'; TestLowerToASCIIRunes checks
 // there are no others). A file holding one of those two takes the old path.
 type matcher struct {
-	class  [256]uint8 // byte -> input class (0: in no word)
-	n      int        // classes
-	delta  []uint16   // next state: delta[state*n+class]
-	accept []bool     // a word ends in this state
-	out    []uint64   // the words (bit i: words[i]) that end in this state
-	words  [][]byte   // lower-case words, for the exact fallback
+	class [256]uint8 // byte -> input class (0: in no word)
+	n     int        // classes
+	// delta[s+class] is the next state, states numbered so that every
+	// accepting state is >= acc and stored times n (no multiply per byte).
+	delta []uint32
+	acc   int
+	out   []uint64 // the words (bit i: words[i]) that end in state s (index s/n)
+	words [][]byte // lower-case words, for the exact fallback
 }
 
 var (
@@ -109,37 +111,50 @@ func newMatcher(words [][]byte) *matcher {
 			}
 		}
 	}
-	if len(next) > 1<<16 {
-		panic("scan: prefilter automaton too large")
-	}
-	m.delta = make([]uint16, len(next)*m.n)
-	for s, row := range next {
-		for c, t := range row {
-			m.delta[s*m.n+c] = uint16(t)
+	// Renumber: the root stays 0, accepting states go last, so the scan
+	// loop tests acceptance with one compare.
+	id := make([]int, len(next))
+	k := 0
+	for pass := 0; pass < 2; pass++ {
+		for s := range next {
+			if accept[s] == (pass == 1) {
+				id[s] = k
+				k++
+			}
+		}
+		if pass == 0 {
+			m.acc = k * m.n
 		}
 	}
-	m.accept = accept
-	m.out = out
+	if len(next)*m.n > 1<<31 {
+		panic("scan: prefilter automaton too large")
+	}
+	m.delta = make([]uint32, len(next)*m.n)
+	m.out = make([]uint64, len(next))
+	for s, row := range next {
+		for c, t := range row {
+			m.delta[id[s]*m.n+c] = uint32(id[t] * m.n)
+		}
+		m.out[id[s]] = out[s]
+	}
 	return m
 }
 
 // set returns the words bytes.ToLower(src) contains (bit i: words[i]),
 // stopping early once it holds a word of stop.
 func (m *matcher) set(src []byte, stop uint64) uint64 {
-	s, n := 0, m.n
-	var high byte
+	s, acc, delta := 0, m.acc, m.delta
 	var got uint64
 	for _, b := range src {
-		high |= b
-		s = int(m.delta[s*n+int(m.class[b])])
-		if m.accept[s] {
-			got |= m.out[s]
+		s = int(delta[s+int(m.class[b])])
+		if s >= acc {
+			got |= m.out[s/m.n]
 			if got&stop != 0 {
 				return got
 			}
 		}
 	}
-	if high >= 0x80 && (bytes.Contains(src, dottedCapitalI) || bytes.Contains(src, kelvinSign)) {
+	if bytes.Contains(src, dottedCapitalI) || bytes.Contains(src, kelvinSign) {
 		return lowerSet(src, m.words)
 	}
 	return got
@@ -159,16 +174,14 @@ func lowerSet(src []byte, words [][]byte) uint64 {
 
 // match reports whether bytes.ToLower(src) contains one of the words.
 func (m *matcher) match(src []byte) bool {
-	s, n := 0, m.n
-	var high byte
+	s, acc, delta := 0, m.acc, m.delta
 	for _, b := range src {
-		high |= b
-		s = int(m.delta[s*n+int(m.class[b])])
-		if m.accept[s] {
+		s = int(delta[s+int(m.class[b])])
+		if s >= acc {
 			return true
 		}
 	}
-	if high >= 0x80 && (bytes.Contains(src, dottedCapitalI) || bytes.Contains(src, kelvinSign)) {
+	if bytes.Contains(src, dottedCapitalI) || bytes.Contains(src, kelvinSign) {
 		return containsLower(src, m.words)
 	}
 	return false
