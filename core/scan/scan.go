@@ -295,6 +295,8 @@ func Scan(root string, opt Options) (*Result, error) {
 		units = append(units, unit{goJ: goDirs[d]})
 	}
 	outs := make([]fileOut, len(units))
+	fast := newFastReader(fsRoot)
+	defer fast.close()
 	var next, done atomic.Int64
 	var progMu sync.Mutex
 	var wg sync.WaitGroup
@@ -302,8 +304,10 @@ func Scan(root string, opt Options) (*Result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// One parser per worker, reused for every file it parses.
+			// One parser and one read buffer per worker, reused for
+			// every file.
 			var pp *python.Parser
+			rd := fast.worker()
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(units) {
@@ -315,11 +319,11 @@ func Scan(root string, opt Options) (*Result, error) {
 					if pp == nil {
 						pp = python.NewParser()
 					}
-					outs[i] = analysePython(*u.py, opt.MaxFileSize, pp, opt.parseAll)
+					outs[i] = analysePython(*u.py, opt.MaxFileSize, pp, rd, opt.parseAll)
 				} else if u.ts != nil {
-					outs[i] = parseTS(*u.ts, opt.MaxFileSize, opt.parseAll)
+					outs[i] = parseTS(*u.ts, opt.MaxFileSize, rd, opt.parseAll)
 				} else {
-					outs[i] = analyseGo(u.goJ, opt.MaxFileSize)
+					outs[i] = analyseGo(u.goJ, opt.MaxFileSize, rd)
 					n = len(u.goJ)
 				}
 				d := done.Add(int64(n))
@@ -406,9 +410,23 @@ func readSource(j job, max int64) ([]byte, *Skipped) {
 	return nil, &Skipped{Path: j.rel, Reason: "cannot read: " + errText(err)}
 }
 
+// readWith reads j on rd's fast path when it can, else through readSource;
+// reuse: the bytes may live in rd's buffer (valid until its next read).
+func readWith(rd *fastReader, j job, max int64, reuse bool) ([]byte, *Skipped) {
+	if max < 0 {
+		max = 0
+	}
+	if src, ok := rd.read(j.rel, max, reuse); ok {
+		return src, nil
+	}
+	return readSource(j, max)
+}
+
 // analysePython applies the reference's rules to one file.
-func analysePython(j job, max int64, pp *python.Parser, parseAll bool) fileOut {
-	src, sk := readSource(j, max)
+func analysePython(j job, max int64, pp *python.Parser, rd *fastReader, parseAll bool) fileOut {
+	// The bytes are not kept past this call (the parse copies what it
+	// returns), so the worker's buffer holds them.
+	src, sk := readWith(rd, j, max, true)
 	if sk != nil {
 		return fileOut{skipped: []Skipped{*sk}}
 	}
@@ -469,11 +487,11 @@ func PythonFindings(rel string, f *python.File) []Finding {
 }
 
 // analyseGo applies the Go rules to one package directory.
-func analyseGo(js []job, max int64) fileOut {
+func analyseGo(js []job, max int64, rd *fastReader) fileOut {
 	var out fileOut
 	var files []golang.Source
 	for _, j := range js {
-		src, sk := readSource(j, max)
+		src, sk := readWith(rd, j, max, false)
 		if sk != nil {
 			out.skipped = append(out.skipped, *sk)
 			continue
