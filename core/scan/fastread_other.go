@@ -2,7 +2,10 @@
 
 package scan
 
-import "os"
+import (
+	"io/fs"
+	"os"
+)
 
 // fastReader is Linux's openat2 read path; elsewhere every file goes
 // through readSource.
@@ -12,3 +15,5 @@ func newFastReader(*os.Root) *fastReader                      { return nil }
 func (r *fastReader) close()                                  {}
 func (r *fastReader) worker() *fastReader                     { return nil }
 func (r *fastReader) read(string, int64, bool) ([]byte, bool) { return nil, false }
+
+func (r *fastReader) walk(fs.WalkDirFunc) (bool, error) { return false, nil }

@@ -219,7 +219,9 @@ func Scan(root string, opt Options) (*Result, error) {
 	var pyJobs, tsJobs []job
 	goDirs := map[string][]job{}
 	var goOrder []string
-	walkErr := fs.WalkDir(fsRoot.FS(), ".", func(slash string, d fs.DirEntry, err error) error {
+	fast := newFastReader(fsRoot)
+	defer fast.close()
+	visit := func(slash string, d fs.DirEntry, err error) error {
 		rel := filepath.FromSlash(slash)
 		p := filepath.Join(abs, rel)
 		if err != nil {
@@ -265,7 +267,11 @@ func Scan(root string, opt Options) (*Result, error) {
 			goDirs[dir] = append(goDirs[dir], job{rel: rel, abs: p, goDir: dir, root: fsRoot})
 		}
 		return nil
-	})
+	}
+	walked, walkErr := fast.walk(visit)
+	if !walked {
+		walkErr = fs.WalkDir(fsRoot.FS(), ".", visit)
+	}
 	if walkErr != nil {
 		return nil, exit.Bad("check the directory's permissions", "cannot read %s: %v", root, walkErr)
 	}
@@ -295,8 +301,6 @@ func Scan(root string, opt Options) (*Result, error) {
 		units = append(units, unit{goJ: goDirs[d]})
 	}
 	outs := make([]fileOut, len(units))
-	fast := newFastReader(fsRoot)
-	defer fast.close()
 	var next, done atomic.Int64
 	var progMu sync.Mutex
 	var wg sync.WaitGroup
