@@ -99,9 +99,23 @@ func TestPrefilterDropsNoFinding(t *testing.T) {
 	}
 	write("ts/package.json", `{"name":"x"}`)
 	write("go/p.go", goSrc)
-	got := map[string]bool{}
+	// The import path spelled with an escape, and a package whose SDK
+	// import is in another file than its calls.
+	write("go/esc/e.go", strings.Replace(goSrc, "github.com/openai", `github.com\x2fopenai`, 1))
+	write("go/split/a.go", "package p\n\nimport oa \"github.com/openai/openai-go\"\n\nvar C = oa.NewClient()\n")
+	write("go/split/b.go", "package p\n\nfunc f() { C.Chat.Completions.New(nil, nil) }\n")
+	write("go/none/n.go", "package p\n\nimport \"fmt\"\n\nfunc f(c x) { c.Chat.Completions.New(nil, nil); fmt.Println() }\n")
+	got, goSites := map[string]bool{}, map[string]bool{}
 	for _, f := range scanBoth(t, dir, Options{}) {
 		got[f.Lang] = true
+		if f.Lang == "go" {
+			goSites[filepath.ToSlash(f.Path)] = true
+		}
+	}
+	for _, p := range []string{"go/p.go", "go/esc/e.go", "go/split/b.go"} {
+		if !goSites[p] {
+			t.Errorf("no Go finding in %s (found %v)", p, goSites)
+		}
 	}
 	for _, lang := range []string{"python", "typescript", "go"} {
 		if !got[lang] {
