@@ -21,10 +21,11 @@ type matcher struct {
 	n     int        // classes
 	// delta[s+class] is the next state, states numbered so that every
 	// accepting state is >= acc and stored times n (no multiply per byte).
-	delta []uint32
-	acc   int
-	out   []uint64 // the words (bit i: words[i]) that end in state s (index s/n)
-	words [][]byte // lower-case words, for the exact fallback
+	delta  []uint32
+	acc    int
+	out    []uint64 // the words (bit i: words[i]) that end in state s (index s/n)
+	maxLen int      // the longest word
+	words  [][]byte // lower-case words, for the exact fallback
 }
 
 var (
@@ -43,6 +44,7 @@ func lowerASCII(b byte) byte {
 func newMatcher(words [][]byte) *matcher {
 	m := &matcher{words: words, n: 1}
 	for _, w := range words {
+		m.maxLen = max(m.maxLen, len(w))
 		for _, b := range w {
 			if b >= 0x80 || lowerASCII(b) != b {
 				panic("scan: prefilter words must be lower-case ASCII")
@@ -143,21 +145,69 @@ func newMatcher(words [][]byte) *matcher {
 // set returns the words bytes.ToLower(src) contains (bit i: words[i]),
 // stopping early once it holds a word of stop.
 func (m *matcher) set(src []byte, stop uint64) uint64 {
-	s, acc, delta := 0, m.acc, m.delta
-	var got uint64
+	got, stopped := m.scan(src, stop)
+	if !stopped && (bytes.Contains(src, dottedCapitalI) || bytes.Contains(src, kelvinSign)) {
+		return lowerSet(src, m.words)
+	}
+	return got
+}
+
+// scan runs the automaton over src. A long src is cut in four quarters
+// run side by side (four independent chains of loads instead of one),
+// each also run on past its end by the longest word less one byte, so
+// every occurrence lies whole in some run: the union is what one run over
+// src finds.
+func (m *matcher) scan(src []byte, stop uint64) (got uint64, stopped bool) {
+	if len(src) < 4*m.maxLen+256 {
+		return m.run(0, src, stop)
+	}
+	q := len(src) / 4
+	a, b, c, d := src[:q], src[q:2*q], src[2*q:3*q], src[3*q:4*q]
+	s0, s1, s2, s3, acc, delta, class := 0, 0, 0, 0, m.acc, m.delta, &m.class
+	for i := range a {
+		s0 = int(delta[s0+int(class[a[i]])])
+		s1 = int(delta[s1+int(class[b[i]])])
+		s2 = int(delta[s2+int(class[c[i]])])
+		s3 = int(delta[s3+int(class[d[i]])])
+		if s0 >= acc || s1 >= acc || s2 >= acc || s3 >= acc {
+			for _, s := range [4]int{s0, s1, s2, s3} {
+				if s >= acc {
+					got |= m.out[s/m.n]
+				}
+			}
+			if got&stop != 0 {
+				return got, true
+			}
+		}
+	}
+	// The first three run on into the next quarter; the last to the end.
+	tail := m.maxLen - 1
+	for k, s := range [4]int{s0, s1, s2, s3} {
+		from, to := (k+1)*q, (k+1)*q+tail
+		if k == 3 || to > len(src) {
+			to = len(src)
+		}
+		g, st := m.run(s, src[from:to], stop)
+		if got |= g; st || got&stop != 0 {
+			return got, true
+		}
+	}
+	return got, false
+}
+
+// run continues the automaton from state s over src.
+func (m *matcher) run(s int, src []byte, stop uint64) (got uint64, stopped bool) {
+	acc, delta := m.acc, m.delta
 	for _, b := range src {
 		s = int(delta[s+int(m.class[b])])
 		if s >= acc {
 			got |= m.out[s/m.n]
 			if got&stop != 0 {
-				return got
+				return got, true
 			}
 		}
 	}
-	if bytes.Contains(src, dottedCapitalI) || bytes.Contains(src, kelvinSign) {
-		return lowerSet(src, m.words)
-	}
-	return got
+	return got, false
 }
 
 // lowerSet is the plain definition of set.
@@ -173,19 +223,7 @@ func lowerSet(src []byte, words [][]byte) uint64 {
 }
 
 // match reports whether bytes.ToLower(src) contains one of the words.
-func (m *matcher) match(src []byte) bool {
-	s, acc, delta := 0, m.acc, m.delta
-	for _, b := range src {
-		s = int(delta[s+int(m.class[b])])
-		if s >= acc {
-			return true
-		}
-	}
-	if bytes.Contains(src, dottedCapitalI) || bytes.Contains(src, kelvinSign) {
-		return containsLower(src, m.words)
-	}
-	return false
-}
+func (m *matcher) match(src []byte) bool { return m.set(src, ^uint64(0)) != 0 }
 
 // containsLower is the plain definition: lower-case a copy, search each word.
 func containsLower(src []byte, words [][]byte) bool {
