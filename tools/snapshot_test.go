@@ -52,6 +52,7 @@ func listToolsExec(t *testing.T, allowExec bool) []byte {
 
 // The whole tools/list, as a client sees it, is a reviewed golden file.
 func TestToolsListSnapshot(t *testing.T) {
+	t.Parallel()
 	got := listTools(t)
 	golden(t, "testdata/tools_list.json", got)
 	t.Logf("tools/list: %d tools, %d bytes", len(Registry()), len(got))
@@ -61,6 +62,7 @@ func TestToolsListSnapshot(t *testing.T) {
 
 // Schemas are checked in under schemas/tools and must match the Go types.
 func TestSchemasDrift(t *testing.T) {
+	t.Parallel()
 	files := 0
 	for _, tl := range Registry() {
 		golden(t, filepath.Join("..", "schemas", "tools", tl.Name+".input.json"), append(append([]byte(nil), tl.InputSchema...), '\n'))
@@ -94,6 +96,7 @@ func TestSchemasDrift(t *testing.T) {
 }
 
 func TestToolInvariants(t *testing.T) {
+	t.Parallel()
 	name := regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
 	seen := map[string]bool{}
 	for _, tl := range Registry() {
@@ -110,6 +113,7 @@ func TestToolInvariants(t *testing.T) {
 // Every tool sets all four hints explicitly on the wire, and read-only
 // tools are not destructive.
 func TestEveryToolSetsAllFourAnnotations(t *testing.T) {
+	t.Parallel()
 	var tools []struct {
 		Name        string         `json:"name"`
 		Annotations map[string]any `json:"annotations"`
@@ -135,6 +139,7 @@ func TestEveryToolSetsAllFourAnnotations(t *testing.T) {
 // No schema contains a bare true schema, a $schema key or an object
 // without properties (all rejected by some clients or providers).
 func TestSchemasArePortable(t *testing.T) {
+	t.Parallel()
 	for _, tl := range append(Registry(), Tools(true)...) {
 		for kind, raw := range map[string]json.RawMessage{"input": tl.InputSchema, "output": tl.OutputSchema} {
 			var v any
@@ -195,6 +200,7 @@ func schemaProblems(v any, at string, isSchema bool) []string {
 }
 
 func TestSchemaProblemsCatchesBadSchemas(t *testing.T) {
+	t.Parallel()
 	bad := []string{
 		`{"type":"object","properties":{"a":true}}`,
 		`{"$schema":"x","type":"object","properties":{}}`,
@@ -211,6 +217,7 @@ func TestSchemaProblemsCatchesBadSchemas(t *testing.T) {
 }
 
 func TestOutputSchemaRejectsWrongShape(t *testing.T) {
+	t.Parallel()
 	s := compileSchema("emit.output", emitTool().OutputSchema)
 	for _, doc := range []string{`{"receipt_id":"r"}`, `{"receipt_id":"r","type":"t","trace_id":"x","seq":"0","timestamp":"t"}`, `{"receipt_id":"r","type":"t","trace_id":"x","seq":0,"timestamp":"t","extra":1}`} {
 		inst, _ := jsv.UnmarshalJSON(strings.NewReader(doc))
@@ -222,6 +229,7 @@ func TestOutputSchemaRejectsWrongShape(t *testing.T) {
 
 // Clients of the handshake era (2025-11-25) get the same tools and records.
 func TestLegacyEraClient(t *testing.T) {
+	t.Parallel()
 	root, _ := filepath.EvalSymlinks(t.TempDir())
 	srv, err := New(Config{Roots: []string{root}, Home: t.TempDir(), Transport: TransportInProcess, Log: zerolog.Nop()})
 	if err != nil {

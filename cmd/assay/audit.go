@@ -8,7 +8,6 @@ import (
 	"github.com/assay-dev/assay/core/blob"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/ops"
-	"github.com/assay-dev/assay/core/store"
 )
 
 func init() { commands = append(commands, newAuditCmd) }
@@ -44,8 +43,8 @@ written); 3 bad input. A pack whose claims honestly failed is bundled.`,
 			var res *ops.BundleResult
 			var err error
 			if ops.IsRemote(req.Pack) || ops.IsRemote(req.Out) {
-				home, _ := store.Home()
-				res, err = ops.AuditBundleRemote(cmd.Context(), req, home, blob.Options{})
+				home, _ := envOf(cmd).Home()
+				res, err = ops.AuditBundleRemote(cmd.Context(), req, home, blob.Options{Getenv: envOf(cmd).Getenv})
 			} else {
 				res, err = ops.AuditBundle(req, nil)
 			}
