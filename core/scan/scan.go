@@ -223,9 +223,9 @@ func Scan(root string, opt Options) (*Result, error) {
 	defer fast.close()
 	visit := func(slash string, d fs.DirEntry, err error) error {
 		rel := filepath.FromSlash(slash)
-		p := filepath.Join(abs, rel)
+		isRoot := slash == "."
 		if err != nil {
-			if p == abs {
+			if isRoot {
 				return err
 			}
 			// os.walk ignores unreadable directories; we say so.
@@ -236,7 +236,7 @@ func Scan(root string, opt Options) (*Result, error) {
 			return nil
 		}
 		if d.IsDir() {
-			if p == abs {
+			if isRoot {
 				return nil
 			}
 			name := d.Name()
@@ -255,6 +255,7 @@ func Scan(root string, opt Options) (*Result, error) {
 		if matchAny(excl, rel) || (len(incl) > 0 && !matchAny(incl, rel)) {
 			return nil
 		}
+		p := filepath.Join(abs, rel) // only for the files kept
 		if isPy {
 			pyJobs = append(pyJobs, job{rel: rel, abs: p, root: fsRoot})
 		} else if isTS {
