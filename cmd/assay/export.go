@@ -78,11 +78,7 @@ temporary directory, verified there the same way, and removed afterwards.`,
 					if lower := strings.ToLower(strings.SplitN(arg, "?", 2)[0]); strings.HasSuffix(lower, ".tar.gz") || strings.HasSuffix(lower, ".tgz") {
 						return exit.Bad("export the pack's prefix (s3://BUCKET/PREFIX/) instead", "%s is an audit bundle; export takes a pack", blob.Scrub(arg, nil))
 					}
-					var done func()
-					if src, done, err = otlpout.FromStorage(cmd.Context(), arg, blob.Options{Getenv: envOf(cmd).Getenv}); err != nil {
-						return err
-					}
-					defer done()
+					src, err = otlpout.FromStorage(cmd.Context(), arg, blob.Options{Getenv: envOf(cmd).Getenv})
 				} else if st, serr := os.Stat(arg); serr == nil && (st.IsDir() || pack.IsBundle(arg)) {
 					if !st.IsDir() {
 						return exit.Bad("extract the bundle first, or export the pack directory", "%s is an audit bundle; export takes a pack directory", arg)
@@ -101,6 +97,7 @@ temporary directory, verified there the same way, and removed afterwards.`,
 				if err != nil {
 					return err
 				}
+				defer src.Close()
 				res, err := otlpout.Export(cmd.Context(), o, src.Context, src.Each)
 				if err != nil {
 					var xe *exit.Error
