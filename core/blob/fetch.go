@@ -2,12 +2,12 @@ package blob
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	gcblob "gocloud.dev/blob"
@@ -89,23 +89,15 @@ func (l *Location) Fetch(ctx context.Context, dir string) error {
 	}
 }
 
-// declaredBytes sums the sizes the manifest lists (0 when it cannot be
-// read: the verifier then says what is wrong with it).
+// declaredBytes sums the sizes the typed manifest lists, plus room for
+// the manifest itself (that room alone when it cannot be read: the
+// verifier then says what is wrong with it).
 func (l *Location) declaredBytes(ctx context.Context) int64 {
-	r, err := l.Bucket.NewReader(ctx, ManifestName, nil)
-	if err != nil {
-		return 0
-	}
-	defer r.Close()
-	var m struct {
-		Files []struct {
-			Bytes int64 `json:"bytes"`
-		} `json:"files"`
-	}
-	if json.NewDecoder(io.LimitReader(r, maxManifestBytes)).Decode(&m) != nil {
-		return maxManifestBytes
-	}
 	var sum int64 = maxManifestBytes
+	m, err := l.readManifest(ctx, ManifestName)
+	if err != nil {
+		return sum
+	}
 	for _, f := range m.Files {
 		if f.Bytes > 0 && f.Bytes < 1<<50 {
 			sum += f.Bytes
@@ -200,4 +192,30 @@ func (l *Location) PutObject(ctx context.Context, src, key string) (int64, error
 		return 0, l.err(err, "upload "+l.Join(key))
 	}
 	return st.Size(), nil
+}
+
+// FetchTemp downloads the pack at the storage URL raw (a prefix) into a
+// new private temporary directory, as Fetch does, and returns it with a
+// function that removes it. The caller verifies it before reading it.
+func FetchTemp(ctx context.Context, raw string, opt Options) (dir, shown string, cleanup func(), err error) {
+	loc, err := Open(ctx, raw, opt)
+	if err != nil {
+		return "", "", nil, err
+	}
+	defer loc.Close()
+	tmp, err := os.MkdirTemp("", "assay-remote-")
+	if err != nil {
+		return "", "", nil, exit.Bad("check $TMPDIR", "cannot create a temporary directory: %v", err)
+	}
+	cleanup = func() { os.RemoveAll(tmp) }
+	dir = filepath.Join(tmp, "pack")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		cleanup()
+		return "", "", nil, err
+	}
+	if err := loc.Fetch(ctx, dir); err != nil {
+		cleanup()
+		return "", "", nil, err
+	}
+	return dir, loc.URL, cleanup, nil
 }
