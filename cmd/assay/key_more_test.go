@@ -77,8 +77,7 @@ func TestKeyRotateRevoke(t *testing.T) {
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 func TestKeyExportImport(t *testing.T) {
-	t.Parallel()
-	home, dir := ckEnv(t)
+	home, dir := ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	ks := keys.Open(home)
 	if code, _, errs := ckRun(t, "key", "generate", "ci"); code != 0 {
 		t.Fatal(errs)

@@ -91,8 +91,7 @@ func TestTryLeavesNothingBehind(t *testing.T) {
 }
 
 func TestDemos(t *testing.T) {
-	t.Parallel()
-	ckEnv(t)
+	ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	code, out, _ := ckRun(t, "demo-challenge", "-o", "ch")
 	if code != 0 || !strings.Contains(out, "receipt_pack.jsonl offset") || !strings.Contains(out, "'4' (0x34) -> '5' (0x35)") {
 		t.Fatalf("demo-challenge: %d %q", code, out)
@@ -275,8 +274,7 @@ func TestJSONBadInputIsOneDocument(t *testing.T) {
 // audit bundle and prove refuse to replace an existing file unless --force,
 // like every other command that writes.
 func TestOutputsNeedForce(t *testing.T) {
-	t.Parallel()
-	ckEnv(t)
+	ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	tr := evTrace(t)
 	if code, _, _ := ckRun(t, "proof-pack", tr, "-o", "p"); code != 0 {
 		t.Fatal("proof-pack")

@@ -59,9 +59,9 @@ func loadRequest(base string, i int) (*http.Request, string) {
 
 // TestLoad sends 10,000 requests at 200 concurrent (half streaming) through
 // the gateway to the synthetic server: every answered request has exactly
-// one receipt, nothing is lost, and no goroutine outlives Close.
+// one receipt, nothing is lost, and no goroutine outlives Close. Not
+// parallel: goleak sees the goroutines of tests running alongside.
 func TestLoad(t *testing.T) {
-	t.Parallel()
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	const total, workers = 10000, 200
 	mock, err := mockllm.Start("")
