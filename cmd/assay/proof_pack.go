@@ -8,6 +8,7 @@ import (
 
 	"github.com/assay-dev/assay/core/blob"
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/remote"
 	"github.com/assay-dev/assay/core/seal"
 
 	"github.com/spf13/cobra"
@@ -45,10 +46,10 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 			}
 			env := ops.Env{Home: home, Getenv: os.Getenv}
 			var res *ops.BundleResult
-			if ops.IsRemote(out) {
+			if remote.IsURL(out) {
 				// Checked before the build, built locally, published
 				// manifest last; a failed upload keeps the local copy.
-				res, err = ops.PackRemote(cmd.Context(), req, env, blob.Options{})
+				res, err = remote.Pack(cmd.Context(), req, env, blob.Options{})
 			} else {
 				res, err = ops.Pack(req, env)
 			}
