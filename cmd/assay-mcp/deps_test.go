@@ -20,6 +20,9 @@ func TestNoCloudStorageSDKs(t *testing.T) {
 	forbidden := []string{
 		"github.com/assay-dev/assay/core/blob",
 		"github.com/assay-dev/assay/core/remote",
+		"github.com/assay-dev/assay/core/tlog/tlogaws",
+		"github.com/transparency-dev/tessera/storage/aws",
+		"github.com/aws/aws-sdk-go-v2/",
 		"gocloud.dev/",
 		"cloud.google.com/go/storage",
 		"github.com/Azure/azure-sdk-for-go/",
