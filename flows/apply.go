@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -34,7 +35,8 @@ type Runner interface {
 // ExecRunner runs steps as child processes, without a shell.
 type ExecRunner struct {
 	// Assay is the assay binary that replaces argv[0] "assay"; empty means
-	// AssayBinary().
+	// $ASSAY_BIN of Env (of this process when Env is nil), else this
+	// executable.
 	Assay string
 	// Env is the child's environment; nil means the current one.
 	Env []string
@@ -47,9 +49,13 @@ type ExecRunner struct {
 const EnvAssayBin = "ASSAY_BIN"
 
 // AssayBinary is the binary that steps calling "assay" run: $ASSAY_BIN, else
-// this executable.
-func AssayBinary() string {
-	if b := os.Getenv(EnvAssayBin); b != "" {
+// this executable. It reads the process environment: AssayBinaryIn takes
+// the environment from its caller.
+func AssayBinary() string { return AssayBinaryIn(os.Environ()) }
+
+// AssayBinaryIn is AssayBinary for the environment env (KEY=VALUE lines).
+func AssayBinaryIn(env []string) string {
+	if b := lookupEnv(env, EnvAssayBin); b != "" {
 		return b
 	}
 	if exe, err := os.Executable(); err == nil {
@@ -67,7 +73,11 @@ func (r *ExecRunner) Run(ctx context.Context, dir string, argv []string) RunResu
 	if name == AssayArg0 {
 		name = r.Assay
 		if name == "" {
-			name = AssayBinary()
+			env := r.Env
+			if env == nil {
+				env = os.Environ()
+			}
+			name = AssayBinaryIn(env)
 		}
 	}
 	cmd := exec.CommandContext(ctx, name, argv[1:]...)
@@ -241,4 +251,14 @@ func (o *Outcome) ExitCode() int {
 		return 0
 	}
 	return 1
+}
+
+// lookupEnv returns the last value of key in env ("" when unset).
+func lookupEnv(env []string, key string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(env[i], "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
 }

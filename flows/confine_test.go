@@ -13,6 +13,7 @@ import (
 // to ConfinePath before any step is built, and the steps use what it
 // returns; a refusal stops the plan.
 func TestPlanWithConfinesEveryPathParam(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "proof_pack_x"), 0o755)
 	os.WriteFile(filepath.Join(dir, "proof_pack_x", "pack_manifest.json"), []byte("{}"), 0o644)

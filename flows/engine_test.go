@@ -23,6 +23,7 @@ func testFlow(steps ...Step) *Flow {
 func sh(script string) []string { return []string{"sh", "-c", script} }
 
 func TestPlanNeverExecutes(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	f := testFlow(
 		Step{ID: "touch", Title: "touch", Argv: sh("touch ran")},
@@ -58,6 +59,7 @@ func TestPlanNeverExecutes(t *testing.T) {
 }
 
 func TestApplyStopsAtFirstFailure(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	f := testFlow(
 		Step{ID: "one", Title: "one", Argv: sh("echo out-one; echo err-one >&2; touch one")},
@@ -123,6 +125,7 @@ func TestApplyStopsAtFirstFailure(t *testing.T) {
 }
 
 func TestApplyReevaluatesSkips(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	f := testFlow(
 		Step{ID: "make", Title: "make", Argv: sh("touch lock")},
@@ -145,6 +148,7 @@ func TestApplyReevaluatesSkips(t *testing.T) {
 }
 
 func TestApplyCommandNotFound(t *testing.T) {
+	t.Parallel()
 	p, _ := testFlow(Step{ID: "nope", Title: "nope", Argv: []string{"/nonexistent/assay-no-such-binary"}}).Plan(t.TempDir(), nil)
 	out := Apply(context.Background(), p, &ExecRunner{})
 	if out.Status != StatusFailed || *out.Steps[0].ExitCode != 127 || out.Steps[0].Error == "" {
@@ -154,6 +158,7 @@ func TestApplyCommandNotFound(t *testing.T) {
 
 // Cancelling mid-step interrupts the step (SIGINT, exit 130) and fails it.
 func TestApplyCancelledMidStep(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	p, _ := testFlow(Step{ID: "sleep", Title: "sleep", Argv: []string{"sleep", "30"}}, Step{ID: "after", Title: "after", Argv: []string{"true"}}).Plan(t.TempDir(), nil)
 	go func() { time.Sleep(200 * time.Millisecond); cancel() }()
@@ -168,6 +173,7 @@ func TestApplyCancelledMidStep(t *testing.T) {
 }
 
 func TestApplyCancelled(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	p, _ := testFlow(Step{ID: "sleep", Title: "sleep", Argv: []string{"sleep", "5"}}).Plan(t.TempDir(), nil)
@@ -178,6 +184,7 @@ func TestApplyCancelled(t *testing.T) {
 }
 
 func TestAssayArg0UsesConfiguredBinary(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	fake := filepath.Join(dir, "fake-assay")
 	os.WriteFile(fake, []byte("#!/bin/sh\necho \"fake $*\"\n"), 0o755)
@@ -186,13 +193,18 @@ func TestAssayArg0UsesConfiguredBinary(t *testing.T) {
 	if out.Status != StatusOK || out.Steps[0].StdoutTail != "fake version\n" {
 		t.Fatalf("outcome %+v", out.Steps[0])
 	}
-	t.Setenv(EnvAssayBin, fake)
-	if AssayBinary() != fake {
-		t.Fatalf("ASSAY_BIN ignored: %s", AssayBinary())
+	if got := AssayBinaryIn([]string{"PATH=/usr/bin", EnvAssayBin + "=" + fake}); got != fake {
+		t.Fatalf("ASSAY_BIN ignored: %s", got)
+	}
+	// A runner without Assay takes ASSAY_BIN from its own environment.
+	out = Apply(context.Background(), p, &ExecRunner{Env: []string{"PATH=" + os.Getenv("PATH"), EnvAssayBin + "=" + fake}})
+	if out.Status != StatusOK || out.Steps[0].StdoutTail != "fake version\n" {
+		t.Fatalf("ASSAY_BIN in Env ignored: %+v", out.Steps[0])
 	}
 }
 
 func TestTailKeepsTheEnd(t *testing.T) {
+	t.Parallel()
 	var tl tail
 	for i := 0; i < 5000; i++ {
 		tl.Write([]byte("0123456789"))
@@ -205,6 +217,7 @@ func TestTailKeepsTheEnd(t *testing.T) {
 }
 
 func TestParamsAndRegistry(t *testing.T) {
+	t.Parallel()
 	if got := Names(); strings.Join(got, ",") != "adopt,audit,ci,mcp,try" {
 		t.Fatalf("names %v", got)
 	}

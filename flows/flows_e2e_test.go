@@ -56,19 +56,50 @@ func buildBinaries(t *testing.T) {
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
-	t.Setenv(flows.EnvAssayBin, assayBin)
 }
 
-// project makes a temp project dir and a private assay home for it.
+// project makes a temp project dir and a private assay home for it, and
+// the environment the test's flow steps run in (stepEnv): this process's,
+// without what would point the steps elsewhere, plus the built assay as
+// ASSAY_BIN. The process itself is left alone, so tests run in parallel.
 func project(t *testing.T) string {
 	t.Helper()
 	buildBinaries(t)
-	t.Setenv("ASSAY_HOME", filepath.Join(t.TempDir(), "home"))
-	for _, k := range []string{"OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "GOOGLE_GEMINI_BASE_URL", "ASSAY_GATEWAY", "ASSAY_TRACE_ID"} {
-		t.Setenv(k, "")
-		os.Unsetenv(k)
+	drop := map[string]bool{"ASSAY_HOME": true, "OPENAI_BASE_URL": true, "ANTHROPIC_BASE_URL": true, "GOOGLE_GEMINI_BASE_URL": true,
+		"ASSAY_GATEWAY": true, "ASSAY_TRACE_ID": true, "ASSAY_BIN": true, "GITHUB_ACTIONS": true}
+	var env []string
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); !drop[k] {
+			env = append(env, kv)
+		}
 	}
+	env = append(env, flows.EnvAssayBin+"="+assayBin, "ASSAY_HOME="+filepath.Join(t.TempDir(), "home"))
+	stepEnvs.Store(t, env)
+	t.Cleanup(func() { stepEnvs.Delete(t) })
 	return t.TempDir()
+}
+
+// stepEnvs holds the environment project gave each test.
+var stepEnvs sync.Map // *testing.T -> []string
+
+// setStepEnv sets key=value in the environment of t's flow steps.
+func setStepEnv(t *testing.T, key, value string) {
+	t.Helper()
+	env, ok := stepEnvs.Load(t)
+	if !ok {
+		t.Fatal("setStepEnv before project")
+	}
+	stepEnvs.Store(t, append(env.([]string), key+"="+value))
+}
+
+// stepEnv returns the environment of t's flow steps.
+func stepEnv(t *testing.T) []string {
+	t.Helper()
+	env, ok := stepEnvs.Load(t)
+	if !ok {
+		t.Fatal("stepEnv before project")
+	}
+	return env.([]string)
 }
 
 func plan(t *testing.T, name, dir string, params map[string]string) *flows.Plan {
@@ -86,7 +117,7 @@ func plan(t *testing.T, name, dir string, params map[string]string) *flows.Plan 
 
 func apply(t *testing.T, p *flows.Plan) *flows.Outcome {
 	t.Helper()
-	return flows.Apply(context.Background(), p, &flows.ExecRunner{})
+	return flows.Apply(context.Background(), p, &flows.ExecRunner{Env: stepEnv(t)})
 }
 
 // want is the expected outcome of one step.
@@ -132,6 +163,7 @@ func assertPlanned(t *testing.T, p *flows.Plan, statuses ...string) {
 }
 
 func TestFlowTry(t *testing.T) {
+	t.Parallel()
 	dir := project(t)
 	p := plan(t, "try", dir, nil)
 	assertPlanned(t, p, "planned", "planned", "planned", "planned")
@@ -151,6 +183,7 @@ func TestFlowTry(t *testing.T) {
 
 // A failing step stops the flow with its exit code and the command.
 func TestFlowStopsAtFailingStep(t *testing.T) {
+	t.Parallel()
 	dir := project(t)
 	if o := apply(t, plan(t, "try", dir, nil)); o.Status != "ok" {
 		t.Fatalf("setup: %+v", o)
@@ -169,10 +202,11 @@ func TestFlowStopsAtFailingStep(t *testing.T) {
 }
 
 func TestFlowMCP(t *testing.T) {
+	t.Parallel()
 	dir := project(t)
 	// Installed as a user would (go install puts it on PATH): the config
 	// names the command, not the build directory.
-	t.Setenv("PATH", filepath.Dir(assayBin)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	setStepEnv(t, "PATH", filepath.Dir(assayBin)+string(os.PathListSeparator)+os.Getenv("PATH"))
 	p := plan(t, "mcp", dir, nil)
 	assertPlanned(t, p, "planned", "planned", "print_only")
 	o := apply(t, p)

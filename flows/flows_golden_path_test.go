@@ -16,6 +16,7 @@ import (
 )
 
 func TestFlowAudit(t *testing.T) {
+	t.Parallel()
 	dir := project(t)
 	// No pack yet: the plan is shown with a placeholder and says how to
 	// make one; applying it runs nothing.
@@ -66,6 +67,7 @@ func mustGet(t *testing.T, name string) *flows.Flow {
 }
 
 func TestFlowCI(t *testing.T) {
+	t.Parallel()
 	dir := project(t)
 	run := assayBin + ` emit model_call --data '{"model_id": "gpt-4o", "provider": "openai"}'`
 	p := plan(t, "ci", dir, map[string]string{"run_command": run})
@@ -121,6 +123,7 @@ if __name__ == "__main__":
 `
 
 func TestFlowAdopt(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Fatal("python3 is needed for the adopt flow test")
 	}
@@ -130,7 +133,7 @@ func TestFlowAdopt(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	t.Setenv("ASSAY_UPSTREAM_OPENAI", srv.URL()+"/v1")
+	setStepEnv(t, "ASSAY_UPSTREAM_OPENAI", srv.URL()+"/v1")
 	os.WriteFile(filepath.Join(dir, "app.py"), []byte(adoptApp), 0o644)
 	p := plan(t, "adopt", dir, map[string]string{"run_command": "python3 app.py", "gateway": "true"})
 	// With the gateway recording, patching is skipped: patched code under
@@ -155,7 +158,9 @@ func TestFlowAdopt(t *testing.T) {
 		ReceiptCount int            `json:"receipt_count"`
 		Types        map[string]int `json:"receipt_types"`
 	}
-	b, _ := exec.Command(assayBin, "verify-pack", filepath.Join(dir, "proof_pack_adopt"), "--json").Output()
+	vp := exec.Command(assayBin, "verify-pack", filepath.Join(dir, "proof_pack_adopt"), "--json")
+	vp.Env = stepEnv(t)
+	b, _ := vp.Output()
 	if err := json.Unmarshal(b, &rep); err != nil || rep.ReceiptCount < 1 || rep.Types["model_call"] != 1 {
 		t.Fatalf("pack: %v %s", err, b)
 	}
@@ -179,11 +184,13 @@ func simulateWorkflow(t *testing.T, dir string, yaml []byte) {
 	path := filepath.Dir(assayBin) + string(os.PathListSeparator) + os.Getenv("PATH")
 	// The repository secret holds the developer's key (the one the lock
 	// pins); the runner starts with an empty assay home.
-	secret, err := exec.Command(assayBin, "key", "export", "--secret").Output()
+	export := exec.Command(assayBin, "key", "export", "--secret")
+	export.Env = stepEnv(t) // the developer's home, where the flow made the key
+	secret, err := export.Output()
 	if err != nil {
 		t.Fatalf("key export --secret: %v", err)
 	}
-	runnerEnv := append(os.Environ(), "PATH="+path, "ASSAY_HOME="+t.TempDir(), "ASSAY_SIGNING_KEY="+strings.TrimSpace(string(secret)))
+	runnerEnv := append(append([]string(nil), stepEnv(t)...), "PATH="+path, "ASSAY_HOME="+t.TempDir(), "ASSAY_SIGNING_KEY="+strings.TrimSpace(string(secret)))
 	ran := 0
 	for _, job := range []string{"assay-verify", "assay-scan"} {
 		j := wf.Jobs[job]

@@ -33,6 +33,7 @@ func yamlToJSON(t *testing.T, src []byte) []byte {
 // mcppolicy.File; the template and a full policy validate against it, and
 // files the loader refuses for shape reasons are refused by the schema too.
 func TestSchemaDriftMCPPolicy(t *testing.T) {
+	t.Parallel()
 	got, err := schemas.Generate(&mcppolicy.File{}, mcppolicy.SchemaPath, "assay.mcp-policy.yaml",
 		"Policy file of `assay mcp-proxy --policy` (runtime.md §7.3, DECISIONS 19), written by `assay mcp policy init` and checked by `assay mcp policy validate`, which is the authority: it also checks glob and RE2 syntax.")
 	if err != nil {

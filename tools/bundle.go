@@ -189,8 +189,5 @@ func auditBundle(ctx context.Context, c *Call, a BundleArgs) (BundleResult, stri
 }
 
 func (s *Server) getenv() func(string) string {
-	if s.cfg.Getenv != nil {
-		return s.cfg.Getenv
-	}
-	return os.Getenv
+	return func(k string) string { return lookupEnv(s.cfg.Env, k) }
 }

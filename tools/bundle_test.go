@@ -13,6 +13,7 @@ import (
 )
 
 func TestBundleSessionPack(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	e.ok("emit-receipt", map[string]any{"type": "decision_v1", "data": map[string]any{"d": 1}}, nil)
 	e.ok("emit-receipt", map[string]any{"type": "capability_use"}, nil)
@@ -62,6 +63,7 @@ func TestBundleSessionPack(t *testing.T) {
 }
 
 func TestBundleErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	e.fails("bundle", map[string]any{}, "has no receipts yet")
 	e2 := newEnv(t, nil)
@@ -80,6 +82,7 @@ func TestBundleErrors(t *testing.T) {
 }
 
 func TestPackResourcesListed(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	e.ok("emit-receipt", map[string]any{"type": "decision_v1"}, nil)
 	var res BundleResult
@@ -119,6 +122,7 @@ func TestPackResourcesListed(t *testing.T) {
 }
 
 func TestBundleAudit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	b := sessionPack(t, e, "packs/p1")
 	var ab BundleResult
@@ -148,6 +152,7 @@ func TestBundleAudit(t *testing.T) {
 
 // A trace line that is not a receipt is left out of the pack, loudly.
 func TestBundleNamesBadTraceLines(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	e.ok("emit-receipt", map[string]any{"type": "decision_v1"}, nil)
 	p, err := e.srv.store.Path(e.srv.TraceID())

@@ -21,6 +21,7 @@ import (
 // marker) appears nowhere: not in the result, not in the session's trace.
 // An outside FIFO opened for reading would block the tool forever.
 func TestToolsRefusePacksLinkingOut(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	base := packstest.DiffFixture(t, filepath.Join(e.root, "packs"), "base")
 	outside := t.TempDir() // not under the root
@@ -77,6 +78,7 @@ func TestToolsRefusePacksLinkingOut(t *testing.T) {
 // of the root is refused, nothing is written outside, and an output that
 // appeared meanwhile is never replaced.
 func TestToolOutputsStayInTheRoot(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	outside := t.TempDir()
 	mustWrite(t, filepath.Join(e.root, "app.py"), []byte("import openai\nopenai.OpenAI().chat.completions.create(model='m')\n"))
@@ -141,6 +143,7 @@ func TestToolOutputsStayInTheRoot(t *testing.T) {
 // scan over MCP lists the files it refused (a link out of the root, a
 // FIFO, a file over max_file_bytes) and never counts what lies outside.
 func TestScanToolRefusedFiles(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	outside := t.TempDir()
 	call := "import openai\nopenai.OpenAI().chat.completions.create(model='m')\n"
@@ -199,6 +202,7 @@ func listing(t *testing.T, dir string) string {
 // directory swapped for a link out after the path check is refused, and
 // the outside call sites are never counted.
 func TestScanToolDirSwappedForALink(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	outside := t.TempDir()
 	call := []byte("import openai\nopenai.OpenAI().chat.completions.create(model='m')\n")
@@ -223,6 +227,7 @@ func TestScanToolDirSwappedForALink(t *testing.T) {
 // that links out of the pack (even to a file elsewhere under the allowed
 // root) is refused and its content never sent.
 func TestPackResourceRefusesLinksOut(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	base := packstest.DiffFixture(t, filepath.Join(e.root, "packs"), "base")
 	dir := filepath.Join(e.root, "packs", "proof_pack_linked")

@@ -8,6 +8,7 @@ import (
 )
 
 func TestEmitReceipt(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	var first EmitResult
 	e.ok("emit-receipt", map[string]any{"type": "decision_v1", "data": map[string]any{"verdict": "allow", "n": 12345678901234567}}, &first)
@@ -35,6 +36,7 @@ func TestEmitReceipt(t *testing.T) {
 }
 
 func TestEmitReceiptErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	cases := []struct {
 		name string

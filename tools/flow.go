@@ -5,13 +5,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
 	"github.com/invopop/jsonschema"
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/assay-dev/assay/core/runner"
 	"github.com/assay-dev/assay/flows"
 )
 
@@ -96,11 +96,11 @@ func runFlow(ctx context.Context, c *Call, req flows.Request) (*FlowResult, stri
 			// Unreachable through the registered schema; kept as the guard.
 			return nil, "", Failf("run-flow with apply=true executes commands, and this server was started without --allow-exec")
 		}
-		bin, err := assayBinary()
+		bin, err := assayBinary(c.Server.cfg.Env)
 		if err != nil {
 			return nil, "", err
 		}
-		runner = &flows.ExecRunner{Assay: bin}
+		runner = &flows.ExecRunner{Assay: bin, Env: c.Server.cfg.Env}
 	}
 	doc, outcome, err := flows.Execute(ctx, req, plan, runner)
 	if err != nil {
@@ -137,12 +137,12 @@ func (s *Server) confineFlowPath(dir, name, v string) (string, error) {
 	return real, nil
 }
 
-// assayBinary is the assay CLI the flow steps run: $ASSAY_BIN, else this
-// executable when it is assay itself, else assay next to assay-mcp, else
-// assay on PATH.
-func assayBinary() (string, error) {
-	if os.Getenv(flows.EnvAssayBin) != "" {
-		return flows.AssayBinary(), nil
+// assayBinary is the assay CLI the flow steps run: $ASSAY_BIN of env, else
+// this executable when it is assay itself, else assay next to assay-mcp,
+// else assay on env's PATH.
+func assayBinary(env []string) (string, error) {
+	if b := lookupEnv(env, flows.EnvAssayBin); b != "" {
+		return b, nil
 	}
 	exe, err := os.Executable()
 	if err == nil {
@@ -153,7 +153,7 @@ func assayBinary() (string, error) {
 			return sib, nil
 		}
 	}
-	if p, err := exec.LookPath("assay"); err == nil {
+	if p, err := runner.Resolve("assay", env); err == nil && filepath.IsAbs(p) {
 		return p, nil
 	}
 	return "", Failf("the assay CLI was not found next to assay-mcp or on PATH; install it (go install ./cmd/assay) or set %s", flows.EnvAssayBin)

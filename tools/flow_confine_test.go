@@ -12,7 +12,7 @@ import (
 // witness is an executable that stands in for the assay CLI: it appends
 // its argv to a log, so a test sees exactly what a flow step ran (or that
 // nothing ran at all).
-func witness(t *testing.T) (logFile string) {
+func witness(t *testing.T) (logFile string, env []string) {
 	t.Helper()
 	dir := t.TempDir()
 	logFile = filepath.Join(dir, "argv.log")
@@ -21,8 +21,7 @@ func witness(t *testing.T) (logFile string) {
 	if err := os.Chmod(bin, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv(flows.EnvAssayBin, bin)
-	return logFile
+	return logFile, append(os.Environ(), flows.EnvAssayBin+"="+bin)
 }
 
 // pathParams lists every flow's path params.
@@ -47,8 +46,9 @@ func pathParams(t *testing.T) map[string][]string {
 // relative) are each refused for every path param of every flow, in the
 // plan and in apply, and nothing runs.
 func TestRunFlowConfinesPathParams(t *testing.T) {
-	log := witness(t)
-	e := newEnv(t, func(c *Config) { c.AllowExec = true })
+	t.Parallel()
+	log, env := witness(t)
+	e := newEnv(t, func(c *Config) { c.AllowExec, c.Env = true, env })
 	outside, _ := filepath.EvalSymlinks(t.TempDir())
 	if err := os.Symlink(outside, filepath.Join(e.root, "abslink")); err != nil {
 		t.Fatal(err)
@@ -83,8 +83,9 @@ func TestRunFlowConfinesPathParams(t *testing.T) {
 // A path param inside the root reaches the steps resolved, relative to the
 // flow's directory, and never as something a step would read as a flag.
 func TestRunFlowPassesConfinedPaths(t *testing.T) {
-	log := witness(t)
-	e := newEnv(t, func(c *Config) { c.AllowExec = true })
+	t.Parallel()
+	log, env := witness(t)
+	e := newEnv(t, func(c *Config) { c.AllowExec, c.Env = true, env })
 	mustWrite(t, filepath.Join(e.root, "packs", "p", "pack_manifest.json"), []byte("{}"))
 	if err := os.Symlink("packs", filepath.Join(e.root, "alias")); err != nil {
 		t.Fatal(err)

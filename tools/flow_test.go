@@ -11,6 +11,7 @@ import (
 )
 
 func TestRunFlowPlan(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	var p FlowResult
 	r := e.ok("run-flow", map[string]any{"flow": "try"}, &p)
@@ -34,6 +35,7 @@ func TestRunFlowPlan(t *testing.T) {
 }
 
 func TestRunFlowErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	// Without --allow-exec run-flow is registered plan-only: apply is not
 	// an argument at all.
@@ -78,6 +80,7 @@ func TestRunFlowRegistrations(t *testing.T) {
 }
 
 func TestFlowPrompts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	lp, err := e.cli.ListPrompts(context.Background(), mcp.ListPromptsRequest{})
 	if err != nil {

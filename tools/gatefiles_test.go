@@ -22,6 +22,7 @@ import (
 // read is refused and the outside file never read, and a FIFO in place of
 // either file is refused instead of blocking the tool.
 func TestGateFilesReadInTheRoots(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	outside := t.TempDir()
 	pk := filepath.Join(e.root, "pack")

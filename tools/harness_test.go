@@ -35,7 +35,9 @@ func newEnv(t *testing.T, mod func(*Config)) *env {
 		t.Fatal(err)
 	}
 	home := t.TempDir()
-	cfg := Config{Roots: []string{root}, Home: home, Transport: TransportInProcess, Log: zerolog.Nop()}
+	// An empty environment: nothing of the machine's (CI variables, PATH,
+	// HOME) reaches the server unless a test puts it in Env.
+	cfg := Config{Roots: []string{root}, Home: home, Env: []string{}, Transport: TransportInProcess, Log: zerolog.Nop()}
 	if mod != nil {
 		mod(&cfg)
 	}

@@ -37,6 +37,7 @@ type onlyReader struct{ io.Reader }
 // receipt (naming the tool requested), and the session stays usable. Both a declared Content-Length and a
 // chunked body that turns out too long are caught.
 func TestHTTPBodyOverCapIs413BeforeAnyWork(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		opt     HTTPOptions
@@ -76,6 +77,7 @@ func TestHTTPBodyOverCapIs413BeforeAnyWork(t *testing.T) {
 
 // A sessionless (2026-07-28) request is capped the same way.
 func TestHTTPBodyCapAppliesWithoutSession(t *testing.T) {
+	t.Parallel()
 	h := newHTTPEnv(t, HTTPOptions{MaxBody: 1 << 10})
 	req, _ := http.NewRequest(http.MethodPost, h.url, bytes.NewReader(bigCall(2<<10)))
 	req.Header.Set("Content-Type", "application/json")
@@ -114,6 +116,7 @@ func wantOversizedReceipt(t *testing.T, srv *Server, traceID, tool string) {
 // server closes the connection without answering, and no request reaches
 // the handler. (The timeout is short; nothing here measures time.)
 func TestHTTPSlowlorisIsCutOffByTheHeaderTimeout(t *testing.T) {
+	t.Parallel()
 	h := newHTTPEnv(t, HTTPOptions{ReadHeaderTimeout: 200 * time.Millisecond})
 	conn, err := net.Dial("tcp", strings.TrimPrefix(strings.TrimSuffix(h.url, EndpointPath), "http://"))
 	if err != nil {
@@ -162,6 +165,7 @@ func TestHTTPSlowlorisIsCutOffByTheHeaderTimeout(t *testing.T) {
 // ReadTimeout: the body read fails, the call is refused with a JSON-RPC
 // error, and no tool runs.
 func TestHTTPSlowBodyIsCutOffByTheReadTimeout(t *testing.T) {
+	t.Parallel()
 	h := newHTTPEnv(t, HTTPOptions{ReadTimeout: 300 * time.Millisecond})
 	c := h.connect()
 	id := c.tr.GetSessionId()
@@ -215,6 +219,7 @@ func TestHTTPSlowBodyIsCutOffByTheReadTimeout(t *testing.T) {
 // ReadTimeout and IdleTimeout do not cut the long-lived SSE stream (GET):
 // a notification sent well after both have passed still reaches it.
 func TestHTTPSSEStreamOutlivesTheReadTimeouts(t *testing.T) {
+	t.Parallel()
 	h := newHTTPEnv(t, HTTPOptions{ReadTimeout: 100 * time.Millisecond, IdleTimeout: 100 * time.Millisecond})
 	c := h.connect()
 	id := c.tr.GetSessionId()
@@ -246,6 +251,7 @@ func TestHTTPSSEStreamOutlivesTheReadTimeouts(t *testing.T) {
 }
 
 func TestParseSize(t *testing.T) {
+	t.Parallel()
 	ok := map[string]int64{"4194304": 4 << 20, "4MiB": 4 << 20, "4 mib": 4 << 20, "512KiB": 512 << 10, "1k": 1 << 10, "2MB": 2 << 20, "1GiB": 1 << 30, "10b": 10}
 	for in, want := range ok {
 		if got, err := ParseSize(in); err != nil || got != want {
@@ -298,6 +304,7 @@ func FuzzReadBody(f *testing.F) {
 // case-insensitively with the last duplicate winning, so each of these
 // would otherwise have run a tool.
 func TestHTTPEnvelopeRefusesWhatMcpGoWouldMisread(t *testing.T) {
+	t.Parallel()
 	h := newHTTPEnv(t, HTTPOptions{})
 	c := h.connect()
 	id := c.tr.GetSessionId()
@@ -415,6 +422,7 @@ func FuzzHTTPPostBody(f *testing.F) {
 // (before any initialize) or with an unknown one — is refused, never run,
 // and leaves a denied receipt naming the tool in the process's trace.
 func TestHTTPCallWithoutSessionIsRefusedAndReceipted(t *testing.T) {
+	t.Parallel()
 	h := newHTTPEnv(t, HTTPOptions{})
 	call := `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"emit-receipt","arguments":{"type":"decision_v1","data":{"step":1}}}}`
 	code, b := h.raw(http.MethodPost, "", strings.NewReader(call))
@@ -451,6 +459,7 @@ func TestHTTPCallWithoutSessionIsRefusedAndReceipted(t *testing.T) {
 // request sessionless: a tools/call with it and no session is refused as
 // before initialize and never runs.
 func TestHTTPUnknownEraHeaderNeedsASession(t *testing.T) {
+	t.Parallel()
 	h := newHTTPEnv(t, HTTPOptions{})
 	call := `{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"emit-receipt","arguments":{"type":"decision_v1","data":{"step":1}}}}`
 	req, _ := http.NewRequest(http.MethodPost, h.url, strings.NewReader(call))

@@ -195,6 +195,7 @@ func countType(recs []*receipt.Receipt, typ string) int {
 // method (the client must initialize); GET and DELETE without an id are
 // 400. Nothing is created for them.
 func TestHTTPUnknownSessionIs404(t *testing.T) {
+	t.Parallel()
 	h := newHTTPEnv(t, HTTPOptions{})
 	for _, id := range []string{"mcp-session-00000000000000000000000000000000", "mcp-session-3f1c2a3e-6a55-4c1e-9a51-1b2c3d4e5f60", "x", strings.Repeat("a", 300)} {
 		for _, m := range []string{http.MethodPost, http.MethodGet, http.MethodDelete} {
@@ -227,6 +228,7 @@ func TestHTTPUnknownSessionIs404(t *testing.T) {
 // packed (with a session_metadata receipt saying the client ended it) in a
 // pack that verifies.
 func TestHTTPDeleteEndsSessionAndPacksItsTrace(t *testing.T) {
+	t.Parallel()
 	h := newHTTPEnv(t, HTTPOptions{})
 	c := h.connect()
 	id := c.tr.GetSessionId()
@@ -259,6 +261,7 @@ func TestHTTPDeleteEndsSessionAndPacksItsTrace(t *testing.T) {
 
 // Two sessions, two traces, two packs: neither holds the other's calls.
 func TestHTTPTwoSessionsTwoTracesTwoPacks(t *testing.T) {
+	t.Parallel()
 	h := newHTTPEnv(t, HTTPOptions{})
 	a, b := h.connect(), h.connect()
 	ta, tb := a.emit("a"), b.emit("b")
@@ -280,6 +283,7 @@ func TestHTTPTwoSessionsTwoTracesTwoPacks(t *testing.T) {
 // packed (marked incomplete, ended by the limit); its id is 404 from then
 // on; the new session gets a new trace, and no trace is ever used twice.
 func TestHTTPSessionLimitEndsAndPacksTheOldest(t *testing.T) {
+	t.Parallel()
 	h := newHTTPEnv(t, HTTPOptions{MaxSessions: 2})
 	a := h.connect()
 	ta := a.emit("a")
@@ -325,6 +329,7 @@ func TestHTTPSessionLimitEndsAndPacksTheOldest(t *testing.T) {
 // marked incomplete (the client did not end it); an open SSE stream does
 // not hold the shutdown up.
 func TestHTTPShutdownEndsAndPacksLiveSessions(t *testing.T) {
+	t.Parallel()
 	root, _ := filepath.EvalSymlinks(t.TempDir())
 	srv, err := New(Config{Roots: []string{root}, Home: t.TempDir(), Transport: TransportHTTP, Log: zerolog.Nop()})
 	if err != nil {
@@ -416,6 +421,7 @@ func TestHTTPClientRootsDoNotWidenTheServersRoots(t *testing.T) {
 // its receipt is in the session's pack and nothing lands in the trace
 // after it.
 func TestHTTPDeleteDrainsInFlightCalls(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	started := filepath.Join(dir, "started")
 	bin := filepath.Join(dir, "assay")
@@ -423,9 +429,9 @@ func TestHTTPDeleteDrainsInFlightCalls(t *testing.T) {
 	if err := os.Chmod(bin, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("ASSAY_BIN", bin)
 	root, _ := filepath.EvalSymlinks(t.TempDir())
-	srv, err := New(Config{Roots: []string{root}, Home: t.TempDir(), Transport: TransportHTTP, AllowExec: true, Log: zerolog.Nop()})
+	srv, err := New(Config{Roots: []string{root}, Home: t.TempDir(), Transport: TransportHTTP, AllowExec: true, Log: zerolog.Nop(),
+		Env: append(os.Environ(), "ASSAY_BIN="+bin)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 // Over HTTP each handshake-era client has its own session and trace, so
 // bundle packs only that client's calls.
 func TestHTTPSessionsHaveTheirOwnTraces(t *testing.T) {
+	t.Parallel()
 	root, _ := filepath.EvalSymlinks(t.TempDir())
 	srv, err := New(Config{Roots: []string{root}, Home: t.TempDir(), Transport: TransportHTTP, Log: zerolog.Nop()})
 	if err != nil {

@@ -223,7 +223,7 @@ type parityEnv struct {
 }
 
 func newParityEnv(t *testing.T, bin string) *parityEnv {
-	e := newEnv(t, func(c *Config) { c.Getenv = func(string) string { return "" } })
+	e := newEnv(t, nil) // no CI variables: newEnv's environment is empty
 	return &parityEnv{env: e, bin: bin, cliHome: t.TempDir()}
 }
 

@@ -13,6 +13,7 @@ import (
 // would decide: the CLI's `mcp policy check` and this tool share
 // mcppolicy.CheckCall.
 func TestPolicyCheckTool(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	os.WriteFile(filepath.Join(e.root, mcppolicy.DefaultFile), []byte(`mode: enforce
 tools:

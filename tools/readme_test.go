@@ -111,6 +111,7 @@ func readmeSection() string {
 // The README's MCP section is generated from the code; -update rewrites only
 // that section (appending it at the end when missing).
 func TestReadmeSection(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile(readmePath)
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 )
 
 func TestEveryCallIsRecorded(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	args := map[string]any{"type": "guardian_verdict", "data": map[string]any{"b": 2, "a": "x"}}
 	res := e.ok("emit-receipt", args, nil)
@@ -62,6 +63,7 @@ func TestEveryCallIsRecorded(t *testing.T) {
 // The receipt carries the reference proxy's field names (runtime.md §7.2),
 // except proxy_version: this server is not a proxy (server_version).
 func TestReceiptFieldsMatchReference(t *testing.T) {
+	t.Parallel()
 	f, err := os.Open("../testdata/vectors/reference-1.24/mcp_pack/receipt_pack.jsonl")
 	if err != nil {
 		t.Fatal(err)
@@ -103,6 +105,7 @@ func TestReceiptFieldsMatchReference(t *testing.T) {
 }
 
 func TestNoRecord(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *Config) { c.NoRecord = true })
 	e.ok("emit-receipt", map[string]any{"type": "decision_v1"}, nil)
 	e.fails("emit-receipt", map[string]any{"type": "nope"}, "proof pack")
@@ -115,6 +118,7 @@ func TestNoRecord(t *testing.T) {
 // A call that cannot be recorded says so in its result (evidence is never
 // dropped in silence).
 func TestRecordFailureIsLoud(t *testing.T) {
+	t.Parallel()
 	home := filepath.Join(t.TempDir(), "home")
 	e := newEnv(t, func(c *Config) { c.Home = home })
 	// The home becomes a file: nothing can be appended any more.
@@ -125,6 +129,7 @@ func TestRecordFailureIsLoud(t *testing.T) {
 }
 
 func TestClip(t *testing.T) {
+	t.Parallel()
 	s := strings.Repeat("é", 10)
 	c := clip(s, 5)
 	if !strings.HasPrefix(c, "éé") || strings.HasPrefix(c, "ééé") || !strings.Contains(c, "cut at 4 bytes") {
@@ -136,6 +141,7 @@ func TestClip(t *testing.T) {
 }
 
 func TestStoreContent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *Config) { c.StoreArgs, c.StoreResults = true, true })
 	e.ok("emit-receipt", map[string]any{"type": "decision_v1", "data": map[string]any{"k": "v"}}, nil)
 	r := e.trace()[1]

@@ -8,6 +8,7 @@ import (
 )
 
 func TestResolveConfinesPaths(t *testing.T) {
+	t.Parallel()
 	root, _ := filepath.EvalSymlinks(t.TempDir())
 	outside, _ := filepath.EvalSymlinks(t.TempDir())
 	mustWrite(t, filepath.Join(root, "in", "f"), []byte("x"))

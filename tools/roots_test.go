@@ -24,6 +24,7 @@ func (f fixedRoots) ListRoots(context.Context, mcp.ListRootsRequest) (*mcp.ListR
 // Without --root, the client's MCP roots confine paths; with --root, they
 // are ignored.
 func TestClientRoots(t *testing.T) {
+	t.Parallel()
 	clientRoot, _ := filepath.EvalSymlinks(t.TempDir())
 	other, _ := filepath.EvalSymlinks(t.TempDir())
 	for _, explicit := range []bool{false, true} {

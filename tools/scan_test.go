@@ -20,6 +20,7 @@ def again(q):
 `
 
 func TestScan(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	mustWrite(t, filepath.Join(e.root, "app", "agent.py"), []byte(pyApp))
 	var s ScanResult

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -49,17 +50,20 @@ type Config struct {
 	// results in the receipts (arguments_content, result_content); by
 	// default only their hashes are recorded.
 	StoreArgs, StoreResults bool
-	// Home is the assay home (store and keys); "" means store.Home().
+	// Home is the assay home (store and keys); "" means the one Env names
+	// ($ASSAY_HOME, else $HOME/.assay).
 	Home string
+	// Env is the server's environment (KEY=VALUE lines): the assay home
+	// when Home is "", the CI variables a session pack's CI binding is
+	// detected from, and ASSAY_BIN, PATH for the steps run-flow runs, whose
+	// environment it also is. nil means this process's (read once, in New).
+	Env []string
 	// TraceID names the session's trace; "" makes a fresh mcp_mcp_… id.
 	TraceID string
 	// Transport is recorded in each receipt's server_transport.
 	Transport string
 	// Log receives every log line; it must not write to stdout in stdio mode.
 	Log zerolog.Logger
-	// Getenv reads the environment a session pack's CI binding is detected
-	// from; nil means the process environment.
-	Getenv func(string) string
 	// Observer, when set, is told of each receipt the server writes (a
 	// live OTLP exporter).
 	Observer store.Observer
@@ -84,9 +88,12 @@ type Server struct {
 
 // New builds the server with every tool, resource template and prompt.
 func New(cfg Config) (*Server, error) {
+	if cfg.Env == nil {
+		cfg.Env = os.Environ()
+	}
 	home := cfg.Home
 	if home == "" {
-		h, err := store.Home()
+		h, err := store.HomeFrom(func(k string) string { return lookupEnv(cfg.Env, k) })
 		if err != nil {
 			return nil, fmt.Errorf("find the assay home: %w", err)
 		}
@@ -196,3 +203,13 @@ func cwd() string {
 }
 
 func (s *Server) slog() *slog.Logger { return slog.New(zerolog.NewSlogHandler(s.log)) }
+
+// lookupEnv returns the last value of key in env ("" when unset).
+func lookupEnv(env []string, key string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(env[i], "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}

@@ -52,6 +52,7 @@ func listToolsExec(t *testing.T, allowExec bool) []byte {
 
 // The whole tools/list, as a client sees it, is a reviewed golden file.
 func TestToolsListSnapshot(t *testing.T) {
+	t.Parallel()
 	got := listTools(t)
 	golden(t, "testdata/tools_list.json", got)
 	t.Logf("tools/list: %d tools, %d bytes", len(Registry()), len(got))
@@ -63,6 +64,7 @@ func TestToolsListSnapshot(t *testing.T) {
 // the server serves the checked-in files, so they must also be what each
 // tool serves.
 func TestSchemasDrift(t *testing.T) {
+	t.Parallel()
 	files := 0
 	plain := map[string][2]json.RawMessage{}
 	for _, tl := range Registry() {
@@ -107,6 +109,7 @@ func TestSchemasDrift(t *testing.T) {
 }
 
 func TestToolInvariants(t *testing.T) {
+	t.Parallel()
 	name := regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
 	seen := map[string]bool{}
 	for _, tl := range Registry() {
@@ -123,6 +126,7 @@ func TestToolInvariants(t *testing.T) {
 // Every tool sets all four hints explicitly on the wire, and read-only
 // tools are not destructive.
 func TestEveryToolSetsAllFourAnnotations(t *testing.T) {
+	t.Parallel()
 	var tools []struct {
 		Name        string         `json:"name"`
 		Annotations map[string]any `json:"annotations"`
@@ -148,6 +152,7 @@ func TestEveryToolSetsAllFourAnnotations(t *testing.T) {
 // No schema contains a bare true schema, a $schema key or an object
 // without properties (all rejected by some clients or providers).
 func TestSchemasArePortable(t *testing.T) {
+	t.Parallel()
 	for _, tl := range append(Registry(), Tools(true)...) {
 		for kind, raw := range map[string]json.RawMessage{"input": tl.InputSchema, "output": tl.OutputSchema} {
 			var v any
@@ -208,6 +213,7 @@ func schemaProblems(v any, at string, isSchema bool) []string {
 }
 
 func TestSchemaProblemsCatchesBadSchemas(t *testing.T) {
+	t.Parallel()
 	bad := []string{
 		`{"type":"object","properties":{"a":true}}`,
 		`{"$schema":"x","type":"object","properties":{}}`,
@@ -224,6 +230,7 @@ func TestSchemaProblemsCatchesBadSchemas(t *testing.T) {
 }
 
 func TestOutputSchemaRejectsWrongShape(t *testing.T) {
+	t.Parallel()
 	s := compileSchema("emit.output", emitTool().OutputSchema)
 	for _, doc := range []string{`{"receipt_id":"r"}`, `{"receipt_id":"r","type":"t","trace_id":"x","seq":"0","timestamp":"t"}`, `{"receipt_id":"r","type":"t","trace_id":"x","seq":0,"timestamp":"t","extra":1}`} {
 		inst, _ := jsv.UnmarshalJSON(strings.NewReader(doc))
@@ -235,6 +242,7 @@ func TestOutputSchemaRejectsWrongShape(t *testing.T) {
 
 // Clients of the handshake era (2025-11-25) get the same tools and records.
 func TestLegacyEraClient(t *testing.T) {
+	t.Parallel()
 	root, _ := filepath.EvalSymlinks(t.TempDir())
 	srv, err := New(Config{Roots: []string{root}, Home: t.TempDir(), Transport: TransportInProcess, Log: zerolog.Nop()})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 // absent and required → 1, anchored → 0 with what the anchor proves, another
 // log's key → 2, a key file outside the roots refused.
 func TestVerifyPackAnchorGate(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	b := sessionPack(t, e, "p1")
 

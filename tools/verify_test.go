@@ -19,6 +19,7 @@ func sessionPack(t *testing.T, e *env, out string) BundleResult {
 }
 
 func TestVerifyPack(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	b := sessionPack(t, e, "p1")
 	var v VerifyResult
@@ -48,6 +49,7 @@ func TestVerifyPack(t *testing.T) {
 }
 
 func TestVerifyPackErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	e.fails("verify-pack", map[string]any{"path": "nope"}, "nope")
 	e.fails("verify-pack", map[string]any{"path": t.TempDir()}, "outside the allowed roots")
@@ -58,6 +60,7 @@ func TestVerifyPackErrors(t *testing.T) {
 }
 
 func TestExplainPack(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	b := sessionPack(t, e, "p1")
 	var x ExplainResult
@@ -73,6 +76,7 @@ func TestExplainPack(t *testing.T) {
 }
 
 func TestDiffPacks(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	a := sessionPack(t, e, "a")
 	b := sessionPack(t, e, "b")

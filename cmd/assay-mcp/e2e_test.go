@@ -62,15 +62,21 @@ type stdioSession struct {
 	cmd    *exec.Cmd
 	in     io.WriteCloser
 	out    *bufio.Reader
-	stderr *bytes.Buffer
+	stderr *syncBuffer // written by the copy goroutine os/exec starts, read by the test
 	nextID int
 	lines  int
 }
 
 func startStdio(tb testing.TB, bin, home, root string, args ...string) *stdioSession {
 	tb.Helper()
+	return startStdioEnv(tb, nil, bin, home, root, args...)
+}
+
+// startStdioEnv is startStdio with env added to the server's environment.
+func startStdioEnv(tb testing.TB, env []string, bin, home, root string, args ...string) *stdioSession {
+	tb.Helper()
 	cmd := exec.Command(bin, append([]string{"--root", root}, args...)...)
-	cmd.Env = append(os.Environ(), "ASSAY_HOME="+home, "ASSAY_TRACE_ID=")
+	cmd.Env = append(append(os.Environ(), "ASSAY_HOME="+home, "ASSAY_TRACE_ID="), env...)
 	cmd.Dir = root
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -80,7 +86,7 @@ func startStdio(tb testing.TB, bin, home, root string, args ...string) *stdioSes
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s := &stdioSession{tb: tb, cmd: cmd, in: in, out: bufio.NewReaderSize(out, 1<<20), stderr: &bytes.Buffer{}}
+	s := &stdioSession{tb: tb, cmd: cmd, in: in, out: bufio.NewReaderSize(out, 1<<20), stderr: &syncBuffer{}}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
@@ -190,6 +196,7 @@ func e2eArgs(prePack string) map[string]map[string]any {
 // `assay verify-pack` (exit 0) and holds one mcp_tool_call per call plus
 // the emitted receipts.
 func TestStdioBinaryEndToEnd(t *testing.T) {
+	t.Parallel()
 	mcpBin, assayBin := binaries(t)
 	home := t.TempDir()
 	root, _ := filepath.EvalSymlinks(t.TempDir())
@@ -279,12 +286,13 @@ func TestStdioBinaryEndToEnd(t *testing.T) {
 
 // run-flow apply runs the steps only when the server allows exec.
 func TestStdioRunFlowApply(t *testing.T) {
+	t.Parallel()
 	mcpBin, assayBin := binaries(t)
 	home := t.TempDir()
 	root, _ := filepath.EvalSymlinks(t.TempDir())
-	t.Setenv("ASSAY_BIN", assayBin)
+	withBin := []string{"ASSAY_BIN=" + assayBin}
 
-	s := startStdio(t, mcpBin, home, root)
+	s := startStdioEnv(t, withBin, mcpBin, home, root)
 	s.initialize()
 	if r := s.call("run-flow", map[string]any{"flow": "try", "apply": true}); !r.IsError {
 		t.Fatal("apply without --allow-exec ran")
@@ -293,7 +301,7 @@ func TestStdioRunFlowApply(t *testing.T) {
 		t.Fatal("a refused apply left files behind")
 	}
 
-	x := startStdio(t, mcpBin, home, root, "--allow-exec")
+	x := startStdioEnv(t, withBin, mcpBin, home, root, "--allow-exec")
 	x.initialize()
 	r := x.call("run-flow", map[string]any{"flow": "try", "apply": true})
 	if r.IsError || r.StructuredContent["status"] != "ok" || r.StructuredContent["applied"] != true {
@@ -311,4 +319,23 @@ func TestStdioRunFlowApply(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "challenge_pack", "good", pack.FileManifest)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer goroutine and a reader:
+// a child's stderr is copied into it while the test reads what came so far.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -9,6 +9,7 @@ import (
 )
 
 func TestVersionFlag(t *testing.T) {
+	t.Parallel()
 	mcpBin, _ := binaries(t)
 	out, err := exec.Command(mcpBin, "--version").Output()
 	if err != nil || strings.TrimSpace(string(out)) != "assay-mcp "+version.Version+" (pack format "+version.PackFormat+")" {

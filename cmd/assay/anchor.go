@@ -11,7 +11,6 @@ import (
 
 	"github.com/assay-dev/assay/core/anchor"
 	"github.com/assay-dev/assay/core/exit"
-	"github.com/assay-dev/assay/core/store"
 	"github.com/assay-dev/assay/core/verify"
 )
 
@@ -45,10 +44,10 @@ verifier. Check the anchor with 'assay verify-pack PACK --require-anchor'.`,
 			req := anchor.Request{Packs: args, Log: logArg, Origin: origin, WitnessPolicy: policyPath, LogKey: logKey, Now: time.Now()}
 			var err error
 			if anchor.IsLogURL(logArg) {
-				if req.Token, err = logToken(tokenFile); err != nil {
+				if req.Token, err = logToken(envOf(cmd), tokenFile); err != nil {
 					return err
 				}
-			} else if req.Log, err = logDir(logArg); err != nil {
+			} else if req.Log, err = logDir(envOf(cmd), logArg); err != nil {
 				return err
 			}
 			out, err := anchor.Packs(cmd.Context(), req)
@@ -77,11 +76,11 @@ verifier. Check the anchor with 'assay verify-pack PACK --require-anchor'.`,
 func isURL(s string) bool { return anchor.IsLogURL(s) }
 
 // logDir resolves --log (default $ASSAY_HOME/log).
-func logDir(arg string) (string, error) {
+func logDir(env *cliEnv, arg string) (string, error) {
 	if arg != "" {
 		return arg, nil
 	}
-	home, err := store.Home()
+	home, err := env.Home()
 	if err != nil {
 		return "", err
 	}
@@ -111,7 +110,7 @@ func (a *anchorFlags) options() verify.AnchorOptions {
 
 // logToken reads the team log's bearer token: --token-file, else
 // $ASSAY_LOG_TOKEN. It never appears in output or errors.
-func logToken(tokenFile string) (string, error) {
+func logToken(env *cliEnv, tokenFile string) (string, error) {
 	if tokenFile != "" {
 		b, err := os.ReadFile(tokenFile)
 		if err != nil {
@@ -119,7 +118,7 @@ func logToken(tokenFile string) (string, error) {
 		}
 		return strings.TrimSpace(string(b)), nil
 	}
-	if t := os.Getenv("ASSAY_LOG_TOKEN"); t != "" {
+	if t := env.Getenv("ASSAY_LOG_TOKEN"); t != "" {
 		return t, nil
 	}
 	return "", exit.Bad("set ASSAY_LOG_TOKEN or pass --token-file", "appending to a team log needs its bearer token")

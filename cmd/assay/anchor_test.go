@@ -19,7 +19,7 @@ var (
 // exits 1; a pack changed after anchoring, a changed proof or checkpoint
 // exit 2; a wrong pinned key exits 2.
 func TestAnchorVerifyPackExitCodes(t *testing.T) {
-	home, _ := ckEnv(t)
+	home, _ := ckProcessEnv(t)
 	p := copyTree(t, goldenPack)
 	bare := copyTree(t, goldenPack)
 	code, out, errs := ckRun(t, "anchor", p)
@@ -98,6 +98,7 @@ func TestAnchorVerifyPackExitCodes(t *testing.T) {
 }
 
 func TestAnchorBadInput(t *testing.T) {
+	t.Parallel()
 	ckEnv(t)
 	ckOneLine(t, []string{"verify-pack", goldenPack, "--log-key", "not-a-key"}, "--log-key")
 	ckOneLine(t, []string{"anchor", "/nonexistent/pack"}, "pack not found")

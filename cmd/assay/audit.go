@@ -9,7 +9,6 @@ import (
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/ops"
 	"github.com/assay-dev/assay/core/remote"
-	"github.com/assay-dev/assay/core/store"
 )
 
 func init() { commands = append(commands, newAuditCmd) }
@@ -45,8 +44,8 @@ written); 3 bad input. A pack whose claims honestly failed is bundled.`,
 			var res *ops.BundleResult
 			var err error
 			if remote.IsURL(req.Pack) || remote.IsURL(req.Out) {
-				home, _ := store.Home()
-				res, err = remote.AuditBundle(cmd.Context(), req, home, blob.Options{})
+				home, _ := envOf(cmd).Home()
+				res, err = remote.AuditBundle(cmd.Context(), req, home, blob.Options{Getenv: envOf(cmd).Getenv})
 			} else {
 				res, err = ops.AuditBundle(req, nil)
 			}

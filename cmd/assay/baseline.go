@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -36,7 +35,7 @@ working directory, as the reference does.`,
 		Short: "Show the baseline pack",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			wd, err := os.Getwd()
+			wd, err := envOf(cmd).Wd()
 			if err != nil {
 				return exit.Bad("", "cannot read the working directory: %v", err)
 			}
@@ -50,7 +49,7 @@ working directory, as the reference does.`,
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), b.PackPath)
 			if !exists {
-				log.Warn().Msgf("the baseline %s is no longer a pack directory", b.PackPath)
+				logOf(cmd).Warn().Msgf("the baseline %s is no longer a pack directory", b.PackPath)
 			}
 			return nil
 		},
@@ -65,7 +64,7 @@ working directory, as the reference does.`,
 // setBaseline records pack as the baseline of the working directory
 // (`baseline set` and `packs pin-baseline`).
 func setBaseline(cmd *cobra.Command, pack string, asJSON bool) error {
-	wd, err := os.Getwd()
+	wd, err := envOf(cmd).Wd()
 	if err != nil {
 		return exit.Bad("", "cannot read the working directory: %v", err)
 	}

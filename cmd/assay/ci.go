@@ -74,7 +74,7 @@ is written).`,
 				return err
 			}
 			if w.Placeholder {
-				log.Warn().Msgf("no --run-command given: the workflow runs the placeholder %q (marked TODO); edit it before pushing", w.RunCommand)
+				logOf(cmd).Warn().Msgf("no --run-command given: the workflow runs the placeholder %q (marked TODO); edit it before pushing", w.RunCommand)
 			}
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), map[string]any{"command": "ci init", "status": "ok", "provider": provider, "output": out, "workflow": w})

@@ -52,7 +52,7 @@ func TestCIWorkflowImportsTeamKey(t *testing.T) {
 	if err != nil {
 		t.Fatal("bash is needed to run the workflow step")
 	}
-	laptop, _ := ckEnv(t)
+	laptop, _ := ckProcessEnv(t)
 	repo := t.TempDir()
 	t.Chdir(repo)
 	code, out, errs := ckRun(t, "ci", "init", "github", "--run-command", "python3 app.py")
@@ -98,7 +98,7 @@ func TestCIWorkflowImportsTeamKey(t *testing.T) {
 	if rfp, _ := rk.FingerprintOf("ci"); rfp != lfp {
 		t.Fatalf("runner key %s, laptop key %s", rfp, lfp)
 	}
-	t.Setenv("ASSAY_HOME", runner)
+	ckSetenv(t, "ASSAY_HOME", runner)
 	pk := ckPack(t, runner, filepath.Join(repo, "proof_pack_ci"), []string{"receipt_completeness"}, "gpt-4o")
 	if code, out, _ := ckRun(t, "verify-pack", pk, "--lock", "assay.lock"); code != 0 {
 		t.Fatalf("runner's pack against the laptop's lock: %d %q", code, out)
@@ -108,7 +108,7 @@ func TestCIWorkflowImportsTeamKey(t *testing.T) {
 // key import reads a key secret from stdin too, and refuses an unset
 // variable with one line naming it.
 func TestKeyImportSecretInputs(t *testing.T) {
-	home, _ := ckEnv(t)
+	home, _ := ckProcessEnv(t)
 	src := keys.Open(t.TempDir())
 	if _, err := src.Generate("team"); err != nil {
 		t.Fatal(err)
@@ -121,9 +121,9 @@ func TestKeyImportSecretInputs(t *testing.T) {
 	if keys.Open(home).Active() != "team" {
 		t.Error("--set-active from stdin")
 	}
-	t.Setenv("NO_SUCH_SECRET_I16", "")
+	ckSetenv(t, "NO_SUCH_SECRET_I16", "")
 	ckOneLine(t, []string{"key", "import", "--private-env", "NO_SUCH_SECRET_I16"}, "environment variable NO_SUCH_SECRET_I16 is empty or unset")
-	t.Setenv("BAD_SECRET_I16", "not-a-key")
+	ckSetenv(t, "BAD_SECRET_I16", "not-a-key")
 	ckOneLine(t, []string{"key", "import", "--private-env", "BAD_SECRET_I16"}, "does not hold a key secret")
 	ckOneLine(t, []string{"key", "export", "--secret", "--private"}, "--secret does not combine")
 }

@@ -50,7 +50,7 @@ func ckManifest(t *testing.T, dir string) map[string]any {
 }
 
 func TestCardsCLI(t *testing.T) {
-	_, dir := ckEnv(t)
+	_, dir := ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	code, out, _ := ckRun(t, "cards", "list")
 	if code != 0 || !strings.Contains(out, "receipt_completeness  2") || !strings.Contains(out, "token_budget") {
 		t.Errorf("cards list: %d %q", code, out)
@@ -104,7 +104,7 @@ func TestCardsCLI(t *testing.T) {
 // A pack built here with cards carries the claim verdict the cards give:
 // token_budget (from a card file) and model_allowlist fail on a model swap.
 func TestCardsInPacks(t *testing.T) {
-	home, dir := ckEnv(t)
+	home, dir := ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	_ = os.WriteFile(filepath.Join(dir, "budget.json"), []byte(`{"extends":"token_budget","params":{"max_total_tokens":20}}`), 0o644)
 	_ = os.WriteFile(filepath.Join(dir, "models.json"), []byte(`{"extends":"model_allowlist","params":{"models":["gpt-4o"]}}`), 0o644)
 	tests := []struct {

@@ -13,7 +13,6 @@ import (
 	"github.com/assay-dev/assay/core/capture"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/otlpin"
-	"github.com/assay-dev/assay/core/store"
 )
 
 // collectStart is the --json document `assay collect` prints once it
@@ -67,7 +66,7 @@ are written.`,
 				if maxBody <= 0 {
 					return exit.Bad("give a positive byte count", "invalid --max-body-bytes %d", maxBody)
 				}
-				st, err := store.OpenDefault()
+				st, err := envOf(cmd).OpenStore()
 				if err != nil {
 					return err
 				}
@@ -78,7 +77,7 @@ are written.`,
 				if err != nil {
 					return err
 				}
-				lg := log
+				lg := *logOf(cmd)
 				srv, err := otlpin.Start(ctx, addr, otlpin.ServerOptions{
 					Sink: sink, MaxBodyBytes: maxBody, Logger: &lg,
 					Convert: otlpin.Options{StoreContent: content || capture.StoreContentFromEnv()},

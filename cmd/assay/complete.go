@@ -39,8 +39,8 @@ func completeFlows(_ *cobra.Command, args []string, _ string) ([]string, cobra.S
 	return flows.Names(), cobra.ShellCompDirectiveNoFileComp
 }
 
-func completeSigners(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
-	ks, _, err := openKeystore()
+func completeSigners(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+	ks, _, err := openKeystore(envOf(cmd))
 	if err != nil || len(args) > 0 {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}

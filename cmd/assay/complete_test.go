@@ -9,7 +9,7 @@ import (
 // Shell completion offers card ids, flow names, signer ids and the packs
 // found under the working directory.
 func TestShellCompletion(t *testing.T) {
-	home, dir := ckEnv(t)
+	home, dir := ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	if code, _, _ := ckRun(t, "key", "generate", "team"); code != 0 {
 		t.Fatal("key generate")
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -55,7 +54,7 @@ Exit codes (text and --json alike):
 			case againstPrev && len(args) == 2:
 				return exit.Bad("give one pack with --against-previous, or two packs without it", "--against-previous takes one pack, got 2")
 			case againstPrev:
-				wd, err := os.Getwd()
+				wd, err := envOf(cmd).Wd()
 				if err != nil {
 					return exit.Bad("", "cannot read the working directory: %v", err)
 				}

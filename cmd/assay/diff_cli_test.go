@@ -25,6 +25,7 @@ func oneLineErr(t *testing.T, stderr string) {
 var gateArgs = []string{"--gate-cost-pct", "25", "--gate-p95-pct", "25", "--gate-errors", "0"}
 
 func TestDiffCLIFixtures(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	base := packstest.DiffFixture(t, dir, "base")
 	for _, c := range []struct {
@@ -72,6 +73,7 @@ func TestDiffCLIFixtures(t *testing.T) {
 }
 
 func TestDiffCLIIntegrityAndFlags(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	base := packstest.DiffFixture(t, dir, "base")
 	same := packstest.DiffFixture(t, dir, "same")

@@ -9,7 +9,7 @@ import (
 
 	"github.com/assay-dev/assay/core/doctor"
 	"github.com/assay-dev/assay/core/exit"
-	"github.com/assay-dev/assay/core/store"
+	"github.com/assay-dev/assay/core/runner"
 )
 
 // doctorFlags are shared by `assay doctor` and `assay ci doctor`.
@@ -32,12 +32,14 @@ func (f *doctorFlags) register(c *cobra.Command, withProfile bool) {
 }
 
 func (f *doctorFlags) run(cmd *cobra.Command) error {
-	home, err := store.Home()
+	env := envOf(cmd)
+	home, err := env.Home()
 	if err != nil {
 		return err
 	}
 	r, err := doctor.Run(doctor.Options{Profile: f.profile, Home: home, Pack: f.pack, Lock: f.lock,
-		Strict: f.strict, Fix: f.fix, Only: f.only})
+		Strict: f.strict, Fix: f.fix, Only: f.only, Dir: env.Dir, Getenv: env.Getenv,
+		LookPath: func(name string) (string, error) { return runner.Resolve(name, env.Vars) }})
 	if err != nil {
 		return err
 	}

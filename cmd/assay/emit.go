@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
@@ -52,7 +51,7 @@ Prints the receipt id (--json: the stored receipt).`,
 				if !receipt.TypeAllowed(typ) {
 					return exit.Bad("use one of: "+receipt.AllowedForms(), "receipt type %q cannot go into a proof pack", typ)
 				}
-				traceID := os.Getenv(store.EnvTrace)
+				traceID := envOf(cmd).Getenv(store.EnvTrace)
 				if traceID == "" {
 					return exit.Bad("run the program under 'assay run -- CMD', or export ASSAY_TRACE_ID=<trace id>", "ASSAY_TRACE_ID is not set, so there is no current trace")
 				}
@@ -67,10 +66,10 @@ Prints the receipt id (--json: the stored receipt).`,
 				// receipt goes to it and is sealed before emit returns; the
 				// recorder numbers seq. Otherwise it is appended to the
 				// store, as the reference's emitters do.
-				if addr := client.Addr(os.Getenv); addr != "" {
+				if addr := client.Addr(envOf(cmd).Getenv); addr != "" {
 					return emitToRecorder(cmd, addr, traceID, typ, data, parent, seq, cmd.Flags().Changed("seq"), asJSON)
 				}
-				st, err := store.OpenDefault()
+				st, err := envOf(cmd).OpenStore()
 				if err != nil {
 					return err
 				}

@@ -35,7 +35,7 @@ func TestJSONEnvelopes(t *testing.T) {
 	schematest.Drift(t, "schemas/run-result.schema.json", runSchema, *updateSchemas, "./cmd/assay")
 
 	sch := schematest.Compile(t, errSchema)
-	_, dir := ckEnv(t)
+	_, dir := ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	os.WriteFile(filepath.Join(dir, "assay.lock"), []byte("x"), 0o644)
 	os.WriteFile(filepath.Join(dir, "app.py"), []byte("from openai import OpenAI\nOpenAI().chat.completions.create(model='x', messages=[])\n"), 0o644)
 	for _, argv := range [][]string{

@@ -74,6 +74,7 @@ func TestAuditBundleCLI(t *testing.T) {
 // A tampered bundle given to verify-pack: 2 for a changed pack inside, 3
 // for an unsafe archive.
 func TestVerifyPackOnBadBundles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p := packstest.DiffFixture(t, dir, "base")
 	tgz := filepath.Join(dir, "evil.tar.gz")
@@ -140,6 +141,7 @@ func rewriteEntry(t *testing.T, src, dst, entry string) {
 }
 
 func TestProveAndVerifyReceiptCLI(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p := packstest.DiffFixture(t, dir, "claim_regression")
 	out := filepath.Join(dir, "r.proof.json")

@@ -14,6 +14,7 @@ import (
 // line naming the entry, and the outside file's content is printed
 // nowhere, in any format.
 func TestExplainCLIRefusesLinksOutOfThePack(t *testing.T) {
+	t.Parallel()
 	ckEnv(t)
 	base := packstest.DiffFixture(t, t.TempDir(), "base")
 	for _, c := range packstest.LinkCases() {
@@ -44,6 +45,7 @@ func TestExplainCLIRefusesLinksOutOfThePack(t *testing.T) {
 // explain given a FIFO (for a pack or a bundle) refuses it with exit 3 and
 // returns: it never opens it for a blocking read (the test would hang).
 func TestExplainCLIRefusesAFIFO(t *testing.T) {
+	t.Parallel()
 	ckEnv(t)
 	fifo := filepath.Join(t.TempDir(), "bundle.tar.gz")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {

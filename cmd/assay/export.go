@@ -56,7 +56,7 @@ compression, certificates).`,
   OTEL_EXPORTER_OTLP_ENDPOINT=https://otlp.example.com OTEL_EXPORTER_OTLP_HEADERS=x-api-key=... assay export otlp otel_5b8efff798038103d269b633813fc60c`,
 			Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				o := otlpout.Options{Endpoint: endpoint, Service: service, JSON: otlpJSON}
+				o := otlpout.Options{Endpoint: endpoint, Service: service, JSON: otlpJSON, Getenv: envOf(cmd).Getenv}
 				if !o.Configured() {
 					return exit.Bad("pass --otlp-endpoint URL or set OTEL_EXPORTER_OTLP_ENDPOINT", "no OTLP endpoint to export to")
 				}
@@ -78,7 +78,7 @@ compression, certificates).`,
 						return exit.Bad("give a pack directory or a trace id", "%s is neither a pack directory nor a trace id", arg)
 					}
 					var s *store.Store
-					if s, err = store.OpenDefault(); err == nil {
+					if s, err = envOf(cmd).OpenStore(); err == nil {
 						src, err = otlpout.FromTrace(s, arg)
 					}
 				}

@@ -66,9 +66,13 @@ Exit codes: 0 the plan printed or every step passed, 1 a step failed,
 					return err
 				}
 				if dir != "" {
+					// Relative to the run's working directory.
+					dir = envOf(cmd).Abs(dir)
 					if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 						return exit.Bad("pass an existing directory", "--dir %s is not a directory", dir)
 					}
+				} else {
+					dir = envOf(cmd).Dir // "" is the process's own
 				}
 				// The same request type and rules as the MCP run-flow tool.
 				req := flows.Request{Flow: args[0], Params: kv, Dir: dir, Apply: apply}
@@ -80,7 +84,7 @@ Exit codes: 0 the plan printed or every step passed, 1 a step failed,
 					flows.RenderPlanText(out, plan)
 					return nil
 				}
-				runner := &flows.ExecRunner{}
+				runner := &flows.ExecRunner{Env: envOf(cmd).Vars}
 				if !asJSON {
 					// Child output streams to stderr; stdout carries the result.
 					runner.Stream = cmd.ErrOrStderr()

@@ -62,7 +62,7 @@ Build the pack afterwards with 'assay proof-pack <trace>'. For one command,
 				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 				defer stop()
 				if traceID == "" {
-					traceID = os.Getenv(store.EnvTrace)
+					traceID = envOf(cmd).Getenv(store.EnvTrace)
 				}
 				if traceID == "" {
 					traceID = store.NewTraceID()
@@ -70,7 +70,7 @@ Build the pack afterwards with 'assay proof-pack <trace>'. For one command,
 				if err := store.ValidTraceID(traceID); err != nil {
 					return err
 				}
-				st, err := store.OpenDefault()
+				st, err := envOf(cmd).OpenStore()
 				if err != nil {
 					return err
 				}
@@ -85,12 +85,12 @@ Build the pack afterwards with 'assay proof-pack <trace>'. For one command,
 						ups[r] = *v
 					}
 				}
-				lg := log
+				lg := *logOf(cmd)
 				g, err := gateway.Start(ctx, gateway.Options{Addr: addr, Store: st, TraceID: traceID, Upstreams: ups, Logger: &lg, StoreContent: content})
 				if err != nil {
 					return err
 				}
-				stopExport, err := startLiveExport(ctx, st, otlpEndpoint, cmd.ErrOrStderr(), "assay gateway")
+				stopExport, err := startLiveExport(ctx, envOf(cmd).Getenv, st, otlpEndpoint, cmd.ErrOrStderr(), "assay gateway")
 				if err != nil {
 					_ = g.Close()
 					return err

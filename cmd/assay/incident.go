@@ -68,7 +68,7 @@ input (PACK, or a policy file that does not load).`,
 					return err
 				}
 			}
-			ks, _, err := openKeystore()
+			ks, _, err := openKeystore(envOf(cmd))
 			if err != nil {
 				return err
 			}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/keys"
-	"github.com/assay-dev/assay/core/store"
 )
 
 // keySubcommands lets other files add `assay key` subcommands.
@@ -18,8 +17,8 @@ var keySubcommands []func() *cobra.Command
 func init() { commands = append(commands, newKeyCmd) }
 
 // openKeystore opens the keystore under the assay home.
-func openKeystore() (*keys.Store, string, error) {
-	home, err := store.Home()
+func openKeystore(env *cliEnv) (*keys.Store, string, error) {
+	home, err := env.Home()
 	if err != nil {
 		return nil, "", err
 	}
@@ -61,7 +60,7 @@ raw 32-byte Ed25519 seed (mode 0600), <id>.pub the raw public key, and
 	list := &cobra.Command{
 		Use: "list", Short: "List signing keys and the active signer", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ks, _, err := openKeystore()
+			ks, _, err := openKeystore(envOf(cmd))
 			if err != nil {
 				return err
 			}
@@ -107,7 +106,7 @@ raw 32-byte Ed25519 seed (mode 0600), <id>.pub the raw public key, and
 			if len(args) == 1 {
 				id = args[0]
 			}
-			ks, _, err := openKeystore()
+			ks, _, err := openKeystore(envOf(cmd))
 			if err != nil {
 				return err
 			}
@@ -140,7 +139,7 @@ raw 32-byte Ed25519 seed (mode 0600), <id>.pub the raw public key, and
 	setActive := &cobra.Command{
 		Use: "set-active SIGNER_ID", Short: "Make an existing key the active signer", Args: exactArgs(1, "give the signer id ('assay key list' shows them)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ks, _, err := openKeystore()
+			ks, _, err := openKeystore(envOf(cmd))
 			if err != nil {
 				return err
 			}
@@ -159,7 +158,7 @@ raw 32-byte Ed25519 seed (mode 0600), <id>.pub the raw public key, and
 	info := &cobra.Command{
 		Use: "info [SIGNER_ID]", Short: "Show a key's algorithm, fingerprint and public key (default: the active signer)", Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ks, _, err := openKeystore()
+			ks, _, err := openKeystore(envOf(cmd))
 			if err != nil {
 				return err
 			}

@@ -34,7 +34,7 @@ until you revoke the old one with 'assay key revoke OLD --lock'.`,
 			if err := refuseEmpty(cmd, "output", "lock", "private", "signer", "new-signer"); err != nil {
 				return err
 			}
-			ks, _, err := openKeystore()
+			ks, _, err := openKeystore(envOf(cmd))
 			if err != nil {
 				return err
 			}
@@ -83,7 +83,7 @@ writes no file; it refuses a terminal, so pipe it:
 			if err := refuseEmpty(cmd, "output", "lock", "private", "signer", "new-signer"); err != nil {
 				return err
 			}
-			ks, _, err := openKeystore()
+			ks, _, err := openKeystore(envOf(cmd))
 			if err != nil {
 				return err
 			}
@@ -151,7 +151,7 @@ so CI never leaves a key file in the checkout:
 			if len(args) == 0 {
 				return exit.Bad("give the exported PUB.b64 file, or --private-env VAR for a key secret", "key import needs a public key file")
 			}
-			ks, _, err := openKeystore()
+			ks, _, err := openKeystore(envOf(cmd))
 			if err != nil {
 				return err
 			}
@@ -194,7 +194,7 @@ key files. There is no revocation list: packs it signed still verify without
 			if err := refuseEmpty(cmd, "output", "lock", "private", "signer", "new-signer"); err != nil {
 				return err
 			}
-			ks, _, err := openKeystore()
+			ks, _, err := openKeystore(envOf(cmd))
 			if err != nil {
 				return err
 			}
@@ -203,7 +203,7 @@ key files. There is no revocation list: packs it signed still verify without
 				return err
 			}
 			if r.WasActive {
-				log.Warn().Msgf("%s was the active signer: proof-pack and run now sign with %q (choose one with 'assay key set-active ID')", args[0], r.NowActive)
+				logOf(cmd).Warn().Msgf("%s was the active signer: proof-pack and run now sign with %q (choose one with 'assay key set-active ID')", args[0], r.NowActive)
 			}
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), r)
@@ -212,7 +212,7 @@ key files. There is no revocation list: packs it signed still verify without
 			if r.RemovedFromLock {
 				fmt.Fprintf(out, "Removed %s from the allowlist of %s (%d left)\n", r.Fingerprint[:16], lockPath, r.AllowlistRemaining)
 				if r.AllowlistRemaining == 0 {
-					log.Warn().Msgf("%s now has an empty allowlist: verify-pack --lock will refuse every pack until you pin a signer", lockPath)
+					logOf(cmd).Warn().Msgf("%s now has an empty allowlist: verify-pack --lock will refuse every pack until you pin a signer", lockPath)
 				}
 			}
 			if del {

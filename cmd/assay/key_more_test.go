@@ -22,7 +22,7 @@ func mode(t *testing.T, p string) os.FileMode {
 }
 
 func TestKeyRotateRevoke(t *testing.T) {
-	home, _ := ckEnv(t)
+	home, _ := ckProcessEnv(t)
 	ks := keys.Open(home)
 	if code, _, errs := ckRun(t, "key", "generate"); code != 0 {
 		t.Fatal(errs)
@@ -77,6 +77,7 @@ func TestKeyRotateRevoke(t *testing.T) {
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 func TestKeyExportImport(t *testing.T) {
+	t.Parallel()
 	home, dir := ckEnv(t)
 	ks := keys.Open(home)
 	if code, _, errs := ckRun(t, "key", "generate", "ci"); code != 0 {
@@ -106,7 +107,7 @@ func TestKeyExportImport(t *testing.T) {
 	}
 
 	// Import into another home: public only, then the pair.
-	t.Setenv("ASSAY_HOME", filepath.Join(dir, "other"))
+	ckSetenv(t, "ASSAY_HOME", filepath.Join(dir, "other"))
 	ks2 := keys.Open(filepath.Join(dir, "other"))
 	if code, out, _ := ckRun(t, "key", "import", filepath.Join("pub", "ci.pub.b64")); code != 0 || !strings.Contains(out, "Imported public key ci") {
 		t.Fatalf("import pub: %d %q", code, out)

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -41,7 +40,7 @@ func importSecret(cmd *cobra.Command, id, env string, setActive, asJSON bool) er
 	var text, where string
 	if env != "" {
 		where = "environment variable " + env
-		text = os.Getenv(env)
+		text = envOf(cmd).Getenv(env)
 		if text == "" {
 			return exit.Bad("set the secret "+env+" (create it with: assay key export --secret | gh secret set "+env+")", "%s is empty or unset", where)
 		}
@@ -57,7 +56,7 @@ func importSecret(cmd *cobra.Command, id, env string, setActive, asJSON bool) er
 	if err != nil {
 		return err
 	}
-	ks, _, err := openKeystore()
+	ks, _, err := openKeystore(envOf(cmd))
 	if err != nil {
 		return err
 	}

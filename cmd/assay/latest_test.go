@@ -11,7 +11,7 @@ import (
 // verify-pack --latest and packs list find packs by manifest, whatever
 // their directory name, with one finder; a second run is picked up (no glob).
 func TestVerifyPackLatest(t *testing.T) {
-	home, dir := ckEnv(t)
+	home, dir := ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	ckOneLine(t, []string{"verify-pack", "--latest"}, "no proof pack (a directory with pack_manifest.json) under .")
 	older := ckPack(t, home, filepath.Join(dir, "evidence", "first"), []string{"receipt_completeness"}, "gpt-4o")
 	old := time.Now().Add(-time.Hour)
@@ -42,6 +42,7 @@ func TestVerifyPackLatest(t *testing.T) {
 // flow audit with no pack: the plan (exit 0) shows the placeholder and how
 // to make a pack; --apply runs nothing and exits 3 saying so.
 func TestFlowAuditPlaceholder(t *testing.T) {
+	t.Parallel()
 	ckEnv(t)
 	code, out, _ := ckRun(t, "flow", "audit")
 	if code != 0 || !strings.Contains(out, "$ assay verify-pack PACK --require-claim-pass") || !strings.Contains(out, "PACK is a placeholder") || !strings.Contains(out, "assay run -c receipt_completeness") {

@@ -15,7 +15,7 @@ import (
 // evTrace records three receipts in a fresh trace and returns its id.
 func evTrace(t *testing.T) string {
 	t.Helper()
-	st, err := store.OpenDefault()
+	st, err := ckEnvOf(t).OpenStore()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func evTrace(t *testing.T) string {
 }
 
 func TestProofPackVerifyExplain(t *testing.T) {
-	home, dir := ckEnv(t)
+	home, dir := ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	tr := evTrace(t)
 	code, out, errs := ckRun(t, "proof-pack", tr, "-o", "p", "-c", "receipt_completeness")
 	if code != 0 || !strings.Contains(out, "Proof pack built") || !strings.Contains(errs, "generated signing key 'assay-local'") {
@@ -75,9 +75,9 @@ func TestProofPackVerifyExplain(t *testing.T) {
 }
 
 func TestTryLeavesNothingBehind(t *testing.T) {
-	ckEnv(t)
+	ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	tmp := t.TempDir()
-	t.Setenv("TMPDIR", tmp)
+	ckSetenv(t, "TMPDIR", tmp)
 	code, out, _ := ckRun(t, "try")
 	if code != 0 || !strings.Contains(out, "PASS (exit 0)") || !strings.Contains(out, "TAMPERED (exit 2)") || !strings.Contains(out, "offset") {
 		t.Fatalf("try: %d %q", code, out)
@@ -91,6 +91,7 @@ func TestTryLeavesNothingBehind(t *testing.T) {
 }
 
 func TestDemos(t *testing.T) {
+	t.Parallel()
 	ckEnv(t)
 	code, out, _ := ckRun(t, "demo-challenge", "-o", "ch")
 	if code != 0 || !strings.Contains(out, "receipt_pack.jsonl offset") || !strings.Contains(out, "'4' (0x34) -> '5' (0x35)") {
@@ -114,7 +115,7 @@ func TestDemos(t *testing.T) {
 }
 
 func TestEvidenceBadInput(t *testing.T) {
-	_, dir := ckEnv(t)
+	_, dir := ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	os.WriteFile(filepath.Join(dir, "file.txt"), []byte("x"), 0o644)
 	os.Mkdir(filepath.Join(dir, "empty"), 0o755)
 	for _, cmd := range [][]string{{"verify-pack"}, {"explain"}} {
@@ -140,7 +141,7 @@ func TestEvidenceBadInput(t *testing.T) {
 }
 
 func TestKeyCommands(t *testing.T) {
-	ckEnv(t)
+	ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	code, out, _ := ckRun(t, "key", "list")
 	if code != 0 || !strings.Contains(out, "No signing keys") {
 		t.Fatalf("%d %q", code, out)
@@ -180,6 +181,7 @@ func TestKeyCommands(t *testing.T) {
 }
 
 func TestHelpAndCompletion(t *testing.T) {
+	t.Parallel()
 	ckEnv(t)
 	code, out, _ := ckRun(t, "--help")
 	for _, want := range []string{"verify-pack", "Start here:", "0  evidence intact"} {
@@ -198,9 +200,9 @@ func TestHelpAndCompletion(t *testing.T) {
 // proof-pack never drops evidence quietly: a store line that is not a
 // receipt is named and the exit is 1; an empty trace needs --allow-empty.
 func TestProofPackLostLinesAndEmptyTrace(t *testing.T) {
-	ckEnv(t)
+	ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	tr := evTrace(t)
-	st, _ := store.OpenDefault()
+	st, _ := ckEnvOf(t).OpenStore()
 	p, _, _ := st.Find(tr)
 	f, _ := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0o644)
 	f.WriteString(`{"receipt_id": "r_torn` + "\n")
@@ -229,6 +231,7 @@ func TestProofPackLostLinesAndEmptyTrace(t *testing.T) {
 // A panic inside a command is reported in one line with exit 70, never as a
 // stack trace or as Go's default exit 2 (which would read as "tampered").
 func TestPanicIsNotAVerdict(t *testing.T) {
+	t.Parallel()
 	ckEnv(t)
 	commands = append(commands, func() *cobra.Command {
 		return &cobra.Command{Use: "boom", Hidden: true, RunE: func(*cobra.Command, []string) error { panic("kaboom") }}
@@ -243,6 +246,7 @@ func TestPanicIsNotAVerdict(t *testing.T) {
 // Every --json command keeps its promise of exactly one JSON document on
 // stdout, bad input included (DECISIONS 6), while stderr keeps the one line.
 func TestJSONBadInputIsOneDocument(t *testing.T) {
+	t.Parallel()
 	ckEnv(t)
 	for _, args := range [][]string{
 		{"verify-pack", "missing", "--json"},
@@ -271,12 +275,13 @@ func TestJSONBadInputIsOneDocument(t *testing.T) {
 // audit bundle and prove refuse to replace an existing file unless --force,
 // like every other command that writes.
 func TestOutputsNeedForce(t *testing.T) {
+	t.Parallel()
 	ckEnv(t)
 	tr := evTrace(t)
 	if code, _, _ := ckRun(t, "proof-pack", tr, "-o", "p"); code != 0 {
 		t.Fatal("proof-pack")
 	}
-	st, _ := store.OpenDefault()
+	st, _ := ckEnvOf(t).OpenStore()
 	recs, _, _ := st.Read(tr)
 	id := recs[0].String("receipt_id")
 	for _, args := range [][]string{{"audit", "bundle", "p", "-o", "b.tar.gz"}, {"prove", "p", id, "-o", "r.json"}} {

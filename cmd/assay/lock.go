@@ -44,7 +44,7 @@ func reportLock(cmd *cobra.Command, path string, l *lock.Lock, asJSON bool) erro
 	}
 	fmt.Fprintln(out)
 	if nr := l.NonReference(); len(nr) > 0 {
-		log.Warn().Msgf("the reference implementation's 'lock check' does not know card(s) %s (or defines them differently); only this tool can check this lock", strings.Join(nr, ", "))
+		logOf(cmd).Warn().Msgf("the reference implementation's 'lock check' does not know card(s) %s (or defines them differently); only this tool can check this lock", strings.Join(nr, ", "))
 	}
 	return nil
 }

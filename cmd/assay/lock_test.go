@@ -17,7 +17,7 @@ var refVectors = func() string {
 }()
 
 func TestLockCLI(t *testing.T) {
-	home, dir := ckEnv(t)
+	home, dir := ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	if code, out, errs := ckRun(t, "lock", "write", "--cards", "receipt_completeness,no_breakglass"); code != 0 || !strings.Contains(out, "Wrote assay.lock") {
 		t.Fatalf("lock write: %d %q %q", code, out, errs)
 	}
@@ -92,7 +92,7 @@ func packFacts(t *testing.T, dir string) lock.Manifest {
 // another format version or an unpinned signer each give a mismatch naming
 // the field.
 func TestLockComparePacks(t *testing.T) {
-	home, dir := ckEnv(t)
+	home, dir := ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	good := ckPack(t, home, filepath.Join(dir, "good"), []string{"receipt_completeness", "no_breakglass"}, "gpt-4o")
 	fp := ckManifest(t, good)["signer_pubkey_sha256"].(string)
 	if code, _, errs := ckRun(t, "lock", "write", "--cards", "receipt_completeness,no_breakglass", "--signer", "assay-local"); code != 0 {
@@ -130,7 +130,7 @@ func TestLockComparePacks(t *testing.T) {
 // other cards, another format version or an unpinned signer make
 // verify-pack --lock exit 2 with a line naming the field, in text and JSON.
 func TestLockVerifyPackEndToEnd(t *testing.T) {
-	home, dir := ckEnv(t)
+	home, dir := ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	cards := []string{"receipt_completeness", "no_breakglass", "timestamp_ordering"}
 	good := ckPack(t, home, filepath.Join(dir, "good"), cards, "gpt-4o", "claude-sonnet-4")
 	if code, _, errs := ckRun(t, "lock", "write", "--cards", strings.Join(cards, ","), "--signer", "assay-local"); code != 0 {

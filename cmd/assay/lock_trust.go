@@ -18,7 +18,7 @@ const anySignerWarning = "WARNING: signer policy \"any\": verify-pack --lock wil
 // and says what it did: the "any" warning always, a created key as a
 // warning.
 func pinSigners(cmd *cobra.Command, l *lock.Lock, signers []string, anySigner bool) error {
-	open := func() (*keys.Store, error) { ks, _, err := openKeystore(); return ks, err }
+	open := func() (*keys.Store, error) { ks, _, err := openKeystore(envOf(cmd)); return ks, err }
 	p, err := keyops.PinSigners(open, signers, anySigner)
 	if err != nil {
 		return err
@@ -28,9 +28,9 @@ func pinSigners(cmd *cobra.Command, l *lock.Lock, signers []string, anySigner bo
 		fmt.Fprintln(cmd.ErrOrStderr(), anySignerWarning)
 	case p.Active != "":
 		if p.Created {
-			log.Warn().Msgf("created signing key %s (the active signer; packs are signed with it)", p.Active)
+			logOf(cmd).Warn().Msgf("created signing key %s (the active signer; packs are signed with it)", p.Active)
 		}
-		log.Info().Msgf("pinning the active signer %s (fingerprint %s)", p.Active, p.Fingerprints[0])
+		logOf(cmd).Info().Msgf("pinning the active signer %s (fingerprint %s)", p.Active, p.Fingerprints[0])
 	}
 	return p.Apply(l)
 }

@@ -14,7 +14,7 @@ import (
 // be asked for and always warns; lock check flags it; a pack signed by
 // another key then fails --lock with exit 2.
 func TestLockPinsActiveSignerByDefault(t *testing.T) {
-	home, dir := ckEnv(t)
+	home, dir := ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	for _, argv := range [][]string{
 		{"lock", "write", "--cards", "receipt_completeness", "-o", "w.lock"},
 		{"lock", "init", "-o", "i.lock"},
@@ -89,7 +89,7 @@ func TestLockPinsActiveSignerByDefault(t *testing.T) {
 // lock write and init refuse to replace a file without --force, and change
 // nothing when they refuse.
 func TestLockWriteRefusesOverwrite(t *testing.T) {
-	_, dir := ckEnv(t)
+	_, dir := ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	p := filepath.Join(dir, "assay.lock")
 	if err := os.WriteFile(p, []byte("mine\n"), 0o644); err != nil {
 		t.Fatal(err)

@@ -59,7 +59,7 @@ Exit codes:
 			}
 			loc := logArg
 			if !isURL(loc) {
-				if loc, err = logDir(loc); err != nil {
+				if loc, err = logDir(envOf(cmd), loc); err != nil {
 					return err
 				}
 			}
@@ -137,11 +137,11 @@ Stops on SIGINT/SIGTERM.`,
 		Example: `  ASSAY_LOG_TOKEN=$(openssl rand -hex 16) assay log serve --log /srv/assay-log --addr 127.0.0.1:8700`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			dir, err := logDir(logArg)
+			dir, err := logDir(envOf(cmd), logArg)
 			if err != nil {
 				return err
 			}
-			tok, err := logToken(tokenFile)
+			tok, err := logToken(envOf(cmd), tokenFile)
 			if err != nil {
 				return err
 			}
@@ -162,7 +162,7 @@ Stops on SIGINT/SIGTERM.`,
 			defer stop()
 			var s *tlog.Server
 			if storage != "" {
-				cfg, berr := awsConfig(storage, db, s3Endpoint)
+				cfg, berr := awsConfig(envOf(cmd), storage, db, s3Endpoint)
 				if berr != nil {
 					ln.Close()
 					return berr
@@ -176,7 +176,7 @@ Stops on SIGINT/SIGTERM.`,
 				return exit.New(exit.HonestFail, "check the log directory "+dir, "%v", err)
 			}
 			srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-			log.Info().Str("addr", ln.Addr().String()).Str("origin", s.Keys().Origin()).Msg("serving log")
+			logOf(cmd).Info().Str("addr", ln.Addr().String()).Str("origin", s.Keys().Origin()).Msg("serving log")
 			// The one line scripts wait for: where the log is and its key.
 			fmt.Fprintf(cmd.OutOrStdout(), "serving %s on http://%s/ (vkey %s)\n", s.Keys().Origin(), ln.Addr(), s.Keys().VKey)
 			errc := make(chan error, 1)
@@ -208,21 +208,21 @@ Stops on SIGINT/SIGTERM.`,
 
 // awsConfig reads the AWS backend flags; secrets come from the environment
 // and never appear in errors.
-func awsConfig(storage, db, endpoint string) (tlogaws.Config, error) {
+func awsConfig(env *cliEnv, storage, db, endpoint string) (tlogaws.Config, error) {
 	rest, ok := strings.CutPrefix(storage, "s3://")
 	bucket, prefix, _ := strings.Cut(rest, "/")
 	if !ok || bucket == "" {
 		return tlogaws.Config{}, exit.Bad("give --storage s3://BUCKET[/PREFIX]", "--storage %q is not an s3:// location", storage)
 	}
 	if db == "" {
-		db = os.Getenv("ASSAY_LOG_DB")
+		db = env.Getenv("ASSAY_LOG_DB")
 	}
 	if db == "" {
 		return tlogaws.Config{}, exit.Bad("pass --db DSN or set ASSAY_LOG_DB", "--storage needs a MySQL-compatible database")
 	}
 	c := tlogaws.Config{Bucket: bucket, Prefix: strings.TrimSuffix(prefix, "/"), DSN: db, Endpoint: endpoint}
 	if endpoint != "" {
-		c.AccessKey, c.SecretKey = os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+		c.AccessKey, c.SecretKey = env.Getenv("AWS_ACCESS_KEY_ID"), env.Getenv("AWS_SECRET_ACCESS_KEY")
 	}
 	return c, nil
 }

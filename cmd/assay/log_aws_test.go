@@ -12,13 +12,13 @@ import (
 // log on tessera's AWS backend (gofakes3 + a MariaDB the test starts);
 // anchors over HTTP verify, and the log's tiles are served from the bucket.
 func TestLogServeAWS(t *testing.T) {
-	ckEnv(t)
+	ckProcessEnv(t)
 	dsn := tlogtest.StartMariaDB(t)
 	s3url := tlogtest.StartS3(t, "assay-log")
-	t.Setenv("ASSAY_LOG_TOKEN", "team-token-0123456789")
-	t.Setenv("ASSAY_LOG_DB", dsn)
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	ckSetenv(t, "ASSAY_LOG_TOKEN", "team-token-0123456789")
+	ckSetenv(t, "ASSAY_LOG_DB", dsn)
+	ckSetenv(t, "AWS_ACCESS_KEY_ID", "test")
+	ckSetenv(t, "AWS_SECRET_ACCESS_KEY", "test")
 	var out, errb syncBuf
 	done := make(chan int)
 	go func() {

@@ -14,9 +14,9 @@ import (
 // the bearer token, verifies it offline against the served key, checks
 // consistency over the tiles API, and refuses appends without the token.
 func TestLogServeTeamLog(t *testing.T) {
-	ckEnv(t)
+	ckProcessEnv(t)
 	logDir := t.TempDir()
-	t.Setenv("ASSAY_LOG_TOKEN", "team-token-0123456789")
+	ckSetenv(t, "ASSAY_LOG_TOKEN", "team-token-0123456789")
 	var out, errb syncBuf
 	done := make(chan int)
 	go func() {
@@ -65,11 +65,11 @@ func TestLogServeTeamLog(t *testing.T) {
 			t.Fatalf("%s is served", path)
 		}
 	}
-	t.Setenv("ASSAY_LOG_TOKEN", "wrong-token-0123456789")
+	ckSetenv(t, "ASSAY_LOG_TOKEN", "wrong-token-0123456789")
 	if code, _, e := ckRun(t, "anchor", copyTree(t, goldenPack), "--log", url); code != 1 || !strings.Contains(e, "401") || strings.Contains(e, "wrong-token") {
 		t.Fatalf("wrong token: exit %d %q", code, e)
 	}
-	t.Setenv("ASSAY_LOG_TOKEN", "")
+	ckSetenv(t, "ASSAY_LOG_TOKEN", "")
 	ckOneLine(t, []string{"anchor", p, "--log", url}, "ASSAY_LOG_TOKEN")
 	ckOneLine(t, []string{"anchor", p, "--log", "http://example.com/log/", "--token-file", "/dev/null"}, "only to localhost")
 	stopOnSIGINT(t, "log serve", done, &errb)
@@ -78,6 +78,7 @@ func TestLogServeTeamLog(t *testing.T) {
 // TestLogVerifySplitView: two logs with the same key and origin diverge;
 // `log verify` exits 2 and names both checkpoints.
 func TestLogVerifySplitView(t *testing.T) {
+	t.Parallel()
 	home, dir := ckEnv(t)
 	a, b := t.TempDir(), t.TempDir()
 	pa := copyTree(t, goldenPack)

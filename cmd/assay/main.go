@@ -5,5 +5,6 @@ package main
 import "os"
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	// The environment is read here, once; nothing below reads the process's.
+	os.Exit(runIn(processEnv(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

@@ -11,7 +11,9 @@ import (
 var mcpSubcommands []func() *cobra.Command
 
 func init() {
-	mcpSubcommands = append(mcpSubcommands, func() *cobra.Command { return serve.Command("serve") })
+	mcpSubcommands = append(mcpSubcommands, func() *cobra.Command {
+		return serve.CommandIn("serve", func(c *cobra.Command) []string { return envOf(c).Vars })
+	})
 	commands = append(commands, func() *cobra.Command {
 		c := &cobra.Command{
 			Use:     "mcp",

@@ -38,7 +38,7 @@ slow, hang, crash, garbage). Logs go to stderr only.`,
 				// cleanly, with exit 0, like stdin EOF.
 				ctx, stop := signal.NotifyContext(base, os.Interrupt, syscall.SIGTERM)
 				defer stop()
-				lg := log
+				lg := *logOf(cmd)
 				err := mcpserver.Serve(ctx, cmd.InOrStdin(), cmd.OutOrStdout(), mcpserver.Options{Faults: faults, Logger: &lg})
 				if err != nil {
 					return exit.New(exit.HonestFail, "check that the client keeps the server's stdin and stdout open", "demo MCP server stopped: %v", err)

@@ -166,6 +166,7 @@ func TestMCPDemoServerWithStdioClient(t *testing.T) {
 }
 
 func TestMCPDemoServerHidden(t *testing.T) {
+	t.Parallel()
 	ckEnv(t)
 	code, out, _ := ckRun(t, "mcp", "--help")
 	if code != 0 || strings.Contains(out, "demo-server") || !strings.Contains(out, "serve") {

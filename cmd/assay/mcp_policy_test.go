@@ -10,7 +10,7 @@ import (
 )
 
 func TestMCPPolicyInit(t *testing.T) {
-	_, dir := ckEnv(t)
+	_, dir := ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	code, out, errs := ckRun(t, "mcp", "policy", "init", "--server-id", "fs-server")
 	if code != 0 || errs != "" {
 		t.Fatalf("init: exit %d, stderr %q", code, errs)
@@ -89,6 +89,7 @@ func writePolicy(t *testing.T, dir, name, body string) string {
 }
 
 func TestMCPPolicyValidate(t *testing.T) {
+	t.Parallel()
 	_, dir := ckEnv(t)
 	path := writePolicy(t, dir, "p.yaml", cliPolicy)
 	code, out, errs := ckRun(t, "mcp", "policy", "validate", path)
@@ -136,6 +137,7 @@ func TestMCPPolicyValidate(t *testing.T) {
 }
 
 func TestMCPPolicyCheck(t *testing.T) {
+	t.Parallel()
 	_, dir := ckEnv(t)
 	enforce := writePolicy(t, dir, "enforce.yaml", cliPolicy)
 	audit := writePolicy(t, dir, "audit.yaml", strings.Replace(cliPolicy, "mode: enforce", "mode: audit", 1))
@@ -189,6 +191,7 @@ func TestMCPPolicyCheck(t *testing.T) {
 }
 
 func TestMCPPolicyGroupRefusesUnknown(t *testing.T) {
+	t.Parallel()
 	ckEnv(t)
 	code, _, errs := ckRun(t, "mcp", "policy", "valdiate", "x")
 	if code != 3 || !strings.Contains(errs, "assay: ") {

@@ -97,9 +97,10 @@ not be written; 3 bad input (flags, policy, server command not found).`,
 
 func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 	stderr := cmd.ErrOrStderr()
-	logger := log
+	env := envOf(cmd)
+	logger := *logOf(cmd)
 	if o.asJSON {
-		logger = zerolog.New(stderr).Level(log.GetLevel()).With().Timestamp().Logger()
+		logger = zerolog.New(stderr).Level(logOf(cmd).GetLevel()).With().Timestamp().Logger()
 	}
 	logger = logger.With().Str("component", "mcp-proxy").Logger()
 
@@ -112,7 +113,7 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 	req := mcpproxy.SettingsRequest{
 		Argv: argv, UpstreamURL: o.upstreamURL, Headers: o.upstreamHeaders, ServerID: o.serverID,
 		CallTimeout: o.callTimeout, Grace: o.grace, MaxMessage: o.maxMessage, MaxServerMessage: o.maxServerMessage,
-		Getenv: os.Getenv,
+		Getenv: env.Getenv,
 	}
 	if fl.Changed("policy") {
 		req.PolicyPath = &o.policyPath
@@ -134,7 +135,7 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 		return err
 	}
 
-	st, err := store.OpenDefault()
+	st, err := env.OpenStore()
 	if err != nil {
 		return err
 	}
@@ -146,7 +147,7 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 	if err := os.MkdirAll(set.AuditDir, 0o755); err != nil {
 		return exit.Bad("choose a writable --audit-dir", "cannot create the audit directory %s: %v", set.AuditDir, err)
 	}
-	stopExport, err := startLiveExport(context.Background(), st, o.otlpEndpoint, cmd.ErrOrStderr(), "assay mcp-proxy")
+	stopExport, err := startLiveExport(context.Background(), envOf(cmd).Getenv, st, o.otlpEndpoint, cmd.ErrOrStderr(), "assay mcp-proxy")
 	if err != nil {
 		return err
 	}
@@ -177,7 +178,7 @@ func runMCPProxy(cmd *cobra.Command, o mcpProxyOptions, args []string) error {
 		}
 		up = h
 	} else {
-		env := runner.WithEnv(os.Environ(), map[string]string{store.EnvTrace: traceID})
+		env := runner.WithEnv(env.Vars, map[string]string{store.EnvTrace: traceID})
 		var serverStderr io.Writer = stderr
 		if o.asJSON {
 			// --json: stderr carries JSON lines only, the server's too.

@@ -23,12 +23,13 @@ const mcpInit = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protoc
 // starts (exit 3, one line with the fix), even with --no-auto-pack, which
 // used to run the whole session and lose every receipt.
 func TestQAMCPProxyUnwritableHome(t *testing.T) {
+	t.Parallel()
 	_, dir := ckEnv(t)
 	blocker := filepath.Join(dir, "a-file")
 	if err := os.WriteFile(blocker, []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv(store.EnvHome, filepath.Join(blocker, "home"))
+	ckSetenv(t, store.EnvHome, filepath.Join(blocker, "home"))
 	marker := filepath.Join(dir, "server-started")
 	for _, extra := range [][]string{nil, {"--no-auto-pack"}} {
 		args := append(append([]string{"mcp-proxy"}, extra...), "--", "sh", "-c", "touch "+marker)
@@ -42,7 +43,7 @@ func TestQAMCPProxyUnwritableHome(t *testing.T) {
 // --json: stderr is JSON only, the server's own stderr included (wrapped
 // in JSON log lines), and stdout only protocol.
 func TestQAMCPProxyJSONStderr(t *testing.T) {
-	home, dir := ckEnv(t)
+	home, dir := ckProcessEnv(t)
 	server := filepath.Join(dir, "server.sh")
 	// A server that chats on stderr (as the reference servers do) and
 	// leaves a last line without a newline.
@@ -95,7 +96,7 @@ func TestQAMCPProxyJSONStderr(t *testing.T) {
 func TestQAMCPProxySignalMidCall(t *testing.T) {
 	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
-			home, dir := ckEnv(t)
+			home, dir := ckProcessEnv(t)
 			audit := filepath.Join(dir, "audit")
 			cmd := exec.Command(os.Args[0], "mcp-proxy", "--audit-dir", audit, "--", os.Args[0], "mcp", "demo-server", "--faults")
 			cmd.Env = append(os.Environ(), envAsCLI+"=1", store.EnvHome+"="+home)
@@ -141,8 +142,8 @@ func TestQAMCPProxySignalMidCall(t *testing.T) {
 // try-mcp --json: duration_ms is a JSON number, as in the receipts (it
 // was a string).
 func TestQATryMCPJSONDurations(t *testing.T) {
-	ckEnv(t)
-	t.Setenv(envAsCLI, "1") // the demo server is this binary acting as assay
+	ckProcessEnv(t)
+	ckSetenv(t, envAsCLI, "1") // the demo server is this binary acting as assay
 	code, stdout, stderr := ckRun(t, "try-mcp", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)

@@ -15,7 +15,7 @@ import (
 // by the reference's fixed assay-local; a policy's audit_dir and server_id
 // apply when no flag is given, and an explicit flag wins over the policy.
 func TestMCPProxySignerAndPolicySettings(t *testing.T) {
-	home, dir := ckEnv(t)
+	home, dir := ckProcessEnv(t)
 	if code, _, errs := ckRun(t, "key", "generate", "team-key"); code != 0 {
 		t.Fatalf("key generate: %s", errs)
 	}
@@ -81,7 +81,7 @@ func TestMCPProxySignerAndPolicySettings(t *testing.T) {
 // A trace line that is not a receipt (here written by the server itself)
 // cannot go into the pack: the session says so and exits 1.
 func TestMCPProxyUnreadableTraceLine(t *testing.T) {
-	home, dir := ckEnv(t)
+	home, dir := ckProcessEnv(t)
 	script := `d="$ASSAY_HOME/$(date -u +%Y-%m-%d)"; mkdir -p "$d"; printf 'not a receipt\n' >> "$d/$ASSAY_TRACE_ID.jsonl"; exec "$0" mcp demo-server`
 	cmd := exec.Command(os.Args[0], "mcp-proxy", "--audit-dir", "audit", "--", "sh", "-c", script, os.Args[0])
 	cmd.Dir = dir

@@ -21,7 +21,7 @@ import (
 // the session is incomplete in explain, in verify-pack --json and in the
 // pack itself, never a plain PASS.
 func TestMCPProxySIGKILLLeavesIncompleteSession(t *testing.T) {
-	home, dir := ckEnv(t)
+	home, dir := ckProcessEnv(t)
 	cmd := exec.Command(os.Args[0], "mcp-proxy", "--audit-dir", filepath.Join(dir, "audit"), "--", os.Args[0], "mcp", "demo-server", "--faults")
 	cmd.Env = append(os.Environ(), envAsCLI+"=1", store.EnvHome+"="+home)
 	in, _ := cmd.StdinPipe()

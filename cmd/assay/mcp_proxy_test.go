@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 // proxy's receipts and the server's own land in one trace, and the session
 // leaves a session file and a pack that verifies.
 func TestMCPProxyInFrontOfAssayMCP(t *testing.T) {
-	home, dir := ckEnv(t)
+	home, dir := ckProcessEnv(t)
 	if _, err := demo.BuildChallenge(filepath.Join(dir, "challenge")); err != nil {
 		t.Fatal(err)
 	}
@@ -122,6 +122,7 @@ func strAny(v any) string { s, _ := v.(string); return s }
 
 // Bad input is refused with exit 3 before any server starts.
 func TestMCPProxyBadInput(t *testing.T) {
+	t.Parallel()
 	_, dir := ckEnv(t)
 	marker := filepath.Join(dir, "server-started")
 	server := []string{"--", "sh", "-c", "touch " + marker}
@@ -165,7 +166,7 @@ func TestMCPProxyBadInput(t *testing.T) {
 // The whole CLI session with a crashing server: exit 1, a pack that
 // verifies, marked incomplete; the JSON report on stderr.
 func TestMCPProxyCLIIncompleteSession(t *testing.T) {
-	home, dir := ckEnv(t)
+	home, dir := ckProcessEnv(t)
 	audit := filepath.Join(dir, "audit")
 	cmd := exec.Command(os.Args[0], "mcp-proxy", "--json", "--audit-dir", audit, "--", os.Args[0], "mcp", "demo-server", "--faults")
 	cmd.Env = append(os.Environ(), envAsCLI+"=1", store.EnvHome+"="+home)
@@ -235,8 +236,8 @@ func TestMCPProxyCLIIncompleteSession(t *testing.T) {
 // the destructive one denied, the server's own receipt in the trace, a
 // pack that verifies; -o keeps it.
 func TestTryMCP(t *testing.T) {
-	_, dir := ckEnv(t)
-	t.Setenv(envAsCLI, "1") // the demo server is this binary acting as assay
+	_, dir := ckProcessEnv(t)
+	ckSetenv(t, envAsCLI, "1") // the demo server is this binary acting as assay
 	code, stdout, stderr := ckRun(t, "try-mcp", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -278,7 +279,7 @@ func TestTryMCP(t *testing.T) {
 // own server over streamable HTTP through the proxy, with a bearer token
 // that never lands in a receipt, a pack, the session file or a log line.
 func TestMCPProxyUpstreamHTTP(t *testing.T) {
-	home, dir := ckEnv(t)
+	home, dir := ckProcessEnv(t)
 	if _, err := demo.BuildChallenge(filepath.Join(dir, "challenge")); err != nil {
 		t.Fatal(err)
 	}

@@ -16,8 +16,8 @@ const otlpEndpointUsage = "also send each receipt as a span to this OTLP/HTTP ba
 // the OTEL_EXPORTER_OTLP_* variables ask for one; the returned stop
 // flushes it. The store stays the evidence: an export failure is reported
 // on errw, never fatal.
-func startLiveExport(ctx context.Context, st *store.Store, endpoint string, errw io.Writer, who string) (func(), error) {
-	o := otlpout.Options{Endpoint: endpoint}
+func startLiveExport(ctx context.Context, getenv func(string) string, st *store.Store, endpoint string, errw io.Writer, who string) (func(), error) {
+	o := otlpout.Options{Endpoint: endpoint, Getenv: getenv}
 	if !o.Configured() {
 		return func() {}, nil
 	}
@@ -40,8 +40,8 @@ func startLiveExport(ctx context.Context, st *store.Store, endpoint string, errw
 
 // exportPackOTLP sends a freshly built pack to the OTLP endpoint, if one
 // is configured; failures are warnings (the pack is the evidence).
-func exportPackOTLP(ctx context.Context, endpoint, dir string, logf func(string, ...any)) {
-	o := otlpout.Options{Endpoint: endpoint}
+func exportPackOTLP(ctx context.Context, getenv func(string) string, endpoint, dir string, logf func(string, ...any)) {
+	o := otlpout.Options{Endpoint: endpoint, Getenv: getenv}
 	if !o.Configured() {
 		return
 	}

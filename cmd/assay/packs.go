@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -16,8 +15,8 @@ import (
 func init() { commands = append(commands, newPacksCmd) }
 
 // currentBaseline returns the baseline pack path, or "" when none is set.
-func currentBaseline() string {
-	wd, err := os.Getwd()
+func currentBaseline(env *cliEnv) string {
+	wd, err := env.Wd()
 	if err != nil {
 		return ""
 	}
@@ -51,7 +50,7 @@ func newPacksCmd() *cobra.Command {
 			var rows []packs.Summary
 			var incomplete []string
 			if blob.IsURL(dir) {
-				l, err := listRemote(cmd.Context(), dir)
+				l, err := listRemote(cmd.Context(), envOf(cmd).Getenv, dir)
 				if err != nil {
 					return err
 				}
@@ -61,7 +60,7 @@ func newPacksCmd() *cobra.Command {
 				}
 			} else {
 				var err error
-				if rows, err = packs.List(dir, currentBaseline()); err != nil {
+				if rows, err = packs.List(dir, currentBaseline(envOf(cmd))); err != nil {
 					return err
 				}
 			}
@@ -114,7 +113,7 @@ func newPacksCmd() *cobra.Command {
 		Short: "Show a pack's manifest fields, line count and files",
 		Args:  exactArgs(1, "give the pack directory"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := packs.Show(args[0], currentBaseline())
+			d, err := packs.Show(args[0], currentBaseline(envOf(cmd)))
 			if err != nil {
 				return err
 			}
@@ -170,7 +169,7 @@ func newPacksCmd() *cobra.Command {
 			if !blob.IsURL(args[1]) {
 				return exit.Bad("give s3://BUCKET/PREFIX/, gs://, azblob:// or file:/// as the destination", "not a storage URL: %s", args[1])
 			}
-			loc, err := blob.Prepare(cmd.Context(), args[1], blob.Options{})
+			loc, err := blob.Prepare(cmd.Context(), args[1], blob.Options{Getenv: envOf(cmd).Getenv})
 			if err != nil {
 				return err
 			}
@@ -195,8 +194,8 @@ func newPacksCmd() *cobra.Command {
 }
 
 // listRemote lists the packs under a storage URL.
-func listRemote(ctx context.Context, raw string) (*blob.Listing, error) {
-	loc, err := blob.Open(ctx, raw, blob.Options{})
+func listRemote(ctx context.Context, getenv func(string) string, raw string) (*blob.Listing, error) {
+	loc, err := blob.Open(ctx, raw, blob.Options{Getenv: getenv})
 	if err != nil {
 		return nil, err
 	}

@@ -23,10 +23,10 @@ func TestPatchedPythonUnderGatewayRecordsOnce(t *testing.T) {
 		calls   int
 	}{{"plain", 1}, {"streams", 2}, {"asyncerr", 2}} {
 		t.Run(tc.project, func(t *testing.T) {
-			ckEnv(t)
+			ckProcessEnv(t)
 			rtMock(t)
-			t.Setenv("PYTHONPATH", filepath.Join(patchData, "sdk"))
-			t.Setenv("PYTHONDONTWRITEBYTECODE", "1")
+			ckSetenv(t, "PYTHONPATH", filepath.Join(patchData, "sdk"))
+			ckSetenv(t, "PYTHONDONTWRITEBYTECODE", "1")
 			dir := copyTree(t, filepath.Join(patchData, "projects", tc.project))
 			if code, _, errs := ckRun(t, "patch", dir, "--yes"); code != 0 {
 				t.Fatalf("patch: %s", errs)
@@ -60,10 +60,10 @@ func TestGatewayCoverageExplainsMissingCallsites(t *testing.T) {
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Fatalf("python3 is required: %v", err)
 	}
-	ckEnv(t)
+	ckProcessEnv(t) // the run's child starts in the directory the test moves to
 	rtMock(t)
-	t.Setenv("PYTHONPATH", filepath.Join(patchData, "sdk"))
-	t.Setenv("PYTHONDONTWRITEBYTECODE", "1")
+	ckSetenv(t, "PYTHONPATH", filepath.Join(patchData, "sdk"))
+	ckSetenv(t, "PYTHONDONTWRITEBYTECODE", "1")
 	dir := copyTree(t, filepath.Join(patchData, "projects", "plain"))
 	if code, _, errs := ckRun(t, "scan", dir, "--emit-contract", filepath.Join(dir, "assay.coverage.json")); code != 0 {
 		t.Fatalf("scan: %s", errs)

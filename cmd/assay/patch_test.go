@@ -194,6 +194,7 @@ func TestPatchPythonSamples(t *testing.T) {
 // --json: a dry run changes nothing and carries the diff and the plan in
 // the reference's top-level fields; with --yes it applies.
 func TestPatchJSON(t *testing.T) {
+	t.Parallel()
 	dir := copyTree(t, filepath.Join(patchData, "projects", "future"))
 	before := snapshot(t, dir)
 	code, out, _ := ckRun(t, "patch", dir, "--dry-run", "--json")
@@ -230,6 +231,7 @@ func TestPatchJSON(t *testing.T) {
 // exit 3; --undo without a backup is exit 1; a patch whose compile check
 // fails leaves every byte as it was.
 func TestPatchBadInputAndRollback(t *testing.T) {
+	t.Parallel()
 	dir := copyTree(t, filepath.Join(patchData, "projects", "plain"))
 	before := snapshot(t, dir)
 	for _, tc := range []struct {

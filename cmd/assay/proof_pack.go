@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/assay-dev/assay/core/blob"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/assay-dev/assay/core/ops"
 	"github.com/assay-dev/assay/core/pack"
-	"github.com/assay-dev/assay/core/store"
 )
 
 func init() { commands = append(commands, newProofPackCmd) }
@@ -36,20 +34,26 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 		Args: exactArgs(1, "give the trace id (see ASSAY_TRACE_ID, or the file names under $ASSAY_HOME)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			traceID := args[0]
-			home, err := store.Home()
+			cenv := envOf(cmd)
+			home, err := cenv.Home()
 			if err != nil {
 				return err
+			}
+			wd, _ := cenv.Wd()
+			if out == "" {
+				out = cenv.Abs("proof_pack_" + traceID)
 			}
 			// The same request type and result as the MCP bundle tool.
 			req := ops.PackRequest{
 				TraceID: traceID, Out: out, Cards: cards, Mode: mode, AllowEmpty: allowEmpty, NoGenerateKey: noGenerate,
+				WorkDir: wd,
 			}
-			env := ops.Env{Home: home, Getenv: os.Getenv}
+			env := ops.Env{Home: home, Getenv: cenv.Getenv}
 			var res *ops.BundleResult
 			if remote.IsURL(out) {
 				// Checked before the build, built locally, published
 				// manifest last; a failed upload keeps the local copy.
-				res, err = remote.Pack(cmd.Context(), req, env, blob.Options{})
+				res, err = remote.Pack(cmd.Context(), req, env, blob.Options{Getenv: cenv.Getenv})
 			} else {
 				res, err = ops.Pack(req, env)
 			}
@@ -68,7 +72,7 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 					return err
 				}
 			} else {
-				renderBuilt(cmd.OutOrStdout(), res.Pack)
+				renderBuilt(cmd.OutOrStdout(), res.Pack, wd)
 			}
 			if res.Seal != nil {
 				s := res.Seal
@@ -105,7 +109,7 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 }
 
 // renderBuilt prints the short "pack built" panel.
-func renderBuilt(w io.Writer, r *pack.Result) {
+func renderBuilt(w io.Writer, r *pack.Result, wd string) {
 	st := newStyle(w)
 	fmt.Fprintf(w, "%s %s\n\n", st.Green("Proof pack built:"), r.Dir)
 	row := func(k, v string) { fmt.Fprintf(w, "  %-11s %s\n", k, v) }
@@ -120,13 +124,16 @@ func renderBuilt(w io.Writer, r *pack.Result) {
 		fmt.Fprintf(w, "\nNext: assay verify-pack '%s'\n", r.Dir)
 		return
 	}
-	abs, _ := filepath.Abs(r.Dir)
-	fmt.Fprintf(w, "\nNext: assay verify-pack %s\n", relOr(abs))
+	abs := r.Dir
+	if !filepath.IsAbs(abs) {
+		abs = filepath.Join(wd, abs)
+	}
+	fmt.Fprintf(w, "\nNext: assay verify-pack %s\n", relOr(wd, abs))
 }
 
-func relOr(abs string) string {
-	wd, err := os.Getwd()
-	if err != nil {
+// relOr shows abs relative to wd when that is shorter.
+func relOr(wd, abs string) string {
+	if wd == "" {
 		return abs
 	}
 	if rel, err := filepath.Rel(wd, abs); err == nil && !filepath.IsAbs(rel) && len(rel) < len(abs) {

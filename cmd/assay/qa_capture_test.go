@@ -23,6 +23,7 @@ import (
 // in the project or beside the outside file; an absolute path inside the
 // project is accepted.
 func TestQAPatchEntrypointConfined(t *testing.T) {
+	t.Parallel()
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "proj")
 	if err := os.Mkdir(dir, 0o755); err != nil {
@@ -55,6 +56,7 @@ func TestQAPatchEntrypointConfined(t *testing.T) {
 
 // --undo --dry-run lists what it would restore and changes nothing.
 func TestQAPatchUndoDryRun(t *testing.T) {
+	t.Parallel()
 	dir := copyTree(t, filepath.Join(patchData, "projects", "plain"))
 	if code, _, errs := ckRun(t, "patch", dir, "--yes"); code != 0 {
 		t.Fatalf("patch: exit %d %s", code, errs)
@@ -78,9 +80,10 @@ func TestQAPatchUndoDryRun(t *testing.T) {
 // and exit 3; nothing is appended. A run whose trace holds such a receipt
 // anyway (written by another emitter) warns on stderr.
 func TestQAEmitRefusesIntegrityBreakers(t *testing.T) {
+	t.Parallel()
 	home := t.TempDir()
-	t.Setenv("ASSAY_HOME", home)
-	t.Setenv("ASSAY_TRACE_ID", "trace_20260115T115900_1a2b3c4d")
+	ckHome(t, home)
+	ckSetenv(t, "ASSAY_TRACE_ID", "trace_20260115T115900_1a2b3c4d")
 	if code, _, errs := ckRun(t, "emit", "capability_use", "receipt_id=r_dup"); code != 0 {
 		t.Fatalf("first emit: exit %d %s", code, errs)
 	}
@@ -122,8 +125,9 @@ func TestQAEmitRefusesIntegrityBreakers(t *testing.T) {
 // appended by a foreign emitter) still becomes a pack, and run says so on
 // stderr instead of printing only a red FAIL in the panel.
 func TestQARunWarnsOnIntegrityFail(t *testing.T) {
+	t.Parallel()
 	home := t.TempDir()
-	t.Setenv("ASSAY_HOME", home)
+	ckHome(t, home)
 	out := filepath.Join(t.TempDir(), "pack")
 	line := `{"receipt_id":"r_same","type":"capability_use","timestamp":"2026-01-15T11:59:00.123456+00:00","schema_version":"3.0","seq":0}`
 	script := `d="$ASSAY_HOME/$(date -u +%Y-%m-%d)"; mkdir -p "$d"; printf '%s\n%s\n' '` + line + `' '` + line + `' >> "$d/$ASSAY_TRACE_ID.jsonl"`
@@ -141,6 +145,7 @@ func TestQARunWarnsOnIntegrityFail(t *testing.T) {
 // with exit 0; cobra's argument errors get exactly one fix, naming the
 // command that refused them.
 func TestQAUnknownSubcommand(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -185,7 +190,8 @@ func TestQAScanReportFileAlone(t *testing.T) {
 // run --gateway tells the child which gateway records it (ASSAY_GATEWAY,
 // what doctor's DOCTOR_GATEWAY_001 checks the base URLs against).
 func TestQARunGatewaySetsAssayGateway(t *testing.T) {
-	t.Setenv("ASSAY_HOME", t.TempDir())
+	t.Parallel()
+	ckHome(t, t.TempDir())
 	out := filepath.Join(t.TempDir(), "pack")
 	code, stdout, errs := ckRun(t, "run", "--gateway", "--allow-empty", "-o", out, "--", "sh", "-c", `echo "GW=$ASSAY_GATEWAY/openai BASE=$OPENAI_BASE_URL"`)
 	if code != 0 {
@@ -207,7 +213,8 @@ func TestQARunGatewaySetsAssayGateway(t *testing.T) {
 
 // A program that cannot be executed is named as such, not "not found".
 func TestQARunNotExecutable(t *testing.T) {
-	t.Setenv("ASSAY_HOME", t.TempDir())
+	t.Parallel()
+	ckHome(t, t.TempDir())
 	dir := t.TempDir()
 	script := filepath.Join(dir, "app.py")
 	os.WriteFile(script, []byte("print(1)\n"), 0o644)
@@ -226,9 +233,10 @@ func TestQARunNotExecutable(t *testing.T) {
 // assay gateway refuses a store it cannot write before listening (it used
 // to answer every call and lose every receipt).
 func TestQAGatewayUnwritableStore(t *testing.T) {
+	t.Parallel()
 	f := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(f, nil, 0o644)
-	t.Setenv("ASSAY_HOME", f)
+	ckHome(t, f)
 	code, out, errs := ckRun(t, "gateway")
 	if code != 3 || out != "" || !strings.Contains(errs, "receipt store") || strings.Count(errs, "\n") != 1 {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
@@ -258,7 +266,8 @@ func TestQACIInitRefusesBadCardsAndOperators(t *testing.T) {
 // and exit 3; the fix names the trace file to repair, since rebuilding the
 // trace as is would fail the same way.
 func TestQARunBadReceiptTypeNamesTraceFile(t *testing.T) {
-	t.Setenv("ASSAY_HOME", t.TempDir())
+	t.Parallel()
+	ckHome(t, t.TempDir())
 	out := filepath.Join(t.TempDir(), "pack")
 	line := `{"receipt_id":"r_1","type":"weird type","timestamp":"2026-01-15T11:59:00.123456+00:00"}`
 	script := `d="$ASSAY_HOME/$(date -u +%Y-%m-%d)"; mkdir -p "$d"; echo '` + line + `' >> "$d/$ASSAY_TRACE_ID.jsonl"`
@@ -271,6 +280,7 @@ func TestQARunBadReceiptTypeNamesTraceFile(t *testing.T) {
 
 // A newline in a file name does not split a row of the scan table.
 func TestQAScanTableQuotesControlChars(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	src := "from openai import OpenAI\nOpenAI().chat.completions.create(model='m', messages=[])\n"
 	if err := os.WriteFile(filepath.Join(dir, "new\nline.py"), []byte(src), 0o644); err != nil {
@@ -348,6 +358,7 @@ func TestQAGatewayStopsGracefullyOnSIGHUP(t *testing.T) {
 // prompt and answer through the gateway and tells the child's Go
 // middleware; without it only hashes are kept.
 func TestQARunStoreContent(t *testing.T) {
+	t.Parallel()
 	py, err := exec.LookPath("python3")
 	if err != nil {
 		t.Fatalf("python3 is required: %v", err)
@@ -357,10 +368,10 @@ func TestQARunStoreContent(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	t.Setenv("ASSAY_HOME", t.TempDir())
-	t.Setenv("ASSAY_UPSTREAM_OPENAI", srv.URL()+"/v1")
-	t.Setenv("OPENAI_API_KEY", "k")
-	t.Setenv("PYTHONPATH", filepath.Join(patchData, "sdk"))
+	ckHome(t, t.TempDir())
+	ckSetenv(t, "ASSAY_UPSTREAM_OPENAI", srv.URL()+"/v1")
+	ckSetenv(t, "OPENAI_API_KEY", "k")
+	ckSetenv(t, "PYTHONPATH", filepath.Join(patchData, "sdk"))
 	prog := `import os; from openai import OpenAI; print("ENV=" + os.environ.get("ASSAY_STORE_CONTENT", "")); OpenAI().chat.completions.create(model="m", messages=[{"role": "user", "content": "qa prompt"}])`
 	for _, content := range []bool{false, true} {
 		out := filepath.Join(t.TempDir(), "pack")
@@ -385,6 +396,7 @@ func TestQARunStoreContent(t *testing.T) {
 // patch names a source file it could not parse (its calls stay
 // uninstrumented) on stderr instead of reporting success quietly.
 func TestQAPatchNamesUnparsedFiles(t *testing.T) {
+	t.Parallel()
 	dir := copyTree(t, filepath.Join(patchData, "projects", "plain"))
 	os.WriteFile(filepath.Join(dir, "broken.py"), []byte("def f(:\n  openai.chat.completions.create()\n"), 0o644)
 	code, _, errs := ckRun(t, "patch", dir, "--yes")
@@ -398,8 +410,9 @@ func TestQAPatchNamesUnparsedFiles(t *testing.T) {
 // init, emit, gateway, quickstart printed nothing); commands that print
 // their own error document are not doubled.
 func TestQAJSONErrorDocument(t *testing.T) {
-	t.Setenv("ASSAY_HOME", t.TempDir())
-	t.Setenv("ASSAY_TRACE_ID", "trace_20260115T115900_1a2b3c4d")
+	t.Parallel()
+	ckHome(t, t.TempDir())
+	ckSetenv(t, "ASSAY_TRACE_ID", "trace_20260115T115900_1a2b3c4d")
 	for _, args := range [][]string{
 		{"flow", "bogus", "--json"},
 		{"doctor", "--profile", "x", "--json"},
@@ -430,6 +443,7 @@ func TestQAJSONErrorDocument(t *testing.T) {
 // An --include that keeps no file (a bare directory name: patterns match
 // file paths) says so on stderr instead of looking like a clean project.
 func TestQAScanIncludeMatchedNothing(t *testing.T) {
+	t.Parallel()
 	dir := copyTree(t, filepath.Join(patchData, "projects", "plain"))
 	code, out, errs := ckRun(t, "scan", dir, "--include", "nosuchdir", "--json")
 	if code != 0 || !strings.Contains(errs, "--include nosuchdir matched no source file") || !strings.HasPrefix(out, "{") {

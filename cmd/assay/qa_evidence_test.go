@@ -17,6 +17,7 @@ import (
 // The human diff ends with its exit line (the report path comes before it)
 // and claim details read "expected X; actual: Y", never "got found N".
 func TestQADiffTextLayout(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	a := packstest.DiffFixture(t, dir, "base")
 	b := packstest.DiffFixture(t, dir, "claim_regression")
@@ -40,6 +41,7 @@ func TestQADiffTextLayout(t *testing.T) {
 // --min-coverage alone gates nothing; it is refused rather than ignored
 // (a silently skipped gate reads as a passed one).
 func TestQAMinCoverageNeedsContract(t *testing.T) {
+	t.Parallel()
 	p := packstest.DiffFixture(t, t.TempDir(), "base")
 	for _, args := range [][]string{{"verify-pack", p, "--min-coverage", "0.9"}, {"verify-pack", p, "--min-coverage", "2", "--json"}} {
 		code, out, errs := ckRun(t, args...)
@@ -53,6 +55,7 @@ func TestQAMinCoverageNeedsContract(t *testing.T) {
 // A verdict panel has no doubled blank line when the only note is one
 // that is not shown (the unpinned-signer note on a non-PASS verdict).
 func TestQAVerdictPanelSpacing(t *testing.T) {
+	t.Parallel()
 	p := packstest.DiffFixture(t, t.TempDir(), "claim_regression")
 	code, out, _ := ckRun(t, "verify-pack", p)
 	if code != 1 || strings.Contains(out, "\n\n\n") {
@@ -65,6 +68,7 @@ func TestQAVerdictPanelSpacing(t *testing.T) {
 // a command that refuses bundles); a plain file is neither; a manifest
 // that is a directory is named once, without Go's doubled path.
 func TestQAPackPathMessages(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p := packstest.DiffFixture(t, dir, "base")
 	b := filepath.Join(dir, "b.tar.gz")
@@ -129,8 +133,9 @@ func TestQAPacksListColumns(t *testing.T) {
 
 // Fix hints name only things that exist; missing files are named plainly.
 func TestQAMissingInputsHints(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
-	t.Setenv("ASSAY_HOME", filepath.Join(dir, "home"))
+	ckHome(t, filepath.Join(dir, "home"))
 	a := packstest.DiffFixture(t, dir, "base")
 	plain := filepath.Join(dir, "notes.txt")
 	os.WriteFile(plain, []byte("hi"), 0o644)
@@ -154,8 +159,9 @@ func TestQAMissingInputsHints(t *testing.T) {
 // --json means the same on every command that prints results: explain and
 // key set-active take it too (explain --json is --format json).
 func TestQAJSONFlagEverywhere(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
-	t.Setenv("ASSAY_HOME", filepath.Join(dir, "home"))
+	ckHome(t, filepath.Join(dir, "home"))
 	p := packstest.DiffFixture(t, dir, "base")
 	_, viaFormat, _ := ckRun(t, "explain", p, "--format", "json")
 	code, viaJSON, errs := ckRun(t, "explain", p, "--json")
@@ -180,6 +186,7 @@ func TestQAJSONFlagEverywhere(t *testing.T) {
 // lock write without cards says what to give, in one line, and writes
 // nothing.
 func TestQALockWriteNeedsCards(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "assay.lock")
 	for _, args := range [][]string{{"lock", "write", "-o", out}, {"lock", "write", "--cards", "", "-o", out}, {"lock", "write", "--cards", " , ", "-o", out, "--json"}} {
@@ -197,6 +204,7 @@ func TestQALockWriteNeedsCards(t *testing.T) {
 // An intact pack refused by the lock is exit 2, but the panel must not
 // claim it "changed after it was signed".
 func TestQALockMismatchHeadline(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p := packstest.DiffFixture(t, dir, "base")
 	l := filepath.Join(dir, "assay.lock")
@@ -217,6 +225,7 @@ func TestQALockMismatchHeadline(t *testing.T) {
 // A directory given where a file is expected is named once, without Go's
 // "read X: is a directory" repeating the path.
 func TestQADirectoryForFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p := packstest.DiffFixture(t, dir, "base")
 	sub := filepath.Join(dir, "sub")
@@ -266,7 +275,7 @@ func TestQADemoOutputs(t *testing.T) {
 // never a silently skipped gate; an empty -o never reaches the file system.
 func TestQAEmptyFlagValues(t *testing.T) {
 	dir := t.TempDir()
-	t.Setenv("ASSAY_HOME", filepath.Join(dir, "home"))
+	ckHome(t, filepath.Join(dir, "home"))
 	t.Chdir(dir)
 	p := packstest.DiffFixture(t, dir, "base")
 	for _, args := range [][]string{
@@ -296,6 +305,7 @@ func TestQAEmptyFlagValues(t *testing.T) {
 // strconv's internals; completion refuses an unknown shell like every other
 // group refuses an unknown subcommand.
 func TestQAFlagValueMessages(t *testing.T) {
+	t.Parallel()
 	p := packstest.DiffFixture(t, t.TempDir(), "base")
 	for _, c := range []struct {
 		args []string
@@ -319,6 +329,7 @@ func TestQAFlagValueMessages(t *testing.T) {
 
 // lock init --from-pack names a missing path and a file plainly.
 func TestQALockFromPackPaths(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	plain := filepath.Join(dir, "notes.txt")
 	os.WriteFile(plain, []byte("hi"), 0o644)
@@ -337,6 +348,7 @@ func TestQALockFromPackPaths(t *testing.T) {
 // A reference-built pack (no Merkle root) says so in the panel, so a later
 // 'assay prove' refusal is no surprise.
 func TestQAReferencePackMerkleRow(t *testing.T) {
+	t.Parallel()
 	code, out, _ := ckRun(t, "verify-pack", "../../testdata/vectors/pack/golden_minimal")
 	if code != 0 || !strings.Contains(out, "Merkle root  not recorded (reference-built packs have none; 'assay prove' needs one)") {
 		t.Fatalf("exit %d:\n%s", code, out)
@@ -346,6 +358,7 @@ func TestQAReferencePackMerkleRow(t *testing.T) {
 // packs show of a pack whose manifest is not JSON is exit 2 (tampering)
 // with one line that says what to run next.
 func TestQAPacksShowBrokenManifest(t *testing.T) {
+	t.Parallel()
 	p := packstest.DiffFixture(t, t.TempDir(), "base")
 	os.WriteFile(filepath.Join(p, "pack_manifest.json"), []byte("{"), 0o644)
 	code, out, errs := ckRun(t, "packs", "show", p)
@@ -357,9 +370,10 @@ func TestQAPacksShowBrokenManifest(t *testing.T) {
 
 // Deleting the active signer says (on stderr) which key signs from now on.
 func TestQARevokeActiveSigner(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	home := filepath.Join(dir, "home")
-	t.Setenv("ASSAY_HOME", home)
+	ckHome(t, home)
 	if code, _, errs := ckRun(t, "key", "generate", "ci"); code != 0 {
 		t.Fatal(errs)
 	}
@@ -378,6 +392,7 @@ func TestQARevokeActiveSigner(t *testing.T) {
 // demo-challenge names what it wrote relative to -o, and its "try it
 // yourself" commands really give the exit codes they promise.
 func TestQAChallengeSummary(t *testing.T) {
+	t.Parallel()
 	out := filepath.Join(t.TempDir(), "ch")
 	code, stdout, errs := ckRun(t, "demo-challenge", "-o", out)
 	if code != 0 || !strings.HasPrefix(stdout, "Wrote "+out+": good/, tampered/, SHA256SUMS.txt and CHALLENGE.md\n") {
@@ -422,9 +437,10 @@ func noResult(args []string, out string) bool {
 // ASSAY_HOME pointing at a file is named as such, with the fix, for key
 // commands and for proof-pack's trace lookup.
 func TestQAHomeIsAFile(t *testing.T) {
+	t.Parallel()
 	plain := filepath.Join(t.TempDir(), "home")
 	os.WriteFile(plain, []byte("x"), 0o644)
-	t.Setenv("ASSAY_HOME", plain)
+	ckHome(t, plain)
 	for _, args := range [][]string{{"key", "list"}, {"key", "info", "--json"}, {"proof-pack", "trace_20260101T000000_deadbeef"}} {
 		code, out, errs := ckRun(t, args...)
 		if code != 3 || !noResult(args, out) || !strings.Contains(errs, "(point ASSAY_HOME at a directory (or unset it for ~/.assay))") || strings.Contains(errs, "open ") {

@@ -43,7 +43,7 @@ func runQuickstart(cmd *cobra.Command, args []string, force, asJSON bool) error 
 		return exit.Bad("pass an existing project directory", "%s is not a directory", path)
 	}
 	if !force {
-		home, _ := os.UserHomeDir()
+		home := envOf(cmd).Getenv("HOME")
 		if err := flows.GuardDir(path, home); err != nil {
 			return err
 		}
@@ -52,7 +52,7 @@ func runQuickstart(cmd *cobra.Command, args []string, force, asJSON bool) error 
 	if err != nil {
 		return err
 	}
-	runner := &flows.ExecRunner{}
+	runner := &flows.ExecRunner{Env: envOf(cmd).Vars}
 	if !asJSON {
 		runner.Stream = cmd.ErrOrStderr()
 	}

@@ -90,7 +90,7 @@ func commandPath(c string) []string {
 func TestReadmeCommandBlocks(t *testing.T) {
 	blocks := readmeBlocks(t)
 	bin := gfBinary(t)
-	home, _ := ckEnv(t)
+	home, _ := ckProcessEnv(t)
 	ran, synopses := 0, 0
 	for _, block := range blocks {
 		runnable := len(block) > 0

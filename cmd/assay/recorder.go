@@ -14,7 +14,6 @@ import (
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/recorder"
-	"github.com/assay-dev/assay/core/store"
 )
 
 func init() {
@@ -58,11 +57,11 @@ it stored; it can only send receipts.`,
 				return exit.Bad("give octal permission bits, e.g. --socket-mode 0660", "invalid --socket-mode %q", modeStr)
 			}
 			if home == "" {
-				if home, err = store.Home(); err != nil {
+				if home, err = envOf(cmd).Home(); err != nil {
 					return err
 				}
 			}
-			home, _ = filepath.Abs(home)
+			home, _ = filepath.Abs(envOf(cmd).Abs(home))
 			// The store, the seals and the keys are this user's alone;
 			// packs are made readable when they are built.
 			syscall.Umask(0o077)

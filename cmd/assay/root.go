@@ -1,10 +1,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"strings"
 
@@ -29,7 +29,7 @@ var groups = []*cobra.Group{
 	{ID: "setup", Title: "Setup and keys:"},
 }
 
-func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+func newRoot(inv *invocation, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	var logLevel string
 	root := &cobra.Command{
 		Use:     "assay",
@@ -51,7 +51,7 @@ verify-pack exit codes (everywhere, text and --json alike):
 			if err != nil || logLevel == "" {
 				return exit.Bad("use one of debug, info, warn, error", "unknown --log-level %q", logLevel)
 			}
-			log = zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: !isTerminal(stderr), PartsExclude: []string{zerolog.TimestampFieldName}}).Level(lvl)
+			inv.log = zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: !isTerminal(stderr), PartsExclude: []string{zerolog.TimestampFieldName}}).Level(lvl)
 			return nil
 		},
 	}
@@ -110,16 +110,21 @@ func groupsRefuseUnknown(c *cobra.Command) {
 	}
 }
 
-// log writes diagnostics to stderr; stdout carries results only.
-var log = zerolog.New(os.Stderr).Level(zerolog.WarnLevel)
-
 // exitInternal is the exit code of a bug in assay itself (EX_SOFTWARE): a
 // panic must never look like a verdict, least of all exit 2 (tampered),
 // which is what Go's default panic exit would say.
 const exitInternal = 70
 
-// run executes the CLI and returns the process exit code.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+// run executes the CLI in this process's environment and returns the
+// process exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runIn(processEnv(), args, stdin, stdout, stderr)
+}
+
+// runIn executes the CLI in env (its variables and working directory) and
+// returns the exit code. Diagnostics go to stderr through the run's own
+// logger; stdout carries results only.
+func runIn(env *cliEnv, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	defer func() {
 		if p := recover(); p != nil {
 			fmt.Fprintf(stderr, "assay: internal error: %v (this is a bug in assay; please report it with the command you ran)\n", p)
@@ -129,8 +134,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	// Count what commands print, so a --json command that failed before
 	// printing still leaves exactly one JSON document on stdout.
 	out := &countingWriter{w: stdout}
-	root := newRoot(stdin, out, stderr)
+	inv := &invocation{env: env, log: zerolog.New(stderr).Level(zerolog.WarnLevel)}
+	root := newRoot(inv, stdin, out, stderr)
 	root.SetArgs(args)
+	root.SetContext(withInvocation(context.Background(), inv))
 	cmd, err := root.ExecuteC()
 	if err == nil {
 		return exit.OK

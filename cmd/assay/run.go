@@ -17,7 +17,6 @@ import (
 	"github.com/assay-dev/assay/core/runner"
 	"github.com/assay-dev/assay/core/runpack"
 	"github.com/assay-dev/assay/core/seal"
-	"github.com/assay-dev/assay/core/store"
 )
 
 // runOptions are the flags of `assay run`.
@@ -192,24 +191,24 @@ func writeRunErrorJSON(w io.Writer, err error) {
 func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 	stdout, stderr := syncWriters(cmd.OutOrStdout(), cmd.ErrOrStderr())
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "assay run: "+format+"\n", a...) }
-	home, err := store.Home()
+	cenv := envOf(cmd)
+	home, err := cenv.Home()
 	if err != nil {
 		return err
 	}
-	if err := (otlpout.Options{Endpoint: o.otlpEndpoint}).Check(); err != nil {
+	if err := (otlpout.Options{Endpoint: o.otlpEndpoint, Getenv: cenv.Getenv}).Check(); err != nil {
 		return &runpack.Error{Kind: "bad_flag", Err: err}
 	}
-	cwd, _ := os.Getwd()
 	childOut := stdout
 	if o.asJSON {
 		childOut = stderr // keep stdout one pure JSON document
 	}
-	gwLog := zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: !isTerminal(cmd.ErrOrStderr()), PartsExclude: []string{zerolog.TimestampFieldName}}).Level(log.GetLevel())
+	gwLog := zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: !isTerminal(cmd.ErrOrStderr()), PartsExclude: []string{zerolog.TimestampFieldName}}).Level(logOf(cmd).GetLevel())
 	res, err := runpack.Run(cmd.Context(), runpack.Request{
 		Args: args, Cards: o.cards, OutDir: o.output, Mode: o.mode,
 		AllowEmpty: o.allowEmpty, NoGenerateKey: o.noGenerateKey,
 		Gateway: o.gateway, StoreContent: o.storeContent, OTLP: o.otlp, OTLPContent: o.otlpContent,
-		Home: home, Env: os.Environ(), Dir: cwd,
+		Home: home, Env: cenv.Vars, Dir: cenv.Dir,
 		Stdin: cmd.InOrStdin(), Stdout: childOut, Stderr: stderr,
 		GatewayLogger: &gwLog,
 		OnStart: func(s runpack.Started) {
@@ -257,7 +256,7 @@ func runRun(cmd *cobra.Command, o runOptions, args []string) error {
 		// Loud: the pack is honest about it, and verify-pack will exit 1.
 		logf("WARNING: receipt integrity FAIL: a receipt has no receipt_id or timestamp, a bad timestamp, or a repeated receipt_id; 'assay verify-pack %s' exits 1", res.OutDir)
 	}
-	exportPackOTLP(cmd.Context(), o.otlpEndpoint, res.OutDir, logf)
+	exportPackOTLP(cmd.Context(), cenv.Getenv, o.otlpEndpoint, res.OutDir, logf)
 	if res.Altered {
 		logf("ERROR: %s: %d alteration(s) of the trace after its receipts were sealed", seal.AlteredMessage, res.Seal.AlterationsTotal)
 		for _, a := range res.Seal.Alterations {

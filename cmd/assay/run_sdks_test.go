@@ -47,16 +47,16 @@ func rtMock(t *testing.T) *mockllm.Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close() })
-	t.Setenv("ASSAY_UPSTREAM_OPENAI", m.URL()+"/v1")
-	t.Setenv("ASSAY_UPSTREAM_ANTHROPIC", m.URL())
-	t.Setenv("ASSAY_UPSTREAM_GEMINI", m.URL())
+	ckSetenv(t, "ASSAY_UPSTREAM_OPENAI", m.URL()+"/v1")
+	ckSetenv(t, "ASSAY_UPSTREAM_ANTHROPIC", m.URL())
+	ckSetenv(t, "ASSAY_UPSTREAM_GEMINI", m.URL())
 	for _, k := range []string{"OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "GOOGLE_GEMINI_BASE_URL", "APP_STEPS", "APP_KILL_AFTER"} {
-		t.Setenv(k, "")
+		ckSetenv(t, k, "")
 		os.Unsetenv(k)
 	}
-	t.Setenv("OPENAI_API_KEY", "sk-test-openai-SECRET-0123456789")
-	t.Setenv("ANTHROPIC_API_KEY", "sk-ant-test-SECRET-0123456789")
-	t.Setenv("GEMINI_API_KEY", "gemini-test-SECRET-0123456789")
+	ckSetenv(t, "OPENAI_API_KEY", "sk-test-openai-SECRET-0123456789")
+	ckSetenv(t, "ANTHROPIC_API_KEY", "sk-ant-test-SECRET-0123456789")
+	ckSetenv(t, "GEMINI_API_KEY", "gemini-test-SECRET-0123456789")
 	return m
 }
 
@@ -80,7 +80,7 @@ func rtDecode(t *testing.T, s string) any {
 
 func TestRunJSSDKsThroughGateway(t *testing.T) {
 	app := rtJSApp(t)
-	_, dir := ckEnv(t)
+	_, dir := ckProcessEnv(t)
 	rtMock(t)
 	const prompt = "Say hello to the receipts."
 
@@ -186,10 +186,10 @@ func TestRunJSGatewayCrashAndBadUpstreams(t *testing.T) {
 	app := rtJSApp(t)
 
 	t.Run("SIGKILL after 3 of 5 calls", func(t *testing.T) {
-		_, dir := ckEnv(t)
+		_, dir := ckProcessEnv(t)
 		rtMock(t)
-		t.Setenv("APP_STEPS", "openaiChat,openaiChatStream,anthropicMessages,anthropicMessagesStream,geminiGenerate")
-		t.Setenv("APP_KILL_AFTER", "3")
+		ckSetenv(t, "APP_STEPS", "openaiChat,openaiChatStream,anthropicMessages,anthropicMessagesStream,geminiGenerate")
+		ckSetenv(t, "APP_KILL_AFTER", "3")
 		out := filepath.Join(dir, "pack")
 		code, _, stderr := ckRun(t, "run", "--gateway", "-o", out, "--", "node", app)
 		if code != 128+9 {
@@ -210,7 +210,7 @@ func TestRunJSGatewayCrashAndBadUpstreams(t *testing.T) {
 	})
 
 	t.Run("unreachable upstream", func(t *testing.T) {
-		_, dir := ckEnv(t)
+		_, dir := ckProcessEnv(t)
 		rtMock(t)
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -218,8 +218,8 @@ func TestRunJSGatewayCrashAndBadUpstreams(t *testing.T) {
 		}
 		dead := "http://" + ln.Addr().String() + "/v1"
 		ln.Close() // nothing listens there now
-		t.Setenv("ASSAY_UPSTREAM_OPENAI", dead)
-		t.Setenv("APP_STEPS", "openaiChat")
+		ckSetenv(t, "ASSAY_UPSTREAM_OPENAI", dead)
+		ckSetenv(t, "APP_STEPS", "openaiChat")
 		out := filepath.Join(dir, "pack")
 		code, _, stderr := ckRun(t, "run", "--gateway", "-o", out, "--", "node", app)
 		// The SDK call fails, app.js exits 1, and run exits with that code;
@@ -247,9 +247,9 @@ func TestRunJSGatewayCrashAndBadUpstreams(t *testing.T) {
 	})
 
 	t.Run("bad upstream URL is refused before the child starts", func(t *testing.T) {
-		home, dir := ckEnv(t)
+		home, dir := ckProcessEnv(t)
 		rtMock(t)
-		t.Setenv("ASSAY_UPSTREAM_ANTHROPIC", "ftp://example.invalid")
+		ckSetenv(t, "ASSAY_UPSTREAM_ANTHROPIC", "ftp://example.invalid")
 		marker := filepath.Join(dir, "child-ran")
 		code, _, stderr := ckRun(t, "run", "--gateway", "-o", filepath.Join(dir, "pack"), "--", "sh", "-c", "touch "+marker)
 		lines := strings.Split(strings.TrimSpace(stderr), "\n")

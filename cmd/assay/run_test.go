@@ -91,13 +91,14 @@ func rtChildEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("ASSAY_TEST_BIN", exe)
-	t.Setenv("ASSAY_TEST_HELPER", "emit")
+	ckSetenv(t, "ASSAY_TEST_BIN", exe)
+	ckSetenv(t, "ASSAY_TEST_HELPER", "emit")
 }
 
 var rtTSPattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?\+00:00$`)
 
 func TestRunExitCodeMatrix(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name       string
 		flags      []string
@@ -173,6 +174,7 @@ func TestRunExitCodeMatrix(t *testing.T) {
 func rtDirExists(p string) bool { st, err := os.Stat(p); return err == nil && st.IsDir() }
 
 func TestRunTextPanelAndKeyBootstrap(t *testing.T) {
+	t.Parallel()
 	home, dir := ckEnv(t)
 	rtChildEnv(t)
 	out := filepath.Join(dir, "p1")
@@ -207,6 +209,7 @@ func TestRunTextPanelAndKeyBootstrap(t *testing.T) {
 }
 
 func TestRunJSONIsPureAndChildEnv(t *testing.T) {
+	t.Parallel()
 	home, dir := ckEnv(t)
 	rtChildEnv(t)
 	envFile := filepath.Join(dir, "env.txt")
@@ -243,12 +246,13 @@ func TestRunJSONIsPureAndChildEnv(t *testing.T) {
 }
 
 func TestRunModeAndCIBinding(t *testing.T) {
+	t.Parallel()
 	_, dir := ckEnv(t)
 	rtChildEnv(t)
-	t.Setenv("GITHUB_ACTIONS", "true")
-	t.Setenv("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
-	t.Setenv("GITHUB_REPOSITORY", "acme/agent")
-	t.Setenv("GITHUB_RUN_ID", "42")
+	ckSetenv(t, "GITHUB_ACTIONS", "true")
+	ckSetenv(t, "GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
+	ckSetenv(t, "GITHUB_REPOSITORY", "acme/agent")
+	ckSetenv(t, "GITHUB_RUN_ID", "42")
 	out := filepath.Join(dir, "pack")
 	code, _, stderr := ckRun(t, append([]string{"run", "-m", "enforced", "-o", out, "--"}, rtEmitScript(1, 0)...)...)
 	if code != 0 {
@@ -265,6 +269,7 @@ func TestRunModeAndCIBinding(t *testing.T) {
 }
 
 func TestRunSignalKilledChildKeepsReceipts(t *testing.T) {
+	t.Parallel()
 	_, dir := ckEnv(t)
 	rtChildEnv(t)
 	out := filepath.Join(dir, "pack")
@@ -286,6 +291,7 @@ func TestRunSignalKilledChildKeepsReceipts(t *testing.T) {
 }
 
 func TestRunBadInput(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name  string
 		args  []string
@@ -361,6 +367,7 @@ func TestRunBadInput(t *testing.T) {
 func rtFileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 func TestRunCards(t *testing.T) {
+	t.Parallel()
 	_, dir := ckEnv(t)
 	rtChildEnv(t)
 	card := filepath.Join(dir, "card.json")
@@ -398,6 +405,7 @@ func TestRunCards(t *testing.T) {
 }
 
 func TestEmit(t *testing.T) {
+	t.Parallel()
 	const trace = "trace_20260115T115900_1a2b3c4d"
 	cases := []struct {
 		name string
@@ -414,7 +422,7 @@ func TestEmit(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			home, _ := ckEnv(t)
-			t.Setenv(store.EnvTrace, trace)
+			ckSetenv(t, store.EnvTrace, trace)
 			code, stdout, stderr := ckRun(t, append([]string{"emit", "--json"}, c.args...)...)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
@@ -444,7 +452,7 @@ func TestEmit(t *testing.T) {
 
 	t.Run("prints the id and continues seq", func(t *testing.T) {
 		home, _ := ckEnv(t)
-		t.Setenv(store.EnvTrace, trace)
+		ckSetenv(t, store.EnvTrace, trace)
 		var ids []string
 		for i := 0; i < 3; i++ {
 			code, stdout, stderr := ckRun(t, "emit", "model_call", "model_id=gpt-4o")
@@ -486,7 +494,7 @@ func TestEmit(t *testing.T) {
 	for _, c := range bad {
 		t.Run(c.name, func(t *testing.T) {
 			home, _ := ckEnv(t)
-			t.Setenv(store.EnvTrace, c.trace)
+			ckSetenv(t, store.EnvTrace, c.trace)
 			code, stdout, stderr := ckRun(t, append([]string{"emit"}, c.args...)...)
 			lines := strings.Split(strings.TrimSpace(stderr), "\n")
 			if code != 3 || stdout != "" || len(lines) != 1 || !strings.Contains(lines[0], c.want) {
@@ -502,6 +510,7 @@ func TestEmit(t *testing.T) {
 // Flag parsing stops at the command word, as the reference's: '--' is
 // recommended, not required, and later flags belong to the child.
 func TestRunCommandWithoutDashDash(t *testing.T) {
+	t.Parallel()
 	_, dir := ckEnv(t)
 	rtChildEnv(t)
 	out := filepath.Join(dir, "pack")
@@ -523,6 +532,7 @@ func TestRunCommandWithoutDashDash(t *testing.T) {
 // the verifier would reject stops the build with exit 3 and keeps the
 // trace; a line cut short by a crash is named on stderr and left out.
 func TestRunRawStoreLines(t *testing.T) {
+	t.Parallel()
 	appendLine := func(line string) string {
 		return `d="$ASSAY_HOME/$(date -u +%F)"; mkdir -p "$d"; printf '%s\n' '` + line + `' >> "$d/$ASSAY_TRACE_ID.jsonl"; `
 	}

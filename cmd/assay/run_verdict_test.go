@@ -13,6 +13,7 @@ import (
 // what run exits with (run_exit_code, exit_code_from); the text panel says
 // which one the exit code is.
 func TestRunReportsChildCodeAndVerdict(t *testing.T) {
+	t.Parallel()
 	_, dir := ckEnv(t)
 	rtChildEnv(t)
 	card := filepath.Join(dir, "card.json")
@@ -60,6 +61,7 @@ func TestRunReportsChildCodeAndVerdict(t *testing.T) {
 
 // --allow-empty with --json: stdout is still exactly one JSON document.
 func TestRunAllowEmptyJSONIsPure(t *testing.T) {
+	t.Parallel()
 	_, dir := ckEnv(t)
 	code, stdout, _ := ckRun(t, "run", "--json", "--allow-empty", "-o", filepath.Join(dir, "empty"), "--", "true")
 	doc := rtSummary(t, stdout)
@@ -70,6 +72,7 @@ func TestRunAllowEmptyJSONIsPure(t *testing.T) {
 
 // The help says flags after the command belong to the child.
 func TestRunHelpSaysChildFlags(t *testing.T) {
+	t.Parallel()
 	ckEnv(t)
 	_, out, _ := ckRun(t, "run", "--help")
 	if !strings.Contains(out, "'assay run true --json' passes --json to true") {

@@ -186,7 +186,7 @@ func runScan(cmd *cobra.Command, path string, o scanFlags) error {
 	res := sc.Result
 	opt := req.Options(ops.ScanHooks{})
 	for _, s := range res.Skipped {
-		log.Info().Str("file", s.Path).Str("reason", s.Reason).Msg("skipped")
+		logOf(cmd).Info().Str("file", s.Path).Str("reason", s.Reason).Msg("skipped")
 	}
 	if res.Files == 0 && len(opt.Include) > 0 {
 		// Include patterns match file paths (reference semantics): a bare

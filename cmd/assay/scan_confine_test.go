@@ -12,6 +12,7 @@ import (
 // root, a file over --max-file-bytes) in --json and on stderr, and returns
 // (a FIFO opened for reading would block it forever).
 func TestScanCLIRefusedFiles(t *testing.T) {
+	t.Parallel()
 	base := t.TempDir()
 	root, outside := filepath.Join(base, "root"), filepath.Join(base, "outside")
 	for _, d := range []string{root, outside} {

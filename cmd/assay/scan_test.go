@@ -23,6 +23,7 @@ var scanSample, _ = filepath.Abs("../../testdata/vectors/reference-1.24/scan_sam
 // `assay scan --json` on the reference's sample prints the reference's
 // document byte for byte.
 func TestScanCLIJSONParity(t *testing.T) {
+	t.Parallel()
 	code, out, _ := ckRun(t, "scan", filepath.Join(scanSample, "tree"), "--json")
 	if code != 0 {
 		t.Fatalf("exit %d", code)
@@ -60,6 +61,7 @@ func referenceView(t *testing.T, out string) string {
 }
 
 func TestScanCLIExitCodes(t *testing.T) {
+	t.Parallel()
 	tree := filepath.Join(scanSample, "tree")
 	dir := t.TempDir()
 	onlyLow := filepath.Join(dir, "low")
@@ -113,6 +115,7 @@ func TestScanCLIExitCodes(t *testing.T) {
 // from npm, see testdata/scan/sarif/PROVENANCE) and carries one result per
 // uninstrumented finding, Python and Go.
 func TestScanSARIFValidates(t *testing.T) {
+	t.Parallel()
 	schemaPath, _ := filepath.Abs("../../testdata/scan/sarif/sarif-2.1.0-rtm.5.json")
 	f, err := os.Open(schemaPath)
 	if err != nil {
@@ -177,6 +180,7 @@ func TestScanSARIFValidates(t *testing.T) {
 // --emit-contract writes a contract that loads (hash checked) and holds
 // the HIGH/MEDIUM sites minus LangChain/LiteLLM, in scan order.
 func TestScanEmitContract(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p := filepath.Join(dir, "assay.coverage.json")
 	code, out, errs := ckRun(t, "scan", filepath.Join(scanSample, "tree"), "--emit-contract", p)
@@ -315,6 +319,7 @@ func TestScanHTMLReportInChromium(t *testing.T) {
 // The progress bar draws only for trees above the threshold, ends on the
 // full count and clears its line.
 func TestScanProgressBar(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	p := &progress{w: &b, on: true, min: 10}
 	p.update(1, 5)
@@ -342,6 +347,7 @@ func TestScanProgressBar(t *testing.T) {
 // Bad files never stop a scan: they are listed as skipped (stderr, with
 // --log-level info naming each) and the rest is scanned; exit 0.
 func TestScanCLIBadFiles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "ok.py"), []byte("client.chat.completions.create()\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "bin.py"), []byte("\x7fELF\x00\x00client.chat.completions.create()"), 0o644)

@@ -11,7 +11,6 @@ import (
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/score"
-	"github.com/assay-dev/assay/core/store"
 )
 
 func init() { commands = append(commands, newScoreCmd, newGateCmd) }
@@ -41,8 +40,8 @@ func repoArg(args []string) string {
 }
 
 // computeScore scores the repository, reading the key setup from the assay home.
-func computeScore(path string) (*score.Result, error) {
-	home, err := store.Home()
+func computeScore(env *cliEnv, path string) (*score.Result, error) {
+	home, err := env.Home()
 	if err != nil {
 		home = ""
 	}
@@ -73,7 +72,7 @@ Exit codes: 0 scored; 3 bad input (PATH missing or not a directory).`,
   assay score ./my-app --json`,
 		Args: maxPathArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := computeScore(repoArg(args))
+			r, err := computeScore(envOf(cmd), repoArg(args))
 			if err != nil {
 				return err
 			}
@@ -179,7 +178,7 @@ Exit codes: 0 the gate passed; 1 it failed (an honest failure); 3 bad input
 					return err
 				}
 			}
-			r, err := computeScore(path)
+			r, err := computeScore(envOf(cmd), path)
 			if err != nil {
 				return err
 			}
@@ -279,7 +278,7 @@ Exit codes: 0 written; 3 bad input (nothing was changed).`,
 				return err
 			}
 			path := repoArg(args)
-			r, err := computeScore(path)
+			r, err := computeScore(envOf(cmd), path)
 			if err != nil {
 				return err
 			}

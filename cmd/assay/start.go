@@ -138,14 +138,22 @@ with --force.`,
 			if err != nil {
 				return err
 			}
-			command, found, located := ciinit.ServerCommand(flows.AssayBinary(), absCommand)
-			srv, err := ciinit.NewMCPServer(cl, command, roots, allowExec)
+			env := envOf(cmd)
+			command, found, located := ciinit.ServerCommandIn(env.Getenv("PATH"), flows.AssayBinaryIn(env.Vars), absCommand)
+			absRoots := []string{env.Abs(".")}
+			if len(roots) > 0 {
+				absRoots = absRoots[:0]
+				for _, r := range roots {
+					absRoots = append(absRoots, env.Abs(r))
+				}
+			}
+			srv, err := ciinit.NewMCPServer(cl, command, absRoots, allowExec)
 			if err != nil {
 				return err
 			}
 			path := out
 			if path == "" {
-				path = cl.ConfigPath()
+				path = env.Abs(cl.ConfigPath())
 			}
 			changed, err := ciinit.WriteMCPConfig(path, cl, srv, force)
 			if err != nil {
@@ -153,9 +161,9 @@ with --force.`,
 			}
 			switch {
 			case !found && located != "":
-				log.Warn().Msgf("%s is not on PATH, so the client cannot start it by name: add %s to PATH, or re-run with --absolute-command --force to write its full path", ciinit.MCPServerBinary, filepath.Dir(located))
+				logOf(cmd).Warn().Msgf("%s is not on PATH, so the client cannot start it by name: add %s to PATH, or re-run with --absolute-command --force to write its full path", ciinit.MCPServerBinary, filepath.Dir(located))
 			case !found:
-				log.Warn().Msgf("%s is not on PATH yet; install it: go install github.com/assay-dev/assay/cmd/assay-mcp@latest", ciinit.MCPServerBinary)
+				logOf(cmd).Warn().Msgf("%s is not on PATH yet; install it: go install github.com/assay-dev/assay/cmd/assay-mcp@latest", ciinit.MCPServerBinary)
 			}
 			if asJSON {
 				return writeJSON(o, map[string]any{"command": "start mcp", "client": cl, "config": path, "changed": changed,

@@ -5,6 +5,7 @@ import "testing"
 // Mistyped commands, flags and flag values get a did-you-mean in the one
 // bad-input line.
 func TestDidYouMean(t *testing.T) {
+	t.Parallel()
 	ckEnv(t)
 	for _, c := range []struct {
 		argv []string

@@ -12,7 +12,6 @@ import (
 	"github.com/assay-dev/assay/core/explain"
 	"github.com/assay-dev/assay/core/ops"
 	"github.com/assay-dev/assay/core/remote"
-	"github.com/assay-dev/assay/core/store"
 	"github.com/assay-dev/assay/core/verify"
 )
 
@@ -53,19 +52,19 @@ Exit codes (text and --json alike):
 			if f.Changed("min-coverage") {
 				req.MinCoverage = &minCov
 			}
-			target, err := packArg(args, latest, latestDir, log.Info().Msgf)
+			target, err := packArg(args, latest, latestDir, logOf(cmd).Info().Msgf)
 			if err != nil {
 				return err
 			}
 			a := anchor.options()
 			req.Path, req.RequireAnchor, req.LogKey, req.WitnessPolicy = target, a.Require, a.LogKey, a.WitnessPolicy
-			home, _ := store.Home()
+			home, _ := envOf(cmd).Home()
 			// The same request type and rules as the MCP verify-pack tool.
 			var r *verify.Result
 			if remote.IsURL(target) {
 				// Streamed into a private temp directory, then the same
 				// verifier: same verdicts and exit codes.
-				r, err = remote.Verify(cmd.Context(), req, ops.Env{Home: home}, blob.Options{})
+				r, err = remote.Verify(cmd.Context(), req, ops.Env{Home: home, Getenv: envOf(cmd).Getenv}, blob.Options{Getenv: envOf(cmd).Getenv})
 			} else {
 				r, err = ops.Verify(req, ops.Env{Home: home})
 			}

@@ -57,7 +57,7 @@ or the pack's files no longer match the signed manifest; 3 bad input.`,
 				}
 				o.Allowed, o.AllowedFrom = fps, allowed
 			}
-			ks, _, err := openKeystore()
+			ks, _, err := openKeystore(envOf(cmd))
 			if err != nil {
 				return err
 			}

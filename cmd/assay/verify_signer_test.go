@@ -12,7 +12,7 @@ import (
 )
 
 func TestVerifySigner(t *testing.T) {
-	home, dir := ckEnv(t)
+	home, dir := ckProcessEnv(t) // relative paths: the CLI resolves them in the process's working directory
 	pk := ckPack(t, home, filepath.Join(dir, "pack"), []string{"receipt_completeness"}, "gpt-4o")
 	fp := ckManifest(t, pk)["signer_pubkey_sha256"].(string)
 	other := strings.Repeat("ab", 32)
@@ -107,6 +107,7 @@ func TestVerifySigner(t *testing.T) {
 
 // The reference's own pack: its signer and fingerprint are recomputed.
 func TestVerifySignerReferencePack(t *testing.T) {
+	t.Parallel()
 	ref, _ := filepath.Abs("../../testdata/vectors/reference-1.24/run_pack")
 	ckEnv(t)
 	code, out, errs := ckRun(t, "verify-signer", ref, "--expected", "assay-local", "--fingerprint", "0134090c9ea6be5d204a91c79d6000b7")

@@ -123,7 +123,7 @@ func startWitness(t *testing.T, name, logOrigin, logVKey string) witnessProc {
 // anchor under witness policies: met (0), quorum not met (2), a flipped
 // cosignature byte (2), and refused policies (3).
 func TestWitnessedAnchor(t *testing.T) {
-	ckEnv(t)
+	ckProcessEnv(t)
 	logDir := t.TempDir()
 	origin := fmt.Sprintf("witnessed.test/log-%d", time.Now().UnixNano())
 	if code, _, e := ckRun(t, "anchor", copyTree(t, goldenPack), "--log", logDir, "--origin", origin); code != 0 {

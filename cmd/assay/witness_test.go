@@ -15,6 +15,7 @@ import (
 // (a warning only) under verify-pack and the reference reading rules;
 // verify-witness exits 0, 2 on a changed bundle, 1 without one.
 func TestWitnessTSA(t *testing.T) {
+	t.Parallel()
 	ckEnv(t)
 	ts := tsatest.Start(t)
 	ca := filepath.Join(t.TempDir(), "ca.pem")
@@ -52,6 +53,7 @@ func runPython(script, dir string) (string, error) {
 // TestExplainPosture: explain states T0 for a bare pack, T1 logged once
 // anchored, and the RFC 3161 timestamp once witnessed.
 func TestExplainPosture(t *testing.T) {
+	t.Parallel()
 	ckEnv(t)
 	p := copyTree(t, goldenPack)
 	if code, o, _ := ckRun(t, "explain", p); code != 0 || !strings.Contains(o, "T0 self-signed") {

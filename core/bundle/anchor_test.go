@@ -13,6 +13,7 @@ import (
 // A bundle of an anchored pack carries the anchor, and its instructions name
 // the log, the entry and the key to pin, with the command that checks them.
 func TestBundleCarriesAnchorAndHowToCheckIt(t *testing.T) {
+	t.Parallel()
 	dir := buildPack(t)
 	anchortest.Anchor(t, dir, t.TempDir(), "assay.test/bundle-log")
 	anchor, err := tlog.ReadAnchor(dir)

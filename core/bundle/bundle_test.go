@@ -30,6 +30,7 @@ func buildPack(t *testing.T) string {
 }
 
 func TestRoundTrip(t *testing.T) {
+	t.Parallel()
 	dir := buildPack(t)
 	out := filepath.Join(t.TempDir(), "b.tar.gz")
 	res, err := Create(dir, out)
@@ -110,6 +111,7 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestCreateRefuses(t *testing.T) {
+	t.Parallel()
 	dir := buildPack(t)
 	tampered := filepath.Join(t.TempDir(), "proof_pack_t")
 	packstest.Copy(t, dir, tampered)
@@ -184,6 +186,7 @@ func bombTgz(t *testing.T, name string, size int64) string {
 }
 
 func TestExtractRefusesUnsafeBundles(t *testing.T) {
+	t.Parallel()
 	bomb := bombTgz(t, "receipt_pack.jsonl", 1<<30)
 	if st, _ := os.Stat(bomb); st.Size() > 8<<20 {
 		t.Fatalf("bomb is %d bytes on disk", st.Size())
@@ -241,6 +244,7 @@ func TestExtractRefusesUnsafeBundles(t *testing.T) {
 
 // Totals and counts are capped too, with limits small enough to test.
 func TestExtractLimits(t *testing.T) {
+	t.Parallel()
 	mb := strings.Repeat("z", 1<<20)
 	three := writeTgz(t, []entry{{hdr: tar.Header{Name: "a"}, data: mb}, {hdr: tar.Header{Name: "b"}, data: mb}, {hdr: tar.Header{Name: "c"}, data: mb}})
 	lim := Limits{MaxEntryBytes: 1 << 20, MaxTotalBytes: 2 << 20, MaxEntries: 10}
@@ -263,6 +267,7 @@ func TestExtractLimits(t *testing.T) {
 }
 
 func TestIsBundle(t *testing.T) {
+	t.Parallel()
 	dir := buildPack(t)
 	out := filepath.Join(t.TempDir(), "b.tar.gz")
 	if _, err := Create(dir, out); err != nil {
@@ -277,6 +282,7 @@ func TestIsBundle(t *testing.T) {
 // verdict verify-pack gives it (HONEST_FAIL, exit 1), not an integrity-only
 // PASS that contradicts 'assay verify-pack bundle.tar.gz'.
 func TestHonestFailBundleKeepsVerdict(t *testing.T) {
+	t.Parallel()
 	dir := packstest.DiffFixture(t, t.TempDir(), "claim_regression")
 	want, err := verify.Verify(dir, verify.Options{})
 	if err != nil || want.ExitCode != exit.HonestFail {

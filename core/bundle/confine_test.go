@@ -16,6 +16,7 @@ import (
 // exit 3 before anything is read, no bundle written, the outside content
 // nowhere in the error.
 func TestCreateRefusesLinksOutOfThePack(t *testing.T) {
+	t.Parallel()
 	src := buildPack(t)
 	for _, c := range packstest.LinkCases() {
 		t.Run(c.Name, func(t *testing.T) {
@@ -39,6 +40,7 @@ func TestCreateRefusesLinksOutOfThePack(t *testing.T) {
 // link out of the root is refused and nothing lands outside; an existing
 // output is never replaced.
 func TestCreateInStaysInTheRoot(t *testing.T) {
+	t.Parallel()
 	src := buildPack(t)
 	base := t.TempDir()
 	rootDir, outside := filepath.Join(base, "root"), filepath.Join(base, "outside")
@@ -76,6 +78,7 @@ func TestCreateInStaysInTheRoot(t *testing.T) {
 // A FIFO given as a bundle is refused without being opened for a blocking
 // read (this test would hang), by IsBundle and by Extract.
 func TestBundleFIFORefused(t *testing.T) {
+	t.Parallel()
 	fifo := filepath.Join(t.TempDir(), "b.tar.gz")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ func readJSON(t testing.TB, path string, v any) {
 func sha(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 
 func TestJCSVectors(t *testing.T) {
+	t.Parallel()
 	var f struct {
 		Vectors []struct {
 			ID       string          `json:"id"`
@@ -56,6 +57,7 @@ func TestJCSVectors(t *testing.T) {
 }
 
 func TestRandomVectors(t *testing.T) {
+	t.Parallel()
 	var f struct {
 		Vectors []struct {
 			Input     string `json:"input"`
@@ -79,6 +81,7 @@ func TestRandomVectors(t *testing.T) {
 }
 
 func TestProfile(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ in, want string }{
 		{`1180591620717411303424`, `1180591620717411303424`},
 		{`-0`, `0`},
@@ -113,6 +116,7 @@ func TestProfile(t *testing.T) {
 }
 
 func TestRejects(t *testing.T) {
+	t.Parallel()
 	for _, in := range []string{`NaN`, `Infinity`, `-Infinity`, `1e400`, `"\ud800"`, `"\udc00x"`, `"\ud800\u0041"`, `{"a":1,}`, `[1 2]`, `01`, `"a`, "\"\x01\"", `{"a" 1}`, "\"\xff\"", `tru`, `1.`, `-`} {
 		if got, err := (Options{}).Canonicalize([]byte(in)); err == nil {
 			t.Errorf("%q: want error, got %s", in, got)
@@ -124,6 +128,7 @@ func TestRejects(t *testing.T) {
 }
 
 func TestEscapeLineSeparators(t *testing.T) {
+	t.Parallel()
 	got, err := Options{EscapeLineSeparators: true}.Marshal("a\u2028b\u2029c\u0085d")
 	if err != nil {
 		t.Fatal(err)

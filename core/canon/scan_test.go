@@ -119,6 +119,7 @@ func checkScan(t *testing.T, data []byte) {
 }
 
 func TestScanMatchesDecode(t *testing.T) {
+	t.Parallel()
 	for _, s := range scanSeeds {
 		checkScan(t, []byte(s))
 		// Every prefix too: truncation is where hand-written scanners slip.
@@ -129,6 +130,7 @@ func TestScanMatchesDecode(t *testing.T) {
 }
 
 func TestScanVerdicts(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		in             string
 		valid, suspect bool
@@ -196,6 +198,7 @@ func BenchmarkSHA256Line(b *testing.B) {
 // TestPlainQuotes checks the bitmap pass against a byte loop on random
 // lines of every length around the 8- and 64-byte boundaries.
 func TestPlainQuotes(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewSource(1))
 	alphabet := []byte("ab\":{}, \\\x01\xc3\xa9")
 	for n := 0; n <= 4200; n += 1 + n/40 {

@@ -61,6 +61,7 @@ func here() int { _, _, line, _ := runtime.Caller(1); return line }
 // (synchronous mode): each receipt is durable when the SDK call returns,
 // with exact fields and the callsite of the calling line in this file.
 func TestSDKsThroughMiddleware(t *testing.T) {
+	t.Parallel()
 	m := startMock(t)
 	st := store.Open(t.TempDir())
 	tr, err := capture.NewTransport(capture.Options{Store: st, TraceID: trace})
@@ -139,6 +140,7 @@ func TestTwoLines(t *testing.T) {
 // TestAsyncAndPassThrough: async receipts are durable after Close; non-model
 // requests pass through without receipts.
 func TestAsyncAndPassThrough(t *testing.T) {
+	t.Parallel()
 	m := startMock(t)
 	st := store.Open(t.TempDir())
 	tr, err := capture.NewTransport(capture.Options{Store: st, TraceID: trace, Async: true})
@@ -167,6 +169,7 @@ func TestAsyncAndPassThrough(t *testing.T) {
 // TestLostReceiptIsLoud: a store that cannot be written does not break the
 // SDK call, but the loss is logged and counted, and Close reports it.
 func TestLostReceiptIsLoud(t *testing.T) {
+	t.Parallel()
 	m := startMock(t)
 	dir := t.TempDir()
 	home := filepath.Join(dir, "home")
@@ -197,6 +200,7 @@ func TestLostReceiptIsLoud(t *testing.T) {
 // TestErrorsAndCancel: an HTTP error and a cancelled stream still yield
 // receipts; an unreachable upstream yields one with the dial error.
 func TestErrorsAndCancel(t *testing.T) {
+	t.Parallel()
 	m := startMock(t)
 	st := store.Open(t.TempDir())
 	tr, err := capture.NewTransport(capture.Options{Store: st, TraceID: trace})
@@ -231,6 +235,7 @@ func TestErrorsAndCancel(t *testing.T) {
 }
 
 func TestRedact(t *testing.T) {
+	t.Parallel()
 	c := &capture.Call{}
 	c.SecretsFrom(http.Header{"Authorization": {"Bearer tok-abcdef123"}, "X-Api-Key": {"xk-999999"}}, map[string][]string{"key": {"AIzaSyQ-query-key"}})
 	got := c.Redact("bad key tok-abcdef123 / xk-999999 / AIzaSyQ-query-key / Incorrect API key provided: sk-proj-abcdefghijklmnop1234")
@@ -255,6 +260,7 @@ func (g gzipped) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestCompressedResponse(t *testing.T) {
+	t.Parallel()
 	st := store.Open(t.TempDir())
 	tr, err := capture.NewTransport(capture.Options{Store: st, TraceID: trace, Base: gzipped{cannedChat}})
 	if err != nil {
@@ -285,6 +291,7 @@ func TestCompressedResponse(t *testing.T) {
 // TestContentOnlyOnOptIn: prompts and answers stay out of receipts unless
 // asked for; with the opt-in they are recorded as sent and received.
 func TestContentOnlyOnOptIn(t *testing.T) {
+	t.Parallel()
 	m := startMock(t)
 	for _, optIn := range []bool{false, true} {
 		st := store.Open(t.TempDir())

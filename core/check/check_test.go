@@ -27,6 +27,7 @@ func opts(o Options) Options { o.Now = now; return o }
 // The reference's own lock and pack: verify-pack --lock --require-claim-pass
 // gives exit 0, as the reference's verify_run_pack.json records.
 func TestReferenceLockAndPack(t *testing.T) {
+	t.Parallel()
 	r, err := Pack(ref+"run_pack", opts(Options{LockPath: ref + "assay.lock", Options: verify.Options{RequireClaimPass: true}}))
 	if err != nil {
 		t.Fatal(err)
@@ -45,6 +46,7 @@ func TestReferenceLockAndPack(t *testing.T) {
 }
 
 func TestBadLockAndContractAreBadInput(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, []byte("{not json"), 0o644)
@@ -80,6 +82,7 @@ func coveragePack(t *testing.T, ids ...string) string {
 }
 
 func TestCoverageGate(t *testing.T) {
+	t.Parallel()
 	sites := []coverage.Site{
 		{CallsiteID: coverage.CallsiteID("app.py", 3), Path: "app.py", Line: 3, Call: "client.chat.completions.create", Confidence: "high"},
 		{CallsiteID: coverage.CallsiteID("app.py", 9), Path: "app.py", Line: 9, Call: "client.messages.create", Confidence: "high"},
@@ -120,6 +123,7 @@ func TestCoverageGate(t *testing.T) {
 // A bundle verifies with one note about the files bundling added, not one
 // "unexpected entry" warning per file; a real stray file still warns.
 func TestBundleWarnings(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p := filepath.Join(dir, "proof_pack_x")
 	packstest.Build(t, p, packstest.Generic(3), nil)

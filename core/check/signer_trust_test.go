@@ -82,6 +82,7 @@ func (e *trustEnv) verify(t *testing.T, dir string) *verify.Result {
 }
 
 func TestLockAllowlistNeedsEmbeddedKey(t *testing.T) {
+	t.Parallel()
 	e := newTrustEnv(t)
 	tests := []struct {
 		name      string
@@ -129,6 +130,7 @@ func TestLockAllowlistNeedsEmbeddedKey(t *testing.T) {
 // The summary never shows the manifest's claim: a claim that differs from
 // the embedded key fails the signature stage and shows no fingerprint.
 func TestSummaryFingerprintIsVerifyingKey(t *testing.T) {
+	t.Parallel()
 	e := newTrustEnv(t)
 	dir := e.packSignedBy(t, e.attacker, func(man *canon.Object) { man.Set("signer_pubkey_sha256", e.ciFP) })
 	r := e.verify(t, dir)
@@ -140,6 +142,7 @@ func TestSummaryFingerprintIsVerifyingKey(t *testing.T) {
 // verify-signer: a mismatch exits 2, and a keystore-verified pack matches
 // no fingerprint or allowlist.
 func TestVerifySignerMismatchIsTampered(t *testing.T) {
+	t.Parallel()
 	e := newTrustEnv(t)
 	allowed := filepath.Join(t.TempDir(), "allowed.txt")
 	os.WriteFile(allowed, []byte(e.ciFP+"\n"), 0o644)

@@ -34,6 +34,7 @@ func lint(t *testing.T, yaml []byte) []*actionlint.Error {
 }
 
 func TestWorkflowPassesActionlint(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		o    WorkflowOptions
@@ -60,6 +61,7 @@ func TestWorkflowPassesActionlint(t *testing.T) {
 // A broken workflow must be caught by the same lint call, or the test above
 // proves nothing.
 func TestActionlintCatchesBrokenWorkflow(t *testing.T) {
+	t.Parallel()
 	w, err := RenderWorkflow(WorkflowOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -71,6 +73,7 @@ func TestActionlintCatchesBrokenWorkflow(t *testing.T) {
 }
 
 func TestWorkflowContent(t *testing.T) {
+	t.Parallel()
 	w, err := RenderWorkflow(WorkflowOptions{RunCommand: "python  app.py", Cards: []string{"receipt_completeness,no_breakglass"}})
 	if err != nil {
 		t.Fatal(err)
@@ -106,6 +109,7 @@ func TestWorkflowContent(t *testing.T) {
 }
 
 func TestWorkflowBadInput(t *testing.T) {
+	t.Parallel()
 	for _, o := range []WorkflowOptions{
 		{RunCommand: "python app.py\nrm -rf /"},
 		{RunCommand: "echo ${{ github.event.issue.title }}"},
@@ -132,6 +136,7 @@ func TestWorkflowBadInput(t *testing.T) {
 }
 
 func TestWriteWorkflowNeedsForce(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, ".github", "workflows", "assay-verify.yml")
 	if err := WriteWorkflow(path, []byte("one"), false); err != nil {
@@ -157,6 +162,7 @@ func TestWriteWorkflowNeedsForce(t *testing.T) {
 }
 
 func TestMCPConfigRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, c := range Clients {
 		t.Run(string(c), func(t *testing.T) {
 			dir := t.TempDir()
@@ -216,6 +222,7 @@ func TestMCPConfigRoundTrip(t *testing.T) {
 }
 
 func TestMCPConfigBadInput(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, ".mcp.json")
 	os.WriteFile(path, []byte("{not json"), 0o644)
@@ -238,6 +245,7 @@ func TestMCPConfigBadInput(t *testing.T) {
 // environment (never a file), failing with the secret's name when it is
 // missing; a secret name that is not one is refused.
 func TestWorkflowSigningSecret(t *testing.T) {
+	t.Parallel()
 	w, err := RenderWorkflow(WorkflowOptions{RunCommand: "python3 app.py", Secret: "TEAM_KEY"})
 	if err != nil {
 		t.Fatal(err)
@@ -272,21 +280,21 @@ func TestWorkflowSigningSecret(t *testing.T) {
 // A config names assay-mcp by its command name, not the build directory it
 // was found in, unless the full path is asked for.
 func TestServerCommandPortable(t *testing.T) {
+	t.Parallel()
 	bin := t.TempDir()
 	exe := filepath.Join(bin, MCPServerBinary)
 	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("PATH", t.TempDir()) // not on PATH
-	cmd, found, located := ServerCommand(filepath.Join(bin, "assay"), false)
+	notOnPath := t.TempDir()
+	cmd, found, located := ServerCommandIn(notOnPath, filepath.Join(bin, "assay"), false)
 	if cmd != MCPServerBinary || found || located != exe {
 		t.Fatalf("default: %q %v %q", cmd, found, located)
 	}
-	if cmd, _, _ := ServerCommand(filepath.Join(bin, "assay"), true); cmd != exe {
+	if cmd, _, _ := ServerCommandIn(notOnPath, filepath.Join(bin, "assay"), true); cmd != exe {
 		t.Fatalf("absolute: %q", cmd)
 	}
-	t.Setenv("PATH", bin)
-	if cmd, found, _ := ServerCommand("", false); cmd != MCPServerBinary || !found {
+	if cmd, found, _ := ServerCommandIn(bin, "", false); cmd != MCPServerBinary || !found {
 		t.Fatalf("on PATH: %q %v", cmd, found)
 	}
 }

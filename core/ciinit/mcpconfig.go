@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -108,8 +107,17 @@ func (s *MCPServer) AllowExec() bool {
 // absolute the full path of the binary found on PATH or next to assayExe.
 // found reports whether the bare name resolves on PATH (so the client can
 // start it); located is the binary found, on PATH or next to assayExe.
+//
+// It searches this process's PATH; ServerCommandIn takes the PATH to search.
 func ServerCommand(assayExe string, absolute bool) (cmd string, found bool, located string) {
-	if p, err := exec.LookPath(MCPServerBinary); err == nil {
+	return ServerCommandIn(os.Getenv("PATH"), assayExe, absolute)
+}
+
+// ServerCommandIn is ServerCommand with the search path pathEnv (a PATH
+// value: directories separated by the list separator) instead of the
+// process's.
+func ServerCommandIn(pathEnv, assayExe string, absolute bool) (cmd string, found bool, located string) {
+	if p, ok := lookPathIn(pathEnv, MCPServerBinary); ok {
 		found, located = true, p
 	} else if assayExe != "" {
 		p := filepath.Join(filepath.Dir(assayExe), MCPServerBinary)
@@ -254,4 +262,20 @@ func serversOf(doc map[string]json.RawMessage, path string, c Client) (map[strin
 		}
 	}
 	return servers, nil
+}
+
+// lookPathIn finds the executable name in the directories of pathEnv.
+// Relative entries (and empty ones, the working directory) are skipped, as
+// exec.LookPath refuses what they find (exec.ErrDot).
+func lookPathIn(pathEnv, name string) (string, bool) {
+	for _, dir := range filepath.SplitList(pathEnv) {
+		if !filepath.IsAbs(dir) {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+			return p, true
+		}
+	}
+	return "", false
 }

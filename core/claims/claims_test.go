@@ -46,6 +46,7 @@ func readPackReceipts(t *testing.T, dir string) []*receipt.Receipt {
 // The reference's per-card claim_set_hash values: full where a reference
 // artifact (assay.lock) holds them, else the ends pack-format.md §6.2 shows.
 func TestBuiltinHashes(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ id, head, tail string }{
 		{"guardian_enforcement", "200503a9", "0a71"},
 		{"receipt_completeness", "0b9affe4a6e67d069cb3413aaf982fc05110dae0af8a0b4dce180e63e5d564dc", ""},
@@ -71,6 +72,7 @@ func TestBuiltinHashes(t *testing.T) {
 }
 
 func TestBuiltinIDs(t *testing.T) {
+	t.Parallel()
 	want := []string{"coverage_contract", "guardian_enforcement", "mcp_session_complete", "model_allowlist", "no_breakglass", "receipt_completeness", "schema_consistency", "timestamp_ordering", "token_budget"}
 	if got := BuiltinIDs(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("BuiltinIDs = %v", got)
@@ -87,6 +89,7 @@ func TestBuiltinIDs(t *testing.T) {
 // The reference's run_pack: the four cards it was built with must give its
 // claim_set_hash, and its receipts its claim_verification (fingerprint included).
 func TestReferenceRunPack(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(refDir, "run_pack")
 	var man struct {
 		ClaimSetHash string `json:"claim_set_hash"`
@@ -141,6 +144,7 @@ const (
 )
 
 func TestChecks(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		check    string
@@ -205,6 +209,7 @@ func TestChecks(t *testing.T) {
 }
 
 func TestCoverageCheck(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	src, err := os.ReadFile(filepath.Join(refDir, "scan_sample", "contract.json"))
 	if err != nil {
@@ -258,6 +263,7 @@ func TestCoverageCheck(t *testing.T) {
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 func TestEvaluateRules(t *testing.T) {
+	t.Parallel()
 	rs := receipts(t, bg, bg, bg, bg, bg, bg, bg, mc1)
 	cls := []Claim{
 		{ClaimID: "b", Check: "no_receipt_type", Params: map[string]any{"receipt_type": "breakglass"}, Severity: Warning},
@@ -297,6 +303,7 @@ func TestEvaluateRules(t *testing.T) {
 }
 
 func TestPyRepr(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   any
 		want string
@@ -346,6 +353,7 @@ func TestPyRepr(t *testing.T) {
 }
 
 func TestLoad(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	write := func(name, body string) string {
 		p := filepath.Join(dir, name)

@@ -6,6 +6,7 @@ import "testing"
 // never closed (a SIGKILLed proxy leaves only the opening receipt) or
 // closed incomplete.
 func TestMCPSessionCard(t *testing.T) {
+	t.Parallel()
 	const open = `{"receipt_id":"r_open","type":"session_metadata","session_id":"mcp_a","session_state":"open","session_complete":false,"timestamp":"2026-01-01T00:00:00Z"}`
 	closed := func(id string, complete bool) string {
 		c := "false"

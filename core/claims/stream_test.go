@@ -90,6 +90,7 @@ func randomReceipts(t *testing.T, rng *rand.Rand, n int) []*receipt.Receipt {
 // The incremental Evaluator gives exactly Evaluate's Verification, for
 // every check, over many receipt mixes (empty included).
 func TestEvaluatorMatchesEvaluate(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	contract := `{"contract_version":"1.0","call_sites":[{"callsite_id":"cs0","path":"a.py","line":1,"call":"c.create","confidence":"high","instrumented":false,"framework":"openai"},{"callsite_id":"cs1","path":"a.py","line":2,"call":"c.create","confidence":"high","instrumented":false,"framework":"openai"},{"callsite_id":"cs9","path":"b.py","line":3,"call":"c.create","confidence":"high","instrumented":false,"framework":"openai"}]}`
 	if err := os.WriteFile(filepath.Join(dir, "assay.coverage.json"), []byte(contract), 0o644); err != nil {
@@ -128,6 +129,7 @@ func TestEvaluatorMatchesEvaluate(t *testing.T) {
 
 // A check with no incremental form still evaluates (buffered).
 func TestEvaluatorBufferedFallback(t *testing.T) {
+	t.Parallel()
 	checks["test_only_len_even"] = func(_ map[string]any, rs []*receipt.Receipt, _ Env) Result {
 		return Result{Passed: len(rs)%2 == 0, Expected: "even", Actual: fmt.Sprint(len(rs))}
 	}

@@ -17,6 +17,7 @@ import (
 const refContract = "../../testdata/vectors/reference-1.24/scan_sample/contract.json"
 
 func TestCallsiteIDVectors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		path string
 		line int
@@ -35,6 +36,7 @@ func TestCallsiteIDVectors(t *testing.T) {
 }
 
 func TestHashVectors(t *testing.T) {
+	t.Parallel()
 	one := []Site{{CallsiteID: "bab787e3d70d", Path: "app.py", Line: 3, Call: "client.chat.completions.create", Confidence: "high", Framework: "openai"}}
 	if got, want := Hash(one), "dd4789c31480d54a89e9140a0de89f927bd79f838ae70e4d37138e2a674f9819"; got != want {
 		t.Errorf("one-site hash = %s, want %s", got, want)
@@ -47,6 +49,7 @@ func TestHashVectors(t *testing.T) {
 // The reference's contract loads, and writing it back with the same header
 // fields reproduces its bytes exactly.
 func TestReferenceContractRoundTrip(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile(refContract)
 	if err != nil {
 		t.Fatal(err)
@@ -78,6 +81,7 @@ func TestReferenceContractRoundTrip(t *testing.T) {
 }
 
 func TestLoadErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	good, _ := os.ReadFile(refContract)
 	write := func(name string, b []byte) string {
@@ -117,6 +121,7 @@ func TestLoadErrors(t *testing.T) {
 }
 
 func TestMeasure(t *testing.T) {
+	t.Parallel()
 	mk := func(ids ...string) *Contract {
 		var s []Site
 		for _, id := range ids {
@@ -166,6 +171,7 @@ func TestMeasure(t *testing.T) {
 }
 
 func TestPyIndentEscapesNonASCII(t *testing.T) {
+	t.Parallel()
 	b, err := pyjson.Indent(map[string]any{"p": "é<😀>"})
 	if err != nil {
 		t.Fatal(err)

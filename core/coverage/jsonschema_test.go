@@ -13,6 +13,7 @@ var update = flag.Bool("update", false, "rewrite schemas/coverage-contract.schem
 // The checked-in schema matches the Go type, and the reference's contract
 // validates against it.
 func TestSchemaDriftAndReference(t *testing.T) {
+	t.Parallel()
 	got, err := Schema()
 	if err != nil {
 		t.Fatal(err)

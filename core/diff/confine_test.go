@@ -12,6 +12,7 @@ import (
 // diff refuses either pack when it holds a file linking out of it (exit
 // 3), before reading anything: the outside content is nowhere in the error.
 func TestCompareRefusesLinksOutOfThePack(t *testing.T) {
+	t.Parallel()
 	fx := t.TempDir()
 	base := packstest.DiffFixture(t, fx, "base")
 	for _, c := range packstest.LinkCases() {

@@ -35,6 +35,7 @@ func failedGates(r *Result) []string {
 }
 
 func TestFixturesTripTheRightGate(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	base := packstest.DiffFixture(t, dir, "base")
 	cases := []struct {
@@ -75,6 +76,7 @@ func TestFixturesTripTheRightGate(t *testing.T) {
 }
 
 func TestAnalysisFigures(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	base := packstest.DiffFixture(t, dir, "base")
 	swap := packstest.DiffFixture(t, dir, "model_swap")
@@ -115,6 +117,7 @@ func TestAnalysisFigures(t *testing.T) {
 }
 
 func TestPercentile(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		vals     []float64
 		p50, p95 float64
@@ -135,6 +138,7 @@ func TestPercentile(t *testing.T) {
 }
 
 func TestWhyFollowsParentChain(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	base := packstest.DiffFixture(t, dir, "base")
 	reg := packstest.DiffFixture(t, dir, "claim_regression")
@@ -164,6 +168,7 @@ func TestWhyFollowsParentChain(t *testing.T) {
 }
 
 func TestClaimStatuses(t *testing.T) {
+	t.Parallel()
 	tr, fa := true, false
 	a := []claimResult{{ID: "x", Passed: true}, {ID: "y", Passed: false}, {ID: "z", Passed: true}, {ID: "gone", Passed: true}}
 	b := []claimResult{{ID: "x", Passed: false}, {ID: "y", Passed: true}, {ID: "z", Passed: true}, {ID: "fresh", Passed: false}}
@@ -188,6 +193,7 @@ func TestClaimStatuses(t *testing.T) {
 }
 
 func TestIntegrityPreflight(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	base := packstest.DiffFixture(t, dir, "base")
 	same := packstest.DiffFixture(t, dir, "same")
@@ -216,6 +222,7 @@ func TestIntegrityPreflight(t *testing.T) {
 }
 
 func TestGateEdgeCases(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	empty := filepath.Join(dir, "proof_pack_empty")
 	packstest.Build(t, empty, packstest.Generic(3), nil)
@@ -271,6 +278,7 @@ func zeroTokenCalls(n int) []*receipt.Receipt {
 }
 
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	base := packstest.DiffFixture(t, dir, "base")
 	for name, b := range map[string]string{
@@ -290,6 +298,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestPrices(t *testing.T) {
+	t.Parallel()
 	p := BuiltinPrices()
 	for model, key := range map[string]string{
 		"gpt-4o":                     "gpt-4o",
@@ -344,6 +353,7 @@ func TestPrices(t *testing.T) {
 // nothing extracted is left behind. A tampered bundle is refused like a
 // tampered pack is.
 func TestCompareAcceptsBundles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	base := packstest.DiffFixture(t, dir, "base")
 	swap := packstest.DiffFixture(t, dir, "model_swap")

@@ -17,6 +17,7 @@ var update = flag.Bool("update", false, "rewrite schemas/diff.schema.json from t
 
 // The checked-in schema is exactly what the Go type generates.
 func TestSchemaDrift(t *testing.T) {
+	t.Parallel()
 	got, err := Schema()
 	if err != nil {
 		t.Fatal(err)
@@ -27,6 +28,7 @@ func TestSchemaDrift(t *testing.T) {
 // A real result carries every required field the schema names, and only
 // fields the schema knows (the reflector forbids additional properties).
 func TestResultMatchesSchema(t *testing.T) {
+	t.Parallel()
 	raw, _ := Schema()
 	var s jsonschema.Schema
 	if err := json.Unmarshal(raw, &s); err != nil {

@@ -100,7 +100,7 @@ type Options struct {
 	// Version is the running assay's version (default version.Version).
 	Version string
 	// WriteLock writes a default lock file at path for the LOCK_001 fix
-	// (default DefaultWriteLock).
+	// (default WritePinnedLock with Home).
 	WriteLock func(path string) error
 	// LookPath resolves a command name (default exec.LookPath).
 	LookPath func(string) (string, error)

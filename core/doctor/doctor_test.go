@@ -106,6 +106,7 @@ func (p *project) editLock(f func(m map[string]any)) {
 
 // Every check has a passing and a failing fixture.
 func TestChecksPassAndFail(t *testing.T) {
+	t.Parallel()
 	type fixture func(p *project) Options
 	cases := []struct {
 		id         string
@@ -287,6 +288,7 @@ func TestChecksPassAndFail(t *testing.T) {
 // A lock that accepts any signer is flagged (DECISIONS 20), with a fix that
 // pins the active signer; the fix's own writer pins it.
 func TestLockAnySignerFlagged(t *testing.T) {
+	t.Parallel()
 	p := newProject(t)
 	writeLock(filepath.Join(p.dir, "assay.lock"), "receipt_completeness", "no_breakglass")
 	p.editLock(func(m map[string]any) {
@@ -314,6 +316,7 @@ func TestLockAnySignerFlagged(t *testing.T) {
 }
 
 func TestCardCheck(t *testing.T) {
+	t.Parallel()
 	p := newProject(t)
 	if c := p.check("DOCTOR_CARD_001"); c.Status != Pass || !strings.Contains(c.Message, "built-in run cards") {
 		t.Fatalf("pass: %+v", c)
@@ -326,6 +329,7 @@ func TestCardCheck(t *testing.T) {
 }
 
 func TestGatewayWiring(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		env    map[string]string
@@ -357,6 +361,7 @@ func TestGatewayWiring(t *testing.T) {
 }
 
 func TestMCPConfigCases(t *testing.T) {
+	t.Parallel()
 	p := newProject(t)
 	if c := p.check("DOCTOR_MCP_001"); c.Status != Skip {
 		t.Fatalf("no config: %+v", c)
@@ -377,6 +382,7 @@ func TestMCPConfigCases(t *testing.T) {
 
 // --fix creates the key and the lock, and a second run passes.
 func TestFixThenSecondRunPasses(t *testing.T) {
+	t.Parallel()
 	p := newProject(t)
 	p.home = filepath.Join(p.home, "fresh") // does not exist yet
 	o := p.opts()
@@ -425,6 +431,7 @@ func TestFixThenSecondRunPasses(t *testing.T) {
 }
 
 func TestExitCodesAndProfiles(t *testing.T) {
+	t.Parallel()
 	p := newProject(t)
 	if _, err := Run(Options{Home: p.home, Profile: "ledger"}); exit.Code(err) != exit.BadInput {
 		t.Fatalf("unknown profile: %v", err)

@@ -13,7 +13,6 @@ import (
 	"github.com/assay-dev/assay/core/claims"
 	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/lock"
-	"github.com/assay-dev/assay/core/store"
 )
 
 // Probes of the lock file: loads, hashes, signers, and the exit contract it pins (DOCTOR_LOCK, CI_002).
@@ -73,16 +72,6 @@ func probeLockLoads(e *env) Probe {
 			Fix: "mv " + shq(e.rel(e.lock)) + " " + shq(e.rel(e.lock)+".bad") + " && " + e.lockWriteCmd()}
 	}
 	return Probe{Status: Pass, Severity: Info, Message: "lock " + e.rel(e.lock) + " is valid"}
-}
-
-// DefaultWriteLock writes a lock for the default card (lock write's file
-// form) pinning the active signer of the default assay home.
-func DefaultWriteLock(path string) error {
-	home, err := store.Home()
-	if err != nil {
-		return err
-	}
-	return WritePinnedLock(path, home)
 }
 
 // WritePinnedLock writes what 'assay lock write --cards receipt_completeness'

@@ -13,6 +13,7 @@ import (
 // it is read: the outside file's content appears nowhere, and an outside
 // FIFO is never opened (the test would block).
 func TestExplainRefusesLinksOutOfThePack(t *testing.T) {
+	t.Parallel()
 	src := fixture(t)
 	for _, c := range packstest.LinkCases() {
 		t.Run(c.Name, func(t *testing.T) {

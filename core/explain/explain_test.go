@@ -18,6 +18,7 @@ func fixture(t *testing.T) string {
 // A bundle is explained as fully as its pack: models and claim results
 // come from the extracted receipts and report.
 func TestBundleExplainedLikeItsPack(t *testing.T) {
+	t.Parallel()
 	dir := fixture(t)
 	out := filepath.Join(t.TempDir(), "b.tar.gz")
 	if _, err := bundle.Create(dir, out); err != nil {
@@ -45,6 +46,7 @@ func TestBundleExplainedLikeItsPack(t *testing.T) {
 // Claim lines read as "expected X; actual: Y" (Actual is the reference's
 // wording, e.g. "found 0", so "got found 0" must not appear).
 func TestClaimLineWording(t *testing.T) {
+	t.Parallel()
 	e, err := Pack(fixture(t))
 	if err != nil {
 		t.Fatal(err)
@@ -58,6 +60,7 @@ func TestClaimLineWording(t *testing.T) {
 // A pack that failed verification is explained with a warning that its
 // contents are unverified, and without empty manifest fields.
 func TestTamperedIsMarkedUnverified(t *testing.T) {
+	t.Parallel()
 	dir := fixture(t)
 	packstest.FlipByte(t, filepath.Join(dir, "receipt_pack.jsonl"), 10)
 	e, err := Pack(dir)
@@ -83,6 +86,7 @@ func TestTamperedIsMarkedUnverified(t *testing.T) {
 }
 
 func TestModelLinePlural(t *testing.T) {
+	t.Parallel()
 	e, err := Pack("../../testdata/vectors/pack/golden_minimal")
 	if err != nil {
 		t.Fatal(err)

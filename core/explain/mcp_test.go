@@ -14,6 +14,7 @@ import (
 // A notary-proxy pack is explained per session: calls by outcome, the
 // denied tools, and whether the signed session_metadata says complete.
 func TestExplainMCPSession(t *testing.T) {
+	t.Parallel()
 	const trace = "mcp_mcp_0123456789abcdef_1795640000"
 	mk := func(id string, seq int, fields map[string]any) *receipt.Receipt {
 		r := &receipt.Receipt{}

@@ -11,6 +11,7 @@ import (
 // fnmatch.fnmatchcase answered for every (glob, name) pair in
 // testdata/fnmatch_vectors.json (written by testdata/gen_fnmatch.py).
 func TestGlobMatchesPython(t *testing.T) {
+	t.Parallel()
 	raw, err := os.ReadFile("testdata/fnmatch_vectors.json")
 	if err != nil {
 		t.Fatal(err)
@@ -49,6 +50,7 @@ func TestGlobMatchesPython(t *testing.T) {
 }
 
 func TestGlobInfo(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		glob               string
 		unclosed, emptySet bool

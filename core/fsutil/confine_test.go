@@ -52,6 +52,7 @@ func mkfifo(t *testing.T, p string) {
 // Reads never follow a link out of the root, never open a FIFO for a
 // blocking read, and refuse a file over the cap.
 func TestReadFileConfined(t *testing.T) {
+	t.Parallel()
 	root, outside := tree(t)
 	symlink(t, filepath.Join(outside, "secret"), filepath.Join(root, "abs-link"))
 	symlink(t, "../outside/secret", filepath.Join(root, "rel-link"))
@@ -98,6 +99,7 @@ func TestReadFileConfined(t *testing.T) {
 // CheckTree refuses a tree with a link out of it or a non-regular file
 // anywhere, and accepts links inside.
 func TestCheckTree(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		make func(t *testing.T, root, outside string)
@@ -137,6 +139,7 @@ func TestCheckTree(t *testing.T) {
 // refused and nothing is written outside; a new-file write never replaces
 // an existing file.
 func TestWriteConfined(t *testing.T) {
+	t.Parallel()
 	root, outside := tree(t)
 	r, err := os.OpenRoot(root)
 	if err != nil {

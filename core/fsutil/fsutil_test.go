@@ -9,6 +9,7 @@ import (
 
 // Write errors name the problem with the target, never the temp file.
 func TestWriteFileAtomicErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "afile")
 	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
@@ -42,6 +43,7 @@ func TestWriteFileAtomicErrors(t *testing.T) {
 }
 
 func TestReason(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	_, err := os.ReadFile(dir)
 	if got := Reason(err); got == nil || strings.Contains(got.Error(), dir) {

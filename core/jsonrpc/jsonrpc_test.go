@@ -10,6 +10,7 @@ import (
 )
 
 func TestDecodeAccepts(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, in, enc string
 		tool          string // "" when not a tools/call
@@ -61,6 +62,7 @@ func TestDecodeAccepts(t *testing.T) {
 }
 
 func TestDecodeRefuses(t *testing.T) {
+	t.Parallel()
 	const call = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"rm","arguments":{}}}`
 	cases := []struct {
 		name, in string
@@ -155,6 +157,7 @@ func TestDecodeRefuses(t *testing.T) {
 }
 
 func TestRefusalAnswersWithTheID(t *testing.T) {
+	t.Parallel()
 	_, err := Decode([]byte(`{"jsonrpc":"2.0","id":"abc","Method":"tools/call","params":{"name":"rm"}}`))
 	var e *Error
 	if !errors.As(err, &e) {
@@ -171,6 +174,7 @@ func TestRefusalAnswersWithTheID(t *testing.T) {
 }
 
 func TestErrorResponseID(t *testing.T) {
+	t.Parallel()
 	for id, want := range map[string]string{"": "null", "7": "7", `"x"`: `"x"`, "{}": "null", "1 2": "null", "null": "null"} {
 		got := string(ErrorResponse(json.RawMessage(id), CodeInvalidRequest, "m\"x"))
 		if w := `{"jsonrpc":"2.0","id":` + want + `,"error":{"code":-32600,"message":"m\"x"}}`; got != w {
@@ -180,6 +184,7 @@ func TestErrorResponseID(t *testing.T) {
 }
 
 func TestFoldNameMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
 	// encoding/json matches "name" to every spelling below; so must we.
 	for _, n := range []string{"NAME", "Name", "nAmE", "\u212a", "k", "K", "\u017f", "S", "s"} {
 		var v struct {
@@ -208,6 +213,7 @@ func TestFoldNameMatchesEncodingJSON(t *testing.T) {
 // A message spelling its tool twice names both: which one runs depends on
 // the server's reading of case.
 func TestRefusalNamesEveryCandidateTool(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"crash","Name":"echo"}}`:            "echo|crash,echo",
 		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"crash"},"Params":{"NAME":"echo"}}`: "echo|crash,echo",

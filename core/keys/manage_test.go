@@ -11,6 +11,7 @@ import (
 )
 
 func TestRotate(t *testing.T) {
+	t.Parallel()
 	s := Open(t.TempDir())
 	if _, err := s.Generate("ci"); err != nil {
 		t.Fatal(err)
@@ -28,6 +29,7 @@ func TestRotate(t *testing.T) {
 }
 
 func TestExportImportDelete(t *testing.T) {
+	t.Parallel()
 	a, b := Open(t.TempDir()), Open(t.TempDir())
 	sg, _ := a.Generate("ci")
 	out := t.TempDir()

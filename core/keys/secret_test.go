@@ -6,6 +6,7 @@ import (
 )
 
 func TestSecretRoundTrip(t *testing.T) {
+	t.Parallel()
 	src, dst := Open(t.TempDir()), Open(t.TempDir())
 	sg, err := src.Generate("team")
 	if err != nil {

@@ -19,6 +19,7 @@ var refCards = []string{"receipt_completeness", "no_breakglass", "timestamp_orde
 // Our writer reproduces the reference's lock byte for byte (given its
 // timestamp and version stamp), and the reference's lock passes our check.
 func TestReferenceLock(t *testing.T) {
+	t.Parallel()
 	want, err := os.ReadFile(filepath.Join(refDir, "assay.lock"))
 	if err != nil {
 		t.Fatal(err)
@@ -67,6 +68,7 @@ func runPackManifest(t *testing.T) Manifest {
 }
 
 func TestFromPack(t *testing.T) {
+	t.Parallel()
 	l, err := FromPack(filepath.Join(refDir, "run_pack"))
 	if err != nil {
 		t.Fatal(err)
@@ -109,6 +111,7 @@ func TestFromPack(t *testing.T) {
 }
 
 func TestCheckIssues(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		mutate func(l *Lock)
@@ -140,6 +143,7 @@ func TestCheckIssues(t *testing.T) {
 }
 
 func TestCompare(t *testing.T) {
+	t.Parallel()
 	fpA, fpB := strings.Repeat("a", 64), strings.Repeat("b", 64)
 	l, err := New(refCards, []string{fpA})
 	if err != nil {
@@ -187,6 +191,7 @@ func TestCompare(t *testing.T) {
 }
 
 func TestNewAndLoadErrors(t *testing.T) {
+	t.Parallel()
 	if _, err := New([]string{"nope"}, nil); exit.Code(err) != exit.BadInput {
 		t.Errorf("unknown card: %v", err)
 	}

@@ -18,6 +18,7 @@ const coverageContractHash = "ecc0e258022ee817c4238435980d785cecc75fb1746d9b83f1
 // hash, the flat claim set hash equal to the card's, byte for byte in the
 // reference's file form; and it is not flagged as ours-only.
 func TestCoverageContractLockIsReference(t *testing.T) {
+	t.Parallel()
 	l, err := New([]string{"coverage_contract"}, nil)
 	if err != nil {
 		t.Fatal(err)

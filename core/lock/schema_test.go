@@ -12,6 +12,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the checked-in schema from the Go type")
 
 func TestSchemaDrift(t *testing.T) {
+	t.Parallel()
 	got, err := Schema()
 	if err != nil {
 		t.Fatal(err)

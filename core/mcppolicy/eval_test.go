@@ -38,6 +38,7 @@ func denied(reason, rule, detail string) Decision {
 // evaluator: every rule, the order between rules (a call matching two gets
 // the first), and counters that move only on allow.
 func TestEvaluateRules(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		policy string
@@ -137,6 +138,7 @@ func TestEvaluateRules(t *testing.T) {
 
 // TestEvaluateModes: the mode changes Enforce(), never the Decision.
 func TestEvaluateModes(t *testing.T) {
+	t.Parallel()
 	rules := "tools:\n  deny: [rm]\n  constraints:\n    w: {max_calls: 1}\n"
 	var got [2][]Decision
 	for i, mode := range []string{ModeAudit, ModeEnforce} {
@@ -160,6 +162,7 @@ func TestEvaluateModes(t *testing.T) {
 // TestEvaluateConcurrent: many goroutines share one evaluator; exactly the
 // budgeted number of calls is allowed (run with -race).
 func TestEvaluateConcurrent(t *testing.T) {
+	t.Parallel()
 	p := mustParse(t, "tools:\n  constraints:\n    w: {max_calls: 7}\nbudget:\n  max_tool_calls: 50\n")
 	e := p.NewEvaluator(t0)
 	var mu sync.Mutex
@@ -193,6 +196,7 @@ func TestEvaluateConcurrent(t *testing.T) {
 
 // TestEvaluateSeparateSessions: each evaluator has its own counters.
 func TestEvaluateSeparateSessions(t *testing.T) {
+	t.Parallel()
 	p := mustParse(t, "budget:\n  max_tool_calls: 1\n")
 	a, b := p.NewEvaluator(t0), p.NewEvaluator(t0)
 	if !a.Evaluate("x", nil, t0).Allowed() || !b.Evaluate("x", nil, t0).Allowed() || a.Evaluate("x", nil, t0).Allowed() {

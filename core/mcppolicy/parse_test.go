@@ -20,6 +20,7 @@ func mustParse(t *testing.T, src string) *Policy {
 }
 
 func TestParseFull(t *testing.T) {
+	t.Parallel()
 	src := `version: "1"
 server_id: fs-server
 mode: enforce
@@ -71,6 +72,7 @@ budget:
 }
 
 func TestParseDefaults(t *testing.T) {
+	t.Parallel()
 	for _, src := range []string{
 		"mode: audit\n",
 		"version: 1\n",
@@ -86,6 +88,7 @@ func TestParseDefaults(t *testing.T) {
 }
 
 func TestParseHashIsRawBytes(t *testing.T) {
+	t.Parallel()
 	a, b := mustParse(t, "mode: audit\n"), mustParse(t, "mode: audit   \n")
 	if a.Hash == b.Hash {
 		t.Error("two different files hash the same")
@@ -99,6 +102,7 @@ func TestParseHashIsRawBytes(t *testing.T) {
 // TestParseErrors: every refusal is exit 3 with the file, the line and the
 // key path in the message, and a fix.
 func TestParseErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ src, want, fix string }{
 		{"", "p.yaml: the policy file is empty", "policy init"},
 		{"# only a comment\n", "the policy file is empty", "policy init"},
@@ -172,6 +176,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestLoad(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.yaml")
 	if err := os.WriteFile(good, []byte("mode: enforce\n"), 0o644); err != nil {
@@ -198,6 +203,7 @@ func TestLoad(t *testing.T) {
 }
 
 func TestSummaryWarnings(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		src  string
 		want []string

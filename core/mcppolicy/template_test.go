@@ -7,6 +7,7 @@ import (
 )
 
 func TestTemplateParses(t *testing.T) {
+	t.Parallel()
 	for _, id := range []string{"my-server", "", `a "quoted": id # not a comment`, "multi\nline", "ünïcode", "yes", "123"} {
 		p, err := Parse(Template(id), DefaultFile)
 		if err != nil {
@@ -36,6 +37,7 @@ func TestTemplateParses(t *testing.T) {
 // proxy options, tools and budget) and checks they parse and behave as the
 // comments say.
 func TestTemplateExamplesWork(t *testing.T) {
+	t.Parallel()
 	// The proxy options, then everything from "# tools:" to the end.
 	var out []string
 	examples := false
@@ -77,6 +79,7 @@ func TestTemplateExamplesWork(t *testing.T) {
 }
 
 func TestTemplateDocumentsEveryKey(t *testing.T) {
+	t.Parallel()
 	tpl := Template("s")
 	for _, keys := range [][]string{rootKeys, toolsKeys, constraintKeys, budgetKeys} {
 		for _, k := range keys {

@@ -15,6 +15,7 @@ import (
 // real upstream (the fixture server, which logs every byte it reads) never
 // sees the call, and a receipt names the tool that was asked for.
 func TestEnvelopeVariantsNeverReachTheServer(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, body string
 		tool       string // the receipt's tool_name ("" when a lenient reader sees no tools/call)

@@ -14,6 +14,7 @@ import (
 // session is incomplete, still packed, with a pack that verifies and whose
 // session_metadata receipt says session_complete false.
 func TestFaults(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		opts    func(*Options)
@@ -146,6 +147,7 @@ func TestFaults(t *testing.T) {
 // though the client is still connected, marked incomplete; a clean close
 // by the client is complete.
 func TestInterruptAndCleanClose(t *testing.T) {
+	t.Parallel()
 	h := startProxy(t, nil)
 	c := newLineClient(h)
 	c.handshake()

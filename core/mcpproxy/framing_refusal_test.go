@@ -16,6 +16,7 @@ import (
 // second message past the check; a line or frame over the limit is refused
 // and skipped, and the session goes on.
 func TestFramingOneFrameOneMessage(t *testing.T) {
+	t.Parallel()
 	const denied = `{"jsonrpc":"2.0","id":"x","method":"tools/call","params":{"name":"crash","arguments":{"code":4}}}`
 	const ping = `{"jsonrpc":"2.0","id":"p","method":"ping"}`
 	cases := []struct {
@@ -65,6 +66,7 @@ func TestFramingOneFrameOneMessage(t *testing.T) {
 // buffered whole, never forwarded), receipted under the tool its start
 // names, and the session goes on with the next message.
 func TestFramingOversizedMessage(t *testing.T) {
+	t.Parallel()
 	const limit = 4096
 	big := `{"jsonrpc":"2.0","id":"big","method":"tools/call","params":{"name":"echo","arguments":{"pad":"` + strings.Repeat("x", 2*limit) + `"}}}`
 	for _, f := range []Framing{NDJSON, ContentLength} {
@@ -100,6 +102,7 @@ func TestFramingOversizedMessage(t *testing.T) {
 // The reader never holds more than the limit of one message, and it stays
 // in step after skipping one: what follows is read intact.
 func TestReaderSkipsOversized(t *testing.T) {
+	t.Parallel()
 	const limit = 1024
 	long := strings.Repeat("a", 10*limit)
 	in := long + "\n" + "{\"ok\":1}\n" + string(Frame([]byte(long), ContentLength)) + string(Frame([]byte(`{"ok":2}`), ContentLength))
@@ -171,6 +174,7 @@ func FuzzReaderLimit(f *testing.F) {
 // limits a 9 MiB request whose echo is an ~18 MiB result is forwarded whole
 // and recorded as forwarded.
 func TestServerResultsLargerThanTheClientLimit(t *testing.T) {
+	t.Parallel()
 	h := startProxy(t, nil)
 	c := newLineClient(h)
 	c.handshake()

@@ -11,6 +11,7 @@ import (
 // The reader splits a stream into messages whose Raw bytes, concatenated,
 // are the stream: nothing is lost or invented, whatever the framing.
 func TestReaderTable(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		in     string

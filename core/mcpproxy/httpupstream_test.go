@@ -190,6 +190,7 @@ func decode(t *testing.T, m Message) reply {
 }
 
 func TestHTTPNewRejectsBadURLs(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ url, want string }{
 		{"", "scheme"},
 		{"ftp://example.com/mcp", "not http or https"},
@@ -238,6 +239,7 @@ func assayHTTPServer(t *testing.T, token string) (*demo.Challenge, *recorder, *h
 // reaches the server unchanged, every answer comes back byte for byte, and
 // the session id and protocol version are carried.
 func TestHTTPAgainstAssayServer(t *testing.T) {
+	t.Parallel()
 	noLeaks(t)
 	ch, rec, ts := assayHTTPServer(t, "tok-s3cret-value")
 	var logs bytes.Buffer
@@ -344,6 +346,7 @@ func TestHTTPAgainstAssayServer(t *testing.T) {
 // version comes from each request's _meta and Mcp-Method/Mcp-Name mirror
 // the body, as the server requires.
 func TestHTTPModernEraAgainstAssayServer(t *testing.T) {
+	t.Parallel()
 	noLeaks(t)
 	ch, rec, ts := assayHTTPServer(t, "")
 	u := newUp(t, ts.URL+tools.EndpointPath, HTTPOptions{})
@@ -427,6 +430,7 @@ func initSession(t *testing.T, u *HTTPUpstream) {
 // after sending the call: the answer still arrives, then the session ends
 // with a DELETE, then Recv reports io.EOF.
 func TestHTTPSSEResponsesFromMCPGo(t *testing.T) {
+	t.Parallel()
 	noLeaks(t)
 	rec, ts := sseServer(t)
 	u := newUp(t, ts.URL+"/mcp", HTTPOptions{})
@@ -486,6 +490,7 @@ func TestHTTPSSEResponsesFromMCPGo(t *testing.T) {
 // Once the session is initialised the GET stream carries what the server
 // sends on its own; CloseSend ends it.
 func TestHTTPGETStream(t *testing.T) {
+	t.Parallel()
 	noLeaks(t)
 	rec, ts, s := sseServerMCP(t, server.WithDisableStreaming(false))
 	u := newUp(t, ts.URL+"/mcp", HTTPOptions{})
@@ -510,6 +515,7 @@ func TestHTTPGETStream(t *testing.T) {
 // In the 2026-07-28 era every request stands alone: a slow call does not
 // hold up a later one, and each POST's stream arrives in order.
 func TestHTTPConcurrentCallsModernEra(t *testing.T) {
+	t.Parallel()
 	noLeaks(t)
 	rec, ts := sseServer(t)
 	u := newUp(t, ts.URL+"/mcp", HTTPOptions{})
@@ -561,6 +567,7 @@ func TestHTTPConcurrentCallsModernEra(t *testing.T) {
 // the upstream learns it from tools/list and sends Mcp-Param-Region, without
 // which the server refuses the call.
 func TestHTTPParamHeadersModernEra(t *testing.T) {
+	t.Parallel()
 	noLeaks(t)
 	s := server.NewMCPServer("fixture", "1", server.WithToolCapabilities(false))
 	s.AddTool(mcp.NewToolWithRawSchema("query", "runs a query", json.RawMessage(
@@ -595,6 +602,7 @@ func TestHTTPParamHeadersModernEra(t *testing.T) {
 // Requests whose POSTs fail get one error each; a notification gets none.
 // (Batches never reach an upstream: the proxy refuses them, core/jsonrpc.)
 func TestHTTPRequestsFailure(t *testing.T) {
+	t.Parallel()
 	noLeaks(t)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "overloaded", http.StatusServiceUnavailable)
@@ -630,6 +638,7 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 }
 
 func TestHTTPReadSSE(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, in string
 		want     []string
@@ -659,6 +668,7 @@ func TestHTTPReadSSE(t *testing.T) {
 // A server that pretty-prints: the message is compacted, since a line break
 // would split it on an NDJSON stdio stream.
 func TestHTTPMultiLineBodiesAreCompacted(t *testing.T) {
+	t.Parallel()
 	noLeaks(t)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
@@ -675,6 +685,7 @@ func TestHTTPMultiLineBodiesAreCompacted(t *testing.T) {
 // Failures never leave a request unanswered, never leak a secret, and a
 // failed notification is only logged.
 func TestHTTPErrors(t *testing.T) {
+	t.Parallel()
 	noLeaks(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -743,6 +754,7 @@ func TestHTTPErrors(t *testing.T) {
 // A message the server cannot parse is forwarded as sent, and the server's
 // parse error (id null) comes back as a stdio server's would.
 func TestHTTPUnparsableMessage(t *testing.T) {
+	t.Parallel()
 	noLeaks(t)
 	rec, ts := sseServer(t)
 	u := newUp(t, ts.URL+"/mcp", HTTPOptions{})
@@ -762,6 +774,7 @@ func TestHTTPUnparsableMessage(t *testing.T) {
 // A real stateful mcp-go server that no longer knows the session answers
 // 404: the client is told the session expired.
 func TestHTTPSessionExpired(t *testing.T) {
+	t.Parallel()
 	noLeaks(t)
 	rec, ts := sseServer(t, server.WithStateful(true))
 	u := newUp(t, ts.URL+"/mcp", HTTPOptions{})
@@ -817,6 +830,7 @@ func TestHTTPSessionExpired(t *testing.T) {
 // Stop cancels a call that does not finish within the grace period: the
 // client gets an error for it, Recv ends, nothing is left running.
 func TestHTTPStopCancelsHangingCall(t *testing.T) {
+	t.Parallel()
 	noLeaks(t)
 	_, ts := sseServer(t)
 	u := newUp(t, ts.URL+"/mcp", HTTPOptions{})

@@ -102,6 +102,7 @@ func sameBytesBothWays(t *testing.T, h *harness, clientRead []byte) {
 }
 
 func TestRealClientTranscriptReceiptsAndPack(t *testing.T) {
+	t.Parallel()
 	h := startProxy(t, func(o *Options) { o.StoreArgs = true })
 	cli, ctx, received := realClient(t, h)
 	tl, err := cli.ListTools(ctx, mcp.ListToolsRequest{})
@@ -265,6 +266,7 @@ func TestAssayMCPBehindTheProxy(t *testing.T) {
 // reference's error in its own framing (Content-Length here); the receipt
 // says denied with the rule.
 func TestEnforceDenialInClientFraming(t *testing.T) {
+	t.Parallel()
 	pol := loadPolicy(t, `
 mode: enforce
 tools:
@@ -319,6 +321,7 @@ tools:
 // Audit mode forwards a call the policy would deny and records the real
 // response with the would-be verdict (the reference recorded only "denied").
 func TestAuditModeRecordsRealResponse(t *testing.T) {
+	t.Parallel()
 	pol := loadPolicy(t, `
 mode: audit
 tools:
@@ -354,6 +357,7 @@ tools:
 // gets one error, each tools/call in it a denied receipt naming its tool,
 // and the server sees none of it.
 func TestEnforceBatch(t *testing.T) {
+	t.Parallel()
 	pol := loadPolicy(t, "mode: enforce\ntools:\n  deny: [crash]\n")
 	h := startProxy(t, func(o *Options) { o.Policy = pol })
 	c := newLineClient(h)
@@ -383,6 +387,7 @@ func TestEnforceBatch(t *testing.T) {
 
 // The server's own receipts (ASSAY_TRACE_ID) join the session's trace.
 func TestServerReceiptsJoinTrace(t *testing.T) {
+	t.Parallel()
 	h := startProxy(t, nil)
 	c := newLineClient(h)
 	c.handshake()
@@ -398,6 +403,7 @@ func TestServerReceiptsJoinTrace(t *testing.T) {
 
 // Session budget in enforce mode: the third call is denied.
 func TestSessionBudgetEnforced(t *testing.T) {
+	t.Parallel()
 	pol := loadPolicy(t, "mode: enforce\nbudget:\n  max_tool_calls: 2\n")
 	h := startProxy(t, func(o *Options) { o.Policy = pol })
 	c := newLineClient(h)
@@ -429,6 +435,7 @@ func loadPolicy(t *testing.T, yaml string) *mcppolicy.Policy {
 // is incomplete (it was "complete" while the transport's answer passed for
 // the server's).
 func TestUnreachableHTTPUpstreamIsIncomplete(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -485,6 +492,7 @@ func TestUnreachableHTTPUpstreamIsIncomplete(t *testing.T) {
 // budget.max_wall_time_sec is enforced through the proxy: a call after the
 // session's wall time is denied with session_time_exceeded.
 func TestWallTimeEnforced(t *testing.T) {
+	t.Parallel()
 	// 3 s: the handshake and first call fit even on a loaded machine.
 	pol := loadPolicy(t, "mode: enforce\nbudget:\n  max_wall_time_sec: 3\n")
 	h := startProxy(t, func(o *Options) { o.Policy = pol })

@@ -37,6 +37,7 @@ func lingeringArgv() []string {
 // is not. Regression: every Inspector session through the proxy was
 // marked incomplete (exit 1) because the server got 10 ms to exit.
 func TestQAClientCloseAndSignal(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name     string
 		argv     []string
@@ -144,6 +145,7 @@ func TestQAClientCloseAndSignal(t *testing.T) {
 // the server answered every message with a parse error, and the client
 // got newline-delimited errors it could not read.
 func TestQAContentLengthClientBridged(t *testing.T) {
+	t.Parallel()
 	h := startProxy(t, nil)
 	var got []Message
 	done := make(chan struct{})
@@ -209,6 +211,7 @@ func TestQAContentLengthClientBridged(t *testing.T) {
 }
 
 func TestQAReframe(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		in      Message
@@ -238,6 +241,7 @@ func TestQAReframe(t *testing.T) {
 // expect. Regression: the first was recorded as an error with no result
 // hash although its result was delivered.
 func TestQAClientCancelled(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name       string
 		tool       string
@@ -306,6 +310,7 @@ func TestQAClientCancelled(t *testing.T) {
 // direction (clients that parse every line failed on the server's blank
 // lines; servers answer a client's blank line with a parse error).
 func TestQABlankLinesDropped(t *testing.T) {
+	t.Parallel()
 	h := startProxy(t, nil)
 	c := newLineClient(h)
 	c.handshake()
@@ -344,6 +349,7 @@ func TestQABlankLinesDropped(t *testing.T) {
 // decoded result, not a second JSON pass): an isError nested in content is
 // data.
 func TestQAIsErrorOutcome(t *testing.T) {
+	t.Parallel()
 	h := startProxy(t, nil)
 	c := newLineClient(h)
 	c.handshake()
@@ -379,6 +385,7 @@ func TestQAIsErrorOutcome(t *testing.T) {
 // the session ends when the server process exits, not when the client
 // gives up. Regression: the crashed call hung until the client closed.
 func TestQAServerExitWithOutputHeldOpen(t *testing.T) {
+	t.Parallel()
 	argv := []string{"/bin/sh", "-c", `sleep 30 & exec "$0" -test.run='^$'`, os.Args[0]}
 	h := startProxyArgv(t, argv, nil)
 	c := newLineClient(h)
@@ -405,6 +412,7 @@ func TestQAServerExitWithOutputHeldOpen(t *testing.T) {
 // mode (a server that ran it would bypass the policy and the receipts),
 // with a receipt of the refusal naming its tool; so is a batch.
 func TestQAIdlessToolCall(t *testing.T) {
+	t.Parallel()
 	enforce := loadPolicy(t, "mode: enforce\ntools:\n  deny: [\"delete_*\"]\n")
 	audit := loadPolicy(t, "mode: audit\ntools:\n  deny: [\"delete_*\"]\n")
 	cases := []struct {

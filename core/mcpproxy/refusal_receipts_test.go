@@ -14,6 +14,7 @@ import (
 // served): each gets an mcp_tool_call receipt naming the tool that was
 // requested, with its outcome; only the allowed call reaches the server.
 func TestEveryAttemptLeavesAReceipt(t *testing.T) {
+	t.Parallel()
 	const limit = 2048
 	h := startProxy(t, func(o *Options) {
 		o.Policy = loadPolicy(t, "mode: enforce\ntools:\n  deny: [delete_records]\n")
@@ -86,6 +87,7 @@ func TestEveryAttemptLeavesAReceipt(t *testing.T) {
 // handshake-free era: the call before initialize is refused and the server
 // never reads it.
 func TestUnknownEraIsRefusedBeforeInitialize(t *testing.T) {
+	t.Parallel()
 	h := startProxy(t, nil)
 	c := newLineClient(h)
 	c.send(map[string]any{"jsonrpc": "2.0", "id": "bogus", "method": "tools/call", "params": map[string]any{

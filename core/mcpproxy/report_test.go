@@ -11,6 +11,7 @@ import (
 var update = flag.Bool("update", false, "rewrite schemas/mcp-proxy-report.schema.json from the Go type")
 
 func TestReportSchemaDrift(t *testing.T) {
+	t.Parallel()
 	got, err := ReportSchema()
 	if err != nil {
 		t.Fatal(err)
@@ -21,6 +22,7 @@ func TestReportSchemaDrift(t *testing.T) {
 // Reports of real sessions, complete and incomplete, validate against the
 // schema with an independent validator.
 func TestReportsValidateAgainstSchema(t *testing.T) {
+	t.Parallel()
 	raw, err := ReportSchema()
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 // client's next large message blocks in Send. An interrupt must still end
 // the session: closing the server's input must not wait behind that Send.
 func TestInterruptWhileSendBlocked(t *testing.T) {
+	t.Parallel()
 	h := startProxyArgv(t, []string{"sleep", "30"}, func(o *Options) { o.Grace = 300 * time.Millisecond })
 	// More than a pipe buffer (64 KiB) in one tools/call.
 	big, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "tools/call",
@@ -42,6 +43,7 @@ func TestInterruptWhileSendBlocked(t *testing.T) {
 // refused (core/jsonrpc), never forwarded, and receipted under every tool
 // name it spells.
 func TestEnforceKeysAreCaseSensitive(t *testing.T) {
+	t.Parallel()
 	pol := loadPolicy(t, `
 mode: enforce
 tools:
@@ -77,6 +79,7 @@ tools:
 // admitted after the open calls were abandoned: such a call was recorded
 // after the recorder stopped ("EVIDENCE LOST") or never resolved.
 func TestCallsWhileTheSessionCloses(t *testing.T) {
+	t.Parallel()
 	for i := 0; i < 24; i++ {
 		var logs lockedBuffer
 		lg := zerolog.New(&logs)
@@ -132,6 +135,7 @@ func (l *lockedBuffer) String() string {
 // canonical JSON (a lone surrogate, which Python, TypeScript and Go servers
 // accept) were matched as sent, so a \u escape hid a denied word.
 func TestEnforceArgumentPatternsSeeThroughEscapes(t *testing.T) {
+	t.Parallel()
 	pol := loadPolicy(t, `
 mode: enforce
 tools:
@@ -161,6 +165,7 @@ tools:
 // the proxy still sees the end of input (reading the client does not wait
 // for the server to read), waits the grace, terminates the server and ends.
 func TestClientCloseWhileSendBlocked(t *testing.T) {
+	t.Parallel()
 	h := startProxyArgv(t, []string{"sleep", "30"}, func(o *Options) { o.Grace = 300 * time.Millisecond })
 	big, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "tools/call",
 		"params": map[string]any{"name": "write", "arguments": map[string]any{"text": strings.Repeat("x", 1<<20)}}})

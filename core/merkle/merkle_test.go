@@ -10,6 +10,7 @@ import (
 // Known RFC 6962 roots (from the certificate-transparency test data) for the
 // first leaves of the standard test vector.
 func TestRFC6962KnownRoots(t *testing.T) {
+	t.Parallel()
 	leaves := [][]byte{
 		{}, {0x00}, {0x10}, {0x20, 0x21}, {0x30, 0x31}, {0x40, 0x41, 0x42, 0x43},
 		{0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57}, {0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f},
@@ -37,6 +38,7 @@ func TestRFC6962KnownRoots(t *testing.T) {
 }
 
 func TestInclusionRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, n := range []int{1, 2, 3, 4, 5, 7, 8, 9, 33} {
 		var hs [][]byte
 		b := NewBuilder()

@@ -9,6 +9,7 @@ import (
 // The one-pass Prover gives InclusionProof's path and Builder's root for
 // every leaf of every tree up to 70 leaves, and the path verifies.
 func TestProverMatchesInclusionProof(t *testing.T) {
+	t.Parallel()
 	for n := uint64(1); n <= 70; n++ {
 		var hashes [][]byte
 		for i := uint64(0); i < n; i++ {
@@ -50,6 +51,7 @@ func TestProverMatchesInclusionProof(t *testing.T) {
 
 // A wrong expected size, or no marked leaf, is an error, not a bad path.
 func TestProverErrors(t *testing.T) {
+	t.Parallel()
 	var h [32]byte
 	p := NewProver(3)
 	p.Add(&h, true)

@@ -10,6 +10,7 @@ import (
 // and leaf hashes for every tree size up to 130 (all shapes of the last
 // subtrees) and a few larger ones.
 func TestStackMatchesBuilder(t *testing.T) {
+	t.Parallel()
 	lh := NewLeafHasher()
 	for _, n := range append(seq(130), 255, 256, 257, 1000, 1025) {
 		b := NewBuilder()

@@ -53,6 +53,7 @@ func goldenInputs(t *testing.T) (runID string, recs []*receipt.Receipt, now time
 }
 
 func TestGoldenMinimalFromInputs(t *testing.T) {
+	t.Parallel()
 	runID, recs, now := goldenInputs(t)
 	out := filepath.Join(t.TempDir(), "pack")
 	res, err := Build(Options{
@@ -84,6 +85,7 @@ func TestGoldenMinimalFromInputs(t *testing.T) {
 }
 
 func TestGoldenSignatureReproduced(t *testing.T) {
+	t.Parallel()
 	obj, _, err := ReadManifest(vectors + "golden_minimal")
 	if err != nil {
 		t.Fatal(err)
@@ -103,6 +105,7 @@ func TestGoldenSignatureReproduced(t *testing.T) {
 }
 
 func TestBuildRefusals(t *testing.T) {
+	t.Parallel()
 	mk := func(kv ...any) *receipt.Receipt {
 		r := &receipt.Receipt{}
 		for i := 0; i < len(kv); i += 2 {

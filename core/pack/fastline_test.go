@@ -56,6 +56,7 @@ func checkFastLine(t *testing.T, f *fastLiner, data []byte) {
 }
 
 func TestFastLineMatchesLine(t *testing.T) {
+	t.Parallel()
 	var f fastLiner
 	took := 0
 	for _, s := range fastSeeds {

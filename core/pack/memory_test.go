@@ -37,6 +37,7 @@ func TestMain(m *testing.M) {
 // runtime reserves more address space than that at start. Nor is it built
 // under the race detector, whose shadow memory would be measured too.)
 func TestBuildTraceMemoryBounded(t *testing.T) {
+	t.Parallel()
 	const n = 300_000
 	dir := t.TempDir()
 	trace := filepath.Join(dir, "trace.jsonl")

@@ -16,6 +16,7 @@ import (
 // longer in the parent (the parent was swapped before publishing) is
 // refused with nothing written through the link.
 func TestPublishStaysInTheOutputsParent(t *testing.T) {
+	t.Parallel()
 	files := map[string][]byte{FileManifest: []byte("{}"), FileSignature: []byte("sig")}
 	summary := []byte("# summary\n")
 	setup := func(t *testing.T) (parent, outside string) {

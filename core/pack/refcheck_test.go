@@ -26,6 +26,7 @@ func python(t *testing.T) string {
 // canonicalizer reproduces the reference's own outputs, so agreeing with it
 // means something.
 func TestRefCanonicalizerMatchesReference(t *testing.T) {
+	t.Parallel()
 	out, err := exec.Command(python(t), refcheck+"canon_vectors.py", "../../testdata/vectors/canon_random.json").CombinedOutput()
 	if err != nil || !strings.HasPrefix(string(out), "ok 400") {
 		t.Fatalf("%v: %s", err, out)
@@ -37,6 +38,7 @@ func TestRefCanonicalizerMatchesReference(t *testing.T) {
 // integers, non-ASCII values, claims) and checks a Python verifier following
 // the reference's reading rules accepts them; a flipped byte it rejects.
 func TestPacksPassPythonReadingRules(t *testing.T) {
+	t.Parallel()
 	py := python(t)
 	mk := func(kv ...any) *receipt.Receipt {
 		r := &receipt.Receipt{}

@@ -47,6 +47,7 @@ func samePack(t *testing.T, a, b string) {
 // Golden vector, streamed: the trace in reverse order gives the golden
 // receipt_pack.jsonl and identifiers.
 func TestBuildTraceGolden(t *testing.T) {
+	t.Parallel()
 	runID, recs, now := goldenInputs(t)
 	var lines []string
 	for _, r := range recs {
@@ -131,6 +132,7 @@ func randomTrace(rng *rand.Rand, n int, ordered bool) []string {
 // store.ReadFile returns, whether the trace is in order or not, with or
 // without claims, and whether its sort keys fit in memory or spill.
 func TestBuildTraceMatchesBuild(t *testing.T) {
+	t.Parallel()
 	cards, err := claims.LoadAll([]string{"receipt_completeness", "no_breakglass", "timestamp_ordering", "schema_consistency", "token_budget"})
 	if err != nil {
 		t.Fatal(err)
@@ -177,6 +179,7 @@ func TestBuildTraceMatchesBuild(t *testing.T) {
 
 // Refusals are the same as Build's, and leave nothing behind.
 func TestBuildTraceRefusals(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cases := map[string]string{
 		"bad type":      `{"receipt_id":"r","type":"policy_impact","timestamp":"2026-01-15T11:59:00+00:00"}`,
@@ -208,6 +211,7 @@ func TestBuildTraceRefusals(t *testing.T) {
 
 // The external sort gives the in-memory order for any budget.
 func TestSorterSpills(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewSource(3))
 	var recs [][]byte
 	for i := 0; i < 2000; i++ {

@@ -14,6 +14,7 @@ import (
 // with the run id taken from the trace; a trace with no file yet is an
 // empty pack, or ErrNoReceipts (nothing written) when receipts are required.
 func TestFromTrace(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
 	st := store.Open(t.TempDir())
 	const id = "trace_from_trace"

@@ -14,6 +14,7 @@ import (
 // (a pack whose manifest is a link is not taken for a pack at all);
 // the outside content is nowhere.
 func TestListAndShowRefuseLinksOutOfThePack(t *testing.T) {
+	t.Parallel()
 	src := packstest.DiffFixture(t, t.TempDir(), "base")
 	for _, c := range packstest.LinkCases() {
 		t.Run(c.Name, func(t *testing.T) {

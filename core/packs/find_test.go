@@ -14,6 +14,7 @@ import (
 // newest first; dependency trees, other hidden dirs, directory links and
 // directories inside a pack are not searched.
 func TestFindByManifest(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	src := packstest.DiffFixture(t, t.TempDir(), "base")
 	place := func(rel string, ago time.Duration) string {

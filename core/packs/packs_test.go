@@ -11,6 +11,7 @@ import (
 )
 
 func TestCountLines(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for content, want := range map[string]int64{"": 0, "a\n": 1, "a\nb\n": 2, "a\nb": 2, "\n\n": 2} {
 		p := filepath.Join(dir, "f")
@@ -33,6 +34,7 @@ func setMtime(t *testing.T, p string, ago time.Duration) {
 }
 
 func TestPrevious(t *testing.T) {
+	t.Parallel()
 	wd, dir := t.TempDir(), t.TempDir()
 	old := packstest.DiffFixture(t, dir, "base")
 	mid := packstest.DiffFixture(t, dir, "same")
@@ -86,6 +88,7 @@ func TestPrevious(t *testing.T) {
 }
 
 func TestListAndShow(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	a := packstest.DiffFixture(t, dir, "base")
 	b := packstest.DiffFixture(t, dir, "claim_regression")

@@ -12,6 +12,7 @@ import (
 // the one with most call sites, then shallowest), then [project.scripts],
 // then scan's ranking.
 func TestEntrypointRule(t *testing.T) {
+	t.Parallel()
 	guard := "import x\n\nif __name__ == \"__main__\":\n    main()\n"
 	cases := []struct {
 		name     string

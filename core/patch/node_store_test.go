@@ -17,6 +17,7 @@ import (
 // flock(1)) keeps every _store_seq unique and each file's lines in order,
 // and every line is a whole receipt.
 func TestNodeModuleSharesStoreLock(t *testing.T) {
+	t.Parallel()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Fatalf("node is required: %v", err)

@@ -29,6 +29,7 @@ const oaCall = "const OpenAI = require('openai');\nnew OpenAI().chat.completions
 // output mapped back to its TS source); the inserted line matches the
 // module system; it goes after a shebang and directives.
 func TestPlanNodeEntrypoints(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		files map[string]string
@@ -93,6 +94,7 @@ func TestPlanNodeEntrypoints(t *testing.T) {
 
 // A module file of the same name that is not ours is never overwritten.
 func TestPlanNodeRefusesForeignModule(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"package.json": `{"main":"index.js"}`, "index.js": oaCall, NodeModuleCJS: "module.exports = 1;\n"})
 	res, _ := scan.Scan(dir, scan.Options{})
@@ -103,6 +105,7 @@ func TestPlanNodeRefusesForeignModule(t *testing.T) {
 
 // The patched CommonJS program still runs (node executes the module).
 func TestNodeModuleLoads(t *testing.T) {
+	t.Parallel()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Fatalf("node is required: %v", err)

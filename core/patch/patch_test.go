@@ -15,6 +15,7 @@ const line = "import assay_capture  # assay:patched"
 // docstring, a parenthesised multi-line future import and a last line
 // without a newline. Every result must still compile.
 func TestInsertionPoints(t *testing.T) {
+	t.Parallel()
 	py, _ := exec.LookPath("python3")
 	dir := t.TempDir()
 	var files []string

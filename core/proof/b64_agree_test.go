@@ -17,6 +17,7 @@ import (
 // decodes, leniently, to the very key that signed, yet both refuse it; and
 // the canonical spelling passes both.
 func TestProveAndVerifyAgreeOnBase64(t *testing.T) {
+	t.Parallel()
 	pub := base64.StdEncoding.EncodeToString(verifytest.Attacker.Public())
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 	bits := []byte(pub)

@@ -35,6 +35,7 @@ func mustProve(t testing.TB, dir, rid string) []byte {
 }
 
 func TestRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, n := range []int{1, 2, 3, 1000} {
 		dir := buildPack(t, n)
 		idx := []int{0, n / 2, n - 1}
@@ -107,6 +108,7 @@ func TestMain(m *testing.M) {
 }
 
 func TestRoundTripBig(t *testing.T) {
+	t.Parallel()
 	dir := bigPack(t)
 	t.Logf("built 100000-receipt pack in %v", bigTime)
 	for _, i := range []int{65536, 0, 99999} {
@@ -152,6 +154,7 @@ func flipFails(t *testing.T, data []byte, positions []int) {
 }
 
 func TestEveryByteFlipFails(t *testing.T) {
+	t.Parallel()
 	dir := buildPack(t, 3)
 	data := mustProve(t, dir, id(1))
 	all := make([]int, len(data))
@@ -163,6 +166,7 @@ func TestEveryByteFlipFails(t *testing.T) {
 }
 
 func TestDenseByteFlipBig(t *testing.T) {
+	t.Parallel()
 	dir := buildPack(t, 1000)
 	data := mustProve(t, dir, id(777))
 	rng := rand.New(rand.NewSource(1))
@@ -194,6 +198,7 @@ func edit(t *testing.T, data []byte, f func(doc *canon.Object)) []byte {
 func obj(doc *canon.Object, k string) *canon.Object { v, _ := doc.Get(k); return v.(*canon.Object) }
 
 func TestSemanticTamperIsExit2(t *testing.T) {
+	t.Parallel()
 	dir := buildPack(t, 5)
 	data := mustProve(t, dir, id(2))
 	other := mustProve(t, dir, id(3))
@@ -235,6 +240,7 @@ func TestSemanticTamperIsExit2(t *testing.T) {
 // A proof mixing two packs never verifies: a receipt of pack B with the
 // manifest and report of pack A, or a proof of B checked against A's root.
 func TestReceiptOfAnotherPackFails(t *testing.T) {
+	t.Parallel()
 	a := buildPack(t, 4)
 	b := filepath.Join(t.TempDir(), "proof_pack_b")
 	recs := packstest.Generic(4)
@@ -272,6 +278,7 @@ func TestReceiptOfAnotherPackFails(t *testing.T) {
 // Receipt ids are opaque strings: quotes, backslashes, non-ASCII and line
 // separators (escaped in pack lines) are all found and proven.
 func TestOddReceiptIDs(t *testing.T) {
+	t.Parallel()
 	ids := []string{`q"uote`, `back\slash`, "caf\u00e9 ☃", "line\u2028sep", "r/with/slashes"}
 	var recs []*receipt.Receipt
 	for i, rid := range ids {
@@ -291,6 +298,7 @@ func TestOddReceiptIDs(t *testing.T) {
 }
 
 func TestProveRefuses(t *testing.T) {
+	t.Parallel()
 	dir := buildPack(t, 3)
 	tampered := filepath.Join(t.TempDir(), "proof_pack_t")
 	packstest.Copy(t, dir, tampered)
@@ -319,6 +327,7 @@ func TestProveRefuses(t *testing.T) {
 }
 
 func TestCheckBadInput(t *testing.T) {
+	t.Parallel()
 	for name, data := range map[string]string{
 		"empty":        "",
 		"not json":     "hello",

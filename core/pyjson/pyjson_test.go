@@ -3,6 +3,7 @@ package pyjson
 import "testing"
 
 func TestIndentMatchesPython(t *testing.T) {
+	t.Parallel()
 	// json.dumps({"b": [1, {}], "a": "café ☃ \U0001F600 <&>"}, indent=2) in Python,
 	// with Go's struct order standing in for dict order.
 	v := struct {

@@ -11,6 +11,7 @@ import (
 // was decided, hashed or stored; the proxy's policy fields and seq only
 // when it has them.
 func TestMCPToolCallData(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
 	seq := int64(3)
 	for _, tc := range []struct {

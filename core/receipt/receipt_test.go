@@ -11,6 +11,7 @@ import (
 )
 
 func TestProjectionVectors(t *testing.T) {
+	t.Parallel()
 	raw, err := os.ReadFile("../../testdata/vectors/receipt_projection_vectors.json")
 	if err != nil {
 		t.Fatal(err)
@@ -54,6 +55,7 @@ func TestProjectionVectors(t *testing.T) {
 }
 
 func TestTypeAllowed(t *testing.T) {
+	t.Parallel()
 	for typ, want := range map[string]bool{
 		"model_call": true, "mcp_tool_call": true, "acme.tool_call": true, "a.b.c/d": true,
 		"policy_impact": false, "breakglass": false, "loom.x": false, "Acme.Tool": false, "a.": false, "": false,
@@ -65,6 +67,7 @@ func TestTypeAllowed(t *testing.T) {
 }
 
 func TestParseTimestamp(t *testing.T) {
+	t.Parallel()
 	good := map[string]string{
 		"2026-01-15T11:59:00.123456+00:00":  "2026-01-15T11:59:00.123456Z",
 		"2026-01-15T11:59:00Z":              "2026-01-15T11:59:00Z",
@@ -92,6 +95,7 @@ func TestParseTimestamp(t *testing.T) {
 }
 
 func TestTimestampFormat(t *testing.T) {
+	t.Parallel()
 	ts := time.Date(2026, 1, 15, 11, 59, 0, 123456789, time.UTC)
 	if got := Timestamp(ts); got != "2026-01-15T11:59:00.123456+00:00" {
 		t.Fatal(got)
@@ -102,6 +106,7 @@ func TestTimestampFormat(t *testing.T) {
 }
 
 func TestProjectionV2Vectors(t *testing.T) {
+	t.Parallel()
 	raw, err := os.ReadFile("../../testdata/vectors/receipt_projection_vectors.json")
 	if err != nil {
 		t.Fatal(err)
@@ -151,6 +156,7 @@ func FuzzParseTimestamp(f *testing.F) {
 }
 
 func TestCheckData(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		`{"verdict":"allow","n":[1,{"x":"y"}]}`:    "",
 		`{"_store_seq":1}`:                         "set by the store",

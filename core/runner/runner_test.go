@@ -13,6 +13,7 @@ import (
 )
 
 func TestExitCodes(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		script string
@@ -38,6 +39,7 @@ func TestExitCodes(t *testing.T) {
 }
 
 func TestInheritsStdioAndEnv(t *testing.T) {
+	t.Parallel()
 	var out strings.Builder
 	res, err := Run(Spec{
 		Args:   []string{"sh", "-c", `read line; echo "got:$line:$ASSAY_X"; echo err >&2`},
@@ -97,6 +99,7 @@ func TestForwardsSignals(t *testing.T) {
 }
 
 func TestNotFound(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"assay-no-such-command-xyz", "./no/such/file", ""} {
 		_, err := Run(Spec{Args: []string{name}})
 		if !errors.Is(err, ErrNotFound) {
@@ -115,6 +118,7 @@ func TestNotFound(t *testing.T) {
 }
 
 func TestPythonFallsBackToPython3(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	py3 := filepath.Join(dir, "python3")
 	os.WriteFile(py3, []byte("#!/bin/sh\nexit 0\n"), 0o755)
@@ -129,6 +133,7 @@ func TestPythonFallsBackToPython3(t *testing.T) {
 }
 
 func TestDuration(t *testing.T) {
+	t.Parallel()
 	res, err := Run(Spec{Args: []string{"sh", "-c", "sleep 0.1"}})
 	if err != nil {
 		t.Fatal(err)

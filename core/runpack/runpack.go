@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -56,7 +57,7 @@ type Request struct {
 
 	Home string   // the assay home (store and keys)
 	Env  []string // the parent environment the child inherits (KEY=VALUE)
-	Dir  string   // working directory for claims; empty means the process's
+	Dir  string   // working directory (claims, the child, a relative OutDir); empty means the process's
 
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer // the child's stdout and stderr
@@ -179,6 +180,9 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	if outDir == "" {
 		outDir = "proof_pack_" + traceID
 	}
+	if req.Dir != "" && !filepath.IsAbs(outDir) && !blob.IsURL(outDir) {
+		outDir = filepath.Join(req.Dir, outDir) // relative to the request's working directory
+	}
 	buildDir := outDir
 	var upload *blob.Outgoing
 	if blob.IsURL(outDir) {
@@ -186,7 +190,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		// runs; the pack is built locally, then published manifest last
 		// with credentials from the request's environment.
 		var err error
-		if upload, err = blob.OpenOutgoing(ctx, req.Home, outDir, "proof_pack_"+traceID, blob.Options{Getenv: getenv(req.Env)}); err != nil {
+		if upload, err = blob.OpenOutgoing(ctx, req.Home, outDir, "proof_pack_"+traceID, blob.Options{Getenv: envGetter(req.Env)}); err != nil {
 			return nil, kinded("bad_output", err)
 		}
 		defer upload.Close()
@@ -212,7 +216,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	// recorder serve, maybe as another user) records this run instead of
 	// one of our own: it seals, and signs the pack with its key.
 	var remote *client.Client
-	if addr := client.Addr(getenv(req.Env)); addr != "" {
+	if addr := client.Addr(envGetter(req.Env)); addr != "" {
 		c, err := client.Dial(addr)
 		if err == nil {
 			err = c.Open(traceID)
@@ -235,7 +239,8 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 			nop := zerolog.Nop()
 			logger = &nop
 		}
-		gw, err = gateway.Start(ctx, gateway.Options{Addr: "127.0.0.1:0", Store: st, Sink: sink, TraceID: traceID, Logger: logger, StoreContent: req.StoreContent})
+		gw, err = gateway.Start(ctx, gateway.Options{Addr: "127.0.0.1:0", Store: st, Sink: sink, TraceID: traceID, Logger: logger, StoreContent: req.StoreContent,
+			Upstreams: gateway.UpstreamsFromEnv(envGetter(req.Env))})
 		if err != nil {
 			return nil, kinded("gateway_failed", err)
 		}
@@ -319,7 +324,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	if req.OnStart != nil {
 		req.OnStart(started)
 	}
-	proc, err := runner.Start(runner.Spec{Args: req.Args, Env: env, Stdin: req.Stdin, Stdout: req.Stdout, Stderr: req.Stderr})
+	proc, err := runner.Start(runner.Spec{Args: req.Args, Env: env, Dir: req.Dir, Stdin: req.Stdin, Stdout: req.Stdout, Stderr: req.Stderr})
 	if err != nil {
 		closeGateway()
 		closeRecorder()
@@ -386,7 +391,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		Claims:          cardClaims,
 		ClaimEnv:        claims.Env{Dir: dir},
 		Mode:            req.Mode,
-		CIBinding:       pack.DetectCIBinding(getenv(req.Env)),
+		CIBinding:       pack.DetectCIBinding(envGetter(req.Env)),
 		RequireReceipts: !req.AllowEmpty,
 	}
 	var sealed *recorder.PackResult
@@ -506,8 +511,12 @@ func NoReceiptHints(gateway bool) []string {
 	}
 }
 
-// getenv looks names up in env (the last value wins, as for a process).
-func getenv(env []string) func(string) string {
+// envGetter reads env (KEY=VALUE lines, the last definition winning); nil
+// env is this process's, as for the child.
+func envGetter(env []string) func(string) string {
+	if env == nil {
+		return os.Getenv
+	}
 	return func(key string) string {
 		for i := len(env) - 1; i >= 0; i-- {
 			if k, v, ok := strings.Cut(env[i], "="); ok && k == key {

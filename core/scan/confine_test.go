@@ -44,6 +44,7 @@ func confineTree(t *testing.T) (root, outside string) {
 // sites are not counted, and each file link is listed as refused. A run
 // that opened the outside FIFO would block here forever.
 func TestScanDoesNotFollowLinksOut(t *testing.T) {
+	t.Parallel()
 	root, outside := confineTree(t)
 	links := map[string]string{
 		"rel.py":      "../outside/secret.py",
@@ -96,6 +97,7 @@ func TestScanDoesNotFollowLinksOut(t *testing.T) {
 // opened (opening a FIFO for reading blocks until a writer comes: this
 // test would hang).
 func TestScanRefusesFIFOsAndDevices(t *testing.T) {
+	t.Parallel()
 	root, _ := confineTree(t)
 	if err := syscall.Mkfifo(filepath.Join(root, "pipe.py"), 0o644); err != nil {
 		t.Fatal(err)
@@ -128,6 +130,7 @@ func TestScanRefusesFIFOsAndDevices(t *testing.T) {
 // Files over the byte cap are listed as refused and not read; the default
 // cap is DefaultMaxFileBytes; a negative cap reads everything.
 func TestScanCapsBytesPerFile(t *testing.T) {
+	t.Parallel()
 	root, _ := confineTree(t)
 	big := callPy + "#" + strings.Repeat("x", DefaultMaxFileBytes) + "\n"
 	if err := os.WriteFile(filepath.Join(root, "big.py"), []byte(big), 0o644); err != nil {

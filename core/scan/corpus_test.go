@@ -18,6 +18,7 @@ import (
 // [line, call, confidence, framework, instrumented], "skip" for files the
 // reference skips, or null for files that must not be scanned at all.
 func TestPythonCorpus(t *testing.T) {
+	t.Parallel()
 	dir := "../../testdata/scan/python"
 	raw, err := os.ReadFile(filepath.Join(dir, "expected.json"))
 	if err != nil {
@@ -105,6 +106,7 @@ func paths(r *Result) []string {
 }
 
 func TestIncludeExclude(t *testing.T) {
+	t.Parallel()
 	call := "client.chat.completions.create()\n"
 	root := writeTree(t, map[string]string{"app.py": call, "test_app.py": call, "vendor/v.py": call, "src/tests/t.py": call})
 	for _, tc := range []struct {
@@ -136,6 +138,7 @@ func TestIncludeExclude(t *testing.T) {
 }
 
 func TestFnmatch(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		pat, s string
 		want   bool
@@ -161,6 +164,7 @@ func TestFnmatch(t *testing.T) {
 }
 
 func TestBadTargets(t *testing.T) {
+	t.Parallel()
 	root := writeTree(t, map[string]string{"a.py": "x()\n", "real/b.py": "client.chat.completions.create()\n"})
 	// A symlinked root is followed (symlinked directories inside are not).
 	link := filepath.Join(t.TempDir(), "link")
@@ -191,6 +195,7 @@ func TestBadTargets(t *testing.T) {
 // Unreadable, binary and huge minified files are reported as skipped or
 // scanned without a crash.
 func TestBadFiles(t *testing.T) {
+	t.Parallel()
 	call := "client.chat.completions.create()\n"
 	// 10 MB on one line: a 9 MB generated data literal plus 1 MB of calls.
 	const nCalls = 1 << 20 / 56
@@ -260,6 +265,7 @@ func exitCode(err error) int { return exitpkgCode(err) }
 // variable, through a helper in another file, in a struct field),
 // look-alikes without an SDK import, and a file that does not parse.
 func TestGoCorpus(t *testing.T) {
+	t.Parallel()
 	dir := "../../testdata/scan/golang"
 	raw, err := os.ReadFile(filepath.Join(dir, "expected.json"))
 	if err != nil {

@@ -16,6 +16,7 @@ var update = flag.Bool("update", false, "rewrite schemas/scan-result.schema.json
 // The checked-in schema matches the Go type; the reference's scan.json and
 // our documents (Python and Go trees) validate against it.
 func TestSchemaDrift(t *testing.T) {
+	t.Parallel()
 	got, err := Schema()
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 // and SARIF say which language each site is in, and coverage splits by
 // language.
 func TestMixedLanguageContract(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	files := map[string]string{
 		"app.py":       "import openai\nc = openai.OpenAI()\nc.chat.completions.create(model='m', messages=[])\n",

@@ -19,6 +19,7 @@ const refDir = "../../testdata/vectors/reference-1.24/scan_sample"
 // for byte: call strings, tiers, frameworks, guard, per-file evidence,
 // .assayignore, the skipped Python 2 file, ordering, summary, next steps.
 func TestReferenceScanParity(t *testing.T) {
+	t.Parallel()
 	res, err := Scan(filepath.Join(refDir, "tree"), Options{NoGo: true})
 	if err != nil {
 		t.Fatal(err)
@@ -70,6 +71,7 @@ func TestReferenceScanParity(t *testing.T) {
 // The contract from the same scan equals the reference's contract.json
 // byte for byte once the two run-specific header fields are the same.
 func TestReferenceContractParity(t *testing.T) {
+	t.Parallel()
 	want, err := os.ReadFile(filepath.Join(refDir, "contract.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -102,6 +104,7 @@ func TestReferenceContractParity(t *testing.T) {
 
 // The report data (report.json minus meta) matches the reference's.
 func TestReferenceReportDataParity(t *testing.T) {
+	t.Parallel()
 	res, err := Scan(filepath.Join(refDir, "tree"), Options{NoGo: true})
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 // TestLowerToASCIIRunes: U+0130 and U+212A are the only non-ASCII runes
 // whose lower case is ASCII, which is what makes matcher.match exact.
 func TestLowerToASCIIRunes(t *testing.T) {
+	t.Parallel()
 	var got []rune
 	for r := rune(0x80); r <= unicode.MaxRune; r++ {
 		if unicode.ToLower(r) < 0x80 {
@@ -36,6 +37,7 @@ var prefilterCases = []string{
 }
 
 func TestPrefilterExact(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		m     *matcher
@@ -131,6 +133,7 @@ func mustPass(t *testing.T, src []byte, from string) {
 // TestPrefilterRules: a call of every rule passes the prefilter and has a
 // finding; near misses of the two-word rules do not pass.
 func TestPrefilterRules(t *testing.T) {
+	t.Parallel()
 	calls := []string{"client.chat.completions.create()", "c.completions.create()", "c.responses.create()",
 		"c.messages.create()", "c.chat_completions.create()", "m.generate_content()", "m.generate_content_async()",
 		"ChatOpenAI()", "ChatAnthropic()", "litellm.completion()", "litellm.acompletion()", "c.invoke()",

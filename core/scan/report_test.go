@@ -7,6 +7,7 @@ import (
 )
 
 func TestReportMathAndEscaping(t *testing.T) {
+	t.Parallel()
 	f := func(path, call, conf, fw string, inst bool) Finding {
 		return Finding{Path: path, Line: 1, Call: call, Confidence: conf, Framework: fw, Instrumented: inst, Lang: "python"}
 	}

@@ -14,6 +14,7 @@ import (
 // framework, instrumented, in_test_path], "skip" for files that must be
 // reported as not analysed, or null for files that must not be scanned.
 func TestTSCorpus(t *testing.T) {
+	t.Parallel()
 	dir := "../../testdata/scan/ts"
 	raw, err := os.ReadFile(filepath.Join(dir, "expected.json"))
 	if err != nil {

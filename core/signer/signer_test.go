@@ -19,6 +19,7 @@ const refDir = "../../testdata/vectors/reference-1.24"
 const refFP = "0134090c9ea6be5d204a91c79d6000b78a0131c1f91c3b8485ea99030ea730aa"
 
 func TestCheck(t *testing.T) {
+	t.Parallel()
 	run := filepath.Join(refDir, "run_pack")
 	tests := []struct {
 		name string
@@ -58,6 +59,7 @@ func TestCheck(t *testing.T) {
 }
 
 func TestLoadAllowlist(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	w := func(name, body string) string {
 		p := filepath.Join(dir, name)
@@ -88,6 +90,7 @@ func TestLoadAllowlist(t *testing.T) {
 }
 
 func TestSchemaDrift(t *testing.T) {
+	t.Parallel()
 	got, err := Schema()
 	if err != nil {
 		t.Fatal(err)
@@ -108,6 +111,7 @@ func TestSchemaDrift(t *testing.T) {
 // A manifest that is not JSON is reported once, not twice (the verifier's
 // schema error and the manifest reader's error say the same thing).
 func TestUnreadableManifestOneProblem(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, f := range []string{"pack_manifest.json", "pack_signature.sig", "receipt_pack.jsonl", "verify_report.json", "verify_transcript.md"} {
 		b, err := os.ReadFile(filepath.Join(refDir, "run_pack", f))

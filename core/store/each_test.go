@@ -13,6 +13,7 @@ import (
 // EachFile hands over the receipts one at a time in file order, names the
 // lines that are not receipts, and stops at the first error of its callback.
 func TestEachFile(t *testing.T) {
+	t.Parallel()
 	p := filepath.Join(t.TempDir(), "t.jsonl")
 	data := "{\"receipt_id\":\"a\"}\n\n{\"cut short\n[1]\n{\"receipt_id\":\"b\"}\n{\"receipt_id\":\"c\"}\n"
 	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {

@@ -33,15 +33,23 @@ const (
 	EnvTrace = "ASSAY_TRACE_ID"
 )
 
-// Home returns the assay home: $ASSAY_HOME, else ~/.assay (or the legacy
-// ~/.loom/assay when only that exists).
-func Home() (string, error) {
-	if h := os.Getenv(EnvHome); h != "" {
+// Home returns the assay home of this process: $ASSAY_HOME, else
+// ~/.assay (or the legacy ~/.loom/assay when only that exists). It reads the
+// process environment, so only a program's entry point should call it;
+// everything else takes the home (or a getenv) from its caller: HomeFrom.
+func Home() (string, error) { return HomeFrom(os.Getenv) }
+
+// HomeFrom resolves the assay home from the environment getenv describes
+// ($ASSAY_HOME, else $HOME/.assay or the legacy $HOME/.loom/assay), so a
+// caller (a test, a server with its own configuration) states its
+// environment instead of inheriting the process's.
+func HomeFrom(getenv func(string) string) (string, error) {
+	if h := getenv(EnvHome); h != "" {
 		return filepath.Abs(h)
 	}
-	u, err := os.UserHomeDir()
-	if err != nil {
-		return "", exit.Bad("set ASSAY_HOME", "cannot find a home directory: %v", err)
+	u := getenv("HOME")
+	if u == "" {
+		return "", exit.Bad("set ASSAY_HOME", "cannot find a home directory: $HOME is not defined")
 	}
 	h := filepath.Join(u, ".assay")
 	legacy := filepath.Join(u, ".loom", "assay")
@@ -83,9 +91,12 @@ func Open(home string) *Store {
 	return &Store{Home: home, seqs: map[string]int64{}, paths: map[string]string{}, tails: map[string]tailState{}}
 }
 
-// OpenDefault opens the store at Home().
-func OpenDefault() (*Store, error) {
-	h, err := Home()
+// OpenDefault opens the store at Home() (the process's environment).
+func OpenDefault() (*Store, error) { return OpenFrom(os.Getenv) }
+
+// OpenFrom opens the store at HomeFrom(getenv).
+func OpenFrom(getenv func(string) string) (*Store, error) {
+	h, err := HomeFrom(getenv)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 )
 
 func TestEmitAndRead(t *testing.T) {
+	t.Parallel()
 	s := Open(t.TempDir())
 	tr := NewTraceID()
 	data := &canon.Object{}
@@ -46,6 +47,7 @@ func TestEmitAndRead(t *testing.T) {
 }
 
 func TestConcurrentAppendsStrictlyIncreasing(t *testing.T) {
+	t.Parallel()
 	home := t.TempDir()
 	tr := NewTraceID()
 	var wg sync.WaitGroup
@@ -88,6 +90,7 @@ func mustInt(t *testing.T, v any) int64 {
 }
 
 func TestBadTraceID(t *testing.T) {
+	t.Parallel()
 	s := Open(t.TempDir())
 	for _, id := range []string{"../x", "", ".hidden", "a/b"} {
 		if _, err := s.Emit(id, "model_call", nil, EmitOptions{}); err == nil {
@@ -102,6 +105,7 @@ func TestBadTraceID(t *testing.T) {
 // Another writer (the reference's emit_receipt, say) appends between our
 // appends with its own counter: our next stamp still sorts after its line.
 func TestForeignWriterKeepsTraceIncreasing(t *testing.T) {
+	t.Parallel()
 	home := t.TempDir()
 	s := Open(home)
 	tr := NewTraceID()

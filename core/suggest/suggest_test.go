@@ -3,6 +3,7 @@ package suggest
 import "testing"
 
 func TestClosest(t *testing.T) {
+	t.Parallel()
 	cmds := []string{"verify-pack", "verify-signer", "verify-receipt", "run", "scan", "patch"}
 	flows := []string{"adopt", "audit", "ci", "mcp", "try"}
 	cards := []string{"receipt_completeness", "no_breakglass", "timestamp_ordering"}

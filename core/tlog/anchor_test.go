@@ -50,6 +50,7 @@ func editAnchor(t *testing.T, dir string, f func(a *Anchor)) {
 }
 
 func TestAnchorRoundTripAndTamper(t *testing.T) {
+	t.Parallel()
 	tmp := t.TempDir()
 	logDir := filepath.Join(tmp, "log")
 	packs := []string{buildPack(t, tmp, "a"), buildPack(t, tmp, "b"), buildPack(t, tmp, "c")}

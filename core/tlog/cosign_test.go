@@ -19,6 +19,7 @@ import (
 // keys (tlog-cosignature, Ed25519) and checks policies over it: met, not met
 // (too few), and a flipped cosignature byte.
 func TestCosignedAnchorPolicy(t *testing.T) {
+	t.Parallel()
 	tmp := t.TempDir()
 	logDir := filepath.Join(tmp, "log")
 	p := buildPack(t, tmp, "p")
@@ -88,6 +89,7 @@ func TestCosignedAnchorPolicy(t *testing.T) {
 // batches, verifies every anchor, and proves the first checkpoint consistent
 // with the last.
 func TestThousandPacksAndConsistency(t *testing.T) {
+	t.Parallel()
 	tmp := t.TempDir()
 	logDir := filepath.Join(tmp, "log")
 	const n, batch = 1000, 100
@@ -144,6 +146,7 @@ func cpOf(t *testing.T, a *Anchor) []byte {
 // anchored in one, checked against the other, is a split view naming both
 // checkpoints; so is a log that is behind the pack (rolled back).
 func TestSplitView(t *testing.T) {
+	t.Parallel()
 	tmp := t.TempDir()
 	logA, logB := filepath.Join(tmp, "a"), filepath.Join(tmp, "b")
 	pa := []string{buildPack(t, tmp, "a1"), buildPack(t, tmp, "a2")}

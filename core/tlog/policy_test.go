@@ -11,6 +11,7 @@ import (
 )
 
 func TestParsePolicyRefusals(t *testing.T) {
+	t.Parallel()
 	w1, w2, w3 := newCosigner(t, "w.test/1"), newCosigner(t, "w.test/2"), newCosigner(t, "w.test/3")
 	logKey, err := OpenKeys(t.TempDir(), "log.test/x")
 	if err != nil {
@@ -54,6 +55,7 @@ func TestParsePolicyRefusals(t *testing.T) {
 }
 
 func TestPolicyQuorum(t *testing.T) {
+	t.Parallel()
 	w1, w2, w3 := newCosigner(t, "w.test/1"), newCosigner(t, "w.test/2"), newCosigner(t, "w.test/3")
 	head := fmt.Sprintf("# comment line\nlog %s\nwitness a %s https://a.example/\n\twitness b %s # trailing\nwitness c %s\n",
 		mustKeys(t).VKey, w1.vkey, w2.vkey, w3.vkey)

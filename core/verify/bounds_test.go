@@ -61,6 +61,7 @@ func hostile(t *testing.T, rc verifytest.Receipts) string {
 // one has a disallowed type. The first MaxErrors are listed, all are
 // counted, and the JSON document stays small.
 func TestManyBadReceiptsListFirstErrorsCountAll(t *testing.T) {
+	t.Parallel()
 	dir := hostile(t, verifytest.EmptyReceipts(50_000))
 	r, err := Verify(dir, Options{Now: verifytest.Now})
 	if err != nil {
@@ -101,6 +102,7 @@ func maxRSS(t *testing.T, dir string) (int, int, int64) {
 // Peak memory of a whole verification (and its JSON) of 50,000 bad
 // receipts stays far below what listing them all took (200 MB).
 func TestManyBadReceiptsPeakMemoryBounded(t *testing.T) {
+	t.Parallel()
 	dir := hostile(t, verifytest.EmptyReceipts(50_000))
 	code, size, rss := maxRSS(t, dir)
 	t.Logf("50,000 bad receipts: exit %d, JSON %d bytes, peak RSS %.1f MiB", code, size, float64(rss)/(1<<20))
@@ -115,6 +117,7 @@ func TestManyBadReceiptsPeakMemoryBounded(t *testing.T) {
 // A signed manifest listing 100,000 expected names is refused at the
 // schema stage: the verifier never walks the list.
 func TestHugeExpectedFilesRefusedAtSchema(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "pack")
 	if err := verifytest.Build(dir, 3, verifytest.Attacker); err != nil {
 		t.Fatal(err)
@@ -143,6 +146,7 @@ func TestHugeExpectedFilesRefusedAtSchema(t *testing.T) {
 // that records a Merkle root holds no blank line, so it is tampered, and
 // the leaves of the lines are never hashed.
 func TestNewlinesPackRejected(t *testing.T) {
+	t.Parallel()
 	dir := hostile(t, verifytest.Newlines(8<<20))
 	r := check(t, dir, Options{Now: verifytest.Now}, expect{exit: 2, code: EManifestTamper, field: "merkle", stage: StageReceipts})
 	if r.Merkle == nil || r.Merkle.TreeSize != 0 || r.ReceiptCount != 0 {
@@ -180,6 +184,7 @@ func verifyOrHang(t *testing.T, dir string) (*Result, error) {
 // A FIFO in place of any pack file is bad input (exit 3), refused without
 // opening it for read (which would block).
 func TestFIFOInPackIsBadInput(t *testing.T) {
+	t.Parallel()
 	for _, name := range pack.KernelFiles {
 		t.Run(name, func(t *testing.T) {
 			dir := buildPack(t, sampleReceipts(), nil)
@@ -214,6 +219,7 @@ func TestFIFOInPackIsBadInput(t *testing.T) {
 // A manifest that is a link out of the pack is never read: bad input, and
 // the outside file's content does not appear.
 func TestManifestLinkOutIsNotRead(t *testing.T) {
+	t.Parallel()
 	dir := buildPack(t, sampleReceipts(), nil)
 	outside := filepath.Join(t.TempDir(), "secret.json")
 	raw, _ := os.ReadFile(filepath.Join(dir, pack.FileManifest))

@@ -13,6 +13,7 @@ const vec = "../../testdata/vectors/"
 var fixtureNow = time.Date(2026, 11, 25, 21, 0, 0, 0, time.UTC)
 
 func TestConformanceFixtures(t *testing.T) {
+	t.Parallel()
 	raw, err := os.ReadFile(vec + "pack/conformance-fixtures.json")
 	if err != nil {
 		t.Fatal(err)
@@ -80,6 +81,7 @@ func TestConformanceFixtures(t *testing.T) {
 }
 
 func TestReferencePacks(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		dir   string
 		exit  int

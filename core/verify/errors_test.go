@@ -175,6 +175,7 @@ func check(t *testing.T, dir string, o Options, want expect) *Result {
 }
 
 func TestBuiltPackVerifies(t *testing.T) {
+	t.Parallel()
 	dir := buildPack(t, sampleReceipts(), nil)
 	r := check(t, dir, Options{}, expect{exit: 0})
 	if r.Merkle == nil || !r.Merkle.Recorded || !r.Merkle.Match || r.ReceiptCount != 3 {
@@ -190,6 +191,7 @@ func TestBuiltPackVerifies(t *testing.T) {
 }
 
 func TestErrorClasses(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		mutate func(t *testing.T, dir string)
@@ -319,6 +321,7 @@ func TestErrorClasses(t *testing.T) {
 }
 
 func TestSchemaViolationsStopAtStageZero(t *testing.T) {
+	t.Parallel()
 	edits := map[string]func(man, att *canon.Object){
 		"missing pack_id":    func(m, _ *canon.Object) { m.Delete("pack_id") },
 		"extra field":        func(m, _ *canon.Object) { m.Set("signer_identity", "x") },
@@ -351,6 +354,7 @@ func TestSchemaViolationsStopAtStageZero(t *testing.T) {
 }
 
 func TestHonestFailures(t *testing.T) {
+	t.Parallel()
 	t.Run("receipt integrity FAIL recorded honestly", func(t *testing.T) {
 		recs := sampleReceipts()
 		recs[1].Delete("timestamp")
@@ -374,6 +378,7 @@ func TestHonestFailures(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	tmp := t.TempDir()
 	file := filepath.Join(tmp, "f")
 	os.WriteFile(file, []byte("x"), 0o644)
@@ -390,6 +395,7 @@ func TestBadInput(t *testing.T) {
 // A receipt file that is a symlink out of the pack is reported and never
 // read: here it points at a FIFO, which would block any reader.
 func TestReceiptSymlinkOutIsNotRead(t *testing.T) {
+	t.Parallel()
 	dir := buildPack(t, sampleReceipts(), nil)
 	fifo := filepath.Join(t.TempDir(), "outside")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {

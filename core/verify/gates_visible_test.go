@@ -8,6 +8,7 @@ import (
 // A requested freshness or CI-binding gate is listed in Gates whether it
 // passed or failed, so a user can see it was checked.
 func TestTimeGatesAreListed(t *testing.T) {
+	t.Parallel()
 	dir := buildPack(t, sampleReceipts(), nil)
 	gate := func(r *Result, name string) *Gate {
 		for i := range r.Gates {

@@ -14,6 +14,7 @@ import (
 // mutated packs (flipped bytes, truncations, appended garbage): every
 // verification must return.
 func TestNoHangOnMutations(t *testing.T) {
+	t.Parallel()
 	base := buildPack(t, sampleReceipts(), nil)
 	rng := rand.New(rand.NewSource(1))
 	for i := 0; i < 1000; i++ {

@@ -14,6 +14,7 @@ import (
 var update = flag.Bool("update", false, "rewrite schemas/verify-result.schema.json from the Go type")
 
 func TestSchemaDrift(t *testing.T) {
+	t.Parallel()
 	got, err := Schema()
 	if err != nil {
 		t.Fatal(err)
@@ -24,6 +25,7 @@ func TestSchemaDrift(t *testing.T) {
 // Real results (pass, honest fail, tampered, schema failure) validate
 // against the schema with an independent validator.
 func TestResultsValidateAgainstSchema(t *testing.T) {
+	t.Parallel()
 	raw, _ := Schema()
 	sch := schematest.Compile(t, raw)
 	good := buildPack(t, sampleReceipts(), nil)

@@ -152,6 +152,7 @@ func writeLines(t *testing.T, lines []string, finalNewline bool) string {
 // files mixing them with good receipts (many chunks, long lines straddling
 // chunk boundaries, with and without a final newline).
 func TestScanReceiptsMatchesReference(t *testing.T) {
+	t.Parallel()
 	for i, l := range nastyLines {
 		for _, nl := range []bool{true, false} {
 			t.Run(fmt.Sprint(i, nl), func(t *testing.T) {
@@ -241,6 +242,7 @@ func FuzzTimestampMatchesParse(f *testing.F) {
 // TestFastTimestampTakesReferenceForm: the reference's own format never
 // leaves the fast path (or the speed-up is lost silently).
 func TestFastTimestampTakesReferenceForm(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{"2026-01-15T11:59:00.123456+00:00", "2026-01-15T11:59:00+00:00", "2026-01-15T11:59:00Z", "2000-02-29T23:59:59.1Z"} {
 		if !fastTimestamp([]byte(s)) {
 			t.Errorf("%q not on the fast path", s)
@@ -266,6 +268,7 @@ func TestScanReceiptsAllocsPerLine(t *testing.T) {
 }
 
 func TestIDSet(t *testing.T) {
+	t.Parallel()
 	var s idSet
 	for i := uint64(0); i < 5000; i++ {
 		s.add(i * 0x9E3779B97F4A7C15)
@@ -285,6 +288,7 @@ func TestIDSet(t *testing.T) {
 // TestTimestampThatPanicsParse: receipt.ParseTimestamp panics on some short
 // week dates; the pass must call that receipt malformed, not crash.
 func TestTimestampThatPanicsParse(t *testing.T) {
+	t.Parallel()
 	p := writeLines(t, []string{`{"receipt_id":"r_1","type":"model_call","timestamp":"0001-W0"}`}, true)
 	s := scanPath(p)
 	if s.count != 1 || s.integrityOK || s.parseErrLine != 0 {

@@ -29,6 +29,7 @@ func addMember(t *testing.T, dir string, i int, member string, edit func(man, at
 // an attestation claiming PASS is then E_MANIFEST_TAMPER at receipt_integrity
 // in validate_receipts; one honestly saying FAIL is exit 1.
 func TestNonASCIIKeysAnywhere(t *testing.T) {
+	t.Parallel()
 	members := []string{
 		`"signatures":{"sіg":"x"}`, // Cyrillic і under a stripped key
 		`"signature":[{"é":1}]`,
@@ -68,6 +69,7 @@ func TestNonASCIIKeysAnywhere(t *testing.T) {
 // Attestation timestamps must be real date-times (the reference's schema
 // checks the date-time format): a schema failure, stage validate_schema.
 func TestAttestationTimestampsMustBeDates(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ field, value string }{
 		{"timestamp_start", "2026-13-01T00:00:00+00:00"},
 		{"timestamp_end", "2026-02-30T00:00:00Z"},
@@ -94,6 +96,7 @@ func TestAttestationTimestampsMustBeDates(t *testing.T) {
 // Receipt timestamps are read as Python 3.11's datetime.fromisoformat reads
 // them (after Z → +00:00); these verdicts were taken from Python 3.11.7.
 func TestReceiptTimestampsAsPython(t *testing.T) {
+	t.Parallel()
 	for s, py := range map[string]bool{
 		"2026-W03-4T10:00:00+00:00": true,
 		"2026W034T10:00:00Z":        true,
@@ -132,6 +135,7 @@ func TestReceiptTimestampsAsPython(t *testing.T) {
 // receipt_count_expected and n_receipts are compared as numbers: 3.0 and
 // 3e0 are 3 (the schema calls them integers, and Python compares 3 == 3.0).
 func TestCountsCompareAsNumbers(t *testing.T) {
+	t.Parallel()
 	for _, n := range []string{"3.0", "3e0", "30e-1"} {
 		dir := buildPack(t, sampleReceipts(), nil)
 		reseal(t, dir, func(man, att *canon.Object) {
@@ -150,6 +154,7 @@ func TestCountsCompareAsNumbers(t *testing.T) {
 
 // The attestation's n_receipts and pack_id must agree with the manifest.
 func TestAttestationAgreesWithManifest(t *testing.T) {
+	t.Parallel()
 	dir := buildPack(t, sampleReceipts(), nil)
 	reseal(t, dir, func(_, att *canon.Object) { att.Set("n_receipts", 2) })
 	check(t, dir, Options{}, expect{exit: exit.Tampered, code: EManifestTamper, field: "n_receipts", stage: StageAttestation})
@@ -166,6 +171,7 @@ func TestAttestationAgreesWithManifest(t *testing.T) {
 // Base64 fields have one encoding: a line break, whitespace, characters
 // outside the alphabet or non-zero padding bits fail the signature stage.
 func TestBase64Strict(t *testing.T) {
+	t.Parallel()
 	enc := []byte(base64.StdEncoding.EncodeToString(testSigner.Public()))
 	// The last character before "=" carries 2 padding bits: set one.
 	bits := append([]byte{}, enc...)

@@ -25,8 +25,8 @@ import (
 // each refused tools/call gets a denied receipt naming its tool. What
 // mcp-go reads is the re-encoding of the checked message.
 func TestStdioRefusesWhatItCannotReadExactly(t *testing.T) {
+	t.Parallel()
 	home := t.TempDir()
-	t.Setenv("ASSAY_HOME", home)
 	root, _ := filepath.EvalSymlinks(t.TempDir())
 	const trace = "stdio_check_test"
 	call := func(id string, params string) string {
@@ -53,7 +53,7 @@ func TestStdioRefusesWhatItCannotReadExactly(t *testing.T) {
 	in.WriteString(call("big", `{"name":"emit-receipt","arguments":{"type":"decision_v1","data":{"pad":"`+strings.Repeat("x", 8192)+`"}}}`) + "\n")
 	in.WriteString(call("ok", `{"name":"emit-receipt",`+emit("ok")+`}`) + "\n")
 	var out lockedBuf
-	o := Options{Roots: []string{root}, LogLevel: "error", LogFormat: "json", TraceID: trace, MaxMessage: 4096}
+	o := Options{Roots: []string{root}, LogLevel: "error", LogFormat: "json", TraceID: trace, MaxMessage: 4096, Env: []string{"ASSAY_HOME=" + home}}
 	if err := Run(context.Background(), o, strings.NewReader(in.String()), &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}

@@ -22,8 +22,8 @@ import (
 // served. An oversized line is answered with an error and receipted: as
 // the tool its start names, else as an unnamed attempt.
 func TestStdioRefusalReceipts(t *testing.T) {
+	t.Parallel()
 	home := t.TempDir()
-	t.Setenv("ASSAY_HOME", home)
 	root, _ := filepath.EvalSymlinks(t.TempDir())
 	const trace = "stdio_refusal_test"
 	emit := func(id, tag, meta string) string {
@@ -42,7 +42,7 @@ func TestStdioRefusalReceipts(t *testing.T) {
 		emit("late", "late", ""),
 	}, "\n") + "\n"
 	var out lockedBuf
-	o := Options{Roots: []string{root}, LogLevel: "error", LogFormat: "json", TraceID: trace, MaxMessage: 4096}
+	o := Options{Roots: []string{root}, LogLevel: "error", LogFormat: "json", TraceID: trace, MaxMessage: 4096, Env: []string{"ASSAY_HOME=" + home}}
 	if err := Run(context.Background(), o, strings.NewReader(in), &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
@@ -139,8 +139,8 @@ func TestStdioRefusalReceipts(t *testing.T) {
 // envelope: each call before initialize is answered with an error and never
 // runs.
 func TestStdioUnknownEraIsRefusedBeforeInitialize(t *testing.T) {
+	t.Parallel()
 	home := t.TempDir()
-	t.Setenv("ASSAY_HOME", home)
 	root, _ := filepath.EvalSymlinks(t.TempDir())
 	const trace = "stdio_unknown_era_test"
 	var lines []string
@@ -152,7 +152,7 @@ func TestStdioUnknownEraIsRefusedBeforeInitialize(t *testing.T) {
 		lines = append(lines, fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"emit-receipt","arguments":{"type":"decision_v1","data":{"tag":"x"}},%s}}`, i, meta))
 	}
 	var out lockedBuf
-	o := Options{Roots: []string{root}, LogLevel: "error", LogFormat: "json", TraceID: trace}
+	o := Options{Roots: []string{root}, LogLevel: "error", LogFormat: "json", TraceID: trace, Env: []string{"ASSAY_HOME=" + home}}
 	if err := Run(context.Background(), o, strings.NewReader(strings.Join(lines, "\n")+"\n"), &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -47,6 +48,10 @@ type Options struct {
 	LogFile        string
 	// MaxMessage bounds one stdio line (0: DefaultMaxMessage, 16 MiB).
 	MaxMessage int
+	// Env is the server's environment (KEY=VALUE lines): the default token
+	// ($ASSAY_MCP_TOKEN) and trace ($ASSAY_TRACE_ID), the assay home, and
+	// the environment of the steps run-flow runs. nil means this process's.
+	Env []string
 	// OTLPEndpoint sends each receipt as a span, live (core/otlpout); the
 	// OTEL_EXPORTER_OTLP_* variables do the same when it is empty.
 	OTLPEndpoint string
@@ -56,8 +61,13 @@ type Options struct {
 }
 
 // Command returns the serve command; use is its cobra Use line. It speaks
-// on the command's own stdin/stdout and logs to its stderr.
-func Command(use string) *cobra.Command {
+// on the command's own stdin/stdout and logs to its stderr, in the
+// process's environment.
+func Command(use string) *cobra.Command { return CommandIn(use, nil) }
+
+// CommandIn is Command with the environment env returns for the command
+// being run (nil: the process's, read when it runs).
+func CommandIn(use string, env func(*cobra.Command) []string) *cobra.Command {
 	var o Options
 	c := &cobra.Command{
 		Use:   use,
@@ -75,8 +85,14 @@ unless told otherwise, refuses foreign Origins (403) and needs a bearer token
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if env != nil {
+				o.Env = env(cmd)
+			}
+			if o.Env == nil {
+				o.Env = os.Environ()
+			}
 			if o.Token == "" {
-				o.Token = os.Getenv(EnvToken)
+				o.Token = lookupEnv(o.Env, EnvToken)
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 			defer stop()
@@ -128,8 +144,11 @@ func Run(ctx context.Context, o Options, stdin io.Reader, stdout, stderr io.Writ
 	// Anything using the standard log package also goes to stderr.
 	stdlog.SetFlags(0)
 	stdlog.SetOutput(zl)
+	if o.Env == nil {
+		o.Env = os.Environ()
+	}
 	if o.TraceID == "" {
-		o.TraceID = os.Getenv("ASSAY_TRACE_ID")
+		o.TraceID = lookupEnv(o.Env, "ASSAY_TRACE_ID")
 	}
 	transport := tools.TransportStdio
 	if o.HTTP != "" {
@@ -145,7 +164,7 @@ func Run(ctx context.Context, o Options, stdin io.Reader, stdout, stderr io.Writ
 		}
 	}
 	var observer store.Observer
-	if eo := (otlpout.Options{Endpoint: o.OTLPEndpoint}); eo.Configured() {
+	if eo := (otlpout.Options{Endpoint: o.OTLPEndpoint, Getenv: func(k string) string { return lookupEnv(o.Env, k) }}); eo.Configured() {
 		live, err := otlpout.StartLive(ctx, eo, otlpout.Context{})
 		if err != nil {
 			return err
@@ -160,7 +179,7 @@ func Run(ctx context.Context, o Options, stdin io.Reader, stdout, stderr io.Writ
 	srv, err := tools.New(tools.Config{
 		Roots: o.Roots, AllowExec: o.AllowExec, NoRecord: o.NoRecord, TraceID: o.TraceID,
 		StoreArgs: o.StoreArgs, StoreResults: o.StoreResults,
-		Transport: transport, Log: zl, Observer: observer,
+		Transport: transport, Log: zl, Env: o.Env, Observer: observer,
 	})
 	if err != nil {
 		return exit.Bad("check --root, --trace-id and ASSAY_HOME", "%v", err)
@@ -242,4 +261,14 @@ func serveHTTP(ctx context.Context, srv *tools.Server, o Options, zl zerolog.Log
 		srv.EndHTTPSessions() // each live session's trace is packed
 		return nil
 	}
+}
+
+// lookupEnv returns the last value of key in env ("" when unset).
+func lookupEnv(env []string, key string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(env[i], "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
 }

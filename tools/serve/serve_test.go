@@ -26,7 +26,7 @@ const initBody = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"proto
 // startHTTP runs the server on addr in the background and returns its URL.
 func startHTTP(t *testing.T, o Options) string {
 	t.Helper()
-	t.Setenv("ASSAY_HOME", t.TempDir())
+	o.Env = append(o.Env, "ASSAY_HOME="+t.TempDir())
 	root, _ := filepath.EvalSymlinks(t.TempDir())
 	o.Roots = append(o.Roots, root)
 	o.LogLevel, o.LogFormat = "warn", "json"
@@ -68,6 +68,7 @@ func post(t *testing.T, url string, hdr map[string]string) *http.Response {
 }
 
 func TestHTTPSecurity(t *testing.T) {
+	t.Parallel()
 	// A non-loopback bind (all interfaces) with a token; the test reaches it
 	// over loopback, so Host checks pass and only our layer decides.
 	url := startHTTP(t, Options{HTTP: "0.0.0.0:0", Token: "s3cret"})
@@ -142,6 +143,7 @@ func TestHTTPSecurity(t *testing.T) {
 
 // A loopback bind without a token still refuses foreign Origins.
 func TestHTTPLoopbackNoToken(t *testing.T) {
+	t.Parallel()
 	url := startHTTP(t, Options{HTTP: ":0"})
 	if !strings.HasPrefix(url, "http://127.0.0.1:") {
 		t.Fatalf(":0 must bind 127.0.0.1, got %s", url)
@@ -168,7 +170,8 @@ func TestHTTPLoopbackNoToken(t *testing.T) {
 }
 
 func TestRunRefusesBadSetups(t *testing.T) {
-	t.Setenv("ASSAY_HOME", t.TempDir())
+	t.Parallel()
+	home := t.TempDir()
 	cases := []struct {
 		name string
 		o    Options
@@ -186,6 +189,7 @@ func TestRunRefusesBadSetups(t *testing.T) {
 			}
 			c.o.LogFormat = "json"
 			var logs strings.Builder
+			c.o.Env = []string{"ASSAY_HOME=" + home}
 			err := Run(context.Background(), c.o, strings.NewReader(""), io.Discard, &logs)
 			if err == nil || exit.Code(err) != exit.BadInput || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err %v (exit %d), want exit 3 mentioning %q", err, exit.Code(err), c.want)
@@ -199,6 +203,7 @@ func TestRunRefusesBadSetups(t *testing.T) {
 }
 
 func TestListenAddr(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{":8080": "127.0.0.1:8080", "8080": "127.0.0.1:8080", "0.0.0.0:1": "0.0.0.0:1", "[::1]:9": "[::1]:9"} {
 		got, _, err := ListenAddr(in)
 		if err != nil || got != want {
@@ -211,11 +216,11 @@ func TestListenAddr(t *testing.T) {
 }
 
 func TestLogFile(t *testing.T) {
-	t.Setenv("ASSAY_HOME", t.TempDir())
+	t.Parallel()
 	root, _ := filepath.EvalSymlinks(t.TempDir())
 	logf := filepath.Join(t.TempDir(), "mcp.log")
 	var stderr bytes.Buffer
-	err := Run(context.Background(), Options{Roots: []string{root}, LogLevel: "info", LogFormat: "json", LogFile: logf}, strings.NewReader(""), io.Discard, &stderr)
+	err := Run(context.Background(), Options{Roots: []string{root}, LogLevel: "info", LogFormat: "json", LogFile: logf, Env: []string{"ASSAY_HOME=" + t.TempDir()}}, strings.NewReader(""), io.Discard, &stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +244,7 @@ func (l *lockedBuf) Write(p []byte) (int, error) {
 // A scripted client that writes its requests and closes stdin at once gets
 // every answer (mcp-go alone cancels in-flight calls at EOF).
 func TestStdioAnswersEverythingBeforeEOF(t *testing.T) {
-	t.Setenv("ASSAY_HOME", t.TempDir())
+	t.Parallel()
 	root, _ := filepath.EvalSymlinks(t.TempDir())
 	var in strings.Builder
 	in.WriteString(initBody + "\n" + `{"jsonrpc":"2.0","method":"notifications/initialized"}` + "\n")
@@ -249,7 +254,7 @@ func TestStdioAnswersEverythingBeforeEOF(t *testing.T) {
 	}
 	in.WriteString(`{"jsonrpc":"2.0","id":999,"method":"tools/list"}`) // no final newline
 	var out lockedBuf
-	if err := Run(context.Background(), Options{Roots: []string{root}, LogLevel: "error", LogFormat: "json"}, strings.NewReader(in.String()), &out, io.Discard); err != nil {
+	if err := Run(context.Background(), Options{Roots: []string{root}, LogLevel: "error", LogFormat: "json", Env: []string{"ASSAY_HOME=" + t.TempDir()}}, strings.NewReader(in.String()), &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	ids := map[string]bool{}

@@ -96,6 +96,7 @@ func (h *harness) noSecret(t *testing.T) {
 }
 
 func TestEnvPointsSDKsAtGateway(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	u := h.gw.URL()
 	want := []string{"OPENAI_BASE_URL=" + u + "/openai", "ANTHROPIC_BASE_URL=" + u + "/anthropic", "GOOGLE_GEMINI_BASE_URL=" + u + "/gemini"}
@@ -111,6 +112,7 @@ func TestEnvPointsSDKsAtGateway(t *testing.T) {
 // can dial on this host (it printed "http://[::]:port"), and a call
 // through that URL is recorded.
 func TestWildcardBindGivesLoopbackURL(t *testing.T) {
+	t.Parallel()
 	mock, err := mockllm.Start("")
 	if err != nil {
 		t.Fatal(err)
@@ -142,6 +144,7 @@ func TestWildcardBindGivesLoopbackURL(t *testing.T) {
 // and genai, streaming and not, through the gateway and checks every
 // receipt field exactly.
 func TestSDKsThroughGateway(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	ctx := context.Background()
 	type sent struct {
@@ -197,6 +200,7 @@ func TestSDKsThroughGateway(t *testing.T) {
 }
 
 func TestUpstreamErrorsStillRecorded(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	ctx := context.Background()
 	call := func(api sdktest.API, model string, stream bool) error {
@@ -236,6 +240,7 @@ func TestUpstreamErrorsStillRecorded(t *testing.T) {
 }
 
 func TestUnreachableUpstream(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -308,6 +313,7 @@ func (g *gatedUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestStreamPassesThroughUnbuffered(t *testing.T) {
+	t.Parallel()
 	up := &gatedUpstream{release: make(chan struct{}), headers: make(chan http.Header, 1)}
 	srv := httptest.NewServer(up)
 	defer srv.Close()
@@ -346,6 +352,7 @@ func TestStreamPassesThroughUnbuffered(t *testing.T) {
 }
 
 func TestClientDisconnectMidStream(t *testing.T) {
+	t.Parallel()
 	up := &gatedUpstream{release: make(chan struct{}), headers: make(chan http.Header, 1)}
 	srv := httptest.NewServer(up)
 	defer srv.Close()
@@ -374,6 +381,7 @@ func TestClientDisconnectMidStream(t *testing.T) {
 }
 
 func TestPassThroughAndUnknownRoutes(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var paths []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -413,6 +421,7 @@ func TestPassThroughAndUnknownRoutes(t *testing.T) {
 }
 
 func TestUpstreamsFromEnv(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{
 		"ASSAY_UPSTREAM_OPENAI": "http://litellm:4000/v1",
 		"ANTHROPIC_BASE_URL":    "https://proxy.example/anthropic",
@@ -427,6 +436,7 @@ func TestUpstreamsFromEnv(t *testing.T) {
 }
 
 func TestBadOptions(t *testing.T) {
+	t.Parallel()
 	st := store.Open(t.TempDir())
 	for _, o := range []gateway.Options{
 		{Store: st, Upstreams: map[string]string{"openai": "ftp://x"}},
@@ -448,6 +458,7 @@ func TestBadOptions(t *testing.T) {
 // under the gateway gets one receipt per call, not two, and the marker
 // header never reaches the upstream.
 func TestMiddlewareBehindGateway(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var seen []string
 	mock := mockllm.NewHandler()
@@ -483,6 +494,7 @@ func TestMiddlewareBehindGateway(t *testing.T) {
 // TestCloseCutsStuckStreams: Close waits for in-flight streams up to the
 // grace period, then cuts them; the cut call is still recorded, and says why.
 func TestCloseCutsStuckStreams(t *testing.T) {
+	t.Parallel()
 	up := &gatedUpstream{release: make(chan struct{}), headers: make(chan http.Header, 1)}
 	srv := httptest.NewServer(up)
 	defer srv.Close()
@@ -523,6 +535,7 @@ func TestCloseCutsStuckStreams(t *testing.T) {
 // TestEchoedKeyIsScrubbed: an upstream that echoes the caller's key in its
 // error message (as some do for a wrong key) does not get it into the store.
 func TestEchoedKeyIsScrubbed(t *testing.T) {
+	t.Parallel()
 	const key = "sk-ant-api03-ECHOED-abcdefghijklmnopqrstuvwxyz"
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -557,6 +570,7 @@ func TestEchoedKeyIsScrubbed(t *testing.T) {
 // TestEscapedPathKept: a %2F inside a path segment reaches the upstream as
 // the caller wrote it.
 func TestEscapedPathKept(t *testing.T) {
+	t.Parallel()
 	got := make(chan string, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got <- r.URL.RawPath + " " + r.URL.RawQuery
@@ -577,6 +591,7 @@ func TestEscapedPathKept(t *testing.T) {
 // TestUnprefixedCalls: a client given the gateway's bare URL is routed by
 // recognising the call (without doubling OpenAI's /v1).
 func TestUnprefixedCalls(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	for _, c := range []struct{ path, body string }{
 		{"/v1/chat/completions", `{"model":"bare-openai","messages":[{"role":"user","content":"x"}]}`},
@@ -609,6 +624,7 @@ func TestUnprefixedCalls(t *testing.T) {
 // TestContextStopsGateway: cancelling Start's context closes the gateway
 // (the run command ties it to its own lifetime).
 func TestContextStopsGateway(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	gw, err := gateway.Start(ctx, gateway.Options{Store: store.Open(t.TempDir()), TraceID: trace})
 	if err != nil {

@@ -61,6 +61,7 @@ func loadRequest(base string, i int) (*http.Request, string) {
 // the gateway to the synthetic server: every answered request has exactly
 // one receipt, nothing is lost, and no goroutine outlives Close.
 func TestLoad(t *testing.T) {
+	t.Parallel()
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	const total, workers = 10000, 200
 	mock, err := mockllm.Start("")

@@ -29,6 +29,7 @@ func post(t *testing.T, url, body string, hdr ...string) (*http.Response, string
 }
 
 func TestReplyAndTokens(t *testing.T) {
+	t.Parallel()
 	if got := Reply("  what  is 2+2? "); got != "Synthetic answer to: what is 2+2?" {
 		t.Fatalf("Reply = %q", got)
 	}
@@ -38,6 +39,7 @@ func TestReplyAndTokens(t *testing.T) {
 }
 
 func TestNonStreaming(t *testing.T) {
+	t.Parallel()
 	s, err := Start("")
 	if err != nil {
 		t.Fatal(err)
@@ -96,6 +98,7 @@ func TestNonStreaming(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
+	t.Parallel()
 	s, err := Start("")
 	if err != nil {
 		t.Fatal(err)
@@ -132,6 +135,7 @@ func sseData(body string) []string {
 }
 
 func TestStreams(t *testing.T) {
+	t.Parallel()
 	s, err := Start("")
 	if err != nil {
 		t.Fatal(err)

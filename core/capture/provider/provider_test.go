@@ -10,6 +10,7 @@ import (
 func sum(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }
 
 func TestDetect(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ path, prov, api string }{
 		{"/v1/chat/completions", "openai", "chat_completions"},
 		{"/openai/deployments/gpt4/chat/completions", "openai", "chat_completions"},
@@ -35,6 +36,7 @@ func TestDetect(t *testing.T) {
 }
 
 func TestParseRequest(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name  string
 		p     Provider
@@ -82,6 +84,7 @@ func TestParseRequest(t *testing.T) {
 }
 
 func TestParseResponse(t *testing.T) {
+	t.Parallel()
 	type want struct {
 		text            string
 		hasText         bool
@@ -145,6 +148,7 @@ func TestParseResponse(t *testing.T) {
 }
 
 func TestErrorText(t *testing.T) {
+	t.Parallel()
 	for body, want := range map[string]string{
 		`{"error":{"message":"bad key","type":"x"}}`:                   "bad key",
 		`{"type":"error","error":{"type":"x","message":"overloaded"}}`: "overloaded",
@@ -161,6 +165,7 @@ func TestErrorText(t *testing.T) {
 }
 
 func TestOutputHash(t *testing.T) {
+	t.Parallel()
 	if got := OutputHash("a\"b"); got != sum(`"a\"b"`) {
 		t.Fatalf("OutputHash = %s", got)
 	}

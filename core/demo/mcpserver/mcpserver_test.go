@@ -113,6 +113,7 @@ var demoNames = []string{"calculate_risk", "check_inventory", "delete_records", 
 var faultNames = []string{"crash", "echo", "fail", "garbage", "hang", "slow"}
 
 func TestToolsList(t *testing.T) {
+	t.Parallel()
 	for _, era := range eras {
 		for _, faults := range []bool{false, true} {
 			t.Run(era.name+map[bool]string{false: "", true: " faults"}[faults], func(t *testing.T) {
@@ -274,6 +275,7 @@ func TestDemoTools(t *testing.T) {
 // Different inputs give different synthetic answers (the data is derived
 // from the input, not constant).
 func TestDemoToolsVary(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	s := serve(t, ctx, Options{})
@@ -292,6 +294,7 @@ func TestDemoToolsVary(t *testing.T) {
 }
 
 func TestFaultToolsInProcess(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	exited := make(chan int, 1)
@@ -341,6 +344,7 @@ func TestFaultToolsInProcess(t *testing.T) {
 
 // stdin EOF while hang is in flight does not end Serve; ctx does.
 func TestHangOutlivesEOF(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	s := serve(t, ctx, Options{Faults: true})

@@ -166,6 +166,7 @@ func (c *child) waitExit(d time.Duration) int {
 }
 
 func TestProcessCrashExitsMidCall(t *testing.T) {
+	t.Parallel()
 	c := startChild(t)
 	c.initialize()
 	c.send(callLine(2, "crash", map[string]any{"code": 7}))
@@ -184,6 +185,7 @@ func TestProcessCrashExitsMidCall(t *testing.T) {
 }
 
 func TestProcessGarbageLine(t *testing.T) {
+	t.Parallel()
 	c := startChild(t)
 	c.initialize()
 	const junk = "this is not JSON {"
@@ -211,6 +213,7 @@ func TestProcessGarbageLine(t *testing.T) {
 // Garbage lines and large responses written concurrently never share a
 // line: every line is either a whole JSON-RPC message or a garbage line.
 func TestProcessGarbageDoesNotInterleave(t *testing.T) {
+	t.Parallel()
 	c := startChild(t)
 	c.initialize()
 	const n = 20
@@ -245,6 +248,7 @@ func TestProcessGarbageDoesNotInterleave(t *testing.T) {
 }
 
 func TestProcessHangSurvivesEOF(t *testing.T) {
+	t.Parallel()
 	c := startChild(t)
 	c.initialize()
 	c.send(callLine(2, "hang", map[string]any{}))
@@ -271,6 +275,7 @@ func TestProcessHangSurvivesEOF(t *testing.T) {
 }
 
 func TestProcessRecordAction(t *testing.T) {
+	t.Parallel()
 	home := t.TempDir()
 	const trace = "mcp_mcp_0123456789abcdef_1764112345"
 	c := startChild(t, store.EnvHome+"="+home, store.EnvTrace+"="+trace)

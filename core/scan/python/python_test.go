@@ -6,6 +6,7 @@ import (
 )
 
 func TestParseSkips(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		src  string

@@ -6,6 +6,7 @@ import (
 )
 
 func TestParseSkips(t *testing.T) {
+	t.Parallel()
 	for name, src := range map[string]string{
 		"nul":    "const a = 1;\x00",
 		"latin1": "// caf\xe9\nconst a = 1;",
@@ -23,6 +24,7 @@ func TestParseSkips(t *testing.T) {
 }
 
 func TestDialectOf(t *testing.T) {
+	t.Parallel()
 	for name, want := range map[string]bool{"a.ts": true, "a.tsx": true, "a.mjs": true, "a.cjs": true, "a.jsx": true, "a.d.ts": false, "a.json": false, "a.py": false} {
 		if _, ok := DialectOf(name); ok != want {
 			t.Errorf("%s: %v", name, ok)
@@ -46,6 +48,7 @@ func FuzzParse(f *testing.F) {
 // Minified code rebinds one-letter names thousands of times; resolving a
 // callee must stay linear (it was exponential before names were memoized).
 func TestManyRebindingsResolve(t *testing.T) {
+	t.Parallel()
 	var b []byte
 	b = append(b, "import OpenAI from 'openai';\nlet e = new OpenAI(), t = e, n = t;\n"...)
 	for i := 0; i < 3000; i++ {

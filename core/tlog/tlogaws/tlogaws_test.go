@@ -19,6 +19,7 @@ import (
 // on gofakes3, sequencing on MariaDB), verifies each anchor offline, and
 // reads the log back over the S3 API as tiles for a consistency check.
 func TestAWSBackend(t *testing.T) {
+	t.Parallel()
 	dsn := tlogtest.StartMariaDB(t)
 	s3url := tlogtest.StartS3(t, "assay-log")
 	tmp := t.TempDir()

@@ -29,6 +29,7 @@ func buildPack(t testing.TB) string {
 }
 
 func TestStampAndVerify(t *testing.T) {
+	t.Parallel()
 	tsa := tsatest.Start(t)
 	p := buildPack(t)
 	b, res, err := Stamp(context.Background(), http.DefaultClient, p, tsa.URL, tsa.CAPEM, time.Now())
