@@ -144,6 +144,10 @@ func New(cfg Config) (*Server, error) {
 	hooks.AddAfterListTools(func(context.Context, any, *mcp.ListToolsRequest, *mcp.ListToolsResult) {
 		warm.Do(func() { go s.compileSchemas() })
 	})
+	var listed sync.Once
+	hooks.AddBeforeListResources(func(context.Context, any, *mcp.ListResourcesRequest) {
+		listed.Do(s.registerFoundPacks)
+	})
 	s.MCP = server.NewMCPServer(ServerName, version.Version,
 		server.WithTitle("assay"),
 		server.WithInstructions(instructions),
