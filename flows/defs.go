@@ -2,6 +2,7 @@ package flows
 
 import (
 	"bytes"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -363,23 +364,42 @@ func boolParam(name, v string) (bool, error) {
 // bundleHoldsSkip skips the bundle step when bundle exists and holds the
 // pack: its manifest is byte for byte the pack's (which commits to every
 // file). A bundle of another pack, or one that cannot be read, is rebuilt.
+// Plans are made on read-only calls (MCP run-flow without apply), so the
+// bundle, which anyone may have put there, is not extracted: only its
+// manifest member is read, within what an honest bundle of this pack
+// holds up to it (at most the pack's own files: the manifest comes after
+// the _unsigned ones, the bundle writer sorting names); past that the
+// bundle is rebuilt.
 func bundleHoldsSkip(bundle, packDir string) func(string) (string, bool) {
 	return func(d string) (string, bool) {
-		b, err := assaypack.Open(under(d, bundle))
-		if err != nil {
-			return "", false
-		}
-		defer b.Close()
 		p, err := assaypack.OpenDir(under(d, packDir))
 		if err != nil {
 			return "", false
 		}
 		defer p.Close()
-		if b.Bundle && bytes.Equal(b.ManifestBytes, p.ManifestBytes) {
+		size, files := packSize(p.Root())
+		lim := assaypack.BundleLimits{MaxEntryBytes: size + 1<<20, MaxTotalBytes: size + 1<<20, MaxEntries: files + 64}
+		b, err := assaypack.ReadBundleManifest(under(d, bundle), lim)
+		if err == nil && bytes.Equal(b, p.ManifestBytes) {
 			return bundle + " already holds this pack", true
 		}
 		return "", false
 	}
+}
+
+// packSize is the bytes and number of the regular files in a pack
+// directory (links are not followed).
+func packSize(root *os.Root) (size int64, files int) {
+	fs.WalkDir(root.FS(), ".", func(_ string, e fs.DirEntry, err error) error {
+		if err == nil && e.Type().IsRegular() {
+			if info, err := e.Info(); err == nil {
+				size += info.Size()
+				files++
+			}
+		}
+		return nil
+	})
+	return size, files
 }
 
 func existsSkip(rel string) func(string) (string, bool) {
@@ -400,6 +420,6 @@ func under(d, p string) string {
 }
 
 func isPack(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, "pack_manifest.json"))
+	_, err := os.Stat(filepath.Join(dir, assaypack.FileManifest))
 	return err == nil
 }

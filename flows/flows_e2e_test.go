@@ -13,6 +13,7 @@ import (
 
 	"github.com/assay-dev/assay/core/ciinit"
 	"github.com/assay-dev/assay/flows"
+	"github.com/assay-dev/assay/internal/childtest"
 )
 
 // assayBin is the real assay binary (and assay-mcp beside it), built on
@@ -25,6 +26,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	childtest.Main(planChildEnv, planChild)
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)

@@ -85,6 +85,7 @@ compression, certificates).`,
 				if err != nil {
 					return err
 				}
+				defer src.Close()
 				res, err := otlpout.Export(cmd.Context(), o, src.Context, src.Each)
 				if err != nil {
 					var xe *exit.Error

@@ -80,16 +80,7 @@ An existing file is only replaced with --force.`,
 			if err != nil {
 				return err
 			}
-			if err := refuseOverwrite(out, force); err != nil {
-				return err
-			}
-			if err := pinSigners(cmd, l, signers, anySigner); err != nil {
-				return err
-			}
-			if err := l.Write(out); err != nil {
-				return err
-			}
-			return reportLock(cmd, out, l, asJSON)
+			return writeLock(cmd, l, out, force, signers, anySigner, asJSON)
 		},
 	}
 	c.Flags().StringSliceVar(&cards, "cards", nil, "built-in card ids, comma-separated, in order (required)")
@@ -99,6 +90,21 @@ An existing file is only replaced with --force.`,
 	c.Flags().StringVarP(&out, "output", "o", lock.DefaultPath, "lock file to write")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
+}
+
+// writeLock ends lock write and lock init alike: refuse to overwrite
+// without --force, pin the signers, write the lock, report it.
+func writeLock(cmd *cobra.Command, l *lock.Lock, out string, force bool, signers []string, anySigner, asJSON bool) error {
+	if err := refuseOverwrite(out, force); err != nil {
+		return err
+	}
+	if err := pinSigners(cmd, l, signers, anySigner); err != nil {
+		return err
+	}
+	if err := l.Write(out); err != nil {
+		return err
+	}
+	return reportLock(cmd, out, l, asJSON)
 }
 
 func newLockInitCmd() *cobra.Command {
@@ -130,16 +136,7 @@ locked this way (exit 3). The signer policy pins the active signer (or the
 			if err != nil {
 				return err
 			}
-			if err := refuseOverwrite(out, force); err != nil {
-				return err
-			}
-			if err := pinSigners(cmd, l, signers, anySigner); err != nil {
-				return err
-			}
-			if err := l.Write(out); err != nil {
-				return err
-			}
-			return reportLock(cmd, out, l, asJSON)
+			return writeLock(cmd, l, out, force, signers, anySigner, asJSON)
 		},
 	}
 	c.Flags().StringVar(&from, "from-pack", "", "lock the built-in cards this proof pack was built with")

@@ -20,7 +20,6 @@ import (
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 
 	"github.com/assay-dev/assay/core/canon"
-	"github.com/assay-dev/assay/core/capture/mockllm"
 	"github.com/assay-dev/assay/core/otlpout"
 	"github.com/assay-dev/assay/core/store"
 )
@@ -195,12 +194,7 @@ func fileSpans(t *testing.T, path string) map[string]ptrace.Span {
 func TestCollectorPipeline(t *testing.T) {
 	t.Parallel()
 	app := nodeOTelApp(t)
-	m, err := mockllm.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	home, dir := t.TempDir(), t.TempDir()
+	m, home, dir := otelStart(t)
 	env := otlpEnv(home)
 	const trace = "fleet_otelcol_1"
 	assayURL, stopCollect := startCollect(t, env, "--trace", trace)
@@ -217,11 +211,7 @@ func TestCollectorPipeline(t *testing.T) {
 	waitTrace(t, home, trace, 2*len(otelPrompts))
 
 	pack := filepath.Join(dir, "pack")
-	if b, err := cliCmd(env, "proof-pack", trace, "-o", pack).CombinedOutput(); err != nil {
-		t.Fatalf("proof-pack: %v\n%s", err, b)
-	}
-	verifyPackCLI(t, env, pack)
-	rs := otlpPackReceipts(t, pack)
+	rs := otelPack(t, env, trace, pack)
 	by := map[string][]*canon.Object{}
 	for _, r := range rs {
 		by[r.String("otel_service_name")] = append(by[r.String("otel_service_name")], r)

@@ -47,6 +47,7 @@ func exportPackOTLP(ctx context.Context, getenv func(string) string, endpoint, d
 	}
 	src, err := otlpout.ReadPack(dir)
 	if err == nil {
+		defer src.Close()
 		var res otlpout.Result
 		res, err = otlpout.Export(ctx, o, src.Context, src.Each)
 		if err == nil {

@@ -19,8 +19,6 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
-
-	"github.com/assay-dev/assay/core/capture/mockllm"
 )
 
 // spanSink is an OTLP/HTTP traces endpoint that decodes with pdata and
@@ -121,26 +119,13 @@ func TestGatewayLiveOTLPExport(t *testing.T) {
 func TestRunExportsPackOTLP(t *testing.T) {
 	t.Parallel()
 	sink, url := startSpanSink(t)
-	m, err := mockllm.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	home, dir := t.TempDir(), t.TempDir()
+	m, home, dir := otelStart(t)
 	out := filepath.Join(dir, "pack")
 	env := otlpEnv(home, "ASSAY_TEST_HELPER=otelapp", "MOCK_LLM_URL="+m.URL())
-	c := cliCmd(env, "run", "--otlp", "--otlp-endpoint", url, "--json", "-o", out, "--", "env", "-u", envAsCLI, os.Args[0], "-test.run=^TestHelperOTelGoApp$")
-	var stderr bytes.Buffer
-	c.Stderr = &stderr
-	stdout, err := c.Output()
-	if err != nil {
-		t.Fatalf("run: %v\n%s", err, stderr.String())
-	}
-	var sum runSummary
-	ckJSON(t, string(stdout), &sum)
+	sum, stderr := otelRun(t, env, "run", "--otlp", "--otlp-endpoint", url, "--json", "-o", out, "--", "env", "-u", envAsCLI, os.Args[0], "-test.run=^TestHelperOTelGoApp$")
 	spans := sink.all()
 	if len(spans) != sum.NReceipts || len(spans) != len(otelPrompts) {
-		t.Fatalf("%d spans for %d receipts\n%s", len(spans), sum.NReceipts, stderr.String())
+		t.Fatalf("%d spans for %d receipts\n%s", len(spans), sum.NReceipts, stderr)
 	}
 	errs := 0
 	for _, sp := range spans {

@@ -123,6 +123,45 @@ func cliCmd(env []string, args ...string) *exec.Cmd {
 	return c
 }
 
+// otelStart is the start every OTel test shares: the synthetic LLM server
+// (closed when the test ends), a private assay home and a work directory.
+func otelStart(t *testing.T) (llm *mockllm.Server, home, dir string) {
+	t.Helper()
+	llm, err := mockllm.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { llm.Close() })
+	return llm, t.TempDir(), t.TempDir()
+}
+
+// otelRun runs `assay run ... --json` (args) in env, wants exit 0 and
+// returns its summary and stderr.
+func otelRun(t *testing.T, env []string, args ...string) (runSummary, string) {
+	t.Helper()
+	c := cliCmd(env, args...)
+	var stderr bytes.Buffer
+	c.Stderr = &stderr
+	stdout, err := c.Output()
+	if err != nil {
+		t.Fatalf("run: %v\nstdout %s\nstderr %s", err, stdout, stderr.String())
+	}
+	var sum runSummary
+	ckJSON(t, string(stdout), &sum)
+	return sum, stderr.String()
+}
+
+// otelPack packs trace with `assay proof-pack` into out, wants it to pass
+// `assay verify-pack`, and returns its receipts.
+func otelPack(t *testing.T, env []string, trace, out string) []*canon.Object {
+	t.Helper()
+	if b, err := cliCmd(env, "proof-pack", trace, "-o", out).CombinedOutput(); err != nil {
+		t.Fatalf("proof-pack: %v\n%s", err, b)
+	}
+	verifyPackCLI(t, env, out)
+	return otlpPackReceipts(t, out)
+}
+
 // otlpEnv is a clean environment for a CLI child: its own home, no
 // inherited OpenTelemetry settings.
 func otlpEnv(home string, extra ...string) []string {
@@ -219,27 +258,14 @@ func checkOTelCalls(t *testing.T, rs []*canon.Object, service string, content bo
 // verifying pack with one receipt per LLM call and no assay code.
 func TestRunOTLPGoApp(t *testing.T) {
 	t.Parallel()
-	m, err := mockllm.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	home, dir := t.TempDir(), t.TempDir()
+	m, home, dir := otelStart(t)
 	out := filepath.Join(dir, "pack")
 	env := otlpEnv(home, "ASSAY_TEST_HELPER=otelapp", "MOCK_LLM_URL="+m.URL(),
 		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://127.0.0.1:1/elsewhere") // run must override it
-	c := cliCmd(env, "run", "--otlp", "--json", "-o", out, "--",
+	sum, stderr := otelRun(t, env, "run", "--otlp", "--json", "-o", out, "--",
 		"env", "-u", envAsCLI, os.Args[0], "-test.run=^TestHelperOTelGoApp$") // the app is this binary as a test helper, not as the CLI
-	var stderr bytes.Buffer
-	c.Stderr = &stderr
-	stdout, err := c.Output()
-	if err != nil {
-		t.Fatalf("run: %v\nstdout %s\nstderr %s", err, stdout, stderr.String())
-	}
-	var sum runSummary
-	ckJSON(t, string(stdout), &sum)
 	if sum.NReceipts != len(otelPrompts) || sum.Verdict != "PASS" {
-		t.Fatalf("summary %+v\nstderr %s", sum, stderr.String())
+		t.Fatalf("summary %+v\nstderr %s", sum, stderr)
 	}
 	checkOTelCalls(t, otlpPackReceipts(t, out), "go-otel-app", true)
 	verifyPackCLI(t, otlpEnv(home), out)
@@ -305,12 +331,7 @@ func startCollect(t *testing.T, env []string, extra ...string) (string, func() s
 // verifying pack with one receipt per call.
 func TestCollectGoSDK(t *testing.T) {
 	t.Parallel()
-	m, err := mockllm.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	home, dir := t.TempDir(), t.TempDir()
+	m, home, dir := otelStart(t)
 	env := otlpEnv(home)
 	url, stop := startCollect(t, env)
 	root := sendGoSpans(t, m.URL(), otlptracehttp.WithEndpointURL(url+"/v1/traces"))
@@ -319,12 +340,7 @@ func TestCollectGoSDK(t *testing.T) {
 	if !strings.Contains(errs, "trace "+trace+": "+fmt.Sprint(len(otelPrompts))+" receipts") {
 		t.Fatalf("collect stderr: %s", errs)
 	}
-	out := filepath.Join(dir, "pack")
-	if b, err := cliCmd(env, "proof-pack", trace, "-o", out).CombinedOutput(); err != nil {
-		t.Fatalf("proof-pack: %v\n%s", err, b)
-	}
-	checkOTelCalls(t, otlpPackReceipts(t, out), "go-collect-app", true)
-	verifyPackCLI(t, env, out)
+	checkOTelCalls(t, otelPack(t, env, trace, filepath.Join(dir, "pack")), "go-collect-app", true)
 }
 
 // sendGoSpans runs the instrumented calls in this process under one root
@@ -410,25 +426,12 @@ func nodeAppEnv(t *testing.T, llm, service string) []string {
 func TestRunOTLPNodeApp(t *testing.T) {
 	t.Parallel()
 	app := nodeOTelApp(t)
-	m, err := mockllm.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	home, dir := t.TempDir(), t.TempDir()
+	m, home, dir := otelStart(t)
 	out := filepath.Join(dir, "pack")
 	env := otlpEnv(home, nodeAppEnv(t, m.URL(), "node-otel-app")...)
-	c := cliCmd(env, "run", "--otlp", "--json", "-o", out, "--", "env", "-u", envAsCLI, "node", app)
-	var stderr bytes.Buffer
-	c.Stderr = &stderr
-	stdout, err := c.Output()
-	if err != nil {
-		t.Fatalf("run: %v\nstdout %s\nstderr %s", err, stdout, stderr.String())
-	}
-	var sum runSummary
-	ckJSON(t, string(stdout), &sum)
-	if sum.NReceipts != len(otelPrompts) || sum.Verdict != "PASS" || !strings.Contains(stderr.String(), "calls=3 failed=1") {
-		t.Fatalf("summary %+v\nstderr %s", sum, stderr.String())
+	sum, stderr := otelRun(t, env, "run", "--otlp", "--json", "-o", out, "--", "env", "-u", envAsCLI, "node", app)
+	if sum.NReceipts != len(otelPrompts) || sum.Verdict != "PASS" || !strings.Contains(stderr, "calls=3 failed=1") {
+		t.Fatalf("summary %+v\nstderr %s", sum, stderr)
 	}
 	rs := otlpPackReceipts(t, out)
 	checkOTelCalls(t, rs, "node-otel-app", false)

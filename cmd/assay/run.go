@@ -87,15 +87,11 @@ func sealInfoOf(s seal.Summary) *sealInfo {
 }
 
 // runError is the --json document of a run that built no pack.
+// It is the one error envelope (jsonErrorDoc) with run's fields added.
 type runError struct {
-	Command  string   `json:"command"`
-	Status   string   `json:"status"`
-	Error    string   `json:"error"`
-	Message  string   `json:"message"`
-	Fix      string   `json:"fix,omitempty"`
-	ExitCode int      `json:"exit_code"`
-	TraceID  string   `json:"trace_id,omitempty"`
-	Hints    []string `json:"hints,omitempty"`
+	jsonErrorDoc
+	TraceID string   `json:"trace_id,omitempty"`
+	Hints   []string `json:"hints,omitempty"`
 }
 
 func init() {
@@ -170,7 +166,7 @@ Exit codes:
 }
 
 func writeRunErrorJSON(w io.Writer, err error) {
-	doc := runError{Command: "run", Status: "error", Error: "bad_input", Message: err.Error(), ExitCode: exit.Code(err)}
+	doc := runError{jsonErrorDoc: jsonErrorDoc{Command: "run", Status: "error", Error: "bad_input", Message: err.Error(), ExitCode: exit.Code(err)}}
 	var re *runpack.Error
 	if errors.As(err, &re) {
 		doc.Error, doc.Hints, doc.TraceID = re.Kind, re.Hints, re.TraceID

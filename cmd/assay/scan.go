@@ -158,14 +158,9 @@ func runScan(cmd *cobra.Command, path string, o scanFlags) error {
 				fix = xe.Fix
 			}
 			_ = writeJSON(stdout, struct {
-				Tool     string `json:"tool"`
-				Command  string `json:"command"`
-				Status   string `json:"status"`
-				Error    string `json:"error"`
-				Message  string `json:"message"`
-				Fix      string `json:"fix,omitempty"`
-				ExitCode int    `json:"exit_code"`
-			}{"assay-scan", "scan", "error", exitMsg(err), exitMsg(err), fix, exit.Code(err)})
+				Tool string `json:"tool"`
+				jsonErrorDoc
+			}{"assay-scan", jsonErrorDoc{"scan", "error", exitMsg(err), exitMsg(err), fix, exit.Code(err)}})
 		}
 		return err
 	}

@@ -2,7 +2,6 @@ package blob
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
@@ -89,23 +88,15 @@ func (l *Location) Fetch(ctx context.Context, dir string) error {
 	}
 }
 
-// declaredBytes sums the sizes the manifest lists (0 when it cannot be
-// read: the verifier then says what is wrong with it).
+// declaredBytes sums the sizes the typed manifest lists, plus room for
+// the manifest itself (that room alone when it cannot be read: the
+// verifier then says what is wrong with it).
 func (l *Location) declaredBytes(ctx context.Context) int64 {
-	r, err := l.Bucket.NewReader(ctx, ManifestName, nil)
-	if err != nil {
-		return 0
-	}
-	defer r.Close()
-	var m struct {
-		Files []struct {
-			Bytes int64 `json:"bytes"`
-		} `json:"files"`
-	}
-	if json.NewDecoder(io.LimitReader(r, maxManifestBytes)).Decode(&m) != nil {
-		return maxManifestBytes
-	}
 	var sum int64 = maxManifestBytes
+	m, err := l.readManifest(ctx, ManifestName)
+	if err != nil {
+		return sum
+	}
 	for _, f := range m.Files {
 		if f.Bytes > 0 && f.Bytes < 1<<50 {
 			sum += f.Bytes

@@ -13,11 +13,12 @@ import (
 	"gocloud.dev/gcerrors"
 
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/pack"
 )
 
 // ManifestName is the file whose presence makes a prefix a pack. It is
 // written last.
-const ManifestName = "pack_manifest.json"
+const ManifestName = pack.FileManifest
 
 // Published says what Publish wrote.
 type Published struct {

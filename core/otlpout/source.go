@@ -1,88 +1,91 @@
 package otlpout
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"fmt"
 
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/check"
 	"github.com/assay-dev/assay/core/exit"
-	"github.com/assay-dev/assay/core/fsutil"
+	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/store"
+	"github.com/assay-dev/assay/core/verify"
 )
 
-// Source is a set of receipts to export and where they live.
+// Source is a set of receipts to export and where they live. Close it
+// when done (a pack source holds the pack open).
 type Source struct {
 	Context Context
 	Each    func(func(*canon.Object) error) error
+	close   func() error
+}
+
+// Close releases the pack a source reads (nothing for a trace).
+func (s Source) Close() error {
+	if s.close == nil {
+		return nil
+	}
+	return s.close()
 }
 
 // FromPack verifies the pack at dir and returns its receipts. A pack whose
 // integrity fails is refused (exit 2): a dashboard must not link to
 // evidence that does not verify. An honest failure (exit 1) is exported:
-// it is authentic evidence.
-func FromPack(dir string) (Source, error) {
-	res, err := check.Pack(dir, check.Options{})
+// it is authentic evidence. The receipts are read from the pack that was
+// verified (the same open pack), pinned to its manifest: a receipt file
+// swapped after the verification is refused as tampered, not exported.
+func FromPack(dir string) (Source, error) { return fromPack(dir, dir) }
+
+// fromPack is FromPack naming the pack as shown in its messages.
+func fromPack(dir, shown string) (Source, error) {
+	p, res, err := check.Open(dir, verify.Options{})
 	if err != nil {
 		return Source{}, err
 	}
-	if res.ExitCode == exit.Tampered {
-		return Source{}, exit.New(exit.Tampered, "run 'assay verify-pack "+dir+"' to see what failed", "the pack does not verify (%s); nothing exported", res.Verdict)
+	if p == nil || res.ExitCode == exit.Tampered {
+		if p != nil {
+			p.Close()
+		}
+		return Source{}, exit.New(exit.Tampered, "run 'assay verify-pack "+shown+"' to see what failed", "the pack does not verify (%s); nothing exported", res.Verdict)
 	}
-	return ReadPack(dir)
+	return fromOpened(p), nil
 }
 
 // ReadPack returns a pack's receipts without verifying it (for a pack this
 // process just built); FromPack verifies first.
 func ReadPack(dir string) (Source, error) {
-	f, err := fsutil.OpenConfined(dir, "pack_manifest.json")
+	p, err := pack.OpenDir(dir)
 	if err != nil {
-		return Source{}, exit.Wrap(exit.BadInput, err, "give a pack directory")
+		return Source{}, err
 	}
-	var m struct {
-		PackID      string `json:"pack_id"`
-		Root        string `json:"pack_root_sha256"`
-		Attestation struct {
-			RunID string `json:"run_id"`
-		} `json:"attestation"`
-	}
-	err = json.NewDecoder(f).Decode(&m)
-	f.Close()
-	if err != nil {
-		return Source{}, exit.New(exit.Tampered, "", "pack_manifest.json is not JSON: %v", err)
-	}
+	return fromOpened(p), nil
+}
+
+// fromOpened is the source of an open pack: its context from the typed
+// manifest, its receipts streamed through the pack's root and checked
+// against the manifest (pack.PinnedReceipts). The source owns p.
+func fromOpened(p *pack.Pack) Source {
 	each := func(fn func(*canon.Object) error) error {
-		f, err := fsutil.OpenConfined(dir, "receipt_pack.jsonl")
+		it, err := p.PinnedReceipts()
 		if err != nil {
-			return exit.Wrap(exit.BadInput, err, "")
+			return err
 		}
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 1<<20), 64<<20)
-		n := 0
-		for sc.Scan() {
-			n++
-			line := bytes.TrimSpace(sc.Bytes())
-			if len(line) == 0 {
+		defer it.Close()
+		for it.Next() {
+			if it.Blank() {
 				continue
 			}
-			v, err := canon.Decode(line)
-			if err != nil {
-				return exit.New(exit.Tampered, "", "receipt_pack.jsonl line %d: %v", n, err)
-			}
-			o, ok := v.(*canon.Object)
+			o, ok := it.Object()
 			if !ok {
-				return exit.New(exit.Tampered, "", "receipt_pack.jsonl line %d is not an object", n)
+				return exit.New(exit.Tampered, "", "%s line %d is not a JSON object", pack.FileReceipts, it.LineNo())
 			}
 			if err := fn(o); err != nil {
 				return err
 			}
 		}
-		return sc.Err()
+		return it.Err()
 	}
-	return Source{Context: Context{TraceID: m.Attestation.RunID, PackID: m.PackID, PackRootSHA256: m.Root}, Each: each}, nil
+	m := p.Manifest
+	return Source{Context: Context{TraceID: m.Attestation.RunID, PackID: m.PackID, PackRootSHA256: m.PackRootSHA256}, Each: each, close: p.Close}
 }
 
 // FromTrace returns the receipts of a stored trace (no pack yet, so no

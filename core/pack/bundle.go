@@ -46,12 +46,9 @@ const maxDeflateRatio = 1032
 // naming the entry, and whatever was already extracted is removed, so
 // nothing is ever written outside destDir and nothing half-written stays.
 func ExtractBundle(tgzPath, destDir string, lim BundleLimits) (err error) {
-	f, st, err := fsutil.OpenRegular(tgzPath) // a FIFO is refused, not waited on
-	if errors.Is(err, fsutil.ErrNotRegular) {
-		return exit.Bad("give an audit bundle .tar.gz file", "not a regular file: %s", tgzPath)
-	}
+	f, st, err := openBundle(tgzPath)
 	if err != nil {
-		return exit.Bad("check the path", "cannot open bundle %s: %v", tgzPath, err)
+		return err
 	}
 	defer f.Close()
 	if err := os.MkdirAll(destDir, 0o700); err != nil {
@@ -76,7 +73,120 @@ func ExtractBundle(tgzPath, destDir string, lim BundleLimits) (err error) {
 			clearDir(dst)
 		}
 	}()
+	return walkBundle(tgzPath, f, st.Size(), lim, func(e bundleEntry) (bool, error) {
+		target := filepath.Join(root, filepath.FromSlash(e.rel))
+		if r, err := filepath.Rel(root, target); err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+			return false, refuseBundle(tgzPath, e.name, "path escapes the destination")
+		}
+		if e.dir {
+			if err := mkdirs(dst, e.rel); err != nil {
+				return false, refuseBundle(tgzPath, e.name, "%v", err)
+			}
+			return false, nil
+		}
+		if dir := path.Dir(e.rel); dir != "." {
+			if err := mkdirs(dst, dir); err != nil {
+				return false, refuseBundle(tgzPath, e.name, "%v", err)
+			}
+		}
+		out, err := dst.OpenFile(filepath.FromSlash(e.rel), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return false, refuseBundle(tgzPath, e.name, "cannot be created: %v", err)
+		}
+		_, cerr := io.CopyN(out, e.body, e.size)
+		if err := out.Close(); cerr == nil {
+			cerr = err
+		}
+		return false, e.copyErr(cerr)
+	})
+}
 
+// ReadBundleManifest returns the exact bytes of the manifest of the pack
+// in the audit bundle at tgzPath, extracting nothing: it streams the
+// archive, holds every entry up to the manifest to ExtractBundle's rules
+// (the same walk), and stops at the first regular entry named
+// pack_manifest.json at the archive's root or one directory down (where
+// BundlePackDir finds a pack; a bundle that holds several packs is refused
+// only by a full Open). lim bounds that read as it bounds ExtractBundle,
+// over the entries up to and including the manifest (each within
+// MaxEntryBytes, all within MaxTotalBytes and MaxEntries; the decompressed
+// stream capped likewise), so a huge or bomb entry before the manifest
+// costs at most lim and one after it costs nothing. Errors
+// are bad input (exit 3), as Open's. For a cheap look at a bundle (a
+// read-only plan); what it returns is not verified.
+func ReadBundleManifest(tgzPath string, lim BundleLimits) ([]byte, error) {
+	f, st, err := openBundle(tgzPath)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var man []byte
+	err = walkBundle(tgzPath, f, st.Size(), lim, func(e bundleEntry) (bool, error) {
+		if e.dir || !isManifestName(e.rel) {
+			return false, nil
+		}
+		buf := make([]byte, e.size)
+		_, err := io.ReadFull(e.body, buf)
+		if err := e.copyErr(err); err != nil {
+			return false, err
+		}
+		man = buf
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if man == nil {
+		return nil, exit.Bad("give an audit bundle made by 'assay audit bundle'", "the bundle holds no pack (no %s at its root)", FileManifest)
+	}
+	return man, nil
+}
+
+// isManifestName: pack_manifest.json at the root or one directory down.
+func isManifestName(rel string) bool {
+	dir, base := path.Split(rel)
+	return base == FileManifest && !strings.Contains(strings.TrimSuffix(dir, "/"), "/")
+}
+
+func openBundle(tgzPath string) (*os.File, os.FileInfo, error) {
+	f, st, err := fsutil.OpenRegular(tgzPath) // a FIFO is refused, not waited on
+	if errors.Is(err, fsutil.ErrNotRegular) {
+		return nil, nil, exit.Bad("give an audit bundle .tar.gz file", "not a regular file: %s", tgzPath)
+	}
+	if err != nil {
+		return nil, nil, exit.Bad("check the path", "cannot open bundle %s: %v", tgzPath, err)
+	}
+	return f, st, nil
+}
+
+// bundleEntry is one accepted entry of a bundle: a directory, or a
+// regular file whose size bytes are read from body.
+type bundleEntry struct {
+	bundle, name, rel string
+	dir               bool
+	size              int64
+	body              io.Reader
+}
+
+// copyErr turns an error reading the entry's body into the bundle's error.
+func (e bundleEntry) copyErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errCapped):
+		return refuseBundle(e.bundle, e.name, "decompresses past the limit")
+	}
+	return exit.Bad("give an audit bundle made by 'assay audit bundle'", "bundle %s: entry %q is truncated: %v", e.bundle, e.name, err)
+}
+
+// walkBundle is the one walk over a bundle's entries (DECISIONS 16): the
+// gzip stream f (of size bytes on disk) is read as a tar, every entry is
+// held to the rules (only regular files and directories; no absolute
+// paths, no ".." components, no links, devices or FIFOs; no entry twice;
+// sizes within lim; the decompressed stream capped) and handed to visit
+// in order, until visit says stop or the archive ends. Any violation is a
+// bad-input error naming the entry.
+func walkBundle(tgzPath string, f io.Reader, size int64, lim BundleLimits, visit func(bundleEntry) (stop bool, err error)) error {
 	gz, err := gzip.NewReader(f)
 	if err != nil {
 		return exit.Bad("give an audit bundle made by 'assay audit bundle'", "%s is not a gzip file: %v", tgzPath, err)
@@ -86,7 +196,7 @@ func ExtractBundle(tgzPath, destDir string, lim BundleLimits) (err error) {
 	// headers and padding), so no header trick makes us inflate without end.
 	// The decompressed stream is also bounded by the input's own size.
 	stream := &capped{r: gz, left: lim.MaxTotalBytes + int64(lim.MaxEntries+4)*1024 + 1<<20}
-	if byInput := st.Size()*maxDeflateRatio + 1<<20; byInput > 0 && byInput < stream.left {
+	if byInput := size*maxDeflateRatio + 1<<20; byInput > 0 && byInput < stream.left {
 		stream.left = byInput
 	}
 	tr := tar.NewReader(stream)
@@ -116,19 +226,13 @@ func ExtractBundle(tgzPath, destDir string, lim BundleLimits) (err error) {
 		if err != nil {
 			return refuseBundle(tgzPath, hdr.Name, "%v", err)
 		}
-		target := filepath.Join(root, filepath.FromSlash(rel))
-		if r, err := filepath.Rel(root, target); err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
-			return refuseBundle(tgzPath, hdr.Name, "path escapes the destination")
-		}
+		e := bundleEntry{bundle: tgzPath, name: hdr.Name, rel: rel}
 		switch hdr.Typeflag {
 		case tar.TypeDir:
 			if rel == "." {
 				continue
 			}
-			if err := mkdirs(dst, rel); err != nil {
-				return refuseBundle(tgzPath, hdr.Name, "%v", err)
-			}
-			continue
+			e.dir = true
 		case tar.TypeReg, tar.TypeRegA:
 		case tar.TypeSymlink:
 			return refuseBundle(tgzPath, hdr.Name, "is a symbolic link (to %q)", hdr.Linkname)
@@ -141,37 +245,25 @@ func ExtractBundle(tgzPath, destDir string, lim BundleLimits) (err error) {
 		default:
 			return refuseBundle(tgzPath, hdr.Name, "has unsupported tar entry type %q", string(hdr.Typeflag))
 		}
-		if rel == "." {
-			return refuseBundle(tgzPath, hdr.Name, "names no file")
-		}
-		if seen[rel] {
-			return refuseBundle(tgzPath, hdr.Name, "appears twice")
-		}
-		seen[rel] = true
-		if hdr.Size < 0 || hdr.Size > lim.MaxEntryBytes {
-			return refuseBundle(tgzPath, hdr.Name, "declares %d bytes, more than the %d-byte limit per file", hdr.Size, lim.MaxEntryBytes)
-		}
-		if total += hdr.Size; total > lim.MaxTotalBytes {
-			return refuseBundle(tgzPath, hdr.Name, "brings the bundle past the %d-byte limit", lim.MaxTotalBytes)
-		}
-		if dir := path.Dir(rel); dir != "." {
-			if err := mkdirs(dst, dir); err != nil {
-				return refuseBundle(tgzPath, hdr.Name, "%v", err)
+		if !e.dir {
+			if rel == "." {
+				return refuseBundle(tgzPath, hdr.Name, "names no file")
 			}
-		}
-		out, err := dst.OpenFile(filepath.FromSlash(rel), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if err != nil {
-			return refuseBundle(tgzPath, hdr.Name, "cannot be created: %v", err)
-		}
-		_, cerr := io.CopyN(out, tr, hdr.Size)
-		if err := out.Close(); cerr == nil {
-			cerr = err
-		}
-		if cerr != nil {
-			if errors.Is(cerr, errCapped) {
-				return refuseBundle(tgzPath, hdr.Name, "decompresses past the limit")
+			if seen[rel] {
+				return refuseBundle(tgzPath, hdr.Name, "appears twice")
 			}
-			return exit.Bad("give an audit bundle made by 'assay audit bundle'", "bundle %s: entry %q is truncated: %v", tgzPath, hdr.Name, cerr)
+			seen[rel] = true
+			if hdr.Size < 0 || hdr.Size > lim.MaxEntryBytes {
+				return refuseBundle(tgzPath, hdr.Name, "declares %d bytes, more than the %d-byte limit per file", hdr.Size, lim.MaxEntryBytes)
+			}
+			if total += hdr.Size; total > lim.MaxTotalBytes {
+				return refuseBundle(tgzPath, hdr.Name, "brings the bundle past the %d-byte limit", lim.MaxTotalBytes)
+			}
+			e.size, e.body = hdr.Size, tr
+		}
+		stop, err := visit(e)
+		if err != nil || stop {
+			return err
 		}
 	}
 }

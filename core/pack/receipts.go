@@ -33,6 +33,9 @@ type Receipts struct {
 	long []byte
 	n    int
 	err  error
+	// pin, when set (PinnedReceipts), hashes the file as it is read and
+	// is checked at its end.
+	pin *pinned
 }
 
 // Receipts opens the pack's receipt file for streaming. Errors: the file is
@@ -79,15 +82,25 @@ func (it *Receipts) Next() bool {
 		}
 		if len(line) == 0 { // EOF right after a newline (or an empty file)
 			it.r = nil
+			it.err = it.atEnd()
 			return false
 		}
 		if errors.Is(err, io.EOF) {
 			it.r = nil // this unterminated line is the last
+			it.err = it.atEnd()
 		}
 		it.line = bytes.TrimSuffix(line, []byte{'\n'})
 		it.n++
 		return true
 	}
+}
+
+// atEnd checks the pin, when there is one, once the whole file is read.
+func (it *Receipts) atEnd() error {
+	if it.pin == nil {
+		return nil
+	}
+	return it.pin.check()
 }
 
 // Tee writes every byte of the receipt file to w as it is read (to hash

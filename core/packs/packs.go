@@ -21,11 +21,10 @@ import (
 	"github.com/assay-dev/assay/core/pack"
 )
 
-// Kernel file names (the same as core/pack's; kept here so listing packs
-// does not need the builder).
+// Kernel file names (core/pack's).
 const (
-	manifestName = "pack_manifest.json"
-	receiptsName = "receipt_pack.jsonl"
+	manifestName = pack.FileManifest
+	receiptsName = pack.FileReceipts
 )
 
 // Prefix is the name prefix of pack directories that list and

@@ -43,12 +43,17 @@ func Prove(dir, receiptID string) (*Proof, []byte, error) {
 
 // prove builds the proof from a pack that has just been verified. Every
 // file is read through the pack's root, as verify-pack reads it: nothing
-// through a link out of the pack, no FIFO or device.
+// through a link out of the pack, no FIFO or device; and pinned to the
+// verified manifest (pack.ReadPinned, pack.PinnedReceipts), so a file
+// swapped since the verification is refused as tampered.
 func prove(pk *pack.Pack, receiptID string) (*Proof, []byte, error) {
 	dir := pk.Dir
 	manifest := pk.Manifest
-	report, err := pk.ReadFile(pack.FileReport, pack.MaxReportBytes)
+	report, err := pk.ReadPinned(pack.FileReport, pack.MaxReportBytes)
 	if pack.IsRefused(err) {
+		return nil, nil, err
+	}
+	if exit.Code(err) == exit.Tampered {
 		return nil, nil, err
 	}
 	if err != nil {
@@ -124,7 +129,7 @@ func prove(pk *pack.Pack, receiptID string) (*Proof, []byte, error) {
 // leaves (O(log n) memory) and returns the line (without newline) whose
 // receipt_id is id.
 func findLine(pk *pack.Pack, id string, size uint64) ([]byte, *merkle.Prover, error) {
-	it, err := pk.Receipts()
+	it, err := pk.PinnedReceipts()
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -157,6 +158,41 @@ func TestPrefilterRules(t *testing.T) {
 		"create(messages)", "messages = recreate()", "c.messages.Create()"} {
 		if src := []byte(c + "\n"); mayHaveFindings(src) {
 			t.Errorf("%s: passes the prefilter", c)
+		}
+	}
+}
+
+// TestPrefilterLongInputs: on inputs long enough to be cut in quarters,
+// a word placed across or beside every cut (upper-cased too) is found
+// exactly as lower-casing and searching finds it.
+func TestPrefilterLongInputs(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		m     *matcher
+		words [][]byte
+	}{{pyMatcher(), pyWords}, {tsMatcher(), tsCandidates}} {
+		for _, size := range []int{4*tc.m.maxLen + 256, 1000, 4099} {
+			q := size / 4
+			for _, w := range tc.words {
+				for _, cut := range []int{q, 2 * q, 3 * q, 4 * q} {
+					for off := -len(w) - 1; off <= 1; off++ {
+						at := cut + off
+						if at < 0 || at+len(w) > size {
+							continue
+						}
+						for _, word := range [][]byte{w, bytes.ToUpper(w)} {
+							src := bytes.Repeat([]byte{'z'}, size)
+							copy(src[at:], word)
+							if got, want := tc.m.set(src, 0), lowerSet(src, tc.words); got != want {
+								t.Errorf("%q at %d of %d: set=%b, want %b", word, at, size, got, want)
+							}
+							if got, want := tc.m.match(src), containsLower(src, tc.words); got != want {
+								t.Errorf("%q at %d of %d: match=%v, want %v", word, at, size, got, want)
+							}
+						}
+					}
+				}
+			}
 		}
 	}
 }

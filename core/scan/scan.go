@@ -102,6 +102,9 @@ type Options struct {
 	// confines it (the MCP server, inside its own root); the path given to
 	// Scan then only names it in the result.
 	Root *os.Root
+	// parseAll turns the byte prefilters off (every file is parsed); the
+	// tests use it to check the prefilters drop no finding.
+	parseAll bool
 }
 
 // prunedDirs are the reference's exact-name directory prunes (the literal
@@ -216,11 +219,13 @@ func Scan(root string, opt Options) (*Result, error) {
 	var pyJobs, tsJobs []job
 	goDirs := map[string][]job{}
 	var goOrder []string
-	walkErr := fs.WalkDir(fsRoot.FS(), ".", func(slash string, d fs.DirEntry, err error) error {
+	fast := newFastReader(fsRoot)
+	defer fast.close()
+	visit := func(slash string, d fs.DirEntry, err error) error {
 		rel := filepath.FromSlash(slash)
-		p := filepath.Join(abs, rel)
+		isRoot := slash == "."
 		if err != nil {
-			if p == abs {
+			if isRoot {
 				return err
 			}
 			// os.walk ignores unreadable directories; we say so.
@@ -231,7 +236,7 @@ func Scan(root string, opt Options) (*Result, error) {
 			return nil
 		}
 		if d.IsDir() {
-			if p == abs {
+			if isRoot {
 				return nil
 			}
 			name := d.Name()
@@ -250,6 +255,7 @@ func Scan(root string, opt Options) (*Result, error) {
 		if matchAny(excl, rel) || (len(incl) > 0 && !matchAny(incl, rel)) {
 			return nil
 		}
+		p := filepath.Join(abs, rel) // only for the files kept
 		if isPy {
 			pyJobs = append(pyJobs, job{rel: rel, abs: p, root: fsRoot})
 		} else if isTS {
@@ -262,7 +268,11 @@ func Scan(root string, opt Options) (*Result, error) {
 			goDirs[dir] = append(goDirs[dir], job{rel: rel, abs: p, goDir: dir, root: fsRoot})
 		}
 		return nil
-	})
+	}
+	walked, walkErr := fast.walk(visit)
+	if !walked {
+		walkErr = fs.WalkDir(fsRoot.FS(), ".", visit)
+	}
 	if walkErr != nil {
 		return nil, exit.Bad("check the directory's permissions", "cannot read %s: %v", root, walkErr)
 	}
@@ -299,8 +309,10 @@ func Scan(root string, opt Options) (*Result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// One parser per worker, reused for every file it parses.
+			// One parser and one read buffer per worker, reused for
+			// every file.
 			var pp *python.Parser
+			rd := fast.worker()
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(units) {
@@ -312,11 +324,11 @@ func Scan(root string, opt Options) (*Result, error) {
 					if pp == nil {
 						pp = python.NewParser()
 					}
-					outs[i] = analysePython(*u.py, opt.MaxFileSize, pp)
+					outs[i] = analysePython(*u.py, opt.MaxFileSize, pp, rd, opt.parseAll)
 				} else if u.ts != nil {
-					outs[i] = parseTS(*u.ts, opt.MaxFileSize, false)
+					outs[i] = parseTS(*u.ts, opt.MaxFileSize, rd, opt.parseAll)
 				} else {
-					outs[i] = analyseGo(u.goJ, opt.MaxFileSize)
+					outs[i] = analyseGo(u.goJ, opt.MaxFileSize, rd)
 					n = len(u.goJ)
 				}
 				d := done.Add(int64(n))
@@ -403,14 +415,28 @@ func readSource(j job, max int64) ([]byte, *Skipped) {
 	return nil, &Skipped{Path: j.rel, Reason: "cannot read: " + errText(err)}
 }
 
+// readWith reads j on rd's fast path when it can, else through readSource;
+// reuse: the bytes may live in rd's buffer (valid until its next read).
+func readWith(rd *fastReader, j job, max int64, reuse bool) ([]byte, *Skipped) {
+	if max < 0 {
+		max = 0
+	}
+	if src, ok := rd.read(j.rel, max, reuse); ok {
+		return src, nil
+	}
+	return readSource(j, max)
+}
+
 // analysePython applies the reference's rules to one file.
-func analysePython(j job, max int64, pp *python.Parser) fileOut {
-	src, sk := readSource(j, max)
+func analysePython(j job, max int64, pp *python.Parser, rd *fastReader, parseAll bool) fileOut {
+	// The bytes are not kept past this call (the parse copies what it
+	// returns), so the worker's buffer holds them.
+	src, sk := readWith(rd, j, max, true)
 	if sk != nil {
 		return fileOut{skipped: []Skipped{*sk}}
 	}
 	out := fileOut{bytes: int64(len(src))}
-	if !mayHaveFindings(src) && !mentionsEvidence(src) && python.Acceptable(src) == nil {
+	if !parseAll && !mayHaveFindings(src) && !mentionsEvidence(src) && python.Acceptable(src) == nil {
 		// No rule can match anything in this file, and it holds no
 		// instrumentation: skip the parse. (A file Parse would refuse is
 		// still handed to it, for its reason.)
@@ -466,11 +492,11 @@ func PythonFindings(rel string, f *python.File) []Finding {
 }
 
 // analyseGo applies the Go rules to one package directory.
-func analyseGo(js []job, max int64) fileOut {
+func analyseGo(js []job, max int64, rd *fastReader) fileOut {
 	var out fileOut
 	var files []golang.Source
 	for _, j := range js {
-		src, sk := readSource(j, max)
+		src, sk := readWith(rd, j, max, false)
 		if sk != nil {
 			out.skipped = append(out.skipped, *sk)
 			continue

@@ -29,8 +29,8 @@ var tsCandidates = func() [][]byte {
 func tsMayHaveFindings(src []byte) bool { return tsMatcher().match(src) }
 
 // parseTS reads and parses one TS/JS file; force skips the prefilter.
-func parseTS(j job, max int64, force bool) fileOut {
-	src, sk := readSource(j, max)
+func parseTS(j job, max int64, rd *fastReader, force bool) fileOut {
+	src, sk := readWith(rd, j, max, false)
 	if sk != nil {
 		return fileOut{skipped: []Skipped{*sk}}
 	}
@@ -74,7 +74,7 @@ func analyseTS(root string, jobs []job, outs []fileOut, max int64, skipped *[]Sk
 			}
 			for _, st := range stems {
 				if bytes.Contains(src, []byte(st)) {
-					p := parseTS(jobs[i], max, true)
+					p := parseTS(jobs[i], max, nil, true)
 					outs[i].ts = p.ts
 					*skipped = append(*skipped, p.skipped...)
 					break

@@ -39,6 +39,54 @@ type Site struct {
 // Skipped is a file that did not parse.
 type Skipped struct{ Path, Reason string }
 
+// MaxNesting is the deepest bracket nesting a Go file may have to be
+// parsed. go/parser recurses once per level and gives up only past
+// 100,000 levels: a hostile file of a few megabytes just under that costs
+// seconds and hundreds of megabytes of stack per expression, while real
+// code (generated tables included) stays within a few dozen.
+const MaxNesting = 1000
+
+// nestedDeeper reports whether src nests (, [ and { deeper than max,
+// outside comments and string and rune literals: one linear pass, so a
+// file is judged before the recursive parser sees it.
+func nestedDeeper(src []byte, max int) bool {
+	depth := 0
+	for i := 0; i < len(src); i++ {
+		switch c := src[i]; c {
+		case '(', '[', '{':
+			if depth++; depth > max {
+				return true
+			}
+		case ')', ']', '}':
+			if depth > 0 {
+				depth--
+			}
+		case '/':
+			if i+1 < len(src) && src[i+1] == '/' {
+				for i < len(src) && src[i] != '\n' {
+					i++
+				}
+			} else if i+1 < len(src) && src[i+1] == '*' {
+				i += 2
+				for i+1 < len(src) && !(src[i] == '*' && src[i+1] == '/') {
+					i++
+				}
+				i++
+			}
+		case '"', '\'':
+			for i++; i < len(src) && src[i] != c && src[i] != '\n'; i++ {
+				if src[i] == '\\' {
+					i++
+				}
+			}
+		case '`':
+			for i++; i < len(src) && src[i] != '`'; i++ {
+			}
+		}
+	}
+	return false
+}
+
 // sdk describes one SDK: which import paths it lives in and which function
 // builds a client.
 type sdk struct {
@@ -129,6 +177,10 @@ func Analyze(files []Source) ([]Site, []Skipped) {
 	var skipped []Skipped
 	var imps []map[string]string
 	for _, s := range files {
+		if nestedDeeper(s.Src, MaxNesting) {
+			skipped = append(skipped, Skipped{Path: s.Path, Reason: "Go source nested too deeply"})
+			continue
+		}
 		f, err := parser.ParseFile(p.fset, s.Path, s.Src, parser.SkipObjectResolution)
 		if err != nil {
 			skipped = append(skipped, Skipped{Path: s.Path, Reason: "Go syntax error"})
