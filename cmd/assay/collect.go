@@ -23,16 +23,18 @@ type collectStart struct {
 	TraceID  string   `json:"trace_id,omitempty"`
 	Env      []string `json:"env"`
 	Protocol string   `json:"protocol"`
+	// GRPC is the OTLP/gRPC listen address (HOST:PORT) with --otlp-grpc.
+	GRPC string `json:"grpc,omitempty"`
 }
 
 func init() {
 	commands = append(commands, func() *cobra.Command {
-		var addr, traceID string
+		var addr, grpcAddr, traceID string
 		var asJSON, content bool
 		var maxBody int64
 		c := &cobra.Command{
-			Use:   "collect --otlp ADDR",
-			Short: "Receive OpenTelemetry GenAI spans (OTLP/HTTP) and store them as receipts",
+			Use:   "collect --otlp ADDR [--otlp-grpc ADDR]",
+			Short: "Receive OpenTelemetry GenAI spans (OTLP/HTTP, OTLP/gRPC) and store them as receipts",
 			Long: `Run an OTLP/HTTP receiver (POST /v1/traces; /v1/logs and /v1/metrics are accepted and dropped; protobuf or
 JSON, optionally gzip) that turns OpenTelemetry GenAI spans into receipts
 in the trace store: each inference span (gen_ai.operation.name chat,
@@ -40,7 +42,10 @@ text_completion or generate_content, or the legacy gen_ai.system and
 llm.* names) becomes a model_call receipt, each execute_tool span a
 capability_use receipt. Other spans are not receipts.
 
-Point an OpenTelemetry Collector's otlp_http exporter (or an SDK's
+With --otlp-grpc it also serves OTLP/gRPC (TraceService, LogsService,
+MetricsService; gzip accepted) on its own address, into the same store.
+
+Point an OpenTelemetry Collector's otlp_http (or otlp) exporter (or an SDK's
 OTEL_EXPORTER_OTLP_ENDPOINT) at it; docs/otel.md has the pipeline snippet.
 Each OTel trace becomes the assay trace otel_<trace id> (or all go to
 --trace); build a pack with 'assay proof-pack otel_<trace id>'. A span
@@ -51,7 +56,8 @@ The receiver has no authentication: keep it on loopback or behind the
 Collector. SIGINT, SIGTERM and SIGHUP stop it after in-flight requests
 are written.`,
 			Example: `  assay collect --otlp 127.0.0.1:4318
-  assay collect --otlp 127.0.0.1:14319 --trace fleet_20261206 --json`,
+  assay collect --otlp 127.0.0.1:14319 --trace fleet_20261206 --json
+  assay collect --otlp 127.0.0.1:4318 --otlp-grpc 127.0.0.1:4317`,
 			GroupID: "capture",
 			Args:    cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
@@ -62,6 +68,9 @@ are written.`,
 				}
 				if _, _, err := net.SplitHostPort(addr); err != nil {
 					return exit.Bad("write it as HOST:PORT, e.g. --otlp 127.0.0.1:4318", "invalid --otlp address %q", addr)
+				}
+				if _, _, err := net.SplitHostPort(grpcAddr); grpcAddr != "" && err != nil {
+					return exit.Bad("write it as HOST:PORT, e.g. --otlp-grpc 127.0.0.1:4317", "invalid --otlp-grpc address %q", grpcAddr)
 				}
 				if maxBody <= 0 {
 					return exit.Bad("give a positive byte count", "invalid --max-body-bytes %d", maxBody)
@@ -85,11 +94,33 @@ are written.`,
 				if err != nil {
 					return exit.Bad("choose a free address for --otlp", "cannot listen on %s: %v", addr, err)
 				}
+				var gsrv *otlpin.GRPCServer
+				if grpcAddr != "" {
+					// The same handler: one sink, one set of counters.
+					if gsrv, err = otlpin.StartGRPC(ctx, grpcAddr, srv.Handler); err != nil {
+						_ = srv.Close()
+						return exit.Bad("choose a free address for --otlp-grpc", "cannot listen on %s: %v", grpcAddr, err)
+					}
+				}
+				closeAll := func() error {
+					var gerr error
+					if gsrv != nil {
+						gerr = gsrv.Close()
+					}
+					if err := srv.Close(); err != nil {
+						return err
+					}
+					return gerr
+				}
 				env := []string{"OTEL_EXPORTER_OTLP_ENDPOINT=" + srv.URL(), "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf"}
 				out := cmd.OutOrStdout()
 				if asJSON {
-					if err := writeJSON(out, collectStart{URL: srv.URL(), Store: st.Home, TraceID: traceID, Env: env, Protocol: "http/protobuf"}); err != nil {
-						_ = srv.Close()
+					doc := collectStart{URL: srv.URL(), Store: st.Home, TraceID: traceID, Env: env, Protocol: "http/protobuf"}
+					if gsrv != nil {
+						doc.GRPC = gsrv.Addr()
+					}
+					if err := writeJSON(out, doc); err != nil {
+						_ = closeAll()
 						return err
 					}
 				} else {
@@ -99,12 +130,18 @@ are written.`,
 				}
 				errw := cmd.ErrOrStderr()
 				fmt.Fprintf(errw, "assay collect: OTLP/HTTP on %s (/v1/traces, /v1/logs), store %s\n", srv.URL(), st.Home)
+				var gdone <-chan struct{}
+				if gsrv != nil {
+					gdone = gsrv.Done()
+					fmt.Fprintf(errw, "assay collect: OTLP/gRPC on %s\n", gsrv.Addr())
+				}
 				fmt.Fprintln(errw, "assay collect: press Ctrl-C to stop")
 				select {
 				case <-ctx.Done():
 				case <-srv.Done():
+				case <-gdone:
 				}
-				cerr := srv.Close()
+				cerr := closeAll()
 				s := srv.Stats()
 				fmt.Fprintf(errw, "assay collect: %d requests (%d refused), %d spans, %d receipts written, %d duplicates dropped, %d store failures\n",
 					s.Requests, s.Rejected, s.Spans, s.Receipts, s.Duplicates, s.StoreFails)
@@ -128,6 +165,7 @@ are written.`,
 		}
 		f := c.Flags()
 		f.StringVar(&addr, "otlp", "", "OTLP/HTTP listen address HOST:PORT (port 0 picks a free one)")
+		f.StringVar(&grpcAddr, "otlp-grpc", "", "also serve OTLP/gRPC on HOST:PORT (port 0 picks a free one)")
 		f.StringVar(&traceID, "trace", "", "record every span into this one trace (default: one trace per OTel trace, otel_<trace id>)")
 		f.BoolVar(&asJSON, "json", false, "print the URL and environment as one JSON document")
 		f.BoolVar(&content, "store-content", false, "also store the messages spans carry (default: hashes only; or ASSAY_STORE_CONTENT=1)")

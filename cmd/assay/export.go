@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/assay-dev/assay/core/blob"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/otlpout"
 	"github.com/assay-dev/assay/core/pack"
@@ -36,7 +38,7 @@ func init() {
 		var endpoint, service string
 		var asJSON, otlpJSON bool
 		c := &cobra.Command{
-			Use:   "otlp PACK|TRACE",
+			Use:   "otlp PACK|URL|TRACE",
 			Short: "Send a pack's (or a trace's) receipts to an OTLP endpoint, one span each",
 			Long: `Send every receipt of a pack directory (verified first: a pack that does not
 verify is refused with exit 2) or of a stored trace to an OpenTelemetry
@@ -51,8 +53,13 @@ Span ids are derived from the receipt ids and the trace id from the run,
 so exporting twice gives the same spans. The endpoint is --otlp-endpoint (a
 base URL; /v1/traces is appended) or the standard OTEL_EXPORTER_OTLP_*
 variables (endpoint, headers, protocol http/protobuf or http/json,
-compression, certificates).`,
+compression, certificates).
+
+A pack published to object storage (s3://, gs://, azblob://, file://; see
+docs/object-storage.md) is exported from its URL: streamed into a private
+temporary directory, verified there the same way, and removed afterwards.`,
 			Example: `  assay export otlp ./proof_pack_trace_20261206T100000_1a2b3c4d --otlp-endpoint http://127.0.0.1:4318
+  assay export otlp s3://BUCKET/packs/run-1/ --otlp-endpoint http://127.0.0.1:4318
   OTEL_EXPORTER_OTLP_ENDPOINT=https://otlp.example.com OTEL_EXPORTER_OTLP_HEADERS=x-api-key=... assay export otlp otel_5b8efff798038103d269b633813fc60c`,
 			Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
@@ -67,7 +74,12 @@ compression, certificates).`,
 				var src otlpout.Source
 				var err error
 				kind := "pack"
-				if st, serr := os.Stat(arg); serr == nil && (st.IsDir() || pack.IsBundle(arg)) {
+				if blob.IsURL(arg) {
+					if lower := strings.ToLower(strings.SplitN(arg, "?", 2)[0]); strings.HasSuffix(lower, ".tar.gz") || strings.HasSuffix(lower, ".tgz") {
+						return exit.Bad("export the pack's prefix (s3://BUCKET/PREFIX/) instead", "%s is an audit bundle; export takes a pack", blob.Scrub(arg, nil))
+					}
+					src, err = otlpout.FromStorage(cmd.Context(), arg, blob.Options{Getenv: envOf(cmd).Getenv})
+				} else if st, serr := os.Stat(arg); serr == nil && (st.IsDir() || pack.IsBundle(arg)) {
 					if !st.IsDir() {
 						return exit.Bad("extract the bundle first, or export the pack directory", "%s is an audit bundle; export takes a pack directory", arg)
 					}

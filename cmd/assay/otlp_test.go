@@ -287,6 +287,13 @@ func TestRunOTLPBadFlags(t *testing.T) {
 // stderr.
 func startCollect(t *testing.T, env []string, extra ...string) (string, func() string) {
 	t.Helper()
+	doc, stop := startCollectDoc(t, env, extra...)
+	return doc.URL, stop
+}
+
+// startCollectDoc is startCollect returning the whole --json document.
+func startCollectDoc(t *testing.T, env []string, extra ...string) (collectStart, func() string) {
+	t.Helper()
 	c := cliCmd(env, append([]string{"collect", "--otlp", "127.0.0.1:0", "--json"}, extra...)...)
 	var stderr syncBuf
 	c.Stderr = &stderr
@@ -323,7 +330,7 @@ func startCollect(t *testing.T, env []string, extra ...string) (string, func() s
 		return stderr.String()
 	}
 	t.Cleanup(func() { stop() })
-	return doc.URL, stop
+	return doc, stop
 }
 
 // An in-test program instrumented with the official Go SDK sends GenAI
@@ -352,6 +359,13 @@ func sendGoSpans(t *testing.T, llm string, opts ...otlptracehttp.Option) trace.T
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sendGoSpansTo(t, llm, exp)
+}
+
+// sendGoSpansTo is sendGoSpans through any of the SDK's exporters.
+func sendGoSpansTo(t *testing.T, llm string, exp sdktrace.SpanExporter) trace.TraceID {
+	t.Helper()
+	ctx := context.Background()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp),
 		sdktrace.WithResource(resource.NewWithAttributes(semconv.SchemaURL, semconv.ServiceName("go-collect-app"))))
 	tr := tp.Tracer("assay-test/collect")

@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path"
@@ -27,17 +28,22 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/logging"
 	gcblob "gocloud.dev/blob"
-	_ "gocloud.dev/blob/azureblob" // azblob:// on the default mux
+	"gocloud.dev/blob/azureblob"
 	"gocloud.dev/blob/fileblob"
-	_ "gocloud.dev/blob/gcsblob" // gs:// on the default mux
+	"gocloud.dev/blob/gcsblob"
 	"gocloud.dev/blob/s3blob"
 	"gocloud.dev/gcerrors"
+	"gocloud.dev/gcp"
+	"google.golang.org/api/option"
 
 	"github.com/assay-dev/assay/core/exit"
 )
@@ -186,6 +192,10 @@ func OpenParsed(ctx context.Context, p Parsed, opt Options) (*Location, error) {
 		b, err = fileblob.OpenBucket(p.Bucket, &fileblob.Options{CreateDir: opt.Create, NoTempDir: true, Metadata: fileblob.MetadataDontWrite})
 	case "s3":
 		b, err = openS3(ctx, p, opt)
+	case "gs":
+		b, err = openGCS(ctx, p, opt)
+	case "azblob":
+		b, err = openAzure(ctx, p, opt)
 	default:
 		u := url.URL{Scheme: p.Scheme, Host: p.Bucket, RawQuery: p.Query.Encode()}
 		b, err = gcblob.OpenBucket(ctx, u.String())
@@ -263,6 +273,120 @@ func openS3(ctx context.Context, p Parsed, opt Options) (*gcblob.Bucket, error) 
 		}
 	})
 	return s3blob.OpenBucket(ctx, client, p.Bucket, nil)
+}
+
+// openGCS opens a Cloud Storage bucket over the JSON API with Application
+// Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud's
+// application-default login, workload identity). STORAGE_EMULATOR_HOST
+// (HOST:PORT, read through opt.Getenv) points at an emulator such as
+// fake-gcs-server, without credentials, as Google's client libraries do.
+// Opened here rather than through gocloud's URL opener, which prints a
+// warning to stdout when no credentials are found and carries on
+// anonymously: a missing credential is one clear error instead.
+func openGCS(ctx context.Context, p Parsed, opt Options) (*gcblob.Bucket, error) {
+	if len(p.Query) > 0 {
+		return nil, exit.Bad("drop the query string; credentials come from the environment", "gs URLs take no parameters: %s", p.Display())
+	}
+	if host := opt.getenv("STORAGE_EMULATOR_HOST"); host != "" {
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "http://"), "/")
+		if strings.ContainsAny(host, "/@?#") {
+			return nil, exit.Bad("set STORAGE_EMULATOR_HOST to HOST:PORT", "bad STORAGE_EMULATOR_HOST %q", Scrub(host, opt.getenv))
+		}
+		return gcsblob.OpenBucket(ctx, gcp.NewAnonymousHTTPClient(http.DefaultTransport), p.Bucket, &gcsblob.Options{ClientOptions: []option.ClientOption{
+			option.WithoutAuthentication(), option.WithEndpoint("http://" + host + "/storage/v1/"), option.WithHTTPClient(http.DefaultClient),
+		}})
+	}
+	creds, err := gcp.DefaultCredentials(ctx)
+	if err != nil {
+		return nil, exit.Bad("set GOOGLE_APPLICATION_CREDENTIALS to a service account key file, or run 'gcloud auth application-default login'", "no Google Cloud credentials to open %s", p.Display())
+	}
+	client, err := gcp.NewHTTPClient(gcp.DefaultTransport(), gcp.CredentialsTokenSource(creds))
+	if err != nil {
+		return nil, err
+	}
+	return gcsblob.OpenBucket(ctx, client, p.Bucket, nil)
+}
+
+// azParams are the query parameters an azblob:// URL may carry (gocloud's).
+var azParams = map[string]bool{"domain": true, "protocol": true, "cdn": true, "localemu": true}
+
+// openAzure opens an Azure Blob Storage container with gocloud's driver,
+// reading the variables gocloud documents (AZURE_STORAGE_ACCOUNT with
+// AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN or
+// AZURE_STORAGE_CONNECTION_STRING, else the default Azure credential chain;
+// AZURE_STORAGE_DOMAIN, AZURE_STORAGE_PROTOCOL, AZURE_STORAGE_IS_CDN,
+// AZURE_STORAGE_IS_LOCAL_EMULATOR for Azurite) through opt.Getenv, so a
+// caller can pass them explicitly.
+func openAzure(ctx context.Context, p Parsed, opt Options) (*gcblob.Bucket, error) {
+	for k := range p.Query {
+		if !azParams[k] {
+			return nil, exit.Bad("azblob URLs take domain, protocol, cdn and localemu", "unknown azblob URL parameter %q", k)
+		}
+	}
+	q := p.Query
+	so := azureblob.ServiceURLOptions{
+		AccountName:   opt.getenv("AZURE_STORAGE_ACCOUNT"),
+		SASToken:      opt.getenv("AZURE_STORAGE_SAS_TOKEN"),
+		StorageDomain: firstOf(q.Get("domain"), opt.getenv("AZURE_STORAGE_DOMAIN")),
+		Protocol:      firstOf(q.Get("protocol"), opt.getenv("AZURE_STORAGE_PROTOCOL")),
+	}
+	conn := firstOf(opt.getenv("AZURE_STORAGE_CONNECTION_STRING"), opt.getenv("AZURE_STORAGEBLOB_CONNECTIONSTRING"))
+	for _, part := range strings.Split(conn, ";") {
+		if k, v, ok := strings.Cut(part, "="); ok {
+			switch {
+			case k == "AccountName" && so.AccountName == "":
+				so.AccountName = v
+			case k == "DefaultEndpointsProtocol" && so.Protocol == "":
+				so.Protocol = v
+			}
+		}
+	}
+	var err error
+	for _, b := range []struct {
+		dst   *bool
+		param string
+		env   string
+	}{{&so.IsCDN, "cdn", "AZURE_STORAGE_IS_CDN"}, {&so.IsLocalEmulator, "localemu", "AZURE_STORAGE_IS_LOCAL_EMULATOR"}} {
+		if v := firstOf(q.Get(b.param), opt.getenv(b.env)); v != "" {
+			if *b.dst, err = strconv.ParseBool(v); err != nil {
+				return nil, exit.Bad("use true or false", "bad value for %s: %q", b.param, v)
+			}
+		}
+	}
+	if so.AccountName == "" && conn == "" {
+		return nil, exit.Bad("set AZURE_STORAGE_ACCOUNT (and AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN, or sign in for the default Azure credential)", "no Azure storage account to open %s", p.Display())
+	}
+	svc, err := azureblob.NewServiceURL(&so)
+	if err != nil {
+		return nil, exit.Bad("check AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_DOMAIN and AZURE_STORAGE_PROTOCOL", "bad Azure storage settings: %s", Scrub(err.Error(), opt.getenv))
+	}
+	curl, err := url.JoinPath(string(svc), p.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	var client *container.Client
+	switch key := opt.getenv("AZURE_STORAGE_KEY"); {
+	case so.AccountName != "" && key != "":
+		cred, cerr := azblob.NewSharedKeyCredential(so.AccountName, key)
+		if cerr != nil {
+			return nil, exit.Bad("check AZURE_STORAGE_KEY (base64)", "bad Azure storage key: %s", Scrub(cerr.Error(), opt.getenv))
+		}
+		client, err = container.NewClientWithSharedKeyCredential(curl, cred, nil)
+	case so.SASToken != "":
+		client, err = container.NewClientWithNoCredential(curl, nil) // the SAS is in the URL
+	case conn != "":
+		client, err = container.NewClientFromConnectionString(conn, p.Bucket, nil)
+	default:
+		cred, cerr := azidentity.NewDefaultAzureCredential(nil)
+		if cerr != nil {
+			return nil, cerr
+		}
+		client, err = container.NewClient(curl, cred, nil)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return azureblob.OpenBucket(ctx, client, nil)
 }
 
 func boolParam(q url.Values, keys ...string) (bool, error) {

@@ -28,9 +28,13 @@ type backend struct {
 
 func backends(t *testing.T) []backend {
 	s3 := blobtest.Start(t, "packs", blobtest.Options{})
+	gcs := blobtest.StartGCS(t, "packs", blobtest.GCSOptions{})
+	az := blobtest.StartAzurite(t, "packs", blobtest.AzureOptions{})
 	dir := t.TempDir()
 	return []backend{
 		{"s3", s3.URL, blob.Options{Getenv: s3.Getenv, Create: true}},
+		{"gs", gcs.URL, blob.Options{Getenv: gcs.Getenv, Create: true}},
+		{"azblob", az.URL, blob.Options{Getenv: az.Getenv, Create: true}},
 		{"file", func(p string) string { return "file://" + filepath.ToSlash(filepath.Join(dir, p)) + "/" }, blob.Options{Getenv: func(string) string { return "" }, Create: true}},
 	}
 }

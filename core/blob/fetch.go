@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	gcblob "gocloud.dev/blob"
@@ -191,4 +192,30 @@ func (l *Location) PutObject(ctx context.Context, src, key string) (int64, error
 		return 0, l.err(err, "upload "+l.Join(key))
 	}
 	return st.Size(), nil
+}
+
+// FetchTemp downloads the pack at the storage URL raw (a prefix) into a
+// new private temporary directory, as Fetch does, and returns it with a
+// function that removes it. The caller verifies it before reading it.
+func FetchTemp(ctx context.Context, raw string, opt Options) (dir, shown string, cleanup func(), err error) {
+	loc, err := Open(ctx, raw, opt)
+	if err != nil {
+		return "", "", nil, err
+	}
+	defer loc.Close()
+	tmp, err := os.MkdirTemp("", "assay-remote-")
+	if err != nil {
+		return "", "", nil, exit.Bad("check $TMPDIR", "cannot create a temporary directory: %v", err)
+	}
+	cleanup = func() { os.RemoveAll(tmp) }
+	dir = filepath.Join(tmp, "pack")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		cleanup()
+		return "", "", nil, err
+	}
+	if err := loc.Fetch(ctx, dir); err != nil {
+		cleanup()
+		return "", "", nil, err
+	}
+	return dir, loc.URL, cleanup, nil
 }

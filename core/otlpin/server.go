@@ -20,6 +20,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 )
 
@@ -160,23 +161,9 @@ func (h *Handler) traces(w http.ResponseWriter, r *http.Request, enc Encoding) *
 	if err != nil {
 		return fail(http.StatusBadRequest, "%v", err)
 	}
-	res := Convert(td, h.o.Convert)
-	h.stats.spans.Add(int64(res.Spans))
-	ws, err := h.o.Sink.Write(res.Receipts)
-	h.stats.receipts.Add(int64(ws.Written))
-	h.stats.dups.Add(int64(ws.Duplicates))
-	if err != nil {
-		h.stats.storeFails.Add(1)
-		h.log.Error().Err(err).Int("receipts_written", ws.Written).Msg("assay otlp: receipts NOT written; the exporter is told to retry")
+	if err := h.record(td); err != nil {
 		w.Header().Set("Retry-After", "1")
 		return fail(http.StatusServiceUnavailable, "the receipt store failed; retry later")
-	}
-	if ws.Written > 0 {
-		ev := h.log.Info().Int("spans", res.Spans).Int("receipts", ws.Written)
-		if ws.Duplicates > 0 {
-			ev = ev.Int("duplicates", ws.Duplicates)
-		}
-		ev.Msg("assay otlp: recorded")
 	}
 	resp := ptraceotlp.NewExportResponse()
 	var out []byte
@@ -189,6 +176,30 @@ func (h *Handler) traces(w http.ResponseWriter, r *http.Request, enc Encoding) *
 		return fail(http.StatusInternalServerError, "encoding the response: %v", err)
 	}
 	h.write(w, enc, http.StatusOK, out)
+	return nil
+}
+
+// record converts decoded spans and writes their receipts, returning
+// once they are durable; an error means some were not written (the
+// exporter must be told to retry).
+func (h *Handler) record(td ptrace.Traces) error {
+	res := Convert(td, h.o.Convert)
+	h.stats.spans.Add(int64(res.Spans))
+	ws, err := h.o.Sink.Write(res.Receipts)
+	h.stats.receipts.Add(int64(ws.Written))
+	h.stats.dups.Add(int64(ws.Duplicates))
+	if err != nil {
+		h.stats.storeFails.Add(1)
+		h.log.Error().Err(err).Int("receipts_written", ws.Written).Msg("assay otlp: receipts NOT written; the exporter is told to retry")
+		return err
+	}
+	if ws.Written > 0 {
+		ev := h.log.Info().Int("spans", res.Spans).Int("receipts", ws.Written)
+		if ws.Duplicates > 0 {
+			ev = ev.Int("duplicates", ws.Duplicates)
+		}
+		ev.Msg("assay otlp: recorded")
+	}
 	return nil
 }
 

@@ -48,6 +48,13 @@ func sdkCalls(t *testing.T, n int, opts ...otlptracehttp.Option) trace.SpanConte
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sdkCallsTo(t, n, exp)
+}
+
+// sdkCallsTo is sdkCalls through any of the SDK's exporters.
+func sdkCallsTo(t *testing.T, n int, exp sdktrace.SpanExporter) trace.SpanContext {
+	t.Helper()
+	ctx := context.Background()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp),
 		sdktrace.WithResource(resource.NewWithAttributes(semconv.SchemaURL, semconv.ServiceName("go-agent"))))
 	tr := tp.Tracer("go-agent")

@@ -17,6 +17,9 @@ type Sink struct {
 	mu      sync.Mutex
 	seen    map[string]map[string]bool // trace -> receipt ids, loaded on first touch
 	written map[string]int             // receipts written per trace by this sink
+	// inflight holds the receipts (trace NUL id) being written by a
+	// Write, with a channel closed when it is done with them.
+	inflight map[string]chan struct{}
 }
 
 // maxTraces bounds the duplicate index of a long-running collector: past
@@ -32,7 +35,7 @@ func NewSink(st *store.Store, traceID string) (*Sink, error) {
 			return nil, err
 		}
 	}
-	return &Sink{st: st, traceID: traceID, seen: map[string]map[string]bool{}, written: map[string]int{}}, nil
+	return &Sink{st: st, traceID: traceID, seen: map[string]map[string]bool{}, written: map[string]int{}, inflight: map[string]chan struct{}{}}, nil
 }
 
 // TraceFor is the assay trace that collects one OTel trace: otel_<32 hex>.
@@ -53,37 +56,68 @@ type WriteStats struct {
 	Traces     map[string]int // receipts written per trace
 }
 
-// Write appends each receipt that is not already in its trace. The
-// appends of one batch run concurrently so the store's group commit
-// writes them with one fsync per trace file instead of one per receipt.
-// On a store failure the failed receipts stay unmarked and the error is
-// returned: the caller answers the exporter with a retryable status, and
-// the retry is deduplicated against what did land.
+// Write appends each receipt that is not already in its trace, and
+// returns once every receipt it wrote is durable (the store fsyncs before
+// Append returns), so the caller's 200 never goes out before the evidence
+// is on disk. The appends run concurrently and outside the sink's lock:
+// the appends of one request and of every request in flight at the same
+// time share the store's group commit (one fsync per trace file per
+// flush), instead of one fsync per receipt or per request. A receipt that
+// another request is writing at that moment is waited for, not written
+// twice and not taken as written before it is. On a store failure the
+// failed receipts stay unmarked and the error is returned: the caller
+// answers with a retryable status, and the retry is deduplicated against
+// what did land.
 func (s *Sink) Write(rs []Receipt) (WriteStats, error) {
 	ws := WriteStats{Traces: map[string]int{}}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	type job struct {
 		r     Receipt
 		trace string
-		ids   map[string]bool
 	}
 	var jobs []job
-	batchIDs := map[string]bool{}
-	for _, r := range rs {
-		trace := s.Trace(r)
-		ids, err := s.index(trace)
-		if err != nil {
-			return ws, err
+	done := make(chan struct{})
+	s.mu.Lock()
+	for {
+		jobs = jobs[:0]
+		ws.Duplicates = 0
+		var wait []chan struct{}
+		batch := map[string]bool{}
+		for _, r := range rs {
+			trace := s.Trace(r)
+			ids, err := s.index(trace)
+			if err != nil {
+				s.mu.Unlock()
+				return ws, err
+			}
+			key := trace + "\x00" + r.ID
+			if ch, ok := s.inflight[key]; ok {
+				wait = append(wait, ch)
+				continue
+			}
+			if ids[r.ID] || batch[key] {
+				ws.Duplicates++
+				continue
+			}
+			batch[key] = true
+			jobs = append(jobs, job{r, trace})
 		}
-		key := trace + "\x00" + r.ID
-		if ids[r.ID] || batchIDs[key] {
-			ws.Duplicates++
-			continue
+		if len(wait) == 0 {
+			break
 		}
-		batchIDs[key] = true
-		jobs = append(jobs, job{r, trace, ids})
+		// Another request is writing some of these: wait for its
+		// outcome (written, or failed and free to write again), then
+		// look again.
+		s.mu.Unlock()
+		for _, ch := range wait {
+			<-ch
+		}
+		s.mu.Lock()
 	}
+	for _, j := range jobs {
+		s.inflight[j.trace+"\x00"+j.r.ID] = done
+	}
+	s.mu.Unlock()
+
 	errs := make([]error, len(jobs))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 64)
@@ -98,19 +132,29 @@ func (s *Sink) Write(rs []Receipt) (WriteStats, error) {
 		}()
 	}
 	wg.Wait()
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var first error
 	for i, j := range jobs {
+		delete(s.inflight, j.trace+"\x00"+j.r.ID)
 		if errs[i] != nil {
 			if first == nil {
 				first = errs[i]
 			}
 			continue
 		}
-		j.ids[j.r.ID] = true
+		// The index may have been dropped and reread meanwhile (maxTraces):
+		// mark the current one; a missing one is rebuilt from the store,
+		// where this receipt now is.
+		if ids := s.seen[j.trace]; ids != nil {
+			ids[j.r.ID] = true
+		}
 		ws.Written++
 		ws.Traces[j.trace]++
 		s.written[j.trace]++
 	}
+	close(done)
 	return ws, first
 }
 

@@ -44,19 +44,12 @@ func Check(ctx context.Context, raw string, o check.Options, bo blob.Options) (*
 		}
 		shown = loc.Join(key)
 	} else {
-		loc, err := blob.Open(ctx, raw, bo)
+		dir, url, cleanup, err := blob.FetchTemp(ctx, raw, bo)
 		if err != nil {
 			return nil, err
 		}
-		defer loc.Close()
-		local = filepath.Join(tmp, "pack")
-		if err := os.Mkdir(local, 0o700); err != nil {
-			return nil, err
-		}
-		if err := loc.Fetch(ctx, local); err != nil {
-			return nil, err
-		}
-		shown = loc.URL
+		defer cleanup()
+		local, shown = dir, url
 	}
 	r, err := check.Pack(local, o)
 	if err != nil {
