@@ -6,10 +6,10 @@ import (
 	"bufio"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
+
+	"github.com/assay-dev/assay/internal/childtest"
 )
 
 // memChildEnv names the trace a re-executed test binary packs (see
@@ -17,22 +17,22 @@ import (
 const memChildEnv = "ASSAY_PACK_MEMORY_CHILD"
 
 func TestMain(m *testing.M) {
-	if trace := os.Getenv(memChildEnv); trace != "" {
+	childtest.Main(memChildEnv, func(trace string) int {
 		out := filepath.Join(filepath.Dir(trace), "pack")
 		res, probs, err := BuildTrace(Options{RunID: "t", Signer: zeroSigner("s"), OutDir: out}, trace)
 		if err != nil || len(probs) != 0 {
 			fmt.Fprintln(os.Stderr, "child:", err, probs)
-			os.Exit(1)
+			return 1
 		}
 		fmt.Println(res.NReceipts, res.ReceiptIntegrity)
-		os.Exit(0)
-	}
+		return 0
+	})
 	os.Exit(m.Run())
 }
 
 // Memory bounded by construction: 300,000 receipts are packed by a child
-// process under GOMEMLIMIT=48MiB, and its peak resident memory (rusage
-// maxrss) stays under 100 MB. Holding the receipts, as Build does, took
+// process under GOMEMLIMIT=48MiB, and its peak resident memory (VmHWM,
+// the child's own) stays under 100 MB. Holding the receipts, as Build does, took
 // 384 MB for this trace. (An address-space limit cannot be used: the Go
 // runtime reserves more address space than that at start. Nor is it built
 // under the race detector, whose shadow memory would be measured too.)
@@ -53,21 +53,10 @@ func TestBuildTraceMemoryBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(exe, "-test.run", "^$")
-	cmd.Env = append(os.Environ(), memChildEnv+"="+trace, "GOMEMLIMIT=48MiB", "GOGC=100")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("child: %v: %s", err, out)
-	}
+	out, peakMB := childtest.Run(t, memChildEnv, trace, "", "GOMEMLIMIT=48MiB", "GOGC=100")
 	if got := string(out); got != fmt.Sprintf("%d PASS\n", n) {
 		t.Fatalf("child built %q", got)
 	}
-	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	peakMB := float64(ru.Maxrss) / 1024 // Linux reports KiB
 	t.Logf("peak RSS packing %d receipts: %.1f MB", n, peakMB)
 	if peakMB > 100 {
 		t.Fatalf("peak RSS %.1f MB packing %d receipts; the streamed build holds only sort keys (bound 100 MB)", peakMB, n)
