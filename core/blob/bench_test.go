@@ -11,6 +11,7 @@ import (
 	"github.com/assay-dev/assay/core/blob/blobtest"
 	"github.com/assay-dev/assay/core/check"
 	"github.com/assay-dev/assay/core/packs/packstest"
+	"github.com/assay-dev/assay/core/remote"
 )
 
 // Upload and verify throughput against the S3-compatible test server
@@ -122,7 +123,7 @@ func BenchmarkVerifyS3(b *testing.B) {
 			b.SetBytes(size)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				r, err := check.Remote(ctx, s3.URL("p/"), check.Options{}, blob.Options{Getenv: s3.Getenv})
+				r, err := remote.Check(ctx, s3.URL("p/"), check.Options{}, blob.Options{Getenv: s3.Getenv})
 				if err != nil || r.ExitCode != 0 {
 					b.Fatalf("verify: %v", err)
 				}

@@ -15,6 +15,7 @@ import (
 	"github.com/assay-dev/assay/core/check"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/packs/packstest"
+	"github.com/assay-dev/assay/core/remote"
 	"github.com/assay-dev/assay/core/verify"
 )
 
@@ -64,7 +65,7 @@ func verifyURL(t *testing.T, b backend, raw string) (*verify.Result, error) {
 	t.Helper()
 	ro := b.opt
 	ro.Create = false
-	return check.Remote(context.Background(), raw, check.Options{}, ro)
+	return remote.Check(context.Background(), raw, check.Options{}, ro)
 }
 
 // TestRoundTrip: build → publish → verify (same verdict and exit code as

@@ -1,4 +1,4 @@
-package check
+package remote
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/assay-dev/assay/core/blob"
+	"github.com/assay-dev/assay/core/check"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/verify"
 )
@@ -14,17 +15,13 @@ import (
 // maxBundleBytes bounds an audit bundle fetched from storage.
 const maxBundleBytes = 4 << 30
 
-// IsRemote reports whether path names object storage (s3://, gs://,
-// azblob://, file://) rather than a local path.
-func IsRemote(path string) bool { return blob.IsURL(path) }
-
-// Remote verifies the pack (a prefix) or audit bundle (an object ending
+// Check verifies the pack (a prefix) or audit bundle (an object ending
 // in .tar.gz or .tgz) at a storage URL with the same verifier, gates and
 // exit codes as a local one: its objects are streamed into a private
 // temporary directory (bounded by the sizes the manifest lists), checked
 // there, and removed. A prefix without pack_manifest.json is not a pack
 // (exit 3), whatever else it holds.
-func Remote(ctx context.Context, raw string, o Options, bo blob.Options) (*verify.Result, error) {
+func Check(ctx context.Context, raw string, o check.Options, bo blob.Options) (*verify.Result, error) {
 	tmp, err := os.MkdirTemp("", "assay-remote-")
 	if err != nil {
 		return nil, exit.Bad("check $TMPDIR", "cannot create a temporary directory: %v", err)
@@ -54,7 +51,7 @@ func Remote(ctx context.Context, raw string, o Options, bo blob.Options) (*verif
 		defer cleanup()
 		local, shown = dir, url
 	}
-	r, err := Pack(local, o)
+	r, err := check.Pack(local, o)
 	if err != nil {
 		return nil, err
 	}
