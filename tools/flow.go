@@ -61,12 +61,15 @@ func flowTool(allowExec bool) Tool {
 		t.ArgHint = "apply needs a server started with --allow-exec; here run-flow only plans, so run the plan's commands yourself"
 		return t
 	}
-	return newTool(name, title,
+	t := newTool(name, title,
 		"Return the step plan of a guided flow (try, adopt, ci, mcp, audit); with apply=true run the steps in order and return each outcome, as 'assay flow NAME [--apply] --json' does.",
 		Annotations{ReadOnly: false, Destructive: true, Idempotent: false, OpenWorld: true},
 		func(ctx context.Context, c *Call, a FlowArgs) (*FlowResult, string, error) {
 			return runFlow(ctx, c, flows.Request{Flow: string(a.Flow), Params: a.Params, Dir: a.Dir, Apply: a.Apply})
 		})
+	// Its own schema files where they differ from the plan-only tool's.
+	t.loadSchemas(name+".allow-exec", name)
+	return t
 }
 
 func runFlow(ctx context.Context, c *Call, req flows.Request) (*FlowResult, string, error) {

@@ -48,6 +48,13 @@ func (s *Server) addResources() {
 		),
 		s.readPackFile,
 	)
+}
+
+// registerFoundPacks lists the packs found under the roots. It runs on the
+// first resources/list (a hook in New), not at start: the walk reads up to
+// maxWalkDirs directories, which a server started in a large repository
+// would otherwise pay for before its first answer.
+func (s *Server) registerFoundPacks() {
 	for _, dir := range s.findPacks() {
 		s.registerPack(dir)
 	}

@@ -137,6 +137,17 @@ func New(cfg Config) (*Server, error) {
 		h.Set(requestIDHeader, string(b))
 		req.Header = h
 	})
+	// Input schemas compile on a tool's first call, off the start-up path
+	// (tool.go); a client that has listed the tools is likely to call one
+	// soon, so compile them all in the background then.
+	var warm sync.Once
+	hooks.AddAfterListTools(func(context.Context, any, *mcp.ListToolsRequest, *mcp.ListToolsResult) {
+		warm.Do(func() { go s.compileSchemas() })
+	})
+	var listed sync.Once
+	hooks.AddBeforeListResources(func(context.Context, any, *mcp.ListResourcesRequest) {
+		listed.Do(s.registerFoundPacks)
+	})
 	s.MCP = server.NewMCPServer(ServerName, version.Version,
 		server.WithTitle("assay"),
 		server.WithInstructions(instructions),
@@ -163,6 +174,15 @@ func New(cfg Config) (*Server, error) {
 	s.log.Info().Str("trace_id", sess.traceID).Strs("roots", rs.list()).Bool("allow_exec", cfg.AllowExec).
 		Bool("record", !cfg.NoRecord).Str("transport", cfg.Transport).Msg("assay-mcp ready")
 	return s, nil
+}
+
+// compileSchemas compiles every tool's input schema (each once).
+func (s *Server) compileSchemas() {
+	for _, t := range s.tools {
+		if _, err := t.validator.get(t.Name, t.InputSchema); err != nil {
+			s.log.Error().Err(err).Str("tool", t.Name).Msg("input schema does not compile")
+		}
+	}
 }
 
 // TraceID is the trace of the process's session (stdio, in-process, and

@@ -60,29 +60,42 @@ func TestToolsListSnapshot(t *testing.T) {
 	golden(t, "testdata/tools_list.allow-exec.json", listToolsExec(t, true))
 }
 
-// Schemas are checked in under schemas/tools and must match the Go types.
+// Schemas are checked in under schemas/tools and must match the Go types;
+// the server serves the checked-in files, so they must also be what each
+// tool serves.
 func TestSchemasDrift(t *testing.T) {
 	t.Parallel()
 	files := 0
+	plain := map[string][2]json.RawMessage{}
 	for _, tl := range Registry() {
-		golden(t, filepath.Join("..", "schemas", "tools", tl.Name+".input.json"), append(append([]byte(nil), tl.InputSchema...), '\n'))
-		golden(t, filepath.Join("..", "schemas", "tools", tl.Name+".output.json"), append(append([]byte(nil), tl.OutputSchema...), '\n'))
+		in, out := tl.Reflected()
+		plain[tl.Name] = [2]json.RawMessage{in, out}
+		golden(t, filepath.Join("..", "schemas", "tools", tl.Name+".input.json"), append(append([]byte(nil), in...), '\n'))
+		golden(t, filepath.Join("..", "schemas", "tools", tl.Name+".output.json"), append(append([]byte(nil), out...), '\n'))
 		files += 2
 	}
 	// Tools registered differently under --allow-exec (run-flow) have
 	// their own files.
-	plain := map[string]Tool{}
-	for _, tl := range Registry() {
-		plain[tl.Name] = tl
-	}
 	for _, tl := range Tools(true) {
-		if p := plain[tl.Name]; !bytes.Equal(p.InputSchema, tl.InputSchema) {
-			golden(t, filepath.Join("..", "schemas", "tools", tl.Name+".allow-exec.input.json"), append(append([]byte(nil), tl.InputSchema...), '\n'))
+		in, out := tl.Reflected()
+		if p := plain[tl.Name]; !bytes.Equal(p[0], in) {
+			golden(t, filepath.Join("..", "schemas", "tools", tl.Name+".allow-exec.input.json"), append(append([]byte(nil), in...), '\n'))
 			files++
 		}
-		if p := plain[tl.Name]; !bytes.Equal(p.OutputSchema, tl.OutputSchema) {
-			golden(t, filepath.Join("..", "schemas", "tools", tl.Name+".allow-exec.output.json"), append(append([]byte(nil), tl.OutputSchema...), '\n'))
+		if p := plain[tl.Name]; !bytes.Equal(p[1], out) {
+			golden(t, filepath.Join("..", "schemas", "tools", tl.Name+".allow-exec.output.json"), append(append([]byte(nil), out...), '\n'))
 			files++
+		}
+	}
+	if *update {
+		return
+	}
+	for _, exec := range []bool{false, true} {
+		for _, tl := range Tools(exec) {
+			in, out := tl.Reflected()
+			if !bytes.Equal(tl.InputSchema, in) || !bytes.Equal(tl.OutputSchema, out) {
+				t.Errorf("%s (allow-exec %v) serves schemas other than its types' (go test ./tools -update, then rebuild)", tl.Name, exec)
+			}
 		}
 	}
 	if *update {

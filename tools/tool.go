@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/text/message"
 
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/schemas"
 )
 
 // Annotations are the four behaviour hints every tool sets explicitly
@@ -40,15 +42,18 @@ type Tool struct {
 	Title       string
 	Description string
 	Annotations Annotations
-	// InputSchema and OutputSchema are reflected from the argument and result
-	// types (checked in under schemas/tools, drift-tested).
+	// InputSchema and OutputSchema are the checked-in schemas/tools files,
+	// which TestSchemasDrift keeps equal to the reflection of the argument
+	// and result types (Reflected): reflecting at every start cost
+	// assay-mcp milliseconds before its first answer.
 	InputSchema, OutputSchema json.RawMessage
 
 	// ArgHint, when set, ends every invalid-arguments error (what to do
 	// instead, e.g. which server flag an argument needs).
 	ArgHint string `json:"-"`
 
-	validator *jsv.Schema
+	validator *lazySchema
+	reflect   func() (in, out json.RawMessage)
 	call      func(ctx context.Context, c *Call) (result any, summary string, links []mcp.Content, err error)
 }
 
@@ -59,18 +64,21 @@ type withLinks interface{ resourceLinks() []mcp.Content }
 // newTool makes a tool from a typed handler: fn receives decoded, validated
 // arguments and returns the structured result plus a one-line summary.
 func newTool[A, R any](name, title, desc string, ann Annotations, fn func(ctx context.Context, c *Call, args A) (R, string, error)) Tool {
-	var a A
-	var r R
-	in, err := SchemaOf(&a)
-	if err != nil {
-		panic(err) // a programming error in the tool table, caught by every test
+	t := Tool{Name: name, Title: title, Description: desc, Annotations: ann, validator: &lazySchema{}}
+	t.reflect = func() (json.RawMessage, json.RawMessage) {
+		var a A
+		var r R
+		in, err := SchemaOf(&a)
+		if err != nil {
+			panic(err) // a programming error in the tool table, caught by every test
+		}
+		out, err := SchemaOf(&r)
+		if err != nil {
+			panic(err)
+		}
+		return in, out
 	}
-	out, err := SchemaOf(&r)
-	if err != nil {
-		panic(err)
-	}
-	t := Tool{Name: name, Title: title, Description: desc, Annotations: ann, InputSchema: in, OutputSchema: out}
-	t.validator = compileSchema(name, in)
+	t.loadSchemas(name)
 	t.call = func(ctx context.Context, c *Call) (any, string, []mcp.Content, error) {
 		var args A
 		dec := json.NewDecoder(bytes.NewReader(c.Raw))
@@ -91,21 +99,71 @@ func newTool[A, R any](name, title, desc string, ann Annotations, fn func(ctx co
 	return t
 }
 
+// loadSchemas sets the schemas from the first of the checked-in
+// schemas/tools/BASE.{input,output}.json files found, reflecting the types
+// when there is none (a new tool before `go test ./tools -update`).
+func (t *Tool) loadSchemas(bases ...string) {
+	find := func(suffix string) json.RawMessage {
+		for _, b := range bases {
+			if raw, ok := schemas.Tool(b + suffix); ok {
+				return raw
+			}
+		}
+		return nil
+	}
+	t.InputSchema, t.OutputSchema = find(".input.json"), find(".output.json")
+	if t.InputSchema == nil || t.OutputSchema == nil {
+		in, out := t.reflect()
+		if t.InputSchema == nil {
+			t.InputSchema = in
+		}
+		if t.OutputSchema == nil {
+			t.OutputSchema = out
+		}
+	}
+}
+
+// Reflected returns the schemas reflected from the tool's argument and
+// result types, which the served ones must equal (TestSchemasDrift).
+func (t Tool) Reflected() (in, out json.RawMessage) { return t.reflect() }
+
+// lazySchema is a tool's compiled input schema, compiled on the tool's
+// first call: starting a server, or answering tools/list, compiles none.
+type lazySchema struct {
+	once sync.Once
+	s    *jsv.Schema
+	err  error
+}
+
+func (l *lazySchema) get(name string, raw json.RawMessage) (*jsv.Schema, error) {
+	l.once.Do(func() { l.s, l.err = compileSchemaErr(name, raw) })
+	return l.s, l.err
+}
+
+// compileSchema compiles a schema of the tool table, which must compile.
 func compileSchema(name string, raw json.RawMessage) *jsv.Schema {
+	s, err := compileSchemaErr(name, raw)
+	if err != nil {
+		panic(err.Error())
+	}
+	return s
+}
+
+func compileSchemaErr(name string, raw json.RawMessage) (*jsv.Schema, error) {
 	doc, err := jsv.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
-		panic(fmt.Sprintf("schema of %s: %v", name, err))
+		return nil, fmt.Errorf("schema of %s: %w", name, err)
 	}
 	c := jsv.NewCompiler()
 	url := "mem:///" + name + ".input.json"
 	if err := c.AddResource(url, doc); err != nil {
-		panic(fmt.Sprintf("schema of %s: %v", name, err))
+		return nil, fmt.Errorf("schema of %s: %w", name, err)
 	}
 	s, err := c.Compile(url)
 	if err != nil {
-		panic(fmt.Sprintf("schema of %s: %v", name, err))
+		return nil, fmt.Errorf("schema of %s: %w", name, err)
 	}
-	return s
+	return s, nil
 }
 
 // MCPTool is the tool as tools/list shows it.
@@ -198,7 +256,11 @@ func validateArgs(t Tool, raw json.RawMessage) error {
 	if err != nil {
 		return Failf("%s: arguments are not a JSON object: %v", t.Name, err)
 	}
-	err = t.validator.Validate(inst)
+	sch, err := t.validator.get(t.Name, t.InputSchema)
+	if err != nil {
+		return fmt.Errorf("%s: its input schema does not compile, a bug in assay-mcp: %w", t.Name, err)
+	}
+	err = sch.Validate(inst)
 	if err == nil {
 		return nil
 	}

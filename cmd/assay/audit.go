@@ -8,6 +8,7 @@ import (
 	"github.com/assay-dev/assay/core/blob"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/ops"
+	"github.com/assay-dev/assay/core/remote"
 )
 
 func init() { commands = append(commands, newAuditCmd) }
@@ -42,9 +43,9 @@ written); 3 bad input. A pack whose claims honestly failed is bundled.`,
 			req := ops.BundleRequest{Pack: args[0], Out: out, Force: force}
 			var res *ops.BundleResult
 			var err error
-			if ops.IsRemote(req.Pack) || ops.IsRemote(req.Out) {
+			if remote.IsURL(req.Pack) || remote.IsURL(req.Out) {
 				home, _ := envOf(cmd).Home()
-				res, err = ops.AuditBundleRemote(cmd.Context(), req, home, blob.Options{Getenv: envOf(cmd).Getenv})
+				res, err = remote.AuditBundle(cmd.Context(), req, home, blob.Options{Getenv: envOf(cmd).Getenv})
 			} else {
 				res, err = ops.AuditBundle(req, nil)
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/otlpout"
 	"github.com/assay-dev/assay/core/pack"
+	"github.com/assay-dev/assay/core/remote"
 	"github.com/assay-dev/assay/core/store"
 )
 
@@ -78,7 +79,7 @@ temporary directory, verified there the same way, and removed afterwards.`,
 					if lower := strings.ToLower(strings.SplitN(arg, "?", 2)[0]); strings.HasSuffix(lower, ".tar.gz") || strings.HasSuffix(lower, ".tgz") {
 						return exit.Bad("export the pack's prefix (s3://BUCKET/PREFIX/) instead", "%s is an audit bundle; export takes a pack", blob.Scrub(arg, nil))
 					}
-					src, err = otlpout.FromStorage(cmd.Context(), arg, blob.Options{Getenv: envOf(cmd).Getenv})
+					src, err = remote.ExportSource(cmd.Context(), arg, blob.Options{Getenv: envOf(cmd).Getenv})
 				} else if st, serr := os.Stat(arg); serr == nil && (st.IsDir() || pack.IsBundle(arg)) {
 					if !st.IsDir() {
 						return exit.Bad("extract the bundle first, or export the pack directory", "%s is an audit bundle; export takes a pack directory", arg)

@@ -38,7 +38,7 @@ until you revoke the old one with 'assay key revoke OLD --lock'.`,
 			if err != nil {
 				return err
 			}
-			r, err := keyops.Rotate(ks, keyops.RotateRequest{Old: old, NewID: newID, SetActive: setActive, LockPath: lockPath, Now: keyNow()})
+			r, err := keyops.Rotate(ks, keyops.RotateRequest{Old: old, NewID: newID, SetActive: setActive, LockPath: envOf(cmd).Abs(lockPath), Now: keyNow()})
 			if err != nil {
 				return err
 			}
@@ -94,6 +94,7 @@ writes no file; it refuses a terminal, so pipe it:
 			if secret {
 				return exportSecret(cmd, ks, id, private || asJSON || cmd.Flags().Changed("output"))
 			}
+			dir := envOf(cmd).Abs(dir)
 			for _, f := range exportFiles(id, private) {
 				if err := refuseOverwrite(filepath.Join(dir, f), force); err != nil {
 					return err
@@ -155,7 +156,7 @@ so CI never leaves a key file in the checkout:
 			if err != nil {
 				return err
 			}
-			r, err := keyops.Import(ks, keyops.ImportRequest{PubPath: args[0], PrivPath: priv, ID: id, SetActive: setActive})
+			r, err := keyops.Import(ks, keyops.ImportRequest{PubPath: envOf(cmd).Abs(args[0]), PrivPath: absUnlessStdin(envOf(cmd), priv), ID: id, SetActive: setActive})
 			if err != nil {
 				return err
 			}
@@ -198,7 +199,7 @@ key files. There is no revocation list: packs it signed still verify without
 			if err != nil {
 				return err
 			}
-			r, err := keyops.Revoke(ks, keyops.RevokeRequest{Target: args[0], LockPath: lockPath, Delete: del})
+			r, err := keyops.Revoke(ks, keyops.RevokeRequest{Target: args[0], LockPath: envOf(cmd).Abs(lockPath), Delete: del})
 			if err != nil {
 				return err
 			}
@@ -225,4 +226,13 @@ key files. There is no revocation list: packs it signed still verify without
 	c.Flags().BoolVar(&del, "delete", false, "delete the signer's key files")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
+}
+
+// absUnlessStdin resolves a file argument against the run's working
+// directory, leaving "-" (stdin) as it is.
+func absUnlessStdin(env *cliEnv, path string) string {
+	if path == "-" {
+		return path
+	}
+	return env.Abs(path)
 }

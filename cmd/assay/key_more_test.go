@@ -87,21 +87,22 @@ func TestKeyExportImport(t *testing.T) {
 
 	// Public export: no private key file, nothing secret printed.
 	code, out, errs := ckRun(t, "key", "export", "ci", "-o", "pub")
-	if code != 0 || fileExists(filepath.Join("pub", "ci.key.b64")) {
+	if code != 0 || fileExists(filepath.Join(dir, "pub", "ci.key.b64")) {
 		t.Fatalf("export: %d %q %q", code, out, errs)
 	}
-	b, _ := os.ReadFile(filepath.Join("pub", "ci.pub.b64"))
-	fpb, _ := os.ReadFile(filepath.Join("pub", "ci.fingerprint"))
+	b, _ := os.ReadFile(filepath.Join(dir, "pub", "ci.pub.b64"))
+	fpb, _ := os.ReadFile(filepath.Join(dir, "pub", "ci.fingerprint"))
 	if string(b) != keys.PubB64(sg.Public())+"\n" || string(fpb) != keys.Fingerprint(sg.Public())+"\n" {
 		t.Errorf("export contents %q %q", b, fpb)
 	}
 	// Private export: 0600 file, and the seed never on stdout/stderr.
 	code, out, errs = ckRun(t, "key", "export", "ci", "--private", "-o", "full", "--json")
-	kp := filepath.Join("full", "ci.key.b64")
-	if code != 0 || mode(t, kp) != 0o600 || strings.Contains(out+errs, seedB64) {
+	kp := filepath.Join("full", "ci.key.b64") // relative: the CLI resolves it in dir
+	kpAbs := filepath.Join(dir, kp)
+	if code != 0 || mode(t, kpAbs) != 0o600 || strings.Contains(out+errs, seedB64) {
 		t.Fatalf("private export: %d mode %v %q", code, mode(t, kp), out)
 	}
-	if kb, _ := os.ReadFile(kp); string(kb) != seedB64+"\n" {
+	if kb, _ := os.ReadFile(kpAbs); string(kb) != seedB64+"\n" {
 		t.Error("private export contents")
 	}
 
@@ -133,9 +134,9 @@ func TestKeyExportImport(t *testing.T) {
 		t.Fatal("export other")
 	}
 	ckOneLine(t, []string{"key", "import", filepath.Join("o", "other-key.pub.b64"), "--private", kp, "--signer", "mix"}, "does not belong to public key")
-	_ = os.WriteFile("junk.pub.b64", []byte("%%%\n"), 0o644)
+	_ = os.WriteFile(filepath.Join(dir, "junk.pub.b64"), []byte("%%%\n"), 0o644)
 	ckOneLine(t, []string{"key", "import", "junk.pub.b64"}, "is not base64")
-	_ = os.WriteFile("short.pub.b64", []byte("AAAA\n"), 0o644)
+	_ = os.WriteFile(filepath.Join(dir, "short.pub.b64"), []byte("AAAA\n"), 0o644)
 	ckOneLine(t, []string{"key", "import", "short.pub.b64"}, "holds 3 bytes, want 32")
 	ckOneLine(t, []string{"key", "import", filepath.Join("o", "other-key.pub.b64"), "--signer", "ci"}, "already exists")
 	ckOneLine(t, []string{"key", "import", "nofile.pub.b64"}, "cannot read public key file")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/tlog"
+	"github.com/assay-dev/assay/core/tlog/tlogaws"
 )
 
 func init() { commands = append(commands, newLogCmd) }
@@ -166,7 +167,7 @@ Stops on SIGINT/SIGTERM.`,
 					ln.Close()
 					return berr
 				}
-				s, err = tlog.NewAWSServer(ctx, dir, tok, cfg, o)
+				s, err = tlogaws.NewServer(ctx, dir, tok, cfg, o)
 			} else {
 				s, err = tlog.NewServer(ctx, dir, tok, o)
 			}
@@ -207,19 +208,19 @@ Stops on SIGINT/SIGTERM.`,
 
 // awsConfig reads the AWS backend flags; secrets come from the environment
 // and never appear in errors.
-func awsConfig(env *cliEnv, storage, db, endpoint string) (tlog.AWSConfig, error) {
+func awsConfig(env *cliEnv, storage, db, endpoint string) (tlogaws.Config, error) {
 	rest, ok := strings.CutPrefix(storage, "s3://")
 	bucket, prefix, _ := strings.Cut(rest, "/")
 	if !ok || bucket == "" {
-		return tlog.AWSConfig{}, exit.Bad("give --storage s3://BUCKET[/PREFIX]", "--storage %q is not an s3:// location", storage)
+		return tlogaws.Config{}, exit.Bad("give --storage s3://BUCKET[/PREFIX]", "--storage %q is not an s3:// location", storage)
 	}
 	if db == "" {
 		db = env.Getenv("ASSAY_LOG_DB")
 	}
 	if db == "" {
-		return tlog.AWSConfig{}, exit.Bad("pass --db DSN or set ASSAY_LOG_DB", "--storage needs a MySQL-compatible database")
+		return tlogaws.Config{}, exit.Bad("pass --db DSN or set ASSAY_LOG_DB", "--storage needs a MySQL-compatible database")
 	}
-	c := tlog.AWSConfig{Bucket: bucket, Prefix: strings.TrimSuffix(prefix, "/"), DSN: db, Endpoint: endpoint}
+	c := tlogaws.Config{Bucket: bucket, Prefix: strings.TrimSuffix(prefix, "/"), DSN: db, Endpoint: endpoint}
 	if endpoint != "" {
 		c.AccessKey, c.SecretKey = env.Getenv("AWS_ACCESS_KEY_ID"), env.Getenv("AWS_SECRET_ACCESS_KEY")
 	}

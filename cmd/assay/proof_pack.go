@@ -7,6 +7,7 @@ import (
 
 	"github.com/assay-dev/assay/core/blob"
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/remote"
 	"github.com/assay-dev/assay/core/seal"
 
 	"github.com/spf13/cobra"
@@ -49,10 +50,10 @@ Cards (-c) evaluate claims over the receipts; the result is signed into the pack
 			}
 			env := ops.Env{Home: home, Getenv: cenv.Getenv}
 			var res *ops.BundleResult
-			if ops.IsRemote(out) {
+			if remote.IsURL(out) {
 				// Checked before the build, built locally, published
 				// manifest last; a failed upload keeps the local copy.
-				res, err = ops.PackRemote(cmd.Context(), req, env, blob.Options{Getenv: cenv.Getenv})
+				res, err = remote.Pack(cmd.Context(), req, env, blob.Options{Getenv: cenv.Getenv})
 			} else {
 				res, err = ops.Pack(req, env)
 			}

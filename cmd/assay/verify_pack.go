@@ -11,6 +11,7 @@ import (
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/explain"
 	"github.com/assay-dev/assay/core/ops"
+	"github.com/assay-dev/assay/core/remote"
 	"github.com/assay-dev/assay/core/verify"
 )
 
@@ -60,10 +61,10 @@ Exit codes (text and --json alike):
 			home, _ := envOf(cmd).Home()
 			// The same request type and rules as the MCP verify-pack tool.
 			var r *verify.Result
-			if ops.IsRemote(target) {
+			if remote.IsURL(target) {
 				// Streamed into a private temp directory, then the same
 				// verifier: same verdicts and exit codes.
-				r, err = ops.VerifyRemote(cmd.Context(), req, ops.Env{Home: home, Getenv: envOf(cmd).Getenv}, blob.Options{Getenv: envOf(cmd).Getenv})
+				r, err = remote.Verify(cmd.Context(), req, ops.Env{Home: home, Getenv: envOf(cmd).Getenv}, blob.Options{Getenv: envOf(cmd).Getenv})
 			} else {
 				r, err = ops.Verify(req, ops.Env{Home: home})
 			}

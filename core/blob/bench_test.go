@@ -9,8 +9,8 @@ import (
 
 	"github.com/assay-dev/assay/core/blob"
 	"github.com/assay-dev/assay/core/blob/blobtest"
-	"github.com/assay-dev/assay/core/ops"
 	"github.com/assay-dev/assay/core/packs/packstest"
+	"github.com/assay-dev/assay/core/remote"
 	"github.com/assay-dev/assay/core/verify"
 )
 
@@ -123,7 +123,7 @@ func BenchmarkVerifyS3(b *testing.B) {
 			b.SetBytes(size)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				r, err := ops.VerifyRemote(ctx, ops.VerifyRequest{Path: s3.URL("p/")}, ops.Env{}, blob.Options{Getenv: s3.Getenv})
+				r, err := remote.Check(ctx, s3.URL("p/"), verify.PathOptions{}, blob.Options{Getenv: s3.Getenv})
 				if err != nil || r.ExitCode != 0 {
 					b.Fatalf("verify: %v", err)
 				}

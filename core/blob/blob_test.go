@@ -13,8 +13,8 @@ import (
 	"github.com/assay-dev/assay/core/blob/blobtest"
 	"github.com/assay-dev/assay/core/bundle"
 	"github.com/assay-dev/assay/core/exit"
-	"github.com/assay-dev/assay/core/ops"
 	"github.com/assay-dev/assay/core/packs/packstest"
+	"github.com/assay-dev/assay/core/remote"
 	"github.com/assay-dev/assay/core/verify"
 )
 
@@ -64,7 +64,7 @@ func verifyURL(t *testing.T, b backend, raw string) (*verify.Result, error) {
 	t.Helper()
 	ro := b.opt
 	ro.Create = false
-	return ops.VerifyRemote(context.Background(), ops.VerifyRequest{Path: raw}, ops.Env{}, ro)
+	return remote.Check(context.Background(), raw, verify.PathOptions{}, ro)
 }
 
 // TestRoundTrip: build → publish → verify (same verdict and exit code as

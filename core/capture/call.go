@@ -147,8 +147,10 @@ func (c *Call) ErrorText() string {
 }
 
 // Data returns the receipt body (everything Emit adds the base fields to).
-func (c *Call) Data() *canon.Object {
-	d := &canon.Object{}
+func (c *Call) Data() *canon.Object { return c.ModelCall().Data() }
+
+// ModelCall returns the call's typed model_call receipt.
+func (c *Call) ModelCall() *receipt.ModelCall {
 	model := c.Req.Model
 	if model == "" {
 		model = c.Resp.Model
@@ -161,60 +163,45 @@ func (c *Call) Data() *canon.Object {
 	if errText != "" {
 		finish = "error"
 	}
-	d.Set("provider", c.Req.Provider)
-	d.Set("model_id", model)
-	d.Set("api", c.Req.API)
-	d.Set("stream", c.Req.Stream)
 	usage := "absent"
 	if c.Resp.UsageSeen {
 		usage = "provider"
 	}
-	d.Set("input_tokens", c.Resp.InputTokens)
-	d.Set("output_tokens", c.Resp.OutputTokens)
-	d.Set("total_tokens", c.Resp.TotalTokens)
-	d.Set("usage_source", usage)
-	d.Set("latency_ms", c.End.Sub(c.Start).Milliseconds())
-	d.Set("finish_reason", finish)
-	if errText != "" {
-		d.Set("error", errText)
-	} else {
-		d.Set("error", nil)
-	}
-	if c.Req.InputHash != "" {
-		d.Set("input_hash", c.Req.InputHash)
-	} else {
-		d.Set("input_hash", nil)
+	stream := c.Req.Stream
+	latency := c.End.Sub(c.Start).Milliseconds()
+	n := c.Req.MessageCount
+	m := &receipt.ModelCall{
+		Provider:       c.Req.Provider,
+		ModelID:        model,
+		API:            c.Req.API,
+		Stream:         &stream,
+		InputTokens:    c.Resp.InputTokens,
+		OutputTokens:   c.Resp.OutputTokens,
+		TotalTokens:    c.Resp.TotalTokens,
+		UsageSource:    usage,
+		LatencyMS:      &latency,
+		FinishReason:   finish,
+		Error:          errText,
+		InputHash:      c.Req.InputHash,
+		ContentHashAlg: receipt.ContentHashAlg,
+		MessageCount:   &n,
+		Source:         c.Source,
+		Wire:           &receipt.ModelWire{Endpoint: c.Endpoint, HTTPStatus: c.Status},
+		EndpointHint:   c.Hint,
+		CallsiteID:     c.CallsiteID,
 	}
 	if c.Resp.HasText {
-		d.Set("output_hash", provider.OutputHash(c.Resp.Text))
-	} else {
-		d.Set("output_hash", nil)
+		m.OutputHash = provider.OutputHash(c.Resp.Text)
 	}
-	d.Set("content_hash_alg", receipt.ContentHashAlg)
 	if c.StoreContent {
-		d.Set("input_content", c.Req.Input)
-		if c.Req.System != nil {
-			d.Set("system_content", c.Req.System)
-		}
+		m.Content = &receipt.ModelContent{Input: c.Req.Input, System: c.Req.System}
 		if c.Resp.HasText {
-			d.Set("output_content", c.Resp.Text)
-		} else {
-			d.Set("output_content", nil)
+			m.Content.Output = c.Resp.Text
 		}
 	}
-	d.Set("message_count", c.Req.MessageCount)
-	d.Set("integration_source", c.Source)
-	d.Set("endpoint", c.Endpoint)
-	if c.Hint != "" {
-		d.Set("endpoint_hint", c.Hint)
-	}
-	d.Set("http_status", c.Status)
 	if c.CallsiteID != "" {
-		d.Set("callsite_id", c.CallsiteID)
-		if c.CallsiteFile != "" {
-			d.Set("callsite_file", c.CallsiteFile)
-			d.Set("callsite_line", c.CallsiteLine)
-		}
+		// the file and line go with the id (in-process callers only)
+		m.CallsiteFile, m.CallsiteLine = c.CallsiteFile, c.CallsiteLine
 	}
-	return d
+	return m
 }

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/fsutil"
@@ -42,39 +43,42 @@ func WriteReport(path string, r *Result) error {
 // HTML renders the self-contained HTML report.
 func HTML(r *Result) ([]byte, error) {
 	var b bytes.Buffer
-	if err := reportTmpl.Execute(&b, r); err != nil {
+	if err := reportTmpl().Execute(&b, r); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
 }
 
-var reportTmpl = template.Must(template.New("diff").Funcs(template.FuncMap{
-	"usd": func(f float64) string { return fmt.Sprintf("$%.6f", f) },
-	"ms": func(p *float64) string {
-		if p == nil {
-			return "n/a"
-		}
-		return fmt.Sprintf("%g ms", *p)
-	},
-	"pb": func(p *bool) string {
-		if p == nil {
-			return "—"
-		}
-		if *p {
-			return "pass"
-		}
-		return "FAIL"
-	},
-	"gate": func(g Gate) string {
-		switch {
-		case g.Skipped:
-			return "skipped"
-		case g.Passed:
-			return "passed"
-		}
-		return "FAILED"
-	},
-}).Parse(`<!DOCTYPE html>
+// Parsed on first use: at init, every start of a binary linking this
+// package paid for it.
+var reportTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("diff").Funcs(template.FuncMap{
+		"usd": func(f float64) string { return fmt.Sprintf("$%.6f", f) },
+		"ms": func(p *float64) string {
+			if p == nil {
+				return "n/a"
+			}
+			return fmt.Sprintf("%g ms", *p)
+		},
+		"pb": func(p *bool) string {
+			if p == nil {
+				return "—"
+			}
+			if *p {
+				return "pass"
+			}
+			return "FAIL"
+		},
+		"gate": func(g Gate) string {
+			switch {
+			case g.Skipped:
+				return "skipped"
+			case g.Passed:
+				return "passed"
+			}
+			return "FAILED"
+		},
+	}).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>assay diff: {{.A.PackID}} → {{.B.PackID}}</title>
@@ -131,3 +135,4 @@ th{background:#f6f8fa} code{font-family:ui-monospace,monospace;font-size:12px;wo
 <p style="color:#57606a;margin-top:2rem">{{.SchemaVersion}} · exit 0 clean · 1 regression or gate failure · 2 integrity failure · 3 bad input</p>
 </body></html>
 `))
+})

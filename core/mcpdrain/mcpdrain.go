@@ -143,11 +143,11 @@ func (d *Drain) request(line []byte) {
 
 // response notes a line written to the client when it answers a request.
 func (d *Drain) response(line []byte) {
-	m, err := jsonrpc.Decode(bytes.TrimSpace(line))
-	if err != nil || !m.IsResponse() {
+	id, ok := responseID(line)
+	if !ok {
 		return
 	}
-	k := idKey(m.ID)
+	k := idKey(id)
 	d.mu.Lock()
 	if d.pending[k] > 0 {
 		d.pending[k]--
@@ -202,6 +202,46 @@ func (d *Drain) wait() {
 
 // idKey normalises an id the way mcp-go round-trips it (strings stay
 // strings; numbers go through float64), "" for a missing or null id.
+// responseID returns the id of a response line the server wrote, reading
+// no further than it must: mcp-go writes the id before the result, so a
+// result (tools/list is tens of KB) is not parsed. ok is false for anything
+// but a response: a server request or notification (a method), or a line
+// that is not a JSON object with a result or an error.
+func responseID(line []byte) (id json.RawMessage, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, false
+	}
+	haveID, body := false, false
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, false
+		}
+		switch t {
+		case "method":
+			return nil, false
+		case "id":
+			if err := dec.Decode(&id); err != nil {
+				return nil, false
+			}
+			haveID = true
+		case "result", "error":
+			body = true
+			if haveID {
+				return id, true
+			}
+			fallthrough
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return nil, false
+			}
+		}
+	}
+	return id, haveID && body
+}
+
 func idKey(raw json.RawMessage) string {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {

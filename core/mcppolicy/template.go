@@ -3,6 +3,7 @@ package mcppolicy
 import (
 	"bytes"
 	"encoding/json"
+	"sync"
 	"text/template"
 
 	"github.com/assay-dev/assay/core/exit"
@@ -24,13 +25,16 @@ func TemplateWithMode(serverID, mode string) ([]byte, error) {
 	// A JSON string is a valid YAML double-quoted scalar, whatever it holds.
 	q, _ := json.Marshal(serverID)
 	var b bytes.Buffer
-	if err := templateText.Execute(&b, map[string]string{"ServerID": string(q), "Mode": mode, "File": DefaultFile}); err != nil {
+	if err := templateText().Execute(&b, map[string]string{"ServerID": string(q), "Mode": mode, "File": DefaultFile}); err != nil {
 		return nil, err // the template is fixed; a failure here is a bug
 	}
 	return b.Bytes(), nil
 }
 
-var templateText = template.Must(template.New("policy").Parse(`# assay MCP proxy policy ({{.File}}), version 1.
+// Parsed on first use: at init, every start of a binary linking this
+// package paid for it.
+var templateText = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("policy").Parse(`# assay MCP proxy policy ({{.File}}), version 1.
 #
 #   check it:   assay mcp policy validate {{.File}}
 #   try a call: assay mcp policy check {{.File}} --tool write_file --args '{"path":"/tmp/x"}'
@@ -101,3 +105,4 @@ mode: {{.Mode}}
 #   max_tool_calls: 100     # allowed tool calls per session
 #   max_wall_time_sec: 3600 # seconds from the start of the session
 `))
+})

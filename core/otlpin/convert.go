@@ -7,8 +7,9 @@
 // The mapping is docs/otel.md's (from shared spec otel-genai.md §2.1 and
 // its §6 rulings): current and legacy attribute names are both read;
 // usage is recorded as sent (usage_source provider, partial or absent,
-// never guessed, DECISIONS 17 and 23); an absent finish reason is null;
-// content is hashed (content_hash_alg sha256-otel-messages-v1) and stored
+// never guessed, DECISIONS 17 and 23); the receipt is a receipt.ModelCall,
+// capture's form (an absent finish reason is "", api, stream and
+// content_hash_alg always present); content is hashed (content_hash_alg sha256-otel-messages-v1) and stored
 // only on explicit opt-in. Receipt ids are derived from the trace and span
 // ids, so a span delivered twice (OTLP is at-least-once) yields the same
 // id and the Sink drops the copy.
@@ -209,7 +210,7 @@ func NormalizeProvider(raw string) string {
 // geminiFinish maps Gemini's finish reasons as the reference does.
 var geminiFinish = map[string]string{"STOP": "stop", "MAX_TOKENS": "length", "SAFETY": "safety"}
 
-func times(sp ptrace.Span, now func() time.Time) (ts string, latency any) {
+func times(sp ptrace.Span, now func() time.Time) (ts string, latency *int64) {
 	start, end := sp.StartTimestamp(), sp.EndTimestamp()
 	switch {
 	case end != 0:
@@ -220,7 +221,8 @@ func times(sp ptrace.Span, now func() time.Time) (ts string, latency any) {
 		ts = receipt.Timestamp(now())
 	}
 	if start != 0 && end >= start {
-		return ts, int64(end-start) / int64(time.Millisecond)
+		ms := int64(end-start) / int64(time.Millisecond)
+		return ts, &ms
 	}
 	return ts, nil // not derivable: null, never invented
 }
@@ -282,143 +284,155 @@ func otelExtras(d *canon.Object, sp ptrace.Span, res pcommon.Map, scope pcommon.
 	}
 }
 
-// modelCall maps an inference span to a model_call receipt.
+// modelCall maps an inference span to a model_call receipt, built as
+// receipt.ModelCall so it has capture's form (one constructor per type):
+// api, stream, finish_reason and content_hash_alg are always present,
+// finish_reason "" and stream null when the span does not say.
 func modelCall(sp ptrace.Span, res pcommon.Map, scope pcommon.InstrumentationScope, o Options) Receipt {
 	a := attrs{sp.Attributes()}
-	d := &canon.Object{}
 	rawProvider := a.str("gen_ai.provider.name", "gen_ai.system")
 	provider := NormalizeProvider(rawProvider)
 	model := a.str("gen_ai.request.model", "gen_ai.response.model", "llm.request.model", "llm.response.model")
 	if model == "" {
 		model = "unknown"
 	}
-	d.Set("provider", provider)
-	d.Set("model_id", model)
-	if strings.EqualFold(a.str("openai.api.type"), "responses") {
-		d.Set("api", "responses")
+	op := a.str("gen_ai.operation.name", "llm.request.type")
+	m := &receipt.ModelCall{
+		Provider:       provider,
+		ModelID:        model,
+		API:            apiOf(provider, op, a.str("openai.api.type")),
+		ContentHashAlg: ContentHashAlg,
+		Source:         IntegrationSource,
 	}
 	if st, ok := a.boolean("gen_ai.request.stream", "llm.is_streaming", "gen_ai.request.is_stream"); ok {
-		d.Set("stream", st)
+		m.Stream = &st
 	}
 
 	in, inOK := a.int("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.usage.prompt_tokens")
 	out, outOK := a.int("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.usage.completion_tokens")
 	cacheRead, crOK := a.int("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens")
 	cacheCreate, ccOK := a.int("gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.cache_creation_input_tokens")
-	semantics := ""
 	if provider == "anthropic" && inOK {
 		// §6.5: the reference's Anthropic input_tokens exclude cached
 		// tokens, OTel's include them.
 		if (crOK || ccOK) && in-cacheRead-cacheCreate >= 0 {
 			in -= cacheRead + cacheCreate
 		} else {
-			semantics = "otel"
+			m.UsageSemantics = "otel"
 		}
 	}
-	usage := "absent"
+	m.UsageSource = "absent"
 	switch {
 	case inOK && outOK:
-		usage = "provider"
+		m.UsageSource = "provider"
 	case inOK || outOK:
-		usage = "partial"
+		m.UsageSource = "partial"
 	}
-	d.Set("input_tokens", in)
-	d.Set("output_tokens", out)
-	d.Set("total_tokens", in+out)
-	d.Set("usage_source", usage)
-	if semantics != "" {
-		d.Set("usage_semantics", semantics)
-	}
+	m.InputTokens, m.OutputTokens, m.TotalTokens = in, out, in+out
 	ts, latency := times(sp, o.Now)
-	d.Set("latency_ms", latency)
+	m.LatencyMS = latency
 
-	errText := errorText(sp, a)
+	m.Error = errorText(sp, a)
 	finish := a.first("gen_ai.response.finish_reasons", "gen_ai.response.finish_reason", "gen_ai.completion.0.finish_reason", "llm.response.finish_reason")
 	if provider == "google" {
-		if m, ok := geminiFinish[finish]; ok {
-			finish = m
+		if f, ok := geminiFinish[finish]; ok {
+			finish = f
 		}
 	}
-	if errText != "" {
+	if m.Error != "" {
 		finish = "error"
 	}
-	setOr(d, "finish_reason", finish)
-	setOr(d, "error", errText)
+	m.FinishReason = finish
 
 	// Content (§1.4, §6.1): hashed when the span carries it.
 	sys, sysOK := a.doc("gen_ai.system_instructions")
 	msgs, msgsOK := a.doc("gen_ai.input.messages")
 	outMsgs, outOK2 := a.doc("gen_ai.output.messages")
-	var inHash, outHash string
 	if sysOK || msgsOK {
 		in := &canon.Object{}
 		in.Set("system", sys)
 		in.Set("messages", msgs)
-		inHash, _ = receipt.ContentHash(in)
+		m.InputHash, _ = receipt.ContentHash(in)
 	}
 	if outOK2 {
-		outHash, _ = receipt.ContentHash(outMsgs)
-	}
-	setOr(d, "input_hash", inHash)
-	setOr(d, "output_hash", outHash)
-	if inHash != "" || outHash != "" {
-		d.Set("content_hash_alg", ContentHashAlg)
+		m.OutputHash, _ = receipt.ContentHash(outMsgs)
 	}
 	if o.StoreContent {
+		m.Content = &receipt.ModelContent{}
 		if msgsOK {
-			d.Set("input_content", msgs)
+			m.Content.Input = msgs
 		}
 		if sysOK {
-			d.Set("system_content", sys)
+			m.Content.System = sys
 		}
 		if outOK2 {
-			d.Set("output_content", outMsgs)
+			m.Content.Output = outMsgs
 		}
 	}
 	if l, ok := msgs.([]any); msgsOK && ok {
-		d.Set("message_count", len(l))
+		n := len(l)
+		m.MessageCount = &n
 	} else if n := legacyPromptCount(a); n > 0 {
-		d.Set("message_count", n)
+		m.MessageCount = &n
 	}
 
-	d.Set("integration_source", IntegrationSource)
 	host := a.str("server.address")
 	if provider == "openai" && host != "" && !strings.EqualFold(host, "api.openai.com") {
 		if port, ok := a.int("server.port"); ok {
 			host += ":" + strconv.FormatInt(port, 10)
 		}
-		d.Set("endpoint_hint", host)
+		m.EndpointHint = host
 	}
 	if f := a.str("code.file.path", "code.filepath"); f != "" {
-		d.Set("callsite_file", f)
-		if l, ok := a.int("code.line.number", "code.lineno"); ok {
-			d.Set("callsite_line", l)
+		m.CallsiteFile = f
+		if l, ok := a.int("code.line.number", "code.lineno"); ok && l > 0 {
+			m.CallsiteLine = int(l)
 		}
 	}
+
+	x := &canon.Object{}
 	if rawProvider != "" {
-		d.Set("otel_provider", rawProvider)
+		x.Set("otel_provider", rawProvider)
 	}
-	if op := a.str("gen_ai.operation.name", "llm.request.type"); op != "" {
-		d.Set("otel_operation", op)
+	if op != "" {
+		x.Set("otel_operation", op)
 	}
 	if rm := a.str("gen_ai.response.model", "llm.response.model"); rm != "" {
-		d.Set("response_model", rm)
+		x.Set("response_model", rm)
 	}
 	if v := a.str("gen_ai.response.id"); v != "" {
-		d.Set("response_id", v)
+		x.Set("response_id", v)
 	}
 	if v := a.str("gen_ai.conversation.id"); v != "" {
-		d.Set("conversation_id", v)
+		x.Set("conversation_id", v)
 	}
 	if crOK {
-		d.Set("cache_read_input_tokens", cacheRead)
+		x.Set("cache_read_input_tokens", cacheRead)
 	}
 	if ccOK {
-		d.Set("cache_creation_input_tokens", cacheCreate)
+		x.Set("cache_creation_input_tokens", cacheCreate)
 	}
-	otelExtras(d, sp, res, scope)
+	otelExtras(x, sp, res, scope)
+	m.Extra = x
 	t := sp.TraceID()
-	return Receipt{Type: "model_call", ID: ReceiptID("mcr_", sp.TraceID(), sp.SpanID()), Timestamp: ts, OTelTraceID: hex.EncodeToString(t[:]), Data: d}
+	return Receipt{Type: receipt.TypeModelCall, ID: ReceiptID("mcr_", sp.TraceID(), sp.SpanID()), Timestamp: ts, OTelTraceID: hex.EncodeToString(t[:]), Data: m.Data()}
+}
+
+// apiOf names the API the way capture does (chat_completions, responses,
+// messages, generate_content) when the span's provider and operation tell
+// it; "" otherwise.
+func apiOf(provider, op, openaiAPI string) string {
+	switch {
+	case provider == "openai" && strings.EqualFold(openaiAPI, "responses"):
+		return "responses"
+	case provider == "openai" && op == "chat":
+		return "chat_completions"
+	case provider == "anthropic" && op == "chat":
+		return "messages"
+	case provider == "google" && (op == "chat" || op == "generate_content"):
+		return "generate_content"
+	}
+	return ""
 }
 
 // legacyPromptCount counts gen_ai.prompt.N.* indices (OpenLLMetry's flat
@@ -455,7 +469,11 @@ func toolUse(sp ptrace.Span, res pcommon.Map, scope pcommon.InstrumentationScope
 		d.Set("tool_type", v)
 	}
 	ts, latency := times(sp, o.Now)
-	d.Set("latency_ms", latency)
+	if latency != nil {
+		d.Set("latency_ms", *latency)
+	} else {
+		d.Set("latency_ms", nil)
+	}
 	setOr(d, "error", errorText(sp, a))
 	if v, ok := a.doc("gen_ai.tool.call.arguments"); ok {
 		if h, err := receipt.HashValue(v); err == nil {

@@ -119,8 +119,11 @@ func TestConvertModelCall(t *testing.T) {
 				"provider": "anthropic", "model_id": "claude-x", "input_tokens": int64(10), "output_tokens": int64(5),
 				"usage_source": "provider", "usage_semantics": "otel", "finish_reason": "end_turn", "message_count": 2,
 				"input_hash": nil, "output_hash": nil, "otel_provider": "Anthropic",
+				// capture's form (receipt.ModelCall): the recipe and api always
+				// present, stream null when the span does not say
+				"content_hash_alg": ContentHashAlg, "api": "messages", "stream": nil,
 			},
-			absent: []string{"content_hash_alg", "endpoint_hint", "api"},
+			absent: []string{"endpoint_hint"},
 		},
 		{
 			name: "anthropic with cache tokens: input_tokens without them (ruling 5)",
@@ -136,11 +139,11 @@ func TestConvertModelCall(t *testing.T) {
 			absent: []string{"usage_semantics"},
 		},
 		{
-			name:  "no usage: absent with zeros, no finish reason: null",
+			name:  "no usage: absent with zeros, no finish reason: empty string (capture's form)",
 			attrs: map[string]any{"gen_ai.provider.name": "gcp.vertex_ai", "gen_ai.request.model": "gemini-2.5"},
 			want: map[string]any{
 				"provider": "google", "input_tokens": int64(0), "output_tokens": int64(0), "total_tokens": int64(0),
-				"usage_source": "absent", "finish_reason": nil,
+				"usage_source": "absent", "finish_reason": "", "api": "", "stream": nil,
 			},
 		},
 		{

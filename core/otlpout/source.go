@@ -1,10 +1,8 @@
 package otlpout
 
 import (
-	"context"
 	"fmt"
 
-	"github.com/assay-dev/assay/core/blob"
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/pack"
@@ -51,31 +49,22 @@ func fromPack(dir, shown string) (Source, error) {
 	return fromOpened(p), nil
 }
 
-// FromStorage is FromPack for a pack published to object storage (a
-// prefix URL, see core/blob): its objects are streamed into a private
-// temporary directory, verified there by the one verifier, and read from
-// it; Close removes the copy. A prefix without a manifest (an unfinished
-// upload) is not a pack.
-func FromStorage(ctx context.Context, raw string, bo blob.Options) (Source, error) {
-	dir, shown, cleanup, err := blob.FetchTemp(ctx, raw, bo)
-	if err != nil {
-		return Source{}, err
-	}
-	src, err := fromPack(dir, shown)
-	if err != nil {
-		cleanup()
-		return Source{}, err
-	}
-	inner := src.close
-	src.close = func() error {
+// FromPackAs is FromPack naming the pack as shown in its messages (e.g.
+// the storage URL it was fetched from: remote.ExportSource).
+func FromPackAs(dir, shown string) (Source, error) { return fromPack(dir, shown) }
+
+// OnClose returns s that also runs f once s is closed.
+func (s Source) OnClose(f func()) Source {
+	inner := s.close
+	s.close = func() error {
 		var err error
 		if inner != nil {
 			err = inner()
 		}
-		cleanup()
+		f()
 		return err
 	}
-	return src, nil
+	return s
 }
 
 // ReadPack returns a pack's receipts without verifying it (for a pack this

@@ -141,6 +141,13 @@ func OpenAppender(ctx context.Context, dir string, o AppendOptions) (*Appender, 
 	return newAppender(ctx, drv, keys, dir, checkpointInterval, o)
 }
 
+// NewAppender is newAppender for storage backends in packages of their own
+// (tlogaws), kept apart so that binaries which never write a log on them
+// do not link their SDKs.
+func NewAppender(ctx context.Context, drv tessera.Driver, keys *LogKeys, dir string, interval time.Duration, o AppendOptions) (*Appender, error) {
+	return newAppender(ctx, drv, keys, dir, interval, o)
+}
+
 // newAppender starts tessera's appender on a storage driver (POSIX or AWS)
 // with the log's signer, the checkpoint interval, batching and witnesses.
 func newAppender(ctx context.Context, drv tessera.Driver, keys *LogKeys, dir string, interval time.Duration, o AppendOptions) (*Appender, error) {

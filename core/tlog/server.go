@@ -62,16 +62,16 @@ func NewServer(ctx context.Context, dir, token string, o AppendOptions) (*Server
 	return &Server{app: a, tiles: root, token: sha256.Sum256([]byte(token))}, nil
 }
 
-// NewAWSServer serves a log on tessera's AWS backend (keys in keysDir);
-// tiles are read back through the S3 API.
-func NewAWSServer(ctx context.Context, keysDir, token string, c AWSConfig, o AppendOptions) (*Server, error) {
+// NewServerWith serves the log open returns (a backend of its own package,
+// e.g. tlogaws), checking the token before opening anything.
+func NewServerWith(token string, o AppendOptions, open func(AppendOptions) (*Appender, error)) (*Server, error) {
 	if len(token) < 16 {
 		return nil, fmt.Errorf("the append token must be at least 16 characters")
 	}
 	if o.BatchSize == 0 {
 		o.BatchSize = 256
 	}
-	a, err := OpenAWSAppender(ctx, keysDir, c, o)
+	a, err := open(o)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,8 @@
 # Prints the start-up time of `assay version` (target: within 5x of an empty
 # Go program's start): median and p90 over 100 runs of the built binary,
 # beside an empty Go binary measured by the same harness, and the init
-# time of the heaviest packages (GODEBUG=inittrace, mean of 20 runs).
+# time of the heaviest packages (GODEBUG=inittrace, mean of 20 runs). Also
+# the CPU time of each (steadier than wall time when the machine is busy).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work="$(mktemp -d)"
@@ -13,21 +14,29 @@ printf 'package main\n\nfunc main() {}\n' >"$work/empty/main.go"
 printf 'module empty\n\ngo 1.26\n' >"$work/empty/go.mod"
 (cd "$work/empty" && go build -o "$work/emptybin" .)
 python3 - "$work" <<'PY'
-import subprocess, sys, time
+import os, resource, subprocess, sys, time
 w = sys.argv[1]
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 def med(cmd):
     for _ in range(5):
         subprocess.run(cmd, stdout=subprocess.DEVNULL)
-    ts = []
+    ts, cs = [], []
     for _ in range(100):
-        t = time.perf_counter()
+        c, t = cpu(), time.perf_counter()
         subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
         ts.append((time.perf_counter() - t) * 1000)
-    ts.sort()
-    return ts[50], ts[90]
-a, a90 = med([w + "/assay", "version"])
-e, e90 = med([w + "/emptybin"])
+        cs.append((cpu() - c) * 1000)
+    ts.sort(); cs.sort()
+    return ts[50], ts[90], cs[50]
+load = os.getloadavg()[0]
+a, a90, ac = med([w + "/assay", "version"])
+e, e90, ec = med([w + "/emptybin"])
 print(f"assay version start-up: median {a:.1f} ms, p90 {a90:.1f} ms; empty Go binary: median {e:.1f} ms, p90 {e90:.1f} ms; ratio {a/e:.1f}x (100 runs each, target <= 5x)")
+# CPU time (user+sys of the child) is steadier than wall time on a loaded
+# machine; the load average says how loaded it was.
+print(f"  CPU time: assay version {ac:.1f} ms, empty Go binary {ec:.1f} ms (ratio {ac/ec:.1f}x); load average {load:.1f} on {os.cpu_count()} CPUs")
 PY
 for i in $(seq 20); do GODEBUG=inittrace=1 "$work/assay" version 2>&1 >/dev/null; done >"$work/inits"
 awk '/^init / {all+=$5} END {printf "package init, mean of 20 runs: %.1f ms in all; the heaviest:\n", all/20}' "$work/inits"

@@ -1,4 +1,10 @@
-package ops
+// Package remote is core/ops and verify.VerifyPath for packs and audit bundles in
+// object storage (core/blob): the CLI's PACK and -o arguments that are
+// storage URLs. It is a package of its own so that a binary which never
+// reaches storage does not link the cloud SDKs (about 450 packages whose
+// init and size cost every start): assay-mcp does not, since a storage URL
+// would let an MCP client spend the server's cloud credentials.
+package remote
 
 import (
 	"context"
@@ -9,78 +15,29 @@ import (
 	"github.com/assay-dev/assay/core/blob"
 	"github.com/assay-dev/assay/core/bundle"
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/core/ops"
 	"github.com/assay-dev/assay/core/pack"
 	"github.com/assay-dev/assay/core/store"
 	"github.com/assay-dev/assay/core/verify"
 )
 
-// Object storage (core/blob) for the CLI's -o and PACK arguments. The MCP
-// tools do not reach these: a storage URL would let a client spend the
-// server's cloud credentials.
+// IsURL reports whether a -o or PACK argument names object storage (s3://,
+// gs://, azblob://, file://) rather than a local path.
+func IsURL(s string) bool { return blob.IsURL(s) }
 
-// IsRemote reports whether a -o or PACK argument names object storage.
-func IsRemote(s string) bool { return blob.IsURL(s) }
-
-// VerifyRemote is Verify for a pack prefix or bundle object in storage:
+// Verify is ops.Verify for a pack prefix or bundle object in storage:
 // streamed into a private temp directory and checked by the same
 // verifier, with the same verdicts and exit codes.
-func VerifyRemote(ctx context.Context, r VerifyRequest, env Env, bo blob.Options) (*verify.Result, error) {
+func Verify(ctx context.Context, r ops.VerifyRequest, env ops.Env, bo blob.Options) (*verify.Result, error) {
 	o, err := r.Options(env)
 	if err != nil {
 		return nil, err
 	}
-	return verifyURL(ctx, r.Path, o, bo)
+	return Check(ctx, r.Path, o, bo)
 }
 
-// maxBundleBytes bounds an audit bundle fetched from storage.
-const maxBundleBytes = 4 << 30
-
-// verifyURL verifies the pack (a prefix) or audit bundle (an object ending
-// in .tar.gz or .tgz) at a storage URL with the same verifier, gates and
-// exit codes as a local one: its objects are streamed into a private
-// temporary directory (bounded by the sizes the manifest lists), checked
-// there, and removed. A prefix without pack_manifest.json is not a pack
-// (exit 3), whatever else it holds.
-func verifyURL(ctx context.Context, raw string, o verify.PathOptions, bo blob.Options) (*verify.Result, error) {
-	tmp, err := os.MkdirTemp("", "assay-remote-")
-	if err != nil {
-		return nil, exit.Bad("check $TMPDIR", "cannot create a temporary directory: %v", err)
-	}
-	defer os.RemoveAll(tmp)
-	var local, shown string
-	if lower := strings.ToLower(strings.SplitN(raw, "?", 2)[0]); strings.HasSuffix(lower, ".tar.gz") || strings.HasSuffix(lower, ".tgz") {
-		p, key, err := blob.ParseObject(raw)
-		if err != nil {
-			return nil, err
-		}
-		loc, err := blob.OpenParsed(ctx, p, bo)
-		if err != nil {
-			return nil, err
-		}
-		defer loc.Close()
-		local = filepath.Join(tmp, "bundle.tar.gz")
-		if err := loc.FetchObject(ctx, key, local, maxBundleBytes); err != nil {
-			return nil, err
-		}
-		shown = loc.Join(key)
-	} else {
-		dir, url, cleanup, err := blob.FetchTemp(ctx, raw, bo)
-		if err != nil {
-			return nil, err
-		}
-		defer cleanup()
-		local, shown = dir, url
-	}
-	r, err := verify.VerifyPath(local, o)
-	if err != nil {
-		return nil, err
-	}
-	r.Path = shown
-	return r, nil
-}
-
-// PackRemote is Pack with Out a storage URL.
-func PackRemote(ctx context.Context, r PackRequest, env Env, bo blob.Options) (*BundleResult, error) {
+// Pack is ops.Pack with Out a storage URL.
+func Pack(ctx context.Context, r ops.PackRequest, env ops.Env, bo blob.Options) (*ops.BundleResult, error) {
 	if err := store.ValidTraceID(r.TraceID); err != nil {
 		return nil, err
 	}
@@ -91,7 +48,7 @@ func PackRemote(ctx context.Context, r PackRequest, env Env, bo blob.Options) (*
 	defer ro.Close()
 	raw := r.Out
 	r.Out = ro.Local
-	res, err := Pack(r, env)
+	res, err := ops.Pack(r, env)
 	if err != nil {
 		return nil, err
 	}
@@ -126,13 +83,13 @@ func FetchPack(ctx context.Context, raw string, bo blob.Options) (string, func()
 	return dir, func() { os.RemoveAll(tmp) }, nil
 }
 
-// AuditBundleRemote is AuditBundle with the pack, the output or both in
+// AuditBundle is ops.AuditBundle with the pack, the output or both in
 // storage. An output prefix (ending in /, or not in .tar.gz/.tgz) gets the
 // default bundle name. The bundle is written to a local outbox, then
 // uploaded as one object that must not exist yet; a failed upload keeps
 // the local bundle and says where.
-func AuditBundleRemote(ctx context.Context, r BundleRequest, home string, bo blob.Options) (*BundleResult, error) {
-	if IsRemote(r.Pack) {
+func AuditBundle(ctx context.Context, r ops.BundleRequest, home string, bo blob.Options) (*ops.BundleResult, error) {
+	if IsURL(r.Pack) {
 		dir, cleanup, err := FetchPack(ctx, r.Pack, bo)
 		if err != nil {
 			return nil, err
@@ -140,8 +97,8 @@ func AuditBundleRemote(ctx context.Context, r BundleRequest, home string, bo blo
 		defer cleanup()
 		r.Pack = dir
 	}
-	if !IsRemote(r.Out) {
-		return AuditBundle(r, nil)
+	if !IsURL(r.Out) {
+		return ops.AuditBundle(r, nil)
 	}
 	raw := r.Out
 	base := strings.SplitN(raw, "?", 2)
@@ -179,7 +136,7 @@ func AuditBundleRemote(ctx context.Context, r BundleRequest, home string, bo blo
 		return nil, err
 	}
 	local := filepath.Join(box, key)
-	res, err := AuditBundle(BundleRequest{Pack: r.Pack, Out: local}, nil)
+	res, err := ops.AuditBundle(ops.BundleRequest{Pack: r.Pack, Out: local}, nil)
 	if err != nil {
 		os.RemoveAll(box)
 		return nil, err

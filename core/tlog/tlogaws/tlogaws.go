@@ -1,4 +1,10 @@
-package tlog
+// Package tlogaws puts a transparency log (core/tlog) on tessera's AWS
+// backend: tiles, entry bundles and the checkpoint in an S3-compatible
+// bucket, sequencing in a MySQL-compatible database. It is a package of its
+// own so that only the command serving such a log links the AWS SDK, the
+// MySQL driver and tessera's AWS storage (their init and size cost every
+// start of a binary that links them).
+package tlogaws
 
 import (
 	"context"
@@ -9,12 +15,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/transparency-dev/tessera/storage/aws"
+
+	"github.com/assay-dev/assay/core/tlog"
 )
 
-// AWSConfig places a log on tessera's AWS backend: tiles, entry bundles and
+// Config places a log on tessera's AWS backend: tiles, entry bundles and
 // the checkpoint in an S3-compatible bucket (read by clients directly),
 // sequencing in a MySQL-compatible database.
-type AWSConfig struct {
+type Config struct {
 	Bucket, Prefix string
 	// DSN is a go-sql-driver/mysql DSN (user:pass@tcp(host:port)/db).
 	DSN string
@@ -26,10 +34,10 @@ type AWSConfig struct {
 // awsCheckpointInterval is tessera's minimum for AWS.
 const awsCheckpointInterval = time.Second
 
-// OpenAWSAppender opens (or creates) a log whose keys live in keysDir and
+// OpenAppender opens (or creates) a log whose keys live in keysDir and
 // whose data lives in S3 + MySQL.
-func OpenAWSAppender(ctx context.Context, keysDir string, c AWSConfig, o AppendOptions) (*Appender, error) {
-	keys, err := OpenKeys(keysDir, o.Origin)
+func OpenAppender(ctx context.Context, keysDir string, c Config, o tlog.AppendOptions) (*tlog.Appender, error) {
+	keys, err := tlog.OpenKeys(keysDir, o.Origin)
 	if err != nil {
 		return nil, err
 	}
@@ -51,5 +59,13 @@ func OpenAWSAppender(ctx context.Context, keysDir string, c AWSConfig, o AppendO
 	if err != nil {
 		return nil, fmt.Errorf("open AWS storage: %w", err)
 	}
-	return newAppender(ctx, drv, keys, keysDir, awsCheckpointInterval, o)
+	return tlog.NewAppender(ctx, drv, keys, keysDir, awsCheckpointInterval, o)
+}
+
+// NewServer serves a log on the AWS backend (keys in keysDir); tiles are
+// read back through the S3 API.
+func NewServer(ctx context.Context, keysDir, token string, c Config, o tlog.AppendOptions) (*tlog.Server, error) {
+	return tlog.NewServerWith(token, o, func(o tlog.AppendOptions) (*tlog.Appender, error) {
+		return OpenAppender(ctx, keysDir, c, o)
+	})
 }
