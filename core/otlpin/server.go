@@ -165,18 +165,7 @@ func (h *Handler) traces(w http.ResponseWriter, r *http.Request, enc Encoding) *
 		w.Header().Set("Retry-After", "1")
 		return fail(http.StatusServiceUnavailable, "the receipt store failed; retry later")
 	}
-	resp := ptraceotlp.NewExportResponse()
-	var out []byte
-	if enc == EncodingJSON {
-		out, err = resp.MarshalJSON()
-	} else {
-		out, err = resp.MarshalProto()
-	}
-	if err != nil {
-		return fail(http.StatusInternalServerError, "encoding the response: %v", err)
-	}
-	h.write(w, enc, http.StatusOK, out)
-	return nil
+	return h.reply(w, enc, ptraceotlp.NewExportResponse())
 }
 
 // record converts decoded spans and writes their receipts, returning
@@ -216,18 +205,7 @@ func (h *Handler) logs(w http.ResponseWriter, r *http.Request, enc Encoding) *ht
 		return fail(http.StatusBadRequest, "%v", err)
 	}
 	h.stats.logs.Add(int64(ld.LogRecordCount()))
-	resp := plogotlp.NewExportResponse()
-	var out []byte
-	if enc == EncodingJSON {
-		out, err = resp.MarshalJSON()
-	} else {
-		out, err = resp.MarshalProto()
-	}
-	if err != nil {
-		return fail(http.StatusInternalServerError, "encoding the response: %v", err)
-	}
-	h.write(w, enc, http.StatusOK, out)
-	return nil
+	return h.reply(w, enc, plogotlp.NewExportResponse())
 }
 
 // metrics accepts and drops metrics: `assay run --otlp` points the
@@ -248,18 +226,7 @@ func (h *Handler) metrics(w http.ResponseWriter, r *http.Request, enc Encoding) 
 	if err != nil {
 		return fail(http.StatusBadRequest, "not an OTLP ExportMetricsServiceRequest: %v", err)
 	}
-	resp := pmetricotlp.NewExportResponse()
-	var out []byte
-	if enc == EncodingJSON {
-		out, err = resp.MarshalJSON()
-	} else {
-		out, err = resp.MarshalProto()
-	}
-	if err != nil {
-		return fail(http.StatusInternalServerError, "encoding the response: %v", err)
-	}
-	h.write(w, enc, http.StatusOK, out)
-	return nil
+	return h.reply(w, enc, pmetricotlp.NewExportResponse())
 }
 
 func (h *Handler) write(w http.ResponseWriter, enc Encoding, status int, body []byte) {
@@ -353,3 +320,23 @@ func (s *Server) Close() error {
 
 // Done is closed when the server has stopped.
 func (s *Server) Done() <-chan struct{} { return s.done }
+
+// exportResponse is what the three OTLP export responses have in common.
+type exportResponse interface {
+	MarshalJSON() ([]byte, error)
+	MarshalProto() ([]byte, error)
+}
+
+// reply writes an export response in the request's encoding.
+func (h *Handler) reply(w http.ResponseWriter, enc Encoding, resp exportResponse) *httpError {
+	marshal := resp.MarshalProto
+	if enc == EncodingJSON {
+		marshal = resp.MarshalJSON
+	}
+	out, err := marshal()
+	if err != nil {
+		return fail(http.StatusInternalServerError, "encoding the response: %v", err)
+	}
+	h.write(w, enc, http.StatusOK, out)
+	return nil
+}
