@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"sync"
 	"time"
 
-	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/jsonrpc"
 	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/pack"
@@ -234,29 +232,18 @@ func (s *Server) closeSession(sess *session, started time.Time, endedBy, reason 
 	}
 	end := time.Now()
 	complete := endedBy == EndedByClient
-	d := &canon.Object{}
-	d.Set("session_id", sess.id)
-	d.Set("trace_id", sess.traceID)
-	d.Set("server_id", ServerName)
-	d.Set("server_transport", s.cfg.Transport)
-	d.Set("session_complete", complete)
-	reasons := []any{}
+	var reasons []string
 	if !complete {
-		reasons = append(reasons, reason)
+		reasons = []string{reason}
 	}
-	d.Set("incomplete_reasons", reasons)
-	d.Set("ended_by", endedBy)
-	d.Set("receipt_count", len(recs))
-	d.Set("tool_calls", calls)
-	oc := &canon.Object{}
-	for _, k := range sortedKeys(outcomes) {
-		oc.Set(k, outcomes[k])
-	}
-	d.Set("outcomes", oc)
-	d.Set("started_at", receipt.Timestamp(started))
-	d.Set("ended_at", receipt.Timestamp(end))
-	d.Set("integration_source", IntegrationSource)
-	_, err = s.store.Emit(sess.traceID, "session_metadata", d, store.EmitOptions{ReceiptID: receipt.NewID("smd_", 16), Timestamp: receipt.Timestamp(end)})
+	d := receipt.SessionMetadata{
+		SessionID: sess.id, TraceID: sess.traceID, ServerID: ServerName, Transport: s.cfg.Transport,
+		Complete: complete, Incomplete: reasons, EndedBy: endedBy,
+		Closing: true, ReceiptCount: int64(len(recs)), ToolCalls: calls, Outcomes: outcomes,
+		StartedAt: receipt.Timestamp(started), EndedAt: receipt.Timestamp(end),
+		IntegrationSource: IntegrationSource,
+	}.Data()
+	_, err = s.store.Emit(sess.traceID, receipt.TypeSessionMetadata, d, store.EmitOptions{ReceiptID: receipt.NewID("smd_", 16), Timestamp: receipt.Timestamp(end)})
 	if err != nil {
 		return "", fmt.Errorf("EVIDENCE LOST: the session_metadata receipt of trace %s could not be written: %w", sess.traceID, err)
 	}
@@ -317,15 +304,6 @@ func (s *Server) httpSessionFor(key string) *session {
 		return s.session
 	}
 	return sess
-}
-
-func sortedKeys(m map[string]int) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 // recordRefusals appends, for each tools/call in a message the envelope

@@ -4,7 +4,6 @@ package mcpproxy
 
 import (
 	"encoding/json"
-	"sort"
 	"time"
 
 	"github.com/assay-dev/assay/core/canon"
@@ -129,10 +128,8 @@ const (
 // message is read.
 func (p *proxy) writeSessionOpen(start time.Time) {
 	s := p.sess
-	d := p.sessionReceipt(SessionOpen, false, []any{NotClosedReason}, func(d *canon.Object) {
-		d.Set("started_at", s.StartedAt)
-	})
-	if _, err := p.o.Store.Emit(s.TraceID, "session_metadata", d, store.EmitOptions{ReceiptID: receipt.NewID("smd_", 16), Timestamp: receipt.Timestamp(start)}); err != nil {
+	m := p.sessionReceipt(SessionOpen, false, []string{NotClosedReason})
+	if _, err := p.o.Store.Emit(s.TraceID, receipt.TypeSessionMetadata, m.Data(), store.EmitOptions{ReceiptID: receipt.NewID("smd_", 16), Timestamp: receipt.Timestamp(start)}); err != nil {
 		p.lost.Add(1)
 		p.markIncomplete("the opening session_metadata receipt could not be written")
 		p.log.Error().Err(err).Msg("EVIDENCE LOST: the opening session_metadata receipt could not be written")
@@ -152,33 +149,16 @@ func (p *proxy) writeSessionMetadata(end time.Time) {
 	p.incMu.Unlock()
 	p.mu.Lock()
 	s := p.sess
-	rs := make([]any, len(reasons))
-	for i, r := range reasons {
-		rs[i] = r
-	}
-	d := p.sessionReceipt(SessionClosed, len(reasons) == 0, rs, func(d *canon.Object) {
-		d.Set("receipt_count", p.written.Load())
-		d.Set("tool_calls", s.ToolCalls)
-		oc := &canon.Object{}
-		keys := make([]string, 0, len(s.Outcomes))
-		for k := range s.Outcomes {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			oc.Set(k, s.Outcomes[k])
-		}
-		d.Set("outcomes", oc)
-		d.Set("started_at", s.StartedAt)
-		d.Set("ended_at", s.EndedAt)
-		se := &canon.Object{}
-		se.Set("code", s.ServerExit.Code)
-		se.Set("killed", s.ServerExit.Killed)
-		se.Set("detail", s.ServerExit.Detail)
-		d.Set("server_exit", se)
-	})
+	m := p.sessionReceipt(SessionClosed, len(reasons) == 0, reasons)
+	m.Closing = true
+	m.ReceiptCount = int64(p.written.Load())
+	m.ToolCalls = s.ToolCalls
+	m.Outcomes = s.Outcomes
+	m.EndedAt = s.EndedAt
+	m.ServerExit = &receipt.ServerExit{Code: s.ServerExit.Code, Killed: s.ServerExit.Killed, Detail: s.ServerExit.Detail}
+	d := m.Data()
 	p.mu.Unlock()
-	_, err := p.o.Store.Emit(s.TraceID, "session_metadata", d, store.EmitOptions{ReceiptID: receipt.NewID("smd_", 16), Timestamp: receipt.Timestamp(end)})
+	_, err := p.o.Store.Emit(s.TraceID, receipt.TypeSessionMetadata, d, store.EmitOptions{ReceiptID: receipt.NewID("smd_", 16), Timestamp: receipt.Timestamp(end)})
 	if err != nil {
 		p.lost.Add(1)
 		p.markIncomplete("the session_metadata receipt could not be written")
@@ -188,31 +168,22 @@ func (p *proxy) writeSessionMetadata(end time.Time) {
 	p.written.Add(1)
 }
 
-// sessionReceipt builds a session_metadata receipt, opening or closing:
-// the fields both share, with the state's own (body) in the middle.
-func (p *proxy) sessionReceipt(state string, complete bool, reasons []any, body func(*canon.Object)) *canon.Object {
+// sessionReceipt is what the opening and the closing session_metadata
+// receipts share.
+func (p *proxy) sessionReceipt(state string, complete bool, reasons []string) receipt.SessionMetadata {
 	s := p.sess
-	d := &canon.Object{}
-	d.Set("seq", p.seq.Add(1)-1)
-	d.Set("session_id", s.SessionID)
-	d.Set("trace_id", s.TraceID)
-	d.Set("server_id", s.ServerID)
-	d.Set("server_transport", s.Transport)
-	d.Set("session_state", state)
-	d.Set("session_complete", complete)
-	d.Set("incomplete_reasons", reasons)
-	body(d)
-	d.Set("policy_mode", s.PolicyMode)
-	if p.o.Policy != nil {
-		d.Set("policy_ref", p.o.Policy.Path)
-		d.Set("policy_hash", p.o.Policy.Hash)
-	} else {
-		d.Set("policy_ref", nil)
-		d.Set("policy_hash", nil)
+	seq := int64(p.seq.Add(1) - 1)
+	m := receipt.SessionMetadata{
+		Seq: &seq, SessionID: s.SessionID, TraceID: s.TraceID, ServerID: s.ServerID, Transport: s.Transport,
+		State: state, Complete: complete, Incomplete: reasons, StartedAt: s.StartedAt,
+		Policy:            &receipt.SessionPolicy{Mode: s.PolicyMode},
+		ProxyVersion:      proxyVersion(),
+		IntegrationSource: IntegrationSource,
 	}
-	d.Set("proxy_version", proxyVersion())
-	d.Set("integration_source", IntegrationSource)
-	return d
+	if p.o.Policy != nil {
+		m.Policy.Loaded, m.Policy.Ref, m.Policy.Hash = true, p.o.Policy.Path, p.o.Policy.Hash
+	}
+	return m
 }
 
 func appendOnce(list []string, s string) []string {
