@@ -41,17 +41,8 @@ func EncodingOf(contentType string) (Encoding, bool) {
 // would read them as base64 and return wrong ids without an error).
 func DecodeTraces(body []byte, enc Encoding) (ptrace.Traces, error) {
 	req := ptraceotlp.NewExportRequest()
-	var err error
-	switch enc {
-	case EncodingJSON:
-		err = req.UnmarshalJSON(body)
-	case EncodingProto:
-		err = req.UnmarshalProto(body)
-	default:
-		return ptrace.Traces{}, fmt.Errorf("unknown OTLP encoding")
-	}
-	if err != nil {
-		return ptrace.Traces{}, fmt.Errorf("not an OTLP ExportTraceServiceRequest: %w", err)
+	if err := decodeRequest(req, body, enc, "ExportTraceServiceRequest"); err != nil {
+		return ptrace.Traces{}, err
 	}
 	return req.Traces(), nil
 }
@@ -59,6 +50,20 @@ func DecodeTraces(body []byte, enc Encoding) (ptrace.Traces, error) {
 // DecodeLogs decodes an ExportLogsServiceRequest.
 func DecodeLogs(body []byte, enc Encoding) (plog.Logs, error) {
 	req := plogotlp.NewExportRequest()
+	if err := decodeRequest(req, body, enc, "ExportLogsServiceRequest"); err != nil {
+		return plog.Logs{}, err
+	}
+	return req.Logs(), nil
+}
+
+// otlpRequest is what pdata's export requests have in common.
+type otlpRequest interface {
+	UnmarshalJSON([]byte) error
+	UnmarshalProto([]byte) error
+}
+
+// decodeRequest fills req from body in the given encoding.
+func decodeRequest(req otlpRequest, body []byte, enc Encoding, what string) error {
 	var err error
 	switch enc {
 	case EncodingJSON:
@@ -66,10 +71,10 @@ func DecodeLogs(body []byte, enc Encoding) (plog.Logs, error) {
 	case EncodingProto:
 		err = req.UnmarshalProto(body)
 	default:
-		return plog.Logs{}, fmt.Errorf("unknown OTLP encoding")
+		return fmt.Errorf("unknown OTLP encoding")
 	}
 	if err != nil {
-		return plog.Logs{}, fmt.Errorf("not an OTLP ExportLogsServiceRequest: %w", err)
+		return fmt.Errorf("not an OTLP %s: %w", what, err)
 	}
-	return req.Logs(), nil
+	return nil
 }

@@ -89,15 +89,7 @@ func StartGRPC(ctx context.Context, addr string, h *Handler) (*GRPCServer, error
 			s.err = err
 		}
 	}()
-	if ctx != nil {
-		go func() {
-			select {
-			case <-ctx.Done():
-				_ = s.Close()
-			case <-s.done:
-			}
-		}()
-	}
+	closeWhenDone(ctx, s.done, s.Close)
 	return s, nil
 }
 

@@ -287,15 +287,7 @@ func Start(ctx context.Context, addr string, o ServerOptions) (*Server, error) {
 			s.err = err
 		}
 	}()
-	if ctx != nil {
-		go func() {
-			select {
-			case <-ctx.Done():
-				_ = s.Close()
-			case <-s.done:
-			}
-		}()
-	}
+	closeWhenDone(ctx, s.done, s.Close)
 	return s, nil
 }
 
@@ -339,4 +331,19 @@ func (h *Handler) reply(w http.ResponseWriter, enc Encoding, resp exportResponse
 	}
 	h.write(w, enc, http.StatusOK, out)
 	return nil
+}
+
+// closeWhenDone calls closeFn when ctx ends, unless the server stopped
+// first (done closed). A nil ctx never ends.
+func closeWhenDone(ctx context.Context, done <-chan struct{}, closeFn func() error) {
+	if ctx == nil {
+		return
+	}
+	go func() {
+		select {
+		case <-ctx.Done():
+			_ = closeFn()
+		case <-done:
+		}
+	}()
 }
