@@ -2,18 +2,18 @@ package main
 
 import (
 	"fmt"
-	"regexp"
 
 	"github.com/spf13/cobra"
 
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/proof"
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 func init() { commands = append(commands, newProveCmd) }
 
-var safeFileID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
+var safeFileID = lazyre.New(`^[A-Za-z0-9._-]{1,100}$`)
 
 func newProveCmd() *cobra.Command {
 	var out string
@@ -46,7 +46,7 @@ reference).`,
 			}
 			if out == "" {
 				id := args[1]
-				if !safeFileID.MatchString(id) {
+				if !safeFileID().MatchString(id) {
 					id = "receipt"
 				}
 				out = "receipt_proof_" + id + ".json"

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 
 	"github.com/assay-dev/assay/core/version"
@@ -14,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 // commands holds the constructors of the top-level commands; each command
@@ -75,11 +75,11 @@ verify-pack exit codes (everywhere, text and --json alike):
 
 // badFlagValue matches pflag's parse error for a typed flag, e.g.
 // `invalid argument "abc" for "--gate-cost-pct" flag: strconv.ParseFloat: parsing "abc": invalid syntax`.
-var badFlagValue = regexp.MustCompile(`^invalid argument "(.*)" for "(.+?)" flag: strconv\.Parse(\w+): parsing ".*": (.*)$`)
+var badFlagValue = lazyre.New(`^invalid argument "(.*)" for "(.+?)" flag: strconv\.Parse(\w+): parsing ".*": (.*)$`)
 
 // flagError rewrites pflag's strconv noise into what was wrong with the value.
 func flagError(msg string) string {
-	m := badFlagValue.FindStringSubmatch(msg)
+	m := badFlagValue().FindStringSubmatch(msg)
 	if m == nil {
 		return msg
 	}

@@ -1,23 +1,23 @@
 package main
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/assay-dev/assay/core/suggest"
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 var (
-	unknownCommand = regexp.MustCompile(`^unknown command "([^"]*)"`)
-	unknownFlag    = regexp.MustCompile(`^unknown flag: --([^\s=]+)`)
+	unknownCommand = lazyre.New(`^unknown command "([^"]*)"`)
+	unknownFlag    = lazyre.New(`^unknown flag: --([^\s=]+)`)
 )
 
 // commandSuggestion is "did you mean X? " for a mistyped subcommand of cmd.
 func commandSuggestion(cmd *cobra.Command, msg string) string {
-	m := unknownCommand.FindStringSubmatch(msg)
+	m := unknownCommand().FindStringSubmatch(msg)
 	if m == nil || cmd == nil {
 		return ""
 	}
@@ -32,7 +32,7 @@ func commandSuggestion(cmd *cobra.Command, msg string) string {
 
 // flagSuggestion is "did you mean --X? " for a mistyped long flag of cmd.
 func flagSuggestion(cmd *cobra.Command, msg string) string {
-	m := unknownFlag.FindStringSubmatch(msg)
+	m := unknownFlag().FindStringSubmatch(msg)
 	if m == nil {
 		return ""
 	}

@@ -3,8 +3,9 @@ package blob
 import (
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
+
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 // SDK errors quote request URLs, and a signed URL carries its credential
@@ -15,10 +16,10 @@ import (
 // shown or logged.
 
 var (
-	urlRe = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>]+`)
+	urlRe = lazyre.New(`[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>]+`)
 	// Signature-style pairs outside a URL (an Authorization header quoted
 	// in an error, a query string printed without its URL).
-	pairRe = regexp.MustCompile(`(?i)(x-amz-[a-z-]+|x-goog-[a-z-]+|signature|credential|security-token|sig|token|password|secret|access_?key(?:_?id)?|account_?key|sharedaccesssignature)(\s*[=:]\s*)([^\s,&;"'<>]+)`)
+	pairRe = lazyre.New(`(?i)(x-amz-[a-z-]+|x-goog-[a-z-]+|signature|credential|security-token|sig|token|password|secret|access_?key(?:_?id)?|account_?key|sharedaccesssignature)(\s*[=:]\s*)([^\s,&;"'<>]+)`)
 )
 
 // secretEnv names the environment variables whose values are secrets.
@@ -42,8 +43,8 @@ func Scrub(s string, getenv func(string) string) string {
 			s = strings.ReplaceAll(s, v, redacted)
 		}
 	}
-	s = urlRe.ReplaceAllStringFunc(s, scrubURL)
-	return pairRe.ReplaceAllString(s, "${1}${2}"+redacted)
+	s = urlRe().ReplaceAllStringFunc(s, scrubURL)
+	return pairRe().ReplaceAllString(s, "${1}${2}"+redacted)
 }
 
 // scrubURL keeps a URL's scheme, host and path and replaces its user

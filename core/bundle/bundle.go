@@ -16,7 +16,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -27,6 +26,7 @@ import (
 	"github.com/assay-dev/assay/core/receipt"
 	"github.com/assay-dev/assay/core/verify"
 	"github.com/assay-dev/assay/core/version"
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 const manifestName = pack.FileManifest
@@ -66,10 +66,10 @@ type SignerInfo struct {
 // DefaultName is audit_bundle_<pack_id>.tar.gz (pack ids are safe file
 // names; anything else is replaced).
 func DefaultName(packID string) string {
-	return "audit_bundle_" + unsafeChars.ReplaceAllString(packID, "_") + ".tar.gz"
+	return "audit_bundle_" + unsafeChars().ReplaceAllString(packID, "_") + ".tar.gz"
 }
 
-var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)
+var unsafeChars = lazyre.New(`[^A-Za-z0-9._-]`)
 
 // Create verifies the pack in dir and writes its audit bundle to out
 // ("" for DefaultName in the working directory). A pack that fails

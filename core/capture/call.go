@@ -105,7 +105,7 @@ func (c *Call) Redact(s string) string {
 	for _, v := range c.secrets {
 		s = strings.ReplaceAll(s, v, "[redacted]")
 	}
-	return receipt.SecretPattern.ReplaceAllString(s, "[redacted]")
+	return receipt.SecretPattern().ReplaceAllString(s, "[redacted]")
 }
 
 // CleanEndpoint returns u without query, fragment or user info, so no

@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/fsutil"
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 // Defaults shared by `assay ci init`, `assay flow ci` and `assay doctor`.
@@ -96,9 +96,9 @@ type Workflow struct {
 	GateReport string `json:"gate_report"`
 }
 
-var secretPattern = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
+var secretPattern = lazyre.New(`^[A-Z_][A-Z0-9_]*$`)
 
-var cardPattern = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
+var cardPattern = lazyre.New(`^[A-Za-z0-9._/-]+$`)
 
 // ParseCards splits a comma-separated card list (blank entries dropped).
 func ParseCards(s string) ([]string, error) {
@@ -108,7 +108,7 @@ func ParseCards(s string) ([]string, error) {
 		if c == "" {
 			continue
 		}
-		if !cardPattern.MatchString(c) {
+		if !cardPattern().MatchString(c) {
 			return nil, exit.Bad("name a built-in card or a card file path", "card %q has characters a workflow cannot carry safely", c)
 		}
 		out = append(out, c)
@@ -117,7 +117,7 @@ func ParseCards(s string) ([]string, error) {
 }
 
 // safePath matches paths we put into workflow YAML and shell lines unquoted.
-var safePath = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
+var safePath = lazyre.New(`^[A-Za-z0-9._/-]+$`)
 
 // RenderWorkflow builds the GitHub Actions workflow. The run command is
 // collapsed to single spaces; newlines and `${{` (expression injection into
@@ -130,7 +130,7 @@ func RenderWorkflow(o WorkflowOptions) (*Workflow, error) {
 	if w.Secret == "" {
 		w.Secret = DefaultSecret
 	}
-	if !secretPattern.MatchString(w.Secret) || strings.HasPrefix(w.Secret, "GITHUB_") {
+	if !secretPattern().MatchString(w.Secret) || strings.HasPrefix(w.Secret, "GITHUB_") {
 		return nil, exit.Bad("use upper-case letters, digits and _ (not starting with GITHUB_)", "--secret %q is not a GitHub secret name", w.Secret)
 	}
 	if w.Lock == "" {
@@ -140,7 +140,7 @@ func RenderWorkflow(o WorkflowOptions) (*Workflow, error) {
 		w.Baseline = DefaultBaselinePack
 	}
 	for name, p := range map[string]string{"--lock": w.Lock, "--baseline": w.Baseline} {
-		if !safePath.MatchString(p) || strings.HasPrefix(p, "-") {
+		if !safePath().MatchString(p) || strings.HasPrefix(p, "-") {
 			return nil, exit.Bad("use a plain relative path", "%s %q is not a plain path", name, p)
 		}
 	}

@@ -3,10 +3,10 @@ package doctor
 import (
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/assay-dev/assay/core/ciinit"
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 // Probes of the CI workflows (DOCTOR_CI_001, CI_003).
@@ -51,7 +51,7 @@ func probeCIWorkflow(e *env) Probe {
 	return Probe{Status: Warn, Severity: Medium, Message: "no workflow runs assay verify-pack", Fix: ciInitCmd}
 }
 
-var continueOnError = regexp.MustCompile(`(?m)^\s*continue-on-error:\s*true\b`)
+var continueOnError = lazyre.New(`(?m)^\s*continue-on-error:\s*true\b`)
 
 func probeContinueOnError(e *env) Probe {
 	wfs, ok := e.workflows()
@@ -60,7 +60,7 @@ func probeContinueOnError(e *env) Probe {
 	}
 	var bad []string
 	for _, w := range wfs {
-		if strings.Contains(w.text, "assay") && continueOnError.MatchString(w.text) {
+		if strings.Contains(w.text, "assay") && continueOnError().MatchString(w.text) {
 			bad = append(bad, w.path)
 		}
 	}

@@ -3,22 +3,22 @@ package doctor
 import (
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 
 	"github.com/assay-dev/assay/core/claims"
 	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/version"
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 // Probes of setup: the binary, the home directory, the signing key and the built-in cards (DOCTOR_CORE, FS, KEY, CARD).
 
 // ---- DOCTOR_CORE_001
 
-var versionPattern = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+var versionPattern = lazyre.New(`^[A-Za-z0-9._-]+$`)
 
 func probeCore(e *env) Probe {
-	if !versionPattern.MatchString(e.o.Version) {
+	if !versionPattern().MatchString(e.o.Version) {
 		return Probe{Status: Fail, Severity: Critical, Message: fmt.Sprintf("assay version %q cannot go into a pack's verifier_version", e.o.Version),
 			Fix: "go install github.com/assay-dev/assay/cmd/assay@latest"}
 	}

@@ -14,22 +14,22 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/fsutil"
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 // DefaultSigner is the signer id used when none is configured.
 const DefaultSigner = "assay-local"
 
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+var idPattern = lazyre.New(`^[A-Za-z0-9._-]+$`)
 
 // ValidID reports whether id is a usable signer id.
 func ValidID(id string) error {
-	if !idPattern.MatchString(id) || strings.HasPrefix(id, ".") {
+	if !idPattern().MatchString(id) || strings.HasPrefix(id, ".") {
 		return exit.Bad("use letters, digits, '.', '_' or '-', not starting with '.'", "invalid signer id %q", id)
 	}
 	return nil

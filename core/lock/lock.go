@@ -17,7 +17,6 @@ import (
 	"github.com/assay-dev/assay/core/suggest"
 	"io/fs"
 	"os"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -29,6 +28,7 @@ import (
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/receipt"
 	"github.com/assay-dev/assay/core/version"
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 // Fixed values of the lock format.
@@ -92,10 +92,10 @@ type Lock struct {
 // required are the fields the reference's lock check insists on.
 var required = []string{"lock_version", "assay_version_min", "pack_format_version", "run_cards", "run_cards_composite_hash", "claim_set_hash", "exit_contract", "signer_policy"}
 
-var hex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
+var hex64 = lazyre.New(`^[0-9a-f]{64}$`)
 
 // IsFingerprint reports whether s is a 64-hex lowercase fingerprint.
-func IsFingerprint(s string) bool { return hex64.MatchString(s) }
+func IsFingerprint(s string) bool { return hex64().MatchString(s) }
 
 // New builds a lock for built-in cards (in the given order) and, when
 // fingerprints are given, an allowlist signer policy.

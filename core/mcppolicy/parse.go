@@ -13,6 +13,7 @@ import (
 
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/fnmatch"
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 // The keys each mapping accepts, in the order the template shows them.
@@ -40,11 +41,11 @@ func (ps *parser) fail(n *yaml.Node, fix, format string, args ...any) error {
 }
 
 // yamlLine matches the position prefix of the YAML library's errors.
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
+var yamlLine = lazyre.New(`^yaml: line (\d+): `)
 
 func (ps *parser) syntaxError(err error) error {
 	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+	if m := yamlLine().FindStringSubmatch(msg); m != nil {
 		return exit.Bad("fix the YAML syntax on that line", "%s:%s: invalid YAML: %s", ps.path, m[1], msg[len(m[0]):])
 	}
 	return exit.Bad("fix the YAML syntax", "%s: invalid YAML: %s", ps.path, strings.TrimPrefix(msg, "yaml: "))
@@ -405,7 +406,7 @@ func describe(n *yaml.Node) string {
 // joinPath appends key to a dotted path; keys that are not plain names
 // (tool names may hold dots or slashes) are bracketed and quoted.
 func joinPath(where, key string) string {
-	if plainKey.MatchString(key) {
+	if plainKey().MatchString(key) {
 		if where == "" {
 			return key
 		}
@@ -414,7 +415,7 @@ func joinPath(where, key string) string {
 	return where + "[" + strconv.Quote(key) + "]"
 }
 
-var plainKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+var plainKey = lazyre.New(`^[A-Za-z0-9_-]+$`)
 
 func orRoot(where string) string {
 	if where == "" {

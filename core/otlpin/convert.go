@@ -254,7 +254,7 @@ func errorText(sp ptrace.Span, a attrs) string {
 	if msg == "" {
 		msg = "error"
 	}
-	return receipt.SecretPattern.ReplaceAllString(msg, "[redacted]")
+	return receipt.SecretPattern().ReplaceAllString(msg, "[redacted]")
 }
 
 func setOr(d *canon.Object, k string, v string) {

@@ -134,7 +134,7 @@ func Span(r *canon.Object, c Context, res *resource.Resource) (sdktrace.ReadOnly
 	name := typ
 	kind := trace.SpanKindInternal
 	var status sdktrace.Status
-	errText := receipt.SecretPattern.ReplaceAllString(str(r, "error"), "[redacted]")
+	errText := receipt.SecretPattern().ReplaceAllString(str(r, "error"), "[redacted]")
 	switch typ {
 	case "model_call":
 		model := str(r, "model_id")

@@ -12,7 +12,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -27,6 +26,7 @@ import (
 	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/merkle"
 	"github.com/assay-dev/assay/core/receipt"
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 // Options are the inputs of Build.
@@ -420,7 +420,7 @@ func writeLines(recs []*receipt.Receipt) (lines [][]byte, integrity, head string
 	return lines, integrity, head, nil
 }
 
-var rfc3339 = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$`)
+var rfc3339 = lazyre.New(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$`)
 
 // timeRange returns the lexicographic min and max receipt timestamps (falling
 // back to _stored_at), as the reference does, normalised to strict RFC 3339
@@ -461,13 +461,13 @@ func deterministicID(att Attestation, jsonlHash string) (string, error) {
 	return "pack_deterministic_" + sha256hex([]byte(seedHex))[:8], nil
 }
 
-var sha40 = regexp.MustCompile(`^[0-9a-f]{40}$`)
+var sha40 = lazyre.New(`^[0-9a-f]{40}$`)
 
 func (c *CIBinding) validate() error {
 	if !slices.Contains(CIProviders, c.Provider) {
 		return exit.Bad("use one of "+strings.Join(CIProviders, ", "), "invalid CI provider %q", c.Provider)
 	}
-	if !sha40.MatchString(c.CommitSHA) {
+	if !sha40().MatchString(c.CommitSHA) {
 		return exit.Bad("a commit sha is 40 lowercase hex characters", "invalid CI commit sha %q", c.CommitSHA)
 	}
 	return nil
@@ -480,7 +480,7 @@ func DetectCIBinding(getenv func(string) string) *CIBinding {
 		return nil
 	}
 	sha := strings.ToLower(getenv("GITHUB_SHA"))
-	if !sha40.MatchString(sha) {
+	if !sha40().MatchString(sha) {
 		return nil
 	}
 	return &CIBinding{

@@ -578,7 +578,7 @@ func duplicates(hashes []uint64, seed maphash.Seed, keys *sorter) (bool, error) 
 // normRange is timeRange's normalisation of the min and max timestamps.
 func normRange(start, end string, now time.Time) (string, string) {
 	norm := func(s string) string {
-		if rfc3339.MatchString(s) {
+		if rfc3339().MatchString(s) {
 			return s
 		}
 		if t, ok := receipt.ParseTimestamp(s); ok {

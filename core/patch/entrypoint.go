@@ -6,11 +6,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/assay-dev/assay/core/scan"
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 // The Python entrypoint rule (documented in 'assay patch --help'): the
@@ -34,8 +34,8 @@ const (
 )
 
 var (
-	mainGuard  = regexp.MustCompile(`(?m)^if\s+__name__\s*==\s*['"]__main__['"]\s*:`)
-	scriptLine = regexp.MustCompile(`^\s*["']?[A-Za-z0-9_.-]+["']?\s*=\s*["']([A-Za-z0-9_.]+)(?::[A-Za-z0-9_.]+)?["']`)
+	mainGuard  = lazyre.New(`(?m)^if\s+__name__\s*==\s*['"]__main__['"]\s*:`)
+	scriptLine = lazyre.New(`^\s*["']?[A-Za-z0-9_.-]+["']?\s*=\s*["']([A-Za-z0-9_.]+)(?::[A-Za-z0-9_.]+)?["']`)
 )
 
 // skipEntrypointDirs are not searched for a __main__ module.
@@ -101,7 +101,7 @@ func mainModules(root string) []string {
 			out = append(out, rel)
 			return nil
 		}
-		if b, err := os.ReadFile(p); err == nil && len(b) < 4<<20 && mainGuard.Match(b) {
+		if b, err := os.ReadFile(p); err == nil && len(b) < 4<<20 && mainGuard().Match(b) {
 			out = append(out, rel)
 		}
 		return nil
@@ -124,7 +124,7 @@ func projectScript(root string) string {
 			in = l == "[project.scripts]"
 			continue
 		}
-		m := scriptLine.FindStringSubmatch(l)
+		m := scriptLine().FindStringSubmatch(l)
 		if !in || m == nil {
 			continue
 		}

@@ -12,12 +12,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/assay-dev/assay/core/scan/golang"
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 // The generated helper file and its marker.
@@ -28,10 +28,10 @@ const (
 )
 
 var (
-	reOpenAI    = regexp.MustCompile(`^github\.com/openai/openai-go(/v\d+)?$`)
-	reAnthropic = regexp.MustCompile(`^github\.com/anthropics/anthropic-sdk-go(/v\d+)?$`)
-	reGenai     = regexp.MustCompile(`^google\.golang\.org/genai$`)
-	reLangchain = regexp.MustCompile(`^github\.com/tmc/langchaingo/llms/(openai|anthropic|googleai|ollama)$`)
+	reOpenAI    = lazyre.New(`^github\.com/openai/openai-go(/v\d+)?$`)
+	reAnthropic = lazyre.New(`^github\.com/anthropics/anthropic-sdk-go(/v\d+)?$`)
+	reGenai     = lazyre.New(`^google\.golang\.org/genai$`)
+	reLangchain = lazyre.New(`^github\.com/tmc/langchaingo/llms/(openai|anthropic|googleai|ollama)$`)
 )
 
 func goHelper(pkg string) []byte {
@@ -44,7 +44,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"sync"
 
 	"github.com/assay-dev/assay/core/capture"
 )
@@ -176,7 +175,7 @@ func rewriteGo(path string, src []byte) (out []byte, pkg string, frameworks, not
 		ip := imports[x.Name]
 		line := fset.Position(call.Pos()).Line
 		switch {
-		case (reOpenAI.MatchString(ip) || reAnthropic.MatchString(ip)) && sel.Sel.Name == "NewClient":
+		case (reOpenAI().MatchString(ip) || reAnthropic().MatchString(ip)) && sel.Sel.Name == "NewClient":
 			if mentionsClient(call.Args, imports) {
 				notes = append(notes, fmt.Sprintf("line %d: %s.NewClient already sets an HTTP client; wrap it with capture by hand", line, x.Name))
 				return true
@@ -184,9 +183,9 @@ func rewriteGo(path string, src []byte) (out []byte, pkg string, frameworks, not
 			opt := ensureImport(f, imports, ip+"/option", "option")
 			at := call.Rparen
 			call.Args = append(call.Args, &ast.CallExpr{Fun: &ast.SelectorExpr{X: id(opt, at), Sel: id("WithHTTPClient", at)}, Lparen: at, Args: []ast.Expr{helperAt(at)}, Rparen: at})
-			frameworks = append(frameworks, map[bool]string{true: "openai", false: "anthropic"}[reOpenAI.MatchString(ip)])
+			frameworks = append(frameworks, map[bool]string{true: "openai", false: "anthropic"}[reOpenAI().MatchString(ip)])
 			changed = true
-		case reGenai.MatchString(ip) && sel.Sel.Name == "NewClient" && len(call.Args) == 2:
+		case reGenai().MatchString(ip) && sel.Sel.Name == "NewClient" && len(call.Args) == 2:
 			if mentionsClient(call.Args, imports) {
 				notes = append(notes, fmt.Sprintf("line %d: genai.NewClient already sets an HTTP client; wrap it with capture by hand", line))
 				return true
@@ -213,7 +212,7 @@ func rewriteGo(path string, src []byte) (out []byte, pkg string, frameworks, not
 			}
 			frameworks = append(frameworks, "google")
 			changed = true
-		case reLangchain.MatchString(ip) && sel.Sel.Name == "New":
+		case reLangchain().MatchString(ip) && sel.Sel.Name == "New":
 			if mentionsClient(call.Args, imports) {
 				notes = append(notes, fmt.Sprintf("line %d: %s.New already sets an HTTP client; wrap it with capture by hand", line, x.Name))
 				return true
@@ -272,12 +271,12 @@ func mentionsClient(args []ast.Expr, imports map[string]string) bool {
 	return found
 }
 
-var majorVer = regexp.MustCompile(`^v\d+$`)
+var majorVer = lazyre.New(`^v\d+$`)
 
 func defaultName(ip string) string {
 	parts := strings.Split(ip, "/")
 	n := parts[len(parts)-1]
-	if majorVer.MatchString(n) && len(parts) > 1 {
+	if majorVer().MatchString(n) && len(parts) > 1 {
 		n = parts[len(parts)-2]
 	}
 	n = strings.TrimSuffix(strings.TrimPrefix(n, "go-"), "-go")

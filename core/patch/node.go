@@ -10,13 +10,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/scan"
 	"github.com/assay-dev/assay/core/scan/typescript"
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 // Node: assay's capture module (assay_capture.cjs, plus assay_capture.mjs
@@ -47,7 +47,10 @@ type packageJSON struct {
 	Scripts map[string]string `json:"scripts"`
 }
 
-var scriptFile = regexp.MustCompile(`(?:^|\s)([^\s'"]+\.(?:[cm]?[jt]s|tsx|jsx))(?:\s|$)`)
+// useDirective matches a "use strict"-style directive line.
+var useDirective = lazyre.New(`^['"]use [a-z ]+['"];?$`)
+
+var scriptFile = lazyre.New(`(?:^|\s)([^\s'"]+\.(?:[cm]?[jt]s|tsx|jsx))(?:\s|$)`)
 
 // nodeEntrypoint picks a package's entrypoint: package.json main, then
 // bin, then the file `scripts.start` runs (node/tsx/ts-node FILE). A main
@@ -81,7 +84,7 @@ func nodeEntrypoint(root, pkgDir string) (string, *packageJSON, error) {
 		}
 	}
 	if s := pj.Scripts["start"]; s != "" {
-		for _, m := range scriptFile.FindAllStringSubmatch(s, -1) {
+		for _, m := range scriptFile().FindAllStringSubmatch(s, -1) {
 			cands = append(cands, m[1])
 		}
 	}
@@ -168,7 +171,7 @@ func nodeHeaderEnd(src []byte) int {
 		switch {
 		case t == "" || strings.HasPrefix(t, "//"):
 			continue
-		case regexp.MustCompile(`^['"]use [a-z ]+['"];?$`).MatchString(t):
+		case useDirective().MatchString(t):
 			i = j + 1
 			continue
 		}

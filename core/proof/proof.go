@@ -21,7 +21,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"regexp"
 	"strconv"
 
 	"github.com/assay-dev/assay/core/canon"
@@ -29,6 +28,7 @@ import (
 	"github.com/assay-dev/assay/core/keys"
 	"github.com/assay-dev/assay/core/merkle"
 	"github.com/assay-dev/assay/core/pack"
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 // Format names the layout of a proof file.
@@ -126,7 +126,7 @@ func (r *Result) step(name string, err error) bool {
 	return err == nil
 }
 
-var hex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
+var hex64 = lazyre.New(`^[0-9a-f]{64}$`)
 
 // Check verifies a proof file's bytes offline. A file that is not a JSON
 // object in the proof format is bad input (exit 3); a proof file whose
@@ -242,7 +242,7 @@ func parse(doc *canon.Object) (*Proof, error) {
 		return nil, err
 	}
 	p.Inclusion.Root = inc.String("root")
-	if !hex64.MatchString(p.Inclusion.Root) {
+	if !hex64().MatchString(p.Inclusion.Root) {
 		return nil, fmt.Errorf("inclusion.root is not 64 lowercase hex characters")
 	}
 	ap, _ := inc.Get("audit_path")
@@ -252,7 +252,7 @@ func parse(doc *canon.Object) (*Proof, error) {
 	}
 	for i, h := range list {
 		s, ok := h.(string)
-		if !ok || !hex64.MatchString(s) {
+		if !ok || !hex64().MatchString(s) {
 			return nil, fmt.Errorf("inclusion.audit_path[%d] is not 64 lowercase hex characters", i)
 		}
 		p.Inclusion.AuditPath = append(p.Inclusion.AuditPath, s)

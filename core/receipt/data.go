@@ -2,16 +2,16 @@ package receipt
 
 import (
 	"fmt"
-	"regexp"
 
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 // SecretPattern matches strings that look like API keys or bearer tokens.
 // Receipts never carry secrets: emitters refuse such values and the capture
 // layer redacts them from upstream error texts.
-var SecretPattern = regexp.MustCompile(`\b(sk|pk|rk|sess)-[A-Za-z0-9_\-*.]{12,}|\bAIza[0-9A-Za-z_\-]{20,}|\bBearer\s+[A-Za-z0-9_\-.=]{8,}`)
+var SecretPattern = lazyre.New(`\b(sk|pk|rk|sess)-[A-Za-z0-9_\-*.]{12,}|\bAIza[0-9A-Za-z_\-]{20,}|\bBearer\s+[A-Za-z0-9_\-.=]{8,}`)
 
 // storeStamps are set by the store on every append.
 var storeStamps = map[string]bool{"_trace_id": true, "_stored_at": true, "_store_seq": true}
@@ -39,7 +39,7 @@ func CheckData(data *canon.Object) error {
 func checkValue(path string, v any) error {
 	switch x := v.(type) {
 	case string:
-		if SecretPattern.MatchString(x) {
+		if SecretPattern().MatchString(x) {
 			return exit.Bad("record a hash or a name instead of the secret", "field %q looks like an API key or token; receipts never carry secrets", path)
 		}
 	case *canon.Object:

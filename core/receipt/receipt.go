@@ -7,12 +7,12 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/assay-dev/assay/core/canon"
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 // Receipt is one receipt: a JSON object with members kept in order.
@@ -110,7 +110,7 @@ var allowed = func() map[string]bool {
 	return m
 }()
 
-var namespaced = regexp.MustCompile(`^[a-z0-9_]+(\.[a-z0-9_]+)+(/[a-z0-9_]+)?$`)
+var namespaced = lazyre.New(`^[a-z0-9_]+(\.[a-z0-9_]+)+(/[a-z0-9_]+)?$`)
 
 // TypeAllowed reports whether a pack may carry receipts of type t: a listed
 // type, or a namespaced one (a.b[.c][/d]) outside the refused loom namespace.
@@ -121,7 +121,7 @@ func TypeAllowed(t string) bool {
 	if strings.HasPrefix(t, "loom.") {
 		return false
 	}
-	return namespaced.MatchString(t)
+	return namespaced().MatchString(t)
 }
 
 // AllowedForms describes the allowlist for error messages.

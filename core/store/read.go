@@ -114,7 +114,7 @@ func (s *Store) List() ([]TraceInfo, error) {
 	}
 	var out []TraceInfo
 	for _, d := range days {
-		if !d.IsDir() || !dayDir.MatchString(d.Name()) {
+		if !d.IsDir() || !dayDir().MatchString(d.Name()) {
 			continue
 		}
 		ents, _ := os.ReadDir(filepath.Join(s.Home, d.Name()))

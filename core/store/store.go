@@ -12,7 +12,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +24,7 @@ import (
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/fsutil"
 	"github.com/assay-dev/assay/core/receipt"
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 // EnvHome overrides the home directory; EnvTrace names the current trace.
@@ -131,7 +131,7 @@ func NewTraceID() string {
 	return "trace_" + time.Now().UTC().Format("20060102T150405") + "_" + receipt.NewID("", 8)[0:8]
 }
 
-var dayDir = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+var dayDir = lazyre.New(`^\d{4}-\d{2}-\d{2}$`)
 
 // Find returns the existing file of a trace, searching every day directory
 // (a run that crosses midnight keeps its first file). ok is false when the
@@ -149,7 +149,7 @@ func (s *Store) Find(traceID string) (string, bool, error) {
 	}
 	names := make([]string, 0, len(ents))
 	for _, e := range ents {
-		if e.IsDir() && dayDir.MatchString(e.Name()) {
+		if e.IsDir() && dayDir().MatchString(e.Name()) {
 			names = append(names, e.Name())
 		}
 	}

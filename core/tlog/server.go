@@ -15,11 +15,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/transparency-dev/tessera/api/layout"
+
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 // AddPath is where a team log accepts appends (POST, bearer token).
@@ -31,7 +32,7 @@ const VKeyPath = "/log.vkey"
 
 // tilePath matches the tlog-tiles resources a log serves, nothing else
 // (the private .state directory stays private).
-var tilePath = regexp.MustCompile(`^(checkpoint|tile/(entries|[0-9]{1,2})(/x[0-9]{3})*/[0-9]{3}(\.p/[0-9]{1,3})?)$`)
+var tilePath = lazyre.New(`^(checkpoint|tile/(entries|[0-9]{1,2})(/x[0-9]{3})*/[0-9]{3}(\.p/[0-9]{1,3})?)$`)
 
 // Server serves a local log over HTTP as tlog-tiles (static tiles and
 // checkpoint, readable by any tiles client) and accepts appends.
@@ -106,7 +107,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) static(w http.ResponseWriter, r *http.Request) {
 	p := strings.TrimPrefix(r.URL.Path, "/")
-	if !tilePath.MatchString(p) {
+	if !tilePath().MatchString(p) {
 		http.NotFound(w, r)
 		return
 	}

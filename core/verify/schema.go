@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/assay-dev/assay/core/canon"
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 // The manifest and attestation are closed objects (pack_manifest.schema.json,
@@ -17,11 +18,11 @@ import (
 // fail, with a message naming the field; messages are not jsonschema's.
 
 var (
-	hex64   = regexp.MustCompile(`^[a-f0-9]{64}$`)
-	hex40   = regexp.MustCompile(`^[a-f0-9]{40}$`)
-	idChars = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
-	semver  = regexp.MustCompile(`^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$`)
-	rfc3339 = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$`)
+	hex64   = lazyre.New(`^[a-f0-9]{64}$`)
+	hex40   = lazyre.New(`^[a-f0-9]{40}$`)
+	idChars = lazyre.New(`^[A-Za-z0-9._-]+$`)
+	semver  = lazyre.New(`^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$`)
+	rfc3339 = lazyre.New(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$`)
 )
 
 type rule func(v any) string // "" when valid, else what is wrong
@@ -46,9 +47,9 @@ func nonEmpty(s string) string {
 	return ""
 }
 
-func pattern(re *regexp.Regexp) func(string) string {
+func pattern(lazy func() *regexp.Regexp) func(string) string {
 	return func(s string) string {
-		if !re.MatchString(s) {
+		if re := lazy(); !re.MatchString(s) {
 			return fmt.Sprintf("%q does not match %q", s, re.String())
 		}
 		return ""

@@ -70,7 +70,7 @@ func (o Options) Validate() error {
 	if o.MaxAgeHours < 0 || math.IsNaN(o.MaxAgeHours) || math.IsInf(o.MaxAgeHours, 0) {
 		return exit.Bad("give a positive number of hours", "--max-age-hours must be > 0, got %v", o.MaxAgeHours)
 	}
-	if o.ExpectedCommitSHA != "" && !hex40.MatchString(strings.ToLower(o.ExpectedCommitSHA)) {
+	if o.ExpectedCommitSHA != "" && !hex40().MatchString(strings.ToLower(o.ExpectedCommitSHA)) {
 		return exit.Bad("give the full 40-character commit SHA", "--expected-commit-sha must be 40 hex characters, got %q", o.ExpectedCommitSHA)
 	}
 	return nil

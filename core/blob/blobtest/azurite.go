@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +20,8 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 // Azurite's well-known development account (public, in Azure's docs).
@@ -48,7 +49,7 @@ type AzureOptions struct {
 	Stall func(name string) bool
 }
 
-var listensRe = regexp.MustCompile(`successfully listens on (http://127\.0\.0\.1:\d+)`)
+var listensRe = lazyre.New(`successfully listens on (http://127\.0\.0\.1:\d+)`)
 
 // azurite is one running azurite-blob process.
 type azurite struct {
@@ -85,7 +86,7 @@ func startAzurite(root string) (*azurite, error) {
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
-			if m := listensRe.FindStringSubmatch(sc.Text()); m != nil {
+			if m := listensRe().FindStringSubmatch(sc.Text()); m != nil {
 				found <- m[1]
 				break
 			}

@@ -12,7 +12,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,6 +24,7 @@ import (
 	"github.com/assay-dev/assay/core/capture/provider"
 	"github.com/assay-dev/assay/core/exit"
 	"github.com/assay-dev/assay/core/store"
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 // Route names: the path prefixes of the gateway and the keys of
@@ -381,17 +381,17 @@ func escapedSuffix(u *url.URL, rest string) string {
 	return esc[prefixLen:]
 }
 
-var callsiteHex = regexp.MustCompile(`^[0-9a-f]{12}$`)
-var callsiteLoc = regexp.MustCompile(`^(.+):(\d+)$`)
+var callsiteHex = lazyre.New(`^[0-9a-f]{12}$`)
+var callsiteLoc = lazyre.New(`^(.+):(\d+)$`)
 
 // callsiteFrom reads the X-Assay-Callsite header: a 12-hex callsite id, or
 // "relative/path:line" which is hashed the reference's way.
 func callsiteFrom(v string) string {
 	v = strings.TrimSpace(v)
-	if callsiteHex.MatchString(v) {
+	if callsiteHex().MatchString(v) {
 		return v
 	}
-	if m := callsiteLoc.FindStringSubmatch(v); m != nil {
+	if m := callsiteLoc().FindStringSubmatch(v); m != nil {
 		var line int
 		fmt.Sscanf(m[2], "%d", &line)
 		return capture.CallsiteID(m[1], line)

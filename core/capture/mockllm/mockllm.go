@@ -34,11 +34,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 // Created is the fixed "created" timestamp of every answer.
@@ -123,7 +124,7 @@ func (s *Server) Handler() http.Handler {
 // NewHandler returns a handler without a Server (for httptest).
 func NewHandler() http.Handler { return (&Server{}).Handler() }
 
-var geminiPath = regexp.MustCompile(`/models/([^/:]+):(generateContent|streamGenerateContent)$`)
+var geminiPath = lazyre.New(`/models/([^/:]+):(generateContent|streamGenerateContent)$`)
 
 func serve(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
@@ -137,7 +138,7 @@ func serve(w http.ResponseWriter, r *http.Request) {
 	case strings.HasSuffix(p, "/messages"):
 		api = "anthropic"
 	default:
-		if m := geminiPath.FindStringSubmatch(p); m != nil {
+		if m := geminiPath().FindStringSubmatch(p); m != nil {
 			api, gemModel = "gemini", m[1]
 			if m[2] == "streamGenerateContent" {
 				api = "gemini-stream"
@@ -167,7 +168,7 @@ func serve(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, api, http.StatusBadRequest, "model is required")
 		return
 	}
-	if m := errModel.FindStringSubmatch(req.model); m != nil {
+	if m := errModel().FindStringSubmatch(req.model); m != nil {
 		code, _ := strconv.Atoi(m[1])
 		if code >= 400 && code <= 599 {
 			if code == http.StatusTooManyRequests {
@@ -196,7 +197,7 @@ func serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-var errModel = regexp.MustCompile(`error-(\d{3})`)
+var errModel = lazyre.New(`error-(\d{3})`)
 
 // request is what the server took from a request body.
 type request struct {

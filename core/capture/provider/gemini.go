@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/url"
-	"regexp"
 	"strings"
+
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 // Gemini is Google's Gemini API (generativelanguage) and the same
@@ -15,11 +16,11 @@ type Gemini struct{}
 // Name implements Provider.
 func (Gemini) Name() string { return "google" }
 
-var geminiPath = regexp.MustCompile(`/models/([^/:]+):(generateContent|streamGenerateContent)$`)
+var geminiPath = lazyre.New(`/models/([^/:]+):(generateContent|streamGenerateContent)$`)
 
 // Match implements Provider.
 func (Gemini) Match(path string) string {
-	if geminiPath.MatchString(path) {
+	if geminiPath().MatchString(path) {
 		return "generate_content"
 	}
 	return ""
@@ -29,7 +30,7 @@ func (Gemini) Match(path string) string {
 // name the caller passed, without the "models/" prefix).
 func (Gemini) ParseRequest(api, path string, query url.Values, body []byte) Request {
 	r := Request{Provider: "google", API: api}
-	if m := geminiPath.FindStringSubmatch(path); m != nil {
+	if m := geminiPath().FindStringSubmatch(path); m != nil {
 		r.Model = m[1]
 		r.Stream = m[2] == "streamGenerateContent"
 	}

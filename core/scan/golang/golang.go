@@ -14,6 +14,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 // CapturePath is the import path of assay's capture middleware.
@@ -95,13 +98,17 @@ type sdk struct {
 	ctor      string
 }
 
-var sdks = []sdk{
-	{"openai", regexp.MustCompile(`^github\.com/openai/openai-go(/v\d+)?$`), "NewClient"},
-	{"anthropic", regexp.MustCompile(`^github\.com/anthropics/anthropic-sdk-go(/v\d+)?$`), "NewClient"},
-	{"google", regexp.MustCompile(`^google\.golang\.org/genai$`), "NewClient"},
-	{"google", regexp.MustCompile(`^github\.com/google/generative-ai-go/genai$`), "NewClient"},
-	{"langchaingo", regexp.MustCompile(`^github\.com/tmc/langchaingo/llms/[a-z0-9]+$`), "New"},
-}
+// sdks is built on first use: compiling its patterns at init would cost
+// every assay command's start-up.
+var sdks = sync.OnceValue(func() []sdk {
+	return []sdk{
+		{"openai", regexp.MustCompile(`^github\.com/openai/openai-go(/v\d+)?$`), "NewClient"},
+		{"anthropic", regexp.MustCompile(`^github\.com/anthropics/anthropic-sdk-go(/v\d+)?$`), "NewClient"},
+		{"google", regexp.MustCompile(`^google\.golang\.org/genai$`), "NewClient"},
+		{"google", regexp.MustCompile(`^github\.com/google/generative-ai-go/genai$`), "NewClient"},
+		{"langchaingo", regexp.MustCompile(`^github\.com/tmc/langchaingo/llms/[a-z0-9]+$`), "New"},
+	}
+})
 
 // methods are the call-chain suffixes that make an LLM request, per
 // framework. Calls on a langchaingo model are recognised through the
@@ -142,7 +149,7 @@ type pkg struct {
 	prev     map[string][]ctorInfo // funcs from the previous pass
 }
 
-var majorVersion = regexp.MustCompile(`^v\d+$`)
+var majorVersion = lazyre.New(`^v\d+$`)
 
 // fileImports maps local package names to their import paths.
 func fileImports(f *ast.File) map[string]string {
@@ -153,7 +160,7 @@ func fileImports(f *ast.File) map[string]string {
 			continue
 		}
 		name := p[strings.LastIndexByte(p, '/')+1:]
-		if majorVersion.MatchString(name) {
+		if majorVersion().MatchString(name) {
 			parts := strings.Split(p, "/")
 			if len(parts) > 1 {
 				name = parts[len(parts)-2]
@@ -191,7 +198,7 @@ func Analyze(files []Source) ([]Site, []Skipped) {
 		im := fileImports(f)
 		imps = append(imps, im)
 		for _, path := range im {
-			for _, s := range sdks {
+			for _, s := range sdks() {
 				if s.path.MatchString(path) {
 					p.imported[s.framework] = true
 				}
@@ -227,7 +234,7 @@ func (p *pkg) ctorOf(call *ast.CallExpr, im map[string]string) (ctorInfo, bool) 
 	if ok {
 		if x, ok := sel.X.(*ast.Ident); ok {
 			if path, ok := im[x.Name]; ok {
-				for _, s := range sdks {
+				for _, s := range sdks() {
 					if s.path.MatchString(path) && sel.Sel.Name == s.ctor {
 						return ctorInfo{framework: s.framework, instrumented: p.usesCapture(call.Args, im)}, true
 					}

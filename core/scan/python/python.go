@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 	tspython "github.com/tree-sitter/tree-sitter-python/bindings/go"
 
 	"github.com/assay-dev/assay/core/scan/internal/tsflat"
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 // Call is one call expression.
@@ -210,7 +210,7 @@ func HeaderEnd(src []byte) (line int, ok bool) {
 	n := 0
 	for n < len(lines) && n < 2 {
 		l := lines[n]
-		if (n == 0 && strings.HasPrefix(l, "#!")) || codingCookie.MatchString(l) {
+		if (n == 0 && strings.HasPrefix(l, "#!")) || codingCookie().MatchString(l) {
 			n++
 			continue
 		}
@@ -219,4 +219,4 @@ func HeaderEnd(src []byte) (line int, ok bool) {
 	return n, true
 }
 
-var codingCookie = regexp.MustCompile(`^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+`)
+var codingCookie = lazyre.New(`^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+`)

@@ -1,10 +1,10 @@
 package python
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/assay-dev/assay/core/scan/internal/tsflat"
+	"github.com/assay-dev/assay/internal/lazyre"
 )
 
 // fieldIDs are the grammar's numeric field names the walk looks up.
@@ -66,7 +66,7 @@ func (w *walker) visit(n int32) {
 		return
 	case k.integer:
 		// Python 2 octal (0777) and long (10L) literals.
-		if py2Int.MatchString(w.text(n)) {
+		if py2Int().MatchString(w.text(n)) {
 			w.py2 = true
 		}
 		return
@@ -223,7 +223,7 @@ func (w *walker) imports(n int32) {
 	}
 }
 
-var py2Int = regexp.MustCompile(`^(0[0-9_]*[1-9][0-9_]*|[0-9][0-9_]*[lL])$`)
+var py2Int = lazyre.New(`^(0[0-9_]*[1-9][0-9_]*|[0-9][0-9_]*[lL])$`)
 
 // prefixOf returns a string literal's prefix letters (before the quote).
 func prefixOf(s string) string {

@@ -118,12 +118,6 @@ type File struct {
 // ErrSkip is wrapped by every reason a file is not analysed.
 var ErrSkip = errors.New("file skipped")
 
-var (
-	langTS  = sitter.NewLanguage(tsts.LanguageTypescript())
-	langTSX = sitter.NewLanguage(tsts.LanguageTSX())
-	langJS  = sitter.NewLanguage(tsjs.Language())
-)
-
 // grammar holds one language's node-kind and field ids.
 type grammar struct {
 	ptr  unsafe.Pointer
@@ -178,11 +172,15 @@ func fieldDefID(l *sitter.Language) uint16 {
 	return l.IdForNodeKind("field_definition", true)
 }
 
-var grammars = map[Dialect]*grammar{
-	TS:  newGrammar(langTS, tsts.LanguageTypescript()),
-	TSX: newGrammar(langTSX, tsts.LanguageTSX()),
-	JS:  newGrammar(langJS, tsjs.Language()),
-}
+// grammars are loaded on first use, not at init: every assay command
+// links the scanner, few parse TypeScript.
+var grammars = sync.OnceValue(func() map[Dialect]*grammar {
+	return map[Dialect]*grammar{
+		TS:  newGrammar(sitter.NewLanguage(tsts.LanguageTypescript()), tsts.LanguageTypescript()),
+		TSX: newGrammar(sitter.NewLanguage(tsts.LanguageTSX()), tsts.LanguageTSX()),
+		JS:  newGrammar(sitter.NewLanguage(tsjs.Language()), tsjs.Language()),
+	}
+})
 
 var bom = []byte{0xEF, 0xBB, 0xBF}
 
@@ -198,7 +196,7 @@ func Parse(src []byte, d Dialect) (*File, error) {
 	case !utf8.Valid(src):
 		return nil, fmt.Errorf("%w: not valid UTF-8", ErrSkip)
 	}
-	g := grammars[d]
+	g := grammars()[d]
 	cp := g.pool.Get().(*tsflat.Parser)
 	defer g.pool.Put(cp) // after the walk: the parser reuses the tree's arrays
 	t, hasErr, err := cp.Parse(src)
