@@ -41,3 +41,48 @@ PY
 for i in $(seq 20); do GODEBUG=inittrace=1 "$work/assay" version 2>&1 >/dev/null; done >"$work/inits"
 awk '/^init / {all+=$5} END {printf "package init, mean of 20 runs: %.1f ms in all; the heaviest:\n", all/20}' "$work/inits"
 awk '/^init / {t[$2]+=$5} END {for (p in t) printf "%8.2f ms  %s\n", t[p]/20, p}' "$work/inits" | sort -rn | head -12
+
+# The floor the linked SDKs set: a program that does nothing but import
+# one of them, started the same way. Whatever these cost, `assay version`
+# cannot start faster than the sum of the ones it links.
+probe="$(mktemp -d ./_startup-probe.XXXXXX)"
+trap 'rm -rf "$work" "$probe"' EXIT
+for p in \
+  "gocloud.dev/blob/fileblob" \
+  "gocloud.dev/blob/s3blob" \
+  "gocloud.dev/blob/azureblob" \
+  "gocloud.dev/blob/gcsblob" \
+  "github.com/transparency-dev/tessera/storage/aws" \
+  "go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc" \
+  "github.com/mark3labs/mcp-go/server" \
+  "github.com/spf13/cobra"; do
+  name=$(echo "$p" | tr '/.' '__')
+  mkdir -p "$probe/$name"
+  printf 'package main\n\nimport _ "%s"\n\nfunc main() {}\n' "$p" >"$probe/$name/main.go"
+  go build -o "$work/probe-$name" "./$probe/$name"
+  echo "$p $work/probe-$name"
+done >"$work/probes"
+python3 - "$work" <<'PY'
+import resource, subprocess, sys, time
+w = sys.argv[1]
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+def med(cmd):
+    for _ in range(3):
+        subprocess.run(cmd, stdout=subprocess.DEVNULL)
+    ts, cs = [], []
+    for _ in range(40):
+        c, t = cpu(), time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
+        ts.append((time.perf_counter() - t) * 1000)
+        cs.append((cpu() - c) * 1000)
+    ts.sort(); cs.sort()
+    return ts[20], cs[20]
+e, ec = med([w + "/emptybin"])
+print(f"start-up of a program that only imports one dependency (median of 40 runs; empty Go binary {e:.1f} ms wall, {ec:.1f} ms CPU):")
+for line in open(w + "/probes"):
+    pkg, path = line.split()
+    t, c = med([path])
+    print(f"  {t:6.1f} ms wall ({t/e:4.1f}x)  {c:6.1f} ms CPU  {pkg}")
+PY

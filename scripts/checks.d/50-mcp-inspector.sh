@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# assay-check-lane: inspector
 # A real MCP client against the built stdio server: the MCP Inspector CLI
 # (pinned) lists the tools with --strict (schema portability gate, exit 6 on
 # a problem) in both protocol eras, calls each read-only tool on a real pack,

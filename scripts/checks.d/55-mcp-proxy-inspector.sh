@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# assay-check-lane: inspector
 # A real MCP client through the notary proxy: the MCP Inspector CLI (pinned,
 # as in 50-mcp-inspector.sh) drives `assay mcp-proxy` in front of our own
 # assay-mcp server. Each inspector run is one proxy session: tools/list
