@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
+# assay-setup: background
 # Fetches the pinned npx tools the checks run (the MCP Inspector CLI for
 # checks 50, 55 and 56, the MCP conformance suite for check 60) into npx's
 # cache once, so that the checks, which scripts/test runs side by side,
-# never install the same package concurrently. Idempotent: a warm cache
+# never install the same package concurrently. Network-bound, so it runs in
+# the background beside the builds. Idempotent: a warm cache
 # answers in a second.
 set -euo pipefail
 command -v npx >/dev/null || { echo "38-npx-tools: npx not found; install Node.js 20+ and npm" >&2; exit 1; }
