@@ -44,6 +44,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"sync"
 
 	"github.com/assay-dev/assay/core/capture"
 )
