@@ -14,5 +14,5 @@ fi
 if command -v actionlint >/dev/null 2>&1 && actionlint -version 2>/dev/null | grep -q '^1\.7\.12'; then
   exit 0
 fi
-# A test tool: unoptimised (-N -l) compiles faster cold.
-go install -gcflags='all=-N -l' github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+# A test tool: unoptimised (-N -l) compiles faster cold; no DWARF (-w) links faster.
+go install -gcflags='all=-N -l' -ldflags=-w github.com/rhysd/actionlint/cmd/actionlint@v1.7.12

@@ -12,6 +12,6 @@ if [ -x "$BIN/omniwitness" ] && [ -e "$STAMP" ]; then
 fi
 mkdir -p "$BIN"
 # A test tool: unoptimised (-N -l) compiles a fifth faster cold (most of
-# it is modernc.org/sqlite), and the tests ask little of it.
-(cd "${TMPDIR:-/tmp}" && GOBIN="$BIN" GOFLAGS=-mod=mod go install -gcflags='all=-N -l' "github.com/transparency-dev/witness/cmd/omniwitness@$V")
+# it is modernc.org/sqlite), and the tests ask little of it; no DWARF (-w).
+(cd "${TMPDIR:-/tmp}" && GOBIN="$BIN" GOFLAGS=-mod=mod go install -gcflags='all=-N -l' -ldflags=-w "github.com/transparency-dev/witness/cmd/omniwitness@$V")
 touch "$STAMP"
