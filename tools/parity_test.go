@@ -316,12 +316,13 @@ func mustIndent(v any) string {
 
 var (
 	assayOnce sync.Once
+	assayDir  string // removed by TestMain
 	assayBin  string
 	assayErr  error
 )
 
-// buildAssay builds the CLI once per test binary, into a directory removed
-// with the process's temp files.
+// buildAssay builds the CLI once per test binary, into a directory that
+// TestMain removes.
 func buildAssay(t *testing.T) string {
 	t.Helper()
 	assayOnce.Do(func() {
@@ -330,6 +331,7 @@ func buildAssay(t *testing.T) string {
 			assayErr = err
 			return
 		}
+		assayDir = dir
 		assayBin = filepath.Join(dir, "assay")
 		out, err := exec.Command("go", "build", "-o", assayBin, "github.com/assay-dev/assay/cmd/assay").CombinedOutput()
 		if err != nil {
@@ -399,4 +401,12 @@ func TestParityRules(t *testing.T) {
 			t.Errorf("evidence_lost: cli %v, mcp %v; want 1 and 1", c["evidence_lost"], m["evidence_lost"])
 		}
 	})
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if assayDir != "" {
+		os.RemoveAll(assayDir)
+	}
+	os.Exit(code)
 }

@@ -27,6 +27,7 @@ var (
 	// Go cache locations, so the build uses the real caches.
 	gfOrigEnv = os.Environ()
 	gfBinOnce sync.Once
+	gfBinDir  string // removed by TestMain
 	gfBinPath string
 	gfBinErr  error
 )
@@ -40,6 +41,7 @@ func gfBinary(t *testing.T) string {
 			gfBinErr = err
 			return
 		}
+		gfBinDir = dir
 		gfBinPath = filepath.Join(dir, "assay")
 		cmd := exec.Command("go", "build", "-o", gfBinPath, ".")
 		cmd.Env = gfOrigEnv

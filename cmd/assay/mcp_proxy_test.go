@@ -34,7 +34,14 @@ func TestMain(m *testing.M) {
 	if os.Getenv(envAsCLI) == "1" {
 		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	// The assay binaries some tests build once (about 100 MB each).
+	for _, d := range []string{gfBinDir, recBinDir} {
+		if d != "" {
+			os.RemoveAll(d)
+		}
+	}
+	os.Exit(code)
 }
 
 // A real MCP client (mcp-go, spawning the proxy process) and our own MCP

@@ -22,6 +22,7 @@ import (
 
 var (
 	recBinOnce sync.Once
+	recBinDir  string // removed by TestMain
 	recBinPath string
 	recBinErr  error
 )
@@ -36,6 +37,7 @@ func recBinary(t *testing.T) string {
 			recBinErr = err
 			return
 		}
+		recBinDir = dir
 		recBinPath = filepath.Join(dir, "assay")
 		if out, err := exec.Command("go", "build", "-o", recBinPath, ".").CombinedOutput(); err != nil {
 			recBinErr = err
