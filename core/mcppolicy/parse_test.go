@@ -220,3 +220,27 @@ func TestSummaryWarnings(t *testing.T) {
 		}
 	}
 }
+
+// Documents shaped to exhaust the parser: nesting far past any policy's
+// depth, and an alias bomb (nine levels of nine references, a billion
+// leaves if expanded). Each is refused with one exit-3 line, without
+// expanding or recursing without bound, whichever YAML library parses.
+func TestParseHostileStructure(t *testing.T) {
+	t.Parallel()
+	bomb := "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+	prev := "a"
+	for _, n := range []string{"b", "c", "d", "e", "f", "g", "h", "i"} {
+		bomb += n + ": &" + n + " [" + strings.Repeat("*"+prev+", ", 8) + "*" + prev + "]\n"
+		prev = n
+	}
+	for _, tc := range []struct{ name, src, want string }{
+		{"nested lists", "tools:\n  deny: " + strings.Repeat("[", 200000) + strings.Repeat("]", 200000) + "\n", "exceeded max depth"},
+		{"nested mappings", strings.Repeat("{a: ", 100000) + strings.Repeat("}", 100000), "exceeded max depth"},
+		{"alias bomb", bomb, "YAML aliases (*a) are not supported"},
+	} {
+		_, err := Parse([]byte(tc.src), "p.yaml")
+		if exit.Code(err) != exit.BadInput || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: got %v, want one exit-3 line containing %q", tc.name, err, tc.want)
+		}
+	}
+}
