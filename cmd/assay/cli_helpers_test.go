@@ -120,11 +120,11 @@ func testVars(extra ...string) []string {
 		}
 	}
 	// A flow step that runs "assay" must not run this test binary (it
-	// would run the whole suite again): it runs the binary gfBinary built
-	// (and set in ASSAY_BIN), else fails at once.
+	// would run the whole suite again): it runs the binary assayBinary
+	// built, once gfBinary set it in ASSAY_BIN, else fails at once.
 	bin := "/nonexistent/call-gfBinary-in-the-test"
-	if gfBinPath != "" && os.Getenv("ASSAY_BIN") == gfBinPath {
-		bin = gfBinPath
+	if assayBinPath != "" && os.Getenv("ASSAY_BIN") == assayBinPath {
+		bin = assayBinPath
 	}
 	out = append(out, "ASSAY_BIN="+bin)
 	return append(out, extra...)

@@ -22,39 +22,13 @@ import (
 
 // Tests of the guided commands: flow, doctor, ci init, quickstart, start.
 
-var (
-	// gfOrigEnv is the environment before any test changes HOME or the
-	// Go cache locations, so the build uses the real caches.
-	gfOrigEnv = os.Environ()
-	gfBinOnce sync.Once
-	gfBinDir  string // removed by TestMain
-	gfBinPath string
-	gfBinErr  error
-)
-
-// gfBinary builds the assay binary once; flows run it as their steps.
+// gfBinary is the built assay binary, named in ASSAY_BIN so that flows run
+// it as their steps (so its callers cannot be parallel).
 func gfBinary(t *testing.T) string {
 	t.Helper()
-	gfBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "assay-guided-bin-")
-		if err != nil {
-			gfBinErr = err
-			return
-		}
-		gfBinDir = dir
-		gfBinPath = filepath.Join(dir, "assay")
-		cmd := exec.Command("go", "build", "-o", gfBinPath, ".")
-		cmd.Env = gfOrigEnv
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			gfBinErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if gfBinErr != nil {
-		t.Fatal(gfBinErr)
-	}
-	t.Setenv(flows.EnvAssayBin, gfBinPath)
-	return gfBinPath
+	bin := assayBinary(t)
+	t.Setenv(flows.EnvAssayBin, bin)
+	return bin
 }
 
 // gfEnv gives the test a private assay home and a project dir, and clears

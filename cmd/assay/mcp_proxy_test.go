@@ -35,11 +35,8 @@ func TestMain(m *testing.M) {
 		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	code := m.Run()
-	// The assay binaries some tests build once (about 100 MB each).
-	for _, d := range []string{gfBinDir, recBinDir} {
-		if d != "" {
-			os.RemoveAll(d)
-		}
+	if assayBinDir != "" {
+		os.RemoveAll(assayBinDir) // assayBinary's build, about 100 MB
 	}
 	os.Exit(code)
 }

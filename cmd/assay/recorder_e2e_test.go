@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,36 +17,6 @@ import (
 // These tests run the real assay binary with real children that record
 // receipts through each capture path and then attack the trace file, as a
 // compromised agent running as the same user would (issue 20).
-
-var (
-	recBinOnce sync.Once
-	recBinDir  string // removed by TestMain
-	recBinPath string
-	recBinErr  error
-)
-
-// recBinary builds assay once for the recorder tests (no process state
-// changed, so the tests can run in parallel).
-func recBinary(t *testing.T) string {
-	t.Helper()
-	recBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "assay-recorder-bin-")
-		if err != nil {
-			recBinErr = err
-			return
-		}
-		recBinDir = dir
-		recBinPath = filepath.Join(dir, "assay")
-		if out, err := exec.Command("go", "build", "-o", recBinPath, ".").CombinedOutput(); err != nil {
-			recBinErr = err
-			recBinPath = string(out)
-		}
-	})
-	if recBinErr != nil {
-		t.Fatalf("go build: %v\n%s", recBinErr, recBinPath)
-	}
-	return recBinPath
-}
 
 // attackPy waits until the recorder has sealed N receipts (the attack is
 // on evidence already recorded), then alters the trace file.
@@ -111,7 +79,7 @@ emit_receipt("guardian_verdict", {"verdict": "allow", "tool": "shell"})'`,
 
 func TestRecorderDetectsAlterationsUnderRun(t *testing.T) {
 	t.Parallel()
-	bin := recBinary(t)
+	bin := assayBinary(t)
 	repo, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
@@ -187,7 +155,7 @@ func TestRecorderDetectsAlterationsUnderRun(t *testing.T) {
 // ends; a receipt written after the kill is packed as unsealed.
 func TestRecorderSIGKILLLeavesSealedPrefix(t *testing.T) {
 	t.Parallel()
-	bin := recBinary(t)
+	bin := assayBinary(t)
 	home, work := t.TempDir(), t.TempDir()
 	env := rtBinEnv("HOME="+home, "ASSAY_BIN="+bin)
 	script := `"$ASSAY_BIN" emit guardian_verdict verdict=allow tool=a >/dev/null

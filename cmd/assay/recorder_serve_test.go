@@ -54,7 +54,7 @@ func serveProc(t *testing.T, bin, home, sock string, cred *syscall.Credential) {
 // recorder's store, and that is detected, as under an in-process recorder.
 func TestRecorderServeSameUser(t *testing.T) {
 	t.Parallel()
-	bin := recBinary(t)
+	bin := assayBinary(t)
 	base := t.TempDir()
 	rhome, agent, work := filepath.Join(base, "recorder"), filepath.Join(base, "agent"), filepath.Join(base, "work")
 	for _, d := range []string{rhome, agent, work} {
@@ -120,7 +120,7 @@ func TestRecorderServeSeparateUser(t *testing.T) {
 		t.Fatal("this test creates OS users with useradd and must run as root (CI runs as root); run it with sudo")
 	}
 	t.Parallel()
-	bin := recBinary(t)
+	bin := assayBinary(t)
 	recCred, agentCred := ensureUser(t, "assay-rec-test"), ensureUser(t, "assay-agent-test")
 	// Both users must be able to run the binary.
 	if err := os.Chmod(filepath.Dir(bin), 0o755); err != nil {

@@ -16,20 +16,9 @@ import (
 	"github.com/assay-dev/assay/core/store"
 )
 
-// These tests run the real assay binary (built once, into the parent
-// test's temp dir) with real children: the reference's Python emitter and
-// a shell script interrupted with SIGINT.
-
-// rtBuild builds the assay binary into dir.
-func rtBuild(t *testing.T, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "assay")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
+// These tests run the real assay binary (assayBinary) with real children:
+// the reference's Python emitter and a shell script interrupted with
+// SIGINT.
 
 // rtBinEnv is the environment for the binary: the test's, minus any assay
 // and GitHub variables, plus extra.
@@ -64,7 +53,7 @@ func rtExec(t *testing.T, env []string, dir string, name string, args ...string)
 }
 
 func TestRunEndToEnd(t *testing.T) {
-	bin := rtBuild(t, t.TempDir())
+	bin := assayBinary(t)
 	repo, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
