@@ -42,9 +42,8 @@ func BenchmarkExportPerReceipt(b *testing.B) {
 func BenchmarkSpan(b *testing.B) {
 	v, _ := canon.Decode([]byte(`{"receipt_id":"mcr_1","type":"model_call","timestamp":"2026-12-06T10:00:01.500000+00:00","provider":"openai","model_id":"gpt-4o","input_tokens":12,"output_tokens":3,"usage_source":"provider","latency_ms":1500,"finish_reason":"stop","error":null,"input_hash":"aa","output_hash":"bb"}`))
 	r := v.(*canon.Object)
-	res := Resource("assay")
 	for i := 0; i < b.N; i++ {
-		if _, err := Span(r, Context{TraceID: "t"}, res); err != nil {
+		if _, err := Span(r, Context{TraceID: "t"}); err != nil {
 			b.Fatal(err)
 		}
 	}

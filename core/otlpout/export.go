@@ -2,17 +2,13 @@ package otlpout
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
-
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
-	"go.opentelemetry.io/otel/sdk/resource"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/assay-dev/assay/core/canon"
 	"github.com/assay-dev/assay/core/exit"
@@ -21,7 +17,8 @@ import (
 // Options say where spans go. With no Endpoint the standard
 // OTEL_EXPORTER_OTLP_* variables apply (endpoint, per-signal endpoint,
 // protocol http/protobuf or http/json, headers, timeout, compression,
-// certificates), read by the official OTLP/HTTP exporter.
+// certificates), read through Getenv as the official OTLP/HTTP exporter
+// reads them (config.go).
 type Options struct {
 	// Endpoint is a base URL like OTEL_EXPORTER_OTLP_ENDPOINT: /v1/traces
 	// is appended to its path (a URL already ending in /v1/traces is kept).
@@ -31,6 +28,9 @@ type Options struct {
 	JSON    bool
 	Service string              // service.name (default "assay")
 	Getenv  func(string) string // default os.Getenv
+
+	retryMin time.Duration                // tests: first backoff (default 5 s)
+	readFile func(string) ([]byte, error) // tests: default os.ReadFile
 }
 
 // Configured reports whether the options or the environment name an OTLP
@@ -72,46 +72,12 @@ func redactURL(s string) string {
 	return u.String()
 }
 
-// Check validates the options and the protocol variables without
-// connecting: a bad endpoint is bad input before anything runs.
+// Check validates the options and the OTEL_EXPORTER_OTLP_* variables
+// without connecting: a bad endpoint, protocol, header list, timeout,
+// compression or certificate is bad input before anything runs.
 func (o Options) Check() error {
-	g := o.getenv()
-	for _, k := range []string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"} {
-		if v := strings.TrimSpace(g(k)); v != "" {
-			if v != "http/protobuf" && v != "http/json" {
-				return exit.Bad("set it to http/protobuf or http/json (assay exports over OTLP/HTTP)", "%s=%s is not supported", k, v)
-			}
-			break
-		}
-	}
-	if o.Endpoint != "" {
-		_, err := tracesURL(o.Endpoint)
-		return err
-	}
-	return nil
-}
-
-// NewExporter returns the official OTLP/HTTP span exporter for o.
-func NewExporter(ctx context.Context, o Options) (sdktrace.SpanExporter, error) {
-	if err := o.Check(); err != nil {
-		return nil, err
-	}
-	var opts []otlptracehttp.Option
-	if o.Endpoint != "" {
-		u, err := tracesURL(o.Endpoint)
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, otlptracehttp.WithEndpointURL(u))
-	}
-	if o.JSON {
-		opts = append(opts, otlptracehttp.WithEncoding(otlptracehttp.EncodingJSON))
-	}
-	exp, err := otlptracehttp.New(ctx, opts...)
-	if err != nil {
-		return nil, exit.Wrap(exit.BadInput, err, "check the OTEL_EXPORTER_OTLP_* variables")
-	}
-	return exp, nil
+	_, err := o.config()
+	return err
 }
 
 // Result counts an export.
@@ -119,6 +85,10 @@ type Result struct {
 	Spans        int      `json:"spans"`
 	Skipped      int      `json:"skipped"` // receipts that could not become spans
 	OTelTraceIDs []string `json:"otel_trace_ids"`
+	// Rejected is how many of the sent spans the endpoint said it refused
+	// (OTLP partial success), with its message.
+	Rejected        int64  `json:"rejected_spans,omitempty"`
+	RejectedMessage string `json:"rejected_message,omitempty"`
 }
 
 // batch is how many spans go in one OTLP request.
@@ -132,29 +102,35 @@ func Export(ctx context.Context, o Options, c Context, each func(func(*canon.Obj
 	if err != nil {
 		return res, err
 	}
-	rsrc := Resource(o.Service)
-	seen := map[string]bool{}
-	var pending []sdktrace.ReadOnlySpan
+	defer exp.Close()
+	seen := map[[16]byte]bool{}
+	pending := make([]*SpanData, 0, batch)
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
 		}
-		if err := exp.ExportSpans(ctx, pending); err != nil {
+		rej, msg, err := exp.Send(ctx, pending)
+		if err != nil {
 			return fmt.Errorf("exporting spans: %w", err)
 		}
 		res.Spans += len(pending)
+		if rej > 0 || msg != "" {
+			res.Rejected += rej
+			res.RejectedMessage = msg
+		}
+		clear(pending)
 		pending = pending[:0]
 		return nil
 	}
 	err = each(func(r *canon.Object) error {
-		sp, err := Span(r, c, rsrc)
+		sp, err := Span(r, c)
 		if err != nil {
 			res.Skipped++
 			return nil
 		}
-		if t := sp.SpanContext().TraceID().String(); !seen[t] {
-			seen[t] = true
-			res.OTelTraceIDs = append(res.OTelTraceIDs, t)
+		if !seen[sp.TraceID] {
+			seen[sp.TraceID] = true
+			res.OTelTraceIDs = append(res.OTelTraceIDs, fmt.Sprintf("%x", sp.TraceID))
 		}
 		pending = append(pending, sp)
 		if len(pending) >= batch {
@@ -165,24 +141,43 @@ func Export(ctx context.Context, o Options, c Context, each func(func(*canon.Obj
 	if err == nil {
 		err = flush()
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if serr := exp.Shutdown(sctx); err == nil && serr != nil {
-		err = serr
-	}
 	return res, err
 }
 
-// Live exports receipts as they are written, batched in the background by
-// the SDK's batch span processor. Export never blocks the caller: when the
-// backend is slower than the receipts, spans are dropped from the export
-// (never from the trace store, which stays the evidence) and counted.
+// Live bounds: the OTel SDK batch span processor's defaults.
+const (
+	liveQueue    = 2048
+	liveInterval = time.Second
+	liveClose    = 10 * time.Second
+)
+
+// Live exports receipts as they are written, batched in the background
+// (as the SDK's batch span processor did: a queue of 2048, batches of up
+// to 512 every second or as soon as one is full). Receipt never blocks
+// the caller: when the backend is slower than the receipts, spans are
+// dropped from the export (never from the trace store, which stays the
+// evidence) and counted.
 type Live struct {
-	bsp  sdktrace.SpanProcessor
-	res  *resource.Resource
-	c    Context
-	sent atomic.Int64
-	bad  atomic.Int64
+	exp *Exporter
+	c   Context
+
+	mu     sync.Mutex
+	queue  []*SpanData
+	closed bool
+
+	kick   chan struct{} // a full batch is waiting
+	stop   chan struct{} // Close: send what is queued and return
+	done   chan struct{} // the sender returned
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	sent, bad, dropped atomic.Int64
+
+	// Written by the sender goroutine only; read after done.
+	failed   int64
+	lastErr  error
+	rejected int64
+	rejMsg   string
 }
 
 // StartLive starts a live exporter.
@@ -191,7 +186,11 @@ func StartLive(ctx context.Context, o Options, c Context) (*Live, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Live{bsp: sdktrace.NewBatchSpanProcessor(exp, sdktrace.WithBatchTimeout(time.Second)), res: Resource(o.Service), c: c}, nil
+	// The sender outlives a cancelled ctx: Close still flushes (bounded).
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	l := &Live{exp: exp, c: c, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), ctx: sctx, cancel: cancel}
+	go l.run()
+	return l, nil
 }
 
 // Receipt queues the span of one stored receipt.
@@ -200,28 +199,127 @@ func (l *Live) Receipt(traceID string, r *canon.Object) {
 	if c.TraceID == "" {
 		c.TraceID = traceID
 	}
-	sp, err := Span(r, c, l.res)
+	sp, err := Span(r, c)
 	if err != nil {
 		l.bad.Add(1)
 		return
 	}
+	l.mu.Lock()
+	if l.closed || len(l.queue) >= liveQueue {
+		l.mu.Unlock()
+		l.dropped.Add(1)
+		return
+	}
+	l.queue = append(l.queue, sp)
+	full := len(l.queue) >= batch
+	l.mu.Unlock()
 	l.sent.Add(1)
-	l.bsp.OnEnd(sp)
+	if full {
+		select {
+		case l.kick <- struct{}{}:
+		default:
+		}
+	}
 }
 
-// Queued is how many spans were handed to the exporter.
+// Queued is how many spans were handed to the exporter (queued, not
+// dropped).
 func (l *Live) Queued() int64 { return l.sent.Load() }
 
-// Close flushes what is queued (at most 10 s) and stops.
-func (l *Live) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err := l.bsp.ForceFlush(ctx)
-	if serr := l.bsp.Shutdown(ctx); err == nil {
-		err = serr
+// Dropped is how many spans were dropped because the queue was full.
+func (l *Live) Dropped() int64 { return l.dropped.Load() }
+
+// run is the sender: a batch every second, or as soon as one is full;
+// everything on stop.
+func (l *Live) run() {
+	defer close(l.done)
+	t := time.NewTicker(liveInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.kick:
+			l.send(false)
+		case <-t.C:
+			l.send(true)
+		case <-l.stop:
+			l.send(true)
+			return
+		}
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+}
+
+// send exports what is queued in batches of up to 512: all of it, or
+// (all=false) only full batches.
+func (l *Live) send(all bool) {
+	for l.ctx.Err() == nil {
+		l.mu.Lock()
+		n := min(len(l.queue), batch)
+		if n == 0 || (!all && n < batch) {
+			l.mu.Unlock()
+			return
+		}
+		b := make([]*SpanData, n)
+		copy(b, l.queue)
+		rest := copy(l.queue, l.queue[n:])
+		clear(l.queue[rest:])
+		l.queue = l.queue[:rest]
+		l.mu.Unlock()
+		rej, msg, err := l.exp.Send(l.ctx, b)
+		if err != nil {
+			l.failed += int64(n)
+			l.lastErr = err
+			continue
+		}
+		if rej > 0 || msg != "" {
+			l.rejected += rej
+			l.rejMsg = msg
+		}
+	}
+}
+
+// Close flushes what is queued (at most 10 s) and stops. The error says
+// what did not reach the endpoint (export failures, partial successes,
+// spans dropped from a full queue); the store keeps every receipt.
+func (l *Live) Close() error {
+	l.mu.Lock()
+	already := l.closed
+	l.closed = true
+	l.mu.Unlock()
+	if already {
+		return nil
+	}
+	close(l.stop)
+	t := time.NewTimer(liveClose)
+	defer t.Stop()
+	timedOut := false
+	select {
+	case <-l.done:
+	case <-t.C:
+		timedOut = true
+		l.cancel()
+		<-l.done
+	}
+	l.cancel()
+	l.exp.Close()
+	if timedOut {
 		return fmt.Errorf("the OTLP endpoint did not take the spans within 10 s")
 	}
-	return err
+	var msgs []string
+	if l.failed > 0 {
+		msgs = append(msgs, fmt.Sprintf("%d of %d spans were not exported: %v", l.failed, l.sent.Load(), l.lastErr))
+	}
+	if l.rejected > 0 || l.rejMsg != "" {
+		m := fmt.Sprintf("the OTLP endpoint rejected %d spans", l.rejected)
+		if l.rejMsg != "" {
+			m += ": " + l.rejMsg
+		}
+		msgs = append(msgs, m)
+	}
+	if d := l.dropped.Load(); d > 0 {
+		msgs = append(msgs, fmt.Sprintf("%d spans were dropped (the OTLP endpoint was slower than the receipts)", d))
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s", strings.Join(msgs, "; "))
 }
