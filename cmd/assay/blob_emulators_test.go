@@ -28,7 +28,7 @@ var emulators = []emulator{
 }
 
 // TestStorageCLIEmulators: the storage round trip against a Cloud Storage
-// emulator (fake-gcs-server, reached by Google's storage client through
+// emulator (fake-gcs-server, reached by assay's JSON-API driver through
 // STORAGE_EMULATOR_HOST) and an Azure one (Azurite, through Azure's client
 // with the development account): proof-pack -o URL, verify-pack URL, audit
 // bundle URL -o URL...tar.gz, verify-pack of the bundle, packs list; then

@@ -20,7 +20,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
 	"path"
@@ -39,12 +38,11 @@ import (
 	gcblob "gocloud.dev/blob"
 	"gocloud.dev/blob/azureblob"
 	"gocloud.dev/blob/fileblob"
-	"gocloud.dev/blob/gcsblob"
 	"gocloud.dev/blob/s3blob"
 	"gocloud.dev/gcerrors"
 	"gocloud.dev/gcp"
-	"google.golang.org/api/option"
 
+	"github.com/assay-dev/assay/core/blob/gcs"
 	"github.com/assay-dev/assay/core/exit"
 )
 
@@ -292,9 +290,7 @@ func openGCS(ctx context.Context, p Parsed, opt Options) (*gcblob.Bucket, error)
 		if strings.ContainsAny(host, "/@?#") {
 			return nil, exit.Bad("set STORAGE_EMULATOR_HOST to HOST:PORT", "bad STORAGE_EMULATOR_HOST %q", Scrub(host, opt.getenv))
 		}
-		return gcsblob.OpenBucket(ctx, gcp.NewAnonymousHTTPClient(http.DefaultTransport), p.Bucket, &gcsblob.Options{ClientOptions: []option.ClientOption{
-			option.WithoutAuthentication(), option.WithEndpoint("http://" + host + "/storage/v1/"), option.WithHTTPClient(http.DefaultClient),
-		}})
+		return gcs.OpenBucket(p.Bucket, gcs.Options{Endpoint: "http://" + host})
 	}
 	creds, err := gcp.DefaultCredentials(ctx)
 	if err != nil {
@@ -304,7 +300,7 @@ func openGCS(ctx context.Context, p Parsed, opt Options) (*gcblob.Bucket, error)
 	if err != nil {
 		return nil, err
 	}
-	return gcsblob.OpenBucket(ctx, client, p.Bucket, nil)
+	return gcs.OpenBucket(p.Bucket, gcs.Options{Client: &client.Client})
 }
 
 // azParams are the query parameters an azblob:// URL may carry (gocloud's).

@@ -11,7 +11,8 @@ import (
 
 // GCS is a running Cloud Storage emulator: fake-gcs-server (in memory)
 // behind a loopback listener, reached by Google's real storage client
-// through gocloud's gcsblob when STORAGE_EMULATOR_HOST names it.
+// through assay's JSON-API driver (core/blob/gcs) when STORAGE_EMULATOR_HOST
+// names it.
 type GCS struct {
 	Host   string // 127.0.0.1:PORT, for STORAGE_EMULATOR_HOST
 	Bucket string
