@@ -172,6 +172,7 @@ type Live struct {
 	cancel context.CancelFunc
 
 	sent, bad, dropped atomic.Int64
+	closeWait          time.Duration // liveClose; tests shorten it
 
 	// Written by the sender goroutine only; read after done.
 	failed   int64
@@ -188,7 +189,7 @@ func StartLive(ctx context.Context, o Options, c Context) (*Live, error) {
 	}
 	// The sender outlives a cancelled ctx: Close still flushes (bounded).
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	l := &Live{exp: exp, c: c, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), ctx: sctx, cancel: cancel}
+	l := &Live{exp: exp, c: c, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), ctx: sctx, cancel: cancel, closeWait: liveClose}
 	go l.run()
 	return l, nil
 }
@@ -289,7 +290,7 @@ func (l *Live) Close() error {
 		return nil
 	}
 	close(l.stop)
-	t := time.NewTimer(liveClose)
+	t := time.NewTimer(l.closeWait)
 	defer t.Stop()
 	timedOut := false
 	select {
