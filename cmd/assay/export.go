@@ -26,6 +26,9 @@ type exportResult struct {
 	Spans        int      `json:"spans"`
 	Skipped      int      `json:"skipped"`
 	OTelTraceIDs []string `json:"otel_trace_ids"`
+	// RejectedSpans is the endpoint's OTLP partial success: spans it said
+	// it refused although the request was accepted.
+	RejectedSpans int64 `json:"rejected_spans,omitempty"`
 }
 
 func init() {
@@ -108,9 +111,12 @@ temporary directory, verified there the same way, and removed afterwards.`,
 					return exit.New(exit.HonestFail, "check the endpoint is up and accepts OTLP/HTTP", "%d spans sent before the export failed: %v", res.Spans, err)
 				}
 				doc := exportResult{Command: "export otlp", Status: "ok", Source: kind, TraceID: src.Context.TraceID, PackID: src.Context.PackID,
-					Spans: res.Spans, Skipped: res.Skipped, OTelTraceIDs: res.OTelTraceIDs}
+					Spans: res.Spans, Skipped: res.Skipped, OTelTraceIDs: res.OTelTraceIDs, RejectedSpans: res.Rejected}
 				if doc.OTelTraceIDs == nil {
 					doc.OTelTraceIDs = []string{}
+				}
+				if res.Rejected > 0 || res.RejectedMessage != "" {
+					fmt.Fprintf(cmd.ErrOrStderr(), "assay export: WARNING: the OTLP endpoint rejected %d of the spans (partial success): %s\n", res.Rejected, res.RejectedMessage)
 				}
 				if asJSON {
 					return writeJSON(cmd.OutOrStdout(), doc)

@@ -52,6 +52,9 @@ func exportPackOTLP(ctx context.Context, getenv func(string) string, endpoint, d
 		res, err = otlpout.Export(ctx, o, src.Context, src.Each)
 		if err == nil {
 			logf("exported %d receipts as OTLP spans (OTel trace %v)", res.Spans, res.OTelTraceIDs)
+			if res.Rejected > 0 || res.RejectedMessage != "" {
+				logf("WARNING: the OTLP endpoint rejected %d of the spans (partial success): %s", res.Rejected, res.RejectedMessage)
+			}
 			return
 		}
 	}
