@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -52,6 +53,10 @@ func (e *Exporter) Close() { e.http.CloseIdleConnections() }
 // few bytes; an error page is shown as a short snippet).
 const maxResponse = 64 << 10
 
+// maxRetrying bounds the retries of one batch when no timeout does (the
+// official exporter's MaxElapsedTime).
+const maxRetrying = time.Minute
+
 // snippetLen bounds the body quoted in an error.
 const snippetLen = 200
 
@@ -84,6 +89,7 @@ func (e *Exporter) Send(ctx context.Context, spans []*SpanData) (rejected int64,
 		defer cancel()
 	}
 	wait := e.cfg.retryMin
+	first := time.Now()
 	for attempt := 1; ; attempt++ {
 		ps, retry, after, err := e.post(ctx, body, ctype)
 		if err == nil {
@@ -99,7 +105,10 @@ func (e *Exporter) Send(ctx context.Context, spans []*SpanData) (rejected int64,
 			d = after
 		}
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
-			return 0, "", fmt.Errorf("%w (gave up after %d attempts: the next retry, in %s, would pass the %s timeout)", err, attempt, d.Round(time.Millisecond), e.cfg.timeout)
+			return 0, "", fmt.Errorf("%w (gave up after %d attempts: the next retry, in %s, would pass the deadline)", err, attempt, d.Round(time.Millisecond))
+		}
+		if time.Since(first)+d > maxRetrying {
+			return 0, "", fmt.Errorf("%w (gave up after %d attempts in %s)", err, attempt, time.Since(first).Round(time.Second))
 		}
 		t := time.NewTimer(d)
 		select {
@@ -129,8 +138,12 @@ func (e *Exporter) post(ctx context.Context, body []byte, ctype string) (ps part
 	}
 	resp, err := e.http.Do(req)
 	if err != nil {
-		// The error names the URL (never a header); drop user info.
-		return ps, ctx.Err() == nil, 0, fmt.Errorf("sending to the OTLP endpoint %s: %v", redactURL(e.cfg.url), unwrapURLError(err))
+		// A connection error is retried, unless it is a certificate the
+		// endpoint will present again. The message names the URL (never
+		// a header); drop user info.
+		var cv *tls.CertificateVerificationError
+		retry := ctx.Err() == nil && !errors.As(err, &cv)
+		return ps, retry, 0, fmt.Errorf("sending to the OTLP endpoint %s: %v", redactURL(e.cfg.url), unwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponse))

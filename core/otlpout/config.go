@@ -96,7 +96,7 @@ func (o Options) config() (config, error) {
 		case "http/json":
 			c.json = true
 		default:
-			return c, exit.Bad("set it to http/protobuf or http/json (assay exports over OTLP/HTTP)", "%s=%s is not supported", k, v)
+			return c, errProtocol(k, v)
 		}
 	}
 	if o.JSON {
@@ -133,6 +133,10 @@ func (o Options) config() (config, error) {
 		return c, err
 	}
 	return c, nil
+}
+
+func errProtocol(k, v string) error {
+	return exit.Bad("set it to http/protobuf or http/json (assay exports over OTLP/HTTP)", "%s=%s is not supported", k, v)
 }
 
 // envURL parses an endpoint variable.

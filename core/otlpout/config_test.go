@@ -104,7 +104,11 @@ func TestConfigFromEnv(t *testing.T) {
 				if !errors.As(err, &xe) || strings.Contains(xe.Error()+xe.Fix, "SECRET") || strings.Contains(err.Error(), "\n") {
 					t.Fatalf("error shows a secret or is not one line: %v / %q", err, xe.Fix)
 				}
-				if o.Check() == nil {
+				oc := o
+				if !oc.Configured() {
+					oc.Endpoint = "http://h"
+				}
+				if oc.Check() == nil {
 					t.Fatal("Check accepts what config refuses")
 				}
 				return
@@ -167,5 +171,21 @@ func TestConfigTLS(t *testing.T) {
 	}
 	if c.tls == nil || c.tls.RootCAs == nil || len(c.tls.Certificates) != 1 || c.tls.MinVersion != tls.VersionTLS12 {
 		t.Fatalf("%+v", c.tls)
+	}
+}
+
+// With no endpoint configured, Check refuses only a bad protocol (the
+// other variables may be meant for another program, e.g. the app that
+// assay run starts).
+func TestCheckUnconfigured(t *testing.T) {
+	t.Parallel()
+	if err := (Options{Getenv: envOf("OTEL_EXPORTER_OTLP_HEADERS", "garbage", "OTEL_EXPORTER_OTLP_COMPRESSION", "zstd")}).Check(); err != nil {
+		t.Fatal(err)
+	}
+	if err := (Options{Getenv: envOf("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")}).Check(); exit.Code(err) != exit.BadInput {
+		t.Fatalf("%v", err)
+	}
+	if err := (Options{Getenv: envOf("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h", "OTEL_EXPORTER_OTLP_COMPRESSION", "zstd")}).Check(); exit.Code(err) != exit.BadInput {
+		t.Fatalf("%v", err)
 	}
 }

@@ -74,8 +74,16 @@ func redactURL(s string) string {
 
 // Check validates the options and the OTEL_EXPORTER_OTLP_* variables
 // without connecting: a bad endpoint, protocol, header list, timeout,
-// compression or certificate is bad input before anything runs.
+// compression or certificate is bad input before anything runs. With no
+// endpoint configured only the protocol is checked (as it always was):
+// the other variables may be meant for another program.
 func (o Options) Check() error {
+	if !o.Configured() {
+		if v, k := lookup(o.getenv(), "PROTOCOL"); v != "" && v != "http/protobuf" && v != "http/json" {
+			return errProtocol(k, v)
+		}
+		return nil
+	}
 	_, err := o.config()
 	return err
 }
