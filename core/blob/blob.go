@@ -18,6 +18,7 @@ package blob
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
@@ -27,21 +28,20 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/logging"
 	gcblob "gocloud.dev/blob"
-	"gocloud.dev/blob/azureblob"
 	"gocloud.dev/blob/fileblob"
 	"gocloud.dev/blob/s3blob"
 	"gocloud.dev/gcerrors"
 	"gocloud.dev/gcp"
 
+	"github.com/assay-dev/assay/core/blob/azure"
 	"github.com/assay-dev/assay/core/blob/gcs"
 	"github.com/assay-dev/assay/core/exit"
 )
@@ -306,13 +306,13 @@ func openGCS(ctx context.Context, p Parsed, opt Options) (*gcblob.Bucket, error)
 // azParams are the query parameters an azblob:// URL may carry (gocloud's).
 var azParams = map[string]bool{"domain": true, "protocol": true, "cdn": true, "localemu": true}
 
-// openAzure opens an Azure Blob Storage container with gocloud's driver,
-// reading the variables gocloud documents (AZURE_STORAGE_ACCOUNT with
-// AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN or
-// AZURE_STORAGE_CONNECTION_STRING, else the default Azure credential chain;
-// AZURE_STORAGE_DOMAIN, AZURE_STORAGE_PROTOCOL, AZURE_STORAGE_IS_CDN,
-// AZURE_STORAGE_IS_LOCAL_EMULATOR for Azurite) through opt.Getenv, so a
-// caller can pass them explicitly.
+// openAzure opens an Azure Blob Storage container with assay's REST driver
+// (core/blob/azure), reading the variables gocloud's azureblob documents
+// (AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN or
+// AZURE_STORAGE_CONNECTION_STRING, else the default Azure credential
+// chain; AZURE_STORAGE_DOMAIN, AZURE_STORAGE_PROTOCOL,
+// AZURE_STORAGE_IS_CDN, AZURE_STORAGE_IS_LOCAL_EMULATOR for Azurite)
+// through opt.Getenv, so a caller can pass them explicitly.
 func openAzure(ctx context.Context, p Parsed, opt Options) (*gcblob.Bucket, error) {
 	for k := range p.Query {
 		if !azParams[k] {
@@ -320,69 +320,70 @@ func openAzure(ctx context.Context, p Parsed, opt Options) (*gcblob.Bucket, erro
 		}
 	}
 	q := p.Query
-	so := azureblob.ServiceURLOptions{
-		AccountName:   opt.getenv("AZURE_STORAGE_ACCOUNT"),
-		SASToken:      opt.getenv("AZURE_STORAGE_SAS_TOKEN"),
-		StorageDomain: firstOf(q.Get("domain"), opt.getenv("AZURE_STORAGE_DOMAIN")),
-		Protocol:      firstOf(q.Get("protocol"), opt.getenv("AZURE_STORAGE_PROTOCOL")),
+	ep := azure.Endpoint{
+		Account:  opt.getenv("AZURE_STORAGE_ACCOUNT"),
+		Domain:   firstOf(q.Get("domain"), opt.getenv("AZURE_STORAGE_DOMAIN")),
+		Protocol: firstOf(q.Get("protocol"), opt.getenv("AZURE_STORAGE_PROTOCOL")),
 	}
+	sas := opt.getenv("AZURE_STORAGE_SAS_TOKEN")
 	conn := firstOf(opt.getenv("AZURE_STORAGE_CONNECTION_STRING"), opt.getenv("AZURE_STORAGEBLOB_CONNECTIONSTRING"))
-	for _, part := range strings.Split(conn, ";") {
-		if k, v, ok := strings.Cut(part, "="); ok {
-			switch {
-			case k == "AccountName" && so.AccountName == "":
-				so.AccountName = v
-			case k == "DefaultEndpointsProtocol" && so.Protocol == "":
-				so.Protocol = v
-			}
-		}
-	}
 	var err error
 	for _, b := range []struct {
 		dst   *bool
 		param string
 		env   string
-	}{{&so.IsCDN, "cdn", "AZURE_STORAGE_IS_CDN"}, {&so.IsLocalEmulator, "localemu", "AZURE_STORAGE_IS_LOCAL_EMULATOR"}} {
+	}{{&ep.CDN, "cdn", "AZURE_STORAGE_IS_CDN"}, {&ep.LocalEmulator, "localemu", "AZURE_STORAGE_IS_LOCAL_EMULATOR"}} {
 		if v := firstOf(q.Get(b.param), opt.getenv(b.env)); v != "" {
 			if *b.dst, err = strconv.ParseBool(v); err != nil {
 				return nil, exit.Bad("use true or false", "bad value for %s: %q", b.param, v)
 			}
 		}
 	}
-	if so.AccountName == "" && conn == "" {
+	if ep.Account == "" && conn == "" {
 		return nil, exit.Bad("set AZURE_STORAGE_ACCOUNT (and AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN, or sign in for the default Azure credential)", "no Azure storage account to open %s", p.Display())
 	}
-	svc, err := azureblob.NewServiceURL(&so)
-	if err != nil {
-		return nil, exit.Bad("check AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_DOMAIN and AZURE_STORAGE_PROTOCOL", "bad Azure storage settings: %s", Scrub(err.Error(), opt.getenv))
+	service := func() (string, error) {
+		u, err := ep.ServiceURL()
+		if err != nil {
+			return "", exit.Bad("check AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_DOMAIN and AZURE_STORAGE_PROTOCOL", "bad Azure storage settings: %s", Scrub(err.Error(), opt.getenv))
+		}
+		return u, nil
 	}
-	curl, err := url.JoinPath(string(svc), p.Bucket)
-	if err != nil {
-		return nil, err
-	}
-	var client *container.Client
+	var o azure.Options
 	switch key := opt.getenv("AZURE_STORAGE_KEY"); {
-	case so.AccountName != "" && key != "":
-		cred, cerr := azblob.NewSharedKeyCredential(so.AccountName, key)
-		if cerr != nil {
-			return nil, exit.Bad("check AZURE_STORAGE_KEY (base64)", "bad Azure storage key: %s", Scrub(cerr.Error(), opt.getenv))
+	case ep.Account != "" && key != "":
+		if o.ServiceURL, err = service(); err != nil {
+			return nil, err
 		}
-		client, err = container.NewClientWithSharedKeyCredential(curl, cred, nil)
-	case so.SASToken != "":
-		client, err = container.NewClientWithNoCredential(curl, nil) // the SAS is in the URL
+		if o.Key, err = base64.StdEncoding.DecodeString(key); err != nil {
+			return nil, exit.Bad("check AZURE_STORAGE_KEY (base64)", "bad Azure storage key: not base64")
+		}
+		o.Account = ep.Account
+	case ep.Account != "" && sas != "":
+		if o.ServiceURL, err = service(); err != nil {
+			return nil, err
+		}
+		o.SAS = sas
 	case conn != "":
-		client, err = container.NewClientFromConnectionString(conn, p.Bucket, nil)
-	default:
-		cred, cerr := azidentity.NewDefaultAzureCredential(nil)
-		if cerr != nil {
-			return nil, cerr
+		cs, err := azure.ParseConnectionString(conn)
+		if err != nil {
+			return nil, exit.Bad("check AZURE_STORAGE_CONNECTION_STRING", "bad Azure storage connection string: %s", err)
 		}
-		client, err = container.NewClient(curl, cred, nil)
+		o = azure.Options{ServiceURL: cs.ServiceURL, Account: cs.Account, Key: cs.Key, SAS: cs.SAS}
+	default:
+		if o.ServiceURL, err = service(); err != nil {
+			return nil, err
+		}
+		cred, err := azidentity.NewDefaultAzureCredential(nil)
+		if err != nil {
+			return nil, exit.Bad("set AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN, or sign in (az login, a managed identity, AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET)", "no Azure credential to open %s", p.Display())
+		}
+		o.Token = func(ctx context.Context) (string, error) {
+			tok, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{azure.TokenScope}})
+			return tok.Token, err
+		}
 	}
-	if err != nil {
-		return nil, err
-	}
-	return azureblob.OpenBucket(ctx, client, nil)
+	return azure.OpenBucket(p.Bucket, o)
 }
 
 func boolParam(q url.Values, keys ...string) (bool, error) {

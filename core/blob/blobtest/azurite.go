@@ -32,8 +32,8 @@ const (
 
 // Azure is a running Azurite blob service (the npm package, installed by
 // scripts/setup.d/47-azurite.sh; in memory, telemetry off) behind a
-// loopback proxy that can hold uploads, reached by Azure's storage client
-// through gocloud's azureblob.
+// loopback proxy that can hold uploads, reached by assay's REST driver
+// (core/blob/azure) with the development account's Shared Key.
 type Azure struct {
 	Host      string // 127.0.0.1:PORT (the proxy)
 	Container string

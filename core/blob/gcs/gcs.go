@@ -24,7 +24,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
@@ -37,6 +36,9 @@ import (
 	gcblob "gocloud.dev/blob"
 	"gocloud.dev/blob/driver"
 	"gocloud.dev/gcerrors"
+
+	"github.com/assay-dev/assay/core/blob/internal/escape"
+	"github.com/assay-dev/assay/core/blob/internal/httpx"
 )
 
 // DefaultEndpoint is Cloud Storage's API.
@@ -54,17 +56,14 @@ type Options struct {
 	// up to a multiple of 256 KiB (default 16 MiB); an object that fits in
 	// one chunk goes up in a single multipart request.
 	ChunkSize int
-	// MaxAttempts bounds the tries of one request (default 6); Backoff is
-	// the first wait between tries (default 500 ms), doubled each time up
-	// to 16 s. A Retry-After the server sends is honoured up to 30 s.
-	MaxAttempts int
-	Backoff     time.Duration
+	// Retry says how often and how patiently a request is tried
+	// (default: 6 tries, backoff from 500 ms doubling to 16 s).
+	Retry httpx.Policy
 }
 
 const (
 	chunkQuantum     = 256 << 10
 	defaultChunkSize = 16 << 20
-	maxErrorBody     = 16 << 10
 	maxMetaBody      = 4 << 20 // one object's metadata or one list page
 	defaultPageSize  = 1000
 )
@@ -97,12 +96,7 @@ func openBucket(name string, o Options) (*bucket, error) {
 		o.ChunkSize = defaultChunkSize
 	}
 	o.ChunkSize = (o.ChunkSize + chunkQuantum - 1) / chunkQuantum * chunkQuantum
-	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 6
-	}
-	if o.Backoff <= 0 {
-		o.Backoff = 500 * time.Millisecond
-	}
+	o.Retry = o.Retry.WithDefaults()
 	base := ep.Scheme + "://" + ep.Host + strings.TrimSuffix(ep.Path, "/")
 	return &bucket{name: name, opt: o, origin: ep.Scheme + "://" + ep.Host, base: base}, nil
 }
@@ -131,7 +125,7 @@ type bucket struct {
 // escapeKey is gcsblob's: GCS refuses CR and LF in names, and "../" would
 // be taken as a path step by some tools.
 func escapeKey(key string) string {
-	return hexEscape(key, func(r []rune, i int) bool {
+	return escape.HexEscape(key, func(r []rune, i int) bool {
 		switch {
 		case r[i] == 10 || r[i] == 13:
 			return true
@@ -152,65 +146,11 @@ func (b *bucket) objectURL(key string) string {
 	return b.base + "/storage/v1/b/" + b.name + "/o/" + url.PathEscape(escapeKey(key))
 }
 
-// Error is a failed request: the operation, the object, and either the
-// HTTP status with the service's message or the transport error. It never
-// carries a URL (an upload session's URL is a bearer capability) or a
-// credential.
-type Error struct {
-	Op, Key string
-	Status  int
-	Message string
-	Err     error
-}
-
-func (e *Error) Error() string {
-	what := e.Op
-	if e.Key != "" {
-		what += " " + strconv.Quote(e.Key)
-	}
-	switch {
-	case e.Status != 0 && e.Message != "":
-		return fmt.Sprintf("%s: HTTP %d: %s", what, e.Status, e.Message)
-	case e.Status != 0:
-		return fmt.Sprintf("%s: HTTP %d %s", what, e.Status, http.StatusText(e.Status))
-	case e.Err != nil:
-		return fmt.Sprintf("%s: %v", what, e.Err)
-	}
-	return what + ": failed"
-}
-
-func (e *Error) Unwrap() error { return e.Err }
+// Error is a failed request (it never carries a URL or a credential).
+type Error = httpx.Error
 
 // ErrorCode implements driver.Bucket.
-func (b *bucket) ErrorCode(err error) gcerrors.ErrorCode {
-	switch {
-	case errors.Is(err, context.Canceled):
-		return gcerrors.Canceled
-	case errors.Is(err, context.DeadlineExceeded):
-		return gcerrors.DeadlineExceeded
-	}
-	var e *Error
-	if !errors.As(err, &e) {
-		return gcerrors.Unknown
-	}
-	switch e.Status {
-	case http.StatusNotFound:
-		return gcerrors.NotFound
-	case http.StatusPreconditionFailed:
-		return gcerrors.FailedPrecondition
-	case http.StatusBadRequest, http.StatusRequestedRangeNotSatisfiable:
-		return gcerrors.InvalidArgument
-	case http.StatusUnauthorized, http.StatusForbidden:
-		return gcerrors.PermissionDenied
-	case http.StatusTooManyRequests:
-		return gcerrors.ResourceExhausted
-	case http.StatusNotImplemented:
-		return gcerrors.Unimplemented
-	case http.StatusConflict:
-		return gcerrors.AlreadyExists
-	}
-	return gcerrors.Unknown
-}
+func (b *bucket) ErrorCode(err error) gcerrors.ErrorCode { return httpx.Code(err) }
 
 // As implements driver.Bucket; the driver exposes no types of its own.
 func (b *bucket) As(any) bool { return false }
@@ -233,78 +173,10 @@ func (b *bucket) SignedURL(context.Context, string, *driver.SignedURLOptions) (s
 	return "", &Error{Op: "sign URL", Status: http.StatusNotImplemented, Message: "signed URLs are not supported"}
 }
 
-// retryable says whether a status may succeed when tried again.
-func retryable(status int) bool {
-	switch status {
-	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
-		http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
-}
-
-// send runs one request, built afresh by mk for every try, and returns the
-// first response whose status is not retryable (any status: the caller
-// judges it) or, after the last try, the last error. A response that is
-// returned has an open body.
-func (b *bucket) send(ctx context.Context, op, key string, mk func() (*http.Request, error)) (*http.Response, error) {
-	wait := b.opt.Backoff
-	var last error
-	for attempt := 1; ; attempt++ {
-		req, err := mk()
-		if err != nil {
-			return nil, &Error{Op: op, Key: key, Err: err}
-		}
-		resp, err := b.opt.Client.Do(req.WithContext(ctx))
-		var after time.Duration
-		switch {
-		case ctx.Err() != nil:
-			if resp != nil {
-				resp.Body.Close()
-			}
-			return nil, &Error{Op: op, Key: key, Err: ctx.Err()}
-		case err != nil:
-			last = &Error{Op: op, Key: key, Err: transportErr(err)}
-		case retryable(resp.StatusCode):
-			last = apiError(op, key, resp)
-			if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s >= 0 {
-				after = min(time.Duration(s)*time.Second, 30*time.Second)
-			}
-		default:
-			return resp, nil
-		}
-		if attempt >= b.opt.MaxAttempts {
-			return nil, last
-		}
-		d := wait/2 + rand.N(wait/2+1)
-		if after > d {
-			d = after
-		}
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, &Error{Op: op, Key: key, Err: ctx.Err()}
-		case <-t.C:
-		}
-		wait = min(wait*2, 16*time.Second)
-	}
-}
-
-// transportErr drops the URL from a client error: an upload session's URL
-// is a capability, and a signed or keyed query must not reach a message.
-func transportErr(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
 // apiError reads (a bounded part of) a failed response and closes it.
 func apiError(op, key string, resp *http.Response) error {
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, httpx.MaxErrorBody))
 	var doc struct {
 		Error struct {
 			Message string `json:"message"`
@@ -314,21 +186,12 @@ func apiError(op, key string, resp *http.Response) error {
 	if json.Unmarshal(body, &doc) == nil {
 		msg = doc.Error.Message
 	}
-	return &Error{Op: op, Key: key, Status: resp.StatusCode, Message: clean(msg)}
+	return &Error{Op: op, Key: key, Status: resp.StatusCode, Message: httpx.Clean(msg)}
 }
 
-// clean makes a service message one short printable line.
-func clean(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-	if len(s) > 300 {
-		s = s[:300] + "..."
-	}
-	return strings.TrimSpace(s)
+// send runs a request with the bucket's retry policy.
+func (b *bucket) send(ctx context.Context, op, key string, mk func() (*http.Request, error)) (*http.Response, error) {
+	return b.opt.Retry.Send(ctx, b.opt.Client, op, key, mk, apiError)
 }
 
 // object is the part of the JSON API's object resource the driver reads.
@@ -363,7 +226,7 @@ func decode(op, key string, resp *http.Response, v any) error {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxMetaBody+1))
 	if err != nil {
-		return &Error{Op: op, Key: key, Err: transportErr(err)}
+		return &Error{Op: op, Key: key, Err: httpx.TransportErr(err)}
 	}
 	if len(body) > maxMetaBody {
 		return &Error{Op: op, Key: key, Err: errors.New("answer larger than 4 MiB")}
@@ -462,10 +325,10 @@ func (b *bucket) ListPaged(ctx context.Context, opts *driver.ListOptions) (*driv
 	var all []*driver.ListObject
 	for i := range page.Items {
 		o := &page.Items[i]
-		all = append(all, &driver.ListObject{Key: hexUnescape(o.Name), ModTime: o.Updated, Size: o.size(), MD5: o.md5()})
+		all = append(all, &driver.ListObject{Key: escape.HexUnescape(o.Name), ModTime: o.Updated, Size: o.size(), MD5: o.md5()})
 	}
 	for _, p := range page.Prefixes {
-		all = append(all, &driver.ListObject{Key: hexUnescape(p), IsDir: true})
+		all = append(all, &driver.ListObject{Key: escape.HexUnescape(p), IsDir: true})
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Key < all[j].Key })
 	// Cloud Storage counts prefixes in maxResults; a server that does not
@@ -705,7 +568,7 @@ func (w *writer) abort() {
 		return
 	}
 	if resp, err := w.b.opt.Client.Do(req); err == nil {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
+		io.Copy(io.Discard, io.LimitReader(resp.Body, httpx.MaxErrorBody))
 		resp.Body.Close()
 	}
 	w.session = ""
@@ -799,7 +662,7 @@ func (w *writer) openSession() error {
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
 		return apiError(op, w.key, resp)
 	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
+	io.Copy(io.Discard, io.LimitReader(resp.Body, httpx.MaxErrorBody))
 	resp.Body.Close()
 	loc, err := url.Parse(resp.Header.Get("Location"))
 	if err != nil || loc.Scheme+"://"+loc.Host != w.b.origin || loc.User != nil {
@@ -820,7 +683,7 @@ func (w *writer) putChunk(final bool) error {
 	if final {
 		total = strconv.FormatInt(end, 10)
 	}
-	wait := w.b.opt.Backoff
+	wait := w.b.opt.Retry.Waiter()
 	fails, query := 0, false
 	for {
 		data := w.buf[w.sent-base:]
@@ -846,7 +709,7 @@ func (w *writer) putChunk(final bool) error {
 			}
 			return &Error{Op: op, Key: w.key, Err: w.ctx.Err()}
 		case err != nil:
-			failed = &Error{Op: op, Key: w.key, Err: transportErr(err)}
+			failed = &Error{Op: op, Key: w.key, Err: httpx.TransportErr(err)}
 		case resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusCreated:
 			if !final {
 				resp.Body.Close()
@@ -869,22 +732,17 @@ func (w *writer) putChunk(final bool) error {
 				continue
 			}
 			failed = &Error{Op: op, Key: w.key, Err: errors.New("the upload session took none of the bytes sent")}
-		case retryable(resp.StatusCode):
+		case httpx.Retryable(resp.StatusCode):
 			failed = apiError(op, w.key, resp)
 		default:
 			return apiError(op, w.key, resp)
 		}
-		if fails++; fails >= w.b.opt.MaxAttempts {
+		if fails++; fails >= w.b.opt.Retry.MaxAttempts {
 			return failed
 		}
-		t := time.NewTimer(wait/2 + rand.N(wait/2+1))
-		select {
-		case <-w.ctx.Done():
-			t.Stop()
-			return &Error{Op: op, Key: w.key, Err: w.ctx.Err()}
-		case <-t.C:
+		if err := wait.Wait(w.ctx, 0); err != nil {
+			return &Error{Op: op, Key: w.key, Err: err}
 		}
-		wait = min(wait*2, 16*time.Second)
 		query = true
 	}
 }

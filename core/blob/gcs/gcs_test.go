@@ -20,6 +20,8 @@ import (
 	"gocloud.dev/blob/driver"
 	"gocloud.dev/blob/drivertest"
 	"gocloud.dev/gcerrors"
+
+	"github.com/assay-dev/assay/core/blob/internal/httpx"
 )
 
 const testBucket = "assay-test"
@@ -55,7 +57,7 @@ func startEmulator(t testing.TB) *emulator {
 
 func (e *emulator) bucket(t testing.TB, name string, chunk int) *bucket {
 	t.Helper()
-	b, err := openBucket(name, Options{Endpoint: e.URL, ChunkSize: chunk, Backoff: time.Millisecond})
+	b, err := openBucket(name, Options{Endpoint: e.URL, ChunkSize: chunk, Retry: httpx.Policy{Backoff: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +179,7 @@ func TestResumableUploadSurvivesFailures(t *testing.T) {
 				return ""
 			}}
 			srv := httptest.NewServer(m)
-			b, err := openBucket(testBucket, Options{Endpoint: srv.URL, ChunkSize: chunkQuantum, Backoff: time.Millisecond})
+			b, err := openBucket(testBucket, Options{Endpoint: srv.URL, ChunkSize: chunkQuantum, Retry: httpx.Policy{Backoff: time.Millisecond}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,7 +1,3 @@
-// Copied from gocloud.dev v0.49.0, internal/escape/escape.go (Apache-2.0; the
-// LICENSE of gocloud.dev applies), trimmed to the hex escaping gcsblob applies
-// to keys, so that this driver names objects exactly as gcsblob did.
-
 // Copyright 2019 The Go Cloud Development Kit Authors
 //
 // Licensed under the Apache License, Version 2.0 (the "License");
@@ -16,14 +12,37 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-package gcs
+// Package escape is gocloud.dev v0.49.0's internal/escape (Apache-2.0; see
+// LICENSE, copied from gocloud.dev), unchanged but for this comment: the
+// key and metadata escaping of its gcsblob and azureblob drivers, which
+// assay's own drivers (core/blob/gcs, core/blob/azure) apply exactly as
+// they did, so a bucket written by either reads the same with the other.
+package escape
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
+	"strings"
 )
 
-// hexEscape returns s, with all runes for which shouldEscape returns true
+// NonUTF8String is a string for which utf8.ValidString returns false.
+const NonUTF8String = "\xbd\xb2"
+
+// IsASCIIAlphanumeric returns true iff r is alphanumeric: a-z, A-Z, 0-9.
+func IsASCIIAlphanumeric(r rune) bool {
+	switch {
+	case 'A' <= r && r <= 'Z':
+		return true
+	case 'a' <= r && r <= 'z':
+		return true
+	case '0' <= r && r <= '9':
+		return true
+	}
+	return false
+}
+
+// HexEscape returns s, with all runes for which shouldEscape returns true
 // escaped to "__0xXXX__", where XXX is the hex representation of the rune
 // value. For example, " " would escape to "__0x20__".
 //
@@ -38,7 +57,7 @@ import (
 // We pass a slice of runes instead of the string or a slice of bytes
 // because some decisions will be made on a rune basis (e.g., encode
 // all non-ASCII runes).
-func hexEscape(s string, shouldEscape func(s []rune, i int) bool) string {
+func HexEscape(s string, shouldEscape func(s []rune, i int) bool) string {
 	// Do a first pass to see which runes (if any) need escaping.
 	runes := []rune(s)
 	escapeAt := make([]bool, len(runes))
@@ -46,7 +65,7 @@ func hexEscape(s string, shouldEscape func(s []rune, i int) bool) string {
 	n := 0
 	for i := range runes {
 		// In addition to whatever the caller wants escaped, always escape
-		// the start of any substring that hexUnescape would itself parse as
+		// the start of any substring that HexUnescape would itself parse as
 		// an escape sequence (i.e., that looks like "__0x<hex>__"). Without
 		// this, a string need not contain any character the caller wants
 		// escaped to still produce output identical to some other,
@@ -67,7 +86,7 @@ func hexEscape(s string, shouldEscape func(s []rune, i int) bool) string {
 	// input right before an escaped rune ends with "__0x<hex>" or
 	// "__0x<hex>_" (not an escape sequence on its own, since the input does
 	// not continue with "__"), the emitted "__" completes it into one, and
-	// hexUnescape parses the output as a different string: "__0x2f/" would
+	// HexUnescape parses the output as a different string: "__0x2f/" would
 	// escape to "__0x2f__0x2f__", which is also what "/0x2f__" escapes to.
 	// Escape the leading "_" of any such dangling prefix. That emits another
 	// "__", so check the newly escaped position the same way.
@@ -107,14 +126,14 @@ func hexEscape(s string, shouldEscape func(s []rune, i int) bool) string {
 // "__0x<hex>_": the start of an escape sequence that only lacks the
 // trailing "__" (or its second "_"). When the rune at r[end] is escaped,
 // the "__" that begins its escape sequence supplies what is missing, so
-// hexUnescape would read the output as an escape sequence that was never
+// HexUnescape would read the output as an escape sequence that was never
 // in the input. It returns the index of the leading "_" of that prefix.
 func danglingEscapePrefix(r []rune, end int) (int, bool) {
 	// The input may already supply the first "_" of the trailing "__".
 	if end > 0 && r[end-1] == '_' {
 		end--
 	}
-	// hexUnescape reads hex digits up to the next "_", so walk back over
+	// HexUnescape reads hex digits up to the next "_", so walk back over
 	// the run of non-"_" runes: it must be "0x<hex>", preceded by "__".
 	start := end
 	for start > 0 && r[start-1] != '_' {
@@ -130,8 +149,8 @@ func danglingEscapePrefix(r []rune, end int) (int, bool) {
 }
 
 // isEscapeSequence reports whether the rune sequence starting at r[i] would
-// be parsed by hexUnescape as an escape sequence, regardless of whether it
-// was actually produced by a previous call to hexEscape.
+// be parsed by HexUnescape as an escape sequence, regardless of whether it
+// was actually produced by a previous call to HexEscape.
 func isEscapeSequence(r []rune, i int) bool {
 	ok, _, _ := unescape(r, i)
 	return ok
@@ -180,8 +199,8 @@ func unescape(r []rune, i int) (bool, rune, int) {
 	return true, rune(retval), i
 }
 
-// hexUnescape reverses hexEscape.
-func hexUnescape(s string) string {
+// HexUnescape reverses HexEscape.
+func HexUnescape(s string) string {
 	var unescaped []rune
 	runes := []rune(s)
 	for i := 0; i < len(runes); i++ {
@@ -205,4 +224,60 @@ func hexUnescape(s string) string {
 		return s
 	}
 	return string(unescaped)
+}
+
+// URLEscape uses url.PathEscape to escape s.
+func URLEscape(s string) string {
+	return url.PathEscape(s)
+}
+
+// URLUnescape reverses URLEscape using url.PathUnescape. If the unescape
+// returns an error, it returns s.
+func URLUnescape(s string) string {
+	if u, err := url.PathUnescape(s); err == nil {
+		return u
+	}
+	return s
+}
+
+func makeASCIIString(start, end int) string {
+	var s []byte
+	for i := start; i < end; i++ {
+		if i >= 'a' && i <= 'z' {
+			continue
+		}
+		if i >= 'A' && i <= 'Z' {
+			continue
+		}
+		if i >= '0' && i <= '9' {
+			continue
+		}
+		s = append(s, byte(i))
+	}
+	return string(s)
+}
+
+// WeirdStrings are unusual/weird strings for use in testing escaping.
+// The keys are descriptive strings, the values are the weird strings.
+var WeirdStrings = map[string]string{
+	"fwdslashes":          "foo/bar/baz",
+	"repeatedfwdslashes":  "foo//bar///baz",
+	"dotdotslash":         "../foo/../bar/../../baz../",
+	"backslashes":         "foo\\bar\\baz",
+	"repeatedbackslashes": "..\\foo\\\\bar\\\\\\baz",
+	"dotdotbackslash":     "..\\foo\\..\\bar\\..\\..\\baz..\\",
+	"quote":               "foo\"bar\"baz",
+	"spaces":              "foo bar baz",
+	"startwithdigit":      "12345",
+	"unicode":             strings.Repeat("☺", 3),
+	// The ASCII characters 0-128, split up to avoid the possibly-escaped
+	// versions from getting too long.
+	"ascii-1": makeASCIIString(0, 16),
+	"ascii-2": makeASCIIString(16, 32),
+	"ascii-3": makeASCIIString(32, 48),
+	"ascii-4": makeASCIIString(48, 64),
+	"ascii-5": makeASCIIString(64, 80),
+	"ascii-6": makeASCIIString(80, 96),
+	"ascii-7": makeASCIIString(96, 112),
+	"ascii-8": makeASCIIString(112, 128),
 }

@@ -1,0 +1,221 @@
+// Package httpx is what assay's object-storage drivers (core/blob/gcs,
+// core/blob/azure) share about talking to a storage service over HTTP:
+// one error type that never carries a URL or a credential, and a request
+// loop that retries what may succeed when tried again, with backoff.
+package httpx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"gocloud.dev/gcerrors"
+)
+
+// Error is a failed request: the operation, the object, and either the
+// HTTP status with the service's error code and message or the transport
+// error. It never carries a URL (an upload session's URL is a bearer
+// capability, a SAS is a credential) or a request header.
+type Error struct {
+	Op, Key string
+	Status  int
+	Code    string // the service's error code (Azure's x-ms-error-code), if any
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	what := e.Op
+	if e.Key != "" {
+		what += " " + strconv.Quote(e.Key)
+	}
+	switch {
+	case e.Status != 0 && e.Message != "":
+		return fmt.Sprintf("%s: HTTP %d: %s", what, e.Status, e.Message)
+	case e.Status != 0 && e.Code != "":
+		return fmt.Sprintf("%s: HTTP %d: %s", what, e.Status, e.Code)
+	case e.Status != 0:
+		return fmt.Sprintf("%s: HTTP %d %s", what, e.Status, http.StatusText(e.Status))
+	case e.Err != nil:
+		return fmt.Sprintf("%s: %v", what, e.Err)
+	}
+	return what + ": failed"
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Code maps an error to gocloud's portable codes by HTTP status (drivers
+// look at service codes first).
+func Code(err error) gcerrors.ErrorCode {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return gcerrors.Canceled
+	case errors.Is(err, context.DeadlineExceeded):
+		return gcerrors.DeadlineExceeded
+	}
+	var e *Error
+	if !errors.As(err, &e) {
+		return gcerrors.Unknown
+	}
+	switch e.Status {
+	case http.StatusNotFound:
+		return gcerrors.NotFound
+	case http.StatusPreconditionFailed:
+		return gcerrors.FailedPrecondition
+	case http.StatusBadRequest, http.StatusRequestedRangeNotSatisfiable:
+		return gcerrors.InvalidArgument
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return gcerrors.PermissionDenied
+	case http.StatusTooManyRequests:
+		return gcerrors.ResourceExhausted
+	case http.StatusNotImplemented:
+		return gcerrors.Unimplemented
+	case http.StatusConflict:
+		return gcerrors.AlreadyExists
+	}
+	return gcerrors.Unknown
+}
+
+// Retryable says whether a status may succeed when tried again.
+func Retryable(status int) bool {
+	switch status {
+	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
+		http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// TransportErr drops the URL from a client error: an upload session's URL
+// is a capability, and a signed or keyed query must not reach a message.
+func TransportErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// Clean makes a service message one short printable line.
+func Clean(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) > 300 {
+		s = s[:300] + "..."
+	}
+	return strings.TrimSpace(s)
+}
+
+// MaxErrorBody bounds what is read of a failed answer.
+const MaxErrorBody = 16 << 10
+
+// Policy is how often and how patiently a request is tried.
+type Policy struct {
+	// MaxAttempts bounds the tries of one request (default 6).
+	MaxAttempts int
+	// Backoff is the first wait between tries (default 500 ms), doubled
+	// each time up to 16 s, with jitter. A Retry-After the server sends
+	// is honoured up to 30 s.
+	Backoff time.Duration
+}
+
+// WithDefaults fills unset fields.
+func (p Policy) WithDefaults() Policy {
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = 6
+	}
+	if p.Backoff <= 0 {
+		p.Backoff = 500 * time.Millisecond
+	}
+	return p
+}
+
+// Waiter spaces the tries of one request.
+type Waiter struct {
+	p    Policy
+	next time.Duration
+}
+
+// Waiter starts the backoff of one request.
+func (p Policy) Waiter() *Waiter { return &Waiter{p: p, next: p.Backoff} }
+
+// Wait sleeps before the next try (at least after, the server's
+// Retry-After) or returns the context's error.
+func (w *Waiter) Wait(ctx context.Context, after time.Duration) error {
+	d := w.next/2 + rand.N(w.next/2+1)
+	d = max(d, after)
+	w.next = min(w.next*2, 16*time.Second)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// RetryAfter reads a Retry-After in seconds, bounded to 30 s.
+func RetryAfter(resp *http.Response) time.Duration {
+	s, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+	if err != nil || s < 0 {
+		return 0
+	}
+	return min(time.Duration(s)*time.Second, 30*time.Second)
+}
+
+// Send runs one request, built afresh by mk for every try, and returns the
+// first response whose status is not retryable (any status: the caller
+// judges it) or, after the last try, the last error. fail turns a failed
+// answer into an error (reading a bounded part of its body and closing
+// it). A response that is returned has an open body.
+func (p Policy) Send(ctx context.Context, c *http.Client, op, key string, mk func() (*http.Request, error), fail func(op, key string, resp *http.Response) error) (*http.Response, error) {
+	w := p.Waiter()
+	for attempt := 1; ; attempt++ {
+		req, err := mk()
+		if err != nil {
+			return nil, &Error{Op: op, Key: key, Err: err}
+		}
+		resp, err := c.Do(req.WithContext(ctx))
+		var last error
+		var after time.Duration
+		switch {
+		case ctx.Err() != nil:
+			if resp != nil {
+				resp.Body.Close()
+			}
+			return nil, &Error{Op: op, Key: key, Err: ctx.Err()}
+		case err != nil:
+			last = &Error{Op: op, Key: key, Err: TransportErr(err)}
+		case Retryable(resp.StatusCode):
+			after = RetryAfter(resp)
+			last = fail(op, key, resp)
+		default:
+			return resp, nil
+		}
+		if attempt >= p.MaxAttempts {
+			return nil, last
+		}
+		if err := w.Wait(ctx, after); err != nil {
+			return nil, &Error{Op: op, Key: key, Err: err}
+		}
+	}
+}
+
+// Drain reads what is left of a body (bounded) and closes it, so the
+// connection can be reused.
+func Drain(resp *http.Response) {
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+}
