@@ -407,6 +407,12 @@ func (b *bucket) ListPaged(ctx context.Context, opts *driver.ListOptions) (*driv
 	if len(body) > maxMetaBody {
 		return nil, &Error{Op: op, Key: opts.Prefix, Err: errors.New("answer larger than 8 MiB")}
 	}
+	return parseList(body)
+}
+
+// parseList reads one List Blobs answer: blobs and prefixes in key order
+// (names the service percent-encoded, Encoded="true", decoded).
+func parseList(body []byte) (*driver.ListPage, error) {
 	type name struct {
 		Encoded bool   `xml:"Encoded,attr"`
 		Text    string `xml:",chardata"`
@@ -426,7 +432,7 @@ func (b *bucket) ListPaged(ctx context.Context, opts *driver.ListOptions) (*driv
 		NextMarker string `xml:"NextMarker"`
 	}
 	if err := xml.Unmarshal(body, &page); err != nil {
-		return nil, &Error{Op: op, Key: opts.Prefix, Err: fmt.Errorf("unreadable answer: %v", err)}
+		return nil, &Error{Op: "list", Err: fmt.Errorf("unreadable answer: %v", err)}
 	}
 	decode := func(n name) string {
 		if n.Encoded {

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
@@ -314,33 +315,41 @@ func (b *bucket) ListPaged(ctx context.Context, opts *driver.ListOptions) (*driv
 	if resp.StatusCode != http.StatusOK {
 		return nil, apiError(op, opts.Prefix, resp)
 	}
-	var page struct {
-		Items         []object `json:"items"`
-		Prefixes      []string `json:"prefixes"`
-		NextPageToken string   `json:"nextPageToken"`
-	}
+	var page listAnswer
 	if err := decode(op, opts.Prefix, resp, &page); err != nil {
 		return nil, err
 	}
-	var all []*driver.ListObject
-	for i := range page.Items {
-		o := &page.Items[i]
+	return page.page(size, skip, token), nil
+}
+
+// listAnswer is one answer of the objects list.
+type listAnswer struct {
+	Items         []object `json:"items"`
+	Prefixes      []string `json:"prefixes"`
+	NextPageToken string   `json:"nextPageToken"`
+}
+
+// page merges objects and prefixes in key order and hands out at most
+// size of them, skip entries in: Cloud Storage counts prefixes in
+// maxResults, a server that does not (emulators) may answer more, and the
+// rest comes from the same page asked for again with a count to skip.
+func (a *listAnswer) page(size, skip int, token string) *driver.ListPage {
+	all := make([]*driver.ListObject, 0, len(a.Items)+len(a.Prefixes))
+	for i := range a.Items {
+		o := &a.Items[i]
 		all = append(all, &driver.ListObject{Key: escape.HexUnescape(o.Name), ModTime: o.Updated, Size: o.size(), MD5: o.md5()})
 	}
-	for _, p := range page.Prefixes {
+	for _, p := range a.Prefixes {
 		all = append(all, &driver.ListObject{Key: escape.HexUnescape(p), IsDir: true})
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Key < all[j].Key })
-	// Cloud Storage counts prefixes in maxResults; a server that does not
-	// (emulators) may answer more: hand them out size at a time, asking
-	// for the same page again with a count of entries to skip.
 	all = all[min(skip, len(all)):]
-	out := &driver.ListPage{Objects: all, NextPageToken: []byte(page.NextPageToken)}
+	out := &driver.ListPage{Objects: all, NextPageToken: []byte(a.NextPageToken)}
 	if len(all) > size {
 		out.Objects = all[:size]
 		out.NextPageToken = []byte(skipToken + strconv.Itoa(skip+size) + ":" + token)
 	}
-	return out, nil
+	return out
 }
 
 // skipToken starts a page token of ours: SKIP:TOKEN is the page TOKEN
@@ -759,7 +768,10 @@ func persisted(resp *http.Response) (int64, bool) {
 		return 0, false
 	}
 	n, err := strconv.ParseInt(last, 10, 64)
-	return n + 1, err == nil && n >= 0
+	if err != nil || n < 0 || n == math.MaxInt64 {
+		return 0, false
+	}
+	return n + 1, true
 }
 
 // Copy implements driver.Bucket with the rewrite call, which large objects
