@@ -166,14 +166,18 @@ func compileSchemaErr(name string, raw json.RawMessage) (*jsv.Schema, error) {
 	return s, nil
 }
 
-// MCPTool is the tool as tools/list shows it.
+// MCPTool is the tool as tools/list shows it. Its schemas are the
+// checked-in ones without their indentation: encoding/json compacts a raw
+// schema, byte by byte with its scanner, on every tools/list answer and
+// when mcp-go checks the tool in AddTool, and the indentation is nearly
+// half of the bytes. The JSON a client receives is the same.
 func (t Tool) MCPTool() mcp.Tool {
 	b := func(v bool) *bool { return &v }
 	return mcp.Tool{
 		Name:            t.Name,
 		Description:     t.Description,
-		RawInputSchema:  t.InputSchema,
-		RawOutputSchema: t.OutputSchema,
+		RawInputSchema:  stripSpace(t.InputSchema),
+		RawOutputSchema: stripSpace(t.OutputSchema),
 		Annotations: mcp.ToolAnnotation{
 			Title:           t.Title,
 			ReadOnlyHint:    b(t.Annotations.ReadOnly),
@@ -182,6 +186,45 @@ func (t Tool) MCPTool() mcp.Tool {
 			OpenWorldHint:   b(t.Annotations.OpenWorld),
 		},
 	}
+}
+
+// stripSpace returns raw without the whitespace between JSON tokens (what
+// json.Compact removes, without json.Compact's validating scanner, which
+// the encoder runs anyway); nil stays nil. Strings are copied whole.
+func stripSpace(raw json.RawMessage) json.RawMessage {
+	if raw == nil {
+		return nil
+	}
+	out := make(json.RawMessage, 0, len(raw))
+	for i := 0; i < len(raw); {
+		switch c := raw[i]; c {
+		case ' ', '\t', '\n', '\r':
+			i++
+		case '"':
+			j := i + 1 // just past the closing quote, once found
+			for {
+				k := bytes.IndexByte(raw[j:], '"')
+				if k < 0 {
+					j = len(raw)
+					break
+				}
+				j += k + 1
+				n := 0 // backslashes before the quote: odd escapes it
+				for p := j - 2; p > i && raw[p] == '\\'; p-- {
+					n++
+				}
+				if n%2 == 0 {
+					break
+				}
+			}
+			out = append(out, raw[i:j]...)
+			i = j
+		default:
+			out = append(out, c)
+			i++
+		}
+	}
+	return out
 }
 
 // Failure is a domain failure: the call ran but cannot succeed as asked.
