@@ -176,3 +176,5 @@ replace github.com/santhosh-tekuri/jsonschema/v6 => ./third_party/jsonschema
 replace github.com/google/jsonschema-go => ./third_party/jsonschema-go
 
 replace go.yaml.in/yaml/v4 => ./third_party/yaml
+
+replace github.com/google/go-cmp => ./third_party/go-cmp
