@@ -19,39 +19,43 @@ type EmitOptions struct {
 // receipts in the trace, from 0, as the reference's emit_receipt does.
 // The type must be one a pack may carry.
 func (s *Store) Emit(traceID, typ string, data *canon.Object, opt EmitOptions) (*receipt.Receipt, error) {
-	if !receipt.TypeAllowed(typ) {
-		return nil, exit.Bad("allowed: "+receipt.AllowedForms(), "receipt type %q cannot go into a proof pack", typ)
-	}
-	r := &receipt.Receipt{}
-	id := opt.ReceiptID
-	if id == "" {
-		id = receipt.NewID("r_", 12)
-	}
-	ts := opt.Timestamp
-	if ts == "" {
-		ts = receipt.Now()
-	}
+	rs, errs := s.EmitAll(traceID, []EmitItem{{Type: typ, Data: data, Opt: opt}})
+	return rs[0], errs[0]
+}
+
+// EmitItem is one receipt of EmitAll.
+type EmitItem struct {
+	Type string
+	Data *canon.Object
+	Opt  EmitOptions
+}
+
+// EmitAll is Emit for many receipts of one trace, appended in order in as
+// few flushes (and fsyncs) as the group commit allows: a busy writer hands
+// over everything it has queued at once instead of paying one fsync per
+// receipt. rs[i] and errs[i] are item i's (rs[i] nil when errs[i] is not).
+func (s *Store) EmitAll(traceID string, items []EmitItem) (rs []*receipt.Receipt, errs []error) {
+	rs, errs = make([]*receipt.Receipt, len(items)), make([]error, len(items))
+	var ok []*receipt.Receipt
+	var at []int
 	s.mu.Lock()
-	seq := s.seqs[traceID]
-	s.seqs[traceID] = seq + 1
-	s.mu.Unlock()
-	r.Set("receipt_id", id)
-	r.Set("type", typ)
-	r.Set("timestamp", ts)
-	r.Set("schema_version", "3.0")
-	r.Set("seq", seq)
-	if opt.ParentReceiptID != "" {
-		r.Set("parent_receipt_id", opt.ParentReceiptID)
+	for i, it := range items {
+		if !receipt.TypeAllowed(it.Type) {
+			errs[i] = exit.Bad("allowed: "+receipt.AllowedForms(), "receipt type %q cannot go into a proof pack", it.Type)
+			continue
+		}
+		seq := s.seqs[traceID]
+		s.seqs[traceID] = seq + 1
+		rs[i] = NewReceipt(it.Type, it.Data, it.Opt, seq)
+		ok, at = append(ok, rs[i]), append(at, i)
 	}
-	if data != nil {
-		for _, m := range data.Members {
-			r.Set(m.Key, m.Value)
+	s.mu.Unlock()
+	for k, err := range s.appendAll(traceID, ok) {
+		if err != nil {
+			rs[at[k]], errs[at[k]] = nil, err
 		}
 	}
-	if err := s.Append(traceID, r); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return rs, errs
 }
 
 // Line is the store line Append wrote for r (r as Append left it, stamps

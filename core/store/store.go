@@ -185,12 +185,26 @@ var storeLineOpts = canon.Options{KeepOrder: true, EscapeLineSeparators: true}
 // caller takes the lock, writes every queued receipt and fsyncs each file
 // once, so throughput is not bounded by one fsync per receipt.
 func (s *Store) Append(traceID string, r *receipt.Receipt) error {
+	return s.appendAll(traceID, []*receipt.Receipt{r})[0]
+}
+
+// appendAll queues rs in order and waits until each is durable (or
+// failed); the first caller to find no flush running leads, flushing
+// batches until the queue is empty.
+func (s *Store) appendAll(traceID string, rs []*receipt.Receipt) []error {
+	errs := make([]error, len(rs))
 	if err := ValidTraceID(traceID); err != nil {
-		return err
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs
 	}
-	p := &pending{trace: traceID, r: r, done: make(chan error, 1)}
+	ps := make([]*pending, len(rs))
+	for i, r := range rs {
+		ps[i] = &pending{trace: traceID, r: r, done: make(chan error, 1)}
+	}
 	s.qmu.Lock()
-	s.queue = append(s.queue, p)
+	s.queue = append(s.queue, ps...)
 	lead := !s.flushing
 	s.flushing = true
 	s.qmu.Unlock()
@@ -208,11 +222,12 @@ func (s *Store) Append(traceID string, r *receipt.Receipt) error {
 			s.flush(batch)
 		}
 	}
-	err := <-p.done
-	if err == nil {
-		s.observed(traceID, r)
+	for i, p := range ps {
+		if errs[i] = <-p.done; errs[i] == nil {
+			s.observed(traceID, p.r)
+		}
 	}
-	return err
+	return errs
 }
 
 type pending struct {
