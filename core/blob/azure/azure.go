@@ -18,13 +18,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
-	"crypto/md5"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"net/http"
 	"net/url"
@@ -125,6 +123,7 @@ func validContainer(s string) bool {
 }
 
 type bucket struct {
+	httpx.Basics
 	container string
 	opt       Options
 	base      string // ServiceURL + "/" + container
@@ -190,24 +189,6 @@ func (b *bucket) ErrorCode(err error) gcerrors.ErrorCode {
 		}
 	}
 	return httpx.Code(err)
-}
-
-// As implements driver.Bucket; the driver exposes no types of its own.
-func (b *bucket) As(any) bool { return false }
-
-// ErrorAs implements driver.Bucket: *Error.
-func (b *bucket) ErrorAs(err error, target any) bool {
-	p, ok := target.(**Error)
-	return ok && errors.As(err, p)
-}
-
-// Close implements driver.Bucket.
-func (b *bucket) Close() error { return nil }
-
-// SignedURL implements driver.Bucket: not offered (assay never hands out
-// object URLs).
-func (b *bucket) SignedURL(context.Context, string, *driver.SignedURLOptions) (string, error) {
-	return "", &Error{Op: "sign URL", Status: http.StatusNotImplemented, Message: "signed URLs are not supported"}
 }
 
 // apiError reads (a bounded part of) a failed answer and closes it.
@@ -472,7 +453,7 @@ func (b *bucket) NewRangeReader(ctx context.Context, key string, offset, length 
 		if err != nil {
 			return nil, err
 		}
-		return &reader{body: io.NopCloser(bytes.NewReader(nil)), attrs: driver.ReaderAttributes{ContentType: a.ContentType, ModTime: a.ModTime, Size: a.Size}}, nil
+		return httpx.Empty(driver.ReaderAttributes{ContentType: a.ContentType, ModTime: a.ModTime, Size: a.Size}), nil
 	}
 	if length == 0 {
 		return empty()
@@ -488,13 +469,13 @@ func (b *bucket) NewRangeReader(ctx context.Context, key string, offset, length 
 	if err != nil {
 		return nil, err
 	}
-	r := &reader{body: resp.Body, attrs: driver.ReaderAttributes{ContentType: resp.Header.Get("Content-Type"), Size: resp.ContentLength}}
+	r := &httpx.Reader{Body: resp.Body, Attrs: driver.ReaderAttributes{ContentType: resp.Header.Get("Content-Type"), Size: resp.ContentLength}}
 	switch resp.StatusCode {
 	case http.StatusOK:
 	case http.StatusPartialContent:
 		if _, total, ok := strings.Cut(resp.Header.Get("Content-Range"), "/"); ok {
 			if n, err := strconv.ParseInt(total, 10, 64); err == nil {
-				r.attrs.Size = n
+				r.Attrs.Size = n
 			}
 		}
 	case http.StatusRequestedRangeNotSatisfiable:
@@ -504,19 +485,9 @@ func (b *bucket) NewRangeReader(ctx context.Context, key string, offset, length 
 	default:
 		return nil, apiError(op, key, resp)
 	}
-	r.attrs.ModTime, _ = http.ParseTime(resp.Header.Get("Last-Modified"))
+	r.Attrs.ModTime, _ = http.ParseTime(resp.Header.Get("Last-Modified"))
 	return r, nil
 }
-
-type reader struct {
-	body  io.ReadCloser
-	attrs driver.ReaderAttributes
-}
-
-func (r *reader) Read(p []byte) (int, error)           { return r.body.Read(p) }
-func (r *reader) Close() error                         { return r.body.Close() }
-func (r *reader) Attributes() *driver.ReaderAttributes { return &r.attrs }
-func (r *reader) As(any) bool                          { return false }
 
 // NewTypedWriter implements driver.Bucket.
 func (b *bucket) NewTypedWriter(ctx context.Context, key, contentType string, opts *driver.WriterOptions) (driver.Writer, error) {
@@ -545,7 +516,9 @@ func (b *bucket) NewTypedWriter(ctx context.Context, key, contentType string, op
 	if opts.IfNotExist {
 		props["If-None-Match"] = "*"
 	}
-	return &writer{ctx: ctx, b: b, key: key, props: props, wantMD5: opts.ContentMD5, md5: md5.New()}, nil
+	w := &writer{ctx: ctx, b: b, key: key, props: props, wantMD5: opts.ContentMD5}
+	w.chunks = httpx.Chunks{Size: b.opt.BlockSize, Flush: w.putBlock}
+	return w, nil
 }
 
 // writer buffers one block. An object that fits in it goes up in one Put
@@ -557,45 +530,21 @@ type writer struct {
 	key     string
 	props   map[string]string
 	wantMD5 []byte
-	md5     hash.Hash
+	chunks  httpx.Chunks
 
-	buf    []byte
 	blocks []string
-	size   int64
 	err    error
 	closed bool
 }
 
-func (w *writer) Write(p []byte) (int, error) {
-	if w.err != nil {
-		return 0, w.err
-	}
-	if w.buf == nil {
-		w.buf = make([]byte, 0, min(w.b.opt.BlockSize, max(len(p), 64<<10)))
-	}
-	n := len(p)
-	for len(p) > 0 {
-		if len(w.buf) == w.b.opt.BlockSize {
-			if err := w.putBlock(); err != nil {
-				w.err = err
-				return n - len(p), err
-			}
-		}
-		k := min(len(p), w.b.opt.BlockSize-len(w.buf))
-		w.buf = append(w.buf, p[:k]...)
-		w.md5.Write(p[:k])
-		w.size += int64(k)
-		p = p[k:]
-	}
-	return n, nil
-}
+func (w *writer) Write(p []byte) (int, error) { return w.chunks.Write(p) }
 
 // putBlock sends the buffer as the next block (Put Block is idempotent:
 // the same id with the same bytes).
 func (w *writer) putBlock() error {
 	id := base64.StdEncoding.EncodeToString(fmt.Appendf(nil, "assay-block-%08d", len(w.blocks)))
 	u := w.b.blobURL(w.key) + "?comp=block&blockid=" + url.QueryEscape(id)
-	resp, err := w.b.send(w.ctx, "write", w.key, http.MethodPut, u, w.buf, nil)
+	resp, err := w.b.send(w.ctx, "write", w.key, http.MethodPut, u, w.chunks.Buf, nil)
 	if err != nil {
 		return err
 	}
@@ -604,7 +553,6 @@ func (w *writer) putBlock() error {
 	}
 	httpx.Drain(resp)
 	w.blocks = append(w.blocks, id)
-	w.buf = w.buf[:0]
 	return nil
 }
 
@@ -616,10 +564,10 @@ func (w *writer) Close() error {
 	if err := w.ctx.Err(); err != nil {
 		return err
 	}
-	if w.err != nil {
+	if w.err = w.chunks.Err(); w.err != nil {
 		return w.err
 	}
-	sum := w.md5.Sum(nil)
+	sum := w.chunks.MD5()
 	if len(w.wantMD5) > 0 && !bytes.Equal(w.wantMD5, sum) {
 		w.err = &Error{Op: "write", Key: w.key, Status: http.StatusBadRequest, Code: "Md5Mismatch", Message: "the content does not match the MD5 given"}
 		return w.err
@@ -631,13 +579,13 @@ func (w *writer) Close() error {
 	var u string
 	var body []byte
 	if len(w.blocks) == 0 {
-		u, body = w.b.blobURL(w.key), w.buf
+		u, body = w.b.blobURL(w.key), w.chunks.Buf
 		if body == nil {
 			body = []byte{}
 		}
 		hdr["x-ms-blob-type"] = "BlockBlob"
 	} else {
-		if len(w.buf) > 0 {
+		if len(w.chunks.Buf) > 0 {
 			if w.err = w.putBlock(); w.err != nil {
 				return w.err
 			}
@@ -668,7 +616,7 @@ func (w *writer) Close() error {
 	if tries > 1 && w.b.ErrorCode(w.err) == gcerrors.FailedPrecondition {
 		// A try before this one may have written the blob and lost the
 		// answer: the blob that exists now is ours if it has our bytes.
-		if a, err := w.b.Attributes(w.ctx, w.key); err == nil && a.Size == w.size && bytes.Equal(a.MD5, sum) {
+		if a, err := w.b.Attributes(w.ctx, w.key); err == nil && a.Size == w.chunks.N && bytes.Equal(a.MD5, sum) {
 			w.err = nil
 		}
 	}

@@ -18,7 +18,6 @@ package gcs
 import (
 	"bytes"
 	"context"
-	"crypto/md5"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -117,6 +116,7 @@ func validBucket(s string) bool {
 }
 
 type bucket struct {
+	httpx.Basics
 	name   string
 	opt    Options
 	origin string // scheme://host of the endpoint; upload sessions must stay on it
@@ -152,27 +152,6 @@ type Error = httpx.Error
 
 // ErrorCode implements driver.Bucket.
 func (b *bucket) ErrorCode(err error) gcerrors.ErrorCode { return httpx.Code(err) }
-
-// As implements driver.Bucket; the driver exposes no types of its own.
-func (b *bucket) As(any) bool { return false }
-
-// ErrorAs implements driver.Bucket: *Error.
-func (b *bucket) ErrorAs(err error, target any) bool {
-	p, ok := target.(**Error)
-	if !ok {
-		return false
-	}
-	return errors.As(err, p)
-}
-
-// Close implements driver.Bucket.
-func (b *bucket) Close() error { return nil }
-
-// SignedURL implements driver.Bucket: not offered (it needs a private key
-// or the IAM signBlob API, and assay never hands out object URLs).
-func (b *bucket) SignedURL(context.Context, string, *driver.SignedURLOptions) (string, error) {
-	return "", &Error{Op: "sign URL", Status: http.StatusNotImplemented, Message: "signed URLs are not supported"}
-}
 
 // apiError reads (a bounded part of) a failed response and closes it.
 func apiError(op, key string, resp *http.Response) error {
@@ -387,7 +366,7 @@ func (b *bucket) NewRangeReader(ctx context.Context, key string, offset, length 
 		if err != nil {
 			return nil, err
 		}
-		return &reader{body: io.NopCloser(bytes.NewReader(nil)), attrs: driver.ReaderAttributes{ContentType: o.ContentType, ModTime: o.Updated, Size: o.size()}}, nil
+		return httpx.Empty(driver.ReaderAttributes{ContentType: o.ContentType, ModTime: o.Updated, Size: o.size()}), nil
 	}
 	u := b.objectURL(key) + "?alt=media"
 	resp, err := b.send(ctx, op, key, func() (*http.Request, error) {
@@ -406,14 +385,14 @@ func (b *bucket) NewRangeReader(ctx context.Context, key string, offset, length 
 	if err != nil {
 		return nil, err
 	}
-	r := &reader{body: resp.Body, attrs: driver.ReaderAttributes{ContentType: resp.Header.Get("Content-Type"), Size: resp.ContentLength}}
+	r := &httpx.Reader{Body: resp.Body, Attrs: driver.ReaderAttributes{ContentType: resp.Header.Get("Content-Type"), Size: resp.ContentLength}}
 	switch resp.StatusCode {
 	case http.StatusOK:
 	case http.StatusPartialContent:
 		// bytes FIRST-LAST/TOTAL: the object's size is TOTAL.
 		if _, total, ok := strings.Cut(resp.Header.Get("Content-Range"), "/"); ok {
 			if n, err := strconv.ParseInt(total, 10, 64); err == nil {
-				r.attrs.Size = n
+				r.Attrs.Size = n
 			}
 		}
 	case http.StatusRequestedRangeNotSatisfiable:
@@ -423,25 +402,15 @@ func (b *bucket) NewRangeReader(ctx context.Context, key string, offset, length 
 		if err != nil {
 			return nil, err
 		}
-		return &reader{body: io.NopCloser(bytes.NewReader(nil)), attrs: driver.ReaderAttributes{ContentType: o.ContentType, ModTime: o.Updated, Size: o.size()}}, nil
+		return httpx.Empty(driver.ReaderAttributes{ContentType: o.ContentType, ModTime: o.Updated, Size: o.size()}), nil
 	default:
 		return nil, apiError(op, key, resp)
 	}
 	if t, err := http.ParseTime(resp.Header.Get("Last-Modified")); err == nil {
-		r.attrs.ModTime = t
+		r.Attrs.ModTime = t
 	}
 	return r, nil
 }
-
-type reader struct {
-	body  io.ReadCloser
-	attrs driver.ReaderAttributes
-}
-
-func (r *reader) Read(p []byte) (int, error)           { return r.body.Read(p) }
-func (r *reader) Close() error                         { return r.body.Close() }
-func (r *reader) Attributes() *driver.ReaderAttributes { return &r.attrs }
-func (r *reader) As(any) bool                          { return false }
 
 // metadata is the JSON object resource a write sends.
 func (b *bucket) metadata(key, contentType string, opts *driver.WriterOptions) ([]byte, error) {
@@ -478,7 +447,9 @@ func (b *bucket) NewTypedWriter(ctx context.Context, key, contentType string, op
 	if err != nil {
 		return nil, err
 	}
-	return &writer{ctx: ctx, b: b, key: key, contentType: contentType, meta: meta, ifNotExist: opts.IfNotExist, md5: md5.New()}, nil
+	w := &writer{ctx: ctx, b: b, key: key, contentType: contentType, meta: meta, ifNotExist: opts.IfNotExist}
+	w.chunks = httpx.Chunks{Size: b.opt.ChunkSize, Flush: w.flushChunk}
+	return w, nil
 }
 
 // writer buffers one chunk. An object that fits in it is sent in one
@@ -491,40 +462,15 @@ type writer struct {
 	contentType string
 	meta        []byte
 	ifNotExist  bool
-	md5         interface {
-		io.Writer
-		Sum([]byte) []byte
-	}
+	chunks      httpx.Chunks
 
-	buf     []byte
 	session string // resumable session URL, once opened
 	sent    int64  // bytes the session holds
 	err     error
 	closed  bool
 }
 
-func (w *writer) Write(p []byte) (int, error) {
-	if w.err != nil {
-		return 0, w.err
-	}
-	if w.buf == nil {
-		w.buf = make([]byte, 0, min(w.b.opt.ChunkSize, max(len(p), 64<<10)))
-	}
-	n := len(p)
-	for len(p) > 0 {
-		if len(w.buf) == w.b.opt.ChunkSize {
-			if err := w.flushChunk(); err != nil {
-				w.err = err
-				return n - len(p), err
-			}
-		}
-		k := min(len(p), w.b.opt.ChunkSize-len(w.buf))
-		w.buf = append(w.buf, p[:k]...)
-		w.md5.Write(p[:k])
-		p = p[k:]
-	}
-	return n, nil
-}
+func (w *writer) Write(p []byte) (int, error) { return w.chunks.Write(p) }
 
 // flushChunk sends a full buffer as a non-final chunk.
 func (w *writer) flushChunk() error {
@@ -533,11 +479,7 @@ func (w *writer) flushChunk() error {
 			return err
 		}
 	}
-	if err := w.putChunk(false); err != nil {
-		return err
-	}
-	w.buf = w.buf[:0]
-	return nil
+	return w.putChunk(false)
 }
 
 func (w *writer) Close() error {
@@ -549,7 +491,7 @@ func (w *writer) Close() error {
 		w.abort()
 		return err
 	}
-	if w.err != nil {
+	if w.err = w.chunks.Err(); w.err != nil {
 		w.abort()
 		return w.err
 	}
@@ -604,7 +546,7 @@ func (w *writer) multipart() error {
 		ct = "application/octet-stream"
 	}
 	pw, _ = mw.CreatePart(textproto.MIMEHeader{"Content-Type": {ct}})
-	pw.Write(w.buf)
+	pw.Write(w.chunks.Buf)
 	mw.Close()
 	payload := body.Bytes()
 	u := w.uploadURL("multipart")
@@ -635,7 +577,7 @@ func (w *writer) multipart() error {
 
 func (w *writer) existsWithOurBytes() bool {
 	o, err := w.b.stat(w.ctx, w.key)
-	return err == nil && o.size() == w.sent+int64(len(w.buf)) && bytes.Equal(o.md5(), w.md5.Sum(nil))
+	return err == nil && o.size() == w.chunks.N && bytes.Equal(o.md5(), w.chunks.MD5())
 }
 
 // finished judges the answer to the request that completes an object.
@@ -686,8 +628,9 @@ func (w *writer) openSession() error {
 // resends only the rest, so no byte is lost or sent twice into the object.
 func (w *writer) putChunk(final bool) error {
 	const op = "write"
-	base := w.sent // the offset of w.buf[0]
-	end := base + int64(len(w.buf))
+	buf := w.chunks.Buf
+	base := w.sent // the offset of buf[0]
+	end := base + int64(len(buf))
 	total := "*"
 	if final {
 		total = strconv.FormatInt(end, 10)
@@ -695,7 +638,7 @@ func (w *writer) putChunk(final bool) error {
 	wait := w.b.opt.Retry.Waiter()
 	fails, query := 0, false
 	for {
-		data := w.buf[w.sent-base:]
+		data := buf[w.sent-base:]
 		if query {
 			data = nil
 		}

@@ -6,8 +6,10 @@ package httpx
 
 import (
 	"context"
+	"crypto/md5"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -16,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"gocloud.dev/blob/driver"
 	"gocloud.dev/gcerrors"
 )
 
@@ -218,4 +221,94 @@ func (p Policy) Send(ctx context.Context, c *http.Client, op, key string, mk fun
 func Drain(resp *http.Response) {
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
+}
+
+// Chunks buffers what a writer is given into chunks of Size bytes: each
+// full chunk goes to Flush (which sends Buf) before more is taken, so the
+// chunk left at Close is the last one, or the only one. It keeps the MD5
+// and the length of everything written. A failed Flush sticks: every
+// later Write returns its error (Err).
+type Chunks struct {
+	Size  int
+	Flush func() error
+	Buf   []byte
+	N     int64
+	sum   hash.Hash
+	err   error
+}
+
+// Err is the error of a failed Flush, if any.
+func (c *Chunks) Err() error { return c.err }
+
+func (c *Chunks) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	if c.sum == nil {
+		c.sum = md5.New()
+	}
+	if c.Buf == nil {
+		c.Buf = make([]byte, 0, min(c.Size, max(len(p), 64<<10)))
+	}
+	n := len(p)
+	for len(p) > 0 {
+		if len(c.Buf) == c.Size {
+			if c.err = c.Flush(); c.err != nil {
+				return n - len(p), c.err
+			}
+			c.Buf = c.Buf[:0]
+		}
+		k := min(len(p), c.Size-len(c.Buf))
+		c.Buf = append(c.Buf, p[:k]...)
+		c.sum.Write(p[:k])
+		c.N += int64(k)
+		p = p[k:]
+	}
+	return n, nil
+}
+
+// MD5 is the digest of everything written so far.
+func (c *Chunks) MD5() []byte {
+	if c.sum == nil {
+		c.sum = md5.New()
+	}
+	return c.sum.Sum(nil)
+}
+
+// Reader is a driver.Reader over a response body (or nothing).
+type Reader struct {
+	Body  io.ReadCloser
+	Attrs driver.ReaderAttributes
+}
+
+// Empty is a reader of no bytes with the given attributes.
+func Empty(attrs driver.ReaderAttributes) *Reader {
+	return &Reader{Body: io.NopCloser(strings.NewReader("")), Attrs: attrs}
+}
+
+func (r *Reader) Read(p []byte) (int, error)           { return r.Body.Read(p) }
+func (r *Reader) Close() error                         { return r.Body.Close() }
+func (r *Reader) Attributes() *driver.ReaderAttributes { return &r.Attrs }
+func (r *Reader) As(any) bool                          { return false }
+
+// Basics are the driver.Bucket methods assay's drivers answer alike: they
+// expose no types of their own (As), *Error to ErrorAs, have nothing to
+// close, and offer no signed URLs (assay never hands out object URLs).
+type Basics struct{}
+
+// As implements driver.Bucket.
+func (Basics) As(any) bool { return false }
+
+// ErrorAs implements driver.Bucket: *Error.
+func (Basics) ErrorAs(err error, target any) bool {
+	p, ok := target.(**Error)
+	return ok && errors.As(err, p)
+}
+
+// Close implements driver.Bucket.
+func (Basics) Close() error { return nil }
+
+// SignedURL implements driver.Bucket: not offered.
+func (Basics) SignedURL(context.Context, string, *driver.SignedURLOptions) (string, error) {
+	return "", &Error{Op: "sign URL", Status: http.StatusNotImplemented, Message: "signed URLs are not supported"}
 }
