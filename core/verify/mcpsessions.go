@@ -3,13 +3,9 @@ package verify
 // MCP sessions: whether each proxy session a pack records was closed.
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"sort"
 	"strings"
-
-	"github.com/assay-dev/assay/core/pack"
 )
 
 // MCPSession is an MCP proxy session recorded in a pack's receipts and
@@ -30,53 +26,52 @@ type MCPSession struct {
 // are not session metadata the proxy wrote.
 const maxMetaLine = 1 << 20
 
-// checkMCPSessions reads the session_metadata receipts of an intact pack
-// and reports each incomplete session in r.MCPSessions and a warning: a
-// pack of a partial session never reads as a plain PASS.
+// sessionMeta is what one session_metadata receipt says about its
+// session. The receipt scan collects them in pack order as it reads each
+// line (one pass over the file: they are few, and only their type is
+// looked at in the others).
+type sessionMeta struct {
+	SessionID string   `json:"session_id"`
+	State     string   `json:"session_state"`
+	Complete  *bool    `json:"session_complete"`
+	Reasons   []string `json:"incomplete_reasons"`
+}
+
+// parseSessionMeta reads a session_metadata receipt line; ok is false for
+// one that says nothing about completeness (or is too long to be the
+// proxy's).
+func parseSessionMeta(line []byte) (sessionMeta, bool) {
+	var m sessionMeta
+	if len(line) > maxMetaLine || json.Unmarshal(line, &m) != nil || m.Complete == nil {
+		return sessionMeta{}, false
+	}
+	return m, true
+}
+
+// checkMCPSessions reports each incomplete session of an intact pack in
+// r.MCPSessions and a warning: a pack of a partial session never reads as
+// a plain PASS.
 func (v *verifier) checkMCPSessions() {
 	if v.r.Integrity != VerdictPass {
 		return
 	}
-	// Through the pack's root, as every pack file: regular files only,
-	// never a link out, never a blocking read.
-	f, err := v.p.OpenFile(pack.FileReceipts)
-	if err != nil {
-		return
-	}
-	defer f.Close()
 	by := map[string]*MCPSession{}
 	closed := map[string]bool{}
-	br := bufio.NewReaderSize(f, 64<<10)
-	for {
-		line, err := readBoundedLine(br, maxMetaLine)
-		if len(line) > 0 && bytes.Contains(line, []byte(`"session_metadata"`)) {
-			var m struct {
-				Type      string   `json:"type"`
-				SessionID string   `json:"session_id"`
-				State     string   `json:"session_state"`
-				Complete  *bool    `json:"session_complete"`
-				Reasons   []string `json:"incomplete_reasons"`
-			}
-			if json.Unmarshal(line, &m) == nil && m.Type == "session_metadata" && m.Complete != nil {
-				s := by[m.SessionID]
-				if s == nil {
-					s = &MCPSession{SessionID: m.SessionID}
-					by[m.SessionID] = s
-				}
-				// A closing (or state-less) receipt says how the session
-				// ended; an opening one counts only until one arrives.
-				if m.State == "open" && closed[m.SessionID] {
-					continue
-				}
-				if m.State != "open" {
-					closed[m.SessionID] = true
-				}
-				s.State, s.Complete, s.IncompleteReasons = m.State, *m.Complete, append([]string{}, m.Reasons...)
-			}
+	for _, m := range v.rcpt.sessions {
+		s := by[m.SessionID]
+		if s == nil {
+			s = &MCPSession{SessionID: m.SessionID}
+			by[m.SessionID] = s
 		}
-		if err != nil {
-			break
+		// A closing (or state-less) receipt says how the session ended;
+		// an opening one counts only until one arrives.
+		if m.State == "open" && closed[m.SessionID] {
+			continue
 		}
+		if m.State != "open" {
+			closed[m.SessionID] = true
+		}
+		s.State, s.Complete, s.IncompleteReasons = m.State, *m.Complete, append([]string{}, m.Reasons...)
 	}
 	ids := make([]string, 0, len(by))
 	for id := range by {
@@ -92,25 +87,6 @@ func (v *verifier) checkMCPSessions() {
 				why = "no reason recorded"
 			}
 			v.r.Warnings = append(v.r.Warnings, "MCP session "+id+" is INCOMPLETE: "+why)
-		}
-	}
-}
-
-// readBoundedLine reads one line; a line longer than max is skipped and
-// returned empty.
-func readBoundedLine(br *bufio.Reader, max int) ([]byte, error) {
-	var buf []byte
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if len(buf)+len(chunk) > max {
-			for err == bufio.ErrBufferFull {
-				_, err = br.ReadSlice('\n')
-			}
-			return nil, err
-		}
-		buf = append(buf, chunk...)
-		if err != bufio.ErrBufferFull {
-			return buf, err
 		}
 	}
 }

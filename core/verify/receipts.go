@@ -55,6 +55,8 @@ type receiptScan struct {
 	// callsitesCapped: more distinct callsite ids than the scan keeps.
 	callsitesCapped bool
 	types           map[string]int
+	// sessions are the session_metadata receipts, in pack order.
+	sessions []sessionMeta
 }
 
 // Bounds on what one scan keeps, whatever the pack holds: memory stays
@@ -267,6 +269,7 @@ type chunkResult struct {
 	noCallsite, gwNoCallsite int
 	callCache                [callCacheSize]int32 // index+1 into callsites, 0 when empty
 	callsites                []csRef
+	sessions                 []sessionMeta
 	data                     []byte
 }
 
@@ -292,6 +295,8 @@ func (r *chunkResult) reset() {
 	r.lines, r.count, r.parseErr, r.bad, r.last, r.lastType = 0, 0, 0, false, 0, -1
 	r.skipped, r.blank, r.nBadTypes, r.noCallsite, r.gwNoCallsite = false, 0, 0, 0, 0
 	r.leaves, r.ids, r.badTypes, r.callsites = r.leaves[:0], r.ids[:0], r.badTypes[:0], r.callsites[:0]
+	clear(r.sessions)
+	r.sessions = r.sessions[:0]
 	r.typeNames, r.typeOK, r.typeCount = r.typeNames[:0], r.typeOK[:0], r.typeCount[:0]
 	if r.typeIdx == nil {
 		r.typeIdx = map[string]int{}
@@ -450,6 +455,9 @@ func (w *lineWorker) line(r *chunkResult, line []byte, off int) {
 		csOff = off + cs.at
 	}
 	r.record(idx, id.b, t, cs.b, csOff)
+	if string(typ.b) == "session_metadata" {
+		r.session(line)
+	}
 	// Pack lines are canonical JSON, so the gateway's mark is these bytes.
 	if len(cs.b) == 0 && r.typeNames[r.lastType] == "model_call" && bytes.Contains(line, gatewayMark) {
 		r.gwNoCallsite++
@@ -497,8 +505,18 @@ func (w *lineWorker) hugeLine(r *chunkResult, line []byte, off int) {
 		r.bad = true
 	}
 	r.record(idx, []byte(id), []byte(t), []byte(obj.String("callsite_id")), -1)
+	if typ == "session_metadata" {
+		r.session(line)
+	}
 	if obj.String("callsite_id") == "" && t == "model_call" && obj.String("integration_source") == "assay.gateway" {
 		r.gwNoCallsite++
+	}
+}
+
+// session keeps what a session_metadata receipt says (checkMCPSessions).
+func (r *chunkResult) session(line []byte) {
+	if m, ok := parseSessionMeta(line); ok {
+		r.sessions = append(r.sessions, m)
 	}
 }
 
@@ -652,6 +670,7 @@ func (m *merger) merge(c *chunk) {
 	s.badTypeCount += r.nBadTypes
 	s.noCallsite += r.noCallsite
 	s.gwNoCallsite += r.gwNoCallsite
+	s.sessions = append(s.sessions, r.sessions...)
 	s.count += r.count
 	if s.integrityOK {
 		for _, h := range r.ids {
