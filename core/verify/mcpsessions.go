@@ -4,6 +4,7 @@ package verify
 
 import (
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -27,15 +28,25 @@ type MCPSession struct {
 const maxMetaLine = 1 << 20
 
 // sessionMeta is what one session_metadata receipt says about its
-// session. The receipt scan collects them in pack order as it reads each
-// line (one pass over the file: they are few, and only their type is
-// looked at in the others).
+// session.
 type sessionMeta struct {
 	SessionID string   `json:"session_id"`
 	State     string   `json:"session_state"`
 	Complete  *bool    `json:"session_complete"`
 	Reasons   []string `json:"incomplete_reasons"`
 }
+
+// Bounds on what the session check keeps, whatever a pack holds: at most
+// maxSessions sessions (the rest are counted and named in a warning), and
+// of each receipt's reasons the first maxReasons, each cut at
+// maxReasonBytes.
+const (
+	maxReasons     = 16
+	maxReasonBytes = 512
+)
+
+// maxSessions is a variable so a test can lower it.
+var maxSessions = 100_000
 
 // parseSessionMeta reads a session_metadata receipt line; ok is false for
 // one that says nothing about completeness (or is too long to be the
@@ -45,7 +56,75 @@ func parseSessionMeta(line []byte) (sessionMeta, bool) {
 	if len(line) > maxMetaLine || json.Unmarshal(line, &m) != nil || m.Complete == nil {
 		return sessionMeta{}, false
 	}
+	m.Reasons = m.Reasons[:min(len(m.Reasons), maxReasons)]
+	for i, r := range m.Reasons {
+		if len(r) > maxReasonBytes {
+			m.Reasons[i] = strings.ToValidUTF8(r[:maxReasonBytes], "") + "..."
+		}
+	}
 	return m, true
+}
+
+// sessionEnds is what the session_metadata receipts of a stretch of the
+// pack say, per session: its last closing (or state-less) receipt and its
+// last opening one. A closing receipt says how a session ended and an
+// opening one counts only until a closing one arrives, so the verdict is
+// the last closing receipt if there is one, else the last opening one;
+// stretches fold in pack order (later ones win), which lets the receipt
+// scan keep one entry per session instead of every receipt.
+type sessionEnds struct {
+	by      map[string]*sessionEnd
+	dropped int // receipts of sessions past maxSessions
+}
+
+type sessionEnd struct{ closing, opening *sessionMeta }
+
+func (e *sessionEnds) reset() {
+	clear(e.by)
+	e.dropped = 0
+}
+
+func (e *sessionEnds) slot(id string) *sessionEnd {
+	if e.by == nil {
+		e.by = map[string]*sessionEnd{}
+	}
+	s := e.by[id]
+	if s == nil && len(e.by) < maxSessions {
+		s = &sessionEnd{}
+		e.by[id] = s
+	}
+	return s
+}
+
+// add takes one receipt, after every earlier one.
+func (e *sessionEnds) add(m sessionMeta) {
+	s := e.slot(m.SessionID)
+	switch {
+	case s == nil:
+		e.dropped++
+	case m.State == "open":
+		s.opening = &m
+	default:
+		s.closing = &m
+	}
+}
+
+// fold takes a later stretch's ends.
+func (e *sessionEnds) fold(later *sessionEnds) {
+	for id, l := range later.by {
+		s := e.slot(id)
+		if s == nil {
+			e.dropped++
+			continue
+		}
+		if l.closing != nil {
+			s.closing = l.closing
+		}
+		if l.opening != nil {
+			s.opening = l.opening
+		}
+	}
+	e.dropped += later.dropped
 }
 
 // checkMCPSessions reports each incomplete session of an intact pack in
@@ -55,32 +134,19 @@ func (v *verifier) checkMCPSessions() {
 	if v.r.Integrity != VerdictPass {
 		return
 	}
-	by := map[string]*MCPSession{}
-	closed := map[string]bool{}
-	for _, m := range v.rcpt.sessions {
-		s := by[m.SessionID]
-		if s == nil {
-			s = &MCPSession{SessionID: m.SessionID}
-			by[m.SessionID] = s
-		}
-		// A closing (or state-less) receipt says how the session ended;
-		// an opening one counts only until one arrives.
-		if m.State == "open" && closed[m.SessionID] {
-			continue
-		}
-		if m.State != "open" {
-			closed[m.SessionID] = true
-		}
-		s.State, s.Complete, s.IncompleteReasons = m.State, *m.Complete, append([]string{}, m.Reasons...)
-	}
-	ids := make([]string, 0, len(by))
-	for id := range by {
+	ends := &v.rcpt.sessions
+	ids := make([]string, 0, len(ends.by))
+	for id := range ends.by {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
 	for _, id := range ids {
-		s := by[id]
-		v.r.MCPSessions = append(v.r.MCPSessions, *s)
+		m := ends.by[id].closing
+		if m == nil {
+			m = ends.by[id].opening
+		}
+		s := MCPSession{SessionID: id, State: m.State, Complete: *m.Complete, IncompleteReasons: append([]string{}, m.Reasons...)}
+		v.r.MCPSessions = append(v.r.MCPSessions, s)
 		if !s.Complete {
 			why := strings.Join(s.IncompleteReasons, "; ")
 			if why == "" {
@@ -88,6 +154,9 @@ func (v *verifier) checkMCPSessions() {
 			}
 			v.r.Warnings = append(v.r.Warnings, "MCP session "+id+" is INCOMPLETE: "+why)
 		}
+	}
+	if ends.dropped > 0 {
+		v.r.Warnings = append(v.r.Warnings, fmt.Sprintf("%d session_metadata receipts belong to sessions past the first %d: their completeness is NOT checked", ends.dropped, maxSessions))
 	}
 }
 

@@ -56,3 +56,36 @@ func TestMCPSessionsAcrossChunks(t *testing.T) {
 		t.Fatalf("warnings: %s", w)
 	}
 }
+
+// TestMCPSessionsBounded: what the check keeps does not grow with what a
+// hostile pack holds: sessions past the bound are counted and named in a
+// warning (never silently passed), and reasons are cut.
+func TestMCPSessionsBounded(t *testing.T) {
+	saved := maxSessions
+	maxSessions = 3
+	defer func() { maxSessions = saved }()
+	var recs []*receipt.Receipt
+	for i := 0; i < 8; i++ {
+		reasons := make([]any, 40)
+		for k := range reasons {
+			reasons[k] = strings.Repeat("r", 2000)
+		}
+		recs = append(recs, rc("receipt_id", fmt.Sprintf("r%d", i), "timestamp", "2026-01-15T11:59:00+00:00", "seq", i,
+			"type", "session_metadata", "session_id", fmt.Sprintf("s%d", i), "session_state", "open", "session_complete", false, "incomplete_reasons", reasons))
+	}
+	r, err := Verify(buildPack(t, recs, nil), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.MCPSessions) != 3 {
+		t.Fatalf("%d sessions kept, want 3", len(r.MCPSessions))
+	}
+	for _, s := range r.MCPSessions {
+		if len(s.IncompleteReasons) != maxReasons || len(s.IncompleteReasons[0]) != maxReasonBytes+3 {
+			t.Fatalf("reasons not bounded: %d of %d bytes", len(s.IncompleteReasons), len(s.IncompleteReasons[0]))
+		}
+	}
+	if w := strings.Join(r.Warnings, "\n"); !strings.Contains(w, "5 session_metadata receipts belong to sessions past the first 3") {
+		t.Fatalf("warnings: %.300s", w)
+	}
+}

@@ -55,8 +55,8 @@ type receiptScan struct {
 	// callsitesCapped: more distinct callsite ids than the scan keeps.
 	callsitesCapped bool
 	types           map[string]int
-	// sessions are the session_metadata receipts, in pack order.
-	sessions []sessionMeta
+	// sessions is what the session_metadata receipts say, per session.
+	sessions sessionEnds
 }
 
 // Bounds on what one scan keeps, whatever the pack holds: memory stays
@@ -269,7 +269,7 @@ type chunkResult struct {
 	noCallsite, gwNoCallsite int
 	callCache                [callCacheSize]int32 // index+1 into callsites, 0 when empty
 	callsites                []csRef
-	sessions                 []sessionMeta
+	sessions                 sessionEnds
 	data                     []byte
 }
 
@@ -295,8 +295,7 @@ func (r *chunkResult) reset() {
 	r.lines, r.count, r.parseErr, r.bad, r.last, r.lastType = 0, 0, 0, false, 0, -1
 	r.skipped, r.blank, r.nBadTypes, r.noCallsite, r.gwNoCallsite = false, 0, 0, 0, 0
 	r.leaves, r.ids, r.badTypes, r.callsites = r.leaves[:0], r.ids[:0], r.badTypes[:0], r.callsites[:0]
-	clear(r.sessions)
-	r.sessions = r.sessions[:0]
+	r.sessions.reset()
 	r.typeNames, r.typeOK, r.typeCount = r.typeNames[:0], r.typeOK[:0], r.typeCount[:0]
 	if r.typeIdx == nil {
 		r.typeIdx = map[string]int{}
@@ -516,7 +515,7 @@ func (w *lineWorker) hugeLine(r *chunkResult, line []byte, off int) {
 // session keeps what a session_metadata receipt says (checkMCPSessions).
 func (r *chunkResult) session(line []byte) {
 	if m, ok := parseSessionMeta(line); ok {
-		r.sessions = append(r.sessions, m)
+		r.sessions.add(m)
 	}
 }
 
@@ -670,7 +669,7 @@ func (m *merger) merge(c *chunk) {
 	s.badTypeCount += r.nBadTypes
 	s.noCallsite += r.noCallsite
 	s.gwNoCallsite += r.gwNoCallsite
-	s.sessions = append(s.sessions, r.sessions...)
+	s.sessions.fold(&r.sessions)
 	s.count += r.count
 	if s.integrityOK {
 		for _, h := range r.ids {
