@@ -648,7 +648,10 @@ func (b *bucket) Copy(ctx context.Context, dstKey, srcKey string, opts *driver.C
 	}
 	httpx.Drain(resp)
 	status := resp.Header.Get("x-ms-copy-status")
-	for status == "pending" {
+	for polls := 0; status == "pending"; polls++ {
+		if polls == maxCopyPolls {
+			return &Error{Op: op, Key: srcKey, Err: fmt.Errorf("the copy was still pending after %d checks", maxCopyPolls)}
+		}
 		t := time.NewTimer(200 * time.Millisecond)
 		select {
 		case <-ctx.Done():
@@ -671,6 +674,11 @@ func (b *bucket) Copy(ctx context.Context, dstKey, srcKey string, opts *driver.C
 	}
 	return nil
 }
+
+// maxCopyPolls bounds the checks of a pending copy (200 ms apart: ten
+// minutes), against a service that says "pending" forever; copies within
+// an account are normally done at once. A variable so a test can lower it.
+var maxCopyPolls = 3000
 
 // Delete implements driver.Bucket.
 func (b *bucket) Delete(ctx context.Context, key string, opts *driver.DeleteOptions) error {

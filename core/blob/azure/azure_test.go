@@ -266,3 +266,34 @@ func TestOpenBucketRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyPendingForever: a service that reports a copy pending forever
+// gets a bounded number of checks and an error.
+func TestCopyPendingForever(t *testing.T) {
+	az := blobtest.StartAzurite(t, "pending", blobtest.AzureOptions{})
+	var checks atomic.Int32
+	host := front(t, az, func(w http.ResponseWriter, r *http.Request) bool {
+		switch {
+		case r.Method == http.MethodPut && r.Header.Get("x-ms-copy-source") != "":
+			w.Header().Set("x-ms-copy-status", "pending")
+			w.WriteHeader(http.StatusAccepted)
+			return true
+		case r.Method == http.MethodHead && strings.HasSuffix(r.URL.Path, "/dst"):
+			checks.Add(1)
+			w.Header().Set("x-ms-copy-status", "pending")
+			return true
+		}
+		return false
+	})
+	saved := maxCopyPolls
+	maxCopyPolls = 3
+	defer func() { maxCopyPolls = saved }()
+	b := gcblob.NewBucket(open(t, host, az.Container, 0))
+	if err := b.WriteAll(context.Background(), "src", []byte("x"), nil); err != nil {
+		t.Fatal(err)
+	}
+	err := b.Copy(context.Background(), "dst", "src", nil)
+	if err == nil || !strings.Contains(err.Error(), "still pending after 3 checks") || checks.Load() != 3 {
+		t.Fatalf("err %v after %d checks", err, checks.Load())
+	}
+}

@@ -731,7 +731,10 @@ func (b *bucket) Copy(ctx context.Context, dstKey, srcKey string, opts *driver.C
 	}
 	u := b.objectURL(srcKey) + "/rewriteTo/b/" + b.name + "/o/" + url.PathEscape(escapeKey(dstKey))
 	token := ""
-	for {
+	for round := 0; ; round++ {
+		if round == maxCopyRounds {
+			return &Error{Op: op, Key: srcKey, Err: fmt.Errorf("the copy did not finish in %d rounds", maxCopyRounds)}
+		}
 		ru := u
 		if token != "" {
 			ru += "?rewriteToken=" + url.QueryEscape(token)
@@ -765,6 +768,11 @@ func (b *bucket) Copy(ctx context.Context, dstKey, srcKey string, opts *driver.C
 		token = r.RewriteToken
 	}
 }
+
+// maxCopyRounds bounds the rewrite calls of one copy (Cloud Storage moves
+// at least 1 GiB or so a round, so a real copy needs far fewer), against a
+// service that says "not done" forever. A variable so a test can lower it.
+var maxCopyRounds = 10_000
 
 // Delete implements driver.Bucket.
 func (b *bucket) Delete(ctx context.Context, key string, opts *driver.DeleteOptions) error {

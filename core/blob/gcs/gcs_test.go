@@ -369,3 +369,30 @@ func TestOpenBucketRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyThatNeverEnds: a service that answers "not done" with a new
+// token forever gets a bounded number of rounds and an error.
+func TestCopyThatNeverEnds(t *testing.T) {
+	e := startEmulator(t)
+	var rounds atomic.Int32
+	hook := func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.Contains(r.URL.Path, "/rewriteTo/") {
+			n := rounds.Add(1)
+			fmt.Fprintf(w, `{"done":false,"rewriteToken":"t%d"}`, n)
+			return true
+		}
+		return false
+	}
+	e.hook.Store(&hook)
+	saved := maxCopyRounds
+	maxCopyRounds = 5
+	defer func() { maxCopyRounds = saved }()
+	b := gcblob.NewBucket(e.bucket(t, testBucket, 0))
+	if err := put(t, b, "src", []byte("x"), nil); err != nil {
+		t.Fatal(err)
+	}
+	err := b.Copy(context.Background(), "dst", "src", nil)
+	if err == nil || !strings.Contains(err.Error(), "did not finish in 5 rounds") || rounds.Load() != 5 {
+		t.Fatalf("err %v after %d rounds", err, rounds.Load())
+	}
+}
