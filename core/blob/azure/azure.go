@@ -98,9 +98,7 @@ func openBucket(container string, o Options) (*bucket, error) {
 	if len(o.Key) > 0 && o.Account == "" {
 		return nil, fmt.Errorf("a Shared Key needs the account name")
 	}
-	if o.Client == nil {
-		o.Client = http.DefaultClient
-	}
+	o.Client = httpx.SameHost(o.Client)
 	if o.BlockSize <= 0 {
 		o.BlockSize = defaultBlockSize
 	}

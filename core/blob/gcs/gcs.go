@@ -89,9 +89,7 @@ func openBucket(name string, o Options) (*bucket, error) {
 	if err != nil || (ep.Scheme != "http" && ep.Scheme != "https") || ep.Host == "" || ep.User != nil || ep.RawQuery != "" {
 		return nil, fmt.Errorf("invalid Cloud Storage endpoint: give http(s)://HOST[:PORT]")
 	}
-	if o.Client == nil {
-		o.Client = http.DefaultClient
-	}
+	o.Client = httpx.SameHost(o.Client)
 	if o.ChunkSize <= 0 {
 		o.ChunkSize = defaultChunkSize
 	}

@@ -396,3 +396,24 @@ func TestCopyThatNeverEnds(t *testing.T) {
 		t.Fatalf("err %v after %d rounds", err, rounds.Load())
 	}
 }
+
+// TestNoRedirectToAnotherHost: a redirect to another host is not followed
+// (the client would carry its credentials there); the read fails with the
+// redirect's status.
+func TestNoRedirectToAnotherHost(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { elsewhere.Add(1) }))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.RequestURI(), http.StatusFound)
+	}))
+	defer srv.Close()
+	b, err := openBucket(testBucket, Options{Endpoint: srv.URL, Retry: httpx.Policy{MaxAttempts: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = gcblob.NewBucket(b).ReadAll(context.Background(), "k")
+	if err == nil || !strings.Contains(err.Error(), "HTTP 302") || elsewhere.Load() != 0 {
+		t.Fatalf("err %v, requests elsewhere %d", err, elsewhere.Load())
+	}
+}

@@ -312,3 +312,29 @@ func (Basics) Close() error { return nil }
 func (Basics) SignedURL(context.Context, string, *driver.SignedURLOptions) (string, error) {
 	return "", &Error{Op: "sign URL", Status: http.StatusNotImplemented, Message: "signed URLs are not supported"}
 }
+
+// SameHost returns a copy of c that follows no redirect to another host:
+// a storage client carries credentials (a bearer token its transport adds
+// to every request, whatever the host), and the service never sends its
+// objects elsewhere. Such a redirect's response is returned as it is, and
+// the driver reports its status.
+func SameHost(c *http.Client) *http.Client {
+	if c == nil {
+		c = http.DefaultClient
+	}
+	cp := *c
+	next := c.CheckRedirect
+	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if req.URL.Scheme != via[0].URL.Scheme || req.URL.Host != via[0].URL.Host {
+			return http.ErrUseLastResponse
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &cp
+}
